@@ -1,0 +1,1034 @@
+//===- TfmOps.cpp - tfm result-type inference and verifiers --------------===//
+//
+// Each op's inferReturnTypes is also its verifier: MLIR checks a stored result
+// type against the inferred one (isRefinementOf), so every rule below is
+// enforced both when the importer builds an op and when IR is parsed.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tfm/TfmOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/TypeUtilities.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallSet.h"
+#include "llvm/Support/MathExtras.h"
+
+using namespace mlir;
+using namespace mlir::tfm;
+
+static constexpr int64_t kDynamic = ShapedType::kDynamic;
+
+//===----------------------------------------------------------------------===//
+// Shared helpers
+//===----------------------------------------------------------------------===//
+
+bool mlir::tfm::isRefinementOf(TypeRange inferred, TypeRange actual) {
+  if (inferred.size() != actual.size())
+    return false;
+  for (auto [want, have] : llvm::zip(inferred, actual)) {
+    auto wantTensor = dyn_cast<RankedTensorType>(want);
+    auto haveTensor = dyn_cast<RankedTensorType>(have);
+    if (!wantTensor || !haveTensor) {
+      if (want != have)
+        return false;
+      continue;
+    }
+    if (wantTensor.getElementType() != haveTensor.getElementType() ||
+        failed(verifyCompatibleShape(wantTensor, haveTensor)))
+      return false;
+  }
+  return true;
+}
+
+FailureOr<SmallVector<int64_t>>
+mlir::tfm::broadcastShapes(ArrayRef<int64_t> lhs, ArrayRef<int64_t> rhs) {
+  size_t rank = std::max(lhs.size(), rhs.size());
+  SmallVector<int64_t> result(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    // Align from the trailing dim; a missing leading dim acts as 1.
+    int64_t a = i < rank - lhs.size() ? 1 : lhs[i - (rank - lhs.size())];
+    int64_t b = i < rank - rhs.size() ? 1 : rhs[i - (rank - rhs.size())];
+    if (a == 1)
+      result[i] = b;
+    else if (b == 1)
+      result[i] = a;
+    else if (ShapedType::isDynamic(a))
+      result[i] = b;
+    else if (ShapedType::isDynamic(b) || a == b)
+      result[i] = a;
+    else
+      return failure();
+  }
+  return result;
+}
+
+FailureOr<SmallVector<int64_t>> mlir::tfm::getConstantIntValues(Value value) {
+  DenseIntElementsAttr attr;
+  if (!value || !matchPattern(value, m_Constant(&attr)))
+    return failure();
+  SmallVector<int64_t> values;
+  values.reserve(attr.getNumElements());
+  for (const APInt &v : attr.getValues<APInt>())
+    values.push_back(attr.getElementType().isInteger(1) ? v.getZExtValue()
+                                                        : v.getSExtValue());
+  return values;
+}
+
+/// A shape as `[?, 128, 768]`, for diagnostics.
+static std::string shapeText(ArrayRef<int64_t> shape) {
+  std::string text = "[";
+  llvm::raw_string_ostream os(text);
+  llvm::interleaveComma(shape, os, [&](int64_t d) {
+    if (ShapedType::isDynamic(d))
+      os << '?';
+    else
+      os << d;
+  });
+  os << ']';
+  return os.str();
+}
+
+static RankedTensorType tensorOf(Value v) {
+  return cast<RankedTensorType>(v.getType());
+}
+
+/// Checks `axis` against `rank` (an axis may name `rank` itself when
+/// `allowEnd`) and returns it non-negative.
+static FailureOr<int64_t> normalizeAxis(std::optional<Location> loc,
+                                        int64_t axis, int64_t rank,
+                                        bool allowEnd = false) {
+  int64_t limit = allowEnd ? rank + 1 : rank;
+  if (axis < -limit || axis >= limit)
+    return emitOptionalError(loc, "axis ", axis, " is out of range for rank ",
+                             rank);
+  return axis < 0 ? axis + limit : axis;
+}
+
+/// Normalizes a list of distinct axes.
+static FailureOr<SmallVector<int64_t>>
+normalizeAxes(std::optional<Location> loc, ArrayRef<int64_t> axes,
+              int64_t rank) {
+  SmallVector<int64_t> result;
+  llvm::SmallSet<int64_t, 8> seen;
+  for (int64_t axis : axes) {
+    FailureOr<int64_t> normalized = normalizeAxis(loc, axis, rank);
+    if (failed(normalized))
+      return failure();
+    if (!seen.insert(*normalized).second)
+      return emitOptionalError(loc, "axis ", axis, " is repeated");
+    result.push_back(*normalized);
+  }
+  return result;
+}
+
+static int64_t productOrDynamic(ArrayRef<int64_t> dims) {
+  int64_t product = 1;
+  for (int64_t d : dims) {
+    if (ShapedType::isDynamic(d))
+      return kDynamic;
+    product *= d;
+  }
+  return product;
+}
+
+/// Broadcasts the shapes of `operands` and returns a tensor of `elementType`.
+static LogicalResult inferBroadcast(std::optional<Location> loc,
+                                    ValueRange operands, Type elementType,
+                                    SmallVectorImpl<Type> &results) {
+  SmallVector<int64_t> shape;
+  for (Value operand : operands) {
+    ArrayRef<int64_t> next = tensorOf(operand).getShape();
+    FailureOr<SmallVector<int64_t>> merged = broadcastShapes(shape, next);
+    if (failed(merged))
+      return emitOptionalError(loc, "shapes ", shapeText(shape), " and ",
+                               shapeText(next), " do not broadcast");
+    shape = std::move(*merged);
+  }
+  results.push_back(RankedTensorType::get(shape, elementType));
+  return success();
+}
+
+static LogicalResult verifySameElementType(std::optional<Location> loc,
+                                           ValueRange operands) {
+  Type first = tensorOf(operands.front()).getElementType();
+  for (Value operand : operands.drop_front())
+    if (tensorOf(operand).getElementType() != first)
+      return emitOptionalError(loc, "operands have different element types: ",
+                               first, " and ",
+                               tensorOf(operand).getElementType());
+  return success();
+}
+
+/// Verifies the adaptor's attributes (presence, kinds) before inference reads
+/// them, so that a malformed op is a diagnostic and not a crash.
+template <typename Adaptor>
+static LogicalResult verifyAttributes(MLIRContext *ctx,
+                                      std::optional<Location> loc,
+                                      Adaptor &adaptor) {
+  return adaptor.verify(loc ? *loc : UnknownLoc::get(ctx));
+}
+
+//===----------------------------------------------------------------------===//
+// Constants and elementwise ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult ConstantOp::inferReturnTypes(MLIRContext *ctx,
+                                           std::optional<Location> loc,
+                                           Adaptor adaptor,
+                                           SmallVectorImpl<Type> &results) {
+  if (failed(verifyAttributes(ctx, loc, adaptor)))
+    return failure();
+  auto type = dyn_cast<RankedTensorType>(adaptor.getValue().getType());
+  if (!type)
+    return emitOptionalError(loc, "value must be a ranked tensor");
+  results.push_back(type);
+  return success();
+}
+
+#define TFM_INFER_BROADCAST_ARITH(OpClass)                                     \
+  LogicalResult OpClass::inferReturnTypes(                                     \
+      MLIRContext *, std::optional<Location> loc, Adaptor adaptor,             \
+      SmallVectorImpl<Type> &results) {                                        \
+    if (failed(verifySameElementType(loc, adaptor.getOperands())))             \
+      return failure();                                                        \
+    return inferBroadcast(loc, adaptor.getOperands(),                          \
+                          tensorOf(adaptor.getLhs()).getElementType(),         \
+                          results);                                            \
+  }
+TFM_INFER_BROADCAST_ARITH(AddOp)
+TFM_INFER_BROADCAST_ARITH(SubOp)
+TFM_INFER_BROADCAST_ARITH(MulOp)
+TFM_INFER_BROADCAST_ARITH(DivOp)
+TFM_INFER_BROADCAST_ARITH(MaxOp)
+TFM_INFER_BROADCAST_ARITH(MinOp)
+#undef TFM_INFER_BROADCAST_ARITH
+
+LogicalResult PowOp::inferReturnTypes(MLIRContext *,
+                                      std::optional<Location> loc,
+                                      Adaptor adaptor,
+                                      SmallVectorImpl<Type> &results) {
+  return inferBroadcast(loc, adaptor.getOperands(),
+                        tensorOf(adaptor.getBase()).getElementType(), results);
+}
+
+#define TFM_INFER_COMPARISON(OpClass)                                          \
+  LogicalResult OpClass::inferReturnTypes(                                     \
+      MLIRContext *ctx, std::optional<Location> loc, Adaptor adaptor,          \
+      SmallVectorImpl<Type> &results) {                                        \
+    if (failed(verifySameElementType(loc, adaptor.getOperands())))             \
+      return failure();                                                        \
+    return inferBroadcast(loc, adaptor.getOperands(),                          \
+                          IntegerType::get(ctx, 1), results);                  \
+  }
+TFM_INFER_COMPARISON(EqualOp)
+TFM_INFER_COMPARISON(LessOp)
+TFM_INFER_COMPARISON(LessOrEqualOp)
+TFM_INFER_COMPARISON(GreaterOp)
+TFM_INFER_COMPARISON(GreaterOrEqualOp)
+#undef TFM_INFER_COMPARISON
+
+#define TFM_INFER_LOGICAL(OpClass)                                             \
+  LogicalResult OpClass::inferReturnTypes(                                     \
+      MLIRContext *ctx, std::optional<Location> loc, Adaptor adaptor,          \
+      SmallVectorImpl<Type> &results) {                                        \
+    for (Value operand : adaptor.getOperands())                                \
+      if (!tensorOf(operand).getElementType().isInteger(1))                    \
+        return emitOptionalError(loc, "operands must be tensors of i1, got ",  \
+                                 operand.getType());                           \
+    return inferBroadcast(loc, adaptor.getOperands(),                          \
+                          IntegerType::get(ctx, 1), results);                  \
+  }
+TFM_INFER_LOGICAL(AndOp)
+TFM_INFER_LOGICAL(OrOp)
+TFM_INFER_LOGICAL(XorOp)
+#undef TFM_INFER_LOGICAL
+
+/// Unary ops keep their operand's type. `requirement` restricts the element
+/// type: floats for transcendental functions, i1 for `not`.
+enum class ElementKind { Any, Float, Signed, Bool };
+
+static LogicalResult inferUnary(std::optional<Location> loc, Value input,
+                                ElementKind requirement,
+                                SmallVectorImpl<Type> &results) {
+  Type element = tensorOf(input).getElementType();
+  switch (requirement) {
+  case ElementKind::Any:
+    break;
+  case ElementKind::Float:
+    if (!isa<FloatType>(element))
+      return emitOptionalError(loc, "expects a floating-point tensor, got ",
+                               input.getType());
+    break;
+  case ElementKind::Signed:
+    if (!isa<FloatType>(element) && !element.isSignlessInteger())
+      return emitOptionalError(loc, "expects a float or signed integer tensor, got ",
+                               input.getType());
+    break;
+  case ElementKind::Bool:
+    if (!element.isInteger(1))
+      return emitOptionalError(loc, "expects a tensor of i1, got ",
+                               input.getType());
+    break;
+  }
+  results.push_back(input.getType());
+  return success();
+}
+
+#define TFM_INFER_UNARY(OpClass, Kind)                                         \
+  LogicalResult OpClass::inferReturnTypes(                                     \
+      MLIRContext *, std::optional<Location> loc, Adaptor adaptor,             \
+      SmallVectorImpl<Type> &results) {                                        \
+    return inferUnary(loc, adaptor.getInput(), ElementKind::Kind, results);    \
+  }
+TFM_INFER_UNARY(NotOp, Bool)
+TFM_INFER_UNARY(NegOp, Signed)
+TFM_INFER_UNARY(AbsOp, Signed)
+TFM_INFER_UNARY(SqrtOp, Float)
+TFM_INFER_UNARY(ExpOp, Float)
+TFM_INFER_UNARY(LogOp, Float)
+TFM_INFER_UNARY(ErfOp, Float)
+TFM_INFER_UNARY(TanhOp, Float)
+TFM_INFER_UNARY(SinOp, Float)
+TFM_INFER_UNARY(CosOp, Float)
+TFM_INFER_UNARY(FloorOp, Float)
+TFM_INFER_UNARY(CeilOp, Float)
+TFM_INFER_UNARY(ReciprocalOp, Float)
+TFM_INFER_UNARY(ReluOp, Signed)
+TFM_INFER_UNARY(SigmoidOp, Float)
+TFM_INFER_UNARY(IdentityOp, Any)
+TFM_INFER_UNARY(DropoutOp, Any)
+#undef TFM_INFER_UNARY
+
+LogicalResult GeluOp::inferReturnTypes(MLIRContext *ctx,
+                                       std::optional<Location> loc,
+                                       Adaptor adaptor,
+                                       SmallVectorImpl<Type> &results) {
+  if (failed(verifyAttributes(ctx, loc, adaptor)))
+    return failure();
+  StringRef approximation = adaptor.getApproximation();
+  if (approximation != "none" && approximation != "tanh")
+    return emitOptionalError(loc, "approximation must be \"none\" or \"tanh\", got \"",
+                             approximation, "\"");
+  return inferUnary(loc, adaptor.getInput(), ElementKind::Float, results);
+}
+
+//===----------------------------------------------------------------------===//
+// Contractions and convolution
+//===----------------------------------------------------------------------===//
+
+LogicalResult MatMulOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &results) {
+  if (failed(verifySameElementType(loc, adaptor.getOperands())))
+    return failure();
+  RankedTensorType lhsType = tensorOf(adaptor.getLhs());
+  RankedTensorType rhsType = tensorOf(adaptor.getRhs());
+  if (lhsType.getRank() == 0 || rhsType.getRank() == 0)
+    return emitOptionalError(loc, "operands must have rank >= 1");
+  // Promote 1-D operands to matrices, as numpy does, and remember to drop the
+  // added dim from the result.
+  SmallVector<int64_t> lhs(lhsType.getShape()), rhs(rhsType.getShape());
+  bool lhsVector = lhs.size() == 1, rhsVector = rhs.size() == 1;
+  if (lhsVector)
+    lhs.insert(lhs.begin(), 1);
+  if (rhsVector)
+    rhs.push_back(1);
+  int64_t lhsK = lhs.back(), rhsK = rhs[rhs.size() - 2];
+  if (!ShapedType::isDynamic(lhsK) && !ShapedType::isDynamic(rhsK) &&
+      lhsK != rhsK)
+    return emitOptionalError(loc, "contracting dims differ: lhs ",
+                             shapeText(lhsType.getShape()), " has ", lhsK,
+                             ", rhs ", shapeText(rhsType.getShape()), " has ",
+                             rhsK);
+  FailureOr<SmallVector<int64_t>> batch = broadcastShapes(
+      ArrayRef(lhs).drop_back(2), ArrayRef(rhs).drop_back(2));
+  if (failed(batch))
+    return emitOptionalError(loc, "batch dims of ", shapeText(lhsType.getShape()),
+                             " and ", shapeText(rhsType.getShape()),
+                             " do not broadcast");
+  SmallVector<int64_t> shape = *batch;
+  if (!lhsVector)
+    shape.push_back(lhs[lhs.size() - 2]);
+  if (!rhsVector)
+    shape.push_back(rhs.back());
+  results.push_back(RankedTensorType::get(shape, lhsType.getElementType()));
+  return success();
+}
+
+LogicalResult GemmOp::inferReturnTypes(MLIRContext *ctx,
+                                       std::optional<Location> loc,
+                                       Adaptor adaptor,
+                                       SmallVectorImpl<Type> &results) {
+  if (failed(verifyAttributes(ctx, loc, adaptor)) ||
+      failed(verifySameElementType(loc, adaptor.getOperands())))
+    return failure();
+  RankedTensorType aType = tensorOf(adaptor.getA());
+  RankedTensorType bType = tensorOf(adaptor.getB());
+  if (aType.getRank() != 2 || bType.getRank() != 2)
+    return emitOptionalError(loc, "operands a and b must be 2-D, got ",
+                             shapeText(aType.getShape()), " and ",
+                             shapeText(bType.getShape()));
+  int64_t m = aType.getDimSize(adaptor.getTransA() ? 1 : 0);
+  int64_t aK = aType.getDimSize(adaptor.getTransA() ? 0 : 1);
+  int64_t bK = bType.getDimSize(adaptor.getTransB() ? 1 : 0);
+  int64_t n = bType.getDimSize(adaptor.getTransB() ? 0 : 1);
+  if (!ShapedType::isDynamic(aK) && !ShapedType::isDynamic(bK) && aK != bK)
+    return emitOptionalError(loc, "contracting dims differ: ", aK, " vs ", bK);
+  SmallVector<int64_t> shape = {m, n};
+  if (Value c = adaptor.getC()) {
+    ArrayRef<int64_t> cShape = tensorOf(c).getShape();
+    FailureOr<SmallVector<int64_t>> merged = broadcastShapes(shape, cShape);
+    if (failed(merged) || merged->size() != 2 ||
+        failed(verifyCompatibleShape(*merged, shape)))
+      return emitOptionalError(loc, "c of shape ", shapeText(cShape),
+                               " does not broadcast to the result ",
+                               shapeText(shape));
+  }
+  results.push_back(RankedTensorType::get(shape, aType.getElementType()));
+  return success();
+}
+
+LogicalResult ConvOp::inferReturnTypes(MLIRContext *ctx,
+                                       std::optional<Location> loc,
+                                       Adaptor adaptor,
+                                       SmallVectorImpl<Type> &results) {
+  if (failed(verifyAttributes(ctx, loc, adaptor)) ||
+      failed(verifySameElementType(loc, adaptor.getOperands())))
+    return failure();
+  RankedTensorType inputType = tensorOf(adaptor.getInput());
+  RankedTensorType weightType = tensorOf(adaptor.getWeight());
+  int64_t rank = inputType.getRank();
+  if (rank < 3 || weightType.getRank() != rank)
+    return emitOptionalError(loc, "input and weight must have the same rank "
+                                  ">= 3, got ",
+                             shapeText(inputType.getShape()), " and ",
+                             shapeText(weightType.getShape()));
+  size_t spatial = rank - 2;
+  ArrayRef<int64_t> strides = adaptor.getStrides(),
+                    pads = adaptor.getPads(),
+                    dilations = adaptor.getDilations();
+  if (strides.size() != spatial || dilations.size() != spatial ||
+      pads.size() != 2 * spatial)
+    return emitOptionalError(loc, "expects ", spatial, " strides, ", spatial,
+                             " dilations and ", 2 * spatial, " pads");
+  if (llvm::any_of(strides, [](int64_t s) { return s < 1; }) ||
+      llvm::any_of(dilations, [](int64_t d) { return d < 1; }) ||
+      llvm::any_of(pads, [](int64_t p) { return p < 0; }))
+    return emitOptionalError(loc, "strides and dilations must be positive, "
+                                  "pads non-negative");
+  int64_t group = adaptor.getGroup();
+  int64_t channels = inputType.getDimSize(1);
+  int64_t filters = weightType.getDimSize(0);
+  int64_t perGroup = weightType.getDimSize(1);
+  if (group < 1)
+    return emitOptionalError(loc, "group must be positive, got ", group);
+  if (!ShapedType::isDynamic(channels) && !ShapedType::isDynamic(perGroup) &&
+      channels != perGroup * group)
+    return emitOptionalError(loc, "input has ", channels,
+                             " channels but weight expects ", perGroup, " x ",
+                             group, " groups");
+  if (!ShapedType::isDynamic(filters) && filters % group != 0)
+    return emitOptionalError(loc, "filter count ", filters,
+                             " is not a multiple of group ", group);
+  if (Value bias = adaptor.getBias()) {
+    ArrayRef<int64_t> biasShape = tensorOf(bias).getShape();
+    if (biasShape.size() != 1 ||
+        failed(verifyCompatibleShape(biasShape, ArrayRef<int64_t>{filters})))
+      return emitOptionalError(loc, "bias must be [", filters, "], got ",
+                               shapeText(biasShape));
+  }
+  SmallVector<int64_t> shape = {inputType.getDimSize(0), filters};
+  for (size_t i = 0; i < spatial; ++i) {
+    int64_t in = inputType.getDimSize(i + 2);
+    int64_t kernel = weightType.getDimSize(i + 2);
+    if (ShapedType::isDynamic(in) || ShapedType::isDynamic(kernel)) {
+      shape.push_back(kDynamic);
+      continue;
+    }
+    int64_t extent = in + pads[i] + pads[i + spatial] -
+                     dilations[i] * (kernel - 1) - 1;
+    if (extent < 0)
+      return emitOptionalError(loc, "kernel of size ", kernel,
+                               " does not fit spatial dim ", i, " of size ", in);
+    shape.push_back(extent / strides[i] + 1);
+  }
+  results.push_back(RankedTensorType::get(shape, inputType.getElementType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Normalization and reductions
+//===----------------------------------------------------------------------===//
+
+LogicalResult SoftmaxOp::inferReturnTypes(MLIRContext *ctx,
+                                          std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &results) {
+  if (failed(verifyAttributes(ctx, loc, adaptor)))
+    return failure();
+  RankedTensorType type = tensorOf(adaptor.getInput());
+  if (failed(normalizeAxis(loc, adaptor.getAxis(), type.getRank())))
+    return failure();
+  return inferUnary(loc, adaptor.getInput(), ElementKind::Float, results);
+}
+
+LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *ctx,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &results) {
+  if (failed(verifyAttributes(ctx, loc, adaptor)) ||
+      failed(verifySameElementType(loc, adaptor.getOperands())))
+    return failure();
+  RankedTensorType type = tensorOf(adaptor.getInput());
+  FailureOr<int64_t> axis =
+      normalizeAxis(loc, adaptor.getAxis(), type.getRank());
+  if (failed(axis))
+    return failure();
+  ArrayRef<int64_t> normalized = type.getShape().drop_front(*axis);
+  for (Value param : {adaptor.getScale(), adaptor.getBias()}) {
+    if (!param)
+      continue;
+    ArrayRef<int64_t> paramShape = tensorOf(param).getShape();
+    FailureOr<SmallVector<int64_t>> merged =
+        broadcastShapes(normalized, paramShape);
+    if (paramShape.size() > normalized.size() || failed(merged) ||
+        failed(verifyCompatibleShape(*merged, normalized)))
+      return emitOptionalError(loc, "scale/bias of shape ", shapeText(paramShape),
+                               " does not broadcast to the normalized dims ",
+                               shapeText(normalized));
+  }
+  return inferUnary(loc, adaptor.getInput(), ElementKind::Float, results);
+}
+
+template <typename Adaptor>
+static LogicalResult inferReduction(MLIRContext *ctx,
+                                    std::optional<Location> loc,
+                                    Adaptor adaptor,
+                                    SmallVectorImpl<Type> &results) {
+  if (failed(verifyAttributes(ctx, loc, adaptor)))
+    return failure();
+  RankedTensorType type = tensorOf(adaptor.getInput());
+  FailureOr<SmallVector<int64_t>> axes =
+      normalizeAxes(loc, adaptor.getAxes(), type.getRank());
+  if (failed(axes))
+    return failure();
+  SmallVector<int64_t> shape;
+  for (int64_t i = 0; i < type.getRank(); ++i) {
+    bool reduced = axes->empty() || llvm::is_contained(*axes, i);
+    if (!reduced)
+      shape.push_back(type.getDimSize(i));
+    else if (adaptor.getKeepdims())
+      shape.push_back(1);
+  }
+  results.push_back(RankedTensorType::get(shape, type.getElementType()));
+  return success();
+}
+
+#define TFM_INFER_REDUCTION(OpClass)                                           \
+  LogicalResult OpClass::inferReturnTypes(                                     \
+      MLIRContext *ctx, std::optional<Location> loc, Adaptor adaptor,          \
+      SmallVectorImpl<Type> &results) {                                        \
+    return inferReduction(ctx, loc, adaptor, results);                         \
+  }
+TFM_INFER_REDUCTION(ReduceMeanOp)
+TFM_INFER_REDUCTION(ReduceSumOp)
+TFM_INFER_REDUCTION(ReduceMaxOp)
+#undef TFM_INFER_REDUCTION
+
+//===----------------------------------------------------------------------===//
+// Data movement
+//===----------------------------------------------------------------------===//
+
+LogicalResult TransposeOp::inferReturnTypes(MLIRContext *ctx,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &results) {
+  if (failed(verifyAttributes(ctx, loc, adaptor)))
+    return failure();
+  RankedTensorType type = tensorOf(adaptor.getInput());
+  ArrayRef<int64_t> perm = adaptor.getPerm();
+  if ((int64_t)perm.size() != type.getRank())
+    return emitOptionalError(loc, "perm has ", perm.size(),
+                             " entries for a tensor of rank ", type.getRank());
+  SmallVector<bool> used(perm.size(), false);
+  SmallVector<int64_t> shape;
+  for (int64_t p : perm) {
+    if (p < 0 || p >= type.getRank() || used[p])
+      return emitOptionalError(loc, "perm is not a permutation of [0, ",
+                               type.getRank(), ")");
+    used[p] = true;
+    shape.push_back(type.getDimSize(p));
+  }
+  results.push_back(RankedTensorType::get(shape, type.getElementType()));
+  return success();
+}
+
+/// The length of a 1-D shape operand, or failure with a diagnostic.
+static FailureOr<int64_t> getShapeOperandLength(std::optional<Location> loc,
+                                                Value shape) {
+  RankedTensorType type = tensorOf(shape);
+  if (type.getRank() != 1 || type.isDynamicDim(0))
+    return emitOptionalError(loc, "shape operand must be a 1-D tensor of "
+                                  "static length, got ",
+                             shape.getType());
+  return type.getDimSize(0);
+}
+
+LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *ctx,
+                                          std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &results) {
+  if (failed(verifyAttributes(ctx, loc, adaptor)))
+    return failure();
+  RankedTensorType type = tensorOf(adaptor.getInput());
+  FailureOr<int64_t> rank = getShapeOperandLength(loc, adaptor.getShape());
+  if (failed(rank))
+    return failure();
+  FailureOr<SmallVector<int64_t>> requested =
+      getConstantIntValues(adaptor.getShape());
+  if (failed(requested)) {
+    results.push_back(RankedTensorType::get(SmallVector<int64_t>(*rank, kDynamic),
+                                            type.getElementType()));
+    return success();
+  }
+  SmallVector<int64_t> shape;
+  int64_t inferredIndex = -1;
+  for (auto [i, dim] : llvm::enumerate(*requested)) {
+    if (dim == 0 && !adaptor.getAllowZero()) {
+      if ((int64_t)i >= type.getRank())
+        return emitOptionalError(loc, "shape entry ", i,
+                                 " is 0 (copy) but the input has rank ",
+                                 type.getRank());
+      shape.push_back(type.getDimSize(i));
+    } else if (dim == -1) {
+      if (inferredIndex >= 0)
+        return emitOptionalError(loc, "shape has more than one -1 entry");
+      inferredIndex = i;
+      shape.push_back(kDynamic);
+    } else if (dim < 0) {
+      return emitOptionalError(loc, "shape entry ", i, " is ", dim);
+    } else {
+      shape.push_back(dim);
+    }
+  }
+  int64_t inputCount = productOrDynamic(type.getShape());
+  if (inferredIndex >= 0) {
+    SmallVector<int64_t> known(shape);
+    known.erase(known.begin() + inferredIndex);
+    int64_t knownCount = productOrDynamic(known);
+    if (!ShapedType::isDynamic(inputCount) &&
+        !ShapedType::isDynamic(knownCount) && knownCount != 0) {
+      if (inputCount % knownCount != 0)
+        return emitOptionalError(loc, "cannot reshape ",
+                                 shapeText(type.getShape()), " to ",
+                                 shapeText(*requested));
+      shape[inferredIndex] = inputCount / knownCount;
+    }
+  }
+  int64_t outputCount = productOrDynamic(shape);
+  if (!ShapedType::isDynamic(inputCount) &&
+      !ShapedType::isDynamic(outputCount) && inputCount != outputCount)
+    return emitOptionalError(loc, "cannot reshape ", shapeText(type.getShape()),
+                             " (", inputCount, " elements) to ",
+                             shapeText(shape), " (", outputCount, " elements)");
+  results.push_back(RankedTensorType::get(shape, type.getElementType()));
+  return success();
+}
+
+LogicalResult FlattenOp::inferReturnTypes(MLIRContext *ctx,
+                                          std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &results) {
+  if (failed(verifyAttributes(ctx, loc, adaptor)))
+    return failure();
+  RankedTensorType type = tensorOf(adaptor.getInput());
+  FailureOr<int64_t> axis = normalizeAxis(loc, adaptor.getAxis(),
+                                          type.getRank(), /*allowEnd=*/true);
+  if (failed(axis))
+    return failure();
+  ArrayRef<int64_t> dims = type.getShape();
+  results.push_back(RankedTensorType::get(
+      {productOrDynamic(dims.take_front(*axis)),
+       productOrDynamic(dims.drop_front(*axis))},
+      type.getElementType()));
+  return success();
+}
+
+LogicalResult SqueezeOp::inferReturnTypes(MLIRContext *ctx,
+                                          std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &results) {
+  if (failed(verifyAttributes(ctx, loc, adaptor)))
+    return failure();
+  RankedTensorType type = tensorOf(adaptor.getInput());
+  FailureOr<SmallVector<int64_t>> axes =
+      normalizeAxes(loc, adaptor.getAxes(), type.getRank());
+  if (failed(axes))
+    return failure();
+  SmallVector<int64_t> shape;
+  for (int64_t i = 0; i < type.getRank(); ++i) {
+    int64_t dim = type.getDimSize(i);
+    if (!llvm::is_contained(*axes, i)) {
+      shape.push_back(dim);
+      continue;
+    }
+    if (dim != 1 && !ShapedType::isDynamic(dim))
+      return emitOptionalError(loc, "cannot squeeze dim ", i, " of size ", dim);
+  }
+  results.push_back(RankedTensorType::get(shape, type.getElementType()));
+  return success();
+}
+
+LogicalResult UnsqueezeOp::inferReturnTypes(MLIRContext *ctx,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &results) {
+  if (failed(verifyAttributes(ctx, loc, adaptor)))
+    return failure();
+  RankedTensorType type = tensorOf(adaptor.getInput());
+  int64_t rank = type.getRank() + adaptor.getAxes().size();
+  FailureOr<SmallVector<int64_t>> axes =
+      normalizeAxes(loc, adaptor.getAxes(), rank);
+  if (failed(axes))
+    return failure();
+  SmallVector<int64_t> shape;
+  auto inputDims = type.getShape().begin();
+  for (int64_t i = 0; i < rank; ++i)
+    shape.push_back(llvm::is_contained(*axes, i) ? 1 : *inputDims++);
+  results.push_back(RankedTensorType::get(shape, type.getElementType()));
+  return success();
+}
+
+LogicalResult ConcatOp::inferReturnTypes(MLIRContext *ctx,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &results) {
+  if (failed(verifyAttributes(ctx, loc, adaptor)))
+    return failure();
+  ValueRange inputs = adaptor.getInputs();
+  if (inputs.empty())
+    return emitOptionalError(loc, "expects at least one operand");
+  if (failed(verifySameElementType(loc, inputs)))
+    return failure();
+  RankedTensorType first = tensorOf(inputs.front());
+  FailureOr<int64_t> axis =
+      normalizeAxis(loc, adaptor.getAxis(), first.getRank());
+  if (failed(axis))
+    return failure();
+  SmallVector<int64_t> shape(first.getShape());
+  for (Value input : inputs.drop_front()) {
+    RankedTensorType type = tensorOf(input);
+    if (type.getRank() != first.getRank())
+      return emitOptionalError(loc, "operands have different ranks: ",
+                               shapeText(first.getShape()), " and ",
+                               shapeText(type.getShape()));
+    for (int64_t i = 0; i < type.getRank(); ++i) {
+      int64_t dim = type.getDimSize(i);
+      if (i == *axis) {
+        shape[i] = ShapedType::isDynamic(shape[i]) || ShapedType::isDynamic(dim)
+                       ? kDynamic
+                       : shape[i] + dim;
+      } else if (ShapedType::isDynamic(shape[i])) {
+        shape[i] = dim;
+      } else if (!ShapedType::isDynamic(dim) && dim != shape[i]) {
+        return emitOptionalError(loc, "operands differ in dim ", i,
+                                 " (not the concat axis): ",
+                                 shapeText(first.getShape()), " and ",
+                                 shapeText(type.getShape()));
+      }
+    }
+  }
+  results.push_back(RankedTensorType::get(shape, first.getElementType()));
+  return success();
+}
+
+LogicalResult SplitOp::inferReturnTypes(MLIRContext *ctx,
+                                        std::optional<Location> loc,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &results) {
+  if (failed(verifyAttributes(ctx, loc, adaptor)))
+    return failure();
+  RankedTensorType type = tensorOf(adaptor.getInput());
+  FailureOr<int64_t> axis =
+      normalizeAxis(loc, adaptor.getAxis(), type.getRank());
+  if (failed(axis))
+    return failure();
+  int64_t parts = adaptor.getNumOutputs();
+  if (parts < 1)
+    return emitOptionalError(loc, "num_outputs must be positive, got ", parts);
+  int64_t dim = type.getDimSize(*axis);
+  SmallVector<int64_t> sizes;
+  if (std::optional<ArrayRef<int64_t>> given = adaptor.getSizes()) {
+    if ((int64_t)given->size() != parts)
+      return emitOptionalError(loc, "sizes has ", given->size(),
+                               " entries for ", parts, " outputs");
+    if (llvm::any_of(*given, [](int64_t s) { return s < 0; }))
+      return emitOptionalError(loc, "sizes must be non-negative");
+    int64_t total = 0;
+    for (int64_t s : *given)
+      total += s;
+    if (!ShapedType::isDynamic(dim) && total != dim)
+      return emitOptionalError(loc, "sizes add up to ", total,
+                               " but the split dim is ", dim);
+    sizes.assign(given->begin(), given->end());
+  } else if (ShapedType::isDynamic(dim)) {
+    sizes.assign(parts, kDynamic);
+  } else {
+    // Opset-18 rule: equal parts of ceil(dim / parts), the last one smaller.
+    int64_t chunk = llvm::divideCeil(dim, parts);
+    for (int64_t i = 0; i < parts; ++i)
+      sizes.push_back(std::max<int64_t>(0, std::min(chunk, dim - i * chunk)));
+  }
+  for (int64_t size : sizes) {
+    SmallVector<int64_t> shape(type.getShape());
+    shape[*axis] = size;
+    results.push_back(RankedTensorType::get(shape, type.getElementType()));
+  }
+  return success();
+}
+
+/// The extent of `[start, end)` by `step` over a dim of static size `dim`,
+/// with ONNX Slice's clamping of out-of-range and negative bounds.
+static int64_t sliceExtent(int64_t dim, int64_t start, int64_t end,
+                           int64_t step) {
+  if (start < 0)
+    start += dim;
+  if (end < 0)
+    end += dim;
+  if (step > 0) {
+    start = std::clamp<int64_t>(start, 0, dim);
+    end = std::clamp<int64_t>(end, 0, dim);
+    return end > start ? llvm::divideCeil(end - start, step) : 0;
+  }
+  start = std::clamp<int64_t>(start, 0, dim - 1);
+  end = std::clamp<int64_t>(end, -1, dim - 1);
+  return start > end ? llvm::divideCeil(start - end, -step) : 0;
+}
+
+LogicalResult SliceOp::inferReturnTypes(MLIRContext *,
+                                        std::optional<Location> loc,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &results) {
+  RankedTensorType type = tensorOf(adaptor.getInput());
+  int64_t rank = type.getRank();
+  FailureOr<SmallVector<int64_t>> starts =
+      getConstantIntValues(adaptor.getStarts());
+  FailureOr<SmallVector<int64_t>> ends = getConstantIntValues(adaptor.getEnds());
+  FailureOr<SmallVector<int64_t>> axes = getConstantIntValues(adaptor.getAxes());
+  FailureOr<SmallVector<int64_t>> steps =
+      getConstantIntValues(adaptor.getSteps());
+  SmallVector<int64_t> shape(type.getShape());
+  if (failed(axes)) {
+    // Without the axes, any dim may be sliced.
+    results.push_back(RankedTensorType::get(SmallVector<int64_t>(rank, kDynamic),
+                                            type.getElementType()));
+    return success();
+  }
+  FailureOr<SmallVector<int64_t>> normalized = normalizeAxes(loc, *axes, rank);
+  if (failed(normalized))
+    return failure();
+  for (Value operand : {adaptor.getStarts(), adaptor.getEnds(),
+                        adaptor.getSteps()}) {
+    RankedTensorType operandType = tensorOf(operand);
+    if (operandType.getRank() != 1 ||
+        (!operandType.isDynamicDim(0) &&
+         operandType.getDimSize(0) != (int64_t)axes->size()))
+      return emitOptionalError(loc, "starts, ends and steps must be 1-D with ",
+                               axes->size(), " entries, one per axis");
+  }
+  bool known = succeeded(starts) && succeeded(ends) && succeeded(steps);
+  if (succeeded(steps) && llvm::is_contained(*steps, 0))
+    return emitOptionalError(loc, "steps must be non-zero");
+  for (auto [i, axis] : llvm::enumerate(*normalized)) {
+    int64_t dim = type.getDimSize(axis);
+    if (!known) {
+      shape[axis] = kDynamic;
+      continue;
+    }
+    int64_t start = (*starts)[i], end = (*ends)[i], step = (*steps)[i];
+    // The whole dim, even when its size is not known: [0, INT_MAX) by 1.
+    if (start == 0 && step == 1 && end >= std::numeric_limits<int32_t>::max())
+      continue;
+    shape[axis] =
+        ShapedType::isDynamic(dim) ? kDynamic : sliceExtent(dim, start, end, step);
+  }
+  results.push_back(RankedTensorType::get(shape, type.getElementType()));
+  return success();
+}
+
+LogicalResult GatherOp::inferReturnTypes(MLIRContext *ctx,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &results) {
+  if (failed(verifyAttributes(ctx, loc, adaptor)))
+    return failure();
+  RankedTensorType type = tensorOf(adaptor.getInput());
+  RankedTensorType indices = tensorOf(adaptor.getIndices());
+  if (!indices.getElementType().isInteger(64) &&
+      !indices.getElementType().isInteger(32))
+    return emitOptionalError(loc, "indices must be i32 or i64, got ",
+                             indices.getElementType());
+  if (type.getRank() == 0)
+    return emitOptionalError(loc, "input must have rank >= 1");
+  FailureOr<int64_t> axis =
+      normalizeAxis(loc, adaptor.getAxis(), type.getRank());
+  if (failed(axis))
+    return failure();
+  SmallVector<int64_t> shape(type.getShape().take_front(*axis));
+  llvm::append_range(shape, indices.getShape());
+  llvm::append_range(shape, type.getShape().drop_front(*axis + 1));
+  results.push_back(RankedTensorType::get(shape, type.getElementType()));
+  return success();
+}
+
+LogicalResult CastOp::inferReturnTypes(MLIRContext *ctx,
+                                       std::optional<Location> loc,
+                                       Adaptor adaptor,
+                                       SmallVectorImpl<Type> &results) {
+  if (failed(verifyAttributes(ctx, loc, adaptor)))
+    return failure();
+  Type to = adaptor.getTo();
+  if (!to.isIntOrFloat())
+    return emitOptionalError(loc, "cannot cast to ", to);
+  results.push_back(tensorOf(adaptor.getInput()).clone(to));
+  return success();
+}
+
+LogicalResult WhereOp::inferReturnTypes(MLIRContext *,
+                                        std::optional<Location> loc,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &results) {
+  if (!tensorOf(adaptor.getCondition()).getElementType().isInteger(1))
+    return emitOptionalError(loc, "condition must be a tensor of i1");
+  if (failed(verifySameElementType(loc, {adaptor.getLhs(), adaptor.getRhs()})))
+    return failure();
+  return inferBroadcast(loc, adaptor.getOperands(),
+                        tensorOf(adaptor.getLhs()).getElementType(), results);
+}
+
+LogicalResult ExpandOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &results) {
+  RankedTensorType type = tensorOf(adaptor.getInput());
+  FailureOr<int64_t> length = getShapeOperandLength(loc, adaptor.getShape());
+  if (failed(length))
+    return failure();
+  FailureOr<SmallVector<int64_t>> requested =
+      getConstantIntValues(adaptor.getShape());
+  SmallVector<int64_t> target;
+  if (succeeded(requested)) {
+    // A 1 in the requested shape keeps the input's dim, whatever it is.
+    target = *requested;
+    if (llvm::any_of(target, [](int64_t d) { return d < 0; }))
+      return emitOptionalError(loc, "shape has a negative entry");
+  } else {
+    target.assign(*length, kDynamic);
+  }
+  FailureOr<SmallVector<int64_t>> shape =
+      broadcastShapes(type.getShape(), target);
+  if (failed(shape))
+    return emitOptionalError(loc, "cannot expand ", shapeText(type.getShape()),
+                             " to ", shapeText(target));
+  if (failed(requested)) {
+    // Unknown requested dims broadcast against the input: only an input dim
+    // that is not 1 is known to survive.
+    size_t offset = shape->size() - type.getRank();
+    for (size_t i = 0; i < shape->size(); ++i) {
+      int64_t in = i < offset ? 1 : type.getDimSize(i - offset);
+      (*shape)[i] = (in != 1 && !ShapedType::isDynamic(in)) ? in : kDynamic;
+    }
+  }
+  results.push_back(RankedTensorType::get(*shape, type.getElementType()));
+  return success();
+}
+
+LogicalResult TriluOp::inferReturnTypes(MLIRContext *ctx,
+                                        std::optional<Location> loc,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &results) {
+  if (failed(verifyAttributes(ctx, loc, adaptor)))
+    return failure();
+  RankedTensorType type = tensorOf(adaptor.getInput());
+  if (type.getRank() < 2)
+    return emitOptionalError(loc, "input must have rank >= 2");
+  if (tensorOf(adaptor.getK()).getRank() != 0)
+    return emitOptionalError(loc, "k must be a 0-D tensor");
+  results.push_back(type);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Shapes
+//===----------------------------------------------------------------------===//
+
+LogicalResult ShapeOp::inferReturnTypes(MLIRContext *ctx,
+                                        std::optional<Location> loc,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &results) {
+  if (failed(verifyAttributes(ctx, loc, adaptor)))
+    return failure();
+  int64_t rank = tensorOf(adaptor.getInput()).getRank();
+  int64_t start = adaptor.getStart(), end = adaptor.getEnd();
+  if (start < 0 || end > rank || start > end)
+    return emitOptionalError(loc, "window [", start, ", ", end,
+                             ") is not within the rank ", rank);
+  results.push_back(
+      RankedTensorType::get({end - start}, IntegerType::get(ctx, 64)));
+  return success();
+}
+
+LogicalResult ConstantOfShapeOp::inferReturnTypes(
+    MLIRContext *ctx, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &results) {
+  if (failed(verifyAttributes(ctx, loc, adaptor)))
+    return failure();
+  ElementsAttr value = adaptor.getValue();
+  if (value.getNumElements() != 1)
+    return emitOptionalError(loc, "value must hold exactly one element");
+  FailureOr<int64_t> rank = getShapeOperandLength(loc, adaptor.getShape());
+  if (failed(rank))
+    return failure();
+  SmallVector<int64_t> shape(*rank, kDynamic);
+  if (FailureOr<SmallVector<int64_t>> dims =
+          getConstantIntValues(adaptor.getShape());
+      succeeded(dims)) {
+    if (llvm::any_of(*dims, [](int64_t d) { return d < 0; }))
+      return emitOptionalError(loc, "shape has a negative entry");
+    shape = *dims;
+  }
+  results.push_back(RankedTensorType::get(shape, value.getElementType()));
+  return success();
+}
+
+LogicalResult RangeOp::inferReturnTypes(MLIRContext *,
+                                        std::optional<Location> loc,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &results) {
+  if (failed(verifySameElementType(loc, adaptor.getOperands())))
+    return failure();
+  for (Value operand : adaptor.getOperands())
+    if (tensorOf(operand).getRank() != 0)
+      return emitOptionalError(loc, "start, limit and delta must be 0-D");
+  Type element = tensorOf(adaptor.getStart()).getElementType();
+  int64_t count = kDynamic;
+  FailureOr<SmallVector<int64_t>> start = getConstantIntValues(adaptor.getStart());
+  FailureOr<SmallVector<int64_t>> limit = getConstantIntValues(adaptor.getLimit());
+  FailureOr<SmallVector<int64_t>> delta = getConstantIntValues(adaptor.getDelta());
+  if (succeeded(start) && succeeded(limit) && succeeded(delta)) {
+    if ((*delta)[0] == 0)
+      return emitOptionalError(loc, "delta must be non-zero");
+    count = std::max<int64_t>(
+        0, llvm::divideCeilSigned((*limit)[0] - (*start)[0], (*delta)[0]));
+  }
+  results.push_back(RankedTensorType::get({count}, element));
+  return success();
+}
+
+#define GET_OP_CLASSES
+#include "tfm/TfmOps.cpp.inc"

@@ -1,0 +1,37 @@
+//===- TfmOps.h - tfm operations --------------------------------*- C++ -*-===//
+
+#ifndef TFM_TFMOPS_H
+#define TFM_TFMOPS_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "tfm/TfmDialect.h"
+
+namespace mlir::tfm {
+
+/// True when each `actual` type is a ranked tensor with the element type of
+/// the matching `inferred` type and a shape that agrees with it wherever both
+/// are static: `actual` may know more than inference did, never something
+/// else.
+bool isRefinementOf(TypeRange inferred, TypeRange actual);
+
+/// Numpy broadcast of two shapes. A `?` paired with a static dim d != 1 gives
+/// d (a valid program must have d there). Fails on two different static dims
+/// that are not 1.
+FailureOr<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> lhs,
+                                                ArrayRef<int64_t> rhs);
+
+/// The values of a constant integer tensor (a tfm.constant or any other
+/// constant-like op), or failure when `value` is not one.
+FailureOr<SmallVector<int64_t>> getConstantIntValues(Value value);
+
+} // namespace mlir::tfm
+
+#define GET_OP_CLASSES
+#include "tfm/TfmOps.h.inc"
+
+#endif // TFM_TFMOPS_H

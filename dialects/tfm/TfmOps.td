@@ -1,0 +1,581 @@
+//===- TfmOps.td - tfm operation definitions ---------------*- tablegen -*-===//
+//
+// Conventions shared by every op:
+//  * operands and results are ranked tensors; symbolic dims are `?`;
+//  * result types are inferred (InferTypeOpInterface); a stored result type
+//    may refine the inferred one (a static dim where inference gives `?`);
+//  * axes are stored normalized to non-negative values;
+//  * the assembly format is `operands attr-dict : functional-type`.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFM_OPS_TD
+#define TFM_OPS_TD
+
+include "TfmDialect.td"
+include "mlir/IR/BuiltinAttributeInterfaces.td"
+include "mlir/IR/CommonAttrConstraints.td"
+include "mlir/IR/CommonTypeConstraints.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+//===----------------------------------------------------------------------===//
+// Base classes
+//===----------------------------------------------------------------------===//
+
+def Tfm_Tensor : RankedTensorOf<[AnyType]>;
+def Tfm_IndexTensor : RankedTensorOf<[I64], [HasAnyRankOfPred<[0, 1]>],
+                                     "0-D or 1-D tensor of 64-bit integers">;
+def Tfm_BoolTensor : RankedTensorOf<[I1]>;
+
+// Every tfm op is side-effect free and infers its result types. The shared
+// isCompatibleReturnTypes accepts a result type that refines the inferred
+// one, so that known shapes (from ONNX value_info or a pinned input shape)
+// may be kept where local inference only knows `?`.
+class Tfm_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Tfm_Dialect, mnemonic,
+         !listconcat(traits, [Pure, InferTypeOpAdaptorWithIsCompatible])> {
+  let extraClassDefinition = [{
+    bool $cppClass::isCompatibleReturnTypes(::mlir::TypeRange inferred,
+                                            ::mlir::TypeRange actual) {
+      return ::mlir::tfm::isRefinementOf(inferred, actual);
+    }
+  }];
+  let assemblyFormat =
+      "operands attr-dict `:` functional-type(operands, results)";
+}
+
+// Numpy-broadcasting binary ops whose result has the operands' element type.
+class Tfm_BroadcastArithOp<string mnemonic, string summaryText,
+                           string onnxName, list<Trait> traits = []>
+    : Tfm_Op<mnemonic, traits> {
+  let summary = summaryText;
+  let description = "Elementwise `" # onnxName # "` of two tensors with "
+      # "numpy-style broadcasting (ONNX `" # onnxName # "`). Both operands "
+      # "have the same element type.\n\n"
+      # "Example:\n\n```mlir\n%r = tfm." # mnemonic
+      # " %a, %b : (tensor<?x128x768xf32>, tensor<768xf32>) -> "
+      # "tensor<?x128x768xf32>\n```";
+  let arguments = (ins Tfm_Tensor:$lhs, Tfm_Tensor:$rhs);
+  let results = (outs Tfm_Tensor:$result);
+}
+
+// Numpy-broadcasting comparisons and logical ops: the result is i1.
+class Tfm_BroadcastPredicateOp<string mnemonic, string summaryText,
+                               string onnxName, list<Trait> traits = []>
+    : Tfm_Op<mnemonic, traits> {
+  let summary = summaryText;
+  let description = "Elementwise `" # onnxName # "` with numpy-style "
+      # "broadcasting (ONNX `" # onnxName # "`); the result is a tensor of "
+      # "i1.\n\nExample:\n\n```mlir\n%r = tfm." # mnemonic
+      # " %a, %b : (tensor<?x?xi64>, tensor<i64>) -> tensor<?x?xi1>\n```";
+  let arguments = (ins Tfm_Tensor:$lhs, Tfm_Tensor:$rhs);
+  let results = (outs Tfm_BoolTensor:$result);
+}
+
+// Elementwise unary ops: the result has the operand's type.
+class Tfm_UnaryOp<string mnemonic, string summaryText, string onnxName,
+                  list<Trait> traits = []>
+    : Tfm_Op<mnemonic, !listconcat(traits, [SameOperandsAndResultElementType])> {
+  let summary = summaryText;
+  let description = "Elementwise `" # onnxName # "` (ONNX `" # onnxName
+      # "`); the result has the operand's type.\n\nExample:\n\n```mlir\n"
+      # "%r = tfm." # mnemonic
+      # " %x : (tensor<?x128xf32>) -> tensor<?x128xf32>\n```";
+  let arguments = (ins Tfm_Tensor:$input);
+  let results = (outs Tfm_Tensor:$result);
+}
+
+//===----------------------------------------------------------------------===//
+// Constants
+//===----------------------------------------------------------------------===//
+
+def Tfm_ConstantOp : Tfm_Op<"constant", [ConstantLike]> {
+  let summary = "A constant tensor: a weight or a folded value";
+  let description = [{
+    Holds an elements attribute. Initializers of an imported model are
+    `dense_resource` blobs that alias the model's bytes (no copy, elided when
+    printed); small constants (shape vectors, epsilons) are `dense`.
+
+    ```mlir
+    %w = tfm.constant dense_resource<encoder.0.attn.q.weight> : tensor<768x768xf32>
+    %s = tfm.constant dense<[0, 0, 12, 64]> : tensor<4xi64>
+    ```
+  }];
+  let arguments = (ins ElementsAttr:$value);
+  let results = (outs Tfm_Tensor:$result);
+  let assemblyFormat = "attr-dict $value";
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise arithmetic
+//===----------------------------------------------------------------------===//
+
+def Tfm_AddOp : Tfm_BroadcastArithOp<"add", "Elementwise addition", "Add", [Commutative]> {
+  let hasFolder = 1;
+}
+def Tfm_SubOp : Tfm_BroadcastArithOp<"sub", "Elementwise subtraction", "Sub"> {
+  let hasFolder = 1;
+}
+def Tfm_MulOp : Tfm_BroadcastArithOp<"mul", "Elementwise multiplication", "Mul", [Commutative]> {
+  let hasFolder = 1;
+}
+def Tfm_DivOp : Tfm_BroadcastArithOp<"div", "Elementwise division", "Div"> {
+  let hasFolder = 1;
+}
+def Tfm_MaxOp : Tfm_BroadcastArithOp<"max", "Elementwise maximum", "Max", [Commutative]>;
+def Tfm_MinOp : Tfm_BroadcastArithOp<"min", "Elementwise minimum", "Min", [Commutative]>;
+
+def Tfm_PowOp : Tfm_Op<"pow"> {
+  let summary = "Elementwise power";
+  let description = [{
+    `base ^ exponent` with numpy-style broadcasting (ONNX `Pow`). The exponent
+    may have another element type than the base; the result has the base's.
+
+    ```mlir
+    %sq = tfm.pow %x, %two : (tensor<?x128x768xf32>, tensor<f32>) -> tensor<?x128x768xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_Tensor:$base, Tfm_Tensor:$exponent);
+  let results = (outs Tfm_Tensor:$result);
+}
+
+//===----------------------------------------------------------------------===//
+// Comparisons and logic
+//===----------------------------------------------------------------------===//
+
+def Tfm_EqualOp : Tfm_BroadcastPredicateOp<"equal", "Elementwise equality", "Equal", [Commutative]> {
+  let hasFolder = 1;
+}
+def Tfm_LessOp : Tfm_BroadcastPredicateOp<"less", "Elementwise less-than", "Less">;
+def Tfm_LessOrEqualOp : Tfm_BroadcastPredicateOp<"less_or_equal", "Elementwise less-or-equal", "LessOrEqual">;
+def Tfm_GreaterOp : Tfm_BroadcastPredicateOp<"greater", "Elementwise greater-than", "Greater">;
+def Tfm_GreaterOrEqualOp : Tfm_BroadcastPredicateOp<"greater_or_equal", "Elementwise greater-or-equal", "GreaterOrEqual">;
+def Tfm_AndOp : Tfm_BroadcastPredicateOp<"and", "Elementwise logical and", "And", [Commutative]>;
+def Tfm_OrOp : Tfm_BroadcastPredicateOp<"or", "Elementwise logical or", "Or", [Commutative]>;
+def Tfm_XorOp : Tfm_BroadcastPredicateOp<"xor", "Elementwise logical xor", "Xor", [Commutative]>;
+
+def Tfm_NotOp : Tfm_UnaryOp<"not", "Elementwise logical not", "Not">;
+
+//===----------------------------------------------------------------------===//
+// Elementwise unary math
+//===----------------------------------------------------------------------===//
+
+def Tfm_NegOp : Tfm_UnaryOp<"neg", "Elementwise negation", "Neg">;
+def Tfm_AbsOp : Tfm_UnaryOp<"abs", "Elementwise absolute value", "Abs">;
+def Tfm_SqrtOp : Tfm_UnaryOp<"sqrt", "Elementwise square root", "Sqrt">;
+def Tfm_ExpOp : Tfm_UnaryOp<"exp", "Elementwise exponential", "Exp">;
+def Tfm_LogOp : Tfm_UnaryOp<"log", "Elementwise natural logarithm", "Log">;
+def Tfm_ErfOp : Tfm_UnaryOp<"erf", "Elementwise error function", "Erf">;
+def Tfm_TanhOp : Tfm_UnaryOp<"tanh", "Elementwise hyperbolic tangent", "Tanh">;
+def Tfm_SinOp : Tfm_UnaryOp<"sin", "Elementwise sine", "Sin">;
+def Tfm_CosOp : Tfm_UnaryOp<"cos", "Elementwise cosine", "Cos">;
+def Tfm_FloorOp : Tfm_UnaryOp<"floor", "Elementwise floor", "Floor">;
+def Tfm_CeilOp : Tfm_UnaryOp<"ceil", "Elementwise ceiling", "Ceil">;
+def Tfm_ReciprocalOp : Tfm_UnaryOp<"reciprocal", "Elementwise reciprocal", "Reciprocal">;
+def Tfm_ReluOp : Tfm_UnaryOp<"relu", "Rectified linear unit", "Relu">;
+def Tfm_SigmoidOp : Tfm_UnaryOp<"sigmoid", "Logistic sigmoid", "Sigmoid">;
+
+def Tfm_IdentityOp : Tfm_UnaryOp<"identity", "Identity", "Identity"> {
+  let hasFolder = 1;
+}
+
+def Tfm_DropoutOp : Tfm_UnaryOp<"dropout", "Dropout at inference: the identity", "Dropout"> {
+  let description = [{
+    ONNX `Dropout` in inference mode, where it passes its input through. The
+    op exists so that a graph can be printed as exported; it folds to its
+    input, and the importer folds it away as it builds the graph. Models that
+    use Dropout's mask output or training mode are rejected at import.
+
+    ```mlir
+    %y = tfm.dropout %x : (tensor<?x128x768xf32>) -> tensor<?x128x768xf32>
+    ```
+  }];
+  let hasFolder = 1;
+}
+
+def Tfm_GeluOp : Tfm_UnaryOp<"gelu", "Gaussian error linear unit", "Gelu"> {
+  let description = [{
+    `0.5 * x * (1 + erf(x / sqrt(2)))`, or with `approximation = "tanh"`
+    `0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x^3)))` (ONNX `Gelu`,
+    opset 20; the fusion pass forms it from the decompositions that exporters
+    emit).
+
+    ```mlir
+    %y = tfm.gelu %x {approximation = "tanh"} : (tensor<?x3072xf32>) -> tensor<?x3072xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_Tensor:$input,
+                       DefaultValuedStrAttr<StrAttr, "none">:$approximation);
+}
+
+//===----------------------------------------------------------------------===//
+// Contractions and convolution
+//===----------------------------------------------------------------------===//
+
+def Tfm_MatMulOp : Tfm_Op<"matmul"> {
+  let summary = "Matrix product with numpy semantics";
+  let description = [{
+    ONNX `MatMul`: a 1-D operand is promoted to a matrix (and the added dim
+    removed from the result), leading dims are batch dims and broadcast.
+
+    ```mlir
+    %y = tfm.matmul %x, %w : (tensor<?x128x768xf32>, tensor<768x3072xf32>) -> tensor<?x128x3072xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_Tensor:$lhs, Tfm_Tensor:$rhs);
+  let results = (outs Tfm_Tensor:$result);
+}
+
+def Tfm_GemmOp : Tfm_Op<"gemm"> {
+  let summary = "General matrix multiply: alpha * op(a) * op(b) + beta * c";
+  let description = [{
+    ONNX `Gemm` on 2-D operands; `trans_a`/`trans_b` transpose the operands
+    and the optional `c` broadcasts to the `[M, N]` result.
+
+    ```mlir
+    %y = tfm.gemm %x, %w, %b {trans_b = true} : (tensor<?x768xf32>, tensor<3072x768xf32>, tensor<3072xf32>) -> tensor<?x3072xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_Tensor:$a, Tfm_Tensor:$b, Optional<Tfm_Tensor>:$c,
+                       DefaultValuedAttr<F32Attr, "1.0">:$alpha,
+                       DefaultValuedAttr<F32Attr, "1.0">:$beta,
+                       DefaultValuedAttr<BoolAttr, "false">:$trans_a,
+                       DefaultValuedAttr<BoolAttr, "false">:$trans_b);
+  let results = (outs Tfm_Tensor:$result);
+}
+
+def Tfm_ConvOp : Tfm_Op<"conv"> {
+  let summary = "N-d convolution (patch embeddings)";
+  let description = [{
+    ONNX `Conv` with explicit padding: `x` is `[N, C, D1..Dn]`, `weight` is
+    `[M, C / group, K1..Kn]`, the optional `bias` is `[M]`. `pads` holds the
+    begin pads of every spatial dim, then the end pads. The importer resolves
+    `auto_pad` into `pads` and fills defaulted attributes.
+
+    ```mlir
+    %p = tfm.conv %img, %w, %b {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 16, 16>}
+        : (tensor<?x3x224x224xf32>, tensor<384x3x16x16xf32>, tensor<384xf32>) -> tensor<?x384x14x14xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_Tensor:$input, Tfm_Tensor:$weight,
+                       Optional<Tfm_Tensor>:$bias,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                       DenseI64ArrayAttr:$dilations,
+                       DefaultValuedAttr<I64Attr, "1">:$group);
+  let results = (outs Tfm_Tensor:$result);
+}
+
+//===----------------------------------------------------------------------===//
+// Normalization and reductions
+//===----------------------------------------------------------------------===//
+
+def Tfm_SoftmaxOp : Tfm_Op<"softmax", [SameOperandsAndResultElementType]> {
+  let summary = "Softmax along one axis";
+  let description = [{
+    `exp(x) / sum(exp(x))` along `axis` (ONNX `Softmax` from opset 13).
+
+    ```mlir
+    %p = tfm.softmax %scores {axis = 3 : i64} : (tensor<?x12x?x?xf32>) -> tensor<?x12x?x?xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_Tensor:$input, I64Attr:$axis);
+  let results = (outs Tfm_Tensor:$result);
+}
+
+def Tfm_LayerNormOp : Tfm_Op<"layer_norm", [SameOperandsAndResultElementType]> {
+  let summary = "Layer normalization over the trailing dims from `axis`";
+  let description = [{
+    Normalizes `x` to zero mean and unit variance over dims `[axis, rank)`,
+    then multiplies by `scale` and adds the optional `bias`, both
+    broadcastable to those dims (ONNX `LayerNormalization`, opset 17, with
+    only its first output).
+
+    ```mlir
+    %y = tfm.layer_norm %x, %gamma, %beta {axis = 2 : i64, epsilon = 9.99999996E-13 : f32}
+        : (tensor<?x128x768xf32>, tensor<768xf32>, tensor<768xf32>) -> tensor<?x128x768xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_Tensor:$input, Tfm_Tensor:$scale,
+                       Optional<Tfm_Tensor>:$bias, I64Attr:$axis,
+                       DefaultValuedAttr<F32Attr, "1.0e-5">:$epsilon);
+  let results = (outs Tfm_Tensor:$result);
+}
+
+class Tfm_ReduceOp<string mnemonic, string kind, string onnxName>
+    : Tfm_Op<mnemonic, [SameOperandsAndResultElementType]> {
+  let summary = "Reduction by " # kind # " over a set of axes";
+  let description = "Reduces `input` by " # kind # " over `axes` (all dims "
+      # "when empty); `keepdims` keeps the reduced dims with size 1 (ONNX `"
+      # onnxName # "`; the importer turns an axes input into the attribute)."
+      # "\n\nExample:\n\n```mlir\n%m = tfm." # mnemonic
+      # " %x {axes = array<i64: 2>, keepdims = true} : "
+      # "(tensor<?x128x768xf32>) -> tensor<?x128x1xf32>\n```";
+  let arguments = (ins Tfm_Tensor:$input, DenseI64ArrayAttr:$axes,
+                       DefaultValuedAttr<BoolAttr, "true">:$keepdims);
+  let results = (outs Tfm_Tensor:$result);
+}
+
+def Tfm_ReduceMeanOp : Tfm_ReduceOp<"reduce_mean", "mean", "ReduceMean">;
+def Tfm_ReduceSumOp : Tfm_ReduceOp<"reduce_sum", "sum", "ReduceSum">;
+def Tfm_ReduceMaxOp : Tfm_ReduceOp<"reduce_max", "maximum", "ReduceMax">;
+
+//===----------------------------------------------------------------------===//
+// Data movement
+//===----------------------------------------------------------------------===//
+
+def Tfm_TransposeOp : Tfm_Op<"transpose", [SameOperandsAndResultElementType]> {
+  let summary = "Permutes the dims of a tensor";
+  let description = [{
+    Result dim `i` is input dim `perm[i]` (ONNX `Transpose`; the importer
+    fills the default reversed permutation).
+
+    ```mlir
+    %t = tfm.transpose %x {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x?x12x64xf32>) -> tensor<?x12x?x64xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_Tensor:$input, DenseI64ArrayAttr:$perm);
+  let results = (outs Tfm_Tensor:$result);
+  let hasFolder = 1;
+}
+
+def Tfm_ReshapeOp : Tfm_Op<"reshape", [SameOperandsAndResultElementType]> {
+  let summary = "Reshapes a tensor to a shape given as a tensor";
+  let description = [{
+    ONNX `Reshape`: `shape` is a 1-D i64 tensor; an entry `-1` is inferred
+    from the element count and `0` copies the input dim (unless
+    `allow_zero`). When `shape` is not a constant, the result's rank is known
+    and its dims are `?`.
+
+    ```mlir
+    %r = tfm.reshape %x, %shape : (tensor<?x?x768xf32>, tensor<4xi64>) -> tensor<?x?x12x64xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_Tensor:$input, Tfm_IndexTensor:$shape,
+                       DefaultValuedAttr<BoolAttr, "false">:$allow_zero);
+  let results = (outs Tfm_Tensor:$result);
+  let hasFolder = 1;
+}
+
+def Tfm_FlattenOp : Tfm_Op<"flatten", [SameOperandsAndResultElementType]> {
+  let summary = "Flattens a tensor into a matrix at `axis`";
+  let description = [{
+    ONNX `Flatten`: the result is `[prod(dims[:axis]), prod(dims[axis:])]`.
+
+    ```mlir
+    %f = tfm.flatten %x {axis = 1 : i64} : (tensor<?x384x14x14xf32>) -> tensor<?x75264xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_Tensor:$input, I64Attr:$axis);
+  let results = (outs Tfm_Tensor:$result);
+}
+
+def Tfm_SqueezeOp : Tfm_Op<"squeeze", [SameOperandsAndResultElementType]> {
+  let summary = "Removes dims of size 1";
+  let description = [{
+    ONNX `Squeeze` with its axes as an attribute. Each squeezed dim must be 1
+    (or `?`, then asserted to be 1 at run time).
+
+    ```mlir
+    %s = tfm.squeeze %x {axes = array<i64: 1>} : (tensor<?x1x768xf32>) -> tensor<?x768xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_Tensor:$input, DenseI64ArrayAttr:$axes);
+  let results = (outs Tfm_Tensor:$result);
+  let hasFolder = 1;
+}
+
+def Tfm_UnsqueezeOp : Tfm_Op<"unsqueeze", [SameOperandsAndResultElementType]> {
+  let summary = "Inserts dims of size 1";
+  let description = [{
+    ONNX `Unsqueeze` with its axes (positions in the result) as an attribute.
+
+    ```mlir
+    %m = tfm.unsqueeze %mask {axes = array<i64: 1, 2>} : (tensor<?x?xi64>) -> tensor<?x1x1x?xi64>
+    ```
+  }];
+  let arguments = (ins Tfm_Tensor:$input, DenseI64ArrayAttr:$axes);
+  let results = (outs Tfm_Tensor:$result);
+  let hasFolder = 1;
+}
+
+def Tfm_ConcatOp : Tfm_Op<"concat"> {
+  let summary = "Concatenates tensors along an axis";
+  let description = [{
+    ONNX `Concat`: operands have the same rank and element type and agree on
+    every dim but `axis`.
+
+    ```mlir
+    %c = tfm.concat %a, %b {axis = 0 : i64} : (tensor<2xi64>, tensor<2xi64>) -> tensor<4xi64>
+    ```
+  }];
+  let arguments = (ins Variadic<Tfm_Tensor>:$inputs, I64Attr:$axis);
+  let results = (outs Tfm_Tensor:$result);
+  let hasFolder = 1;
+}
+
+def Tfm_SplitOp : Tfm_Op<"split"> {
+  let summary = "Splits a tensor into parts along an axis";
+  let description = [{
+    ONNX `Split` into `num_outputs` parts. `sizes`, when present, gives each
+    part's extent; otherwise the parts are equal, the last one smaller when
+    the dim does not divide (opset 18 semantics).
+
+    ```mlir
+    %q, %k, %v = tfm.split %qkv {axis = 2 : i64, num_outputs = 3 : i64, sizes = array<i64: 768, 768, 768>}
+        : (tensor<?x?x2304xf32>) -> (tensor<?x?x768xf32>, tensor<?x?x768xf32>, tensor<?x?x768xf32>)
+    ```
+  }];
+  let arguments = (ins Tfm_Tensor:$input, I64Attr:$axis, I64Attr:$num_outputs,
+                       OptionalAttr<DenseI64ArrayAttr>:$sizes);
+  let results = (outs Variadic<Tfm_Tensor>:$results);
+}
+
+def Tfm_SliceOp : Tfm_Op<"slice", [SameOperandsAndResultElementType]> {
+  let summary = "Strided slice along some axes";
+  let description = [{
+    ONNX `Slice`: for each `axes[i]`, takes `starts[i]` to `ends[i]` (clamped,
+    negative values count from the end) by `steps[i]`. All four index
+    operands are present (the importer materializes the defaults); when they
+    are constants and the sliced dim is static, the result dim is static.
+
+    ```mlir
+    %s = tfm.slice %x, %starts, %ends, %axes, %steps
+        : (tensor<1x1x1024x1024xi1>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1x1x?x1024xi1>
+    ```
+  }];
+  let arguments = (ins Tfm_Tensor:$input, Tfm_IndexTensor:$starts,
+                       Tfm_IndexTensor:$ends, Tfm_IndexTensor:$axes,
+                       Tfm_IndexTensor:$steps);
+  let results = (outs Tfm_Tensor:$result);
+  let hasFolder = 1;
+}
+
+def Tfm_GatherOp : Tfm_Op<"gather", [SameOperandsAndResultElementType]> {
+  let summary = "Gathers slices along an axis by index";
+  let description = [{
+    ONNX `Gather`: the result is `data.shape[:axis] + indices.shape +
+    data.shape[axis+1:]`. Negative indices count from the end. This is how
+    embeddings are looked up and how shape vectors are picked apart.
+
+    ```mlir
+    %e = tfm.gather %table, %ids {axis = 0 : i64} : (tensor<30522x768xf32>, tensor<?x?xi64>) -> tensor<?x?x768xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_Tensor:$input, Tfm_Tensor:$indices, I64Attr:$axis);
+  let results = (outs Tfm_Tensor:$result);
+  let hasFolder = 1;
+}
+
+def Tfm_CastOp : Tfm_Op<"cast"> {
+  let summary = "Converts the element type";
+  let description = [{
+    ONNX `Cast` to the element type `to` (float/int conversions round
+    toward zero; to i1, non-zero is true).
+
+    ```mlir
+    %m = tfm.cast %mask {to = f32} : (tensor<?x?xi64>) -> tensor<?x?xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_Tensor:$input, TypeAttr:$to);
+  let results = (outs Tfm_Tensor:$result);
+  let hasFolder = 1;
+}
+
+def Tfm_WhereOp : Tfm_Op<"where"> {
+  let summary = "Selects elementwise between two tensors";
+  let description = [{
+    ONNX `Where`: `condition ? lhs : rhs`, the three broadcast together.
+
+    ```mlir
+    %s = tfm.where %causal, %scores, %min : (tensor<1x1x?x?xi1>, tensor<?x12x?x?xf32>, tensor<f32>) -> tensor<?x12x?x?xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_BoolTensor:$condition, Tfm_Tensor:$lhs, Tfm_Tensor:$rhs);
+  let results = (outs Tfm_Tensor:$result);
+  let hasFolder = 1;
+}
+
+def Tfm_ExpandOp : Tfm_Op<"expand", [SameOperandsAndResultElementType]> {
+  let summary = "Broadcasts a tensor to a shape given as a tensor";
+  let description = [{
+    ONNX `Expand`: the result shape is the broadcast of the input's shape and
+    `shape` (a 1-D i64 tensor).
+
+    ```mlir
+    %e = tfm.expand %x, %shape : (tensor<1x1x?xf32>, tensor<3xi64>) -> tensor<?x12x?xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_Tensor:$input, Tfm_IndexTensor:$shape);
+  let results = (outs Tfm_Tensor:$result);
+}
+
+def Tfm_TriluOp : Tfm_Op<"trilu", [SameOperandsAndResultElementType]> {
+  let summary = "Keeps the upper or lower triangle of the trailing matrices";
+  let description = [{
+    ONNX `Trilu`: zeroes the elements below (`upper`) or above (lower)
+    diagonal `k` of each trailing 2-D matrix. `k` is a 0-D i64 tensor (the
+    importer materializes the default 0). Exporters build causal masks with
+    it.
+
+    ```mlir
+    %m = tfm.trilu %ones, %k {upper = false} : (tensor<?x?xf32>, tensor<i64>) -> tensor<?x?xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_Tensor:$input, Tfm_IndexTensor:$k,
+                       DefaultValuedAttr<BoolAttr, "true">:$upper);
+  let results = (outs Tfm_Tensor:$result);
+}
+
+//===----------------------------------------------------------------------===//
+// Shapes
+//===----------------------------------------------------------------------===//
+
+def Tfm_ShapeOp : Tfm_Op<"shape"> {
+  let summary = "The shape of a tensor, as a 1-D i64 tensor";
+  let description = [{
+    ONNX `Shape`, with the opset-15 `start`/`end` window normalized. Folds to
+    a constant when the dims it reads are static; `tfm.gather` and
+    `tfm.slice` of it fold when the dims they pick are.
+
+    ```mlir
+    %s = tfm.shape %x {end = 2 : i64, start = 0 : i64} : (tensor<?x128x768xf32>) -> tensor<2xi64>
+    ```
+  }];
+  let arguments = (ins Tfm_Tensor:$input, I64Attr:$start, I64Attr:$end);
+  let results = (outs RankedTensorOf<[I64]>:$result);
+  let hasFolder = 1;
+}
+
+def Tfm_ConstantOfShapeOp : Tfm_Op<"constant_of_shape"> {
+  let summary = "A tensor of a shape given as a tensor, filled with one value";
+  let description = [{
+    ONNX `ConstantOfShape`: `value` is a one-element tensor giving the element
+    type and the fill value.
+
+    ```mlir
+    %z = tfm.constant_of_shape %shape {value = dense<0.0> : tensor<1xf32>} : (tensor<2xi64>) -> tensor<?x?xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_IndexTensor:$shape, ElementsAttr:$value);
+  let results = (outs Tfm_Tensor:$result);
+  let hasFolder = 1;
+}
+
+def Tfm_RangeOp : Tfm_Op<"range"> {
+  let summary = "A 1-D sequence from start to limit by delta";
+  let description = [{
+    ONNX `Range` on 0-D operands of one element type; the result has
+    `max(ceil((limit - start) / delta), 0)` elements.
+
+    ```mlir
+    %pos = tfm.range %c0, %len, %c1 : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
+    ```
+  }];
+  let arguments = (ins Tfm_Tensor:$start, Tfm_Tensor:$limit, Tfm_Tensor:$delta);
+  let results = (outs Tfm_Tensor:$result);
+  let hasFolder = 1;
+}
+
+#endif // TFM_OPS_TD

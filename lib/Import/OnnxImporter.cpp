@@ -1,0 +1,598 @@
+//===- OnnxImporter.cpp - ONNX models into the tfm dialect ----------------===//
+//
+// The import runs in four steps:
+//  1. read the model (binary or text) and screen it: opsets, domains, op
+//     types and that every node input is defined, so that these common
+//     problems get a message naming the node rather than libonnx's;
+//  2. run libonnx's checker and shape inference (when libonnx knows the
+//     model's opset), applying pinned input shapes first;
+//  3. build one func: arguments from graph inputs, tfm.constant ops from
+//     initializers, then each node through its converter, folding as we go;
+//  4. return the graph outputs and refine types to a fixpoint.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tfc/Import/OnnxImporter.h"
+
+#include "OnnxImporterImpl.h"
+#include "OnnxModelLoader.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/Path.h"
+
+#include "tfc/Transforms/Passes.h"
+#include "tfm/TfmDialect.h"
+#include "tfm/TfmOps.h"
+
+using namespace mlir;
+using namespace mlir::tfc;
+using namespace mlir::tfc::onnx_import;
+
+//===----------------------------------------------------------------------===//
+// NodeImporter
+//===----------------------------------------------------------------------===//
+
+LogicalResult NodeImporter::fail(const llvm::Twine &message) {
+  if (!error.empty())
+    error += "; ";
+  error += message.str();
+  return failure();
+}
+
+FailureOr<Value> NodeImporter::getRequiredInput(unsigned index,
+                                                llvm::StringRef what) {
+  if (Value value = getInput(index))
+    return value;
+  return fail("input " + llvm::Twine(index) + " (" + what + ") is required");
+}
+
+FailureOr<llvm::SmallVector<int64_t>>
+NodeImporter::getConstantInts(unsigned index, llvm::StringRef what) {
+  FailureOr<Value> value = getRequiredInput(index, what);
+  if (failed(value))
+    return failure();
+  FailureOr<llvm::SmallVector<int64_t>> values =
+      tfm::getConstantIntValues(*value);
+  if (failed(values))
+    return fail("input " + llvm::Twine(index) + " (" + what +
+                ") must be a constant; tfc cannot take it at run time");
+  return values;
+}
+
+const onnx::AttributeProto *
+NodeImporter::findAttribute(llvm::StringRef name) const {
+  for (const auto &attribute : node.attribute())
+    if (attribute.name() == name)
+      return &attribute;
+  return nullptr;
+}
+
+int64_t NodeImporter::getInt(llvm::StringRef name, int64_t defaultValue) const {
+  const onnx::AttributeProto *attribute = findAttribute(name);
+  return attribute ? attribute->i() : defaultValue;
+}
+
+float NodeImporter::getFloat(llvm::StringRef name, float defaultValue) const {
+  const onnx::AttributeProto *attribute = findAttribute(name);
+  return attribute ? attribute->f() : defaultValue;
+}
+
+std::string NodeImporter::getString(llvm::StringRef name,
+                                    llvm::StringRef defaultValue) const {
+  const onnx::AttributeProto *attribute = findAttribute(name);
+  return attribute ? attribute->s() : defaultValue.str();
+}
+
+std::optional<llvm::SmallVector<int64_t>>
+NodeImporter::getInts(llvm::StringRef name) const {
+  const onnx::AttributeProto *attribute = findAttribute(name);
+  if (!attribute)
+    return std::nullopt;
+  return llvm::SmallVector<int64_t>(attribute->ints().begin(),
+                                    attribute->ints().end());
+}
+
+FailureOr<ElementsAttr> NodeImporter::getTensor(llvm::StringRef name) {
+  const onnx::AttributeProto *attribute = findAttribute(name);
+  if (!attribute || !attribute->has_t())
+    return fail("attribute '" + name + "' must hold a tensor");
+  std::string message;
+  std::string blobName = node.output_size() ? node.output(0) : node.name();
+  ElementsAttr value = convertTensor(attribute->t(), blobName, storage,
+                                     getContext(), message);
+  if (!value)
+    return fail("attribute '" + name + "' " + message);
+  return value;
+}
+
+Value NodeImporter::getConstant(ElementsAttr value) {
+  return builder.create<tfm::ConstantOp>(loc, value.getType(), value);
+}
+
+Value NodeImporter::getI64Constant(llvm::ArrayRef<int64_t> values,
+                                   bool scalar) {
+  auto type = RankedTensorType::get(
+      scalar ? llvm::ArrayRef<int64_t>{} : llvm::ArrayRef<int64_t>{(int64_t)values.size()},
+      builder.getI64Type());
+  return getConstant(DenseElementsAttr::get(type, values));
+}
+
+FailureOr<llvm::SmallVector<Value>>
+NodeImporter::create(llvm::StringRef opName, ValueRange operands,
+                     llvm::ArrayRef<NamedAttribute> attributes) {
+  MLIRContext *context = getContext();
+  std::optional<RegisteredOperationName> name =
+      RegisteredOperationName::lookup(opName, context);
+  assert(name && "converters only build registered tfm ops");
+  // Infer the result types before creating the op: the typed builders would
+  // abort on an inference failure, and here it is the user's model at fault.
+  auto *inference = name->getInterface<InferTypeOpInterface>();
+  DictionaryAttr dictionary = DictionaryAttr::get(context, attributes);
+  llvm::SmallVector<Type> resultTypes;
+  if (failed(inference->inferReturnTypes(context, loc, operands, dictionary,
+                                         OpaqueProperties(nullptr),
+                                         RegionRange(), resultTypes)))
+    return failure();
+  OperationState state(loc, *name);
+  state.addOperands(operands);
+  state.addAttributes(attributes);
+  state.addTypes(resultTypes);
+  Operation *op = builder.create(state);
+  if (failed(verify(op))) {
+    op->erase();
+    return failure();
+  }
+
+  // Fold now, so that the ops built after this one see constants and can
+  // infer static shapes (shape subgraphs collapse as the graph is built).
+  llvm::SmallVector<Attribute> constantOperands;
+  for (Value operand : op->getOperands()) {
+    Attribute attr;
+    matchPattern(operand, m_Constant(&attr));
+    constantOperands.push_back(attr);
+  }
+  llvm::SmallVector<OpFoldResult> folded;
+  if (failed(op->fold(constantOperands, folded)) || folded.empty())
+    return llvm::SmallVector<Value>(op->getResults());
+  llvm::SmallVector<Value> values;
+  for (auto [result, foldResult] : llvm::zip(op->getResults(), folded)) {
+    if (auto value = llvm::dyn_cast_if_present<Value>(foldResult)) {
+      values.push_back(value);
+      continue;
+    }
+    auto attr = cast<ElementsAttr>(cast<Attribute>(foldResult));
+    values.push_back(getConstant(attr));
+  }
+  op->erase();
+  return values;
+}
+
+FailureOr<Value> NodeImporter::createOne(llvm::StringRef opName,
+                                         ValueRange operands,
+                                         llvm::ArrayRef<NamedAttribute> attributes) {
+  FailureOr<llvm::SmallVector<Value>> results =
+      create(opName, operands, attributes);
+  if (failed(results))
+    return failure();
+  return results->front();
+}
+
+//===----------------------------------------------------------------------===//
+// Model-level conversion
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Identifies a node in diagnostics: `node 'name' (OpType, domain ai.onnx,
+/// opset 17)`.
+std::string describeNode(const onnx::NodeProto &node, int64_t opset) {
+  std::string name = node.name().empty() ? "<unnamed>" : node.name();
+  std::string domain = node.domain().empty() ? "ai.onnx" : node.domain();
+  return "node '" + name + "' (" + node.op_type() + ", domain " + domain +
+         ", opset " + std::to_string(opset) + ")";
+}
+
+bool isDefaultDomain(llvm::StringRef domain) {
+  return domain.empty() || domain == "ai.onnx";
+}
+
+class ModelImporter {
+public:
+  ModelImporter(llvm::StringRef path, const OnnxImportOptions &options,
+                MLIRContext *context)
+      : path(path.str()), options(options), context(context),
+        builder(context),
+        fileLoc(FileLineColLoc::get(context, path, 0, 0)) {}
+
+  OwningOpRef<ModuleOp> run();
+
+private:
+  LogicalResult screenModel();
+  LogicalResult applyInputShapes();
+  FailureOr<RankedTensorType>
+  convertValueType(const onnx::ValueInfoProto &info, llvm::StringRef role,
+                   llvm::SmallVectorImpl<std::string> &dimParams);
+  LogicalResult importNode(const onnx::NodeProto &node, unsigned index);
+  void refineWithValueInfo(Value value, llvm::StringRef name);
+  ArrayAttr getDimParamsAttr(llvm::ArrayRef<std::string> dimParams);
+
+  InFlightDiagnostic emitError(Location loc) {
+    return mlir::emitError(loc);
+  }
+
+  std::string path;
+  const OnnxImportOptions &options;
+  MLIRContext *context;
+  OpBuilder builder;
+  Location fileLoc;
+
+  std::shared_ptr<onnx::ModelProto> model;
+  WeightStorage storage;
+  int64_t opset = 0;
+  /// ONNX value name -> its SSA value in the function being built.
+  llvm::StringMap<Value> values;
+  /// ONNX value_info by name (from the model and libonnx's inference).
+  llvm::StringMap<const onnx::TypeProto *> valueTypes;
+};
+
+} // namespace
+
+LogicalResult ModelImporter::screenModel() {
+  const onnx::GraphProto &graph = model->graph();
+  bool haveDefaultOpset = false;
+  for (const auto &import : model->opset_import()) {
+    if (!isDefaultDomain(import.domain()))
+      continue;
+    haveDefaultOpset = true;
+    opset = import.version();
+  }
+  if (!haveDefaultOpset)
+    return emitError(fileLoc) << "the model imports no opset of the default "
+                                 "ONNX domain (ai.onnx)";
+  if (opset < kMinSupportedOpset || opset > kMaxSupportedOpset)
+    return emitError(fileLoc)
+           << "the model uses opset " << opset
+           << " of the default domain; tfc supports opsets "
+           << kMinSupportedOpset << " to " << kMaxSupportedOpset
+           << " (convert it with onnx.version_converter)";
+
+  llvm::StringSet<> defined;
+  for (const auto &input : graph.input())
+    defined.insert(input.name());
+  for (const auto &initializer : graph.initializer())
+    defined.insert(initializer.name());
+  const auto &converters = getOpConverters();
+  for (const auto &node : graph.node()) {
+    if (!isDefaultDomain(node.domain()))
+      return emitError(fileLoc)
+             << describeNode(node, 1) << ": domain '" << node.domain()
+             << "' is not supported; tfc reads only the default ONNX domain";
+    if (!converters.count(node.op_type()))
+      return emitError(fileLoc)
+             << describeNode(node, opset) << ": unsupported operator '"
+             << node.op_type() << "' (run `tfc import --list-ops` for the "
+             << "supported ones)";
+    for (const std::string &input : node.input())
+      if (!input.empty() && !defined.contains(input))
+        return emitError(fileLoc)
+               << describeNode(node, opset) << ": input '" << input
+               << "' is not a graph input, an initializer or an output of an "
+                  "earlier node (a missing initializer?)";
+    for (const std::string &output : node.output())
+      defined.insert(output);
+  }
+  for (const auto &output : graph.output())
+    if (!defined.contains(output.name()))
+      return emitError(fileLoc) << "graph output '" << output.name()
+                                << "' is not produced by any node";
+  return success();
+}
+
+LogicalResult ModelImporter::applyInputShapes() {
+  llvm::StringSet<> known;
+  for (auto &input : *model->mutable_graph()->mutable_input()) {
+    known.insert(input.name());
+    auto it = options.inputShapes.find(input.name());
+    if (it == options.inputShapes.end())
+      continue;
+    const llvm::SmallVector<int64_t> &pinned = it->second;
+    auto *shape = input.mutable_type()->mutable_tensor_type()->mutable_shape();
+    if (shape->dim_size() != 0 && shape->dim_size() != (int)pinned.size())
+      return emitError(fileLoc)
+             << "--input-shape gives input '" << input.name() << "' "
+             << pinned.size() << " dims, but the model declares "
+             << shape->dim_size();
+    for (int i = 0; i < shape->dim_size(); ++i) {
+      const auto &dim = shape->dim(i);
+      if (dim.has_dim_value() && !ShapedType::isDynamic(pinned[i]) &&
+          dim.dim_value() != pinned[i])
+        return emitError(fileLoc)
+               << "--input-shape gives input '" << input.name() << "' size "
+               << pinned[i] << " in dim " << i
+               << ", but the model fixes it to " << dim.dim_value();
+    }
+    llvm::SmallVector<std::string> names;
+    for (int i = 0; i < shape->dim_size(); ++i)
+      names.push_back(shape->dim(i).dim_param());
+    shape->clear_dim();
+    for (auto [i, size] : llvm::enumerate(pinned)) {
+      auto *dim = shape->add_dim();
+      if (!ShapedType::isDynamic(size))
+        dim->set_dim_value(size);
+      else if (i < names.size() && !names[i].empty())
+        dim->set_dim_param(names[i]);
+    }
+  }
+  for (const auto &entry : options.inputShapes)
+    if (!known.contains(entry.getKey()))
+      return emitError(fileLoc) << "--input-shape names '" << entry.getKey()
+                                << "', which is not an input of the model";
+  return success();
+}
+
+FailureOr<RankedTensorType>
+ModelImporter::convertValueType(const onnx::ValueInfoProto &info,
+                                llvm::StringRef role,
+                                llvm::SmallVectorImpl<std::string> &dimParams) {
+  if (!info.type().has_tensor_type())
+    return emitError(fileLoc) << role << " '" << info.name()
+                              << "' is not a tensor (sequences, maps and "
+                                 "optionals are not supported)";
+  const auto &tensorType = info.type().tensor_type();
+  Type elementType = convertElementType(tensorType.elem_type(), context);
+  if (!elementType)
+    return emitError(fileLoc) << role << " '" << info.name() << "' has element type "
+                              << onnxTypeName(tensorType.elem_type())
+                              << ", which tfc does not support";
+  if (!tensorType.has_shape())
+    return emitError(fileLoc) << role << " '" << info.name()
+                              << "' has no shape (not even a rank); give one "
+                                 "with --input-shape "
+                              << info.name() << "=DIMS";
+  llvm::SmallVector<int64_t> shape;
+  for (const auto &dim : tensorType.shape().dim()) {
+    shape.push_back(dim.has_dim_value() ? dim.dim_value() : ShapedType::kDynamic);
+    dimParams.push_back(dim.has_dim_param() ? dim.dim_param() : "");
+  }
+  return RankedTensorType::get(shape, elementType);
+}
+
+ArrayAttr ModelImporter::getDimParamsAttr(llvm::ArrayRef<std::string> dimParams) {
+  if (llvm::all_of(dimParams, [](const std::string &p) { return p.empty(); }))
+    return {};
+  llvm::SmallVector<Attribute> names;
+  for (const std::string &param : dimParams)
+    names.push_back(builder.getStringAttr(param));
+  return builder.getArrayAttr(names);
+}
+
+void ModelImporter::refineWithValueInfo(Value value, llvm::StringRef name) {
+  // libonnx's inference can know a dim that local inference cannot (it
+  // propagates small shape values through more ops); keep what it knows when
+  // it agrees with ours.
+  auto it = valueTypes.find(name);
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  if (it == valueTypes.end() || !type || isa<BlockArgument>(value) ||
+      !it->second->has_tensor_type() ||
+      !it->second->tensor_type().has_shape())
+    return;
+  const auto &dims = it->second->tensor_type().shape().dim();
+  if (dims.size() != type.getRank())
+    return;
+  llvm::SmallVector<int64_t> shape(type.getShape());
+  bool changed = false;
+  for (int i = 0; i < dims.size(); ++i) {
+    if (!dims[i].has_dim_value())
+      continue;
+    if (!type.isDynamicDim(i) && type.getDimSize(i) != dims[i].dim_value())
+      return; // Disagreement: trust our own inference.
+    if (type.isDynamicDim(i)) {
+      shape[i] = dims[i].dim_value();
+      changed = true;
+    }
+  }
+  if (changed && !value.getDefiningOp<tfm::ConstantOp>())
+    value.setType(type.clone(shape));
+}
+
+LogicalResult ModelImporter::importNode(const onnx::NodeProto &node,
+                                        unsigned index) {
+  std::string nodeName = node.name().empty()
+                             ? node.op_type() + "_" + std::to_string(index)
+                             : node.name();
+  Location loc = NameLoc::get(builder.getStringAttr(nodeName), fileLoc);
+  llvm::SmallVector<Value> inputs;
+  for (const std::string &input : node.input())
+    inputs.push_back(input.empty() ? Value() : values.lookup(input));
+
+  const OpConverterInfo &converter = getOpConverters().at(node.op_type());
+  for (unsigned i = 0; i < converter.requiredInputs; ++i)
+    if (i >= inputs.size() || !inputs[i])
+      return emitError(loc) << describeNode(node, opset) << ": input " << i
+                            << " is required but missing";
+
+  NodeImporter importer(node, opset, builder, loc, inputs, storage);
+  LogicalResult converted = success();
+  {
+    // Diagnostics from inference and verification become part of the
+    // node's single error message.
+    ScopedDiagnosticHandler capture(context, [&](Diagnostic &diag) {
+      if (diag.getSeverity() == DiagnosticSeverity::Error)
+        (void)importer.fail(diag.str());
+      return success();
+    });
+    converted = converter.convert(importer);
+  }
+  if (failed(converted) || !importer.getError().empty())
+    return emitError(loc) << describeNode(node, opset) << ": "
+                          << (importer.getError().empty()
+                                  ? std::string("cannot be imported")
+                                  : importer.getError());
+
+  llvm::ArrayRef<Value> results = importer.getResults();
+  for (auto [i, output] : llvm::enumerate(node.output())) {
+    if (output.empty())
+      continue;
+    if (i >= results.size())
+      return emitError(loc) << describeNode(node, opset) << ": output " << i
+                            << " ('" << output
+                            << "') is not supported by tfc";
+    refineWithValueInfo(results[i], output);
+    values[output] = results[i];
+  }
+  return success();
+}
+
+OwningOpRef<ModuleOp> ModelImporter::run() {
+  context->loadDialect<tfm::TfmDialect, func::FuncDialect>();
+
+  // 1. Read and screen.
+  auto parsed = std::make_shared<onnx::ModelProto>();
+  if (std::string error = onnx_loader::readModel(path, *parsed);
+      !error.empty()) {
+    emitError(fileLoc) << error;
+    return nullptr;
+  }
+  model = parsed;
+  storage.model = parsed;
+  storage.modelDir = llvm::sys::path::parent_path(path).str();
+  if (storage.modelDir.empty())
+    storage.modelDir = ".";
+  if (failed(screenModel()) || failed(applyInputShapes()))
+    return nullptr;
+
+  // 2. libonnx's checker and inference, for the opsets it knows. Newer
+  //    opsets are imported from our own tables without them.
+  if (options.runOnnxChecker && opset <= onnx_loader::newestKnownOpset()) {
+    if (std::string error = onnx_loader::checkModel(*model, storage.modelDir);
+        !error.empty()) {
+      emitError(fileLoc) << "the ONNX checker rejects the model: " << error;
+      return nullptr;
+    }
+    if (std::string warning = onnx_loader::inferShapes(*model); !warning.empty())
+      mlir::emitWarning(fileLoc) << "ONNX shape inference stopped early: "
+                                 << warning;
+  }
+  const onnx::GraphProto &graph = model->graph();
+  for (const auto &info : graph.value_info())
+    valueTypes[info.name()] = &info.type();
+
+  // 3. The function: arguments are the graph inputs that no initializer
+  //    defines (older exporters list initializers as inputs too).
+  llvm::StringSet<> initializerNames;
+  for (const auto &initializer : graph.initializer())
+    initializerNames.insert(initializer.name());
+  llvm::SmallVector<Type> argumentTypes;
+  llvm::SmallVector<std::string> argumentNames;
+  llvm::SmallVector<ArrayAttr> argumentDims;
+  for (const auto &input : graph.input()) {
+    if (initializerNames.contains(input.name()))
+      continue;
+    llvm::SmallVector<std::string> dimParams;
+    FailureOr<RankedTensorType> type =
+        convertValueType(input, "graph input", dimParams);
+    if (failed(type))
+      return nullptr;
+    argumentTypes.push_back(*type);
+    argumentNames.push_back(input.name());
+    argumentDims.push_back(getDimParamsAttr(dimParams));
+  }
+
+  OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
+  if (!graph.name().empty())
+    (*module)->setAttr("tfm.graph_name", builder.getStringAttr(graph.name()));
+  (*module)->setAttr("tfm.opset", builder.getI64IntegerAttr(opset));
+  if (!model->producer_name().empty())
+    (*module)->setAttr("tfm.producer",
+                       builder.getStringAttr(model->producer_name() + " " +
+                                             model->producer_version()));
+  builder.setInsertionPointToEnd(module->getBody());
+  auto func = builder.create<func::FuncOp>(
+      fileLoc, options.functionName, builder.getFunctionType(argumentTypes, {}));
+  Block *body = func.addEntryBlock();
+  for (auto [i, name] : llvm::enumerate(argumentNames)) {
+    func.setArgAttr(i, "tfm.name", builder.getStringAttr(name));
+    if (argumentDims[i])
+      func.setArgAttr(i, tfm::TfmDialect::kDimParamsAttrName, argumentDims[i]);
+    values[name] = body->getArgument(i);
+  }
+  builder.setInsertionPointToStart(body);
+
+  for (const auto &initializer : graph.initializer()) {
+    std::string error;
+    ElementsAttr value = convertTensor(initializer, initializer.name(), storage,
+                                       context, error);
+    if (!value) {
+      emitError(fileLoc) << "initializer '" << initializer.name() << "' "
+                         << error;
+      return nullptr;
+    }
+    values[initializer.name()] = builder.create<tfm::ConstantOp>(
+        NameLoc::get(builder.getStringAttr(initializer.name()), fileLoc),
+        value.getType(), value);
+  }
+
+  for (auto [index, node] : llvm::enumerate(graph.node()))
+    if (failed(importNode(node, index)))
+      return nullptr;
+
+  // 4. Outputs.
+  llvm::SmallVector<Value> results;
+  for (auto [i, output] : llvm::enumerate(graph.output()))
+    results.push_back(values.lookup(output.name()));
+  builder.create<func::ReturnOp>(fileLoc, results);
+  func.setType(builder.getFunctionType(argumentTypes,
+                                       ValueRange(results).getTypes()));
+  for (auto [i, output] : llvm::enumerate(graph.output())) {
+    func.setResultAttr(i, "tfm.name", builder.getStringAttr(output.name()));
+    llvm::SmallVector<std::string> dimParams;
+    if (output.type().has_tensor_type() &&
+        output.type().tensor_type().has_shape())
+      for (const auto &dim : output.type().tensor_type().shape().dim())
+        dimParams.push_back(dim.has_dim_param() ? dim.dim_param() : "");
+    if (ArrayAttr dims = getDimParamsAttr(dimParams))
+      func.setResultAttr(i, tfm::TfmDialect::kDimParamsAttrName, dims);
+  }
+  if (failed(refineShapes(func)) || failed(verify(*module)))
+    return nullptr;
+  return module;
+}
+
+OwningOpRef<ModuleOp> mlir::tfc::importOnnxModel(llvm::StringRef path,
+                                                 const OnnxImportOptions &options,
+                                                 MLIRContext *context) {
+  return ModelImporter(path, options, context).run();
+}
+
+std::vector<std::string> mlir::tfc::getSupportedOnnxOps() {
+  std::vector<std::string> ops;
+  for (const auto &entry : getOpConverters())
+    ops.push_back(entry.getKey().str());
+  std::sort(ops.begin(), ops.end());
+  return ops;
+}
+
+std::optional<llvm::SmallVector<int64_t>>
+mlir::tfc::parseShape(llvm::StringRef text) {
+  llvm::SmallVector<int64_t> shape;
+  if (text.empty() || text == "scalar")
+    return shape;
+  llvm::SmallVector<llvm::StringRef> parts;
+  text.split(parts, text.contains(',') ? ',' : 'x');
+  for (llvm::StringRef part : parts) {
+    part = part.trim();
+    int64_t dim;
+    if (part == "?")
+      shape.push_back(ShapedType::kDynamic);
+    else if (!part.getAsInteger(10, dim) && dim >= 0)
+      shape.push_back(dim);
+    else
+      return std::nullopt;
+  }
+  return shape;
+}

@@ -1,0 +1,177 @@
+//===- OnnxImporterImpl.h - importer internals ------------------*- C++ -*-===//
+//
+// Shared by the importer's driver (OnnxImporter.cpp), the per-op converters
+// (OnnxOpConverters.cpp) and the tensor conversion (OnnxTensors.cpp).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFC_LIB_IMPORT_ONNXIMPORTERIMPL_H
+#define TFC_LIB_IMPORT_ONNXIMPORTERIMPL_H
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "llvm/ADT/StringMap.h"
+
+#include "onnx/onnx_pb.h"
+
+#include <memory>
+#include <string>
+
+namespace mlir::tfc::onnx_import {
+
+//===----------------------------------------------------------------------===//
+// Tensors
+//===----------------------------------------------------------------------===//
+
+/// The MLIR element type of an ONNX TensorProto data type, or null when tfm
+/// has none (strings, complex numbers, 8-bit floats).
+Type convertElementType(int32_t onnxType, MLIRContext *context);
+
+/// ONNX's name of a data type ("FLOAT", "INT64", ...), for diagnostics.
+std::string onnxTypeName(int32_t onnxType);
+
+/// A read-only memory mapping of an external-data file, shared by every
+/// weight that lives in it.
+class MappedFile;
+
+/// Owns what imported weights alias: the parsed model (whose raw_data strings
+/// hold inline weights) and the mappings of external-data files. Each weight
+/// blob keeps a reference, so the bytes live as long as the MLIR context
+/// uses them; nothing is copied.
+struct WeightStorage {
+  std::shared_ptr<const onnx::ModelProto> model;
+  std::string modelDir;
+  llvm::StringMap<std::shared_ptr<MappedFile>> mappedFiles;
+};
+
+/// Tensors with at most this many elements become `dense` attributes (their
+/// values are visible in the IR and to folders); larger ones are
+/// `dense_resource` blobs.
+constexpr int64_t kMaxInlineElements = 16;
+
+/// Converts a TensorProto to an elements attribute: a `dense_resource` blob
+/// aliasing the model's bytes or an external-data mapping, or a `dense`
+/// attribute when small. On failure, returns null and sets `error`.
+ElementsAttr convertTensor(const onnx::TensorProto &tensor,
+                           llvm::StringRef blobName, WeightStorage &storage,
+                           MLIRContext *context, std::string &error);
+
+//===----------------------------------------------------------------------===//
+// Nodes
+//===----------------------------------------------------------------------===//
+
+/// What a converter sees of one ONNX node while it builds tfm ops for it.
+/// Errors are collected here and reported once, with the node's identity, by
+/// the driver.
+class NodeImporter {
+public:
+  NodeImporter(const onnx::NodeProto &node, int64_t opset, OpBuilder &builder,
+               Location loc, llvm::ArrayRef<Value> inputs,
+               WeightStorage &storage)
+      : node(node), opset(opset), builder(builder), loc(loc), inputs(inputs),
+        storage(storage) {}
+
+  const onnx::NodeProto &node;
+  /// The opset of the node's domain the model imports.
+  const int64_t opset;
+  OpBuilder &builder;
+  const Location loc;
+
+  MLIRContext *getContext() const { return builder.getContext(); }
+
+  //===--- Inputs ---------------------------------------------------------===//
+
+  /// The node's inputs as declared, including empty (omitted) ones.
+  unsigned getNumInputs() const { return inputs.size(); }
+  /// Input `index`, or null when omitted or beyond the declared inputs.
+  Value getInput(unsigned index) const {
+    return index < inputs.size() ? inputs[index] : Value();
+  }
+  /// Input `index`, failing with a diagnostic when it is omitted.
+  FailureOr<Value> getRequiredInput(unsigned index, llvm::StringRef what);
+  /// The values of input `index`, which must be a constant integer tensor
+  /// (axes, split sizes), failing with a diagnostic naming `what` otherwise.
+  FailureOr<llvm::SmallVector<int64_t>> getConstantInts(unsigned index,
+                                                        llvm::StringRef what);
+  RankedTensorType getInputType(unsigned index) const {
+    return llvm::cast<RankedTensorType>(getInput(index).getType());
+  }
+
+  //===--- Attributes -----------------------------------------------------===//
+
+  const onnx::AttributeProto *findAttribute(llvm::StringRef name) const;
+  int64_t getInt(llvm::StringRef name, int64_t defaultValue) const;
+  float getFloat(llvm::StringRef name, float defaultValue) const;
+  std::string getString(llvm::StringRef name,
+                        llvm::StringRef defaultValue) const;
+  std::optional<llvm::SmallVector<int64_t>>
+  getInts(llvm::StringRef name) const;
+  /// A tensor attribute (ConstantOfShape's value, Constant's value).
+  FailureOr<ElementsAttr> getTensor(llvm::StringRef name);
+
+  //===--- Building -------------------------------------------------------===//
+
+  /// Creates the tfm op `opName`, inferring its result types, verifying it
+  /// and folding it when its operands allow. Returns its results (or the
+  /// values it folded to).
+  FailureOr<llvm::SmallVector<Value>>
+  create(llvm::StringRef opName, ValueRange operands,
+         llvm::ArrayRef<NamedAttribute> attributes = {});
+  /// `create` for single-result ops.
+  FailureOr<Value> createOne(llvm::StringRef opName, ValueRange operands,
+                             llvm::ArrayRef<NamedAttribute> attributes = {});
+
+  /// A tfm.constant of i64 values: 1-D, or 0-D when `scalar`.
+  Value getI64Constant(llvm::ArrayRef<int64_t> values, bool scalar = false);
+  Value getConstant(ElementsAttr value);
+
+  NamedAttribute namedI64(llvm::StringRef name, int64_t value) {
+    return builder.getNamedAttr(name, builder.getI64IntegerAttr(value));
+  }
+  NamedAttribute namedI64Array(llvm::StringRef name,
+                               llvm::ArrayRef<int64_t> values) {
+    return builder.getNamedAttr(name, builder.getDenseI64ArrayAttr(values));
+  }
+  NamedAttribute namedBool(llvm::StringRef name, bool value) {
+    return builder.getNamedAttr(name, builder.getBoolAttr(value));
+  }
+  NamedAttribute namedF32(llvm::StringRef name, float value) {
+    return builder.getNamedAttr(name, builder.getF32FloatAttr(value));
+  }
+
+  //===--- Results and errors ---------------------------------------------===//
+
+  /// Records the values of the node's outputs, in order.
+  void setResults(ValueRange values) { results.assign(values.begin(), values.end()); }
+  llvm::ArrayRef<Value> getResults() const { return results; }
+
+  /// Records why the node cannot be imported; returns failure.
+  LogicalResult fail(const llvm::Twine &message);
+  const std::string &getError() const { return error; }
+
+private:
+  llvm::ArrayRef<Value> inputs;
+  WeightStorage &storage;
+  llvm::SmallVector<Value> results;
+  std::string error;
+};
+
+/// Builds the tfm ops of one node. Runs inside a diagnostic scope, so any
+/// MLIR diagnostic (from inference or verification) is part of the node's
+/// error.
+using OpConverter = LogicalResult (*)(NodeImporter &);
+
+struct OpConverterInfo {
+  OpConverter convert;
+  /// How many leading inputs the op requires; the driver checks them before
+  /// the converter runs, so converters may use them without checking.
+  unsigned requiredInputs;
+};
+
+/// The converters of the default domain, by op type.
+const llvm::StringMap<OpConverterInfo> &getOpConverters();
+
+} // namespace mlir::tfc::onnx_import
+
+#endif // TFC_LIB_IMPORT_ONNXIMPORTERIMPL_H

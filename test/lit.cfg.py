@@ -1,0 +1,24 @@
+# lit configuration for tfc's tests.
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "tfc"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+# .mlir: IR tests run through tfc-opt; .onnxtxt: ONNX text models run through
+# `tfc import`, with RUN and CHECK lines in '#' comments.
+config.suffixes = [".mlir", ".onnxtxt"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.tfc_obj_root, "test")
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Models", "NodeTests"]
+
+config.substitutions.append(("%PATH%", config.environment["PATH"]))
+config.substitutions.append(("%tfc_src_root", config.tfc_src_root))
+
+llvm_config.with_system_environment(["HOME", "TMP", "TEMP"])
+llvm_config.use_default_substitutions()
+
+tool_dirs = [config.tfc_tools_dir, config.llvm_tools_dir]
+llvm_config.add_tool_substitutions(["tfc", "tfc-opt"], tool_dirs)
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)

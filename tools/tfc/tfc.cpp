@@ -1,0 +1,256 @@
+//===- tfc.cpp - the tfc command-line driver ------------------------------===//
+//
+// `tfc <command> [options]`. Commands:
+//   import   ONNX model -> tfm IR (text), or a summary of it
+//
+//===----------------------------------------------------------------------===//
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Support/Timing.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+#include "tfc/Import/OnnxImporter.h"
+#include "tfm/TfmDialect.h"
+#include "tfm/TfmOps.h"
+
+using namespace mlir;
+namespace cl = llvm::cl;
+
+//===----------------------------------------------------------------------===//
+// Options
+//===----------------------------------------------------------------------===//
+
+static cl::SubCommand importCommand(
+    "import",
+    "Import an ONNX model (binary .onnx or ONNX text) into tfm IR.\n"
+    "  Symbolic dims (batch, sequence) stay symbolic unless --input-shape\n"
+    "  pins them; weights become dense_resource blobs that alias the model\n"
+    "  file and print elided.\n"
+    "  Example: tfc import bert.onnx --input-shape input_ids=1x128 -o bert.mlir\n");
+
+static cl::OptionCategory importCategory("Import options");
+
+static cl::opt<std::string> inputFilename(cl::Positional, cl::Required,
+                                          cl::desc("<model.onnx>"),
+                                          cl::sub(importCommand),
+                                          cl::cat(importCategory));
+
+static cl::opt<std::string> outputFilename(
+    "o", cl::desc("Write the IR (or summary) to <file> instead of stdout"),
+    cl::value_desc("file"), cl::init("-"), cl::sub(importCommand),
+    cl::cat(importCategory));
+
+static cl::list<std::string> inputShapes(
+    "input-shape",
+    cl::desc("Pin a graph input's shape, e.g. input_ids=1x128 ('?' keeps a "
+             "dim symbolic). Repeat for several inputs"),
+    cl::value_desc("name=DIMS"), cl::sub(importCommand),
+    cl::cat(importCategory));
+
+static cl::opt<bool> printSummary(
+    "summary",
+    cl::desc("Print a summary (inputs, outputs, weights, op counts) instead "
+             "of the IR"),
+    cl::sub(importCommand), cl::cat(importCategory));
+
+static cl::opt<bool> printWeights(
+    "print-weights",
+    cl::desc("Print the weights' bytes in the IR (hex) instead of eliding "
+             "them; the output can then be read back by tfc-opt"),
+    cl::sub(importCommand), cl::cat(importCategory));
+
+static cl::opt<bool> skipOnnxChecker(
+    "no-onnx-checker",
+    cl::desc("Skip libonnx's model checker and shape inference"),
+    cl::sub(importCommand), cl::cat(importCategory));
+
+static cl::opt<bool> listOps(
+    "list-ops", cl::desc("List the ONNX operators tfc imports, then exit"),
+    cl::sub(importCommand), cl::cat(importCategory));
+
+static cl::opt<bool> showTiming(
+    "time", cl::desc("Report the time each stage took, on stderr"),
+    cl::sub(importCommand), cl::cat(importCategory));
+
+//===----------------------------------------------------------------------===//
+// Diagnostics
+//===----------------------------------------------------------------------===//
+
+/// Prints `file: error: message`: the node (when any) is named in the
+/// message, and ONNX files have no line numbers worth printing.
+static LogicalResult printDiagnostic(Diagnostic &diag) {
+  llvm::raw_ostream &os = llvm::errs();
+  if (auto file = diag.getLocation()->findInstanceOf<FileLineColLoc>()) {
+    os << file.getFilename().getValue();
+    if (file.getLine() != 0)
+      os << ':' << file.getLine() << ':' << file.getColumn();
+    os << ": ";
+  } else {
+    os << "tfc: ";
+  }
+  switch (diag.getSeverity()) {
+  case DiagnosticSeverity::Error:
+    os << "error: ";
+    break;
+  case DiagnosticSeverity::Warning:
+    os << "warning: ";
+    break;
+  default:
+    os << "note: ";
+    break;
+  }
+  os << diag.str() << '\n';
+  for (Diagnostic &note : diag.getNotes())
+    os << "  note: " << note.str() << '\n';
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// tfc import
+//===----------------------------------------------------------------------===//
+
+static std::string typeText(Type type) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  type.print(os);
+  return os.str();
+}
+
+static std::string dimsText(DictionaryAttr attrs) {
+  auto dims = attrs ? attrs.getAs<ArrayAttr>(tfm::TfmDialect::kDimParamsAttrName)
+                    : ArrayAttr();
+  if (!dims)
+    return "";
+  std::string text = "  dims [";
+  llvm::raw_string_ostream os(text);
+  llvm::interleaveComma(dims, os, [&](Attribute a) {
+    StringRef name = cast<StringAttr>(a).getValue();
+    os << (name.empty() ? "-" : name);
+  });
+  os << "]";
+  return os.str();
+}
+
+static void printModelSummary(ModuleOp module, llvm::raw_ostream &os) {
+  auto func = *module.getOps<func::FuncOp>().begin();
+  os << "model: " << inputFilename << " (opset "
+     << cast<IntegerAttr>(module->getAttr("tfm.opset")).getInt();
+  if (auto producer = module->getAttrOfType<StringAttr>("tfm.producer"))
+    os << ", producer " << producer.getValue();
+  os << ")\n";
+  auto nameOf = [](DictionaryAttr attrs) {
+    auto name = attrs ? attrs.getAs<StringAttr>("tfm.name") : StringAttr();
+    return name ? name.getValue().str() : std::string("?");
+  };
+  os << "inputs:\n";
+  for (unsigned i = 0; i < func.getNumArguments(); ++i)
+    os << "  " << nameOf(func.getArgAttrDict(i)) << ": "
+       << typeText(func.getArgumentTypes()[i])
+       << dimsText(func.getArgAttrDict(i)) << "\n";
+  os << "outputs:\n";
+  for (unsigned i = 0; i < func.getNumResults(); ++i)
+    os << "  " << nameOf(func.getResultAttrDict(i)) << ": "
+       << typeText(func.getResultTypes()[i])
+       << dimsText(func.getResultAttrDict(i)) << "\n";
+
+  int64_t weightCount = 0, weightBytes = 0, opCount = 0;
+  llvm::MapVector<StringRef, int64_t> opCounts;
+  func.walk([&](Operation *op) {
+    if (op->getDialect() == nullptr || !isa<tfm::TfmDialect>(op->getDialect()))
+      return;
+    ++opCount;
+    ++opCounts[op->getName().getStringRef()];
+    if (auto constant = dyn_cast<tfm::ConstantOp>(op)) {
+      auto type = cast<RankedTensorType>(constant.getType());
+      ++weightCount;
+      int64_t bits = type.getElementType().getIntOrFloatBitWidth();
+      weightBytes += type.getNumElements() * std::max<int64_t>(bits / 8, 1);
+    }
+  });
+  os << "weights: " << weightCount << " constants, "
+     << llvm::format("%.2f", weightBytes / (1024.0 * 1024.0)) << " MiB\n";
+  os << "ops: " << opCount << "\n";
+  opCounts.remove_if([](auto &entry) { return entry.second == 0; });
+  std::vector<std::pair<StringRef, int64_t>> sorted(opCounts.begin(),
+                                                    opCounts.end());
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](auto &a, auto &b) { return a.second > b.second; });
+  for (auto &[name, count] : sorted)
+    os << "  " << llvm::left_justify(name, 24) << count << "\n";
+}
+
+static int runImport(MLIRContext &context) {
+  if (listOps) {
+    for (const std::string &op : tfc::getSupportedOnnxOps())
+      llvm::outs() << op << "\n";
+    return 0;
+  }
+  tfc::OnnxImportOptions options;
+  options.runOnnxChecker = !skipOnnxChecker;
+  for (const std::string &spec : inputShapes) {
+    auto [name, dims] = StringRef(spec).split('=');
+    std::optional<SmallVector<int64_t>> shape = tfc::parseShape(dims);
+    if (name.empty() || !StringRef(spec).contains('=') || !shape) {
+      llvm::errs() << "tfc: error: --input-shape expects NAME=DIMS such as "
+                      "input_ids=1x128, got '"
+                   << spec << "'\n";
+      return 1;
+    }
+    options.inputShapes[name] = *shape;
+  }
+
+  DefaultTimingManager timing;
+  timing.setEnabled(showTiming);
+  TimingScope rootTimer = timing.getRootScope();
+  TimingScope importTimer = rootTimer.nest("Import ONNX model");
+  OwningOpRef<ModuleOp> module =
+      tfc::importOnnxModel(inputFilename, options, &context);
+  importTimer.stop();
+  if (!module)
+    return 1;
+
+  TimingScope printTimer = rootTimer.nest("Print output");
+  std::string error;
+  auto output = openOutputFile(outputFilename, &error);
+  if (!output) {
+    llvm::errs() << "tfc: error: " << error << "\n";
+    return 1;
+  }
+  if (printSummary) {
+    printModelSummary(*module, output->os());
+  } else {
+    OpPrintingFlags flags;
+    if (!printWeights)
+      flags.elideLargeResourceString(/*largeResourceLimit=*/64);
+    module->print(output->os(), flags);
+  }
+  output->keep();
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions({&importCategory});
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "tfc: an ahead-of-time compiler for transformer models\n\n"
+      "Commands (run `tfc <command> --help` for each):\n"
+      "  import    ONNX model -> tfm IR, or a summary of it (--summary)\n");
+
+  MLIRContext context;
+  context.getDiagEngine().registerHandler(printDiagnostic);
+
+  if (importCommand)
+    return runImport(context);
+  llvm::errs() << "tfc: error: no command given; run `tfc --help`\n";
+  return 1;
+}
