@@ -340,7 +340,7 @@ def Tfm_TransposeOp : Tfm_Op<"transpose", [SameOperandsAndResultElementType]> {
   let hasFolder = 1;
 }
 
-def Tfm_ReshapeOp : Tfm_Op<"reshape", [SameOperandsAndResultElementType]> {
+def Tfm_ReshapeOp : Tfm_Op<"reshape"> {
   let summary = "Reshapes a tensor to a shape given as a tensor";
   let description = [{
     ONNX `Reshape`: `shape` is a 1-D i64 tensor; an entry `-1` is inferred
@@ -432,7 +432,7 @@ def Tfm_SplitOp : Tfm_Op<"split"> {
   let results = (outs Variadic<Tfm_Tensor>:$results);
 }
 
-def Tfm_SliceOp : Tfm_Op<"slice", [SameOperandsAndResultElementType]> {
+def Tfm_SliceOp : Tfm_Op<"slice"> {
   let summary = "Strided slice along some axes";
   let description = [{
     ONNX `Slice`: for each `axes[i]`, takes `starts[i]` to `ends[i]` (clamped,
@@ -452,7 +452,7 @@ def Tfm_SliceOp : Tfm_Op<"slice", [SameOperandsAndResultElementType]> {
   let hasFolder = 1;
 }
 
-def Tfm_GatherOp : Tfm_Op<"gather", [SameOperandsAndResultElementType]> {
+def Tfm_GatherOp : Tfm_Op<"gather"> {
   let summary = "Gathers slices along an axis by index";
   let description = [{
     ONNX `Gather`: the result is `data.shape[:axis] + indices.shape +
@@ -497,7 +497,7 @@ def Tfm_WhereOp : Tfm_Op<"where"> {
   let hasFolder = 1;
 }
 
-def Tfm_ExpandOp : Tfm_Op<"expand", [SameOperandsAndResultElementType]> {
+def Tfm_ExpandOp : Tfm_Op<"expand"> {
   let summary = "Broadcasts a tensor to a shape given as a tensor";
   let description = [{
     ONNX `Expand`: the result shape is the broadcast of the input's shape and
@@ -511,7 +511,7 @@ def Tfm_ExpandOp : Tfm_Op<"expand", [SameOperandsAndResultElementType]> {
   let results = (outs Tfm_Tensor:$result);
 }
 
-def Tfm_TriluOp : Tfm_Op<"trilu", [SameOperandsAndResultElementType]> {
+def Tfm_TriluOp : Tfm_Op<"trilu"> {
   let summary = "Keeps the upper or lower triangle of the trailing matrices";
   let description = [{
     ONNX `Trilu`: zeroes the elements below (`upper`) or above (lower)

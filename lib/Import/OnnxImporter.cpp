@@ -254,12 +254,11 @@ LogicalResult ModelImporter::screenModel() {
   if (!haveDefaultOpset)
     return emitError(fileLoc) << "the model imports no opset of the default "
                                  "ONNX domain (ai.onnx)";
-  if (opset < kMinSupportedOpset || opset > kMaxSupportedOpset)
+  if (opset > kMaxSupportedOpset)
     return emitError(fileLoc)
            << "the model uses opset " << opset
-           << " of the default domain; tfc supports opsets "
-           << kMinSupportedOpset << " to " << kMaxSupportedOpset
-           << " (convert it with onnx.version_converter)";
+           << " of the default domain; tfc supports opsets up to "
+           << kMaxSupportedOpset;
 
   llvm::StringSet<> defined;
   for (const auto &input : graph.input())
@@ -277,6 +276,22 @@ LogicalResult ModelImporter::screenModel() {
              << describeNode(node, opset) << ": unsupported operator '"
              << node.op_type() << "' (run `tfc import --list-ops` for the "
              << "supported ones)";
+    if (opset < kMinSupportedOpset) {
+      // An older opset is fine for an op whose definition did not change
+      // between it and the oldest opset tfc implements (ONNX's node tests
+      // declare Sin at opset 7, which is the Sin of opset 13).
+      int since = onnx_loader::opDefinitionSince(node.op_type(), opset);
+      int current =
+          onnx_loader::opDefinitionSince(node.op_type(), kMinSupportedOpset);
+      if (since != current)
+        return emitError(fileLoc)
+               << describeNode(node, opset) << ": the model's opset " << opset
+               << " defines " << node.op_type() << " as of opset " << since
+               << ", and tfc implements the definitions of opsets "
+               << kMinSupportedOpset << " to " << kMaxSupportedOpset << " ("
+               << node.op_type() << " changed in opset " << current
+               << "); convert the model with onnx.version_converter";
+    }
     for (const std::string &input : node.input())
       if (!input.empty() && !defined.contains(input))
         return emitError(fileLoc)
@@ -548,18 +563,25 @@ OwningOpRef<ModuleOp> ModelImporter::run() {
   builder.create<func::ReturnOp>(fileLoc, results);
   func.setType(builder.getFunctionType(argumentTypes,
                                        ValueRange(results).getTypes()));
+  if (failed(refineShapes(func)) || failed(verify(*module)))
+    return nullptr;
+  // Name the outputs' symbolic dims where they are still dynamic after
+  // refinement (a pinned input shape can make them static).
   for (auto [i, output] : llvm::enumerate(graph.output())) {
     func.setResultAttr(i, "tfm.name", builder.getStringAttr(output.name()));
+    auto type = cast<RankedTensorType>(func.getResultTypes()[i]);
     llvm::SmallVector<std::string> dimParams;
     if (output.type().has_tensor_type() &&
-        output.type().tensor_type().has_shape())
-      for (const auto &dim : output.type().tensor_type().shape().dim())
-        dimParams.push_back(dim.has_dim_param() ? dim.dim_param() : "");
+        output.type().tensor_type().has_shape() &&
+        output.type().tensor_type().shape().dim_size() == type.getRank())
+      for (const auto &[d, dim] :
+           llvm::enumerate(output.type().tensor_type().shape().dim()))
+        dimParams.push_back(dim.has_dim_param() && type.isDynamicDim(d)
+                                ? dim.dim_param()
+                                : "");
     if (ArrayAttr dims = getDimParamsAttr(dimParams))
       func.setResultAttr(i, tfm::TfmDialect::kDimParamsAttrName, dims);
   }
-  if (failed(refineShapes(func)) || failed(verify(*module)))
-    return nullptr;
   return module;
 }
 

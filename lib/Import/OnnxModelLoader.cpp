@@ -100,4 +100,10 @@ int newestKnownOpset() {
   return it == map.end() ? 0 : it->second.second;
 }
 
+int opDefinitionSince(const std::string &opType, int opset) {
+  const onnx::OpSchema *schema =
+      onnx::OpSchemaRegistry::Schema(opType, opset, onnx::ONNX_DOMAIN);
+  return schema ? schema->since_version() : -1;
+}
+
 } // namespace mlir::tfc::onnx_loader

@@ -36,6 +36,10 @@ std::string inferShapes(onnx::ModelProto &model);
 /// The newest opset of the default domain this libonnx knows the schemas of.
 int newestKnownOpset();
 
+/// The opset that introduced the definition of `opType` (default domain) in
+/// force at `opset`, or -1 when libonnx knows no such op at that opset.
+int opDefinitionSince(const std::string &opType, int opset);
+
 } // namespace mlir::tfc::onnx_loader
 
 #endif // TFC_LIB_IMPORT_ONNXMODELLOADER_H

@@ -229,6 +229,21 @@ static ElementsAttr makeDense(RankedTensorType type, llvm::ArrayRef<char> bytes)
   return DenseElementsAttr::getFromRawBuffer(type, bytes);
 }
 
+/// Resource keys print bare in `dense_resource<key>`, so they keep only
+/// characters the IR parser reads back there: exporters' names such as
+/// `onnx::MatMul_284` become `onnx__MatMul_284`.
+static std::string sanitizeBlobName(llvm::StringRef name) {
+  std::string key;
+  for (char c : name)
+    key.push_back(std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+                          c == '.'
+                      ? c
+                      : '_');
+  if (key.empty() || std::isdigit(static_cast<unsigned char>(key[0])))
+    key.insert(key.begin(), '_');
+  return key;
+}
+
 ElementsAttr mlir::tfc::onnx_import::convertTensor(
     const TensorProto &tensor, llvm::StringRef blobName,
     WeightStorage &storage, MLIRContext *context, std::string &error) {
@@ -295,5 +310,6 @@ ElementsAttr mlir::tfc::onnx_import::convertTensor(
     blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, alignment,
                                                         /*dataIsMutable=*/false);
   }
-  return DenseResourceElementsAttr::get(type, blobName, std::move(blob));
+  return DenseResourceElementsAttr::get(type, sanitizeBlobName(blobName),
+                                        std::move(blob));
 }

@@ -39,7 +39,7 @@ static cl::SubCommand importCommand(
 
 static cl::OptionCategory importCategory("Import options");
 
-static cl::opt<std::string> inputFilename(cl::Positional, cl::Required,
+static cl::opt<std::string> inputFilename(cl::Positional,
                                           cl::desc("<model.onnx>"),
                                           cl::sub(importCommand),
                                           cl::cat(importCategory));
@@ -193,6 +193,11 @@ static int runImport(MLIRContext &context) {
     for (const std::string &op : tfc::getSupportedOnnxOps())
       llvm::outs() << op << "\n";
     return 0;
+  }
+  if (inputFilename.empty()) {
+    llvm::errs() << "tfc: error: no model given; usage: tfc import "
+                    "<model.onnx> [-o out.mlir]\n";
+    return 1;
   }
   tfc::OnnxImportOptions options;
   options.runOnnxChecker = !skipOnnxChecker;

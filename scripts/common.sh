@@ -1,0 +1,48 @@
+# Shared by scripts/test and scripts/demo: installs what is missing, builds.
+# Source it; it defines tfc_install_deps and tfc_build.
+
+TFC_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TFC_BUILD="${TFC_BUILD:-$TFC_ROOT/build}"
+LLVM_PREFIX=/usr/lib/llvm-19
+
+# Debian packages the build and the tests need.
+TFC_PACKAGES=(
+  cmake ninja-build
+  llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools clang-19 lld-19
+  libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
+  python3-onnx python3-numpy python3-torch time
+)
+
+tfc_install_deps() {
+  local missing=()
+  for pkg in "${TFC_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    return 0
+  fi
+  echo "== installing: ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "error: missing packages and not root; run: sudo apt-get install ${missing[*]}" >&2
+    return 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+tfc_build() {
+  if [ ! -f "$TFC_BUILD/build.ninja" ]; then
+    echo "== configuring in $TFC_BUILD"
+    cmake -G Ninja -S "$TFC_ROOT" -B "$TFC_BUILD" \
+      -DCMAKE_BUILD_TYPE=Release \
+      -DCMAKE_C_COMPILER="$LLVM_PREFIX/bin/clang" \
+      -DCMAKE_CXX_COMPILER="$LLVM_PREFIX/bin/clang++" \
+      -DLLVM_USE_LINKER=lld \
+      -DMLIR_DIR="$LLVM_PREFIX/lib/cmake/mlir" \
+      -DLLVM_EXTERNAL_LIT="$LLVM_PREFIX/build/utils/lit/lit.py" >/dev/null
+  fi
+  echo "== building"
+  ninja -C "$TFC_BUILD" | grep -E "error|warning: |FAILED" || true
+  test "${PIPESTATUS[0]}" -eq 0
+}
