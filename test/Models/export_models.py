@@ -193,6 +193,11 @@ class Vit(nn.Module):
         layer = nn.TransformerEncoderLayer(hidden, heads, ff, dropout=0.0, activation="gelu",
                                            batch_first=True, norm_first=True)
         self.encoder = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+        # TransformerEncoder deep-copies one layer; give each copy its own
+        # weights, or the exporter merges the identical initializers.
+        for parameter in self.encoder.parameters():
+            if parameter.dim() >= 2:
+                nn.init.normal_(parameter, std=0.02)
         self.norm = nn.LayerNorm(hidden, eps=1e-6)
         self.head = nn.Linear(hidden, classes)
 

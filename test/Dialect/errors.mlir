@@ -1,0 +1,391 @@
+// RUN: tfc-opt %s -split-input-file -verify-diagnostics
+// COM: One case per rule of each op's verifier (its result-type inference).
+
+func.func @add_no_broadcast(%a: tensor<2x3xf32>, %b: tensor<4xf32>) {
+  // expected-error @+2 {{shapes [2, 3] and [4] do not broadcast}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.add %a, %b : (tensor<2x3xf32>, tensor<4xf32>) -> tensor<2x3xf32>
+  return
+}
+// -----
+
+func.func @add_element_types(%a: tensor<3xf32>, %b: tensor<3xi64>) {
+  // expected-error @+2 {{operands have different element types: 'f32' and 'i64'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.add %a, %b : (tensor<3xf32>, tensor<3xi64>) -> tensor<3xf32>
+  return
+}
+// -----
+
+func.func @add_wrong_result(%a: tensor<2x3xf32>, %b: tensor<3xf32>) {
+  // expected-error @+2 {{incompatible with return type(s)}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.add %a, %b : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x4xf32>
+  return
+}
+// -----
+
+func.func @pow_no_broadcast(%a: tensor<2x3xf32>, %b: tensor<2xf32>) {
+  // expected-error @+2 {{do not broadcast}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.pow %a, %b : (tensor<2x3xf32>, tensor<2xf32>) -> tensor<2x3xf32>
+  return
+}
+// -----
+
+func.func @equal_result_not_bool(%a: tensor<3xi64>) {
+  // expected-error @+1 {{result #0 must be ranked tensor of 1-bit signless integer values}}
+  %r = tfm.equal %a, %a : (tensor<3xi64>, tensor<3xi64>) -> tensor<3xi64>
+  return
+}
+// -----
+
+func.func @and_not_bool(%a: tensor<3xi64>) {
+  // expected-error @+2 {{operands must be tensors of i1}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.and %a, %a : (tensor<3xi64>, tensor<3xi64>) -> tensor<3xi1>
+  return
+}
+// -----
+
+func.func @not_not_bool(%a: tensor<3xf32>) {
+  // expected-error @+2 {{expects a tensor of i1}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.not %a : (tensor<3xf32>) -> tensor<3xf32>
+  return
+}
+// -----
+
+func.func @sqrt_of_int(%a: tensor<3xi64>) {
+  // expected-error @+2 {{expects a floating-point tensor}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.sqrt %a : (tensor<3xi64>) -> tensor<3xi64>
+  return
+}
+// -----
+
+func.func @neg_of_unsigned(%a: tensor<3xui8>) {
+  // expected-error @+2 {{expects a float or signed integer tensor}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.neg %a : (tensor<3xui8>) -> tensor<3xui8>
+  return
+}
+// -----
+
+func.func @gelu_approximation(%a: tensor<3xf32>) {
+  // expected-error @+2 {{approximation must be "none" or "tanh"}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.gelu %a {approximation = "fast"} : (tensor<3xf32>) -> tensor<3xf32>
+  return
+}
+// -----
+
+func.func @matmul_contracting(%a: tensor<2x3xf32>, %b: tensor<4x5xf32>) {
+  // expected-error @+2 {{contracting dims differ: lhs [2, 3] has 3, rhs [4, 5] has 4}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.matmul %a, %b : (tensor<2x3xf32>, tensor<4x5xf32>) -> tensor<2x5xf32>
+  return
+}
+// -----
+
+func.func @matmul_batch(%a: tensor<2x4x3xf32>, %b: tensor<3x3x5xf32>) {
+  // expected-error @+2 {{batch dims of [2, 4, 3] and [3, 3, 5] do not broadcast}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.matmul %a, %b : (tensor<2x4x3xf32>, tensor<3x3x5xf32>) -> tensor<2x4x5xf32>
+  return
+}
+// -----
+
+func.func @matmul_scalar(%a: tensor<f32>, %b: tensor<3xf32>) {
+  // expected-error @+2 {{operands must have rank >= 1}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.matmul %a, %b : (tensor<f32>, tensor<3xf32>) -> tensor<f32>
+  return
+}
+// -----
+
+func.func @gemm_rank(%a: tensor<2x3x4xf32>, %b: tensor<4x5xf32>) {
+  // expected-error @+2 {{operands a and b must be 2-D}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.gemm %a, %b : (tensor<2x3x4xf32>, tensor<4x5xf32>) -> tensor<2x5xf32>
+  return
+}
+// -----
+
+func.func @gemm_contracting(%a: tensor<2x3xf32>, %b: tensor<4x5xf32>) {
+  // expected-error @+2 {{contracting dims differ: 3 vs 5}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.gemm %a, %b {trans_b = true} : (tensor<2x3xf32>, tensor<4x5xf32>) -> tensor<2x4xf32>
+  return
+}
+// -----
+
+func.func @gemm_c(%a: tensor<2x3xf32>, %b: tensor<3x5xf32>, %c: tensor<4xf32>) {
+  // expected-error @+2 {{c of shape [4] does not broadcast to the result [2, 5]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.gemm %a, %b, %c : (tensor<2x3xf32>, tensor<3x5xf32>, tensor<4xf32>) -> tensor<2x5xf32>
+  return
+}
+// -----
+
+func.func @conv_channels(%x: tensor<1x3x8x8xf32>, %w: tensor<4x2x2x2xf32>) {
+  // expected-error @+2 {{input has 3 channels but weight expects 2 x 1 groups}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.conv %x, %w {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x3x8x8xf32>, tensor<4x2x2x2xf32>) -> tensor<1x4x7x7xf32>
+  return
+}
+// -----
+
+func.func @conv_attrs(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x2x2xf32>) {
+  // expected-error @+2 {{expects 2 strides, 2 dilations and 4 pads}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.conv %x, %w {dilations = array<i64: 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x3x8x8xf32>, tensor<4x3x2x2xf32>) -> tensor<1x4x7x7xf32>
+  return
+}
+// -----
+
+func.func @conv_kernel_too_big(%x: tensor<1x3x4x4xf32>, %w: tensor<4x3x8x8xf32>) {
+  // expected-error @+2 {{kernel of size 8 does not fit spatial dim 0 of size 4}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.conv %x, %w {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x3x4x4xf32>, tensor<4x3x8x8xf32>) -> tensor<1x4x1x1xf32>
+  return
+}
+// -----
+
+func.func @conv_bias(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x2x2xf32>, %b: tensor<5xf32>) {
+  // expected-error @+2 {{bias must be [4], got [5]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.conv %x, %w, %b {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x3x8x8xf32>, tensor<4x3x2x2xf32>, tensor<5xf32>) -> tensor<1x4x7x7xf32>
+  return
+}
+// -----
+
+func.func @softmax_axis(%a: tensor<2x3xf32>) {
+  // expected-error @+2 {{axis 2 is out of range for rank 2}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.softmax %a {axis = 2 : i64} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  return
+}
+// -----
+
+func.func @softmax_missing_axis(%a: tensor<2x3xf32>) {
+  // expected-error @+1 {{requires attribute 'axis'}}
+  %r = tfm.softmax %a : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  return
+}
+// -----
+
+func.func @layer_norm_scale(%x: tensor<2x8x16xf32>, %g: tensor<8xf32>) {
+  // expected-error @+2 {{scale/bias of shape [8] does not broadcast to the normalized dims [16]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.layer_norm %x, %g {axis = 2 : i64} : (tensor<2x8x16xf32>, tensor<8xf32>) -> tensor<2x8x16xf32>
+  return
+}
+// -----
+
+func.func @reduce_repeated_axis(%x: tensor<2x8xf32>) {
+  // expected-error @+2 {{axis 1 is repeated}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.reduce_mean %x {axes = array<i64: 1, 1>} : (tensor<2x8xf32>) -> tensor<2x1xf32>
+  return
+}
+// -----
+
+func.func @reduce_axis_range(%x: tensor<2x8xf32>) {
+  // expected-error @+2 {{axis 3 is out of range for rank 2}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.reduce_sum %x {axes = array<i64: 3>} : (tensor<2x8xf32>) -> tensor<2x8xf32>
+  return
+}
+// -----
+
+func.func @transpose_perm(%x: tensor<2x8xf32>) {
+  // expected-error @+2 {{perm is not a permutation of [0, 2)}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.transpose %x {perm = array<i64: 0, 0>} : (tensor<2x8xf32>) -> tensor<2x2xf32>
+  return
+}
+// -----
+
+func.func @transpose_perm_size(%x: tensor<2x8xf32>) {
+  // expected-error @+2 {{perm has 1 entries for a tensor of rank 2}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.transpose %x {perm = array<i64: 0>} : (tensor<2x8xf32>) -> tensor<2xf32>
+  return
+}
+// -----
+
+func.func @reshape_count(%x: tensor<2x8xf32>) {
+  %s = tfm.constant dense<[3, 5]> : tensor<2xi64>
+  // expected-error @+2 {{cannot reshape [2, 8] (16 elements) to [3, 5] (15 elements)}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.reshape %x, %s : (tensor<2x8xf32>, tensor<2xi64>) -> tensor<3x5xf32>
+  return
+}
+// -----
+
+func.func @reshape_two_minus_one(%x: tensor<2x8xf32>) {
+  %s = tfm.constant dense<[-1, -1]> : tensor<2xi64>
+  // expected-error @+2 {{shape has more than one -1 entry}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.reshape %x, %s : (tensor<2x8xf32>, tensor<2xi64>) -> tensor<?x?xf32>
+  return
+}
+// -----
+
+func.func @reshape_dynamic_length(%x: tensor<2x8xf32>, %s: tensor<?xi64>) {
+  // expected-error @+2 {{shape operand must be a 1-D tensor of static length}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.reshape %x, %s : (tensor<2x8xf32>, tensor<?xi64>) -> tensor<?x?xf32>
+  return
+}
+// -----
+
+func.func @flatten_axis(%x: tensor<2x8xf32>) {
+  // expected-error @+2 {{axis 3 is out of range for rank 2}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.flatten %x {axis = 3 : i64} : (tensor<2x8xf32>) -> tensor<16x1xf32>
+  return
+}
+// -----
+
+func.func @squeeze_not_one(%x: tensor<2x8xf32>) {
+  // expected-error @+2 {{cannot squeeze dim 0 of size 2}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.squeeze %x {axes = array<i64: 0>} : (tensor<2x8xf32>) -> tensor<8xf32>
+  return
+}
+// -----
+
+func.func @unsqueeze_axis(%x: tensor<2x8xf32>) {
+  // expected-error @+2 {{axis 5 is out of range for rank 3}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.unsqueeze %x {axes = array<i64: 5>} : (tensor<2x8xf32>) -> tensor<2x8x1xf32>
+  return
+}
+// -----
+
+func.func @concat_dims(%a: tensor<2x8xf32>, %b: tensor<3x4xf32>) {
+  // expected-error @+2 {{operands differ in dim 1 (not the concat axis): [2, 8] and [3, 4]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.concat %a, %b {axis = 0 : i64} : (tensor<2x8xf32>, tensor<3x4xf32>) -> tensor<5x8xf32>
+  return
+}
+// -----
+
+func.func @concat_ranks(%a: tensor<2x8xf32>, %b: tensor<8xf32>) {
+  // expected-error @+2 {{operands have different ranks}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.concat %a, %b {axis = 0 : i64} : (tensor<2x8xf32>, tensor<8xf32>) -> tensor<3x8xf32>
+  return
+}
+// -----
+
+func.func @split_sizes(%x: tensor<2x9xf32>) {
+  // expected-error @+2 {{sizes add up to 8 but the split dim is 9}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %a, %b = tfm.split %x {axis = 1 : i64, num_outputs = 2 : i64, sizes = array<i64: 4, 4>} : (tensor<2x9xf32>) -> (tensor<2x4xf32>, tensor<2x4xf32>)
+  return
+}
+// -----
+
+func.func @split_count(%x: tensor<2x9xf32>) {
+  // expected-error @+2 {{sizes has 1 entries for 2 outputs}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %a, %b = tfm.split %x {axis = 1 : i64, num_outputs = 2 : i64, sizes = array<i64: 9>} : (tensor<2x9xf32>) -> (tensor<2x9xf32>, tensor<2x0xf32>)
+  return
+}
+// -----
+
+func.func @slice_zero_step(%x: tensor<2x9xf32>) {
+  %z = tfm.constant dense<0> : tensor<1xi64>
+  %e = tfm.constant dense<4> : tensor<1xi64>
+  // expected-error @+2 {{steps must be non-zero}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %s = tfm.slice %x, %z, %e, %z, %z : (tensor<2x9xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x9xf32>
+  return
+}
+// -----
+
+func.func @slice_lengths(%x: tensor<2x9xf32>) {
+  %z = tfm.constant dense<0> : tensor<1xi64>
+  %e = tfm.constant dense<[4, 4]> : tensor<2xi64>
+  // expected-error @+2 {{starts, ends and steps must be 1-D with 1 entries, one per axis}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %s = tfm.slice %x, %z, %e, %z, %z : (tensor<2x9xf32>, tensor<1xi64>, tensor<2xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x9xf32>
+  return
+}
+// -----
+
+func.func @gather_indices_type(%x: tensor<10x4xf32>, %i: tensor<3xf32>) {
+  // expected-error @+2 {{indices must be i32 or i64}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.gather %x, %i {axis = 0 : i64} : (tensor<10x4xf32>, tensor<3xf32>) -> tensor<3x4xf32>
+  return
+}
+// -----
+
+func.func @cast_to_non_scalar(%x: tensor<3xf32>) {
+  // expected-error @+2 {{cannot cast to 'tensor<2xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.cast %x {to = tensor<2xf32>} : (tensor<3xf32>) -> tensor<3xf32>
+  return
+}
+// -----
+
+func.func @where_condition(%c: tensor<3xf32>, %x: tensor<3xf32>) {
+  // expected-error @+1 {{operand #0 must be ranked tensor of 1-bit signless integer values}}
+  %r = tfm.where %c, %x, %x : (tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+  return
+}
+// -----
+
+func.func @expand_shape(%x: tensor<3x4xf32>) {
+  %s = tfm.constant dense<[2, 5]> : tensor<2xi64>
+  // expected-error @+2 {{cannot expand [3, 4] to [2, 5]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %e = tfm.expand %x, %s : (tensor<3x4xf32>, tensor<2xi64>) -> tensor<3x4xf32>
+  return
+}
+// -----
+
+func.func @trilu_rank(%x: tensor<3xf32>, %k: tensor<i64>) {
+  // expected-error @+2 {{input must have rank >= 2}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.trilu %x, %k : (tensor<3xf32>, tensor<i64>) -> tensor<3xf32>
+  return
+}
+// -----
+
+func.func @shape_window(%x: tensor<3x4xf32>) {
+  // expected-error @+2 {{window [0, 3) is not within the rank 2}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.shape %x {end = 3 : i64, start = 0 : i64} : (tensor<3x4xf32>) -> tensor<3xi64>
+  return
+}
+// -----
+
+func.func @constant_of_shape_value(%s: tensor<2xi64>) {
+  // expected-error @+2 {{value must hold exactly one element}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.constant_of_shape %s {value = dense<[1.0, 2.0]> : tensor<2xf32>} : (tensor<2xi64>) -> tensor<?x?xf32>
+  return
+}
+// -----
+
+func.func @range_rank(%a: tensor<1xi64>) {
+  // expected-error @+2 {{start, limit and delta must be 0-D}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.range %a, %a, %a : (tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?xi64>
+  return
+}
+// -----
+
+func.func @range_zero_delta() {
+  %a = tfm.constant dense<0> : tensor<i64>
+  %b = tfm.constant dense<4> : tensor<i64>
+  // expected-error @+2 {{delta must be non-zero}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.range %a, %b, %a : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
+  return
+}

@@ -1,0 +1,161 @@
+// RUN: tfc-opt %s | tfc-opt | FileCheck %s
+// COM: Every tfm op parses, prints and parses back unchanged.
+
+// CHECK-LABEL: func.func @elementwise
+func.func @elementwise(%a: tensor<?x128x768xf32>, %b: tensor<768xf32>, %i: tensor<?x?xi64>, %p: tensor<?x?xi1>) -> tensor<?x128x768xf32> {
+  // CHECK: tfm.add %{{.*}}, %{{.*}} : (tensor<?x128x768xf32>, tensor<768xf32>) -> tensor<?x128x768xf32>
+  %0 = tfm.add %a, %b : (tensor<?x128x768xf32>, tensor<768xf32>) -> tensor<?x128x768xf32>
+  // CHECK: tfm.sub
+  %1 = tfm.sub %0, %b : (tensor<?x128x768xf32>, tensor<768xf32>) -> tensor<?x128x768xf32>
+  // CHECK: tfm.mul
+  %2 = tfm.mul %1, %b : (tensor<?x128x768xf32>, tensor<768xf32>) -> tensor<?x128x768xf32>
+  // CHECK: tfm.div
+  %3 = tfm.div %2, %b : (tensor<?x128x768xf32>, tensor<768xf32>) -> tensor<?x128x768xf32>
+  // CHECK: tfm.pow
+  %c2 = tfm.constant dense<2.0> : tensor<f32>
+  %4 = tfm.pow %3, %c2 : (tensor<?x128x768xf32>, tensor<f32>) -> tensor<?x128x768xf32>
+  // CHECK: tfm.max
+  %5 = tfm.max %4, %b : (tensor<?x128x768xf32>, tensor<768xf32>) -> tensor<?x128x768xf32>
+  // CHECK: tfm.min
+  %6 = tfm.min %5, %b : (tensor<?x128x768xf32>, tensor<768xf32>) -> tensor<?x128x768xf32>
+  // CHECK: tfm.sqrt
+  %7 = tfm.sqrt %6 : (tensor<?x128x768xf32>) -> tensor<?x128x768xf32>
+  // CHECK: tfm.exp
+  %8 = tfm.exp %7 : (tensor<?x128x768xf32>) -> tensor<?x128x768xf32>
+  // CHECK: tfm.log
+  %9 = tfm.log %8 : (tensor<?x128x768xf32>) -> tensor<?x128x768xf32>
+  // CHECK: tfm.erf
+  %10 = tfm.erf %9 : (tensor<?x128x768xf32>) -> tensor<?x128x768xf32>
+  // CHECK: tfm.tanh
+  %11 = tfm.tanh %10 : (tensor<?x128x768xf32>) -> tensor<?x128x768xf32>
+  // CHECK: tfm.neg
+  %12 = tfm.neg %11 : (tensor<?x128x768xf32>) -> tensor<?x128x768xf32>
+  // CHECK: tfm.reciprocal
+  %13 = tfm.reciprocal %12 : (tensor<?x128x768xf32>) -> tensor<?x128x768xf32>
+  // CHECK: tfm.relu
+  %14 = tfm.relu %13 : (tensor<?x128x768xf32>) -> tensor<?x128x768xf32>
+  // CHECK: tfm.sigmoid
+  %15 = tfm.sigmoid %14 : (tensor<?x128x768xf32>) -> tensor<?x128x768xf32>
+  // CHECK: tfm.gelu %{{.*}} {approximation = "tanh"}
+  %16 = tfm.gelu %15 {approximation = "tanh"} : (tensor<?x128x768xf32>) -> tensor<?x128x768xf32>
+  // CHECK: tfm.gelu %{{.*}} :
+  %17 = tfm.gelu %16 : (tensor<?x128x768xf32>) -> tensor<?x128x768xf32>
+  // CHECK: tfm.abs
+  %18 = tfm.abs %17 : (tensor<?x128x768xf32>) -> tensor<?x128x768xf32>
+  // CHECK: tfm.sin
+  %19 = tfm.sin %18 : (tensor<?x128x768xf32>) -> tensor<?x128x768xf32>
+  // CHECK: tfm.cos
+  %20 = tfm.cos %19 : (tensor<?x128x768xf32>) -> tensor<?x128x768xf32>
+  // CHECK: tfm.floor
+  %21 = tfm.floor %20 : (tensor<?x128x768xf32>) -> tensor<?x128x768xf32>
+  // CHECK: tfm.ceil
+  %22 = tfm.ceil %21 : (tensor<?x128x768xf32>) -> tensor<?x128x768xf32>
+  // CHECK: tfm.identity
+  %23 = tfm.identity %22 : (tensor<?x128x768xf32>) -> tensor<?x128x768xf32>
+  // CHECK: tfm.dropout
+  %24 = tfm.dropout %23 : (tensor<?x128x768xf32>) -> tensor<?x128x768xf32>
+  // CHECK: tfm.equal %{{.*}} : (tensor<?x?xi64>, tensor<?x?xi64>) -> tensor<?x?xi1>
+  %e = tfm.equal %i, %i : (tensor<?x?xi64>, tensor<?x?xi64>) -> tensor<?x?xi1>
+  // CHECK: tfm.less
+  %l = tfm.less %i, %i : (tensor<?x?xi64>, tensor<?x?xi64>) -> tensor<?x?xi1>
+  // CHECK: tfm.less_or_equal
+  %le = tfm.less_or_equal %i, %i : (tensor<?x?xi64>, tensor<?x?xi64>) -> tensor<?x?xi1>
+  // CHECK: tfm.greater
+  %g = tfm.greater %i, %i : (tensor<?x?xi64>, tensor<?x?xi64>) -> tensor<?x?xi1>
+  // CHECK: tfm.greater_or_equal
+  %ge = tfm.greater_or_equal %i, %i : (tensor<?x?xi64>, tensor<?x?xi64>) -> tensor<?x?xi1>
+  // CHECK: tfm.and
+  %and = tfm.and %e, %p : (tensor<?x?xi1>, tensor<?x?xi1>) -> tensor<?x?xi1>
+  // CHECK: tfm.or
+  %or = tfm.or %and, %l : (tensor<?x?xi1>, tensor<?x?xi1>) -> tensor<?x?xi1>
+  // CHECK: tfm.xor
+  %xor = tfm.xor %or, %g : (tensor<?x?xi1>, tensor<?x?xi1>) -> tensor<?x?xi1>
+  // CHECK: tfm.not
+  %not = tfm.not %xor : (tensor<?x?xi1>) -> tensor<?x?xi1>
+  return %24 : tensor<?x128x768xf32>
+}
+
+// CHECK-LABEL: func.func @contractions
+func.func @contractions(%x: tensor<?x128x768xf32>, %w: tensor<768x3072xf32>, %m: tensor<?x768xf32>, %wt: tensor<3072x768xf32>, %bias: tensor<3072xf32>, %img: tensor<?x3x224x224xf32>, %pw: tensor<384x3x16x16xf32>, %pb: tensor<384xf32>) -> (tensor<?x128x3072xf32>, tensor<?x3072xf32>, tensor<?x384x14x14xf32>) {
+  // CHECK: tfm.matmul %{{.*}} : (tensor<?x128x768xf32>, tensor<768x3072xf32>) -> tensor<?x128x3072xf32>
+  %0 = tfm.matmul %x, %w : (tensor<?x128x768xf32>, tensor<768x3072xf32>) -> tensor<?x128x3072xf32>
+  // CHECK: tfm.gemm %{{.*}} {trans_b = true}
+  %1 = tfm.gemm %m, %wt, %bias {trans_b = true} : (tensor<?x768xf32>, tensor<3072x768xf32>, tensor<3072xf32>) -> tensor<?x3072xf32>
+  // CHECK: tfm.conv {{.*}} -> tensor<?x384x14x14xf32>
+  %2 = tfm.conv %img, %pw, %pb {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 16, 16>} : (tensor<?x3x224x224xf32>, tensor<384x3x16x16xf32>, tensor<384xf32>) -> tensor<?x384x14x14xf32>
+  return %0, %1, %2 : tensor<?x128x3072xf32>, tensor<?x3072xf32>, tensor<?x384x14x14xf32>
+}
+
+// CHECK-LABEL: func.func @normalization
+func.func @normalization(%x: tensor<?x128x768xf32>, %g: tensor<768xf32>, %b: tensor<768xf32>) -> (tensor<?x128x768xf32>, tensor<?x128x768xf32>, tensor<?x128x1xf32>, tensor<?x768xf32>, tensor<f32>) {
+  // CHECK: tfm.softmax %{{.*}} {axis = 2 : i64}
+  %0 = tfm.softmax %x {axis = 2 : i64} : (tensor<?x128x768xf32>) -> tensor<?x128x768xf32>
+  // CHECK: tfm.layer_norm %{{.*}} {axis = 2 : i64, epsilon = 9.99999996E-13 : f32}
+  %1 = tfm.layer_norm %x, %g, %b {axis = 2 : i64, epsilon = 9.99999996E-13 : f32} : (tensor<?x128x768xf32>, tensor<768xf32>, tensor<768xf32>) -> tensor<?x128x768xf32>
+  // CHECK: tfm.reduce_mean %{{.*}} {axes = array<i64: 2>, keepdims = true}
+  %2 = tfm.reduce_mean %x {axes = array<i64: 2>, keepdims = true} : (tensor<?x128x768xf32>) -> tensor<?x128x1xf32>
+  // CHECK: tfm.reduce_sum %{{.*}} {axes = array<i64: 1>, keepdims = false}
+  %3 = tfm.reduce_sum %x {axes = array<i64: 1>, keepdims = false} : (tensor<?x128x768xf32>) -> tensor<?x768xf32>
+  // CHECK: tfm.reduce_max %{{.*}} {axes = array<i64>, keepdims = false}
+  %4 = tfm.reduce_max %x {axes = array<i64>, keepdims = false} : (tensor<?x128x768xf32>) -> tensor<f32>
+  return %0, %1, %2, %3, %4 : tensor<?x128x768xf32>, tensor<?x128x768xf32>, tensor<?x128x1xf32>, tensor<?x768xf32>, tensor<f32>
+}
+
+// CHECK-LABEL: func.func @data_movement
+func.func @data_movement(%x: tensor<?x?x768xf32>, %shape: tensor<4xi64>, %ids: tensor<?x?xi64>, %table: tensor<1000x768xf32>, %qkv: tensor<?x?x2304xf32>, %mask: tensor<?x?xi1>) {
+  // CHECK: tfm.reshape %{{.*}} : (tensor<?x?x768xf32>, tensor<4xi64>) -> tensor<?x?x?x?xf32>
+  %r = tfm.reshape %x, %shape : (tensor<?x?x768xf32>, tensor<4xi64>) -> tensor<?x?x?x?xf32>
+  // CHECK: tfm.transpose %{{.*}} {perm = array<i64: 0, 2, 1, 3>}
+  %t = tfm.transpose %r {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x?x?x?xf32>) -> tensor<?x?x?x?xf32>
+  // CHECK: tfm.flatten %{{.*}} {axis = 1 : i64}
+  %f = tfm.flatten %x {axis = 1 : i64} : (tensor<?x?x768xf32>) -> tensor<?x?xf32>
+  // CHECK: tfm.unsqueeze %{{.*}} {axes = array<i64: 1, 2>}
+  %u = tfm.unsqueeze %ids {axes = array<i64: 1, 2>} : (tensor<?x?xi64>) -> tensor<?x1x1x?xi64>
+  // CHECK: tfm.squeeze %{{.*}} {axes = array<i64: 1>}
+  %s = tfm.squeeze %u {axes = array<i64: 1>} : (tensor<?x1x1x?xi64>) -> tensor<?x1x?xi64>
+  // CHECK: tfm.concat %{{.*}} {axis = 2 : i64} : (tensor<?x?x768xf32>, tensor<?x?x768xf32>) -> tensor<?x?x1536xf32>
+  %c = tfm.concat %x, %x {axis = 2 : i64} : (tensor<?x?x768xf32>, tensor<?x?x768xf32>) -> tensor<?x?x1536xf32>
+  // CHECK: tfm.split %{{.*}} {axis = 2 : i64, num_outputs = 3 : i64}
+  %q, %k, %v = tfm.split %qkv {axis = 2 : i64, num_outputs = 3 : i64} : (tensor<?x?x2304xf32>) -> (tensor<?x?x768xf32>, tensor<?x?x768xf32>, tensor<?x?x768xf32>)
+  // CHECK: tfm.gather %{{.*}} {axis = 0 : i64} : (tensor<1000x768xf32>, tensor<?x?xi64>) -> tensor<?x?x768xf32>
+  %e = tfm.gather %table, %ids {axis = 0 : i64} : (tensor<1000x768xf32>, tensor<?x?xi64>) -> tensor<?x?x768xf32>
+  %starts = tfm.constant dense<0> : tensor<1xi64>
+  %ends = tfm.constant dense<1> : tensor<1xi64>
+  %axes = tfm.constant dense<1> : tensor<1xi64>
+  %steps = tfm.constant dense<1> : tensor<1xi64>
+  // CHECK: tfm.slice {{.*}} -> tensor<?x1x768xf32>
+  %sl = tfm.slice %x, %starts, %ends, %axes, %steps : (tensor<?x?x768xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x1x768xf32>
+  // CHECK: tfm.cast %{{.*}} {to = f32}
+  %cf = tfm.cast %ids {to = f32} : (tensor<?x?xi64>) -> tensor<?x?xf32>
+  %zero = tfm.constant dense<0.0> : tensor<f32>
+  // CHECK: tfm.where
+  %w = tfm.where %mask, %cf, %zero : (tensor<?x?xi1>, tensor<?x?xf32>, tensor<f32>) -> tensor<?x?xf32>
+  %eshape = tfm.constant dense<[2, 1, 768]> : tensor<3xi64>
+  // CHECK: tfm.expand {{.*}} -> tensor<2x?x768xf32>
+  %ex = tfm.expand %x, %eshape : (tensor<?x?x768xf32>, tensor<3xi64>) -> tensor<2x?x768xf32>
+  %k0 = tfm.constant dense<0> : tensor<i64>
+  // CHECK: tfm.trilu %{{.*}} {upper = false}
+  %tri = tfm.trilu %cf, %k0 {upper = false} : (tensor<?x?xf32>, tensor<i64>) -> tensor<?x?xf32>
+  return
+}
+
+// CHECK-LABEL: func.func @shapes
+func.func @shapes(%x: tensor<?x128x768xf32>, %n: tensor<i64>) -> (tensor<2xi64>, tensor<?x?xf32>, tensor<?xi64>) {
+  // CHECK: tfm.shape %{{.*}} {end = 2 : i64, start = 0 : i64} : (tensor<?x128x768xf32>) -> tensor<2xi64>
+  %s = tfm.shape %x {end = 2 : i64, start = 0 : i64} : (tensor<?x128x768xf32>) -> tensor<2xi64>
+  // CHECK: tfm.constant_of_shape %{{.*}} {value = dense<0.000000e+00> : tensor<1xf32>}
+  %z = tfm.constant_of_shape %s {value = dense<0.0> : tensor<1xf32>} : (tensor<2xi64>) -> tensor<?x?xf32>
+  %c0 = tfm.constant dense<0> : tensor<i64>
+  %c1 = tfm.constant dense<1> : tensor<i64>
+  // CHECK: tfm.range %{{.*}} : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
+  %r = tfm.range %c0, %n, %c1 : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
+  return %s, %z, %r : tensor<2xi64>, tensor<?x?xf32>, tensor<?xi64>
+}
+
+// CHECK-LABEL: func.func @refined_result
+// COM: A stored result type may know more than inference (here the batch).
+func.func @refined_result(%x: tensor<?x768xf32>, %b: tensor<768xf32>) -> tensor<4x768xf32> {
+  // CHECK: -> tensor<4x768xf32>
+  %0 = tfm.add %x, %b : (tensor<?x768xf32>, tensor<768xf32>) -> tensor<4x768xf32>
+  return %0 : tensor<4x768xf32>
+}
