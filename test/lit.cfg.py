@@ -8,10 +8,10 @@ config.name = "tfc"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 # .mlir: IR tests run through tfc-opt; .onnxtxt: ONNX text models run through
 # `tfc import`, with RUN and CHECK lines in '#' comments.
-config.suffixes = [".mlir", ".onnxtxt"]
+config.suffixes = [".mlir", ".onnxtxt", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.tfc_obj_root, "test")
-config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Models", "NodeTests"]
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "NodeTests", "tiny", "full-size"]
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%tfc_src_root", config.tfc_src_root))

@@ -579,6 +579,55 @@ static FailureOr<int64_t> getShapeOperandLength(std::optional<Location> loc,
   return type.getDimSize(0);
 }
 
+/// What is known of the values of a 0-D or 1-D i64 shape operand, with `?`
+/// (kDynamic) for the values that are not: exporters build reshape targets by
+/// concatenating constants with dims read off tensors (Shape -> Gather ->
+/// Unsqueeze -> Concat), and the dims that are static there are known even
+/// when the batch is not. Returns nullopt when not even the length is known.
+static std::optional<SmallVector<int64_t>> getKnownShapeValues(Value value) {
+  if (FailureOr<SmallVector<int64_t>> constant = getConstantIntValues(value);
+      succeeded(constant))
+    return *constant;
+  auto type = cast<RankedTensorType>(value.getType());
+  if (type.getRank() > 1 || !type.hasStaticShape())
+    return std::nullopt;
+  Operation *def = value.getDefiningOp();
+  if (auto shape = dyn_cast_or_null<ShapeOp>(def)) {
+    ArrayRef<int64_t> dims = tensorOf(shape.getInput()).getShape();
+    return SmallVector<int64_t>(dims.slice(shape.getStart(),
+                                           shape.getEnd() - shape.getStart()));
+  }
+  if (auto concat = dyn_cast_or_null<ConcatOp>(def)) {
+    SmallVector<int64_t> values;
+    for (Value piece : concat.getInputs()) {
+      std::optional<SmallVector<int64_t>> known = getKnownShapeValues(piece);
+      if (!known)
+        return std::nullopt;
+      llvm::append_range(values, *known);
+    }
+    return values;
+  }
+  if (isa_and_nonnull<UnsqueezeOp, SqueezeOp, ReshapeOp>(def))
+    return getKnownShapeValues(def->getOperand(0));
+  if (auto gather = dyn_cast_or_null<GatherOp>(def)) {
+    std::optional<SmallVector<int64_t>> data =
+        getKnownShapeValues(gather.getInput());
+    FailureOr<SmallVector<int64_t>> indices =
+        getConstantIntValues(gather.getIndices());
+    if (data && succeeded(indices)) {
+      SmallVector<int64_t> values;
+      int64_t size = data->size();
+      for (int64_t index : *indices) {
+        if (index < -size || index >= size)
+          return std::nullopt;
+        values.push_back((*data)[index < 0 ? index + size : index]);
+      }
+      return values;
+    }
+  }
+  return SmallVector<int64_t>(type.getNumElements(), kDynamic);
+}
+
 LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *ctx,
                                           std::optional<Location> loc,
                                           Adaptor adaptor,
@@ -589,13 +638,10 @@ LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *ctx,
   FailureOr<int64_t> rank = getShapeOperandLength(loc, adaptor.getShape());
   if (failed(rank))
     return failure();
-  FailureOr<SmallVector<int64_t>> requested =
-      getConstantIntValues(adaptor.getShape());
-  if (failed(requested)) {
-    results.push_back(RankedTensorType::get(SmallVector<int64_t>(*rank, kDynamic),
-                                            type.getElementType()));
-    return success();
-  }
+  std::optional<SmallVector<int64_t>> requested =
+      getKnownShapeValues(adaptor.getShape());
+  if (!requested || (int64_t)requested->size() != *rank)
+    requested = SmallVector<int64_t>(*rank, kDynamic);
   SmallVector<int64_t> shape;
   int64_t inferredIndex = -1;
   for (auto [i, dim] : llvm::enumerate(*requested)) {
@@ -605,6 +651,8 @@ LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *ctx,
                                  " is 0 (copy) but the input has rank ",
                                  type.getRank());
       shape.push_back(type.getDimSize(i));
+    } else if (ShapedType::isDynamic(dim)) {
+      shape.push_back(kDynamic);
     } else if (dim == -1) {
       if (inferredIndex >= 0)
         return emitOptionalError(loc, "shape has more than one -1 entry");
