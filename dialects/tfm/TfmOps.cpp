@@ -66,6 +66,18 @@ mlir::tfm::broadcastShapes(ArrayRef<int64_t> lhs, ArrayRef<int64_t> rhs) {
   return result;
 }
 
+bool mlir::tfm::broadcastsTo(ArrayRef<int64_t> from, ArrayRef<int64_t> to) {
+  FailureOr<SmallVector<int64_t>> merged = broadcastShapes(to, from);
+  return from.size() <= to.size() && succeeded(merged) &&
+         succeeded(verifyCompatibleShape(*merged, to));
+}
+
+std::optional<int64_t> mlir::tfm::normalizeAxis(int64_t axis, int64_t rank) {
+  if (axis < -rank || axis >= rank)
+    return std::nullopt;
+  return axis < 0 ? axis + rank : axis;
+}
+
 FailureOr<SmallVector<int64_t>> mlir::tfm::getConstantIntValues(Value value) {
   DenseIntElementsAttr attr;
   if (!value || !matchPattern(value, m_Constant(&attr)))
@@ -98,14 +110,15 @@ static RankedTensorType tensorOf(Value v) {
 
 /// Checks `axis` against `rank` (an axis may name `rank` itself when
 /// `allowEnd`) and returns it non-negative.
-static FailureOr<int64_t> normalizeAxis(std::optional<Location> loc,
+static FailureOr<int64_t> checkAxis(std::optional<Location> loc,
                                         int64_t axis, int64_t rank,
                                         bool allowEnd = false) {
-  int64_t limit = allowEnd ? rank + 1 : rank;
-  if (axis < -limit || axis >= limit)
+  std::optional<int64_t> normalized =
+      tfm::normalizeAxis(axis, allowEnd ? rank + 1 : rank);
+  if (!normalized)
     return emitOptionalError(loc, "axis ", axis, " is out of range for rank ",
                              rank);
-  return axis < 0 ? axis + limit : axis;
+  return *normalized;
 }
 
 /// Normalizes a list of distinct axes.
@@ -115,7 +128,7 @@ normalizeAxes(std::optional<Location> loc, ArrayRef<int64_t> axes,
   SmallVector<int64_t> result;
   llvm::SmallSet<int64_t, 8> seen;
   for (int64_t axis : axes) {
-    FailureOr<int64_t> normalized = normalizeAxis(loc, axis, rank);
+    FailureOr<int64_t> normalized = checkAxis(loc, axis, rank);
     if (failed(normalized))
       return failure();
     if (!seen.insert(*normalized).second)
@@ -382,9 +395,7 @@ LogicalResult GemmOp::inferReturnTypes(MLIRContext *ctx,
   SmallVector<int64_t> shape = {m, n};
   if (Value c = adaptor.getC()) {
     ArrayRef<int64_t> cShape = tensorOf(c).getShape();
-    FailureOr<SmallVector<int64_t>> merged = broadcastShapes(shape, cShape);
-    if (failed(merged) || merged->size() != 2 ||
-        failed(verifyCompatibleShape(*merged, shape)))
+    if (!broadcastsTo(cShape, shape))
       return emitOptionalError(loc, "c of shape ", shapeText(cShape),
                                " does not broadcast to the result ",
                                shapeText(shape));
@@ -472,7 +483,7 @@ LogicalResult SoftmaxOp::inferReturnTypes(MLIRContext *ctx,
   if (failed(verifyAttributes(ctx, loc, adaptor)))
     return failure();
   RankedTensorType type = tensorOf(adaptor.getInput());
-  if (failed(normalizeAxis(loc, adaptor.getAxis(), type.getRank())))
+  if (failed(checkAxis(loc, adaptor.getAxis(), type.getRank())))
     return failure();
   return inferUnary(loc, adaptor.getInput(), ElementKind::Float, results);
 }
@@ -486,7 +497,7 @@ LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *ctx,
     return failure();
   RankedTensorType type = tensorOf(adaptor.getInput());
   FailureOr<int64_t> axis =
-      normalizeAxis(loc, adaptor.getAxis(), type.getRank());
+      checkAxis(loc, adaptor.getAxis(), type.getRank());
   if (failed(axis))
     return failure();
   ArrayRef<int64_t> normalized = type.getShape().drop_front(*axis);
@@ -494,10 +505,7 @@ LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *ctx,
     if (!param)
       continue;
     ArrayRef<int64_t> paramShape = tensorOf(param).getShape();
-    FailureOr<SmallVector<int64_t>> merged =
-        broadcastShapes(normalized, paramShape);
-    if (paramShape.size() > normalized.size() || failed(merged) ||
-        failed(verifyCompatibleShape(*merged, normalized)))
+    if (!broadcastsTo(paramShape, normalized))
       return emitOptionalError(loc, "scale/bias of shape ", shapeText(paramShape),
                                " does not broadcast to the normalized dims ",
                                shapeText(normalized));
@@ -695,7 +703,7 @@ LogicalResult FlattenOp::inferReturnTypes(MLIRContext *ctx,
   if (failed(verifyAttributes(ctx, loc, adaptor)))
     return failure();
   RankedTensorType type = tensorOf(adaptor.getInput());
-  FailureOr<int64_t> axis = normalizeAxis(loc, adaptor.getAxis(),
+  FailureOr<int64_t> axis = checkAxis(loc, adaptor.getAxis(),
                                           type.getRank(), /*allowEnd=*/true);
   if (failed(axis))
     return failure();
@@ -765,7 +773,7 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *ctx,
     return failure();
   RankedTensorType first = tensorOf(inputs.front());
   FailureOr<int64_t> axis =
-      normalizeAxis(loc, adaptor.getAxis(), first.getRank());
+      checkAxis(loc, adaptor.getAxis(), first.getRank());
   if (failed(axis))
     return failure();
   SmallVector<int64_t> shape(first.getShape());
@@ -803,7 +811,7 @@ LogicalResult SplitOp::inferReturnTypes(MLIRContext *ctx,
     return failure();
   RankedTensorType type = tensorOf(adaptor.getInput());
   FailureOr<int64_t> axis =
-      normalizeAxis(loc, adaptor.getAxis(), type.getRank());
+      checkAxis(loc, adaptor.getAxis(), type.getRank());
   if (failed(axis))
     return failure();
   int64_t parts = adaptor.getNumOutputs();
@@ -924,7 +932,7 @@ LogicalResult GatherOp::inferReturnTypes(MLIRContext *ctx,
   if (type.getRank() == 0)
     return emitOptionalError(loc, "input must have rank >= 1");
   FailureOr<int64_t> axis =
-      normalizeAxis(loc, adaptor.getAxis(), type.getRank());
+      checkAxis(loc, adaptor.getAxis(), type.getRank());
   if (failed(axis))
     return failure();
   SmallVector<int64_t> shape(type.getShape().take_front(*axis));

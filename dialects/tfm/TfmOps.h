@@ -25,6 +25,14 @@ bool isRefinementOf(TypeRange inferred, TypeRange actual);
 FailureOr<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> lhs,
                                                 ArrayRef<int64_t> rhs);
 
+/// True when a tensor of shape `from` broadcasts (numpy-style, one way) to
+/// `to` without growing it: a bias or scale that fits its target.
+bool broadcastsTo(ArrayRef<int64_t> from, ArrayRef<int64_t> to);
+
+/// `axis` made non-negative for a tensor of `rank` (ONNX's -rank..rank-1), or
+/// nullopt when out of range. Ops that insert dims pass the result's rank.
+std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);
+
 /// The values of a constant integer tensor (a tfm.constant or any other
 /// constant-like op), or failure when `value` is not one.
 FailureOr<SmallVector<int64_t>> getConstantIntValues(Value value);

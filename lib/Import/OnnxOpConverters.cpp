@@ -20,10 +20,11 @@ namespace {
 /// that insert dims), failing with the node's diagnostic.
 FailureOr<int64_t> normalizeAxis(NodeImporter &node, int64_t axis,
                                  int64_t rank) {
-  if (axis < -rank || axis >= rank)
+  std::optional<int64_t> normalized = tfm::normalizeAxis(axis, rank);
+  if (!normalized)
     return node.fail("axis " + llvm::Twine(axis) +
                      " is out of range for rank " + llvm::Twine(rank));
-  return axis < 0 ? axis + rank : axis;
+  return *normalized;
 }
 
 FailureOr<llvm::SmallVector<int64_t>>
@@ -252,15 +253,15 @@ LogicalResult convertReshape(NodeImporter &node) {
 }
 
 LogicalResult convertFlatten(NodeImporter &node) {
+  // Flatten's axis may name the end (rank), so it ranges over rank + 1.
   int64_t rank = node.getInputType(0).getRank();
-  int64_t axis = node.getInt("axis", 1);
-  if (axis < -rank || axis > rank)
-    return node.fail("axis " + llvm::Twine(axis) + " is out of range for rank " +
-                     llvm::Twine(rank));
-  if (axis < 0)
-    axis += rank;
+  int64_t given = node.getInt("axis", 1);
+  std::optional<int64_t> axis = tfm::normalizeAxis(given, rank + 1);
+  if (!axis)
+    return node.fail("axis " + llvm::Twine(given) +
+                     " is out of range for rank " + llvm::Twine(rank));
   return setOne(node, node.createOne("tfm.flatten", node.getInput(0),
-                                     {node.namedI64("axis", axis)}));
+                                     {node.namedI64("axis", *axis)}));
 }
 
 LogicalResult convertSqueeze(NodeImporter &node) {
