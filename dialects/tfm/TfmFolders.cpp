@@ -126,7 +126,7 @@ getPartialIntValues(Value value, Attribute constant) {
     return std::nullopt;
   auto type = cast<RankedTensorType>(shapeOp.getInput().getType());
   SmallVector<std::optional<int64_t>> dims;
-  for (int64_t i = shapeOp.getStart(); i < shapeOp.getEnd(); ++i) {
+  for (int64_t i = shapeOp.getStart(); i < (int64_t)shapeOp.getEnd(); ++i) {
     if (type.isDynamicDim(i))
       dims.push_back(std::nullopt);
     else
@@ -323,7 +323,7 @@ OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
 OpFoldResult ShapeOp::fold(FoldAdaptor) {
   auto type = cast<RankedTensorType>(getInput().getType());
   SmallVector<int64_t> dims;
-  for (int64_t i = getStart(); i < getEnd(); ++i) {
+  for (int64_t i = getStart(); i < (int64_t)getEnd(); ++i) {
     if (type.isDynamicDim(i))
       return {};
     dims.push_back(type.getDimSize(i));
