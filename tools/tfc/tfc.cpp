@@ -183,8 +183,9 @@ static void printModelSummary(ModuleOp module, llvm::raw_ostream &os) {
   opCounts.remove_if([](auto &entry) { return entry.second == 0; });
   std::vector<std::pair<StringRef, int64_t>> sorted(opCounts.begin(),
                                                     opCounts.end());
-  std::stable_sort(sorted.begin(), sorted.end(),
-                   [](auto &a, auto &b) { return a.second > b.second; });
+  llvm::sort(sorted, [](auto &a, auto &b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  });
   for (auto &[name, count] : sorted)
     os << "  " << llvm::left_justify(name, 24) << count << "\n";
 }
