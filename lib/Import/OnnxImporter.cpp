@@ -221,10 +221,6 @@ private:
   void refineWithValueInfo(Value value, llvm::StringRef name);
   ArrayAttr getDimParamsAttr(llvm::ArrayRef<std::string> dimParams);
 
-  InFlightDiagnostic emitError(Location loc) {
-    return mlir::emitError(loc);
-  }
-
   std::string path;
   const OnnxImportOptions &options;
   MLIRContext *context;
@@ -558,7 +554,7 @@ OwningOpRef<ModuleOp> ModelImporter::run() {
 
   // 4. Outputs.
   llvm::SmallVector<Value> results;
-  for (auto [i, output] : llvm::enumerate(graph.output()))
+  for (const auto &output : graph.output())
     results.push_back(values.lookup(output.name()));
   builder.create<func::ReturnOp>(fileLoc, results);
   func.setType(builder.getFunctionType(argumentTypes,

@@ -10,22 +10,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <fstream>
-#include <sstream>
+#include <cstring>
 
 namespace mlir::tfc::onnx_loader {
-
-/// ONNX text starts with `<` (the model header) or a `#` comment; a binary
-/// ModelProto never does: those bytes would be group tags, which ONNX's
-/// schema does not use.
-static bool looksLikeText(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  char c;
-  while (in.get(c))
-    if (!std::isspace(static_cast<unsigned char>(c)))
-      return c == '<' || c == '#';
-  return false;
-}
 
 std::string parseModelText(const std::string &text, onnx::ModelProto &model) {
   try {
@@ -39,18 +26,31 @@ std::string parseModelText(const std::string &text, onnx::ModelProto &model) {
   return {};
 }
 
+/// ONNX text starts with `<` (the model header) or a `#` comment; a binary
+/// ModelProto never does: those bytes would be group tags, which ONNX's
+/// schema does not use.
+static bool looksLikeText(const char *data, size_t size) {
+  for (size_t i = 0; i < size; ++i)
+    if (!std::isspace(static_cast<unsigned char>(data[i])))
+      return data[i] == '<' || data[i] == '#';
+  return false;
+}
+
 std::string readModel(const std::string &path, onnx::ModelProto &model) {
   int fd = ::open(path.c_str(), O_RDONLY);
   if (fd < 0)
     return "cannot open the file: " + std::string(std::strerror(errno));
-  ::close(fd);
-  if (looksLikeText(path)) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return parseModelText(text.str(), model);
+  char head[4096];
+  ssize_t headSize = ::pread(fd, head, sizeof(head), 0);
+  if (headSize > 0 && looksLikeText(head, headSize)) {
+    std::string text;
+    char buffer[1 << 16];
+    ssize_t n;
+    while ((n = ::read(fd, buffer, sizeof(buffer))) > 0)
+      text.append(buffer, n);
+    ::close(fd);
+    return parseModelText(text, model);
   }
-  fd = ::open(path.c_str(), O_RDONLY);
   // Parsing straight from the descriptor keeps one copy of the weights in
   // memory: the protobuf's own strings, which the importer then aliases.
   bool parsed = model.ParseFromFileDescriptor(fd);
