@@ -111,30 +111,6 @@ foldIntElementwise(Operation *op, ArrayRef<Attribute> operands,
   return makeIntAttr(resultType, values);
 }
 
-/// What is known of the values of a 1-D integer tensor: every value of a
-/// constant, or the static dims read by a tfm.shape (nullopt for `?`).
-static std::optional<SmallVector<std::optional<int64_t>>>
-getPartialIntValues(Value value, Attribute constant) {
-  if (std::optional<IntTensor> tensor = asIntTensor(constant)) {
-    if (tensor->shape.size() > 1)
-      return std::nullopt;
-    return SmallVector<std::optional<int64_t>>(tensor->values.begin(),
-                                               tensor->values.end());
-  }
-  auto shapeOp = value.getDefiningOp<ShapeOp>();
-  if (!shapeOp)
-    return std::nullopt;
-  auto type = cast<RankedTensorType>(shapeOp.getInput().getType());
-  SmallVector<std::optional<int64_t>> dims;
-  for (int64_t i = shapeOp.getStart(); i < (int64_t)shapeOp.getEnd(); ++i) {
-    if (type.isDynamicDim(i))
-      dims.push_back(std::nullopt);
-    else
-      dims.push_back(type.getDimSize(i));
-  }
-  return dims;
-}
-
 //===----------------------------------------------------------------------===//
 // Folders
 //===----------------------------------------------------------------------===//
@@ -224,18 +200,10 @@ OpFoldResult ConcatOp::fold(FoldAdaptor adaptor) {
     return {};
   // 1-D concatenation of shape pieces; a piece may be a partially static
   // tfm.shape as long as every value it contributes is known.
-  SmallVector<int64_t> values;
-  for (auto [input, attr] : llvm::zip(getInputs(), adaptor.getInputs())) {
-    auto pieces = getPartialIntValues(input, attr);
-    if (!pieces)
-      return {};
-    for (std::optional<int64_t> v : *pieces) {
-      if (!v)
-        return {};
-      values.push_back(*v);
-    }
-  }
-  return makeIntAttr(getType(), values);
+  std::optional<SmallVector<int64_t>> values = getKnownIntValues(getResult());
+  if (!values || llvm::any_of(*values, ShapedType::isDynamic))
+    return {};
+  return makeIntAttr(getType(), *values);
 }
 
 OpFoldResult GatherOp::fold(FoldAdaptor adaptor) {
@@ -243,7 +211,7 @@ OpFoldResult GatherOp::fold(FoldAdaptor adaptor) {
   // even if other dims of the shape are not.
   if (!hasStaticResult(*this))
     return {};
-  auto data = getPartialIntValues(getInput(), adaptor.getInput());
+  std::optional<SmallVector<int64_t>> data = getKnownIntValues(getInput());
   std::optional<IntTensor> indices = asIntTensor(adaptor.getIndices());
   if (!data || !indices || getAxis() != 0)
     return {};
@@ -252,10 +220,10 @@ OpFoldResult GatherOp::fold(FoldAdaptor adaptor) {
   for (int64_t index : indices->values) {
     if (index < -size || index >= size)
       return {};
-    std::optional<int64_t> value = (*data)[index < 0 ? index + size : index];
-    if (!value)
+    int64_t value = (*data)[index < 0 ? index + size : index];
+    if (ShapedType::isDynamic(value))
       return {};
-    values.push_back(*value);
+    values.push_back(value);
   }
   return makeIntAttr(getType(), values);
 }
@@ -263,7 +231,7 @@ OpFoldResult GatherOp::fold(FoldAdaptor adaptor) {
 OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
   if (!hasStaticResult(*this) || getType().getRank() != 1)
     return {};
-  auto data = getPartialIntValues(getInput(), adaptor.getInput());
+  std::optional<SmallVector<int64_t>> data = getKnownIntValues(getInput());
   std::optional<IntTensor> starts = asIntTensor(adaptor.getStarts());
   std::optional<IntTensor> steps = asIntTensor(adaptor.getSteps());
   if (!data || !starts || !steps || starts->values.size() != 1)
@@ -278,9 +246,9 @@ OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
   SmallVector<int64_t> values;
   for (int64_t i = 0; i < getType().getDimSize(0); ++i) {
     int64_t at = start + i * step;
-    if (at < 0 || at >= size || !(*data)[at])
+    if (at < 0 || at >= size || ShapedType::isDynamic((*data)[at]))
       return {};
-    values.push_back(*(*data)[at]);
+    values.push_back((*data)[at]);
   }
   return makeIntAttr(getType(), values);
 }

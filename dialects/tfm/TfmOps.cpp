@@ -587,18 +587,13 @@ static FailureOr<int64_t> getShapeOperandLength(std::optional<Location> loc,
   return type.getDimSize(0);
 }
 
-/// What is known of the values of a 0-D or 1-D i64 shape operand, with `?`
-/// (kDynamic) for the values that are not: exporters build reshape targets by
-/// concatenating constants with dims read off tensors (Shape -> Gather ->
-/// Unsqueeze -> Concat), and the dims that are static there are known even
-/// when the batch is not. Returns nullopt when not even the length is known.
-static std::optional<SmallVector<int64_t>> getKnownShapeValues(Value value) {
-  if (FailureOr<SmallVector<int64_t>> constant = getConstantIntValues(value);
-      succeeded(constant))
-    return *constant;
+std::optional<SmallVector<int64_t>> mlir::tfm::getKnownIntValues(Value value) {
   auto type = cast<RankedTensorType>(value.getType());
   if (type.getRank() > 1 || !type.hasStaticShape())
     return std::nullopt;
+  if (FailureOr<SmallVector<int64_t>> constant = getConstantIntValues(value);
+      succeeded(constant))
+    return *constant;
   Operation *def = value.getDefiningOp();
   if (auto shape = dyn_cast_or_null<ShapeOp>(def)) {
     ArrayRef<int64_t> dims = tensorOf(shape.getInput()).getShape();
@@ -608,7 +603,7 @@ static std::optional<SmallVector<int64_t>> getKnownShapeValues(Value value) {
   if (auto concat = dyn_cast_or_null<ConcatOp>(def)) {
     SmallVector<int64_t> values;
     for (Value piece : concat.getInputs()) {
-      std::optional<SmallVector<int64_t>> known = getKnownShapeValues(piece);
+      std::optional<SmallVector<int64_t>> known = getKnownIntValues(piece);
       if (!known)
         return std::nullopt;
       llvm::append_range(values, *known);
@@ -616,10 +611,10 @@ static std::optional<SmallVector<int64_t>> getKnownShapeValues(Value value) {
     return values;
   }
   if (isa_and_nonnull<UnsqueezeOp, SqueezeOp, ReshapeOp>(def))
-    return getKnownShapeValues(def->getOperand(0));
+    return getKnownIntValues(def->getOperand(0));
   if (auto gather = dyn_cast_or_null<GatherOp>(def)) {
     std::optional<SmallVector<int64_t>> data =
-        getKnownShapeValues(gather.getInput());
+        getKnownIntValues(gather.getInput());
     FailureOr<SmallVector<int64_t>> indices =
         getConstantIntValues(gather.getIndices());
     if (data && succeeded(indices)) {
@@ -647,7 +642,7 @@ LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *ctx,
   if (failed(rank))
     return failure();
   std::optional<SmallVector<int64_t>> requested =
-      getKnownShapeValues(adaptor.getShape());
+      getKnownIntValues(adaptor.getShape());
   if (!requested || (int64_t)requested->size() != *rank)
     requested = SmallVector<int64_t>(*rank, kDynamic);
   SmallVector<int64_t> shape;

@@ -33,6 +33,14 @@ bool broadcastsTo(ArrayRef<int64_t> from, ArrayRef<int64_t> to);
 /// nullopt when out of range. Ops that insert dims pass the result's rank.
 std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);
 
+/// What is known of the values of a 0-D or 1-D integer tensor, with `?`
+/// (ShapedType::kDynamic) for the values that are not: every value of a
+/// constant, the dims a tfm.shape reads, and what concat, gather, squeeze,
+/// unsqueeze and reshape make of those. Exporters build reshape targets this
+/// way, so the static dims are known even when the batch is not. Returns
+/// nullopt for a tensor of higher rank or unknown length.
+std::optional<SmallVector<int64_t>> getKnownIntValues(Value value);
+
 /// The values of a constant integer tensor (a tfm.constant or any other
 /// constant-like op), or failure when `value` is not one.
 FailureOr<SmallVector<int64_t>> getConstantIntValues(Value value);

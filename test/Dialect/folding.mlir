@@ -80,3 +80,26 @@ func.func @identities(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
   %2 = tfm.transpose %1 {perm = array<i64: 0, 1>} : (tensor<4x8xf32>) -> tensor<4x8xf32>
   return %2 : tensor<4x8xf32>
 }
+
+// -----
+
+// COM: A concat folds through Gather/Unsqueeze of static dims even while the
+// COM: batch is symbolic; one that includes the batch does not.
+// CHECK-LABEL: func.func @concat_of_static_dims
+// CHECK-DAG: %[[K:.+]] = tfm.constant dense<[128, 12, 64]> : tensor<3xi64>
+// CHECK-DAG: %[[B:.+]] = tfm.unsqueeze
+// CHECK: %[[ALL:.+]] = tfm.concat %[[B]], %[[K]]
+// CHECK: return %[[K]], %[[ALL]]
+func.func @concat_of_static_dims(%x: tensor<?x128x768xf32>) -> (tensor<3xi64>, tensor<4xi64>) {
+  %s = tfm.shape %x {end = 3 : i64, start = 0 : i64} : (tensor<?x128x768xf32>) -> tensor<3xi64>
+  %c0 = tfm.constant dense<0> : tensor<i64>
+  %c1 = tfm.constant dense<1> : tensor<i64>
+  %seq = tfm.gather %s, %c1 {axis = 0 : i64} : (tensor<3xi64>, tensor<i64>) -> tensor<i64>
+  %batch = tfm.gather %s, %c0 {axis = 0 : i64} : (tensor<3xi64>, tensor<i64>) -> tensor<i64>
+  %useq = tfm.unsqueeze %seq {axes = array<i64: 0>} : (tensor<i64>) -> tensor<1xi64>
+  %ubatch = tfm.unsqueeze %batch {axes = array<i64: 0>} : (tensor<i64>) -> tensor<1xi64>
+  %heads = tfm.constant dense<[12, 64]> : tensor<2xi64>
+  %k = tfm.concat %useq, %heads {axis = 0 : i64} : (tensor<1xi64>, tensor<2xi64>) -> tensor<3xi64>
+  %all = tfm.concat %ubatch, %k {axis = 0 : i64} : (tensor<1xi64>, tensor<3xi64>) -> tensor<4xi64>
+  return %k, %all : tensor<3xi64>, tensor<4xi64>
+}
