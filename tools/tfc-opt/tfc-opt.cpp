@@ -12,14 +12,19 @@
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "mlir/Transforms/Passes.h"
 
+#include "tfc/Conversion/Passes.h"
 #include "tfc/Transforms/Passes.h"
 #include "tfm/TfmDialect.h"
 
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
-  registry.insert<mlir::tfm::TfmDialect, mlir::func::FuncDialect>();
+  registry.insert<mlir::tfm::TfmDialect, mlir::func::FuncDialect,
+                  mlir::arith::ArithDialect, mlir::cf::ControlFlowDialect,
+                  mlir::linalg::LinalgDialect, mlir::math::MathDialect,
+                  mlir::tensor::TensorDialect>();
 
   mlir::tfc::registerTfcPasses();
+  mlir::tfc::registerTfcConversionPasses();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   mlir::registerSymbolDCEPass();

@@ -1,0 +1,64 @@
+//===- Passes.td - tfc conversion passes -------------------*- tablegen -*-===//
+
+#ifndef TFC_CONVERSION_PASSES_TD
+#define TFC_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertTfmToLinalg : Pass<"convert-tfm-to-linalg", "ModuleOp"> {
+  let summary = "Lowers tfm ops to linalg, tensor, arith and math on tensors";
+  let description = [{
+    Rewrites every tfm op into the upstream tensor-level dialects that the
+    code generator bufferizes and compiles:
+
+    - elementwise ops, casts and `where` become one `linalg.generic` each,
+      with numpy broadcasting expressed in the indexing maps;
+    - `matmul`, `gemm` and `conv` become `linalg.generic` contractions
+      accumulating into a zero-filled tensor;
+    - `softmax`, `layer_norm` and the reductions become reduction generics
+      plus elementwise generics that read the reduced values back;
+    - reshapes become `tensor.collapse_shape`/`expand_shape` (or
+      `tensor.reshape` when a dim comes from data), slices
+      `tensor.extract_slice`, concat `tensor.insert_slice` chains, and
+      gather, expand, trilu and range index-computing generics.
+
+    Unsigned element types become signless; each op keeps its signedness
+    in the arith ops it picks (`divui`, `cmpi ult`, ...).
+
+    Where a dim is only known at run time and the op needs it to agree with
+    another (a broadcast, a contraction, a reshape's element count, a gather
+    index in range), the pass emits a `cf.assert` naming the ONNX node. The
+    runtime turns a failed check into an error status for the caller: a
+    program never reads or writes out of bounds on bad input.
+
+    ```mlir
+    %r = tfm.add %a, %b : (tensor<?x4xf32>, tensor<4xf32>) -> tensor<?x4xf32>
+    ```
+
+    becomes
+
+    ```mlir
+    %c0 = arith.constant 0 : index
+    %dim = tensor.dim %a, %c0 : tensor<?x4xf32>
+    %e = tensor.empty(%dim) : tensor<?x4xf32>
+    %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>,
+                                          affine_map<(d0, d1) -> (d1)>,
+                                          affine_map<(d0, d1) -> (d0, d1)>],
+                         iterator_types = ["parallel", "parallel"]}
+        ins(%a, %b : tensor<?x4xf32>, tensor<4xf32>) outs(%e : tensor<?x4xf32>) {
+    ^bb0(%x: f32, %y: f32, %out: f32):
+      %s = arith.addf %x, %y : f32
+      linalg.yield %s : f32
+    } -> tensor<?x4xf32>
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::cf::ControlFlowDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
+#endif // TFC_CONVERSION_PASSES_TD

@@ -1,0 +1,69 @@
+/*===- tfc_abi.h - what generated code and the runtime share -----*- C -*-===*
+ *
+ * Internal to tfc: the layout of the model definition that `tfc compile`
+ * emits into the object file, and the functions the generated code calls.
+ * Apps use tfc_runtime.h only. Any change here bumps TFC_ABI_VERSION, which
+ * every model definition records and tfc_model_create checks.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef TFC_ABI_H
+#define TFC_ABI_H
+
+#include "tfc_runtime.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* An input as the entry function reads it. */
+typedef struct tfc_abi_input {
+  const void *data;
+  const int64_t *dims;
+} tfc_abi_input;
+
+/* An output as the entry function writes it: `allocated` is the block to
+ * release with tfc_rt_free, `data` the first element; `dims` points to
+ * storage for the output's rank, provided by the runtime. */
+typedef struct tfc_abi_output {
+  void *allocated;
+  void *data;
+  int64_t *dims;
+} tfc_abi_output;
+
+typedef void (*tfc_entry_fn)(const tfc_abi_input *inputs,
+                             tfc_abi_output *outputs);
+
+struct tfc_model_def {
+  uint32_t abi_version;
+  uint32_t num_inputs;
+  uint32_t num_outputs;
+  const char *name;
+  const tfc_tensor_info *inputs;
+  const tfc_tensor_info *outputs;
+  tfc_entry_fn entry;
+  /* --weights=file: the path recorded at compile time, the byte size the
+   * file must have, and the pointer the generated code reads the weights
+   * through. All zero/NULL for embedded weights. */
+  const char *weights_file;
+  uint64_t weights_size;
+  const void **weights_base;
+};
+
+/* Called by generated code. */
+void *tfc_rt_aligned_alloc(size_t alignment, size_t size);
+void tfc_rt_free(void *ptr);
+/* A check in the model failed: ends the run with `message`. */
+void tfc_rt_check_failed(const char *message);
+/* Runs body(context, begin, end) over chunks of [0, n) on the pool. */
+typedef void (*tfc_rt_parallel_body)(void *context, int64_t begin,
+                                     int64_t end);
+void tfc_rt_parallel_for(tfc_rt_parallel_body body, void *context, int64_t n);
+/* Strided copies between memrefs of any layout (MLIR's memrefCopy ABI). */
+void tfc_rt_memref_copy(int64_t element_size, void *source, void *target);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TFC_ABI_H */

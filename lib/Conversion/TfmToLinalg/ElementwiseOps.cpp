@@ -1,0 +1,371 @@
+//===- ElementwiseOps.cpp - tfm elementwise ops to linalg.generic ---------===//
+//
+// Every elementwise tfm op becomes one linalg.generic whose body is the
+// scalar computation below. The scalar builders see signless values and get
+// the original tfm element type to recover integer signedness.
+//
+//===----------------------------------------------------------------------===//
+
+#include "LoweringUtils.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "tfm/TfmOps.h"
+
+using namespace mlir;
+using namespace mlir::tfc;
+
+namespace {
+
+/// What a scalar builder knows: the builder, the scalars, the op and the
+/// original (tfm) element type of its first operand.
+struct ScalarContext {
+  OpBuilder &b;
+  Location loc;
+  ValueRange args;
+  Type originalType;
+
+  bool isFloat() const { return isa<FloatType>(args[0].getType()); }
+  bool isUnsigned() const {
+    return originalType.isUnsignedInteger() || originalType.isInteger(1);
+  }
+  Value constant(double value) const {
+    return createScalarConstant(b, loc, args[0].getType(), value);
+  }
+};
+
+/// Applies `fn` in f32 when `x` is a narrower float: libm and the math
+/// dialect's lowerings only cover f32 and f64.
+template <typename Fn>
+Value inWideFloat(OpBuilder &b, Location loc, Value x, Fn fn) {
+  auto type = cast<FloatType>(x.getType());
+  if (type.getWidth() >= 32)
+    return fn(x);
+  Value wide = b.create<arith::ExtFOp>(loc, b.getF32Type(), x);
+  return b.create<arith::TruncFOp>(loc, type, fn(wide));
+}
+
+Value buildScalar(tfm::AddOp, const ScalarContext &c) {
+  if (c.isFloat())
+    return c.b.create<arith::AddFOp>(c.loc, c.args[0], c.args[1]);
+  return c.b.create<arith::AddIOp>(c.loc, c.args[0], c.args[1]);
+}
+Value buildScalar(tfm::SubOp, const ScalarContext &c) {
+  if (c.isFloat())
+    return c.b.create<arith::SubFOp>(c.loc, c.args[0], c.args[1]);
+  return c.b.create<arith::SubIOp>(c.loc, c.args[0], c.args[1]);
+}
+Value buildScalar(tfm::MulOp, const ScalarContext &c) {
+  if (c.isFloat())
+    return c.b.create<arith::MulFOp>(c.loc, c.args[0], c.args[1]);
+  return c.b.create<arith::MulIOp>(c.loc, c.args[0], c.args[1]);
+}
+Value buildScalar(tfm::DivOp, const ScalarContext &c) {
+  OpBuilder &b = c.b;
+  Location loc = c.loc;
+  Value lhs = c.args[0], rhs = c.args[1];
+  if (c.isFloat())
+    return b.create<arith::DivFOp>(loc, lhs, rhs);
+  // Integer division by zero traps on x86; ONNX leaves it undefined, and a
+  // bad input must not crash the app, so the result is 0 there. INT_MIN / -1
+  // traps too; it is computed as a wrapping negation.
+  Value zero = c.constant(0);
+  Value isZero = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, rhs, zero);
+  Value safeRhs = b.create<arith::SelectOp>(loc, isZero, c.constant(1), rhs);
+  Value quotient;
+  if (c.isUnsigned()) {
+    quotient = b.create<arith::DivUIOp>(loc, lhs, safeRhs);
+  } else {
+    Value minusOne = c.constant(-1);
+    Value isMinusOne =
+        b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, safeRhs, minusOne);
+    Value divisor = b.create<arith::SelectOp>(loc, isMinusOne, c.constant(1), safeRhs);
+    Value divided = b.create<arith::DivSIOp>(loc, lhs, divisor);
+    Value negated = b.create<arith::SubIOp>(loc, zero, lhs);
+    quotient = b.create<arith::SelectOp>(loc, isMinusOne, negated, divided);
+  }
+  return b.create<arith::SelectOp>(loc, isZero, zero, quotient);
+}
+Value buildScalar(tfm::MaxOp, const ScalarContext &c) {
+  if (c.isFloat())
+    return c.b.create<arith::MaximumFOp>(c.loc, c.args[0], c.args[1]);
+  if (c.isUnsigned())
+    return c.b.create<arith::MaxUIOp>(c.loc, c.args[0], c.args[1]);
+  return c.b.create<arith::MaxSIOp>(c.loc, c.args[0], c.args[1]);
+}
+Value buildScalar(tfm::MinOp, const ScalarContext &c) {
+  if (c.isFloat())
+    return c.b.create<arith::MinimumFOp>(c.loc, c.args[0], c.args[1]);
+  if (c.isUnsigned())
+    return c.b.create<arith::MinUIOp>(c.loc, c.args[0], c.args[1]);
+  return c.b.create<arith::MinSIOp>(c.loc, c.args[0], c.args[1]);
+}
+
+Value compare(const ScalarContext &c, arith::CmpFPredicate floatPredicate,
+              arith::CmpIPredicate signedPredicate,
+              arith::CmpIPredicate unsignedPredicate) {
+  if (c.isFloat())
+    return c.b.create<arith::CmpFOp>(c.loc, floatPredicate, c.args[0], c.args[1]);
+  return c.b.create<arith::CmpIOp>(c.loc,
+                                   c.isUnsigned() ? unsignedPredicate : signedPredicate,
+                                   c.args[0], c.args[1]);
+}
+Value buildScalar(tfm::EqualOp, const ScalarContext &c) {
+  return compare(c, arith::CmpFPredicate::OEQ, arith::CmpIPredicate::eq,
+                 arith::CmpIPredicate::eq);
+}
+Value buildScalar(tfm::LessOp, const ScalarContext &c) {
+  return compare(c, arith::CmpFPredicate::OLT, arith::CmpIPredicate::slt,
+                 arith::CmpIPredicate::ult);
+}
+Value buildScalar(tfm::LessOrEqualOp, const ScalarContext &c) {
+  return compare(c, arith::CmpFPredicate::OLE, arith::CmpIPredicate::sle,
+                 arith::CmpIPredicate::ule);
+}
+Value buildScalar(tfm::GreaterOp, const ScalarContext &c) {
+  return compare(c, arith::CmpFPredicate::OGT, arith::CmpIPredicate::sgt,
+                 arith::CmpIPredicate::ugt);
+}
+Value buildScalar(tfm::GreaterOrEqualOp, const ScalarContext &c) {
+  return compare(c, arith::CmpFPredicate::OGE, arith::CmpIPredicate::sge,
+                 arith::CmpIPredicate::uge);
+}
+Value buildScalar(tfm::AndOp, const ScalarContext &c) {
+  return c.b.create<arith::AndIOp>(c.loc, c.args[0], c.args[1]);
+}
+Value buildScalar(tfm::OrOp, const ScalarContext &c) {
+  return c.b.create<arith::OrIOp>(c.loc, c.args[0], c.args[1]);
+}
+Value buildScalar(tfm::XorOp, const ScalarContext &c) {
+  return c.b.create<arith::XOrIOp>(c.loc, c.args[0], c.args[1]);
+}
+Value buildScalar(tfm::NotOp, const ScalarContext &c) {
+  return c.b.create<arith::XOrIOp>(c.loc, c.args[0], c.constant(1));
+}
+
+Value buildScalar(tfm::NegOp, const ScalarContext &c) {
+  if (c.isFloat())
+    return c.b.create<arith::NegFOp>(c.loc, c.args[0]);
+  return c.b.create<arith::SubIOp>(c.loc, c.constant(0), c.args[0]);
+}
+Value buildScalar(tfm::AbsOp, const ScalarContext &c) {
+  if (c.isFloat())
+    return c.b.create<math::AbsFOp>(c.loc, c.args[0]);
+  if (c.isUnsigned())
+    return c.args[0];
+  return c.b.create<math::AbsIOp>(c.loc, c.args[0]);
+}
+
+template <typename MathOp>
+Value floatMath(const ScalarContext &c) {
+  return inWideFloat(c.b, c.loc, c.args[0], [&](Value x) -> Value {
+    return c.b.create<MathOp>(c.loc, x);
+  });
+}
+Value buildScalar(tfm::SqrtOp, const ScalarContext &c) { return floatMath<math::SqrtOp>(c); }
+Value buildScalar(tfm::ExpOp, const ScalarContext &c) { return floatMath<math::ExpOp>(c); }
+Value buildScalar(tfm::LogOp, const ScalarContext &c) { return floatMath<math::LogOp>(c); }
+Value buildScalar(tfm::ErfOp, const ScalarContext &c) { return floatMath<math::ErfOp>(c); }
+Value buildScalar(tfm::TanhOp, const ScalarContext &c) { return floatMath<math::TanhOp>(c); }
+Value buildScalar(tfm::SinOp, const ScalarContext &c) { return floatMath<math::SinOp>(c); }
+Value buildScalar(tfm::CosOp, const ScalarContext &c) { return floatMath<math::CosOp>(c); }
+Value buildScalar(tfm::FloorOp, const ScalarContext &c) { return floatMath<math::FloorOp>(c); }
+Value buildScalar(tfm::CeilOp, const ScalarContext &c) { return floatMath<math::CeilOp>(c); }
+
+Value buildScalar(tfm::ReciprocalOp, const ScalarContext &c) {
+  return c.b.create<arith::DivFOp>(c.loc, c.constant(1.0), c.args[0]);
+}
+Value buildScalar(tfm::ReluOp, const ScalarContext &c) {
+  if (c.isFloat())
+    return c.b.create<arith::MaximumFOp>(c.loc, c.args[0], c.constant(0.0));
+  if (c.isUnsigned())
+    return c.args[0];
+  return c.b.create<arith::MaxSIOp>(c.loc, c.args[0], c.constant(0));
+}
+Value buildScalar(tfm::SigmoidOp, const ScalarContext &c) {
+  return inWideFloat(c.b, c.loc, c.args[0], [&](Value x) -> Value {
+    OpBuilder &b = c.b;
+    Type type = x.getType();
+    Value one = createScalarConstant(b, c.loc, type, 1.0);
+    Value expNeg = b.create<math::ExpOp>(c.loc, b.create<arith::NegFOp>(c.loc, x));
+    return b.create<arith::DivFOp>(c.loc, one,
+                                   b.create<arith::AddFOp>(c.loc, one, expNeg));
+  });
+}
+
+/// Gelu with its approximation attribute; exact is the erf form.
+Value buildGelu(const ScalarContext &c, bool tanhApproximation) {
+  return inWideFloat(c.b, c.loc, c.args[0], [&](Value x) -> Value {
+    OpBuilder &b = c.b;
+    Location loc = c.loc;
+    Type type = x.getType();
+    auto constant = [&](double v) { return createScalarConstant(b, loc, type, v); };
+    Value inner;
+    if (tanhApproximation) {
+      Value cube = b.create<arith::MulFOp>(loc, b.create<arith::MulFOp>(loc, x, x), x);
+      Value poly = b.create<arith::AddFOp>(
+          loc, x, b.create<arith::MulFOp>(loc, constant(0.044715), cube));
+      inner = b.create<math::TanhOp>(
+          loc, b.create<arith::MulFOp>(loc, constant(0.7978845608028654), poly));
+    } else {
+      inner = b.create<math::ErfOp>(
+          loc, b.create<arith::MulFOp>(loc, x, constant(0.7071067811865476)));
+    }
+    Value onePlus = b.create<arith::AddFOp>(loc, constant(1.0), inner);
+    Value half = b.create<arith::MulFOp>(loc, constant(0.5), x);
+    return b.create<arith::MulFOp>(loc, half, onePlus);
+  });
+}
+
+/// Ops whose every operand must be float.
+template <typename OpTy>
+constexpr bool kFloatOnly =
+    llvm::is_one_of<OpTy, tfm::SqrtOp, tfm::ExpOp, tfm::LogOp, tfm::ErfOp,
+                    tfm::TanhOp, tfm::SinOp, tfm::CosOp, tfm::FloorOp,
+                    tfm::CeilOp, tfm::ReciprocalOp, tfm::SigmoidOp,
+                    tfm::GeluOp>::value;
+
+template <typename OpTy>
+struct ElementwisePattern : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto resultType = dyn_cast_or_null<RankedTensorType>(
+        this->getTypeConverter()->convertType(op.getType()));
+    if (!resultType)
+      return rewriter.notifyMatchFailure(op, "unsupported result type");
+    Type originalType = elementTypeOf(op->getOperand(0));
+    if (kFloatOnly<OpTy> && !isa<FloatType>(originalType))
+      return op.emitOpError("is only defined for floating-point tensors");
+    Value result = buildBroadcastElementwise(
+        rewriter, op.getLoc(), op, adaptor.getOperands(), resultType,
+        [&](OpBuilder &b, Location loc, ValueRange args) {
+          ScalarContext context{b, loc, args, originalType};
+          if constexpr (std::is_same_v<OpTy, tfm::GeluOp>)
+            return buildGelu(context, op.getApproximation() == "tanh");
+          else
+            return buildScalar(op, context);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// Pow: the exponent may have another type; the result has the base's.
+struct PowPattern : OpConversionPattern<tfm::PowOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(tfm::PowOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto resultType = cast<RankedTensorType>(
+        getTypeConverter()->convertType(op.getType()));
+    Type baseType = elementTypeOf(op.getBase());
+    Type exponentType = elementTypeOf(op.getExponent());
+    Value result = buildBroadcastElementwise(
+        rewriter, op.getLoc(), op, adaptor.getOperands(), resultType,
+        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          // Integer powers are computed in f64 and truncated, as ONNX
+          // Runtime does; float bases keep their width.
+          Type computeType = isa<FloatType>(args[0].getType())
+                                 ? args[0].getType()
+                                 : Type(b.getF64Type());
+          Value base = convertScalar(b, loc, args[0], computeType,
+                                     baseType.isUnsignedInteger(), false);
+          Value exponent = convertScalar(b, loc, args[1], computeType,
+                                         exponentType.isUnsignedInteger(), false);
+          Value power = inWideFloat(b, loc, base, [&](Value wideBase) -> Value {
+            Value wideExponent =
+                convertScalar(b, loc, exponent, wideBase.getType(), false, false);
+            return b.create<math::PowFOp>(loc, wideBase, wideExponent);
+          });
+          return convertScalar(b, loc, power, args[0].getType(), false,
+                               baseType.isUnsignedInteger());
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct CastPattern : OpConversionPattern<tfm::CastOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(tfm::CastOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto resultType = cast<RankedTensorType>(
+        getTypeConverter()->convertType(op.getType()));
+    Type fromType = elementTypeOf(op.getInput());
+    Type toType = op.getTo();
+    Value result = buildBroadcastElementwise(
+        rewriter, op.getLoc(), op, adaptor.getInput(), resultType,
+        [&](OpBuilder &b, Location loc, ValueRange args) {
+          return convertScalar(b, loc, args[0], resultType.getElementType(),
+                               fromType.isUnsignedInteger(),
+                               toType.isUnsignedInteger());
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct WherePattern : OpConversionPattern<tfm::WhereOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(tfm::WhereOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto resultType = cast<RankedTensorType>(
+        getTypeConverter()->convertType(op.getType()));
+    Value result = buildBroadcastElementwise(
+        rewriter, op.getLoc(), op, adaptor.getOperands(), resultType,
+        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          return b.create<arith::SelectOp>(loc, args[0], args[1], args[2]);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// Identity and inference-time Dropout forward their input.
+template <typename OpTy>
+struct ForwardPattern : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Value input = adaptor.getInput();
+    Type resultType = this->getTypeConverter()->convertType(op.getType());
+    if (input.getType() != resultType)
+      input = rewriter.create<tensor::CastOp>(op.getLoc(), resultType, input);
+    rewriter.replaceOp(op, input);
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::tfc::populateElementwisePatterns(TypeConverter &converter,
+                                            RewritePatternSet &patterns) {
+  MLIRContext *context = patterns.getContext();
+  patterns.add<
+      ElementwisePattern<tfm::AddOp>, ElementwisePattern<tfm::SubOp>,
+      ElementwisePattern<tfm::MulOp>, ElementwisePattern<tfm::DivOp>,
+      ElementwisePattern<tfm::MaxOp>, ElementwisePattern<tfm::MinOp>,
+      ElementwisePattern<tfm::EqualOp>, ElementwisePattern<tfm::LessOp>,
+      ElementwisePattern<tfm::LessOrEqualOp>, ElementwisePattern<tfm::GreaterOp>,
+      ElementwisePattern<tfm::GreaterOrEqualOp>, ElementwisePattern<tfm::AndOp>,
+      ElementwisePattern<tfm::OrOp>, ElementwisePattern<tfm::XorOp>,
+      ElementwisePattern<tfm::NotOp>, ElementwisePattern<tfm::NegOp>,
+      ElementwisePattern<tfm::AbsOp>, ElementwisePattern<tfm::SqrtOp>,
+      ElementwisePattern<tfm::ExpOp>, ElementwisePattern<tfm::LogOp>,
+      ElementwisePattern<tfm::ErfOp>, ElementwisePattern<tfm::TanhOp>,
+      ElementwisePattern<tfm::SinOp>, ElementwisePattern<tfm::CosOp>,
+      ElementwisePattern<tfm::FloorOp>, ElementwisePattern<tfm::CeilOp>,
+      ElementwisePattern<tfm::ReciprocalOp>, ElementwisePattern<tfm::ReluOp>,
+      ElementwisePattern<tfm::SigmoidOp>, ElementwisePattern<tfm::GeluOp>,
+      PowPattern, CastPattern, WherePattern, ForwardPattern<tfm::IdentityOp>,
+      ForwardPattern<tfm::DropoutOp>>(converter, context);
+}

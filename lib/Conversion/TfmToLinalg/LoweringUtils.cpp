@@ -1,0 +1,214 @@
+//===- LoweringUtils.cpp - shared helpers of the tfm to linalg lowering ---===//
+
+#include "LoweringUtils.h"
+
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/AffineMap.h"
+
+using namespace mlir;
+using namespace mlir::tfc;
+
+TfmTypeConverter::TfmTypeConverter() {
+  addConversion([](Type type) { return type; });
+  addConversion([](IntegerType type) -> Type {
+    if (type.isSignless())
+      return type;
+    return IntegerType::get(type.getContext(), type.getWidth());
+  });
+  addConversion([this](RankedTensorType type) -> Type {
+    Type element = convertType(type.getElementType());
+    return type.clone(element);
+  });
+}
+
+std::string mlir::tfc::describeOp(Operation *op) {
+  std::string node;
+  op->getLoc()->walk([&](Location loc) {
+    if (auto named = dyn_cast<NameLoc>(loc)) {
+      node = named.getName().str();
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  std::string text;
+  if (!node.empty())
+    text = "node '" + node + "' (" + op->getName().getStringRef().str() + ")";
+  else
+    text = op->getName().getStringRef().str();
+  return text;
+}
+
+void mlir::tfc::emitCheck(OpBuilder &b, Location loc, Value cond,
+                          Operation *op, const Twine &message) {
+  // A check that folds to true costs nothing; one that folds to false is a
+  // program that can never run, which the runtime reports on first use.
+  if (auto constant = getConstantIntValue(cond); constant && *constant != 0)
+    return;
+  b.create<cf::AssertOp>(loc, cond, (describeOp(op) + ": " + message).str());
+}
+
+SmallVector<OpFoldResult> mlir::tfc::getDims(OpBuilder &b, Location loc,
+                                             Value tensor) {
+  return tensor::getMixedSizes(b, loc, tensor);
+}
+
+Value mlir::tfc::toIndexValue(OpBuilder &b, Location loc, OpFoldResult ofr) {
+  return getValueOrCreateConstantIndexOp(b, loc, ofr);
+}
+
+Value mlir::tfc::createEmpty(OpBuilder &b, Location loc, RankedTensorType type,
+                             ArrayRef<OpFoldResult> dims) {
+  SmallVector<Value> dynamicSizes;
+  for (auto [i, size] : llvm::enumerate(type.getShape()))
+    if (ShapedType::isDynamic(size))
+      dynamicSizes.push_back(toIndexValue(b, loc, dims[i]));
+  return b.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType(),
+                                   dynamicSizes);
+}
+
+Value mlir::tfc::extractScalarAsIndex(OpBuilder &b, Location loc, Value tensor,
+                                      int64_t position) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  SmallVector<Value> indices;
+  if (type.getRank() == 1)
+    indices.push_back(b.create<arith::ConstantIndexOp>(loc, position));
+  Value element = b.create<tensor::ExtractOp>(loc, tensor, indices);
+  return b.create<arith::IndexCastOp>(loc, b.getIndexType(), element);
+}
+
+Value mlir::tfc::createScalarConstant(OpBuilder &b, Location loc, Type type,
+                                      double value) {
+  if (auto floatType = dyn_cast<FloatType>(type))
+    return b.create<arith::ConstantOp>(loc, b.getFloatAttr(floatType, value));
+  if (type.isIndex())
+    return b.create<arith::ConstantIndexOp>(loc, static_cast<int64_t>(value));
+  return b.create<arith::ConstantOp>(
+      loc, b.getIntegerAttr(type, static_cast<int64_t>(value)));
+}
+
+SmallVector<OpFoldResult>
+mlir::tfc::broadcastResultDims(OpBuilder &b, Location loc, Operation *op,
+                               ValueRange operands,
+                               RankedTensorType resultType) {
+  int64_t rank = resultType.getRank();
+  SmallVector<OpFoldResult> dims;
+  for (int64_t i = 0; i < rank; ++i) {
+    int64_t staticSize = resultType.getDimSize(i);
+    if (!ShapedType::isDynamic(staticSize)) {
+      dims.push_back(b.getIndexAttr(staticSize));
+      continue;
+    }
+    // The first operand with a dynamic dim here gives the size; inference
+    // would have made the result dim static if any operand had a static dim
+    // other than 1 here.
+    OpFoldResult size = b.getIndexAttr(1);
+    for (Value operand : operands) {
+      auto type = cast<RankedTensorType>(operand.getType());
+      int64_t j = i - (rank - type.getRank());
+      if (j >= 0 && type.isDynamicDim(j)) {
+        size = b.create<tensor::DimOp>(loc, operand, j).getResult();
+        break;
+      }
+    }
+    dims.push_back(size);
+  }
+
+  // Every dynamic operand dim must match the result: numpy broadcasting of a
+  // dim that turns out to be 1 at run time is not supported.
+  for (auto [k, operand] : llvm::enumerate(operands)) {
+    auto type = cast<RankedTensorType>(operand.getType());
+    for (int64_t j = 0; j < type.getRank(); ++j) {
+      if (!type.isDynamicDim(j))
+        continue;
+      int64_t i = j + rank - type.getRank();
+      Value actual = b.create<tensor::DimOp>(loc, operand, j);
+      Value expected = toIndexValue(b, loc, dims[i]);
+      if (actual == expected)
+        continue;
+      Value same = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
+                                           actual, expected);
+      emitCheck(b, loc, same, op,
+                "dim " + Twine(j) + " of operand " + Twine(k) +
+                    " does not match the broadcast result (dynamic dims must "
+                    "agree at run time)");
+    }
+  }
+  return dims;
+}
+
+Value mlir::tfc::buildBroadcastElementwise(OpBuilder &b, Location loc,
+                                           Operation *op, ValueRange operands,
+                                           RankedTensorType resultType,
+                                           ScalarBuilder body) {
+  int64_t rank = resultType.getRank();
+  SmallVector<OpFoldResult> dims =
+      broadcastResultDims(b, loc, op, operands, resultType);
+  Value init = createEmpty(b, loc, resultType, dims);
+
+  SmallVector<AffineMap> maps;
+  for (Value operand : operands) {
+    auto type = cast<RankedTensorType>(operand.getType());
+    SmallVector<AffineExpr> exprs;
+    for (int64_t j = 0; j < type.getRank(); ++j) {
+      int64_t i = j + rank - type.getRank();
+      bool broadcasts = type.getDimSize(j) == 1 && resultType.getDimSize(i) != 1;
+      exprs.push_back(broadcasts ? b.getAffineConstantExpr(0)
+                                 : b.getAffineDimExpr(i));
+    }
+    maps.push_back(AffineMap::get(rank, 0, exprs, b.getContext()));
+  }
+  maps.push_back(b.getMultiDimIdentityMap(rank));
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  auto generic = b.create<linalg::GenericOp>(
+      loc, TypeRange{resultType}, operands, ValueRange{init}, maps, iterators,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value result = body(nb, nloc, args.drop_back());
+        nb.create<linalg::YieldOp>(nloc, result);
+      });
+  return generic.getResult(0);
+}
+
+Value mlir::tfc::convertScalar(OpBuilder &b, Location loc, Value value,
+                               Type toType, bool fromUnsigned,
+                               bool toUnsigned) {
+  Type fromType = value.getType();
+  if (fromType == toType)
+    return value;
+  auto fromFloat = dyn_cast<FloatType>(fromType);
+  auto toFloat = dyn_cast<FloatType>(toType);
+  if (fromFloat && toFloat) {
+    if (fromFloat.getWidth() < toFloat.getWidth())
+      return b.create<arith::ExtFOp>(loc, toType, value);
+    return b.create<arith::TruncFOp>(loc, toType, value);
+  }
+  if (fromFloat) {
+    if (toType.isInteger(1)) {
+      Value zero = createScalarConstant(b, loc, fromType, 0.0);
+      return b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UNE, value,
+                                     zero);
+    }
+    if (toUnsigned)
+      return b.create<arith::FPToUIOp>(loc, toType, value);
+    return b.create<arith::FPToSIOp>(loc, toType, value);
+  }
+  if (toFloat) {
+    if (fromUnsigned || fromType.isInteger(1))
+      return b.create<arith::UIToFPOp>(loc, toType, value);
+    return b.create<arith::SIToFPOp>(loc, toType, value);
+  }
+  unsigned fromWidth = fromType.getIntOrFloatBitWidth();
+  unsigned toWidth = toType.getIntOrFloatBitWidth();
+  if (toWidth == 1) {
+    Value zero = createScalarConstant(b, loc, fromType, 0);
+    return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ne, value, zero);
+  }
+  if (fromWidth < toWidth) {
+    if (fromUnsigned || fromWidth == 1)
+      return b.create<arith::ExtUIOp>(loc, toType, value);
+    return b.create<arith::ExtSIOp>(loc, toType, value);
+  }
+  return b.create<arith::TruncIOp>(loc, toType, value);
+}

@@ -1,0 +1,102 @@
+//===- LoweringUtils.h - shared helpers of the tfm to linalg lowering -----===//
+//
+// The tfm ops carry ONNX semantics (numpy broadcasting, negative axes,
+// unsigned element types); linalg and arith do not. These helpers bridge the
+// two so that each op's pattern reads as what the op computes.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFC_LIB_CONVERSION_TFMTOLINALG_LOWERINGUTILS_H
+#define TFC_LIB_CONVERSION_TFMTOLINALG_LOWERINGUTILS_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+namespace mlir::tfc {
+
+/// Maps the tfm types to what linalg and arith accept: unsigned integers
+/// become signless (ops keep the signedness from the original tfm types).
+class TfmTypeConverter : public TypeConverter {
+public:
+  TfmTypeConverter();
+};
+
+/// What the lowering knows about an element type beyond its bits.
+inline bool isUnsignedInt(Type type) {
+  return type.isUnsignedInteger();
+}
+inline Type elementTypeOf(Value value) {
+  return cast<ShapedType>(value.getType()).getElementType();
+}
+
+/// A short description of `op` for run-time error messages: the ONNX node
+/// name when the importer recorded one, and the op name.
+std::string describeOp(Operation *op);
+
+/// Emits a run-time check that `cond` holds; the runtime stops the run with
+/// `message` (prefixed with the node) when it does not.
+void emitCheck(OpBuilder &b, Location loc, Value cond, Operation *op,
+               const Twine &message);
+
+/// The size of each dim of `tensor`: constants where static, tensor.dim where
+/// not.
+SmallVector<OpFoldResult> getDims(OpBuilder &b, Location loc, Value tensor);
+
+/// An index value for `ofr`.
+Value toIndexValue(OpBuilder &b, Location loc, OpFoldResult ofr);
+
+/// tensor.empty of `type`'s shape, with `dims` giving the size of each dim
+/// (only the dynamic ones are read).
+Value createEmpty(OpBuilder &b, Location loc, RankedTensorType type,
+                  ArrayRef<OpFoldResult> dims);
+
+/// The element of a 0-D or 1-element tensor of integers as an index value
+/// (for shape operands: k, axes, sizes).
+Value extractScalarAsIndex(OpBuilder &b, Location loc, Value tensor,
+                           int64_t position = 0);
+
+/// A constant of `type` (float or integer) with the value `value`.
+Value createScalarConstant(OpBuilder &b, Location loc, Type type,
+                           double value);
+
+/// The body of an elementwise computation: gets the operands' scalar values
+/// (already in the converted, signless types).
+using ScalarBuilder =
+    function_ref<Value(OpBuilder &b, Location loc, ValueRange args)>;
+
+/// `body` applied elementwise to `operands` with numpy broadcasting into a
+/// tensor of `resultType` (converted). Static dims of size 1 broadcast; a
+/// dynamic dim must equal the result's dim at run time (checked), since one
+/// cannot tell at compile time whether it broadcasts.
+Value buildBroadcastElementwise(OpBuilder &b, Location loc, Operation *op,
+                                ValueRange operands,
+                                RankedTensorType resultType,
+                                ScalarBuilder body);
+
+/// The result dims of broadcasting `operands` (numpy rules) to `resultType`,
+/// with run-time checks as for buildBroadcastElementwise.
+SmallVector<OpFoldResult> broadcastResultDims(OpBuilder &b, Location loc,
+                                              Operation *op,
+                                              ValueRange operands,
+                                              RankedTensorType resultType);
+
+/// Converts a scalar between element types with ONNX Cast semantics.
+/// `fromUnsigned`/`toUnsigned` give the signedness of integer types.
+Value convertScalar(OpBuilder &b, Location loc, Value value, Type toType,
+                    bool fromUnsigned, bool toUnsigned);
+
+/// Registers the patterns of each op family.
+void populateElementwisePatterns(TypeConverter &converter,
+                                 RewritePatternSet &patterns);
+void populateContractionPatterns(TypeConverter &converter,
+                                 RewritePatternSet &patterns);
+void populateNormalizationPatterns(TypeConverter &converter,
+                                   RewritePatternSet &patterns);
+void populateShapePatterns(TypeConverter &converter,
+                           RewritePatternSet &patterns);
+
+} // namespace mlir::tfc
+
+#endif // TFC_LIB_CONVERSION_TFMTOLINALG_LOWERINGUTILS_H

@@ -1,0 +1,360 @@
+//===- NormalizationOps.cpp - softmax, layer_norm and reductions ----------===//
+//
+// Each lowers to reductions (linalg.generic with reduction iterators into a
+// tensor without the reduced dims) and elementwise generics that read the
+// reduced values back through maps that drop those dims.
+//
+//===----------------------------------------------------------------------===//
+
+#include "LoweringUtils.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "tfm/TfmOps.h"
+
+using namespace mlir;
+using namespace mlir::tfc;
+
+namespace {
+
+using Combiner =
+    function_ref<Value(OpBuilder &b, Location loc, ValueRange inputs, Value acc)>;
+
+bool contains(ArrayRef<int64_t> axes, int64_t dim) {
+  return llvm::is_contained(axes, dim);
+}
+
+/// The identity map of `rank` loops without the `axes`: how a tensor reduced
+/// over `axes` is read inside a loop nest over the full shape.
+AffineMap droppingAxes(OpBuilder &b, int64_t rank, ArrayRef<int64_t> axes) {
+  SmallVector<AffineExpr> exprs;
+  for (int64_t i = 0; i < rank; ++i)
+    if (!contains(axes, i))
+      exprs.push_back(b.getAffineDimExpr(i));
+  return AffineMap::get(rank, 0, exprs, b.getContext());
+}
+
+/// Reduces over `axes` of `shapeSource`, reading `inputs` (the first has the
+/// full shape; the others are read through `extraMaps`), starting from
+/// `init`. The result drops the reduced dims.
+Value reduce(OpBuilder &b, Location loc, Value shapeSource,
+             ArrayRef<int64_t> axes, ValueRange inputs,
+             ArrayRef<AffineMap> inputMaps, Value init, Combiner combine) {
+  auto type = cast<RankedTensorType>(shapeSource.getType());
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> shape;
+  SmallVector<OpFoldResult> dims;
+  SmallVector<OpFoldResult> allDims = getDims(b, loc, shapeSource);
+  for (int64_t i = 0; i < rank; ++i) {
+    if (contains(axes, i))
+      continue;
+    shape.push_back(type.getDimSize(i));
+    dims.push_back(allDims[i]);
+  }
+  auto resultType = RankedTensorType::get(shape, init.getType());
+  Value empty = createEmpty(b, loc, resultType, dims);
+  Value filled = b.create<linalg::FillOp>(loc, init, empty).getResult(0);
+
+  SmallVector<AffineMap> maps(inputMaps);
+  maps.push_back(droppingAxes(b, rank, axes));
+  SmallVector<utils::IteratorType> iterators;
+  for (int64_t i = 0; i < rank; ++i)
+    iterators.push_back(contains(axes, i) ? utils::IteratorType::reduction
+                                          : utils::IteratorType::parallel);
+  auto generic = b.create<linalg::GenericOp>(
+      loc, TypeRange{resultType}, inputs, ValueRange{filled}, maps, iterators,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        nb.create<linalg::YieldOp>(
+            nloc, combine(nb, nloc, args.drop_back(), args.back()));
+      });
+  return generic.getResult(0);
+}
+
+/// The number of elements over `axes` of `tensor`, as a scalar of `type`.
+Value countOver(OpBuilder &b, Location loc, Value tensor,
+                ArrayRef<int64_t> axes, Type type) {
+  Value count = b.create<arith::ConstantIndexOp>(loc, 1);
+  for (int64_t axis : axes)
+    count = b.create<arith::MulIOp>(loc, count,
+                                    b.create<tensor::DimOp>(loc, tensor, axis));
+  Value asInt = b.create<arith::IndexCastOp>(loc, b.getI64Type(), count);
+  if (isa<FloatType>(type))
+    return b.create<arith::SIToFPOp>(loc, type, asInt);
+  return convertScalar(b, loc, asInt, type, false, false);
+}
+
+/// Puts back the reduced `axes` as dims of size 1 (keepdims).
+Value keepReducedDims(OpBuilder &b, Location loc, Value reduced,
+                      RankedTensorType resultType, ArrayRef<int64_t> axes) {
+  int64_t rank = resultType.getRank();
+  SmallVector<ReassociationIndices> reassociation;
+  SmallVector<OpFoldResult> outputShape;
+  int64_t sourceDim = 0;
+  ReassociationIndices pending;
+  for (int64_t i = 0; i < rank; ++i) {
+    if (contains(axes, i)) {
+      outputShape.push_back(b.getIndexAttr(1));
+      pending.push_back(i);
+      continue;
+    }
+    outputShape.push_back(tensor::getMixedSize(b, loc, reduced, sourceDim++));
+    pending.push_back(i);
+    reassociation.push_back(pending);
+    pending.clear();
+  }
+  // Unit dims after the last kept dim join its group.
+  if (!pending.empty() && !reassociation.empty())
+    reassociation.back().append(pending.begin(), pending.end());
+  return b.create<tensor::ExpandShapeOp>(loc, resultType, reduced,
+                                         reassociation, outputShape);
+}
+
+Value lowestValue(OpBuilder &b, Location loc, Type type, bool isUnsigned) {
+  if (auto floatType = dyn_cast<FloatType>(type))
+    return b.create<arith::ConstantOp>(
+        loc, b.getFloatAttr(floatType, APFloat::getInf(floatType.getFloatSemantics(),
+                                                       /*Negative=*/true)));
+  unsigned width = type.getIntOrFloatBitWidth();
+  APInt lowest = isUnsigned ? APInt::getMinValue(width)
+                            : APInt::getSignedMinValue(width);
+  return b.create<arith::ConstantOp>(loc, b.getIntegerAttr(type, lowest));
+}
+
+Value add(OpBuilder &b, Location loc, Value x, Value y) {
+  if (isa<FloatType>(x.getType()))
+    return b.create<arith::AddFOp>(loc, x, y);
+  return b.create<arith::AddIOp>(loc, x, y);
+}
+
+template <typename OpTy>
+struct ReducePattern : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto inputType = cast<RankedTensorType>(input.getType());
+    auto resultType = cast<RankedTensorType>(
+        this->getTypeConverter()->convertType(op.getType()));
+    Type elementType = inputType.getElementType();
+    bool isUnsigned = elementTypeOf(op.getInput()).isUnsignedInteger();
+    int64_t rank = inputType.getRank();
+
+    SmallVector<int64_t> axes;
+    for (int64_t axis : op.getAxes())
+      axes.push_back(axis < 0 ? axis + rank : axis);
+    if (axes.empty())
+      for (int64_t i = 0; i < rank; ++i)
+        axes.push_back(i);
+    llvm::sort(axes);
+    axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
+
+    constexpr bool isMax = std::is_same_v<OpTy, tfm::ReduceMaxOp>;
+    Value init = isMax ? lowestValue(rewriter, loc, elementType, isUnsigned)
+                       : createScalarConstant(rewriter, loc, elementType, 0.0);
+    Value reduced = reduce(
+        rewriter, loc, input, axes, input, rewriter.getMultiDimIdentityMap(rank),
+        init, [&](OpBuilder &b, Location l, ValueRange in, Value acc) -> Value {
+          if (!isMax)
+            return add(b, l, in[0], acc);
+          if (isa<FloatType>(acc.getType()))
+            return b.create<arith::MaximumFOp>(l, in[0], acc);
+          if (isUnsigned)
+            return b.create<arith::MaxUIOp>(l, in[0], acc);
+          return b.create<arith::MaxSIOp>(l, in[0], acc);
+        });
+
+    if constexpr (std::is_same_v<OpTy, tfm::ReduceMeanOp>) {
+      Value count = countOver(rewriter, loc, input, axes, elementType);
+      auto reducedType = cast<RankedTensorType>(reduced.getType());
+      reduced = buildBroadcastElementwise(
+          rewriter, loc, op, reduced, reducedType,
+          [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+            if (isa<FloatType>(elementType))
+              return b.create<arith::DivFOp>(l, args[0], count);
+            if (isUnsigned)
+              return b.create<arith::DivUIOp>(l, args[0], count);
+            return b.create<arith::DivSIOp>(l, args[0], count);
+          });
+    }
+    if (op.getKeepdims())
+      reduced = keepReducedDims(rewriter, loc, reduced, resultType, axes);
+    rewriter.replaceOp(op, reduced);
+    return success();
+  }
+};
+
+/// A map reading a tensor that broadcasts (numpy, aligned right) into a loop
+/// nest over `fullType`.
+AffineMap broadcastingMap(OpBuilder &b, RankedTensorType operandType,
+                          RankedTensorType fullType) {
+  int64_t rank = fullType.getRank();
+  SmallVector<AffineExpr> exprs;
+  for (int64_t j = 0; j < operandType.getRank(); ++j) {
+    int64_t i = j + rank - operandType.getRank();
+    bool broadcasts = operandType.getDimSize(j) == 1 && fullType.getDimSize(i) != 1;
+    exprs.push_back(broadcasts ? b.getAffineConstantExpr(0) : b.getAffineDimExpr(i));
+  }
+  return AffineMap::get(rank, 0, exprs, b.getContext());
+}
+
+struct SoftmaxPattern : OpConversionPattern<tfm::SoftmaxOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(tfm::SoftmaxOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto type = cast<RankedTensorType>(input.getType());
+    Type elementType = type.getElementType();
+    if (!isa<FloatType>(elementType))
+      return op.emitOpError("is only defined for floating-point tensors");
+    int64_t rank = type.getRank();
+    int64_t axis = op.getAxis() < 0 ? op.getAxis() + rank : op.getAxis();
+    AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
+    AffineMap reducedMap = droppingAxes(rewriter, rank, {axis});
+    SmallVector<utils::IteratorType> parallel(rank, utils::IteratorType::parallel);
+    SmallVector<OpFoldResult> dims = getDims(rewriter, loc, input);
+
+    // max, then exp(x - max), then its sum, then the quotient.
+    Value max = reduce(rewriter, loc, input, {axis}, input, identity,
+                       lowestValue(rewriter, loc, elementType, false),
+                       [](OpBuilder &b, Location l, ValueRange in, Value acc) -> Value {
+                         return b.create<arith::MaximumFOp>(l, in[0], acc);
+                       });
+    Value exps =
+        rewriter
+            .create<linalg::GenericOp>(
+                loc, TypeRange{type}, ValueRange{input, max},
+                ValueRange{createEmpty(rewriter, loc, type, dims)},
+                SmallVector<AffineMap>{identity, reducedMap, identity}, parallel,
+                [](OpBuilder &b, Location l, ValueRange args) {
+                  Value shifted = b.create<arith::SubFOp>(l, args[0], args[1]);
+                  b.create<linalg::YieldOp>(l, b.create<math::ExpOp>(l, shifted).getResult());
+                })
+            .getResult(0);
+    Value sum = reduce(rewriter, loc, input, {axis}, exps, identity,
+                       createScalarConstant(rewriter, loc, elementType, 0.0),
+                       [](OpBuilder &b, Location l, ValueRange in, Value acc) {
+                         return add(b, l, in[0], acc);
+                       });
+    Value result =
+        rewriter
+            .create<linalg::GenericOp>(
+                loc, TypeRange{type}, ValueRange{exps, sum},
+                ValueRange{createEmpty(rewriter, loc, type, dims)},
+                SmallVector<AffineMap>{identity, reducedMap, identity}, parallel,
+                [](OpBuilder &b, Location l, ValueRange args) {
+                  b.create<linalg::YieldOp>(
+                      l, b.create<arith::DivFOp>(l, args[0], args[1]).getResult());
+                })
+            .getResult(0);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct LayerNormPattern : OpConversionPattern<tfm::LayerNormOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(tfm::LayerNormOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput(), scale = adaptor.getScale(),
+          bias = adaptor.getBias();
+    auto type = cast<RankedTensorType>(input.getType());
+    Type elementType = type.getElementType();
+    if (!isa<FloatType>(elementType))
+      return op.emitOpError("is only defined for floating-point tensors");
+    int64_t rank = type.getRank();
+    int64_t axis = op.getAxis() < 0 ? op.getAxis() + rank : op.getAxis();
+    SmallVector<int64_t> axes;
+    for (int64_t i = axis; i < rank; ++i)
+      axes.push_back(i);
+
+    // scale and bias must fit the normalized dims.
+    for (Value param : {scale, bias}) {
+      if (!param)
+        continue;
+      auto paramType = cast<RankedTensorType>(param.getType());
+      for (int64_t j = 0; j < paramType.getRank(); ++j) {
+        int64_t i = j + rank - paramType.getRank();
+        if (paramType.getDimSize(j) == 1 ||
+            (!paramType.isDynamicDim(j) && !type.isDynamicDim(i)))
+          continue;
+        Value same = rewriter.create<arith::CmpIOp>(
+            loc, arith::CmpIPredicate::eq,
+            rewriter.create<tensor::DimOp>(loc, param, j),
+            rewriter.create<tensor::DimOp>(loc, input, i));
+        emitCheck(rewriter, loc, same, op,
+                  "scale or bias does not match the normalized dims");
+      }
+    }
+
+    AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
+    AffineMap reducedMap = droppingAxes(rewriter, rank, axes);
+    Value zero = createScalarConstant(rewriter, loc, elementType, 0.0);
+    Value count = countOver(rewriter, loc, input, axes, elementType);
+    auto plus = [](OpBuilder &b, Location l, ValueRange in, Value acc) {
+      return add(b, l, in[0], acc);
+    };
+    Value sum = reduce(rewriter, loc, input, axes, input, identity, zero, plus);
+    Value sumOfSquares = reduce(
+        rewriter, loc, input, axes, ValueRange{input, sum},
+        SmallVector<AffineMap>{identity, reducedMap}, zero,
+        [&](OpBuilder &b, Location l, ValueRange in, Value acc) -> Value {
+          Value mean = b.create<arith::DivFOp>(l, in[1], count);
+          Value centered = b.create<arith::SubFOp>(l, in[0], mean);
+          return b.create<arith::AddFOp>(
+              l, acc, b.create<arith::MulFOp>(l, centered, centered));
+        });
+
+    SmallVector<Value> inputs = {input, sum, sumOfSquares, scale};
+    SmallVector<AffineMap> maps = {
+        identity, reducedMap, reducedMap,
+        broadcastingMap(rewriter, cast<RankedTensorType>(scale.getType()), type)};
+    if (bias) {
+      inputs.push_back(bias);
+      maps.push_back(
+          broadcastingMap(rewriter, cast<RankedTensorType>(bias.getType()), type));
+    }
+    maps.push_back(identity);
+    double epsilon = op.getEpsilon().convertToDouble();
+    Value result =
+        rewriter
+            .create<linalg::GenericOp>(
+                loc, TypeRange{type}, inputs,
+                ValueRange{createEmpty(rewriter, loc, type,
+                                       getDims(rewriter, loc, input))},
+                maps,
+                SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+                [&](OpBuilder &b, Location l, ValueRange args) {
+                  Value mean = b.create<arith::DivFOp>(l, args[1], count);
+                  Value variance = b.create<arith::DivFOp>(l, args[2], count);
+                  Value eps = createScalarConstant(b, l, elementType, epsilon);
+                  Value invStd = b.create<math::RsqrtOp>(
+                      l, b.create<arith::AddFOp>(l, variance, eps));
+                  Value normalized = b.create<arith::MulFOp>(
+                      l, b.create<arith::SubFOp>(l, args[0], mean), invStd);
+                  Value scaled = b.create<arith::MulFOp>(l, normalized, args[3]);
+                  if (bias)
+                    scaled = b.create<arith::AddFOp>(l, scaled, args[4]);
+                  b.create<linalg::YieldOp>(l, scaled);
+                })
+            .getResult(0);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::tfc::populateNormalizationPatterns(TypeConverter &converter,
+                                              RewritePatternSet &patterns) {
+  patterns.add<ReducePattern<tfm::ReduceMeanOp>, ReducePattern<tfm::ReduceSumOp>,
+               ReducePattern<tfm::ReduceMaxOp>, SoftmaxPattern, LayerNormPattern>(
+      converter, patterns.getContext());
+}

@@ -1,0 +1,760 @@
+//===- ShapeOps.cpp - tfm data movement and shape ops to tensor/linalg ----===//
+//
+// Reshapes become collapse/expand when the dims line up (views after
+// bufferization), tensor.reshape when a dim comes from data; slices become
+// tensor.extract_slice when their steps are constant and positive; gathers,
+// expands and the shape-producing ops become linalg.generic or
+// tensor.from_elements. Index operands that are constants fold to static
+// offsets and sizes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "LoweringUtils.h"
+
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "tfm/TfmOps.h"
+
+using namespace mlir;
+using namespace mlir::tfc;
+
+namespace {
+
+Value index(OpBuilder &b, Location loc, int64_t value) {
+  return b.create<arith::ConstantIndexOp>(loc, value);
+}
+
+/// Element `position` of the 1-D (or 0-D) integer tensor `converted` as an
+/// index, folded to a constant where the original tfm value is known.
+OpFoldResult indexElement(OpBuilder &b, Location loc, Value original,
+                          Value converted, int64_t position) {
+  if (auto known = tfm::getKnownIntValues(original))
+    if (position < (int64_t)known->size() &&
+        !ShapedType::isDynamic((*known)[position]))
+      return b.getIndexAttr((*known)[position]);
+  return extractScalarAsIndex(b, loc, converted, position);
+}
+
+/// The product of `dims` as an index value.
+Value product(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> dims) {
+  Value result = index(b, loc, 1);
+  for (OpFoldResult dim : dims)
+    result = b.createOrFold<arith::MulIOp>(loc, result, toIndexValue(b, loc, dim));
+  return result;
+}
+
+/// `input` with the shape of `resultType` (dims `dims`), same elements in
+/// the same order: collapse/expand when the dims group, else tensor.reshape.
+Value reshapeTo(OpBuilder &b, Location loc, Operation *op, Value input,
+                RankedTensorType resultType, ArrayRef<OpFoldResult> dims) {
+  auto inputType = cast<RankedTensorType>(input.getType());
+  if (inputType == resultType && inputType.hasStaticShape())
+    return input;
+  if (!inputType.hasStaticShape() || !resultType.hasStaticShape()) {
+    Value same = b.createOrFold<arith::CmpIOp>(
+        loc, arith::CmpIPredicate::eq, product(b, loc, getDims(b, loc, input)),
+        product(b, loc, dims));
+    emitCheck(b, loc, same, op,
+              "the target shape does not have as many elements as the input");
+  } else if (inputType.getNumElements() != resultType.getNumElements()) {
+    return {};
+  }
+  if (inputType.getRank() != resultType.getRank()) {
+    if (auto reassociation =
+            getReassociationIndicesForReshape(inputType, resultType)) {
+      if (inputType.getRank() > resultType.getRank())
+        return b.create<tensor::CollapseShapeOp>(loc, resultType, input,
+                                                 *reassociation);
+      return b.create<tensor::ExpandShapeOp>(loc, resultType, input,
+                                             *reassociation, dims);
+    }
+  }
+  SmallVector<Value> dimValues;
+  for (OpFoldResult dim : dims)
+    dimValues.push_back(toIndexValue(b, loc, dim));
+  Value shape = b.create<tensor::FromElementsOp>(loc, dimValues);
+  return b.create<tensor::ReshapeOp>(loc, resultType, input, shape);
+}
+
+struct ConstantPattern : OpConversionPattern<tfm::ConstantOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(tfm::ConstantOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
+    Attribute value = op.getValue();
+    if (cast<ElementsAttr>(value).getType() != type) {
+      if (auto dense = dyn_cast<DenseElementsAttr>(value))
+        value = dense.bitcast(type.getElementType());
+      else if (auto resource = dyn_cast<DenseResourceElementsAttr>(value))
+        value = DenseResourceElementsAttr::get(type, resource.getRawHandle());
+      else
+        return op.emitOpError("has a constant of an unsupported kind");
+    }
+    rewriter.replaceOpWithNewOp<arith::ConstantOp>(op, type, cast<TypedAttr>(value));
+    return success();
+  }
+};
+
+struct TransposePattern : OpConversionPattern<tfm::TransposeOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(tfm::TransposeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
+    SmallVector<OpFoldResult> inputDims = getDims(rewriter, loc, adaptor.getInput());
+    SmallVector<OpFoldResult> dims;
+    for (int64_t p : op.getPerm())
+      dims.push_back(inputDims[p]);
+    Value init = createEmpty(rewriter, loc, type, dims);
+    rewriter.replaceOp(op, rewriter.create<linalg::TransposeOp>(
+                               loc, adaptor.getInput(), init, op.getPerm())
+                               ->getResult(0));
+    return success();
+  }
+};
+
+struct ReshapePattern : OpConversionPattern<tfm::ReshapeOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(tfm::ReshapeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto type = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
+    int64_t rank = type.getRank();
+    SmallVector<OpFoldResult> inputDims = getDims(rewriter, loc, input);
+
+    // A 0 copies the input's dim (unless allow_zero); one -1 takes what is
+    // left of the element count.
+    SmallVector<Value> requested;
+    Value knownProduct = index(rewriter, loc, 1);
+    Value zero = index(rewriter, loc, 0), minusOne = index(rewriter, loc, -1);
+    for (int64_t i = 0; i < rank; ++i) {
+      Value value = toIndexValue(
+          rewriter, loc, indexElement(rewriter, loc, op.getShape(), adaptor.getShape(), i));
+      if (!op.getAllowZero() && i < (int64_t)inputDims.size()) {
+        Value isZero = rewriter.createOrFold<arith::CmpIOp>(
+            loc, arith::CmpIPredicate::eq, value, zero);
+        value = rewriter.createOrFold<arith::SelectOp>(
+            loc, isZero, toIndexValue(rewriter, loc, inputDims[i]), value);
+      }
+      requested.push_back(value);
+      Value isInferred = rewriter.createOrFold<arith::CmpIOp>(
+          loc, arith::CmpIPredicate::eq, value, minusOne);
+      knownProduct = rewriter.createOrFold<arith::MulIOp>(
+          loc, knownProduct,
+          rewriter.createOrFold<arith::SelectOp>(loc, isInferred,
+                                                 index(rewriter, loc, 1), value));
+    }
+    Value total = product(rewriter, loc, inputDims);
+    Value safeKnown = rewriter.createOrFold<arith::MaxSIOp>(
+        loc, knownProduct, index(rewriter, loc, 1));
+    Value inferred = rewriter.createOrFold<arith::DivSIOp>(loc, total, safeKnown);
+    SmallVector<OpFoldResult> dims;
+    for (int64_t i = 0; i < rank; ++i) {
+      if (!type.isDynamicDim(i)) {
+        dims.push_back(rewriter.getIndexAttr(type.getDimSize(i)));
+        continue;
+      }
+      Value isInferred = rewriter.createOrFold<arith::CmpIOp>(
+          loc, arith::CmpIPredicate::eq, requested[i], minusOne);
+      Value dim = rewriter.createOrFold<arith::SelectOp>(loc, isInferred, inferred,
+                                                         requested[i]);
+      Value nonNegative = rewriter.createOrFold<arith::CmpIOp>(
+          loc, arith::CmpIPredicate::sge, dim, zero);
+      emitCheck(rewriter, loc, nonNegative, op, "a target dim is negative");
+      dims.push_back(getAsOpFoldResult(dim));
+    }
+    Value result = reshapeTo(rewriter, loc, op, input, type, dims);
+    if (!result)
+      return op.emitOpError("cannot reshape ") << input.getType() << " to " << type;
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// Flatten, Squeeze and Unsqueeze: reshapes whose target dims follow from
+/// the input's dims.
+template <typename OpTy>
+struct ReshapeLikePattern : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto type = cast<RankedTensorType>(
+        this->getTypeConverter()->convertType(op.getType()));
+    SmallVector<OpFoldResult> inputDims = getDims(rewriter, loc, input);
+    int64_t inputRank = inputDims.size();
+    SmallVector<OpFoldResult> dims;
+    if constexpr (std::is_same_v<OpTy, tfm::FlattenOp>) {
+      int64_t axis = op.getAxis() < 0 ? op.getAxis() + inputRank : op.getAxis();
+      dims = {getAsOpFoldResult(product(rewriter, loc, ArrayRef(inputDims).take_front(axis))),
+              getAsOpFoldResult(product(rewriter, loc, ArrayRef(inputDims).drop_front(axis)))};
+    } else if constexpr (std::is_same_v<OpTy, tfm::SqueezeOp>) {
+      SmallVector<int64_t> axes;
+      for (int64_t axis : op.getAxes())
+        axes.push_back(axis < 0 ? axis + inputRank : axis);
+      for (int64_t i = 0; i < inputRank; ++i) {
+        bool squeezed = axes.empty() ? isConstantIntValue(inputDims[i], 1)
+                                     : llvm::is_contained(axes, i);
+        if (!squeezed) {
+          dims.push_back(inputDims[i]);
+          continue;
+        }
+        if (!isConstantIntValue(inputDims[i], 1)) {
+          Value isOne = rewriter.create<arith::CmpIOp>(
+              loc, arith::CmpIPredicate::eq, toIndexValue(rewriter, loc, inputDims[i]),
+              index(rewriter, loc, 1));
+          emitCheck(rewriter, loc, isOne, op, "a squeezed dim is not 1");
+        }
+      }
+    } else {
+      int64_t rank = type.getRank();
+      SmallVector<int64_t> axes;
+      for (int64_t axis : op.getAxes())
+        axes.push_back(axis < 0 ? axis + rank : axis);
+      int64_t next = 0;
+      for (int64_t i = 0; i < rank; ++i)
+        dims.push_back(llvm::is_contained(axes, i) ? rewriter.getIndexAttr(1)
+                                                   : inputDims[next++]);
+    }
+    Value result = reshapeTo(rewriter, loc, op, input, type, dims);
+    if (!result)
+      return op.emitOpError("cannot reshape ") << input.getType() << " to " << type;
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct ConcatPattern : OpConversionPattern<tfm::ConcatOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(tfm::ConcatOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
+    int64_t rank = type.getRank();
+    int64_t axis = op.getAxis() < 0 ? op.getAxis() + rank : op.getAxis();
+    ValueRange inputs = adaptor.getInputs();
+
+    SmallVector<OpFoldResult> dims = getDims(rewriter, loc, inputs.front());
+    Value extent = index(rewriter, loc, 0);
+    for (Value input : inputs) {
+      SmallVector<OpFoldResult> inputDims = getDims(rewriter, loc, input);
+      for (int64_t i = 0; i < rank; ++i) {
+        if (i == axis || (!isa<Value>(inputDims[i]) && !isa<Value>(dims[i])))
+          continue;
+        Value same = rewriter.create<arith::CmpIOp>(
+            loc, arith::CmpIPredicate::eq, toIndexValue(rewriter, loc, inputDims[i]),
+            toIndexValue(rewriter, loc, dims[i]));
+        emitCheck(rewriter, loc, same, op,
+                  "the inputs differ in dim " + Twine(i));
+      }
+      extent = rewriter.createOrFold<arith::AddIOp>(
+          loc, extent, toIndexValue(rewriter, loc, inputDims[axis]));
+    }
+    dims[axis] = getAsOpFoldResult(extent);
+    Value result = createEmpty(rewriter, loc, type, dims);
+    Value offset = index(rewriter, loc, 0);
+    SmallVector<OpFoldResult> strides(rank, rewriter.getIndexAttr(1));
+    for (Value input : inputs) {
+      SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0));
+      offsets[axis] = getAsOpFoldResult(offset);
+      SmallVector<OpFoldResult> sizes = getDims(rewriter, loc, input);
+      result = rewriter.create<tensor::InsertSliceOp>(loc, input, result, offsets,
+                                                      sizes, strides);
+      offset = rewriter.createOrFold<arith::AddIOp>(
+          loc, offset, toIndexValue(rewriter, loc, sizes[axis]));
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// A slice of `input`, cast to `type` where the static sizes are less known.
+Value extractSlice(OpBuilder &b, Location loc, Value input, RankedTensorType type,
+                   ArrayRef<OpFoldResult> offsets, ArrayRef<OpFoldResult> sizes,
+                   ArrayRef<OpFoldResult> strides) {
+  Value slice = b.create<tensor::ExtractSliceOp>(loc, input, offsets, sizes, strides);
+  if (slice.getType() != type)
+    slice = b.create<tensor::CastOp>(loc, type, slice);
+  return slice;
+}
+
+struct SplitPattern : OpConversionPattern<tfm::SplitOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(tfm::SplitOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto inputType = cast<RankedTensorType>(input.getType());
+    int64_t rank = inputType.getRank();
+    int64_t axis = op.getAxis() < 0 ? op.getAxis() + rank : op.getAxis();
+    int64_t parts = op.getNumResults();
+    SmallVector<OpFoldResult> dims = getDims(rewriter, loc, input);
+    Value extent = toIndexValue(rewriter, loc, dims[axis]);
+
+    // Equal parts of ceil(extent / parts), the last one what is left.
+    Value chunk = rewriter.createOrFold<arith::CeilDivSIOp>(loc, extent,
+                                                            index(rewriter, loc, parts));
+    Value offset = index(rewriter, loc, 0);
+    SmallVector<Value> results;
+    for (int64_t i = 0; i < parts; ++i) {
+      Value size;
+      if (auto sizes = op.getSizes()) {
+        size = index(rewriter, loc, (*sizes)[i]);
+      } else {
+        Value left = rewriter.createOrFold<arith::SubIOp>(loc, extent, offset);
+        size = rewriter.createOrFold<arith::MinSIOp>(loc, chunk, left);
+      }
+      SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0));
+      offsets[axis] = getAsOpFoldResult(offset);
+      SmallVector<OpFoldResult> sizes(dims);
+      sizes[axis] = getAsOpFoldResult(size);
+      auto type = cast<RankedTensorType>(
+          getTypeConverter()->convertType(op.getResult(i).getType()));
+      results.push_back(extractSlice(rewriter, loc, input, type, offsets, sizes,
+                                     SmallVector<OpFoldResult>(rank, rewriter.getIndexAttr(1))));
+      offset = rewriter.createOrFold<arith::AddIOp>(loc, offset, size);
+    }
+    if (op.getSizes()) {
+      Value same = rewriter.createOrFold<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
+                                                        offset, extent);
+      emitCheck(rewriter, loc, same, op, "the split sizes do not add up to the dim");
+    }
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
+struct SlicePattern : OpConversionPattern<tfm::SliceOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(tfm::SliceOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto inputType = cast<RankedTensorType>(input.getType());
+    auto type = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
+    int64_t rank = inputType.getRank();
+    FailureOr<SmallVector<int64_t>> axes = tfm::getConstantIntValues(op.getAxes());
+    if (failed(axes))
+      return op.emitOpError("needs constant axes");
+
+    SmallVector<OpFoldResult> dims = getDims(rewriter, loc, input);
+    SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0));
+    SmallVector<OpFoldResult> sizes(dims);
+    SmallVector<OpFoldResult> strides(rank, rewriter.getIndexAttr(1));
+    Value zero = index(rewriter, loc, 0), one = index(rewriter, loc, 1);
+    for (auto [position, rawAxis] : llvm::enumerate(*axes)) {
+      int64_t i = position;
+      int64_t axis = rawAxis < 0 ? rawAxis + rank : rawAxis;
+      auto element = [&](Value original, Value converted) {
+        return toIndexValue(rewriter, loc,
+                            indexElement(rewriter, loc, original, converted, i));
+      };
+      Value start = element(op.getStarts(), adaptor.getStarts());
+      Value end = element(op.getEnds(), adaptor.getEnds());
+      Value step = element(op.getSteps(), adaptor.getSteps());
+      Value dim = toIndexValue(rewriter, loc, dims[axis]);
+      Value nonZero = rewriter.createOrFold<arith::CmpIOp>(loc, arith::CmpIPredicate::ne,
+                                                           step, zero);
+      emitCheck(rewriter, loc, nonZero, op, "a step is 0");
+
+      // Negative bounds count from the end; then clamp to [0, dim] for a
+      // positive step and to [-1, dim - 1] for a negative one.
+      auto fromEnd = [&](Value v) {
+        Value negative = rewriter.createOrFold<arith::CmpIOp>(
+            loc, arith::CmpIPredicate::slt, v, zero);
+        return rewriter.createOrFold<arith::SelectOp>(
+            loc, negative, rewriter.createOrFold<arith::AddIOp>(loc, v, dim), v);
+      };
+      auto clamp = [&](Value v, Value lo, Value hi) {
+        return rewriter.createOrFold<arith::MinSIOp>(
+            loc, rewriter.createOrFold<arith::MaxSIOp>(loc, v, lo), hi);
+      };
+      Value forward = rewriter.createOrFold<arith::CmpIOp>(
+          loc, arith::CmpIPredicate::sgt, step, zero);
+      Value dimMinusOne = rewriter.createOrFold<arith::SubIOp>(loc, dim, one);
+      Value minusOne = index(rewriter, loc, -1);
+      Value startLo = rewriter.createOrFold<arith::SelectOp>(loc, forward, zero, zero);
+      Value startHi = rewriter.createOrFold<arith::SelectOp>(loc, forward, dim, dimMinusOne);
+      Value endLo = rewriter.createOrFold<arith::SelectOp>(loc, forward, zero, minusOne);
+      Value clampedStart = clamp(fromEnd(start), startLo, startHi);
+      Value clampedEnd = clamp(fromEnd(end), endLo, startHi);
+      // size = max(ceil((end - start) / step), 0)
+      Value span = rewriter.createOrFold<arith::SubIOp>(loc, clampedEnd, clampedStart);
+      Value count = rewriter.createOrFold<arith::CeilDivSIOp>(loc, span, step);
+      Value size = rewriter.createOrFold<arith::MaxSIOp>(loc, count, zero);
+      offsets[axis] = getAsOpFoldResult(clampedStart);
+      sizes[axis] = getAsOpFoldResult(size);
+      strides[axis] = getAsOpFoldResult(step);
+    }
+
+    bool positiveSteps = llvm::all_of(strides, [](OpFoldResult s) {
+      auto constant = getConstantIntValue(s);
+      return constant && *constant > 0;
+    });
+    if (positiveSteps) {
+      rewriter.replaceOp(op, extractSlice(rewriter, loc, input, type, offsets,
+                                          sizes, strides));
+      return success();
+    }
+    // Negative or run-time steps: read input[offset + i * step] per element.
+    Value init = createEmpty(rewriter, loc, type, sizes);
+    auto generic = rewriter.create<linalg::GenericOp>(
+        loc, TypeRange{type}, ValueRange{}, ValueRange{init},
+        SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(rank)},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange) {
+          SmallVector<Value> indices;
+          for (int64_t d = 0; d < rank; ++d) {
+            Value i = b.create<linalg::IndexOp>(l, d);
+            Value scaled = b.create<arith::MulIOp>(l, i, toIndexValue(b, l, strides[d]));
+            indices.push_back(
+                b.create<arith::AddIOp>(l, scaled, toIndexValue(b, l, offsets[d])));
+          }
+          b.create<linalg::YieldOp>(l, b.create<tensor::ExtractOp>(l, input, indices).getResult());
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+struct GatherPattern : OpConversionPattern<tfm::GatherOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(tfm::GatherOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput(), indices = adaptor.getIndices();
+    auto inputType = cast<RankedTensorType>(input.getType());
+    auto indicesType = cast<RankedTensorType>(indices.getType());
+    auto type = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
+    int64_t rank = inputType.getRank(), indexRank = indicesType.getRank();
+    int64_t axis = op.getAxis() < 0 ? op.getAxis() + rank : op.getAxis();
+    bool unsignedIndices = elementTypeOf(op.getIndices()).isUnsignedInteger();
+    Type indexElementType = indicesType.getElementType();
+
+    Value dim = rewriter.create<tensor::DimOp>(loc, input, axis);
+    Value dimAsElement = rewriter.create<arith::IndexCastOp>(loc, indexElementType, dim);
+
+    // Every index must lie in [-dim, dim): one pass over the indices, then
+    // a single check, so that no read goes out of bounds.
+    if (indicesType.getNumElements() != 0) {
+      SmallVector<int64_t> allAxes;
+      for (int64_t i = 0; i < indexRank; ++i)
+        allAxes.push_back(i);
+      Value okInit = rewriter.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{},
+                                                      rewriter.getI1Type());
+      Value trueValue = rewriter.create<arith::ConstantIntOp>(loc, 1, 1);
+      okInit = rewriter.create<linalg::FillOp>(loc, trueValue, okInit).getResult(0);
+      SmallVector<utils::IteratorType> reduction(indexRank,
+                                                 utils::IteratorType::reduction);
+      auto check = rewriter.create<linalg::GenericOp>(
+          loc, TypeRange{okInit.getType()}, ValueRange{indices}, ValueRange{okInit},
+          SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(indexRank),
+                      AffineMap::get(indexRank, 0, {}, getContext())},
+          reduction, [&](OpBuilder &b, Location l, ValueRange args) {
+            Value inRange;
+            Value below = b.create<arith::CmpIOp>(
+                l, unsignedIndices ? arith::CmpIPredicate::ult : arith::CmpIPredicate::slt,
+                args[0], dimAsElement);
+            if (unsignedIndices) {
+              inRange = below;
+            } else {
+              Value negDim = b.create<arith::SubIOp>(
+                  l, createScalarConstant(b, l, indexElementType, 0), dimAsElement);
+              Value above = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sge,
+                                                    args[0], negDim);
+              inRange = b.create<arith::AndIOp>(l, below, above);
+            }
+            b.create<linalg::YieldOp>(l, b.create<arith::AndIOp>(l, inRange, args[1]).getResult());
+          });
+      Value ok = rewriter.create<tensor::ExtractOp>(loc, check.getResult(0), ValueRange{});
+      emitCheck(rewriter, loc, ok, op, "an index is out of range");
+    }
+
+    SmallVector<OpFoldResult> inputDims = getDims(rewriter, loc, input);
+    SmallVector<OpFoldResult> indexDims = getDims(rewriter, loc, indices);
+    SmallVector<OpFoldResult> dims(inputDims.begin(), inputDims.begin() + axis);
+    dims.append(indexDims);
+    dims.append(inputDims.begin() + axis + 1, inputDims.end());
+    int64_t resultRank = type.getRank();
+    SmallVector<AffineExpr> indexExprs;
+    for (int64_t i = 0; i < indexRank; ++i)
+      indexExprs.push_back(rewriter.getAffineDimExpr(axis + i));
+    Value init = createEmpty(rewriter, loc, type, dims);
+    auto generic = rewriter.create<linalg::GenericOp>(
+        loc, TypeRange{type}, ValueRange{indices}, ValueRange{init},
+        SmallVector<AffineMap>{AffineMap::get(resultRank, 0, indexExprs, getContext()),
+                    rewriter.getMultiDimIdentityMap(resultRank)},
+        SmallVector<utils::IteratorType>(resultRank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value raw = unsignedIndices
+                          ? b.create<arith::IndexCastUIOp>(l, b.getIndexType(), args[0])
+                                .getResult()
+                          : b.create<arith::IndexCastOp>(l, b.getIndexType(), args[0])
+                                .getResult();
+          Value negative = b.create<arith::CmpIOp>(
+              l, arith::CmpIPredicate::slt, raw, b.create<arith::ConstantIndexOp>(l, 0));
+          Value wrapped = b.create<arith::SelectOp>(
+              l, negative, b.create<arith::AddIOp>(l, raw, dim), raw);
+          SmallVector<Value> at;
+          for (int64_t i = 0; i < axis; ++i)
+            at.push_back(b.create<linalg::IndexOp>(l, i));
+          at.push_back(wrapped);
+          for (int64_t i = axis + 1; i < rank; ++i)
+            at.push_back(b.create<linalg::IndexOp>(l, i - 1 + indexRank));
+          b.create<linalg::YieldOp>(l, b.create<tensor::ExtractOp>(l, input, at).getResult());
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+struct ExpandPattern : OpConversionPattern<tfm::ExpandOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(tfm::ExpandOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto inputType = cast<RankedTensorType>(input.getType());
+    auto type = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
+    int64_t rank = type.getRank(), inputRank = inputType.getRank();
+    int64_t shapeLength = cast<RankedTensorType>(op.getShape().getType()).getDimSize(0);
+    Value one = index(rewriter, loc, 1);
+
+    // result = shape where the input dim is 1, else the input dim (and the
+    // shape value must then be 1 or equal).
+    SmallVector<OpFoldResult> dims;
+    for (int64_t i = 0; i < rank; ++i) {
+      int64_t s = i - (rank - shapeLength), d = i - (rank - inputRank);
+      Value requested = s >= 0 ? toIndexValue(rewriter, loc,
+                                              indexElement(rewriter, loc, op.getShape(),
+                                                           adaptor.getShape(), s))
+                               : one;
+      Value inputDim = d >= 0 ? rewriter.createOrFold<tensor::DimOp>(loc, input, d) : one;
+      Value inputIsOne = rewriter.createOrFold<arith::CmpIOp>(
+          loc, arith::CmpIPredicate::eq, inputDim, one);
+      Value dim = rewriter.createOrFold<arith::SelectOp>(loc, inputIsOne, requested,
+                                                         inputDim);
+      Value requestedOk = rewriter.createOrFold<arith::OrIOp>(
+          loc,
+          rewriter.createOrFold<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
+                                               requested, one),
+          rewriter.createOrFold<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
+                                               requested, dim));
+      emitCheck(rewriter, loc, requestedOk, op,
+                "the target shape does not broadcast with the input in dim " +
+                    Twine(i));
+      dims.push_back(type.isDynamicDim(i) ? getAsOpFoldResult(dim)
+                                          : rewriter.getIndexAttr(type.getDimSize(i)));
+    }
+    Value init = createEmpty(rewriter, loc, type, dims);
+    SmallVector<AffineExpr> exprs;
+    for (int64_t j = 0; j < inputRank; ++j) {
+      int64_t i = j + rank - inputRank;
+      bool broadcasts = inputType.getDimSize(j) == 1 && type.getDimSize(i) != 1;
+      exprs.push_back(broadcasts ? rewriter.getAffineConstantExpr(0)
+                                 : rewriter.getAffineDimExpr(i));
+      if (inputType.isDynamicDim(j)) {
+        Value same = rewriter.create<arith::CmpIOp>(
+            loc, arith::CmpIPredicate::eq, rewriter.create<tensor::DimOp>(loc, input, j),
+            toIndexValue(rewriter, loc, dims[i]));
+        emitCheck(rewriter, loc, same, op,
+                  "a dynamic input dim must equal the expanded dim " + Twine(i));
+      }
+    }
+    auto generic = rewriter.create<linalg::GenericOp>(
+        loc, TypeRange{type}, ValueRange{input}, ValueRange{init},
+        SmallVector<AffineMap>{AffineMap::get(rank, 0, exprs, getContext()),
+                    rewriter.getMultiDimIdentityMap(rank)},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [](OpBuilder &b, Location l, ValueRange args) {
+          b.create<linalg::YieldOp>(l, args[0]);
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+struct TriluPattern : OpConversionPattern<tfm::TriluOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(tfm::TriluOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto type = cast<RankedTensorType>(input.getType());
+    int64_t rank = type.getRank();
+    Value k = toIndexValue(rewriter, loc,
+                           indexElement(rewriter, loc, op.getK(), adaptor.getK(), 0));
+    bool upper = op.getUpper();
+    Value init = createEmpty(rewriter, loc, type, getDims(rewriter, loc, input));
+    AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
+    auto generic = rewriter.create<linalg::GenericOp>(
+        loc, TypeRange{type}, ValueRange{input}, ValueRange{init},
+        SmallVector<AffineMap>{identity, identity},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value row = b.create<linalg::IndexOp>(l, rank - 2);
+          Value col = b.create<linalg::IndexOp>(l, rank - 1);
+          Value diagonal = b.create<arith::SubIOp>(l, col, row);
+          Value keep = b.create<arith::CmpIOp>(
+              l, upper ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sle,
+              diagonal, k);
+          Value zero = createScalarConstant(b, l, type.getElementType(), 0.0);
+          b.create<linalg::YieldOp>(
+              l, b.create<arith::SelectOp>(l, keep, args[0], zero).getResult());
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+struct ShapePattern : OpConversionPattern<tfm::ShapeOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(tfm::ShapeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    SmallVector<Value> elements;
+    for (int64_t i = op.getStart(); i < (int64_t)op.getEnd(); ++i) {
+      Value dim = rewriter.createOrFold<tensor::DimOp>(loc, adaptor.getInput(), i);
+      elements.push_back(rewriter.create<arith::IndexCastOp>(loc, rewriter.getI64Type(), dim));
+    }
+    auto type = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
+    rewriter.replaceOpWithNewOp<tensor::FromElementsOp>(op, type, elements);
+    return success();
+  }
+};
+
+struct ConstantOfShapePattern : OpConversionPattern<tfm::ConstantOfShapeOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(tfm::ConstantOfShapeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
+    SmallVector<OpFoldResult> dims;
+    for (int64_t i = 0; i < type.getRank(); ++i) {
+      if (!type.isDynamicDim(i)) {
+        dims.push_back(rewriter.getIndexAttr(type.getDimSize(i)));
+        continue;
+      }
+      Value dim = toIndexValue(rewriter, loc, indexElement(rewriter, loc, op.getShape(),
+                                                           adaptor.getShape(), i));
+      Value nonNegative = rewriter.create<arith::CmpIOp>(
+          loc, arith::CmpIPredicate::sge, dim, index(rewriter, loc, 0));
+      emitCheck(rewriter, loc, nonNegative, op, "a requested dim is negative");
+      dims.push_back(dim);
+    }
+    auto value = cast<ElementsAttr>(op.getValue());
+    Type elementType = type.getElementType();
+    TypedAttr scalar;
+    if (isa<FloatType>(elementType))
+      scalar = rewriter.getFloatAttr(elementType,
+                                     *value.tryGetValues<APFloat>()->begin());
+    else
+      scalar = rewriter.getIntegerAttr(elementType,
+                                       *value.tryGetValues<APInt>()->begin());
+    Value fill = rewriter.create<arith::ConstantOp>(loc, scalar);
+    Value empty = createEmpty(rewriter, loc, type, dims);
+    rewriter.replaceOp(op, rewriter.create<linalg::FillOp>(loc, fill, empty).getResult(0));
+    return success();
+  }
+};
+
+struct RangePattern : OpConversionPattern<tfm::RangeOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(tfm::RangeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
+    Type elementType = type.getElementType();
+    bool isFloat = isa<FloatType>(elementType);
+    auto scalar = [&](Value tensor) {
+      return rewriter.create<tensor::ExtractOp>(loc, tensor, ValueRange{}).getResult();
+    };
+    Value start = scalar(adaptor.getStart()), limit = scalar(adaptor.getLimit()),
+          delta = scalar(adaptor.getDelta());
+    Value count;
+    if (isFloat) {
+      Value zero = createScalarConstant(rewriter, loc, elementType, 0.0);
+      Value nonZero = rewriter.create<arith::CmpFOp>(loc, arith::CmpFPredicate::ONE,
+                                                     delta, zero);
+      emitCheck(rewriter, loc, nonZero, op, "delta is 0");
+      Value steps = rewriter.create<math::CeilOp>(
+          loc, rewriter.create<arith::DivFOp>(
+                   loc, rewriter.create<arith::SubFOp>(loc, limit, start), delta));
+      Value asInt = rewriter.create<arith::FPToSIOp>(loc, rewriter.getI64Type(), steps);
+      count = rewriter.create<arith::IndexCastOp>(loc, rewriter.getIndexType(), asInt);
+    } else {
+      Value zero = createScalarConstant(rewriter, loc, elementType, 0);
+      Value nonZero = rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ne,
+                                                     delta, zero);
+      emitCheck(rewriter, loc, nonZero, op, "delta is 0");
+      Value one = createScalarConstant(rewriter, loc, elementType, 1);
+      Value safeDelta = rewriter.create<arith::SelectOp>(loc, nonZero, delta, one);
+      Value steps = rewriter.create<arith::CeilDivSIOp>(
+          loc, rewriter.create<arith::SubIOp>(loc, limit, start), safeDelta);
+      count = rewriter.create<arith::IndexCastOp>(loc, rewriter.getIndexType(), steps);
+    }
+    count = rewriter.create<arith::MaxSIOp>(loc, count, index(rewriter, loc, 0));
+    Value init = createEmpty(rewriter, loc, type, {getAsOpFoldResult(count)});
+    auto generic = rewriter.create<linalg::GenericOp>(
+        loc, TypeRange{type}, ValueRange{}, ValueRange{init},
+        SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(1)},
+        SmallVector<utils::IteratorType>{utils::IteratorType::parallel},
+        [&](OpBuilder &b, Location l, ValueRange) {
+          Value i = b.create<linalg::IndexOp>(l, 0);
+          Value asInt = b.create<arith::IndexCastOp>(l, b.getI64Type(), i);
+          Value position = convertScalar(b, l, asInt, elementType, false, false);
+          Value value =
+              isFloat ? b.create<arith::AddFOp>(
+                             l, start, b.create<arith::MulFOp>(l, position, delta))
+                            .getResult()
+                      : b.create<arith::AddIOp>(
+                             l, start, b.create<arith::MulIOp>(l, position, delta))
+                            .getResult();
+          b.create<linalg::YieldOp>(l, value);
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::tfc::populateShapePatterns(TypeConverter &converter,
+                                      RewritePatternSet &patterns) {
+  patterns.add<ConstantPattern, TransposePattern, ReshapePattern,
+               ReshapeLikePattern<tfm::FlattenOp>, ReshapeLikePattern<tfm::SqueezeOp>,
+               ReshapeLikePattern<tfm::UnsqueezeOp>, ConcatPattern, SplitPattern,
+               SlicePattern, GatherPattern, ExpandPattern, TriluPattern, ShapePattern,
+               ConstantOfShapePattern, RangePattern>(converter, patterns.getContext());
+}

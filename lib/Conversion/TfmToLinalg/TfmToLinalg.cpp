@@ -1,0 +1,59 @@
+//===- TfmToLinalg.cpp - the convert-tfm-to-linalg pass -------------------===//
+
+#include "LoweringUtils.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Func/Transforms/FuncConversions.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "tfc/Conversion/Passes.h"
+#include "tfm/TfmDialect.h"
+
+namespace mlir::tfc {
+#define GEN_PASS_DEF_CONVERTTFMTOLINALG
+#include "tfc/Conversion/Passes.h.inc"
+} // namespace mlir::tfc
+
+using namespace mlir;
+using namespace mlir::tfc;
+
+void mlir::tfc::populateTfmToLinalgPatterns(TypeConverter &converter,
+                                            RewritePatternSet &patterns) {
+  populateElementwisePatterns(converter, patterns);
+  populateContractionPatterns(converter, patterns);
+  populateNormalizationPatterns(converter, patterns);
+  populateShapePatterns(converter, patterns);
+}
+
+namespace {
+
+struct ConvertTfmToLinalgPass
+    : public tfc::impl::ConvertTfmToLinalgBase<ConvertTfmToLinalgPass> {
+  void runOnOperation() override {
+    MLIRContext *context = &getContext();
+    TfmTypeConverter converter;
+    RewritePatternSet patterns(context);
+    populateTfmToLinalgPatterns(converter, patterns);
+    // Function signatures, calls and returns drop unsigned element types.
+    populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns,
+                                                                   converter);
+    populateReturnOpTypeConversionPattern(patterns, converter);
+    populateCallOpTypeConversionPattern(patterns, converter);
+
+    ConversionTarget target(*context);
+    target.addIllegalDialect<tfm::TfmDialect>();
+    target.addLegalOp<ModuleOp>();
+    target.addLegalDialect<arith::ArithDialect, cf::ControlFlowDialect,
+                           linalg::LinalgDialect, math::MathDialect,
+                           tensor::TensorDialect>();
+    target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp func) {
+      return converter.isSignatureLegal(func.getFunctionType()) &&
+             converter.isLegal(&func.getBody());
+    });
+    target.addDynamicallyLegalOp<func::ReturnOp, func::CallOp>(
+        [&](Operation *op) { return converter.isLegal(op); });
+    if (failed(applyFullConversion(getOperation(), target, std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace

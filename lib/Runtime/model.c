@@ -1,0 +1,389 @@
+/*===- model.c - model instances: create, validate inputs, run -----------===*
+ *
+ * Everything an app passes in is checked against the model's signature
+ * before generated code sees it: the generated code trusts its inputs'
+ * dtypes, ranks and static dims, and checks the rest itself (reporting
+ * through tfc_rt_check_failed, which ends the run early).
+ *
+ *===----------------------------------------------------------------------===*/
+
+#define _GNU_SOURCE
+#include "runtime_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static _Thread_local tfc_run *current_run;
+
+tfc_run *tfc_current_run(void) { return current_run; }
+void tfc_set_current_run(tfc_run *run) { current_run = run; }
+
+void tfc_rt_check_failed(const char *message) {
+  tfc_run *run = current_run;
+  if (!run) {
+    fprintf(stderr, "tfc runtime: %s\n", message);
+    abort();
+  }
+  snprintf(run->message, sizeof(run->message), "%s", message);
+  longjmp(run->on_check_failed, 1);
+}
+
+void tfc_options_init(tfc_options *options) {
+  if (!options)
+    return;
+  memset(options, 0, sizeof(*options));
+}
+
+tfc_status tfc_map_weights(tfc_model *model, const char *path) {
+  const tfc_model_def *def = model->def;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return tfc_fail(TFC_ERROR_IO, "cannot open the weights file '%s': %s", path,
+                    strerror(errno));
+  struct stat info;
+  if (fstat(fd, &info) != 0 || (uint64_t)info.st_size != def->weights_size) {
+    close(fd);
+    return tfc_fail(TFC_ERROR_IO,
+                    "the weights file '%s' has %lld bytes; model '%s' needs "
+                    "%llu (was it written by another compile?)",
+                    path, (long long)info.st_size, def->name,
+                    (unsigned long long)def->weights_size);
+  }
+  void *mapping = def->weights_size
+                      ? mmap(NULL, def->weights_size, PROT_READ, MAP_PRIVATE, fd, 0)
+                      : NULL;
+  close(fd);
+  if (mapping == MAP_FAILED)
+    return tfc_fail(TFC_ERROR_IO, "cannot map the weights file '%s': %s", path,
+                    strerror(errno));
+  model->weights_mapping = mapping;
+  model->weights_mapping_size = def->weights_size;
+  *def->weights_base = mapping;
+  return TFC_OK;
+}
+
+void tfc_unmap_weights(tfc_model *model) {
+  if (model->weights_mapping)
+    munmap(model->weights_mapping, model->weights_mapping_size);
+  model->weights_mapping = NULL;
+}
+
+tfc_status tfc_model_create(const tfc_model_def *def,
+                            const tfc_options *options, tfc_model **model) {
+  tfc_clear_error();
+  if (!def || !model)
+    return tfc_fail(TFC_ERROR_INVALID_ARGUMENT,
+                    "tfc_model_create: the definition and the result pointer "
+                    "must not be NULL");
+  *model = NULL;
+  if (def->abi_version != TFC_ABI_VERSION)
+    return tfc_fail(TFC_ERROR_ABI_MISMATCH,
+                    "model '%s' was compiled for runtime ABI %u; this runtime "
+                    "is ABI %u: recompile it with this tfc",
+                    def->name ? def->name : "?", def->abi_version,
+                    TFC_ABI_VERSION);
+  tfc_options defaults;
+  tfc_options_init(&defaults);
+  if (!options)
+    options = &defaults;
+  if (options->num_threads < 0)
+    return tfc_fail(TFC_ERROR_INVALID_ARGUMENT,
+                    "num_threads is %d; use 0 for every core or a positive count",
+                    options->num_threads);
+
+  tfc_model *instance = calloc(1, sizeof(*instance));
+  if (!instance)
+    return tfc_fail(TFC_ERROR_OUT_OF_MEMORY, "out of memory creating model '%s'",
+                    def->name);
+  instance->def = def;
+  tfc_allocator_init(&instance->allocator);
+  if (def->weights_file) {
+    const char *path = options->weights_path ? options->weights_path
+                                             : def->weights_file;
+    tfc_status status = tfc_map_weights(instance, path);
+    if (status != TFC_OK) {
+      tfc_allocator_destroy(&instance->allocator);
+      free(instance);
+      return status;
+    }
+  }
+  instance->pool = tfc_thread_pool_create(options->num_threads);
+  if (!instance->pool) {
+    tfc_unmap_weights(instance);
+    tfc_allocator_destroy(&instance->allocator);
+    free(instance);
+    return tfc_fail(TFC_ERROR_OUT_OF_MEMORY, "cannot start the thread pool");
+  }
+  *model = instance;
+  return TFC_OK;
+}
+
+void tfc_model_destroy(tfc_model *model) {
+  if (!model)
+    return;
+  tfc_thread_pool_destroy(model->pool);
+  tfc_unmap_weights(model);
+  tfc_allocator_destroy(&model->allocator);
+  free(model);
+}
+
+const char *tfc_model_name(const tfc_model *model) {
+  return model ? model->def->name : NULL;
+}
+size_t tfc_model_num_inputs(const tfc_model *model) {
+  return model ? model->def->num_inputs : 0;
+}
+size_t tfc_model_num_outputs(const tfc_model *model) {
+  return model ? model->def->num_outputs : 0;
+}
+const tfc_tensor_info *tfc_model_input(const tfc_model *model, size_t index) {
+  if (!model || index >= model->def->num_inputs)
+    return NULL;
+  return &model->def->inputs[index];
+}
+const tfc_tensor_info *tfc_model_output(const tfc_model *model, size_t index) {
+  if (!model || index >= model->def->num_outputs)
+    return NULL;
+  return &model->def->outputs[index];
+}
+
+void tfc_free(void *data) { free(data); }
+
+/* Which declared tensor `tensor` binds to: by name, else by position. */
+static tfc_status bind(const tfc_tensor_info *declared, uint32_t count,
+                       const tfc_tensor *tensor, size_t position,
+                       const char *kind, uint32_t *index) {
+  if (!tensor->name) {
+    if (position >= count)
+      return tfc_fail(TFC_ERROR_INVALID_ARGUMENT,
+                      "%s %zu has no name and the model has only %u %ss", kind,
+                      position, count, kind);
+    *index = (uint32_t)position;
+    return TFC_OK;
+  }
+  for (uint32_t i = 0; i < count; ++i) {
+    if (strcmp(declared[i].name, tensor->name) == 0) {
+      *index = i;
+      return TFC_OK;
+    }
+  }
+  char names[256] = "";
+  for (uint32_t i = 0; i < count; ++i) {
+    size_t used = strlen(names);
+    snprintf(names + used, sizeof(names) - used, "%s'%s'", i ? ", " : "",
+             declared[i].name);
+  }
+  return tfc_fail(TFC_ERROR_INVALID_ARGUMENT,
+                  "the model has no %s named '%s' (its %ss: %s)", kind,
+                  tensor->name, kind, names);
+}
+
+static void format_dims(char *out, size_t size, int32_t rank,
+                        const int64_t *dims) {
+  size_t used = 0;
+  used += snprintf(out + used, size - used, "[");
+  for (int32_t i = 0; i < rank && used < size; ++i) {
+    if (dims[i] < 0)
+      used += snprintf(out + used, size - used, "%s?", i ? ", " : "");
+    else
+      used += snprintf(out + used, size - used, "%s%lld", i ? ", " : "",
+                       (long long)dims[i]);
+  }
+  if (used < size)
+    snprintf(out + used, size - used, "]");
+}
+
+static tfc_status check_input(const tfc_model_def *def, uint32_t index,
+                              const tfc_tensor *tensor,
+                              const tfc_tensor **bound) {
+  const tfc_tensor_info *info = &def->inputs[index];
+  if (tensor->dtype != info->dtype)
+    return tfc_fail(TFC_ERROR_DTYPE, "input '%s' must be %s, got %s",
+                    info->name, tfc_dtype_name(info->dtype),
+                    tfc_dtype_name(tensor->dtype));
+  if (tensor->rank != info->rank) {
+    char expected[128];
+    format_dims(expected, sizeof(expected), info->rank, info->dims);
+    return tfc_fail(TFC_ERROR_SHAPE, "input '%s' must have rank %d %s, got rank %d",
+                    info->name, info->rank, expected, tensor->rank);
+  }
+  for (int32_t d = 0; d < info->rank; ++d) {
+    int64_t dim = tensor->dims[d];
+    if (dim < 0)
+      return tfc_fail(TFC_ERROR_SHAPE, "input '%s' has a negative dim %d (%lld)",
+                      info->name, d, (long long)dim);
+    if (info->dims[d] >= 0 && dim != info->dims[d]) {
+      char expected[128], got[128];
+      format_dims(expected, sizeof(expected), info->rank, info->dims);
+      format_dims(got, sizeof(got), tensor->rank, tensor->dims);
+      return tfc_fail(TFC_ERROR_SHAPE,
+                      "input '%s' must have shape %s, got %s (dim %d)",
+                      info->name, expected, got, d);
+    }
+    /* A named dim must agree with every other input that names it. */
+    const char *dim_name = info->dim_names ? info->dim_names[d] : NULL;
+    if (info->dims[d] >= 0 || !dim_name || !dim_name[0])
+      continue;
+    for (uint32_t other = 0; other < index; ++other) {
+      const tfc_tensor_info *other_info = &def->inputs[other];
+      if (!bound[other] || !other_info->dim_names)
+        continue;
+      for (int32_t e = 0; e < other_info->rank; ++e) {
+        if (strcmp(other_info->dim_names[e], dim_name) == 0 &&
+            bound[other]->dims[e] != dim)
+          return tfc_fail(TFC_ERROR_SHAPE,
+                          "dim '%s' is %lld in input '%s' but %lld in input "
+                          "'%s'",
+                          dim_name, (long long)bound[other]->dims[e],
+                          other_info->name, (long long)dim, info->name);
+      }
+    }
+  }
+  if (!tensor->data && tfc_num_elements(tensor->rank, tensor->dims) > 0)
+    return tfc_fail(TFC_ERROR_INVALID_ARGUMENT, "input '%s' has no data",
+                    info->name);
+  return TFC_OK;
+}
+
+tfc_status tfc_model_run(tfc_model *model, const tfc_tensor *inputs,
+                         size_t num_inputs, tfc_tensor *outputs,
+                         size_t num_outputs) {
+  tfc_clear_error();
+  if (!model)
+    return tfc_fail(TFC_ERROR_INVALID_ARGUMENT, "tfc_model_run: model is NULL");
+  const tfc_model_def *def = model->def;
+  if (num_inputs != def->num_inputs)
+    return tfc_fail(TFC_ERROR_INVALID_ARGUMENT,
+                    "model '%s' takes %u inputs, got %zu", def->name,
+                    def->num_inputs, num_inputs);
+  if ((num_inputs && !inputs) || (num_outputs && !outputs))
+    return tfc_fail(TFC_ERROR_INVALID_ARGUMENT,
+                    "tfc_model_run: the input or output array is NULL");
+  if (num_outputs > def->num_outputs)
+    return tfc_fail(TFC_ERROR_INVALID_ARGUMENT,
+                    "model '%s' has %u outputs, %zu were requested", def->name,
+                    def->num_outputs, num_outputs);
+
+  /* Bind every input once; then check them in declaration order. */
+  const tfc_tensor *bound[64] = {0};
+  if (def->num_inputs > 64 || def->num_outputs > 64)
+    return tfc_fail(TFC_ERROR_INVALID_ARGUMENT,
+                    "models with more than 64 inputs or outputs are not supported");
+  for (size_t i = 0; i < num_inputs; ++i) {
+    uint32_t index;
+    tfc_status status = bind(def->inputs, def->num_inputs, &inputs[i], i,
+                             "input", &index);
+    if (status != TFC_OK)
+      return status;
+    if (bound[index])
+      return tfc_fail(TFC_ERROR_INVALID_ARGUMENT, "input '%s' is given twice",
+                      def->inputs[index].name);
+    bound[index] = &inputs[i];
+  }
+  for (uint32_t i = 0; i < def->num_inputs; ++i) {
+    tfc_status status = check_input(def, i, bound[i], bound);
+    if (status != TFC_OK)
+      return status;
+  }
+  tfc_tensor *wanted[64] = {0};
+  for (size_t i = 0; i < num_outputs; ++i) {
+    uint32_t index;
+    tfc_status status = bind(def->outputs, def->num_outputs, &outputs[i], i,
+                             "output", &index);
+    if (status != TFC_OK)
+      return status;
+    if (wanted[index])
+      return tfc_fail(TFC_ERROR_INVALID_ARGUMENT, "output '%s' is requested twice",
+                      def->outputs[index].name);
+    wanted[index] = &outputs[i];
+  }
+
+  if (model->running)
+    return tfc_fail(TFC_ERROR_INVALID_ARGUMENT,
+                    "model '%s' is already running: an instance runs one call "
+                    "at a time; create one instance per thread",
+                    def->name);
+  model->running = 1;
+
+  tfc_abi_input abi_inputs[64];
+  for (uint32_t i = 0; i < def->num_inputs; ++i) {
+    abi_inputs[i].data = bound[i]->data;
+    abi_inputs[i].dims = bound[i]->dims;
+  }
+  int64_t output_dims[64][TFC_MAX_RANK];
+  tfc_abi_output abi_outputs[64];
+  for (uint32_t i = 0; i < def->num_outputs; ++i) {
+    abi_outputs[i].allocated = NULL;
+    abi_outputs[i].data = NULL;
+    abi_outputs[i].dims = output_dims[i];
+  }
+
+  tfc_run run;
+  run.model = model;
+  run.message[0] = '\0';
+  tfc_set_current_run(&run);
+  if (setjmp(run.on_check_failed) != 0) {
+    tfc_set_current_run(NULL);
+    tfc_allocator_release_all(&model->allocator);
+    model->running = 0;
+    return tfc_fail(TFC_ERROR_MODEL_CHECK, "model '%s': %s", def->name,
+                    run.message);
+  }
+  def->entry(abi_inputs, abi_outputs);
+
+  tfc_status status = TFC_OK;
+  for (uint32_t i = 0; i < def->num_outputs; ++i) {
+    tfc_tensor *out = wanted[i];
+    if (!out)
+      continue;
+    const tfc_tensor_info *info = &def->outputs[i];
+    out->dtype = info->dtype;
+    out->rank = info->rank;
+    for (int32_t d = 0; d < info->rank; ++d)
+      out->dims[d] = output_dims[i][d];
+    size_t bytes = (size_t)tfc_num_elements(info->rank, output_dims[i]) *
+                   tfc_dtype_size(info->dtype);
+    if (!out->data) {
+      void *copy = NULL;
+      if (posix_memalign(&copy, 64, bytes ? bytes : 1) != 0) {
+        status = tfc_fail(TFC_ERROR_OUT_OF_MEMORY,
+                          "out of memory for output '%s' (%zu bytes)",
+                          info->name, bytes);
+        continue;
+      }
+      out->data = copy;
+      out->capacity = bytes;
+    } else if (out->capacity < bytes) {
+      char got[128];
+      format_dims(got, sizeof(got), info->rank, output_dims[i]);
+      status = tfc_fail(TFC_ERROR_SHAPE,
+                        "output '%s' of shape %s needs %zu bytes; its buffer "
+                        "has %zu",
+                        info->name, got, bytes, out->capacity);
+      continue;
+    }
+    if (bytes)
+      memcpy(out->data, abi_outputs[i].data, bytes);
+  }
+  /* Outputs may share a buffer: release each block once. */
+  for (uint32_t i = 0; i < def->num_outputs; ++i) {
+    void *block = abi_outputs[i].allocated;
+    if (!block)
+      continue;
+    for (uint32_t j = i + 1; j < def->num_outputs; ++j)
+      if (abi_outputs[j].allocated == block)
+        abi_outputs[j].allocated = NULL;
+    tfc_rt_free(block);
+  }
+  tfc_set_current_run(NULL);
+  /* Anything left is a leak in the generated code; reclaim it. */
+  tfc_allocator_release_all(&model->allocator);
+  model->running = 0;
+  return status;
+}

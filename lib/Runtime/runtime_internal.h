@@ -1,0 +1,67 @@
+/*===- runtime_internal.h - shared state of the tfc runtime ------*- C -*-===*/
+
+#ifndef TFC_RUNTIME_INTERNAL_H
+#define TFC_RUNTIME_INTERNAL_H
+
+#include "tfc/runtime/tfc_abi.h"
+
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+
+/* Every block the generated code allocates during a run starts with this
+ * header, so that a run that stops early (a failed check) can release what
+ * it allocated. */
+typedef struct tfc_block {
+  struct tfc_block *prev, *next;
+  void *base; /* what malloc returned */
+  size_t size;
+} tfc_block;
+
+typedef struct tfc_allocator {
+  pthread_mutex_t lock;
+  tfc_block head; /* sentinel of a circular list */
+  size_t live_bytes, peak_bytes;
+} tfc_allocator;
+
+void tfc_allocator_init(tfc_allocator *allocator);
+void tfc_allocator_destroy(tfc_allocator *allocator);
+/* Releases every block still allocated (after a run that stopped early). */
+void tfc_allocator_release_all(tfc_allocator *allocator);
+
+typedef struct tfc_thread_pool tfc_thread_pool;
+tfc_thread_pool *tfc_thread_pool_create(int num_threads);
+void tfc_thread_pool_destroy(tfc_thread_pool *pool);
+int tfc_thread_pool_size(const tfc_thread_pool *pool);
+
+/* What generated code reaches through the calling thread during a run. */
+typedef struct tfc_run {
+  tfc_model *model;
+  jmp_buf on_check_failed;
+  char message[512];
+} tfc_run;
+
+struct tfc_model {
+  const tfc_model_def *def;
+  tfc_allocator allocator;
+  tfc_thread_pool *pool;
+  int running; /* guards against concurrent runs on one instance */
+  void *weights_mapping;
+  size_t weights_mapping_size;
+};
+
+/* The run the calling thread is executing (set for pool workers too). */
+tfc_run *tfc_current_run(void);
+void tfc_set_current_run(tfc_run *run);
+
+/* Records a message for tfc_last_error() and returns `status`. */
+tfc_status tfc_fail(tfc_status status, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+void tfc_clear_error(void);
+
+/* Maps a weights file; returns its base or NULL with the error recorded. */
+tfc_status tfc_map_weights(tfc_model *model, const char *path);
+void tfc_unmap_weights(tfc_model *model);
+
+#endif /* TFC_RUNTIME_INTERNAL_H */
