@@ -82,6 +82,8 @@ void *tfc_rt_aligned_alloc(size_t alignment, size_t size) {
   return (void *)start;
 }
 
+void *tfc_rt_alloc(size_t size) { return tfc_rt_aligned_alloc(16, size); }
+
 void tfc_rt_free(void *ptr) {
   if (!ptr)
     return;

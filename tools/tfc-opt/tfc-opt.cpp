@@ -13,6 +13,7 @@
 #include "mlir/Transforms/Passes.h"
 
 #include "tfc/Conversion/Passes.h"
+#include "tfc/Target/CpuCodegen.h"
 #include "tfc/Transforms/Passes.h"
 #include "tfm/TfmDialect.h"
 
@@ -22,6 +23,8 @@ int main(int argc, char **argv) {
                   mlir::arith::ArithDialect, mlir::cf::ControlFlowDialect,
                   mlir::linalg::LinalgDialect, mlir::math::MathDialect,
                   mlir::tensor::TensorDialect>();
+
+  mlir::tfc::registerCpuCodegenDialects(registry);
 
   mlir::tfc::registerTfcPasses();
   mlir::tfc::registerTfcConversionPasses();

@@ -2,85 +2,30 @@
 //
 // `tfc <command> [options]`. Commands:
 //   import   ONNX model -> tfm IR (text), or a summary of it
+//   compile  ONNX model -> object, static or shared library + C header
+//   run      run a model (.onnx, compiled on the fly, or a built .so)
 //
 //===----------------------------------------------------------------------===//
 
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/IR/AsmState.h"
-#include "mlir/IR/BuiltinOps.h"
-#include "mlir/IR/DialectResourceBlobManager.h"
+#include "Commands.h"
+
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/Support/FileUtilities.h"
-#include "mlir/Support/Timing.h"
-#include "llvm/ADT/MapVector.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/Support/CommandLine.h"
-#include "llvm/Support/Format.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
-#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
 
-#include "tfc/Import/OnnxImporter.h"
 #include "tfm/TfmDialect.h"
-#include "tfm/TfmOps.h"
 
 using namespace mlir;
 namespace cl = llvm::cl;
 
-//===----------------------------------------------------------------------===//
-// Options
-//===----------------------------------------------------------------------===//
+const char *tfc::driver::executablePath = nullptr;
 
-static cl::SubCommand importCommand(
-    "import",
-    "Import an ONNX model (binary .onnx or ONNX text) into tfm IR.\n"
-    "  Symbolic dims (batch, sequence) stay symbolic unless --input-shape\n"
-    "  pins them; weights become dense_resource blobs that alias the model\n"
-    "  file and print elided.\n"
-    "  Example: tfc import bert.onnx --input-shape input_ids=1x128 -o bert.mlir\n");
-
-static cl::OptionCategory importCategory("Import options");
-
-static cl::opt<std::string> inputFilename(cl::Positional,
-                                          cl::desc("<model.onnx>"),
-                                          cl::sub(importCommand),
-                                          cl::cat(importCategory));
-
-static cl::opt<std::string> outputFilename(
-    "o", cl::desc("Write the IR (or summary) to <file> instead of stdout"),
-    cl::value_desc("file"), cl::init("-"), cl::sub(importCommand),
-    cl::cat(importCategory));
-
-static cl::list<std::string> inputShapes(
-    "input-shape",
-    cl::desc("Pin a graph input's shape, e.g. input_ids=1x128 ('?' keeps a "
-             "dim symbolic). Repeat for several inputs"),
-    cl::value_desc("name=DIMS"), cl::sub(importCommand),
-    cl::cat(importCategory));
-
-static cl::opt<bool> printSummary(
-    "summary",
-    cl::desc("Print a summary (inputs, outputs, weights, op counts) instead "
-             "of the IR"),
-    cl::sub(importCommand), cl::cat(importCategory));
-
-static cl::opt<bool> printWeights(
-    "print-weights",
-    cl::desc("Print the weights' bytes in the IR (hex) instead of eliding "
-             "them; the output can then be read back by tfc-opt"),
-    cl::sub(importCommand), cl::cat(importCategory));
-
-static cl::opt<bool> skipOnnxChecker(
-    "no-onnx-checker",
-    cl::desc("Skip libonnx's model checker and shape inference"),
-    cl::sub(importCommand), cl::cat(importCategory));
-
-static cl::opt<bool> listOps(
-    "list-ops", cl::desc("List the ONNX operators tfc imports, then exit"),
-    cl::sub(importCommand), cl::cat(importCategory));
-
-static cl::opt<bool> showTiming(
-    "time", cl::desc("Report the time each stage took, on stderr"),
-    cl::sub(importCommand), cl::cat(importCategory));
 
 //===----------------------------------------------------------------------===//
 // Diagnostics
@@ -115,160 +60,66 @@ static LogicalResult printDiagnostic(Diagnostic &diag) {
   return success();
 }
 
-//===----------------------------------------------------------------------===//
-// tfc import
-//===----------------------------------------------------------------------===//
-
-static std::string typeText(Type type) {
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  type.print(os);
-  return os.str();
-}
-
-static std::string dimsText(DictionaryAttr attrs) {
-  auto dims = attrs ? attrs.getAs<ArrayAttr>(tfm::TfmDialect::kDimParamsAttrName)
-                    : ArrayAttr();
-  if (!dims)
-    return "";
-  std::string text = "  dims [";
-  llvm::raw_string_ostream os(text);
-  llvm::interleaveComma(dims, os, [&](Attribute a) {
-    StringRef name = cast<StringAttr>(a).getValue();
-    os << (name.empty() ? "-" : name);
-  });
-  os << "]";
-  return os.str();
-}
-
-static void printModelSummary(ModuleOp module, llvm::raw_ostream &os) {
-  auto func = *module.getOps<func::FuncOp>().begin();
-  os << "model: " << inputFilename << " (opset "
-     << cast<IntegerAttr>(module->getAttr("tfm.opset")).getInt();
-  if (auto producer = module->getAttrOfType<StringAttr>("tfm.producer"))
-    os << ", producer " << producer.getValue();
-  os << ")\n";
-  auto nameOf = [](DictionaryAttr attrs) {
-    auto name = attrs ? attrs.getAs<StringAttr>("tfm.name") : StringAttr();
-    return name ? name.getValue().str() : std::string("?");
-  };
-  os << "inputs:\n";
-  for (unsigned i = 0; i < func.getNumArguments(); ++i)
-    os << "  " << nameOf(func.getArgAttrDict(i)) << ": "
-       << typeText(func.getArgumentTypes()[i])
-       << dimsText(func.getArgAttrDict(i)) << "\n";
-  os << "outputs:\n";
-  for (unsigned i = 0; i < func.getNumResults(); ++i)
-    os << "  " << nameOf(func.getResultAttrDict(i)) << ": "
-       << typeText(func.getResultTypes()[i])
-       << dimsText(func.getResultAttrDict(i)) << "\n";
-
-  int64_t weightCount = 0, weightBytes = 0, opCount = 0;
-  llvm::MapVector<StringRef, int64_t> opCounts;
-  func.walk([&](Operation *op) {
-    if (op->getDialect() == nullptr || !isa<tfm::TfmDialect>(op->getDialect()))
-      return;
-    ++opCount;
-    ++opCounts[op->getName().getStringRef()];
-    if (auto constant = dyn_cast<tfm::ConstantOp>(op)) {
-      auto type = cast<RankedTensorType>(constant.getType());
-      ++weightCount;
-      int64_t bits = type.getElementType().getIntOrFloatBitWidth();
-      weightBytes += type.getNumElements() * std::max<int64_t>(bits / 8, 1);
-    }
-  });
-  os << "weights: " << weightCount << " constants, "
-     << llvm::format("%.2f", weightBytes / (1024.0 * 1024.0)) << " MiB\n";
-  os << "ops: " << opCount << "\n";
-  opCounts.remove_if([](auto &entry) { return entry.second == 0; });
-  std::vector<std::pair<StringRef, int64_t>> sorted(opCounts.begin(),
-                                                    opCounts.end());
-  llvm::sort(sorted, [](auto &a, auto &b) {
-    return a.second != b.second ? a.second > b.second : a.first < b.first;
-  });
-  for (auto &[name, count] : sorted)
-    os << "  " << llvm::left_justify(name, 24) << count << "\n";
-}
-
-/// Drops the bytes behind every weight blob of `module`. MLIR 19's printer
-/// renders a blob in hex before it decides to elide it, which for a 400 MB
-/// model costs seconds and a copy of the weights; a blob that is gone prints
-/// as `dense_resource<key>` with no data, which is the elided form.
-static void releaseWeightBlobs(ModuleOp module) {
-  module.walk([](tfm::ConstantOp constant) {
-    if (auto resource = dyn_cast<DenseResourceElementsAttr>(constant.getValue()))
-      if (auto *entry = resource.getRawHandle().getResource())
-        entry->setBlob(AsmResourceBlob());
-  });
-}
-
-static int runImport(MLIRContext &context) {
-  if (listOps) {
-    for (const std::string &op : tfc::getSupportedOnnxOps())
-      llvm::outs() << op << "\n";
-    return 0;
-  }
-  if (inputFilename.empty()) {
-    llvm::errs() << "tfc: error: no model given; usage: tfc import "
-                    "<model.onnx> [-o out.mlir]\n";
-    return 1;
-  }
-  tfc::OnnxImportOptions options;
-  options.runOnnxChecker = !skipOnnxChecker;
-  for (const std::string &spec : inputShapes) {
+LogicalResult tfc::driver::parseInputShapes(ArrayRef<std::string> specs,
+                                            OnnxImportOptions &options) {
+  for (const std::string &spec : specs) {
     auto [name, dims] = StringRef(spec).split('=');
     std::optional<SmallVector<int64_t>> shape = tfc::parseShape(dims);
     if (name.empty() || !StringRef(spec).contains('=') || !shape) {
       llvm::errs() << "tfc: error: --input-shape expects NAME=DIMS such as "
                       "input_ids=1x128, got '"
                    << spec << "'\n";
-      return 1;
+      return failure();
     }
     options.inputShapes[name] = *shape;
   }
+  return success();
+}
 
-  DefaultTimingManager timing;
-  timing.setEnabled(showTiming);
-  TimingScope rootTimer = timing.getRootScope();
-  TimingScope importTimer = rootTimer.nest("Import ONNX model");
-  OwningOpRef<ModuleOp> module =
-      tfc::importOnnxModel(inputFilename, options, &context);
-  importTimer.stop();
-  if (!module)
-    return 1;
+OwningOpRef<ModuleOp> tfc::driver::loadModel(StringRef path,
+                                             const OnnxImportOptions &options,
+                                             MLIRContext &context) {
+  if (!path.ends_with(".mlir"))
+    return tfc::importOnnxModel(path, options, &context);
+  context.loadDialect<tfm::TfmDialect, func::FuncDialect>();
+  return parseSourceFile<ModuleOp>(path, &context);
+}
 
-  TimingScope printTimer = rootTimer.nest("Print output");
-  std::string error;
-  auto output = openOutputFile(outputFilename, &error);
-  if (!output) {
-    llvm::errs() << "tfc: error: " << error << "\n";
-    return 1;
-  }
-  if (printSummary) {
-    printModelSummary(*module, output->os());
-  } else {
-    if (!printWeights)
-      releaseWeightBlobs(*module);
-    module->print(output->os());
-  }
-  output->keep();
-  return 0;
+std::string tfc::driver::findRuntimeLibrary() {
+  if (auto fromEnv = llvm::sys::Process::GetEnv("TFC_RUNTIME_LIB"))
+    return *fromEnv;
+  std::string executable = llvm::sys::fs::getMainExecutable(
+      executablePath, reinterpret_cast<void *>(&findRuntimeLibrary));
+  llvm::SmallString<256> path(llvm::sys::path::parent_path(executable));
+  llvm::sys::path::append(path, "..", "lib", "libtfc_runtime.a");
+  return std::string(path);
 }
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
-  cl::HideUnrelatedOptions({&importCategory});
+  tfc::driver::executablePath = argv[0];
+  cl::HideUnrelatedOptions({&tfc::driver::importCategory,
+                            &tfc::driver::compileCategory,
+                            &tfc::driver::runCategory});
   cl::ParseCommandLineOptions(
       argc, argv,
       "tfc: an ahead-of-time compiler for transformer models\n\n"
       "Commands (run `tfc <command> --help` for each):\n"
-      "  import    ONNX model -> tfm IR, or a summary of it (--summary)\n");
+      "  import    ONNX model -> tfm IR, or a summary of it (--summary)\n"
+      "  compile   ONNX model -> shared/static library or object + C header\n"
+      "  run       run a model on .npy inputs (or generated ones); --bench N\n");
 
-  MLIRContext context;
+  DialectRegistry registry;
+  tfc::registerCpuCodegenDialects(registry);
+  MLIRContext context(registry);
   context.getDiagEngine().registerHandler(printDiagnostic);
 
-  if (importCommand)
-    return runImport(context);
+  if (tfc::driver::importCommand)
+    return tfc::driver::runImport(context);
+  if (tfc::driver::compileCommand)
+    return tfc::driver::runCompile(context);
+  if (tfc::driver::runCommand)
+    return tfc::driver::runRun(context);
   llvm::errs() << "tfc: error: no command given; run `tfc --help`\n";
   return 1;
 }

@@ -61,4 +61,38 @@ def ConvertTfmToLinalg : Pass<"convert-tfm-to-linalg", "ModuleOp"> {
   ];
 }
 
+def LowerRuntimeChecks : Pass<"tfc-lower-runtime-checks", "ModuleOp"> {
+  let summary = "Turns cf.assert into calls to the tfc runtime's check handler";
+  let description = [{
+    The lowering emits `cf.assert` where a property of the input is only
+    known at run time (dims that must agree, indices in range). Upstream,
+    a failed assert aborts the process; an app embedding a model needs an
+    error status instead. This pass branches on each condition to a block
+    that calls `tfc_rt_check_failed(message)`, which ends the run and makes
+    `tfc_model_run` return `TFC_ERROR_MODEL_CHECK` with the message.
+
+    It runs once the function bodies are in CFG form (after
+    `convert-scf-to-cf`), since it splits blocks.
+
+    ```mlir
+    cf.assert %ok, "node 'Add_3' (tfm.add): dim 0 of operand 1 does not match"
+    ```
+
+    becomes
+
+    ```mlir
+      cf.cond_br %ok, ^continue, ^failed
+    ^failed:
+      %msg = llvm.mlir.addressof @tfc_check_message_0 : !llvm.ptr
+      llvm.call @tfc_rt_check_failed(%msg) : (!llvm.ptr) -> ()
+      llvm.unreachable
+    ^continue:
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::cf::ControlFlowDialect",
+    "::mlir::LLVM::LLVMDialect"
+  ];
+}
+
 #endif // TFC_CONVERSION_PASSES_TD

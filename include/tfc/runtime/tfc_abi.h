@@ -52,6 +52,7 @@ struct tfc_model_def {
 
 /* Called by generated code. */
 void *tfc_rt_aligned_alloc(size_t alignment, size_t size);
+void *tfc_rt_alloc(size_t size);
 void tfc_rt_free(void *ptr);
 /* A check in the model failed: ends the run with `message`. */
 void tfc_rt_check_failed(const char *message);

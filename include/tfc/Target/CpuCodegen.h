@@ -1,0 +1,89 @@
+//===- CpuCodegen.h - tfm graphs to native code for the host CPU -*- C++ -*-===//
+//
+// The steps of `tfc compile` after import: lower the graph to the LLVM
+// dialect, translate it to LLVM IR with an entry point and a model
+// definition the runtime reads, optimize for the target CPU, emit an object
+// file, and write the C header an app includes.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFC_TARGET_CPUCODEGEN_H
+#define TFC_TARGET_CPUCODEGEN_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/PassManager.h"
+
+#include <memory>
+#include <string>
+
+namespace llvm {
+class LLVMContext;
+class Module;
+class raw_pwrite_stream;
+} // namespace llvm
+
+namespace mlir::tfc {
+
+/// One input or output as the runtime's tfc_tensor_info describes it.
+struct TensorSignature {
+  std::string name;
+  int onnxDtype = 0;              // ONNX TensorProto.DataType, as tfc_dtype
+  SmallVector<int64_t> dims;      // -1 where dynamic
+  SmallVector<std::string> dimNames; // "" where unnamed
+  unsigned elementBytes = 0;
+};
+
+struct ModelSignature {
+  SmallVector<TensorSignature> inputs;
+  SmallVector<TensorSignature> outputs;
+};
+
+/// The signature of an imported graph function (tfm types, tfm.name and
+/// tfm.dim_params attributes). Fails, with a diagnostic, on element types
+/// or ranks the runtime cannot represent.
+FailureOr<ModelSignature> getModelSignature(func::FuncOp graph);
+
+/// The ONNX element type code of `type`, or 0 when there is none.
+int getOnnxDtype(Type type);
+
+/// Registers the dialects and external interface models (bufferization,
+/// deallocation) that the CPU pipeline needs in `registry`.
+void registerCpuCodegenDialects(DialectRegistry &registry);
+
+/// Adds the passes that take a module of tfm ops to the LLVM dialect:
+/// tfm -> linalg on tensors -> buffers -> loops -> LLVM dialect.
+void buildCpuLoweringPipeline(OpPassManager &pm);
+
+/// The target to generate code for: the host's CPU and features unless
+/// overridden (`cpu`, `features` in LLVM's "+avx2,-avx512f" syntax).
+struct CpuTarget {
+  std::string triple;
+  std::string cpu;
+  std::string features;
+};
+CpuTarget getHostCpuTarget();
+
+/// Translates `lowered` (LLVM dialect, with the graph function `graphName`)
+/// to LLVM IR and adds what the runtime needs: `<name>_entry`, the model
+/// definition and `<name>_model_def()`. The graph function becomes internal.
+FailureOr<std::unique_ptr<llvm::Module>>
+buildModelModule(ModuleOp lowered, StringRef graphName,
+                 const ModelSignature &signature, StringRef name,
+                 llvm::LLVMContext &context);
+
+/// Optimizes `module` for `target` and writes an object file to `out`.
+LogicalResult emitObjectFile(llvm::Module &module, const CpuTarget &target,
+                             llvm::raw_pwrite_stream &out, std::string &error);
+
+/// The C header of a compiled model: the runtime API plus
+/// `<name>_model_def()` and convenience wrappers.
+std::string generateModelHeader(const ModelSignature &signature,
+                                StringRef name);
+
+/// True when `name` is a valid C identifier (what --name must be).
+bool isValidModelName(StringRef name);
+
+} // namespace mlir::tfc
+
+#endif // TFC_TARGET_CPUCODEGEN_H

@@ -1,0 +1,375 @@
+//===- Compile.cpp - tfc compile ------------------------------------------===//
+//
+// `tfc compile model.onnx -o out/model`: the model as native code for the
+// host CPU plus its C header. The object comes from LLVM in-process; a
+// static library is written in-process too (the object plus the runtime's
+// members); a shared library is linked by the system's C compiler driver.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Commands.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Support/Timing.h"
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Object/Archive.h"
+#include "llvm/Object/ArchiveWriter.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+using namespace mlir;
+namespace cl = llvm::cl;
+using tfc::driver::EmitKind;
+
+cl::SubCommand tfc::driver::compileCommand(
+    "compile",
+    "Compile an ONNX model to native code for this machine's CPU.\n"
+    "  Writes a shared library (default), static library or object file\n"
+    "  plus a C header declaring <name>_create() and the tensors' layout.\n"
+    "  Example: tfc compile bert.onnx -o out/bert   (out/libbert.so, out/bert.h)\n");
+
+cl::OptionCategory tfc::driver::compileCategory("Compile options");
+
+static cl::opt<std::string> modelPath(cl::Positional, cl::desc("<model.onnx>"),
+                                      cl::sub(tfc::driver::compileCommand),
+                                      cl::cat(tfc::driver::compileCategory));
+
+static cl::opt<std::string> outputStem(
+    "o",
+    cl::desc("Output path without extension: -o out/bert writes out/libbert.so "
+             "(or .a, bert.o, bert.ll, bert.mlir) and out/bert.h. Defaults to "
+             "the model's file name in the current directory"),
+    cl::value_desc("path"), cl::sub(tfc::driver::compileCommand),
+    cl::cat(tfc::driver::compileCategory));
+
+static cl::opt<EmitKind> emitKind(
+    "emit", cl::desc("What to write"), cl::init(EmitKind::SharedLibrary),
+    cl::values(
+        clEnumValN(EmitKind::SharedLibrary, "shared",
+                   "lib<name>.so: the model and the runtime, ready to link"),
+        clEnumValN(EmitKind::StaticLibrary, "lib",
+                   "lib<name>.a: the model and the runtime's objects"),
+        clEnumValN(EmitKind::Object, "obj",
+                   "<name>.o: the model only; link libtfc_runtime.a with it"),
+        clEnumValN(EmitKind::Mlir, "mlir",
+                   "<name>.mlir: the model lowered to MLIR's LLVM dialect"),
+        clEnumValN(EmitKind::LlvmIr, "llvm",
+                   "<name>.ll: the model as LLVM IR, before optimization")),
+    cl::sub(tfc::driver::compileCommand), cl::cat(tfc::driver::compileCategory));
+
+static cl::opt<std::string> modelName(
+    "name",
+    cl::desc("The model's C name, the prefix of its exported symbols "
+             "(<name>_model_def, <name>_create); two models in one app need "
+             "different names. Defaults to the output file name"),
+    cl::value_desc("identifier"), cl::sub(tfc::driver::compileCommand),
+    cl::cat(tfc::driver::compileCategory));
+
+static cl::list<std::string> inputShapes(
+    "input-shape",
+    cl::desc("Pin a graph input's shape, e.g. input_ids=1x128 ('?' keeps a "
+             "dim chosen at run time). Repeat for several inputs"),
+    cl::value_desc("name=DIMS"), cl::sub(tfc::driver::compileCommand),
+    cl::cat(tfc::driver::compileCategory));
+
+static cl::opt<std::string> targetCpu(
+    "target-cpu",
+    cl::desc("The CPU to generate code for (LLVM's names: skylake-avx512, "
+             "znver3, x86-64-v3, ...). Defaults to this machine's"),
+    cl::value_desc("cpu"), cl::sub(tfc::driver::compileCommand),
+    cl::cat(tfc::driver::compileCategory));
+
+static cl::opt<std::string> targetFeatures(
+    "target-features",
+    cl::desc("CPU features, LLVM syntax (+avx2,-avx512f). Defaults to this "
+             "machine's when --target-cpu is not given, else to that CPU's"),
+    cl::value_desc("features"), cl::sub(tfc::driver::compileCommand),
+    cl::cat(tfc::driver::compileCategory));
+
+static cl::opt<bool> skipOnnxChecker(
+    "no-onnx-checker",
+    cl::desc("Skip libonnx's model checker and shape inference"),
+    cl::sub(tfc::driver::compileCommand), cl::cat(tfc::driver::compileCategory));
+
+static cl::opt<bool> showTiming(
+    "time", cl::desc("Report the time each stage took, on stderr"),
+    cl::sub(tfc::driver::compileCommand), cl::cat(tfc::driver::compileCategory));
+
+static cl::opt<std::string> runtimeLibraryOption(
+    "runtime-lib",
+    cl::desc("The tfc runtime archive to link (default: ../lib/"
+             "libtfc_runtime.a next to tfc, or $TFC_RUNTIME_LIB)"),
+    cl::value_desc("path"), cl::sub(tfc::driver::compileCommand),
+    cl::cat(tfc::driver::compileCategory));
+
+//===----------------------------------------------------------------------===//
+
+static std::string sanitizeName(StringRef text) {
+  std::string name;
+  for (char c : text)
+    name.push_back(isalnum(c) ? c : '_');
+  if (name.empty() || isdigit(name[0]))
+    name = "model_" + name;
+  return name;
+}
+
+static LogicalResult writeFile(StringRef path, StringRef contents) {
+  std::string error;
+  auto file = openOutputFile(path, &error);
+  if (!file) {
+    llvm::errs() << "tfc: error: " << error << "\n";
+    return failure();
+  }
+  file->os() << contents;
+  file->keep();
+  return success();
+}
+
+/// lib<name>.a: the model's object plus every member of the runtime archive.
+static LogicalResult writeStaticLibrary(StringRef path, StringRef objectPath,
+                                        StringRef runtimePath) {
+  std::vector<llvm::NewArchiveMember> members;
+  auto object = llvm::NewArchiveMember::getFile(objectPath, /*Deterministic=*/true);
+  if (!object) {
+    llvm::errs() << "tfc: error: " << llvm::toString(object.takeError()) << "\n";
+    return failure();
+  }
+  members.push_back(std::move(*object));
+
+  auto buffer = llvm::MemoryBuffer::getFile(runtimePath);
+  if (!buffer) {
+    llvm::errs() << "tfc: error: cannot read the runtime library '" << runtimePath
+                 << "': " << buffer.getError().message()
+                 << " (use --runtime-lib or TFC_RUNTIME_LIB)\n";
+    return failure();
+  }
+  auto archive = llvm::object::Archive::create((*buffer)->getMemBufferRef());
+  if (!archive) {
+    llvm::errs() << "tfc: error: '" << runtimePath << "' is not an archive: "
+                 << llvm::toString(archive.takeError()) << "\n";
+    return failure();
+  }
+  llvm::Error error = llvm::Error::success();
+  for (const llvm::object::Archive::Child &child : (*archive)->children(error)) {
+    auto member = llvm::NewArchiveMember::getOldMember(child, true);
+    if (!member) {
+      llvm::errs() << "tfc: error: " << llvm::toString(member.takeError()) << "\n";
+      return failure();
+    }
+    members.push_back(std::move(*member));
+  }
+  if (error) {
+    llvm::errs() << "tfc: error: " << llvm::toString(std::move(error)) << "\n";
+    return failure();
+  }
+  if (llvm::Error writeError = llvm::writeArchive(
+          path, members, llvm::SymtabWritingMode::NormalSymtab,
+          llvm::object::Archive::K_GNU, /*Deterministic=*/true, /*Thin=*/false)) {
+    llvm::errs() << "tfc: error: cannot write '" << path
+                 << "': " << llvm::toString(std::move(writeError)) << "\n";
+    return failure();
+  }
+  return success();
+}
+
+/// lib<name>.so, linked by the C compiler driver (cc, or $TFC_LINKER).
+static LogicalResult writeSharedLibrary(StringRef path, StringRef objectPath,
+                                        StringRef runtimePath) {
+  std::string driver = "cc";
+  if (auto fromEnv = llvm::sys::Process::GetEnv("TFC_LINKER"))
+    driver = *fromEnv;
+  auto program = llvm::sys::findProgramByName(driver);
+  if (!program) {
+    llvm::errs() << "tfc: error: cannot find the linker driver '" << driver
+                 << "' on PATH; install a C compiler, set TFC_LINKER, or use "
+                    "--emit=lib or --emit=obj\n";
+    return failure();
+  }
+  if (!llvm::sys::fs::exists(runtimePath)) {
+    llvm::errs() << "tfc: error: cannot find the runtime library '" << runtimePath
+                 << "' (use --runtime-lib or TFC_RUNTIME_LIB)\n";
+    return failure();
+  }
+  SmallVector<StringRef> args = {*program, "-shared", "-o", path, objectPath,
+                                 "-Wl,--whole-archive", runtimePath,
+                                 "-Wl,--no-whole-archive", "-lm", "-lpthread"};
+  std::string error;
+  int rc = llvm::sys::ExecuteAndWait(*program, args, std::nullopt, {}, 0, 0, &error);
+  if (rc != 0) {
+    llvm::errs() << "tfc: error: linking '" << path << "' with " << *program
+                 << " failed" << (error.empty() ? "" : ": " + error) << "\n";
+    return failure();
+  }
+  return success();
+}
+
+LogicalResult tfc::driver::compileModel(ModuleOp module,
+                                        const CompileRequest &request,
+                                        std::string &producedPath) {
+  DefaultTimingManager timing;
+  timing.setEnabled(request.showTiming);
+  TimingScope rootTimer = timing.getRootScope();
+
+  auto graphs = module.getOps<func::FuncOp>();
+  if (graphs.empty()) {
+    llvm::errs() << "tfc: error: the model has no graph function\n";
+    return failure();
+  }
+  func::FuncOp graph = *graphs.begin();
+  FailureOr<ModelSignature> signature = getModelSignature(graph);
+  if (failed(signature))
+    return failure();
+  std::string graphName = request.modelName + "_graph";
+  graph.setSymName(graphName);
+
+  StringRef directory = llvm::sys::path::parent_path(request.outputStem);
+  StringRef stem = llvm::sys::path::filename(request.outputStem);
+  auto pathFor = [&](const Twine &file) {
+    llvm::SmallString<256> path(directory);
+    llvm::sys::path::append(path, file);
+    return std::string(path);
+  };
+  if (!directory.empty())
+    if (std::error_code ec = llvm::sys::fs::create_directories(directory)) {
+      llvm::errs() << "tfc: error: cannot create '" << directory
+                   << "': " << ec.message() << "\n";
+      return failure();
+    }
+
+  TimingScope lowerTimer = rootTimer.nest("Lower to the LLVM dialect");
+  PassManager pm(module->getContext());
+  pm.enableTiming(lowerTimer);
+  buildCpuLoweringPipeline(pm);
+  if (failed(pm.run(module)))
+    return failure();
+  lowerTimer.stop();
+
+  if (request.emit == EmitKind::Mlir) {
+    producedPath = pathFor(stem + ".mlir");
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    module.print(os, OpPrintingFlags().elideLargeElementsAttrs(16));
+    return writeFile(producedPath, text);
+  }
+
+  TimingScope translateTimer = rootTimer.nest("Translate to LLVM IR");
+  llvm::LLVMContext llvmContext;
+  auto llvmModule = buildModelModule(module, graphName, *signature,
+                                     request.modelName, llvmContext);
+  if (failed(llvmModule))
+    return failure();
+  translateTimer.stop();
+  if (request.emit == EmitKind::LlvmIr) {
+    producedPath = pathFor(stem + ".ll");
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    (*llvmModule)->print(os, nullptr);
+    return writeFile(producedPath, text);
+  }
+
+  // The object: the product itself, or a temporary for the libraries.
+  TimingScope codegenTimer = rootTimer.nest("Optimize and emit code");
+  std::string objectPath = pathFor(stem + ".o");
+  llvm::SmallString<128> temporaryObject;
+  if (request.emit != EmitKind::Object) {
+    if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
+            "tfc-" + request.modelName, "o", temporaryObject)) {
+      llvm::errs() << "tfc: error: cannot create a temporary file: "
+                   << ec.message() << "\n";
+      return failure();
+    }
+    objectPath = std::string(temporaryObject);
+  }
+  auto removeTemporary = llvm::make_scope_exit([&] {
+    if (!temporaryObject.empty())
+      llvm::sys::fs::remove(temporaryObject);
+  });
+  {
+    std::string error;
+    auto object = openOutputFile(objectPath, &error);
+    if (!object) {
+      llvm::errs() << "tfc: error: " << error << "\n";
+      return failure();
+    }
+    if (failed(emitObjectFile(**llvmModule, request.target, object->os(), error))) {
+      llvm::errs() << "tfc: error: code generation failed: " << error << "\n";
+      return failure();
+    }
+    object->keep();
+  }
+  codegenTimer.stop();
+
+  TimingScope writeTimer = rootTimer.nest("Write the library and header");
+  switch (request.emit) {
+  case EmitKind::Object:
+    producedPath = objectPath;
+    break;
+  case EmitKind::StaticLibrary:
+    producedPath = pathFor("lib" + stem + ".a");
+    if (failed(writeStaticLibrary(producedPath, objectPath, request.runtimeLibrary)))
+      return failure();
+    break;
+  case EmitKind::SharedLibrary:
+    producedPath = pathFor("lib" + stem + ".so");
+    if (failed(writeSharedLibrary(producedPath, objectPath, request.runtimeLibrary)))
+      return failure();
+    break;
+  default:
+    break;
+  }
+  return writeFile(pathFor(stem + ".h"),
+                   generateModelHeader(*signature, request.modelName));
+}
+
+int tfc::driver::runCompile(MLIRContext &context) {
+  if (modelPath.empty()) {
+    llvm::errs() << "tfc: error: no model given; usage: tfc compile "
+                    "<model.onnx> [-o out/name] [--emit=shared|lib|obj|mlir|llvm]\n";
+    return 1;
+  }
+  OnnxImportOptions options;
+  options.runOnnxChecker = !skipOnnxChecker;
+  if (failed(parseInputShapes(inputShapes, options)))
+    return 1;
+
+  CompileRequest request;
+  request.outputStem = outputStem;
+  if (request.outputStem.empty())
+    request.outputStem = llvm::sys::path::stem(modelPath).str();
+  request.modelName =
+      modelName.empty() ? sanitizeName(llvm::sys::path::filename(request.outputStem))
+                        : modelName.getValue();
+  if (!isValidModelName(request.modelName)) {
+    llvm::errs() << "tfc: error: --name must be a C identifier (letters, digits, "
+                    "'_', not starting with a digit), got '"
+                 << request.modelName << "'\n";
+    return 1;
+  }
+  request.emit = emitKind;
+  request.target = getHostCpuTarget();
+  if (!targetCpu.empty()) {
+    request.target.cpu = targetCpu;
+    request.target.features.clear();
+  }
+  if (targetFeatures.getNumOccurrences())
+    request.target.features = targetFeatures;
+  request.runtimeLibrary = runtimeLibraryOption.empty() ? findRuntimeLibrary()
+                                                        : runtimeLibraryOption.getValue();
+  request.showTiming = showTiming;
+
+  OwningOpRef<ModuleOp> module = loadModel(modelPath, options, context);
+  if (!module)
+    return 1;
+  std::string produced;
+  if (failed(compileModel(*module, request, produced)))
+    return 1;
+  return 0;
+}

@@ -1,0 +1,221 @@
+//===- Npy.cpp - reading and writing NumPy .npy files ---------------------===//
+//
+// The .npy format: a magic string, a version, a header length, and a Python
+// dict literal {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }
+// padded with spaces and a newline, then the raw data.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Npy.h"
+
+#include "llvm/ADT/APFloat.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstring>
+
+using namespace mlir::tfc::driver;
+
+static const struct {
+  const char *descr;
+  int dtype;
+} kDescrs[] = {
+    {"f4", 1}, {"u1", 2}, {"i1", 3}, {"u2", 4},  {"i2", 5},  {"i4", 6},
+    {"i8", 7}, {"b1", 9}, {"f2", 10}, {"f8", 11}, {"u4", 12}, {"u8", 13},
+};
+
+int64_t HostTensor::numElements() const {
+  int64_t count = 1;
+  for (int64_t dim : dims)
+    count *= dim;
+  return count;
+}
+
+unsigned mlir::tfc::driver::dtypeBytes(int dtype) {
+  switch (dtype) {
+  case 2: case 3: case 9: return 1;
+  case 4: case 5: case 10: case 16: return 2;
+  case 1: case 6: case 12: return 4;
+  case 7: case 11: case 13: return 8;
+  }
+  return 0;
+}
+
+const char *mlir::tfc::driver::dtypeName(int dtype) {
+  switch (dtype) {
+  case 1: return "float32";
+  case 2: return "uint8";
+  case 3: return "int8";
+  case 4: return "uint16";
+  case 5: return "int16";
+  case 6: return "int32";
+  case 7: return "int64";
+  case 9: return "bool";
+  case 10: return "float16";
+  case 11: return "float64";
+  case 12: return "uint32";
+  case 13: return "uint64";
+  case 16: return "bfloat16";
+  }
+  return "unknown";
+}
+
+/// The value of `key` in the header dict: what follows `'key':` up to the
+/// next top-level comma.
+static llvm::StringRef dictValue(llvm::StringRef header, llvm::StringRef key) {
+  std::string quoted = "'" + key.str() + "'";
+  size_t at = header.find(quoted);
+  if (at == llvm::StringRef::npos)
+    return {};
+  llvm::StringRef rest = header.drop_front(at + quoted.size()).ltrim();
+  if (!rest.consume_front(":"))
+    return {};
+  rest = rest.ltrim();
+  if (rest.starts_with("(")) {
+    size_t close = rest.find(')');
+    return close == llvm::StringRef::npos ? llvm::StringRef() : rest.take_front(close + 1);
+  }
+  return rest.take_until([](char c) { return c == ',' || c == '}'; }).trim();
+}
+
+bool mlir::tfc::driver::readNpy(llvm::StringRef path, HostTensor &tensor,
+                                std::string &error) {
+  auto buffer = llvm::MemoryBuffer::getFile(path);
+  if (!buffer) {
+    error = "cannot read '" + path.str() + "': " + buffer.getError().message();
+    return false;
+  }
+  llvm::StringRef data = (*buffer)->getBuffer();
+  if (data.size() < 10 || !data.starts_with("\x93NUMPY")) {
+    error = "'" + path.str() + "' is not a .npy file";
+    return false;
+  }
+  unsigned major = (unsigned char)data[6];
+  size_t headerLength, headerStart;
+  if (major == 1) {
+    headerLength = (unsigned char)data[8] | ((unsigned char)data[9] << 8);
+    headerStart = 10;
+  } else {
+    if (data.size() < 12) {
+      error = "'" + path.str() + "' is truncated";
+      return false;
+    }
+    headerLength = (unsigned char)data[8] | ((unsigned char)data[9] << 8) |
+                   ((unsigned char)data[10] << 16) | ((size_t)(unsigned char)data[11] << 24);
+    headerStart = 12;
+  }
+  if (data.size() < headerStart + headerLength) {
+    error = "'" + path.str() + "' is truncated";
+    return false;
+  }
+  llvm::StringRef header = data.substr(headerStart, headerLength);
+  llvm::StringRef descr = dictValue(header, "descr").trim("'\"");
+  if (dictValue(header, "fortran_order") == "True") {
+    error = "'" + path.str() + "' is in Fortran order; save it in C order";
+    return false;
+  }
+  if (descr.size() != 3 || descr[0] == '>') {
+    error = "'" + path.str() + "' has element type '" + descr.str() +
+            "'; tfc reads little-endian numbers and bools";
+    return false;
+  }
+  tensor.dtype = 0;
+  for (const auto &entry : kDescrs)
+    if (descr.drop_front() == entry.descr)
+      tensor.dtype = entry.dtype;
+  if (!tensor.dtype) {
+    error = "'" + path.str() + "' has unsupported element type '" + descr.str() + "'";
+    return false;
+  }
+  llvm::StringRef shape = dictValue(header, "shape").trim("()");
+  tensor.dims.clear();
+  llvm::SmallVector<llvm::StringRef> parts;
+  shape.split(parts, ',', -1, /*KeepEmpty=*/false);
+  for (llvm::StringRef part : parts) {
+    int64_t dim;
+    if (part.trim().getAsInteger(10, dim) || dim < 0) {
+      error = "'" + path.str() + "' has a malformed shape '" + shape.str() + "'";
+      return false;
+    }
+    tensor.dims.push_back(dim);
+  }
+  size_t bytes = tensor.numElements() * dtypeBytes(tensor.dtype);
+  llvm::StringRef payload = data.drop_front(headerStart + headerLength);
+  if (payload.size() < bytes) {
+    error = "'" + path.str() + "' holds " + std::to_string(payload.size()) +
+            " bytes of data; its shape needs " + std::to_string(bytes);
+    return false;
+  }
+  tensor.bytes.assign(payload.begin(), payload.begin() + bytes);
+  return true;
+}
+
+bool mlir::tfc::driver::writeNpy(llvm::StringRef path, const HostTensor &tensor,
+                                 std::string &error) {
+  const char *descr = nullptr;
+  for (const auto &entry : kDescrs)
+    if (entry.dtype == tensor.dtype)
+      descr = entry.descr;
+  if (!descr) {
+    error = std::string("cannot write element type ") + dtypeName(tensor.dtype) +
+            " to .npy";
+    return false;
+  }
+  std::string header = "{'descr': '";
+  header += (dtypeBytes(tensor.dtype) == 1 ? "|" : "<");
+  header += descr;
+  header += "', 'fortran_order': False, 'shape': (";
+  for (int64_t dim : tensor.dims)
+    header += std::to_string(dim) + (tensor.dims.size() == 1 ? "," : ", ");
+  if (tensor.dims.size() > 1)
+    header.resize(header.size() - 2);
+  header += "), }";
+  // Pad so that the data starts at a multiple of 64 bytes.
+  size_t total = 10 + header.size() + 1;
+  header.append((64 - total % 64) % 64, ' ');
+  header += '\n';
+
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec) {
+    error = "cannot write '" + path.str() + "': " + ec.message();
+    return false;
+  }
+  os << "\x93NUMPY" << char(1) << char(0) << char(header.size() & 0xff)
+     << char(header.size() >> 8) << header;
+  os.write(reinterpret_cast<const char *>(tensor.bytes.data()), tensor.bytes.size());
+  return true;
+}
+
+double mlir::tfc::driver::elementAsDouble(const HostTensor &tensor, int64_t i) {
+  const uint8_t *p = tensor.bytes.data() + i * dtypeBytes(tensor.dtype);
+  auto load = [&](auto value) {
+    std::memcpy(&value, p, sizeof(value));
+    return static_cast<double>(value);
+  };
+  switch (tensor.dtype) {
+  case 1: return load(float());
+  case 2: return load(uint8_t());
+  case 3: return load(int8_t());
+  case 4: return load(uint16_t());
+  case 5: return load(int16_t());
+  case 6: return load(int32_t());
+  case 7: return load(int64_t());
+  case 9: return load(uint8_t());
+  case 11: return load(double());
+  case 12: return load(uint32_t());
+  case 13: return load(uint64_t());
+  case 10:
+  case 16: {
+    uint16_t bits;
+    std::memcpy(&bits, p, 2);
+    const llvm::fltSemantics &semantics = tensor.dtype == 10
+                                              ? llvm::APFloat::IEEEhalf()
+                                              : llvm::APFloat::BFloat();
+    llvm::APFloat value(semantics, llvm::APInt(16, bits));
+    return value.convertToDouble();
+  }
+  }
+  return 0;
+}

@@ -1,0 +1,485 @@
+//===- Run.cpp - tfc run --------------------------------------------------===//
+//
+// `tfc run model.onnx` compiles the model to a temporary shared library and
+// runs it; `tfc run libmodel.so` runs a built one. Either way the model is
+// loaded with dlopen and driven through the runtime API the library itself
+// exports, exactly as an app would.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Commands.h"
+#include "Npy.h"
+
+#include "tfc/runtime/tfc_runtime.h"
+
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/Path.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <dlfcn.h>
+#include <random>
+
+using namespace mlir;
+using namespace mlir::tfc::driver;
+namespace cl = llvm::cl;
+
+cl::SubCommand tfc::driver::runCommand(
+    "run",
+    "Run a model: an ONNX model (compiled on the fly) or a library built by\n"
+    "  tfc compile. Inputs come from .npy files or are generated; outputs are\n"
+    "  written as .npy and can be checked against references.\n"
+    "  Example: tfc run bert.onnx --input input_ids=ids.npy --input "
+    "attention_mask=mask.npy -o out/\n"
+    "           tfc run libbert.so --dim batch=1 --dim sequence=128 --bench 20\n");
+
+cl::OptionCategory tfc::driver::runCategory("Run options");
+
+static cl::opt<std::string> modelPath(cl::Positional,
+                                      cl::desc("<model.onnx | libmodel.so>"),
+                                      cl::sub(tfc::driver::runCommand),
+                                      cl::cat(tfc::driver::runCategory));
+
+static cl::list<std::string> inputFiles(
+    "input",
+    cl::desc("An input as NAME=FILE.npy, or FILE.npy for the next input in "
+             "order. Inputs not given are generated (random, seeded)"),
+    cl::value_desc("[name=]file.npy"), cl::sub(tfc::driver::runCommand),
+    cl::cat(tfc::driver::runCategory));
+
+static cl::list<std::string> dimValues(
+    "dim",
+    cl::desc("The size of a symbolic dim for generated inputs, e.g. batch=2"),
+    cl::value_desc("name=N"), cl::sub(tfc::driver::runCommand),
+    cl::cat(tfc::driver::runCategory));
+
+static cl::list<std::string> inputShapes(
+    "input-shape",
+    cl::desc("Pin an input's shape when compiling an ONNX model, e.g. "
+             "input_ids=1x128; also the shape of a generated input"),
+    cl::value_desc("name=DIMS"), cl::sub(tfc::driver::runCommand),
+    cl::cat(tfc::driver::runCategory));
+
+static cl::opt<std::string> outputDirectory(
+    "o", cl::desc("Write each output to <dir>/<output name>.npy"),
+    cl::value_desc("dir"), cl::sub(tfc::driver::runCommand),
+    cl::cat(tfc::driver::runCategory));
+
+static cl::list<std::string> expectedFiles(
+    "expect",
+    cl::desc("Check an output against a reference: NAME=FILE.npy, or FILE.npy "
+             "for the next output in order. Exits 1 on a mismatch"),
+    cl::value_desc("[name=]file.npy"), cl::sub(tfc::driver::runCommand),
+    cl::cat(tfc::driver::runCategory));
+
+static cl::opt<double> relativeTolerance(
+    "rtol", cl::desc("Relative tolerance of --expect (default 1e-3)"),
+    cl::init(1e-3), cl::sub(tfc::driver::runCommand), cl::cat(tfc::driver::runCategory));
+
+static cl::opt<double> absoluteTolerance(
+    "atol", cl::desc("Absolute tolerance of --expect (default 1e-5)"),
+    cl::init(1e-5), cl::sub(tfc::driver::runCommand), cl::cat(tfc::driver::runCategory));
+
+static cl::opt<unsigned> benchRuns(
+    "bench", cl::desc("Time N runs after a warm-up one and print the median"),
+    cl::value_desc("N"), cl::init(0), cl::sub(tfc::driver::runCommand),
+    cl::cat(tfc::driver::runCategory));
+
+static cl::opt<int> numThreads(
+    "threads", cl::desc("Threads for parallel loops (default: every core)"),
+    cl::init(0), cl::sub(tfc::driver::runCommand), cl::cat(tfc::driver::runCategory));
+
+static cl::opt<std::string> librarySymbolName(
+    "name",
+    cl::desc("The model's C name inside a library (default: from lib<name>.so)"),
+    cl::value_desc("identifier"), cl::sub(tfc::driver::runCommand),
+    cl::cat(tfc::driver::runCategory));
+
+static cl::opt<bool> quiet(
+    "quiet", cl::desc("Print only errors and check failures"),
+    cl::sub(tfc::driver::runCommand), cl::cat(tfc::driver::runCategory));
+
+static cl::opt<unsigned> seed("seed", cl::desc("Seed of generated inputs"),
+                              cl::init(0), cl::sub(tfc::driver::runCommand),
+                              cl::cat(tfc::driver::runCategory));
+
+static cl::opt<bool> skipOnnxChecker(
+    "no-onnx-checker", cl::desc("Skip libonnx's checker when compiling"),
+    cl::sub(tfc::driver::runCommand), cl::cat(tfc::driver::runCategory));
+
+namespace {
+
+/// The runtime API, taken from the loaded library.
+struct RuntimeApi {
+  void *handle = nullptr;
+  const tfc_model_def *(*modelDef)(void) = nullptr;
+  tfc_status (*create)(const tfc_model_def *, const tfc_options *, tfc_model **);
+  void (*destroy)(tfc_model *);
+  tfc_status (*run)(tfc_model *, const tfc_tensor *, size_t, tfc_tensor *, size_t);
+  size_t (*numInputs)(const tfc_model *);
+  size_t (*numOutputs)(const tfc_model *);
+  const tfc_tensor_info *(*input)(const tfc_model *, size_t);
+  const tfc_tensor_info *(*output)(const tfc_model *, size_t);
+  void (*freeData)(void *);
+  const char *(*lastError)(void);
+
+  bool load(StringRef path, StringRef name, std::string &error) {
+    handle = dlopen(path.str().c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
+      error = dlerror();
+      return false;
+    }
+    auto get = [&](auto &fn, const std::string &symbol) {
+      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(
+          dlsym(handle, symbol.c_str()));
+      if (!fn && error.empty())
+        error = "'" + path.str() + "' has no symbol '" + symbol + "'";
+    };
+    get(modelDef, name.str() + "_model_def");
+    if (!error.empty())
+      error += " (is it a model library? give its name with --name)";
+    get(create, "tfc_model_create");
+    get(destroy, "tfc_model_destroy");
+    get(run, "tfc_model_run");
+    get(numInputs, "tfc_model_num_inputs");
+    get(numOutputs, "tfc_model_num_outputs");
+    get(input, "tfc_model_input");
+    get(output, "tfc_model_output");
+    get(freeData, "tfc_free");
+    get(lastError, "tfc_last_error");
+    return error.empty();
+  }
+};
+
+std::string shapeText(ArrayRef<int64_t> dims) {
+  std::string text = "[";
+  for (auto [i, dim] : llvm::enumerate(dims))
+    text += (i ? ", " : "") + (dim < 0 ? std::string("?") : std::to_string(dim));
+  return text + "]";
+}
+
+void fillRandom(HostTensor &tensor, std::mt19937 &random) {
+  int64_t count = tensor.numElements();
+  tensor.bytes.assign(count * dtypeBytes(tensor.dtype), 0);
+  auto store = [&](int64_t i, auto value) {
+    std::memcpy(tensor.bytes.data() + i * sizeof(value), &value, sizeof(value));
+  };
+  std::uniform_real_distribution<double> real(-1.0, 1.0);
+  std::uniform_int_distribution<int> small(0, 9);
+  for (int64_t i = 0; i < count; ++i) {
+    switch (tensor.dtype) {
+    case 1: store(i, float(real(random))); break;
+    case 11: store(i, double(real(random))); break;
+    case 2: case 3: store(i, uint8_t(small(random))); break;
+    case 9: store(i, uint8_t(small(random) & 1)); break;
+    case 4: case 5: store(i, uint16_t(small(random))); break;
+    case 6: case 12: store(i, uint32_t(small(random))); break;
+    case 7: case 13: store(i, uint64_t(small(random))); break;
+    default: break; // float16/bfloat16 inputs are zeros
+    }
+  }
+}
+
+/// Splits "name=value" (or "value" with an empty name).
+std::pair<std::string, std::string> splitBinding(StringRef spec) {
+  if (!spec.contains('='))
+    return {"", spec.str()};
+  auto [name, value] = spec.split('=');
+  return {name.str(), value.str()};
+}
+
+struct Comparison {
+  double maxAbsolute = 0, maxRelative = 0;
+  int64_t mismatches = 0, firstMismatch = -1;
+};
+
+Comparison compare(const HostTensor &actual, const HostTensor &expected,
+                   double rtol, double atol) {
+  Comparison result;
+  bool exact = !(actual.dtype == 1 || actual.dtype == 10 || actual.dtype == 11 ||
+                 actual.dtype == 16);
+  for (int64_t i = 0, e = actual.numElements(); i < e; ++i) {
+    double a = elementAsDouble(actual, i), b = elementAsDouble(expected, i);
+    if (std::isnan(a) && std::isnan(b))
+      continue;
+    double difference = std::fabs(a - b);
+    if (std::isinf(a) && std::isinf(b) && (a > 0) == (b > 0))
+      difference = 0;
+    result.maxAbsolute = std::max(result.maxAbsolute, difference);
+    if (b != 0)
+      result.maxRelative = std::max(result.maxRelative, difference / std::fabs(b));
+    bool ok = exact ? difference == 0 : difference <= atol + rtol * std::fabs(b);
+    if (!ok || std::isnan(a) != std::isnan(b)) {
+      if (result.firstMismatch < 0)
+        result.firstMismatch = i;
+      ++result.mismatches;
+    }
+  }
+  return result;
+}
+
+} // namespace
+
+int tfc::driver::runRun(MLIRContext &context) {
+  if (modelPath.empty()) {
+    llvm::errs() << "tfc: error: no model given; usage: tfc run <model.onnx | "
+                    "libmodel.so> [--input name=file.npy]... [-o dir]\n";
+    return 1;
+  }
+  OnnxImportOptions importOptions;
+  importOptions.runOnnxChecker = !skipOnnxChecker;
+  if (failed(parseInputShapes(inputShapes, importOptions)))
+    return 1;
+
+  // A library to load: the one given, or one compiled now.
+  std::string libraryPath = modelPath;
+  std::string symbolName = librarySymbolName;
+  llvm::SmallString<128> temporaryDirectory;
+  auto cleanup = llvm::make_scope_exit([&] {
+    if (!temporaryDirectory.empty())
+      llvm::sys::fs::remove_directories(temporaryDirectory);
+  });
+  if (!StringRef(modelPath).ends_with(".so")) {
+    if (std::error_code ec =
+            llvm::sys::fs::createUniqueDirectory("tfc-run", temporaryDirectory)) {
+      llvm::errs() << "tfc: error: cannot create a temporary directory: "
+                   << ec.message() << "\n";
+      return 1;
+    }
+    OwningOpRef<ModuleOp> module = loadModel(modelPath, importOptions, context);
+    if (!module)
+      return 1;
+    CompileRequest request;
+    symbolName = "model";
+    request.modelName = symbolName;
+    request.outputStem = (temporaryDirectory + "/model").str();
+    request.emit = EmitKind::SharedLibrary;
+    request.target = getHostCpuTarget();
+    request.runtimeLibrary = findRuntimeLibrary();
+    if (failed(compileModel(*module, request, libraryPath)))
+      return 1;
+  } else if (symbolName.empty()) {
+    StringRef stem = llvm::sys::path::stem(modelPath);
+    stem.consume_front("lib");
+    symbolName = stem.str();
+  }
+
+  RuntimeApi api;
+  std::string error;
+  if (!api.load(libraryPath, symbolName, error)) {
+    llvm::errs() << "tfc: error: cannot load '" << libraryPath << "': " << error << "\n";
+    return 1;
+  }
+  tfc_options options;
+  std::memset(&options, 0, sizeof(options));
+  options.num_threads = numThreads;
+  tfc_model *model = nullptr;
+  if (api.create(api.modelDef(), &options, &model) != TFC_OK) {
+    llvm::errs() << "tfc: error: " << api.lastError() << "\n";
+    return 1;
+  }
+  auto destroy = llvm::make_scope_exit([&] { api.destroy(model); });
+  size_t numInputs = api.numInputs(model), numOutputs = api.numOutputs(model);
+  auto inputIndex = [&](StringRef name) -> int {
+    for (size_t i = 0; i < numInputs; ++i)
+      if (name == api.input(model, i)->name)
+        return i;
+    return -1;
+  };
+
+  // Inputs: from files, else generated from the declared and given dims.
+  std::vector<HostTensor> inputs(numInputs);
+  std::vector<bool> given(numInputs, false);
+  size_t nextPositional = 0;
+  for (const std::string &spec : inputFiles) {
+    auto [name, path] = splitBinding(spec);
+    int index = name.empty() ? (int)nextPositional++ : inputIndex(name);
+    if (index < 0 || index >= (int)numInputs) {
+      llvm::errs() << "tfc: error: --input " << spec << ": the model has no "
+                   << (name.empty() ? "more inputs" : "input named '" + name + "'")
+                   << "\n";
+      return 1;
+    }
+    if (!readNpy(path, inputs[index], error)) {
+      llvm::errs() << "tfc: error: " << error << "\n";
+      return 1;
+    }
+    given[index] = true;
+  }
+  llvm::StringMap<int64_t> dims;
+  for (const std::string &spec : dimValues) {
+    auto [name, value] = StringRef(spec).split('=');
+    int64_t size;
+    if (name.empty() || value.getAsInteger(10, size) || size < 0) {
+      llvm::errs() << "tfc: error: --dim expects NAME=N such as batch=2, got '"
+                   << spec << "'\n";
+      return 1;
+    }
+    dims[name] = size;
+  }
+  std::mt19937 random(seed);
+  for (size_t i = 0; i < numInputs; ++i) {
+    if (given[i])
+      continue;
+    const tfc_tensor_info *info = api.input(model, i);
+    HostTensor &tensor = inputs[i];
+    tensor.dtype = info->dtype;
+    auto pinned = importOptions.inputShapes.find(info->name);
+    for (int32_t d = 0; d < info->rank; ++d) {
+      int64_t size = info->dims[d];
+      if (size < 0 && pinned != importOptions.inputShapes.end() &&
+          d < (int32_t)pinned->second.size())
+        size = pinned->second[d];
+      if (size < 0 && info->dim_names && dims.count(info->dim_names[d]))
+        size = dims.lookup(info->dim_names[d]);
+      if (size < 0) {
+        std::string dimName = info->dim_names ? info->dim_names[d] : "";
+        llvm::errs() << "tfc: error: input '" << info->name << "' has a dim "
+                     << d << (dimName.empty() ? "" : " ('" + dimName + "')")
+                     << " chosen at run time; give it with "
+                     << (dimName.empty() ? "--input-shape" : "--dim " + dimName + "=N")
+                     << " or pass the input as a .npy file\n";
+        return 1;
+      }
+      tensor.dims.push_back(size);
+    }
+    fillRandom(tensor, random);
+  }
+
+  std::vector<tfc_tensor> inputTensors(numInputs);
+  for (size_t i = 0; i < numInputs; ++i) {
+    tfc_tensor &t = inputTensors[i];
+    std::memset(&t, 0, sizeof(t));
+    t.name = api.input(model, i)->name;
+    t.dtype = (tfc_dtype)inputs[i].dtype;
+    t.rank = inputs[i].dims.size();
+    if (t.rank > TFC_MAX_RANK) {
+      llvm::errs() << "tfc: error: input '" << t.name << "' has rank " << t.rank
+                   << ", above the runtime's " << TFC_MAX_RANK << "\n";
+      return 1;
+    }
+    std::copy(inputs[i].dims.begin(), inputs[i].dims.end(), t.dims);
+    t.data = inputs[i].bytes.data();
+    t.capacity = inputs[i].bytes.size();
+  }
+  std::vector<tfc_tensor> outputTensors(numOutputs);
+  auto runOnce = [&]() -> bool {
+    for (tfc_tensor &t : outputTensors) {
+      if (t.data)
+        api.freeData(t.data);
+      std::memset(&t, 0, sizeof(t));
+    }
+    if (api.run(model, inputTensors.data(), numInputs, outputTensors.data(),
+                numOutputs) != TFC_OK) {
+      llvm::errs() << "tfc: error: " << api.lastError() << "\n";
+      return false;
+    }
+    return true;
+  };
+  auto freeOutputs = llvm::make_scope_exit([&] {
+    for (tfc_tensor &t : outputTensors)
+      if (t.data)
+        api.freeData(t.data);
+  });
+  if (!runOnce())
+    return 1;
+
+  std::vector<HostTensor> outputs(numOutputs);
+  for (size_t i = 0; i < numOutputs; ++i) {
+    tfc_tensor &t = outputTensors[i];
+    outputs[i].dtype = t.dtype;
+    outputs[i].dims.assign(t.dims, t.dims + t.rank);
+    auto *data = static_cast<uint8_t *>(t.data);
+    outputs[i].bytes.assign(data, data + outputs[i].numElements() * dtypeBytes(t.dtype));
+    if (!quiet)
+      llvm::outs() << "output " << api.output(model, i)->name << ": "
+                   << dtypeName(t.dtype) << " " << shapeText(outputs[i].dims) << "\n";
+  }
+
+  int status = 0;
+  if (!outputDirectory.empty()) {
+    if (std::error_code ec = llvm::sys::fs::create_directories(outputDirectory)) {
+      llvm::errs() << "tfc: error: cannot create '" << outputDirectory
+                   << "': " << ec.message() << "\n";
+      return 1;
+    }
+    for (size_t i = 0; i < numOutputs; ++i) {
+      std::string name = api.output(model, i)->name;
+      for (char &c : name)
+        if (c == '/' || c == '\\')
+          c = '_';
+      std::string path = outputDirectory + "/" + name + ".npy";
+      if (!writeNpy(path, outputs[i], error)) {
+        llvm::errs() << "tfc: error: " << error << "\n";
+        return 1;
+      }
+    }
+  }
+
+  size_t nextExpected = 0;
+  for (const std::string &spec : expectedFiles) {
+    auto [name, path] = splitBinding(spec);
+    int index = -1;
+    if (name.empty()) {
+      index = nextExpected++;
+    } else {
+      for (size_t i = 0; i < numOutputs; ++i)
+        if (name == api.output(model, i)->name)
+          index = i;
+    }
+    if (index < 0 || index >= (int)numOutputs) {
+      llvm::errs() << "tfc: error: --expect " << spec << ": the model has no "
+                   << (name.empty() ? "more outputs" : "output named '" + name + "'")
+                   << "\n";
+      return 1;
+    }
+    HostTensor expected;
+    if (!readNpy(path, expected, error)) {
+      llvm::errs() << "tfc: error: " << error << "\n";
+      return 1;
+    }
+    const char *outputName = api.output(model, index)->name;
+    const HostTensor &actual = outputs[index];
+    if (expected.dims != actual.dims || expected.dtype != actual.dtype) {
+      llvm::outs() << "MISMATCH " << outputName << ": got " << dtypeName(actual.dtype)
+                   << " " << shapeText(actual.dims) << ", expected "
+                   << dtypeName(expected.dtype) << " " << shapeText(expected.dims)
+                   << "\n";
+      status = 1;
+      continue;
+    }
+    Comparison result = compare(actual, expected, relativeTolerance, absoluteTolerance);
+    if (result.mismatches) {
+      int64_t i = result.firstMismatch;
+      llvm::outs() << "MISMATCH " << outputName << ": " << result.mismatches << " of "
+                   << actual.numElements() << " elements differ; first at "
+                   << i << ": got " << elementAsDouble(actual, i) << ", expected "
+                   << elementAsDouble(expected, i) << " (max abs error "
+                   << result.maxAbsolute << ")\n";
+      status = 1;
+    } else if (!quiet) {
+      llvm::outs() << "match " << outputName << ": max abs error "
+                   << llvm::format("%.3g", result.maxAbsolute) << ", max rel error "
+                   << llvm::format("%.3g", result.maxRelative) << "\n";
+    }
+  }
+
+  if (benchRuns > 0) {
+    std::vector<double> times;
+    for (unsigned i = 0; i < benchRuns; ++i) {
+      auto start = std::chrono::steady_clock::now();
+      if (!runOnce())
+        return 1;
+      auto end = std::chrono::steady_clock::now();
+      times.push_back(std::chrono::duration<double, std::milli>(end - start).count());
+    }
+    std::sort(times.begin(), times.end());
+    llvm::outs() << "bench: " << benchRuns << " runs, median "
+                 << llvm::format("%.3f", times[times.size() / 2]) << " ms, min "
+                 << llvm::format("%.3f", times.front()) << " ms\n";
+  }
+  return status;
+}
