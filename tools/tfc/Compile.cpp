@@ -229,6 +229,11 @@ LogicalResult tfc::driver::compileModel(ModuleOp module,
     return failure();
   std::string graphName = request.modelName + "_graph";
   graph.setSymName(graphName);
+  // The signature has what the tfm attributes said; LLVM has no use for them.
+  for (unsigned i = 0; i < graph.getNumArguments(); ++i)
+    graph.setArgAttrs(i, DictionaryAttr::get(module->getContext()));
+  for (unsigned i = 0; i < graph.getNumResults(); ++i)
+    graph.setResultAttrs(i, DictionaryAttr::get(module->getContext()));
 
   StringRef directory = llvm::sys::path::parent_path(request.outputStem);
   StringRef stem = llvm::sys::path::filename(request.outputStem);

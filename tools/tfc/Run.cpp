@@ -191,8 +191,10 @@ std::pair<std::string, std::string> splitBinding(StringRef spec) {
   return {name.str(), value.str()};
 }
 
+/// maxRelative is the largest error relative to the reference's largest
+/// magnitude: per-element relative errors blow up near zero and say little.
 struct Comparison {
-  double maxAbsolute = 0, maxRelative = 0;
+  double maxAbsolute = 0, maxRelative = 0, maxReference = 0;
   int64_t mismatches = 0, firstMismatch = -1;
 };
 
@@ -209,8 +211,8 @@ Comparison compare(const HostTensor &actual, const HostTensor &expected,
     if (std::isinf(a) && std::isinf(b) && (a > 0) == (b > 0))
       difference = 0;
     result.maxAbsolute = std::max(result.maxAbsolute, difference);
-    if (b != 0)
-      result.maxRelative = std::max(result.maxRelative, difference / std::fabs(b));
+    if (std::isfinite(b))
+      result.maxReference = std::max(result.maxReference, std::fabs(b));
     bool ok = exact ? difference == 0 : difference <= atol + rtol * std::fabs(b);
     if (!ok || std::isnan(a) != std::isnan(b)) {
       if (result.firstMismatch < 0)
@@ -218,6 +220,8 @@ Comparison compare(const HostTensor &actual, const HostTensor &expected,
       ++result.mismatches;
     }
   }
+  if (result.maxReference > 0)
+    result.maxRelative = result.maxAbsolute / result.maxReference;
   return result;
 }
 
@@ -463,7 +467,7 @@ int tfc::driver::runRun(MLIRContext &context) {
     } else if (!quiet) {
       llvm::outs() << "match " << outputName << ": max abs error "
                    << llvm::format("%.3g", result.maxAbsolute) << ", max rel error "
-                   << llvm::format("%.3g", result.maxRelative) << "\n";
+                   << llvm::format("%.3g", result.maxRelative) << " (of max |reference|)\n";
     }
   }
 

@@ -87,6 +87,8 @@ struct ConstantPattern : OpConversionPattern<tfm::ConstantOp> {
                   ConversionPatternRewriter &rewriter) const override {
     auto type = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
     Attribute value = op.getValue();
+    if (type.getElementType().isInteger(1))
+      return lowerBoolConstant(op, type, value, rewriter);
     if (cast<ElementsAttr>(value).getType() != type) {
       if (auto dense = dyn_cast<DenseElementsAttr>(value))
         value = dense.bitcast(type.getElementType());
@@ -96,6 +98,47 @@ struct ConstantPattern : OpConversionPattern<tfm::ConstantOp> {
         return op.emitOpError("has a constant of an unsupported kind");
     }
     rewriter.replaceOpWithNewOp<arith::ConstantOp>(op, type, cast<TypedAttr>(value));
+    return success();
+  }
+
+  /// LLVM cannot hold a global of i1 elements from MLIR's attributes, so a
+  /// bool constant is stored as bytes (ONNX stores bools one per byte too;
+  /// a resource blob is reused as is) and compared with 0 where it is read.
+  LogicalResult lowerBoolConstant(tfm::ConstantOp op, RankedTensorType type,
+                                  Attribute value,
+                                  ConversionPatternRewriter &rewriter) const {
+    Location loc = op.getLoc();
+    auto byteType = type.clone(rewriter.getI8Type());
+    Attribute bytes;
+    if (auto dense = dyn_cast<DenseElementsAttr>(value)) {
+      if (dense.isSplat()) {
+        rewriter.replaceOpWithNewOp<arith::ConstantOp>(
+            op, type, DenseElementsAttr::get(type, dense.getSplatValue<bool>()));
+        return success();
+      }
+      SmallVector<int8_t> values;
+      for (bool element : dense.getValues<bool>())
+        values.push_back(element);
+      bytes = DenseElementsAttr::get(byteType, ArrayRef(values));
+    } else if (auto resource = dyn_cast<DenseResourceElementsAttr>(value)) {
+      bytes = DenseResourceElementsAttr::get(byteType, resource.getRawHandle());
+    } else {
+      return op.emitOpError("has a constant of an unsupported kind");
+    }
+    Value stored = rewriter.create<arith::ConstantOp>(loc, byteType, cast<TypedAttr>(bytes));
+    Value init = createEmpty(rewriter, loc, type, {});
+    int64_t rank = type.getRank();
+    auto generic = rewriter.create<linalg::GenericOp>(
+        loc, TypeRange{type}, ValueRange{stored}, ValueRange{init},
+        SmallVector<AffineMap>(2, rewriter.getMultiDimIdentityMap(rank)),
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [](OpBuilder &b, Location l, ValueRange args) {
+          Value zero = b.create<arith::ConstantIntOp>(l, 0, 8);
+          b.create<linalg::YieldOp>(
+              l, b.create<arith::CmpIOp>(l, arith::CmpIPredicate::ne, args[0], zero)
+                     .getResult());
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
     return success();
   }
 };
