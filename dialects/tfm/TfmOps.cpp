@@ -113,8 +113,11 @@ static RankedTensorType tensorOf(Value v) {
 static FailureOr<int64_t> checkAxis(std::optional<Location> loc,
                                         int64_t axis, int64_t rank,
                                         bool allowEnd = false) {
-  std::optional<int64_t> normalized =
-      tfm::normalizeAxis(axis, allowEnd ? rank + 1 : rank);
+  // An axis that may name the end (Flatten's) ranges over [-rank, rank],
+  // negative values still counting from rank.
+  std::optional<int64_t> normalized = tfm::normalizeAxis(axis, rank);
+  if (allowEnd && axis == rank)
+    normalized = rank;
   if (!normalized)
     return emitOptionalError(loc, "axis ", axis, " is out of range for rank ",
                              rank);

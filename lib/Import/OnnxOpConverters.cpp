@@ -253,10 +253,11 @@ LogicalResult convertReshape(NodeImporter &node) {
 }
 
 LogicalResult convertFlatten(NodeImporter &node) {
-  // Flatten's axis may name the end (rank), so it ranges over rank + 1.
+  // Flatten's axis ranges over [-rank, rank]: it may name the end.
   int64_t rank = node.getInputType(0).getRank();
   int64_t given = node.getInt("axis", 1);
-  std::optional<int64_t> axis = tfm::normalizeAxis(given, rank + 1);
+  std::optional<int64_t> axis =
+      given == rank ? std::optional<int64_t>(rank) : tfm::normalizeAxis(given, rank);
   if (!axis)
     return node.fail("axis " + llvm::Twine(given) +
                      " is out of range for rank " + llvm::Twine(rank));

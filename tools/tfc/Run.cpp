@@ -311,6 +311,10 @@ int tfc::driver::runRun(MLIRContext &context) {
       llvm::errs() << "tfc: error: " << error << "\n";
       return 1;
     }
+    // NumPy has no bfloat16; such tensors are saved as their uint16 bits.
+    if (api.input(model, index)->dtype == TFC_DTYPE_BFLOAT16 &&
+        inputs[index].dtype == TFC_DTYPE_UINT16)
+      inputs[index].dtype = TFC_DTYPE_BFLOAT16;
     given[index] = true;
   }
   llvm::StringMap<int64_t> dims;
@@ -447,6 +451,8 @@ int tfc::driver::runRun(MLIRContext &context) {
     }
     const char *outputName = api.output(model, index)->name;
     const HostTensor &actual = outputs[index];
+    if (actual.dtype == TFC_DTYPE_BFLOAT16 && expected.dtype == TFC_DTYPE_UINT16)
+      expected.dtype = TFC_DTYPE_BFLOAT16;
     if (expected.dims != actual.dims || expected.dtype != actual.dtype) {
       llvm::outs() << "MISMATCH " << outputName << ": got " << dtypeName(actual.dtype)
                    << " " << shapeText(actual.dims) << ", expected "

@@ -387,6 +387,36 @@ struct SplitPattern : OpConversionPattern<tfm::SplitOp> {
 struct SlicePattern : OpConversionPattern<tfm::SliceOp> {
   using OpConversionPattern::OpConversionPattern;
 
+  /// The offset, size and step that slice entry (start, end, step) selects
+  /// from a dim of extent `dim`: negative bounds count from the end; then
+  /// they clamp to [0, dim] for a positive step, [-1, dim - 1] for a
+  /// negative one; size = max(ceil((end - start) / step), 0).
+  static std::tuple<Value, Value, Value> resolve(OpBuilder &b, Location loc,
+                                                 Value start, Value end,
+                                                 Value step, Value dim) {
+    Value zero = index(b, loc, 0), one = index(b, loc, 1);
+    auto fromEnd = [&](Value v) {
+      Value negative = b.createOrFold<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, v, zero);
+      return b.createOrFold<arith::SelectOp>(loc, negative,
+                                             b.createOrFold<arith::AddIOp>(loc, v, dim), v);
+    };
+    auto clamp = [&](Value v, Value lo, Value hi) {
+      return b.createOrFold<arith::MinSIOp>(loc, b.createOrFold<arith::MaxSIOp>(loc, v, lo), hi);
+    };
+    Value forward = b.createOrFold<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt, step, zero);
+    Value dimMinusOne = b.createOrFold<arith::SubIOp>(loc, dim, one);
+    Value hi = b.createOrFold<arith::SelectOp>(loc, forward, dim, dimMinusOne);
+    Value endLo = b.createOrFold<arith::SelectOp>(loc, forward, zero, index(b, loc, -1));
+    Value clampedStart = clamp(fromEnd(start), zero, hi);
+    Value clampedEnd = clamp(fromEnd(end), endLo, hi);
+    Value span = b.createOrFold<arith::SubIOp>(loc, clampedEnd, clampedStart);
+    // A zero step is reported by the caller's check; divide by 1 meanwhile.
+    Value isZero = b.createOrFold<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, step, zero);
+    Value safeStep = b.createOrFold<arith::SelectOp>(loc, isZero, one, step);
+    Value count = b.createOrFold<arith::CeilDivSIOp>(loc, span, safeStep);
+    return {clampedStart, b.createOrFold<arith::MaxSIOp>(loc, count, zero), safeStep};
+  }
+
   LogicalResult
   matchAndRewrite(tfm::SliceOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -395,58 +425,61 @@ struct SlicePattern : OpConversionPattern<tfm::SliceOp> {
     auto inputType = cast<RankedTensorType>(input.getType());
     auto type = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
     int64_t rank = inputType.getRank();
-    FailureOr<SmallVector<int64_t>> axes = tfm::getConstantIntValues(op.getAxes());
-    if (failed(axes))
-      return op.emitOpError("needs constant axes");
+    int64_t entries = cast<RankedTensorType>(op.getStarts().getType()).getDimSize(0);
+    if (ShapedType::isDynamic(entries))
+      return op.emitOpError("needs starts, ends, axes and steps of static length");
 
     SmallVector<OpFoldResult> dims = getDims(rewriter, loc, input);
     SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0));
     SmallVector<OpFoldResult> sizes(dims);
     SmallVector<OpFoldResult> strides(rank, rewriter.getIndexAttr(1));
-    Value zero = index(rewriter, loc, 0), one = index(rewriter, loc, 1);
-    for (auto [position, rawAxis] : llvm::enumerate(*axes)) {
-      int64_t i = position;
-      int64_t axis = rawAxis < 0 ? rawAxis + rank : rawAxis;
-      auto element = [&](Value original, Value converted) {
-        return toIndexValue(rewriter, loc,
-                            indexElement(rewriter, loc, original, converted, i));
-      };
-      Value start = element(op.getStarts(), adaptor.getStarts());
-      Value end = element(op.getEnds(), adaptor.getEnds());
-      Value step = element(op.getSteps(), adaptor.getSteps());
-      Value dim = toIndexValue(rewriter, loc, dims[axis]);
+    Value zero = index(rewriter, loc, 0);
+    auto element = [&](Value original, Value converted, int64_t i) {
+      return toIndexValue(rewriter, loc, indexElement(rewriter, loc, original, converted, i));
+    };
+    FailureOr<SmallVector<int64_t>> constantAxes = tfm::getConstantIntValues(op.getAxes());
+    for (int64_t i = 0; i < entries; ++i) {
+      Value start = element(op.getStarts(), adaptor.getStarts(), i);
+      Value end = element(op.getEnds(), adaptor.getEnds(), i);
+      Value step = element(op.getSteps(), adaptor.getSteps(), i);
       Value nonZero = rewriter.createOrFold<arith::CmpIOp>(loc, arith::CmpIPredicate::ne,
                                                            step, zero);
       emitCheck(rewriter, loc, nonZero, op, "a step is 0");
-
-      // Negative bounds count from the end; then clamp to [0, dim] for a
-      // positive step and to [-1, dim - 1] for a negative one.
-      auto fromEnd = [&](Value v) {
-        Value negative = rewriter.createOrFold<arith::CmpIOp>(
-            loc, arith::CmpIPredicate::slt, v, zero);
-        return rewriter.createOrFold<arith::SelectOp>(
-            loc, negative, rewriter.createOrFold<arith::AddIOp>(loc, v, dim), v);
-      };
-      auto clamp = [&](Value v, Value lo, Value hi) {
-        return rewriter.createOrFold<arith::MinSIOp>(
-            loc, rewriter.createOrFold<arith::MaxSIOp>(loc, v, lo), hi);
-      };
-      Value forward = rewriter.createOrFold<arith::CmpIOp>(
-          loc, arith::CmpIPredicate::sgt, step, zero);
-      Value dimMinusOne = rewriter.createOrFold<arith::SubIOp>(loc, dim, one);
-      Value minusOne = index(rewriter, loc, -1);
-      Value startLo = rewriter.createOrFold<arith::SelectOp>(loc, forward, zero, zero);
-      Value startHi = rewriter.createOrFold<arith::SelectOp>(loc, forward, dim, dimMinusOne);
-      Value endLo = rewriter.createOrFold<arith::SelectOp>(loc, forward, zero, minusOne);
-      Value clampedStart = clamp(fromEnd(start), startLo, startHi);
-      Value clampedEnd = clamp(fromEnd(end), endLo, startHi);
-      // size = max(ceil((end - start) / step), 0)
-      Value span = rewriter.createOrFold<arith::SubIOp>(loc, clampedEnd, clampedStart);
-      Value count = rewriter.createOrFold<arith::CeilDivSIOp>(loc, span, step);
-      Value size = rewriter.createOrFold<arith::MaxSIOp>(loc, count, zero);
-      offsets[axis] = getAsOpFoldResult(clampedStart);
-      sizes[axis] = getAsOpFoldResult(size);
-      strides[axis] = getAsOpFoldResult(step);
+      if (succeeded(constantAxes)) {
+        int64_t axis = (*constantAxes)[i] < 0 ? (*constantAxes)[i] + rank : (*constantAxes)[i];
+        auto [offset, size, stride] =
+            resolve(rewriter, loc, start, end, step, toIndexValue(rewriter, loc, dims[axis]));
+        offsets[axis] = getAsOpFoldResult(offset);
+        sizes[axis] = getAsOpFoldResult(size);
+        strides[axis] = getAsOpFoldResult(stride);
+        continue;
+      }
+      // Axes known only at run time: entry i applies to the dim it names.
+      Value axis = element(op.getAxes(), adaptor.getAxes(), i);
+      Value inRange = rewriter.create<arith::AndIOp>(
+          loc,
+          rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge, axis,
+                                         index(rewriter, loc, -rank)),
+          rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, axis,
+                                         index(rewriter, loc, rank)));
+      emitCheck(rewriter, loc, inRange, op, "an axis is out of range");
+      for (int64_t d = 0; d < rank; ++d) {
+        Value names = rewriter.create<arith::OrIOp>(
+            loc,
+            rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, axis,
+                                           index(rewriter, loc, d)),
+            rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, axis,
+                                           index(rewriter, loc, d - rank)));
+        auto [offset, size, stride] =
+            resolve(rewriter, loc, start, end, step, toIndexValue(rewriter, loc, dims[d]));
+        auto pick = [&](Value chosen, OpFoldResult current) {
+          return getAsOpFoldResult(rewriter.createOrFold<arith::SelectOp>(
+              loc, names, chosen, toIndexValue(rewriter, loc, current)));
+        };
+        offsets[d] = pick(offset, offsets[d]);
+        sizes[d] = pick(size, sizes[d]);
+        strides[d] = pick(stride, strides[d]);
+      }
     }
 
     bool positiveSteps = llvm::all_of(strides, [](OpFoldResult s) {
