@@ -10,7 +10,7 @@ TFC_PACKAGES=(
   cmake ninja-build
   llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools clang-19 lld-19
   libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
-  python3-onnx python3-numpy python3-torch time
+  python3-onnx python3-numpy python3-torch time gcc
 )
 
 tfc_install_deps() {
@@ -45,4 +45,19 @@ tfc_build() {
   echo "== building"
   ninja -C "$TFC_BUILD" | grep -E "error|warning: |FAILED" || true
   test "${PIPESTATUS[0]}" -eq 0
+}
+
+# ONNX Runtime for Node.js, the reference tfc is checked and benchmarked
+# against. Its install script would download a GPU build and fails offline;
+# the CPU library is already in the package. Sets TFC_ORT_NODE_PATH.
+tfc_install_ort() {
+  TFC_ORT_NODE_PATH="$TFC_BUILD/ort/node_modules"
+  export TFC_ORT_NODE_PATH
+  if [ -d "$TFC_ORT_NODE_PATH/onnxruntime-node" ]; then
+    return 0
+  fi
+  command -v npm >/dev/null || { echo "error: npm is needed for onnxruntime-node" >&2; return 1; }
+  echo "== installing onnxruntime-node (npm)"
+  mkdir -p "$TFC_BUILD/ort"
+  npm install --silent --prefix "$TFC_BUILD/ort" --ignore-scripts onnxruntime-node >/dev/null
 }
