@@ -95,4 +95,40 @@ def LowerRuntimeChecks : Pass<"tfc-lower-runtime-checks", "ModuleOp"> {
   ];
 }
 
+def OutlineParallelLoops : Pass<"tfc-outline-parallel-loops", "ModuleOp"> {
+  let summary = "Runs each outermost scf.parallel on the runtime's thread pool";
+  let description = [{
+    Moves the body of every outermost `scf.parallel` without reductions into
+    its own function `(ctx, begin, end)` and replaces the loop with a call to
+    `tfc_rt_parallel_for(fn, ctx, n)`, which splits `[0, n)` into chunks
+    over the pool's threads. The values the body uses from outside travel in
+    a stack struct `ctx` (memrefs as their LLVM descriptors); constants and
+    globals are re-created inside the function instead.
+
+    All dims but the innermost are flattened into the chunked index (the
+    innermost stays a loop, for the vectorizer), so a batch of 1 still
+    spreads over the sequence.
+
+    A side effect matters for compile time: the graph function no longer
+    holds every loop nest of the model, and LLVM optimizes many small
+    functions much faster than one huge one.
+
+    ```mlir
+    scf.parallel (%i, %j) = (%c0, %c0) to (%m, %n) step (%c1, %c1) {
+      ... memref.store %v, %out[%i, %j] ...
+    }
+    ```
+
+    becomes a call `llvm.call @tfc_rt_parallel_for(%fn, %ctx, %m)` with `%fn`
+    the address of a new `llvm.func` whose body loops over its chunk of
+    `%i` and over all of `%j`.
+  }];
+  let dependentDialects = [
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::func::FuncDialect"
+  ];
+}
+
 #endif // TFC_CONVERSION_PASSES_TD

@@ -68,9 +68,11 @@ struct MatMulPattern : OpConversionPattern<tfm::MatMulOp> {
     int64_t lhsBatch = std::max<int64_t>(lhsRank - 2, 0);
     int64_t rhsBatch = std::max<int64_t>(rhsRank - 2, 0);
 
-    // Loop dims: batch..., m, n, k (m and n only when present).
+    // Loop dims: batch..., m, k, n (m and n only when present). The
+    // reduction sits outside n so that the innermost loop walks rows of the
+    // rhs and the result, which vectorizes without reassociating sums.
     int64_t numLoops = batchRank + hasM + hasN + 1;
-    int64_t mDim = batchRank, nDim = batchRank + hasM, kDim = numLoops - 1;
+    int64_t mDim = batchRank, kDim = batchRank + hasM, nDim = kDim + 1;
     int64_t lhsK = lhsRank - 1, rhsK = rhsRank == 1 ? 0 : rhsRank - 2;
     checkDimsEqual(rewriter, loc, op, lhs, lhsK, rhs, rhsK,
                    "the contracted dims of the operands differ");
@@ -94,8 +96,12 @@ struct MatMulPattern : OpConversionPattern<tfm::MatMulOp> {
     if (hasN)
       rhsExprs.push_back(rewriter.getAffineDimExpr(nDim));
     SmallVector<AffineExpr> resultExprs;
-    for (int64_t i = 0; i < numLoops - 1; ++i)
+    for (int64_t i = 0; i < batchRank; ++i)
       resultExprs.push_back(rewriter.getAffineDimExpr(i));
+    if (hasM)
+      resultExprs.push_back(rewriter.getAffineDimExpr(mDim));
+    if (hasN)
+      resultExprs.push_back(rewriter.getAffineDimExpr(nDim));
 
     // Result dims: broadcast batch dims (checked), then m and n.
     SmallVector<OpFoldResult> dims;
@@ -144,9 +150,9 @@ struct MatMulPattern : OpConversionPattern<tfm::MatMulOp> {
         AffineMap::get(numLoops, 0, lhsExprs, getContext()),
         AffineMap::get(numLoops, 0, rhsExprs, getContext()),
         AffineMap::get(numLoops, 0, resultExprs, getContext())};
-    SmallVector<utils::IteratorType> iterators(numLoops - 1,
+    SmallVector<utils::IteratorType> iterators(numLoops,
                                                utils::IteratorType::parallel);
-    iterators.push_back(utils::IteratorType::reduction);
+    iterators[kDim] = utils::IteratorType::reduction;
     auto generic = rewriter.create<linalg::GenericOp>(
         loc, TypeRange{resultType}, ValueRange{lhs, rhs}, ValueRange{init},
         maps, iterators, [](OpBuilder &b, Location loc, ValueRange args) {
@@ -175,15 +181,15 @@ struct GemmPattern : OpConversionPattern<tfm::GemmOp> {
     checkDimsEqual(rewriter, loc, op, a, aK, bOperand, bK,
                    "the contracted dims of A and B differ");
 
-    // Loops: m, n, k.
+    // Loops: m, k, n (the reduction outside n, as for MatMul).
     auto d = [&](int64_t i) { return rewriter.getAffineDimExpr(i); };
-    AffineMap aMap = AffineMap::get(3, 0, transA ? SmallVector<AffineExpr>{d(2), d(0)}
-                                                 : SmallVector<AffineExpr>{d(0), d(2)},
+    AffineMap aMap = AffineMap::get(3, 0, transA ? SmallVector<AffineExpr>{d(1), d(0)}
+                                                 : SmallVector<AffineExpr>{d(0), d(1)},
                                     getContext());
-    AffineMap bMap = AffineMap::get(3, 0, transB ? SmallVector<AffineExpr>{d(1), d(2)}
-                                                 : SmallVector<AffineExpr>{d(2), d(1)},
+    AffineMap bMap = AffineMap::get(3, 0, transB ? SmallVector<AffineExpr>{d(2), d(1)}
+                                                 : SmallVector<AffineExpr>{d(1), d(2)},
                                     getContext());
-    AffineMap cMap = AffineMap::get(3, 0, {d(0), d(1)}, getContext());
+    AffineMap cMap = AffineMap::get(3, 0, {d(0), d(2)}, getContext());
     SmallVector<OpFoldResult> dims = {
         tensor::getMixedSize(rewriter, loc, a, transA ? 1 : 0),
         tensor::getMixedSize(rewriter, loc, bOperand, transB ? 0 : 1)};
@@ -191,8 +197,9 @@ struct GemmPattern : OpConversionPattern<tfm::GemmOp> {
     auto product = rewriter.create<linalg::GenericOp>(
         loc, TypeRange{resultType}, ValueRange{a, bOperand}, ValueRange{init},
         SmallVector<AffineMap>{aMap, bMap, cMap},
-        SmallVector<utils::IteratorType>{utils::IteratorType::parallel, utils::IteratorType::parallel,
-                    utils::IteratorType::reduction},
+        SmallVector<utils::IteratorType>{utils::IteratorType::parallel,
+                                         utils::IteratorType::reduction,
+                                         utils::IteratorType::parallel},
         [](OpBuilder &b, Location loc, ValueRange args) {
           b.create<linalg::YieldOp>(
               loc, multiplyAccumulate(b, loc, args[0], args[1], args[2]));

@@ -82,7 +82,10 @@ void mlir::tfc::buildCpuLoweringPipeline(OpPassManager &pm) {
   pm.addPass(createBufferizationToMemRefPass());
 
   // Buffers to loops to the LLVM dialect.
-  pm.addPass(createConvertLinalgToLoopsPass());
+  // Parallel dims run on the runtime's thread pool, each loop nest in a
+  // function of its own.
+  pm.addPass(createConvertLinalgToParallelLoopsPass());
+  pm.addPass(tfc::createOutlineParallelLoops());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertSCFToCFPass());

@@ -290,6 +290,14 @@ mlir::tfc::buildModelModule(ModuleOp lowered, StringRef graphName,
     if (llvm::Function *function = module->getFunction(from))
       function->setName(to);
 
+  // Only <name>_model_def is exported: two models link into one app.
+  for (llvm::Function &function : *module)
+    if (!function.isDeclaration())
+      function.setLinkage(llvm::GlobalValue::InternalLinkage);
+  for (llvm::GlobalVariable &global : module->globals())
+    if (!global.isDeclaration())
+      global.setLinkage(llvm::GlobalValue::InternalLinkage);
+
   llvm::Function *graph = module->getFunction(graphName);
   if (!graph)
     return lowered.emitError("the lowered module has no function '")
