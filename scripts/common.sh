@@ -10,7 +10,7 @@ TFC_PACKAGES=(
   cmake ninja-build
   llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools clang-19 lld-19
   libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
-  python3-onnx python3-numpy python3-torch time gcc
+  python3-onnx python3-numpy python3-torch time gcc libclang-rt-19-dev
 )
 
 tfc_install_deps() {

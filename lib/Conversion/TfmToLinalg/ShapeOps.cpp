@@ -533,7 +533,18 @@ struct GatherPattern : OpConversionPattern<tfm::GatherOp> {
 
     // Every index must lie in [-dim, dim): one pass over the indices, then
     // a single check, so that no read goes out of bounds.
-    if (indicesType.getNumElements() != 0) {
+    // Constant indices into a static dim are checked here, once.
+    bool checked = false;
+    if (auto constants = tfm::getConstantIntValues(op.getIndices());
+        succeeded(constants) && !inputType.isDynamicDim(axis)) {
+      int64_t extent = inputType.getDimSize(axis);
+      for (int64_t value : *constants)
+        if (value < -extent || value >= extent)
+          return op.emitOpError("index ") << value << " is out of range for a dim of "
+                                          << extent;
+      checked = true;
+    }
+    if (!checked && (!indicesType.hasStaticShape() || indicesType.getNumElements() != 0)) {
       SmallVector<int64_t> allAxes;
       for (int64_t i = 0; i < indexRank; ++i)
         allAxes.push_back(i);
