@@ -1,0 +1,240 @@
+/* Drives models compiled by tfc through the runtime API's error paths: every
+ * bad call must return the right status with a message that names what is
+ * wrong, write nothing out of bounds, and leave the instance usable. Run
+ * under AddressSanitizer as tfc-runtime-test-asan.
+ *
+ * Models: bert (input_ids, attention_mask: int64 [batch, sequence]; a
+ * 1000-word vocabulary and 128 positions) and vit (pixel_values: float32
+ * [batch, 3, 32, 32]). */
+
+#include "bert.h"
+#include "tfc/runtime/tfc_abi.h"
+#include "vit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int failures = 0, checks = 0;
+
+#define CHECK(cond, ...)                                                       \
+  do {                                                                         \
+    ++checks;                                                                  \
+    if (!(cond)) {                                                             \
+      ++failures;                                                              \
+      printf("FAIL %s:%d: ", __FILE__, __LINE__);                              \
+      printf(__VA_ARGS__);                                                     \
+      printf("\n");                                                            \
+    }                                                                          \
+  } while (0)
+
+/* Expects `status` and a message containing `fragment`. */
+static void expect_error(const char *what, tfc_status status, tfc_status expected,
+                         const char *fragment) {
+  const char *message = tfc_last_error();
+  CHECK(status == expected, "%s: status %d, expected %d (%s)", what, status,
+        expected, message);
+  CHECK(strstr(message, fragment) != NULL, "%s: message '%s' lacks '%s'", what,
+        message, fragment);
+  printf("ok %-44s -> %s\n", what, message);
+}
+
+enum { BATCH = 2, SEQUENCE = 5, HIDDEN = 64 };
+static int64_t ids[BATCH * SEQUENCE], mask[BATCH * SEQUENCE];
+
+static void bert_inputs(tfc_tensor inputs[2]) {
+  for (int i = 0; i < BATCH * SEQUENCE; ++i) {
+    ids[i] = (i * 37) % 1000;
+    mask[i] = i % SEQUENCE < 4 ? 1 : 0;
+  }
+  memset(inputs, 0, 2 * sizeof(tfc_tensor));
+  inputs[0] = (tfc_tensor){.name = "input_ids", .dtype = TFC_DTYPE_INT64, .rank = 2,
+                           .dims = {BATCH, SEQUENCE}, .data = ids};
+  inputs[1] = (tfc_tensor){.name = "attention_mask", .dtype = TFC_DTYPE_INT64,
+                           .rank = 2, .dims = {BATCH, SEQUENCE}, .data = mask};
+}
+
+static void test_create(void) {
+  tfc_model *model = (tfc_model *)1;
+  expect_error("create with a NULL definition", tfc_model_create(NULL, NULL, &model),
+               TFC_ERROR_INVALID_ARGUMENT, "must not be NULL");
+  expect_error("create with a NULL result", tfc_model_create(bert_model_def(), NULL, NULL),
+               TFC_ERROR_INVALID_ARGUMENT, "must not be NULL");
+  tfc_options options;
+  tfc_options_init(&options);
+  options.num_threads = -3;
+  expect_error("create with -3 threads", tfc_model_create(bert_model_def(), &options, &model),
+               TFC_ERROR_INVALID_ARGUMENT, "num_threads is -3");
+  CHECK(model == NULL, "a failed create leaves *model NULL");
+
+  /* A definition from another ABI version is refused before anything is read. */
+  struct tfc_model_def other = *bert_model_def();
+  other.abi_version = TFC_ABI_VERSION + 1;
+  expect_error("create from another ABI version", tfc_model_create(&other, NULL, &model),
+               TFC_ERROR_ABI_MISMATCH, "recompile");
+}
+
+static void test_bad_inputs(tfc_model *bert) {
+  tfc_tensor inputs[2], outputs[2];
+  memset(outputs, 0, sizeof(outputs));
+
+  bert_inputs(inputs);
+  expect_error("one input of two", tfc_model_run(bert, inputs, 1, outputs, 0),
+               TFC_ERROR_INVALID_ARGUMENT, "takes 2 inputs, got 1");
+  expect_error("NULL input array", tfc_model_run(bert, NULL, 2, outputs, 0),
+               TFC_ERROR_INVALID_ARGUMENT, "NULL");
+
+  bert_inputs(inputs);
+  inputs[1].name = "token_type_ids";
+  expect_error("unknown input name", tfc_model_run(bert, inputs, 2, outputs, 0),
+               TFC_ERROR_INVALID_ARGUMENT, "no input named 'token_type_ids'");
+
+  bert_inputs(inputs);
+  inputs[1].name = "input_ids";
+  expect_error("input given twice", tfc_model_run(bert, inputs, 2, outputs, 0),
+               TFC_ERROR_INVALID_ARGUMENT, "'input_ids' is given twice");
+
+  bert_inputs(inputs);
+  inputs[0].dtype = TFC_DTYPE_FLOAT32;
+  expect_error("float32 ids", tfc_model_run(bert, inputs, 2, outputs, 0),
+               TFC_ERROR_DTYPE, "must be int64, got float32");
+
+  bert_inputs(inputs);
+  inputs[1].rank = 3;
+  inputs[1].dims[2] = 1;
+  expect_error("rank-3 mask", tfc_model_run(bert, inputs, 2, outputs, 0),
+               TFC_ERROR_SHAPE, "must have rank 2");
+
+  bert_inputs(inputs);
+  inputs[1].dims[0] = 3;
+  expect_error("batch 2 ids, batch 3 mask", tfc_model_run(bert, inputs, 2, outputs, 0),
+               TFC_ERROR_SHAPE, "dim 'batch' is 2 in input 'input_ids' but 3");
+
+  bert_inputs(inputs);
+  inputs[0].dims[1] = -1;
+  expect_error("negative dim", tfc_model_run(bert, inputs, 2, outputs, 0),
+               TFC_ERROR_SHAPE, "negative dim");
+
+  bert_inputs(inputs);
+  inputs[0].data = NULL;
+  expect_error("ids without data", tfc_model_run(bert, inputs, 2, outputs, 0),
+               TFC_ERROR_INVALID_ARGUMENT, "has no data");
+
+  bert_inputs(inputs);
+  outputs[0].name = "logits";
+  expect_error("unknown output name", tfc_model_run(bert, inputs, 2, outputs, 1),
+               TFC_ERROR_INVALID_ARGUMENT, "no output named 'logits'");
+  memset(outputs, 0, sizeof(outputs));
+}
+
+static void test_model_checks(tfc_model *bert) {
+  tfc_tensor inputs[2], output;
+  memset(&output, 0, sizeof(output));
+
+  /* A word id past the vocabulary: the embedding gather's check. */
+  bert_inputs(inputs);
+  ids[3] = 1000;
+  expect_error("word id past the vocabulary", tfc_model_run(bert, inputs, 2, &output, 1),
+               TFC_ERROR_MODEL_CHECK, "index is out of range");
+
+  /* More positions than the model has embeddings for (128): the position
+   * embeddings no longer match the sequence. */
+  enum { LONG = 130 };
+  static int64_t long_ids[LONG], long_mask[LONG];
+  for (int i = 0; i < LONG; ++i) {
+    long_ids[i] = i;
+    long_mask[i] = 1;
+  }
+  tfc_tensor long_inputs[2] = {
+      {.name = "input_ids", .dtype = TFC_DTYPE_INT64, .rank = 2, .dims = {1, LONG},
+       .data = long_ids},
+      {.name = "attention_mask", .dtype = TFC_DTYPE_INT64, .rank = 2, .dims = {1, LONG},
+       .data = long_mask}};
+  expect_error("130 tokens, 128 positions", tfc_model_run(bert, long_inputs, 2, &output, 1),
+               TFC_ERROR_MODEL_CHECK, "node '");
+}
+
+static void test_outputs(tfc_model *bert) {
+  tfc_tensor inputs[2];
+  bert_inputs(inputs);
+
+  /* Too small a buffer: an error, the needed size, and not a byte written
+   * past the capacity (the guard after it stays intact). */
+  enum { CAPACITY = 16 };
+  unsigned char buffer[CAPACITY + 16];
+  memset(buffer, 0xAB, sizeof(buffer));
+  tfc_tensor small = {.name = "pooler_output", .data = buffer, .capacity = CAPACITY};
+  expect_error("pooler_output into 16 bytes", tfc_model_run(bert, inputs, 2, &small, 1),
+               TFC_ERROR_SHAPE, "needs 512 bytes; its buffer has 16");
+  int intact = 1;
+  for (int i = CAPACITY; i < CAPACITY + 16; ++i)
+    intact &= buffer[i] == 0xAB;
+  CHECK(intact, "nothing is written past an output's capacity");
+  CHECK(small.rank == 2 && small.dims[0] == BATCH && small.dims[1] == HIDDEN,
+        "a too-small output still reports its shape");
+
+  /* After all the failures above the instance still runs, and outputs come
+   * back by name in any order, in the caller's buffer or the runtime's. */
+  static float pooled[BATCH * HIDDEN];
+  tfc_tensor outputs[2] = {
+      {.name = "pooler_output", .data = pooled, .capacity = sizeof(pooled)},
+      {.name = "last_hidden_state"}};
+  tfc_status status = tfc_model_run(bert, inputs, 2, outputs, 2);
+  CHECK(status == TFC_OK, "a good run after failed ones: %s", tfc_last_error());
+  CHECK(outputs[1].rank == 3 && outputs[1].dims[0] == BATCH &&
+            outputs[1].dims[1] == SEQUENCE && outputs[1].dims[2] == HIDDEN,
+        "last_hidden_state has shape [2, 5, 64]");
+  CHECK(outputs[1].data != NULL && outputs[1].capacity == sizeof(float) * BATCH * SEQUENCE * HIDDEN,
+        "the runtime allocated last_hidden_state");
+  int finite = 1;
+  for (int i = 0; i < BATCH * HIDDEN; ++i)
+    finite &= pooled[i] == pooled[i] && pooled[i] >= -1.0f && pooled[i] <= 1.0f;
+  CHECK(finite, "pooler_output is a tanh: finite and in [-1, 1]");
+  printf("ok %-44s -> pooled[0] = %f\n", "a good run after failed ones", pooled[0]);
+  tfc_free(outputs[1].data);
+
+  /* Positional binding: inputs and outputs without names. */
+  inputs[0].name = inputs[1].name = NULL;
+  tfc_tensor first = {0};
+  status = tfc_model_run(bert, inputs, 2, &first, 1);
+  CHECK(status == TFC_OK && first.rank == 3, "positional inputs and outputs: %s",
+        tfc_last_error());
+  tfc_free(first.data);
+}
+
+static void test_static_dims(void) {
+  tfc_model *vit = NULL;
+  CHECK(vit_create(NULL, &vit) == TFC_OK, "vit_create: %s", tfc_last_error());
+  static float pixels[2 * 3 * 32 * 32];
+  tfc_tensor input = {.dtype = TFC_DTYPE_FLOAT32, .rank = 4, .dims = {2, 3, 31, 32},
+                      .data = pixels};
+  tfc_tensor output = {0};
+  expect_error("a 31x32 image for a 32x32 model", tfc_model_run(vit, &input, 1, &output, 1),
+               TFC_ERROR_SHAPE, "must have shape [?, 3, 32, 32], got [2, 3, 31, 32]");
+  input.dims[2] = 32;
+  CHECK(tfc_model_run(vit, &input, 1, &output, 1) == TFC_OK, "vit run: %s", tfc_last_error());
+  CHECK(output.rank == 2 && output.dims[0] == 2 && output.dims[1] == 10,
+        "vit logits are [2, 10]");
+  tfc_free(output.data);
+  tfc_model_destroy(vit);
+}
+
+int main(void) {
+  test_create();
+  tfc_model *bert = NULL;
+  tfc_options options;
+  tfc_options_init(&options);
+  options.num_threads = 2;
+  CHECK(bert_create(&options, &bert) == TFC_OK, "bert_create: %s", tfc_last_error());
+  CHECK(tfc_model_num_inputs(bert) == BERT_NUM_INPUTS && BERT_NUM_INPUTS == 2,
+        "bert has 2 inputs");
+  CHECK(tfc_model_input(bert, 2) == NULL, "input 2 does not exist");
+  test_bad_inputs(bert);
+  test_model_checks(bert);
+  test_outputs(bert);
+  tfc_model_destroy(bert);
+  test_static_dims();
+  tfc_model_destroy(NULL);
+  printf("runtime tests: %d checks, %d failed\n", checks, failures);
+  return failures ? 1 : 0;
+}
