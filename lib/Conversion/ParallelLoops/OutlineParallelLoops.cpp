@@ -114,7 +114,10 @@ struct OutlineParallelLoopsPass
                                           ArrayRef<LLVM::GEPArg>{0, (int32_t)i});
       Value loaded = b.create<LLVM::LoadOp>(loc, fieldTypes[i], field);
       Value original =
-          b.create<UnrealizedConversionCastOp>(loc, capture.getType(), loaded).getResult(0);
+          loaded.getType() == capture.getType()
+              ? loaded
+              : b.create<UnrealizedConversionCastOp>(loc, capture.getType(), loaded)
+                    .getResult(0);
       mapping.map(capture, original);
     }
 
@@ -181,7 +184,10 @@ struct OutlineParallelLoopsPass
         allocaBuilder.create<LLVM::AllocaOp>(loc, ptrType, contextType, count1);
     for (auto [i, capture] : llvm::enumerate(captures)) {
       Value converted =
-          caller.create<UnrealizedConversionCastOp>(loc, fieldTypes[i], capture).getResult(0);
+          capture.getType() == fieldTypes[i]
+              ? capture
+              : caller.create<UnrealizedConversionCastOp>(loc, fieldTypes[i], capture)
+                    .getResult(0);
       Value field = caller.create<LLVM::GEPOp>(loc, ptrType, contextType, contextPtr,
                                                ArrayRef<LLVM::GEPArg>{0, (int32_t)i});
       caller.create<LLVM::StoreOp>(loc, converted, field);

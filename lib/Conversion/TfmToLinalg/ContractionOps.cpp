@@ -105,6 +105,7 @@ struct MatMulPattern : OpConversionPattern<tfm::MatMulOp> {
 
     // Result dims: broadcast batch dims (checked), then m and n.
     SmallVector<OpFoldResult> dims;
+    SmallVector<Value> source(batchRank); // the operand a dim is read from
     for (int64_t i = 0; i < batchRank; ++i) {
       if (!resultType.isDynamicDim(i)) {
         dims.push_back(rewriter.getIndexAttr(resultType.getDimSize(i)));
@@ -117,6 +118,7 @@ struct MatMulPattern : OpConversionPattern<tfm::MatMulOp> {
         auto type = cast<RankedTensorType>(operand.getType());
         if (j >= 0 && type.isDynamicDim(j)) {
           size = rewriter.create<tensor::DimOp>(loc, operand, j).getResult();
+          source[i] = operand;
           break;
         }
       }
@@ -126,9 +128,9 @@ struct MatMulPattern : OpConversionPattern<tfm::MatMulOp> {
          {std::pair{lhs, lhsBatch}, std::pair{rhs, rhsBatch}}) {
       auto type = cast<RankedTensorType>(operand.getType());
       for (int64_t j = 0; j < operandBatch; ++j) {
-        if (!type.isDynamicDim(j))
-          continue;
         int64_t i = j + batchRank - operandBatch;
+        if (!type.isDynamicDim(j) || source[i] == operand)
+          continue;
         Value actual = rewriter.create<tensor::DimOp>(loc, operand, j);
         Value expected = toIndexValue(rewriter, loc, dims[i]);
         if (actual == expected)

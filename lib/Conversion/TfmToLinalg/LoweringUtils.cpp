@@ -94,6 +94,8 @@ mlir::tfc::broadcastResultDims(OpBuilder &b, Location loc, Operation *op,
                                RankedTensorType resultType) {
   int64_t rank = resultType.getRank();
   SmallVector<OpFoldResult> dims;
+  // Which operand each dynamic result dim is read from (it needs no check).
+  SmallVector<int64_t> source(rank, -1);
   for (int64_t i = 0; i < rank; ++i) {
     int64_t staticSize = resultType.getDimSize(i);
     if (!ShapedType::isDynamic(staticSize)) {
@@ -104,11 +106,12 @@ mlir::tfc::broadcastResultDims(OpBuilder &b, Location loc, Operation *op,
     // would have made the result dim static if any operand had a static dim
     // other than 1 here.
     OpFoldResult size = b.getIndexAttr(1);
-    for (Value operand : operands) {
+    for (auto [k, operand] : llvm::enumerate(operands)) {
       auto type = cast<RankedTensorType>(operand.getType());
       int64_t j = i - (rank - type.getRank());
       if (j >= 0 && type.isDynamicDim(j)) {
         size = b.create<tensor::DimOp>(loc, operand, j).getResult();
+        source[i] = k;
         break;
       }
     }
@@ -120,9 +123,9 @@ mlir::tfc::broadcastResultDims(OpBuilder &b, Location loc, Operation *op,
   for (auto [k, operand] : llvm::enumerate(operands)) {
     auto type = cast<RankedTensorType>(operand.getType());
     for (int64_t j = 0; j < type.getRank(); ++j) {
-      if (!type.isDynamicDim(j))
-        continue;
       int64_t i = j + rank - type.getRank();
+      if (!type.isDynamicDim(j) || source[i] == (int64_t)k)
+        continue;
       Value actual = b.create<tensor::DimOp>(loc, operand, j);
       Value expected = toIndexValue(b, loc, dims[i]);
       if (actual == expected)

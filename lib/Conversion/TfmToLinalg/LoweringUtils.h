@@ -31,6 +31,14 @@ inline Type elementTypeOf(Value value) {
   return cast<ShapedType>(value.getType()).getElementType();
 }
 
+/// `axis` (as an I64Attr getter returns it: unsigned, so a negative axis
+/// comes back huge) made non-negative for a tensor of `rank`. The importer
+/// normalizes axes already; IR written by hand may not.
+inline int64_t normalizedAxis(uint64_t axis, int64_t rank) {
+  int64_t value = static_cast<int64_t>(axis);
+  return value < 0 ? value + rank : value;
+}
+
 /// A short description of `op` for run-time error messages: the ONNX node
 /// name when the importer recorded one, and the op name.
 std::string describeOp(Operation *op);

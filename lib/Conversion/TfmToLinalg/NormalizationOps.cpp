@@ -212,7 +212,7 @@ struct SoftmaxPattern : OpConversionPattern<tfm::SoftmaxOp> {
     if (!isa<FloatType>(elementType))
       return op.emitOpError("is only defined for floating-point tensors");
     int64_t rank = type.getRank();
-    int64_t axis = op.getAxis() < 0 ? op.getAxis() + rank : op.getAxis();
+    int64_t axis = normalizedAxis(op.getAxis(), rank);
     AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
     AffineMap reducedMap = droppingAxes(rewriter, rank, {axis});
     SmallVector<utils::IteratorType> parallel(rank, utils::IteratorType::parallel);
@@ -270,7 +270,7 @@ struct LayerNormPattern : OpConversionPattern<tfm::LayerNormOp> {
     if (!isa<FloatType>(elementType))
       return op.emitOpError("is only defined for floating-point tensors");
     int64_t rank = type.getRank();
-    int64_t axis = op.getAxis() < 0 ? op.getAxis() + rank : op.getAxis();
+    int64_t axis = normalizedAxis(op.getAxis(), rank);
     SmallVector<int64_t> axes;
     for (int64_t i = axis; i < rank; ++i)
       axes.push_back(i);

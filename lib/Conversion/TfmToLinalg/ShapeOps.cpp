@@ -241,7 +241,7 @@ struct ReshapeLikePattern : OpConversionPattern<OpTy> {
     int64_t inputRank = inputDims.size();
     SmallVector<OpFoldResult> dims;
     if constexpr (std::is_same_v<OpTy, tfm::FlattenOp>) {
-      int64_t axis = op.getAxis() < 0 ? op.getAxis() + inputRank : op.getAxis();
+      int64_t axis = normalizedAxis(op.getAxis(), inputRank);
       dims = {getAsOpFoldResult(product(rewriter, loc, ArrayRef(inputDims).take_front(axis))),
               getAsOpFoldResult(product(rewriter, loc, ArrayRef(inputDims).drop_front(axis)))};
     } else if constexpr (std::is_same_v<OpTy, tfm::SqueezeOp>) {
@@ -289,7 +289,7 @@ struct ConcatPattern : OpConversionPattern<tfm::ConcatOp> {
     Location loc = op.getLoc();
     auto type = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
     int64_t rank = type.getRank();
-    int64_t axis = op.getAxis() < 0 ? op.getAxis() + rank : op.getAxis();
+    int64_t axis = normalizedAxis(op.getAxis(), rank);
     ValueRange inputs = adaptor.getInputs();
 
     SmallVector<OpFoldResult> dims = getDims(rewriter, loc, inputs.front());
@@ -346,7 +346,7 @@ struct SplitPattern : OpConversionPattern<tfm::SplitOp> {
     Value input = adaptor.getInput();
     auto inputType = cast<RankedTensorType>(input.getType());
     int64_t rank = inputType.getRank();
-    int64_t axis = op.getAxis() < 0 ? op.getAxis() + rank : op.getAxis();
+    int64_t axis = normalizedAxis(op.getAxis(), rank);
     int64_t parts = op.getNumResults();
     SmallVector<OpFoldResult> dims = getDims(rewriter, loc, input);
     Value extent = toIndexValue(rewriter, loc, dims[axis]);
@@ -524,7 +524,7 @@ struct GatherPattern : OpConversionPattern<tfm::GatherOp> {
     auto indicesType = cast<RankedTensorType>(indices.getType());
     auto type = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
     int64_t rank = inputType.getRank(), indexRank = indicesType.getRank();
-    int64_t axis = op.getAxis() < 0 ? op.getAxis() + rank : op.getAxis();
+    int64_t axis = normalizedAxis(op.getAxis(), rank);
     bool unsignedIndices = elementTypeOf(op.getIndices()).isUnsignedInteger();
     Type indexElementType = indicesType.getElementType();
 
@@ -727,7 +727,7 @@ struct ShapePattern : OpConversionPattern<tfm::ShapeOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     SmallVector<Value> elements;
-    for (int64_t i = op.getStart(); i < (int64_t)op.getEnd(); ++i) {
+    for (int64_t i = static_cast<int64_t>(op.getStart()); i < static_cast<int64_t>(op.getEnd()); ++i) {
       Value dim = rewriter.createOrFold<tensor::DimOp>(loc, adaptor.getInput(), i);
       elements.push_back(rewriter.create<arith::IndexCastOp>(loc, rewriter.getI64Type(), dim));
     }

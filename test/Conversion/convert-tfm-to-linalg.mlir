@@ -1,0 +1,231 @@
+// RUN: tfc-opt %s --convert-tfm-to-linalg --canonicalize --split-input-file --verify-diagnostics | FileCheck %s
+
+// COM: Broadcasting is in the indexing maps: a static 1 (or a missing dim)
+// COM: reads index 0; the dynamic batch is read from the operand that has it
+// COM: and needs no check.
+// CHECK-DAG: #[[ID2:.+]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[ROW:.+]] = affine_map<(d0, d1) -> (d1)>
+// CHECK-LABEL: func.func @add_bias
+// CHECK-NOT: cf.assert
+// CHECK: %[[DIM:.+]] = tensor.dim %arg0
+// CHECK: %[[INIT:.+]] = tensor.empty(%[[DIM]]) : tensor<?x4xf32>
+// CHECK: linalg.generic {indexing_maps = [#[[ID2]], #[[ROW]], #[[ID2]]], iterator_types = ["parallel", "parallel"]}
+// CHECK-SAME: ins(%arg0, %arg1 : tensor<?x4xf32>, tensor<4xf32>) outs(%[[INIT]] : tensor<?x4xf32>)
+// CHECK: arith.addf
+func.func @add_bias(%a: tensor<?x4xf32>, %b: tensor<4xf32>) -> tensor<?x4xf32> {
+  %r = tfm.add %a, %b : (tensor<?x4xf32>, tensor<4xf32>) -> tensor<?x4xf32>
+  return %r : tensor<?x4xf32>
+}
+
+// -----
+
+// COM: Two dynamic dims must agree at run time: one check, naming the op.
+// CHECK-LABEL: func.func @add_dynamic
+// CHECK: %[[A:.+]] = tensor.dim %arg0
+// CHECK: %[[B:.+]] = tensor.dim %arg1
+// CHECK: %[[SAME:.+]] = arith.cmpi eq, %[[B]], %[[A]]
+// CHECK: cf.assert %[[SAME]], "tfm.add: dim 0 of operand 1 does not match the broadcast result
+// CHECK-NOT: cf.assert
+func.func @add_dynamic(%a: tensor<?xf32>, %b: tensor<?xf32>) -> tensor<?xf32> {
+  %r = tfm.add %a, %b : (tensor<?xf32>, tensor<?xf32>) -> tensor<?xf32>
+  return %r : tensor<?xf32>
+}
+
+// -----
+
+// COM: Unsigned types become signless; the op keeps the signedness, and an
+// COM: integer division by zero gives 0 instead of trapping.
+// CHECK-LABEL: func.func @div_unsigned(%arg0: tensor<4xi8>, %arg1: tensor<4xi8>) -> tensor<4xi8>
+// CHECK: %[[ZERO:.+]] = arith.cmpi eq, %{{.+}}, %c0_i8
+// CHECK: arith.select %[[ZERO]], %c1_i8
+// CHECK: arith.divui
+// CHECK-NOT: arith.divsi
+func.func @div_unsigned(%a: tensor<4xui8>, %b: tensor<4xui8>) -> tensor<4xui8> {
+  %r = tfm.div %a, %b : (tensor<4xui8>, tensor<4xui8>) -> tensor<4xui8>
+  return %r : tensor<4xui8>
+}
+
+// -----
+
+// COM: MatMul: batch, m, k (the reduction), n; the weight broadcasts over
+// COM: the batch; the result starts from zeros.
+// CHECK-DAG: #[[LHS:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+// CHECK-DAG: #[[RHS:.+]] = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
+// CHECK-DAG: #[[OUT:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
+// CHECK-LABEL: func.func @matmul
+// CHECK-NOT: cf.assert
+// CHECK: %[[ZEROS:.+]] = linalg.fill
+// CHECK: linalg.generic {indexing_maps = [#[[LHS]], #[[RHS]], #[[OUT]]], iterator_types = ["parallel", "parallel", "reduction", "parallel"]}
+// CHECK-SAME: outs(%[[ZEROS]] : tensor<?x8x32xf32>)
+// CHECK: arith.mulf
+// CHECK: arith.addf
+func.func @matmul(%a: tensor<?x8x16xf32>, %w: tensor<16x32xf32>) -> tensor<?x8x32xf32> {
+  %r = tfm.matmul %a, %w : (tensor<?x8x16xf32>, tensor<16x32xf32>) -> tensor<?x8x32xf32>
+  return %r : tensor<?x8x32xf32>
+}
+
+// -----
+
+// COM: The contracted dims of dynamic operands are checked.
+// CHECK-LABEL: func.func @matmul_dynamic_k
+// CHECK: cf.assert %{{.+}}, "tfm.matmul: the contracted dims of the operands differ"
+func.func @matmul_dynamic_k(%a: tensor<4x?xf32>, %b: tensor<?x8xf32>) -> tensor<4x8xf32> {
+  %r = tfm.matmul %a, %b : (tensor<4x?xf32>, tensor<?x8xf32>) -> tensor<4x8xf32>
+  return %r : tensor<4x8xf32>
+}
+
+// -----
+
+// COM: Softmax: max, exp of the difference, sum, quotient; the reduced
+// COM: values are read back through maps that drop the axis.
+// CHECK-LABEL: func.func @softmax
+// CHECK: linalg.generic {{.+}}iterator_types = ["parallel", "reduction"]
+// CHECK: arith.maximumf
+// CHECK: linalg.generic {{.+}}iterator_types = ["parallel", "parallel"]
+// CHECK: math.exp
+// CHECK: linalg.generic {{.+}}iterator_types = ["parallel", "reduction"]
+// CHECK: arith.addf
+// CHECK: linalg.generic
+// CHECK: arith.divf
+func.func @softmax(%x: tensor<2x16xf32>) -> tensor<2x16xf32> {
+  %r = tfm.softmax %x {axis = -1 : i64} : (tensor<2x16xf32>) -> tensor<2x16xf32>
+  return %r : tensor<2x16xf32>
+}
+
+// -----
+
+// COM: keepdims puts the reduced dim back as a unit dim (a view).
+// CHECK-LABEL: func.func @reduce_mean_keepdims
+// CHECK: linalg.generic {{.+}}iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK: arith.divf
+// CHECK: tensor.expand_shape %{{.+}} {{\[\[}}0], [1, 2]] output_shape [%{{.+}}, 8, 1] : tensor<?x8xf32> into tensor<?x8x1xf32>
+func.func @reduce_mean_keepdims(%x: tensor<?x8x64xf32>) -> tensor<?x8x1xf32> {
+  %r = tfm.reduce_mean %x {axes = array<i64: -1>, keepdims = true} : (tensor<?x8x64xf32>) -> tensor<?x8x1xf32>
+  return %r : tensor<?x8x1xf32>
+}
+
+// -----
+
+// COM: A reshape whose dims group becomes expand_shape; one whose target
+// COM: comes from data becomes tensor.reshape, with its element count and
+// COM: dims checked at run time.
+// CHECK-LABEL: func.func @reshape_heads
+// CHECK: tensor.expand_shape %arg0 {{\[\[}}0], [1], [2, 3]]
+// CHECK-NOT: tensor.reshape
+func.func @reshape_heads(%x: tensor<?x?x64xf32>) -> tensor<?x?x4x16xf32> {
+  %shape = tfm.constant dense<[0, 0, 4, 16]> : tensor<4xi64>
+  %r = tfm.reshape %x, %shape : (tensor<?x?x64xf32>, tensor<4xi64>) -> tensor<?x?x4x16xf32>
+  return %r : tensor<?x?x4x16xf32>
+}
+
+// CHECK-LABEL: func.func @reshape_from_data
+// CHECK: tensor.extract %arg1
+// CHECK: cf.assert %{{.+}}, "tfm.reshape: a target dim is negative"
+// CHECK: cf.assert %{{.+}}, "tfm.reshape: the target shape does not have as many elements as the input"
+// CHECK: tensor.reshape %arg0(%{{.+}}) : (tensor<6xf32>, tensor<2xindex>) -> tensor<?x?xf32>
+func.func @reshape_from_data(%x: tensor<6xf32>, %shape: tensor<2xi64>) -> tensor<?x?xf32> {
+  %r = tfm.reshape %x, %shape : (tensor<6xf32>, tensor<2xi64>) -> tensor<?x?xf32>
+  return %r : tensor<?x?xf32>
+}
+
+// -----
+
+// COM: Constant positive steps slice as a view; a negative step reads
+// COM: element by element.
+// CHECK-LABEL: func.func @slice_view
+// CHECK: tensor.extract_slice %arg0[0, 1] [4, 3] [1, 2] : tensor<4x8xf32> to tensor<4x3xf32>
+// CHECK-NOT: linalg.generic
+func.func @slice_view(%x: tensor<4x8xf32>) -> tensor<4x3xf32> {
+  %starts = tfm.constant dense<1> : tensor<1xi64>
+  %ends = tfm.constant dense<7> : tensor<1xi64>
+  %axes = tfm.constant dense<1> : tensor<1xi64>
+  %steps = tfm.constant dense<2> : tensor<1xi64>
+  %r = tfm.slice %x, %starts, %ends, %axes, %steps : (tensor<4x8xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<4x3xf32>
+  return %r : tensor<4x3xf32>
+}
+
+// CHECK-LABEL: func.func @slice_reverse
+// CHECK: linalg.generic
+// CHECK: linalg.index 1
+// CHECK: tensor.extract %arg0
+func.func @slice_reverse(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %starts = tfm.constant dense<-1> : tensor<1xi64>
+  %ends = tfm.constant dense<-9223372036854775807> : tensor<1xi64>
+  %axes = tfm.constant dense<1> : tensor<1xi64>
+  %steps = tfm.constant dense<-1> : tensor<1xi64>
+  %r = tfm.slice %x, %starts, %ends, %axes, %steps : (tensor<4x8xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<4x8xf32>
+  return %r : tensor<4x8xf32>
+}
+
+// -----
+
+// COM: Indices from data are checked in one pass before the gather reads;
+// COM: constant indices are checked at compile time.
+// CHECK-LABEL: func.func @gather_embedding
+// CHECK: linalg.generic {{.+}}iterator_types = ["reduction", "reduction"]
+// CHECK: cf.assert %{{.+}}, "tfm.gather: an index is out of range"
+// CHECK: linalg.generic
+// CHECK: tensor.extract %arg0
+func.func @gather_embedding(%table: tensor<100x8xf32>, %ids: tensor<?x?xi64>) -> tensor<?x?x8xf32> {
+  %r = tfm.gather %table, %ids {axis = 0 : i64} : (tensor<100x8xf32>, tensor<?x?xi64>) -> tensor<?x?x8xf32>
+  return %r : tensor<?x?x8xf32>
+}
+
+// CHECK-LABEL: func.func @gather_constant
+// CHECK-NOT: cf.assert
+func.func @gather_constant(%x: tensor<4x8xf32>) -> tensor<4xf32> {
+  %i = tfm.constant dense<-1> : tensor<i64>
+  %r = tfm.gather %x, %i {axis = 1 : i64} : (tensor<4x8xf32>, tensor<i64>) -> tensor<4xf32>
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+func.func @gather_constant_out_of_range(%x: tensor<4x8xf32>) -> tensor<4xf32> {
+  %i = tfm.constant dense<8> : tensor<i64>
+  // expected-error @+2 {{'tfm.gather' op index 8 is out of range for a dim of 8}}
+  // expected-error @+1 {{failed to legalize operation 'tfm.gather'}}
+  %r = tfm.gather %x, %i {axis = 1 : i64} : (tensor<4x8xf32>, tensor<i64>) -> tensor<4xf32>
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+// COM: Casts follow ONNX: int to float is sitofp (uitofp for unsigned),
+// COM: to bool compares with zero.
+// CHECK-LABEL: func.func @casts
+// CHECK: arith.sitofp %{{.+}} : i64 to f32
+// CHECK: arith.uitofp %{{.+}} : i8 to f32
+// CHECK: arith.cmpf une
+func.func @casts(%a: tensor<3xi64>, %b: tensor<3xui8>, %c: tensor<3xf32>) -> (tensor<3xf32>, tensor<3xf32>, tensor<3xi1>) {
+  %x = tfm.cast %a {to = f32} : (tensor<3xi64>) -> tensor<3xf32>
+  %y = tfm.cast %b {to = f32} : (tensor<3xui8>) -> tensor<3xf32>
+  %z = tfm.cast %c {to = i1} : (tensor<3xf32>) -> tensor<3xi1>
+  return %x, %y, %z : tensor<3xf32>, tensor<3xf32>, tensor<3xi1>
+}
+
+// -----
+
+// COM: Bool constants are stored as bytes and compared with 0 on use.
+// CHECK-LABEL: func.func @bool_constant
+// CHECK: arith.constant dense<[1, 0, 1]> : tensor<3xi8>
+// CHECK: arith.cmpi ne
+func.func @bool_constant() -> tensor<3xi1> {
+  %c = tfm.constant dense<[true, false, true]> : tensor<3xi1>
+  return %c : tensor<3xi1>
+}
+
+// -----
+
+// COM: Conv splits channels into (group, per group) so that one generic
+// COM: covers grouped and plain convolutions; padding is a tensor.pad.
+// CHECK-LABEL: func.func @conv_grouped
+// CHECK: tensor.pad %arg0 low[0, 0, 1, 1] high[0, 0, 1, 1]
+// CHECK: tensor.expand_shape {{.+}} into tensor<1x2x2x6x6xf32>
+// CHECK: tensor.expand_shape {{.+}} into tensor<2x2x2x3x3xf32>
+// CHECK: linalg.generic {{.+}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]
+// CHECK: tensor.collapse_shape {{.+}} into tensor<1x4x4x4xf32>
+func.func @conv_grouped(%x: tensor<1x4x4x4xf32>, %w: tensor<4x2x3x3xf32>) -> tensor<1x4x4x4xf32> {
+  %r = tfm.conv %x, %w {dilations = array<i64: 1, 1>, group = 2 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<1x4x4x4xf32>, tensor<4x2x3x3xf32>) -> tensor<1x4x4x4xf32>
+  return %r : tensor<1x4x4x4xf32>
+}

@@ -1,0 +1,34 @@
+// RUN: tfc-opt %s --tfc-lower-runtime-checks | FileCheck %s
+
+// COM: Each assert branches to a block that reports its message to the
+// COM: runtime; equal messages share one string.
+// CHECK: llvm.mlir.global private constant @tfc_check_message_0("node 'Add_1' (tfm.add): dims differ\00")
+// CHECK-NOT: llvm.mlir.global
+// CHECK: llvm.func @tfc_rt_check_failed(!llvm.ptr)
+// CHECK-LABEL: func.func @checked
+// CHECK: %[[SAME:.+]] = arith.cmpi eq
+// CHECK: cf.cond_br %[[SAME]], ^[[OK:bb[0-9]+]], ^[[FAILED:bb[0-9]+]]
+// CHECK: ^[[FAILED]]:
+// CHECK: llvm.mlir.addressof @tfc_check_message_0
+// CHECK: llvm.call @tfc_rt_check_failed
+// CHECK-NEXT: llvm.unreachable
+// CHECK: ^[[OK]]:
+// CHECK: arith.cmpi sle
+// CHECK: cf.cond_br
+// CHECK: llvm.call @tfc_rt_check_failed
+// CHECK-NOT: cf.assert
+func.func @checked(%a: index, %b: index) -> index {
+  %same = arith.cmpi eq, %a, %b : index
+  cf.assert %same, "node 'Add_1' (tfm.add): dims differ"
+  %other = arith.cmpi sle, %a, %b : index
+  cf.assert %other, "node 'Add_1' (tfm.add): dims differ"
+  %s = arith.addi %a, %b : index
+  return %s : index
+}
+
+// COM: A function without asserts is left alone.
+// CHECK-LABEL: func.func @unchecked
+// CHECK-NEXT: return %arg0
+func.func @unchecked(%a: index) -> index {
+  return %a : index
+}
