@@ -64,7 +64,9 @@ static cl::list<std::string> inputShapes(
     cl::cat(tfc::driver::runCategory));
 
 static cl::opt<std::string> outputDirectory(
-    "o", cl::desc("Write each output to <dir>/<output name>.npy"),
+    "o",
+    cl::desc("Write each output to <dir>/<output name>.npy (and each generated "
+             "input to <dir>/input_<name>.npy)"),
     cl::value_desc("dir"), cl::sub(tfc::driver::runCommand),
     cl::cat(tfc::driver::runCategory));
 
@@ -161,7 +163,10 @@ std::string shapeText(ArrayRef<int64_t> dims) {
   return text + "]";
 }
 
-void fillRandom(HostTensor &tensor, std::mt19937 &random) {
+/// Generated data: floats uniform in [-1, 1), integers in [0, 10) (valid
+/// token ids for any vocabulary), and all ones for an input named like a
+/// mask, since a random mask makes attention meaningless.
+void fillRandom(HostTensor &tensor, StringRef name, std::mt19937 &random) {
   int64_t count = tensor.numElements();
   tensor.bytes.assign(count * dtypeBytes(tensor.dtype), 0);
   auto store = [&](int64_t i, auto value) {
@@ -169,15 +174,16 @@ void fillRandom(HostTensor &tensor, std::mt19937 &random) {
   };
   std::uniform_real_distribution<double> real(-1.0, 1.0);
   std::uniform_int_distribution<int> small(0, 9);
+  bool isMask = StringRef(name).contains_insensitive("mask");
   for (int64_t i = 0; i < count; ++i) {
     switch (tensor.dtype) {
     case 1: store(i, float(real(random))); break;
     case 11: store(i, double(real(random))); break;
-    case 2: case 3: store(i, uint8_t(small(random))); break;
-    case 9: store(i, uint8_t(small(random) & 1)); break;
-    case 4: case 5: store(i, uint16_t(small(random))); break;
-    case 6: case 12: store(i, uint32_t(small(random))); break;
-    case 7: case 13: store(i, uint64_t(small(random))); break;
+    case 2: case 3: store(i, uint8_t(isMask ? 1 : small(random))); break;
+    case 9: store(i, uint8_t(isMask ? 1 : small(random) & 1)); break;
+    case 4: case 5: store(i, uint16_t(isMask ? 1 : small(random))); break;
+    case 6: case 12: store(i, uint32_t(isMask ? 1 : small(random))); break;
+    case 7: case 13: store(i, uint64_t(isMask ? 1 : small(random))); break;
     default: break; // float16/bfloat16 inputs are zeros
     }
   }
@@ -354,7 +360,7 @@ int tfc::driver::runRun(MLIRContext &context) {
       }
       tensor.dims.push_back(size);
     }
-    fillRandom(tensor, random);
+    fillRandom(tensor, info->name, random);
   }
 
   std::vector<tfc_tensor> inputTensors(numInputs);
@@ -414,13 +420,26 @@ int tfc::driver::runRun(MLIRContext &context) {
                    << "': " << ec.message() << "\n";
       return 1;
     }
-    for (size_t i = 0; i < numOutputs; ++i) {
-      std::string name = api.output(model, i)->name;
+    auto fileName = [](std::string name) {
       for (char &c : name)
         if (c == '/' || c == '\\')
           c = '_';
-      std::string path = outputDirectory + "/" + name + ".npy";
+      return name;
+    };
+    for (size_t i = 0; i < numOutputs; ++i) {
+      std::string path = outputDirectory + "/" + fileName(api.output(model, i)->name) + ".npy";
       if (!writeNpy(path, outputs[i], error)) {
+        llvm::errs() << "tfc: error: " << error << "\n";
+        return 1;
+      }
+    }
+    // Generated inputs too, so that the run can be reproduced elsewhere.
+    for (size_t i = 0; i < numInputs; ++i) {
+      if (given[i])
+        continue;
+      std::string path =
+          outputDirectory + "/input_" + fileName(api.input(model, i)->name) + ".npy";
+      if (!writeNpy(path, inputs[i], error)) {
         llvm::errs() << "tfc: error: " << error << "\n";
         return 1;
       }
