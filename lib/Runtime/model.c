@@ -10,6 +10,8 @@
 #define _GNU_SOURCE
 #include "runtime_internal.h"
 
+#include <dlfcn.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -40,38 +42,130 @@ void tfc_options_init(tfc_options *options) {
   memset(options, 0, sizeof(*options));
 }
 
-tfc_status tfc_map_weights(tfc_model *model, const char *path) {
-  const tfc_model_def *def = model->def;
+/* A weights file is mapped once per model definition, however many
+ * instances use it: the generated code reads it through one pointer. */
+typedef struct tfc_weights_mapping {
+  const tfc_model_def *def;
+  void *base;
+  size_t size;
+  int users;
+  struct tfc_weights_mapping *next;
+} tfc_weights_mapping;
+
+static pthread_mutex_t weights_lock = PTHREAD_MUTEX_INITIALIZER;
+static tfc_weights_mapping *weights_mappings;
+
+/* The weights file's path: the one given, else the recorded file name in
+ * the directory of the library (or executable) holding the model, else in
+ * the working directory. */
+static void resolve_weights_path(const tfc_model_def *def, const char *given,
+                                 char *path, size_t size) {
+  if (given) {
+    snprintf(path, size, "%s", given);
+    return;
+  }
+  Dl_info info;
+  if (dladdr((const void *)def, &info) && info.dli_fname) {
+    const char *slash = strrchr(info.dli_fname, '/');
+    if (slash) {
+      snprintf(path, size, "%.*s/%s", (int)(slash - info.dli_fname),
+               info.dli_fname, def->weights_file);
+      if (access(path, R_OK) == 0)
+        return;
+    }
+  }
+  snprintf(path, size, "%s", def->weights_file);
+}
+
+static tfc_status map_file(const tfc_model_def *def, const char *path,
+                           void **base) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
-    return tfc_fail(TFC_ERROR_IO, "cannot open the weights file '%s': %s", path,
-                    strerror(errno));
+    return tfc_fail(TFC_ERROR_IO,
+                    "cannot open the weights file '%s' of model '%s': %s (it is "
+                    "looked for next to the library, then in the working "
+                    "directory; or pass its path in tfc_options.weights_path)",
+                    path, def->name, strerror(errno));
   struct stat info;
   if (fstat(fd, &info) != 0 || (uint64_t)info.st_size != def->weights_size) {
     close(fd);
     return tfc_fail(TFC_ERROR_IO,
                     "the weights file '%s' has %lld bytes; model '%s' needs "
-                    "%llu (was it written by another compile?)",
+                    "%llu: it belongs to another compile",
                     path, (long long)info.st_size, def->name,
                     (unsigned long long)def->weights_size);
   }
-  void *mapping = def->weights_size
-                      ? mmap(NULL, def->weights_size, PROT_READ, MAP_PRIVATE, fd, 0)
-                      : NULL;
+  void *mapping = mmap(NULL, def->weights_size, PROT_READ, MAP_PRIVATE, fd, 0);
   close(fd);
   if (mapping == MAP_FAILED)
     return tfc_fail(TFC_ERROR_IO, "cannot map the weights file '%s': %s", path,
                     strerror(errno));
-  model->weights_mapping = mapping;
-  model->weights_mapping_size = def->weights_size;
-  *def->weights_base = mapping;
+  /* The header: magic, version, the id of the compile, the payload size. */
+  const unsigned char *header = mapping;
+  uint64_t id;
+  memcpy(&id, header + 16, sizeof(id));
+  int has_magic = memcmp(header, "TFCWGHTS", 8) == 0;
+  if (!has_magic || id != def->weights_id) {
+    munmap(mapping, def->weights_size);
+    return tfc_fail(TFC_ERROR_IO,
+                    "'%s' is not the weights file of this compile of model '%s' "
+                    "(%s)",
+                    path, def->name,
+                    has_magic ? "its id differs" : "no tfc weights header");
+  }
+  *base = mapping;
   return TFC_OK;
 }
 
+tfc_status tfc_map_weights(tfc_model *model, const char *given_path) {
+  const tfc_model_def *def = model->def;
+  pthread_mutex_lock(&weights_lock);
+  tfc_weights_mapping *entry = weights_mappings;
+  while (entry && entry->def != def)
+    entry = entry->next;
+  if (entry) {
+    ++entry->users;
+    pthread_mutex_unlock(&weights_lock);
+    return TFC_OK;
+  }
+  char path[4096];
+  resolve_weights_path(def, given_path, path, sizeof(path));
+  void *base = NULL;
+  tfc_status status = map_file(def, path, &base);
+  if (status == TFC_OK) {
+    entry = calloc(1, sizeof(*entry));
+    if (!entry) {
+      munmap(base, def->weights_size);
+      status = tfc_fail(TFC_ERROR_OUT_OF_MEMORY, "out of memory");
+    } else {
+      entry->def = def;
+      entry->base = base;
+      entry->size = def->weights_size;
+      entry->users = 1;
+      entry->next = weights_mappings;
+      weights_mappings = entry;
+      *def->weights_base = base;
+    }
+  }
+  pthread_mutex_unlock(&weights_lock);
+  return status;
+}
+
 void tfc_unmap_weights(tfc_model *model) {
-  if (model->weights_mapping)
-    munmap(model->weights_mapping, model->weights_mapping_size);
-  model->weights_mapping = NULL;
+  if (!model->def->weights_file)
+    return;
+  pthread_mutex_lock(&weights_lock);
+  tfc_weights_mapping **link = &weights_mappings;
+  while (*link && (*link)->def != model->def)
+    link = &(*link)->next;
+  tfc_weights_mapping *entry = *link;
+  if (entry && --entry->users == 0) {
+    *link = entry->next;
+    *model->def->weights_base = NULL;
+    munmap(entry->base, entry->size);
+    free(entry);
+  }
+  pthread_mutex_unlock(&weights_lock);
 }
 
 tfc_status tfc_model_create(const tfc_model_def *def,
@@ -104,9 +198,7 @@ tfc_status tfc_model_create(const tfc_model_def *def,
   instance->def = def;
   tfc_allocator_init(&instance->allocator);
   if (def->weights_file) {
-    const char *path = options->weights_path ? options->weights_path
-                                             : def->weights_file;
-    tfc_status status = tfc_map_weights(instance, path);
+    tfc_status status = tfc_map_weights(instance, options->weights_path);
     if (status != TFC_OK) {
       tfc_allocator_destroy(&instance->allocator);
       free(instance);

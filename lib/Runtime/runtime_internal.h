@@ -47,8 +47,6 @@ struct tfc_model {
   tfc_allocator allocator;
   tfc_thread_pool *pool;
   int running; /* guards against concurrent runs on one instance */
-  void *weights_mapping;
-  size_t weights_mapping_size;
 };
 
 /* The run the calling thread is executing (set for pool workers too). */
@@ -60,7 +58,8 @@ tfc_status tfc_fail(tfc_status status, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 void tfc_clear_error(void);
 
-/* Maps a weights file; returns its base or NULL with the error recorded. */
+/* Maps the weights file of `model`'s definition (once per definition,
+ * shared by its instances) and points the generated code at it. */
 tfc_status tfc_map_weights(tfc_model *model, const char *path);
 void tfc_unmap_weights(tfc_model *model);
 

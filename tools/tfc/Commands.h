@@ -38,12 +38,17 @@ OwningOpRef<ModuleOp> loadModel(StringRef path, const OnnxImportOptions &options
 /// What `tfc compile` writes.
 enum class EmitKind { Object, StaticLibrary, SharedLibrary, Mlir, LlvmIr };
 
+/// Where the weights go: the object's read-only data, a file beside it, or
+/// whichever suits their size.
+enum class WeightsPlacement { Auto, Embed, File };
+
 struct CompileRequest {
   std::string outputStem;   // out/model: out/model.o, out/libmodel.so, ...
   std::string modelName;    // C identifier, prefix of the exported symbols
   EmitKind emit = EmitKind::SharedLibrary;
   CpuTarget target;
   std::string runtimeLibrary; // libtfc_runtime.a
+  WeightsPlacement weights = WeightsPlacement::Auto;
   bool showTiming = false;
   bool quiet = false;
 };

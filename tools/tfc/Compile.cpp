@@ -65,6 +65,20 @@ static cl::opt<EmitKind> emitKind(
                    "<name>.ll: the model as LLVM IR, before optimization")),
     cl::sub(tfc::driver::compileCommand), cl::cat(tfc::driver::compileCategory));
 
+static cl::opt<tfc::driver::WeightsPlacement> weightsPlacement(
+    "weights", cl::desc("Where the weights go"),
+    cl::init(tfc::driver::WeightsPlacement::Auto),
+    cl::values(
+        clEnumValN(tfc::driver::WeightsPlacement::Auto, "auto",
+                   "embed up to 1 GiB of weights, else a file (default)"),
+        clEnumValN(tfc::driver::WeightsPlacement::Embed, "embed",
+                   "in the library's read-only data: one self-contained file"),
+        clEnumValN(tfc::driver::WeightsPlacement::File, "file",
+                   "in <name>.weights beside the library, memory-mapped at "
+                   "create time (found next to the library, or via "
+                   "tfc_options.weights_path)")),
+    cl::sub(tfc::driver::compileCommand), cl::cat(tfc::driver::compileCategory));
+
 static cl::opt<std::string> modelName(
     "name",
     cl::desc("The model's C name, the prefix of its exported symbols "
@@ -257,6 +271,24 @@ LogicalResult tfc::driver::compileModel(ModuleOp module,
     return failure();
   lowerTimer.stop();
 
+  // Weights: a file beside the library when asked, or when embedding them
+  // would make an object too large to link comfortably.
+  constexpr uint64_t kSmallConstantBytes = 1024; // stay in the code
+  constexpr uint64_t kEmbedLimitBytes = uint64_t(1) << 30;
+  WeightsFile weights;
+  bool weightsToFile =
+      request.weights == WeightsPlacement::File ||
+      (request.weights == WeightsPlacement::Auto &&
+       countWeightBytes(module, kSmallConstantBytes) > kEmbedLimitBytes);
+  if (weightsToFile) {
+    TimingScope weightsTimer = rootTimer.nest("Write the weights file");
+    auto written = externalizeWeights(module, request.modelName,
+                                      pathFor(stem + ".weights"), kSmallConstantBytes);
+    if (failed(written))
+      return failure();
+    weights = *written;
+  }
+
   if (request.emit == EmitKind::Mlir) {
     producedPath = pathFor(stem + ".mlir");
     std::string text;
@@ -268,7 +300,7 @@ LogicalResult tfc::driver::compileModel(ModuleOp module,
   TimingScope translateTimer = rootTimer.nest("Translate to LLVM IR");
   llvm::LLVMContext llvmContext;
   auto llvmModule = buildModelModule(module, graphName, *signature,
-                                     request.modelName, llvmContext);
+                                     request.modelName, weights, llvmContext);
   if (failed(llvmModule))
     return failure();
   translateTimer.stop();
@@ -369,6 +401,7 @@ int tfc::driver::runCompile(MLIRContext &context) {
   request.runtimeLibrary = runtimeLibraryOption.empty() ? findRuntimeLibrary()
                                                         : runtimeLibraryOption.getValue();
   request.showTiming = showTiming;
+  request.weights = weightsPlacement;
 
   OwningOpRef<ModuleOp> module = loadModel(modelPath, options, context);
   if (!module)

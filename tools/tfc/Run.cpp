@@ -94,6 +94,13 @@ static cl::opt<int> numThreads(
     "threads", cl::desc("Threads for parallel loops (default: every core)"),
     cl::init(0), cl::sub(tfc::driver::runCommand), cl::cat(tfc::driver::runCategory));
 
+static cl::opt<std::string> weightsPath(
+    "weights",
+    cl::desc("The weights file of a library compiled with --weights=file "
+             "(default: beside the library)"),
+    cl::value_desc("file"), cl::sub(tfc::driver::runCommand),
+    cl::cat(tfc::driver::runCategory));
+
 static cl::opt<std::string> librarySymbolName(
     "name",
     cl::desc("The model's C name inside a library (default: from lib<name>.so)"),
@@ -286,6 +293,8 @@ int tfc::driver::runRun(MLIRContext &context) {
   tfc_options options;
   std::memset(&options, 0, sizeof(options));
   options.num_threads = numThreads;
+  if (!weightsPath.empty())
+    options.weights_path = weightsPath.c_str();
   tfc_model *model = nullptr;
   if (api.create(api.modelDef(), &options, &model) != TFC_OK) {
     llvm::errs() << "tfc: error: " << api.lastError() << "\n";

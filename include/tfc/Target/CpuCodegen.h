@@ -64,13 +64,33 @@ struct CpuTarget {
 };
 CpuTarget getHostCpuTarget();
 
+/// Where the weights of a compiled model live.
+struct WeightsFile {
+  std::string fileName;   // recorded in the model; empty when embedded
+  uint64_t size = 0;      // bytes of the file, header included
+  uint64_t id = 0;        // hash of the contents, also in the file's header
+  size_t numTensors = 0;
+};
+
+/// Moves the weights of `lowered` (LLVM dialect) of at least `minBytes`
+/// into the file `path`: their globals become offsets from
+/// `<name>_weights_base`, a pointer the runtime sets to the file's mapping.
+/// The file starts with a 64-byte header (magic "TFCWGHTS", version, id,
+/// size); each tensor starts at a multiple of 64 bytes.
+FailureOr<WeightsFile> externalizeWeights(ModuleOp lowered, StringRef name,
+                                          StringRef path, uint64_t minBytes);
+
+/// The bytes of the weights `lowered` would embed (globals of at least
+/// `minBytes`), to choose between embedding and a weights file.
+uint64_t countWeightBytes(ModuleOp lowered, uint64_t minBytes);
+
 /// Translates `lowered` (LLVM dialect, with the graph function `graphName`)
 /// to LLVM IR and adds what the runtime needs: `<name>_entry`, the model
 /// definition and `<name>_model_def()`. The graph function becomes internal.
 FailureOr<std::unique_ptr<llvm::Module>>
 buildModelModule(ModuleOp lowered, StringRef graphName,
                  const ModelSignature &signature, StringRef name,
-                 llvm::LLVMContext &context);
+                 const WeightsFile &weights, llvm::LLVMContext &context);
 
 /// Optimizes `module` for `target` and writes an object file to `out`.
 LogicalResult emitObjectFile(llvm::Module &module, const CpuTarget &target,

@@ -42,11 +42,13 @@ struct tfc_model_def {
   const tfc_tensor_info *inputs;
   const tfc_tensor_info *outputs;
   tfc_entry_fn entry;
-  /* --weights=file: the path recorded at compile time, the byte size the
-   * file must have, and the pointer the generated code reads the weights
-   * through. All zero/NULL for embedded weights. */
+  /* --weights=file: the file name recorded at compile time, the byte size
+   * and id (a hash of the contents, also in the file's header) the file must
+   * have, and the pointer the generated code reads the weights through (the
+   * start of the mapped file). All zero/NULL for embedded weights. */
   const char *weights_file;
   uint64_t weights_size;
+  uint64_t weights_id;
   const void **weights_base;
 };
 

@@ -110,8 +110,9 @@ namespace {
 class ModelDefinitionBuilder {
 public:
   ModelDefinitionBuilder(llvm::Module &module, const tfc::ModelSignature &signature,
-                         StringRef name)
+                         StringRef name, const tfc::WeightsFile &weights)
       : module(module), context(module.getContext()), signature(signature),
+        weights(weights),
         name(name.str()), ptrType(llvm::PointerType::getUnqual(context)),
         i32Type(llvm::Type::getInt32Ty(context)),
         i64Type(llvm::Type::getInt64Ty(context)) {}
@@ -233,19 +234,26 @@ private:
 
   void buildDefinition(llvm::Function *entry) {
     // struct tfc_model_def: abi_version, num_inputs, num_outputs, name,
-    // inputs, outputs, entry, weights_file, weights_size, weights_base.
+    // inputs, outputs, entry, weights_file, weights_size, weights_id,
+    // weights_base.
     auto *defType = llvm::StructType::get(
         context, {i32Type, i32Type, i32Type, ptrType, ptrType, ptrType, ptrType,
-                  ptrType, i64Type, ptrType});
+                  ptrType, i64Type, i64Type, ptrType});
     llvm::Constant *null = llvm::ConstantPointerNull::get(ptrType);
+    llvm::Constant *weightsFile = null, *weightsBase = null;
+    if (!weights.fileName.empty()) {
+      weightsFile = cString(weights.fileName, name + "_weights_file");
+      weightsBase = module.getGlobalVariable(name + "_weights_base", true);
+    }
     llvm::Constant *def = llvm::ConstantStruct::get(
         defType,
         {llvm::ConstantInt::get(i32Type, kAbiVersion),
          llvm::ConstantInt::get(i32Type, signature.inputs.size()),
          llvm::ConstantInt::get(i32Type, signature.outputs.size()),
          cString(name, name + "_name"), tensorInfos(signature.inputs, "input"),
-         tensorInfos(signature.outputs, "output"), entry, null,
-         llvm::ConstantInt::get(i64Type, 0), null});
+         tensorInfos(signature.outputs, "output"), entry, weightsFile,
+         llvm::ConstantInt::get(i64Type, weights.size),
+         llvm::ConstantInt::get(i64Type, weights.id), weightsBase});
     auto *defGlobal = new llvm::GlobalVariable(
         module, defType, true, llvm::GlobalValue::PrivateLinkage, def, name + "_def");
 
@@ -259,6 +267,7 @@ private:
   llvm::Module &module;
   llvm::LLVMContext &context;
   const tfc::ModelSignature &signature;
+  const tfc::WeightsFile &weights;
   std::string name;
   llvm::PointerType *ptrType;
   llvm::IntegerType *i32Type, *i64Type;
@@ -269,6 +278,7 @@ private:
 FailureOr<std::unique_ptr<llvm::Module>>
 mlir::tfc::buildModelModule(ModuleOp lowered, StringRef graphName,
                             const ModelSignature &signature, StringRef name,
+                            const WeightsFile &weights,
                             llvm::LLVMContext &context) {
   DialectRegistry registry;
   registerBuiltinDialectTranslation(registry);
@@ -304,7 +314,10 @@ mlir::tfc::buildModelModule(ModuleOp lowered, StringRef graphName,
            << graphName << "'";
   graph->setLinkage(llvm::GlobalValue::InternalLinkage);
 
-  ModelDefinitionBuilder builder(*module, signature, name);
+  if (!weights.fileName.empty() &&
+      !module->getGlobalVariable((name + "_weights_base").str(), true))
+    return lowered.emitError("the weights base pointer is missing");
+  ModelDefinitionBuilder builder(*module, signature, name, weights);
   std::string error;
   if (failed(builder.build(graph, error)))
     return lowered.emitError(error);
