@@ -8,6 +8,8 @@
 
 #include "Npy.h"
 
+#include "tfc/Target/CpuCodegen.h"
+
 #include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -33,32 +35,11 @@ int64_t HostTensor::numElements() const {
 }
 
 unsigned mlir::tfc::driver::dtypeBytes(int dtype) {
-  switch (dtype) {
-  case 2: case 3: case 9: return 1;
-  case 4: case 5: case 10: case 16: return 2;
-  case 1: case 6: case 12: return 4;
-  case 7: case 11: case 13: return 8;
-  }
-  return 0;
+  return getOnnxDtypeBytes(dtype);
 }
 
 const char *mlir::tfc::driver::dtypeName(int dtype) {
-  switch (dtype) {
-  case 1: return "float32";
-  case 2: return "uint8";
-  case 3: return "int8";
-  case 4: return "uint16";
-  case 5: return "int16";
-  case 6: return "int32";
-  case 7: return "int64";
-  case 9: return "bool";
-  case 10: return "float16";
-  case 11: return "float64";
-  case 12: return "uint32";
-  case 13: return "uint64";
-  case 16: return "bfloat16";
-  }
-  return "unknown";
+  return getOnnxDtypeName(dtype);
 }
 
 /// The value of `key` in the header dict: what follows `'key':` up to the

@@ -47,6 +47,13 @@ FailureOr<ModelSignature> getModelSignature(func::FuncOp graph);
 /// The ONNX element type code of `type`, or 0 when there is none.
 int getOnnxDtype(Type type);
 
+/// The name of an ONNX element type code as the runtime prints it
+/// ("float32", "int64", ...), or "unknown".
+const char *getOnnxDtypeName(int dtype);
+
+/// The bytes of one element of an ONNX element type code, or 0.
+unsigned getOnnxDtypeBytes(int dtype);
+
 /// Registers the dialects and external interface models (bufferization,
 /// deallocation) that the CPU pipeline needs in `registry`.
 void registerCpuCodegenDialects(DialectRegistry &registry);

@@ -19,28 +19,9 @@ static std::string upper(StringRef text) {
   return result;
 }
 
-static const char *dtypeName(int dtype) {
-  switch (dtype) {
-  case 1: return "float32";
-  case 2: return "uint8";
-  case 3: return "int8";
-  case 4: return "uint16";
-  case 5: return "int16";
-  case 6: return "int32";
-  case 7: return "int64";
-  case 9: return "bool";
-  case 10: return "float16";
-  case 11: return "float64";
-  case 12: return "uint32";
-  case 13: return "uint64";
-  case 16: return "bfloat16";
-  }
-  return "?";
-}
-
 static void describe(llvm::raw_ostream &os, ArrayRef<tfc::TensorSignature> tensors) {
   for (auto [i, tensor] : llvm::enumerate(tensors)) {
-    os << " *   " << i << "  " << tensor.name << "  " << dtypeName(tensor.onnxDtype)
+    os << " *   " << i << "  " << tensor.name << "  " << tfc::getOnnxDtypeName(tensor.onnxDtype)
        << " [";
     for (auto [d, dim] : llvm::enumerate(tensor.dims)) {
       if (d)
