@@ -224,33 +224,30 @@ struct SoftmaxPattern : OpConversionPattern<tfm::SoftmaxOp> {
                        [](OpBuilder &b, Location l, ValueRange in, Value acc) -> Value {
                          return b.create<arith::MaximumFOp>(l, in[0], acc);
                        });
-    Value exps =
-        rewriter
-            .create<linalg::GenericOp>(
-                loc, TypeRange{type}, ValueRange{input, max},
-                ValueRange{createEmpty(rewriter, loc, type, dims)},
-                SmallVector<AffineMap>{identity, reducedMap, identity}, parallel,
-                [](OpBuilder &b, Location l, ValueRange args) {
-                  Value shifted = b.create<arith::SubFOp>(l, args[0], args[1]);
-                  b.create<linalg::YieldOp>(l, b.create<math::ExpOp>(l, shifted).getResult());
-                })
-            .getResult(0);
+    // f(x, r) over the full shape, r read through the map that drops the axis.
+    auto withReduced = [&](Value full, Value reduced,
+                           function_ref<Value(OpBuilder &, Location, Value, Value)> f) {
+      return rewriter
+          .create<linalg::GenericOp>(
+              loc, TypeRange{type}, ValueRange{full, reduced},
+              ValueRange{createEmpty(rewriter, loc, type, dims)},
+              SmallVector<AffineMap>{identity, reducedMap, identity}, parallel,
+              [&](OpBuilder &b, Location l, ValueRange args) {
+                b.create<linalg::YieldOp>(l, f(b, l, args[0], args[1]));
+              })
+          .getResult(0);
+    };
+    Value exps = withReduced(input, max, [](OpBuilder &b, Location l, Value x, Value m) {
+      return b.create<math::ExpOp>(l, b.create<arith::SubFOp>(l, x, m)).getResult();
+    });
     Value sum = reduce(rewriter, loc, input, {axis}, exps, identity,
                        createScalarConstant(rewriter, loc, elementType, 0.0),
                        [](OpBuilder &b, Location l, ValueRange in, Value acc) {
                          return add(b, l, in[0], acc);
                        });
-    Value result =
-        rewriter
-            .create<linalg::GenericOp>(
-                loc, TypeRange{type}, ValueRange{exps, sum},
-                ValueRange{createEmpty(rewriter, loc, type, dims)},
-                SmallVector<AffineMap>{identity, reducedMap, identity}, parallel,
-                [](OpBuilder &b, Location l, ValueRange args) {
-                  b.create<linalg::YieldOp>(
-                      l, b.create<arith::DivFOp>(l, args[0], args[1]).getResult());
-                })
-            .getResult(0);
+    Value result = withReduced(exps, sum, [](OpBuilder &b, Location l, Value e, Value t) {
+      return b.create<arith::DivFOp>(l, e, t).getResult();
+    });
     rewriter.replaceOp(op, result);
     return success();
   }
