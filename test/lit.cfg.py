@@ -15,6 +15,9 @@ config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "NodeTests
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%tfc_src_root", config.tfc_src_root))
+# Debian's interpreter, the one with numpy (the first python3 on PATH may not
+# have it).
+config.substitutions.append(("%numpy_python", "/usr/bin/python3"))
 
 llvm_config.with_system_environment(["HOME", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()

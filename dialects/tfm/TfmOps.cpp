@@ -516,6 +516,87 @@ LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *ctx,
   return inferUnary(loc, adaptor.getInput(), ElementKind::Float, results);
 }
 
+LogicalResult RmsNormOp::inferReturnTypes(MLIRContext *ctx,
+                                          std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &results) {
+  if (failed(verifyAttributes(ctx, loc, adaptor)) ||
+      failed(verifySameElementType(loc, adaptor.getOperands())))
+    return failure();
+  RankedTensorType type = tensorOf(adaptor.getInput());
+  FailureOr<int64_t> axis = checkAxis(loc, adaptor.getAxis(), type.getRank());
+  if (failed(axis))
+    return failure();
+  ArrayRef<int64_t> normalized = type.getShape().drop_front(*axis);
+  ArrayRef<int64_t> scaleShape = tensorOf(adaptor.getScale()).getShape();
+  if (!broadcastsTo(scaleShape, normalized))
+    return emitOptionalError(loc, "scale of shape ", shapeText(scaleShape),
+                             " does not broadcast to the normalized dims ",
+                             shapeText(normalized));
+  return inferUnary(loc, adaptor.getInput(), ElementKind::Float, results);
+}
+
+//===----------------------------------------------------------------------===//
+// Attention
+//===----------------------------------------------------------------------===//
+
+/// Two dims that must be equal: the static one when only one is known.
+static FailureOr<int64_t> mergeDims(std::optional<Location> loc, int64_t a,
+                                    int64_t b, StringRef what) {
+  if (ShapedType::isDynamic(a))
+    return b;
+  if (!ShapedType::isDynamic(b) && a != b)
+    return emitOptionalError(loc, what, " differ: ", a, " vs ", b);
+  return a;
+}
+
+LogicalResult AttentionOp::inferReturnTypes(MLIRContext *ctx,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &results) {
+  if (failed(verifyAttributes(ctx, loc, adaptor)) ||
+      failed(verifySameElementType(loc, adaptor.getOperands())))
+    return failure();
+  RankedTensorType q = tensorOf(adaptor.getQuery());
+  RankedTensorType k = tensorOf(adaptor.getKey());
+  RankedTensorType v = tensorOf(adaptor.getValue());
+  if (!isa<FloatType>(q.getElementType()))
+    return emitOptionalError(loc, "expects floating-point tensors, got ", q);
+  if (q.getRank() != 3 || k.getRank() != 3 || v.getRank() != 3)
+    return emitOptionalError(
+        loc, "query, key and value must be [batch, sequence, hidden], got ",
+        shapeText(q.getShape()), ", ", shapeText(k.getShape()), ", ",
+        shapeText(v.getShape()));
+  int64_t heads = static_cast<int64_t>(adaptor.getNumHeads());
+  if (heads <= 0)
+    return emitOptionalError(loc, "num_heads must be positive, got ", heads);
+  FailureOr<int64_t> batch =
+      mergeDims(loc, q.getDimSize(0), k.getDimSize(0), "query and key batch");
+  if (succeeded(batch))
+    batch = mergeDims(loc, *batch, v.getDimSize(0), "key and value batch");
+  FailureOr<int64_t> keyLength = mergeDims(
+      loc, k.getDimSize(1), v.getDimSize(1), "key and value sequence lengths");
+  FailureOr<int64_t> keyHidden = mergeDims(
+      loc, q.getDimSize(2), k.getDimSize(2), "query and key hidden sizes");
+  if (failed(batch) || failed(keyLength) || failed(keyHidden))
+    return failure();
+  for (int64_t hidden : {*keyHidden, v.getDimSize(2)})
+    if (!ShapedType::isDynamic(hidden) && hidden % heads != 0)
+      return emitOptionalError(loc, "hidden size ", hidden,
+                               " is not a multiple of num_heads ", heads);
+  if (Value mask = adaptor.getMask()) {
+    ArrayRef<int64_t> maskShape = tensorOf(mask).getShape();
+    SmallVector<int64_t> scores = {*batch, heads, q.getDimSize(1), *keyLength};
+    if (!broadcastsTo(maskShape, scores))
+      return emitOptionalError(loc, "mask of shape ", shapeText(maskShape),
+                               " does not broadcast to the scores ",
+                               shapeText(scores));
+  }
+  results.push_back(RankedTensorType::get(
+      {*batch, q.getDimSize(1), v.getDimSize(2)}, q.getElementType()));
+  return success();
+}
+
 template <typename Adaptor>
 static LogicalResult inferReduction(MLIRContext *ctx,
                                     std::optional<Location> loc,

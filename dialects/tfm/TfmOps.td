@@ -268,6 +268,45 @@ def Tfm_ConvOp : Tfm_Op<"conv"> {
 }
 
 //===----------------------------------------------------------------------===//
+// Attention
+//===----------------------------------------------------------------------===//
+
+def Tfm_AttentionOp : Tfm_Op<"attention"> {
+  let summary = "Multi-head scaled dot-product attention";
+  let description = [{
+    `softmax(q kᵀ * scale + mask) v` for each of `num_heads` heads, on
+    tensors in the `[batch, sequence, heads * head_dim]` layout that the
+    Q, K and V projections produce, so no head transposes are needed:
+
+    * `q` is `[B, Lq, N * dk]`, `k` is `[B, Lk, N * dk]`, `v` is
+      `[B, Lk, N * dv]`, and the result is `[B, Lq, N * dv]`; head `h`
+      uses columns `[h * dk, (h + 1) * dk)` of `q` and `k`.
+    * `mask` (optional) is added to the scores; it broadcasts to
+      `[B, N, Lq, Lk]` (a padding mask is `[B, 1, 1, Lk]`) and holds 0 for
+      visible keys and a large negative value for hidden ones.
+    * `causal` hides key `j` from query `i` when `j > i + (Lk - Lq)`: the
+      queries are the last `Lq` positions of the `Lk` keys, so a prefill
+      (`Lq == Lk`) sees the lower triangle. A query that sees no key gets
+      zeros.
+
+    The fusion pass `--tfm-fuse-attention` forms this op from the
+    MatMul/Softmax/MatMul subgraphs that exporters emit. On CPU it runs as
+    one tiled kernel with an online softmax that never holds the
+    `Lq x Lk` scores of a head.
+
+    ```mlir
+    %o = tfm.attention %q, %k, %v, %mask {num_heads = 12 : i64, scale = 1.250000e-01 : f32}
+        : (tensor<?x?x768xf32>, tensor<?x?x768xf32>, tensor<?x?x768xf32>, tensor<?x1x1x?xf32>) -> tensor<?x?x768xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_Tensor:$query, Tfm_Tensor:$key, Tfm_Tensor:$value,
+                       Optional<Tfm_Tensor>:$mask, I64Attr:$num_heads,
+                       F32Attr:$scale,
+                       DefaultValuedAttr<BoolAttr, "false">:$causal);
+  let results = (outs Tfm_Tensor:$result);
+}
+
+//===----------------------------------------------------------------------===//
 // Normalization and reductions
 //===----------------------------------------------------------------------===//
 
@@ -299,6 +338,24 @@ def Tfm_LayerNormOp : Tfm_Op<"layer_norm", [SameOperandsAndResultElementType]> {
   }];
   let arguments = (ins Tfm_Tensor:$input, Tfm_Tensor:$scale,
                        Optional<Tfm_Tensor>:$bias, I64Attr:$axis,
+                       DefaultValuedAttr<F32Attr, "1.0e-5">:$epsilon);
+  let results = (outs Tfm_Tensor:$result);
+}
+
+def Tfm_RmsNormOp : Tfm_Op<"rms_norm", [SameOperandsAndResultElementType]> {
+  let summary = "RMS normalization over the trailing dims from `axis`";
+  let description = [{
+    `x / sqrt(mean(x^2) + epsilon) * scale` over dims `[axis, rank)`, with
+    `scale` broadcastable to those dims (ONNX `RMSNormalization`, opset 23;
+    the fusion pass forms it from the decomposition that exporters emit for
+    LLaMA-style models).
+
+    ```mlir
+    %y = tfm.rms_norm %x, %gamma {axis = 2 : i64, epsilon = 9.99999997E-7 : f32}
+        : (tensor<?x128x768xf32>, tensor<768xf32>) -> tensor<?x128x768xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_Tensor:$input, Tfm_Tensor:$scale, I64Attr:$axis,
                        DefaultValuedAttr<F32Attr, "1.0e-5">:$epsilon);
   let results = (outs Tfm_Tensor:$result);
 }

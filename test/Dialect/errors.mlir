@@ -389,3 +389,48 @@ func.func @range_zero_delta() {
   %r = tfm.range %a, %b, %a : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
   return
 }
+
+// -----
+
+func.func @rms_norm_scale(%x: tensor<2x8x16xf32>, %g: tensor<8xf32>) {
+  // expected-error @+2 {{scale of shape [8] does not broadcast to the normalized dims [16]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.rms_norm %x, %g {axis = 2 : i64} : (tensor<2x8x16xf32>, tensor<8xf32>) -> tensor<2x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_rank(%x: tensor<2x8x4x16xf32>) {
+  // expected-error @+2 {{query, key and value must be [batch, sequence, hidden], got [2, 8, 4, 16], [2, 8, 4, 16], [2, 8, 4, 16]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.attention %x, %x, %x {num_heads = 4 : i64, scale = 0.25 : f32} : (tensor<2x8x4x16xf32>, tensor<2x8x4x16xf32>, tensor<2x8x4x16xf32>) -> tensor<2x8x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_heads(%x: tensor<2x8x64xf32>) {
+  // expected-error @+2 {{hidden size 64 is not a multiple of num_heads 5}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.attention %x, %x, %x {num_heads = 5 : i64, scale = 0.25 : f32} : (tensor<2x8x64xf32>, tensor<2x8x64xf32>, tensor<2x8x64xf32>) -> tensor<2x8x64xf32>
+  return
+}
+
+// -----
+
+func.func @attention_key_length(%q: tensor<2x8x64xf32>, %k: tensor<2x9x64xf32>, %v: tensor<2x10x64xf32>) {
+  // expected-error @+2 {{key and value sequence lengths differ: 9 vs 10}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.attention %q, %k, %v {num_heads = 4 : i64, scale = 0.25 : f32} : (tensor<2x8x64xf32>, tensor<2x9x64xf32>, tensor<2x10x64xf32>) -> tensor<2x8x64xf32>
+  return
+}
+
+// -----
+
+func.func @attention_mask(%x: tensor<2x8x64xf32>, %m: tensor<2x1x8x9xf32>) {
+  // expected-error @+2 {{mask of shape [2, 1, 8, 9] does not broadcast to the scores [2, 4, 8, 8]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.attention %x, %x, %x, %m {num_heads = 4 : i64, scale = 0.25 : f32} : (tensor<2x8x64xf32>, tensor<2x8x64xf32>, tensor<2x8x64xf32>, tensor<2x1x8x9xf32>) -> tensor<2x8x64xf32>
+  return
+}

@@ -159,3 +159,14 @@ func.func @refined_result(%x: tensor<?x768xf32>, %b: tensor<768xf32>) -> tensor<
   %0 = tfm.add %x, %b : (tensor<?x768xf32>, tensor<768xf32>) -> tensor<4x768xf32>
   return %0 : tensor<4x768xf32>
 }
+
+// CHECK-LABEL: func.func @fused
+func.func @fused(%x: tensor<?x?x768xf32>, %g: tensor<768xf32>, %m: tensor<?x1x1x?xf32>) -> (tensor<?x?x768xf32>, tensor<?x?x768xf32>, tensor<?x?x768xf32>) {
+  // CHECK: tfm.rms_norm %{{.*}} {axis = 2 : i64, epsilon = 9.99999997E-7 : f32}
+  %0 = tfm.rms_norm %x, %g {axis = 2 : i64, epsilon = 9.99999997E-7 : f32} : (tensor<?x?x768xf32>, tensor<768xf32>) -> tensor<?x?x768xf32>
+  // CHECK: tfm.attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {num_heads = 12 : i64, scale = 1.250000e-01 : f32}
+  %1 = tfm.attention %x, %x, %x, %m {num_heads = 12 : i64, scale = 0.125 : f32} : (tensor<?x?x768xf32>, tensor<?x?x768xf32>, tensor<?x?x768xf32>, tensor<?x1x1x?xf32>) -> tensor<?x?x768xf32>
+  // CHECK: tfm.attention %{{.*}}, %{{.*}}, %{{.*}} {causal = true, num_heads = 12 : i64, scale = 1.250000e-01 : f32}
+  %2 = tfm.attention %x, %x, %x {causal = true, num_heads = 12 : i64, scale = 0.125 : f32} : (tensor<?x?x768xf32>, tensor<?x?x768xf32>, tensor<?x?x768xf32>) -> tensor<?x?x768xf32>
+  return %0, %1, %2 : tensor<?x?x768xf32>, tensor<?x?x768xf32>, tensor<?x?x768xf32>
+}

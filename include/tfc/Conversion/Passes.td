@@ -25,6 +25,12 @@ def ConvertTfmToLinalg : Pass<"convert-tfm-to-linalg", "ModuleOp"> {
     Unsigned element types become signless; each op keeps its signedness
     in the arith ops it picks (`divui`, `cmpi ult`, ...).
 
+    `tfm.attention` becomes a call to the runtime's fused attention kernel
+    (`tfc_rt_attention_f32`) on read-only views of its operands
+    (`bufferization.to_memref`) and a fresh result buffer: the kernel's
+    online softmax is not expressible in linalg without the scores it
+    exists to avoid.
+
     Where a dim is only known at run time and the op needs it to agree with
     another (a broadcast, a contraction, a reshape's element count, a gather
     index in range), the pass emits a `cf.assert` naming the ONNX node. The
@@ -54,9 +60,12 @@ def ConvertTfmToLinalg : Pass<"convert-tfm-to-linalg", "ModuleOp"> {
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
     "::mlir::cf::ControlFlowDialect",
+    "::mlir::func::FuncDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
     "::mlir::tensor::TensorDialect"
   ];
 }

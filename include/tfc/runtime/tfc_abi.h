@@ -65,6 +65,36 @@ void tfc_rt_parallel_for(tfc_rt_parallel_body body, void *context, int64_t n);
 /* Strided copies between memrefs of any layout (MLIR's memrefCopy ABI). */
 void tfc_rt_memref_copy(int64_t element_size, void *source, void *target);
 
+/* MLIR's memref descriptors of f32 (what llvm.emit_c_interface passes). */
+typedef struct tfc_rt_memref3_f32 {
+  float *allocated;
+  float *aligned;
+  int64_t offset;
+  int64_t sizes[3];
+  int64_t strides[3];
+} tfc_rt_memref3_f32;
+typedef struct tfc_rt_memref4_f32 {
+  float *allocated;
+  float *aligned;
+  int64_t offset;
+  int64_t sizes[4];
+  int64_t strides[4];
+} tfc_rt_memref4_f32;
+
+/* Flags of tfc_rt_attention_f32. */
+enum { TFC_RT_ATTENTION_HAS_MASK = 1, TFC_RT_ATTENTION_CAUSAL = 2 };
+
+/* tfm.attention: out = softmax(q k^T * scale + mask) v per head, on
+ * [B, L, heads * head_dim] tensors (see the op's documentation). `mask`, when
+ * TFC_RT_ATTENTION_HAS_MASK is set, is [B', N', Lq', Lk'] with each dim 1 or
+ * the full size. The generated code has checked the shapes. */
+void tfc_rt_attention_f32(const tfc_rt_memref3_f32 *q,
+                          const tfc_rt_memref3_f32 *k,
+                          const tfc_rt_memref3_f32 *v,
+                          const tfc_rt_memref4_f32 *mask,
+                          const tfc_rt_memref3_f32 *out, int64_t num_heads,
+                          float scale, int64_t flags);
+
 #ifdef __cplusplus
 }
 #endif

@@ -104,6 +104,8 @@ void populateNormalizationPatterns(TypeConverter &converter,
                                    RewritePatternSet &patterns);
 void populateShapePatterns(TypeConverter &converter,
                            RewritePatternSet &patterns);
+void populateAttentionPatterns(TypeConverter &converter,
+                               RewritePatternSet &patterns);
 
 } // namespace mlir::tfc
 

@@ -253,6 +253,30 @@ struct SoftmaxPattern : OpConversionPattern<tfm::SoftmaxOp> {
   }
 };
 
+/// Emits run-time checks that the dynamic dims of a normalization's scale
+/// and bias (trailing-aligned, as numpy broadcasts) match `input`'s.
+static void checkNormalizationParams(OpBuilder &b, Location loc, Operation *op,
+                                     Value input, ArrayRef<Value> params) {
+  auto type = cast<RankedTensorType>(input.getType());
+  int64_t rank = type.getRank();
+  for (Value param : params) {
+    if (!param)
+      continue;
+    auto paramType = cast<RankedTensorType>(param.getType());
+    for (int64_t j = 0; j < paramType.getRank(); ++j) {
+      int64_t i = j + rank - paramType.getRank();
+      if (paramType.getDimSize(j) == 1 ||
+          (!paramType.isDynamicDim(j) && !type.isDynamicDim(i)))
+        continue;
+      Value same = b.create<arith::CmpIOp>(
+          loc, arith::CmpIPredicate::eq, b.create<tensor::DimOp>(loc, param, j),
+          b.create<tensor::DimOp>(loc, input, i));
+      emitCheck(b, loc, same, op,
+                "scale or bias does not match the normalized dims");
+    }
+  }
+}
+
 struct LayerNormPattern : OpConversionPattern<tfm::LayerNormOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -272,24 +296,7 @@ struct LayerNormPattern : OpConversionPattern<tfm::LayerNormOp> {
     for (int64_t i = axis; i < rank; ++i)
       axes.push_back(i);
 
-    // scale and bias must fit the normalized dims.
-    for (Value param : {scale, bias}) {
-      if (!param)
-        continue;
-      auto paramType = cast<RankedTensorType>(param.getType());
-      for (int64_t j = 0; j < paramType.getRank(); ++j) {
-        int64_t i = j + rank - paramType.getRank();
-        if (paramType.getDimSize(j) == 1 ||
-            (!paramType.isDynamicDim(j) && !type.isDynamicDim(i)))
-          continue;
-        Value same = rewriter.create<arith::CmpIOp>(
-            loc, arith::CmpIPredicate::eq,
-            rewriter.create<tensor::DimOp>(loc, param, j),
-            rewriter.create<tensor::DimOp>(loc, input, i));
-        emitCheck(rewriter, loc, same, op,
-                  "scale or bias does not match the normalized dims");
-      }
-    }
+    checkNormalizationParams(rewriter, loc, op, input, {scale, bias});
 
     AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
     AffineMap reducedMap = droppingAxes(rewriter, rank, axes);
@@ -347,11 +354,71 @@ struct LayerNormPattern : OpConversionPattern<tfm::LayerNormOp> {
   }
 };
 
+/// y = x * rsqrt(mean(x^2) + epsilon) * scale over the trailing dims.
+struct RmsNormPattern : OpConversionPattern<tfm::RmsNormOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(tfm::RmsNormOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput(), scale = adaptor.getScale();
+    auto type = cast<RankedTensorType>(input.getType());
+    Type elementType = type.getElementType();
+    if (!isa<FloatType>(elementType))
+      return op.emitOpError("is only defined for floating-point tensors");
+    int64_t rank = type.getRank();
+    int64_t axis = normalizedAxis(op.getAxis(), rank);
+    SmallVector<int64_t> axes;
+    for (int64_t i = axis; i < rank; ++i)
+      axes.push_back(i);
+    checkNormalizationParams(rewriter, loc, op, input, {scale});
+
+    AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
+    Value zero = createScalarConstant(rewriter, loc, elementType, 0.0);
+    Value count = countOver(rewriter, loc, input, axes, elementType);
+    Value sumOfSquares = reduce(
+        rewriter, loc, input, axes, input, identity, zero,
+        [](OpBuilder &b, Location l, ValueRange in, Value acc) -> Value {
+          return b.create<arith::AddFOp>(
+              l, acc, b.create<arith::MulFOp>(l, in[0], in[0]));
+        });
+    double epsilon = op.getEpsilon().convertToDouble();
+    Value result =
+        rewriter
+            .create<linalg::GenericOp>(
+                loc, TypeRange{type}, ValueRange{input, sumOfSquares, scale},
+                ValueRange{createEmpty(rewriter, loc, type,
+                                       getDims(rewriter, loc, input))},
+                SmallVector<AffineMap>{
+                    identity, droppingAxes(rewriter, rank, axes),
+                    broadcastingMap(rewriter,
+                                    cast<RankedTensorType>(scale.getType()),
+                                    type),
+                    identity},
+                SmallVector<utils::IteratorType>(rank,
+                                                 utils::IteratorType::parallel),
+                [&](OpBuilder &b, Location l, ValueRange args) {
+                  Value meanSquare = b.create<arith::DivFOp>(l, args[1], count);
+                  Value eps = createScalarConstant(b, l, elementType, epsilon);
+                  Value invRms = b.create<math::RsqrtOp>(
+                      l, b.create<arith::AddFOp>(l, meanSquare, eps));
+                  Value scaled = b.create<arith::MulFOp>(
+                      l, b.create<arith::MulFOp>(l, args[0], invRms), args[2]);
+                  b.create<linalg::YieldOp>(l, scaled);
+                })
+            .getResult(0);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::tfc::populateNormalizationPatterns(TypeConverter &converter,
                                               RewritePatternSet &patterns) {
   patterns.add<ReducePattern<tfm::ReduceMeanOp>, ReducePattern<tfm::ReduceSumOp>,
-               ReducePattern<tfm::ReduceMaxOp>, SoftmaxPattern, LayerNormPattern>(
+               ReducePattern<tfm::ReduceMaxOp>, SoftmaxPattern, LayerNormPattern,
+               RmsNormPattern>(
       converter, patterns.getContext());
 }

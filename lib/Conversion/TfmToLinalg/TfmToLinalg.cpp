@@ -2,7 +2,9 @@
 
 #include "LoweringUtils.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Func/Transforms/FuncConversions.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "tfc/Conversion/Passes.h"
@@ -22,6 +24,7 @@ void mlir::tfc::populateTfmToLinalgPatterns(TypeConverter &converter,
   populateContractionPatterns(converter, patterns);
   populateNormalizationPatterns(converter, patterns);
   populateShapePatterns(converter, patterns);
+  populateAttentionPatterns(converter, patterns);
 }
 
 namespace {
@@ -42,8 +45,9 @@ struct ConvertTfmToLinalgPass
     ConversionTarget target(*context);
     target.addIllegalDialect<tfm::TfmDialect>();
     target.addLegalOp<ModuleOp>();
-    target.addLegalDialect<arith::ArithDialect, cf::ControlFlowDialect,
-                           linalg::LinalgDialect, math::MathDialect,
+    target.addLegalDialect<arith::ArithDialect, bufferization::BufferizationDialect,
+                           cf::ControlFlowDialect, linalg::LinalgDialect,
+                           math::MathDialect, memref::MemRefDialect,
                            tensor::TensorDialect>();
     target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp func) {
       return converter.isSignatureLegal(func.getFunctionType()) &&

@@ -328,6 +328,14 @@ mlir::tfc::buildModelModule(ModuleOp lowered, StringRef graphName,
   for (auto [from, to] : kRenames)
     if (llvm::Function *function = module->getFunction(from))
       function->setName(to);
+  // Kernels the lowering calls through llvm.emit_c_interface (memref
+  // descriptors by pointer): `_mlir_ciface_tfc_kernel_X` is the runtime's
+  // `tfc_rt_X`.
+  static constexpr llvm::StringLiteral kKernelPrefix = "_mlir_ciface_tfc_kernel_";
+  for (llvm::Function &function : *module)
+    if (function.isDeclaration() && function.getName().starts_with(kKernelPrefix))
+      function.setName(
+          ("tfc_rt_" + function.getName().drop_front(kKernelPrefix.size())).str());
 
   // Only <name>_model_def is exported: two models link into one app.
   for (llvm::Function &function : *module)

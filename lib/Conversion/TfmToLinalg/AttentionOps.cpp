@@ -1,0 +1,209 @@
+//===- AttentionOps.cpp - tfm.attention to the runtime's fused kernel -----===//
+//
+// tfm.attention runs as one call into the runtime's flash-attention kernel
+// (tfc_rt_attention_f32 in lib/Runtime/attention.c): a tiled loop with an
+// online softmax that never holds a head's Lq x Lk scores. Expressing that in
+// linalg would mean materializing the scores, which is what the fusion is
+// there to avoid, so the lowering leaves tensors here: the operands are read
+// through bufferization.to_memref (read-only, any strides: the kernel takes
+// the row strides it is given, so slices of a merged QKV projection are not
+// copied), and the result is a fresh buffer the kernel fills.
+//
+// The shape rules that can only be checked at run time are checked here, as
+// for every other op, so the message names the node; the kernel trusts them.
+//
+//===----------------------------------------------------------------------===//
+
+#include "LoweringUtils.h"
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "tfm/TfmOps.h"
+
+using namespace mlir;
+using namespace mlir::tfc;
+
+namespace {
+
+/// The kernel's symbol on the MLIR side. With llvm.emit_c_interface the LLVM
+/// lowering calls `_mlir_ciface_<name>` with pointers to memref descriptors;
+/// the model's translation renames that to the runtime's
+/// `tfc_rt_attention_f32` (see ModelDefinition.cpp).
+constexpr StringLiteral kKernelName = "tfc_kernel_attention_f32";
+
+/// Flags word of the kernel call (mirrors TFC_RT_ATTENTION_* in the runtime).
+enum AttentionFlags : int64_t { kHasMask = 1, kCausal = 2 };
+
+/// A memref type of `rank` with any strides and offset: what the kernel
+/// accepts for every operand.
+MemRefType stridedMemRef(MLIRContext *context, int64_t rank, Type element) {
+  SmallVector<int64_t> shape(rank, ShapedType::kDynamic);
+  auto layout = StridedLayoutAttr::get(
+      context, ShapedType::kDynamic,
+      SmallVector<int64_t>(rank, ShapedType::kDynamic));
+  return MemRefType::get(shape, element, layout);
+}
+
+/// Declares the kernel in `module` once.
+func::FuncOp getOrDeclareKernel(OpBuilder &b, ModuleOp module) {
+  if (auto existing = module.lookupSymbol<func::FuncOp>(kKernelName))
+    return existing;
+  MLIRContext *context = b.getContext();
+  Type f32 = b.getF32Type();
+  MemRefType tensor3 = stridedMemRef(context, 3, f32);
+  MemRefType tensor4 = stridedMemRef(context, 4, f32);
+  // (query, key, value, mask, result, num_heads, scale, flags)
+  auto type = b.getFunctionType(
+      {tensor3, tensor3, tensor3, tensor4, tensor3, b.getI64Type(), f32,
+       b.getI64Type()},
+      {});
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(module.getBody());
+  auto kernel = b.create<func::FuncOp>(module.getLoc(), kKernelName, type);
+  kernel.setPrivate();
+  kernel->setAttr("llvm.emit_c_interface", b.getUnitAttr());
+  return kernel;
+}
+
+Value dimOf(OpBuilder &b, Location loc, Value tensor, int64_t dim) {
+  return b.create<tensor::DimOp>(loc, tensor, dim);
+}
+
+void checkEqual(OpBuilder &b, Location loc, Operation *op, Value lhs,
+                Value rhs, const Twine &message) {
+  emitCheck(b, loc,
+            b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, lhs, rhs),
+            op, message);
+}
+
+struct AttentionPattern : OpConversionPattern<tfm::AttentionOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(tfm::AttentionOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value query = adaptor.getQuery(), key = adaptor.getKey(),
+          value = adaptor.getValue(), mask = adaptor.getMask();
+    auto resultType = cast<RankedTensorType>(op.getType());
+    if (!resultType.getElementType().isF32())
+      return rewriter.notifyMatchFailure(op, "only f32 attention has a kernel");
+    auto module = op->getParentOfType<ModuleOp>();
+    func::FuncOp kernel = getOrDeclareKernel(rewriter, module);
+    int64_t heads = static_cast<int64_t>(op.getNumHeads());
+
+    // Shapes that the verifier could not settle statically.
+    Value batch = dimOf(rewriter, loc, query, 0);
+    Value queryLength = dimOf(rewriter, loc, query, 1);
+    Value keyLength = dimOf(rewriter, loc, key, 1);
+    Value keyHidden = dimOf(rewriter, loc, key, 2);
+    Value valueHidden = dimOf(rewriter, loc, value, 2);
+    checkEqual(rewriter, loc, op, dimOf(rewriter, loc, key, 0), batch,
+               "key batch does not match the query's");
+    checkEqual(rewriter, loc, op, dimOf(rewriter, loc, value, 0), batch,
+               "value batch does not match the query's");
+    checkEqual(rewriter, loc, op, dimOf(rewriter, loc, value, 1), keyLength,
+               "key and value sequence lengths differ");
+    checkEqual(rewriter, loc, op, dimOf(rewriter, loc, query, 2), keyHidden,
+               "query and key hidden sizes differ");
+    Value headsIndex = rewriter.create<arith::ConstantIndexOp>(loc, heads);
+    Value zero = rewriter.create<arith::ConstantIndexOp>(loc, 0);
+    for (Value hidden : {keyHidden, valueHidden})
+      checkEqual(rewriter, loc, op,
+                 rewriter.create<arith::RemUIOp>(loc, hidden, headsIndex), zero,
+                 "hidden size is not a multiple of num_heads");
+
+    Type f32 = rewriter.getF32Type();
+    MLIRContext *context = rewriter.getContext();
+    // A read-only view of `tensor` with any strides, cast to the kernel's
+    // fully dynamic type.
+    auto readOnly = [&](Value tensor, int64_t rank) -> Value {
+      MemRefType kernelType = stridedMemRef(context, rank, f32);
+      auto viewType = MemRefType::get(
+          cast<RankedTensorType>(tensor.getType()).getShape(), f32,
+          kernelType.getLayout());
+      Value view = rewriter.create<bufferization::ToMemrefOp>(
+          loc, viewType, tensor, /*read_only=*/true);
+      return rewriter.create<memref::CastOp>(loc, kernelType, view);
+    };
+
+    // The mask as [B', N', Lq', Lk'], each dim 1 (broadcast) or the full
+    // size; without a mask the kernel gets a placeholder it never reads.
+    Value maskMemRef;
+    if (mask) {
+      auto maskType = cast<RankedTensorType>(mask.getType());
+      int64_t rank = maskType.getRank();
+      Value scoreDims[4] = {batch, headsIndex, queryLength, keyLength};
+      Value one = rewriter.create<arith::ConstantIndexOp>(loc, 1);
+      for (int64_t j = 0; j < rank; ++j) {
+        if (maskType.getDimSize(j) == 1)
+          continue;
+        Value size = dimOf(rewriter, loc, mask, j);
+        Value full = scoreDims[4 - rank + j];
+        Value ok = rewriter.create<arith::OrIOp>(
+            loc,
+            rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, size,
+                                           one),
+            rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, size,
+                                           full));
+        emitCheck(rewriter, loc, ok, op,
+                  "mask dim " + Twine(j) +
+                      " is neither 1 nor the scores' size");
+      }
+      SmallVector<int64_t> shape4(4 - rank, 1);
+      llvm::append_range(shape4, maskType.getShape());
+      SmallVector<ReassociationIndices> groups;
+      if (rank > 0) {
+        // The added unit dims join the first of the mask's own dims.
+        ReassociationIndices first;
+        for (int64_t i = 0; i <= 4 - rank; ++i)
+          first.push_back(i);
+        groups.push_back(first);
+        for (int64_t i = 5 - rank; i < 4; ++i)
+          groups.push_back({i});
+      }
+      SmallVector<OpFoldResult> sizes4(4 - rank, rewriter.getIndexAttr(1));
+      llvm::append_range(sizes4, getDims(rewriter, loc, mask));
+      Value mask4 = rewriter.create<tensor::ExpandShapeOp>(
+          loc, RankedTensorType::get(shape4, f32), mask, groups, sizes4);
+      maskMemRef = readOnly(mask4, 4);
+    } else {
+      Value placeholder = rewriter.create<memref::AllocaOp>(
+          loc, MemRefType::get({1, 1, 1, 1}, f32));
+      maskMemRef = rewriter.create<memref::CastOp>(
+          loc, stridedMemRef(context, 4, f32), placeholder);
+    }
+
+    auto resultBufferType =
+        MemRefType::get(resultType.getShape(), resultType.getElementType());
+    SmallVector<Value> dynamicSizes;
+    Value resultDims[3] = {batch, queryLength, valueHidden};
+    for (int64_t i = 0; i < 3; ++i)
+      if (resultType.isDynamicDim(i))
+        dynamicSizes.push_back(resultDims[i]);
+    Value result = rewriter.create<memref::AllocOp>(
+        loc, resultBufferType, dynamicSizes, rewriter.getI64IntegerAttr(64));
+
+    int64_t flags = (mask ? kHasMask : 0) | (op.getCausal() ? kCausal : 0);
+    rewriter.create<func::CallOp>(
+        loc, kernel,
+        ValueRange{readOnly(query, 3), readOnly(key, 3), readOnly(value, 3),
+                   maskMemRef,
+                   rewriter.create<memref::CastOp>(
+                       loc, stridedMemRef(context, 3, f32), result),
+                   rewriter.create<arith::ConstantIntOp>(loc, heads, 64),
+                   rewriter.create<arith::ConstantOp>(loc, op.getScaleAttr()),
+                   rewriter.create<arith::ConstantIntOp>(loc, flags, 64)});
+    rewriter.replaceOpWithNewOp<bufferization::ToTensorOp>(
+        op, resultType, result, /*restrict=*/true, /*writable=*/true);
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::tfc::populateAttentionPatterns(TypeConverter &converter,
+                                          RewritePatternSet &patterns) {
+  patterns.add<AttentionPattern>(converter, patterns.getContext());
+}

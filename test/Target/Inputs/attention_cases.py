@@ -1,0 +1,71 @@
+"""Inputs and float64 numpy references for attention-kernel.test.
+
+Writes input_<name>.npy and expected_<name>.npy into the directory given as
+the only argument. Each case exercises a path of lib/Runtime/attention.c:
+several query and key blocks, key padding, causal masks with Lq == Lk and
+Lq < Lk, head sizes that are not multiples of 16, fewer rows than a register
+block, and a full [B, N, Lq, Lk] mask.
+"""
+import os
+import sys
+
+import numpy as np
+
+rng = np.random.default_rng(7)
+out_dir = sys.argv[1]
+os.makedirs(out_dir, exist_ok=True)
+
+
+def save(name, array):
+    np.save(os.path.join(out_dir, name + ".npy"), array.astype(np.float32))
+
+
+def attention(q, k, v, heads, scale, mask=None, causal=False):
+    b, lq, hk = q.shape
+    lk, hv = k.shape[1], v.shape[2]
+    dk, dv = hk // heads, hv // heads
+    q4 = q.reshape(b, lq, heads, dk).transpose(0, 2, 1, 3).astype(np.float64)
+    k4 = k.reshape(b, lk, heads, dk).transpose(0, 2, 1, 3).astype(np.float64)
+    v4 = v.reshape(b, lk, heads, dv).transpose(0, 2, 1, 3).astype(np.float64)
+    s = q4 @ k4.transpose(0, 1, 3, 2) * scale
+    if mask is not None:
+        s = s + mask.astype(np.float64)
+    if causal:
+        i = np.arange(lq)[:, None]
+        j = np.arange(lk)[None, :]
+        s = np.where(j > i + (lk - lq), -np.inf, s)
+    s = s - s.max(axis=-1, keepdims=True)
+    p = np.exp(s)
+    p /= p.sum(axis=-1, keepdims=True)
+    o = p @ v4
+    return o.transpose(0, 2, 1, 3).reshape(b, lq, hv)
+
+
+def case(name, q, k, v, heads, scale, mask=None, causal=False):
+    save("input_" + name + "_q", q)
+    save("input_" + name + "_k", k)
+    save("input_" + name + "_v", v)
+    if mask is not None:
+        save("input_" + name + "_mask", mask)
+    save("expected_" + name, attention(q, k, v, heads, scale, mask, causal))
+
+
+def randn(*shape):
+    return rng.standard_normal(shape).astype(np.float32)
+
+
+# Two query blocks, three key blocks, key padding: the second sequence has
+# 90 real keys, the first all 150.
+padding = np.zeros((2, 1, 1, 150), np.float32)
+padding[1, :, :, 90:] = np.finfo(np.float32).min
+case("padded", randn(2, 100, 64), randn(2, 150, 64), randn(2, 150, 64), 4,
+     0.25, mask=padding)
+# Causal prefill, head size 48 (16-wide tail of the output loop).
+case("causal", randn(1, 130, 96), randn(1, 130, 96), randn(1, 130, 96), 2,
+     48 ** -0.5, causal=True)
+# Causal with 5 new queries over 70 keys; value head size 20 (scalar tail).
+case("decode", randn(1, 5, 32), randn(1, 70, 32), randn(1, 70, 40), 2,
+     0.25, causal=True)
+# A full mask, 7 queries (a register block and a tail), head size 3.
+case("masked", randn(1, 7, 6), randn(1, 9, 6), randn(1, 9, 6), 2, 0.5,
+     mask=randn(1, 2, 7, 9))
