@@ -37,4 +37,113 @@ def RefineShapes : Pass<"tfm-refine-shapes", "func::FuncOp"> {
   let dependentDialects = ["::mlir::tfm::TfmDialect"];
 }
 
+// The fusion passes share an option: with emit-remarks, each fusion and each
+// rejected candidate is reported as a remark ("fused <kind>: ..." or "not
+// fused as <kind>: <reason>"), which `tfc compile --fusion-report` collects.
+class Tfm_FusionPass<string flag> : Pass<flag, "func::FuncOp"> {
+  let options = [
+    Option<"emitRemarks", "emit-remarks", "bool", /*default=*/"false",
+           "Report each fusion and each rejected candidate as a remark">
+  ];
+  let dependentDialects = ["::mlir::tfm::TfmDialect"];
+}
+
+def FuseLayerNorm : Tfm_FusionPass<"tfm-fuse-layer-norm"> {
+  let summary = "Forms tfm.layer_norm and tfm.rms_norm from their decompositions";
+  let description = [{
+    Before opset 17 (LayerNormalization) and opset 23 (RMSNormalization),
+    exporters write normalization out as eight or so ops. This pass finds
+
+    * layer norm: `d = x - mean(x)`, `d / sqrt(mean(d^2) + eps)`, then an
+      optional `* gamma` and `+ beta`;
+    * RMS norm: `x / sqrt(mean(x^2) + eps)` (or `x * 1/sqrt(...)`, or
+      `x * reciprocal(sqrt(...))`), then an optional `* gamma`;
+
+    with the means over the same trailing dims (keepdims), squares as
+    `Pow(·, 2)` or `Mul(·, ·)`, and epsilon a constant. A match whose
+    intermediate values have other users is left alone.
+
+    Before:
+
+    ```mlir
+    %m = tfm.reduce_mean %x {axes = array<i64: 2>} : (tensor<?x?x64xf32>) -> tensor<?x?x1xf32>
+    %d = tfm.sub %x, %m : (tensor<?x?x64xf32>, tensor<?x?x1xf32>) -> tensor<?x?x64xf32>
+    %p = tfm.pow %d, %two : (tensor<?x?x64xf32>, tensor<f32>) -> tensor<?x?x64xf32>
+    %v = tfm.reduce_mean %p {axes = array<i64: 2>} : (tensor<?x?x64xf32>) -> tensor<?x?x1xf32>
+    %e = tfm.add %v, %eps : (tensor<?x?x1xf32>, tensor<f32>) -> tensor<?x?x1xf32>
+    %s = tfm.sqrt %e : (tensor<?x?x1xf32>) -> tensor<?x?x1xf32>
+    %n = tfm.div %d, %s : (tensor<?x?x64xf32>, tensor<?x?x1xf32>) -> tensor<?x?x64xf32>
+    %g = tfm.mul %n, %gamma : (tensor<?x?x64xf32>, tensor<64xf32>) -> tensor<?x?x64xf32>
+    %y = tfm.add %g, %beta : (tensor<?x?x64xf32>, tensor<64xf32>) -> tensor<?x?x64xf32>
+    ```
+
+    After:
+
+    ```mlir
+    %y = tfm.layer_norm %x, %gamma, %beta {axis = 2 : i64, epsilon = 9.99999996E-13 : f32}
+        : (tensor<?x?x64xf32>, tensor<64xf32>, tensor<64xf32>) -> tensor<?x?x64xf32>
+    ```
+  }];
+  let statistics = [
+    Statistic<"numLayerNorm", "layer-norm", "Layer norms fused">,
+    Statistic<"numRmsNorm", "rms-norm", "RMS norms fused">
+  ];
+}
+
+def FuseGelu : Tfm_FusionPass<"tfm-fuse-gelu"> {
+  let summary = "Forms tfm.gelu from its erf and tanh decompositions";
+  let description = [{
+    Before opset 20 exporters write GELU out. The pass anchors on each
+    `Erf` and `Tanh` and matches
+
+    * `0.5 * x * (1 + erf(x / sqrt(2)))` (`x * 0.70710678` also), giving
+      `approximation = "none"`;
+    * `0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x^3)))` (`x^3` as
+      `Pow(x, 3)` or `x * x * x`), giving `approximation = "tanh"`;
+
+    with the factors 0.5, x and (1 + ...) multiplied in any order. Every
+    occurrence of x must be the same value and every constant within 1e-6
+    of the formula's.
+
+    ```mlir
+    %y = tfm.gelu %x {approximation = "none"} : (tensor<?x?x256xf32>) -> tensor<?x?x256xf32>
+    ```
+  }];
+  let statistics = [Statistic<"numGelu", "gelu", "GELUs fused">];
+}
+
+def FuseAttention : Tfm_FusionPass<"tfm-fuse-attention"> {
+  let summary = "Forms tfm.attention from the multi-head attention subgraph";
+  let description = [{
+    Exporters write multi-head attention as per-head reshapes and
+    transposes of Q, K and V, `MatMul(q, kᵀ)`, a scale (`Div` or `Mul` by a
+    constant, on the scores or on q and k), masks (`Add` of an additive
+    mask, `Where(cond, ·, -inf)`), `Softmax` over the keys, `MatMul(·, v)`,
+    and a transpose and reshape back to `[B, L, N * d]`. The pass anchors on
+    the Softmax and proves each step:
+
+    * the reshapes split and merge only the last dim, symbolically when the
+      batch and sequence are dynamic (the shape subgraphs that compute the
+      reshape targets are read);
+    * the transposes compose to the head layout of each operand;
+    * scales are scalar constants and are applied before the masks;
+    * an additive mask broadcasts to the scores and becomes the op's mask;
+      `Where(cond, s, fill)` with a fill at or below -1e30 becomes an
+      additive mask, or the causal flag when `cond` is provably the causal
+      triangle (a constant, or GPT-2's rows `[Lk - Lq, Lk)` of a lower
+      triangular table).
+
+    A candidate that fails a step is left unchanged; with emit-remarks the
+    remark says which step.
+
+    After (HF BERT):
+
+    ```mlir
+    %o = tfm.attention %q, %k, %v, %mask {num_heads = 12 : i64, scale = 1.250000e-01 : f32}
+        : (tensor<?x?x768xf32>, tensor<?x?x768xf32>, tensor<?x?x768xf32>, tensor<?x1x1x?xf32>) -> tensor<?x?x768xf32>
+    ```
+  }];
+  let statistics = [Statistic<"numAttention", "attention", "Attention blocks fused">];
+}
+
 #endif // TFC_TRANSFORMS_PASSES_TD

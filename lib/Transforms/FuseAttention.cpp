@@ -1,0 +1,590 @@
+//===- FuseAttention.cpp - the tfm-fuse-attention pass --------------------===//
+//
+// Forms tfm.attention from the subgraph that exporters emit for multi-head
+// attention (HF BERT's eager attention, GPT-2's, torch's
+// scaled_dot_product_attention):
+//
+//   q = transpose(reshape(Q, [B, Lq, N, d]), [0, 2, 1, 3])     (* c?)
+//   k = transpose(reshape(K, [B, Lk, N, d]), [0, 2, 3, 1])     (* c?)
+//   v = transpose(reshape(V, [B, Lk, N, dv]), [0, 2, 1, 3])
+//   s = matmul(q, k)  (/ c or * c)  (+ mask | where(cond, ·, -inf))*
+//   o = reshape(transpose(matmul(softmax(s, -1), v), [0, 2, 1, 3]),
+//               [B, Lq, N * dv])
+//
+// The anchor is the Softmax. Every step is proven: the reshapes split and
+// merge exactly the last dim (checked symbolically when batch and sequence
+// are dynamic), the transposes compose to the head layout, the scales are
+// scalar constants, and a mask is either additive (kept as the op's mask
+// operand, so any mask stays exact) or a proven causal triangle (the causal
+// flag, which lets the kernel skip blocks). A candidate that differs in any
+// step is left as it is, with a remark saying why.
+//
+//===----------------------------------------------------------------------===//
+
+#include "FusionUtils.h"
+#include "tfc/Transforms/Passes.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/Transforms/RegionUtils.h"
+#include "tfm/TfmOps.h"
+
+namespace mlir::tfc {
+#define GEN_PASS_DEF_FUSEATTENTION
+#include "tfc/Transforms/Passes.h.inc"
+} // namespace mlir::tfc
+
+using namespace mlir;
+using namespace mlir::tfc;
+
+namespace {
+
+/// Masked scores at or below this are hidden: exp(s + fill - max) is 0 in
+/// float arithmetic for any score a model produces, which makes replacing
+/// where(cond, s, fill) with an additive mask or the causal flag exact.
+constexpr double kHiddenFill = -1.0e30;
+
+/// A head-split input: the [B, L, N * d] tensor before its reshape and
+/// transposes, and what the matcher proved about it.
+struct HeadInput {
+  Value hidden;
+  int64_t heads = 0;
+  int64_t headDim = 0;
+  double scale = 1.0; // scalar factors found on the way (q and k only)
+  /// [L, B, N * d] (torch's MultiheadAttention) rather than [B, L, N * d].
+  bool sequenceFirst = false;
+  /// The values from the operand to the reshape's result, each with the
+  /// reshape dim ([B, L, N, d]) that each of its dims is.
+  SmallVector<std::pair<Value, SmallVector<int64_t, 4>>> path;
+};
+
+/// Where a dim of a value inside the fused subgraph can be read once the
+/// subgraph is gone: dim `dim` of a value that stays, or a constant.
+struct DimSource {
+  Value value;
+  int64_t dim = 0;
+  int64_t constant = 0;
+};
+using DimSources = SmallVector<DimSource, 4>;
+
+/// Walks from a [B, N, ., .] operand of a matmul back through scalar
+/// multiplications and transposes to the reshape that split the heads, and
+/// checks that the transposes compose to `expectedPerm` (relative to the
+/// reshape's [B, L, N, d]).
+FailureOr<HeadInput> traceHeadInput(Value value, ArrayRef<int64_t> expectedPerm,
+                                    StringRef role, bool allowScale,
+                                    std::string &why) {
+  HeadInput input;
+  int64_t rank = expectedPerm.size();
+  SmallVector<int64_t, 4> perm = llvm::to_vector<4>(llvm::seq<int64_t>(0, rank));
+  // (value, the map from the operand's dims to value's dims)
+  SmallVector<std::pair<Value, SmallVector<int64_t, 4>>> visited;
+  for (;;) {
+    visited.push_back({value, perm});
+    Operation *def = value.getDefiningOp();
+    if (isa_and_nonnull<tfm::MulOp, tfm::DivOp>(def) && allowScale) {
+      // q * c, c * q, or q / c (torch's MultiheadAttention scales q alone).
+      Value other;
+      std::optional<double> c;
+      bool isDiv = isa<tfm::DivOp>(def);
+      if ((c = getScalarConstant(def->getOperand(1))))
+        other = def->getOperand(0);
+      else if (!isDiv && (c = getScalarConstant(def->getOperand(0))))
+        other = def->getOperand(1);
+      if (!other || other.getType() != def->getResult(0).getType() ||
+          *c == 0.0) {
+        why = (role + " is scaled by a tensor, not a scalar").str();
+        return failure();
+      }
+      input.scale *= isDiv ? 1.0 / *c : *c;
+      value = other;
+      continue;
+    }
+    if (auto transpose = dyn_cast_or_null<tfm::TransposeOp>(def)) {
+      // perm maps the matmul operand's dims to `value`'s; value = transpose(
+      // t, p) has dim k = t's dim p[k], so the operand's dim i is t's dim
+      // p[perm[i]].
+      ArrayRef<int64_t> p = transpose.getPerm();
+      if ((int64_t)p.size() != rank) {
+        why = (role + " is transposed at rank " + Twine(p.size())).str();
+        return failure();
+      }
+      SmallVector<int64_t, 4> composed(rank);
+      for (int64_t i = 0; i < rank; ++i)
+        composed[i] = p[perm[i]];
+      perm = composed;
+      value = transpose.getInput();
+      continue;
+    }
+    break;
+  }
+  if (ArrayRef<int64_t>(perm) != expectedPerm) {
+    why = (role + " is not in the head layout its matmul needs").str();
+    return failure();
+  }
+  auto reshape = dyn_cast_or_null<tfm::ReshapeOp>(value.getDefiningOp());
+  if (!reshape) {
+    why = (role + " does not come from a reshape that splits heads").str();
+    return failure();
+  }
+  auto from = cast<RankedTensorType>(reshape.getInput().getType());
+  auto to = cast<RankedTensorType>(reshape.getType());
+  if (rank == 4) {
+    // [B, L, N * d] -> [B, L, N, d]
+    if (from.getRank() != 3 || to.getRank() != 4 || to.isDynamicDim(2) ||
+        to.isDynamicDim(3) ||
+        (!from.isDynamicDim(2) &&
+         from.getDimSize(2) != to.getDimSize(2) * to.getDimSize(3))) {
+      why = (role + " is not reshaped from [B, L, N * d] to [B, L, N, d] with "
+                    "static N and d").str();
+      return failure();
+    }
+    if (!reshapeKeepsLeadingDims(reshape, 2)) {
+      why = (role + "'s reshape does not provably keep batch and sequence").str();
+      return failure();
+    }
+    input.heads = to.getDimSize(2);
+    input.headDim = to.getDimSize(3);
+  } else {
+    // [L, B, N * d] -> [L, B * N, d]: the middle dim is B * N because the
+    // reshape keeps the element count.
+    if (from.getRank() != 3 || to.getRank() != 3 || from.isDynamicDim(2) ||
+        to.isDynamicDim(2) || from.getDimSize(2) % to.getDimSize(2) != 0) {
+      why = (role + " is not reshaped from [L, B, N * d] to [L, B * N, d] with "
+                    "static N and d").str();
+      return failure();
+    }
+    if (!reshapeKeepsLeadingDims(reshape, 1)) {
+      why = (role + "'s reshape does not provably keep the sequence").str();
+      return failure();
+    }
+    input.heads = from.getDimSize(2) / to.getDimSize(2);
+    input.headDim = to.getDimSize(2);
+    input.sequenceFirst = true;
+  }
+  input.hidden = reshape.getInput();
+  // A value reached with operand->value map A has dim A[i] equal to the
+  // reshape's dim perm[i].
+  for (auto &[reached, map] : visited) {
+    SmallVector<int64_t, 4> reshapeDims(rank);
+    for (int64_t i = 0; i < rank; ++i)
+      reshapeDims[map[i]] = perm[i];
+    input.path.push_back({reached, reshapeDims});
+  }
+  return input;
+}
+
+/// The dims of a value on `input`'s path, read from what stays, or nullopt
+/// when one of them is B * N (the sequence-first layout), which no single
+/// dim holds.
+std::optional<DimSources> dimSourcesOf(const HeadInput &input,
+                                       ArrayRef<int64_t> reshapeDims) {
+  DimSources sources;
+  for (int64_t d : reshapeDims) {
+    if (input.sequenceFirst) {
+      if (d == 1)
+        return std::nullopt;
+      if (d == 0)
+        sources.push_back({input.hidden, 0, 0});
+      else
+        sources.push_back({Value(), 0, input.headDim});
+      continue;
+    }
+    if (d < 2)
+      sources.push_back({input.hidden, d, 0});
+    else
+      sources.push_back({Value(), 0, d == 2 ? input.heads : input.headDim});
+  }
+  return sources;
+}
+
+/// Rewrites each tfm.shape that reads `value` (a value of the fused subgraph,
+/// whose computation is to go away) to read the same dims from `sources`.
+void redirectShapeReads(OpBuilder &b, Value value, ArrayRef<DimSource> sources) {
+  for (Operation *user : llvm::make_early_inc_range(value.getUsers())) {
+    auto shape = dyn_cast<tfm::ShapeOp>(user);
+    if (!shape)
+      continue;
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(shape);
+    Location loc = shape.getLoc();
+    auto i64 = b.getI64Type();
+    SmallVector<Value> pieces;
+    for (int64_t d = shape.getStart(); d < (int64_t)shape.getEnd(); ++d) {
+      const DimSource &source = sources[d];
+      if (source.value)
+        pieces.push_back(b.create<tfm::ShapeOp>(
+            loc, RankedTensorType::get({1}, i64), source.value,
+            b.getI64IntegerAttr(source.dim), b.getI64IntegerAttr(source.dim + 1)));
+      else
+        pieces.push_back(b.create<tfm::ConstantOp>(
+            loc, DenseElementsAttr::get(RankedTensorType::get({1}, i64),
+                                        b.getI64IntegerAttr(source.constant))));
+    }
+    Value replacement =
+        pieces.size() == 1
+            ? pieces.front()
+            : b.create<tfm::ConcatOp>(loc, shape.getType(), pieces,
+                                      b.getI64IntegerAttr(0))
+                  .getResult();
+    shape.getResult().replaceAllUsesWith(replacement);
+    shape.erase();
+  }
+}
+
+/// The only user of `value` that reads its data rather than its shape.
+Operation *getSingleDataUser(Value value) {
+  Operation *found = nullptr;
+  for (Operation *user : value.getUsers()) {
+    if (isa<tfm::ShapeOp>(user))
+      continue;
+    if (found)
+      return nullptr;
+    found = user;
+  }
+  return found;
+}
+
+/// Whether `value` is (a chain of scalar scales, masks of) the q·kᵀ scores.
+bool leadsToScores(Value value, int depth = 0) {
+  Operation *def = value.getDefiningOp();
+  if (!def || depth > 6)
+    return false;
+  if (isa<tfm::MatMulOp>(def))
+    return true;
+  if (isa<tfm::AddOp, tfm::MulOp, tfm::DivOp, tfm::WhereOp>(def))
+    return llvm::any_of(def->getOperands(), [&](Value operand) {
+      return leadsToScores(operand, depth + 1);
+    });
+  return false;
+}
+
+/// Whether boolean `cond` (or its negation, with `negated`) is the causal
+/// triangle over the trailing [Lq, Lk] dims of `scores`: a key j is visible
+/// to query i iff j <= i + (Lk - Lq).
+bool isCausalCondition(Value cond, Value scores, bool negated) {
+  // Looks through Not.
+  while (auto notOp = dyn_cast_or_null<tfm::NotOp>(cond.getDefiningOp())) {
+    cond = notOp.getInput();
+    negated = !negated;
+  }
+  int64_t scoresRank = cast<RankedTensorType>(scores.getType()).getRank();
+  SymbolicDim queries = getSymbolicDim(scores, scoresRank - 2);
+  SymbolicDim keys = getSymbolicDim(scores, scoresRank - 1);
+  // The slices of the mask table that GPT-2 exports: rows
+  // [Lk - Lq, Lk) and columns [0, Lk) of a lower-triangular table.
+  SymbolicDim rowStart = SymbolicDim::ofConstant(0);
+  SymbolicDim columnStart = SymbolicDim::ofConstant(0);
+  Value table = cond;
+  while (auto slice = dyn_cast_or_null<tfm::SliceOp>(table.getDefiningOp())) {
+    FailureOr<SmallVector<int64_t>> axes = tfm::getConstantIntValues(slice.getAxes());
+    FailureOr<SmallVector<int64_t>> steps = tfm::getConstantIntValues(slice.getSteps());
+    auto tableType = cast<RankedTensorType>(slice.getInput().getType());
+    int64_t rank = tableType.getRank();
+    if (failed(axes) || failed(steps) || rank < 2)
+      return false;
+    for (auto [i, axisValue] : llvm::enumerate(*axes)) {
+      int64_t axis = axisValue < 0 ? axisValue + rank : axisValue;
+      std::optional<SymbolicDim> start = getSymbolicElement(slice.getStarts(), i);
+      if ((*steps)[i] != 1 || !start || (start->isConstant() && start->constant < 0))
+        return false;
+      if (axis == rank - 2)
+        rowStart = *start;
+      else if (axis == rank - 1)
+        columnStart = *start;
+      else if (!(start->isConstant() && start->constant == 0))
+        return false;
+    }
+    table = slice.getInput();
+  }
+  DenseElementsAttr values;
+  if (!matchPattern(table, m_Constant(&values)) ||
+      !values.getElementType().isInteger(1))
+    return false;
+  auto tableType = cast<RankedTensorType>(values.getType());
+  int64_t rank = tableType.getRank();
+  if (rank < 2)
+    return false;
+  int64_t rows = tableType.getDimSize(rank - 2), columns = tableType.getDimSize(rank - 1);
+  if (columnStart != SymbolicDim::ofConstant(0))
+    return false;
+  // Without slices, the table itself must be [Lq, Lk]; with them, the rows
+  // start at Lk - Lq of a table whose diagonal is j <= i.
+  int64_t shift;
+  if (table == cond) {
+    if (!queries.isConstant() || !keys.isConstant() ||
+        queries.constant != rows || keys.constant != columns)
+      return false;
+    shift = keys.constant - queries.constant;
+  } else {
+    if (rowStart != keys - queries)
+      return false;
+    shift = 0;
+  }
+  // Every leading slice of the table must be the same triangle.
+  auto bits = values.getValues<bool>();
+  int64_t planes = tableType.getNumElements() / (rows * columns);
+  for (int64_t plane = 0; plane < planes; ++plane)
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < columns; ++j) {
+        bool visible = bits[(plane * rows + i) * columns + j] != negated;
+        if (visible != (j <= i + shift))
+          return false;
+      }
+  return true;
+}
+
+/// Whether an additive float mask is a constant causal triangle over the
+/// scores' static [Lq, Lk]: 0 where visible, at most kHiddenFill elsewhere.
+bool isCausalAdditiveMask(Value mask, Value scores) {
+  DenseElementsAttr values;
+  if (!matchPattern(mask, m_Constant(&values)) ||
+      !isa<FloatType>(values.getElementType()))
+    return false;
+  auto type = cast<RankedTensorType>(values.getType());
+  auto scoresType = cast<RankedTensorType>(scores.getType());
+  int64_t rank = type.getRank();
+  if (rank < 2 || scoresType.isDynamicDim(2) || scoresType.isDynamicDim(3) ||
+      type.getDimSize(rank - 2) != scoresType.getDimSize(2) ||
+      type.getDimSize(rank - 1) != scoresType.getDimSize(3))
+    return false;
+  int64_t rows = scoresType.getDimSize(2), columns = scoresType.getDimSize(3);
+  int64_t shift = columns - rows;
+  auto floats = values.getValues<APFloat>();
+  for (int64_t n = 0; n < type.getNumElements(); ++n) {
+    int64_t i = (n / columns) % rows, j = n % columns;
+    double v = floats[n].convertToDouble();
+    if (j <= i + shift ? v != 0.0 : v > kHiddenFill)
+      return false;
+  }
+  return true;
+}
+
+struct FuseAttentionPass
+    : public tfc::impl::FuseAttentionBase<FuseAttentionPass> {
+  using FuseAttentionBase::FuseAttentionBase;
+
+  void runOnOperation() override {
+    FusionRemarks remarks("attention", emitRemarks);
+    SmallVector<tfm::SoftmaxOp> softmaxes;
+    getOperation().walk([&](tfm::SoftmaxOp op) { softmaxes.push_back(op); });
+    for (tfm::SoftmaxOp softmax : softmaxes)
+      if (succeeded(fuse(softmax, remarks)))
+        ++numAttention;
+    IRRewriter rewriter(&getContext());
+    (void)runRegionDCE(rewriter, getOperation()->getRegions());
+  }
+
+  LogicalResult fuse(tfm::SoftmaxOp softmax, const FusionRemarks &remarks) {
+    auto scoresType = cast<RankedTensorType>(softmax.getType());
+    int64_t rank = scoresType.getRank();
+    // [B, N, Lq, Lk] scores, or [B * N, Lq, Lk] (torch's MultiheadAttention).
+    if (rank != 4 && rank != 3)
+      return remarks.reject(softmax, "the scores are not [B, N, Lq, Lk] or [B * N, Lq, Lk]");
+    if ((int64_t)softmax.getAxis() != rank - 1)
+      return remarks.reject(softmax, "softmax is not over the keys (last axis)");
+    if (!scoresType.getElementType().isF32())
+      return remarks.reject(softmax, "only f32 attention has a fused kernel");
+    SmallVector<int64_t> queryPerm = rank == 4 ? SmallVector<int64_t>{0, 2, 1, 3}
+                                               : SmallVector<int64_t>{1, 0, 2};
+    SmallVector<int64_t> keyPerm = rank == 4 ? SmallVector<int64_t>{0, 2, 3, 1}
+                                             : SmallVector<int64_t>{1, 2, 0};
+
+    // Back from the softmax: masks, then the scale, then q·kᵀ.
+    Value scores = softmax.getInput();
+    double scale = 1.0;
+    bool causal = false;
+    SmallVector<Value> additiveMasks;
+    SmallVector<std::pair<Value, bool>> conditionMasks; // (cond, visible-if-true)
+    SmallVector<double> conditionFills;
+    bool sawScale = false;
+    tfm::MatMulOp qk;
+    SmallVector<Value> scoreValues = {softmax.getResult()};
+    for (;;) {
+      scoreValues.push_back(scores);
+      Operation *def = scores.getDefiningOp();
+      if (!def || def->getResult(0).getType() != scoresType)
+        return remarks.reject(softmax, "an op before the softmax changes the scores' shape");
+      if (auto matmul = dyn_cast<tfm::MatMulOp>(def)) {
+        qk = matmul;
+        break;
+      }
+      if (auto add = dyn_cast<tfm::AddOp>(def)) {
+        if (sawScale)
+          return remarks.reject(softmax, "a mask is added before the scale");
+        if (rank != 4)
+          return remarks.reject(softmax, "masks on [B * N, Lq, Lk] scores are not fused yet");
+        bool lhsScores = leadsToScores(add.getLhs());
+        Value mask = lhsScores ? add.getRhs() : add.getLhs();
+        scores = lhsScores ? add.getLhs() : add.getRhs();
+        if (cast<RankedTensorType>(mask.getType()).getRank() > 4)
+          return remarks.reject(softmax, "the mask has rank above 4");
+        if (isCausalAdditiveMask(mask, scores))
+          causal = true;
+        else
+          additiveMasks.push_back(mask);
+        continue;
+      }
+      if (auto where = dyn_cast<tfm::WhereOp>(def)) {
+        if (sawScale)
+          return remarks.reject(softmax, "a mask is applied before the scale");
+        if (rank != 4)
+          return remarks.reject(softmax, "masks on [B * N, Lq, Lk] scores are not fused yet");
+        bool scoresIfTrue = leadsToScores(where.getLhs());
+        Value fill = scoresIfTrue ? where.getRhs() : where.getLhs();
+        std::optional<double> fillValue = getScalarConstant(fill);
+        if (!fillValue || *fillValue > kHiddenFill)
+          return remarks.reject(softmax, "the masked fill is not -inf or below -1e30");
+        scores = scoresIfTrue ? where.getLhs() : where.getRhs();
+        if (isCausalCondition(where.getCondition(), scores, !scoresIfTrue)) {
+          causal = true;
+        } else {
+          conditionMasks.push_back({where.getCondition(), scoresIfTrue});
+          conditionFills.push_back(*fillValue);
+        }
+        continue;
+      }
+      if (isa<tfm::DivOp, tfm::MulOp>(def)) {
+        Value lhs = def->getOperand(0), rhs = def->getOperand(1);
+        std::optional<double> c = getScalarConstant(rhs);
+        Value rest = lhs;
+        if (!c && isa<tfm::MulOp>(def)) {
+          c = getScalarConstant(lhs);
+          rest = rhs;
+        }
+        if (!c || *c == 0.0)
+          return remarks.reject(softmax, "the scores are scaled by a non-constant");
+        scale *= isa<tfm::DivOp>(def) ? 1.0 / *c : *c;
+        sawScale = true;
+        scores = rest;
+        continue;
+      }
+      return remarks.reject(softmax, Twine("the scores come from ") +
+                                         def->getName().getStringRef() +
+                                         ", not q·kᵀ");
+    }
+
+    std::string why;
+    FailureOr<HeadInput> query =
+        traceHeadInput(qk.getLhs(), queryPerm, "the query", /*allowScale=*/true, why);
+    if (failed(query))
+      return remarks.reject(softmax, why);
+    FailureOr<HeadInput> key =
+        traceHeadInput(qk.getRhs(), keyPerm, "the key", /*allowScale=*/true, why);
+    if (failed(key))
+      return remarks.reject(softmax, why);
+
+    // Forward from the softmax: p·v, then the heads transposed back to
+    // [B, Lq, N, dv] (or [Lq, B * N, dv]) and reshaped.
+    auto pv = dyn_cast_or_null<tfm::MatMulOp>(getSingleDataUser(softmax));
+    if (!pv || pv.getLhs() != softmax.getResult())
+      return remarks.reject(softmax, "the probabilities are not only multiplied by v");
+    FailureOr<HeadInput> value =
+        traceHeadInput(pv.getRhs(), queryPerm, "the value", /*allowScale=*/false, why);
+    if (failed(value))
+      return remarks.reject(softmax, why);
+    auto back = dyn_cast_or_null<tfm::TransposeOp>(getSingleDataUser(pv));
+    if (!back || back.getPerm() != ArrayRef<int64_t>(queryPerm))
+      return remarks.reject(softmax, "the output is not transposed back to the sequence layout");
+    auto merge = dyn_cast_or_null<tfm::ReshapeOp>(getSingleDataUser(back));
+    if (!merge)
+      return remarks.reject(softmax, "the heads are not merged back by a reshape");
+
+    if (query->heads != key->heads || key->heads != value->heads ||
+        query->headDim != key->headDim)
+      return remarks.reject(softmax, "q, k and v disagree on the heads");
+    // The fused op needs equal batches where the matmuls would broadcast.
+    int64_t batchDim = rank == 4 ? 0 : 1, sequenceDim = rank == 4 ? 1 : 0;
+    if (getSymbolicDim(query->hidden, batchDim) != getSymbolicDim(key->hidden, batchDim) ||
+        getSymbolicDim(key->hidden, batchDim) != getSymbolicDim(value->hidden, batchDim))
+      return remarks.reject(softmax, "q, k and v batches are not provably equal");
+    if (getSymbolicDim(key->hidden, sequenceDim) != getSymbolicDim(value->hidden, sequenceDim))
+      return remarks.reject(softmax, "k and v lengths are not provably equal");
+    for (Value hidden : {query->hidden, key->hidden, value->hidden})
+      if (cast<RankedTensorType>(hidden.getType()).getElementType() !=
+          scoresType.getElementType())
+        return remarks.reject(softmax, "q, k and v element types differ");
+    scale *= query->scale * key->scale;
+
+    OpBuilder b(merge);
+    Location loc = merge.getLoc();
+    Type element = scoresType.getElementType();
+    auto scalar = [&](double v) -> Value {
+      return b.create<tfm::ConstantOp>(
+          loc, DenseElementsAttr::get(RankedTensorType::get({}, element),
+                                      b.getFloatAttr(element, v)));
+    };
+    // The mask operand: additive masks summed, conditions made additive.
+    Value mask;
+    auto accumulate = [&](Value next) {
+      mask = mask ? b.create<tfm::AddOp>(loc, mask, next).getResult() : next;
+    };
+    for (auto [conditionAndSense, fill] : llvm::zip(conditionMasks, conditionFills)) {
+      auto [condition, visibleIfTrue] = conditionAndSense;
+      Value zero = scalar(0.0), hidden = scalar(fill);
+      accumulate(b.create<tfm::WhereOp>(loc, condition,
+                                        visibleIfTrue ? zero : hidden,
+                                        visibleIfTrue ? hidden : zero));
+    }
+    for (Value additive : additiveMasks)
+      accumulate(additive);
+
+    // The sequence-first layout is transposed to [B, L, H] around the op:
+    // a copy of q, k, v and the output, small next to the attention itself.
+    auto batchFirst = [&](Value hidden) -> Value {
+      if (rank == 4)
+        return hidden;
+      return b.create<tfm::TransposeOp>(loc, hidden, b.getDenseI64ArrayAttr({1, 0, 2}));
+    };
+    auto attention = b.create<tfm::AttentionOp>(
+        loc, batchFirst(query->hidden), batchFirst(key->hidden),
+        batchFirst(value->hidden), mask, b.getI64IntegerAttr(query->heads),
+        b.getF32FloatAttr(scale), b.getBoolAttr(causal));
+    std::string detail;
+    llvm::raw_string_ostream os(detail);
+    os << query->heads << " heads of " << query->headDim << ", scale " << scale;
+    if (rank == 3)
+      os << ", sequence-first";
+    if (causal)
+      os << ", causal";
+    if (mask)
+      os << ", masked";
+    remarks.fused(attention, os.str());
+
+    // [B, Lq, N * dv] has the elements of [B, Lq, N, dv] in the same order,
+    // as [Lq, B, N * dv] has those of [Lq, B * N, dv]: the merge reshape
+    // takes the fused result instead, and folds away when it was only the
+    // head merge.
+    auto mergedType = cast<RankedTensorType>(merge.getType());
+    if (rank == 4 && mergedType.getRank() == 3 && reshapeKeepsLeadingDims(merge, 2) &&
+        succeeded(verifyCompatibleShape(mergedType, attention.getType()))) {
+      attention.getResult().setType(mergedType);
+      merge.getResult().replaceAllUsesWith(attention.getResult());
+    } else {
+      Value result = attention.getResult();
+      if (rank == 3)
+        result = b.create<tfm::TransposeOp>(loc, result, b.getDenseI64ArrayAttr({1, 0, 2}));
+      merge.getInputMutable().assign(result);
+    }
+
+    // Shape reads of the fused values (exporters compute reshape targets and
+    // mask slices from them) must not keep those values alive.
+    for (const HeadInput *input : {&*query, &*key, &*value})
+      for (auto &[reached, reshapeDims] : input->path)
+        if (std::optional<DimSources> sources = dimSourcesOf(*input, reshapeDims))
+          redirectShapeReads(b, reached, *sources);
+    if (rank == 4) {
+      DimSource batch{query->hidden, 0, 0}, queries{query->hidden, 1, 0},
+          keys{key->hidden, 1, 0}, heads{Value(), 0, query->heads},
+          valueDim{Value(), 0, value->headDim};
+      for (Value v : scoreValues)
+        redirectShapeReads(b, v, DimSources{batch, heads, queries, keys});
+      redirectShapeReads(b, pv.getResult(), DimSources{batch, heads, queries, valueDim});
+      redirectShapeReads(b, back.getResult(), DimSources{batch, queries, heads, valueDim});
+    }
+    return success();
+  }
+};
+
+} // namespace

@@ -1,0 +1,342 @@
+//===- FusionUtils.cpp - what the tfm fusion passes share -----------------===//
+
+#include "FusionUtils.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Matchers.h"
+#include "tfm/TfmOps.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::tfc;
+
+std::optional<double> mlir::tfc::getScalarConstant(Value value) {
+  DenseElementsAttr attr;
+  if (!value || !matchPattern(value, m_Constant(&attr)))
+    return std::nullopt;
+  if (!attr.isSplat() && attr.getNumElements() != 1)
+    return std::nullopt;
+  Type element = attr.getElementType();
+  if (isa<FloatType>(element))
+    return attr.getSplatValue<APFloat>().convertToDouble();
+  if (element.isInteger(1))
+    return attr.getSplatValue<APInt>().getZExtValue();
+  if (isa<IntegerType>(element))
+    return static_cast<double>(attr.getSplatValue<APInt>().getSExtValue());
+  return std::nullopt;
+}
+
+bool mlir::tfc::isScalarConstant(Value value, double expected,
+                                 double relativeTolerance) {
+  std::optional<double> actual = getScalarConstant(value);
+  if (!actual)
+    return false;
+  if (expected == 0.0)
+    return *actual == 0.0;
+  return std::abs(*actual - expected) <= relativeTolerance * std::abs(expected);
+}
+
+Operation *mlir::tfc::getSingleUser(Value value) {
+  if (!value || !value.hasOneUse())
+    return nullptr;
+  return *value.getUsers().begin();
+}
+
+Value mlir::tfc::getOtherOperand(Operation *op, Value known) {
+  if (!op || op->getNumOperands() != 2)
+    return {};
+  if (op->getOperand(0) == known)
+    return op->getOperand(1);
+  if (op->getOperand(1) == known)
+    return op->getOperand(0);
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// SymbolicDim
+//===----------------------------------------------------------------------===//
+
+SymbolicDim SymbolicDim::ofConstant(int64_t constant) {
+  SymbolicDim result;
+  result.constant = constant;
+  return result;
+}
+
+SymbolicDim SymbolicDim::ofDim(Value value, int64_t dim) {
+  SymbolicDim result;
+  result.terms.push_back({value, dim, 1});
+  return result;
+}
+
+/// Merges equal terms, drops zero ones and orders them, so that equal
+/// expressions have equal term lists.
+static SymbolicDim normalized(SymbolicDim dim) {
+  SymbolicDim result;
+  result.constant = dim.constant;
+  for (const SymbolicDim::Term &term : dim.terms) {
+    auto it = llvm::find_if(result.terms, [&](const SymbolicDim::Term &t) {
+      return t.value == term.value && t.dim == term.dim;
+    });
+    if (it == result.terms.end())
+      result.terms.push_back(term);
+    else
+      it->coefficient += term.coefficient;
+  }
+  llvm::erase_if(result.terms,
+                 [](const SymbolicDim::Term &t) { return t.coefficient == 0; });
+  llvm::sort(result.terms, [](const SymbolicDim::Term &a,
+                              const SymbolicDim::Term &b) {
+    if (a.value != b.value)
+      return a.value.getAsOpaquePointer() < b.value.getAsOpaquePointer();
+    return a.dim < b.dim;
+  });
+  return result;
+}
+
+SymbolicDim SymbolicDim::operator+(const SymbolicDim &other) const {
+  SymbolicDim sum = *this;
+  sum.constant += other.constant;
+  llvm::append_range(sum.terms, other.terms);
+  return normalized(sum);
+}
+
+SymbolicDim SymbolicDim::operator-(const SymbolicDim &other) const {
+  SymbolicDim negated = other;
+  negated.constant = -negated.constant;
+  for (Term &term : negated.terms)
+    term.coefficient = -term.coefficient;
+  return *this + negated;
+}
+
+bool SymbolicDim::operator==(const SymbolicDim &other) const {
+  SymbolicDim a = normalized(*this), b = normalized(other);
+  if (a.constant != b.constant || a.terms.size() != b.terms.size())
+    return false;
+  for (auto [x, y] : llvm::zip(a.terms, b.terms))
+    if (x.value != y.value || x.dim != y.dim || x.coefficient != y.coefficient)
+      return false;
+  return true;
+}
+
+/// Ops whose result dims are their operands' dims under numpy broadcasting.
+static bool isBroadcastingElementwise(Operation *op) {
+  return isa<tfm::AddOp, tfm::SubOp, tfm::MulOp, tfm::DivOp, tfm::MaxOp,
+             tfm::MinOp, tfm::PowOp, tfm::EqualOp, tfm::LessOp,
+             tfm::LessOrEqualOp, tfm::GreaterOp, tfm::GreaterOrEqualOp,
+             tfm::AndOp, tfm::OrOp, tfm::XorOp, tfm::NotOp, tfm::NegOp,
+             tfm::AbsOp, tfm::SqrtOp, tfm::ExpOp, tfm::LogOp, tfm::ErfOp,
+             tfm::TanhOp, tfm::SinOp, tfm::CosOp, tfm::FloorOp, tfm::CeilOp,
+             tfm::ReciprocalOp, tfm::ReluOp, tfm::SigmoidOp, tfm::IdentityOp,
+             tfm::DropoutOp, tfm::GeluOp, tfm::CastOp, tfm::WhereOp,
+             tfm::SoftmaxOp, tfm::LayerNormOp, tfm::RmsNormOp>(op);
+}
+
+/// Dim `dim` of a result of rank `rank` that broadcasts `operands`: the
+/// first operand's dynamic dim at that position (tfm refuses to broadcast a
+/// dynamic dim, so all of them are equal at run time).
+static std::optional<SymbolicDim>
+broadcastDim(ValueRange operands, int64_t rank, int64_t dim) {
+  for (Value operand : operands) {
+    auto type = cast<RankedTensorType>(operand.getType());
+    int64_t aligned = dim - (rank - type.getRank());
+    if (aligned >= 0 && type.isDynamicDim(aligned))
+      return getSymbolicDim(operand, aligned);
+  }
+  return std::nullopt;
+}
+
+SymbolicDim mlir::tfc::getSymbolicDim(Value value, int64_t dim) {
+  auto type = cast<RankedTensorType>(value.getType());
+  if (!type.isDynamicDim(dim))
+    return SymbolicDim::ofConstant(type.getDimSize(dim));
+  Operation *def = value.getDefiningOp();
+  auto opaque = SymbolicDim::ofDim(value, dim);
+  if (!def)
+    return opaque;
+  int64_t rank = type.getRank();
+
+  if (auto transpose = dyn_cast<tfm::TransposeOp>(def))
+    return getSymbolicDim(transpose.getInput(), transpose.getPerm()[dim]);
+  if (isBroadcastingElementwise(def)) {
+    // Layer and RMS norm broadcast only their scale and bias, onto the
+    // trailing dims; the input has every dim.
+    ValueRange operands = def->getOperands();
+    if (isa<tfm::LayerNormOp, tfm::RmsNormOp, tfm::SoftmaxOp>(def))
+      operands = operands.take_front(1);
+    return broadcastDim(operands, rank, dim).value_or(opaque);
+  }
+  if (auto matmul = dyn_cast<tfm::MatMulOp>(def)) {
+    auto lhs = cast<RankedTensorType>(matmul.getLhs().getType());
+    auto rhs = cast<RankedTensorType>(matmul.getRhs().getType());
+    if (lhs.getRank() < 2 || rhs.getRank() < 2)
+      return opaque;
+    if (dim == rank - 1)
+      return getSymbolicDim(matmul.getRhs(), rhs.getRank() - 1);
+    if (dim == rank - 2)
+      return getSymbolicDim(matmul.getLhs(), lhs.getRank() - 2);
+    for (auto [operand, operandType] :
+         {std::pair{matmul.getLhs(), lhs}, std::pair{matmul.getRhs(), rhs}}) {
+      int64_t aligned = dim - (rank - operandType.getRank());
+      if (aligned >= 0 && operandType.isDynamicDim(aligned))
+        return getSymbolicDim(operand, aligned);
+    }
+    return opaque;
+  }
+  if (auto reshape = dyn_cast<tfm::ReshapeOp>(def)) {
+    std::optional<SymbolicDim> element =
+        getSymbolicElement(reshape.getShape(), dim);
+    if (!element)
+      return opaque;
+    if (element->isConstant() && element->constant == 0 &&
+        !reshape.getAllowZero())
+      return getSymbolicDim(reshape.getInput(), dim);
+    if (element->isConstant() && element->constant < 0)
+      return opaque; // -1: inferred from the element count
+    return *element;
+  }
+  if (auto unsqueeze = dyn_cast<tfm::UnsqueezeOp>(def)) {
+    ArrayRef<int64_t> axes = unsqueeze.getAxes();
+    if (llvm::is_contained(axes, dim))
+      return SymbolicDim::ofConstant(1);
+    int64_t inserted = llvm::count_if(axes, [&](int64_t a) { return a < dim; });
+    return getSymbolicDim(unsqueeze.getInput(), dim - inserted);
+  }
+  if (auto attention = dyn_cast<tfm::AttentionOp>(def))
+    return dim == 2 ? getSymbolicDim(attention.getValue(), 2)
+                    : getSymbolicDim(attention.getQuery(), dim);
+  if (auto split = dyn_cast<tfm::SplitOp>(def))
+    return (int64_t)split.getAxis() == dim
+               ? opaque
+               : getSymbolicDim(split.getInput(), dim);
+  if (auto slice = dyn_cast<tfm::SliceOp>(def)) {
+    FailureOr<SmallVector<int64_t>> axes = tfm::getConstantIntValues(slice.getAxes());
+    if (failed(axes))
+      return opaque;
+    for (int64_t axis : *axes)
+      if ((axis < 0 ? axis + rank : axis) == dim)
+        return opaque;
+    return getSymbolicDim(slice.getInput(), dim);
+  }
+  if (auto concat = dyn_cast<tfm::ConcatOp>(def))
+    return (int64_t)concat.getAxis() == dim
+               ? opaque
+               : getSymbolicDim(concat.getInputs().front(), dim);
+  if (auto gather = dyn_cast<tfm::GatherOp>(def)) {
+    int64_t axis = gather.getAxis();
+    int64_t indicesRank =
+        cast<RankedTensorType>(gather.getIndices().getType()).getRank();
+    if (dim < axis)
+      return getSymbolicDim(gather.getInput(), dim);
+    if (dim < axis + indicesRank)
+      return getSymbolicDim(gather.getIndices(), dim - axis);
+    return getSymbolicDim(gather.getInput(), dim - indicesRank + 1);
+  }
+  return opaque;
+}
+
+std::optional<SymbolicDim> mlir::tfc::getSymbolicElement(Value shape,
+                                                         int64_t index) {
+  auto type = dyn_cast<RankedTensorType>(shape.getType());
+  if (!type || type.getRank() > 1 || !type.hasStaticShape() || index < 0 ||
+      index >= type.getNumElements() ||
+      !isa<IntegerType>(type.getElementType()))
+    return std::nullopt;
+  if (FailureOr<SmallVector<int64_t>> values = tfm::getConstantIntValues(shape);
+      succeeded(values))
+    return SymbolicDim::ofConstant((*values)[index]);
+  Operation *def = shape.getDefiningOp();
+  if (!def)
+    return std::nullopt;
+  if (auto shapeOp = dyn_cast<tfm::ShapeOp>(def))
+    return getSymbolicDim(shapeOp.getInput(), shapeOp.getStart() + index);
+  if (auto concat = dyn_cast<tfm::ConcatOp>(def)) {
+    for (Value piece : concat.getInputs()) {
+      auto pieceType = cast<RankedTensorType>(piece.getType());
+      if (!pieceType.hasStaticShape())
+        return std::nullopt;
+      int64_t length = pieceType.getNumElements();
+      if (index < length)
+        return getSymbolicElement(piece, index);
+      index -= length;
+    }
+    return std::nullopt;
+  }
+  if (auto gather = dyn_cast<tfm::GatherOp>(def)) {
+    FailureOr<SmallVector<int64_t>> indices =
+        tfm::getConstantIntValues(gather.getIndices());
+    auto dataType = cast<RankedTensorType>(gather.getInput().getType());
+    if (failed(indices) || gather.getAxis() != 0 || dataType.getRank() != 1 ||
+        !dataType.hasStaticShape())
+      return std::nullopt;
+    int64_t picked = (*indices)[index];
+    if (picked < 0)
+      picked += dataType.getDimSize(0);
+    return getSymbolicElement(gather.getInput(), picked);
+  }
+  if (isa<tfm::UnsqueezeOp, tfm::SqueezeOp, tfm::ReshapeOp, tfm::CastOp,
+          tfm::IdentityOp>(def))
+    return getSymbolicElement(def->getOperand(0), index);
+  if (auto slice = dyn_cast<tfm::SliceOp>(def)) {
+    FailureOr<SmallVector<int64_t>> starts =
+        tfm::getConstantIntValues(slice.getStarts());
+    auto dataType = cast<RankedTensorType>(slice.getInput().getType());
+    FailureOr<SmallVector<int64_t>> steps =
+        tfm::getConstantIntValues(slice.getSteps());
+    FailureOr<SmallVector<int64_t>> axes =
+        tfm::getConstantIntValues(slice.getAxes());
+    if (failed(starts) || starts->size() != 1 || failed(steps) ||
+        (*steps)[0] != 1 || failed(axes) || ((*axes)[0] != 0 && (*axes)[0] != -1) ||
+        !dataType.hasStaticShape())
+      return std::nullopt;
+    int64_t start = (*starts)[0], size = dataType.getDimSize(0);
+    start = std::clamp<int64_t>(start < 0 ? start + size : start, 0, size);
+    return getSymbolicElement(slice.getInput(), start + index);
+  }
+  if (isa<tfm::AddOp, tfm::SubOp>(def)) {
+    auto elementOf = [&](Value operand) -> std::optional<SymbolicDim> {
+      auto operandType = cast<RankedTensorType>(operand.getType());
+      bool broadcast = operandType.hasStaticShape() &&
+                       operandType.getNumElements() == 1;
+      return getSymbolicElement(operand, broadcast ? 0 : index);
+    };
+    std::optional<SymbolicDim> lhs = elementOf(def->getOperand(0));
+    std::optional<SymbolicDim> rhs = elementOf(def->getOperand(1));
+    if (!lhs || !rhs)
+      return std::nullopt;
+    return isa<tfm::AddOp>(def) ? *lhs + *rhs : *lhs - *rhs;
+  }
+  return std::nullopt;
+}
+
+bool mlir::tfc::reshapeKeepsLeadingDims(Operation *op, int64_t count) {
+  auto reshape = dyn_cast<tfm::ReshapeOp>(op);
+  if (!reshape)
+    return false;
+  auto input = cast<RankedTensorType>(reshape.getInput().getType());
+  auto result = cast<RankedTensorType>(reshape.getType());
+  if (input.getRank() < count || result.getRank() < count)
+    return false;
+  for (int64_t i = 0; i < count; ++i)
+    if (getSymbolicDim(reshape.getResult(), i) !=
+        getSymbolicDim(reshape.getInput(), i))
+      return false;
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// FusionRemarks
+//===----------------------------------------------------------------------===//
+
+void FusionRemarks::fused(Operation *op, const Twine &detail) const {
+  if (enabled)
+    op->emitRemark() << "fused " << kind << ": " << detail;
+}
+
+LogicalResult FusionRemarks::reject(Operation *op, const Twine &reason) const {
+  if (enabled)
+    op->emitRemark() << "not fused as " << kind << ": " << reason;
+  return failure();
+}
