@@ -298,11 +298,10 @@ bool isCausalCondition(Value cond, Value scores, bool negated) {
     }
     table = slice.getInput();
   }
-  DenseElementsAttr values;
-  if (!matchPattern(table, m_Constant(&values)) ||
-      !values.getElementType().isInteger(1))
+  std::optional<SmallVector<bool>> bits = getConstantBools(table);
+  if (!bits)
     return false;
-  auto tableType = cast<RankedTensorType>(values.getType());
+  auto tableType = cast<RankedTensorType>(table.getType());
   int64_t rank = tableType.getRank();
   if (rank < 2)
     return false;
@@ -323,12 +322,11 @@ bool isCausalCondition(Value cond, Value scores, bool negated) {
     shift = 0;
   }
   // Every leading slice of the table must be the same triangle.
-  auto bits = values.getValues<bool>();
   int64_t planes = tableType.getNumElements() / (rows * columns);
   for (int64_t plane = 0; plane < planes; ++plane)
     for (int64_t i = 0; i < rows; ++i)
       for (int64_t j = 0; j < columns; ++j) {
-        bool visible = bits[(plane * rows + i) * columns + j] != negated;
+        bool visible = (*bits)[(plane * rows + i) * columns + j] != negated;
         if (visible != (j <= i + shift))
           return false;
       }
@@ -338,23 +336,21 @@ bool isCausalCondition(Value cond, Value scores, bool negated) {
 /// Whether an additive float mask is a constant causal triangle over the
 /// scores' static [Lq, Lk]: 0 where visible, at most kHiddenFill elsewhere.
 bool isCausalAdditiveMask(Value mask, Value scores) {
-  DenseElementsAttr values;
-  if (!matchPattern(mask, m_Constant(&values)) ||
-      !isa<FloatType>(values.getElementType()))
+  std::optional<SmallVector<float>> floats = getConstantFloats(mask);
+  if (!floats)
     return false;
-  auto type = cast<RankedTensorType>(values.getType());
+  auto type = cast<RankedTensorType>(mask.getType());
   auto scoresType = cast<RankedTensorType>(scores.getType());
-  int64_t rank = type.getRank();
-  if (rank < 2 || scoresType.isDynamicDim(2) || scoresType.isDynamicDim(3) ||
-      type.getDimSize(rank - 2) != scoresType.getDimSize(2) ||
-      type.getDimSize(rank - 1) != scoresType.getDimSize(3))
+  int64_t rank = type.getRank(), scoresRank = scoresType.getRank();
+  int64_t rows = scoresType.getDimSize(scoresRank - 2);
+  int64_t columns = scoresType.getDimSize(scoresRank - 1);
+  if (rank < 2 || ShapedType::isDynamic(rows) || ShapedType::isDynamic(columns) ||
+      type.getDimSize(rank - 2) != rows || type.getDimSize(rank - 1) != columns)
     return false;
-  int64_t rows = scoresType.getDimSize(2), columns = scoresType.getDimSize(3);
   int64_t shift = columns - rows;
-  auto floats = values.getValues<APFloat>();
   for (int64_t n = 0; n < type.getNumElements(); ++n) {
     int64_t i = (n / columns) % rows, j = n % columns;
-    double v = floats[n].convertToDouble();
+    double v = (*floats)[n];
     if (j <= i + shift ? v != 0.0 : v > kHiddenFill)
       return false;
   }

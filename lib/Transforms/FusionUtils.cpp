@@ -5,6 +5,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
 #include "tfm/TfmOps.h"
 
@@ -37,6 +38,40 @@ bool mlir::tfc::isScalarConstant(Value value, double expected,
   if (expected == 0.0)
     return *actual == 0.0;
   return std::abs(*actual - expected) <= relativeTolerance * std::abs(expected);
+}
+
+/// The attribute of the tfm.constant that defines `value`, if one does.
+static Attribute getConstantAttr(Value value) {
+  auto constant = value ? value.getDefiningOp<tfm::ConstantOp>() : nullptr;
+  return constant ? constant.getValue() : Attribute();
+}
+
+std::optional<SmallVector<bool>> mlir::tfc::getConstantBools(Value value) {
+  Attribute attr = getConstantAttr(value);
+  if (auto dense = dyn_cast_or_null<DenseElementsAttr>(attr);
+      dense && dense.getElementType().isInteger(1))
+    return llvm::to_vector(dense.getValues<bool>());
+  auto resource = dyn_cast_or_null<DenseResourceElementsAttr>(attr);
+  if (!resource || !resource.getElementType().isInteger(1))
+    return std::nullopt;
+  AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+  if (!blob || (int64_t)blob->getData().size() != resource.getNumElements())
+    return std::nullopt;
+  SmallVector<bool> values;
+  for (char byte : blob->getData())
+    values.push_back(byte != 0);
+  return values;
+}
+
+std::optional<SmallVector<float>> mlir::tfc::getConstantFloats(Value value) {
+  Attribute attr = getConstantAttr(value);
+  if (auto dense = dyn_cast_or_null<DenseElementsAttr>(attr);
+      dense && dense.getElementType().isF32())
+    return llvm::to_vector(dense.getValues<float>());
+  if (auto resource = dyn_cast_or_null<DenseF32ResourceElementsAttr>(attr))
+    if (std::optional<ArrayRef<float>> values = resource.tryGetAsArrayRef())
+      return SmallVector<float>(*values);
+  return std::nullopt;
 }
 
 Operation *mlir::tfc::getSingleUser(Value value) {

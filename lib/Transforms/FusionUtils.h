@@ -33,6 +33,13 @@ std::optional<double> getScalarConstant(Value value);
 bool isScalarConstant(Value value, double expected,
                       double relativeTolerance = 1e-6);
 
+/// The elements of a constant boolean tensor, inline or a blob (one byte per
+/// element, as ONNX stores them), or nullopt.
+std::optional<SmallVector<bool>> getConstantBools(Value value);
+
+/// The elements of a constant f32 tensor, inline or a blob, or nullopt.
+std::optional<SmallVector<float>> getConstantFloats(Value value);
+
 /// The op that is the only user of `value`, or null when there are none or
 /// several.
 Operation *getSingleUser(Value value);

@@ -27,6 +27,7 @@ int main(int argc, char **argv) {
   mlir::tfc::registerCpuCodegenDialects(registry);
 
   mlir::tfc::registerTfcPasses();
+  mlir::tfc::registerGraphOptimizationPipeline();
   mlir::tfc::registerTfcConversionPasses();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();

@@ -36,7 +36,7 @@ OwningOpRef<ModuleOp> loadModel(StringRef path, const OnnxImportOptions &options
                                 MLIRContext &context);
 
 /// What `tfc compile` writes.
-enum class EmitKind { Object, StaticLibrary, SharedLibrary, Mlir, LlvmIr };
+enum class EmitKind { Object, StaticLibrary, SharedLibrary, Tfm, Mlir, LlvmIr };
 
 /// Where the weights go: the object's read-only data, a file beside it, or
 /// whichever suits their size.
@@ -51,6 +51,8 @@ struct CompileRequest {
   WeightsPlacement weights = WeightsPlacement::Auto;
   bool showTiming = false;
   bool quiet = false;
+  bool fuse = true;          // --no-fuse turns the fusion passes off
+  bool fusionReport = false; // --fusion-report
 };
 
 /// Compiles an imported model; on success `producedPath` is the library,

@@ -8,17 +8,24 @@
 //===----------------------------------------------------------------------===//
 
 #include "Commands.h"
+#include "tfc/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
 #include "llvm/ADT/ScopeExit.h"
+
+#include <map>
+#include <optional>
+#include <vector>
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Object/Archive.h"
 #include "llvm/Object/ArchiveWriter.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
@@ -59,10 +66,25 @@ static cl::opt<EmitKind> emitKind(
                    "lib<name>.a: the model and the runtime's objects"),
         clEnumValN(EmitKind::Object, "obj",
                    "<name>.o: the model only; link libtfc_runtime.a with it"),
+        clEnumValN(EmitKind::Tfm, "tfm",
+                   "<name>.tfm.mlir: the optimized graph in the tfm dialect, "
+                   "before lowering (read it back with tfc-opt)"),
         clEnumValN(EmitKind::Mlir, "mlir",
                    "<name>.mlir: the model lowered to MLIR's LLVM dialect"),
         clEnumValN(EmitKind::LlvmIr, "llvm",
                    "<name>.ll: the model as LLVM IR, before optimization")),
+    cl::sub(tfc::driver::compileCommand), cl::cat(tfc::driver::compileCategory));
+
+static cl::opt<bool> noFuse(
+    "no-fuse",
+    cl::desc("Skip the fusion passes (attention, layer norm, GELU): compile the "
+             "graph op by op, to measure what fusion brings"),
+    cl::sub(tfc::driver::compileCommand), cl::cat(tfc::driver::compileCategory));
+
+static cl::opt<bool> fusionReport(
+    "fusion-report",
+    cl::desc("Print how many attention, layer_norm, rms_norm and gelu fusions "
+             "fired, and each rejected candidate with the reason"),
     cl::sub(tfc::driver::compileCommand), cl::cat(tfc::driver::compileCategory));
 
 static cl::opt<tfc::driver::WeightsPlacement> weightsPlacement(
@@ -225,6 +247,61 @@ static LogicalResult writeSharedLibrary(StringRef path, StringRef objectPath,
   return success();
 }
 
+namespace {
+/// Collects the remarks of the fusion passes ("fused <kind>: <detail>",
+/// "not fused as <kind>: <reason>") and prints them grouped by kind.
+class FusionReport {
+public:
+  void add(Diagnostic &diagnostic) {
+    std::string message = diagnostic.str();
+    StringRef text(message);
+    bool fused = text.consume_front("fused ");
+    if (!fused && !text.consume_front("not fused as "))
+      return;
+    auto [kind, detail] = text.split(": ");
+    Kind &entry = kinds[kind.str()];
+    if (fused) {
+      ++entry.fused;
+      ++entry.details[detail.str()];
+      return;
+    }
+    std::string where;
+    llvm::raw_string_ostream os(where);
+    diagnostic.getLocation().print(os);
+    entry.rejected.push_back({os.str(), detail.str()});
+  }
+
+  void print(llvm::raw_ostream &os, StringRef model, bool fused) const {
+    os << "fusion report for " << model << ":\n";
+    if (!fused) {
+      os << "  fusion is off (--no-fuse)\n";
+      return;
+    }
+    for (StringRef kind : {"attention", "layer_norm", "rms_norm", "gelu"}) {
+      auto it = kinds.find(kind.str());
+      size_t fusedCount = it == kinds.end() ? 0 : it->second.fused;
+      size_t rejectedCount = it == kinds.end() ? 0 : it->second.rejected.size();
+      os << llvm::formatv("  {0,-11} {1,4} fused, {2} rejected\n", kind,
+                          fusedCount, rejectedCount);
+      if (it == kinds.end())
+        continue;
+      for (const auto &[detail, count] : it->second.details)
+        os << "    " << count << " x " << detail << "\n";
+      for (const auto &[where, reason] : it->second.rejected)
+        os << "    rejected at " << where << ": " << reason << "\n";
+    }
+  }
+
+private:
+  struct Kind {
+    size_t fused = 0;
+    std::map<std::string, size_t> details;
+    std::vector<std::pair<std::string, std::string>> rejected;
+  };
+  std::map<std::string, Kind> kinds;
+};
+} // namespace
+
 LogicalResult tfc::driver::compileModel(ModuleOp module,
                                         const CompileRequest &request,
                                         std::string &producedPath) {
@@ -262,6 +339,36 @@ LogicalResult tfc::driver::compileModel(ModuleOp module,
                    << "': " << ec.message() << "\n";
       return failure();
     }
+
+  {
+    TimingScope optimizeTimer = rootTimer.nest("Optimize the graph");
+    FusionReport report;
+    std::optional<ScopedDiagnosticHandler> collectRemarks;
+    if (request.fusionReport)
+      collectRemarks.emplace(module->getContext(), [&](Diagnostic &diagnostic) {
+        if (diagnostic.getSeverity() != DiagnosticSeverity::Remark)
+          return failure(); // errors go to the usual handler
+        report.add(diagnostic);
+        return success();
+      });
+    PassManager graphPm(module->getContext());
+    graphPm.enableTiming(optimizeTimer);
+    GraphOptimizationOptions graphOptions;
+    graphOptions.fuse = request.fuse;
+    graphOptions.emitRemarks = request.fusionReport;
+    buildGraphOptimizationPipeline(graphPm, graphOptions);
+    if (failed(graphPm.run(module)))
+      return failure();
+    if (request.fusionReport)
+      report.print(llvm::outs(), request.modelName, request.fuse);
+  }
+  if (request.emit == EmitKind::Tfm) {
+    producedPath = pathFor(stem + ".tfm.mlir");
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    module.print(os, OpPrintingFlags().elideLargeElementsAttrs(16));
+    return writeFile(producedPath, text);
+  }
 
   TimingScope lowerTimer = rootTimer.nest("Lower to the LLVM dialect");
   PassManager pm(module->getContext());
@@ -402,6 +509,8 @@ int tfc::driver::runCompile(MLIRContext &context) {
                                                         : runtimeLibraryOption.getValue();
   request.showTiming = showTiming;
   request.weights = weightsPlacement;
+  request.fuse = !noFuse;
+  request.fusionReport = fusionReport;
 
   OwningOpRef<ModuleOp> module = loadModel(modelPath, options, context);
   if (!module)

@@ -20,6 +20,23 @@ namespace mlir::tfc {
 /// op's operands no longer admit a result type, with the op's diagnostic.
 LogicalResult refineShapes(func::FuncOp func);
 
+struct GraphOptimizationOptions {
+  /// Run the fusion passes (`tfc compile --no-fuse` turns them off, to
+  /// measure what they bring).
+  bool fuse = true;
+  /// Report each fusion and rejected candidate as a remark
+  /// (`--fusion-report`).
+  bool emitRemarks = false;
+};
+
+/// The graph-level passes `tfc compile` runs before lowering: canonicalize
+/// and fold, then the fusions.
+void buildGraphOptimizationPipeline(OpPassManager &pm,
+                                    const GraphOptimizationOptions &options);
+
+/// Registers the pipeline as `--tfm-optimize` (for tfc-opt).
+void registerGraphOptimizationPipeline();
+
 } // namespace mlir::tfc
 
 #endif // TFC_TRANSFORMS_PASSES_H

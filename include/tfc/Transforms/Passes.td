@@ -37,6 +37,36 @@ def RefineShapes : Pass<"tfm-refine-shapes", "func::FuncOp"> {
   let dependentDialects = ["::mlir::tfm::TfmDialect"];
 }
 
+def Canonicalize : Pass<"tfm-canonicalize", "func::FuncOp"> {
+  let summary = "Folds constant subgraphs and simplifies the graph for fusion";
+  let description = [{
+    Runs before the fusion passes so that they see the graph in one form:
+
+    * shape subgraphs fold and result types refine (as `tfm-refine-shapes`);
+    * float arithmetic on constants folds (`Add`, `Sub`, `Mul`, `Div`, `Pow`,
+      `Sqrt`, `Neg`, `Reciprocal`): GPT-2 exports compute the attention
+      scale as `Pow(16, 0.5) + 0`;
+    * transposes of constants fold into new constants (`x @ W.t()` becomes a
+      plain weight; the old one is dropped when nothing else reads it), and
+      reshapes of weights keep the same blob under the new shape;
+    * `transpose(transpose(x))` becomes one transpose, or `x`.
+
+    ```mlir
+    %s = tfm.pow %c16, %c05 : (tensor<f32>, tensor<f32>) -> tensor<f32>
+    %d = tfm.div %scores, %s : (tensor<?x4x?x?xf32>, tensor<f32>) -> tensor<?x4x?x?xf32>
+    ```
+
+    becomes
+
+    ```mlir
+    %c4 = tfm.constant dense<4.000000e+00> : tensor<f32>
+    %d = tfm.div %scores, %c4 : (tensor<?x4x?x?xf32>, tensor<f32>) -> tensor<?x4x?x?xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::tfm::TfmDialect"];
+  let statistics = [Statistic<"numFolded", "folded", "Ops folded into constants">];
+}
+
 // The fusion passes share an option: with emit-remarks, each fusion and each
 // rejected candidate is reported as a remark ("fused <kind>: ..." or "not
 // fused as <kind>: <reason>"), which `tfc compile --fusion-report` collects.

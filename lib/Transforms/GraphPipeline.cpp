@@ -1,0 +1,32 @@
+//===- GraphPipeline.cpp - the graph-level optimization pipeline ----------===//
+
+#include "tfc/Transforms/Passes.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+
+using namespace mlir;
+
+void mlir::tfc::buildGraphOptimizationPipeline(
+    OpPassManager &pm, const GraphOptimizationOptions &options) {
+  OpPassManager &graph = pm.nest<func::FuncOp>();
+  graph.addPass(createCanonicalize());
+  if (!options.fuse)
+    return;
+  // Normalizations and GELUs first: their ops are inside the attention
+  // block's neighbours, never inside its matched subgraph, so the order only
+  // keeps the remarks readable.
+  graph.addPass(createFuseLayerNorm({options.emitRemarks}));
+  graph.addPass(createFuseGelu({options.emitRemarks}));
+  graph.addPass(createFuseAttention({options.emitRemarks}));
+}
+
+void mlir::tfc::registerGraphOptimizationPipeline() {
+  PassPipelineRegistration<>(
+      "tfm-optimize",
+      "The graph passes of `tfc compile`: tfm-canonicalize, then the fusions "
+      "(layer norm, GELU, attention)",
+      [](OpPassManager &pm) {
+        buildGraphOptimizationPipeline(pm, GraphOptimizationOptions());
+      });
+}
