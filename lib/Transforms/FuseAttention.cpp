@@ -101,6 +101,10 @@ FailureOr<HeadInput> traceHeadInput(Value value, ArrayRef<int64_t> expectedPerm,
       value = other;
       continue;
     }
+    if (isa_and_nonnull<tfm::MulOp, tfm::DivOp>(def)) {
+      why = (role + " is scaled, which would scale the output").str();
+      return failure();
+    }
     if (auto transpose = dyn_cast_or_null<tfm::TransposeOp>(def)) {
       // perm maps the matmul operand's dims to `value`'s; value = transpose(
       // t, p) has dim k = t's dim p[k], so the operand's dim i is t's dim
@@ -546,7 +550,7 @@ struct FuseAttentionPass
       os << ", causal";
     if (mask)
       os << ", masked";
-    remarks.fused(attention, os.str());
+    remarks.fused(softmax, os.str());
 
     // [B, Lq, N * dv] has the elements of [B, Lq, N, dv] in the same order,
     // as [Lq, B, N * dv] has those of [Lq, B * N, dv]: the merge reshape

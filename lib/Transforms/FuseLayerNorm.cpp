@@ -223,6 +223,10 @@ struct FuseLayerNormPass
     Value gamma, beta;
     Operation *last = takeAffine(norm->normalized, x, *axis, gamma, beta,
                                  /*allowBias=*/true);
+    StringRef affine = gamma && beta ? "scale and bias"
+                       : gamma         ? "scale"
+                       : beta          ? "bias"
+                                       : "no affine";
     OpBuilder b(last);
     if (!gamma)
       gamma = createOnes(b, last->getLoc(), x, *axis);
@@ -231,7 +235,8 @@ struct FuseLayerNormPass
     auto fused = b.create<tfm::LayerNormOp>(
         last->getLoc(), last->getResult(0).getType(), x, gamma, beta,
         b.getI64IntegerAttr(*axis), b.getF32FloatAttr(norm->epsilon));
-    remarks.fused(fused, "mean, variance and " + Twine(gamma && beta ? "scale and bias" : gamma ? "scale" : "no affine") + " over dims from " + Twine(*axis));
+    remarks.fused(fused, "mean, variance and " + affine + " over dims from " +
+                             Twine(*axis));
     last->getResult(0).replaceAllUsesWith(fused.getResult());
     consumed.insert(mean);
     if (auto variance = getSingleUser(square->getResult(0)))

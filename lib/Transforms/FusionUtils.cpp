@@ -183,6 +183,41 @@ broadcastDim(ValueRange operands, int64_t rank, int64_t dim) {
   return std::nullopt;
 }
 
+/// The dim a reshape infers (its target says -1) when the element count
+/// pins it to one input dim: every other input dim and target entry is a
+/// known constant and their products agree, so the -1 is that input dim.
+static std::optional<SymbolicDim> inferredReshapeDim(tfm::ReshapeOp reshape,
+                                                     int64_t dim) {
+  auto input = cast<RankedTensorType>(reshape.getInput().getType());
+  std::optional<SmallVector<int64_t>> target =
+      tfm::getKnownIntValues(reshape.getShape());
+  if (!target)
+    return std::nullopt;
+  int64_t targetProduct = 1;
+  for (auto [i, entry] : llvm::enumerate(*target)) {
+    if ((int64_t)i == dim)
+      continue;
+    if (entry == 0 && !reshape.getAllowZero())
+      entry = (int64_t)i < input.getRank() ? input.getDimSize(i) : ShapedType::kDynamic;
+    if (ShapedType::isDynamic(entry) || entry <= 0)
+      return std::nullopt;
+    targetProduct *= entry;
+  }
+  int64_t inputProduct = 1, dynamicDim = -1;
+  for (int64_t i = 0; i < input.getRank(); ++i) {
+    if (!input.isDynamicDim(i)) {
+      inputProduct *= input.getDimSize(i);
+      continue;
+    }
+    if (dynamicDim >= 0)
+      return std::nullopt;
+    dynamicDim = i;
+  }
+  if (dynamicDim < 0 || inputProduct != targetProduct)
+    return std::nullopt;
+  return getSymbolicDim(reshape.getInput(), dynamicDim);
+}
+
 SymbolicDim mlir::tfc::getSymbolicDim(Value value, int64_t dim) {
   auto type = cast<RankedTensorType>(value.getType());
   if (!type.isDynamicDim(dim))
@@ -229,7 +264,7 @@ SymbolicDim mlir::tfc::getSymbolicDim(Value value, int64_t dim) {
         !reshape.getAllowZero())
       return getSymbolicDim(reshape.getInput(), dim);
     if (element->isConstant() && element->constant < 0)
-      return opaque; // -1: inferred from the element count
+      return inferredReshapeDim(reshape, dim).value_or(opaque);
     return *element;
   }
   if (auto unsqueeze = dyn_cast<tfm::UnsqueezeOp>(def)) {

@@ -1,0 +1,270 @@
+// RUN: tfc-opt %s --tfm-fuse-attention=emit-remarks --split-input-file --verify-diagnostics | FileCheck %s
+
+// COM: HF BERT eager attention with symbolic batch and sequence: the head
+// COM: splits and the merge compute their targets from the projections' shapes,
+// COM: which the pass reads to prove they keep [B, L]. The padding mask
+// COM: becomes the op's mask; the merge's own shape read is redirected to
+// COM: the query's dims, so no head transpose survives.
+// CHECK-LABEL: func.func @bert
+// CHECK-SAME: (%[[H:[^:]+]]: tensor<?x?x64xf32>, %[[WQ:[^:]+]]: tensor<64x64xf32>, %[[WK:[^:]+]]: tensor<64x64xf32>, %[[WV:[^:]+]]: tensor<64x64xf32>, %[[M:[^:]+]]: tensor<?x1x1x?xf32>)
+// CHECK-DAG: %[[Q:.+]] = tfm.matmul %[[H]], %[[WQ]]
+// CHECK-DAG: %[[K:.+]] = tfm.matmul %[[H]], %[[WK]]
+// CHECK-DAG: %[[V:.+]] = tfm.matmul %[[H]], %[[WV]]
+// CHECK: %[[O:.+]] = tfm.attention %[[Q]], %[[K]], %[[V]], %[[M]] {num_heads = 4 : i64, scale = 2.500000e-01 : f32}
+// CHECK-NOT: tfm.transpose
+// CHECK-NOT: tfm.softmax
+// CHECK: return %[[O]], %{{.+}} : tensor<?x?x64xf32>, tensor<3xi64>
+func.func @bert(%h: tensor<?x?x64xf32>, %wq: tensor<64x64xf32>, %wk: tensor<64x64xf32>, %wv: tensor<64x64xf32>, %mask: tensor<?x1x1x?xf32>) -> (tensor<?x?x64xf32>, tensor<3xi64>) {
+  %c0 = tfm.constant dense<0> : tensor<i64>
+  %c1 = tfm.constant dense<1> : tensor<i64>
+  %heads = tfm.constant dense<4> : tensor<1xi64>
+  %dim = tfm.constant dense<16> : tensor<1xi64>
+  %hidden = tfm.constant dense<64> : tensor<1xi64>
+  %four = tfm.constant dense<4.0> : tensor<f32>
+  %q = tfm.matmul %h, %wq : (tensor<?x?x64xf32>, tensor<64x64xf32>) -> tensor<?x?x64xf32>
+  %k = tfm.matmul %h, %wk : (tensor<?x?x64xf32>, tensor<64x64xf32>) -> tensor<?x?x64xf32>
+  %v = tfm.matmul %h, %wv : (tensor<?x?x64xf32>, tensor<64x64xf32>) -> tensor<?x?x64xf32>
+  %sq = tfm.shape %q {end = 3 : i64, start = 0 : i64} : (tensor<?x?x64xf32>) -> tensor<3xi64>
+  %b = tfm.gather %sq, %c0 {axis = 0 : i64} : (tensor<3xi64>, tensor<i64>) -> tensor<i64>
+  %l = tfm.gather %sq, %c1 {axis = 0 : i64} : (tensor<3xi64>, tensor<i64>) -> tensor<i64>
+  %b1 = tfm.unsqueeze %b {axes = array<i64: 0>} : (tensor<i64>) -> tensor<1xi64>
+  %l1 = tfm.unsqueeze %l {axes = array<i64: 0>} : (tensor<i64>) -> tensor<1xi64>
+  %split = tfm.concat %b1, %l1, %heads, %dim {axis = 0 : i64} : (tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<4xi64>
+  %q4 = tfm.reshape %q, %split : (tensor<?x?x64xf32>, tensor<4xi64>) -> tensor<?x?x4x16xf32>
+  %qt = tfm.transpose %q4 {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x?x4x16xf32>) -> tensor<?x4x?x16xf32>
+  %sk = tfm.shape %k {end = 3 : i64, start = 0 : i64} : (tensor<?x?x64xf32>) -> tensor<3xi64>
+  %kb = tfm.gather %sk, %c0 {axis = 0 : i64} : (tensor<3xi64>, tensor<i64>) -> tensor<i64>
+  %kl = tfm.gather %sk, %c1 {axis = 0 : i64} : (tensor<3xi64>, tensor<i64>) -> tensor<i64>
+  %kb1 = tfm.unsqueeze %kb {axes = array<i64: 0>} : (tensor<i64>) -> tensor<1xi64>
+  %kl1 = tfm.unsqueeze %kl {axes = array<i64: 0>} : (tensor<i64>) -> tensor<1xi64>
+  %ksplit = tfm.concat %kb1, %kl1, %heads, %dim {axis = 0 : i64} : (tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<4xi64>
+  %k4 = tfm.reshape %k, %ksplit : (tensor<?x?x64xf32>, tensor<4xi64>) -> tensor<?x?x4x16xf32>
+  %sv = tfm.shape %v {end = 3 : i64, start = 0 : i64} : (tensor<?x?x64xf32>) -> tensor<3xi64>
+  %vb = tfm.gather %sv, %c0 {axis = 0 : i64} : (tensor<3xi64>, tensor<i64>) -> tensor<i64>
+  %vl = tfm.gather %sv, %c1 {axis = 0 : i64} : (tensor<3xi64>, tensor<i64>) -> tensor<i64>
+  %vb1 = tfm.unsqueeze %vb {axes = array<i64: 0>} : (tensor<i64>) -> tensor<1xi64>
+  %vl1 = tfm.unsqueeze %vl {axes = array<i64: 0>} : (tensor<i64>) -> tensor<1xi64>
+  %vsplit = tfm.concat %vb1, %vl1, %heads, %dim {axis = 0 : i64} : (tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<4xi64>
+  %v4 = tfm.reshape %v, %vsplit : (tensor<?x?x64xf32>, tensor<4xi64>) -> tensor<?x?x4x16xf32>
+  %vt = tfm.transpose %v4 {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x?x4x16xf32>) -> tensor<?x4x?x16xf32>
+  %kt = tfm.transpose %k4 {perm = array<i64: 0, 2, 3, 1>} : (tensor<?x?x4x16xf32>) -> tensor<?x4x16x?xf32>
+  %s = tfm.matmul %qt, %kt : (tensor<?x4x?x16xf32>, tensor<?x4x16x?xf32>) -> tensor<?x4x?x?xf32>
+  %sd = tfm.div %s, %four : (tensor<?x4x?x?xf32>, tensor<f32>) -> tensor<?x4x?x?xf32>
+  %sm = tfm.add %sd, %mask : (tensor<?x4x?x?xf32>, tensor<?x1x1x?xf32>) -> tensor<?x4x?x?xf32>
+  // expected-remark @+1 {{fused attention: 4 heads of 16, scale 2.500000e-01, masked}}
+  %p = tfm.softmax %sm {axis = 3 : i64} : (tensor<?x4x?x?xf32>) -> tensor<?x4x?x?xf32>
+  %o = tfm.matmul %p, %vt : (tensor<?x4x?x?xf32>, tensor<?x4x?x16xf32>) -> tensor<?x4x?x16xf32>
+  %ot = tfm.transpose %o {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x4x?x16xf32>) -> tensor<?x?x4x16xf32>
+  %so = tfm.shape %ot {end = 4 : i64, start = 0 : i64} : (tensor<?x?x4x16xf32>) -> tensor<4xi64>
+  %ob = tfm.gather %so, %c0 {axis = 0 : i64} : (tensor<4xi64>, tensor<i64>) -> tensor<i64>
+  %ol = tfm.gather %so, %c1 {axis = 0 : i64} : (tensor<4xi64>, tensor<i64>) -> tensor<i64>
+  %ob1 = tfm.unsqueeze %ob {axes = array<i64: 0>} : (tensor<i64>) -> tensor<1xi64>
+  %ol1 = tfm.unsqueeze %ol {axes = array<i64: 0>} : (tensor<i64>) -> tensor<1xi64>
+  %merge = tfm.concat %ob1, %ol1, %hidden {axis = 0 : i64} : (tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<3xi64>
+  %r = tfm.reshape %ot, %merge : (tensor<?x?x4x16xf32>, tensor<3xi64>) -> tensor<?x?x64xf32>
+  return %r, %merge : tensor<?x?x64xf32>, tensor<3xi64>
+}
+
+// -----
+
+// COM: GPT-2: one projection split three ways, the scale on the scores, and
+// COM: the causal mask as rows [Lk - Lq, Lk) and columns [0, Lk) of a
+// COM: lower-triangular table, with the bounds read from q's and k's
+// COM: shapes. The Where becomes the causal flag.
+// CHECK-LABEL: func.func @gpt2_causal
+// CHECK: %[[QKV:.+]]:3 = tfm.split
+// CHECK: tfm.attention %[[QKV]]#0, %[[QKV]]#1, %[[QKV]]#2 {causal = true, num_heads = 2 : i64, scale = 0.353553385 : f32}
+// CHECK-NOT: tfm.where
+func.func @gpt2_causal(%x: tensor<1x?x48xf32>) -> tensor<1x?x16xf32> {
+  %table = tfm.constant dense<[[true, false, false, false], [true, true, false, false], [true, true, true, false], [true, true, true, true]]> : tensor<4x4xi1>
+  %target = tfm.constant dense<[1, -1, 2, 8]> : tensor<4xi64>
+  %merge = tfm.constant dense<[1, -1, 16]> : tensor<3xi64>
+  %minus2 = tfm.constant dense<-2> : tensor<1xi64>
+  %minus1 = tfm.constant dense<-1> : tensor<1xi64>
+  %zero = tfm.constant dense<0> : tensor<1xi64>
+  %one = tfm.constant dense<1> : tensor<1xi64>
+  %axis0 = tfm.constant dense<0> : tensor<1xi64>
+  %axis1 = tfm.constant dense<1> : tensor<1xi64>
+  %scale = tfm.constant dense<2.82842708> : tensor<f32>
+  %fill = tfm.constant dense<-3.40282347E+38> : tensor<f32>
+  %qkv:3 = tfm.split %x {axis = 2 : i64, num_outputs = 3 : i64} : (tensor<1x?x48xf32>) -> (tensor<1x?x16xf32>, tensor<1x?x16xf32>, tensor<1x?x16xf32>)
+  %q4 = tfm.reshape %qkv#0, %target : (tensor<1x?x16xf32>, tensor<4xi64>) -> tensor<1x?x2x8xf32>
+  %k4 = tfm.reshape %qkv#1, %target : (tensor<1x?x16xf32>, tensor<4xi64>) -> tensor<1x?x2x8xf32>
+  %v4 = tfm.reshape %qkv#2, %target : (tensor<1x?x16xf32>, tensor<4xi64>) -> tensor<1x?x2x8xf32>
+  %qt = tfm.transpose %q4 {perm = array<i64: 0, 2, 1, 3>} : (tensor<1x?x2x8xf32>) -> tensor<1x2x?x8xf32>
+  %kt = tfm.transpose %k4 {perm = array<i64: 0, 2, 1, 3>} : (tensor<1x?x2x8xf32>) -> tensor<1x2x?x8xf32>
+  %vt = tfm.transpose %v4 {perm = array<i64: 0, 2, 1, 3>} : (tensor<1x?x2x8xf32>) -> tensor<1x2x?x8xf32>
+  %ktt = tfm.transpose %kt {perm = array<i64: 0, 1, 3, 2>} : (tensor<1x2x?x8xf32>) -> tensor<1x2x8x?xf32>
+  %s = tfm.matmul %qt, %ktt : (tensor<1x2x?x8xf32>, tensor<1x2x8x?xf32>) -> tensor<1x2x?x?xf32>
+  %sd = tfm.div %s, %scale : (tensor<1x2x?x?xf32>, tensor<f32>) -> tensor<1x2x?x?xf32>
+  %shq = tfm.shape %qt {end = 4 : i64, start = 0 : i64} : (tensor<1x2x?x8xf32>) -> tensor<4xi64>
+  %lq = tfm.slice %shq, %minus2, %minus1, %axis0, %one : (tensor<4xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1xi64>
+  %shk = tfm.shape %kt {end = 4 : i64, start = 0 : i64} : (tensor<1x2x?x8xf32>) -> tensor<4xi64>
+  %lk = tfm.slice %shk, %minus2, %minus1, %axis0, %one : (tensor<4xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1xi64>
+  %start = tfm.sub %lk, %lq : (tensor<1xi64>, tensor<1xi64>) -> tensor<1xi64>
+  %rows = tfm.slice %table, %start, %lk, %axis0, %one : (tensor<4x4xi1>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x4xi1>
+  %cond = tfm.slice %rows, %zero, %lk, %axis1, %one : (tensor<?x4xi1>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x?xi1>
+  %masked = tfm.where %cond, %sd, %fill : (tensor<?x?xi1>, tensor<1x2x?x?xf32>, tensor<f32>) -> tensor<1x2x?x?xf32>
+  // expected-remark @+1 {{fused attention: 2 heads of 8, scale 3.535534e-01, causal}}
+  %p = tfm.softmax %masked {axis = 3 : i64} : (tensor<1x2x?x?xf32>) -> tensor<1x2x?x?xf32>
+  %o = tfm.matmul %p, %vt : (tensor<1x2x?x?xf32>, tensor<1x2x?x8xf32>) -> tensor<1x2x?x8xf32>
+  %ot = tfm.transpose %o {perm = array<i64: 0, 2, 1, 3>} : (tensor<1x2x?x8xf32>) -> tensor<1x?x2x8xf32>
+  %r = tfm.reshape %ot, %merge : (tensor<1x?x2x8xf32>, tensor<3xi64>) -> tensor<1x?x16xf32>
+  return %r : tensor<1x?x16xf32>
+}
+
+// -----
+
+// COM: scaled_dot_product_attention style: q and k each scaled by a
+// COM: constant (the scales multiply: 0.353553385^2 rounds to 0.124999993),
+// COM: and a boolean mask from the caller
+// COM: through Where, which becomes an additive mask. The merge reshape is
+// COM: not provably the head merge (its target is a graph input), so it
+// COM: stays and reads the fused result.
+// CHECK-LABEL: func.func @sdpa_bool_mask
+// CHECK-DAG: %[[ZERO:.+]] = tfm.constant dense<0.000000e+00> : tensor<f32>
+// CHECK-DAG: %[[NEGINF:.+]] = tfm.constant dense<0xFF800000> : tensor<f32>
+// CHECK: %[[MASK:.+]] = tfm.where %arg3, %[[ZERO]], %[[NEGINF]]
+// CHECK: %[[O:.+]] = tfm.attention %arg0, %arg1, %arg2, %[[MASK]] {num_heads = 2 : i64, scale = 0.124999993 : f32}
+// CHECK: tfm.reshape %[[O]], %arg4
+func.func @sdpa_bool_mask(%q: tensor<2x8x32xf32>, %k: tensor<2x8x32xf32>, %v: tensor<2x8x32xf32>, %keep: tensor<2x1x8x8xi1>, %shape: tensor<3xi64>) -> tensor<?x?x?xf32> {
+  %target = tfm.constant dense<[2, 8, 2, 16]> : tensor<4xi64>
+  %c = tfm.constant dense<0.353553385> : tensor<f32>
+  %ninf = tfm.constant dense<0xFF800000> : tensor<f32>
+  %q4 = tfm.reshape %q, %target : (tensor<2x8x32xf32>, tensor<4xi64>) -> tensor<2x8x2x16xf32>
+  %k4 = tfm.reshape %k, %target : (tensor<2x8x32xf32>, tensor<4xi64>) -> tensor<2x8x2x16xf32>
+  %v4 = tfm.reshape %v, %target : (tensor<2x8x32xf32>, tensor<4xi64>) -> tensor<2x8x2x16xf32>
+  %qt = tfm.transpose %q4 {perm = array<i64: 0, 2, 1, 3>} : (tensor<2x8x2x16xf32>) -> tensor<2x2x8x16xf32>
+  %qs = tfm.mul %qt, %c : (tensor<2x2x8x16xf32>, tensor<f32>) -> tensor<2x2x8x16xf32>
+  %kt = tfm.transpose %k4 {perm = array<i64: 0, 2, 3, 1>} : (tensor<2x8x2x16xf32>) -> tensor<2x2x16x8xf32>
+  %ks = tfm.mul %kt, %c : (tensor<2x2x16x8xf32>, tensor<f32>) -> tensor<2x2x16x8xf32>
+  %vt = tfm.transpose %v4 {perm = array<i64: 0, 2, 1, 3>} : (tensor<2x8x2x16xf32>) -> tensor<2x2x8x16xf32>
+  %s = tfm.matmul %qs, %ks : (tensor<2x2x8x16xf32>, tensor<2x2x16x8xf32>) -> tensor<2x2x8x8xf32>
+  %m = tfm.where %keep, %s, %ninf : (tensor<2x1x8x8xi1>, tensor<2x2x8x8xf32>, tensor<f32>) -> tensor<2x2x8x8xf32>
+  // expected-remark @+1 {{fused attention: 2 heads of 16, scale 1.250000e-01, masked}}
+  %p = tfm.softmax %m {axis = 3 : i64} : (tensor<2x2x8x8xf32>) -> tensor<2x2x8x8xf32>
+  %o = tfm.matmul %p, %vt : (tensor<2x2x8x8xf32>, tensor<2x2x8x16xf32>) -> tensor<2x2x8x16xf32>
+  %ot = tfm.transpose %o {perm = array<i64: 0, 2, 1, 3>} : (tensor<2x2x8x16xf32>) -> tensor<2x8x2x16xf32>
+  %r = tfm.reshape %ot, %shape : (tensor<2x8x2x16xf32>, tensor<3xi64>) -> tensor<?x?x?xf32>
+  return %r : tensor<?x?x?xf32>
+}
+
+// -----
+
+// COM: torch.nn.MultiheadAttention: sequence-first [L, B, H] inputs, heads
+// COM: folded into the batch ([L, B * N, d]), only q pre-scaled. The fused op
+// COM: works on [B, L, H], so q, k, v and the result are transposed around it.
+// CHECK-LABEL: func.func @multihead_sequence_first
+// CHECK: %[[QKV:.+]]:3 = tfm.split %arg0
+// CHECK: %[[QT:.+]] = tfm.transpose %[[QKV]]#0 {perm = array<i64: 1, 0, 2>}
+// CHECK: %[[KT:.+]] = tfm.transpose %[[QKV]]#1 {perm = array<i64: 1, 0, 2>}
+// CHECK: %[[VT:.+]] = tfm.transpose %[[QKV]]#2 {perm = array<i64: 1, 0, 2>}
+// CHECK: %[[O:.+]] = tfm.attention %[[QT]], %[[KT]], %[[VT]] {num_heads = 4 : i64, scale = 2.500000e-01 : f32}
+// CHECK: %[[OT:.+]] = tfm.transpose %[[O]] {perm = array<i64: 1, 0, 2>}
+// CHECK: tfm.reshape %[[OT]], %{{.+}} : (tensor<10x?x64xf32>, tensor<2xi64>) -> tensor<?x64xf32>
+func.func @multihead_sequence_first(%x: tensor<10x?x192xf32>) -> tensor<?x64xf32> {
+  %split = tfm.constant dense<[10, -1, 16]> : tensor<3xi64>
+  %flat = tfm.constant dense<[-1, 64]> : tensor<2xi64>
+  %four = tfm.constant dense<4.0> : tensor<f32>
+  %qkv:3 = tfm.split %x {axis = 2 : i64, num_outputs = 3 : i64} : (tensor<10x?x192xf32>) -> (tensor<10x?x64xf32>, tensor<10x?x64xf32>, tensor<10x?x64xf32>)
+  %q3 = tfm.reshape %qkv#0, %split : (tensor<10x?x64xf32>, tensor<3xi64>) -> tensor<10x?x16xf32>
+  %qt = tfm.transpose %q3 {perm = array<i64: 1, 0, 2>} : (tensor<10x?x16xf32>) -> tensor<?x10x16xf32>
+  %qs = tfm.div %qt, %four : (tensor<?x10x16xf32>, tensor<f32>) -> tensor<?x10x16xf32>
+  %k3 = tfm.reshape %qkv#1, %split : (tensor<10x?x64xf32>, tensor<3xi64>) -> tensor<10x?x16xf32>
+  %kt = tfm.transpose %k3 {perm = array<i64: 1, 2, 0>} : (tensor<10x?x16xf32>) -> tensor<?x16x10xf32>
+  %v3 = tfm.reshape %qkv#2, %split : (tensor<10x?x64xf32>, tensor<3xi64>) -> tensor<10x?x16xf32>
+  %vt = tfm.transpose %v3 {perm = array<i64: 1, 0, 2>} : (tensor<10x?x16xf32>) -> tensor<?x10x16xf32>
+  %s = tfm.matmul %qs, %kt : (tensor<?x10x16xf32>, tensor<?x16x10xf32>) -> tensor<?x10x10xf32>
+  // expected-remark @+1 {{fused attention: 4 heads of 16, scale 2.500000e-01, sequence-first}}
+  %p = tfm.softmax %s {axis = 2 : i64} : (tensor<?x10x10xf32>) -> tensor<?x10x10xf32>
+  %o = tfm.matmul %p, %vt : (tensor<?x10x10xf32>, tensor<?x10x16xf32>) -> tensor<?x10x16xf32>
+  %ot = tfm.transpose %o {perm = array<i64: 1, 0, 2>} : (tensor<?x10x16xf32>) -> tensor<10x?x16xf32>
+  %r = tfm.reshape %ot, %flat : (tensor<10x?x16xf32>, tensor<2xi64>) -> tensor<?x64xf32>
+  return %r : tensor<?x64xf32>
+}
+
+// -----
+
+// COM: Must not fire. Each function breaks one step of the pattern.
+
+// CHECK-LABEL: func.func @softmax_over_queries
+// CHECK-NOT: tfm.attention
+func.func @softmax_over_queries(%s: tensor<2x4x8x8xf32>) -> tensor<2x4x8x8xf32> {
+  // expected-remark @+1 {{not fused as attention: softmax is not over the keys (last axis)}}
+  %p = tfm.softmax %s {axis = 2 : i64} : (tensor<2x4x8x8xf32>) -> tensor<2x4x8x8xf32>
+  return %p : tensor<2x4x8x8xf32>
+}
+
+// CHECK-LABEL: func.func @not_attention_scores
+// CHECK-NOT: tfm.attention
+func.func @not_attention_scores(%s: tensor<2x4x8x8xf32>) -> tensor<2x4x8x8xf32> {
+  %e = tfm.exp %s : (tensor<2x4x8x8xf32>) -> tensor<2x4x8x8xf32>
+  // expected-remark @+1 {{not fused as attention: the scores come from tfm.exp, not q·kᵀ}}
+  %p = tfm.softmax %e {axis = 3 : i64} : (tensor<2x4x8x8xf32>) -> tensor<2x4x8x8xf32>
+  return %p : tensor<2x4x8x8xf32>
+}
+
+// CHECK-LABEL: func.func @mask_before_scale
+// CHECK-NOT: tfm.attention
+func.func @mask_before_scale(%qt: tensor<2x4x8x16xf32>, %kt: tensor<2x4x16x8xf32>, %m: tensor<2x1x1x8xf32>) -> tensor<2x4x8x8xf32> {
+  %c = tfm.constant dense<0.25> : tensor<f32>
+  %s = tfm.matmul %qt, %kt : (tensor<2x4x8x16xf32>, tensor<2x4x16x8xf32>) -> tensor<2x4x8x8xf32>
+  %sm = tfm.add %s, %m : (tensor<2x4x8x8xf32>, tensor<2x1x1x8xf32>) -> tensor<2x4x8x8xf32>
+  %ss = tfm.mul %sm, %c : (tensor<2x4x8x8xf32>, tensor<f32>) -> tensor<2x4x8x8xf32>
+  // expected-remark @+1 {{not fused as attention: a mask is added before the scale}}
+  %p = tfm.softmax %ss {axis = 3 : i64} : (tensor<2x4x8x8xf32>) -> tensor<2x4x8x8xf32>
+  return %p : tensor<2x4x8x8xf32>
+}
+
+// CHECK-LABEL: func.func @fill_not_hidden
+// CHECK-NOT: tfm.attention
+func.func @fill_not_hidden(%qt: tensor<2x4x8x16xf32>, %kt: tensor<2x4x16x8xf32>, %keep: tensor<8x8xi1>) -> tensor<2x4x8x8xf32> {
+  %fill = tfm.constant dense<-1.0e4> : tensor<f32>
+  %s = tfm.matmul %qt, %kt : (tensor<2x4x8x16xf32>, tensor<2x4x16x8xf32>) -> tensor<2x4x8x8xf32>
+  %sm = tfm.where %keep, %s, %fill : (tensor<8x8xi1>, tensor<2x4x8x8xf32>, tensor<f32>) -> tensor<2x4x8x8xf32>
+  // expected-remark @+1 {{not fused as attention: the masked fill is not -inf or below -1e30}}
+  %p = tfm.softmax %sm {axis = 3 : i64} : (tensor<2x4x8x8xf32>) -> tensor<2x4x8x8xf32>
+  return %p : tensor<2x4x8x8xf32>
+}
+
+// CHECK-LABEL: func.func @value_scaled
+// CHECK-NOT: tfm.attention
+func.func @value_scaled(%q: tensor<2x8x32xf32>, %v: tensor<2x8x32xf32>) -> tensor<2x8x32xf32> {
+  %target = tfm.constant dense<[2, 8, 2, 16]> : tensor<4xi64>
+  %merge = tfm.constant dense<[2, 8, 32]> : tensor<3xi64>
+  %c = tfm.constant dense<2.0> : tensor<f32>
+  %q4 = tfm.reshape %q, %target : (tensor<2x8x32xf32>, tensor<4xi64>) -> tensor<2x8x2x16xf32>
+  %qt = tfm.transpose %q4 {perm = array<i64: 0, 2, 1, 3>} : (tensor<2x8x2x16xf32>) -> tensor<2x2x8x16xf32>
+  %kt = tfm.transpose %q4 {perm = array<i64: 0, 2, 3, 1>} : (tensor<2x8x2x16xf32>) -> tensor<2x2x16x8xf32>
+  %v4 = tfm.reshape %v, %target : (tensor<2x8x32xf32>, tensor<4xi64>) -> tensor<2x8x2x16xf32>
+  %vt = tfm.transpose %v4 {perm = array<i64: 0, 2, 1, 3>} : (tensor<2x8x2x16xf32>) -> tensor<2x2x8x16xf32>
+  %vs = tfm.mul %vt, %c : (tensor<2x2x8x16xf32>, tensor<f32>) -> tensor<2x2x8x16xf32>
+  %s = tfm.matmul %qt, %kt : (tensor<2x2x8x16xf32>, tensor<2x2x16x8xf32>) -> tensor<2x2x8x8xf32>
+  // expected-remark @+1 {{not fused as attention: the value is scaled, which would scale the output}}
+  %p = tfm.softmax %s {axis = 3 : i64} : (tensor<2x2x8x8xf32>) -> tensor<2x2x8x8xf32>
+  %o = tfm.matmul %p, %vs : (tensor<2x2x8x8xf32>, tensor<2x2x8x16xf32>) -> tensor<2x2x8x16xf32>
+  %ot = tfm.transpose %o {perm = array<i64: 0, 2, 1, 3>} : (tensor<2x2x8x16xf32>) -> tensor<2x8x2x16xf32>
+  %r = tfm.reshape %ot, %merge : (tensor<2x8x2x16xf32>, tensor<3xi64>) -> tensor<2x8x32xf32>
+  return %r : tensor<2x8x32xf32>
+}
+
+// COM: The split's leading dims come from another tensor's shape: they may
+// COM: differ from q's at run time, so the reshape is not provably a head
+// COM: split.
+// CHECK-LABEL: func.func @split_from_other_shape
+// CHECK-NOT: tfm.attention
+func.func @split_from_other_shape(%q: tensor<?x?x32xf32>, %other: tensor<?x?x32xf32>) -> tensor<?x?x2x16xf32> {
+  %c2 = tfm.constant dense<[2, 16]> : tensor<2xi64>
+  %so = tfm.shape %other {end = 2 : i64, start = 0 : i64} : (tensor<?x?x32xf32>) -> tensor<2xi64>
+  %target = tfm.concat %so, %c2 {axis = 0 : i64} : (tensor<2xi64>, tensor<2xi64>) -> tensor<4xi64>
+  %q4 = tfm.reshape %q, %target : (tensor<?x?x32xf32>, tensor<4xi64>) -> tensor<?x?x2x16xf32>
+  %qt = tfm.transpose %q4 {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x?x2x16xf32>) -> tensor<?x2x?x16xf32>
+  %kt = tfm.transpose %q4 {perm = array<i64: 0, 2, 3, 1>} : (tensor<?x?x2x16xf32>) -> tensor<?x2x16x?xf32>
+  %vt = tfm.transpose %q4 {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x?x2x16xf32>) -> tensor<?x2x?x16xf32>
+  %s = tfm.matmul %qt, %kt : (tensor<?x2x?x16xf32>, tensor<?x2x16x?xf32>) -> tensor<?x2x?x?xf32>
+  // expected-remark @+1 {{not fused as attention: the query's reshape does not provably keep batch and sequence}}
+  %p = tfm.softmax %s {axis = 3 : i64} : (tensor<?x2x?x?xf32>) -> tensor<?x2x?x?xf32>
+  %o = tfm.matmul %p, %vt : (tensor<?x2x?x?xf32>, tensor<?x2x?x16xf32>) -> tensor<?x2x?x16xf32>
+  %ot = tfm.transpose %o {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x2x?x16xf32>) -> tensor<?x?x2x16xf32>
+  return %ot : tensor<?x?x2x16xf32>
+}
