@@ -103,7 +103,12 @@ typedef struct attention_problem {
   int causal, has_mask;
   /* The mask is [B', 1, 1, Lk]: per-sequence key padding. */
   int key_padding;
-  int64_t q_blocks;
+  int64_t q_blocks, k_blocks;
+  /* K and V packed once per (batch, head) by the first phase: K transposed
+   * in blocks of [dk][BLOCK_K] (zero past the last key), V as [Lk][dv]
+   * rows. Linear in the sequence length. */
+  float *packed_k, *packed_v;
+  size_t packed_k_floats, packed_v_floats; /* per (batch, head) */
   /* Per-thread scratch: `slots` blocks of `slot_floats`, and a bitmask of
    * the free ones. */
   float *scratch;
@@ -115,8 +120,6 @@ typedef struct attention_problem {
 /* The scratch of one task, carved out of a slot. */
 typedef struct attention_scratch {
   float *q;     /* [BLOCK_Q][dk], scaled */
-  float *kt;    /* [dk][BLOCK_K], zero past the last key */
-  float *v;     /* [BLOCK_K][dv] */
   float *s;     /* [BLOCK_Q][BLOCK_K]: scores, then probabilities */
   float *o;     /* [BLOCK_Q][dv]: unnormalized output */
   float *m, *l; /* [BLOCK_Q]: running maximum and sum */
@@ -125,21 +128,53 @@ typedef struct attention_scratch {
 static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; }
 
 static size_t scratch_floats(int64_t dk, int64_t dv) {
-  return round16(BLOCK_Q * dk) + round16(dk * BLOCK_K) +
-         round16(BLOCK_K * dv) + BLOCK_Q * BLOCK_K + round16(BLOCK_Q * dv) +
+  return round16(BLOCK_Q * dk) + BLOCK_Q * BLOCK_K + round16(BLOCK_Q * dv) +
          2 * BLOCK_Q;
 }
 
 static attention_scratch carve_scratch(float *base, int64_t dk, int64_t dv) {
   attention_scratch s;
   s.q = base;
-  s.kt = s.q + round16(BLOCK_Q * dk);
-  s.v = s.kt + round16(dk * BLOCK_K);
-  s.s = s.v + round16(BLOCK_K * dv);
+  s.s = s.q + round16(BLOCK_Q * dk);
   s.o = s.s + BLOCK_Q * BLOCK_K;
   s.m = s.o + round16(BLOCK_Q * dv);
   s.l = s.m + BLOCK_Q;
   return s;
+}
+
+/* Phase one, over (batch, head): packs K transposed in key blocks and V as
+ * contiguous rows, so that every query block of the head reads them at unit
+ * stride. */
+static void pack_heads(void *context, int64_t begin, int64_t end) {
+  const attention_problem *p = context;
+  for (int64_t task = begin; task < end; ++task) {
+    int64_t b = task / p->heads, h = task % p->heads;
+    const float *k = p->k + b * p->k_stride[0] + h * p->dk * p->k_stride[2];
+    const float *v = p->v + b * p->v_stride[0] + h * p->dv * p->v_stride[2];
+    float *kt = p->packed_k + task * p->packed_k_floats;
+    float *vr = p->packed_v + task * p->packed_v_floats;
+    for (int64_t block = 0; block < p->k_blocks; ++block) {
+      int64_t k0 = block * BLOCK_K;
+      int64_t keys = p->k_len - k0 < BLOCK_K ? p->k_len - k0 : BLOCK_K;
+      float *dst = kt + block * p->dk * BLOCK_K;
+      for (int64_t j = 0; j < keys; ++j) {
+        const float *row = k + (k0 + j) * p->k_stride[1];
+        for (int64_t c = 0; c < p->dk; ++c)
+          dst[c * BLOCK_K + j] = row[c * p->k_stride[2]];
+      }
+      for (int64_t c = 0; c < p->dk; ++c)
+        for (int64_t j = keys; j < BLOCK_K; ++j)
+          dst[c * BLOCK_K + j] = 0.0f;
+    }
+    for (int64_t j = 0; j < p->k_len; ++j) {
+      const float *row = v + j * p->v_stride[1];
+      if (p->v_stride[2] == 1)
+        memcpy(vr + j * p->dv, row, sizeof(float) * p->dv);
+      else
+        for (int64_t c = 0; c < p->dv; ++c)
+          vr[j * p->dv + c] = row[c * p->v_stride[2]];
+    }
+  }
 }
 
 /* S[r][0..BLOCK_K) = q[r] . kt[:, 0..BLOCK_K) for `rows` query rows. */
@@ -309,24 +344,14 @@ static void attention_block(const attention_problem *p, attention_scratch *w,
       key_end = last < 0 ? 0 : last;
   }
 
-  const float *k = p->k + b * p->k_stride[0] + h * dk * p->k_stride[2];
-  const float *v = p->v + b * p->v_stride[0] + h * dv * p->v_stride[2];
+  const float *packed_k = p->packed_k + (b * p->heads + h) * p->packed_k_floats;
+  const float *packed_v = p->packed_v + (b * p->heads + h) * p->packed_v_floats;
   const float *mask = p->mask + b * p->mask_stride[0] + h * p->mask_stride[1];
   for (int64_t k0 = 0; k0 < key_end; k0 += BLOCK_K) {
     int64_t keys = key_end - k0 < BLOCK_K ? key_end - k0 : BLOCK_K;
-    /* K transposed, zero-padded to BLOCK_K columns; V as contiguous rows. */
-    for (int64_t c = 0; c < dk; ++c) {
-      float *column = w->kt + c * BLOCK_K;
-      for (int64_t j = 0; j < keys; ++j)
-        column[j] = k[(k0 + j) * p->k_stride[1] + c * p->k_stride[2]];
-      for (int64_t j = keys; j < BLOCK_K; ++j)
-        column[j] = 0.0f;
-    }
-    for (int64_t j = 0; j < keys; ++j)
-      for (int64_t c = 0; c < dv; ++c)
-        w->v[j * dv + c] = v[(k0 + j) * p->v_stride[1] + c * p->v_stride[2]];
-
-    block_scores(w->q, w->kt, w->s, rows, dk);
+    const float *kt = packed_k + (k0 / BLOCK_K) * dk * BLOCK_K;
+    const float *v = packed_v + k0 * dv;
+    block_scores(w->q, kt, w->s, rows, dk);
     if (p->has_mask)
       for (int64_t r = 0; r < rows; ++r) {
         const float *mask_row = mask + (q0 + r) * p->mask_stride[2] +
@@ -340,7 +365,7 @@ static void attention_block(const attention_problem *p, attention_scratch *w,
           if (k0 + j > q0 + r + causal_shift)
             w->s[r * BLOCK_K + j] = -INFINITY;
     online_softmax(w->s, w->m, w->l, w->o, rows, keys, dv);
-    block_output(w->s, w->v, w->o, rows, keys, dv);
+    block_output(w->s, v, w->o, rows, keys, dv);
   }
 
   float *out = p->out + b * p->out_stride[0] + h * dv * p->out_stride[2];
@@ -417,6 +442,14 @@ void tfc_rt_attention_f32(const tfc_rt_memref3_f32 *q,
   if (p.batch == 0 || p.q_len == 0 || p.dv == 0)
     return;
   p.q_blocks = (p.q_len + BLOCK_Q - 1) / BLOCK_Q;
+  p.k_blocks = (p.k_len + BLOCK_K - 1) / BLOCK_K;
+  p.packed_k_floats = round16((size_t)p.k_blocks * p.dk * BLOCK_K);
+  p.packed_v_floats = round16((size_t)p.k_len * p.dv);
+  size_t heads_total = (size_t)(p.batch * p.heads);
+  p.packed_k = tfc_rt_aligned_alloc(
+      64, sizeof(float) * heads_total * (p.packed_k_floats + p.packed_v_floats));
+  p.packed_v = p.packed_k + heads_total * p.packed_k_floats;
+  tfc_rt_parallel_for(pack_heads, &p, p.batch * p.heads);
 
   tfc_run *run = tfc_current_run();
   int threads = run ? tfc_thread_pool_size(run->model->pool) : 1;
@@ -427,4 +460,5 @@ void tfc_rt_attention_f32(const tfc_rt_memref3_f32 *q,
   tfc_rt_parallel_for(attention_tasks, &p,
                       p.batch * p.heads * p.q_blocks);
   tfc_rt_free(p.scratch);
+  tfc_rt_free(p.packed_k);
 }

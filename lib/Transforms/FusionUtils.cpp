@@ -7,6 +7,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "tfm/TfmOps.h"
 
 #include <cmath>
@@ -113,7 +114,7 @@ static SymbolicDim normalized(SymbolicDim dim) {
   result.constant = dim.constant;
   for (const SymbolicDim::Term &term : dim.terms) {
     auto it = llvm::find_if(result.terms, [&](const SymbolicDim::Term &t) {
-      return t.value == term.value && t.dim == term.dim;
+      return t.value == term.value && t.dim == term.dim && t.name == term.name;
     });
     if (it == result.terms.end())
       result.terms.push_back(term);
@@ -124,6 +125,8 @@ static SymbolicDim normalized(SymbolicDim dim) {
                  [](const SymbolicDim::Term &t) { return t.coefficient == 0; });
   llvm::sort(result.terms, [](const SymbolicDim::Term &a,
                               const SymbolicDim::Term &b) {
+    if (a.name != b.name)
+      return a.name.getAsOpaquePointer() < b.name.getAsOpaquePointer();
     if (a.value != b.value)
       return a.value.getAsOpaquePointer() < b.value.getAsOpaquePointer();
     return a.dim < b.dim;
@@ -151,9 +154,32 @@ bool SymbolicDim::operator==(const SymbolicDim &other) const {
   if (a.constant != b.constant || a.terms.size() != b.terms.size())
     return false;
   for (auto [x, y] : llvm::zip(a.terms, b.terms))
-    if (x.value != y.value || x.dim != y.dim || x.coefficient != y.coefficient)
+    if (x.value != y.value || x.dim != y.dim || x.name != y.name ||
+        x.coefficient != y.coefficient)
       return false;
   return true;
+}
+
+/// The name of dim `dim` of a graph input (its ONNX dim_param, kept by the
+/// importer as tfm.dim_params), as a term: inputs that name a dim alike have
+/// it equal at run time, which the runtime checks before a run.
+static std::optional<SymbolicDim> namedInputDim(Value value, int64_t dim) {
+  auto argument = dyn_cast<BlockArgument>(value);
+  auto func = argument ? dyn_cast<FunctionOpInterface>(
+                             argument.getOwner()->getParentOp())
+                       : nullptr;
+  if (!func || argument.getOwner() != &func.getFunctionBody().front())
+    return std::nullopt;
+  auto names = func.getArgAttrOfType<ArrayAttr>(argument.getArgNumber(),
+                                                "tfm.dim_params");
+  if (!names || dim >= (int64_t)names.size())
+    return std::nullopt;
+  auto name = dyn_cast<StringAttr>(names[dim]);
+  if (!name || name.getValue().empty())
+    return std::nullopt;
+  SymbolicDim result;
+  result.terms.push_back({Value(), 0, 1, name});
+  return result;
 }
 
 /// Ops whose result dims are their operands' dims under numpy broadcasting.
@@ -225,7 +251,7 @@ SymbolicDim mlir::tfc::getSymbolicDim(Value value, int64_t dim) {
   Operation *def = value.getDefiningOp();
   auto opaque = SymbolicDim::ofDim(value, dim);
   if (!def)
-    return opaque;
+    return namedInputDim(value, dim).value_or(opaque);
   int64_t rank = type.getRank();
 
   if (auto transpose = dyn_cast<tfm::TransposeOp>(def))

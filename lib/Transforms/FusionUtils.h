@@ -15,6 +15,7 @@
 #ifndef TFC_LIB_TRANSFORMS_FUSIONUTILS_H
 #define TFC_LIB_TRANSFORMS_FUSIONUTILS_H
 
+#include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Operation.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/Value.h"
@@ -49,14 +50,18 @@ Operation *getSingleUser(Value value);
 Value getOtherOperand(Operation *op, Value known);
 
 /// A dim as an affine expression: `constant` plus the sum of `coefficient *
-/// size(value, dim)` over `terms`. Two dims that print the same are equal at
+/// size(value, dim)` (or of a named input dim) over `terms`. Two dims that print the same are equal at
 /// run time (tfm's dynamic dims never broadcast, so an elementwise result's
 /// dim is its operands').
 struct SymbolicDim {
+  /// A dim of a value, or a named symbolic dim of the graph's inputs
+  /// (ONNX dim_param, which the runtime checks to agree across inputs):
+  /// `name` set and `value` null.
   struct Term {
     Value value;
     int64_t dim;
     int64_t coefficient;
+    StringAttr name = {};
   };
   int64_t constant = 0;
   SmallVector<Term, 2> terms;

@@ -320,11 +320,6 @@ LogicalResult tfc::driver::compileModel(ModuleOp module,
     return failure();
   std::string graphName = request.modelName + "_graph";
   graph.setSymName(graphName);
-  // The signature has what the tfm attributes said; LLVM has no use for them.
-  for (unsigned i = 0; i < graph.getNumArguments(); ++i)
-    graph.setArgAttrs(i, DictionaryAttr::get(module->getContext()));
-  for (unsigned i = 0; i < graph.getNumResults(); ++i)
-    graph.setResultAttrs(i, DictionaryAttr::get(module->getContext()));
 
   StringRef directory = llvm::sys::path::parent_path(request.outputStem);
   StringRef stem = llvm::sys::path::filename(request.outputStem);
@@ -369,6 +364,13 @@ LogicalResult tfc::driver::compileModel(ModuleOp module,
     module.print(os, OpPrintingFlags().elideLargeElementsAttrs(16));
     return writeFile(producedPath, text);
   }
+
+  // The signature has what the tfm attributes said (the graph passes read
+  // the named dims too); LLVM has no use for them.
+  for (unsigned i = 0; i < graph.getNumArguments(); ++i)
+    graph.setArgAttrs(i, DictionaryAttr::get(module->getContext()));
+  for (unsigned i = 0; i < graph.getNumResults(); ++i)
+    graph.setResultAttrs(i, DictionaryAttr::get(module->getContext()));
 
   TimingScope lowerTimer = rootTimer.nest("Lower to the LLVM dialect");
   PassManager pm(module->getContext());
