@@ -3,10 +3,10 @@
  * tfm.attention lowers to one call of tfc_rt_attention_f32. The kernel is
  * flash attention on the CPU: for each (batch, head, block of BLOCK_Q
  * queries) it walks the keys in blocks of BLOCK_K, computing that block of
- * scores, folding it into a running row maximum and sum (the online softmax)
- * and into the output accumulator rescaled to the new maximum. No head's
- * Lq x Lk scores exist at any time: extra memory is a few blocks per thread,
- * whatever the sequence length.
+ * scores, folding it into a running maximum and sum per query (the online
+ * softmax) and into the output accumulator rescaled to the new maximum. No
+ * head's Lq x Lk scores exist at any time: extra memory is a few blocks per
+ * thread, whatever the sequence length, and K and V are read in place.
  *
  * Blocks that no query of the block can see are skipped: under a causal
  * mask, the keys after the block's last query; under a key-padding mask
@@ -30,7 +30,7 @@
 enum {
   BLOCK_Q = 64, /* queries per task */
   BLOCK_K = 64, /* keys per step: four vectors of 16 */
-  ROWS = 4,     /* query rows per register block */
+  ROWS = 4,     /* keys (scores) or queries (output) per register block */
   MAX_SCRATCH_SLOTS = 64,
 };
 
@@ -103,12 +103,7 @@ typedef struct attention_problem {
   int causal, has_mask;
   /* The mask is [B', 1, 1, Lk]: per-sequence key padding. */
   int key_padding;
-  int64_t q_blocks, k_blocks;
-  /* K and V packed once per (batch, head) by the first phase: K transposed
-   * in blocks of [dk][BLOCK_K] (zero past the last key), V as [Lk][dv]
-   * rows. Linear in the sequence length. */
-  float *packed_k, *packed_v;
-  size_t packed_k_floats, packed_v_floats; /* per (batch, head) */
+  int64_t q_blocks;
   /* Per-thread scratch: `slots` blocks of `slot_floats`, and a bitmask of
    * the free ones. */
   float *scratch;
@@ -117,193 +112,184 @@ typedef struct attention_problem {
   _Atomic uint64_t free_slots;
 } attention_problem;
 
-/* The scratch of one task, carved out of a slot. */
+/* The scratch of one task (a block of queries of one head), carved out of a
+ * slot. Scores are kept transposed, keys by queries, so that the softmax
+ * over the keys of each query runs down columns: 16 queries per vector,
+ * with no horizontal reductions. */
 typedef struct attention_scratch {
-  float *q;     /* [BLOCK_Q][dk], scaled */
-  float *s;     /* [BLOCK_Q][BLOCK_K]: scores, then probabilities */
+  float *qt;    /* [dk][BLOCK_Q]: the queries, scaled, transposed */
+  float *st;    /* [BLOCK_K][BLOCK_Q]: scores, then probabilities */
   float *o;     /* [BLOCK_Q][dv]: unnormalized output */
   float *m, *l; /* [BLOCK_Q]: running maximum and sum */
+  float *alpha; /* [BLOCK_Q]: this block's rescaling of o */
 } attention_scratch;
 
 static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; }
 
 static size_t scratch_floats(int64_t dk, int64_t dv) {
-  return round16(BLOCK_Q * dk) + BLOCK_Q * BLOCK_K + round16(BLOCK_Q * dv) +
-         2 * BLOCK_Q;
+  return (size_t)dk * BLOCK_Q + BLOCK_K * BLOCK_Q + round16(BLOCK_Q * dv) +
+         3 * BLOCK_Q;
 }
 
 static attention_scratch carve_scratch(float *base, int64_t dk, int64_t dv) {
   attention_scratch s;
-  s.q = base;
-  s.s = s.q + round16(BLOCK_Q * dk);
-  s.o = s.s + BLOCK_Q * BLOCK_K;
+  s.qt = base;
+  s.st = s.qt + dk * BLOCK_Q;
+  s.o = s.st + BLOCK_K * BLOCK_Q;
   s.m = s.o + round16(BLOCK_Q * dv);
   s.l = s.m + BLOCK_Q;
+  s.alpha = s.l + BLOCK_Q;
   return s;
 }
 
-/* Phase one, over (batch, head): packs K transposed in key blocks and V as
- * contiguous rows, so that every query block of the head reads them at unit
- * stride. */
-static void pack_heads(void *context, int64_t begin, int64_t end) {
-  const attention_problem *p = context;
-  for (int64_t task = begin; task < end; ++task) {
-    int64_t b = task / p->heads, h = task % p->heads;
-    const float *k = p->k + b * p->k_stride[0] + h * p->dk * p->k_stride[2];
-    const float *v = p->v + b * p->v_stride[0] + h * p->dv * p->v_stride[2];
-    float *kt = p->packed_k + task * p->packed_k_floats;
-    float *vr = p->packed_v + task * p->packed_v_floats;
-    for (int64_t block = 0; block < p->k_blocks; ++block) {
-      int64_t k0 = block * BLOCK_K;
-      int64_t keys = p->k_len - k0 < BLOCK_K ? p->k_len - k0 : BLOCK_K;
-      float *dst = kt + block * p->dk * BLOCK_K;
-      for (int64_t j = 0; j < keys; ++j) {
-        const float *row = k + (k0 + j) * p->k_stride[1];
-        for (int64_t c = 0; c < p->dk; ++c)
-          dst[c * BLOCK_K + j] = row[c * p->k_stride[2]];
-      }
-      for (int64_t c = 0; c < p->dk; ++c)
-        for (int64_t j = keys; j < BLOCK_K; ++j)
-          dst[c * BLOCK_K + j] = 0.0f;
-    }
-    for (int64_t j = 0; j < p->k_len; ++j) {
-      const float *row = v + j * p->v_stride[1];
-      if (p->v_stride[2] == 1)
-        memcpy(vr + j * p->dv, row, sizeof(float) * p->dv);
-      else
-        for (int64_t c = 0; c < p->dv; ++c)
-          vr[j * p->dv + c] = row[c * p->v_stride[2]];
-    }
-  }
-}
-
-/* S[r][0..BLOCK_K) = q[r] . kt[:, 0..BLOCK_K) for `rows` query rows. */
+/* st[j][0..BLOCK_Q) = k[j] . qt[:, 0..BLOCK_Q) for `keys` keys: four keys
+ * by four vectors of queries in registers; k is read in place (one
+ * broadcast per element, any strides). */
 TFC_MULTIVERSION
-static void block_scores(const float *q, const float *kt, float *s,
-                         int64_t rows, int64_t dk) {
-  int64_t r = 0;
-  for (; r + ROWS <= rows; r += ROWS) {
+static void block_scores(const float *qt, const float *k, int64_t k_row,
+                         int64_t k_col, float *st, int64_t keys, int64_t dk) {
+  int64_t j = 0;
+  for (; j + ROWS <= keys; j += ROWS) {
     vf16 acc[ROWS][4] = {{0}};
     for (int64_t c = 0; c < dk; ++c) {
-      const float *krow = kt + c * BLOCK_K;
-      vf16 k0 = LOAD16(krow), k1 = LOAD16(krow + 16), k2 = LOAD16(krow + 32),
-           k3 = LOAD16(krow + 48);
-      for (int i = 0; i < ROWS; ++i) {
-        float qi = q[(r + i) * dk + c];
-        acc[i][0] += k0 * qi;
-        acc[i][1] += k1 * qi;
-        acc[i][2] += k2 * qi;
-        acc[i][3] += k3 * qi;
+      const float *qrow = qt + c * BLOCK_Q;
+      vf16 q0 = LOAD16(qrow), q1 = LOAD16(qrow + 16), q2 = LOAD16(qrow + 32),
+           q3 = LOAD16(qrow + 48);
+      for (int r = 0; r < ROWS; ++r) {
+        float kr = k[(j + r) * k_row + c * k_col];
+        acc[r][0] += q0 * kr;
+        acc[r][1] += q1 * kr;
+        acc[r][2] += q2 * kr;
+        acc[r][3] += q3 * kr;
       }
     }
-    for (int i = 0; i < ROWS; ++i)
-      for (int j = 0; j < 4; ++j)
-        STORE16(s + (r + i) * BLOCK_K + 16 * j, acc[i][j]);
+    for (int r = 0; r < ROWS; ++r)
+      for (int x = 0; x < 4; ++x)
+        STORE16(st + (j + r) * BLOCK_Q + 16 * x, acc[r][x]);
   }
-  for (; r < rows; ++r) {
+  for (; j < keys; ++j) {
     vf16 acc[4] = {0};
     for (int64_t c = 0; c < dk; ++c) {
-      const float *krow = kt + c * BLOCK_K;
-      float qr = q[r * dk + c];
-      for (int j = 0; j < 4; ++j)
-        acc[j] += LOAD16(krow + 16 * j) * qr;
+      float kj = k[j * k_row + c * k_col];
+      for (int x = 0; x < 4; ++x)
+        acc[x] += LOAD16(qt + c * BLOCK_Q + 16 * x) * kj;
     }
-    for (int j = 0; j < 4; ++j)
-      STORE16(s + r * BLOCK_K + 16 * j, acc[j]);
+    for (int x = 0; x < 4; ++x)
+      STORE16(st + j * BLOCK_Q + 16 * x, acc[x]);
   }
 }
 
-/* o[r][0..dv) += sum_j p[r][j] v[j][0..dv) over `keys` keys. */
+/* Folds the block's scores (`keys` rows of st) into the running maximum m
+ * and sum l of each query, leaves the probabilities in st, and rescales the
+ * output rows by exp(old max - new max). A query that has seen only hidden
+ * keys so far keeps a maximum of -inf and probabilities of 0. */
 TFC_MULTIVERSION
-static void block_output(const float *p, const float *v, float *o,
-                         int64_t rows, int64_t keys, int64_t dv) {
-  int64_t r = 0;
-  for (; r + ROWS <= rows; r += ROWS) {
+static void online_softmax(float *st, float *m, float *l, float *alpha,
+                           float *o, int64_t rows, int64_t keys, int64_t dv) {
+  for (int x = 0; x < 4; ++x) {
+    vf16 old_max = LOAD16(m + 16 * x);
+    vf16 max0 = old_max, max1 = old_max;
+    int64_t j = 0;
+    for (; j + 2 <= keys; j += 2) {
+      max0 = __builtin_elementwise_max(max0, LOAD16(st + j * BLOCK_Q + 16 * x));
+      max1 = __builtin_elementwise_max(max1, LOAD16(st + (j + 1) * BLOCK_Q + 16 * x));
+    }
+    if (j < keys)
+      max0 = __builtin_elementwise_max(max0, LOAD16(st + j * BLOCK_Q + 16 * x));
+    vf16 new_max = __builtin_elementwise_max(max0, max1);
+    /* Subtract 0 where the maximum is still -inf: exp(-inf - 0) = 0. */
+    vi16 unseen = new_max == -INFINITY;
+    vf16 shift = (vf16)((vi16)new_max & ~unseen);
+    vf16 sum0 = {0}, sum1 = {0};
+    for (j = 0; j + 2 <= keys; j += 2) {
+      vf16 p0 = EXP16(LOAD16(st + j * BLOCK_Q + 16 * x) - shift);
+      vf16 p1 = EXP16(LOAD16(st + (j + 1) * BLOCK_Q + 16 * x) - shift);
+      STORE16(st + j * BLOCK_Q + 16 * x, p0);
+      STORE16(st + (j + 1) * BLOCK_Q + 16 * x, p1);
+      sum0 += p0;
+      sum1 += p1;
+    }
+    if (j < keys) {
+      vf16 p0 = EXP16(LOAD16(st + j * BLOCK_Q + 16 * x) - shift);
+      STORE16(st + j * BLOCK_Q + 16 * x, p0);
+      sum0 += p0;
+    }
+    vf16 rescale = EXP16(old_max - shift);
+    STORE16(alpha + 16 * x, rescale);
+    STORE16(l + 16 * x, LOAD16(l + 16 * x) * rescale + sum0 + sum1);
+    STORE16(m + 16 * x, new_max);
+  }
+  for (int64_t i = 0; i < rows; ++i) {
+    float a = alpha[i];
+    if (a == 1.0f)
+      continue;
+    float *row = o + i * dv;
+    int64_t c = 0;
+    for (; c + 16 <= dv; c += 16)
+      STORE16(row + c, LOAD16(row + c) * a);
+    for (; c < dv; ++c)
+      row[c] *= a;
+  }
+}
+
+/* o[i][0..dv) += sum_j st[j][i] v[j][0..dv) over `keys` keys: four queries
+ * by four vectors of the output in registers; v's rows are read in place
+ * (unit stride along dv). */
+TFC_MULTIVERSION
+static void block_output(const float *st, const float *v, int64_t v_row,
+                         float *o, int64_t rows, int64_t keys, int64_t dv) {
+  int64_t i = 0;
+  for (; i + ROWS <= rows; i += ROWS) {
     int64_t c = 0;
     for (; c + 64 <= dv; c += 64) {
       vf16 acc[ROWS][4];
-      for (int i = 0; i < ROWS; ++i)
-        for (int j = 0; j < 4; ++j)
-          acc[i][j] = LOAD16(o + (r + i) * dv + c + 16 * j);
-      for (int64_t key = 0; key < keys; ++key) {
-        const float *vrow = v + key * dv + c;
+      for (int r = 0; r < ROWS; ++r)
+        for (int x = 0; x < 4; ++x)
+          acc[r][x] = LOAD16(o + (i + r) * dv + c + 16 * x);
+      for (int64_t j = 0; j < keys; ++j) {
+        const float *vrow = v + j * v_row + c;
         vf16 v0 = LOAD16(vrow), v1 = LOAD16(vrow + 16), v2 = LOAD16(vrow + 32),
              v3 = LOAD16(vrow + 48);
-        for (int i = 0; i < ROWS; ++i) {
-          float pi = p[(r + i) * BLOCK_K + key];
-          acc[i][0] += v0 * pi;
-          acc[i][1] += v1 * pi;
-          acc[i][2] += v2 * pi;
-          acc[i][3] += v3 * pi;
+        for (int r = 0; r < ROWS; ++r) {
+          float pr = st[j * BLOCK_Q + i + r];
+          acc[r][0] += v0 * pr;
+          acc[r][1] += v1 * pr;
+          acc[r][2] += v2 * pr;
+          acc[r][3] += v3 * pr;
         }
       }
-      for (int i = 0; i < ROWS; ++i)
-        for (int j = 0; j < 4; ++j)
-          STORE16(o + (r + i) * dv + c + 16 * j, acc[i][j]);
+      for (int r = 0; r < ROWS; ++r)
+        for (int x = 0; x < 4; ++x)
+          STORE16(o + (i + r) * dv + c + 16 * x, acc[r][x]);
     }
     for (; c + 16 <= dv; c += 16) {
       vf16 acc[ROWS];
-      for (int i = 0; i < ROWS; ++i)
-        acc[i] = LOAD16(o + (r + i) * dv + c);
-      for (int64_t key = 0; key < keys; ++key) {
-        vf16 vv = LOAD16(v + key * dv + c);
-        for (int i = 0; i < ROWS; ++i)
-          acc[i] += vv * p[(r + i) * BLOCK_K + key];
+      for (int r = 0; r < ROWS; ++r)
+        acc[r] = LOAD16(o + (i + r) * dv + c);
+      for (int64_t j = 0; j < keys; ++j) {
+        vf16 vv = LOAD16(v + j * v_row + c);
+        for (int r = 0; r < ROWS; ++r)
+          acc[r] += vv * st[j * BLOCK_Q + i + r];
       }
-      for (int i = 0; i < ROWS; ++i)
-        STORE16(o + (r + i) * dv + c, acc[i]);
+      for (int r = 0; r < ROWS; ++r)
+        STORE16(o + (i + r) * dv + c, acc[r]);
     }
     for (; c < dv; ++c)
-      for (int i = 0; i < ROWS; ++i) {
-        float sum = o[(r + i) * dv + c];
-        for (int64_t key = 0; key < keys; ++key)
-          sum += p[(r + i) * BLOCK_K + key] * v[key * dv + c];
-        o[(r + i) * dv + c] = sum;
+      for (int r = 0; r < ROWS; ++r) {
+        float sum = o[(i + r) * dv + c];
+        for (int64_t j = 0; j < keys; ++j)
+          sum += st[j * BLOCK_Q + i + r] * v[j * v_row + c];
+        o[(i + r) * dv + c] = sum;
       }
   }
-  for (; r < rows; ++r)
-    for (int64_t key = 0; key < keys; ++key) {
-      float pr = p[r * BLOCK_K + key];
-      if (pr == 0.0f)
+  for (; i < rows; ++i)
+    for (int64_t j = 0; j < keys; ++j) {
+      float p = st[j * BLOCK_Q + i];
+      if (p == 0.0f)
         continue;
       for (int64_t c = 0; c < dv; ++c)
-        o[r * dv + c] += pr * v[key * dv + c];
+        o[i * dv + c] += p * v[j * v_row + c];
     }
-}
-
-/* Folds the block's scores (row r in s, `keys` valid) into the running
- * maximum m and sum l, rescales the row's output, and leaves the block's
- * probabilities in s. Scores past `keys` are ignored. */
-TFC_MULTIVERSION
-static void online_softmax(float *s, float *m, float *l, float *o,
-                           int64_t rows, int64_t keys, int64_t dv) {
-  for (int64_t r = 0; r < rows; ++r) {
-    float *row = s + r * BLOCK_K;
-    for (int64_t j = keys; j < BLOCK_K; ++j)
-      row[j] = -INFINITY;
-    vf16 mx = __builtin_elementwise_max(
-        __builtin_elementwise_max(LOAD16(row), LOAD16(row + 16)),
-        __builtin_elementwise_max(LOAD16(row + 32), LOAD16(row + 48)));
-    float block_max = __builtin_reduce_max(mx);
-    float new_max = block_max > m[r] ? block_max : m[r];
-    if (new_max == -INFINITY) {
-      /* Nothing visible yet in this row: the block adds nothing. */
-      memset(row, 0, sizeof(float) * BLOCK_K);
-      continue;
-    }
-    vf16 sum = {0};
-    for (int j = 0; j < BLOCK_K; j += 16) {
-      vf16 p = EXP16(LOAD16(row + j) - new_max);
-      STORE16(row + j, p);
-      sum += p;
-    }
-    float alpha = m[r] == -INFINITY ? 0.0f : expf(m[r] - new_max);
-    l[r] = l[r] * alpha + SUM16(sum);
-    m[r] = new_max;
-    if (alpha != 1.0f)
-      for (int64_t c = 0; c < dv; ++c)
-        o[r * dv + c] *= alpha;
-  }
 }
 
 /* The visible keys of sequence `b` under a key-padding mask: up to and
@@ -323,15 +309,18 @@ static void attention_block(const attention_problem *p, attention_scratch *w,
   const int64_t q0 = q_block * BLOCK_Q;
   const int64_t rows = p->q_len - q0 < BLOCK_Q ? p->q_len - q0 : BLOCK_Q;
 
-  /* The queries, scaled, as contiguous rows. */
+  /* The queries, scaled and transposed; columns past `rows` are zero. */
   const float *q = p->q + b * p->q_stride[0] + h * dk * p->q_stride[2];
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < dk; ++c)
-      w->q[r * dk + c] = q[(q0 + r) * p->q_stride[1] + c * p->q_stride[2]] *
-                         p->scale;
-  for (int64_t r = 0; r < rows; ++r) {
-    w->m[r] = -INFINITY;
-    w->l[r] = 0.0f;
+  for (int64_t c = 0; c < dk; ++c) {
+    float *column = w->qt + c * BLOCK_Q;
+    for (int64_t i = 0; i < rows; ++i)
+      column[i] = q[(q0 + i) * p->q_stride[1] + c * p->q_stride[2]] * p->scale;
+    for (int64_t i = rows; i < BLOCK_Q; ++i)
+      column[i] = 0.0f;
+  }
+  for (int64_t i = 0; i < BLOCK_Q; ++i) {
+    w->m[i] = -INFINITY;
+    w->l[i] = 0.0f;
   }
   memset(w->o, 0, sizeof(float) * rows * dv);
 
@@ -344,37 +333,50 @@ static void attention_block(const attention_problem *p, attention_scratch *w,
       key_end = last < 0 ? 0 : last;
   }
 
-  const float *packed_k = p->packed_k + (b * p->heads + h) * p->packed_k_floats;
-  const float *packed_v = p->packed_v + (b * p->heads + h) * p->packed_v_floats;
+  const float *k = p->k + b * p->k_stride[0] + h * dk * p->k_stride[2];
+  const float *v = p->v + b * p->v_stride[0] + h * dv * p->v_stride[2];
   const float *mask = p->mask + b * p->mask_stride[0] + h * p->mask_stride[1];
   for (int64_t k0 = 0; k0 < key_end; k0 += BLOCK_K) {
     int64_t keys = key_end - k0 < BLOCK_K ? key_end - k0 : BLOCK_K;
-    const float *kt = packed_k + (k0 / BLOCK_K) * dk * BLOCK_K;
-    const float *v = packed_v + k0 * dv;
-    block_scores(w->q, kt, w->s, rows, dk);
-    if (p->has_mask)
-      for (int64_t r = 0; r < rows; ++r) {
-        const float *mask_row = mask + (q0 + r) * p->mask_stride[2] +
-                                k0 * p->mask_stride[3];
-        for (int64_t j = 0; j < keys; ++j)
-          w->s[r * BLOCK_K + j] += mask_row[j * p->mask_stride[3]];
+    block_scores(w->qt, k + k0 * p->k_stride[1], p->k_stride[1],
+                 p->k_stride[2], w->st, keys, dk);
+    if (p->has_mask) {
+      for (int64_t j = 0; j < keys; ++j) {
+        float *row = w->st + j * BLOCK_Q;
+        const float *column = mask + (k0 + j) * p->mask_stride[3] +
+                              q0 * p->mask_stride[2];
+        if (p->mask_stride[2] == 0) {
+          float added = column[0];
+          for (int64_t i = 0; i < BLOCK_Q; ++i)
+            row[i] += added;
+        } else {
+          for (int64_t i = 0; i < rows; ++i)
+            row[i] += column[i * p->mask_stride[2]];
+        }
       }
-    if (p->causal && k0 + keys - 1 > q0 + causal_shift)
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t j = 0; j < keys; ++j)
-          if (k0 + j > q0 + r + causal_shift)
-            w->s[r * BLOCK_K + j] = -INFINITY;
-    online_softmax(w->s, w->m, w->l, w->o, rows, keys, dv);
-    block_output(w->s, v, w->o, rows, keys, dv);
+    }
+    if (p->causal && k0 + keys - 1 > q0 + causal_shift) {
+      /* Key j is hidden from the queries i < j - shift of the block. */
+      for (int64_t j = 0; j < keys; ++j) {
+        int64_t hidden_below = k0 + j - causal_shift - q0;
+        if (hidden_below > BLOCK_Q)
+          hidden_below = BLOCK_Q;
+        for (int64_t i = 0; i < hidden_below; ++i)
+          w->st[j * BLOCK_Q + i] = -INFINITY;
+      }
+    }
+    online_softmax(w->st, w->m, w->l, w->alpha, w->o, rows, keys, dv);
+    block_output(w->st, v + k0 * p->v_stride[1], p->v_stride[1], w->o, rows,
+                 keys, dv);
   }
 
   float *out = p->out + b * p->out_stride[0] + h * dv * p->out_stride[2];
-  for (int64_t r = 0; r < rows; ++r) {
-    /* A row that saw no key (causal with Lq > Lk) gets zeros. */
-    float inv = w->l[r] > 0.0f ? 1.0f / w->l[r] : 0.0f;
+  for (int64_t i = 0; i < rows; ++i) {
+    /* A query that saw no key (causal with Lq > Lk) gets zeros. */
+    float inv = w->l[i] > 0.0f ? 1.0f / w->l[i] : 0.0f;
     for (int64_t c = 0; c < dv; ++c)
-      out[(q0 + r) * p->out_stride[1] + c * p->out_stride[2]] =
-          w->o[r * dv + c] * inv;
+      out[(q0 + i) * p->out_stride[1] + c * p->out_stride[2]] =
+          w->o[i * dv + c] * inv;
   }
 }
 
@@ -442,14 +444,22 @@ void tfc_rt_attention_f32(const tfc_rt_memref3_f32 *q,
   if (p.batch == 0 || p.q_len == 0 || p.dv == 0)
     return;
   p.q_blocks = (p.q_len + BLOCK_Q - 1) / BLOCK_Q;
-  p.k_blocks = (p.k_len + BLOCK_K - 1) / BLOCK_K;
-  p.packed_k_floats = round16((size_t)p.k_blocks * p.dk * BLOCK_K);
-  p.packed_v_floats = round16((size_t)p.k_len * p.dv);
-  size_t heads_total = (size_t)(p.batch * p.heads);
-  p.packed_k = tfc_rt_aligned_alloc(
-      64, sizeof(float) * heads_total * (p.packed_k_floats + p.packed_v_floats));
-  p.packed_v = p.packed_k + heads_total * p.packed_k_floats;
-  tfc_rt_parallel_for(pack_heads, &p, p.batch * p.heads);
+  /* The output loop reads V's rows at unit stride; a V with another inner
+   * stride (not one tfc's lowering produces) is copied first. */
+  float *v_copy = NULL;
+  if (p.v_stride[2] != 1 && p.k_len > 0) {
+    int64_t hidden = v->sizes[2];
+    v_copy = tfc_rt_aligned_alloc(64, sizeof(float) * p.batch * p.k_len * hidden);
+    for (int64_t b = 0; b < p.batch; ++b)
+      for (int64_t j = 0; j < p.k_len; ++j)
+        for (int64_t c = 0; c < hidden; ++c)
+          v_copy[(b * p.k_len + j) * hidden + c] =
+              p.v[b * p.v_stride[0] + j * p.v_stride[1] + c * p.v_stride[2]];
+    p.v = v_copy;
+    p.v_stride[0] = p.k_len * hidden;
+    p.v_stride[1] = hidden;
+    p.v_stride[2] = 1;
+  }
 
   tfc_run *run = tfc_current_run();
   int threads = run ? tfc_thread_pool_size(run->model->pool) : 1;
@@ -460,5 +470,5 @@ void tfc_rt_attention_f32(const tfc_rt_memref3_f32 *q,
   tfc_rt_parallel_for(attention_tasks, &p,
                       p.batch * p.heads * p.q_blocks);
   tfc_rt_free(p.scratch);
-  tfc_rt_free(p.packed_k);
+  tfc_rt_free(v_copy);
 }
