@@ -18,6 +18,7 @@ void mlir::tfc::buildGraphOptimizationPipeline(
   // keeps the remarks readable.
   graph.addPass(createFuseLayerNorm({options.emitRemarks}));
   graph.addPass(createFuseGelu({options.emitRemarks}));
+  graph.addPass(createMergeProjections());
   graph.addPass(createFuseAttention({options.emitRemarks}));
 }
 
@@ -25,7 +26,7 @@ void mlir::tfc::registerGraphOptimizationPipeline() {
   PassPipelineRegistration<>(
       "tfm-optimize",
       "The graph passes of `tfc compile`: tfm-canonicalize, then the fusions "
-      "(layer norm, GELU, attention)",
+      "(layer norm, GELU, merged projections, attention)",
       [](OpPassManager &pm) {
         buildGraphOptimizationPipeline(pm, GraphOptimizationOptions());
       });

@@ -67,6 +67,40 @@ def Canonicalize : Pass<"tfm-canonicalize", "func::FuncOp"> {
   let statistics = [Statistic<"numFolded", "folded", "Ops folded into constants">];
 }
 
+def MergeProjections : Pass<"tfm-merge-projections", "func::FuncOp"> {
+  let summary = "Merges matmuls that share an input into one, then splits";
+  let description = [{
+    BERT-style exports project the hidden state to Q, K and V with three
+    matmuls (and three bias adds) on the same input. This pass merges every
+    group of two or more `tfm.matmul`s that share their left operand and
+    have constant 2-D f32 weights: the weights are placed side by side in
+    one new constant, the bias adds merge when each projection has a
+    constant bias, and a `tfm.split` hands each consumer its part. The input
+    is read once and the merged matmul is three times wider. The parts are
+    views of the merged result; `tfm.attention` reads them in place.
+
+    Before:
+
+    ```mlir
+    %q = tfm.matmul %x, %wq : (tensor<?x?x64xf32>, tensor<64x64xf32>) -> tensor<?x?x64xf32>
+    %qb = tfm.add %q, %bq : (tensor<?x?x64xf32>, tensor<64xf32>) -> tensor<?x?x64xf32>
+    %k = tfm.matmul %x, %wk : (tensor<?x?x64xf32>, tensor<64x64xf32>) -> tensor<?x?x64xf32>
+    %kb = tfm.add %k, %bk : (tensor<?x?x64xf32>, tensor<64xf32>) -> tensor<?x?x64xf32>
+    ```
+
+    After:
+
+    ```mlir
+    %m = tfm.matmul %x, %wqk : (tensor<?x?x64xf32>, tensor<64x128xf32>) -> tensor<?x?x128xf32>
+    %mb = tfm.add %m, %bqk : (tensor<?x?x128xf32>, tensor<128xf32>) -> tensor<?x?x128xf32>
+    %parts:2 = tfm.split %mb {axis = 2 : i64, num_outputs = 2 : i64, sizes = array<i64: 64, 64>}
+        : (tensor<?x?x128xf32>) -> (tensor<?x?x64xf32>, tensor<?x?x64xf32>)
+    ```
+  }];
+  let dependentDialects = ["::mlir::tfm::TfmDialect"];
+  let statistics = [Statistic<"numMerged", "merged", "Groups of projections merged">];
+}
+
 // The fusion passes share an option: with emit-remarks, each fusion and each
 // rejected candidate is reported as a remark ("fused <kind>: ..." or "not
 // fused as <kind>: <reason>"), which `tfc compile --fusion-report` collects.
