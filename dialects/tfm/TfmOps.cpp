@@ -108,6 +108,9 @@ static RankedTensorType tensorOf(Value v) {
   return cast<RankedTensorType>(v.getType());
 }
 
+static FailureOr<int64_t> mergeDims(std::optional<Location> loc, int64_t a,
+                                    int64_t b, StringRef what);
+
 /// Checks `axis` against `rank` (an axis may name `rank` itself when
 /// `allowEnd`) and returns it non-negative.
 static FailureOr<int64_t> checkAxis(std::optional<Location> loc,
@@ -373,6 +376,46 @@ LogicalResult MatMulOp::inferReturnTypes(MLIRContext *,
   if (!rhsVector)
     shape.push_back(rhs.back());
   results.push_back(RankedTensorType::get(shape, lhsType.getElementType()));
+  return success();
+}
+
+LogicalResult LinearOp::inferReturnTypes(MLIRContext *ctx,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &results) {
+  if (failed(verifyAttributes(ctx, loc, adaptor)) ||
+      failed(verifySameElementType(loc, adaptor.getOperands())))
+    return failure();
+  RankedTensorType input = tensorOf(adaptor.getInput());
+  RankedTensorType weight = tensorOf(adaptor.getWeight());
+  if (!isa<FloatType>(input.getElementType()))
+    return emitOptionalError(loc, "expects floating-point tensors, got ", input);
+  if (input.getRank() < 1 || weight.getRank() != 2)
+    return emitOptionalError(loc, "expects an input of rank >= 1 and a [K, N] weight, got ",
+                             shapeText(input.getShape()), " and ",
+                             shapeText(weight.getShape()));
+  if (failed(mergeDims(loc, input.getShape().back(), weight.getDimSize(0),
+                       "contracting dims")))
+    return failure();
+  SmallVector<int64_t> shape(input.getShape());
+  shape.back() = weight.getDimSize(1);
+  if (Value bias = adaptor.getBias()) {
+    ArrayRef<int64_t> biasShape = tensorOf(bias).getShape();
+    if (biasShape.size() != 1 ||
+        failed(mergeDims(loc, biasShape[0], shape.back(), "bias and output widths")))
+      return emitOptionalError(loc, "bias must be [N], got ", shapeText(biasShape));
+  }
+  if (Value residual = adaptor.getResidual()) {
+    ArrayRef<int64_t> residualShape = tensorOf(residual).getShape();
+    if (!broadcastsTo(residualShape, shape))
+      return emitOptionalError(loc, "residual of shape ", shapeText(residualShape),
+                               " does not broadcast to the result ", shapeText(shape));
+  }
+  StringRef activation = adaptor.getActivation();
+  if (!llvm::is_contained({"none", "relu", "gelu", "gelu_tanh"}, activation))
+    return emitOptionalError(loc, "unknown activation \"", activation,
+                             "\" (none, relu, gelu, gelu_tanh)");
+  results.push_back(RankedTensorType::get(shape, input.getElementType()));
   return success();
 }
 

@@ -246,6 +246,28 @@ def Tfm_GemmOp : Tfm_Op<"gemm"> {
   let results = (outs Tfm_Tensor:$result);
 }
 
+def Tfm_LinearOp : Tfm_Op<"linear", [AttrSizedOperandSegments]> {
+  let summary = "Matrix product with its epilogue: activation(x w + bias) + residual";
+  let description = [{
+    `x` is `[..., K]`, `weight` is `[K, N]`, the result `[..., N]`. The
+    optional `bias` (`[N]`) is added to each row, `activation` (`none`,
+    `relu`, `gelu`, `gelu_tanh`) applies to the sum, and the optional
+    `residual` (broadcastable to the result) is added last. The fusion pass
+    `--tfm-fuse-epilogues` forms it from MatMul, Add, the activation and the
+    residual Add, so that the product's output is written once instead of
+    once per op.
+
+    ```mlir
+    %y = tfm.linear %x, %w, %b {activation = "gelu", operandSegmentSizes = array<i32: 1, 1, 1, 0>}
+        : (tensor<?x?x768xf32>, tensor<768x3072xf32>, tensor<3072xf32>) -> tensor<?x?x3072xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_Tensor:$input, Tfm_Tensor:$weight,
+                       Optional<Tfm_Tensor>:$bias, Optional<Tfm_Tensor>:$residual,
+                       DefaultValuedStrAttr<StrAttr, "none">:$activation);
+  let results = (outs Tfm_Tensor:$result);
+}
+
 def Tfm_ConvOp : Tfm_Op<"conv"> {
   let summary = "N-d convolution (patch embeddings)";
   let description = [{

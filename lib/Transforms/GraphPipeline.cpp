@@ -20,13 +20,16 @@ void mlir::tfc::buildGraphOptimizationPipeline(
   graph.addPass(createFuseGelu({options.emitRemarks}));
   graph.addPass(createMergeProjections());
   graph.addPass(createFuseAttention({options.emitRemarks}));
+  // Last: the projection merge and the attention fusion look for plain
+  // matmuls and bias adds.
+  graph.addPass(createFuseEpilogues({options.emitRemarks}));
 }
 
 void mlir::tfc::registerGraphOptimizationPipeline() {
   PassPipelineRegistration<>(
       "tfm-optimize",
       "The graph passes of `tfc compile`: tfm-canonicalize, then the fusions "
-      "(layer norm, GELU, merged projections, attention)",
+      "(layer norm, GELU, merged projections, attention, epilogues)",
       [](OpPassManager &pm) {
         buildGraphOptimizationPipeline(pm, GraphOptimizationOptions());
       });

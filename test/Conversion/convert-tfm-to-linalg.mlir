@@ -280,3 +280,18 @@ func.func @rms_norm(%x: tensor<?x8xf32>, %g: tensor<8xf32>) -> tensor<?x8xf32> {
   %r = tfm.rms_norm %x, %g {axis = 1 : i64, epsilon = 1.0e-6 : f32} : (tensor<?x8xf32>, tensor<8xf32>) -> tensor<?x8xf32>
   return %r : tensor<?x8xf32>
 }
+
+// -----
+
+// COM: tfm.linear: the output starts as the broadcast bias, the product
+// COM: accumulates into it (loops rows, k, n), and one elementwise pass
+// COM: applies GELU and adds the residual.
+// CHECK-LABEL: func.func @linear
+// CHECK: %[[INIT:.+]] = linalg.generic {{.+}} ins(%{{.+}}, %arg2 : tensor<?x32xf32>, tensor<32xf32>)
+// CHECK: %[[PRODUCT:.+]] = linalg.generic {{.+}} iterator_types = ["parallel", "reduction", "parallel"]} ins(%arg0, %arg1 : tensor<?x8xf32>, tensor<8x32xf32>) outs(%[[INIT]] : tensor<?x32xf32>)
+// CHECK: linalg.generic {{.+}} ins(%[[PRODUCT]], %arg3 : tensor<?x32xf32>, tensor<?x32xf32>)
+// CHECK: math.erf
+func.func @linear(%x: tensor<?x8xf32>, %w: tensor<8x32xf32>, %b: tensor<32xf32>, %r: tensor<?x32xf32>) -> tensor<?x32xf32> {
+  %y = tfm.linear %x, %w, %b, %r {activation = "gelu", operandSegmentSizes = array<i32: 1, 1, 1, 1>} : (tensor<?x8xf32>, tensor<8x32xf32>, tensor<32xf32>, tensor<?x32xf32>) -> tensor<?x32xf32>
+  return %y : tensor<?x32xf32>
+}

@@ -434,3 +434,21 @@ func.func @attention_mask(%x: tensor<2x8x64xf32>, %m: tensor<2x1x8x9xf32>) {
   %r = tfm.attention %x, %x, %x, %m {num_heads = 4 : i64, scale = 0.25 : f32} : (tensor<2x8x64xf32>, tensor<2x8x64xf32>, tensor<2x8x64xf32>, tensor<2x1x8x9xf32>) -> tensor<2x8x64xf32>
   return
 }
+
+// -----
+
+func.func @linear_activation(%x: tensor<2x8xf32>, %w: tensor<8x4xf32>) {
+  // expected-error @+2 {{unknown activation "swish" (none, relu, gelu, gelu_tanh)}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.linear %x, %w {activation = "swish", operandSegmentSizes = array<i32: 1, 1, 0, 0>} : (tensor<2x8xf32>, tensor<8x4xf32>) -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @linear_contraction(%x: tensor<2x8xf32>, %w: tensor<6x4xf32>) {
+  // expected-error @+2 {{contracting dims differ: 8 vs 6}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.linear %x, %w {operandSegmentSizes = array<i32: 1, 1, 0, 0>} : (tensor<2x8xf32>, tensor<6x4xf32>) -> tensor<2x4xf32>
+  return
+}

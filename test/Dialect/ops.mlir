@@ -170,3 +170,12 @@ func.func @fused(%x: tensor<?x?x768xf32>, %g: tensor<768xf32>, %m: tensor<?x1x1x
   %2 = tfm.attention %x, %x, %x {causal = true, num_heads = 12 : i64, scale = 0.125 : f32} : (tensor<?x?x768xf32>, tensor<?x?x768xf32>, tensor<?x?x768xf32>) -> tensor<?x?x768xf32>
   return %0, %1, %2 : tensor<?x?x768xf32>, tensor<?x?x768xf32>, tensor<?x?x768xf32>
 }
+
+// CHECK-LABEL: func.func @linear
+func.func @linear(%x: tensor<?x?x768xf32>, %w: tensor<768x3072xf32>, %b: tensor<3072xf32>, %w2: tensor<3072x768xf32>) -> tensor<?x?x768xf32> {
+  // CHECK: tfm.linear %{{.*}}, %{{.*}}, %{{.*}} {activation = "gelu", operandSegmentSizes = array<i32: 1, 1, 1, 0>}
+  %0 = tfm.linear %x, %w, %b {activation = "gelu", operandSegmentSizes = array<i32: 1, 1, 1, 0>} : (tensor<?x?x768xf32>, tensor<768x3072xf32>, tensor<3072xf32>) -> tensor<?x?x3072xf32>
+  // CHECK: tfm.linear %{{.*}}, %{{.*}}, %{{.*}} {operandSegmentSizes = array<i32: 1, 1, 0, 1>}
+  %1 = tfm.linear %0, %w2, %x {operandSegmentSizes = array<i32: 1, 1, 0, 1>} : (tensor<?x?x3072xf32>, tensor<3072x768xf32>, tensor<?x?x768xf32>) -> tensor<?x?x768xf32>
+  return %1 : tensor<?x?x768xf32>
+}

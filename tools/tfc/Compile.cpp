@@ -83,8 +83,8 @@ static cl::opt<bool> noFuse(
 
 static cl::opt<bool> fusionReport(
     "fusion-report",
-    cl::desc("Print how many attention, layer_norm, rms_norm and gelu fusions "
-             "fired, and each rejected candidate with the reason"),
+    cl::desc("Print how many attention, layer_norm, rms_norm, gelu and matmul "
+             "epilogue fusions fired, and each rejected candidate with the reason"),
     cl::sub(tfc::driver::compileCommand), cl::cat(tfc::driver::compileCategory));
 
 static cl::opt<tfc::driver::WeightsPlacement> weightsPlacement(
@@ -277,7 +277,8 @@ public:
       os << "  fusion is off (--no-fuse)\n";
       return;
     }
-    for (StringRef kind : {"attention", "layer_norm", "rms_norm", "gelu"}) {
+    for (StringRef kind :
+         {"attention", "layer_norm", "rms_norm", "gelu", "epilogue"}) {
       auto it = kinds.find(kind.str());
       size_t fusedCount = it == kinds.end() ? 0 : it->second.fused;
       size_t rejectedCount = it == kinds.end() ? 0 : it->second.rejected.size();

@@ -210,4 +210,30 @@ def FuseAttention : Tfm_FusionPass<"tfm-fuse-attention"> {
   let statistics = [Statistic<"numAttention", "attention", "Attention blocks fused">];
 }
 
+def FuseEpilogues : Tfm_FusionPass<"tfm-fuse-epilogues"> {
+  let summary = "Fuses bias, activation and residual adds into their matmul";
+  let description = [{
+    Anchors on each `tfm.matmul` by a 2-D weight and takes what follows it,
+    each step the only user of the one before: an `Add` of a `[N]` bias, a
+    `Relu` or `Gelu`, an `Add` of a residual of the result's shape. The
+    chain becomes one `tfm.linear`, whose output is written by the product
+    and, with an activation, once more; unfused, every op reads and writes
+    the whole output.
+
+    ```mlir
+    %h = tfm.matmul %x, %w1 : (tensor<?x?x64xf32>, tensor<64x256xf32>) -> tensor<?x?x256xf32>
+    %hb = tfm.add %h, %b1 : (tensor<?x?x256xf32>, tensor<256xf32>) -> tensor<?x?x256xf32>
+    %g = tfm.gelu %hb : (tensor<?x?x256xf32>) -> tensor<?x?x256xf32>
+    ```
+
+    becomes
+
+    ```mlir
+    %g = tfm.linear %x, %w1, %b1 {activation = "gelu", operandSegmentSizes = array<i32: 1, 1, 1, 0>}
+        : (tensor<?x?x64xf32>, tensor<64x256xf32>, tensor<256xf32>) -> tensor<?x?x256xf32>
+    ```
+  }];
+  let statistics = [Statistic<"numEpilogues", "epilogues", "Matmul epilogues fused">];
+}
+
 #endif // TFC_TRANSFORMS_PASSES_TD

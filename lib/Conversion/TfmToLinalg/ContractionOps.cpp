@@ -403,10 +403,112 @@ struct ConvPattern : OpConversionPattern<tfm::ConvOp> {
   }
 };
 
+/// tfm.linear: the output starts as bias (+ residual when no activation
+/// follows) broadcast over the rows, the product accumulates into it, and
+/// one elementwise pass applies the activation (and the residual after it).
+/// Loops: the input's leading dims, then k, then n, as for MatMul.
+struct LinearPattern : OpConversionPattern<tfm::LinearOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(tfm::LinearOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput(), weight = adaptor.getWeight();
+    Value bias = adaptor.getBias(), residual = adaptor.getResidual();
+    auto resultType = cast<RankedTensorType>(
+        getTypeConverter()->convertType(op.getType()));
+    Type element = resultType.getElementType();
+    int64_t rank = resultType.getRank();
+    StringRef activation = op.getActivation();
+    checkDimsEqual(rewriter, loc, op, input, rank - 1, weight, 0,
+                   "the contracted dims of the input and weight differ");
+
+    SmallVector<OpFoldResult> dims = getDims(rewriter, loc, input);
+    dims.back() = tensor::getMixedSize(rewriter, loc, weight, 1);
+    Value init;
+    bool residualInInit = residual && activation == "none";
+    SmallVector<Value> initOperands;
+    if (bias)
+      initOperands.push_back(bias);
+    if (residualInInit)
+      initOperands.push_back(residual);
+    if (!initOperands.empty()) {
+      // Broadcast into the result's shape; the zero tensor fixes the shape
+      // (and the dims the operands' broadcasts are checked against).
+      Value zeros = rewriter
+                        .create<linalg::FillOp>(
+                            loc, createScalarConstant(rewriter, loc, element, 0.0),
+                            createEmpty(rewriter, loc, resultType, dims))
+                        .getResult(0);
+      initOperands.insert(initOperands.begin(), zeros);
+      init = buildBroadcastElementwise(
+          rewriter, loc, op, initOperands, resultType,
+          [](OpBuilder &b, Location l, ValueRange args) -> Value {
+            Value sum = args[0];
+            for (Value arg : args.drop_front())
+              sum = b.create<arith::AddFOp>(l, sum, arg);
+            return sum;
+          });
+    } else {
+      init = rewriter
+                 .create<linalg::FillOp>(
+                     loc, createScalarConstant(rewriter, loc, element, 0.0),
+                     createEmpty(rewriter, loc, resultType, dims))
+                 .getResult(0);
+    }
+
+    // d0..d(rank-2): the rows, then k, then n.
+    int64_t numLoops = rank + 1;
+    int64_t kDim = rank - 1, nDim = rank;
+    SmallVector<AffineExpr> inputExprs, outputExprs;
+    for (int64_t i = 0; i < rank - 1; ++i) {
+      inputExprs.push_back(rewriter.getAffineDimExpr(i));
+      outputExprs.push_back(rewriter.getAffineDimExpr(i));
+    }
+    inputExprs.push_back(rewriter.getAffineDimExpr(kDim));
+    outputExprs.push_back(rewriter.getAffineDimExpr(nDim));
+    SmallVector<AffineMap> maps = {
+        AffineMap::get(numLoops, 0, inputExprs, rewriter.getContext()),
+        AffineMap::get(numLoops, 0,
+                       {rewriter.getAffineDimExpr(kDim), rewriter.getAffineDimExpr(nDim)},
+                       rewriter.getContext()),
+        AffineMap::get(numLoops, 0, outputExprs, rewriter.getContext())};
+    SmallVector<utils::IteratorType> iterators(numLoops, utils::IteratorType::parallel);
+    iterators[kDim] = utils::IteratorType::reduction;
+    Value product =
+        rewriter
+            .create<linalg::GenericOp>(
+                loc, TypeRange{resultType}, ValueRange{input, weight}, ValueRange{init},
+                maps, iterators,
+                [](OpBuilder &b, Location l, ValueRange args) {
+                  Value mul = b.create<arith::MulFOp>(l, args[0], args[1]);
+                  b.create<linalg::YieldOp>(l, ValueRange{b.create<arith::AddFOp>(l, args[2], mul)});
+                })
+            .getResult(0);
+    if (activation == "none") {
+      rewriter.replaceOp(op, product);
+      return success();
+    }
+    SmallVector<Value> epilogueOperands = {product};
+    if (residual)
+      epilogueOperands.push_back(residual);
+    Value result = buildBroadcastElementwise(
+        rewriter, loc, op, epilogueOperands, resultType,
+        [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+          Value activated = buildActivation(b, l, args[0], activation);
+          return args.size() > 1 ? b.create<arith::AddFOp>(l, activated, args[1])
+                                 : activated;
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::tfc::populateContractionPatterns(TypeConverter &converter,
                                             RewritePatternSet &patterns) {
-  patterns.add<MatMulPattern, GemmPattern, ConvPattern>(converter,
-                                                        patterns.getContext());
+  patterns.add<MatMulPattern, GemmPattern, ConvPattern, LinearPattern>(
+      converter, patterns.getContext());
 }

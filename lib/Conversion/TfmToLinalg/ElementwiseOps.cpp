@@ -216,6 +216,21 @@ Value buildGelu(const ScalarContext &c, bool tanhApproximation) {
   });
 }
 
+} // namespace
+
+Value mlir::tfc::buildActivation(OpBuilder &b, Location loc, Value x,
+                                 StringRef activation) {
+  SmallVector<Value, 1> args = {x};
+  ScalarContext context{b, loc, args, x.getType()};
+  if (activation == "gelu" || activation == "gelu_tanh")
+    return buildGelu(context, activation == "gelu_tanh");
+  if (activation == "relu")
+    return buildScalar(tfm::ReluOp(), context);
+  return x;
+}
+
+namespace {
+
 /// Ops whose every operand must be float.
 template <typename OpTy>
 constexpr bool kFloatOnly =

@@ -95,6 +95,10 @@ SmallVector<OpFoldResult> broadcastResultDims(OpBuilder &b, Location loc,
 Value convertScalar(OpBuilder &b, Location loc, Value value, Type toType,
                     bool fromUnsigned, bool toUnsigned);
 
+/// `activation` (none, relu, gelu, gelu_tanh, as tfm.linear names them)
+/// applied to the float scalar `x`.
+Value buildActivation(OpBuilder &b, Location loc, Value x, StringRef activation);
+
 /// Registers the patterns of each op family.
 void populateElementwisePatterns(TypeConverter &converter,
                                  RewritePatternSet &patterns);
