@@ -6,7 +6,7 @@
  * scores, folding it into a running maximum and sum per query (the online
  * softmax) and into the output accumulator rescaled to the new maximum. No
  * head's Lq x Lk scores exist at any time: extra memory is a few blocks per
- * thread, whatever the sequence length, and K and V are read in place.
+ * thread and a contiguous copy of K and V (linear in the sequence length).
  *
  * Blocks that no query of the block can see are skipped: under a causal
  * mask, the keys after the block's last query; under a key-padding mask
@@ -104,6 +104,10 @@ typedef struct attention_problem {
   /* The mask is [B', 1, 1, Lk]: per-sequence key padding. */
   int key_padding;
   int64_t q_blocks;
+  /* K and V of each (batch, head) as contiguous rows ([Lk][dk], [Lk][dv]),
+   * packed by the first phase: in the model's tensors a head's rows sit a
+   * hidden size apart, and every query block of the head reads them all. */
+  float *packed;
   /* Per-thread scratch: `slots` blocks of `slot_floats`, and a bitmask of
    * the free ones. */
   float *scratch;
@@ -311,12 +315,12 @@ static void attention_block(const attention_problem *p, attention_scratch *w,
 
   /* The queries, scaled and transposed; columns past `rows` are zero. */
   const float *q = p->q + b * p->q_stride[0] + h * dk * p->q_stride[2];
-  for (int64_t c = 0; c < dk; ++c) {
-    float *column = w->qt + c * BLOCK_Q;
-    for (int64_t i = 0; i < rows; ++i)
-      column[i] = q[(q0 + i) * p->q_stride[1] + c * p->q_stride[2]] * p->scale;
-    for (int64_t i = rows; i < BLOCK_Q; ++i)
-      column[i] = 0.0f;
+  if (rows < BLOCK_Q)
+    memset(w->qt, 0, sizeof(float) * dk * BLOCK_Q);
+  for (int64_t i = 0; i < rows; ++i) {
+    const float *row = q + (q0 + i) * p->q_stride[1];
+    for (int64_t c = 0; c < dk; ++c)
+      w->qt[c * BLOCK_Q + i] = row[c * p->q_stride[2]] * p->scale;
   }
   for (int64_t i = 0; i < BLOCK_Q; ++i) {
     w->m[i] = -INFINITY;
@@ -333,13 +337,12 @@ static void attention_block(const attention_problem *p, attention_scratch *w,
       key_end = last < 0 ? 0 : last;
   }
 
-  const float *k = p->k + b * p->k_stride[0] + h * dk * p->k_stride[2];
-  const float *v = p->v + b * p->v_stride[0] + h * dv * p->v_stride[2];
+  const float *k = p->packed + (size_t)(b * p->heads + h) * p->k_len * (dk + dv);
+  const float *v = k + p->k_len * dk;
   const float *mask = p->mask + b * p->mask_stride[0] + h * p->mask_stride[1];
   for (int64_t k0 = 0; k0 < key_end; k0 += BLOCK_K) {
     int64_t keys = key_end - k0 < BLOCK_K ? key_end - k0 : BLOCK_K;
-    block_scores(w->qt, k + k0 * p->k_stride[1], p->k_stride[1],
-                 p->k_stride[2], w->st, keys, dk);
+    block_scores(w->qt, k + k0 * dk, dk, 1, w->st, keys, dk);
     if (p->has_mask) {
       for (int64_t j = 0; j < keys; ++j) {
         float *row = w->st + j * BLOCK_Q;
@@ -366,17 +369,46 @@ static void attention_block(const attention_problem *p, attention_scratch *w,
       }
     }
     online_softmax(w->st, w->m, w->l, w->alpha, w->o, rows, keys, dv);
-    block_output(w->st, v + k0 * p->v_stride[1], p->v_stride[1], w->o, rows,
-                 keys, dv);
+    block_output(w->st, v + k0 * dv, dv, w->o, rows, keys, dv);
   }
 
   float *out = p->out + b * p->out_stride[0] + h * dv * p->out_stride[2];
   for (int64_t i = 0; i < rows; ++i) {
     /* A query that saw no key (causal with Lq > Lk) gets zeros. */
     float inv = w->l[i] > 0.0f ? 1.0f / w->l[i] : 0.0f;
-    for (int64_t c = 0; c < dv; ++c)
-      out[(q0 + i) * p->out_stride[1] + c * p->out_stride[2]] =
-          w->o[i * dv + c] * inv;
+    float *row = out + (q0 + i) * p->out_stride[1];
+    if (p->out_stride[2] == 1)
+      for (int64_t c = 0; c < dv; ++c)
+        row[c] = w->o[i * dv + c] * inv;
+    else
+      for (int64_t c = 0; c < dv; ++c)
+        row[c * p->out_stride[2]] = w->o[i * dv + c] * inv;
+  }
+}
+
+/* Phase one, over (batch, head): copies the head's K and V rows together,
+ * and points the problem's K and V at the copies. */
+static void pack_heads(void *context, int64_t begin, int64_t end) {
+  const attention_problem *p = context;
+  const float *k = p->k, *v = p->v;
+  for (int64_t task = begin; task < end; ++task) {
+    int64_t b = task / p->heads, h = task % p->heads;
+    float *kd = p->packed + (size_t)task * p->k_len * (p->dk + p->dv);
+    float *vd = kd + p->k_len * p->dk;
+    const float *ks = k + b * p->k_stride[0] + h * p->dk * p->k_stride[2];
+    const float *vs = v + b * p->v_stride[0] + h * p->dv * p->v_stride[2];
+    for (int64_t j = 0; j < p->k_len; ++j) {
+      if (p->k_stride[2] == 1)
+        memcpy(kd + j * p->dk, ks + j * p->k_stride[1], sizeof(float) * p->dk);
+      else
+        for (int64_t c = 0; c < p->dk; ++c)
+          kd[j * p->dk + c] = ks[j * p->k_stride[1] + c * p->k_stride[2]];
+      if (p->v_stride[2] == 1)
+        memcpy(vd + j * p->dv, vs + j * p->v_stride[1], sizeof(float) * p->dv);
+      else
+        for (int64_t c = 0; c < p->dv; ++c)
+          vd[j * p->dv + c] = vs[j * p->v_stride[1] + c * p->v_stride[2]];
+    }
   }
 }
 
@@ -444,22 +476,9 @@ void tfc_rt_attention_f32(const tfc_rt_memref3_f32 *q,
   if (p.batch == 0 || p.q_len == 0 || p.dv == 0)
     return;
   p.q_blocks = (p.q_len + BLOCK_Q - 1) / BLOCK_Q;
-  /* The output loop reads V's rows at unit stride; a V with another inner
-   * stride (not one tfc's lowering produces) is copied first. */
-  float *v_copy = NULL;
-  if (p.v_stride[2] != 1 && p.k_len > 0) {
-    int64_t hidden = v->sizes[2];
-    v_copy = tfc_rt_aligned_alloc(64, sizeof(float) * p.batch * p.k_len * hidden);
-    for (int64_t b = 0; b < p.batch; ++b)
-      for (int64_t j = 0; j < p.k_len; ++j)
-        for (int64_t c = 0; c < hidden; ++c)
-          v_copy[(b * p.k_len + j) * hidden + c] =
-              p.v[b * p.v_stride[0] + j * p.v_stride[1] + c * p.v_stride[2]];
-    p.v = v_copy;
-    p.v_stride[0] = p.k_len * hidden;
-    p.v_stride[1] = hidden;
-    p.v_stride[2] = 1;
-  }
+  p.packed = tfc_rt_aligned_alloc(
+      64, sizeof(float) * (size_t)(p.batch * p.heads) * p.k_len * (p.dk + p.dv) + 64);
+  tfc_rt_parallel_for(pack_heads, &p, p.batch * p.heads);
 
   tfc_run *run = tfc_current_run();
   int threads = run ? tfc_thread_pool_size(run->model->pool) : 1;
@@ -470,5 +489,5 @@ void tfc_rt_attention_f32(const tfc_rt_memref3_f32 *q,
   tfc_rt_parallel_for(attention_tasks, &p,
                       p.batch * p.heads * p.q_blocks);
   tfc_rt_free(p.scratch);
-  tfc_rt_free(v_copy);
+  tfc_rt_free(p.packed);
 }
