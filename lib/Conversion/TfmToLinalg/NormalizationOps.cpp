@@ -253,6 +253,11 @@ struct SoftmaxPattern : OpConversionPattern<tfm::SoftmaxOp> {
   }
 };
 
+/// The dims a normalization from `axis` reduces: [axis, rank).
+static SmallVector<int64_t> trailingDims(int64_t axis, int64_t rank) {
+  return llvm::to_vector(llvm::seq<int64_t>(axis, rank));
+}
+
 /// Emits run-time checks that the dynamic dims of a normalization's scale
 /// and bias (trailing-aligned, as numpy broadcasts) match `input`'s.
 static void checkNormalizationParams(OpBuilder &b, Location loc, Operation *op,
@@ -291,11 +296,8 @@ struct LayerNormPattern : OpConversionPattern<tfm::LayerNormOp> {
     if (!isa<FloatType>(elementType))
       return op.emitOpError("is only defined for floating-point tensors");
     int64_t rank = type.getRank();
-    int64_t axis = normalizedAxis(op.getAxis(), rank);
-    SmallVector<int64_t> axes;
-    for (int64_t i = axis; i < rank; ++i)
-      axes.push_back(i);
-
+    SmallVector<int64_t> axes =
+        trailingDims(normalizedAxis(op.getAxis(), rank), rank);
     checkNormalizationParams(rewriter, loc, op, input, {scale, bias});
 
     AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
@@ -368,10 +370,8 @@ struct RmsNormPattern : OpConversionPattern<tfm::RmsNormOp> {
     if (!isa<FloatType>(elementType))
       return op.emitOpError("is only defined for floating-point tensors");
     int64_t rank = type.getRank();
-    int64_t axis = normalizedAxis(op.getAxis(), rank);
-    SmallVector<int64_t> axes;
-    for (int64_t i = axis; i < rank; ++i)
-      axes.push_back(i);
+    SmallVector<int64_t> axes =
+        trailingDims(normalizedAxis(op.getAxis(), rank), rank);
     checkNormalizationParams(rewriter, loc, op, input, {scale});
 
     AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
