@@ -476,18 +476,21 @@ void tfc_rt_attention_f32(const tfc_rt_memref3_f32 *q,
   if (p.batch == 0 || p.q_len == 0 || p.dv == 0)
     return;
   p.q_blocks = (p.q_len + BLOCK_Q - 1) / BLOCK_Q;
-  p.packed = tfc_rt_aligned_alloc(
-      64, sizeof(float) * (size_t)(p.batch * p.heads) * p.k_len * (p.dk + p.dv) + 64);
-  tfc_rt_parallel_for(pack_heads, &p, p.batch * p.heads);
-
   tfc_run *run = tfc_current_run();
   int threads = run ? tfc_thread_pool_size(run->model->pool) : 1;
   p.slots = threads < MAX_SCRATCH_SLOTS ? threads : MAX_SCRATCH_SLOTS;
   p.slot_floats = scratch_floats(p.dk, p.dv);
-  p.scratch = tfc_rt_aligned_alloc(64, sizeof(float) * p.slot_floats * p.slots);
+  /* One workspace: the packed K and V, then the threads' scratch. */
+  size_t packed_floats =
+      round16((size_t)(p.batch * p.heads) * p.k_len * (p.dk + p.dv));
+  float *workspace = tfc_kernel_workspace(
+      sizeof(float) * (packed_floats + p.slot_floats * p.slots));
+  p.packed = workspace;
+  p.scratch = workspace + packed_floats;
+  tfc_rt_parallel_for(pack_heads, &p, p.batch * p.heads);
+
   atomic_init(&p.free_slots, p.slots == 64 ? ~0ull : (1ull << p.slots) - 1);
   tfc_rt_parallel_for(attention_tasks, &p,
                       p.batch * p.heads * p.q_blocks);
-  tfc_rt_free(p.scratch);
-  tfc_rt_free(p.packed);
+  tfc_kernel_workspace_done(workspace);
 }
