@@ -9,12 +9,20 @@
 //
 //   Add of a [N] bias  ->  Relu or Gelu  ->  Add of a result-shaped residual
 //
+// Some exporters (GPT-2's Conv1D, torch's MultiheadAttention) flatten the
+// rows first: Reshape [B, L, K] -> [B * L, K], Gemm, Reshape back to
+// [B, L, N]. The pass first rewrites such a dense layer as a MatMul on the
+// unflattened input (plus an Add of the Gemm's bias), so that what follows
+// the layer is adjacent to it.
+//
 //===----------------------------------------------------------------------===//
 
 #include "FusionUtils.h"
 #include "tfc/Transforms/Passes.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/StringExtras.h"
 #include "mlir/Transforms/RegionUtils.h"
 #include "tfm/TfmOps.h"
@@ -29,12 +37,81 @@ using namespace mlir::tfc;
 
 namespace {
 
+/// The [N, K] f32 constant `weight` transposed to [K, N], as a new weights
+/// blob, or null when it is not a constant.
+Value transposedWeight(OpBuilder &b, Location loc, Value weight) {
+  auto type = cast<RankedTensorType>(weight.getType());
+  std::optional<SmallVector<float>> values = getConstantFloats(weight);
+  if (!values || !type.hasStaticShape())
+    return {};
+  int64_t n = type.getDimSize(0), k = type.getDimSize(1);
+  SmallVector<float> transposed(values->size());
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < k; ++j)
+      transposed[j * n + i] = (*values)[i * k + j];
+  ArrayRef<char> bytes(reinterpret_cast<const char *>(transposed.data()),
+                       transposed.size() * sizeof(float));
+  return b.create<tfm::ConstantOp>(
+      loc, DenseResourceElementsAttr::get(
+               RankedTensorType::get({k, n}, type.getElementType()),
+               "transposed_weight",
+               HeapAsmResourceBlob::allocateAndCopyWithAlign(
+                   bytes, alignof(float), /*dataIsMutable=*/false)));
+}
+
+/// Reshape [..., K] -> [R, K], Gemm (a @ b + c, b optionally transposed),
+/// Reshape back to [..., N]  =>  MatMul on the unflattened input (+ c).
+/// Returns whether it rewrote.
+bool unflattenDenseLayer(tfm::GemmOp gemm) {
+  auto flatten = gemm.getA().getDefiningOp<tfm::ReshapeOp>();
+  auto unflatten = dyn_cast_or_null<tfm::ReshapeOp>(getSingleUser(gemm.getResult()));
+  if (!flatten || !unflatten || gemm.getTransA() ||
+      !gemm.getAlpha().isExactlyValue(1.0) || !gemm.getBeta().isExactlyValue(1.0))
+    return false;
+  Value input = flatten.getInput();
+  auto inputType = cast<RankedTensorType>(input.getType());
+  auto flatType = cast<RankedTensorType>(flatten.getType());
+  auto resultType = cast<RankedTensorType>(unflatten.getType());
+  int64_t rank = inputType.getRank();
+  // Flattening keeps K as the last dim (then the rows are the leading dims
+  // in order), and unflattening gives back the leading dims.
+  if (rank < 3 || flatType.getRank() != 2 || inputType.isDynamicDim(rank - 1) ||
+      flatType.getDimSize(1) != inputType.getDimSize(rank - 1) ||
+      resultType.getRank() != rank || resultType.isDynamicDim(rank - 1))
+    return false;
+  for (int64_t i = 0; i < rank - 1; ++i)
+    if (getSymbolicDim(unflatten.getResult(), i) != getSymbolicDim(input, i))
+      return false;
+  if (Value c = gemm.getC()) {
+    auto cType = cast<RankedTensorType>(c.getType());
+    if (cType.getRank() != 1 || cType.getDimSize(0) != resultType.getDimSize(rank - 1))
+      return false;
+  }
+  OpBuilder b(unflatten);
+  Location loc = gemm.getLoc();
+  Value weight = gemm.getB();
+  if (gemm.getTransB()) {
+    weight = transposedWeight(b, loc, weight);
+    if (!weight)
+      return false;
+  }
+  Value result = b.create<tfm::MatMulOp>(loc, resultType, input, weight);
+  if (Value c = gemm.getC())
+    result = b.create<tfm::AddOp>(loc, resultType, result, c);
+  unflatten.getResult().replaceAllUsesWith(result);
+  return true;
+}
+
 struct FuseEpiloguesPass
     : public tfc::impl::FuseEpiloguesBase<FuseEpiloguesPass> {
   using FuseEpiloguesBase::FuseEpiloguesBase;
 
   void runOnOperation() override {
     FusionRemarks remarks("epilogue", emitRemarks);
+    SmallVector<tfm::GemmOp> gemms;
+    getOperation().walk([&](tfm::GemmOp op) { gemms.push_back(op); });
+    for (tfm::GemmOp gemm : gemms)
+      (void)unflattenDenseLayer(gemm);
     SmallVector<tfm::MatMulOp> matmuls;
     getOperation().walk([&](tfm::MatMulOp op) { matmuls.push_back(op); });
     for (tfm::MatMulOp matmul : matmuls)

@@ -59,3 +59,30 @@ func.func @no_fusion(%x: tensor<4x8xf32>, %w: tensor<8x8xf32>, %b: tensor<8xf32>
   %d = tfm.matmul %x, %w : (tensor<4x8xf32>, tensor<8x8xf32>) -> tensor<4x8xf32>
   return %ab, %g, %s, %cw, %d : tensor<4x8xf32>, tensor<4x8xf32>, tensor<2x4x4xf32>, tensor<3x4x8xf32>, tensor<4x8xf32>
 }
+
+// -----
+
+// COM: GPT-2's Conv1D: the rows flattened for a Gemm and unflattened after
+// COM: (the target read from the input's shape). It becomes a matmul on the
+// COM: [B, L, K] input, so the GELU after it fuses. A transposed Gemm
+// COM: weight that is a constant is transposed at compile time.
+// CHECK-LABEL: func.func @flattened_rows
+// CHECK: %[[W:.+]] = tfm.constant dense_resource<transposed_weight> : tensor<8x4xf32>
+// CHECK: tfm.linear %arg0, %[[W]], %arg1 {activation = "gelu_tanh", operandSegmentSizes = array<i32: 1, 1, 1, 0>}
+// CHECK-SAME: (tensor<?x?x8xf32>, tensor<8x4xf32>, tensor<4xf32>) -> tensor<?x?x4xf32>
+// CHECK-NOT: tfm.gemm
+func.func @flattened_rows(%x: tensor<?x?x8xf32>, %b: tensor<4xf32>) -> tensor<?x?x4xf32> {
+  %w = tfm.constant dense<1.0> : tensor<4x8xf32>
+  %flat = tfm.constant dense<[-1, 8]> : tensor<2xi64>
+  %c0 = tfm.constant dense<0> : tensor<1xi64>
+  %c1 = tfm.constant dense<1> : tensor<1xi64>
+  %n = tfm.constant dense<4> : tensor<1xi64>
+  %x2 = tfm.reshape %x, %flat : (tensor<?x?x8xf32>, tensor<2xi64>) -> tensor<?x8xf32>
+  // expected-remark @+1 {{fused epilogue: bias, gelu_tanh}}
+  %y2 = tfm.gemm %x2, %w, %b {trans_b = true} : (tensor<?x8xf32>, tensor<4x8xf32>, tensor<4xf32>) -> tensor<?x4xf32>
+  %s = tfm.shape %x {end = 2 : i64, start = 0 : i64} : (tensor<?x?x8xf32>) -> tensor<2xi64>
+  %target = tfm.concat %s, %n {axis = 0 : i64} : (tensor<2xi64>, tensor<1xi64>) -> tensor<3xi64>
+  %y = tfm.reshape %y2, %target : (tensor<?x4xf32>, tensor<3xi64>) -> tensor<?x?x4xf32>
+  %g = tfm.gelu %y {approximation = "tanh"} : (tensor<?x?x4xf32>) -> tensor<?x?x4xf32>
+  return %g : tensor<?x?x4xf32>
+}
