@@ -30,7 +30,6 @@
 enum {
   BLOCK_Q = 64, /* queries per task */
   BLOCK_K = 64, /* keys per step: four vectors of 16 */
-  ROWS = 4,     /* keys (scores) or queries (output) per register block */
   MAX_SCRATCH_SLOTS = 64,
 };
 
@@ -146,41 +145,45 @@ static attention_scratch carve_scratch(float *base, int64_t dk, int64_t dv) {
   return s;
 }
 
-/* st[j][0..BLOCK_Q) = k[j] . qt[:, 0..BLOCK_Q) for `keys` keys: four keys
- * by four vectors of queries in registers; k is read in place (one
- * broadcast per element, any strides). */
+/* st[j0 + r][0..64) = k[j0 + r] . qt[:, 0..64) for r < R (a compile-time
+ * constant once inlined): R keys by four vectors of queries in registers;
+ * k is read in place, one broadcast per element. */
+static inline __attribute__((always_inline)) void
+scores_panel(const float *qt, const float *k, int64_t k_row, int64_t k_col,
+             float *st, int64_t j0, const int R, int64_t dk) {
+  vf16 acc[6][4];
+  for (int r = 0; r < R; ++r)
+    for (int x = 0; x < 4; ++x)
+      acc[r][x] = SPLAT16(0.0f);
+  for (int64_t c = 0; c < dk; ++c) {
+    const float *qrow = qt + c * BLOCK_Q;
+    vf16 q0 = LOAD16(qrow), q1 = LOAD16(qrow + 16), q2 = LOAD16(qrow + 32),
+         q3 = LOAD16(qrow + 48);
+    for (int r = 0; r < R; ++r) {
+      float kr = k[(j0 + r) * k_row + c * k_col];
+      acc[r][0] += q0 * kr;
+      acc[r][1] += q1 * kr;
+      acc[r][2] += q2 * kr;
+      acc[r][3] += q3 * kr;
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int x = 0; x < 4; ++x)
+      STORE16(st + (j0 + r) * BLOCK_Q + 16 * x, acc[r][x]);
+}
+
+/* st[j][0..BLOCK_Q) = k[j] . qt[:, 0..BLOCK_Q) for `keys` keys, six at a
+ * time (24 accumulators of AVX-512's 32 registers), then four, then one. */
 TFC_MULTIVERSION
 static void block_scores(const float *qt, const float *k, int64_t k_row,
                          int64_t k_col, float *st, int64_t keys, int64_t dk) {
   int64_t j = 0;
-  for (; j + ROWS <= keys; j += ROWS) {
-    vf16 acc[ROWS][4] = {{0}};
-    for (int64_t c = 0; c < dk; ++c) {
-      const float *qrow = qt + c * BLOCK_Q;
-      vf16 q0 = LOAD16(qrow), q1 = LOAD16(qrow + 16), q2 = LOAD16(qrow + 32),
-           q3 = LOAD16(qrow + 48);
-      for (int r = 0; r < ROWS; ++r) {
-        float kr = k[(j + r) * k_row + c * k_col];
-        acc[r][0] += q0 * kr;
-        acc[r][1] += q1 * kr;
-        acc[r][2] += q2 * kr;
-        acc[r][3] += q3 * kr;
-      }
-    }
-    for (int r = 0; r < ROWS; ++r)
-      for (int x = 0; x < 4; ++x)
-        STORE16(st + (j + r) * BLOCK_Q + 16 * x, acc[r][x]);
-  }
-  for (; j < keys; ++j) {
-    vf16 acc[4] = {0};
-    for (int64_t c = 0; c < dk; ++c) {
-      float kj = k[j * k_row + c * k_col];
-      for (int x = 0; x < 4; ++x)
-        acc[x] += LOAD16(qt + c * BLOCK_Q + 16 * x) * kj;
-    }
-    for (int x = 0; x < 4; ++x)
-      STORE16(st + j * BLOCK_Q + 16 * x, acc[x]);
-  }
+  for (; j + 6 <= keys; j += 6)
+    scores_panel(qt, k, k_row, k_col, st, j, 6, dk);
+  for (; j + 4 <= keys; j += 4)
+    scores_panel(qt, k, k_row, k_col, st, j, 4, dk);
+  for (; j < keys; ++j)
+    scores_panel(qt, k, k_row, k_col, st, j, 1, dk);
 }
 
 /* Folds the block's scores (`keys` rows of st) into the running maximum m
@@ -236,64 +239,63 @@ static void online_softmax(float *st, float *m, float *l, float *alpha,
   }
 }
 
-/* o[i][0..dv) += sum_j st[j][i] v[j][0..dv) over `keys` keys: four queries
- * by four vectors of the output in registers; v's rows are read in place
- * (unit stride along dv). */
+/* o[i0 + r][c0..c0 + 64) += sum_j st[j][i0 + r] v[j][c0..c0 + 64) for
+ * r < R: R queries by four vectors of the output in registers. */
+static inline __attribute__((always_inline)) void
+output_panel(const float *st, const float *v, int64_t v_row, float *o,
+             int64_t i0, const int R, int64_t c0, int64_t keys, int64_t dv) {
+  vf16 acc[6][4];
+  for (int r = 0; r < R; ++r)
+    for (int x = 0; x < 4; ++x)
+      acc[r][x] = LOAD16(o + (i0 + r) * dv + c0 + 16 * x);
+  for (int64_t j = 0; j < keys; ++j) {
+    const float *vrow = v + j * v_row + c0;
+    vf16 v0 = LOAD16(vrow), v1 = LOAD16(vrow + 16), v2 = LOAD16(vrow + 32),
+         v3 = LOAD16(vrow + 48);
+    for (int r = 0; r < R; ++r) {
+      float p = st[j * BLOCK_Q + i0 + r];
+      acc[r][0] += v0 * p;
+      acc[r][1] += v1 * p;
+      acc[r][2] += v2 * p;
+      acc[r][3] += v3 * p;
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int x = 0; x < 4; ++x)
+      STORE16(o + (i0 + r) * dv + c0 + 16 * x, acc[r][x]);
+}
+
+/* o[i][0..dv) += sum_j st[j][i] v[j][0..dv) over `keys` keys: 64 columns at
+ * a time for six, four or one queries; columns past the last multiple of
+ * 64 sixteen at a time, then one. v's rows are at unit stride along dv. */
 TFC_MULTIVERSION
 static void block_output(const float *st, const float *v, int64_t v_row,
                          float *o, int64_t rows, int64_t keys, int64_t dv) {
-  int64_t i = 0;
-  for (; i + ROWS <= rows; i += ROWS) {
-    int64_t c = 0;
-    for (; c + 64 <= dv; c += 64) {
-      vf16 acc[ROWS][4];
-      for (int r = 0; r < ROWS; ++r)
-        for (int x = 0; x < 4; ++x)
-          acc[r][x] = LOAD16(o + (i + r) * dv + c + 16 * x);
-      for (int64_t j = 0; j < keys; ++j) {
-        const float *vrow = v + j * v_row + c;
-        vf16 v0 = LOAD16(vrow), v1 = LOAD16(vrow + 16), v2 = LOAD16(vrow + 32),
-             v3 = LOAD16(vrow + 48);
-        for (int r = 0; r < ROWS; ++r) {
-          float pr = st[j * BLOCK_Q + i + r];
-          acc[r][0] += v0 * pr;
-          acc[r][1] += v1 * pr;
-          acc[r][2] += v2 * pr;
-          acc[r][3] += v3 * pr;
-        }
-      }
-      for (int r = 0; r < ROWS; ++r)
-        for (int x = 0; x < 4; ++x)
-          STORE16(o + (i + r) * dv + c + 16 * x, acc[r][x]);
-    }
-    for (; c + 16 <= dv; c += 16) {
-      vf16 acc[ROWS];
-      for (int r = 0; r < ROWS; ++r)
-        acc[r] = LOAD16(o + (i + r) * dv + c);
-      for (int64_t j = 0; j < keys; ++j) {
-        vf16 vv = LOAD16(v + j * v_row + c);
-        for (int r = 0; r < ROWS; ++r)
-          acc[r] += vv * st[j * BLOCK_Q + i + r];
-      }
-      for (int r = 0; r < ROWS; ++r)
-        STORE16(o + (i + r) * dv + c, acc[r]);
-    }
-    for (; c < dv; ++c)
-      for (int r = 0; r < ROWS; ++r) {
-        float sum = o[(i + r) * dv + c];
-        for (int64_t j = 0; j < keys; ++j)
-          sum += st[j * BLOCK_Q + i + r] * v[j * v_row + c];
-        o[(i + r) * dv + c] = sum;
-      }
+  int64_t wide = dv / 64 * 64;
+  for (int64_t c = 0; c < wide; c += 64) {
+    int64_t i = 0;
+    for (; i + 6 <= rows; i += 6)
+      output_panel(st, v, v_row, o, i, 6, c, keys, dv);
+    for (; i + 4 <= rows; i += 4)
+      output_panel(st, v, v_row, o, i, 4, c, keys, dv);
+    for (; i < rows; ++i)
+      output_panel(st, v, v_row, o, i, 1, c, keys, dv);
   }
-  for (; i < rows; ++i)
-    for (int64_t j = 0; j < keys; ++j) {
-      float p = st[j * BLOCK_Q + i];
-      if (p == 0.0f)
-        continue;
-      for (int64_t c = 0; c < dv; ++c)
-        o[i * dv + c] += p * v[j * v_row + c];
+  for (int64_t i = 0; i < rows; ++i) {
+    int64_t c = wide;
+    for (; c + 16 <= dv; c += 16) {
+      vf16 acc = LOAD16(o + i * dv + c);
+      for (int64_t j = 0; j < keys; ++j)
+        acc += LOAD16(v + j * v_row + c) * st[j * BLOCK_Q + i];
+      STORE16(o + i * dv + c, acc);
     }
+    for (; c < dv; ++c) {
+      float sum = o[i * dv + c];
+      for (int64_t j = 0; j < keys; ++j)
+        sum += st[j * BLOCK_Q + i] * v[j * v_row + c];
+      o[i * dv + c] = sum;
+    }
+  }
 }
 
 /* The visible keys of sequence `b` under a key-padding mask: up to and
