@@ -110,6 +110,10 @@ static RankedTensorType tensorOf(Value v) {
 
 static FailureOr<int64_t> mergeDims(std::optional<Location> loc, int64_t a,
                                     int64_t b, StringRef what);
+static LogicalResult verifyNormalizationParams(std::optional<Location> loc,
+                                               RankedTensorType type,
+                                               int64_t axisAttr,
+                                               ArrayRef<Value> params);
 
 /// Checks `axis` against `rank` (an axis may name `rank` itself when
 /// `allowEnd`) and returns it non-negative.
@@ -539,15 +543,25 @@ LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *ctx,
                                             Adaptor adaptor,
                                             SmallVectorImpl<Type> &results) {
   if (failed(verifyAttributes(ctx, loc, adaptor)) ||
-      failed(verifySameElementType(loc, adaptor.getOperands())))
+      failed(verifySameElementType(loc, adaptor.getOperands())) ||
+      failed(verifyNormalizationParams(loc, tensorOf(adaptor.getInput()),
+                                       adaptor.getAxis(),
+                                       {adaptor.getScale(), adaptor.getBias()})))
     return failure();
-  RankedTensorType type = tensorOf(adaptor.getInput());
-  FailureOr<int64_t> axis =
-      checkAxis(loc, adaptor.getAxis(), type.getRank());
+  return inferUnary(loc, adaptor.getInput(), ElementKind::Float, results);
+}
+
+/// The axis of a normalization of `type` is in range, and its scale and bias
+/// (when present) broadcast to the normalized dims [axis, rank).
+static LogicalResult verifyNormalizationParams(std::optional<Location> loc,
+                                               RankedTensorType type,
+                                               int64_t axisAttr,
+                                               ArrayRef<Value> params) {
+  FailureOr<int64_t> axis = checkAxis(loc, axisAttr, type.getRank());
   if (failed(axis))
     return failure();
   ArrayRef<int64_t> normalized = type.getShape().drop_front(*axis);
-  for (Value param : {adaptor.getScale(), adaptor.getBias()}) {
+  for (Value param : params) {
     if (!param)
       continue;
     ArrayRef<int64_t> paramShape = tensorOf(param).getShape();
@@ -556,6 +570,24 @@ LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *ctx,
                                " does not broadcast to the normalized dims ",
                                shapeText(normalized));
   }
+  return success();
+}
+
+LogicalResult AddLayerNormOp::inferReturnTypes(MLIRContext *ctx,
+                                               std::optional<Location> loc,
+                                               Adaptor adaptor,
+                                               SmallVectorImpl<Type> &results) {
+  RankedTensorType input = tensorOf(adaptor.getInput());
+  RankedTensorType skip = tensorOf(adaptor.getSkip());
+  if (!broadcastsTo(skip.getShape(), input.getShape()))
+    return emitOptionalError(loc, "skip of shape ", shapeText(skip.getShape()),
+                             " does not broadcast to the input's ",
+                             shapeText(input.getShape()));
+  if (failed(verifyAttributes(ctx, loc, adaptor)) ||
+      failed(verifySameElementType(loc, adaptor.getOperands())) ||
+      failed(verifyNormalizationParams(loc, input, adaptor.getAxis(),
+                                       {adaptor.getScale(), adaptor.getBias()})))
+    return failure();
   return inferUnary(loc, adaptor.getInput(), ElementKind::Float, results);
 }
 

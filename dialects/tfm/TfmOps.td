@@ -364,6 +364,27 @@ def Tfm_LayerNormOp : Tfm_Op<"layer_norm", [SameOperandsAndResultElementType]> {
   let results = (outs Tfm_Tensor:$result);
 }
 
+def Tfm_AddLayerNormOp : Tfm_Op<"add_layer_norm", [SameOperandsAndResultElementType]> {
+  let summary = "Layer normalization of a residual sum: layer_norm(x + skip)";
+  let description = [{
+    `layer_norm(input + skip)` over the dims from `axis`, with `scale` and the
+    optional `bias` as in `tfm.layer_norm`; `skip` broadcasts to `input`'s
+    shape (a position embedding may lack the batch). The sum is formed as the
+    normalization reads it, never stored. The fusion
+    pass `--tfm-fuse-epilogues` forms it from an `Add` whose only user is a
+    layer norm (BERT's embeddings, post-norm residuals).
+
+    ```mlir
+    %y = tfm.add_layer_norm %x, %r, %gamma, %beta {axis = 2 : i64, epsilon = 9.99999996E-13 : f32}
+        : (tensor<?x128x768xf32>, tensor<?x128x768xf32>, tensor<768xf32>, tensor<768xf32>) -> tensor<?x128x768xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_Tensor:$input, Tfm_Tensor:$skip, Tfm_Tensor:$scale,
+                       Optional<Tfm_Tensor>:$bias, I64Attr:$axis,
+                       DefaultValuedAttr<F32Attr, "1.0e-5">:$epsilon);
+  let results = (outs Tfm_Tensor:$result);
+}
+
 def Tfm_RmsNormOp : Tfm_Op<"rms_norm", [SameOperandsAndResultElementType]> {
   let summary = "RMS normalization over the trailing dims from `axis`";
   let description = [{

@@ -538,7 +538,7 @@ struct FuseAttentionPass
       return b.create<tfm::TransposeOp>(loc, hidden, b.getDenseI64ArrayAttr({1, 0, 2}));
     };
     auto attention = b.create<tfm::AttentionOp>(
-        loc, batchFirst(query->hidden), batchFirst(key->hidden),
+        b.getFusedLoc({softmax.getLoc(), loc}), batchFirst(query->hidden), batchFirst(key->hidden),
         batchFirst(value->hidden), mask, b.getI64IntegerAttr(query->heads),
         b.getF32FloatAttr(scale), b.getBoolAttr(causal));
     std::string detail;

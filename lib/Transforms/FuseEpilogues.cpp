@@ -9,6 +9,9 @@
 //
 //   Add of a [N] bias  ->  Relu or Gelu  ->  Add of a result-shaped residual
 //
+// Last, an Add whose only user is a layer norm becomes tfm.add_layer_norm
+// (the sum is formed as the norm reads it).
+//
 // Some exporters (GPT-2's Conv1D, torch's MultiheadAttention) flatten the
 // rows first: Reshape [B, L, K] -> [B * L, K], Gemm, Reshape back to
 // [B, L, N]. The pass first rewrites such a dense layer as a MatMul on the
@@ -117,8 +120,38 @@ struct FuseEpiloguesPass
     for (tfm::MatMulOp matmul : matmuls)
       if (succeeded(fuse(matmul, remarks)))
         ++numEpilogues;
+    // Then the residual adds that feed a layer norm (those a matmul did not
+    // take as its residual).
+    SmallVector<tfm::LayerNormOp> norms;
+    getOperation().walk([&](tfm::LayerNormOp op) { norms.push_back(op); });
+    for (tfm::LayerNormOp norm : norms)
+      if (succeeded(fuseResidualNorm(norm, remarks)))
+        ++numEpilogues;
     IRRewriter rewriter(&getContext());
     (void)runRegionDCE(rewriter, getOperation()->getRegions());
+  }
+
+  /// layer_norm(a + b), the sum used nowhere else; one addend has the sum's
+  /// shape, the other may broadcast to it (a position embedding).
+  LogicalResult fuseResidualNorm(tfm::LayerNormOp norm,
+                                 const FusionRemarks &remarks) {
+    auto add = norm.getInput().getDefiningOp<tfm::AddOp>();
+    if (!add || !add.getResult().hasOneUse())
+      return failure();
+    Value input = add.getLhs(), skip = add.getRhs();
+    if (input.getType() != add.getType())
+      std::swap(input, skip);
+    if (input.getType() != add.getType())
+      return failure(); // both broadcast
+    OpBuilder b(norm);
+    // Both nodes' names, for run-time error messages.
+    auto fused = b.create<tfm::AddLayerNormOp>(
+        b.getFusedLoc({add.getLoc(), norm.getLoc()}), norm.getType(), input,
+        skip, norm.getScale(),
+        norm.getBias(), norm.getAxisAttr(), norm.getEpsilonAttr());
+    remarks.fused(add, "residual add, layer_norm");
+    norm.getResult().replaceAllUsesWith(fused.getResult());
+    return success();
   }
 
   LogicalResult fuse(tfm::MatMulOp matmul, const FusionRemarks &remarks) {
@@ -172,7 +205,7 @@ struct FuseEpiloguesPass
     // the last op of the chain was, where every operand is available.
     OpBuilder b(last);
     auto linear = b.create<tfm::LinearOp>(
-        last->getLoc(), resultType, matmul.getLhs(), matmul.getRhs(), bias,
+        b.getFusedLoc({matmul.getLoc(), last->getLoc()}), resultType, matmul.getLhs(), matmul.getRhs(), bias,
         residual, b.getStringAttr(activation));
     remarks.fused(matmul, llvm::join(parts, ", "));
     current.replaceAllUsesWith(linear.getResult());

@@ -295,3 +295,18 @@ func.func @linear(%x: tensor<?x8xf32>, %w: tensor<8x32xf32>, %b: tensor<32xf32>,
   %y = tfm.linear %x, %w, %b, %r {activation = "gelu", operandSegmentSizes = array<i32: 1, 1, 1, 1>} : (tensor<?x8xf32>, tensor<8x32xf32>, tensor<32xf32>, tensor<?x32xf32>) -> tensor<?x32xf32>
   return %y : tensor<?x32xf32>
 }
+
+// -----
+
+// COM: tfm.add_layer_norm reads both addends in each of its three passes
+// COM: (sum, squared deviations, normalize) instead of storing the sum; the
+// COM: skip broadcasts (its batch is 1) and its dynamic dim is checked.
+// CHECK-LABEL: func.func @add_layer_norm
+// CHECK: cf.assert %{{.+}}, "tfm.add_layer_norm: the residual does not match the input's shape"
+// CHECK: linalg.generic {{.+}} ins(%arg0, %arg1 : tensor<?x?x8xf32>, tensor<1x?x8xf32>)
+// CHECK: linalg.generic {{.+}} ins(%arg0, %arg1, %{{.+}} : tensor<?x?x8xf32>, tensor<1x?x8xf32>, tensor<?x?xf32>)
+// CHECK: linalg.generic {{.+}} ins(%arg0, %arg1, %{{.+}}, %{{.+}}, %arg2 : tensor<?x?x8xf32>, tensor<1x?x8xf32>, tensor<?x?xf32>, tensor<?x?xf32>, tensor<8xf32>)
+func.func @add_layer_norm(%x: tensor<?x?x8xf32>, %p: tensor<1x?x8xf32>, %g: tensor<8xf32>) -> tensor<?x?x8xf32> {
+  %y = tfm.add_layer_norm %x, %p, %g {axis = 2 : i64} : (tensor<?x?x8xf32>, tensor<1x?x8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
+  return %y : tensor<?x?x8xf32>
+}

@@ -452,3 +452,12 @@ func.func @linear_contraction(%x: tensor<2x8xf32>, %w: tensor<6x4xf32>) {
   %r = tfm.linear %x, %w {operandSegmentSizes = array<i32: 1, 1, 0, 0>} : (tensor<2x8xf32>, tensor<6x4xf32>) -> tensor<2x4xf32>
   return
 }
+
+// -----
+
+func.func @add_layer_norm_skip(%x: tensor<2x8x16xf32>, %s: tensor<2x9x16xf32>, %g: tensor<16xf32>) {
+  // expected-error @+2 {{skip of shape [2, 9, 16] does not broadcast to the input's [2, 8, 16]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.add_layer_norm %x, %s, %g {axis = 2 : i64} : (tensor<2x8x16xf32>, tensor<2x9x16xf32>, tensor<16xf32>) -> tensor<2x8x16xf32>
+  return
+}

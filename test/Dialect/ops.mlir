@@ -171,6 +171,13 @@ func.func @fused(%x: tensor<?x?x768xf32>, %g: tensor<768xf32>, %m: tensor<?x1x1x
   return %0, %1, %2 : tensor<?x?x768xf32>, tensor<?x?x768xf32>, tensor<?x?x768xf32>
 }
 
+// CHECK-LABEL: func.func @add_layer_norm
+func.func @add_layer_norm(%x: tensor<?x?x768xf32>, %p: tensor<1x?x768xf32>, %g: tensor<768xf32>) -> tensor<?x?x768xf32> {
+  // CHECK: tfm.add_layer_norm %{{.*}}, %{{.*}}, %{{.*}} {axis = 2 : i64, epsilon = 9.99999996E-13 : f32}
+  %0 = tfm.add_layer_norm %x, %p, %g {axis = 2 : i64, epsilon = 9.99999996E-13 : f32} : (tensor<?x?x768xf32>, tensor<1x?x768xf32>, tensor<768xf32>) -> tensor<?x?x768xf32>
+  return %0 : tensor<?x?x768xf32>
+}
+
 // CHECK-LABEL: func.func @linear
 func.func @linear(%x: tensor<?x?x768xf32>, %w: tensor<768x3072xf32>, %b: tensor<3072xf32>, %w2: tensor<3072x768xf32>) -> tensor<?x?x768xf32> {
   // CHECK: tfm.linear %{{.*}}, %{{.*}}, %{{.*}} {activation = "gelu", operandSegmentSizes = array<i32: 1, 1, 1, 0>}

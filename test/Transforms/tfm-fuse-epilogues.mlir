@@ -86,3 +86,20 @@ func.func @flattened_rows(%x: tensor<?x?x8xf32>, %b: tensor<4xf32>) -> tensor<?x
   %g = tfm.gelu %y {approximation = "tanh"} : (tensor<?x?x4xf32>) -> tensor<?x?x4xf32>
   return %g : tensor<?x?x4xf32>
 }
+
+// -----
+
+// COM: BERT's embeddings: word + position (which lacks the batch), then a
+// COM: layer norm: one tfm.add_layer_norm. A sum that is also returned stays.
+// CHECK-LABEL: func.func @residual_norm
+// CHECK: %[[N:.+]] = tfm.add_layer_norm %arg0, %arg1, %arg2, %arg3 {axis = 2 : i64}
+// CHECK: %[[S:.+]] = tfm.add %arg0, %arg0
+// CHECK: tfm.layer_norm %[[S]]
+func.func @residual_norm(%x: tensor<?x?x8xf32>, %p: tensor<1x?x8xf32>, %g: tensor<8xf32>, %b: tensor<8xf32>) -> (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) {
+  // expected-remark @+1 {{fused epilogue: residual add, layer_norm}}
+  %s = tfm.add %x, %p : (tensor<?x?x8xf32>, tensor<1x?x8xf32>) -> tensor<?x?x8xf32>
+  %n = tfm.layer_norm %s, %g, %b {axis = 2 : i64} : (tensor<?x?x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
+  %s2 = tfm.add %x, %x : (tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
+  %n2 = tfm.layer_norm %s2, %g, %b {axis = 2 : i64} : (tensor<?x?x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
+  return %n, %n2, %s2 : tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>
+}

@@ -211,14 +211,16 @@ def FuseAttention : Tfm_FusionPass<"tfm-fuse-attention"> {
 }
 
 def FuseEpilogues : Tfm_FusionPass<"tfm-fuse-epilogues"> {
-  let summary = "Fuses bias, activation and residual adds into their matmul";
+  let summary = "Fuses bias, activation and residual adds into their matmul, and residual adds into layer norms";
   let description = [{
     Anchors on each `tfm.matmul` by a 2-D weight and takes what follows it,
     each step the only user of the one before: an `Add` of a `[N]` bias, a
     `Relu` or `Gelu`, an `Add` of a residual of the result's shape. The
     chain becomes one `tfm.linear`, whose output is written by the product
     and, with an activation, once more; unfused, every op reads and writes
-    the whole output.
+    the whole output. Then an `Add` of two same-shaped tensors whose only
+    user is a `tfm.layer_norm` becomes `tfm.add_layer_norm` (BERT's
+    embeddings; residuals that no matmul took).
 
     ```mlir
     %h = tfm.matmul %x, %w1 : (tensor<?x?x64xf32>, tensor<64x256xf32>) -> tensor<?x?x256xf32>

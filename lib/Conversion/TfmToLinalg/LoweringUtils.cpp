@@ -24,20 +24,24 @@ TfmTypeConverter::TfmTypeConverter() {
 }
 
 std::string mlir::tfc::describeOp(Operation *op) {
-  std::string node;
+  // A fused op carries the locations of the nodes it replaced.
+  SmallVector<std::string> nodes;
   op->getLoc()->walk([&](Location loc) {
     if (auto named = dyn_cast<NameLoc>(loc)) {
-      node = named.getName().str();
-      return WalkResult::interrupt();
+      std::string name = named.getName().str();
+      if (!llvm::is_contained(nodes, name))
+        nodes.push_back(name);
+      return WalkResult::skip();
     }
     return WalkResult::advance();
   });
-  std::string text;
-  if (!node.empty())
-    text = "node '" + node + "' (" + op->getName().getStringRef().str() + ")";
-  else
-    text = op->getName().getStringRef().str();
-  return text;
+  std::string opName = op->getName().getStringRef().str();
+  if (nodes.empty())
+    return opName;
+  std::string text = nodes.size() == 1 ? "node " : "nodes ";
+  for (auto [i, node] : llvm::enumerate(nodes))
+    text += (i ? ", '" : "'") + node + "'";
+  return text + " (" + opName + ")";
 }
 
 void mlir::tfc::emitCheck(OpBuilder &b, Location loc, Value cond,

@@ -260,8 +260,10 @@ static SmallVector<int64_t> trailingDims(int64_t axis, int64_t rank) {
 
 /// Emits run-time checks that the dynamic dims of a normalization's scale
 /// and bias (trailing-aligned, as numpy broadcasts) match `input`'s.
-static void checkNormalizationParams(OpBuilder &b, Location loc, Operation *op,
-                                     Value input, ArrayRef<Value> params) {
+static void checkNormalizationParams(
+    OpBuilder &b, Location loc, Operation *op, Value input,
+    ArrayRef<Value> params,
+    StringRef message = "scale or bias does not match the normalized dims") {
   auto type = cast<RankedTensorType>(input.getType());
   int64_t rank = type.getRank();
   for (Value param : params) {
@@ -276,10 +278,94 @@ static void checkNormalizationParams(OpBuilder &b, Location loc, Operation *op,
       Value same = b.create<arith::CmpIOp>(
           loc, arith::CmpIPredicate::eq, b.create<tensor::DimOp>(loc, param, j),
           b.create<tensor::DimOp>(loc, input, i));
-      emitCheck(b, loc, same, op,
-                "scale or bias does not match the normalized dims");
+      emitCheck(b, loc, same, op, message);
     }
   }
+}
+
+/// Layer norm of `input` (plus `skip`, when given, summed on the fly in each
+/// pass so that the sum is never stored): a reduction for the sum, one for
+/// the sum of squared deviations, and the normalizing pass.
+Value lowerLayerNorm(ConversionPatternRewriter &rewriter, Operation *op,
+                     Value input, Value skip, Value scale, Value bias,
+                     uint64_t axisAttr, double epsilon) {
+  Location loc = op->getLoc();
+  auto type = cast<RankedTensorType>(input.getType());
+  Type elementType = type.getElementType();
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> axes = trailingDims(normalizedAxis(axisAttr, rank), rank);
+  checkNormalizationParams(rewriter, loc, op, input, {scale, bias});
+
+  AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
+  AffineMap reducedMap = droppingAxes(rewriter, rank, axes);
+  Value zero = createScalarConstant(rewriter, loc, elementType, 0.0);
+  Value count = countOver(rewriter, loc, input, axes, elementType);
+  // The operands that make up x, and x from their scalars.
+  SmallVector<Value> addends = {input};
+  if (skip)
+    addends.push_back(skip);
+  size_t n = addends.size();
+  auto valueOf = [n](OpBuilder &b, Location l, ValueRange in) -> Value {
+    return n == 2 ? b.create<arith::AddFOp>(l, in[0], in[1]).getResult() : in[0];
+  };
+  SmallVector<AffineMap> addendMaps = {identity};
+  if (skip) {
+    // The skip broadcasts to the input; its dynamic dims must agree.
+    checkNormalizationParams(rewriter, loc, op, input, {skip},
+                             "the residual does not match the input's shape");
+    addendMaps.push_back(
+        broadcastingMap(rewriter, cast<RankedTensorType>(skip.getType()), type));
+  }
+
+  Value sum = reduce(rewriter, loc, input, axes, addends, addendMaps, zero,
+                     [&](OpBuilder &b, Location l, ValueRange in, Value acc) {
+                       return add(b, l, valueOf(b, l, in), acc);
+                     });
+  SmallVector<Value> squareInputs(addends);
+  squareInputs.push_back(sum);
+  SmallVector<AffineMap> squareMaps(addendMaps);
+  squareMaps.push_back(reducedMap);
+  Value sumOfSquares = reduce(
+      rewriter, loc, input, axes, squareInputs, squareMaps, zero,
+      [&](OpBuilder &b, Location l, ValueRange in, Value acc) -> Value {
+        Value mean = b.create<arith::DivFOp>(l, in[n], count);
+        Value centered = b.create<arith::SubFOp>(l, valueOf(b, l, in), mean);
+        return b.create<arith::AddFOp>(
+            l, acc, b.create<arith::MulFOp>(l, centered, centered));
+      });
+
+  SmallVector<Value> inputs(addends);
+  llvm::append_range(inputs, SmallVector<Value>{sum, sumOfSquares, scale});
+  SmallVector<AffineMap> maps(addendMaps);
+  llvm::append_range(
+      maps, SmallVector<AffineMap>{
+                reducedMap, reducedMap,
+                broadcastingMap(rewriter, cast<RankedTensorType>(scale.getType()), type)});
+  if (bias) {
+    inputs.push_back(bias);
+    maps.push_back(
+        broadcastingMap(rewriter, cast<RankedTensorType>(bias.getType()), type));
+  }
+  maps.push_back(identity);
+  return rewriter
+      .create<linalg::GenericOp>(
+          loc, TypeRange{type}, inputs,
+          ValueRange{createEmpty(rewriter, loc, type, getDims(rewriter, loc, input))},
+          maps, SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+          [&](OpBuilder &b, Location l, ValueRange args) {
+            Value mean = b.create<arith::DivFOp>(l, args[n], count);
+            Value variance = b.create<arith::DivFOp>(l, args[n + 1], count);
+            Value eps = createScalarConstant(b, l, elementType, epsilon);
+            Value invStd = b.create<math::RsqrtOp>(
+                l, b.create<arith::AddFOp>(l, variance, eps));
+            Value normalized = b.create<arith::MulFOp>(
+                l, b.create<arith::SubFOp>(l, valueOf(b, l, args), mean), invStd);
+            Value scaled = b.create<arith::MulFOp>(l, normalized, args[n + 2]);
+            if (bias)
+              scaled = b.create<arith::AddFOp>(l, scaled, args[n + 3]);
+            b.create<linalg::YieldOp>(l, scaled);
+          })
+      .getResult(0);
 }
 
 struct LayerNormPattern : OpConversionPattern<tfm::LayerNormOp> {
@@ -288,70 +374,30 @@ struct LayerNormPattern : OpConversionPattern<tfm::LayerNormOp> {
   LogicalResult
   matchAndRewrite(tfm::LayerNormOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    Value input = adaptor.getInput(), scale = adaptor.getScale(),
-          bias = adaptor.getBias();
-    auto type = cast<RankedTensorType>(input.getType());
-    Type elementType = type.getElementType();
-    if (!isa<FloatType>(elementType))
+    if (!isa<FloatType>(elementTypeOf(adaptor.getInput())))
       return op.emitOpError("is only defined for floating-point tensors");
-    int64_t rank = type.getRank();
-    SmallVector<int64_t> axes =
-        trailingDims(normalizedAxis(op.getAxis(), rank), rank);
-    checkNormalizationParams(rewriter, loc, op, input, {scale, bias});
+    rewriter.replaceOp(
+        op, lowerLayerNorm(rewriter, op, adaptor.getInput(), Value(),
+                           adaptor.getScale(), adaptor.getBias(), op.getAxis(),
+                           op.getEpsilon().convertToDouble()));
+    return success();
+  }
+};
 
-    AffineMap identity = rewriter.getMultiDimIdentityMap(rank);
-    AffineMap reducedMap = droppingAxes(rewriter, rank, axes);
-    Value zero = createScalarConstant(rewriter, loc, elementType, 0.0);
-    Value count = countOver(rewriter, loc, input, axes, elementType);
-    auto plus = [](OpBuilder &b, Location l, ValueRange in, Value acc) {
-      return add(b, l, in[0], acc);
-    };
-    Value sum = reduce(rewriter, loc, input, axes, input, identity, zero, plus);
-    Value sumOfSquares = reduce(
-        rewriter, loc, input, axes, ValueRange{input, sum},
-        SmallVector<AffineMap>{identity, reducedMap}, zero,
-        [&](OpBuilder &b, Location l, ValueRange in, Value acc) -> Value {
-          Value mean = b.create<arith::DivFOp>(l, in[1], count);
-          Value centered = b.create<arith::SubFOp>(l, in[0], mean);
-          return b.create<arith::AddFOp>(
-              l, acc, b.create<arith::MulFOp>(l, centered, centered));
-        });
+/// layer_norm(input + skip): the sum is read from both operands in each
+/// pass instead of being stored.
+struct AddLayerNormPattern : OpConversionPattern<tfm::AddLayerNormOp> {
+  using OpConversionPattern::OpConversionPattern;
 
-    SmallVector<Value> inputs = {input, sum, sumOfSquares, scale};
-    SmallVector<AffineMap> maps = {
-        identity, reducedMap, reducedMap,
-        broadcastingMap(rewriter, cast<RankedTensorType>(scale.getType()), type)};
-    if (bias) {
-      inputs.push_back(bias);
-      maps.push_back(
-          broadcastingMap(rewriter, cast<RankedTensorType>(bias.getType()), type));
-    }
-    maps.push_back(identity);
-    double epsilon = op.getEpsilon().convertToDouble();
-    Value result =
-        rewriter
-            .create<linalg::GenericOp>(
-                loc, TypeRange{type}, inputs,
-                ValueRange{createEmpty(rewriter, loc, type,
-                                       getDims(rewriter, loc, input))},
-                maps,
-                SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-                [&](OpBuilder &b, Location l, ValueRange args) {
-                  Value mean = b.create<arith::DivFOp>(l, args[1], count);
-                  Value variance = b.create<arith::DivFOp>(l, args[2], count);
-                  Value eps = createScalarConstant(b, l, elementType, epsilon);
-                  Value invStd = b.create<math::RsqrtOp>(
-                      l, b.create<arith::AddFOp>(l, variance, eps));
-                  Value normalized = b.create<arith::MulFOp>(
-                      l, b.create<arith::SubFOp>(l, args[0], mean), invStd);
-                  Value scaled = b.create<arith::MulFOp>(l, normalized, args[3]);
-                  if (bias)
-                    scaled = b.create<arith::AddFOp>(l, scaled, args[4]);
-                  b.create<linalg::YieldOp>(l, scaled);
-                })
-            .getResult(0);
-    rewriter.replaceOp(op, result);
+  LogicalResult
+  matchAndRewrite(tfm::AddLayerNormOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (!isa<FloatType>(elementTypeOf(adaptor.getInput())))
+      return op.emitOpError("is only defined for floating-point tensors");
+    rewriter.replaceOp(
+        op, lowerLayerNorm(rewriter, op, adaptor.getInput(), adaptor.getSkip(),
+                           adaptor.getScale(), adaptor.getBias(), op.getAxis(),
+                           op.getEpsilon().convertToDouble()));
     return success();
   }
 };
@@ -419,6 +465,6 @@ void mlir::tfc::populateNormalizationPatterns(TypeConverter &converter,
                                               RewritePatternSet &patterns) {
   patterns.add<ReducePattern<tfm::ReduceMeanOp>, ReducePattern<tfm::ReduceSumOp>,
                ReducePattern<tfm::ReduceMaxOp>, SoftmaxPattern, LayerNormPattern,
-               RmsNormPattern>(
+               AddLayerNormPattern, RmsNormPattern>(
       converter, patterns.getContext());
 }
