@@ -16,13 +16,27 @@ void mlir::tfc::buildGraphOptimizationPipeline(
   // Normalizations and GELUs first: their ops are inside the attention
   // block's neighbours, never inside its matched subgraph, so the order only
   // keeps the remarks readable.
-  graph.addPass(createFuseLayerNorm({options.emitRemarks}));
-  graph.addPass(createFuseGelu({options.emitRemarks}));
-  graph.addPass(createMergeProjections());
-  graph.addPass(createFuseAttention({options.emitRemarks}));
+  auto enabled = [&](StringRef name) {
+    return !llvm::is_contained(options.disabled, name);
+  };
+  if (enabled("layer-norm"))
+    graph.addPass(createFuseLayerNorm({options.emitRemarks}));
+  if (enabled("gelu"))
+    graph.addPass(createFuseGelu({options.emitRemarks}));
+  if (enabled("projections"))
+    graph.addPass(createMergeProjections());
+  if (enabled("attention"))
+    graph.addPass(createFuseAttention({options.emitRemarks}));
   // Last: the projection merge and the attention fusion look for plain
   // matmuls and bias adds.
-  graph.addPass(createFuseEpilogues({options.emitRemarks}));
+  if (enabled("epilogues"))
+    graph.addPass(createFuseEpilogues({options.emitRemarks}));
+}
+
+ArrayRef<StringRef> mlir::tfc::getFusionNames() {
+  static constexpr StringRef kNames[] = {"layer-norm", "gelu", "projections",
+                                         "attention", "epilogues"};
+  return kNames;
 }
 
 void mlir::tfc::registerGraphOptimizationPipeline() {

@@ -283,14 +283,20 @@ func.func @rms_norm(%x: tensor<?x8xf32>, %g: tensor<8xf32>) -> tensor<?x8xf32> {
 
 // -----
 
-// COM: tfm.linear: the output starts as the broadcast bias, the product
-// COM: accumulates into it (loops rows, k, n), and one elementwise pass
-// COM: applies GELU and adds the residual.
+// COM: tfm.linear: the product accumulates into zeros (loops rows, k, n),
+// COM: then one elementwise pass adds the bias, applies GELU and adds the
+// COM: residual, in that order.
 // CHECK-LABEL: func.func @linear
-// CHECK: %[[INIT:.+]] = linalg.generic {{.+}} ins(%{{.+}}, %arg2 : tensor<?x32xf32>, tensor<32xf32>)
-// CHECK: %[[PRODUCT:.+]] = linalg.generic {{.+}} iterator_types = ["parallel", "reduction", "parallel"]} ins(%arg0, %arg1 : tensor<?x8xf32>, tensor<8x32xf32>) outs(%[[INIT]] : tensor<?x32xf32>)
-// CHECK: linalg.generic {{.+}} ins(%[[PRODUCT]], %arg3 : tensor<?x32xf32>, tensor<?x32xf32>)
+// CHECK: %[[ZERO:.+]] = linalg.fill
+// CHECK: %[[PRODUCT:.+]] = linalg.generic {{.+}} iterator_types = ["parallel", "reduction", "parallel"]} ins(%arg0, %arg1 : tensor<?x8xf32>, tensor<8x32xf32>) outs(%[[ZERO]] : tensor<?x32xf32>)
+// CHECK: linalg.generic {{.+}} ins(%[[PRODUCT]], %arg2, %arg3 : tensor<?x32xf32>, tensor<32xf32>, tensor<?x32xf32>)
+// CHECK-NEXT: ^bb0(%[[P:[^:]+]]: f32, %[[B:[^:]+]]: f32, %[[R:[^:]+]]: f32, %{{.+}}: f32):
+// CHECK-NEXT: %[[SUM:.+]] = arith.addf %[[P]], %[[B]]
 // CHECK: math.erf
+// CHECK: arith.mulf
+// CHECK: %[[G:.+]] = arith.mulf %{{.+}}, %{{.+}} : f32
+// CHECK-NEXT: %[[Y:.+]] = arith.addf %[[G]], %[[R]]
+// CHECK-NEXT: linalg.yield %[[Y]]
 func.func @linear(%x: tensor<?x8xf32>, %w: tensor<8x32xf32>, %b: tensor<32xf32>, %r: tensor<?x32xf32>) -> tensor<?x32xf32> {
   %y = tfm.linear %x, %w, %b, %r {activation = "gelu", operandSegmentSizes = array<i32: 1, 1, 1, 1>} : (tensor<?x8xf32>, tensor<8x32xf32>, tensor<32xf32>, tensor<?x32xf32>) -> tensor<?x32xf32>
   return %y : tensor<?x32xf32>

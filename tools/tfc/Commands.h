@@ -11,6 +11,7 @@
 #include "tfc/Target/CpuCodegen.h"
 
 #include <string>
+#include <vector>
 
 namespace mlir::tfc::driver {
 
@@ -53,6 +54,7 @@ struct CompileRequest {
   bool quiet = false;
   bool fuse = true;          // --no-fuse turns the fusion passes off
   bool fusionReport = false; // --fusion-report
+  std::vector<std::string> disabledFusions; // --disable-fusion
 };
 
 /// Compiles an imported model; on success `producedPath` is the library,

@@ -81,6 +81,14 @@ static cl::opt<bool> noFuse(
              "graph op by op, to measure what fusion brings"),
     cl::sub(tfc::driver::compileCommand), cl::cat(tfc::driver::compileCategory));
 
+static cl::list<std::string> disabledFusions(
+    "disable-fusion",
+    cl::desc("Skip one fusion: layer-norm, gelu, projections, attention or "
+             "epilogues (repeat, or separate with commas), to find which one "
+             "changes a model's outputs or speed"),
+    cl::CommaSeparated, cl::value_desc("name"),
+    cl::sub(tfc::driver::compileCommand), cl::cat(tfc::driver::compileCategory));
+
 static cl::opt<bool> fusionReport(
     "fusion-report",
     cl::desc("Print how many attention, layer_norm, rms_norm, gelu and matmul "
@@ -352,6 +360,8 @@ LogicalResult tfc::driver::compileModel(ModuleOp module,
     GraphOptimizationOptions graphOptions;
     graphOptions.fuse = request.fuse;
     graphOptions.emitRemarks = request.fusionReport;
+    graphOptions.disabled.assign(request.disabledFusions.begin(),
+                                 request.disabledFusions.end());
     buildGraphOptimizationPipeline(graphPm, graphOptions);
     if (failed(graphPm.run(module)))
       return failure();
@@ -514,6 +524,14 @@ int tfc::driver::runCompile(MLIRContext &context) {
   request.weights = weightsPlacement;
   request.fuse = !noFuse;
   request.fusionReport = fusionReport;
+  for (const std::string &name : disabledFusions) {
+    if (!llvm::is_contained(getFusionNames(), name)) {
+      llvm::errs() << "tfc: error: --disable-fusion: unknown fusion '" << name
+                   << "' (layer-norm, gelu, projections, attention, epilogues)\n";
+      return 1;
+    }
+    request.disabledFusions.push_back(name);
+  }
 
   OwningOpRef<ModuleOp> module = loadModel(modelPath, options, context);
   if (!module)

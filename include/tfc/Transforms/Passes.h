@@ -27,12 +27,19 @@ struct GraphOptimizationOptions {
   /// Report each fusion and rejected candidate as a remark
   /// (`--fusion-report`).
   bool emitRemarks = false;
+  /// Fusions to skip, by name: layer-norm, gelu, projections, attention,
+  /// epilogues (`tfc compile --disable-fusion`, to find which one changes a
+  /// model's numerics or speed).
+  SmallVector<std::string> disabled;
 };
 
 /// The graph-level passes `tfc compile` runs before lowering: canonicalize
 /// and fold, then the fusions.
 void buildGraphOptimizationPipeline(OpPassManager &pm,
                                     const GraphOptimizationOptions &options);
+
+/// The names `GraphOptimizationOptions::disabled` takes.
+ArrayRef<StringRef> getFusionNames();
 
 /// Registers the pipeline as `--tfm-optimize` (for tfc-opt).
 void registerGraphOptimizationPipeline();

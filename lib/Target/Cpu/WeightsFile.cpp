@@ -131,9 +131,13 @@ mlir::tfc::externalizeWeights(ModuleOp lowered, StringRef name, StringRef path,
     Location loc = address.getLoc();
     Value baseAddress = builder.create<LLVM::AddressOfOp>(loc, ptrType, baseName);
     Value base = builder.create<LLVM::LoadOp>(loc, ptrType, baseAddress);
+    // The offset as an i64 value: a constant GEP index holds only 29 bits
+    // (LLVM::GEPArg), and weights files pass 256 MiB.
+    Value offset = builder.create<LLVM::ConstantOp>(
+        loc, builder.getI64Type(),
+        builder.getI64IntegerAttr(kHeaderBytes + found->second));
     Value pointer = builder.create<LLVM::GEPOp>(
-        loc, ptrType, builder.getI8Type(), base,
-        ArrayRef<LLVM::GEPArg>{(int64_t)(kHeaderBytes + found->second)});
+        loc, ptrType, builder.getI8Type(), base, ArrayRef<LLVM::GEPArg>{offset});
     address.replaceAllUsesWith(pointer);
     address.erase();
   }
