@@ -68,10 +68,12 @@ struct DimSource {
 };
 using DimSources = SmallVector<DimSource, 4>;
 
-/// Walks from a [B, N, ., .] operand of a matmul back through scalar
-/// multiplications and transposes to the reshape that split the heads, and
-/// checks that the transposes compose to `expectedPerm` (relative to the
-/// reshape's [B, L, N, d]).
+/// Walks from an operand of one of attention's matmuls ([B, N, ., .], or
+/// [B * N, ., .] in the sequence-first layout) back through scalar factors
+/// (when `allowScale`) and transposes to the reshape that split the heads,
+/// and checks that the transposes compose to `expectedPerm`, relative to the
+/// reshape's result ([B, L, N, d], or [L, B * N, d]). On failure, `why` says
+/// which step did not match.
 FailureOr<HeadInput> traceHeadInput(Value value, ArrayRef<int64_t> expectedPerm,
                                     StringRef role, bool allowScale,
                                     std::string &why) {
