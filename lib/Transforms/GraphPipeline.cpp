@@ -13,9 +13,10 @@ void mlir::tfc::buildGraphOptimizationPipeline(
   graph.addPass(createCanonicalize());
   if (!options.fuse)
     return;
-  // Normalizations and GELUs first: their ops are inside the attention
-  // block's neighbours, never inside its matched subgraph, so the order only
-  // keeps the remarks readable.
+  // The order matters where one fusion's result is another's input: GELU
+  // before the epilogues (which take a tfm.gelu), the projection merge and
+  // the attention fusion before the epilogues (which would take the matmuls
+  // and bias adds they look for).
   auto enabled = [&](StringRef name) {
     return !llvm::is_contained(options.disabled, name);
   };
@@ -27,8 +28,6 @@ void mlir::tfc::buildGraphOptimizationPipeline(
     graph.addPass(createMergeProjections());
   if (enabled("attention"))
     graph.addPass(createFuseAttention({options.emitRemarks}));
-  // Last: the projection merge and the attention fusion look for plain
-  // matmuls and bias adds.
   if (enabled("epilogues"))
     graph.addPass(createFuseEpilogues({options.emitRemarks}));
 }

@@ -16,10 +16,6 @@
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
 #include "llvm/ADT/ScopeExit.h"
-
-#include <map>
-#include <optional>
-#include <vector>
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Object/Archive.h"
@@ -31,6 +27,10 @@
 #include "llvm/Support/Process.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/ToolOutputFile.h"
+
+#include <map>
+#include <optional>
+#include <vector>
 
 using namespace mlir;
 namespace cl = llvm::cl;
@@ -77,8 +77,9 @@ static cl::opt<EmitKind> emitKind(
 
 static cl::opt<bool> noFuse(
     "no-fuse",
-    cl::desc("Skip the fusion passes (attention, layer norm, GELU): compile the "
-             "graph op by op, to measure what fusion brings"),
+    cl::desc("Skip the fusion passes (layer norm, GELU, projections, attention, "
+             "epilogues): compile the graph op by op, to measure what fusion "
+             "brings"),
     cl::sub(tfc::driver::compileCommand), cl::cat(tfc::driver::compileCategory));
 
 static cl::list<std::string> disabledFusions(
