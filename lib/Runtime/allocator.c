@@ -12,27 +12,99 @@
 #include <stdlib.h>
 #include <string.h>
 
-void tfc_allocator_init(tfc_allocator *allocator) {
-  pthread_mutex_init(&allocator->lock, NULL);
-  allocator->head.prev = allocator->head.next = &allocator->head;
-  allocator->live_bytes = allocator->peak_bytes = 0;
+static void list_init(tfc_block *sentinel) {
+  sentinel->prev = sentinel->next = sentinel;
 }
 
-void tfc_allocator_release_all(tfc_allocator *allocator) {
-  pthread_mutex_lock(&allocator->lock);
-  tfc_block *block = allocator->head.next;
-  while (block != &allocator->head) {
+static void list_remove(tfc_block *block) {
+  block->prev->next = block->next;
+  block->next->prev = block->prev;
+}
+
+static void list_push_front(tfc_block *sentinel, tfc_block *block) {
+  block->next = sentinel->next;
+  block->prev = sentinel;
+  sentinel->next->prev = block;
+  sentinel->next = block;
+}
+
+static void free_list(tfc_block *sentinel) {
+  tfc_block *block = sentinel->next;
+  while (block != sentinel) {
     tfc_block *next = block->next;
     free(block->base);
     block = next;
   }
-  allocator->head.prev = allocator->head.next = &allocator->head;
+  list_init(sentinel);
+}
+
+void tfc_allocator_init(tfc_allocator *allocator) {
+  pthread_mutex_init(&allocator->lock, NULL);
+  list_init(&allocator->live);
+  list_init(&allocator->cached);
+  allocator->live_bytes = allocator->peak_bytes = allocator->cached_bytes = 0;
+}
+
+/* Keeps a block that is no longer live for a later allocation, evicting the
+ * oldest kept blocks so that the cache never holds more than the peak live
+ * bytes (and some slack): a steady state needs no more, and a model whose shapes vary does
+ * not pile up blocks of every size. Called with the lock held. */
+static void keep_block(tfc_allocator *allocator, tfc_block *block) {
+  /* A block's capacity exceeds its size by up to its alignment. */
+  size_t limit = allocator->peak_bytes + allocator->peak_bytes / 4 + 4096;
+  if (block->capacity > limit) {
+    free(block->base);
+    return;
+  }
+  while (allocator->cached_bytes + block->capacity > limit) {
+    tfc_block *oldest = allocator->cached.prev;
+    list_remove(oldest);
+    allocator->cached_bytes -= oldest->capacity;
+    free(oldest->base);
+  }
+  list_push_front(&allocator->cached, block);
+  allocator->cached_bytes += block->capacity;
+}
+
+/* The smallest kept block that holds `size` bytes at `alignment` and wastes
+ * at most about half of itself, removed from the cache; NULL if none. Called
+ * with the lock held. */
+static tfc_block *take_kept_block(tfc_allocator *allocator, size_t size,
+                                  size_t alignment) {
+  tfc_block *best = NULL;
+  for (tfc_block *block = allocator->cached.next; block != &allocator->cached;
+       block = block->next) {
+    uintptr_t start = (uintptr_t)(block + 1);
+    if (block->capacity < size || block->capacity / 2 > size + 4096 ||
+        start % alignment != 0)
+      continue;
+    if (!best || block->capacity < best->capacity)
+      best = block;
+  }
+  if (best) {
+    list_remove(best);
+    allocator->cached_bytes -= best->capacity;
+  }
+  return best;
+}
+
+void tfc_allocator_release_all(tfc_allocator *allocator) {
+  pthread_mutex_lock(&allocator->lock);
+  tfc_block *block = allocator->live.next;
+  while (block != &allocator->live) {
+    tfc_block *next = block->next;
+    keep_block(allocator, block);
+    block = next;
+  }
+  list_init(&allocator->live);
   allocator->live_bytes = 0;
   pthread_mutex_unlock(&allocator->lock);
 }
 
 void tfc_allocator_destroy(tfc_allocator *allocator) {
-  tfc_allocator_release_all(allocator);
+  free_list(&allocator->live);
+  free_list(&allocator->cached);
+  allocator->live_bytes = allocator->cached_bytes = 0;
   pthread_mutex_destroy(&allocator->lock);
 }
 
@@ -44,9 +116,33 @@ static void out_of_memory(size_t size) {
   tfc_rt_check_failed(message);
 }
 
+/* Records a block as live in the current run's allocator. Called with the
+ * lock held. */
+static void track_live(tfc_allocator *allocator, tfc_block *block,
+                       size_t size) {
+  block->size = size;
+  list_push_front(&allocator->live, block);
+  allocator->live_bytes += size;
+  if (allocator->live_bytes > allocator->peak_bytes)
+    allocator->peak_bytes = allocator->live_bytes;
+}
+
 void *tfc_rt_aligned_alloc(size_t alignment, size_t size) {
   if (alignment < sizeof(void *))
     alignment = sizeof(void *);
+  tfc_run *run = tfc_current_run();
+  tfc_allocator *allocator = run ? &run->model->allocator : NULL;
+  if (allocator) {
+    pthread_mutex_lock(&allocator->lock);
+    tfc_block *kept = take_kept_block(allocator, size, alignment);
+    if (kept) {
+      track_live(allocator, kept, size);
+      pthread_mutex_unlock(&allocator->lock);
+      return kept + 1;
+    }
+    pthread_mutex_unlock(&allocator->lock);
+  }
+
   /* Room for the header and for moving the start up to the alignment. */
   size_t total = size + alignment + sizeof(tfc_block);
   if (total < size) {
@@ -63,21 +159,13 @@ void *tfc_rt_aligned_alloc(size_t alignment, size_t size) {
   tfc_block *block = (tfc_block *)(start - sizeof(tfc_block));
   block->base = base;
   block->size = size;
-
-  tfc_run *run = tfc_current_run();
-  if (!run) {
+  block->capacity = (size_t)(base + total - (char *)start);
+  if (!allocator) {
     block->prev = block->next = block;
     return (void *)start;
   }
-  tfc_allocator *allocator = &run->model->allocator;
   pthread_mutex_lock(&allocator->lock);
-  block->next = allocator->head.next;
-  block->prev = &allocator->head;
-  allocator->head.next->prev = block;
-  allocator->head.next = block;
-  allocator->live_bytes += size;
-  if (allocator->live_bytes > allocator->peak_bytes)
-    allocator->peak_bytes = allocator->live_bytes;
+  track_live(allocator, block, size);
   pthread_mutex_unlock(&allocator->lock);
   return (void *)start;
 }
@@ -87,20 +175,21 @@ void *tfc_rt_alloc(size_t size) { return tfc_rt_aligned_alloc(16, size); }
 void tfc_rt_free(void *ptr) {
   if (!ptr)
     return;
-  tfc_block *block = (tfc_block *)((char *)ptr - sizeof(tfc_block));
-  if (block->next != block) {
-    tfc_run *run = tfc_current_run();
-    tfc_allocator *allocator = run ? &run->model->allocator : NULL;
-    if (allocator)
-      pthread_mutex_lock(&allocator->lock);
-    block->prev->next = block->next;
-    block->next->prev = block->prev;
-    if (allocator) {
-      allocator->live_bytes -= block->size;
-      pthread_mutex_unlock(&allocator->lock);
-    }
+  tfc_block *block = (tfc_block *)ptr - 1;
+  tfc_run *run = tfc_current_run();
+  /* A block allocated outside a run links to itself. */
+  if (block->next == block || !run) {
+    if (block->next != block)
+      list_remove(block);
+    free(block->base);
+    return;
   }
-  free(block->base);
+  tfc_allocator *allocator = &run->model->allocator;
+  pthread_mutex_lock(&allocator->lock);
+  list_remove(block);
+  allocator->live_bytes -= block->size;
+  keep_block(allocator, block);
+  pthread_mutex_unlock(&allocator->lock);
 }
 
 /* MLIR's ranked memref descriptor, as memrefCopy receives it behind an

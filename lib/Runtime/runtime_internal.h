@@ -12,22 +12,32 @@
 
 /* Every block the generated code allocates during a run starts with this
  * header, so that a run that stops early (a failed check) can release what
- * it allocated. */
+ * it allocated, and so that a freed block can be kept for the next run. */
 typedef struct tfc_block {
   struct tfc_block *prev, *next;
-  void *base; /* what malloc returned */
-  size_t size;
+  void *base;      /* what malloc returned */
+  size_t size;     /* bytes asked for */
+  size_t capacity; /* bytes usable from the block's start */
 } tfc_block;
 
+/* A model instance's allocator. Blocks freed during a run are not given
+ * back to malloc but kept (up to the instance's peak live bytes) and handed
+ * out again: a large malloc is a fresh mmap whose every page faults on
+ * first touch, and that costs more than many kernels do (10 us a page on
+ * the VMs the benchmarks run on), so a model called again and again must
+ * reach a steady state that touches no new memory. */
 typedef struct tfc_allocator {
   pthread_mutex_t lock;
-  tfc_block head; /* sentinel of a circular list */
-  size_t live_bytes, peak_bytes;
+  tfc_block live;   /* sentinel of the circular list of live blocks */
+  tfc_block cached; /* sentinel of the freed blocks kept, newest first */
+  size_t live_bytes, peak_bytes, cached_bytes;
 } tfc_allocator;
 
 void tfc_allocator_init(tfc_allocator *allocator);
+/* Frees every block, live or kept. */
 void tfc_allocator_destroy(tfc_allocator *allocator);
-/* Releases every block still allocated (after a run that stopped early). */
+/* Ends a run: every block still live (a run that stopped early, or a leak
+ * in the generated code) is released into the cache. */
 void tfc_allocator_release_all(tfc_allocator *allocator);
 
 typedef struct tfc_thread_pool tfc_thread_pool;

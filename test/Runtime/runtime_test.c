@@ -8,6 +8,7 @@
  * [batch, 3, 32, 32]). */
 
 #include "bert.h"
+#include "runtime_internal.h"
 #include "tfc/runtime/tfc_abi.h"
 #include "vit.h"
 
@@ -202,6 +203,60 @@ static void test_outputs(tfc_model *bert) {
   tfc_free(first.data);
 }
 
+/* The blocks a run frees are kept for the next: a second run of the same
+ * shapes takes every block it needs from the cache and gives the same ones
+ * back (no fresh memory to fault in), and shapes that vary keep the cache
+ * within the bound of the peak live bytes. */
+static void test_blocks_reused(void) {
+  tfc_model *bert = NULL;
+  CHECK(bert_create(NULL, &bert) == TFC_OK, "bert_create: %s", tfc_last_error());
+  tfc_allocator *allocator = &bert->allocator;
+  tfc_tensor inputs[2];
+  bert_inputs(inputs);
+  static float first[BATCH * HIDDEN], second[BATCH * HIDDEN];
+  tfc_tensor output = {.name = "pooler_output", .data = first, .capacity = sizeof(first)};
+  CHECK(tfc_model_run(bert, inputs, 2, &output, 1) == TFC_OK, "run 1: %s", tfc_last_error());
+
+  enum { MAX_KEPT = 256 };
+  const void *kept[MAX_KEPT];
+  int num_kept = 0;
+  for (tfc_block *b = allocator->cached.next; b != &allocator->cached && num_kept < MAX_KEPT;
+       b = b->next)
+    kept[num_kept++] = b;
+  size_t cached = allocator->cached_bytes, peak = allocator->peak_bytes;
+  CHECK(num_kept > 0 && cached > 0, "run 1 leaves its freed blocks in the cache");
+  CHECK(allocator->live_bytes == 0, "no block is live between runs");
+
+  output.data = second;
+  CHECK(tfc_model_run(bert, inputs, 2, &output, 1) == TFC_OK, "run 2: %s", tfc_last_error());
+  int same_blocks = allocator->cached_bytes == cached, count = 0;
+  for (tfc_block *b = allocator->cached.next; b != &allocator->cached; b = b->next) {
+    int found = 0;
+    for (int i = 0; i < num_kept; ++i)
+      found |= kept[i] == (const void *)b;
+    same_blocks &= found;
+    ++count;
+  }
+  CHECK(same_blocks && count == num_kept,
+        "run 2 reuses run 1's blocks (%d kept, %zu bytes; now %d, %zu bytes)",
+        num_kept, cached, count, allocator->cached_bytes);
+  CHECK(allocator->peak_bytes == peak, "run 2 has run 1's peak");
+  CHECK(memcmp(first, second, sizeof(first)) == 0, "run 2 computes what run 1 did");
+
+  /* Batch 1, then 2 again: blocks of other sizes come and go. */
+  inputs[0].dims[0] = inputs[1].dims[0] = 1;
+  CHECK(tfc_model_run(bert, inputs, 2, &output, 1) == TFC_OK, "batch 1: %s", tfc_last_error());
+  inputs[0].dims[0] = inputs[1].dims[0] = BATCH;
+  CHECK(tfc_model_run(bert, inputs, 2, &output, 1) == TFC_OK, "batch 2: %s", tfc_last_error());
+  size_t bound = allocator->peak_bytes + allocator->peak_bytes / 4 + 4096;
+  CHECK(allocator->cached_bytes <= bound, "the cache stays within %zu bytes: %zu", bound,
+        allocator->cached_bytes);
+  CHECK(memcmp(first, second, sizeof(first)) == 0, "batch 2 after batch 1 computes the same");
+  printf("ok %-44s -> %d blocks, %zu bytes kept; peak %zu\n", "blocks reused across runs",
+         num_kept, cached, peak);
+  tfc_model_destroy(bert);
+}
+
 static void test_static_dims(void) {
   tfc_model *vit = NULL;
   CHECK(vit_create(NULL, &vit) == TFC_OK, "vit_create: %s", tfc_last_error());
@@ -233,6 +288,7 @@ int main(void) {
   test_model_checks(bert);
   test_outputs(bert);
   tfc_model_destroy(bert);
+  test_blocks_reused();
   test_static_dims();
   tfc_model_destroy(NULL);
   printf("runtime tests: %d checks, %d failed\n", checks, failures);

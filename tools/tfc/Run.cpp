@@ -389,11 +389,15 @@ int tfc::driver::runRun(MLIRContext &context) {
     t.capacity = inputs[i].bytes.size();
   }
   std::vector<tfc_tensor> outputTensors(numOutputs);
+  // The first run allocates the outputs; later ones (--bench) write into the
+  // same buffers, as an application calling a model again and again would.
   auto runOnce = [&]() -> bool {
     for (tfc_tensor &t : outputTensors) {
-      if (t.data)
-        api.freeData(t.data);
+      void *data = t.data;
+      size_t capacity = t.capacity;
       std::memset(&t, 0, sizeof(t));
+      t.data = data;
+      t.capacity = capacity;
     }
     if (api.run(model, inputTensors.data(), numInputs, outputTensors.data(),
                 numOutputs) != TFC_OK) {
