@@ -66,6 +66,20 @@ void tfc_rt_parallel_for(tfc_rt_parallel_body body, void *context, int64_t n);
 void tfc_rt_memref_copy(int64_t element_size, void *source, void *target);
 
 /* MLIR's memref descriptors of f32 (what llvm.emit_c_interface passes). */
+typedef struct tfc_rt_memref1_f32 {
+  float *allocated;
+  float *aligned;
+  int64_t offset;
+  int64_t sizes[1];
+  int64_t strides[1];
+} tfc_rt_memref1_f32;
+typedef struct tfc_rt_memref2_f32 {
+  float *allocated;
+  float *aligned;
+  int64_t offset;
+  int64_t sizes[2];
+  int64_t strides[2];
+} tfc_rt_memref2_f32;
 typedef struct tfc_rt_memref3_f32 {
   float *allocated;
   float *aligned;
@@ -94,6 +108,35 @@ void tfc_rt_attention_f32(const tfc_rt_memref3_f32 *q,
                           const tfc_rt_memref4_f32 *mask,
                           const tfc_rt_memref3_f32 *out, int64_t num_heads,
                           float scale, int64_t flags);
+
+/* tfm.linear's weights as the kernel reads them: [K, N] cut into panels of
+ * TFC_RT_LINEAR_PANEL columns, each stored k-major ([panels][K][PANEL]),
+ * the last zero-padded. The compiler packs constant weights so. */
+enum { TFC_RT_LINEAR_PANEL = 32 };
+/* Flags of tfc_rt_linear_f32: which epilogue operands are present, and the
+ * activation in bits 2-3. */
+enum {
+  TFC_RT_LINEAR_HAS_BIAS = 1,
+  TFC_RT_LINEAR_HAS_RESIDUAL = 2,
+  TFC_RT_LINEAR_ACTIVATION_SHIFT = 2,
+};
+enum {
+  TFC_RT_LINEAR_NONE = 0,
+  TFC_RT_LINEAR_RELU = 1,
+  TFC_RT_LINEAR_GELU = 2,
+  TFC_RT_LINEAR_GELU_TANH = 3,
+};
+
+/* tfm.linear: out[b, l, :] = act(input[b, l, :] @ W + bias) + residual[b, l, :]
+ * on [B, L, X] views with any strides, W packed (see TFC_RT_LINEAR_PANEL;
+ * `packed` is [panels, K, PANEL]), `bias` [N] and `residual` [B, L, N] read
+ * only when their flags are set. The generated code has checked the
+ * shapes. */
+void tfc_rt_linear_f32(const tfc_rt_memref3_f32 *input,
+                       const tfc_rt_memref3_f32 *packed,
+                       const tfc_rt_memref1_f32 *bias,
+                       const tfc_rt_memref3_f32 *residual,
+                       const tfc_rt_memref3_f32 *out, int64_t flags);
 
 #ifdef __cplusplus
 }

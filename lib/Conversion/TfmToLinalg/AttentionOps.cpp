@@ -26,44 +26,24 @@ using namespace mlir::tfc;
 
 namespace {
 
-/// The kernel's symbol on the MLIR side. With llvm.emit_c_interface the LLVM
-/// lowering calls `_mlir_ciface_<name>` with pointers to memref descriptors;
-/// the model's translation renames that to the runtime's
-/// `tfc_rt_attention_f32` (see ModelDefinition.cpp).
+/// The runtime's tfc_rt_attention_f32 (see getOrDeclareKernel).
 constexpr StringLiteral kKernelName = "tfc_kernel_attention_f32";
 
 /// Flags word of the kernel call (mirrors TFC_RT_ATTENTION_* in the runtime).
 enum AttentionFlags : int64_t { kHasMask = 1, kCausal = 2 };
 
-/// A memref type of `rank` with any strides and offset: what the kernel
-/// accepts for every operand.
-MemRefType stridedMemRef(MLIRContext *context, int64_t rank, Type element) {
-  SmallVector<int64_t> shape(rank, ShapedType::kDynamic);
-  auto layout = StridedLayoutAttr::get(
-      context, ShapedType::kDynamic,
-      SmallVector<int64_t>(rank, ShapedType::kDynamic));
-  return MemRefType::get(shape, element, layout);
-}
-
 /// Declares the kernel in `module` once.
-func::FuncOp getOrDeclareKernel(OpBuilder &b, ModuleOp module) {
-  if (auto existing = module.lookupSymbol<func::FuncOp>(kKernelName))
-    return existing;
+func::FuncOp getOrDeclareAttentionKernel(OpBuilder &b, ModuleOp module) {
   MLIRContext *context = b.getContext();
   Type f32 = b.getF32Type();
-  MemRefType tensor3 = stridedMemRef(context, 3, f32);
-  MemRefType tensor4 = stridedMemRef(context, 4, f32);
+  MemRefType tensor3 = getKernelMemRefType(context, 3, f32);
+  MemRefType tensor4 = getKernelMemRefType(context, 4, f32);
   // (query, key, value, mask, result, num_heads, scale, flags)
   auto type = b.getFunctionType(
       {tensor3, tensor3, tensor3, tensor4, tensor3, b.getI64Type(), f32,
        b.getI64Type()},
       {});
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(module.getBody());
-  auto kernel = b.create<func::FuncOp>(module.getLoc(), kKernelName, type);
-  kernel.setPrivate();
-  kernel->setAttr("llvm.emit_c_interface", b.getUnitAttr());
-  return kernel;
+  return getOrDeclareKernel(b, module, kKernelName, type);
 }
 
 Value dimOf(OpBuilder &b, Location loc, Value tensor, int64_t dim) {
@@ -90,7 +70,7 @@ struct AttentionPattern : OpConversionPattern<tfm::AttentionOp> {
     if (!resultType.getElementType().isF32())
       return rewriter.notifyMatchFailure(op, "only f32 attention has a kernel");
     auto module = op->getParentOfType<ModuleOp>();
-    func::FuncOp kernel = getOrDeclareKernel(rewriter, module);
+    func::FuncOp kernel = getOrDeclareAttentionKernel(rewriter, module);
     int64_t heads = static_cast<int64_t>(op.getNumHeads());
 
     // Shapes that the verifier could not settle statically.
@@ -116,18 +96,6 @@ struct AttentionPattern : OpConversionPattern<tfm::AttentionOp> {
 
     Type f32 = rewriter.getF32Type();
     MLIRContext *context = rewriter.getContext();
-    // A read-only view of `tensor` with any strides, cast to the kernel's
-    // fully dynamic type.
-    auto readOnly = [&](Value tensor, int64_t rank) -> Value {
-      MemRefType kernelType = stridedMemRef(context, rank, f32);
-      auto viewType = MemRefType::get(
-          cast<RankedTensorType>(tensor.getType()).getShape(), f32,
-          kernelType.getLayout());
-      Value view = rewriter.create<bufferization::ToMemrefOp>(
-          loc, viewType, tensor, /*read_only=*/true);
-      return rewriter.create<memref::CastOp>(loc, kernelType, view);
-    };
-
     // The mask as [B', N', Lq', Lk'], each dim 1 (broadcast) or the full
     // size; without a mask the kernel gets a placeholder it never reads.
     Value maskMemRef;
@@ -167,12 +135,12 @@ struct AttentionPattern : OpConversionPattern<tfm::AttentionOp> {
       llvm::append_range(sizes4, getDims(rewriter, loc, mask));
       Value mask4 = rewriter.create<tensor::ExpandShapeOp>(
           loc, RankedTensorType::get(shape4, f32), mask, groups, sizes4);
-      maskMemRef = readOnly(mask4, 4);
+      maskMemRef = getKernelReadOnlyView(rewriter, loc, mask4);
     } else {
       Value placeholder = rewriter.create<memref::AllocaOp>(
           loc, MemRefType::get({1, 1, 1, 1}, f32));
       maskMemRef = rewriter.create<memref::CastOp>(
-          loc, stridedMemRef(context, 4, f32), placeholder);
+          loc, getKernelMemRefType(context, 4, f32), placeholder);
     }
 
     auto resultBufferType =
@@ -188,10 +156,12 @@ struct AttentionPattern : OpConversionPattern<tfm::AttentionOp> {
     int64_t flags = (mask ? kHasMask : 0) | (op.getCausal() ? kCausal : 0);
     rewriter.create<func::CallOp>(
         loc, kernel,
-        ValueRange{readOnly(query, 3), readOnly(key, 3), readOnly(value, 3),
+        ValueRange{getKernelReadOnlyView(rewriter, loc, query),
+                   getKernelReadOnlyView(rewriter, loc, key),
+                   getKernelReadOnlyView(rewriter, loc, value),
                    maskMemRef,
                    rewriter.create<memref::CastOp>(
-                       loc, stridedMemRef(context, 3, f32), result),
+                       loc, getKernelMemRefType(context, 3, f32), result),
                    rewriter.create<arith::ConstantIntOp>(loc, heads, 64),
                    rewriter.create<arith::ConstantOp>(loc, op.getScaleAttr()),
                    rewriter.create<arith::ConstantIntOp>(loc, flags, 64)});

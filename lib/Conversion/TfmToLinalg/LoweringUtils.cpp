@@ -3,6 +3,7 @@
 #include "LoweringUtils.h"
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/AffineMap.h"
@@ -218,4 +219,37 @@ Value mlir::tfc::convertScalar(OpBuilder &b, Location loc, Value value,
     return b.create<arith::ExtSIOp>(loc, toType, value);
   }
   return b.create<arith::TruncIOp>(loc, toType, value);
+}
+
+MemRefType mlir::tfc::getKernelMemRefType(MLIRContext *context, int64_t rank,
+                                          Type element) {
+  SmallVector<int64_t> shape(rank, ShapedType::kDynamic);
+  auto layout = StridedLayoutAttr::get(
+      context, ShapedType::kDynamic,
+      SmallVector<int64_t>(rank, ShapedType::kDynamic));
+  return MemRefType::get(shape, element, layout);
+}
+
+func::FuncOp mlir::tfc::getOrDeclareKernel(OpBuilder &b, ModuleOp module,
+                                           StringRef name, FunctionType type) {
+  if (auto existing = module.lookupSymbol<func::FuncOp>(name))
+    return existing;
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(module.getBody());
+  auto kernel = b.create<func::FuncOp>(module.getLoc(), name, type);
+  kernel.setPrivate();
+  kernel->setAttr("llvm.emit_c_interface", b.getUnitAttr());
+  return kernel;
+}
+
+Value mlir::tfc::getKernelReadOnlyView(OpBuilder &b, Location loc,
+                                       Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  MemRefType kernelType = getKernelMemRefType(b.getContext(), type.getRank(),
+                                              type.getElementType());
+  auto viewType = MemRefType::get(type.getShape(), type.getElementType(),
+                                  kernelType.getLayout());
+  Value view = b.create<bufferization::ToMemrefOp>(loc, viewType, tensor,
+                                                   /*read_only=*/true);
+  return b.create<memref::CastOp>(loc, kernelType, view);
 }

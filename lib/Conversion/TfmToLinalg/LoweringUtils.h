@@ -10,7 +10,9 @@
 #define TFC_LIB_CONVERSION_TFMTOLINALG_LOWERINGUTILS_H
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/DialectConversion.h"
 
@@ -99,6 +101,24 @@ Value convertScalar(OpBuilder &b, Location loc, Value value, Type toType,
 /// applied to the float scalar `x`.
 Value buildActivation(OpBuilder &b, Location loc, Value x, StringRef activation);
 
+/// Calls into the runtime's kernels (attention, linear). A kernel is a
+/// private func.func `tfc_kernel_<name>` with llvm.emit_c_interface: the LLVM
+/// lowering calls `_mlir_ciface_tfc_kernel_<name>` with pointers to memref
+/// descriptors, and the model's translation renames that to the runtime's
+/// `tfc_rt_<name>` (see ModelDefinition.cpp).
+///
+/// A memref type of `rank` with dynamic sizes, strides and offset: what the
+/// kernels accept for every operand.
+MemRefType getKernelMemRefType(MLIRContext *context, int64_t rank,
+                               Type element);
+/// Declares kernel `name` (the full `tfc_kernel_...` symbol) in `module`
+/// once.
+func::FuncOp getOrDeclareKernel(OpBuilder &b, ModuleOp module, StringRef name,
+                                FunctionType type);
+/// A read-only view of `tensor` in place (any strides), cast to the kernels'
+/// fully dynamic memref type.
+Value getKernelReadOnlyView(OpBuilder &b, Location loc, Value tensor);
+
 /// Registers the patterns of each op family.
 void populateElementwisePatterns(TypeConverter &converter,
                                  RewritePatternSet &patterns);
@@ -110,6 +130,8 @@ void populateShapePatterns(TypeConverter &converter,
                            RewritePatternSet &patterns);
 void populateAttentionPatterns(TypeConverter &converter,
                                RewritePatternSet &patterns);
+void populateLinearKernelPatterns(TypeConverter &converter,
+                                  RewritePatternSet &patterns);
 
 } // namespace mlir::tfc
 

@@ -25,6 +25,7 @@ void mlir::tfc::populateTfmToLinalgPatterns(TypeConverter &converter,
   populateNormalizationPatterns(converter, patterns);
   populateShapePatterns(converter, patterns);
   populateAttentionPatterns(converter, patterns);
+  populateLinearKernelPatterns(converter, patterns);
 }
 
 namespace {

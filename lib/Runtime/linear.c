@@ -1,0 +1,252 @@
+/*===- linear.c - the matmul kernel behind tfm.linear ------------*- C -*-===*
+ *
+ * tfm.linear with constant weights lowers to one call of tfc_rt_linear_f32:
+ * out = act(input @ W + bias) + residual on rows of the input. The compiler
+ * has packed W into panels of PANEL (32) columns stored k-major, so the
+ * innermost loop reads a panel's row at unit stride, two vectors of 16 per
+ * k, and broadcasts one input element per row of the tile:
+ *
+ *   for each task (a block of BLOCK_M rows x a group of panels):
+ *     for each slice of BLOCK_K of the reduction:   (the panels' slices stay
+ *       for each panel of the group:                 in L1, the rows' in L2)
+ *         for each tile of TILE_M (12, AVX-512) rows:
+ *           acc[12][2] += input[rows, slice] x panel[slice, 32]
+ *
+ * The accumulators of a tile (24 of AVX-512's 32 registers) go to the
+ * output between slices; after the last slice the epilogue (bias,
+ * activation, residual) is applied while they are still in registers, so
+ * the output is written once in its final form. Tasks own disjoint output
+ * blocks and run on the model's thread pool.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "runtime_internal.h"
+#include "vector_ops.h"
+
+#include <string.h>
+
+enum {
+  PANEL = TFC_RT_LINEAR_PANEL,
+  BLOCK_K = 256, /* reduction slice: a panel's slice is 32 KB */
+  BLOCK_M = 96,  /* rows per task: a multiple of every tile height */
+};
+
+typedef struct linear_problem {
+  const float *input, *packed, *bias, *residual;
+  float *out;
+  /* Each of `batches` holds `rows` rows: strides in elements. */
+  int64_t input_batch, residual_batch, out_batch;
+  int64_t input_row, residual_row, out_row;
+  int64_t batches, rows, cols, depth, panels;
+  int activation;
+  int64_t row_blocks, panel_groups, panels_per_group;
+  int wide_tiles; /* 12-row tiles (AVX-512's 32 registers), else 4 */
+} linear_problem;
+
+/* x * 0.5 * (1 + erf(x / sqrt 2)), erf by Abramowitz and Stegun 7.1.26
+ * (absolute error below 1.5e-7): 1 - t (a1 + t (a2 + ...)) e^(-z^2) with
+ * t = 1 / (1 + p z), z = |x| / sqrt 2, and the sign of x. */
+#define GELU_ERF16(x)                                                          \
+  ({                                                                           \
+    vf16 gx_ = (x);                                                            \
+    vf16 z_ = __builtin_elementwise_abs(gx_) * 0.70710678f;                    \
+    vf16 t_ = 1.0f / (1.0f + 0.3275911f * z_);                                 \
+    vf16 poly_ = SPLAT16(1.061405429f);                                        \
+    poly_ = poly_ * t_ - 1.453152027f;                                         \
+    poly_ = poly_ * t_ + 1.421413741f;                                         \
+    poly_ = poly_ * t_ - 0.284496736f;                                         \
+    poly_ = poly_ * t_ + 0.254829592f;                                         \
+    vf16 erf_ = 1.0f - poly_ * t_ * EXP16(-(z_ * z_));                         \
+    erf_ = (vf16)((vi16)erf_ | ((vi16)gx_ & (int32_t)0x80000000));             \
+    gx_ * 0.5f * (1.0f + erf_);                                                \
+  })
+
+/* x * 0.5 * (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))), tanh(u) as
+ * (1 - e) / (1 + e) with e = exp(-2 |u|) <= 1, and the sign of u. */
+#define GELU_TANH16(x)                                                         \
+  ({                                                                           \
+    vf16 gx_ = (x);                                                            \
+    vf16 u_ = 0.7978845608f * (gx_ + 0.044715f * gx_ * gx_ * gx_);             \
+    vf16 e_ = EXP16(-2.0f * __builtin_elementwise_abs(u_));                    \
+    vf16 tanh_ = (1.0f - e_) / (1.0f + e_);                                    \
+    tanh_ = (vf16)((vi16)tanh_ | ((vi16)u_ & (int32_t)0x80000000));            \
+    gx_ * 0.5f * (1.0f + tanh_);                                               \
+  })
+
+#define ACTIVATE16(x, activation)                                              \
+  ((activation) == TFC_RT_LINEAR_RELU                                          \
+       ? __builtin_elementwise_max((x), SPLAT16(0.0f))                         \
+   : (activation) == TFC_RT_LINEAR_GELU      ? GELU_ERF16(x)                   \
+   : (activation) == TFC_RT_LINEAR_GELU_TANH ? GELU_TANH16(x)                  \
+                                             : (x))
+
+/* One tile: R rows (a compile-time constant once inlined) by one panel,
+ * over the reduction slice [k0, k0 + depth). `cols` (<= PANEL) of the
+ * panel's columns exist in the output; a narrower last panel goes through
+ * `edge`, a PANEL-wide row per tile row. */
+static inline __attribute__((always_inline)) void
+linear_tile(const linear_problem *p, int64_t batch, int64_t row0,
+            int64_t panel, int64_t k0, int64_t depth, const int R,
+            float edge[][PANEL]) {
+  const int64_t col0 = panel * PANEL;
+  const int64_t cols = p->cols - col0 < PANEL ? p->cols - col0 : PANEL;
+  const int first = k0 == 0, last = k0 + depth == p->depth;
+  float *out = p->out + batch * p->out_batch + row0 * p->out_row + col0;
+  vf16 acc[12][2];
+  for (int r = 0; r < R; ++r) {
+    if (first) {
+      acc[r][0] = acc[r][1] = SPLAT16(0.0f);
+    } else if (cols == PANEL) {
+      acc[r][0] = LOAD16(out + r * p->out_row);
+      acc[r][1] = LOAD16(out + r * p->out_row + 16);
+    } else {
+      memcpy(edge[r], out + r * p->out_row, sizeof(float) * cols);
+      acc[r][0] = LOAD16(edge[r]);
+      acc[r][1] = LOAD16(edge[r] + 16);
+    }
+  }
+  const float *a = p->input + batch * p->input_batch + row0 * p->input_row + k0;
+  const float *b = p->packed + (panel * p->depth + k0) * PANEL;
+  for (int64_t k = 0; k < depth; ++k) {
+    vf16 b0 = LOAD16(b + k * PANEL), b1 = LOAD16(b + k * PANEL + 16);
+    for (int r = 0; r < R; ++r) {
+      float ar = a[r * p->input_row + k];
+      acc[r][0] += b0 * ar;
+      acc[r][1] += b1 * ar;
+    }
+  }
+  if (last) {
+    if (p->bias) {
+      float bias[PANEL] = {0};
+      memcpy(bias, p->bias + col0, sizeof(float) * cols);
+      vf16 bias0 = LOAD16(bias), bias1 = LOAD16(bias + 16);
+      for (int r = 0; r < R; ++r) {
+        acc[r][0] += bias0;
+        acc[r][1] += bias1;
+      }
+    }
+    if (p->activation != TFC_RT_LINEAR_NONE)
+      for (int r = 0; r < R; ++r)
+        for (int x = 0; x < 2; ++x)
+          acc[r][x] = ACTIVATE16(acc[r][x], p->activation);
+    if (p->residual) {
+      const float *res = p->residual + batch * p->residual_batch +
+                         row0 * p->residual_row + col0;
+      for (int r = 0; r < R; ++r) {
+        if (cols == PANEL) {
+          acc[r][0] += LOAD16(res + r * p->residual_row);
+          acc[r][1] += LOAD16(res + r * p->residual_row + 16);
+        } else {
+          float row[PANEL] = {0};
+          memcpy(row, res + r * p->residual_row, sizeof(float) * cols);
+          acc[r][0] += LOAD16(row);
+          acc[r][1] += LOAD16(row + 16);
+        }
+      }
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    if (cols == PANEL) {
+      STORE16(out + r * p->out_row, acc[r][0]);
+      STORE16(out + r * p->out_row + 16, acc[r][1]);
+    } else {
+      STORE16(edge[r], acc[r][0]);
+      STORE16(edge[r] + 16, acc[r][1]);
+      memcpy(out + r * p->out_row, edge[r], sizeof(float) * cols);
+    }
+  }
+}
+
+/* Rows [row0, row_end) by one panel over one reduction slice: tiles of 12
+ * rows where AVX-512 has the registers for them, then 4, then 1. */
+TFC_MULTIVERSION
+static void linear_panel(const linear_problem *p, int64_t batch,
+                         int64_t row0, int64_t row_end, int64_t panel,
+                         int64_t k0, int64_t depth) {
+  float edge[12][PANEL] __attribute__((aligned(64)));
+  int64_t row = row0;
+  if (p->wide_tiles)
+    for (; row + 12 <= row_end; row += 12)
+      linear_tile(p, batch, row, panel, k0, depth, 12, edge);
+  for (; row + 4 <= row_end; row += 4)
+    linear_tile(p, batch, row, panel, k0, depth, 4, edge);
+  for (; row < row_end; ++row)
+    linear_tile(p, batch, row, panel, k0, depth, 1, edge);
+}
+
+static void linear_tasks(void *context, int64_t begin, int64_t end) {
+  const linear_problem *p = context;
+  for (int64_t task = begin; task < end; ++task) {
+    int64_t group = task % p->panel_groups;
+    int64_t block = task / p->panel_groups % p->row_blocks;
+    int64_t batch = task / (p->panel_groups * p->row_blocks);
+    int64_t row0 = block * BLOCK_M;
+    int64_t row_end = row0 + BLOCK_M < p->rows ? row0 + BLOCK_M : p->rows;
+    int64_t panel0 = group * p->panels_per_group;
+    int64_t panel_end = panel0 + p->panels_per_group < p->panels
+                            ? panel0 + p->panels_per_group
+                            : p->panels;
+    /* An empty reduction still runs once: the epilogue of zeros. */
+    for (int64_t k0 = 0; k0 < p->depth || k0 == 0; k0 += BLOCK_K) {
+      int64_t depth = p->depth - k0 < BLOCK_K ? p->depth - k0 : BLOCK_K;
+      for (int64_t panel = panel0; panel < panel_end; ++panel)
+        linear_panel(p, batch, row0, row_end, panel, k0, depth);
+    }
+  }
+}
+
+void tfc_rt_linear_f32(const tfc_rt_memref3_f32 *input,
+                       const tfc_rt_memref3_f32 *packed,
+                       const tfc_rt_memref1_f32 *bias,
+                       const tfc_rt_memref3_f32 *residual,
+                       const tfc_rt_memref3_f32 *out, int64_t flags) {
+  linear_problem p;
+  memset(&p, 0, sizeof(p));
+  p.input = input->aligned + input->offset;
+  p.input_batch = input->strides[0];
+  p.input_row = input->strides[1];
+  p.packed = packed->aligned + packed->offset;
+  p.out = out->aligned + out->offset;
+  p.out_batch = out->strides[0];
+  p.out_row = out->strides[1];
+  p.batches = out->sizes[0];
+  p.rows = out->sizes[1];
+  p.cols = out->sizes[2];
+  p.depth = input->sizes[2];
+  p.panels = packed->sizes[0];
+  if (flags & TFC_RT_LINEAR_HAS_BIAS)
+    p.bias = bias->aligned + bias->offset;
+  if (flags & TFC_RT_LINEAR_HAS_RESIDUAL) {
+    p.residual = residual->aligned + residual->offset;
+    p.residual_batch = residual->strides[0];
+    p.residual_row = residual->strides[1];
+  }
+  /* Batches laid out one after another are one run of rows: taller tiles. */
+  if (p.batches > 1 && p.input_batch == p.rows * p.input_row &&
+      p.out_batch == p.rows * p.out_row &&
+      (!p.residual || p.residual_batch == p.rows * p.residual_row)) {
+    p.rows *= p.batches;
+    p.batches = 1;
+  }
+  p.activation = (int)(flags >> TFC_RT_LINEAR_ACTIVATION_SHIFT) & 3;
+  if (p.batches == 0 || p.rows == 0 || p.cols == 0)
+    return;
+  __builtin_cpu_init();
+  p.wide_tiles = __builtin_cpu_supports("avx512f");
+
+  /* Enough tasks for every thread to get several (balance), each a row
+   * block by a group of panels small enough for its slices to stay cached. */
+  tfc_run *run = tfc_current_run();
+  int threads = run ? tfc_thread_pool_size(run->model->pool) : 1;
+  p.row_blocks = (p.rows + BLOCK_M - 1) / BLOCK_M;
+  int64_t row_tasks = p.batches * p.row_blocks;
+  int64_t wanted_groups = (threads * 4 + row_tasks - 1) / row_tasks;
+  if (wanted_groups < 1)
+    wanted_groups = 1;
+  p.panels_per_group = (p.panels + wanted_groups - 1) / wanted_groups;
+  if (p.panels_per_group > 8)
+    p.panels_per_group = 8;
+  p.panel_groups = (p.panels + p.panels_per_group - 1) / p.panels_per_group;
+  tfc_rt_parallel_for(linear_tasks, &p,
+                      p.batches * p.row_blocks * p.panel_groups);
+}
