@@ -10,18 +10,28 @@ const fs = require('fs');
 const path = require('path');
 const ort = require('onnxruntime-node');
 
-function readNpyFloat32(file) {
+// The input dtypes transformer models take: float32 activations, int64 or
+// int32 token ids and masks.
+const DTYPES = {
+  '<f4': ['float32', Float32Array], '<i8': ['int64', BigInt64Array],
+  '<i4': ['int32', Int32Array],
+};
+
+function readNpy(file) {
   const buffer = fs.readFileSync(file);
   if (buffer.toString('latin1', 0, 6) !== '\x93NUMPY') throw new Error(`${file}: not a .npy file`);
   const headerLength = buffer[6] === 1 ? buffer.readUInt16LE(8) : buffer.readUInt32LE(8);
   const start = buffer[6] === 1 ? 10 : 12;
   const header = buffer.toString('latin1', start, start + headerLength);
-  if (!/'descr':\s*'<f4'/.test(header)) throw new Error(`${file}: only float32 inputs are supported`);
+  const descr = /'descr':\s*'([^']+)'/.exec(header)[1];
+  if (!(descr in DTYPES)) throw new Error(`${file}: dtype ${descr} is not float32, int64 or int32`);
+  const [type, ArrayType] = DTYPES[descr];
   const shape = /'shape':\s*\(([^)]*)\)/.exec(header)[1]
       .split(',').map((s) => s.trim()).filter((s) => s.length).map(Number);
   const count = shape.reduce((a, b) => a * b, 1);
-  const bytes = buffer.subarray(start + headerLength, start + headerLength + 4 * count);
-  return new ort.Tensor('float32', new Float32Array(new Uint8Array(bytes).buffer, 0, count), shape);
+  const bytes = buffer.subarray(start + headerLength,
+                                start + headerLength + ArrayType.BYTES_PER_ELEMENT * count);
+  return new ort.Tensor(type, new ArrayType(new Uint8Array(bytes).buffer, 0, count), shape);
 }
 
 function writeNpyFloat32(file, tensor) {
@@ -44,7 +54,7 @@ async function main() {
   for (let i = 0; i < args.length; ++i) {
     if (args[i] === '--input') {
       const [name, file] = args[++i].split('=');
-      feeds[name] = readNpyFloat32(file);
+      feeds[name] = readNpy(file);
     } else if (args[i] === '--bench') runs = Number(args[++i]);
     else if (args[i] === '--threads') threads = Number(args[++i]);
     else if (args[i] === '-o') outDir = args[++i];

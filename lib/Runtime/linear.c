@@ -80,98 +80,143 @@ typedef struct linear_problem {
    : (activation) == TFC_RT_LINEAR_GELU_TANH ? GELU_TANH16(x)                  \
                                              : (x))
 
-/* One tile: R rows (a compile-time constant once inlined) by one panel,
- * over the reduction slice [k0, k0 + depth). `cols` (<= PANEL) of the
- * panel's columns exist in the output; a narrower last panel goes through
- * `edge`, a PANEL-wide row per tile row. */
+/* The product of one tile: c[R][32] (+)= a[depth][R] x b[depth][32], with
+ * the tile's rows packed k-major (R a compile-time constant once inlined).
+ * Nothing but the product is in this loop, so the 2R accumulators, the two
+ * panel vectors and a broadcast fit the registers (27 of AVX-512's 32 for
+ * R = 12). */
 static inline __attribute__((always_inline)) void
-linear_tile(const linear_problem *p, int64_t batch, int64_t row0,
-            int64_t panel, int64_t k0, int64_t depth, const int R,
-            float edge[][PANEL]) {
-  const int64_t col0 = panel * PANEL;
-  const int64_t cols = p->cols - col0 < PANEL ? p->cols - col0 : PANEL;
-  const int first = k0 == 0, last = k0 + depth == p->depth;
-  float *out = p->out + batch * p->out_batch + row0 * p->out_row + col0;
+tile_product(const float *a, const float *b, int64_t depth, float *c,
+             int64_t c_row, int accumulate, const int R) {
   vf16 acc[12][2];
   for (int r = 0; r < R; ++r) {
-    if (first) {
-      acc[r][0] = acc[r][1] = SPLAT16(0.0f);
-    } else if (cols == PANEL) {
-      acc[r][0] = LOAD16(out + r * p->out_row);
-      acc[r][1] = LOAD16(out + r * p->out_row + 16);
-    } else {
-      memcpy(edge[r], out + r * p->out_row, sizeof(float) * cols);
-      acc[r][0] = LOAD16(edge[r]);
-      acc[r][1] = LOAD16(edge[r] + 16);
-    }
+    acc[r][0] = accumulate ? LOAD16(c + r * c_row) : SPLAT16(0.0f);
+    acc[r][1] = accumulate ? LOAD16(c + r * c_row + 16) : SPLAT16(0.0f);
   }
-  const float *a = p->input + batch * p->input_batch + row0 * p->input_row + k0;
-  const float *b = p->packed + (panel * p->depth + k0) * PANEL;
   for (int64_t k = 0; k < depth; ++k) {
     vf16 b0 = LOAD16(b + k * PANEL), b1 = LOAD16(b + k * PANEL + 16);
     for (int r = 0; r < R; ++r) {
-      float ar = a[r * p->input_row + k];
+      float ar = a[k * R + r];
       acc[r][0] += b0 * ar;
       acc[r][1] += b1 * ar;
     }
   }
-  if (last) {
-    if (p->bias) {
-      float bias[PANEL] = {0};
-      memcpy(bias, p->bias + col0, sizeof(float) * cols);
-      vf16 bias0 = LOAD16(bias), bias1 = LOAD16(bias + 16);
-      for (int r = 0; r < R; ++r) {
-        acc[r][0] += bias0;
-        acc[r][1] += bias1;
-      }
-    }
-    if (p->activation != TFC_RT_LINEAR_NONE)
-      for (int r = 0; r < R; ++r)
-        for (int x = 0; x < 2; ++x)
-          acc[r][x] = ACTIVATE16(acc[r][x], p->activation);
-    if (p->residual) {
-      const float *res = p->residual + batch * p->residual_batch +
-                         row0 * p->residual_row + col0;
-      for (int r = 0; r < R; ++r) {
+  for (int r = 0; r < R; ++r) {
+    STORE16(c + r * c_row, acc[r][0]);
+    STORE16(c + r * c_row + 16, acc[r][1]);
+  }
+}
+
+/* The epilogue on `rows` finished rows of a tile (c, PANEL wide, row stride
+ * c_row): bias, activation, residual, in that order. */
+static inline __attribute__((always_inline)) void
+tile_epilogue(const linear_problem *p, float *c, int64_t c_row, int64_t rows,
+              const float *bias, const float *residual, int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r) {
+    float *row = c + r * c_row;
+    for (int x = 0; x < 2; ++x) {
+      vf16 v = LOAD16(row + 16 * x);
+      if (bias)
+        v += LOAD16(bias + 16 * x);
+      v = ACTIVATE16(v, p->activation);
+      if (residual) {
+        const float *res = residual + r * p->residual_row + 16 * x;
         if (cols == PANEL) {
-          acc[r][0] += LOAD16(res + r * p->residual_row);
-          acc[r][1] += LOAD16(res + r * p->residual_row + 16);
+          v += LOAD16(res);
         } else {
-          float row[PANEL] = {0};
-          memcpy(row, res + r * p->residual_row, sizeof(float) * cols);
-          acc[r][0] += LOAD16(row);
-          acc[r][1] += LOAD16(row + 16);
+          float padded[16] = {0};
+          for (int64_t j = 0; j < 16 && 16 * x + j < cols; ++j)
+            padded[j] = res[j];
+          v += LOAD16(padded);
         }
       }
-    }
-  }
-  for (int r = 0; r < R; ++r) {
-    if (cols == PANEL) {
-      STORE16(out + r * p->out_row, acc[r][0]);
-      STORE16(out + r * p->out_row + 16, acc[r][1]);
-    } else {
-      STORE16(edge[r], acc[r][0]);
-      STORE16(edge[r] + 16, acc[r][1]);
-      memcpy(out + r * p->out_row, edge[r], sizeof(float) * cols);
+      STORE16(row + 16 * x, v);
     }
   }
 }
 
-/* Rows [row0, row_end) by one panel over one reduction slice: tiles of 12
- * rows where AVX-512 has the registers for them, then 4, then 1. */
+/* One slice of the reduction for rows [row0, row_end) of `batch` and one
+ * panel, the rows packed in `a` by tiles of R. Full tiles accumulate in the
+ * output in place; a tile with missing rows or columns goes through `edge`
+ * (and copies out only what exists). */
+static inline __attribute__((always_inline)) void
+panel_slice(const linear_problem *p, const float *a, int64_t batch,
+            int64_t row0, int64_t row_end, int64_t panel, int64_t k0,
+            int64_t depth, const int R) {
+  const int64_t col0 = panel * PANEL;
+  const int64_t cols = p->cols - col0 < PANEL ? p->cols - col0 : PANEL;
+  const int first = k0 == 0, last = k0 + depth == p->depth;
+  const float *b = p->packed + (panel * p->depth + k0) * PANEL;
+  float bias[PANEL] __attribute__((aligned(64))) = {0};
+  if (last && p->bias)
+    for (int64_t j = 0; j < cols; ++j)
+      bias[j] = p->bias[col0 + j];
+  float edge[12 * PANEL] __attribute__((aligned(64)));
+  for (int64_t row = row0; row < row_end; row += R, a += depth * R) {
+    int64_t rows = row_end - row < R ? row_end - row : R;
+    float *out = p->out + batch * p->out_batch + row * p->out_row + col0;
+    float *c = out;
+    int64_t c_row = p->out_row;
+    int through_edge = rows < R || cols < PANEL;
+    if (through_edge) {
+      c = edge;
+      c_row = PANEL;
+      if (!first)
+        for (int64_t r = 0; r < rows; ++r)
+          memcpy(edge + r * PANEL, out + r * p->out_row, sizeof(float) * cols);
+    }
+    tile_product(a, b, depth, c, c_row, !first, R);
+    if (last)
+      tile_epilogue(p, c, c_row, rows, p->bias ? bias : NULL,
+                    p->residual ? p->residual + batch * p->residual_batch +
+                                      row * p->residual_row + col0
+                                : NULL,
+                    cols);
+    if (through_edge)
+      for (int64_t r = 0; r < rows; ++r)
+        memcpy(out + r * p->out_row, edge + r * PANEL, sizeof(float) * cols);
+  }
+}
+
+/* Copies rows [row0, row_end) x [k0, k0 + depth) of the input into `a` by
+ * tiles of R rows, k-major within a tile, rows past row_end zero. */
+static void pack_rows(const linear_problem *p, float *a, int64_t batch,
+                      int64_t row0, int64_t row_end, int64_t k0,
+                      int64_t depth, int R) {
+  const float *input = p->input + batch * p->input_batch + k0;
+  for (int64_t tile = row0; tile < row_end; tile += R, a += depth * R)
+    for (int r = 0; r < R; ++r) {
+      if (tile + r >= row_end) {
+        for (int64_t k = 0; k < depth; ++k)
+          a[k * R + r] = 0.0f;
+        continue;
+      }
+      const float *row = input + (tile + r) * p->input_row;
+      for (int64_t k = 0; k < depth; ++k)
+        a[k * R + r] = row[k];
+    }
+}
+
+/* One task: a block of rows by a group of panels, slice by slice of the
+ * reduction; each slice of the rows is packed once for all the panels. */
 TFC_MULTIVERSION
-static void linear_panel(const linear_problem *p, int64_t batch,
-                         int64_t row0, int64_t row_end, int64_t panel,
-                         int64_t k0, int64_t depth) {
-  float edge[12][PANEL] __attribute__((aligned(64)));
-  int64_t row = row0;
-  if (p->wide_tiles)
-    for (; row + 12 <= row_end; row += 12)
-      linear_tile(p, batch, row, panel, k0, depth, 12, edge);
-  for (; row + 4 <= row_end; row += 4)
-    linear_tile(p, batch, row, panel, k0, depth, 4, edge);
-  for (; row < row_end; ++row)
-    linear_tile(p, batch, row, panel, k0, depth, 1, edge);
+static void linear_block(const linear_problem *p, int64_t batch,
+                         int64_t row0, int64_t row_end, int64_t panel0,
+                         int64_t panel_end) {
+  float a[BLOCK_M * BLOCK_K] __attribute__((aligned(64)));
+  /* AVX-512 has the registers for tiles of 12 rows, AVX2 for 4. */
+  const int R = p->wide_tiles ? 12 : 4;
+  /* An empty reduction still runs once: the epilogue of zeros. */
+  for (int64_t k0 = 0; k0 < p->depth || k0 == 0; k0 += BLOCK_K) {
+    int64_t depth = p->depth - k0 < BLOCK_K ? p->depth - k0 : BLOCK_K;
+    pack_rows(p, a, batch, row0, row_end, k0, depth, R);
+    for (int64_t panel = panel0; panel < panel_end; ++panel) {
+      if (R == 12)
+        panel_slice(p, a, batch, row0, row_end, panel, k0, depth, 12);
+      else
+        panel_slice(p, a, batch, row0, row_end, panel, k0, depth, 4);
+    }
+  }
 }
 
 static void linear_tasks(void *context, int64_t begin, int64_t end) {
@@ -186,12 +231,7 @@ static void linear_tasks(void *context, int64_t begin, int64_t end) {
     int64_t panel_end = panel0 + p->panels_per_group < p->panels
                             ? panel0 + p->panels_per_group
                             : p->panels;
-    /* An empty reduction still runs once: the epilogue of zeros. */
-    for (int64_t k0 = 0; k0 < p->depth || k0 == 0; k0 += BLOCK_K) {
-      int64_t depth = p->depth - k0 < BLOCK_K ? p->depth - k0 : BLOCK_K;
-      for (int64_t panel = panel0; panel < panel_end; ++panel)
-        linear_panel(p, batch, row0, row_end, panel, k0, depth);
-    }
+    linear_block(p, batch, row0, row_end, panel0, panel_end);
   }
 }
 
