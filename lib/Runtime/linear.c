@@ -6,23 +6,26 @@
  * innermost loop reads a panel's row at unit stride, two vectors of 16 per
  * k, and broadcasts one input element per row of the tile:
  *
- *   for each task (a block of BLOCK_M rows x a group of panels):
- *     for each slice of BLOCK_K of the reduction:   (the panels' slices stay
- *       for each panel of the group:                 in L1, the rows' in L2)
- *         for each tile of TILE_M (12, AVX-512) rows:
- *           acc[12][2] += input[rows, slice] x panel[slice, 32]
+ *   for each task (a block of up to BLOCK_M rows x a group of panels):
+ *     for each slice of BLOCK_K of the reduction:
+ *       pack the block's rows of the slice, k-major by tiles of R rows
+ *       for each panel of the group:       (a panel's slice, 32 KB, stays
+ *         for each tile of R rows:          in L1; the packed rows in L2)
+ *           acc[R][2] (+)= rows[slice][R] x panel[slice][32]
  *
- * The accumulators of a tile (24 of AVX-512's 32 registers) go to the
- * output between slices; after the last slice the epilogue (bias,
- * activation, residual) is applied while they are still in registers, so
- * the output is written once in its final form. Tasks own disjoint output
- * blocks and run on the model's thread pool.
+ * R is 12 with AVX-512 (24 accumulators of its 32 registers) and 4 with
+ * AVX2. A tile's accumulators go to the output between slices; after the
+ * last slice the epilogue (bias, activation, residual) runs over the
+ * finished tile while it is in L1, so the output is written once in its
+ * final form. Tasks own disjoint output blocks and run on the model's
+ * thread pool.
  *
  *===----------------------------------------------------------------------===*/
 
 #include "runtime_internal.h"
 #include "vector_ops.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 enum {
@@ -203,7 +206,12 @@ TFC_MULTIVERSION
 static void linear_block(const linear_problem *p, int64_t batch,
                          int64_t row0, int64_t row_end, int64_t panel0,
                          int64_t panel_end) {
-  float a[BLOCK_M * BLOCK_K] __attribute__((aligned(64)));
+  /* The packed rows, 96 KB: from the heap, not the stack, as an app may
+   * call from a thread with a small stack (musl's are 128 KB). Below
+   * glibc's mmap threshold, so it is reused memory, not fresh pages. */
+  float *a = aligned_alloc(64, sizeof(float) * BLOCK_M * BLOCK_K);
+  if (!a)
+    tfc_rt_check_failed("out of memory for the matmul kernel's packed rows");
   /* AVX-512 has the registers for tiles of 12 rows, AVX2 for 4. */
   const int R = p->wide_tiles ? 12 : 4;
   /* An empty reduction still runs once: the epilogue of zeros. */
@@ -217,6 +225,7 @@ static void linear_block(const linear_problem *p, int64_t batch,
         panel_slice(p, a, batch, row0, row_end, panel, k0, depth, 4);
     }
   }
+  free(a);
 }
 
 static void linear_tasks(void *context, int64_t begin, int64_t end) {

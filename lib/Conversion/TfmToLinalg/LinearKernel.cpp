@@ -4,8 +4,8 @@
 // runtime's tfc_rt_linear_f32 (lib/Runtime/linear.c): register-blocked
 // AVX-512/AVX2 tiles over weights packed once, here, at compile time, into
 // the panel layout the tiles read at unit stride ([panels][K][32]). The
-// epilogue (bias, activation, residual) is applied in the kernel while the
-// tile is in registers.
+// epilogue (bias, activation, residual) is applied in the kernel to each
+// finished tile, so the output is written once in its final form.
 //
 // The kernel takes the input, residual and result as [B, L, X] views with
 // any strides (a rank-2 operand gets a unit batch), so nothing is copied. What the kernel does not take falls
@@ -53,7 +53,9 @@ std::optional<ArrayRef<float>> constantFloats(Attribute value) {
 
 /// `weight` ([K, N] f32, constant) packed as the kernel reads it, as a new
 /// constant [panels, K, 32]; null when the weight is not such a constant.
-/// The one copy packing needs; the original constant goes once unused.
+/// Packing is the one copy of a weight the compiler makes: the original
+/// constant is dropped once nothing else uses it. (A weight that several
+/// linears share is packed for each.)
 Value packWeight(OpBuilder &b, Location loc, Value weight) {
   auto type = dyn_cast<RankedTensorType>(weight.getType());
   Attribute value;
