@@ -429,11 +429,13 @@ void tfc_rt_attention_f32(const tfc_rt_memref3_f32 *q,
   int threads = run ? tfc_thread_pool_size(run->model->pool) : 1;
   p.slots = threads < MAX_SCRATCH_SLOTS ? threads : MAX_SCRATCH_SLOTS;
   p.slot_floats = scratch_floats(p.dk, p.dv);
-  /* One workspace: the packed K and V, then the threads' scratch. */
+  /* One block: the packed K and V, then the threads' scratch. From the
+   * instance's allocator, which keeps it for the next call (no page faults
+   * in a steady state). */
   size_t packed_floats =
       round16((size_t)(p.batch * p.heads) * p.k_len * (p.dk + p.dv));
-  float *workspace = tfc_kernel_workspace(
-      sizeof(float) * (packed_floats + p.slot_floats * p.slots));
+  float *workspace = tfc_rt_aligned_alloc(
+      64, sizeof(float) * (packed_floats + p.slot_floats * p.slots));
   p.packed = workspace;
   p.scratch = workspace + packed_floats;
   tfc_rt_parallel_for(pack_heads, &p, p.batch * p.heads);
@@ -441,5 +443,5 @@ void tfc_rt_attention_f32(const tfc_rt_memref3_f32 *q,
   atomic_init(&p.free_slots, p.slots == 64 ? ~0ull : (1ull << p.slots) - 1);
   tfc_rt_parallel_for(attention_tasks, &p,
                       p.batch * p.heads * p.q_blocks);
-  tfc_kernel_workspace_done(workspace);
+  tfc_rt_free(workspace);
 }

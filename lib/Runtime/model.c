@@ -216,33 +216,9 @@ tfc_status tfc_model_create(const tfc_model_def *def,
   return TFC_OK;
 }
 
-void *tfc_kernel_workspace(size_t bytes) {
-  tfc_run *run = tfc_current_run();
-  if (!run)
-    return tfc_rt_aligned_alloc(64, bytes);
-  tfc_model *model = run->model;
-  if (model->kernel_workspace_size < bytes) {
-    free(model->kernel_workspace);
-    model->kernel_workspace_size = 0;
-    /* Rounded up to 64 bytes, as aligned_alloc requires a multiple. */
-    size_t rounded = (bytes + 63) & ~(size_t)63;
-    model->kernel_workspace = aligned_alloc(64, rounded);
-    if (!model->kernel_workspace)
-      tfc_rt_check_failed("out of memory allocating a kernel's workspace");
-    model->kernel_workspace_size = rounded;
-  }
-  return model->kernel_workspace;
-}
-
-void tfc_kernel_workspace_done(void *workspace) {
-  if (!tfc_current_run())
-    tfc_rt_free(workspace);
-}
-
 void tfc_model_destroy(tfc_model *model) {
   if (!model)
     return;
-  free(model->kernel_workspace);
   tfc_thread_pool_destroy(model->pool);
   tfc_unmap_weights(model);
   tfc_allocator_destroy(&model->allocator);

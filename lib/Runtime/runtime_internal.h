@@ -57,18 +57,7 @@ struct tfc_model {
   tfc_allocator allocator;
   tfc_thread_pool *pool;
   int running; /* guards against concurrent runs on one instance */
-  /* Scratch the runtime's kernels reuse from call to call (and run to run)
-   * so that a kernel's large buffers are not faulted in anew each time. */
-  void *kernel_workspace;
-  size_t kernel_workspace_size;
 };
-
-/* At least `bytes` of 64-byte-aligned scratch for a kernel called by the
- * current run's thread, valid until the next call; kept by the instance
- * (grown as needed, freed with it). Outside a run (tests calling a kernel
- * directly) it returns a block to release with tfc_kernel_workspace_done. */
-void *tfc_kernel_workspace(size_t bytes);
-void tfc_kernel_workspace_done(void *workspace);
 
 /* The run the calling thread is executing (set for pool workers too). */
 tfc_run *tfc_current_run(void);
