@@ -304,42 +304,6 @@ func.func @linear(%x: tensor<?x8xf32>, %w: tensor<8x32xf32>, %b: tensor<32xf32>,
 
 // -----
 
-// COM: tfm.linear with a constant f32 weight: the weight is packed at compile
-// COM: time into 32-column panels ([2, 8, 32] for 8x40: the last panel padded)
-// COM: and the runtime's kernel computes product and epilogue in one call,
-// COM: on [B, L, X] views (a rank-2 input gets a unit batch). Flags: bias (1)
-// COM: and relu (1 << 2). (The case above, with the weight an argument, keeps
-// COM: the linalg lowering.)
-// CHECK-LABEL: func.func @linear_kernel
-// CHECK-DAG: arith.constant dense_resource<packed_weight> : tensor<2x8x32xf32>
-// CHECK-DAG: %[[FLAGS:.+]] = arith.constant 5 : i64
-// CHECK-DAG: tensor.expand_shape %arg0 {{\[}}[0, 1], [2]] output_shape [1, %{{.+}}, 8] : tensor<?x8xf32> into tensor<1x?x8xf32>
-// CHECK-DAG: %[[RESULT:.+]] = memref.alloc(%{{.+}}) {alignment = 64 : i64} : memref<?x40xf32>
-// CHECK: call @tfc_kernel_linear_f32({{.+}}, %[[FLAGS]])
-// CHECK: bufferization.to_tensor %[[RESULT]]
-// CHECK-NOT: linalg.generic
-func.func @linear_kernel(%x: tensor<?x8xf32>) -> tensor<?x40xf32> {
-  %w = tfm.constant dense<0.5> : tensor<8x40xf32>
-  %b = tfm.constant dense<0.25> : tensor<40xf32>
-  %y = tfm.linear %x, %w, %b {activation = "relu", operandSegmentSizes = array<i32: 1, 1, 1, 0>} : (tensor<?x8xf32>, tensor<8x40xf32>, tensor<40xf32>) -> tensor<?x40xf32>
-  return %y : tensor<?x40xf32>
-}
-
-// -----
-
-// COM: A residual that broadcasts (one row for every batch) is not the
-// COM: kernel's [B, L, N]: the linalg lowering takes it.
-// CHECK-LABEL: func.func @linear_broadcast_residual
-// CHECK-NOT: call @tfc_kernel_linear_f32
-// CHECK: linalg.generic
-func.func @linear_broadcast_residual(%x: tensor<?x?x8xf32>, %r: tensor<1x1x32xf32>) -> tensor<?x?x32xf32> {
-  %w = tfm.constant dense<0.5> : tensor<8x32xf32>
-  %y = tfm.linear %x, %w, %r {activation = "none", operandSegmentSizes = array<i32: 1, 1, 0, 1>} : (tensor<?x?x8xf32>, tensor<8x32xf32>, tensor<1x1x32xf32>) -> tensor<?x?x32xf32>
-  return %y : tensor<?x?x32xf32>
-}
-
-// -----
-
 // COM: tfm.add_layer_norm reads both addends in each of its three passes
 // COM: (sum, squared deviations, normalize) instead of storing the sum; the
 // COM: skip broadcasts (its batch is 1) and its dynamic dim is checked.

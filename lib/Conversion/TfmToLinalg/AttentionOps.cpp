@@ -137,10 +137,8 @@ struct AttentionPattern : OpConversionPattern<tfm::AttentionOp> {
           loc, RankedTensorType::get(shape4, f32), mask, groups, sizes4);
       maskMemRef = getKernelReadOnlyView(rewriter, loc, mask4);
     } else {
-      Value placeholder = rewriter.create<memref::AllocaOp>(
-          loc, MemRefType::get({1, 1, 1, 1}, f32));
-      maskMemRef = rewriter.create<memref::CastOp>(
-          loc, getKernelMemRefType(context, 4, f32), placeholder);
+      maskMemRef = getKernelPlaceholder(
+          rewriter, loc, getKernelMemRefType(context, 4, f32));
     }
 
     auto resultBufferType =

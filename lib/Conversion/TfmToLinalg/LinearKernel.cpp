@@ -10,8 +10,8 @@
 // The kernel takes the input, residual and result as [B, L, X] views with
 // any strides (a rank-2 operand gets a unit batch), so nothing is copied. What the kernel does not take falls
 // back to the linalg lowering in ContractionOps.cpp (a lower benefit): a
-// non-constant or non-f32 weight, a bias that is not one value per column,
-// or a residual that broadcasts.
+// non-constant or non-f32 weight, a bias of dynamic size, or a residual
+// that broadcasts.
 //
 //===----------------------------------------------------------------------===//
 
@@ -129,13 +129,9 @@ struct LinearKernelPattern : OpConversionPattern<tfm::LinearOp> {
     int64_t cols = resultType.getDimSize(rank - 1);
     if (ShapedType::isDynamic(cols))
       return rewriter.notifyMatchFailure(op, "dynamic output columns");
-    // The bias: N values, possibly behind leading unit dims.
-    if (bias) {
-      auto biasType = cast<RankedTensorType>(bias.getType());
-      if (!biasType.hasStaticShape() || biasType.getNumElements() != cols ||
-          biasType.getDimSize(biasType.getRank() - 1) != cols)
-        return rewriter.notifyMatchFailure(op, "the bias broadcasts");
-    }
+    // The bias ([N], the verifier says) with its N known.
+    if (bias && !cast<RankedTensorType>(bias.getType()).hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "the bias has a dynamic size");
     // The residual: exactly the result's shape (dynamic dims are checked
     // against the input's below).
     if (residual) {
@@ -192,24 +188,11 @@ struct LinearKernelPattern : OpConversionPattern<tfm::LinearOp> {
     func::FuncOp kernel = getOrDeclareKernel(
         rewriter, op->getParentOfType<ModuleOp>(), kKernelName, kernelType);
 
-    auto placeholder = [&](MemRefType type, int64_t rank) -> Value {
-      Value buffer = rewriter.create<memref::AllocaOp>(
-          loc, MemRefType::get(SmallVector<int64_t>(rank, 1), f32));
-      return rewriter.create<memref::CastOp>(loc, type, buffer);
-    };
-    Value biasView = placeholder(vector, 1), residualView = placeholder(rows3, 3);
+    Value biasView = getKernelPlaceholder(rewriter, loc, vector);
+    Value residualView = getKernelPlaceholder(rewriter, loc, rows3);
     int64_t flags = 0;
     if (bias) {
-      auto biasType = cast<RankedTensorType>(bias.getType());
-      Value flat = bias;
-      if (biasType.getRank() != 1) {
-        ReassociationIndices all;
-        for (int64_t i = 0; i < biasType.getRank(); ++i)
-          all.push_back(i);
-        flat = rewriter.create<tensor::CollapseShapeOp>(
-            loc, bias, SmallVector<ReassociationIndices>{all});
-      }
-      biasView = getKernelReadOnlyView(rewriter, loc, flat);
+      biasView = getKernelReadOnlyView(rewriter, loc, bias);
       flags |= TFC_RT_LINEAR_HAS_BIAS;
     }
     if (residual) {

@@ -253,3 +253,11 @@ Value mlir::tfc::getKernelReadOnlyView(OpBuilder &b, Location loc,
                                                    /*read_only=*/true);
   return b.create<memref::CastOp>(loc, kernelType, view);
 }
+
+Value mlir::tfc::getKernelPlaceholder(OpBuilder &b, Location loc,
+                                      MemRefType type) {
+  Value element = b.create<memref::AllocaOp>(
+      loc, MemRefType::get(SmallVector<int64_t>(type.getRank(), 1),
+                           type.getElementType()));
+  return b.create<memref::CastOp>(loc, type, element);
+}

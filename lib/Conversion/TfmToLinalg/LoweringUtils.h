@@ -118,6 +118,10 @@ func::FuncOp getOrDeclareKernel(OpBuilder &b, ModuleOp module, StringRef name,
 /// A read-only view of `tensor` in place (any strides), cast to the kernels'
 /// fully dynamic memref type.
 Value getKernelReadOnlyView(OpBuilder &b, Location loc, Value tensor);
+/// What to pass for an optional operand the call leaves out (its flag
+/// unset, so the kernel never reads it): one element on the stack, cast to
+/// `type` (a getKernelMemRefType).
+Value getKernelPlaceholder(OpBuilder &b, Location loc, MemRefType type);
 
 /// Registers the patterns of each op family.
 void populateElementwisePatterns(TypeConverter &converter,
