@@ -42,7 +42,9 @@ typedef struct linear_problem {
   int64_t input_row, residual_row, out_row;
   int64_t batches, rows, cols, depth, panels;
   int activation;
-  int64_t row_blocks, block_rows, panel_groups, panels_per_group;
+  /* Tasks: each batch's rows in `row_blocks` blocks of whole 12-row tiles
+   * (row_tiles of them in all), by `panel_groups` groups of panels. */
+  int64_t row_tiles, row_blocks, panel_groups;
   int wide_tiles; /* 12-row tiles (AVX-512's 32 registers), else 4 */
 } linear_problem;
 
@@ -83,26 +85,36 @@ typedef struct linear_problem {
    : (activation) == TFC_RT_LINEAR_GELU_TANH ? GELU_TANH16(x)                  \
                                              : (x))
 
-/* The product of one tile: c[R][32] (+)= a[depth][R] x b[depth][32], with
- * the tile's rows packed k-major (R a compile-time constant once inlined).
- * Nothing but the product is in this loop, so the 2R accumulators, the two
- * panel vectors and a broadcast fit the registers (27 of AVX-512's 32 for
- * R = 12). */
+/* The product of one tile: c[R][32] (+)= a[R][depth] x b[depth][32], the
+ * tile's rows read in place (row r at a + r * a_row; R a compile-time
+ * constant once inlined). Nothing but the product is in this loop, so the
+ * 2R accumulators, the two panel vectors and a broadcast fit the registers
+ * (27 of AVX-512's 32 for R = 12). Rows are not packed: a row's cache line
+ * serves 16 steps of k, and packing cost more than it saved. */
 static inline __attribute__((always_inline)) void
-tile_product(const float *a, const float *b, int64_t depth, float *c,
-             int64_t c_row, int accumulate, const int R) {
+tile_product(const float *a, int64_t a_row, const float *b, int64_t depth,
+             float *c, int64_t c_row, int accumulate, const int R) {
   vf16 acc[12][2];
   for (int r = 0; r < R; ++r) {
     acc[r][0] = accumulate ? LOAD16(c + r * c_row) : SPLAT16(0.0f);
     acc[r][1] = accumulate ? LOAD16(c + r * c_row + 16) : SPLAT16(0.0f);
   }
+  /* Row r is read through the pointer of its group of three rows, at 0, 1
+   * or 2 rows past it: x86 addresses those as base + a_row * {0, 4, 8}
+   * bytes, so a step of k costs four pointer increments rather than twelve
+   * address computations. */
+  const float *group[4];
+  for (int g = 0; g < (R + 2) / 3; ++g)
+    group[g] = a + 3 * g * a_row;
   for (int64_t k = 0; k < depth; ++k) {
     vf16 b0 = LOAD16(b + k * PANEL), b1 = LOAD16(b + k * PANEL + 16);
     for (int r = 0; r < R; ++r) {
-      float ar = a[k * R + r];
+      float ar = group[r / 3][(r % 3) * a_row];
       acc[r][0] += b0 * ar;
       acc[r][1] += b1 * ar;
     }
+    for (int g = 0; g < (R + 2) / 3; ++g)
+      ++group[g];
   }
   for (int r = 0; r < R; ++r) {
     STORE16(c + r * c_row, acc[r][0]);
@@ -139,24 +151,26 @@ tile_epilogue(const linear_problem *p, float *c, int64_t c_row, int64_t rows,
 }
 
 /* One slice of the reduction for rows [row0, row_end) of `batch` and one
- * panel, the rows packed in `a` by tiles of R. Full tiles accumulate in the
- * output in place; a tile with missing rows or columns goes through `edge`
- * (and copies out only what exists). */
+ * panel. Full tiles accumulate in the output in place; a tile with missing
+ * rows or columns goes through `edge` (and copies out only what exists;
+ * its missing rows repeat the tile's first row, whose products are
+ * dropped). */
 static inline __attribute__((always_inline)) void
-panel_slice(const linear_problem *p, const float *a, int64_t batch,
-            int64_t row0, int64_t row_end, int64_t panel, int64_t k0,
-            int64_t depth, const int R) {
+panel_slice(const linear_problem *p, int64_t batch, int64_t row0,
+            int64_t row_end, int64_t panel, int64_t k0, int64_t depth,
+            const int R) {
   const int64_t col0 = panel * PANEL;
   const int64_t cols = p->cols - col0 < PANEL ? p->cols - col0 : PANEL;
-  const int first = k0 == 0, last = k0 + depth == p->depth;
+  const int first = k0 == 0, last = k0 + depth >= p->depth;
   const float *b = p->packed + (panel * p->depth + k0) * PANEL;
   float bias[PANEL] __attribute__((aligned(64))) = {0};
   if (last && p->bias)
     for (int64_t j = 0; j < cols; ++j)
       bias[j] = p->bias[col0 + j];
   float edge[12 * PANEL] __attribute__((aligned(64)));
-  for (int64_t row = row0; row < row_end; row += R, a += depth * R) {
+  for (int64_t row = row0; row < row_end; row += R) {
     int64_t rows = row_end - row < R ? row_end - row : R;
+    const float *a = p->input + batch * p->input_batch + row * p->input_row + k0;
     float *out = p->out + batch * p->out_batch + row * p->out_row + col0;
     float *c = out;
     int64_t c_row = p->out_row;
@@ -168,7 +182,17 @@ panel_slice(const linear_problem *p, const float *a, int64_t batch,
         for (int64_t r = 0; r < rows; ++r)
           memcpy(edge + r * PANEL, out + r * p->out_row, sizeof(float) * cols);
     }
-    tile_product(a, b, depth, c, c_row, !first, R);
+    if (rows < R) {
+      /* Rows past the end are not there to read: stage the tile's rows of
+       * this slice in a small buffer, its missing rows zero. */
+      float staged[12 * BLOCK_K] __attribute__((aligned(64)));
+      for (int64_t r = 0; r < R; ++r)
+        for (int64_t k = 0; k < depth; ++k)
+          staged[r * BLOCK_K + k] = r < rows ? a[r * p->input_row + k] : 0.0f;
+      tile_product(staged, BLOCK_K, b, depth, c, c_row, !first, R);
+    } else {
+      tile_product(a, p->input_row, b, depth, c, c_row, !first, R);
+    }
     if (last)
       tile_epilogue(p, c, c_row, rows, p->bias ? bias : NULL,
                     p->residual ? p->residual + batch * p->residual_batch +
@@ -181,51 +205,25 @@ panel_slice(const linear_problem *p, const float *a, int64_t batch,
   }
 }
 
-/* Copies rows [row0, row_end) x [k0, k0 + depth) of the input into `a` by
- * tiles of R rows, k-major within a tile, rows past row_end zero. */
-static void pack_rows(const linear_problem *p, float *a, int64_t batch,
-                      int64_t row0, int64_t row_end, int64_t k0,
-                      int64_t depth, int R) {
-  const float *input = p->input + batch * p->input_batch + k0;
-  for (int64_t tile = row0; tile < row_end; tile += R, a += depth * R)
-    for (int r = 0; r < R; ++r) {
-      if (tile + r >= row_end) {
-        for (int64_t k = 0; k < depth; ++k)
-          a[k * R + r] = 0.0f;
-        continue;
-      }
-      const float *row = input + (tile + r) * p->input_row;
-      for (int64_t k = 0; k < depth; ++k)
-        a[k * R + r] = row[k];
-    }
-}
-
 /* One task: a block of rows by a group of panels, slice by slice of the
- * reduction; each slice of the rows is packed once for all the panels. */
+ * reduction, so that the block's slice of rows (up to 96 KB) stays in L2
+ * while every panel of the group passes over it. */
 TFC_MULTIVERSION
 static void linear_block(const linear_problem *p, int64_t batch,
                          int64_t row0, int64_t row_end, int64_t panel0,
                          int64_t panel_end) {
-  /* The packed rows, 96 KB: from the heap, not the stack, as an app may
-   * call from a thread with a small stack (musl's are 128 KB). Below
-   * glibc's mmap threshold, so it is reused memory, not fresh pages. */
-  float *a = aligned_alloc(64, sizeof(float) * BLOCK_M * BLOCK_K);
-  if (!a)
-    tfc_rt_check_failed("out of memory for the matmul kernel's packed rows");
   /* AVX-512 has the registers for tiles of 12 rows, AVX2 for 4. */
   const int R = p->wide_tiles ? 12 : 4;
   /* An empty reduction still runs once: the epilogue of zeros. */
   for (int64_t k0 = 0; k0 < p->depth || k0 == 0; k0 += BLOCK_K) {
     int64_t depth = p->depth - k0 < BLOCK_K ? p->depth - k0 : BLOCK_K;
-    pack_rows(p, a, batch, row0, row_end, k0, depth, R);
     for (int64_t panel = panel0; panel < panel_end; ++panel) {
       if (R == 12)
-        panel_slice(p, a, batch, row0, row_end, panel, k0, depth, 12);
+        panel_slice(p, batch, row0, row_end, panel, k0, depth, 12);
       else
-        panel_slice(p, a, batch, row0, row_end, panel, k0, depth, 4);
+        panel_slice(p, batch, row0, row_end, panel, k0, depth, 4);
     }
   }
-  free(a);
 }
 
 static void linear_tasks(void *context, int64_t begin, int64_t end) {
@@ -234,13 +232,13 @@ static void linear_tasks(void *context, int64_t begin, int64_t end) {
     int64_t group = task % p->panel_groups;
     int64_t block = task / p->panel_groups % p->row_blocks;
     int64_t batch = task / (p->panel_groups * p->row_blocks);
-    int64_t row0 = block * p->block_rows;
-    int64_t row_end =
-        row0 + p->block_rows < p->rows ? row0 + p->block_rows : p->rows;
-    int64_t panel0 = group * p->panels_per_group;
-    int64_t panel_end = panel0 + p->panels_per_group < p->panels
-                            ? panel0 + p->panels_per_group
-                            : p->panels;
+    /* Blocks and groups differ by at most one tile or panel. */
+    int64_t row0 = block * p->row_tiles / p->row_blocks * 12;
+    int64_t row_end = (block + 1) * p->row_tiles / p->row_blocks * 12;
+    if (row_end > p->rows)
+      row_end = p->rows;
+    int64_t panel0 = group * p->panels / p->panel_groups;
+    int64_t panel_end = (group + 1) * p->panels / p->panel_groups;
     linear_block(p, batch, row0, row_end, panel0, panel_end);
   }
 }
@@ -284,24 +282,21 @@ void tfc_rt_linear_f32(const tfc_rt_memref3_f32 *input,
   __builtin_cpu_init();
   p.wide_tiles = __builtin_cpu_supports("avx512f");
 
-  /* Enough tasks for every thread to get several (balance), each a row
-   * block by a group of panels small enough for its slices to stay cached. */
+  /* Tasks of equal size (to a tile or a panel), several per thread, taken
+   * one at a time: a thread left with one task more than the other idles
+   * for that task's time, so the tasks must be many and alike. A block of
+   * rows is at most BLOCK_M (8 tiles) so that its packed slice stays in L2;
+   * a task's panels share that packing, so groups are no smaller than the
+   * thread count needs. */
   tfc_run *run = tfc_current_run();
   int threads = run ? tfc_thread_pool_size(run->model->pool) : 1;
-  /* Row blocks of equal height (a multiple of 12, the tallest tile): 128
-   * rows are 72 + 56, not 96 + 32, so that tasks take similar times. */
-  p.row_blocks = (p.rows + BLOCK_M - 1) / BLOCK_M;
-  p.block_rows = (p.rows + p.row_blocks - 1) / p.row_blocks;
-  p.block_rows = (p.block_rows + 11) / 12 * 12;
-  p.row_blocks = (p.rows + p.block_rows - 1) / p.block_rows;
+  p.row_tiles = (p.rows + 11) / 12;
+  p.row_blocks = (p.row_tiles + BLOCK_M / 12 - 1) / (BLOCK_M / 12);
   int64_t row_tasks = p.batches * p.row_blocks;
-  int64_t wanted_groups = (threads * 4 + row_tasks - 1) / row_tasks;
-  if (wanted_groups < 1)
-    wanted_groups = 1;
-  p.panels_per_group = (p.panels + wanted_groups - 1) / wanted_groups;
-  if (p.panels_per_group > 8)
-    p.panels_per_group = 8;
-  p.panel_groups = (p.panels + p.panels_per_group - 1) / p.panels_per_group;
-  tfc_rt_parallel_for(linear_tasks, &p,
-                      p.batches * p.row_blocks * p.panel_groups);
+  int64_t wanted_tasks = threads > 1 ? (int64_t)threads * 6 : 1;
+  p.panel_groups = (wanted_tasks + row_tasks - 1) / row_tasks;
+  if (p.panel_groups > p.panels)
+    p.panel_groups = p.panels;
+  tfc_parallel_for_chunked(linear_tasks, &p,
+                           p.batches * p.row_blocks * p.panel_groups, 1);
 }

@@ -61,6 +61,12 @@ struct tfc_model {
 
 /* The run the calling thread is executing (set for pool workers too). */
 tfc_run *tfc_current_run(void);
+/* tfc_rt_parallel_for with `chunk` iterations per grab (0: the default, a
+ * few chunks per thread). Kernels whose iterations are large, balanced
+ * tasks take them one at a time so that no thread is left with a bigger
+ * share. */
+void tfc_parallel_for_chunked(tfc_rt_parallel_body body, void *context,
+                              int64_t n, int64_t chunk);
 void tfc_set_current_run(tfc_run *run);
 
 /* Records a message for tfc_last_error() and returns `status`. */
