@@ -220,6 +220,7 @@ void tfc_model_destroy(tfc_model *model) {
   if (!model)
     return;
   tfc_thread_pool_destroy(model->pool);
+  free(model->profile.entries);
   tfc_unmap_weights(model);
   tfc_allocator_destroy(&model->allocator);
   free(model);

@@ -52,8 +52,18 @@ typedef struct tfc_run {
   char message[512];
 } tfc_run;
 
+/* The per-op sums of a model compiled with --profile. Sites come in the same
+ * order on every run, so `next` (where the last exit was, plus one) finds
+ * the entry of the coming one without a search. */
+typedef struct tfc_profile {
+  tfc_profile_entry *entries;
+  size_t count, capacity, next;
+  double started; /* seconds, at the last enter */
+} tfc_profile;
+
 struct tfc_model {
   const tfc_model_def *def;
+  tfc_profile profile;
   tfc_allocator allocator;
   tfc_thread_pool *pool;
   int running; /* guards against concurrent runs on one instance */

@@ -54,6 +54,7 @@ struct CompileRequest {
   bool quiet = false;
   bool fuse = true;          // --no-fuse turns the fusion passes off
   bool fusionReport = false; // --fusion-report
+  bool profile = false;      // --profile: time each graph op at run time
   std::vector<std::string> disabledFusions; // --disable-fusion
 };
 

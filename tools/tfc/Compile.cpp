@@ -96,6 +96,13 @@ static cl::opt<bool> fusionReport(
              "epilogue fusions fired, and each rejected candidate with the reason"),
     cl::sub(tfc::driver::compileCommand), cl::cat(tfc::driver::compileCategory));
 
+static cl::opt<bool> profile(
+    "profile",
+    cl::desc("Time every graph op at run time: the library sums the time "
+             "per op, which `tfc run --profile` prints and apps read with "
+             "tfc_model_profile(). Costs two clock reads per op per run"),
+    cl::sub(tfc::driver::compileCommand), cl::cat(tfc::driver::compileCategory));
+
 static cl::opt<tfc::driver::WeightsPlacement> weightsPlacement(
     "weights", cl::desc("Where the weights go"),
     cl::init(tfc::driver::WeightsPlacement::Auto),
@@ -364,6 +371,8 @@ LogicalResult tfc::driver::compileModel(ModuleOp module,
     graphOptions.disabled.assign(request.disabledFusions.begin(),
                                  request.disabledFusions.end());
     buildGraphOptimizationPipeline(graphPm, graphOptions);
+    if (request.profile)
+      graphPm.addPass(createInsertProfileMarkers());
     if (failed(graphPm.run(module)))
       return failure();
     if (request.fusionReport)
@@ -524,6 +533,7 @@ int tfc::driver::runCompile(MLIRContext &context) {
   request.showTiming = showTiming;
   request.weights = weightsPlacement;
   request.fuse = !noFuse;
+  request.profile = profile;
   request.fusionReport = fusionReport;
   for (const std::string &name : disabledFusions) {
     if (!llvm::is_contained(getFusionNames(), name)) {

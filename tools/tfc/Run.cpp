@@ -107,6 +107,19 @@ static cl::opt<std::string> librarySymbolName(
     cl::value_desc("identifier"), cl::sub(tfc::driver::runCommand),
     cl::cat(tfc::driver::runCategory));
 
+static cl::opt<bool> profileOps(
+    "profile",
+    cl::desc("Print the time per graph op (kernel): over the --bench runs, "
+             "else over the one run. An ONNX model is compiled with "
+             "profiling; a library must come from tfc compile --profile"),
+    cl::sub(tfc::driver::runCommand), cl::cat(tfc::driver::runCategory));
+
+static cl::opt<unsigned> profileLines(
+    "profile-lines",
+    cl::desc("How many of the slowest ops --profile lists (default 15)"),
+    cl::init(15), cl::sub(tfc::driver::runCommand),
+    cl::cat(tfc::driver::runCategory));
+
 static cl::opt<bool> quiet(
     "quiet", cl::desc("Print only errors and check failures"),
     cl::sub(tfc::driver::runCommand), cl::cat(tfc::driver::runCategory));
@@ -134,6 +147,8 @@ struct RuntimeApi {
   const tfc_tensor_info *(*output)(const tfc_model *, size_t);
   void (*freeData)(void *);
   const char *(*lastError)(void);
+  const tfc_profile_entry *(*profile)(const tfc_model *, size_t *);
+  void (*clearProfile)(tfc_model *);
 
   bool load(StringRef path, StringRef name, std::string &error) {
     handle = dlopen(path.str().c_str(), RTLD_NOW | RTLD_LOCAL);
@@ -159,6 +174,8 @@ struct RuntimeApi {
     get(output, "tfc_model_output");
     get(freeData, "tfc_free");
     get(lastError, "tfc_last_error");
+    get(profile, "tfc_model_profile");
+    get(clearProfile, "tfc_model_clear_profile");
     return error.empty();
   }
 };
@@ -238,6 +255,46 @@ Comparison compare(const HostTensor &actual, const HostTensor &expected,
   return result;
 }
 
+/// The --profile report: time per op kind, then the slowest sites, per run.
+void printProfile(const tfc_profile_entry *entries, size_t count,
+                  unsigned runs, double wallMs, llvm::raw_ostream &os) {
+  double totalMs = 0;
+  llvm::StringMap<std::pair<double, unsigned>> byKind;
+  std::vector<const tfc_profile_entry *> sites;
+  for (size_t i = 0; i < count; ++i) {
+    double ms = entries[i].seconds * 1e3 / runs;
+    totalMs += ms;
+    StringRef kind = StringRef(entries[i].site).split(' ').first;
+    byKind[kind].first += ms;
+    byKind[kind].second += 1;
+    sites.push_back(&entries[i]);
+  }
+  os << llvm::format("profile: %u run%s, %.3f ms per run: %.3f ms in %zu ops, "
+                     "%.3f ms between them (inputs, outputs, allocation)\n",
+                     runs, runs == 1 ? "" : "s", wallMs, totalMs, count,
+                     std::max(0.0, wallMs - totalMs));
+  std::vector<std::pair<std::string, std::pair<double, unsigned>>> kinds;
+  for (const auto &entry : byKind)
+    kinds.push_back({entry.getKey().str(), entry.getValue()});
+  llvm::sort(kinds, [](const auto &a, const auto &b) {
+    return a.second.first > b.second.first;
+  });
+  os << "  by op:          ms/run      %   ops\n";
+  for (const auto &[kind, time] : kinds)
+    os << llvm::format("    %-14s %8.3f %6.1f %5u\n", kind.c_str(), time.first,
+                       wallMs > 0 ? 100 * time.first / wallMs : 0.0,
+                       time.second);
+  llvm::sort(sites, [](const tfc_profile_entry *a, const tfc_profile_entry *b) {
+    return a->seconds > b->seconds;
+  });
+  os << "  slowest ops:    ms/run      %   op and ONNX node\n";
+  for (size_t i = 0; i < sites.size() && i < profileLines; ++i) {
+    double ms = sites[i]->seconds * 1e3 / runs;
+    os << llvm::format("                 %8.3f %6.1f   %s\n", ms,
+                       wallMs > 0 ? 100 * ms / wallMs : 0.0, sites[i]->site);
+  }
+}
+
 } // namespace
 
 int tfc::driver::runRun(MLIRContext &context) {
@@ -276,6 +333,7 @@ int tfc::driver::runRun(MLIRContext &context) {
     request.emit = EmitKind::SharedLibrary;
     request.target = getHostCpuTarget();
     request.runtimeLibrary = findRuntimeLibrary();
+    request.profile = profileOps;
     if (failed(compileModel(*module, request, libraryPath)))
       return 1;
   } else if (symbolName.empty()) {
@@ -411,8 +469,31 @@ int tfc::driver::runRun(MLIRContext &context) {
       if (t.data)
         api.freeData(t.data);
   });
-  if (!runOnce())
-    return 1;
+  double firstRunMs = 0;
+  std::vector<tfc_profile_entry> firstRunProfile;
+  {
+    auto start = std::chrono::steady_clock::now();
+    if (!runOnce())
+      return 1;
+    firstRunMs = std::chrono::duration<double, std::milli>(
+                     std::chrono::steady_clock::now() - start)
+                     .count();
+  }
+  if (profileOps) {
+    size_t count = 0;
+    api.profile(model, &count);
+    if (count == 0) {
+      llvm::errs() << "tfc: error: --profile: '" << libraryPath
+                   << "' was compiled without profiling; compile it with "
+                      "tfc compile --profile\n";
+      return 1;
+    }
+    // Printed after the outputs; the bench runs, after this warm-up one,
+    // are the ones profiled.
+    const tfc_profile_entry *entries = api.profile(model, &count);
+    firstRunProfile.assign(entries, entries + count);
+    api.clearProfile(model);
+  }
 
   std::vector<HostTensor> outputs(numOutputs);
   for (size_t i = 0; i < numOutputs; ++i) {
@@ -425,6 +506,10 @@ int tfc::driver::runRun(MLIRContext &context) {
       llvm::outs() << "output " << api.output(model, i)->name << ": "
                    << dtypeName(t.dtype) << " " << shapeText(outputs[i].dims) << "\n";
   }
+
+  if (profileOps && benchRuns == 0)
+    printProfile(firstRunProfile.data(), firstRunProfile.size(), 1, firstRunMs,
+                 llvm::outs());
 
   int status = 0;
   if (!outputDirectory.empty()) {
@@ -518,7 +603,15 @@ int tfc::driver::runRun(MLIRContext &context) {
       auto end = std::chrono::steady_clock::now();
       times.push_back(std::chrono::duration<double, std::milli>(end - start).count());
     }
+    double totalMs = 0;
+    for (double ms : times)
+      totalMs += ms;
     std::sort(times.begin(), times.end());
+    if (profileOps) {
+      size_t count = 0;
+      const tfc_profile_entry *entries = api.profile(model, &count);
+      printProfile(entries, count, benchRuns, totalMs / benchRuns, llvm::outs());
+    }
     llvm::outs() << "bench: " << benchRuns << " runs, median "
                  << llvm::format("%.3f", times[times.size() / 2]) << " ms, min "
                  << llvm::format("%.3f", times.front()) << " ms\n";

@@ -65,6 +65,11 @@ void tfc_rt_parallel_for(tfc_rt_parallel_body body, void *context, int64_t n);
 /* Strided copies between memrefs of any layout (MLIR's memrefCopy ABI). */
 void tfc_rt_memref_copy(int64_t element_size, void *source, void *target);
 
+/* tfc compile --profile: the generated code calls these around each graph
+ * op, with the op's site string (one constant per op). */
+void tfc_rt_profile_enter(const char *site);
+void tfc_rt_profile_exit(const char *site);
+
 /* MLIR's memref descriptors of f32 (what llvm.emit_c_interface passes). */
 typedef struct tfc_rt_memref1_f32 {
   float *allocated;

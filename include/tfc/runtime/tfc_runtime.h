@@ -129,6 +129,23 @@ tfc_status tfc_model_run(tfc_model *model, const tfc_tensor *inputs,
                          size_t num_inputs, tfc_tensor *outputs,
                          size_t num_outputs);
 
+/* Per-op times of a model compiled with `tfc compile --profile`: one entry
+ * per graph op (its site: the op and the ONNX node it came from), with the
+ * number of runs that reached it and the seconds spent in it, summed over
+ * the instance's runs since it was created or its profile cleared. */
+typedef struct tfc_profile_entry {
+  const char *site;
+  uint64_t calls;
+  double seconds;
+} tfc_profile_entry;
+
+/* The entries, in the order the ops first ran; *count is 0 for a model
+ * compiled without --profile (or not yet run). Valid until the next run,
+ * clear or destroy. */
+const tfc_profile_entry *tfc_model_profile(const tfc_model *model,
+                                           size_t *count);
+void tfc_model_clear_profile(tfc_model *model);
+
 /* Releases an output buffer that the runtime allocated. */
 void tfc_free(void *data);
 

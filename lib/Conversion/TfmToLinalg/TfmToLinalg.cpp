@@ -3,6 +3,7 @@
 #include "LoweringUtils.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Func/Transforms/FuncConversions.h"
@@ -46,6 +47,8 @@ struct ConvertTfmToLinalgPass
     ConversionTarget target(*context);
     target.addIllegalDialect<tfm::TfmDialect>();
     target.addLegalOp<ModuleOp>();
+    // tfm-insert-profile-markers' site strings and their addresses.
+    target.addLegalDialect<LLVM::LLVMDialect>();
     target.addLegalDialect<arith::ArithDialect, bufferization::BufferizationDialect,
                            cf::ControlFlowDialect, linalg::LinalgDialect,
                            math::MathDialect, memref::MemRefDialect,
