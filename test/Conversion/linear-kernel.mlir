@@ -48,3 +48,34 @@ func.func @linear_argument_weight(%x: tensor<?x8xf32>, %w: tensor<8x32xf32>) -> 
   %y = tfm.linear %x, %w {activation = "none", operandSegmentSizes = array<i32: 1, 1, 0, 0>} : (tensor<?x8xf32>, tensor<8x32xf32>) -> tensor<?x32xf32>
   return %y : tensor<?x32xf32>
 }
+
+// -----
+
+// COM: A bare matmul by a constant matrix (GPT-2's LM head) calls the
+// COM: kernel with no epilogue (flags 0).
+// CHECK-LABEL: func.func @matmul_constant_weight
+// CHECK-DAG: arith.constant dense_resource<packed_weight> : tensor<1x16x32xf32>
+// CHECK-DAG: %[[FLAGS:.+]] = arith.constant 0 : i64
+// CHECK: call @tfc_kernel_linear_f32({{.+}}, %[[FLAGS]])
+// CHECK-NOT: linalg.generic
+func.func @matmul_constant_weight(%x: tensor<?x?x16xf32>) -> tensor<?x?x32xf32> {
+  %w = tfm.constant dense<0.5> : tensor<16x32xf32>
+  %y = tfm.matmul %x, %w : (tensor<?x?x16xf32>, tensor<16x32xf32>) -> tensor<?x?x32xf32>
+  return %y : tensor<?x?x32xf32>
+}
+
+// -----
+
+// COM: Batched products (attention's, both operands activations) and
+// COM: matmuls by a weight that is an argument keep the linalg lowering.
+// CHECK-LABEL: func.func @matmul_not_kernel
+// CHECK-NOT: call @tfc_kernel_linear_f32
+// CHECK: linalg.generic
+// CHECK-NOT: call @tfc_kernel_linear_f32
+// CHECK: linalg.generic
+// CHECK-NOT: call @tfc_kernel_linear_f32
+func.func @matmul_not_kernel(%a: tensor<2x4x16xf32>, %b: tensor<2x16x8xf32>, %w: tensor<16x8xf32>) -> (tensor<2x4x8xf32>, tensor<2x4x8xf32>) {
+  %y = tfm.matmul %a, %b : (tensor<2x4x16xf32>, tensor<2x16x8xf32>) -> tensor<2x4x8xf32>
+  %z = tfm.matmul %a, %w : (tensor<2x4x16xf32>, tensor<16x8xf32>) -> tensor<2x4x8xf32>
+  return %y, %z : tensor<2x4x8xf32>, tensor<2x4x8xf32>
+}

@@ -109,6 +109,133 @@ Value toRank3(OpBuilder &b, Location loc, Value tensor) {
       SmallVector<ReassociationIndices>{{0, 1}, {2}}, sizes);
 }
 
+/// The kernel call for `op` (a tfm.linear, or a bare tfm.matmul by a
+/// constant weight): out = act(input @ weight + bias) + residual, bias and
+/// residual optional.
+LogicalResult lowerToLinearKernel(Operation *op, Value input, Value weight,
+                                  Value bias, Value residual,
+                                  StringRef activationName,
+                                  RankedTensorType resultType,
+                                  ConversionPatternRewriter &rewriter) {
+  Location loc = op->getLoc();
+  auto inputType = cast<RankedTensorType>(input.getType());
+  int64_t rank = resultType.getRank();
+  if (!resultType.getElementType().isF32() || rank < 2 || rank > 3 ||
+      inputType.getRank() != rank)
+    return rewriter.notifyMatchFailure(op, "not an f32 product of rank 2 or 3");
+  int64_t cols = resultType.getDimSize(rank - 1);
+  if (ShapedType::isDynamic(cols))
+    return rewriter.notifyMatchFailure(op, "dynamic output columns");
+  // The bias ([N], the verifier says) with its N known.
+  if (bias && !cast<RankedTensorType>(bias.getType()).hasStaticShape())
+    return rewriter.notifyMatchFailure(op, "the bias has a dynamic size");
+  // The residual: exactly the result's shape (dynamic dims are checked
+  // against the input's below).
+  if (residual) {
+    auto residualType = cast<RankedTensorType>(residual.getType());
+    if (residualType.getRank() != rank)
+      return rewriter.notifyMatchFailure(op, "the residual broadcasts");
+    for (int64_t i = 0; i < rank; ++i) {
+      int64_t size = residualType.getDimSize(i),
+              want = resultType.getDimSize(i);
+      if (!ShapedType::isDynamic(size) && !ShapedType::isDynamic(want) &&
+          size != want)
+        return rewriter.notifyMatchFailure(op, "the residual broadcasts");
+      if (!ShapedType::isDynamic(size) && ShapedType::isDynamic(want) &&
+          size == 1)
+        return rewriter.notifyMatchFailure(op, "the residual may broadcast");
+    }
+  }
+  Value packed = packWeight(rewriter, loc, weight);
+  if (!packed)
+    return rewriter.notifyMatchFailure(
+        op, "the weight is not a constant f32 matrix");
+  int64_t depth = cast<RankedTensorType>(weight.getType()).getDimSize(0);
+  if (inputType.isDynamicDim(rank - 1)) {
+    Value k = rewriter.create<tensor::DimOp>(loc, input, rank - 1);
+    emitCheck(rewriter, loc,
+              rewriter.create<arith::CmpIOp>(
+                  loc, arith::CmpIPredicate::eq, k,
+                  rewriter.create<arith::ConstantIndexOp>(loc, depth)),
+              op, "the contracted dims of the input and weight differ");
+  }
+
+  // The result's dims: the input's rows, then N.
+  SmallVector<OpFoldResult> resultDims = getDims(rewriter, loc, input);
+  resultDims.back() = rewriter.getIndexAttr(cols);
+  if (residual) {
+    auto residualType = cast<RankedTensorType>(residual.getType());
+    for (int64_t i = 0; i + 1 < rank; ++i) {
+      if (!residualType.isDynamicDim(i))
+        continue;
+      Value size = rewriter.create<tensor::DimOp>(loc, residual, i);
+      emitCheck(rewriter, loc,
+                rewriter.create<arith::CmpIOp>(
+                    loc, arith::CmpIPredicate::eq, size,
+                    toIndexValue(rewriter, loc, resultDims[i])),
+                op, "the residual does not match the result's shape");
+    }
+  }
+
+  MLIRContext *context = rewriter.getContext();
+  Type f32 = rewriter.getF32Type();
+  MemRefType rows3 = getKernelMemRefType(context, 3, f32);
+  MemRefType vector = getKernelMemRefType(context, 1, f32);
+  // (input, packed weight, bias, residual, result, flags); the input,
+  // residual and result as [B, L, X].
+  auto kernelType = rewriter.getFunctionType(
+      {rows3, rows3, vector, rows3, rows3, rewriter.getI64Type()}, {});
+  func::FuncOp kernel = getOrDeclareKernel(
+      rewriter, op->getParentOfType<ModuleOp>(), kKernelName, kernelType);
+
+  Value biasView = getKernelPlaceholder(rewriter, loc, vector);
+  Value residualView = getKernelPlaceholder(rewriter, loc, rows3);
+  int64_t flags = 0;
+  if (bias) {
+    biasView = getKernelReadOnlyView(rewriter, loc, bias);
+    flags |= TFC_RT_LINEAR_HAS_BIAS;
+  }
+  if (residual) {
+    residualView =
+        getKernelReadOnlyView(rewriter, loc, toRank3(rewriter, loc, residual));
+    flags |= TFC_RT_LINEAR_HAS_RESIDUAL;
+  }
+  int64_t activation = llvm::StringSwitch<int64_t>(activationName)
+                           .Case("relu", TFC_RT_LINEAR_RELU)
+                           .Case("gelu", TFC_RT_LINEAR_GELU)
+                           .Case("gelu_tanh", TFC_RT_LINEAR_GELU_TANH)
+                           .Default(TFC_RT_LINEAR_NONE);
+  flags |= activation << TFC_RT_LINEAR_ACTIVATION_SHIFT;
+
+  SmallVector<Value> dynamicSizes;
+  for (int64_t i = 0; i + 1 < rank; ++i)
+    if (resultType.isDynamicDim(i))
+      dynamicSizes.push_back(toIndexValue(rewriter, loc, resultDims[i]));
+  auto resultBufferType = MemRefType::get(resultType.getShape(), f32);
+  Value result = rewriter.create<memref::AllocOp>(
+      loc, resultBufferType, dynamicSizes, rewriter.getI64IntegerAttr(64));
+  Value resultView = result;
+  if (rank == 2) {
+    SmallVector<OpFoldResult> sizes = {rewriter.getIndexAttr(1)};
+    llvm::append_range(sizes, resultDims);
+    SmallVector<int64_t> shape = {1};
+    llvm::append_range(shape, resultType.getShape());
+    resultView = rewriter.create<memref::ExpandShapeOp>(
+        loc, MemRefType::get(shape, f32), result,
+        SmallVector<ReassociationIndices>{{0, 1}, {2}}, sizes);
+  }
+  rewriter.create<func::CallOp>(
+      loc, kernel,
+      ValueRange{
+          getKernelReadOnlyView(rewriter, loc, toRank3(rewriter, loc, input)),
+          getKernelReadOnlyView(rewriter, loc, packed), biasView, residualView,
+          rewriter.create<memref::CastOp>(loc, rows3, resultView),
+          rewriter.create<arith::ConstantIntOp>(loc, flags, 64)});
+  rewriter.replaceOpWithNewOp<bufferization::ToTensorOp>(
+      op, resultType, result, /*restrict=*/true, /*writable=*/true);
+  return success();
+}
+
 struct LinearKernelPattern : OpConversionPattern<tfm::LinearOp> {
   LinearKernelPattern(TypeConverter &converter, MLIRContext *context)
       : OpConversionPattern(converter, context, /*benefit=*/2) {}
@@ -116,124 +243,31 @@ struct LinearKernelPattern : OpConversionPattern<tfm::LinearOp> {
   LogicalResult
   matchAndRewrite(tfm::LinearOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    Value input = adaptor.getInput(), bias = adaptor.getBias(),
-          residual = adaptor.getResidual();
-    auto resultType = cast<RankedTensorType>(
-        getTypeConverter()->convertType(op.getType()));
-    auto inputType = cast<RankedTensorType>(input.getType());
-    int64_t rank = resultType.getRank();
-    if (!resultType.getElementType().isF32() || rank < 2 || rank > 3 ||
-        inputType.getRank() != rank)
-      return rewriter.notifyMatchFailure(op, "not an f32 product of rank 2 or 3");
-    int64_t cols = resultType.getDimSize(rank - 1);
-    if (ShapedType::isDynamic(cols))
-      return rewriter.notifyMatchFailure(op, "dynamic output columns");
-    // The bias ([N], the verifier says) with its N known.
-    if (bias && !cast<RankedTensorType>(bias.getType()).hasStaticShape())
-      return rewriter.notifyMatchFailure(op, "the bias has a dynamic size");
-    // The residual: exactly the result's shape (dynamic dims are checked
-    // against the input's below).
-    if (residual) {
-      auto residualType = cast<RankedTensorType>(residual.getType());
-      if (residualType.getRank() != rank)
-        return rewriter.notifyMatchFailure(op, "the residual broadcasts");
-      for (int64_t i = 0; i < rank; ++i) {
-        int64_t size = residualType.getDimSize(i), want = resultType.getDimSize(i);
-        if (!ShapedType::isDynamic(size) && !ShapedType::isDynamic(want) &&
-            size != want)
-          return rewriter.notifyMatchFailure(op, "the residual broadcasts");
-        if (!ShapedType::isDynamic(size) && ShapedType::isDynamic(want) && size == 1)
-          return rewriter.notifyMatchFailure(op, "the residual may broadcast");
-      }
-    }
-    Value packed = packWeight(rewriter, loc, adaptor.getWeight());
-    if (!packed)
-      return rewriter.notifyMatchFailure(op, "the weight is not a constant f32 matrix");
-    int64_t depth = cast<RankedTensorType>(adaptor.getWeight().getType()).getDimSize(0);
-    if (inputType.isDynamicDim(rank - 1)) {
-      Value k = rewriter.create<tensor::DimOp>(loc, input, rank - 1);
-      emitCheck(rewriter, loc,
-                rewriter.create<arith::CmpIOp>(
-                    loc, arith::CmpIPredicate::eq, k,
-                    rewriter.create<arith::ConstantIndexOp>(loc, depth)),
-                op, "the contracted dims of the input and weight differ");
-    }
+    return lowerToLinearKernel(
+        op, adaptor.getInput(), adaptor.getWeight(), adaptor.getBias(),
+        adaptor.getResidual(), op.getActivation(),
+        cast<RankedTensorType>(getTypeConverter()->convertType(op.getType())),
+        rewriter);
+  }
+};
 
-    // The result's dims: the input's rows, then N.
-    SmallVector<OpFoldResult> resultDims = getDims(rewriter, loc, input);
-    resultDims.back() = rewriter.getIndexAttr(cols);
-    if (residual) {
-      auto residualType = cast<RankedTensorType>(residual.getType());
-      for (int64_t i = 0; i + 1 < rank; ++i) {
-        if (!residualType.isDynamicDim(i))
-          continue;
-        Value size = rewriter.create<tensor::DimOp>(loc, residual, i);
-        emitCheck(rewriter, loc,
-                  rewriter.create<arith::CmpIOp>(
-                      loc, arith::CmpIPredicate::eq, size,
-                      toIndexValue(rewriter, loc, resultDims[i])),
-                  op, "the residual does not match the result's shape");
-      }
-    }
+/// A matmul by a constant matrix that no epilogue joined (GPT-2's LM head,
+/// 128 x 768 x 50257, the largest product of the model) is the kernel's
+/// too, with an empty epilogue.
+struct MatMulKernelPattern : OpConversionPattern<tfm::MatMulOp> {
+  MatMulKernelPattern(TypeConverter &converter, MLIRContext *context)
+      : OpConversionPattern(converter, context, /*benefit=*/2) {}
 
-    MLIRContext *context = rewriter.getContext();
-    Type f32 = rewriter.getF32Type();
-    MemRefType rows3 = getKernelMemRefType(context, 3, f32);
-    MemRefType vector = getKernelMemRefType(context, 1, f32);
-    // (input, packed weight, bias, residual, result, flags); the input,
-    // residual and result as [B, L, X].
-    auto kernelType = rewriter.getFunctionType(
-        {rows3, rows3, vector, rows3, rows3, rewriter.getI64Type()}, {});
-    func::FuncOp kernel = getOrDeclareKernel(
-        rewriter, op->getParentOfType<ModuleOp>(), kKernelName, kernelType);
-
-    Value biasView = getKernelPlaceholder(rewriter, loc, vector);
-    Value residualView = getKernelPlaceholder(rewriter, loc, rows3);
-    int64_t flags = 0;
-    if (bias) {
-      biasView = getKernelReadOnlyView(rewriter, loc, bias);
-      flags |= TFC_RT_LINEAR_HAS_BIAS;
-    }
-    if (residual) {
-      residualView =
-          getKernelReadOnlyView(rewriter, loc, toRank3(rewriter, loc, residual));
-      flags |= TFC_RT_LINEAR_HAS_RESIDUAL;
-    }
-    int64_t activation = llvm::StringSwitch<int64_t>(op.getActivation())
-                             .Case("relu", TFC_RT_LINEAR_RELU)
-                             .Case("gelu", TFC_RT_LINEAR_GELU)
-                             .Case("gelu_tanh", TFC_RT_LINEAR_GELU_TANH)
-                             .Default(TFC_RT_LINEAR_NONE);
-    flags |= activation << TFC_RT_LINEAR_ACTIVATION_SHIFT;
-
-    SmallVector<Value> dynamicSizes;
-    for (int64_t i = 0; i + 1 < rank; ++i)
-      if (resultType.isDynamicDim(i))
-        dynamicSizes.push_back(toIndexValue(rewriter, loc, resultDims[i]));
-    auto resultBufferType = MemRefType::get(resultType.getShape(), f32);
-    Value result = rewriter.create<memref::AllocOp>(
-        loc, resultBufferType, dynamicSizes, rewriter.getI64IntegerAttr(64));
-    Value resultView = result;
-    if (rank == 2) {
-      SmallVector<OpFoldResult> sizes = {rewriter.getIndexAttr(1)};
-      llvm::append_range(sizes, resultDims);
-      SmallVector<int64_t> shape = {1};
-      llvm::append_range(shape, resultType.getShape());
-      resultView = rewriter.create<memref::ExpandShapeOp>(
-          loc, MemRefType::get(shape, f32), result,
-          SmallVector<ReassociationIndices>{{0, 1}, {2}}, sizes);
-    }
-    rewriter.create<func::CallOp>(
-        loc, kernel,
-        ValueRange{getKernelReadOnlyView(rewriter, loc, toRank3(rewriter, loc, input)),
-                   getKernelReadOnlyView(rewriter, loc, packed), biasView,
-                   residualView,
-                   rewriter.create<memref::CastOp>(loc, rows3, resultView),
-                   rewriter.create<arith::ConstantIntOp>(loc, flags, 64)});
-    rewriter.replaceOpWithNewOp<bufferization::ToTensorOp>(
-        op, resultType, result, /*restrict=*/true, /*writable=*/true);
-    return success();
+  LogicalResult
+  matchAndRewrite(tfm::MatMulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto weightType = dyn_cast<RankedTensorType>(adaptor.getRhs().getType());
+    if (!weightType || weightType.getRank() != 2)
+      return rewriter.notifyMatchFailure(op, "not a product by a matrix");
+    return lowerToLinearKernel(
+        op, adaptor.getLhs(), adaptor.getRhs(), Value(), Value(), "none",
+        cast<RankedTensorType>(getTypeConverter()->convertType(op.getType())),
+        rewriter);
   }
 };
 
@@ -241,5 +275,6 @@ struct LinearKernelPattern : OpConversionPattern<tfm::LinearOp> {
 
 void mlir::tfc::populateLinearKernelPatterns(TypeConverter &converter,
                                              RewritePatternSet &patterns) {
-  patterns.add<LinearKernelPattern>(converter, patterns.getContext());
+  patterns.add<LinearKernelPattern, MatMulKernelPattern>(converter,
+                                                         patterns.getContext());
 }
