@@ -50,6 +50,12 @@ tfc_build() {
 # ONNX Runtime for Node.js, the reference tfc is checked and benchmarked
 # against. Its install script would download a GPU build and fails offline;
 # the CPU library is already in the package. Sets TFC_ORT_NODE_PATH.
+# What bench/run needs on top: matplotlib for its plot.
+tfc_install_bench_deps() {
+  TFC_PACKAGES+=(python3-matplotlib)
+  tfc_install_deps
+}
+
 tfc_install_ort() {
   TFC_ORT_NODE_PATH="$TFC_BUILD/ort/node_modules"
   export TFC_ORT_NODE_PATH

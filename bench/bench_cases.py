@@ -1,0 +1,168 @@
+"""bench/run's helper (Debian's /usr/bin/python3: numpy, onnx, matplotlib).
+
+  bench_cases.py inputs DIR          writes each case's .npy inputs and the
+                                     single-matmul models into DIR, and
+                                     prints the case list bench/run reads
+  bench_cases.py report RESULTS.tsv PEAK THREADS CPU OUT.md OUT.png
+                                     prints the table, writes RESULTS.md's
+                                     body and the BERT latency plot
+
+A case's work is counted in multiply-adds of its matrix products, x2 (the
+GFLOP/s that the % of peak divides): every weight multiplies every token,
+and each attention layer adds 2 * S^2 * hidden products for Q K^T and one
+more for P V, counted dense (the causal GPT-2 kernel skips about half of
+those, a few % of the model's total). Elementwise work, layer norms and
+softmax exponentials are not counted.
+"""
+import os
+import sys
+
+import numpy as np
+
+# The models' shapes (test/Models/export_models.py --full-size).
+BERT = dict(hidden=768, layers=12, ff=3072, vocab=30522)
+GPT2 = dict(hidden=768, layers=12, ff=3072, vocab=50257)
+VIT = dict(hidden=384, layers=12, ff=1536, patches=196, patch_inputs=3 * 16 * 16,
+           classes=1000)
+
+# The matmul goal's shapes: K x N weights, M rows.
+MATMUL_SHAPES = [(768, 768), (768, 3072), (3072, 768)]
+MATMUL_ROWS = [128, 512]
+BERT_PLOT_SEQUENCES = [32, 64, 128, 256, 384, 512]
+
+
+def encoder_gflop(tokens, sequence, batch, hidden, layers, ff):
+    per_token = layers * (4 * hidden * hidden + 2 * hidden * ff)
+    attention = layers * batch * 2 * sequence * sequence * hidden
+    return 2 * (tokens * per_token + attention) / 1e9
+
+
+def bert_gflop(sequence):
+    return encoder_gflop(sequence, sequence, 1, BERT["hidden"], BERT["layers"],
+                         BERT["ff"]) + 2 * BERT["hidden"] ** 2 / 1e9  # pooler
+
+
+def gpt2_gflop(sequence):
+    return encoder_gflop(sequence, sequence, 1, GPT2["hidden"], GPT2["layers"],
+                         GPT2["ff"]) + 2 * sequence * GPT2["hidden"] * GPT2["vocab"] / 1e9
+
+
+def vit_gflop(batch):
+    tokens = VIT["patches"] + 1
+    patch = 2 * batch * VIT["patches"] * VIT["patch_inputs"] * VIT["hidden"] / 1e9
+    head = 2 * batch * VIT["hidden"] * VIT["classes"] / 1e9
+    return encoder_gflop(batch * tokens, tokens, batch, VIT["hidden"], VIT["layers"],
+                         VIT["ff"]) + patch + head
+
+
+def write_matmul_model(path, m, k, n):
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    rng = np.random.default_rng(0)
+    weight = (rng.standard_normal((k, n)) * 0.02).astype(np.float32)
+    bias = (rng.standard_normal(n) * 0.02).astype(np.float32)
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["xw"]),
+         helper.make_node("Add", ["xw", "b"], ["y"])],
+        f"matmul_{m}x{k}x{n}",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, m, k])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, m, n])],
+        [numpy_helper.from_array(weight, "w"), numpy_helper.from_array(bias, "b")])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+
+
+def make_inputs(directory):
+    """Writes inputs; prints 'case model gflop plot input=file ...' lines."""
+    os.makedirs(directory, exist_ok=True)
+    rng = np.random.default_rng(0)
+    lines = []
+
+    def save(name, array):
+        path = os.path.join(directory, name)
+        np.save(path, array)
+        return path
+
+    for s in sorted(set(BERT_PLOT_SEQUENCES + [128, 512])):
+        ids = save(f"bert_ids_{s}.npy", rng.integers(0, BERT["vocab"], (1, s)).astype(np.int64))
+        mask = save(f"bert_mask_{s}.npy", np.ones((1, s), np.int64))
+        table = "yes" if s in (128, 512) else "no"
+        lines.append(f"bert-seq{s} bert {bert_gflop(s):.3f} {table} "
+                     f"input_ids={ids} attention_mask={mask}")
+    for s in (128, 512):
+        ids = save(f"gpt2_ids_{s}.npy", rng.integers(0, GPT2["vocab"], (1, s)).astype(np.int64))
+        lines.append(f"gpt2-seq{s} gpt2 {gpt2_gflop(s):.3f} yes input_ids={ids}")
+    for b in (1, 8):
+        pixels = save(f"vit_pixels_{b}.npy",
+                      rng.standard_normal((b, 3, 224, 224)).astype(np.float32))
+        lines.append(f"vit-batch{b} vit {vit_gflop(b):.3f} yes pixel_values={pixels}")
+    for m in MATMUL_ROWS:
+        for k, n in MATMUL_SHAPES:
+            name = f"matmul_{m}x{k}x{n}"
+            write_matmul_model(os.path.join(directory, name + ".onnx"), m, k, n)
+            x = save(name + "_x.npy", rng.standard_normal((1, m, k)).astype(np.float32))
+            lines.append(f"matmul-{m}x{k}x{n} {name} {2 * m * k * n / 1e9:.4f} yes x={x}")
+    print("\n".join(lines))
+
+
+def report(results_path, peak, threads, cpu, markdown_path, plot_path):
+    rows = []
+    with open(results_path) as f:
+        for line in f:
+            case, tfc_ms, ort_ms, gflop, table = line.split()
+            rows.append((case, float(tfc_ms), float(ort_ms), float(gflop), table == "yes"))
+    peak = float(peak)
+    header = (f"{'case':<22} {'tfc ms':>9} {'ORT ms':>9} {'tfc/ORT':>8} {'goal':>7} "
+              f"{'tfc GFLOP/s':>12} {'% peak':>7} {'ORT GFLOP/s':>12} {'% peak':>7}")
+    table = [header, "-" * len(header)]
+    for case, tfc_ms, ort_ms, gflop, in_table in rows:
+        if not in_table:
+            continue
+        tfc_rate, ort_rate = gflop / (tfc_ms / 1e3), gflop / (ort_ms / 1e3)
+        if case.startswith("matmul"):
+            met = tfc_rate / peak >= 0.75
+        else:
+            met = tfc_ms / ort_ms <= 0.9
+        table.append(f"{case:<22} {tfc_ms:9.2f} {ort_ms:9.2f} {tfc_ms / ort_ms:8.2f} "
+                     f"{'met' if met else 'MISSED':>7} {tfc_rate:12.1f} {100 * tfc_rate / peak:6.1f}% "
+                     f"{ort_rate:12.1f} {100 * ort_rate / peak:6.1f}%")
+    notes = [
+        f"tfc/ORT: tfc's median latency over ONNX Runtime's, same inputs, {threads} threads "
+        "(goal <= 0.90; matmul rows: >= 75% of peak).",
+        f"% peak: of {peak:.0f} GFLOP/s, the fp32 FMA peak bench/peak measured for "
+        f"{threads} threads. GFLOP counts matrix products only (bench/bench_cases.py).",
+    ]
+    text = "\n".join(table + [""] + notes)
+    print(text)
+
+    bert = [(int(c.split("seq")[1]), t, o) for c, t, o, _, _ in rows if c.startswith("bert-seq")]
+    bert.sort()
+    with open(markdown_path, "w") as f:
+        f.write(f"CPU: {cpu}\n\n```\n{text}\n```\n\n")
+        f.write("BERT-base latency by sequence length (batch 1):\n\n")
+        f.write("| seq | tfc ms | ORT ms | tfc/ORT |\n|---:|---:|---:|---:|\n")
+        for s, t, o in bert:
+            f.write(f"| {s} | {t:.2f} | {o:.2f} | {t / o:.2f} |\n")
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    figure, axes = plt.subplots(figsize=(6.4, 4.2), dpi=100)
+    axes.plot([s for s, _, _ in bert], [t for _, t, _ in bert], "o-", label="tfc")
+    axes.plot([s for s, _, _ in bert], [o for _, _, o in bert], "s--",
+              label="ONNX Runtime")
+    axes.set_xlabel("sequence length (batch 1)")
+    axes.set_ylabel("median latency, ms")
+    axes.set_title(f"BERT-base, {threads} threads\n{cpu}", fontsize=9)
+    axes.grid(True, alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(plot_path)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "inputs":
+        make_inputs(sys.argv[2])
+    elif len(sys.argv) == 8 and sys.argv[1] == "report":
+        report(*sys.argv[2:])
+    else:
+        sys.exit(__doc__)
