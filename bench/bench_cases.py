@@ -142,6 +142,7 @@ def report(results_path, peak, threads, cpu, markdown_path, plot_path):
         f.write("| seq | tfc ms | ORT ms | tfc/ORT |\n|---:|---:|---:|---:|\n")
         for s, t, o in bert:
             f.write(f"| {s} | {t:.2f} | {o:.2f} | {t / o:.2f} |\n")
+        f.write("\n")
 
     import matplotlib
     matplotlib.use("Agg")
