@@ -100,9 +100,9 @@ tile_product(const float *a, int64_t a_row, const float *b, int64_t depth,
     acc[r][1] = accumulate ? LOAD16(c + r * c_row + 16) : SPLAT16(0.0f);
   }
   /* Row r is read through the pointer of its group of three rows, at 0, 1
-   * or 2 rows past it: x86 addresses those as base + a_row * {0, 4, 8}
-   * bytes, so a step of k costs four pointer increments rather than twelve
-   * address computations. */
+   * or 2 rows past it (x86 can address those as base + stride * {0, 4, 8}
+   * bytes). Clang 19 re-derives the twelve addresses from one base anyway,
+   * a dozen integer adds per step of k that the FMA-bound loop absorbs. */
   const float *group[4];
   for (int g = 0; g < (R + 2) / 3; ++g)
     group[g] = a + 3 * g * a_row;
@@ -153,8 +153,7 @@ tile_epilogue(const linear_problem *p, float *c, int64_t c_row, int64_t rows,
 /* One slice of the reduction for rows [row0, row_end) of `batch` and one
  * panel. Full tiles accumulate in the output in place; a tile with missing
  * rows or columns goes through `edge` (and copies out only what exists;
- * its missing rows repeat the tile's first row, whose products are
- * dropped). */
+ * its rows are staged with the missing ones zero). */
 static inline __attribute__((always_inline)) void
 panel_slice(const linear_problem *p, int64_t batch, int64_t row0,
             int64_t row_end, int64_t panel, int64_t k0, int64_t depth,
