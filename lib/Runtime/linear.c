@@ -1,17 +1,17 @@
 /*===- linear.c - the matmul kernel behind tfm.linear ------------*- C -*-===*
  *
- * tfm.linear with constant weights lowers to one call of tfc_rt_linear_f32:
- * out = act(input @ W + bias) + residual on rows of the input. The compiler
- * has packed W into panels of PANEL (32) columns stored k-major, so the
- * innermost loop reads a panel's row at unit stride, two vectors of 16 per
- * k, and broadcasts one input element per row of the tile:
+ * tfm.linear with constant weights (and a bare tfm.matmul by a constant
+ * matrix) lowers to one call of tfc_rt_linear_f32: out = act(input @ W +
+ * bias) + residual on rows of the input. The compiler has packed W into
+ * panels of PANEL (32) columns stored k-major, so the innermost loop reads
+ * a panel's row at unit stride, two vectors of 16 per k, and broadcasts one
+ * input element per row of the tile, read where the input lies:
  *
  *   for each task (a block of up to BLOCK_M rows x a group of panels):
  *     for each slice of BLOCK_K of the reduction:
- *       pack the block's rows of the slice, k-major by tiles of R rows
  *       for each panel of the group:       (a panel's slice, 32 KB, stays
- *         for each tile of R rows:          in L1; the packed rows in L2)
- *           acc[R][2] (+)= rows[slice][R] x panel[slice][32]
+ *         for each tile of R rows:          in L1; the block's rows in L2)
+ *           acc[R][2] (+)= rows[R][slice] x panel[slice][32]
  *
  * R is 12 with AVX-512 (24 accumulators of its 32 registers) and 4 with
  * AVX2. A tile's accumulators go to the output between slices; after the
@@ -284,9 +284,9 @@ void tfc_rt_linear_f32(const tfc_rt_memref3_f32 *input,
   /* Tasks of equal size (to a tile or a panel), several per thread, taken
    * one at a time: a thread left with one task more than the other idles
    * for that task's time, so the tasks must be many and alike. A block of
-   * rows is at most BLOCK_M (8 tiles) so that its packed slice stays in L2;
-   * a task's panels share that packing, so groups are no smaller than the
-   * thread count needs. */
+   * rows is at most BLOCK_M (8 tiles) so that its slice of rows stays in L2
+   * while the task's panels pass over it; the panels are split into as many
+   * groups as it takes to give each thread six tasks. */
   tfc_run *run = tfc_current_run();
   int threads = run ? tfc_thread_pool_size(run->model->pool) : 1;
   p.row_tiles = (p.rows + 11) / 12;

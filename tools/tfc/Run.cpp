@@ -174,8 +174,11 @@ struct RuntimeApi {
     get(output, "tfc_model_output");
     get(freeData, "tfc_free");
     get(lastError, "tfc_last_error");
-    get(profile, "tfc_model_profile");
-    get(clearProfile, "tfc_model_clear_profile");
+    // Optional: a library built by an older tfc has no profile entry
+    // points and still runs; only --profile needs them.
+    profile = reinterpret_cast<decltype(profile)>(dlsym(handle, "tfc_model_profile"));
+    clearProfile = reinterpret_cast<decltype(clearProfile)>(
+        dlsym(handle, "tfc_model_clear_profile"));
     return error.empty();
   }
 };
@@ -481,7 +484,8 @@ int tfc::driver::runRun(MLIRContext &context) {
   }
   if (profileOps) {
     size_t count = 0;
-    api.profile(model, &count);
+    if (api.profile)
+      api.profile(model, &count);
     if (count == 0) {
       llvm::errs() << "tfc: error: --profile: '" << libraryPath
                    << "' was compiled without profiling; compile it with "
