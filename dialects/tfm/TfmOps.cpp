@@ -10,6 +10,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/IR/TypeUtilities.h"
@@ -210,6 +211,42 @@ LogicalResult ConstantOp::inferReturnTypes(MLIRContext *ctx,
     return emitOptionalError(loc, "value must be a ranked tensor");
   results.push_back(type);
   return success();
+}
+
+int64_t mlir::tfm::getWeightByteSize(ShapedType type) {
+  Type elementType = type.getElementType();
+  int64_t elementBytes =
+      elementType.isInteger(1)
+          ? 1
+          : llvm::divideCeil(elementType.getIntOrFloatBitWidth(), 8);
+  return type.getNumElements() * elementBytes;
+}
+
+std::optional<ArrayRef<char>>
+mlir::tfm::getWeightBytes(DenseResourceElementsAttr weight) {
+  AsmResourceBlob *blob = weight.getRawHandle().getBlob();
+  if (!blob || (int64_t)blob->getData().size() !=
+                   getWeightByteSize(weight.getType()))
+    return std::nullopt;
+  return blob->getData();
+}
+
+/// A `dense_resource` weight holds the bytes its type needs, or none (IR
+/// printed with elided weights, see getWeightBytes): every reader takes the
+/// blob as that many elements, so any other size is refused here rather
+/// than read past its end.
+LogicalResult ConstantOp::verify() {
+  auto resource = dyn_cast<DenseResourceElementsAttr>(getValue());
+  if (!resource)
+    return success();
+  AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+  int64_t actual = blob ? blob->getData().size() : 0;
+  int64_t expected = getWeightByteSize(resource.getType());
+  if (actual == 0 || actual == expected)
+    return success();
+  return emitOpError() << "weight '" << resource.getRawHandle().getKey()
+                       << "' holds " << actual << " bytes, but its type "
+                       << resource.getType() << " needs " << expected;
 }
 
 #define TFM_INFER_BROADCAST_ARITH(OpClass)                                     \

@@ -3,6 +3,7 @@
 #ifndef TFM_TFMOPS_H
 #define TFM_TFMOPS_H
 
+#include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpDefinition.h"
@@ -44,6 +45,15 @@ std::optional<SmallVector<int64_t>> getKnownIntValues(Value value);
 /// The values of a constant integer tensor (a tfm.constant or any other
 /// constant-like op), or failure when `value` is not one.
 FailureOr<SmallVector<int64_t>> getConstantIntValues(Value value);
+
+/// The bytes of a `dense_resource` weight, in place, when its blob holds
+/// every element (bools one byte each); nullopt for a weight without data:
+/// `tfc import` prints weights elided as empty blobs, so that IR read back
+/// has the graph's structure but no values to fold, pack or compile.
+std::optional<ArrayRef<char>> getWeightBytes(DenseResourceElementsAttr weight);
+
+/// The bytes a `dense_resource` weight of `type` holds.
+int64_t getWeightByteSize(ShapedType type);
 
 } // namespace mlir::tfm
 

@@ -106,6 +106,7 @@ def Tfm_ConstantOp : Tfm_Op<"constant", [ConstantLike]> {
   let results = (outs Tfm_Tensor:$result);
   let assemblyFormat = "attr-dict $value";
   let hasFolder = 1;
+  let hasVerifier = 1;
 }
 
 //===----------------------------------------------------------------------===//

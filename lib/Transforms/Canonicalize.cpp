@@ -45,8 +45,11 @@ std::optional<ArrayRef<float>> getF32Elements(Value value,
   if (!constant)
     return std::nullopt;
   Attribute attr = constant.getValue();
-  if (auto resource = dyn_cast<DenseF32ResourceElementsAttr>(attr))
+  if (auto resource = dyn_cast<DenseF32ResourceElementsAttr>(attr)) {
+    if (!tfm::getWeightBytes(resource))
+      return std::nullopt;
     return resource.tryGetAsArrayRef();
+  }
   auto dense = dyn_cast<DenseElementsAttr>(attr);
   if (!dense || !dense.getElementType().isF32())
     return std::nullopt;

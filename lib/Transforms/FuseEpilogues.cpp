@@ -40,28 +40,6 @@ using namespace mlir::tfc;
 
 namespace {
 
-/// The [N, K] f32 constant `weight` transposed to [K, N], as a new weights
-/// blob, or null when it is not a constant.
-Value transposedWeight(OpBuilder &b, Location loc, Value weight) {
-  auto type = cast<RankedTensorType>(weight.getType());
-  std::optional<SmallVector<float>> values = getConstantFloats(weight);
-  if (!values || !type.hasStaticShape())
-    return {};
-  int64_t n = type.getDimSize(0), k = type.getDimSize(1);
-  SmallVector<float> transposed(values->size());
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = 0; j < k; ++j)
-      transposed[j * n + i] = (*values)[i * k + j];
-  ArrayRef<char> bytes(reinterpret_cast<const char *>(transposed.data()),
-                       transposed.size() * sizeof(float));
-  return b.create<tfm::ConstantOp>(
-      loc, DenseResourceElementsAttr::get(
-               RankedTensorType::get({k, n}, type.getElementType()),
-               "transposed_weight",
-               HeapAsmResourceBlob::allocateAndCopyWithAlign(
-                   bytes, alignof(float), /*dataIsMutable=*/false)));
-}
-
 /// Reshape [..., K] -> [R, K], Gemm (a @ b + c, b optionally transposed),
 /// Reshape back to [..., N]  =>  MatMul on the unflattened input (+ c).
 /// Returns whether it rewrote.
@@ -94,7 +72,7 @@ bool unflattenDenseLayer(tfm::GemmOp gemm) {
   Location loc = gemm.getLoc();
   Value weight = gemm.getB();
   if (gemm.getTransB()) {
-    weight = transposedWeight(b, loc, weight);
+    weight = createTransposedWeight(b, loc, weight);
     if (!weight)
       return false;
   }

@@ -55,11 +55,11 @@ std::optional<SmallVector<bool>> mlir::tfc::getConstantBools(Value value) {
   auto resource = dyn_cast_or_null<DenseResourceElementsAttr>(attr);
   if (!resource || !resource.getElementType().isInteger(1))
     return std::nullopt;
-  AsmResourceBlob *blob = resource.getRawHandle().getBlob();
-  if (!blob || (int64_t)blob->getData().size() != resource.getNumElements())
+  std::optional<ArrayRef<char>> bytes = tfm::getWeightBytes(resource);
+  if (!bytes)
     return std::nullopt;
   SmallVector<bool> values;
-  for (char byte : blob->getData())
+  for (char byte : *bytes)
     values.push_back(byte != 0);
   return values;
 }
@@ -70,9 +70,40 @@ std::optional<SmallVector<float>> mlir::tfc::getConstantFloats(Value value) {
       dense && dense.getElementType().isF32())
     return llvm::to_vector(dense.getValues<float>());
   if (auto resource = dyn_cast_or_null<DenseF32ResourceElementsAttr>(attr))
-    if (std::optional<ArrayRef<float>> values = resource.tryGetAsArrayRef())
-      return SmallVector<float>(*values);
+    if (tfm::getWeightBytes(resource))
+      if (std::optional<ArrayRef<float>> values = resource.tryGetAsArrayRef())
+        return SmallVector<float>(*values);
   return std::nullopt;
+}
+
+Value mlir::tfc::createWeightConstant(OpBuilder &b, Location loc,
+                                      RankedTensorType type,
+                                      ArrayRef<float> values, StringRef name) {
+  ArrayRef<char> bytes(reinterpret_cast<const char *>(values.data()),
+                       values.size() * sizeof(float));
+  AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
+      bytes, alignof(float), /*dataIsMutable=*/false);
+  return b.create<tfm::ConstantOp>(
+      loc, DenseResourceElementsAttr::get(type, name, std::move(blob)));
+}
+
+Value mlir::tfc::createTransposedWeight(OpBuilder &b, Location loc,
+                                        Value weight) {
+  auto type = cast<RankedTensorType>(weight.getType());
+  if (type.getRank() < 2 || !type.hasStaticShape())
+    return {};
+  std::optional<SmallVector<float>> values = getConstantFloats(weight);
+  if (!values)
+    return {};
+  int64_t rows = type.getDimSize(0);
+  int64_t columns = type.getNumElements() / rows;
+  SmallVector<float> transposed(values->size());
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < columns; ++j)
+      transposed[j * rows + i] = (*values)[i * columns + j];
+  return createWeightConstant(
+      b, loc, RankedTensorType::get({columns, rows}, type.getElementType()),
+      transposed, "transposed_weight");
 }
 
 Operation *mlir::tfc::getSingleUser(Value value) {

@@ -11,6 +11,9 @@ void mlir::tfc::buildGraphOptimizationPipeline(
     OpPassManager &pm, const GraphOptimizationOptions &options) {
   OpPassManager &graph = pm.nest<func::FuncOp>();
   graph.addPass(createCanonicalize());
+  // Not a fusion: it picks the matmul kernel for patch-embedding convs, so
+  // --no-fuse keeps it.
+  graph.addPass(createConvToMatmul());
   if (!options.fuse)
     return;
   // The order matters where one fusion's result is another's input: GELU
@@ -41,7 +44,8 @@ ArrayRef<StringRef> mlir::tfc::getFusionNames() {
 void mlir::tfc::registerGraphOptimizationPipeline() {
   PassPipelineRegistration<>(
       "tfm-optimize",
-      "The graph passes of `tfc compile`: tfm-canonicalize, then the fusions "
+      "The graph passes of `tfc compile`: tfm-canonicalize, tfm-conv-to-matmul, "
+      "then the fusions "
       "(layer norm, GELU, merged projections, attention, epilogues)",
       [](OpPassManager &pm) {
         buildGraphOptimizationPipeline(pm, GraphOptimizationOptions());

@@ -70,17 +70,6 @@ std::optional<Projection> asProjection(tfm::MatMulOp matmul) {
   return projection;
 }
 
-/// A constant holding `values` of `type` as a weights blob.
-Value createWeightConstant(OpBuilder &b, Location loc, RankedTensorType type,
-                           ArrayRef<float> values, StringRef name) {
-  ArrayRef<char> bytes(reinterpret_cast<const char *>(values.data()),
-                       values.size() * sizeof(float));
-  AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
-      bytes, alignof(float), /*dataIsMutable=*/false);
-  return b.create<tfm::ConstantOp>(
-      loc, DenseResourceElementsAttr::get(type, name, std::move(blob)));
-}
-
 struct MergeProjectionsPass
     : public tfc::impl::MergeProjectionsBase<MergeProjectionsPass> {
   void runOnOperation() override {

@@ -316,3 +316,21 @@ func.func @add_layer_norm(%x: tensor<?x?x8xf32>, %p: tensor<1x?x8xf32>, %g: tens
   %y = tfm.add_layer_norm %x, %p, %g {axis = 2 : i64} : (tensor<?x?x8xf32>, tensor<1x?x8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
   return %y : tensor<?x?x8xf32>
 }
+
+// -----
+
+// A weight printed elided has no bytes to compile.
+func.func @elided_weight() -> tensor<3x2xf32> {
+  // expected-error @+2 {{weight 'w' has no data: IR printed with elided weights describes the graph but cannot be compiled}}
+  // expected-error @+1 {{failed to legalize operation 'tfm.constant'}}
+  %w = tfm.constant dense_resource<w> : tensor<3x2xf32>
+  return %w : tensor<3x2xf32>
+}
+
+{-#
+  dialect_resources: {
+    builtin: {
+      w: "0x04000000"
+    }
+  }
+#-}

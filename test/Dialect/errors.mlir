@@ -461,3 +461,34 @@ func.func @add_layer_norm_skip(%x: tensor<2x8x16xf32>, %s: tensor<2x9x16xf32>, %
   %r = tfm.add_layer_norm %x, %s, %g {axis = 2 : i64} : (tensor<2x8x16xf32>, tensor<2x9x16xf32>, tensor<16xf32>) -> tensor<2x8x16xf32>
   return
 }
+// -----
+
+// A weight blob of the wrong size is refused, not read past its end (an
+// empty blob, a weight printed elided, is valid: see tfm-canonicalize.mlir).
+func.func @constant_short_weight() -> tensor<2xf32> {
+  // expected-error @+1 {{weight 'v' holds 4 bytes, but its type 'tensor<2xf32>' needs 8}}
+  %v = tfm.constant dense_resource<v> : tensor<2xf32>
+  return %v : tensor<2xf32>
+}
+
+{-#
+  dialect_resources: {
+    builtin: {
+      v: "0x040000000000803F"
+    }
+  }
+#-}
+// -----
+
+func.func @constant_whole_weight() -> tensor<2xf32> {
+  %v = tfm.constant dense_resource<v> : tensor<2xf32>
+  return %v : tensor<2xf32>
+}
+
+{-#
+  dialect_resources: {
+    builtin: {
+      v: "0x040000000000803F00000040"
+    }
+  }
+#-}

@@ -68,3 +68,24 @@ func.func @not_constant(%x: tensor<3xf32>, %y: tensor<2x3xf32>) -> (tensor<3xf32
   %t = tfm.transpose %y {perm = array<i64: 1, 0>} : (tensor<2x3xf32>) -> tensor<3x2xf32>
   return %a, %t : tensor<3xf32>, tensor<3x2xf32>
 }
+
+// -----
+
+// COM: A weight printed elided (an empty blob, as `tfc import` prints weights)
+// COM: has no values to fold: its transpose stays.
+// CHECK-LABEL: func.func @elided_weight
+// CHECK: %[[W:.+]] = tfm.constant dense_resource<w> : tensor<3x2xf32>
+// CHECK: tfm.transpose %[[W]]
+func.func @elided_weight() -> tensor<2x3xf32> {
+  %w = tfm.constant dense_resource<w> : tensor<3x2xf32>
+  %t = tfm.transpose %w {perm = array<i64: 1, 0>} : (tensor<3x2xf32>) -> tensor<2x3xf32>
+  return %t : tensor<2x3xf32>
+}
+
+{-#
+  dialect_resources: {
+    builtin: {
+      w: "0x04000000"
+    }
+  }
+#-}

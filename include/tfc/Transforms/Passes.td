@@ -67,6 +67,44 @@ def Canonicalize : Pass<"tfm-canonicalize", "func::FuncOp"> {
   let statistics = [Statistic<"numFolded", "folded", "Ops folded into constants">];
 }
 
+def ConvToMatmul : Pass<"tfm-conv-to-matmul", "func::FuncOp"> {
+  let summary = "Rewrites convs with non-overlapping windows as matmuls";
+  let description = [{
+    A vision transformer's patch embedding is a `tfm.conv` whose stride
+    equals its kernel: the windows tile the input, so the conv is a matmul
+    of the flattened patches by the weight. This pass rewrites every f32
+    conv with stride = kernel, no padding, no dilation, one group, a
+    constant weight and static spatial dims that the kernel divides (1-, 2-
+    and 3-d) into a reshape-transpose-reshape of the input that gathers the
+    patches, a `tfm.matmul` by the weight transposed to
+    `[C * K1 * ..., M]` (a new weights blob; the old one goes with the
+    conv), the bias add, and a reshape-transpose back to `[N, M, O1, ...]`.
+    The matmul then runs in the linear kernel and its bias add fuses like
+    any projection's. Other convs are left alone.
+
+    Before:
+
+    ```mlir
+    %p = tfm.conv %img, %w, %b {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 16, 16>}
+        : (tensor<?x3x224x224xf32>, tensor<384x3x16x16xf32>, tensor<384xf32>) -> tensor<?x384x14x14xf32>
+    ```
+
+    After (shape constants left out):
+
+    ```mlir
+    %0 = tfm.reshape %img, %s0 : (tensor<?x3x224x224xf32>, tensor<6xi64>) -> tensor<?x3x14x16x14x16xf32>
+    %1 = tfm.transpose %0 {perm = array<i64: 0, 2, 4, 1, 3, 5>} : (tensor<?x3x14x16x14x16xf32>) -> tensor<?x14x14x3x16x16xf32>
+    %2 = tfm.reshape %1, %s1 : (tensor<?x14x14x3x16x16xf32>, tensor<3xi64>) -> tensor<?x196x768xf32>
+    %3 = tfm.matmul %2, %wt : (tensor<?x196x768xf32>, tensor<768x384xf32>) -> tensor<?x196x384xf32>
+    %4 = tfm.add %3, %b : (tensor<?x196x384xf32>, tensor<384xf32>) -> tensor<?x196x384xf32>
+    %5 = tfm.reshape %4, %s2 : (tensor<?x196x384xf32>, tensor<4xi64>) -> tensor<?x14x14x384xf32>
+    %p = tfm.transpose %5 {perm = array<i64: 0, 3, 1, 2>} : (tensor<?x14x14x384xf32>) -> tensor<?x384x14x14xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::tfm::TfmDialect"];
+  let statistics = [Statistic<"numRewritten", "rewritten", "Convs rewritten as matmuls">];
+}
+
 def MergeProjections : Pass<"tfm-merge-projections", "func::FuncOp"> {
   let summary = "Merges matmuls that share an input into one, then splits";
   let description = [{

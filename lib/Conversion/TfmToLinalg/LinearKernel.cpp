@@ -36,12 +36,11 @@ constexpr int64_t kPanel = TFC_RT_LINEAR_PANEL;
 /// The f32 values of a constant's attribute, in place, or nothing.
 std::optional<ArrayRef<float>> constantFloats(Attribute value) {
   if (auto resource = dyn_cast<DenseResourceElementsAttr>(value)) {
-    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
-    if (!blob)
+    std::optional<ArrayRef<char>> bytes = tfm::getWeightBytes(resource);
+    if (!bytes || !resource.getElementType().isF32())
       return std::nullopt;
-    ArrayRef<char> bytes = blob->getData();
-    return ArrayRef<float>(reinterpret_cast<const float *>(bytes.data()),
-                           bytes.size() / sizeof(float));
+    return ArrayRef<float>(reinterpret_cast<const float *>(bytes->data()),
+                           bytes->size() / sizeof(float));
   }
   if (auto dense = dyn_cast<DenseElementsAttr>(value))
     if (!dense.isSplat())

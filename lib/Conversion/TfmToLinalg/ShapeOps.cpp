@@ -87,6 +87,13 @@ struct ConstantPattern : OpConversionPattern<tfm::ConstantOp> {
                   ConversionPatternRewriter &rewriter) const override {
     auto type = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
     Attribute value = op.getValue();
+    if (auto resource = dyn_cast<DenseResourceElementsAttr>(value);
+        resource && !tfm::getWeightBytes(resource))
+      return op.emitOpError()
+             << "weight '" << resource.getRawHandle().getKey()
+             << "' has no data: IR printed with elided weights describes the "
+                "graph but cannot be compiled (print it with `tfc import "
+                "--print-weights`, or compile the ONNX model)";
     if (type.getElementType().isInteger(1))
       return lowerBoolConstant(op, type, value, rewriter);
     if (cast<ElementsAttr>(value).getType() != type) {
