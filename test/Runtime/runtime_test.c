@@ -1,7 +1,8 @@
 /* Drives models compiled by tfc through the runtime API's error paths: every
  * bad call must return the right status with a message that names what is
- * wrong, write nothing out of bounds, and leave the instance usable. Run
- * under AddressSanitizer as tfc-runtime-test-asan.
+ * wrong, write nothing out of bounds, and leave the instance usable. It
+ * also calls a kernel on views that compiled models do not pass (the layer
+ * norm's strided path). Run under AddressSanitizer as tfc-runtime-test-asan.
  *
  * Models: bert (input_ids, attention_mask: int64 [batch, sequence]; a
  * 1000-word vocabulary and 128 positions) and vit (pixel_values: float32
@@ -12,6 +13,7 @@
 #include "tfc/runtime/tfc_abi.h"
 #include "vit.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,6 +276,61 @@ static void test_static_dims(void) {
   tfc_model_destroy(vit);
 }
 
+/* The layer norm kernel on views with a stride in the last dim (its
+ * scalar path; compiled models pass contiguous rows) and with contiguous
+ * ones (its vector path, with a 37-float row's scalar tail), against a
+ * double-precision reference. */
+static void test_layer_norm_views(void) {
+  enum { ROWS = 3, D = 37 };
+  static float spread[ROWS * D * 2], packed[ROWS * D], skip[ROWS * D];
+  static float scale[D * 3], bias[D], out[ROWS * D], out_strided[ROWS * D * 2];
+  for (int i = 0; i < ROWS * D; ++i) {
+    packed[i] = spread[2 * i] = (float)((i * 7) % 11) - 4.5f;
+    skip[i] = (float)(i % 5) * 0.25f;
+  }
+  for (int j = 0; j < D; ++j) {
+    scale[3 * j] = 1.0f + 0.01f * j;
+    bias[j] = 0.1f * (j % 3);
+  }
+  tfc_rt_memref3_f32 in_strided = {spread, spread, 0, {1, ROWS, D}, {ROWS * D * 2, D * 2, 2}};
+  tfc_rt_memref3_f32 in = {packed, packed, 0, {1, ROWS, D}, {ROWS * D, D, 1}};
+  tfc_rt_memref3_f32 sk = {skip, skip, 0, {1, ROWS, D}, {ROWS * D, D, 1}};
+  tfc_rt_memref1_f32 sc_strided = {scale, scale, 0, {D}, {3}};
+  static float scale_packed[D];
+  for (int j = 0; j < D; ++j)
+    scale_packed[j] = scale[3 * j];
+  tfc_rt_memref1_f32 sc = {scale_packed, scale_packed, 0, {D}, {1}};
+  tfc_rt_memref1_f32 bi = {bias, bias, 0, {D}, {1}};
+  tfc_rt_memref3_f32 o = {out, out, 0, {1, ROWS, D}, {ROWS * D, D, 1}};
+  tfc_rt_memref3_f32 o_strided = {out_strided, out_strided, 0, {1, ROWS, D},
+                                  {ROWS * D * 2, D * 2, 2}};
+  int flags = TFC_RT_LAYER_NORM_HAS_BIAS | TFC_RT_LAYER_NORM_HAS_SKIP;
+  tfc_rt_layer_norm_f32(&in, &sk, &sc, &bi, &o, 1e-5f, flags);
+  tfc_rt_layer_norm_f32(&in_strided, &sk, &sc_strided, &bi, &o_strided, 1e-5f, flags);
+  double worst = 0, worst_strided = 0;
+  for (int r = 0; r < ROWS; ++r) {
+    double mean = 0, var = 0;
+    for (int j = 0; j < D; ++j)
+      mean += (double)packed[r * D + j] + skip[r * D + j];
+    mean /= D;
+    for (int j = 0; j < D; ++j) {
+      double c = (double)packed[r * D + j] + skip[r * D + j] - mean;
+      var += c * c;
+    }
+    var /= D;
+    for (int j = 0; j < D; ++j) {
+      double x = (double)packed[r * D + j] + skip[r * D + j];
+      double want = (x - mean) / sqrt(var + 1e-5) * scale_packed[j] + bias[j];
+      worst = fmax(worst, fabs(out[r * D + j] - want));
+      worst_strided = fmax(worst_strided, fabs(out_strided[2 * (r * D + j)] - want));
+    }
+  }
+  CHECK(worst < 1e-5 && worst_strided < 1e-5,
+        "layer norm: max error %g contiguous, %g strided", worst, worst_strided);
+  printf("ok %-44s -> max error %.1e contiguous, %.1e strided\n",
+         "layer norm on contiguous and strided views", worst, worst_strided);
+}
+
 int main(void) {
   test_create();
   tfc_model *bert = NULL;
@@ -290,6 +347,7 @@ int main(void) {
   tfc_model_destroy(bert);
   test_blocks_reused();
   test_static_dims();
+  test_layer_norm_views();
   tfc_model_destroy(NULL);
   printf("runtime tests: %d checks, %d failed\n", checks, failures);
   return failures ? 1 : 0;

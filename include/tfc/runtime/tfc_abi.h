@@ -143,6 +143,21 @@ void tfc_rt_linear_f32(const tfc_rt_memref3_f32 *input,
                        const tfc_rt_memref3_f32 *residual,
                        const tfc_rt_memref3_f32 *out, int64_t flags);
 
+/* Flags of tfc_rt_layer_norm_f32. */
+enum { TFC_RT_LAYER_NORM_HAS_BIAS = 1, TFC_RT_LAYER_NORM_HAS_SKIP = 2 };
+
+/* tfm.layer_norm and tfm.add_layer_norm over the last dim: with x = input
+ * (+ skip when TFC_RT_LAYER_NORM_HAS_SKIP), out[b, l, :] = (x - mean(x)) /
+ * sqrt(var(x) + epsilon) * scale (+ bias when TFC_RT_LAYER_NORM_HAS_BIAS),
+ * on [B, L, D] views with any strides (each row contiguous), `scale` and
+ * `bias` [D]. The generated code has checked the shapes. */
+void tfc_rt_layer_norm_f32(const tfc_rt_memref3_f32 *input,
+                           const tfc_rt_memref3_f32 *skip,
+                           const tfc_rt_memref1_f32 *scale,
+                           const tfc_rt_memref1_f32 *bias,
+                           const tfc_rt_memref3_f32 *out, float epsilon,
+                           int64_t flags);
+
 #ifdef __cplusplus
 }
 #endif

@@ -91,23 +91,6 @@ Value packWeight(OpBuilder &b, Location loc, Value weight) {
                                           std::move(blob)));
 }
 
-/// A rank-2 `tensor` [M, X] as [1, M, X], in place; rank 3 as it is. The
-/// kernel takes [B, L, X] views with any strides rather than collapsed rows:
-/// MLIR 19's expand-strided-metadata crashes on a collapse of a buffer with
-/// dynamic strides, which is what a function argument is.
-Value toRank3(OpBuilder &b, Location loc, Value tensor) {
-  auto type = cast<RankedTensorType>(tensor.getType());
-  if (type.getRank() == 3)
-    return tensor;
-  SmallVector<int64_t> shape = {1};
-  llvm::append_range(shape, type.getShape());
-  SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1)};
-  llvm::append_range(sizes, getDims(b, loc, tensor));
-  return b.create<tensor::ExpandShapeOp>(
-      loc, RankedTensorType::get(shape, type.getElementType()), tensor,
-      SmallVector<ReassociationIndices>{{0, 1}, {2}}, sizes);
-}
-
 /// The kernel call for `op` (a tfm.linear, or a bare tfm.matmul by a
 /// constant weight): out = act(input @ weight + bias) + residual, bias and
 /// residual optional.
@@ -206,30 +189,15 @@ LogicalResult lowerToLinearKernel(Operation *op, Value input, Value weight,
                            .Default(TFC_RT_LINEAR_NONE);
   flags |= activation << TFC_RT_LINEAR_ACTIVATION_SHIFT;
 
-  SmallVector<Value> dynamicSizes;
-  for (int64_t i = 0; i + 1 < rank; ++i)
-    if (resultType.isDynamicDim(i))
-      dynamicSizes.push_back(toIndexValue(rewriter, loc, resultDims[i]));
-  auto resultBufferType = MemRefType::get(resultType.getShape(), f32);
-  Value result = rewriter.create<memref::AllocOp>(
-      loc, resultBufferType, dynamicSizes, rewriter.getI64IntegerAttr(64));
-  Value resultView = result;
-  if (rank == 2) {
-    SmallVector<OpFoldResult> sizes = {rewriter.getIndexAttr(1)};
-    llvm::append_range(sizes, resultDims);
-    SmallVector<int64_t> shape = {1};
-    llvm::append_range(shape, resultType.getShape());
-    resultView = rewriter.create<memref::ExpandShapeOp>(
-        loc, MemRefType::get(shape, f32), result,
-        SmallVector<ReassociationIndices>{{0, 1}, {2}}, sizes);
-  }
+  Value resultView;
+  Value result =
+      allocKernelResult(rewriter, loc, resultType, resultDims, resultView);
   rewriter.create<func::CallOp>(
       loc, kernel,
       ValueRange{
           getKernelReadOnlyView(rewriter, loc, toRank3(rewriter, loc, input)),
           getKernelReadOnlyView(rewriter, loc, packed), biasView, residualView,
-          rewriter.create<memref::CastOp>(loc, rows3, resultView),
-          rewriter.create<arith::ConstantIntOp>(loc, flags, 64)});
+          resultView, rewriter.create<arith::ConstantIntOp>(loc, flags, 64)});
   rewriter.replaceOpWithNewOp<bufferization::ToTensorOp>(
       op, resultType, result, /*restrict=*/true, /*writable=*/true);
   return success();

@@ -261,3 +261,44 @@ Value mlir::tfc::getKernelPlaceholder(OpBuilder &b, Location loc,
                            type.getElementType()));
   return b.create<memref::CastOp>(loc, type, element);
 }
+
+Value mlir::tfc::toRank3(OpBuilder &b, Location loc, Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  if (type.getRank() == 3)
+    return tensor;
+  SmallVector<int64_t> shape = {1};
+  llvm::append_range(shape, type.getShape());
+  SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1)};
+  llvm::append_range(sizes, getDims(b, loc, tensor));
+  return b.create<tensor::ExpandShapeOp>(
+      loc, RankedTensorType::get(shape, type.getElementType()), tensor,
+      SmallVector<ReassociationIndices>{{0, 1}, {2}}, sizes);
+}
+
+
+Value mlir::tfc::allocKernelResult(OpBuilder &b, Location loc,
+                                   RankedTensorType type,
+                                   ArrayRef<OpFoldResult> dims,
+                                   Value &rank3View) {
+  SmallVector<Value> dynamicSizes;
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    if (type.isDynamicDim(i))
+      dynamicSizes.push_back(toIndexValue(b, loc, dims[i]));
+  auto bufferType = MemRefType::get(type.getShape(), type.getElementType());
+  Value buffer = b.create<memref::AllocOp>(loc, bufferType, dynamicSizes,
+                                           b.getI64IntegerAttr(64));
+  Value view = buffer;
+  if (type.getRank() == 2) {
+    SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1)};
+    llvm::append_range(sizes, dims);
+    SmallVector<int64_t> shape = {1};
+    llvm::append_range(shape, type.getShape());
+    view = b.create<memref::ExpandShapeOp>(
+        loc, MemRefType::get(shape, type.getElementType()), buffer,
+        SmallVector<ReassociationIndices>{{0, 1}, {2}}, sizes);
+  }
+  rank3View = b.create<memref::CastOp>(
+      loc, getKernelMemRefType(b.getContext(), 3, type.getElementType()),
+      view);
+  return buffer;
+}

@@ -123,6 +123,18 @@ Value getKernelReadOnlyView(OpBuilder &b, Location loc, Value tensor);
 /// `type` (a getKernelMemRefType).
 Value getKernelPlaceholder(OpBuilder &b, Location loc, MemRefType type);
 
+/// A rank-2 `tensor` [M, X] as [1, M, X], in place; rank 3 as it is. The
+/// kernels take [B, L, X] views with any strides rather than collapsed rows:
+/// MLIR 19's expand-strided-metadata crashes on a collapse of a buffer with
+/// dynamic strides, which is what a function argument is.
+Value toRank3(OpBuilder &b, Location loc, Value tensor);
+
+/// A fresh buffer (64-byte aligned) for a kernel's result of `type`, rank 2
+/// or 3, with sizes `dims`; `rank3View` is set to it as [B, L, X] (a unit
+/// batch for rank 2) in the kernels' memref type.
+Value allocKernelResult(OpBuilder &b, Location loc, RankedTensorType type,
+                        ArrayRef<OpFoldResult> dims, Value &rank3View);
+
 /// Registers the patterns of each op family.
 void populateElementwisePatterns(TypeConverter &converter,
                                  RewritePatternSet &patterns);
@@ -134,6 +146,8 @@ void populateShapePatterns(TypeConverter &converter,
                            RewritePatternSet &patterns);
 void populateAttentionPatterns(TypeConverter &converter,
                                RewritePatternSet &patterns);
+void populateLayerNormKernelPatterns(TypeConverter &converter,
+                                     RewritePatternSet &patterns);
 void populateLinearKernelPatterns(TypeConverter &converter,
                                   RewritePatternSet &patterns);
 

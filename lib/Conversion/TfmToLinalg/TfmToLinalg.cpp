@@ -27,6 +27,7 @@ void mlir::tfc::populateTfmToLinalgPatterns(TypeConverter &converter,
   populateShapePatterns(converter, patterns);
   populateAttentionPatterns(converter, patterns);
   populateLinearKernelPatterns(converter, patterns);
+  populateLayerNormKernelPatterns(converter, patterns);
 }
 
 namespace {
