@@ -98,6 +98,14 @@ struct FuseEpiloguesPass
     for (tfm::MatMulOp matmul : matmuls)
       if (succeeded(fuse(matmul, remarks)))
         ++numEpilogues;
+    // Linears that took no residual and are followed by an add of one
+    // (tfm-sink-transposes leaves such pairs, the transpose that stood
+    // between them gone).
+    SmallVector<tfm::LinearOp> linears;
+    getOperation().walk([&](tfm::LinearOp op) { linears.push_back(op); });
+    for (tfm::LinearOp linear : linears)
+      if (succeeded(fuseLateResidual(linear, remarks)))
+        ++numEpilogues;
     // Then the residual adds that feed a layer norm (those a matmul did not
     // take as its residual).
     SmallVector<tfm::LayerNormOp> norms;
@@ -129,6 +137,29 @@ struct FuseEpiloguesPass
         norm.getBias(), norm.getAxisAttr(), norm.getEpsilonAttr());
     remarks.fused(add, "residual add, layer_norm");
     norm.getResult().replaceAllUsesWith(fused.getResult());
+    return success();
+  }
+
+  /// linear(...) + r, r of the linear's shape, the linear without a
+  /// residual and used by the add alone: r becomes its residual.
+  LogicalResult fuseLateResidual(tfm::LinearOp linear,
+                                 const FusionRemarks &remarks) {
+    Value product = linear.getResult();
+    auto add = dyn_cast_or_null<tfm::AddOp>(getSingleUser(product));
+    if (linear.getResidual() || !add)
+      return failure();
+    Value other = getOtherOperand(add, product);
+    if (add.getType() != linear.getType() || other == product ||
+        other.getType() != linear.getType())
+      return failure();
+    // At the add, where the residual is available.
+    OpBuilder b(add);
+    auto fused = b.create<tfm::LinearOp>(
+        b.getFusedLoc({linear.getLoc(), add.getLoc()}), linear.getType(),
+        linear.getInput(), linear.getWeight(), linear.getBias(), other,
+        linear.getActivationAttr());
+    remarks.fused(linear, "residual");
+    add.getResult().replaceAllUsesWith(fused.getResult());
     return success();
   }
 

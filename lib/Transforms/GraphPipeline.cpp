@@ -33,6 +33,12 @@ void mlir::tfc::buildGraphOptimizationPipeline(
     graph.addPass(createFuseAttention({options.emitRemarks}));
   if (enabled("epilogues"))
     graph.addPass(createFuseEpilogues({options.emitRemarks}));
+  // On the fused graph (the attention fusion adds the transposes it cancels,
+  // the epilogue fusion forms the linears it moves them through); then the
+  // residual adds it brings next to their linears fuse too.
+  graph.addPass(createSinkTransposes());
+  if (enabled("epilogues"))
+    graph.addPass(createFuseEpilogues({options.emitRemarks}));
 }
 
 ArrayRef<StringRef> mlir::tfc::getFusionNames() {
@@ -45,8 +51,8 @@ void mlir::tfc::registerGraphOptimizationPipeline() {
   PassPipelineRegistration<>(
       "tfm-optimize",
       "The graph passes of `tfc compile`: tfm-canonicalize, tfm-conv-to-matmul, "
-      "then the fusions "
-      "(layer norm, GELU, merged projections, attention, epilogues)",
+      "then the fusions (layer norm, GELU, merged projections, attention, "
+      "epilogues), tfm-sink-transposes and the epilogues again",
       [](OpPassManager &pm) {
         buildGraphOptimizationPipeline(pm, GraphOptimizationOptions());
       });

@@ -103,3 +103,26 @@ func.func @residual_norm(%x: tensor<?x?x8xf32>, %p: tensor<1x?x8xf32>, %g: tenso
   %n2 = tfm.layer_norm %s2, %g, %b {axis = 2 : i64} : (tensor<?x?x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
   return %n, %n2, %s2 : tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>
 }
+
+// -----
+
+// COM: A linear without a residual, then an add of one (what
+// COM: tfm-sink-transposes leaves): the add joins it. Not when the linear has
+// COM: another user, nor when the addend broadcasts.
+// CHECK-LABEL: func.func @late_residual
+// CHECK: %[[L:.+]] = tfm.linear %arg0, %arg1, %arg2, %arg3 {operandSegmentSizes = array<i32: 1, 1, 1, 1>}
+// CHECK: %[[SHARED:.+]] = tfm.linear %arg0, %arg1, %arg2 {operandSegmentSizes = array<i32: 1, 1, 1, 0>}
+// CHECK: tfm.add %[[SHARED]], %arg3
+// CHECK: %[[ROW:.+]] = tfm.linear %arg0, %arg1, %arg2 {operandSegmentSizes = array<i32: 1, 1, 1, 0>}
+// CHECK: tfm.add %[[ROW]], %arg4
+func.func @late_residual(%x: tensor<?x?x8xf32>, %w: tensor<8x4xf32>, %b: tensor<4xf32>, %r: tensor<?x?x4xf32>, %row: tensor<1x1x4xf32>)
+    -> (tensor<?x?x4xf32>, tensor<?x?x4xf32>, tensor<?x?x4xf32>, tensor<?x?x4xf32>) {
+  // expected-remark @+1 {{fused epilogue: residual}}
+  %l = tfm.linear %x, %w, %b {operandSegmentSizes = array<i32: 1, 1, 1, 0>} : (tensor<?x?x8xf32>, tensor<8x4xf32>, tensor<4xf32>) -> tensor<?x?x4xf32>
+  %y = tfm.add %r, %l : (tensor<?x?x4xf32>, tensor<?x?x4xf32>) -> tensor<?x?x4xf32>
+  %shared = tfm.linear %x, %w, %b {operandSegmentSizes = array<i32: 1, 1, 1, 0>} : (tensor<?x?x8xf32>, tensor<8x4xf32>, tensor<4xf32>) -> tensor<?x?x4xf32>
+  %y2 = tfm.add %shared, %r : (tensor<?x?x4xf32>, tensor<?x?x4xf32>) -> tensor<?x?x4xf32>
+  %l3 = tfm.linear %x, %w, %b {operandSegmentSizes = array<i32: 1, 1, 1, 0>} : (tensor<?x?x8xf32>, tensor<8x4xf32>, tensor<4xf32>) -> tensor<?x?x4xf32>
+  %y3 = tfm.add %l3, %row : (tensor<?x?x4xf32>, tensor<1x1x4xf32>) -> tensor<?x?x4xf32>
+  return %y, %y2, %shared, %y3 : tensor<?x?x4xf32>, tensor<?x?x4xf32>, tensor<?x?x4xf32>, tensor<?x?x4xf32>
+}

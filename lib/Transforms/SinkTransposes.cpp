@@ -1,0 +1,224 @@
+//===- SinkTransposes.cpp - the tfm-sink-transposes pass ------------------===//
+//
+// Models written sequence-first (PyTorch's nn.TransformerEncoder without
+// batch_first, as torchvision's ViT) go from [B, L, D] to [L, B, D] around
+// every attention block, and the attention fusion takes its operands back to
+// [B, L, D]. Each layer then copies the hidden state six times:
+//
+//   x -> transpose -> linear (QKV) -> split -> 3 x transpose -> attention
+//     -> transpose -> linear (out) -> transpose -> residual add
+//
+// A matmul by a weight, a bias add and a split or slice along the last dim
+// work row by row, so they commute with any transpose that keeps the last
+// dim in place: matmul(transpose(x), W) is transpose(matmul(x, W)). This pass moves such a transpose down through
+// them until it meets its inverse, where both vanish. It moves one only
+// when every path from it ends in an inverse transpose, so it never adds a
+// copy (a transpose moved past a matmul would otherwise copy N columns
+// instead of K). It runs after the epilogue fusion has made the exporters'
+// reshape-Gemm-reshape projections linears, and the epilogue fusion runs
+// again after it for the residual adds it brings next to their linears.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tfc/Transforms/Passes.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include "tfm/TfmOps.h"
+
+namespace mlir::tfc {
+#define GEN_PASS_DEF_SINKTRANSPOSES
+#include "tfc/Transforms/Passes.h.inc"
+} // namespace mlir::tfc
+
+using namespace mlir;
+using namespace mlir::tfc;
+
+namespace {
+
+/// Whether `second` undoes `first`: second[first[i]]... composes to the
+/// identity.
+bool isInverse(ArrayRef<int64_t> first, ArrayRef<int64_t> second) {
+  if (first.size() != second.size())
+    return false;
+  for (auto [i, p] : llvm::enumerate(second))
+    if (first[p] != (int64_t)i)
+      return false;
+  return true;
+}
+
+/// All dims of `a` and `b` but `skip` are the same (static or `?` alike).
+bool sameDimsExcept(RankedTensorType a, RankedTensorType b, int64_t skip) {
+  if (a.getRank() != b.getRank())
+    return false;
+  for (int64_t i = 0; i < a.getRank(); ++i)
+    if (i != skip && a.getDimSize(i) != b.getDimSize(i))
+      return false;
+  return true;
+}
+
+RankedTensorType typeOf(Value value) {
+  return cast<RankedTensorType>(value.getType());
+}
+
+/// Whether `op` works row by row on `input` (one of its operands) along
+/// the last dim, so that it commutes with a transpose of `input` that keeps
+/// the last dim in place: a linear or a matmul by a matrix on their input,
+/// an arithmetic op with a vector or scalar (a bias), a split or a slice
+/// along the last dim. Each result's other dims must follow the input's
+/// exactly, so that the moved op's types are the old ones permuted.
+bool isRowWise(Operation *op, Value input) {
+  int64_t rank = typeOf(input).getRank();
+  auto onLastDim = [&](int64_t axis) {
+    std::optional<int64_t> normalized = tfm::normalizeAxis(axis, rank);
+    return normalized && *normalized == rank - 1;
+  };
+  bool rowWise =
+      llvm::TypeSwitch<Operation *, bool>(op)
+          .Case([&](tfm::LinearOp linear) {
+            return linear.getInput() == input && linear.getWeight() != input &&
+                   linear.getBias() != input && !linear.getResidual();
+          })
+          .Case([&](tfm::MatMulOp matmul) {
+            return matmul.getLhs() == input && matmul.getRhs() != input &&
+                   typeOf(matmul.getRhs()).getRank() == 2;
+          })
+          .Case<tfm::AddOp, tfm::SubOp, tfm::MulOp, tfm::DivOp>(
+              [&](Operation *arith) {
+                Value other = arith->getOperand(0) == input
+                                  ? arith->getOperand(1)
+                                  : arith->getOperand(0);
+                return other != input && typeOf(other).getRank() <= 1;
+              })
+          .Case([&](tfm::SplitOp split) { return onLastDim(split.getAxis()); })
+          .Case([&](tfm::SliceOp slice) {
+            FailureOr<SmallVector<int64_t>> axes =
+                tfm::getConstantIntValues(slice.getAxes());
+            return slice.getInput() == input && succeeded(axes) &&
+                   llvm::all_of(*axes, onLastDim);
+          })
+          .Default([](Operation *) { return false; });
+  return rowWise && llvm::all_of(op->getResults(), [&](Value result) {
+           return sameDimsExcept(typeOf(input), typeOf(result), rank - 1);
+         });
+}
+
+/// `type` with its dims put back where transpose(·, perm) took them from.
+RankedTensorType permutedBack(RankedTensorType type, ArrayRef<int64_t> perm) {
+  SmallVector<int64_t> shape(type.getRank());
+  for (auto [i, p] : llvm::enumerate(perm))
+    shape[p] = type.getDimSize(i);
+  return type.clone(shape);
+}
+
+/// Whether every use of `value`, read as transpose(source, perm), reaches a
+/// transpose that undoes `perm` through row-wise ops only.
+bool endsInInverse(Value value, ArrayRef<int64_t> perm) {
+  for (Operation *user : value.getUsers()) {
+    if (auto transpose = dyn_cast<tfm::TransposeOp>(user)) {
+      if (!isInverse(perm, transpose.getPerm()))
+        return false;
+      continue;
+    }
+    // Exporters read dims off the transposed value; those are the source's
+    // dims, permuted (see sinkInto).
+    if (auto shape = dyn_cast<tfm::ShapeOp>(user)) {
+      if (shape.getStart() > shape.getEnd() ||
+          shape.getEnd() > (int64_t)perm.size())
+        return false;
+      continue;
+    }
+    if (!isRowWise(user, value))
+      return false;
+    for (Value result : user->getResults())
+      if (!endsInInverse(result, perm))
+        return false;
+  }
+  return true;
+}
+
+/// Rewrites the users of `transposed` (= transpose(source, perm)) on
+/// `source`: row-wise ops are cloned onto it, with their result types
+/// permuted back, and their results followed; inverse transposes are
+/// replaced by it. endsInInverse held.
+void sinkInto(Value transposed, Value source, ArrayRef<int64_t> perm) {
+  for (Operation *user : llvm::make_early_inc_range(transposed.getUsers())) {
+    if (isa<tfm::TransposeOp>(user)) {
+      user->getResult(0).replaceAllUsesWith(source);
+      user->erase();
+      continue;
+    }
+    OpBuilder b(user);
+    if (auto shape = dyn_cast<tfm::ShapeOp>(user)) {
+      // shape(transpose(x))[start:end] = shape(x)[perm[start:end]].
+      Location loc = shape.getLoc();
+      int64_t rank = perm.size();
+      Value whole = b.create<tfm::ShapeOp>(loc, source, b.getI64IntegerAttr(0),
+                                           b.getI64IntegerAttr(rank));
+      ArrayRef<int64_t> picked =
+          perm.slice(shape.getStart(), shape.getEnd() - shape.getStart());
+      auto indicesType =
+          RankedTensorType::get({(int64_t)picked.size()}, b.getI64Type());
+      Value indices = b.create<tfm::ConstantOp>(
+          loc, DenseIntElementsAttr::get(indicesType, picked));
+      Value dims = b.create<tfm::GatherOp>(loc, whole, indices,
+                                           b.getI64IntegerAttr(0));
+      shape.getResult().replaceAllUsesWith(dims);
+      shape.erase();
+      continue;
+    }
+    Operation *moved = b.clone(*user);
+    for (OpOperand &operand : moved->getOpOperands())
+      if (operand.get() == transposed)
+        operand.set(source);
+    for (Value result : moved->getResults())
+      result.setType(permutedBack(typeOf(result), perm));
+    for (auto [old, result] :
+         llvm::zip_equal(user->getResults(), moved->getResults()))
+      sinkInto(old, result, perm);
+    user->erase();
+  }
+}
+
+struct SinkTransposesPass
+    : public tfc::impl::SinkTransposesBase<SinkTransposesPass> {
+  void runOnOperation() override {
+    SmallVector<tfm::TransposeOp> candidates;
+    getOperation().walk([&](tfm::TransposeOp transpose) {
+      ArrayRef<int64_t> perm = transpose.getPerm();
+      if (!perm.empty() && perm.back() == (int64_t)perm.size() - 1)
+        candidates.push_back(transpose);
+    });
+    // A candidate may be erased as another's inverse; look each up again.
+    DenseSet<Operation *> erased;
+    for (tfm::TransposeOp transpose : candidates) {
+      if (erased.contains(transpose))
+        continue;
+      Value result = transpose.getResult();
+      if (result.use_empty() || !endsInInverse(result, transpose.getPerm()))
+        continue;
+      // The inverse transposes reached are erased by sinkInto.
+      collectInverses(result, transpose.getPerm(), erased);
+      SmallVector<int64_t> perm(transpose.getPerm());
+      sinkInto(result, transpose.getInput(), perm);
+      transpose.erase();
+      erased.insert(transpose);
+      ++numSunk;
+    }
+  }
+
+  /// The inverse transposes that endsInInverse found from `value`.
+  static void collectInverses(Value value, ArrayRef<int64_t> perm,
+                              DenseSet<Operation *> &inverses) {
+    for (Operation *user : value.getUsers()) {
+      if (isa<tfm::TransposeOp>(user)) {
+        inverses.insert(user);
+        continue;
+      }
+      for (Value result : user->getResults())
+        collectInverses(result, perm, inverses);
+    }
+  }
+};
+
+} // namespace
