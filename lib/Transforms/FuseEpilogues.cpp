@@ -83,6 +83,36 @@ bool unflattenDenseLayer(tfm::GemmOp gemm) {
   return true;
 }
 
+/// A plain 2-D Gemm by a constant weight (BERT's pooler, a classifier
+/// head): a @ b (+ c)  =>  MatMul (+ Add), which the loop below fuses into
+/// a linear. Returns whether it rewrote.
+bool gemmAsMatMul(tfm::GemmOp gemm) {
+  auto resultType = cast<RankedTensorType>(gemm.getType());
+  if (gemm.getTransA() || !gemm.getAlpha().isExactlyValue(1.0) ||
+      !gemm.getBeta().isExactlyValue(1.0) || resultType.isDynamicDim(1) ||
+      !isa<FloatType>(resultType.getElementType()))
+    return false;
+  if (Value c = gemm.getC()) {
+    auto cType = cast<RankedTensorType>(c.getType());
+    if (cType.getRank() != 1 || cType.getDimSize(0) != resultType.getDimSize(1))
+      return false;
+  }
+  OpBuilder b(gemm);
+  Location loc = gemm.getLoc();
+  Value weight = gemm.getB();
+  if (gemm.getTransB())
+    weight = createTransposedWeight(b, loc, weight);
+  else if (!getConstantFloats(weight))
+    weight = Value(); // a product of two activations stays a Gemm
+  if (!weight)
+    return false;
+  Value result = b.create<tfm::MatMulOp>(loc, resultType, gemm.getA(), weight);
+  if (Value c = gemm.getC())
+    result = b.create<tfm::AddOp>(loc, resultType, result, c);
+  gemm.getResult().replaceAllUsesWith(result);
+  return true;
+}
+
 struct FuseEpiloguesPass
     : public tfc::impl::FuseEpiloguesBase<FuseEpiloguesPass> {
   using FuseEpiloguesBase::FuseEpiloguesBase;
@@ -92,7 +122,8 @@ struct FuseEpiloguesPass
     SmallVector<tfm::GemmOp> gemms;
     getOperation().walk([&](tfm::GemmOp op) { gemms.push_back(op); });
     for (tfm::GemmOp gemm : gemms)
-      (void)unflattenDenseLayer(gemm);
+      if (!unflattenDenseLayer(gemm))
+        (void)gemmAsMatMul(gemm);
     SmallVector<tfm::MatMulOp> matmuls;
     getOperation().walk([&](tfm::MatMulOp op) { matmuls.push_back(op); });
     for (tfm::MatMulOp matmul : matmuls)

@@ -126,3 +126,22 @@ func.func @late_residual(%x: tensor<?x?x8xf32>, %w: tensor<8x4xf32>, %b: tensor<
   %y3 = tfm.add %l3, %row : (tensor<?x?x4xf32>, tensor<1x1x4xf32>) -> tensor<?x?x4xf32>
   return %y, %y2, %shared, %y3 : tensor<?x?x4xf32>, tensor<?x?x4xf32>, tensor<?x?x4xf32>, tensor<?x?x4xf32>
 }
+
+// -----
+
+// COM: A plain Gemm by a constant weight (a pooler, a classifier head) is a
+// COM: matmul by the transposed weight with a bias. Not when the weight is
+// COM: an activation or alpha scales the product.
+// CHECK-LABEL: func.func @plain_gemm
+// CHECK: %[[W:.+]] = tfm.constant dense_resource<transposed_weight> : tensor<3x2xf32>
+// CHECK: tfm.linear %arg0, %[[W]], %arg1 {operandSegmentSizes = array<i32: 1, 1, 1, 0>} : (tensor<?x3xf32>, tensor<3x2xf32>, tensor<2xf32>) -> tensor<?x2xf32>
+// CHECK: tfm.gemm %arg0, %arg2, %arg1 {trans_b = true}
+// CHECK: tfm.gemm %arg0, %{{.+}}, %arg1 {alpha = 2.000000e+00 : f32, trans_b = true}
+func.func @plain_gemm(%x: tensor<?x3xf32>, %b: tensor<2xf32>, %act: tensor<2x3xf32>) -> (tensor<?x2xf32>, tensor<?x2xf32>, tensor<?x2xf32>) {
+  %w = tfm.constant dense<[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]> : tensor<2x3xf32>
+  // expected-remark @+1 {{fused epilogue: bias}}
+  %y = tfm.gemm %x, %w, %b {trans_b = true} : (tensor<?x3xf32>, tensor<2x3xf32>, tensor<2xf32>) -> tensor<?x2xf32>
+  %y2 = tfm.gemm %x, %act, %b {trans_b = true} : (tensor<?x3xf32>, tensor<2x3xf32>, tensor<2xf32>) -> tensor<?x2xf32>
+  %y3 = tfm.gemm %x, %w, %b {alpha = 2.0 : f32, trans_b = true} : (tensor<?x3xf32>, tensor<2x3xf32>, tensor<2xf32>) -> tensor<?x2xf32>
+  return %y, %y2, %y3 : tensor<?x2xf32>, tensor<?x2xf32>, tensor<?x2xf32>
+}
