@@ -4,7 +4,7 @@ its inputs, and float64 numpy references.
 Writes linear.mlir, input_<name>.npy and expected_<name>.npy into the
 directory given as the only argument. Each case reaches a path of
 lib/Runtime/linear.c: row tiles of 12, 4 and 1, a last panel narrower than
-32 columns, a reduction longer than one 256-deep slice (accumulating
+32 columns, a reduction longer than two 768-deep slices (accumulating
 through the output), every activation, bias and residual epilogues, rank 2
 and rank 3 operands.
 """
@@ -42,7 +42,7 @@ def activate(x, activation):
 # name: (input shape, N, activation, bias, residual)
 cases = {
     "tiles": ((2, 15, 64), 40, "gelu", True, True),
-    "deep": ((7, 300), 96, "relu", False, False),
+    "deep": ((7, 1700), 96, "relu", False, False),
     "tanh": ((1, 5, 16), 32, "gelu_tanh", True, False),
     "plain": ((3, 33), 70, "none", False, True),
 }
