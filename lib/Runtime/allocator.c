@@ -3,6 +3,17 @@
  * Blocks are tracked per model instance, so a run that a failed check ends
  * early still releases everything, and the peak is known.
  *
+ * Memory planning: the first run with given input dims records the buffers
+ * it allocates (size, alignment, and when each is allocated and freed);
+ * at its end they are laid out in one arena by their lifetimes (greedy by
+ * size: the largest first, each at the lowest offset that no buffer live
+ * at the same time overlaps), as ONNX Runtime's memory patterns do. Later
+ * runs with the same dims replay the plan: the n-th allocation gets the
+ * n-th buffer's place, after a check that it asks for the same size, and
+ * the allocator is not called. A run whose sequence differs (other dims
+ * hash alike, a path that allocates otherwise) falls back to the block
+ * cache below for the rest of the run and drops the plan.
+ *
  *===----------------------------------------------------------------------===*/
 
 #include "runtime_internal.h"
@@ -43,6 +54,8 @@ void tfc_allocator_init(tfc_allocator *allocator) {
   list_init(&allocator->live);
   list_init(&allocator->cached);
   allocator->live_bytes = allocator->peak_bytes = allocator->cached_bytes = 0;
+  memset(&allocator->plan, 0, sizeof(allocator->plan));
+  allocator->plan.mode = TFC_PLAN_OFF;
 }
 
 /* Keeps a block that is no longer live for a later allocation, evicting the
@@ -88,7 +101,112 @@ static tfc_block *take_kept_block(tfc_allocator *allocator, size_t size,
   return best;
 }
 
-void tfc_allocator_release_all(tfc_allocator *allocator) {
+static size_t align_up(size_t offset, size_t alignment) {
+  return (offset + alignment - 1) / alignment * alignment;
+}
+
+static int lifetimes_overlap(const tfc_plan_entry *a, const tfc_plan_entry *b) {
+  int64_t a_died = a->died < 0 ? INT64_MAX : a->died;
+  int64_t b_died = b->died < 0 ? INT64_MAX : b->died;
+  return a->born < b_died && b->born < a_died;
+}
+
+static const tfc_plan_entry *sort_entries;
+static int larger_first(const void *a, const void *b) {
+  size_t sa = sort_entries[*(const size_t *)a].size;
+  size_t sb = sort_entries[*(const size_t *)b].size;
+  return sa < sb ? 1 : sa > sb ? -1 : (*(const size_t *)a > *(const size_t *)b);
+}
+static int lower_offset_first(const void *a, const void *b) {
+  size_t oa = sort_entries[*(const size_t *)a].offset;
+  size_t ob = sort_entries[*(const size_t *)b].offset;
+  return oa < ob ? -1 : oa > ob;
+}
+
+/* Lays the recorded entries out (see the file comment) and returns the
+ * arena's size; 0 when out of memory for the scratch arrays. Called with
+ * the lock held (the sort's comparison reads a static). */
+static size_t lay_out(tfc_plan_entry *entries, size_t count) {
+  size_t *order = malloc(sizeof(size_t) * count);
+  size_t *placed = malloc(sizeof(size_t) * count);
+  size_t *neighbours = malloc(sizeof(size_t) * count);
+  if (!order || !placed || !neighbours) {
+    free(order), free(placed), free(neighbours);
+    return 0;
+  }
+  for (size_t i = 0; i < count; ++i)
+    order[i] = i;
+  sort_entries = entries;
+  qsort(order, count, sizeof(size_t), larger_first);
+  size_t num_placed = 0, arena = 0;
+  for (size_t n = 0; n < count; ++n) {
+    tfc_plan_entry *entry = &entries[order[n]];
+    /* The placed buffers live at the same time as this one, by offset; the
+     * lowest gap that fits it. */
+    size_t num_neighbours = 0;
+    for (size_t i = 0; i < num_placed; ++i)
+      if (lifetimes_overlap(entry, &entries[placed[i]]))
+        neighbours[num_neighbours++] = placed[i];
+    qsort(neighbours, num_neighbours, sizeof(size_t), lower_offset_first);
+    size_t offset = 0;
+    for (size_t i = 0; i < num_neighbours; ++i) {
+      const tfc_plan_entry *other = &entries[neighbours[i]];
+      if (offset + entry->size <= other->offset)
+        break;
+      size_t past = align_up(other->offset + other->size, entry->alignment);
+      if (past > offset)
+        offset = past;
+    }
+    entry->offset = offset;
+    if (offset + entry->size > arena)
+      arena = offset + entry->size;
+    placed[num_placed++] = order[n];
+  }
+  free(order), free(placed), free(neighbours);
+  return arena ? arena : 1;
+}
+
+void tfc_allocator_begin_run(tfc_allocator *allocator, uint64_t signature) {
+  tfc_memory_plan *plan = &allocator->plan;
+  pthread_mutex_lock(&allocator->lock);
+  plan->cursor = 0;
+  plan->clock = 0;
+  plan->replayed = plan->fresh_blocks = 0;
+  if (plan->planned && plan->signature == signature) {
+    plan->mode = TFC_PLAN_REPLAY;
+  } else {
+    plan->mode = TFC_PLAN_RECORD;
+    plan->signature = signature;
+    plan->count = 0;
+  }
+  pthread_mutex_unlock(&allocator->lock);
+}
+
+/* Records `block` (just allocated, `alignment`) as the plan's next entry.
+ * Called with the lock held; a plan that cannot grow stops recording. */
+static void record_entry(tfc_memory_plan *plan, tfc_block *block,
+                         size_t alignment) {
+  if (plan->count == plan->capacity) {
+    size_t capacity = plan->capacity ? plan->capacity * 2 : 256;
+    tfc_plan_entry *grown =
+        realloc(plan->entries, sizeof(tfc_plan_entry) * capacity);
+    if (!grown) {
+      plan->mode = TFC_PLAN_OFF;
+      return;
+    }
+    plan->entries = grown;
+    plan->capacity = capacity;
+  }
+  tfc_plan_entry *entry = &plan->entries[plan->count];
+  entry->size = block->size;
+  entry->alignment = alignment;
+  entry->offset = 0;
+  entry->born = plan->clock++;
+  entry->died = -1;
+  block->plan_index = (int64_t)plan->count++;
+}
+
+void tfc_allocator_end_run(tfc_allocator *allocator, int completed) {
   pthread_mutex_lock(&allocator->lock);
   tfc_block *block = allocator->live.next;
   while (block != &allocator->live) {
@@ -98,6 +216,38 @@ void tfc_allocator_release_all(tfc_allocator *allocator) {
   }
   list_init(&allocator->live);
   allocator->live_bytes = 0;
+
+  tfc_memory_plan *plan = &allocator->plan;
+  if (plan->mode == TFC_PLAN_RECORD && completed && plan->count > 0) {
+    size_t bytes = lay_out(plan->entries, plan->count);
+    /* Offsets are aligned relative to the arena, so the arena is aligned
+     * to the largest alignment asked for. */
+    size_t alignment = 64;
+    for (size_t i = 0; i < plan->count; ++i)
+      if (plan->entries[i].alignment > alignment)
+        alignment = plan->entries[i].alignment;
+    char *arena = plan->arena;
+    if (bytes > plan->arena_bytes || (uintptr_t)arena % alignment != 0) {
+      free(plan->arena);
+      arena = NULL;
+      if (bytes && posix_memalign((void **)&arena, alignment, bytes) != 0)
+        arena = NULL;
+      plan->arena_bytes = arena ? bytes : 0;
+    }
+    plan->arena = arena;
+    plan->planned = arena != NULL;
+    /* The arena takes over from the blocks this run kept. */
+    if (plan->planned) {
+      free_list(&allocator->cached);
+      allocator->cached_bytes = 0;
+    }
+  } else if (plan->mode == TFC_PLAN_REPLAY && completed &&
+             plan->cursor != plan->count) {
+    plan->planned = 0; /* this run allocated something else */
+  } else if (plan->mode == TFC_PLAN_OFF) {
+    plan->planned = 0;
+  }
+  plan->mode = TFC_PLAN_OFF;
   pthread_mutex_unlock(&allocator->lock);
 }
 
@@ -105,6 +255,9 @@ void tfc_allocator_destroy(tfc_allocator *allocator) {
   free_list(&allocator->live);
   free_list(&allocator->cached);
   allocator->live_bytes = allocator->cached_bytes = 0;
+  free(allocator->plan.entries);
+  free(allocator->plan.arena);
+  memset(&allocator->plan, 0, sizeof(allocator->plan));
   pthread_mutex_destroy(&allocator->lock);
 }
 
@@ -127,16 +280,47 @@ static void track_live(tfc_allocator *allocator, tfc_block *block,
     allocator->peak_bytes = allocator->live_bytes;
 }
 
+/* The arena's place for the plan's next buffer, if the run replays a plan
+ * and asks for what it recorded; else the replay stops. Called with the
+ * lock held. */
+static void *replay_entry(tfc_memory_plan *plan, size_t size,
+                          size_t alignment) {
+  if (plan->cursor < plan->count) {
+    const tfc_plan_entry *entry = &plan->entries[plan->cursor];
+    if (entry->size == size && entry->alignment == alignment) {
+      ++plan->cursor;
+      ++plan->replayed;
+      return plan->arena + entry->offset;
+    }
+  }
+  plan->mode = TFC_PLAN_OFF;
+  return NULL;
+}
+
 void *tfc_rt_aligned_alloc(size_t alignment, size_t size) {
   if (alignment < sizeof(void *))
     alignment = sizeof(void *);
   tfc_run *run = tfc_current_run();
   tfc_allocator *allocator = run ? &run->model->allocator : NULL;
+  /* Only the run's own sequence is planned (see tfc_memory_plan). */
+  int planned = allocator && !tfc_in_parallel_body() &&
+                allocator->plan.mode != TFC_PLAN_OFF;
   if (allocator) {
     pthread_mutex_lock(&allocator->lock);
+    if (planned && allocator->plan.mode == TFC_PLAN_REPLAY) {
+      void *place = replay_entry(&allocator->plan, size, alignment);
+      if (place) {
+        pthread_mutex_unlock(&allocator->lock);
+        return place;
+      }
+      planned = 0;
+    }
     tfc_block *kept = take_kept_block(allocator, size, alignment);
     if (kept) {
       track_live(allocator, kept, size);
+      kept->plan_index = -1;
+      if (planned && allocator->plan.mode == TFC_PLAN_RECORD)
+        record_entry(&allocator->plan, kept, alignment);
       pthread_mutex_unlock(&allocator->lock);
       return kept + 1;
     }
@@ -160,12 +344,16 @@ void *tfc_rt_aligned_alloc(size_t alignment, size_t size) {
   block->base = base;
   block->size = size;
   block->capacity = (size_t)(base + total - (char *)start);
+  block->plan_index = -1;
   if (!allocator) {
     block->prev = block->next = block;
     return (void *)start;
   }
   pthread_mutex_lock(&allocator->lock);
   track_live(allocator, block, size);
+  ++allocator->plan.fresh_blocks;
+  if (planned && allocator->plan.mode == TFC_PLAN_RECORD)
+    record_entry(&allocator->plan, block, alignment);
   pthread_mutex_unlock(&allocator->lock);
   return (void *)start;
 }
@@ -175,8 +363,15 @@ void *tfc_rt_alloc(size_t size) { return tfc_rt_aligned_alloc(16, size); }
 void tfc_rt_free(void *ptr) {
   if (!ptr)
     return;
-  tfc_block *block = (tfc_block *)ptr - 1;
   tfc_run *run = tfc_current_run();
+  /* A place in the plan's arena: nothing to free. */
+  if (run) {
+    const tfc_memory_plan *plan = &run->model->allocator.plan;
+    if (plan->arena && (char *)ptr >= plan->arena &&
+        (char *)ptr < plan->arena + plan->arena_bytes)
+      return;
+  }
+  tfc_block *block = (tfc_block *)ptr - 1;
   /* A block allocated outside a run links to itself. */
   if (block->next == block || !run) {
     if (block->next != block)
@@ -188,6 +383,11 @@ void tfc_rt_free(void *ptr) {
   pthread_mutex_lock(&allocator->lock);
   list_remove(block);
   allocator->live_bytes -= block->size;
+  tfc_memory_plan *plan = &allocator->plan;
+  if (block->plan_index >= 0 && plan->mode == TFC_PLAN_RECORD &&
+      (size_t)block->plan_index < plan->count)
+    plan->entries[block->plan_index].died = plan->clock++;
+  block->plan_index = -1;
   keep_block(allocator, block);
   pthread_mutex_unlock(&allocator->lock);
 }

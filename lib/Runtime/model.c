@@ -344,6 +344,18 @@ static tfc_status check_input(const tfc_model_def *def, uint32_t index,
   return TFC_OK;
 }
 
+/* The input dims of a run, hashed (FNV-1a): the key of its memory plan. */
+static uint64_t dims_signature(const tfc_model_def *def,
+                               const tfc_tensor *const *bound) {
+  uint64_t hash = 1469598103934665603ull;
+  for (uint32_t i = 0; i < def->num_inputs; ++i)
+    for (int32_t d = 0; d < bound[i]->rank; ++d) {
+      hash ^= (uint64_t)bound[i]->dims[d];
+      hash *= 1099511628211ull;
+    }
+  return hash;
+}
+
 tfc_status tfc_model_run(tfc_model *model, const tfc_tensor *inputs,
                          size_t num_inputs, tfc_tensor *outputs,
                          size_t num_outputs) {
@@ -421,9 +433,10 @@ tfc_status tfc_model_run(tfc_model *model, const tfc_tensor *inputs,
   run.model = model;
   run.message[0] = '\0';
   tfc_set_current_run(&run);
+  tfc_allocator_begin_run(&model->allocator, dims_signature(def, bound));
   if (setjmp(run.on_check_failed) != 0) {
     tfc_set_current_run(NULL);
-    tfc_allocator_release_all(&model->allocator);
+    tfc_allocator_end_run(&model->allocator, 0);
     model->running = 0;
     return tfc_fail(TFC_ERROR_MODEL_CHECK, "model '%s': %s", def->name,
                     run.message);
@@ -476,7 +489,7 @@ tfc_status tfc_model_run(tfc_model *model, const tfc_tensor *inputs,
   }
   tfc_set_current_run(NULL);
   /* Anything left is a leak in the generated code; reclaim it. */
-  tfc_allocator_release_all(&model->allocator);
+  tfc_allocator_end_run(&model->allocator, 1);
   model->running = 0;
   return status;
 }

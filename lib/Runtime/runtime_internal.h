@@ -9,16 +9,48 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 /* Every block the generated code allocates during a run starts with this
  * header, so that a run that stops early (a failed check) can release what
  * it allocated, and so that a freed block can be kept for the next run. */
 typedef struct tfc_block {
   struct tfc_block *prev, *next;
-  void *base;      /* what malloc returned */
-  size_t size;     /* bytes asked for */
-  size_t capacity; /* bytes usable from the block's start */
+  void *base;         /* what malloc returned */
+  size_t size;        /* bytes asked for */
+  size_t capacity;    /* bytes usable from the block's start */
+  int64_t plan_index; /* its entry in the plan being recorded, or -1 */
 } tfc_block;
+
+/* One buffer of a memory plan: what the run asked for, when (events are
+ * counted per run: each planned allocation and free is one), and where the
+ * plan puts it in the arena. */
+typedef struct tfc_plan_entry {
+  size_t size, alignment, offset;
+  int64_t born, died; /* died < 0: live to the end of the run */
+} tfc_plan_entry;
+
+/* The memory plan of an instance: the buffers one run allocated, in order,
+ * laid out by their lifetimes in one arena. A run whose inputs have the
+ * dims the plan was recorded with replays it: each allocation, checked to
+ * ask for the recorded size, gets its place in the arena, and nothing is
+ * allocated. Only the run's own sequence of allocations is planned; those
+ * made inside parallel loop bodies (whose order across threads varies)
+ * take the block cache. */
+enum { TFC_PLAN_RECORD, TFC_PLAN_REPLAY, TFC_PLAN_OFF };
+typedef struct tfc_memory_plan {
+  uint64_t signature; /* of the input dims it was recorded for */
+  tfc_plan_entry *entries;
+  size_t count, capacity;
+  char *arena; /* entries[i] at arena + offset, when planned */
+  size_t arena_bytes;
+  int planned;
+  /* The current run. */
+  int mode;
+  size_t cursor; /* next entry to replay */
+  int64_t clock; /* events recorded so far */
+  size_t replayed, fresh_blocks; /* this run's arena and malloc'd blocks */
+} tfc_memory_plan;
 
 /* A model instance's allocator. Blocks freed during a run are not given
  * back to malloc but kept (up to the instance's peak live bytes) and handed
@@ -31,14 +63,22 @@ typedef struct tfc_allocator {
   tfc_block live;   /* sentinel of the circular list of live blocks */
   tfc_block cached; /* sentinel of the freed blocks kept, newest first */
   size_t live_bytes, peak_bytes, cached_bytes;
+  tfc_memory_plan plan;
 } tfc_allocator;
 
 void tfc_allocator_init(tfc_allocator *allocator);
-/* Frees every block, live or kept. */
+/* Frees every block, live or kept, and the plan's arena. */
 void tfc_allocator_destroy(tfc_allocator *allocator);
+/* Starts a run whose inputs' dims hash to `signature`: it replays the plan
+ * recorded for them, or records one. */
+void tfc_allocator_begin_run(tfc_allocator *allocator, uint64_t signature);
 /* Ends a run: every block still live (a run that stopped early, or a leak
- * in the generated code) is released into the cache. */
-void tfc_allocator_release_all(tfc_allocator *allocator);
+ * in the generated code) is released into the cache. After a recording run
+ * that `completed`, the plan is laid out and its arena allocated; a replay
+ * that went astray drops the plan. */
+void tfc_allocator_end_run(tfc_allocator *allocator, int completed);
+/* Whether the calling thread is running a parallel loop's body. */
+int tfc_in_parallel_body(void);
 
 typedef struct tfc_thread_pool tfc_thread_pool;
 tfc_thread_pool *tfc_thread_pool_create(int num_threads);

@@ -50,6 +50,8 @@ struct tfc_thread_pool {
 
 static _Thread_local int in_parallel_body;
 
+int tfc_in_parallel_body(void) { return in_parallel_body; }
+
 static inline void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();

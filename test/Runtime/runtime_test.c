@@ -205,57 +205,65 @@ static void test_outputs(tfc_model *bert) {
   tfc_free(first.data);
 }
 
-/* The blocks a run frees are kept for the next: a second run of the same
- * shapes takes every block it needs from the cache and gives the same ones
- * back (no fresh memory to fault in), and shapes that vary keep the cache
- * within the bound of the peak live bytes. */
-static void test_blocks_reused(void) {
+/* Memory planning: the first run with given dims records its buffers and
+ * lays them out in one arena; the next run with those dims takes every
+ * buffer from the arena (no allocation at all) and computes the same; other
+ * dims record a plan of their own, and the block cache stays within the
+ * bound of the peak live bytes. */
+static void test_memory_plan(void) {
   tfc_model *bert = NULL;
   CHECK(bert_create(NULL, &bert) == TFC_OK, "bert_create: %s", tfc_last_error());
   tfc_allocator *allocator = &bert->allocator;
+  const tfc_memory_plan *plan = &allocator->plan;
   tfc_tensor inputs[2];
   bert_inputs(inputs);
   static float first[BATCH * HIDDEN], second[BATCH * HIDDEN];
   tfc_tensor output = {.name = "pooler_output", .data = first, .capacity = sizeof(first)};
   CHECK(tfc_model_run(bert, inputs, 2, &output, 1) == TFC_OK, "run 1: %s", tfc_last_error());
-
-  enum { MAX_KEPT = 256 };
-  const void *kept[MAX_KEPT];
-  int num_kept = 0;
-  for (tfc_block *b = allocator->cached.next; b != &allocator->cached && num_kept < MAX_KEPT;
-       b = b->next)
-    kept[num_kept++] = b;
-  size_t cached = allocator->cached_bytes, peak = allocator->peak_bytes;
-  CHECK(num_kept > 0 && cached > 0, "run 1 leaves its freed blocks in the cache");
+  CHECK(plan->planned && plan->arena && plan->count > 0 && plan->fresh_blocks > 0,
+        "run 1 records a plan (%zu buffers, %zu arena bytes)", plan->count,
+        plan->arena_bytes);
   CHECK(allocator->live_bytes == 0, "no block is live between runs");
+  const char *arena = plan->arena;
+  size_t buffers = plan->count, arena_bytes = plan->arena_bytes;
+  /* Buffers that live at once must not share bytes. */
+  int disjoint = 1;
+  for (size_t a = 0; a < plan->count; ++a)
+    for (size_t b = a + 1; b < plan->count; ++b) {
+      const tfc_plan_entry *x = &plan->entries[a], *y = &plan->entries[b];
+      int64_t x_died = x->died < 0 ? INT64_MAX : x->died;
+      int64_t y_died = y->died < 0 ? INT64_MAX : y->died;
+      int live_together = x->born < y_died && y->born < x_died;
+      int share = x->offset < y->offset + y->size && y->offset < x->offset + x->size;
+      disjoint &= !(live_together && share);
+    }
+  CHECK(disjoint, "buffers live at the same time are disjoint in the arena");
 
   output.data = second;
   CHECK(tfc_model_run(bert, inputs, 2, &output, 1) == TFC_OK, "run 2: %s", tfc_last_error());
-  int same_blocks = allocator->cached_bytes == cached, count = 0;
-  for (tfc_block *b = allocator->cached.next; b != &allocator->cached; b = b->next) {
-    int found = 0;
-    for (int i = 0; i < num_kept; ++i)
-      found |= kept[i] == (const void *)b;
-    same_blocks &= found;
-    ++count;
-  }
-  CHECK(same_blocks && count == num_kept,
-        "run 2 reuses run 1's blocks (%d kept, %zu bytes; now %d, %zu bytes)",
-        num_kept, cached, count, allocator->cached_bytes);
-  CHECK(allocator->peak_bytes == peak, "run 2 has run 1's peak");
+  CHECK(plan->planned && plan->arena == arena && plan->replayed == buffers &&
+            plan->fresh_blocks == 0,
+        "run 2 takes its %zu buffers from the arena (%zu replayed, %zu allocated)",
+        buffers, plan->replayed, plan->fresh_blocks);
   CHECK(memcmp(first, second, sizeof(first)) == 0, "run 2 computes what run 1 did");
 
-  /* Batch 1, then 2 again: blocks of other sizes come and go. */
+  /* Batch 1, then 2 again: each records its own plan. */
   inputs[0].dims[0] = inputs[1].dims[0] = 1;
   CHECK(tfc_model_run(bert, inputs, 2, &output, 1) == TFC_OK, "batch 1: %s", tfc_last_error());
+  CHECK(plan->planned && plan->fresh_blocks > 0, "batch 1 records a plan of its own");
   inputs[0].dims[0] = inputs[1].dims[0] = BATCH;
+  memset(second, 0, sizeof(second));
   CHECK(tfc_model_run(bert, inputs, 2, &output, 1) == TFC_OK, "batch 2: %s", tfc_last_error());
+  CHECK(tfc_model_run(bert, inputs, 2, &output, 1) == TFC_OK, "batch 2 again: %s",
+        tfc_last_error());
+  CHECK(plan->replayed == buffers && plan->fresh_blocks == 0,
+        "batch 2 replays its plan again (%zu replayed)", plan->replayed);
   size_t bound = allocator->peak_bytes + allocator->peak_bytes / 4 + 4096;
   CHECK(allocator->cached_bytes <= bound, "the cache stays within %zu bytes: %zu", bound,
         allocator->cached_bytes);
   CHECK(memcmp(first, second, sizeof(first)) == 0, "batch 2 after batch 1 computes the same");
-  printf("ok %-44s -> %d blocks, %zu bytes kept; peak %zu\n", "blocks reused across runs",
-         num_kept, cached, peak);
+  printf("ok %-44s -> %zu buffers in an arena of %zu bytes; peak live %zu\n",
+         "memory plan replayed across runs", buffers, arena_bytes, allocator->peak_bytes);
   tfc_model_destroy(bert);
 }
 
@@ -345,7 +353,7 @@ int main(void) {
   test_model_checks(bert);
   test_outputs(bert);
   tfc_model_destroy(bert);
-  test_blocks_reused();
+  test_memory_plan();
   test_static_dims();
   test_layer_norm_views();
   tfc_model_destroy(NULL);

@@ -607,6 +607,19 @@ int tfc::driver::runRun(MLIRContext &context) {
       auto end = std::chrono::steady_clock::now();
       times.push_back(std::chrono::duration<double, std::milli>(end - start).count());
     }
+    // Runs after the first replay its memory plan (buffers placed in one
+    // arena by lifetime): a plan that overlapped two live buffers would
+    // show here, so the last run must compute what the first did, bit for
+    // bit (every kernel's order of operations is fixed).
+    for (size_t i = 0; i < numOutputs; ++i) {
+      const tfc_tensor &t = outputTensors[i];
+      if (std::memcmp(t.data, outputs[i].bytes.data(), outputs[i].bytes.size())) {
+        llvm::errs() << "tfc: error: output '" << api.output(model, i)->name
+                     << "' of the last --bench run differs from the first "
+                        "run's\n";
+        return 1;
+      }
+    }
     double totalMs = 0;
     for (double ms : times)
       totalMs += ms;
