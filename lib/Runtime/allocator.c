@@ -176,6 +176,7 @@ void tfc_allocator_begin_run(tfc_allocator *allocator, uint64_t signature) {
     plan->mode = TFC_PLAN_REPLAY;
   } else {
     plan->mode = TFC_PLAN_RECORD;
+    plan->planned = 0; /* the entries are rewritten */
     plan->signature = signature;
     plan->count = 0;
   }
@@ -236,11 +237,8 @@ void tfc_allocator_end_run(tfc_allocator *allocator, int completed) {
     }
     plan->arena = arena;
     plan->planned = arena != NULL;
-    /* The arena takes over from the blocks this run kept. */
-    if (plan->planned) {
-      free_list(&allocator->cached);
-      allocator->cached_bytes = 0;
-    }
+    /* The block cache stays (within its bound): a run with other dims
+     * records its own plan from it without touching fresh memory. */
   } else if (plan->mode == TFC_PLAN_REPLAY && completed &&
              plan->cursor != plan->count) {
     plan->planned = 0; /* this run allocated something else */

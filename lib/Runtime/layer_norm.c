@@ -27,6 +27,16 @@ typedef struct layer_norm_problem {
   float epsilon;
 } layer_norm_problem;
 
+/* Where row `row` (of all batches) starts in the input, the skip (NULL
+ * without one) and the output. */
+static inline void row_start(const layer_norm_problem *p, int64_t row,
+                             const float **in, const float **sk, float **out) {
+  int64_t b = row / p->rows_per_batch, l = row % p->rows_per_batch;
+  *in = p->input + b * p->input_stride[0] + l * p->input_stride[1];
+  *sk = p->skip ? p->skip + b * p->skip_stride[0] + l * p->skip_stride[1] : 0;
+  *out = p->out + b * p->out_stride[0] + l * p->out_stride[1];
+}
+
 /* x[j] of the row, the skip added when there is one. */
 #define ROW_VALUE16(in, sk, j) (sk ? LOAD16(in + j) + LOAD16(sk + j) : LOAD16(in + j))
 #define ROW_VALUE(in, sk, j) (sk ? in[j] + sk[j] : in[j])
@@ -36,11 +46,9 @@ static void layer_norm_rows(void *context, int64_t begin, int64_t end) {
   const layer_norm_problem *p = context;
   const int64_t d = p->depth, full = d / 16 * 16;
   for (int64_t row = begin; row < end; ++row) {
-    int64_t b = row / p->rows_per_batch, l = row % p->rows_per_batch;
-    const float *in = p->input + b * p->input_stride[0] + l * p->input_stride[1];
-    const float *sk =
-        p->skip ? p->skip + b * p->skip_stride[0] + l * p->skip_stride[1] : 0;
-    float *out = p->out + b * p->out_stride[0] + l * p->out_stride[1];
+    const float *in, *sk;
+    float *out;
+    row_start(p, row, &in, &sk, &out);
 
     /* Four accumulators: one would make each add wait for the last. */
     vf16 acc[4] = {SPLAT16(0.0f), SPLAT16(0.0f), SPLAT16(0.0f), SPLAT16(0.0f)};
@@ -94,11 +102,9 @@ static void layer_norm_rows_strided(void *context, int64_t begin,
   const layer_norm_problem *p = context;
   const int64_t d = p->depth;
   for (int64_t row = begin; row < end; ++row) {
-    int64_t b = row / p->rows_per_batch, l = row % p->rows_per_batch;
-    const float *in = p->input + b * p->input_stride[0] + l * p->input_stride[1];
-    const float *sk =
-        p->skip ? p->skip + b * p->skip_stride[0] + l * p->skip_stride[1] : 0;
-    float *out = p->out + b * p->out_stride[0] + l * p->out_stride[1];
+    const float *in, *sk;
+    float *out;
+    row_start(p, row, &in, &sk, &out);
 #define STRIDED_VALUE(j)                                                       \
   (in[(j) * p->input_stride[2]] + (sk ? sk[(j) * p->skip_stride[2]] : 0.0f))
     float sum = 0.0f, squares = 0.0f;
