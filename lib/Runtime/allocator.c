@@ -111,46 +111,51 @@ static int lifetimes_overlap(const tfc_plan_entry *a, const tfc_plan_entry *b) {
   return a->born < b_died && b->born < a_died;
 }
 
-static const tfc_plan_entry *sort_entries;
-static int larger_first(const void *a, const void *b) {
-  size_t sa = sort_entries[*(const size_t *)a].size;
-  size_t sb = sort_entries[*(const size_t *)b].size;
-  return sa < sb ? 1 : sa > sb ? -1 : (*(const size_t *)a > *(const size_t *)b);
+/* A sort key and the entry it belongs to: the comparisons read no shared
+ * state, so instances on different threads plan at the same time. */
+typedef struct {
+  size_t key, index;
+} keyed_entry;
+
+/* Largest key first; equal keys in entry order. */
+static int larger_key_first(const void *a, const void *b) {
+  const keyed_entry *x = a, *y = b;
+  if (x->key != y->key)
+    return x->key < y->key ? 1 : -1;
+  return x->index > y->index;
 }
-static int lower_offset_first(const void *a, const void *b) {
-  size_t oa = sort_entries[*(const size_t *)a].offset;
-  size_t ob = sort_entries[*(const size_t *)b].offset;
-  return oa < ob ? -1 : oa > ob;
+static int smaller_key_first(const void *a, const void *b) {
+  const keyed_entry *x = a, *y = b;
+  return x->key < y->key ? -1 : x->key > y->key;
 }
 
 /* Lays the recorded entries out (see the file comment) and returns the
- * arena's size; 0 when out of memory for the scratch arrays. Called with
- * the lock held (the sort's comparison reads a static). */
+ * arena's size; 0 when out of memory for the scratch arrays. */
 static size_t lay_out(tfc_plan_entry *entries, size_t count) {
-  size_t *order = malloc(sizeof(size_t) * count);
+  keyed_entry *order = malloc(sizeof(keyed_entry) * count);
   size_t *placed = malloc(sizeof(size_t) * count);
-  size_t *neighbours = malloc(sizeof(size_t) * count);
+  keyed_entry *neighbours = malloc(sizeof(keyed_entry) * count);
   if (!order || !placed || !neighbours) {
     free(order), free(placed), free(neighbours);
     return 0;
   }
   for (size_t i = 0; i < count; ++i)
-    order[i] = i;
-  sort_entries = entries;
-  qsort(order, count, sizeof(size_t), larger_first);
+    order[i] = (keyed_entry){entries[i].size, i};
+  qsort(order, count, sizeof(keyed_entry), larger_key_first);
   size_t num_placed = 0, arena = 0;
   for (size_t n = 0; n < count; ++n) {
-    tfc_plan_entry *entry = &entries[order[n]];
+    tfc_plan_entry *entry = &entries[order[n].index];
     /* The placed buffers live at the same time as this one, by offset; the
      * lowest gap that fits it. */
     size_t num_neighbours = 0;
     for (size_t i = 0; i < num_placed; ++i)
       if (lifetimes_overlap(entry, &entries[placed[i]]))
-        neighbours[num_neighbours++] = placed[i];
-    qsort(neighbours, num_neighbours, sizeof(size_t), lower_offset_first);
+        neighbours[num_neighbours++] =
+            (keyed_entry){entries[placed[i]].offset, placed[i]};
+    qsort(neighbours, num_neighbours, sizeof(keyed_entry), smaller_key_first);
     size_t offset = 0;
     for (size_t i = 0; i < num_neighbours; ++i) {
-      const tfc_plan_entry *other = &entries[neighbours[i]];
+      const tfc_plan_entry *other = &entries[neighbours[i].index];
       if (offset + entry->size <= other->offset)
         break;
       size_t past = align_up(other->offset + other->size, entry->alignment);
@@ -160,7 +165,7 @@ static size_t lay_out(tfc_plan_entry *entries, size_t count) {
     entry->offset = offset;
     if (offset + entry->size > arena)
       arena = offset + entry->size;
-    placed[num_placed++] = order[n];
+    placed[num_placed++] = order[n].index;
   }
   free(order), free(placed), free(neighbours);
   return arena ? arena : 1;

@@ -123,8 +123,7 @@ bool endsInInverse(Value value, ArrayRef<int64_t> perm) {
     // Exporters read dims off the transposed value; those are the source's
     // dims, permuted (see sinkInto).
     if (auto shape = dyn_cast<tfm::ShapeOp>(user)) {
-      if (shape.getStart() > shape.getEnd() ||
-          shape.getEnd() > (int64_t)perm.size())
+      if (shape.getStart() > shape.getEnd() || shape.getEnd() > perm.size())
         return false;
       continue;
     }
@@ -140,11 +139,13 @@ bool endsInInverse(Value value, ArrayRef<int64_t> perm) {
 /// Rewrites the users of `transposed` (= transpose(source, perm)) on
 /// `source`: row-wise ops are cloned onto it, with their result types
 /// permuted back, and their results followed; inverse transposes are
-/// replaced by it. endsInInverse held.
-void sinkInto(Value transposed, Value source, ArrayRef<int64_t> perm) {
+/// replaced by it (and added to `erased`). endsInInverse held.
+void sinkInto(Value transposed, Value source, ArrayRef<int64_t> perm,
+              DenseSet<Operation *> &erased) {
   for (Operation *user : llvm::make_early_inc_range(transposed.getUsers())) {
     if (isa<tfm::TransposeOp>(user)) {
       user->getResult(0).replaceAllUsesWith(source);
+      erased.insert(user);
       user->erase();
       continue;
     }
@@ -175,7 +176,7 @@ void sinkInto(Value transposed, Value source, ArrayRef<int64_t> perm) {
       result.setType(permutedBack(typeOf(result), perm));
     for (auto [old, result] :
          llvm::zip_equal(user->getResults(), moved->getResults()))
-      sinkInto(old, result, perm);
+      sinkInto(old, result, perm, erased);
     user->erase();
   }
 }
@@ -197,26 +198,10 @@ struct SinkTransposesPass
       Value result = transpose.getResult();
       if (result.use_empty() || !endsInInverse(result, transpose.getPerm()))
         continue;
-      // The inverse transposes reached are erased by sinkInto.
-      collectInverses(result, transpose.getPerm(), erased);
       SmallVector<int64_t> perm(transpose.getPerm());
-      sinkInto(result, transpose.getInput(), perm);
+      sinkInto(result, transpose.getInput(), perm, erased);
       transpose.erase();
-      erased.insert(transpose);
       ++numSunk;
-    }
-  }
-
-  /// The inverse transposes that endsInInverse found from `value`.
-  static void collectInverses(Value value, ArrayRef<int64_t> perm,
-                              DenseSet<Operation *> &inverses) {
-    for (Operation *user : value.getUsers()) {
-      if (isa<tfm::TransposeOp>(user)) {
-        inverses.insert(user);
-        continue;
-      }
-      for (Value result : user->getResults())
-        collectInverses(result, perm, inverses);
     }
   }
 };
