@@ -3,7 +3,8 @@ its inputs, and float64 numpy references.
 
 Writes linear.mlir, input_<name>.npy and expected_<name>.npy into the
 directory given as the only argument. Each case reaches a path of
-lib/Runtime/linear.c: row tiles of 12, 4 and 1, a last panel narrower than
+lib/Runtime/linear.c: row tiles of 12 and 4 and last tiles of 1 to 11
+rows (each its own copy of the loop), a last panel narrower than
 32 columns, a reduction longer than two 768-deep slices (accumulating
 through the output), every activation, bias and residual epilogues, rank 2
 and rank 3 operands.
@@ -45,6 +46,9 @@ cases = {
     "deep": ((7, 1700), 96, "relu", False, False),
     "tanh": ((1, 5, 16), 32, "gelu_tanh", True, False),
     "plain": ((3, 33), 70, "none", False, True),
+    # 35 rows: a last tile of 11 (AVX-512) or 3 (AVX2); 25 rows: of 1.
+    "rows35": ((35, 50), 64, "none", True, False),
+    "rows25": ((25, 20), 33, "relu", True, True),
 }
 
 args, results, body = [], [], []
