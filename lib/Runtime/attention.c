@@ -24,14 +24,11 @@
 #include "vector_ops.h"
 
 #include <math.h>
-#include <sched.h>
-#include <stdatomic.h>
 #include <string.h>
 
 enum {
   BLOCK_Q = 64, /* queries per task */
   BLOCK_K = 64, /* keys per step: four vectors of 16 */
-  MAX_SCRATCH_SLOTS = 64,
 };
 
 /* A key whose additive mask is at or below this is hidden (exporters use
@@ -54,12 +51,11 @@ typedef struct attention_problem {
    * packed by the first phase: in the model's tensors a head's rows sit a
    * hidden size apart, and every query block of the head reads them all. */
   float *packed;
-  /* Per-thread scratch: `slots` blocks of `slot_floats`, and a bitmask of
-   * the free ones. */
+  /* Per-thread scratch: one block of `slot_floats` per thread of the pool,
+   * by tfc_thread_index(). */
   float *scratch;
   size_t slot_floats;
   int slots;
-  _Atomic uint64_t free_slots;
 } attention_problem;
 
 /* The scratch of one task (a block of queries of one head), carved out of a
@@ -92,45 +88,70 @@ static attention_scratch carve_scratch(float *base, int64_t dk, int64_t dv) {
   return s;
 }
 
-/* st[j0 + r][0..64) = k[j0 + r] . qt[:, 0..64) for r < R (a compile-time
- * constant once inlined): R keys by four vectors of queries in registers;
- * k is read in place, one broadcast per element. */
+/* st[j0 + r][0..16 QV) = k[j0 + r] . qt[:, 0..16 QV) for r < R (R and QV
+ * compile-time constants once inlined): R keys by QV vectors of queries in
+ * registers; k is read in place, one broadcast per element. */
 static inline __attribute__((always_inline)) void
 scores_panel(const float *qt, const float *k, int64_t k_row, int64_t k_col,
-             float *st, int64_t j0, const int R, int64_t dk) {
-  vf16 acc[6][4];
+             float *st, int64_t j0, const int R, const int QV, int64_t dk) {
+  vf16 acc[12][4];
   for (int r = 0; r < R; ++r)
-    for (int x = 0; x < 4; ++x)
+    for (int x = 0; x < QV; ++x)
       acc[r][x] = SPLAT16(0.0f);
   for (int64_t c = 0; c < dk; ++c) {
     const float *qrow = qt + c * BLOCK_Q;
-    vf16 q0 = LOAD16(qrow), q1 = LOAD16(qrow + 16), q2 = LOAD16(qrow + 32),
-         q3 = LOAD16(qrow + 48);
+    vf16 qv[4];
+    for (int x = 0; x < QV; ++x)
+      qv[x] = LOAD16(qrow + 16 * x);
     for (int r = 0; r < R; ++r) {
       float kr = k[(j0 + r) * k_row + c * k_col];
-      acc[r][0] += q0 * kr;
-      acc[r][1] += q1 * kr;
-      acc[r][2] += q2 * kr;
-      acc[r][3] += q3 * kr;
+      for (int x = 0; x < QV; ++x)
+        acc[r][x] += qv[x] * kr;
     }
   }
   for (int r = 0; r < R; ++r)
-    for (int x = 0; x < 4; ++x)
+    for (int x = 0; x < QV; ++x)
       STORE16(st + (j0 + r) * BLOCK_Q + 16 * x, acc[r][x]);
 }
 
-/* st[j][0..BLOCK_Q) = k[j] . qt[:, 0..BLOCK_Q) for `keys` keys, six at a
- * time (24 accumulators of AVX-512's 32 registers), then four, then one. */
+/* The scores of `keys` keys against QV vectors of queries: R keys at a time
+ * (R QV = 24 accumulators, 8 of them for QV = 1, of AVX-512's 32
+ * registers), then four, then one. */
+static inline __attribute__((always_inline)) void
+scores_for_queries(const float *qt, const float *k, int64_t k_row,
+                   int64_t k_col, float *st, int64_t keys, int64_t dk,
+                   const int QV) {
+  const int R = QV == 4 ? 6 : QV == 3 ? 8 : 12;
+  int64_t j = 0;
+  for (; j + R <= keys; j += R)
+    scores_panel(qt, k, k_row, k_col, st, j, R, QV, dk);
+  for (; j + 4 <= keys; j += 4)
+    scores_panel(qt, k, k_row, k_col, st, j, 4, QV, dk);
+  for (; j < keys; ++j)
+    scores_panel(qt, k, k_row, k_col, st, j, 1, QV, dk);
+}
+
+/* st[j][0..16 qv) = k[j] . qt[:, 0..16 qv) for `keys` keys: only the
+ * vectors of queries the block has (a sequence of 197 ends in a block of 5
+ * queries, one vector rather than four). */
 TFC_MULTIVERSION
 static void block_scores(const float *qt, const float *k, int64_t k_row,
-                         int64_t k_col, float *st, int64_t keys, int64_t dk) {
-  int64_t j = 0;
-  for (; j + 6 <= keys; j += 6)
-    scores_panel(qt, k, k_row, k_col, st, j, 6, dk);
-  for (; j + 4 <= keys; j += 4)
-    scores_panel(qt, k, k_row, k_col, st, j, 4, dk);
-  for (; j < keys; ++j)
-    scores_panel(qt, k, k_row, k_col, st, j, 1, dk);
+                         int64_t k_col, float *st, int64_t keys, int64_t dk,
+                         int qv) {
+  switch (qv) {
+  case 1:
+    scores_for_queries(qt, k, k_row, k_col, st, keys, dk, 1);
+    break;
+  case 2:
+    scores_for_queries(qt, k, k_row, k_col, st, keys, dk, 2);
+    break;
+  case 3:
+    scores_for_queries(qt, k, k_row, k_col, st, keys, dk, 3);
+    break;
+  default:
+    scores_for_queries(qt, k, k_row, k_col, st, keys, dk, 4);
+    break;
+  }
 }
 
 /* Folds the block's scores (`keys` rows of st) into the running maximum m
@@ -140,7 +161,9 @@ static void block_scores(const float *qt, const float *k, int64_t k_row,
 TFC_MULTIVERSION
 static void online_softmax(float *st, float *m, float *l, float *alpha,
                            float *o, int64_t rows, int64_t keys, int64_t dv) {
-  for (int x = 0; x < 4; ++x) {
+  /* The vectors of 16 queries that hold the block's rows. */
+  const int64_t qv = (rows + 15) / 16;
+  for (int x = 0; x < qv; ++x) {
     vf16 old_max = LOAD16(m + 16 * x);
     vf16 max0 = old_max, max1 = old_max;
     int64_t j = 0;
@@ -261,6 +284,7 @@ static void attention_block(const attention_problem *p, attention_scratch *w,
   const int64_t dk = p->dk, dv = p->dv;
   const int64_t q0 = q_block * BLOCK_Q;
   const int64_t rows = p->q_len - q0 < BLOCK_Q ? p->q_len - q0 : BLOCK_Q;
+  const int64_t qv = (rows + 15) / 16; /* vectors of queries */
 
   /* The queries, scaled and transposed; columns past `rows` are zero. */
   const float *q = p->q + b * p->q_stride[0] + h * dk * p->q_stride[2];
@@ -291,7 +315,7 @@ static void attention_block(const attention_problem *p, attention_scratch *w,
   const float *mask = p->mask + b * p->mask_stride[0] + h * p->mask_stride[1];
   for (int64_t k0 = 0; k0 < key_end; k0 += BLOCK_K) {
     int64_t keys = key_end - k0 < BLOCK_K ? key_end - k0 : BLOCK_K;
-    block_scores(w->qt, k + k0 * dk, dk, 1, w->st, keys, dk);
+    block_scores(w->qt, k + k0 * dk, dk, 1, w->st, keys, dk, (int)qv);
     if (p->has_mask) {
       for (int64_t j = 0; j < keys; ++j) {
         float *row = w->st + j * BLOCK_Q;
@@ -299,7 +323,7 @@ static void attention_block(const attention_problem *p, attention_scratch *w,
                               q0 * p->mask_stride[2];
         if (p->mask_stride[2] == 0) {
           float added = column[0];
-          for (int64_t i = 0; i < BLOCK_Q; ++i)
+          for (int64_t i = 0; i < 16 * qv; ++i)
             row[i] += added;
         } else {
           for (int64_t i = 0; i < rows; ++i)
@@ -311,8 +335,8 @@ static void attention_block(const attention_problem *p, attention_scratch *w,
       /* Key j is hidden from the queries i < j - shift of the block. */
       for (int64_t j = 0; j < keys; ++j) {
         int64_t hidden_below = k0 + j - causal_shift - q0;
-        if (hidden_below > BLOCK_Q)
-          hidden_below = BLOCK_Q;
+        if (hidden_below > 16 * qv)
+          hidden_below = 16 * qv;
         for (int64_t i = 0; i < hidden_below; ++i)
           w->st[j * BLOCK_Q + i] = -INFINITY;
       }
@@ -363,30 +387,18 @@ static void pack_heads(void *context, int64_t begin, int64_t end) {
 
 static void attention_tasks(void *context, int64_t begin, int64_t end) {
   attention_problem *p = context;
-  /* Claim a free scratch slot: at most one chunk runs per thread, and there
-   * are as many slots as threads (up to MAX_SCRATCH_SLOTS, past which a
-   * thread waits its turn). */
-  int slot = -1;
-  while (slot < 0) {
-    uint64_t free_slots = atomic_load(&p->free_slots);
-    if (free_slots == 0) {
-      sched_yield();
-      continue;
-    }
-    int candidate = __builtin_ctzll(free_slots);
-    if (atomic_compare_exchange_weak(&p->free_slots, &free_slots,
-                                     free_slots & ~(1ull << candidate)))
-      slot = candidate;
-  }
+  /* Each thread has its own scratch: a slot taken from a shared pool would
+   * move between the cores from task to task, 49 KB of cache lines each
+   * time (with two threads, 12% of the kernel's cycles went to that). */
   attention_scratch w =
-      carve_scratch(p->scratch + (size_t)slot * p->slot_floats, p->dk, p->dv);
+      carve_scratch(p->scratch + (size_t)tfc_thread_index() * p->slot_floats,
+                    p->dk, p->dv);
   for (int64_t task = begin; task < end; ++task) {
     int64_t q_block = task % p->q_blocks;
     int64_t h = (task / p->q_blocks) % p->heads;
     int64_t b = task / (p->q_blocks * p->heads);
     attention_block(p, &w, b, h, q_block);
   }
-  atomic_fetch_or(&p->free_slots, 1ull << slot);
 }
 
 void tfc_rt_attention_f32(const tfc_rt_memref3_f32 *q,
@@ -427,7 +439,7 @@ void tfc_rt_attention_f32(const tfc_rt_memref3_f32 *q,
   p.q_blocks = (p.q_len + BLOCK_Q - 1) / BLOCK_Q;
   tfc_run *run = tfc_current_run();
   int threads = run ? tfc_thread_pool_size(run->model->pool) : 1;
-  p.slots = threads < MAX_SCRATCH_SLOTS ? threads : MAX_SCRATCH_SLOTS;
+  p.slots = threads;
   p.slot_floats = scratch_floats(p.dk, p.dv);
   /* One block: the packed K and V, then the threads' scratch. From the
    * instance's allocator, which keeps it for the next call (no page faults
@@ -440,8 +452,6 @@ void tfc_rt_attention_f32(const tfc_rt_memref3_f32 *q,
   p.scratch = workspace + packed_floats;
   tfc_rt_parallel_for(pack_heads, &p, p.batch * p.heads);
 
-  atomic_init(&p.free_slots, p.slots == 64 ? ~0ull : (1ull << p.slots) - 1);
-  tfc_rt_parallel_for(attention_tasks, &p,
-                      p.batch * p.heads * p.q_blocks);
+  tfc_rt_parallel_for(attention_tasks, &p, p.batch * p.heads * p.q_blocks);
   tfc_rt_free(workspace);
 }

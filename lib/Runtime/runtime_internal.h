@@ -84,6 +84,11 @@ typedef struct tfc_thread_pool tfc_thread_pool;
 tfc_thread_pool *tfc_thread_pool_create(int num_threads);
 void tfc_thread_pool_destroy(tfc_thread_pool *pool);
 int tfc_thread_pool_size(const tfc_thread_pool *pool);
+/* The calling thread's index in the pool running it, below the pool's
+ * size: 0 for the thread that called into the model, 1.. for the workers.
+ * Kernels index per-thread scratch with it, so that each thread keeps its
+ * scratch in its own cache from one task (and one call) to the next. */
+int tfc_thread_index(void);
 
 /* What generated code reaches through the calling thread during a run. */
 typedef struct tfc_run {

@@ -42,6 +42,7 @@ struct tfc_thread_pool {
   atomic_uint_fast64_t generation;
   atomic_int busy_workers;
   atomic_int stopping;
+  atomic_int started_workers; /* hands out the workers' indices */
   /* Sleeping workers wait on `wake` with `sleepers` counted under `lock`. */
   pthread_mutex_t lock;
   pthread_cond_t wake;
@@ -49,8 +50,11 @@ struct tfc_thread_pool {
 };
 
 static _Thread_local int in_parallel_body;
+/* 0 on the thread that calls into the model, 1.. on a pool's workers. */
+static _Thread_local int thread_index;
 
 int tfc_in_parallel_body(void) { return in_parallel_body; }
+int tfc_thread_index(void) { return thread_index; }
 
 static inline void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -91,6 +95,7 @@ static void *worker_main(void *arg) {
   tfc_thread_pool *pool = arg;
   uint64_t seen = 0;
   in_parallel_body = 1;
+  thread_index = atomic_fetch_add(&pool->started_workers, 1) + 1;
   for (;;) {
     seen = wait_for_job(pool, seen);
     if (atomic_load(&pool->stopping))
@@ -117,6 +122,7 @@ tfc_thread_pool *tfc_thread_pool_create(int num_threads) {
   atomic_init(&pool->generation, 0);
   atomic_init(&pool->busy_workers, 0);
   atomic_init(&pool->stopping, 0);
+  atomic_init(&pool->started_workers, 0);
   pthread_mutex_init(&pool->lock, NULL);
   pthread_cond_init(&pool->wake, NULL);
   if (num_threads > 1) {

@@ -66,6 +66,10 @@ case("causal", randn(1, 130, 96), randn(1, 130, 96), randn(1, 130, 96), 2,
 # Causal with 5 new queries over 70 keys; value head size 20 (scalar tail).
 case("decode", randn(1, 5, 32), randn(1, 70, 32), randn(1, 70, 40), 2,
      0.25, causal=True)
+# 90 queries: a last query block of 26, two vectors of 16 (ViT's 197 ends in
+# one of 5, BERT's 100 above in three).
+case("partial", randn(1, 90, 32), randn(1, 90, 32), randn(1, 90, 32), 2,
+     0.25)
 # A full mask, 7 queries (a register block and a tail), head size 3.
 case("masked", randn(1, 7, 6), randn(1, 9, 6), randn(1, 9, 6), 2, 0.5,
      mask=randn(1, 2, 7, 9))
