@@ -22,6 +22,8 @@
 
 #include "tfc/Transforms/Passes.h"
 
+#include "FusionUtils.h"
+
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "tfm/TfmOps.h"
@@ -181,6 +183,92 @@ void sinkInto(Value transposed, Value source, ArrayRef<int64_t> perm,
   }
 }
 
+/// A transpose, a reshape that flattens its trailing dims, and a transpose
+/// that puts the dims back: ViT's patch embedding, whose conv result (NCHW,
+/// from tfm-conv-to-matmul's [B, H, W, C] by perm [0, 3, 1, 2]) is
+/// flattened to [B, C, H W] and transposed to [B, H W, C]. When the dims
+/// the reshape merges come from consecutive dims of the source, in order,
+/// the whole is a reshape of the source (no copy), which replaces `last`.
+/// Returns whether it did.
+bool foldFlattenedRoundTrip(tfm::TransposeOp last) {
+  auto reshape = last.getInput().getDefiningOp<tfm::ReshapeOp>();
+  auto first = reshape ? reshape.getInput().getDefiningOp<tfm::TransposeOp>()
+                       : tfm::TransposeOp();
+  if (!first)
+    return false;
+  RankedTensorType sourceType = typeOf(first.getInput());
+  int64_t rank = sourceType.getRank();
+  int64_t kept = typeOf(reshape.getResult()).getRank() - 1;
+  ArrayRef<int64_t> firstPerm = first.getPerm();
+  if (kept < 1 || kept >= rank - 1 || !reshapeKeepsLeadingDims(reshape, kept))
+    return false;
+  // The merged dims [kept, rank) of the transposed value must be source dims
+  // groupStart, groupStart + 1, ..., in that order.
+  int64_t groupStart = firstPerm[kept], groupSize = rank - kept;
+  for (int64_t i = kept; i < rank; ++i)
+    if (firstPerm[i] != groupStart + (i - kept))
+      return false;
+  // Source dim d as a dim of the source with the group merged.
+  auto merged = [&](int64_t d) {
+    return d < groupStart ? d : d < groupStart + groupSize ? groupStart
+                                                           : d - groupSize + 1;
+  };
+  // The reshape's dim i is merged-source dim mergedPerm[i]; `last` must
+  // take them back to merged-source order.
+  SmallVector<int64_t> mergedPerm;
+  for (int64_t i = 0; i < kept; ++i)
+    mergedPerm.push_back(merged(firstPerm[i]));
+  mergedPerm.push_back(groupStart);
+  ArrayRef<int64_t> lastPerm = last.getPerm();
+  for (auto [j, p] : llvm::enumerate(lastPerm))
+    if (mergedPerm[p] != (int64_t)j)
+      return false;
+  // The target shape: a dynamic dim before the group is copied (0, same
+  // index); the group is its product or -1; the dims after it are static.
+  SmallVector<int64_t> shape;
+  for (int64_t d = 0; d < groupStart; ++d)
+    shape.push_back(sourceType.isDynamicDim(d) ? 0 : sourceType.getDimSize(d));
+  int64_t product = 1;
+  for (int64_t d = groupStart; d < groupStart + groupSize; ++d)
+    product = sourceType.isDynamicDim(d) || product < 0
+                  ? -1
+                  : product * sourceType.getDimSize(d);
+  shape.push_back(product);
+  for (int64_t d = groupStart + groupSize; d < rank; ++d) {
+    if (sourceType.isDynamicDim(d))
+      return false;
+    shape.push_back(sourceType.getDimSize(d));
+  }
+  OpBuilder b(last);
+  auto shapeType = RankedTensorType::get({(int64_t)shape.size()}, b.getI64Type());
+  Value shapeValue = b.create<tfm::ConstantOp>(
+      last.getLoc(), shapeType, DenseIntElementsAttr::get(shapeType, shape));
+  Value replacement = b.create<tfm::ReshapeOp>(
+      last.getLoc(), last.getType(), first.getInput(), shapeValue);
+  last.replaceAllUsesWith(replacement);
+  last.erase();
+  // The reshape and the first transpose go with their last users (shape
+  // reads of the transposed value feed only the reshape's target).
+  SmallVector<Operation *> worklist = {reshape};
+  DenseSet<Operation *> gone; // an op can be queued by two of its users
+  while (!worklist.empty()) {
+    Operation *op = worklist.pop_back_val();
+    if (gone.contains(op) || !op->use_empty())
+      continue;
+    gone.insert(op);
+    SmallVector<Operation *> operands;
+    for (Value operand : op->getOperands())
+      if (Operation *producer = operand.getDefiningOp())
+        operands.push_back(producer);
+    op->erase();
+    for (Operation *producer : operands)
+      if (isa<tfm::TransposeOp, tfm::ReshapeOp, tfm::ShapeOp, tfm::SliceOp,
+              tfm::ConcatOp, tfm::ConstantOp>(producer))
+        worklist.push_back(producer);
+  }
+  return true;
+}
+
 struct SinkTransposesPass
     : public tfc::impl::SinkTransposesBase<SinkTransposesPass> {
   void runOnOperation() override {
@@ -203,6 +291,14 @@ struct SinkTransposesPass
       transpose.erase();
       ++numSunk;
     }
+    SmallVector<tfm::TransposeOp> transposes;
+    getOperation().walk(
+        [&](tfm::TransposeOp transpose) { transposes.push_back(transpose); });
+    // Folding erases the first transpose of a round trip, which comes
+    // earlier in the walk and so is never visited after it goes.
+    for (tfm::TransposeOp transpose : llvm::reverse(transposes))
+      if (foldFlattenedRoundTrip(transpose))
+        numFolded += 2;
   }
 };
 

@@ -87,3 +87,63 @@ func.func @stays(%x: tensor<2x3x4xf32>, %w: tensor<4x4xf32>, %r: tensor<3x2x4xf3
   %b5 = tfm.transpose %t5 {perm = array<i64: 3, 0, 1, 2>} : (tensor<3x2x4x5xf32>) -> tensor<5x3x2x4xf32>
   return %m1, %b1, %t2, %b3, %b4, %b5 : tensor<3x2x4xf32>, tensor<2x3x4xf32>, tensor<2x4x3xf32>, tensor<2x3x4xf32>, tensor<2x3x4xf32>, tensor<5x3x2x4xf32>
 }
+
+// -----
+
+// COM: ViT's patch embedding after tfm-conv-to-matmul: [B, H, W, C] to NCHW,
+// COM: flattened from dim 2 (torch's flatten(2): the shape read off the
+// COM: transposed value) and transposed to [B, H W, C]. The round trip is a
+// COM: reshape of the source; the transposes and the shape reads go.
+// CHECK-LABEL: func.func @flatten_round_trip
+// CHECK-NOT: tfm.transpose
+// CHECK-NOT: tfm.shape
+// CHECK: %[[SHAPE:.+]] = tfm.constant dense<[0, 6, 8]> : tensor<3xi64>
+// CHECK: %[[R:.+]] = tfm.reshape %arg0, %[[SHAPE]] : (tensor<?x2x3x8xf32>, tensor<3xi64>) -> tensor<?x?x8xf32>
+// CHECK: return %[[R]]
+func.func @flatten_round_trip(%x: tensor<?x2x3x8xf32>) -> tensor<?x?x8xf32> {
+  %start = tfm.constant dense<0> : tensor<1xi64>
+  %end = tfm.constant dense<2> : tensor<1xi64>
+  %axis = tfm.constant dense<0> : tensor<1xi64>
+  %step = tfm.constant dense<1> : tensor<1xi64>
+  %rest = tfm.constant dense<-1> : tensor<1xi64>
+  %nchw = tfm.transpose %x {perm = array<i64: 0, 3, 1, 2>} : (tensor<?x2x3x8xf32>) -> tensor<?x8x2x3xf32>
+  %dims = tfm.shape %nchw {end = 4 : i64, start = 0 : i64} : (tensor<?x8x2x3xf32>) -> tensor<4xi64>
+  %kept = tfm.slice %dims, %start, %end, %axis, %step : (tensor<4xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<2xi64>
+  %target = tfm.concat %kept, %rest {axis = 0 : i64} : (tensor<2xi64>, tensor<1xi64>) -> tensor<3xi64>
+  %flat = tfm.reshape %nchw, %target : (tensor<?x8x2x3xf32>, tensor<3xi64>) -> tensor<?x8x?xf32>
+  %tokens = tfm.transpose %flat {perm = array<i64: 0, 2, 1>} : (tensor<?x8x?xf32>) -> tensor<?x?x8xf32>
+  return %tokens : tensor<?x?x8xf32>
+}
+
+// -----
+
+// COM: Not folded: the flatten merges W and H in the wrong order ([0, 3, 2,
+// COM: 1] puts W before H), so the tokens are in another order than the
+// COM: source's rows.
+// CHECK-LABEL: func.func @flatten_other_order
+// CHECK: tfm.transpose %arg0 {perm = array<i64: 0, 3, 2, 1>}
+// CHECK: tfm.reshape
+// CHECK: tfm.transpose {{.+}} {perm = array<i64: 0, 2, 1>}
+func.func @flatten_other_order(%x: tensor<2x2x3x8xf32>) -> tensor<2x6x8xf32> {
+  %target = tfm.constant dense<[2, 8, 6]> : tensor<3xi64>
+  %t = tfm.transpose %x {perm = array<i64: 0, 3, 2, 1>} : (tensor<2x2x3x8xf32>) -> tensor<2x8x3x2xf32>
+  %flat = tfm.reshape %t, %target : (tensor<2x8x3x2xf32>, tensor<3xi64>) -> tensor<2x8x6xf32>
+  %tokens = tfm.transpose %flat {perm = array<i64: 0, 2, 1>} : (tensor<2x8x6xf32>) -> tensor<2x6x8xf32>
+  return %tokens : tensor<2x6x8xf32>
+}
+
+// -----
+
+// COM: Not folded: the second transpose does not undo the first (the
+// COM: channels stay first).
+// CHECK-LABEL: func.func @flatten_not_undone
+// CHECK: tfm.transpose %arg0 {perm = array<i64: 0, 3, 1, 2>}
+// CHECK: tfm.reshape
+// CHECK: tfm.transpose {{.+}} {perm = array<i64: 1, 0, 2>}
+func.func @flatten_not_undone(%x: tensor<2x2x3x8xf32>) -> tensor<8x2x6xf32> {
+  %target = tfm.constant dense<[2, 8, 6]> : tensor<3xi64>
+  %t = tfm.transpose %x {perm = array<i64: 0, 3, 1, 2>} : (tensor<2x2x3x8xf32>) -> tensor<2x8x2x3xf32>
+  %flat = tfm.reshape %t, %target : (tensor<2x8x2x3xf32>, tensor<3xi64>) -> tensor<2x8x6xf32>
+  %other = tfm.transpose %flat {perm = array<i64: 1, 0, 2>} : (tensor<2x8x6xf32>) -> tensor<8x2x6xf32>
+  return %other : tensor<8x2x6xf32>
+}

@@ -119,6 +119,12 @@ def SinkTransposes : Pass<"tfm-sink-transposes", "func::FuncOp"> {
     per ViT layer are removed. Run after the fusions, which form the
     linears and the attention.
 
+    It also drops a transpose whose trailing dims a reshape flattens
+    (keeping the leading ones) when another transpose then takes the dims
+    back to the source's order: `transpose(reshape(transpose(x)))` becomes
+    a reshape of `x`, as in ViT's patch embedding, `[B, H, W, C]` to
+    `[B, C, H W]` and back to `[B, H W, C]`.
+
     Before:
 
     ```mlir
@@ -136,7 +142,10 @@ def SinkTransposes : Pass<"tfm-sink-transposes", "func::FuncOp"> {
     ```
   }];
   let dependentDialects = ["::mlir::tfm::TfmDialect"];
-  let statistics = [Statistic<"numSunk", "sunk", "Transposes moved to their inverses and dropped">];
+  let statistics = [
+    Statistic<"numSunk", "sunk", "Transposes moved to their inverses and dropped">,
+    Statistic<"numFolded", "folded-flatten", "Transposes dropped around a flatten of trailing dims">
+  ];
 }
 
 def MergeProjections : Pass<"tfm-merge-projections", "func::FuncOp"> {
