@@ -294,9 +294,10 @@ struct SinkTransposesPass
     SmallVector<tfm::TransposeOp> transposes;
     getOperation().walk(
         [&](tfm::TransposeOp transpose) { transposes.push_back(transpose); });
-    // Folding erases the first transpose of a round trip, which comes
-    // earlier in the walk and so is never visited after it goes.
-    for (tfm::TransposeOp transpose : llvm::reverse(transposes))
+    // In program order: a fold erases the op it visits and ops that feed it
+    // (the first transpose, the shape reads), which come before it and have
+    // been visited already.
+    for (tfm::TransposeOp transpose : transposes)
       if (foldFlattenedRoundTrip(transpose))
         numFolded += 2;
   }
