@@ -115,8 +115,8 @@ scores_panel(const float *qt, const float *k, int64_t k_row, int64_t k_col,
 }
 
 /* The scores of `keys` keys against QV vectors of queries: R keys at a time
- * (R QV = 24 accumulators, 8 of them for QV = 1, of AVX-512's 32
- * registers), then four, then one. */
+ * (R QV accumulators: 24 of AVX-512's 32 registers for QV of 2 to 4, 12
+ * for QV = 1), then four, then one. */
 static inline __attribute__((always_inline)) void
 scores_for_queries(const float *qt, const float *k, int64_t k_row,
                    int64_t k_col, float *st, int64_t keys, int64_t dk,
