@@ -55,11 +55,10 @@ typedef struct attention_problem {
    * by tfc_thread_index(). */
   float *scratch;
   size_t slot_floats;
-  int slots;
 } attention_problem;
 
-/* The scratch of one task (a block of queries of one head), carved out of a
- * slot. Scores are kept transposed, keys by queries, so that the softmax
+/* The scratch of one task (a block of queries of one head), carved out of
+ * its thread's block. Scores are kept transposed, keys by queries, so that the softmax
  * over the keys of each query runs down columns: 16 queries per vector,
  * with no horizontal reductions. */
 typedef struct attention_scratch {
@@ -439,7 +438,6 @@ void tfc_rt_attention_f32(const tfc_rt_memref3_f32 *q,
   p.q_blocks = (p.q_len + BLOCK_Q - 1) / BLOCK_Q;
   tfc_run *run = tfc_current_run();
   int threads = run ? tfc_thread_pool_size(run->model->pool) : 1;
-  p.slots = threads;
   p.slot_floats = scratch_floats(p.dk, p.dv);
   /* One block: the packed K and V, then the threads' scratch. From the
    * instance's allocator, which keeps it for the next call (no page faults
@@ -447,7 +445,7 @@ void tfc_rt_attention_f32(const tfc_rt_memref3_f32 *q,
   size_t packed_floats =
       round16((size_t)(p.batch * p.heads) * p.k_len * (p.dk + p.dv));
   float *workspace = tfc_rt_aligned_alloc(
-      64, sizeof(float) * (packed_floats + p.slot_floats * p.slots));
+      64, sizeof(float) * (packed_floats + p.slot_floats * threads));
   p.packed = workspace;
   p.scratch = workspace + packed_floats;
   tfc_rt_parallel_for(pack_heads, &p, p.batch * p.heads);

@@ -25,6 +25,8 @@
 #include "FusionUtils.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/RegionUtils.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "tfm/TfmOps.h"
 
@@ -247,25 +249,6 @@ bool foldFlattenedRoundTrip(tfm::TransposeOp last) {
       last.getLoc(), last.getType(), first.getInput(), shapeValue);
   last.replaceAllUsesWith(replacement);
   last.erase();
-  // The reshape and the first transpose go with their last users (shape
-  // reads of the transposed value feed only the reshape's target).
-  SmallVector<Operation *> worklist = {reshape};
-  DenseSet<Operation *> gone; // an op can be queued by two of its users
-  while (!worklist.empty()) {
-    Operation *op = worklist.pop_back_val();
-    if (gone.contains(op) || !op->use_empty())
-      continue;
-    gone.insert(op);
-    SmallVector<Operation *> operands;
-    for (Value operand : op->getOperands())
-      if (Operation *producer = operand.getDefiningOp())
-        operands.push_back(producer);
-    op->erase();
-    for (Operation *producer : operands)
-      if (isa<tfm::TransposeOp, tfm::ReshapeOp, tfm::ShapeOp, tfm::SliceOp,
-              tfm::ConcatOp, tfm::ConstantOp>(producer))
-        worklist.push_back(producer);
-  }
   return true;
 }
 
@@ -294,12 +277,18 @@ struct SinkTransposesPass
     SmallVector<tfm::TransposeOp> transposes;
     getOperation().walk(
         [&](tfm::TransposeOp transpose) { transposes.push_back(transpose); });
-    // In program order: a fold erases the op it visits and ops that feed it
-    // (the first transpose, the shape reads), which come before it and have
-    // been visited already.
+    // A fold erases only the transpose it visits; the first transpose and
+    // the shape reads feeding the flatten go with the dead code after.
+    bool folded = false;
     for (tfm::TransposeOp transpose : transposes)
-      if (foldFlattenedRoundTrip(transpose))
+      if (foldFlattenedRoundTrip(transpose)) {
         numFolded += 2;
+        folded = true;
+      }
+    if (folded) {
+      IRRewriter rewriter(&getContext());
+      (void)runRegionDCE(rewriter, getOperation()->getRegions());
+    }
   }
 };
 
