@@ -33,13 +33,21 @@
  * The first tile of each panel slice also prefetches the slice that comes
  * next: in a model the weights (340 MB for BERT-base) stream from memory,
  * and the hardware prefetcher does not run ahead across panels;
- * prefetching took BERT-base seq 128 from about 76 ms to 68 ms.
+ * prefetching took BERT-base seq 128 from about 76 ms to 68 ms. For the
+ * last slice of a task, the slice that comes next is the first of the
+ * thread's next task, so a thread claims its next task from the shared
+ * counter as its last slice starts rather than when it is done. Without
+ * that, a task's first slice came from memory unprefetched: a quarter of
+ * the weights of a 768 x 768 layer, split in groups of four panels. In
+ * --profile, claiming ahead took BERT-base seq 128's linear ops from 58.7
+ * to 56.6 ms and ViT-S batch 1's from 26.6 to 25.0 ms.
  *
  *===----------------------------------------------------------------------===*/
 
 #include "runtime_internal.h"
 #include "vector_ops.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,6 +69,8 @@ typedef struct linear_problem {
    * (row_tiles of them in all), by `panel_groups` groups of panels. */
   int64_t row_tiles, row_blocks, panel_groups;
   int wide_tiles; /* 12-row tiles (AVX-512's 32 registers), else 4 */
+  int64_t tasks;
+  atomic_int_fast64_t next_task; /* the next task not yet claimed */
 } linear_problem;
 
 /* x * 0.5 * (1 + erf(x / sqrt 2)), erf by Abramowitz and Stegun 7.1.26
@@ -248,47 +258,64 @@ panel_slice(const linear_problem *p, int64_t batch, int64_t row0,
   }
 }
 
-/* One task: a block of rows by a group of panels, slice by slice of the
- * reduction, so that the block's slice of rows (up to 288 KB) stays in L2
- * while every panel of the group passes over it. */
+/* The first slice of task `task`'s first panel, or NULL past the tasks. */
+static const float *first_slice(const linear_problem *p, int64_t task) {
+  if (task >= p->tasks)
+    return NULL;
+  int64_t group = task % p->panel_groups;
+  return p->packed + group * p->panels / p->panel_groups * p->depth * PANEL;
+}
+
+/* Runs task `task` and returns the task this thread claims next: a block of
+ * rows by a group of panels, slice by slice of the reduction, so that the
+ * block's slice of rows (up to 288 KB) stays in L2 while every panel of the
+ * group passes over it. The next task is claimed as the last panel starts,
+ * so that its first slice is prefetched too. */
 TFC_MULTIVERSION
-static void linear_block(const linear_problem *p, int64_t batch,
-                         int64_t row0, int64_t row_end, int64_t panel0,
-                         int64_t panel_end) {
+static int64_t linear_task(linear_problem *p, int64_t task) {
+  int64_t group = task % p->panel_groups;
+  int64_t block = task / p->panel_groups % p->row_blocks;
+  int64_t batch = task / (p->panel_groups * p->row_blocks);
+  /* Blocks and groups differ by at most one tile or panel. */
+  int64_t row0 = block * p->row_tiles / p->row_blocks * 12;
+  int64_t row_end = (block + 1) * p->row_tiles / p->row_blocks * 12;
+  if (row_end > p->rows)
+    row_end = p->rows;
+  int64_t panel0 = group * p->panels / p->panel_groups;
+  int64_t panel_end = (group + 1) * p->panels / p->panel_groups;
   /* AVX-512 has the registers for tiles of 12 rows, AVX2 for 4. */
   const int R = p->wide_tiles ? 12 : 4;
+  int64_t claimed = -1;
   /* An empty reduction still runs once: the epilogue of zeros. */
   for (int64_t k0 = 0; k0 < p->depth || k0 == 0; k0 += BLOCK_K) {
     int64_t depth = p->depth - k0 < BLOCK_K ? p->depth - k0 : BLOCK_K;
     for (int64_t panel = panel0; panel < panel_end; ++panel) {
-      const float *next = NULL;
-      if (panel + 1 < panel_end)
+      const float *next;
+      if (panel + 1 < panel_end) {
         next = p->packed + ((panel + 1) * p->depth + k0) * PANEL;
-      else if (k0 + BLOCK_K < p->depth)
+      } else if (k0 + BLOCK_K < p->depth) {
         next = p->packed + (panel0 * p->depth + k0 + BLOCK_K) * PANEL;
+      } else {
+        claimed = atomic_fetch_add(&p->next_task, 1);
+        next = first_slice(p, claimed);
+      }
       if (R == 12)
         panel_slice(p, batch, row0, row_end, panel, k0, depth, 12, next);
       else
         panel_slice(p, batch, row0, row_end, panel, k0, depth, 4, next);
     }
   }
+  return claimed;
 }
 
+/* One thread's share: tasks taken one at a time from a shared counter. */
 static void linear_tasks(void *context, int64_t begin, int64_t end) {
-  const linear_problem *p = context;
-  for (int64_t task = begin; task < end; ++task) {
-    int64_t group = task % p->panel_groups;
-    int64_t block = task / p->panel_groups % p->row_blocks;
-    int64_t batch = task / (p->panel_groups * p->row_blocks);
-    /* Blocks and groups differ by at most one tile or panel. */
-    int64_t row0 = block * p->row_tiles / p->row_blocks * 12;
-    int64_t row_end = (block + 1) * p->row_tiles / p->row_blocks * 12;
-    if (row_end > p->rows)
-      row_end = p->rows;
-    int64_t panel0 = group * p->panels / p->panel_groups;
-    int64_t panel_end = (group + 1) * p->panels / p->panel_groups;
-    linear_block(p, batch, row0, row_end, panel0, panel_end);
-  }
+  (void)begin;
+  (void)end;
+  linear_problem *p = context;
+  int64_t task = atomic_fetch_add(&p->next_task, 1);
+  while (task < p->tasks)
+    task = linear_task(p, task);
 }
 
 void tfc_rt_linear_f32(const tfc_rt_memref3_f32 *input,
@@ -345,6 +372,7 @@ void tfc_rt_linear_f32(const tfc_rt_memref3_f32 *input,
   p.panel_groups = (wanted_tasks + row_tasks - 1) / row_tasks;
   if (p.panel_groups > p.panels)
     p.panel_groups = p.panels;
-  tfc_parallel_for_chunked(linear_tasks, &p,
-                           p.batches * p.row_blocks * p.panel_groups, 1);
+  p.tasks = p.batches * p.row_blocks * p.panel_groups;
+  atomic_init(&p.next_task, 0);
+  tfc_parallel_for_chunked(linear_tasks, &p, threads, 1);
 }
