@@ -32,6 +32,9 @@ void tfc_rt_check_failed(const char *message) {
     fprintf(stderr, "tfc runtime: %s\n", message);
     abort();
   }
+  /* A check in a parallel loop's body must not jump across threads, or out
+   * of the loop while other threads still run it. */
+  tfc_escape_parallel_body(message);
   snprintf(run->message, sizeof(run->message), "%s", message);
   longjmp(run->on_check_failed, 1);
 }

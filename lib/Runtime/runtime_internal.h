@@ -79,6 +79,13 @@ void tfc_allocator_begin_run(tfc_allocator *allocator, uint64_t signature);
 void tfc_allocator_end_run(tfc_allocator *allocator, int completed);
 /* Whether the calling thread is running a parallel loop's body. */
 int tfc_in_parallel_body(void);
+/* Called by a run-time check that failed: on a thread running chunks of a
+ * parallel loop, records `message` for the loop, stops it from starting
+ * more chunks and returns to the thread's loop over chunks (the thread that
+ * started the loop then fails the run with the message, once every thread
+ * is out of it). Returns only on a thread outside any parallel loop: that
+ * thread's run can end directly. */
+void tfc_escape_parallel_body(const char *message);
 
 typedef struct tfc_thread_pool tfc_thread_pool;
 tfc_thread_pool *tfc_thread_pool_create(int num_threads);

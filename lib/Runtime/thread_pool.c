@@ -18,7 +18,9 @@
 #include "runtime_internal.h"
 
 #include <sched.h>
+#include <setjmp.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -31,6 +33,9 @@ typedef struct tfc_job {
   int64_t chunk;
   atomic_int_fast64_t next;
   tfc_run *run;
+  /* A run-time check that failed in a chunk: the first one's message. */
+  atomic_int failed;
+  char message[sizeof(((tfc_run *)0)->message)];
 } tfc_job;
 
 struct tfc_thread_pool {
@@ -53,6 +58,11 @@ static _Thread_local int in_parallel_body;
 /* 0 on the thread that calls into the model, 1.. on a pool's workers. */
 static _Thread_local int thread_index;
 
+/* The job whose chunks the thread is running, and where a failed check in
+ * one of them returns to (on the thread's own stack). */
+static _Thread_local tfc_job *chunk_job;
+static _Thread_local jmp_buf *chunk_escape;
+
 int tfc_in_parallel_body(void) { return in_parallel_body; }
 int tfc_thread_index(void) { return thread_index; }
 
@@ -62,14 +72,35 @@ static inline void cpu_relax(void) {
 #endif
 }
 
+void tfc_escape_parallel_body(const char *message) {
+  tfc_job *job = chunk_job;
+  if (!job)
+    return;
+  int expected = 0;
+  if (atomic_compare_exchange_strong(&job->failed, &expected, 1))
+    snprintf(job->message, sizeof(job->message), "%s", message);
+  /* No chunk is started after a failure. */
+  atomic_store(&job->next, job->n);
+  longjmp(*chunk_escape, 1);
+}
+
 static void run_chunks(tfc_job *job) {
-  for (;;) {
-    int64_t begin = atomic_fetch_add(&job->next, job->chunk);
-    if (begin >= job->n)
-      return;
-    int64_t end = begin + job->chunk < job->n ? begin + job->chunk : job->n;
-    job->body(job->context, begin, end);
+  tfc_job *outer_job = chunk_job;
+  jmp_buf *outer_escape = chunk_escape;
+  jmp_buf escape;
+  if (setjmp(escape) == 0) {
+    chunk_job = job;
+    chunk_escape = &escape;
+    for (;;) {
+      int64_t begin = atomic_fetch_add(&job->next, job->chunk);
+      if (begin >= job->n)
+        break;
+      int64_t end = begin + job->chunk < job->n ? begin + job->chunk : job->n;
+      job->body(job->context, begin, end);
+    }
   }
+  chunk_job = outer_job;
+  chunk_escape = outer_escape;
 }
 
 /* Waits until the pool's generation differs from `seen` (or the pool
@@ -185,6 +216,8 @@ void tfc_parallel_for_chunked(tfc_rt_parallel_body body, void *context,
   job.chunk = chunk > 0 ? chunk : (n + chunks - 1) / chunks;
   atomic_init(&job.next, 0);
   job.run = run;
+  atomic_init(&job.failed, 0);
+  job.message[0] = '\0';
 
   atomic_store(&pool->job, &job);
   atomic_store(&pool->busy_workers, pool->num_threads - 1);
@@ -209,4 +242,7 @@ void tfc_parallel_for_chunked(tfc_rt_parallel_body body, void *context,
       sched_yield();
   }
   atomic_store(&pool->job, NULL);
+  /* Every thread is out of the job now: the run can end on this one. */
+  if (atomic_load(&job.failed))
+    tfc_rt_check_failed(job.message);
 }

@@ -14,6 +14,10 @@
 #include "vit.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -406,6 +410,91 @@ static void test_memref_copy(void) {
     printf("ok %-44s -> 12 layouts\n", "memref copy between layouts");
 }
 
+/* A run-time check that fails inside a parallel loop's body, on the thread
+ * that started the loop or on a worker: the run must end on the thread that
+ * started it, with the check's message, and the pool must keep working. */
+typedef struct failing_loop {
+  atomic_int started, finished;
+  int failing_thread; /* tfc_thread_index() of the thread whose check fails */
+} failing_loop;
+
+static double seconds_now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static void failing_body(void *context, int64_t begin, int64_t end) {
+  failing_loop *loop = context;
+  for (int64_t i = begin; i < end; ++i) {
+    atomic_fetch_add(&loop->started, 1);
+    /* Wait (up to 2 s) until both iterations have started, so that each
+     * runs on its own thread. */
+    double deadline = seconds_now() + 2.0;
+    while (atomic_load(&loop->started) < 2 && seconds_now() < deadline)
+      ;
+    if (tfc_thread_index() == loop->failing_thread)
+      tfc_rt_check_failed("node 'n' (tfm.gather): an index is out of range");
+    atomic_fetch_add(&loop->finished, 1);
+  }
+}
+
+/* Runs a two-iteration loop on `pool` as a model run would, a check failing
+ * on thread `failing_thread` (-1: none). Returns 1 if the run failed with
+ * the check's message on this thread; `*finished` gets the iterations that
+ * ran to their end. */
+static int run_failing_loop(tfc_thread_pool *pool, int failing_thread,
+                            int *finished) {
+  static tfc_model model;
+  static tfc_run run;
+  static failing_loop loop;
+  static volatile pthread_t caller;
+  memset(&model, 0, sizeof(model));
+  model.pool = pool;
+  run.model = &model;
+  run.message[0] = '\0';
+  atomic_init(&loop.started, 0);
+  atomic_init(&loop.finished, 0);
+  loop.failing_thread = failing_thread;
+  caller = pthread_self();
+  tfc_set_current_run(&run);
+  int failed = 0;
+  if (setjmp(run.on_check_failed) == 0) {
+    tfc_parallel_for_chunked(failing_body, &loop, 2, 1);
+  } else {
+    failed = pthread_equal(caller, pthread_self()) &&
+             strstr(run.message, "an index is out of range") != NULL;
+    if (!failed)
+      printf("FAIL: the run ended on another thread or lost its message '%s'\n",
+             run.message);
+  }
+  tfc_set_current_run(NULL);
+  *finished = atomic_load(&loop.finished);
+  return failed;
+}
+
+static void test_check_in_parallel_body(void) {
+  tfc_thread_pool *pool = tfc_thread_pool_create(2);
+  CHECK(pool && tfc_thread_pool_size(pool) == 2, "a pool of 2 threads");
+  if (!pool)
+    return;
+  int finished = 0;
+  int on_caller = run_failing_loop(pool, 0, &finished);
+  CHECK(on_caller && finished == 1,
+        "a check failing on the loop's caller ends the run there (finished %d of 2)",
+        finished);
+  int on_worker = run_failing_loop(pool, 1, &finished);
+  CHECK(on_worker && finished == 1,
+        "a check failing on a worker ends the run on the caller (finished %d of 2)",
+        finished);
+  int after = run_failing_loop(pool, -1, &finished);
+  CHECK(!after && finished == 2, "the pool runs a loop after failed ones (finished %d)",
+        finished);
+  tfc_thread_pool_destroy(pool);
+  if (on_caller && on_worker && !after && finished == 2)
+    printf("ok %-44s -> on the caller and on a worker\n", "check failing in a parallel loop");
+}
+
 int main(void) {
   test_create();
   tfc_model *bert = NULL;
@@ -424,6 +513,7 @@ int main(void) {
   test_static_dims();
   test_layer_norm_views();
   test_memref_copy();
+  test_check_in_parallel_body();
   tfc_model_destroy(NULL);
   printf("runtime tests: %d checks, %d failed\n", checks, failures);
   return failures ? 1 : 0;
