@@ -52,8 +52,10 @@ static cl::opt<std::string> modelPath(cl::Positional, cl::desc("<model.onnx>"),
 static cl::opt<std::string> outputStem(
     "o",
     cl::desc("Output path without extension: -o out/bert writes out/libbert.so "
-             "(or .a, bert.o, bert.ll, bert.mlir) and out/bert.h. Defaults to "
-             "the model's file name in the current directory"),
+             "(or .a, bert.o, bert.ll, bert.mlir) and out/bert.h. The file it "
+             "writes may be named instead (-o out/libbert.so), or a directory "
+             "(-o out/: the model's file name in it). Defaults to the model's "
+             "file name in the current directory"),
     cl::value_desc("path"), cl::sub(tfc::driver::compileCommand),
     cl::cat(tfc::driver::compileCategory));
 
@@ -496,6 +498,53 @@ LogicalResult tfc::driver::compileModel(ModuleOp module,
                    generateModelHeader(*signature, request.modelName));
 }
 
+/// The output stem (directory and name, no extension) that -o `option`
+/// asks for. -o may also name a directory (the model file's name goes in
+/// it) or the file --emit writes (out/libbert.so is the stem out/bert).
+static std::string resolveOutputStem(StringRef option, StringRef modelFile,
+                                     EmitKind emit) {
+  std::string modelStem = llvm::sys::path::stem(modelFile).str();
+  if (option.empty())
+    return modelStem;
+  if (llvm::sys::path::is_separator(option.back()) ||
+      llvm::sys::fs::is_directory(option) || option == "." || option == "..") {
+    SmallString<256> joined(option);
+    llvm::sys::path::append(joined, modelStem);
+    return std::string(joined);
+  }
+  StringRef directory = llvm::sys::path::parent_path(option);
+  StringRef file = llvm::sys::path::filename(option);
+  StringRef suffix, prefix;
+  switch (emit) {
+  case EmitKind::SharedLibrary:
+    prefix = "lib", suffix = ".so";
+    break;
+  case EmitKind::StaticLibrary:
+    prefix = "lib", suffix = ".a";
+    break;
+  case EmitKind::Object:
+    suffix = ".o";
+    break;
+  case EmitKind::Tfm:
+    suffix = ".tfm.mlir";
+    break;
+  case EmitKind::Mlir:
+    suffix = ".mlir";
+    break;
+  case EmitKind::LlvmIr:
+    suffix = ".ll";
+    break;
+  }
+  if (!file.consume_back(suffix))
+    return option.str();
+  file.consume_front(prefix);
+  if (file.empty())
+    return option.str();
+  SmallString<256> stem(directory);
+  llvm::sys::path::append(stem, file);
+  return std::string(stem);
+}
+
 int tfc::driver::runCompile(MLIRContext &context) {
   if (modelPath.empty()) {
     llvm::errs() << "tfc: error: no model given; usage: tfc compile "
@@ -508,9 +557,7 @@ int tfc::driver::runCompile(MLIRContext &context) {
     return 1;
 
   CompileRequest request;
-  request.outputStem = outputStem;
-  if (request.outputStem.empty())
-    request.outputStem = llvm::sys::path::stem(modelPath).str();
+  request.outputStem = resolveOutputStem(outputStem, modelPath, emitKind);
   request.modelName =
       modelName.empty() ? sanitizeName(llvm::sys::path::filename(request.outputStem))
                         : modelName.getValue();
