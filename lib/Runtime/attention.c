@@ -278,6 +278,7 @@ static int64_t visible_keys(const attention_problem *p, int64_t b) {
   return p->k_len;
 }
 
+TFC_MULTIVERSION
 static void attention_block(const attention_problem *p, attention_scratch *w,
                             int64_t b, int64_t h, int64_t q_block) {
   const int64_t dk = p->dk, dv = p->dv;
@@ -289,10 +290,15 @@ static void attention_block(const attention_problem *p, attention_scratch *w,
   const float *q = p->q + b * p->q_stride[0] + h * dk * p->q_stride[2];
   if (rows < BLOCK_Q)
     memset(w->qt, 0, sizeof(float) * dk * BLOCK_Q);
-  for (int64_t i = 0; i < rows; ++i) {
-    const float *row = q + (q0 + i) * p->q_stride[1];
-    for (int64_t c = 0; c < dk; ++c)
-      w->qt[c * BLOCK_Q + i] = row[c * p->q_stride[2]] * p->scale;
+  /* Column by column: qt's rows are written whole, q's columns gathered. */
+  const float *block = q + q0 * p->q_stride[1];
+  const float scale = p->scale; /* not reloaded after each store */
+  const int64_t q_row = p->q_stride[1];
+  for (int64_t c = 0; c < dk; ++c) {
+    const float *column = block + c * p->q_stride[2];
+    float *qt_row = w->qt + c * BLOCK_Q;
+    for (int64_t i = 0; i < rows; ++i)
+      qt_row[i] = column[i * q_row] * scale;
   }
   for (int64_t i = 0; i < BLOCK_Q; ++i) {
     w->m[i] = -INFINITY;
@@ -321,9 +327,11 @@ static void attention_block(const attention_problem *p, attention_scratch *w,
         const float *column = mask + (k0 + j) * p->mask_stride[3] +
                               q0 * p->mask_stride[2];
         if (p->mask_stride[2] == 0) {
+          /* A key-padding mask is 0 on the keys a sequence has. */
           float added = column[0];
-          for (int64_t i = 0; i < 16 * qv; ++i)
-            row[i] += added;
+          if (added != 0.0f)
+            for (int64_t i = 0; i < 16 * qv; ++i)
+              row[i] += added;
         } else {
           for (int64_t i = 0; i < rows; ++i)
             row[i] += column[i * p->mask_stride[2]];
