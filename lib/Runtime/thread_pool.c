@@ -13,6 +13,12 @@
  * the loops of one call the workers are therefore awake, and after the call
  * they go to sleep.
  *
+ * A run-time check that fails in a body ends the run by a longjmp to the
+ * frame that started it, which may be on another thread. So a thread
+ * running chunks jumps only back to its own loop over them (the loop then
+ * starts no more chunks), and the thread that started the loop fails the
+ * run once every thread is out.
+ *
  *===----------------------------------------------------------------------===*/
 
 #include "runtime_internal.h"
