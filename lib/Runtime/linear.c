@@ -308,7 +308,9 @@ static int64_t linear_task(linear_problem *p, int64_t task) {
   return claimed;
 }
 
-/* One thread's share: tasks taken one at a time from a shared counter. */
+/* One thread's share: tasks taken one at a time from the problem's counter
+ * until none is left. The loop is run once per thread (begin and end only
+ * number the runs); a thread that starts late finds fewer tasks. */
 static void linear_tasks(void *context, int64_t begin, int64_t end) {
   (void)begin;
   (void)end;
