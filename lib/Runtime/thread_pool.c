@@ -60,16 +60,16 @@ struct tfc_thread_pool {
   int sleepers;
 };
 
-static _Thread_local int in_parallel_body;
 /* 0 on the thread that calls into the model, 1.. on a pool's workers. */
 static _Thread_local int thread_index;
 
-/* The job whose chunks the thread is running, and where a failed check in
- * one of them returns to (on the thread's own stack). */
+/* The job whose chunks the thread is running (NULL outside any parallel
+ * body), and where a failed check in one of them returns to (on the
+ * thread's own stack). */
 static _Thread_local tfc_job *chunk_job;
 static _Thread_local jmp_buf *chunk_escape;
 
-int tfc_in_parallel_body(void) { return in_parallel_body; }
+int tfc_in_parallel_body(void) { return chunk_job != NULL; }
 int tfc_thread_index(void) { return thread_index; }
 
 static inline void cpu_relax(void) {
@@ -131,7 +131,6 @@ static uint64_t wait_for_job(tfc_thread_pool *pool, uint64_t seen) {
 static void *worker_main(void *arg) {
   tfc_thread_pool *pool = arg;
   uint64_t seen = 0;
-  in_parallel_body = 1;
   thread_index = atomic_fetch_add(&pool->started_workers, 1) + 1;
   for (;;) {
     seen = wait_for_job(pool, seen);
@@ -208,7 +207,7 @@ void tfc_parallel_for_chunked(tfc_rt_parallel_body body, void *context,
     return;
   tfc_run *run = tfc_current_run();
   tfc_thread_pool *pool = run ? run->model->pool : NULL;
-  if (!pool || pool->num_threads == 1 || in_parallel_body || n == 1) {
+  if (!pool || pool->num_threads == 1 || chunk_job || n == 1) {
     body(context, 0, n);
     return;
   }
@@ -235,9 +234,7 @@ void tfc_parallel_for_chunked(tfc_rt_parallel_body body, void *context,
     pthread_cond_broadcast(&pool->wake);
   pthread_mutex_unlock(&pool->lock);
 
-  in_parallel_body = 1;
   run_chunks(&job);
-  in_parallel_body = 0;
 
   /* The workers are finishing their last chunks (or waking up): spin, then
    * yield the core to them if they are slow to come. */
