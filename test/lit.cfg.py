@@ -23,5 +23,5 @@ llvm_config.with_system_environment(["HOME", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 
 tool_dirs = [config.tfc_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["tfc", "tfc-opt", "tfc-runtime-test", "tfc-runtime-test-asan"], tool_dirs)
+llvm_config.add_tool_substitutions(["tfc", "tfc-opt", "tfc-runtime-test", "tfc-runtime-test-asan", "tfc-runtime-test-tsan"], tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)

@@ -66,6 +66,7 @@ static int run_bert(void) {
   int32_t wrong[BATCH * SEQUENCE] = {0};
   inputs[0].dtype = TFC_DTYPE_INT32;
   inputs[0].data = wrong;
+  inputs[0].capacity = sizeof(wrong);
   tfc_status status = tfc_model_run(bert, inputs, 2, outputs, 1);
   printf("bert with int32 ids: status %d: %s\n", status, tfc_last_error());
   tfc_model_destroy(bert);

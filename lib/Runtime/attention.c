@@ -317,7 +317,9 @@ static void attention_block(const attention_problem *p, attention_scratch *w,
 
   const float *k = p->packed + (size_t)(b * p->heads + h) * p->k_len * (dk + dv);
   const float *v = k + p->k_len * dk;
-  const float *mask = p->mask + b * p->mask_stride[0] + h * p->mask_stride[1];
+  /* (No offset from a null mask: that is undefined behaviour in C.) */
+  const float *mask =
+      p->has_mask ? p->mask + b * p->mask_stride[0] + h * p->mask_stride[1] : NULL;
   for (int64_t k0 = 0; k0 < key_end; k0 += BLOCK_K) {
     int64_t keys = key_end - k0 < BLOCK_K ? key_end - k0 : BLOCK_K;
     block_scores(w->qt, k + k0 * dk, dk, 1, w->st, keys, dk, (int)qv);

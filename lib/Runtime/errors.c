@@ -61,8 +61,27 @@ const char *tfc_dtype_name(tfc_dtype dtype) {
 }
 
 int64_t tfc_num_elements(int32_t rank, const int64_t *dims) {
+  if (rank < 0 || (rank > 0 && !dims))
+    return -1;
   int64_t count = 1;
-  for (int32_t i = 0; i < rank; ++i)
-    count *= dims[i];
+  for (int32_t i = 0; i < rank; ++i) {
+    if (dims[i] < 0 || __builtin_mul_overflow(count, dims[i], &count))
+      return -1;
+  }
   return count;
+}
+
+int tfc_tensor_bytes(int32_t rank, const int64_t *dims, tfc_dtype dtype,
+                     size_t *bytes) {
+  int64_t size = (int64_t)tfc_dtype_size(dtype);
+  if (size == 0 || rank < 0 || (rank > 0 && !dims))
+    return 0;
+  int64_t bound = size, total = size;
+  for (int32_t i = 0; i < rank; ++i) {
+    if (dims[i] < 0 || __builtin_mul_overflow(bound, dims[i] ? dims[i] : 1, &bound))
+      return 0;
+    total = dims[i] ? total : 0;
+  }
+  *bytes = (size_t)(total ? bound : 0);
+  return 1;
 }

@@ -341,9 +341,27 @@ static tfc_status check_input(const tfc_model_def *def, uint32_t index,
       }
     }
   }
-  if (!tensor->data && tfc_num_elements(tensor->rank, tensor->dims) > 0)
+  /* The generated code reads every element the dims describe: they must
+   * fit the address space and the caller's buffer. */
+  size_t bytes;
+  if (!tfc_tensor_bytes(tensor->rank, tensor->dims, info->dtype, &bytes)) {
+    char got[128];
+    format_dims(got, sizeof(got), tensor->rank, tensor->dims);
+    return tfc_fail(TFC_ERROR_SHAPE,
+                    "input '%s' has shape %s, whose size in bytes overflows",
+                    info->name, got);
+  }
+  if (bytes && !tensor->data)
     return tfc_fail(TFC_ERROR_INVALID_ARGUMENT, "input '%s' has no data",
                     info->name);
+  if (tensor->capacity < bytes) {
+    char got[128];
+    format_dims(got, sizeof(got), tensor->rank, tensor->dims);
+    return tfc_fail(TFC_ERROR_SHAPE,
+                    "input '%s' of shape %s needs %zu bytes; its buffer has "
+                    "%zu (tfc_tensor.capacity)",
+                    info->name, got, bytes, tensor->capacity);
+  }
   return TFC_OK;
 }
 
@@ -412,12 +430,13 @@ tfc_status tfc_model_run(tfc_model *model, const tfc_tensor *inputs,
     wanted[index] = &outputs[i];
   }
 
-  if (model->running)
+  /* Claimed atomically: two threads calling at once must not both see the
+   * instance idle. */
+  if (atomic_exchange(&model->running, 1))
     return tfc_fail(TFC_ERROR_INVALID_ARGUMENT,
                     "model '%s' is already running: an instance runs one call "
                     "at a time; create one instance per thread",
                     def->name);
-  model->running = 1;
 
   tfc_abi_input abi_inputs[64];
   for (uint32_t i = 0; i < def->num_inputs; ++i) {
@@ -440,7 +459,7 @@ tfc_status tfc_model_run(tfc_model *model, const tfc_tensor *inputs,
   if (setjmp(run.on_check_failed) != 0) {
     tfc_set_current_run(NULL);
     tfc_allocator_end_run(&model->allocator, 0);
-    model->running = 0;
+    atomic_store(&model->running, 0);
     return tfc_fail(TFC_ERROR_MODEL_CHECK, "model '%s': %s", def->name,
                     run.message);
   }
@@ -456,8 +475,13 @@ tfc_status tfc_model_run(tfc_model *model, const tfc_tensor *inputs,
     out->rank = info->rank;
     for (int32_t d = 0; d < info->rank; ++d)
       out->dims[d] = output_dims[i][d];
-    size_t bytes = (size_t)tfc_num_elements(info->rank, output_dims[i]) *
-                   tfc_dtype_size(info->dtype);
+    size_t bytes;
+    if (!tfc_tensor_bytes(info->rank, output_dims[i], info->dtype, &bytes)) {
+      /* The generated code checks its buffers' sizes; this is a bug. */
+      status = tfc_fail(TFC_ERROR_MODEL_CHECK,
+                        "output '%s' has dims whose size overflows", info->name);
+      continue;
+    }
     if (!out->data) {
       void *copy = NULL;
       if (posix_memalign(&copy, 64, bytes ? bytes : 1) != 0) {
@@ -493,6 +517,6 @@ tfc_status tfc_model_run(tfc_model *model, const tfc_tensor *inputs,
   tfc_set_current_run(NULL);
   /* Anything left is a leak in the generated code; reclaim it. */
   tfc_allocator_end_run(&model->allocator, 1);
-  model->running = 0;
+  atomic_store(&model->running, 0);
   return status;
 }

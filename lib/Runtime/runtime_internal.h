@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -118,7 +119,7 @@ struct tfc_model {
   tfc_profile profile;
   tfc_allocator allocator;
   tfc_thread_pool *pool;
-  int running; /* guards against concurrent runs on one instance */
+  atomic_int running; /* guards against concurrent runs on one instance */
 };
 
 /* The run the calling thread is executing (set for pool workers too). */
@@ -130,6 +131,13 @@ tfc_run *tfc_current_run(void);
 void tfc_parallel_for_chunked(tfc_rt_parallel_body body, void *context,
                               int64_t n, int64_t chunk);
 void tfc_set_current_run(tfc_run *run);
+
+/* Sets *bytes to the bytes of a dense tensor of `dtype` with these dims and
+ * returns 1; returns 0 when a dim is negative, the dtype unknown, or the
+ * size (taking zero dims as one, so that no partial product overflows
+ * either) exceeds PTRDIFF_MAX. */
+int tfc_tensor_bytes(int32_t rank, const int64_t *dims, tfc_dtype dtype,
+                     size_t *bytes);
 
 /* Records a message for tfc_last_error() and returns `status`. */
 tfc_status tfc_fail(tfc_status status, const char *format, ...)

@@ -11,7 +11,15 @@
 
 #include <stdint.h>
 
-#if defined(__x86_64__) && defined(__clang__)
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+/* ThreadSanitizer instruments target_clones' resolvers, which the dynamic
+ * loader calls before its runtime is up: under TSan, one baseline copy. */
+#define TFC_NO_MULTIVERSION 1
+#endif
+#endif
+
+#if defined(__x86_64__) && defined(__clang__) && !defined(TFC_NO_MULTIVERSION)
 #define TFC_MULTIVERSION                                                       \
   __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else

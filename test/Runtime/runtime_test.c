@@ -49,17 +49,23 @@ static void expect_error(const char *what, tfc_status status, tfc_status expecte
 enum { BATCH = 2, SEQUENCE = 5, HIDDEN = 64 };
 static int64_t ids[BATCH * SEQUENCE], mask[BATCH * SEQUENCE];
 
-static void bert_inputs(tfc_tensor inputs[2]) {
+/* BERT's inputs in the given arrays of BATCH * SEQUENCE ids and mask. */
+static void bert_inputs_in(tfc_tensor inputs[2], int64_t *ids_out, int64_t *mask_out) {
   for (int i = 0; i < BATCH * SEQUENCE; ++i) {
-    ids[i] = (i * 37) % 1000;
-    mask[i] = i % SEQUENCE < 4 ? 1 : 0;
+    ids_out[i] = (i * 37) % 1000;
+    mask_out[i] = i % SEQUENCE < 4 ? 1 : 0;
   }
+  const size_t bytes = sizeof(int64_t) * BATCH * SEQUENCE;
   memset(inputs, 0, 2 * sizeof(tfc_tensor));
   inputs[0] = (tfc_tensor){.name = "input_ids", .dtype = TFC_DTYPE_INT64, .rank = 2,
-                           .dims = {BATCH, SEQUENCE}, .data = ids};
+                           .dims = {BATCH, SEQUENCE}, .data = ids_out,
+                           .capacity = bytes};
   inputs[1] = (tfc_tensor){.name = "attention_mask", .dtype = TFC_DTYPE_INT64,
-                           .rank = 2, .dims = {BATCH, SEQUENCE}, .data = mask};
+                           .rank = 2, .dims = {BATCH, SEQUENCE}, .data = mask_out,
+                           .capacity = bytes};
 }
+
+static void bert_inputs(tfc_tensor inputs[2]) { bert_inputs_in(inputs, ids, mask); }
 
 static void test_create(void) {
   tfc_model *model = (tfc_model *)1;
@@ -127,6 +133,29 @@ static void test_bad_inputs(tfc_model *bert) {
   expect_error("ids without data", tfc_model_run(bert, inputs, 2, outputs, 0),
                TFC_ERROR_INVALID_ARGUMENT, "has no data");
 
+  /* Dims whose element count wraps past 2^64 (to 0 here: 2^32 * 2^32) must
+   * not pass as a small tensor; nor may zero hide a product that overflows. */
+  bert_inputs(inputs);
+  inputs[0].dims[0] = inputs[1].dims[0] = (int64_t)1 << 32;
+  inputs[0].dims[1] = inputs[1].dims[1] = (int64_t)1 << 32;
+  expect_error("dims of 2^32 x 2^32", tfc_model_run(bert, inputs, 2, outputs, 0),
+               TFC_ERROR_SHAPE, "shape [4294967296, 4294967296], whose size in bytes overflows");
+  bert_inputs(inputs);
+  inputs[0].dims[0] = inputs[1].dims[0] = 0;
+  inputs[0].dims[1] = inputs[1].dims[1] = (int64_t)1 << 62;
+  expect_error("dims of 0 x 2^62", tfc_model_run(bert, inputs, 2, outputs, 0),
+               TFC_ERROR_SHAPE, "whose size in bytes overflows");
+
+  /* A buffer smaller than its dims say: read past its end before. */
+  bert_inputs(inputs);
+  inputs[0].capacity = 2 * sizeof(int64_t);
+  expect_error("ids [2, 5] in a 2-element buffer", tfc_model_run(bert, inputs, 2, outputs, 0),
+               TFC_ERROR_SHAPE, "input 'input_ids' of shape [2, 5] needs 80 bytes; its buffer has 16");
+  bert_inputs(inputs);
+  inputs[1].capacity = 0;
+  expect_error("mask without a capacity", tfc_model_run(bert, inputs, 2, outputs, 0),
+               TFC_ERROR_SHAPE, "needs 80 bytes; its buffer has 0");
+
   bert_inputs(inputs);
   outputs[0].name = "logits";
   expect_error("unknown output name", tfc_model_run(bert, inputs, 2, outputs, 1),
@@ -154,9 +183,9 @@ static void test_model_checks(tfc_model *bert) {
   }
   tfc_tensor long_inputs[2] = {
       {.name = "input_ids", .dtype = TFC_DTYPE_INT64, .rank = 2, .dims = {1, LONG},
-       .data = long_ids},
+       .data = long_ids, .capacity = sizeof(long_ids)},
       {.name = "attention_mask", .dtype = TFC_DTYPE_INT64, .rank = 2, .dims = {1, LONG},
-       .data = long_mask}};
+       .data = long_mask, .capacity = sizeof(long_mask)}};
   expect_error("130 tokens, 128 positions", tfc_model_run(bert, long_inputs, 2, &output, 1),
                TFC_ERROR_MODEL_CHECK, "'/Add_1'");
 }
@@ -277,7 +306,7 @@ static void test_static_dims(void) {
   CHECK(vit_create(NULL, &vit) == TFC_OK, "vit_create: %s", tfc_last_error());
   static float pixels[2 * 3 * 32 * 32];
   tfc_tensor input = {.dtype = TFC_DTYPE_FLOAT32, .rank = 4, .dims = {2, 3, 31, 32},
-                      .data = pixels};
+                      .data = pixels, .capacity = sizeof(pixels)};
   tfc_tensor output = {0};
   expect_error("a 31x32 image for a 32x32 model", tfc_model_run(vit, &input, 1, &output, 1),
                TFC_ERROR_SHAPE, "must have shape [?, 3, 32, 32], got [2, 3, 31, 32]");
@@ -495,6 +524,106 @@ static void test_check_in_parallel_body(void) {
     printf("ok %-44s -> on the caller and on a worker\n", "check failing in a parallel loop");
 }
 
+/* Several instances of one model, each run by its own thread, compute what
+ * one instance computes alone; calls on one instance from several threads
+ * at once are refused cleanly (never run together), and every call that
+ * is not refused computes the right result. Run under ThreadSanitizer as
+ * tfc-runtime-test-tsan. */
+enum { RUNNERS = 3, RUNS_EACH = 12 };
+static float reference_pooled[BATCH * HIDDEN];
+
+typedef struct {
+  tfc_model *model; /* shared, or NULL: the thread creates its own */
+  pthread_barrier_t *start;
+  int ok, refused, wrong;
+} runner;
+
+static void *run_repeatedly(void *argument) {
+  runner *r = argument;
+  tfc_model *model = r->model;
+  if (!model) {
+    tfc_options options;
+    tfc_options_init(&options);
+    options.num_threads = 1;
+    if (bert_create(&options, &model) != TFC_OK) {
+      r->wrong = RUNS_EACH;
+      pthread_barrier_wait(r->start);
+      return NULL;
+    }
+  }
+  tfc_tensor inputs[2];
+  int64_t my_ids[BATCH * SEQUENCE], my_mask[BATCH * SEQUENCE];
+  bert_inputs_in(inputs, my_ids, my_mask);
+  pthread_barrier_wait(r->start);
+  for (int i = 0; i < RUNS_EACH; ++i) {
+    float pooled[BATCH * HIDDEN];
+    tfc_tensor output = {.name = "pooler_output", .data = pooled, .capacity = sizeof(pooled)};
+    tfc_status status = tfc_model_run(model, inputs, 2, &output, 1);
+    if (status == TFC_OK && memcmp(pooled, reference_pooled, sizeof(pooled)) == 0)
+      ++r->ok;
+    else if (status == TFC_ERROR_INVALID_ARGUMENT &&
+             strstr(tfc_last_error(), "is already running"))
+      ++r->refused;
+    else
+      ++r->wrong;
+  }
+  if (!r->model)
+    tfc_model_destroy(model);
+  return NULL;
+}
+
+static void run_threads(tfc_model *shared, runner runners[RUNNERS]) {
+  pthread_barrier_t start;
+  pthread_barrier_init(&start, NULL, RUNNERS);
+  pthread_t threads[RUNNERS];
+  for (int t = 0; t < RUNNERS; ++t) {
+    runners[t] = (runner){.model = shared, .start = &start};
+    pthread_create(&threads[t], NULL, run_repeatedly, &runners[t]);
+  }
+  for (int t = 0; t < RUNNERS; ++t)
+    pthread_join(threads[t], NULL);
+  pthread_barrier_destroy(&start);
+}
+
+static void test_concurrency(void) {
+  tfc_model *bert = NULL;
+  CHECK(bert_create(NULL, &bert) == TFC_OK, "bert_create: %s", tfc_last_error());
+  tfc_tensor inputs[2];
+  bert_inputs(inputs);
+  tfc_tensor output = {.name = "pooler_output", .data = reference_pooled,
+                       .capacity = sizeof(reference_pooled)};
+  CHECK(tfc_model_run(bert, inputs, 2, &output, 1) == TFC_OK, "reference run: %s",
+        tfc_last_error());
+
+  /* An instance in a run (as another thread would leave it) refuses. */
+  atomic_store(&bert->running, 1);
+  expect_error("a run while another is in progress",
+               tfc_model_run(bert, inputs, 2, &output, 1), TFC_ERROR_INVALID_ARGUMENT,
+               "is already running");
+  atomic_store(&bert->running, 0);
+
+  runner runners[RUNNERS];
+  run_threads(NULL, runners);
+  int ok = 0, wrong = 0;
+  for (int t = 0; t < RUNNERS; ++t)
+    ok += runners[t].ok, wrong += runners[t].wrong + runners[t].refused;
+  CHECK(ok == RUNNERS * RUNS_EACH && wrong == 0,
+        "%d threads with an instance each: %d runs right, %d not", RUNNERS, ok, wrong);
+
+  run_threads(bert, runners);
+  int refused = 0;
+  ok = wrong = 0;
+  for (int t = 0; t < RUNNERS; ++t)
+    ok += runners[t].ok, refused += runners[t].refused, wrong += runners[t].wrong;
+  CHECK(wrong == 0 && ok > 0 && ok + refused == RUNNERS * RUNS_EACH,
+        "%d threads on one instance: %d runs right, %d refused, %d wrong", RUNNERS, ok,
+        refused, wrong);
+  tfc_model_destroy(bert);
+  if (wrong == 0)
+    printf("ok %-44s -> %d threads, an instance each or one shared\n",
+           "concurrent runs", RUNNERS);
+}
+
 int main(void) {
   test_create();
   tfc_model *bert = NULL;
@@ -514,6 +643,7 @@ int main(void) {
   test_layer_norm_views();
   test_memref_copy();
   test_check_in_parallel_body();
+  test_concurrency();
   tfc_model_destroy(NULL);
   printf("runtime tests: %d checks, %d failed\n", checks, failures);
   return failures ? 1 : 0;

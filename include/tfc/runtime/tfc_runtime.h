@@ -85,8 +85,9 @@ typedef struct tfc_tensor {
   tfc_dtype dtype;
   int32_t rank;
   int64_t dims[TFC_MAX_RANK];
-  /* Inputs: the elements. Outputs: a buffer of `capacity` bytes to fill, or
-   * NULL to have the runtime allocate one (release it with tfc_free). */
+  /* Inputs: the elements, in a buffer of `capacity` bytes; a run is refused
+   * when the dims need more. Outputs: a buffer of `capacity` bytes to fill,
+   * or NULL to have the runtime allocate one (release it with tfc_free). */
   void *data;
   size_t capacity;
 } tfc_tensor;
@@ -152,7 +153,8 @@ void tfc_free(void *data);
 /* The message of the last failure on the calling thread ("" if none). */
 const char *tfc_last_error(void);
 
-/* The product of `rank` dims (1 for a scalar). */
+/* The product of `rank` dims (1 for a scalar), or -1 when a dim is negative
+ * or the product overflows int64_t. */
 int64_t tfc_num_elements(int32_t rank, const int64_t *dims);
 
 #ifdef __cplusplus
