@@ -22,3 +22,17 @@ Operation *TfmDialect::materializeConstant(OpBuilder &builder, Attribute value,
     return nullptr;
   return builder.create<ConstantOp>(loc, type, elements);
 }
+
+llvm::SmallVector<std::string> mlir::tfm::getNodeNames(Location loc) {
+  llvm::SmallVector<std::string> names;
+  loc->walk([&](Location inner) {
+    if (auto named = dyn_cast<NameLoc>(inner)) {
+      std::string name = named.getName().str();
+      if (!llvm::is_contained(names, name))
+        names.push_back(name);
+      return WalkResult::skip();
+    }
+    return WalkResult::advance();
+  });
+  return names;
+}

@@ -4,7 +4,20 @@
 #define TFM_TFMDIALECT_H
 
 #include "mlir/IR/Dialect.h"
+#include "mlir/IR/Location.h"
+#include "llvm/ADT/SmallVector.h"
+
+#include <string>
 
 #include "tfm/TfmDialect.h.inc"
+
+namespace mlir::tfm {
+
+/// The ONNX node names in `loc`, in order and without repeats: the importer
+/// gives each op its node's name (a NameLoc), and an op fused from several
+/// nodes, or lowered from one, carries each of their locations.
+llvm::SmallVector<std::string> getNodeNames(Location loc);
+
+} // namespace mlir::tfm
 
 #endif // TFM_TFMDIALECT_H

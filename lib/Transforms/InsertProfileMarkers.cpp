@@ -26,25 +26,11 @@ using namespace mlir;
 
 namespace {
 
-/// The ONNX node names in `loc` (a fused op carries every replaced node's),
-/// in order, without repeats.
-void collectNodeNames(Location loc, SmallVectorImpl<std::string> &names) {
-  loc->walk([&](Location inner) {
-    if (auto named = dyn_cast<NameLoc>(inner)) {
-      std::string name = named.getName().str();
-      if (!llvm::is_contained(names, name))
-        names.push_back(name);
-    }
-    return WalkResult::advance();
-  });
-}
-
 /// "linear  /encoder/layer.0/attention/output/dense/MatMul (+2 fused)": the
 /// op without its dialect prefix, then its first node.
 std::string describeSite(Operation *op) {
   std::string site = op->getName().stripDialect().str();
-  SmallVector<std::string> names;
-  collectNodeNames(op->getLoc(), names);
+  SmallVector<std::string> names = tfm::getNodeNames(op->getLoc());
   if (names.empty()) {
     std::string text;
     llvm::raw_string_ostream os(text);

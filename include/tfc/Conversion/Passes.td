@@ -104,6 +104,41 @@ def LowerRuntimeChecks : Pass<"tfc-lower-runtime-checks", "ModuleOp"> {
   ];
 }
 
+def CheckBufferSizes : Pass<"tfc-check-buffer-sizes", "ModuleOp"> {
+  let summary = "Guards each allocation sized at run time against overflow";
+  let description = [{
+    The LLVM lowering of `memref.alloc` multiplies the dims into a byte
+    size in wrapping 64-bit arithmetic. Dims chosen at run time could make
+    that product wrap to a small number (a `[2^32, 2^32]` f32 buffer asks
+    for 0 bytes) and the code that fills the buffer would write far past
+    it. Before every allocation with dynamic sizes this pass emits a
+    `cf.assert` that the size in bytes fits in int64 (the runtime then fails
+    the run with the message, naming the ONNX node), and it rejects a static
+    size that does not fit at compile time. Zero dims count as one in the
+    product, so that a zero cannot hide a product that wrapped.
+
+    ```mlir
+    %a = memref.alloc(%n, %m) : memref<?x?xf32>
+    ```
+
+    becomes
+
+    ```mlir
+    %n64 = arith.index_castui %n : index to i64
+    %n1 = arith.maxui %n64, %c1 : i64
+    %lo, %hi = arith.mului_extended %c4, %n1 : i64
+    ...
+    cf.assert %fits, "node 'X': the dims chosen at run time make a buffer of more than 2^63 bytes"
+    %a = memref.alloc(%n, %m) : memref<?x?xf32>
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::cf::ControlFlowDialect",
+    "::mlir::memref::MemRefDialect"
+  ];
+}
+
 def OutlineParallelLoops : Pass<"tfc-outline-parallel-loops", "ModuleOp"> {
   let summary = "Runs each outermost scf.parallel on the runtime's thread pool";
   let description = [{

@@ -7,6 +7,7 @@
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/AffineMap.h"
+#include "tfm/TfmDialect.h"
 
 using namespace mlir;
 using namespace mlir::tfc;
@@ -26,16 +27,7 @@ TfmTypeConverter::TfmTypeConverter() {
 
 std::string mlir::tfc::describeOp(Operation *op) {
   // A fused op carries the locations of the nodes it replaced.
-  SmallVector<std::string> nodes;
-  op->getLoc()->walk([&](Location loc) {
-    if (auto named = dyn_cast<NameLoc>(loc)) {
-      std::string name = named.getName().str();
-      if (!llvm::is_contained(nodes, name))
-        nodes.push_back(name);
-      return WalkResult::skip();
-    }
-    return WalkResult::advance();
-  });
+  SmallVector<std::string> nodes = tfm::getNodeNames(op->getLoc());
   std::string opName = op->getName().getStringRef().str();
   if (nodes.empty())
     return opName;

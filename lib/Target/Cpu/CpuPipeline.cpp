@@ -80,6 +80,8 @@ void mlir::tfc::buildCpuLoweringPipeline(OpPassManager &pm) {
   bufferization::buildBufferDeallocationPipeline(pm, deallocation);
   // The clones that deallocation inserts (returned values it does not own).
   pm.addPass(createBufferizationToMemRefPass());
+  // Every buffer sized at run time: a check that its size does not wrap.
+  pm.addPass(tfc::createCheckBufferSizes());
 
   // Buffers to loops to the LLVM dialect.
   // Parallel dims run on the runtime's thread pool, each loop nest in a
