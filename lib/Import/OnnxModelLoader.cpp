@@ -1,6 +1,7 @@
 //===- OnnxModelLoader.cpp - libonnx calls that may throw -----------------===//
 
 #include "OnnxModelLoader.h"
+#include "ModelFiles.h"
 
 #include "onnx/checker.h"
 #include "onnx/defs/parser.h"
@@ -14,14 +15,55 @@
 
 namespace mlir::tfc::onnx_loader {
 
+/// libonnx's parse errors quote the whole line they stopped in, which in a
+/// one-line model is the whole model: keep the part around the column.
+static std::string shortenParseError(const std::string &message) {
+  static constexpr size_t kBefore = 80, kAfter = 40;
+  size_t columnAt = message.find("column: ");
+  size_t column = columnAt == std::string::npos
+                      ? 0
+                      : std::strtoull(message.c_str() + columnAt + 8, nullptr, 10);
+  std::string result;
+  size_t start = 0;
+  while (start <= message.size()) {
+    size_t end = message.find('\n', start);
+    if (end == std::string::npos)
+      end = message.size();
+    std::string line = message.substr(start, end - start);
+    static constexpr char kContext[] = "Error context: ";
+    if (line.size() > kBefore + kAfter + sizeof(kContext) &&
+        line.rfind(kContext, 0) == 0) {
+      std::string text = line.substr(sizeof(kContext) - 1);
+      size_t at = column ? std::min(column - 1, text.size()) : 0;
+      size_t from = at > kBefore ? at - kBefore : 0;
+      size_t to = std::min(text.size(), at + kAfter);
+      line = kContext + std::string(from ? "..." : "") +
+             text.substr(from, to - from) + (to < text.size() ? "..." : "");
+    }
+    result += line;
+    if (end == message.size())
+      break;
+    result += '\n';
+    start = end + 1;
+  }
+  return result;
+}
+
 std::string parseModelText(const std::string &text, onnx::ModelProto &model) {
   try {
     onnx::OnnxParser parser(text.c_str());
     onnx::Status status = parser.Parse(model);
     if (!status.IsOK())
-      return "not a valid ONNX text model: " + status.ErrorMessage();
+      return "not a valid ONNX text model: " +
+             shortenParseError(status.ErrorMessage());
+  } catch (const std::out_of_range &) {
+    // The parser reads numbers with std::stoll and friends.
+    return "not a valid ONNX text model: a number in it is out of range "
+           "(integers must fit in 64 bits)";
+  } catch (const std::invalid_argument &) {
+    return "not a valid ONNX text model: a number in it does not parse";
   } catch (const std::exception &e) {
-    return std::string("not a valid ONNX text model: ") + e.what();
+    return "not a valid ONNX text model: " + shortenParseError(e.what());
   }
   return {};
 }
@@ -37,13 +79,16 @@ static bool looksLikeText(const char *data, size_t size) {
 }
 
 std::string readModel(const std::string &path, onnx::ModelProto &model) {
-  int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0)
-    return "cannot open the file: " + std::string(std::strerror(errno));
+  std::string error;
+  onnx_import::OpenFile file = onnx_import::openRegularFile(path, error);
+  if (file.fd < 0)
+    return error;
+  int fd = file.fd;
   char head[4096];
   ssize_t headSize = ::pread(fd, head, sizeof(head), 0);
   if (headSize > 0 && looksLikeText(head, headSize)) {
     std::string text;
+    text.reserve(file.size);
     char buffer[1 << 16];
     ssize_t n;
     while ((n = ::read(fd, buffer, sizeof(buffer))) > 0)

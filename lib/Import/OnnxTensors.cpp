@@ -9,15 +9,16 @@
 //===----------------------------------------------------------------------===//
 
 #include "OnnxImporterImpl.h"
+#include "ModelFiles.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/SmallString.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/Path.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace mlir;
@@ -27,32 +28,19 @@ using onnx::TensorProto;
 namespace mlir::tfc::onnx_import {
 class MappedFile {
 public:
-  static std::shared_ptr<MappedFile> open(const std::string &path,
-                                          std::string &error) {
-    int fd = ::open(path.c_str(), O_RDONLY);
-    if (fd < 0) {
-      error = "cannot open external data file '" + path +
-              "': " + std::strerror(errno);
-      return nullptr;
-    }
-    struct stat info;
-    if (::fstat(fd, &info) != 0) {
-      error = "cannot stat external data file '" + path + "'";
-      ::close(fd);
-      return nullptr;
-    }
-    size_t size = info.st_size;
+  /// Maps the open file (and closes it).
+  static std::shared_ptr<MappedFile> map(OpenFile file, std::string &error) {
     void *data = nullptr;
-    if (size > 0) {
-      data = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (file.size > 0) {
+      data = ::mmap(nullptr, file.size, PROT_READ, MAP_PRIVATE, file.fd, 0);
       if (data == MAP_FAILED) {
-        error = "cannot map external data file '" + path + "'";
-        ::close(fd);
+        error = "cannot be mapped: " + std::string(std::strerror(errno));
+        ::close(file.fd);
         return nullptr;
       }
     }
-    ::close(fd);
-    return std::shared_ptr<MappedFile>(new MappedFile(data, size));
+    ::close(file.fd);
+    return std::shared_ptr<MappedFile>(new MappedFile(data, file.size));
   }
   ~MappedFile() {
     if (data)
@@ -111,28 +99,63 @@ std::string mlir::tfc::onnx_import::onnxTypeName(int32_t onnxType) {
   return "data type " + std::to_string(onnxType);
 }
 
+std::optional<int64_t>
+mlir::tfc::onnx_import::checkedElementCount(llvm::ArrayRef<int64_t> dims) {
+  int64_t bound = 8, count = 1;
+  for (int64_t dim : dims) {
+    if (dim < 0 || llvm::MulOverflow(bound, std::max<int64_t>(dim, 1), bound))
+      return std::nullopt;
+    count *= dim; // Cannot overflow: |count| <= bound / 8.
+  }
+  return count;
+}
+
+std::string mlir::tfc::onnx_import::formatDims(llvm::ArrayRef<int64_t> dims) {
+  std::string text = "[";
+  for (auto [i, dim] : llvm::enumerate(dims))
+    text += (i ? ", " : "") + (ShapedType::isDynamic(dim) ? std::string("?")
+                                                          : std::to_string(dim));
+  return text + "]";
+}
+
 /// Bytes per element in ONNX's raw_data layout (bool is one byte).
 static size_t rawElementSize(Type type) {
   return type.isInteger(1) ? 1 : type.getIntOrFloatBitWidth() / 8;
 }
 
+/// The number of values in the typed field a tensor of `dataType` uses.
+static int64_t typedFieldSize(const TensorProto &tensor) {
+  switch (tensor.data_type()) {
+  case TensorProto::FLOAT:
+    return tensor.float_data_size();
+  case TensorProto::DOUBLE:
+    return tensor.double_data_size();
+  case TensorProto::INT64:
+    return tensor.int64_data_size();
+  case TensorProto::UINT32:
+  case TensorProto::UINT64:
+    return tensor.uint64_data_size();
+  default:
+    return tensor.int32_data_size();
+  }
+}
+
 /// The tensor's bytes in raw_data layout, converted from the typed field it
-/// uses. Returns false (with `error`) when the field has the wrong count.
+/// uses. Returns false (with `error`) when the field has the wrong count;
+/// the count is checked before anything is allocated, so dims that promise
+/// more values than the file holds cost nothing.
 static bool packTypedFields(const TensorProto &tensor, Type elementType,
                             int64_t count, std::vector<char> &bytes,
                             std::string &error) {
-  size_t elementSize = rawElementSize(elementType);
-  bytes.resize(count * elementSize);
-  auto checkCount = [&](int64_t have) {
-    if (have == count)
-      return true;
+  int64_t have = typedFieldSize(tensor);
+  if (have != count) {
     error = "holds " + std::to_string(have) + " values for " +
             std::to_string(count) + " elements";
     return false;
-  };
+  }
+  size_t elementSize = rawElementSize(elementType);
+  bytes.resize(count * elementSize);
   auto copyNarrowed = [&](const auto &field) {
-    if (!checkCount(field.size()))
-      return false;
     for (int64_t i = 0; i < count; ++i) {
       // int32_data and uint64_data hold narrower types (and fp16/bf16 bit
       // patterns) in their low bytes, little-endian.
@@ -141,20 +164,16 @@ static bool packTypedFields(const TensorProto &tensor, Type elementType,
     }
     return true;
   };
+  if (bytes.empty())
+    return true;
   switch (tensor.data_type()) {
   case TensorProto::FLOAT:
-    if (!checkCount(tensor.float_data_size()))
-      return false;
     std::memcpy(bytes.data(), tensor.float_data().data(), bytes.size());
     return true;
   case TensorProto::DOUBLE:
-    if (!checkCount(tensor.double_data_size()))
-      return false;
     std::memcpy(bytes.data(), tensor.double_data().data(), bytes.size());
     return true;
   case TensorProto::INT64:
-    if (!checkCount(tensor.int64_data_size()))
-      return false;
     std::memcpy(bytes.data(), tensor.int64_data().data(), bytes.size());
     return true;
   case TensorProto::UINT32:
@@ -163,6 +182,14 @@ static bool packTypedFields(const TensorProto &tensor, Type elementType,
   default:
     return copyNarrowed(tensor.int32_data());
   }
+}
+
+/// A decimal number of external_data (offset, length), or nullopt.
+static std::optional<uint64_t> parseByteCount(llvm::StringRef text) {
+  uint64_t value;
+  if (text.empty() || text.getAsInteger(10, value))
+    return std::nullopt;
+  return value;
 }
 
 /// Locates an external-data tensor's bytes inside its (mapped) file.
@@ -174,44 +201,53 @@ findExternalBytes(const TensorProto &tensor, size_t expectedSize,
   uint64_t offset = 0, length = expectedSize;
   bool hasLength = false;
   for (const auto &entry : tensor.external_data()) {
-    if (entry.key() == "location")
+    if (entry.key() == "location") {
       location = entry.value();
-    else if (entry.key() == "offset")
-      offset = std::strtoull(entry.value().c_str(), nullptr, 10);
-    else if (entry.key() == "length") {
-      length = std::strtoull(entry.value().c_str(), nullptr, 10);
-      hasLength = true;
+    } else if (entry.key() == "offset" || entry.key() == "length") {
+      std::optional<uint64_t> value = parseByteCount(entry.value());
+      if (!value) {
+        error = "has external data " + entry.key() + " '" + entry.value() +
+                "', which is not a number of bytes";
+        return std::nullopt;
+      }
+      (entry.key() == "offset" ? offset : length) = *value;
+      hasLength |= entry.key() == "length";
     }
   }
   if (location.empty()) {
     error = "is stored externally but names no location";
     return std::nullopt;
   }
-  if (llvm::sys::path::is_absolute(location) ||
-      llvm::StringRef(location).contains("..")) {
-    error = "has external data location '" + location +
-            "', which is not a path below the model's folder";
-    return std::nullopt;
-  }
-  llvm::SmallString<256> path(storage.modelDir);
-  llvm::sys::path::append(path, location);
-  std::shared_ptr<MappedFile> &mapped = storage.mappedFiles[path];
-  if (!mapped) {
-    mapped = MappedFile::open(path.str().str(), error);
-    if (!mapped)
-      return std::nullopt;
-  }
-  file = mapped;
   if (hasLength && length != expectedSize) {
     error = "has external data of " + std::to_string(length) +
             " bytes where its type needs " + std::to_string(expectedSize);
     return std::nullopt;
   }
+  // One mapping per file, however many tensors it holds.
+  std::shared_ptr<MappedFile> &mapped = storage.mappedFiles[location];
+  if (!mapped) {
+    std::string reason;
+    OpenFile opened =
+        openRegularFileBeneath(storage.modelDir, location, reason);
+    if (opened.fd >= 0)
+      mapped = MappedFile::map(opened, reason);
+    if (!mapped) {
+      error = "has external data in '" + location + "', which " + reason;
+      storage.mappedFiles.erase(location);
+      return std::nullopt;
+    }
+  }
+  file = mapped;
   llvm::ArrayRef<char> all = mapped->bytes();
   if (offset > all.size() || all.size() - offset < expectedSize) {
-    error = "needs bytes [" + std::to_string(offset) + ", " +
-            std::to_string(offset + expectedSize) + ") of '" + location +
-            "', which has " + std::to_string(all.size());
+    std::string range =
+        offset <= UINT64_MAX - expectedSize
+            ? "[" + std::to_string(offset) + ", " +
+                  std::to_string(offset + expectedSize) + ")"
+            : std::to_string(expectedSize) + " at offset " +
+                  std::to_string(offset);
+    error = "needs bytes " + range + " of '" + location + "', which has " +
+            std::to_string(all.size());
     return std::nullopt;
   }
   return all.slice(offset, expectedSize);
@@ -253,18 +289,18 @@ ElementsAttr mlir::tfc::onnx_import::convertTensor(
             ", which tfc does not support";
     return {};
   }
-  llvm::SmallVector<int64_t> shape;
-  int64_t count = 1;
-  for (int64_t dim : tensor.dims()) {
-    if (dim < 0) {
-      error = "has a negative dim";
-      return {};
-    }
-    shape.push_back(dim);
-    count *= dim;
+  llvm::SmallVector<int64_t> shape(tensor.dims().begin(), tensor.dims().end());
+  std::optional<int64_t> count = checkedElementCount(shape);
+  if (!count) {
+    error = "has dims " + formatDims(shape) +
+            (llvm::any_of(shape, [](int64_t d) { return d < 0; })
+                 ? ", one of them negative"
+                 : ", whose size overflows");
+    return {};
   }
+  // Bytes fit too: checkedElementCount leaves room for 8-byte elements.
+  size_t byteSize = *count * rawElementSize(elementType);
   auto type = RankedTensorType::get(shape, elementType);
-  size_t byteSize = count * rawElementSize(elementType);
 
   // Find the bytes: aliased where they already are, packed where not.
   llvm::ArrayRef<char> bytes;
@@ -284,12 +320,12 @@ ElementsAttr mlir::tfc::onnx_import::convertTensor(
     }
     bytes = {tensor.raw_data().data(), tensor.raw_data().size()};
   } else {
-    if (!packTypedFields(tensor, elementType, count, packed, error))
+    if (!packTypedFields(tensor, elementType, *count, packed, error))
       return {};
     bytes = packed;
   }
 
-  if (count <= kMaxInlineElements)
+  if (*count <= kMaxInlineElements)
     return makeDense(type, bytes);
 
   size_t alignment = rawElementSize(elementType);

@@ -82,7 +82,8 @@ static void resolve_weights_path(const tfc_model_def *def, const char *given,
 
 static tfc_status map_file(const tfc_model_def *def, const char *path,
                            void **base) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  /* O_NONBLOCK: a FIFO in the weights file's place must not block. */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0)
     return tfc_fail(TFC_ERROR_IO,
                     "cannot open the weights file '%s' of model '%s': %s (it is "
@@ -90,7 +91,12 @@ static tfc_status map_file(const tfc_model_def *def, const char *path,
                     "directory; or pass its path in tfc_options.weights_path)",
                     path, def->name, strerror(errno));
   struct stat info;
-  if (fstat(fd, &info) != 0 || (uint64_t)info.st_size != def->weights_size) {
+  if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+    close(fd);
+    return tfc_fail(TFC_ERROR_IO, "the weights file '%s' of model '%s' is not a "
+                    "regular file", path, def->name);
+  }
+  if ((uint64_t)info.st_size != def->weights_size) {
     close(fd);
     return tfc_fail(TFC_ERROR_IO,
                     "the weights file '%s' has %lld bytes; model '%s' needs "

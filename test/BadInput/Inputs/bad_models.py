@@ -1,0 +1,160 @@
+#!/usr/bin/python3
+"""Writes the binary models of the bad-input suite into a directory.
+
+Usage: bad_models.py OUT_DIR CASE...   (no CASE: every case)
+
+Each case is a small model that is wrong in one way the ONNX text syntax
+cannot express (typed tensor fields, external data, huge dims). The .test
+files next to this script run tfc on them and check the message.
+"""
+import os
+import sys
+
+import numpy as np
+from onnx import TensorProto, helper, numpy_helper
+
+CASES = {}
+
+
+def case(function):
+    CASES[function.__name__.replace("_", "-")] = function
+    return function
+
+
+def value(name, rank_or_shape, elem_type=TensorProto.FLOAT):
+    if isinstance(rank_or_shape, int):
+        rank_or_shape = [f"d{i}" for i in range(rank_or_shape)]
+    return helper.make_tensor_value_info(name, elem_type, rank_or_shape)
+
+
+def save(path, nodes, inputs, outputs, initializers=(), opset=17):
+    graph = helper.make_graph(nodes, "g", inputs, outputs, list(initializers))
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    model.ir_version = 8
+    with open(path, "wb") as f:
+        f.write(model.SerializeToString())
+
+
+def external(name, dims, location, **entries):
+    tensor = TensorProto(name=name, data_type=TensorProto.FLOAT, dims=dims)
+    tensor.data_location = TensorProto.EXTERNAL
+    for key, text in [("location", location)] + list(entries.items()):
+        entry = tensor.external_data.add()
+        entry.key, entry.value = key, text
+    return tensor
+
+
+def add_weight(path, weight):
+    save(path, [helper.make_node("Add", ["x", weight.name], ["y"])],
+         [value("x", [4])], [value("y", [4])], [weight])
+
+
+# Tensors whose dims promise more than the file holds.
+
+@case
+def typed_field_huge_dims(path):
+    weight = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[1 << 40, 1 << 20])
+    weight.float_data.extend([1.0, 2.0])
+    add_weight(path, weight)
+
+
+@case
+def typed_field_short(path):
+    weight = TensorProto(name="w", data_type=TensorProto.INT64, dims=[1 << 30])
+    weight.int64_data.extend([1])
+    save(path, [helper.make_node("Identity", ["w"], ["y"])], [],
+         [value("y", 1, TensorProto.INT64)], [weight])
+
+
+@case
+def constant_huge_dims(path):
+    tensor = TensorProto(data_type=TensorProto.INT64, dims=[1 << 40])
+    tensor.int64_data.extend([1])
+    save(path, [helper.make_node("Constant", [], ["c"], value=tensor),
+                helper.make_node("Identity", ["c"], ["y"])], [],
+         [value("y", 1, TensorProto.INT64)])
+
+
+@case
+def raw_data_wrapping_dims(path):
+    # 2^32 * 2^32 floats: 2^66 bytes, 0 modulo 2^64, so empty raw_data
+    # matched them before sizes were checked.
+    weight = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[1 << 32, 1 << 32])
+    weight.raw_data = b""
+    add_weight(path, weight)
+
+
+@case
+def negative_initializer_dim(path):
+    weight = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[-4])
+    weight.raw_data = b""
+    add_weight(path, weight)
+
+
+# External data. The test creates the files, links and FIFOs they name.
+
+@case
+def external_good(path):
+    add_weight(path, external("w", [4], "weights.bin"))
+    np.arange(4, dtype=np.float32).tofile(os.path.join(os.path.dirname(path), "weights.bin"))
+
+
+@case
+def external_link_out(path):
+    add_weight(path, external("w", [4], "link-out.bin"))
+
+
+@case
+def external_link_in(path):
+    add_weight(path, external("w", [4], "link-in.bin"))
+
+
+@case
+def external_dir_link_out(path):
+    add_weight(path, external("w", [4], "parent/weights.bin"))
+
+
+@case
+def external_dotdot(path):
+    add_weight(path, external("w", [4], "../weights.bin"))
+
+
+@case
+def external_absolute(path):
+    add_weight(path, external("w", [4], "/etc/passwd"))
+
+
+@case
+def external_fifo(path):
+    add_weight(path, external("w", [4], "fifo.bin"))
+
+
+@case
+def external_directory(path):
+    add_weight(path, external("w", [4], "sub"))
+
+
+@case
+def external_offset_not_a_number(path):
+    add_weight(path, external("w", [4], "weights.bin", offset="12abc"))
+
+
+@case
+def external_length_not_a_number(path):
+    add_weight(path, external("w", [4], "weights.bin", length="sixteen"))
+
+
+@case
+def external_offset_past_end(path):
+    add_weight(path, external("w", [4], "weights.bin", offset="18446744073709551615"))
+
+
+def main():
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    for name in sys.argv[2:] or sorted(CASES):
+        CASES[name](os.path.join(out, name + ".onnx"))
+
+
+if __name__ == "__main__":
+    main()
