@@ -12,6 +12,7 @@
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Matchers.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace mlir::tfm;
@@ -117,27 +118,46 @@ foldIntElementwise(Operation *op, ArrayRef<Attribute> operands,
 
 OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
 
+// Integer arithmetic wraps, as the compiled code's does (and as C++'s
+// signed arithmetic may not: that overflow is undefined).
+static int64_t wrappingAdd(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+}
+static int64_t wrappingSub(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b));
+}
+static int64_t wrappingMul(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) * static_cast<uint64_t>(b));
+}
+
 OpFoldResult AddOp::fold(FoldAdaptor adaptor) {
-  return foldIntElementwise(*this, adaptor.getOperands(),
-                            [](ArrayRef<int64_t> v) { return v[0] + v[1]; });
+  return foldIntElementwise(*this, adaptor.getOperands(), [](ArrayRef<int64_t> v) {
+    return wrappingAdd(v[0], v[1]);
+  });
 }
 
 OpFoldResult SubOp::fold(FoldAdaptor adaptor) {
-  return foldIntElementwise(*this, adaptor.getOperands(),
-                            [](ArrayRef<int64_t> v) { return v[0] - v[1]; });
+  return foldIntElementwise(*this, adaptor.getOperands(), [](ArrayRef<int64_t> v) {
+    return wrappingSub(v[0], v[1]);
+  });
 }
 
 OpFoldResult MulOp::fold(FoldAdaptor adaptor) {
-  return foldIntElementwise(*this, adaptor.getOperands(),
-                            [](ArrayRef<int64_t> v) { return v[0] * v[1]; });
+  return foldIntElementwise(*this, adaptor.getOperands(), [](ArrayRef<int64_t> v) {
+    return wrappingMul(v[0], v[1]);
+  });
 }
 
 OpFoldResult DivOp::fold(FoldAdaptor adaptor) {
-  // Integer Div truncates toward zero, as C++ does.
+  // Values are sign-extended to int64: unsigned division is not this.
+  if (getType().getElementType().isUnsignedInteger())
+    return {};
+  // Integer Div truncates toward zero, as C++ does. Where the compiled code
+  // defines what C++ does not (x / 0 is 0, INT_MIN / -1 wraps), no fold.
   return foldIntElementwise(
       *this, adaptor.getOperands(),
       [](ArrayRef<int64_t> v) -> std::optional<int64_t> {
-        if (v[1] == 0)
+        if (v[1] == 0 || (v[1] == -1 && v[0] == INT64_MIN))
           return std::nullopt;
         return v[0] / v[1];
       });
@@ -245,8 +265,9 @@ OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
                    : std::clamp<int64_t>(start, 0, size - 1);
   SmallVector<int64_t> values;
   for (int64_t i = 0; i < getType().getDimSize(0); ++i) {
-    int64_t at = start + i * step;
-    if (at < 0 || at >= size || ShapedType::isDynamic((*data)[at]))
+    int64_t at;
+    if (llvm::MulOverflow(i, step, at) || llvm::AddOverflow(start, at, at) ||
+        at < 0 || at >= size || ShapedType::isDynamic((*data)[at]))
       return {};
     values.push_back((*data)[at]);
   }
@@ -315,6 +336,6 @@ OpFoldResult RangeOp::fold(FoldAdaptor adaptor) {
     return {};
   SmallVector<int64_t> values;
   for (int64_t i = 0; i < getType().getDimSize(0); ++i)
-    values.push_back(start->values[0] + i * delta->values[0]);
+    values.push_back(wrappingAdd(start->values[0], wrappingMul(i, delta->values[0])));
   return makeIntAttr(getType(), values);
 }

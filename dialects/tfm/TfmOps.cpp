@@ -73,6 +73,18 @@ bool mlir::tfm::broadcastsTo(ArrayRef<int64_t> from, ArrayRef<int64_t> to) {
          succeeded(verifyCompatibleShape(*merged, to));
 }
 
+std::optional<int64_t> mlir::tfm::getCheckedElementCount(ArrayRef<int64_t> shape) {
+  int64_t bound = 8, count = 1;
+  for (int64_t dim : shape) {
+    if (ShapedType::isDynamic(dim))
+      continue;
+    if (dim < 0 || llvm::MulOverflow(bound, std::max<int64_t>(dim, 1), bound))
+      return std::nullopt;
+    count *= dim; // Cannot overflow: count <= bound / 8.
+  }
+  return count;
+}
+
 std::optional<int64_t> mlir::tfm::normalizeAxis(int64_t axis, int64_t rank) {
   if (axis < -rank || axis >= rank)
     return std::nullopt;
@@ -149,6 +161,9 @@ normalizeAxes(std::optional<Location> loc, ArrayRef<int64_t> axes,
   return result;
 }
 
+/// The product of `dims`, `?` if one is dynamic. The dims are those of a
+/// tensor within getCheckedElementCount's bound (or part of one), so the
+/// product cannot overflow.
 static int64_t productOrDynamic(ArrayRef<int64_t> dims) {
   int64_t product = 1;
   for (int64_t d : dims) {
@@ -157,6 +172,17 @@ static int64_t productOrDynamic(ArrayRef<int64_t> dims) {
     product *= d;
   }
   return product;
+}
+
+/// Fails, naming the op's result, when `shape` is past the largest tensor
+/// tfc represents (see getCheckedElementCount). For result shapes built from
+/// values in the model (reshape targets, pads, split sizes).
+static LogicalResult checkResultSize(std::optional<Location> loc,
+                                     ArrayRef<int64_t> shape) {
+  if (getCheckedElementCount(shape))
+    return success();
+  return emitOptionalError(loc, "the result ", shapeText(shape),
+                           " is larger than tfc supports (2^60 elements)");
 }
 
 /// Broadcasts the shapes of `operands` and returns a tensor of `elementType`.
@@ -525,8 +551,10 @@ LogicalResult ConvOp::inferReturnTypes(MLIRContext *ctx,
   int64_t perGroup = weightType.getDimSize(1);
   if (group < 1)
     return emitOptionalError(loc, "group must be positive, got ", group);
+  int64_t groupedChannels;
   if (!ShapedType::isDynamic(channels) && !ShapedType::isDynamic(perGroup) &&
-      channels != perGroup * group)
+      (llvm::MulOverflow(perGroup, group, groupedChannels) ||
+       channels != groupedChannels))
     return emitOptionalError(loc, "input has ", channels,
                              " channels but weight expects ", perGroup, " x ",
                              group, " groups");
@@ -548,13 +576,19 @@ LogicalResult ConvOp::inferReturnTypes(MLIRContext *ctx,
       shape.push_back(kDynamic);
       continue;
     }
-    int64_t extent = in + pads[i] + pads[i + spatial] -
-                     dilations[i] * (kernel - 1) - 1;
-    if (extent < 0)
+    // in + pads - dilation * (kernel - 1) - 1, with pads and dilations from
+    // the model: any of them may be huge.
+    int64_t padded, reach, extent;
+    if (llvm::AddOverflow(in, pads[i], padded) ||
+        llvm::AddOverflow(padded, pads[i + spatial], padded) ||
+        llvm::MulOverflow(dilations[i], std::max<int64_t>(kernel - 1, 0), reach) ||
+        llvm::SubOverflow(padded, reach, extent) || --extent < 0)
       return emitOptionalError(loc, "kernel of size ", kernel,
                                " does not fit spatial dim ", i, " of size ", in);
     shape.push_back(extent / strides[i] + 1);
   }
+  if (failed(checkResultSize(loc, shape)))
+    return failure();
   results.push_back(RankedTensorType::get(shape, inputType.getElementType()));
   return success();
 }
@@ -863,6 +897,8 @@ LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *ctx,
       shape.push_back(dim);
     }
   }
+  if (failed(checkResultSize(loc, shape)))
+    return failure();
   int64_t inputCount = productOrDynamic(type.getShape());
   if (inferredIndex >= 0) {
     SmallVector<int64_t> known(shape);
@@ -977,9 +1013,11 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *ctx,
     for (int64_t i = 0; i < type.getRank(); ++i) {
       int64_t dim = type.getDimSize(i);
       if (i == *axis) {
-        shape[i] = ShapedType::isDynamic(shape[i]) || ShapedType::isDynamic(dim)
-                       ? kDynamic
-                       : shape[i] + dim;
+        if (ShapedType::isDynamic(shape[i]) || ShapedType::isDynamic(dim))
+          shape[i] = kDynamic;
+        else if (llvm::AddOverflow(shape[i], dim, shape[i]))
+          return emitOptionalError(loc, "the concatenated dim is larger than "
+                                        "2^63");
       } else if (ShapedType::isDynamic(shape[i])) {
         shape[i] = dim;
       } else if (!ShapedType::isDynamic(dim) && dim != shape[i]) {
@@ -990,6 +1028,8 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *ctx,
       }
     }
   }
+  if (failed(checkResultSize(loc, shape)))
+    return failure();
   results.push_back(RankedTensorType::get(shape, first.getElementType()));
   return success();
 }
@@ -1018,7 +1058,8 @@ LogicalResult SplitOp::inferReturnTypes(MLIRContext *ctx,
       return emitOptionalError(loc, "sizes must be non-negative");
     int64_t total = 0;
     for (int64_t s : *given)
-      total += s;
+      if (llvm::AddOverflow(total, s, total))
+        return emitOptionalError(loc, "sizes add up to more than 2^63");
     if (!ShapedType::isDynamic(dim) && total != dim)
       return emitOptionalError(loc, "sizes add up to ", total,
                                " but the split dim is ", dim);
@@ -1028,8 +1069,8 @@ LogicalResult SplitOp::inferReturnTypes(MLIRContext *ctx,
   } else {
     // Opset-18 rule: equal parts of ceil(dim / parts), the last one smaller.
     int64_t chunk = llvm::divideCeil(dim, parts);
-    for (int64_t i = 0; i < parts; ++i)
-      sizes.push_back(std::max<int64_t>(0, std::min(chunk, dim - i * chunk)));
+    for (int64_t i = 0, left = dim; i < parts; ++i, left -= std::min(chunk, left))
+      sizes.push_back(std::min(chunk, left));
   }
   for (int64_t size : sizes) {
     SmallVector<int64_t> shape(type.getShape());
@@ -1054,7 +1095,9 @@ static int64_t sliceExtent(int64_t dim, int64_t start, int64_t end,
   }
   start = std::clamp<int64_t>(start, 0, dim - 1);
   end = std::clamp<int64_t>(end, -1, dim - 1);
-  return start > end ? llvm::divideCeil(start - end, -step) : 0;
+  // -INT64_MIN overflows; any step that large takes one element anyway.
+  int64_t stride = step == INT64_MIN ? INT64_MAX : -step;
+  return start > end ? llvm::divideCeil(start - end, stride) : 0;
 }
 
 LogicalResult SliceOp::inferReturnTypes(MLIRContext *,
@@ -1182,6 +1225,8 @@ LogicalResult ExpandOp::inferReturnTypes(MLIRContext *,
   if (failed(shape))
     return emitOptionalError(loc, "cannot expand ", shapeText(type.getShape()),
                              " to ", shapeText(target));
+  if (failed(checkResultSize(loc, *shape)))
+    return failure();
   if (failed(requested)) {
     // Unknown requested dims broadcast against the input: only an input dim
     // that is not 1 is known to survive.
@@ -1248,6 +1293,8 @@ LogicalResult ConstantOfShapeOp::inferReturnTypes(
     if (llvm::any_of(*dims, [](int64_t d) { return d < 0; }))
       return emitOptionalError(loc, "shape has a negative entry");
     shape = *dims;
+    if (failed(checkResultSize(loc, shape)))
+      return failure();
   }
   results.push_back(RankedTensorType::get(shape, value.getElementType()));
   return success();
@@ -1270,8 +1317,14 @@ LogicalResult RangeOp::inferReturnTypes(MLIRContext *,
   if (succeeded(start) && succeeded(limit) && succeeded(delta)) {
     if ((*delta)[0] == 0)
       return emitOptionalError(loc, "delta must be non-zero");
-    count = std::max<int64_t>(
-        0, llvm::divideCeilSigned((*limit)[0] - (*start)[0], (*delta)[0]));
+    int64_t span;
+    if (llvm::SubOverflow((*limit)[0], (*start)[0], span) ||
+        ((*delta)[0] == -1 && span == INT64_MIN))
+      return emitOptionalError(loc, "the range from ", (*start)[0], " to ",
+                               (*limit)[0], " has more than 2^63 elements");
+    count = std::max<int64_t>(0, llvm::divideCeilSigned(span, (*delta)[0]));
+    if (failed(checkResultSize(loc, {count})))
+      return failure();
   }
   results.push_back(RankedTensorType::get({count}, element));
   return success();

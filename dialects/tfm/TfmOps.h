@@ -30,6 +30,15 @@ FailureOr<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> lhs,
 /// `to` without growing it: a bias or scale that fits its target.
 bool broadcastsTo(ArrayRef<int64_t> from, ArrayRef<int64_t> to);
 
+/// The largest tensor tfc represents: the product of the static dims (a
+/// zero dim counting as one, so that it cannot hide the others' overflow)
+/// times 8 bytes fits in int64. Every size computed from such shapes, in
+/// the compiler and in the generated code, fits in int64 too.
+/// Returns the number of elements of the static dims (0 when one is 0), or
+/// nullopt for a negative dim or a shape past that bound. Dynamic dims are
+/// skipped.
+std::optional<int64_t> getCheckedElementCount(ArrayRef<int64_t> shape);
+
 /// `axis` made non-negative for a tensor of `rank` (ONNX's -rank..rank-1), or
 /// nullopt when out of range. Ops that insert dims pass the result's rank.
 std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);

@@ -138,6 +138,13 @@ NodeImporter::create(llvm::StringRef opName, ValueRange operands,
                                          OpaqueProperties(nullptr),
                                          RegionRange(), resultTypes)))
     return failure();
+  // Sizes computed from these types anywhere (folders, lowering, generated
+  // code) fit in int64 as long as every tensor is within this bound.
+  for (Type type : resultTypes)
+    if (auto tensor = dyn_cast<RankedTensorType>(type);
+        tensor && !tfm::getCheckedElementCount(tensor.getShape()))
+      return fail("the result " + formatDims(tensor.getShape()) +
+                  " is larger than tfc supports (2^60 elements)");
   OperationState state(loc, *name);
   state.addOperands(operands);
   state.addAttributes(attributes);
@@ -367,9 +374,17 @@ ModelImporter::convertValueType(const onnx::ValueInfoProto &info,
                               << info.name() << "=DIMS";
   llvm::SmallVector<int64_t> shape;
   for (const auto &dim : tensorType.shape().dim()) {
+    if (dim.has_dim_value() && dim.dim_value() < 0)
+      return emitError(fileLoc) << role << " '" << info.name() << "' has dim "
+                                << shape.size() << " of size " << dim.dim_value()
+                                << "; sizes must be non-negative";
     shape.push_back(dim.has_dim_value() ? dim.dim_value() : ShapedType::kDynamic);
     dimParams.push_back(dim.has_dim_param() ? dim.dim_param() : "");
   }
+  if (!tfm::getCheckedElementCount(shape))
+    return emitError(fileLoc) << role << " '" << info.name() << "' has shape "
+                              << formatDims(shape)
+                              << ", larger than tfc supports (2^60 elements)";
   return RankedTensorType::get(shape, elementType);
 }
 

@@ -31,12 +31,6 @@ Type convertElementType(int32_t onnxType, MLIRContext *context);
 /// ONNX's name of a data type ("FLOAT", "INT64", ...), for diagnostics.
 std::string onnxTypeName(int32_t onnxType);
 
-/// The number of elements of a tensor with these dims, or nullopt when a dim
-/// is negative or the size overflows: the product of the dims (a zero dim
-/// counting as one, so that it cannot hide an overflow of the others) times
-/// 8 bytes must fit in int64.
-std::optional<int64_t> checkedElementCount(llvm::ArrayRef<int64_t> dims);
-
 /// "[2, 3]", for diagnostics.
 std::string formatDims(llvm::ArrayRef<int64_t> dims);
 

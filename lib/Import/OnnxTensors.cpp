@@ -10,6 +10,7 @@
 
 #include "OnnxImporterImpl.h"
 #include "ModelFiles.h"
+#include "tfm/TfmOps.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -97,17 +98,6 @@ std::string mlir::tfc::onnx_import::onnxTypeName(int32_t onnxType) {
     return TensorProto::DataType_Name(
         static_cast<TensorProto::DataType>(onnxType));
   return "data type " + std::to_string(onnxType);
-}
-
-std::optional<int64_t>
-mlir::tfc::onnx_import::checkedElementCount(llvm::ArrayRef<int64_t> dims) {
-  int64_t bound = 8, count = 1;
-  for (int64_t dim : dims) {
-    if (dim < 0 || llvm::MulOverflow(bound, std::max<int64_t>(dim, 1), bound))
-      return std::nullopt;
-    count *= dim; // Cannot overflow: |count| <= bound / 8.
-  }
-  return count;
 }
 
 std::string mlir::tfc::onnx_import::formatDims(llvm::ArrayRef<int64_t> dims) {
@@ -290,15 +280,16 @@ ElementsAttr mlir::tfc::onnx_import::convertTensor(
     return {};
   }
   llvm::SmallVector<int64_t> shape(tensor.dims().begin(), tensor.dims().end());
-  std::optional<int64_t> count = checkedElementCount(shape);
+  // (A negative dim first: INT64_MIN would pass below as a dynamic one.)
+  bool negative = llvm::any_of(shape, [](int64_t d) { return d < 0; });
+  std::optional<int64_t> count =
+      negative ? std::nullopt : tfm::getCheckedElementCount(shape);
   if (!count) {
     error = "has dims " + formatDims(shape) +
-            (llvm::any_of(shape, [](int64_t d) { return d < 0; })
-                 ? ", one of them negative"
-                 : ", whose size overflows");
+            (negative ? ", one of them negative" : ", whose size overflows");
     return {};
   }
-  // Bytes fit too: checkedElementCount leaves room for 8-byte elements.
+  // Bytes fit too: the bound leaves room for 8-byte elements.
   size_t byteSize = *count * rawElementSize(elementType);
   auto type = RankedTensorType::get(shape, elementType);
 

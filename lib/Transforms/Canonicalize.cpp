@@ -37,6 +37,11 @@ using namespace mlir::tfc;
 
 namespace {
 
+/// Folds produce at most this many elements (1 GiB of f32): a weight's
+/// transpose is worth a copy, but a splat of 2^40 elements is not a weight
+/// and must not be expanded.
+constexpr int64_t kMaxFoldedElements = int64_t(1) << 28;
+
 /// The elements of an f32 constant (inline or a weights blob), or nullopt.
 std::optional<ArrayRef<float>> getF32Elements(Value value,
                                               SmallVectorImpl<float> &storage) {
@@ -51,7 +56,8 @@ std::optional<ArrayRef<float>> getF32Elements(Value value,
     return resource.tryGetAsArrayRef();
   }
   auto dense = dyn_cast<DenseElementsAttr>(attr);
-  if (!dense || !dense.getElementType().isF32())
+  if (!dense || !dense.getElementType().isF32() ||
+      dense.getNumElements() > kMaxFoldedElements)
     return std::nullopt;
   storage.clear();
   if (dense.isSplat())
@@ -75,7 +81,8 @@ std::optional<SmallVector<float>>
 evaluateElementwise(Operation *op, function_ref<double(ArrayRef<double>)> fn) {
   auto resultType = dyn_cast<RankedTensorType>(op->getResult(0).getType());
   if (!resultType || !resultType.hasStaticShape() ||
-      !resultType.getElementType().isF32())
+      !resultType.getElementType().isF32() ||
+      resultType.getNumElements() > kMaxFoldedElements)
     return std::nullopt;
   ArrayRef<int64_t> shape = resultType.getShape();
   int64_t rank = shape.size();

@@ -166,15 +166,6 @@ static cl::opt<std::string> runtimeLibraryOption(
 
 //===----------------------------------------------------------------------===//
 
-static std::string sanitizeName(StringRef text) {
-  std::string name;
-  for (char c : text)
-    name.push_back(isalnum(c) ? c : '_');
-  if (name.empty() || isdigit(name[0]))
-    name = "model_" + name;
-  return name;
-}
-
 static LogicalResult writeFile(StringRef path, StringRef contents) {
   std::string error;
   auto file = openOutputFile(path, &error);
@@ -559,7 +550,7 @@ int tfc::driver::runCompile(MLIRContext &context) {
   CompileRequest request;
   request.outputStem = resolveOutputStem(outputStem, modelPath, emitKind);
   request.modelName =
-      modelName.empty() ? sanitizeName(llvm::sys::path::filename(request.outputStem))
+      modelName.empty() ? toCIdentifier(llvm::sys::path::filename(request.outputStem))
                         : modelName.getValue();
   if (!isValidModelName(request.modelName)) {
     llvm::errs() << "tfc: error: --name must be a C identifier (letters, digits, "

@@ -344,7 +344,7 @@ int tfc::driver::runRun(MLIRContext &context) {
   } else if (symbolName.empty()) {
     StringRef stem = llvm::sys::path::stem(modelPath);
     stem.consume_front("lib");
-    symbolName = stem.str();
+    symbolName = toCIdentifier(stem);
   }
 
   RuntimeApi api;

@@ -111,6 +111,11 @@ std::string generateModelHeader(const ModelSignature &signature,
 /// True when `name` is a valid C identifier (what --name must be).
 bool isValidModelName(StringRef name);
 
+/// `text` made a C identifier: other characters become `_`, and a name
+/// that would start with a digit (or be empty) gets a `model_` prefix. What
+/// `tfc compile` names a model after its file, and `tfc run` expects.
+std::string toCIdentifier(StringRef text);
+
 } // namespace mlir::tfc
 
 #endif // TFC_TARGET_CPUCODEGEN_H

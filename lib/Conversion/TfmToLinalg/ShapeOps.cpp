@@ -805,17 +805,61 @@ struct RangePattern : OpConversionPattern<tfm::RangeOp> {
       Value steps = rewriter.create<math::CeilOp>(
           loc, rewriter.create<arith::DivFOp>(
                    loc, rewriter.create<arith::SubFOp>(loc, limit, start), delta));
+      // A NaN or infinite count (fptosi would make it poison), or one past
+      // any buffer, fails the run.
+      Value bound = createScalarConstant(rewriter, loc, elementType, 0x1p62);
+      Value finite = rewriter.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLT,
+                                                    steps, bound);
+      emitCheck(rewriter, loc, finite, op,
+                "the range has too many elements (or a NaN bound)");
+      steps = rewriter.create<arith::MaximumFOp>(loc, steps, zero);
       Value asInt = rewriter.create<arith::FPToSIOp>(loc, rewriter.getI64Type(), steps);
       count = rewriter.create<arith::IndexCastOp>(loc, rewriter.getIndexType(), asInt);
     } else {
-      Value zero = createScalarConstant(rewriter, loc, elementType, 0);
+      // In i64, where narrower types cannot overflow; limit - start of two
+      // i64 can: ONNX's count is the true one, not the wrapped.
+      Type i64 = rewriter.getI64Type();
+      auto widen = [&](Value v) -> Value {
+        if (elementType.getIntOrFloatBitWidth() == 64)
+          return v;
+        if (isUnsignedInt(op.getType().getElementType()))
+          return rewriter.create<arith::ExtUIOp>(loc, i64, v);
+        return rewriter.create<arith::ExtSIOp>(loc, i64, v);
+      };
+      Value start64 = widen(start), limit64 = widen(limit), delta64 = widen(delta);
+      auto constant = [&](int64_t v) {
+        return rewriter.create<arith::ConstantIntOp>(loc, v, i64).getResult();
+      };
+      Value zero = constant(0);
       Value nonZero = rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ne,
-                                                     delta, zero);
+                                                     delta64, zero);
       emitCheck(rewriter, loc, nonZero, op, "delta is 0");
-      Value one = createScalarConstant(rewriter, loc, elementType, 1);
-      Value safeDelta = rewriter.create<arith::SelectOp>(loc, nonZero, delta, one);
-      Value steps = rewriter.create<arith::CeilDivSIOp>(
-          loc, rewriter.create<arith::SubIOp>(loc, limit, start), safeDelta);
+      Value span = rewriter.create<arith::SubIOp>(loc, limit64, start64);
+      // Signed overflow of limit - start: the operands' signs differ and the
+      // result's sign is not the limit's.
+      Value signs = rewriter.create<arith::AndIOp>(
+          loc, rewriter.create<arith::XOrIOp>(loc, limit64, start64),
+          rewriter.create<arith::XOrIOp>(loc, limit64, span));
+      Value noOverflow = rewriter.create<arith::CmpIOp>(
+          loc, arith::CmpIPredicate::sge, signs, zero);
+      // INT64_MIN / -1 overflows too (and traps).
+      Value minusOne = constant(-1);
+      Value minimum = constant(INT64_MIN);
+      Value dividesOver = rewriter.create<arith::AndIOp>(
+          loc,
+          rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, delta64, minusOne),
+          rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, span, minimum));
+      Value fits = rewriter.create<arith::AndIOp>(
+          loc, noOverflow,
+          rewriter.create<arith::XOrIOp>(
+              loc, dividesOver,
+              rewriter.create<arith::ConstantIntOp>(loc, 1, rewriter.getI1Type())));
+      emitCheck(rewriter, loc, fits, op,
+                "the range from start to limit has more than 2^63 elements");
+      Value one = constant(1);
+      Value safeDelta = rewriter.create<arith::SelectOp>(
+          loc, rewriter.create<arith::AndIOp>(loc, nonZero, fits), delta64, one);
+      Value steps = rewriter.create<arith::CeilDivSIOp>(loc, span, safeDelta);
       count = rewriter.create<arith::IndexCastOp>(loc, rewriter.getIndexType(), steps);
     }
     count = rewriter.create<arith::MaxSIOp>(loc, count, index(rewriter, loc, 0));

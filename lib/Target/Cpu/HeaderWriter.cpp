@@ -2,6 +2,9 @@
 
 #include "tfc/Target/CpuCodegen.h"
 
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
@@ -12,29 +15,74 @@ static const char kRuntimeHeader[] =
 #include "RuntimeHeader.inc"
     ;
 
+std::string mlir::tfc::toCIdentifier(StringRef text) {
+  std::string name;
+  for (char c : text)
+    name.push_back(llvm::isAlnum(c) ? c : '_');
+  if (name.empty() || llvm::isDigit(name[0]))
+    name = "model_" + name;
+  return name;
+}
+
+/// Model names are C identifiers; tensor names are anything the model says.
 static std::string upper(StringRef text) {
   std::string result;
   for (char c : text)
-    result.push_back(isalnum(c) ? toupper(c) : '_');
+    result.push_back(llvm::isAlnum(c) ? llvm::toUpper(c) : '_');
+  return result;
+}
+
+/// `text` as it may appear inside a /* */ comment: bytes outside printable
+/// ASCII and backslashes become \xNN escapes, and no `*` touches a `/`, so
+/// that a name cannot end the comment (and inject code into every app that
+/// includes the header) or open a nested one.
+static std::string commentText(StringRef text) {
+  std::string result;
+  for (size_t i = 0; i < text.size(); ++i) {
+    unsigned char c = text[i];
+    char next = i + 1 < text.size() ? text[i + 1] : '\0';
+    bool endsOrOpens = (c == '*' && next == '/') || (c == '/' && next == '*');
+    if (c < 0x20 || c > 0x7e || c == '\\' || endsOrOpens) {
+      result += llvm::formatv("\\x{0:x-2}", c).str();
+      continue;
+    }
+    result.push_back(c);
+  }
   return result;
 }
 
 static void describe(llvm::raw_ostream &os, ArrayRef<tfc::TensorSignature> tensors) {
   for (auto [i, tensor] : llvm::enumerate(tensors)) {
-    os << " *   " << i << "  " << tensor.name << "  " << tfc::getOnnxDtypeName(tensor.onnxDtype)
-       << " [";
+    os << " *   " << i << "  " << commentText(tensor.name) << "  "
+       << tfc::getOnnxDtypeName(tensor.onnxDtype) << " [";
     for (auto [d, dim] : llvm::enumerate(tensor.dims)) {
       if (d)
         os << ", ";
       if (dim >= 0)
         os << dim;
       else if (!tensor.dimNames[d].empty())
-        os << tensor.dimNames[d];
+        os << commentText(tensor.dimNames[d]);
       else
         os << "?";
     }
     os << "]\n";
   }
+}
+
+/// `<prefix>_<NAME>` for each tensor, made unique: names that differ only
+/// in characters a C identifier cannot hold (`a-b`, `a_b`) get a suffix.
+static SmallVector<std::string>
+enumConstants(StringRef prefix, ArrayRef<tfc::TensorSignature> tensors,
+              llvm::StringSet<> &taken) {
+  SmallVector<std::string> names;
+  for (const tfc::TensorSignature &tensor : tensors) {
+    std::string base = (prefix + "_" + upper(tensor.name)).str();
+    std::string name = base;
+    for (int n = 2; !taken.insert(name).second; ++n)
+      name = base + "_" + std::to_string(n);
+    names.push_back(name);
+  }
+  return names;
 }
 
 std::string mlir::tfc::generateModelHeader(const ModelSignature &signature,
@@ -67,10 +115,13 @@ std::string mlir::tfc::generateModelHeader(const ModelSignature &signature,
      << "enum {\n"
      << "  " << prefix << "_NUM_INPUTS = " << signature.inputs.size() << ",\n"
      << "  " << prefix << "_NUM_OUTPUTS = " << signature.outputs.size() << ",\n";
-  for (auto [i, tensor] : llvm::enumerate(signature.inputs))
-    os << "  " << prefix << "_INPUT_" << upper(tensor.name) << " = " << i << ",\n";
-  for (auto [i, tensor] : llvm::enumerate(signature.outputs))
-    os << "  " << prefix << "_OUTPUT_" << upper(tensor.name) << " = " << i << ",\n";
+  llvm::StringSet<> taken = {prefix + "_NUM_INPUTS", prefix + "_NUM_OUTPUTS"};
+  for (auto [i, constant] :
+       llvm::enumerate(enumConstants(prefix + "_INPUT", signature.inputs, taken)))
+    os << "  " << constant << " = " << i << ",\n";
+  for (auto [i, constant] :
+       llvm::enumerate(enumConstants(prefix + "_OUTPUT", signature.outputs, taken)))
+    os << "  " << constant << " = " << i << ",\n";
   os << "};\n\n"
      << "#ifdef __cplusplus\n}\n#endif\n\n"
      << "#endif /* " << guard << " */\n";

@@ -149,6 +149,24 @@ def external_offset_past_end(path):
     add_weight(path, external("w", [4], "weights.bin", offset="18446744073709551615"))
 
 
+# Names that reach the generated C header.
+
+@case
+def hostile_names(path):
+    # An input name that would close the header's comment and inject code,
+    # a symbolic dim that would too, names that differ only in punctuation,
+    # and an output named like the header's own constants.
+    evil = "x*/ int injected = 1; /*"
+    dim = "n*/ static int also; /*"
+    save(path, [helper.make_node("Relu", ["a-b"], ["a-b.out"]),
+                helper.make_node("Relu", ["a_b"], ["a_b_out"]),
+                helper.make_node("Relu", [evil], ["NUM_INPUTS"]),
+                helper.make_node("Relu", ["9\\\n"], ["y"])],
+         [value("a-b", [2]), value("a_b", [2]), value(evil, [dim]), value("9\\\n", [2])],
+         [value("a-b.out", [2]), value("a_b_out", [2]), value("NUM_INPUTS", [dim]),
+          value("y", [2])])
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
