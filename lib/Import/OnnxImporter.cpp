@@ -208,6 +208,85 @@ bool isDefaultDomain(llvm::StringRef domain) {
   return domain.empty() || domain == "ai.onnx";
 }
 
+const char *attributeTypeName(int type) {
+  using A = onnx::AttributeProto;
+  switch (type) {
+  case A::FLOAT: return "a float";
+  case A::INT: return "an int";
+  case A::STRING: return "a string";
+  case A::TENSOR: return "a tensor";
+  case A::GRAPH: return "a graph";
+  case A::SPARSE_TENSOR: return "a sparse tensor";
+  case A::TYPE_PROTO: return "a type";
+  case A::FLOATS: return "a list of floats";
+  case A::INTS: return "a list of ints";
+  case A::STRINGS: return "a list of strings";
+  case A::TENSORS: return "a list of tensors";
+  case A::GRAPHS: return "a list of graphs";
+  case A::SPARSE_TENSORS: return "a list of sparse tensors";
+  case A::TYPE_PROTOS: return "a list of types";
+  default: return "of no type";
+  }
+}
+
+/// What is wrong with a node's inputs, outputs and attributes against the
+/// op's definition at `opset`, or "" when nothing is.
+std::string checkNodeSignature(const onnx::NodeProto &node,
+                               const OpConverterInfo &op, int64_t opset) {
+  unsigned maxInputs = op.maxInputs;
+  if (maxInputs != kVariadic && opset < op.moreInputsSince)
+    --maxInputs;
+  if (maxInputs != kVariadic && (unsigned)node.input_size() > maxInputs)
+    return "has " + std::to_string(node.input_size()) + " inputs; " +
+           node.op_type() + " takes at most " + std::to_string(maxInputs);
+  if (node.output_size() == 0)
+    return "has no outputs";
+  if (op.maxOutputs != kVariadic && (unsigned)node.output_size() > op.maxOutputs)
+    return "has " + std::to_string(node.output_size()) + " outputs; " +
+           node.op_type() + " has at most " + std::to_string(op.maxOutputs);
+  llvm::StringSet<> given;
+  for (const auto &attribute : node.attribute()) {
+    if (!given.insert(attribute.name()).second)
+      return "gives attribute '" + attribute.name() + "' twice";
+    const AttributeSpec *spec = nullptr;
+    for (const AttributeSpec &candidate : op.attributes)
+      if (candidate.name == attribute.name() && opset >= candidate.since &&
+          opset < candidate.until)
+        spec = &candidate;
+    if (!spec)
+      return "has attribute '" + attribute.name() + "', which " +
+             node.op_type() + " does not have at opset " +
+             std::to_string(opset);
+    if (attribute.type() != spec->type)
+      return "attribute '" + attribute.name() + "' is " +
+             attributeTypeName(attribute.type()) + "; it must be " +
+             attributeTypeName(spec->type);
+    auto tooSmall = [&](int64_t value) { return value < spec->atLeast; };
+    if ((spec->type == onnx::AttributeProto::INT && tooSmall(attribute.i())) ||
+        (spec->type == onnx::AttributeProto::INTS &&
+         llvm::any_of(attribute.ints(), tooSmall)))
+      return "attribute '" + attribute.name() + "' must be at least " +
+             std::to_string(spec->atLeast);
+  }
+  // A permutation: libonnx's inference indexes with it unchecked.
+  if (node.op_type() == "Transpose")
+    for (const auto &attribute : node.attribute())
+      if (attribute.name() == "perm") {
+        llvm::SmallVector<bool> seen(attribute.ints_size(), false);
+        for (int64_t axis : attribute.ints()) {
+          if (axis < 0 || axis >= attribute.ints_size() || seen[axis])
+            return "attribute 'perm' is not a permutation of [0, " +
+                   std::to_string(attribute.ints_size()) + ")";
+          seen[axis] = true;
+        }
+      }
+  for (const AttributeSpec &spec : op.attributes)
+    if (spec.required && opset >= spec.since && opset < spec.until &&
+        !given.contains(spec.name))
+      return "attribute '" + spec.name.str() + "' is required";
+  return {};
+}
+
 class ModelImporter {
 public:
   ModelImporter(llvm::StringRef path, const OnnxImportOptions &options,
@@ -263,11 +342,25 @@ LogicalResult ModelImporter::screenModel() {
            << " of the default domain; tfc supports opsets up to "
            << kMaxSupportedOpset;
 
-  llvm::StringSet<> defined;
-  for (const auto &input : graph.input())
+  // Every value has one name and one definition (the graph is in SSA
+  // form); older exporters list initializers among the inputs too.
+  llvm::StringSet<> defined, inputs, initializers;
+  for (const auto &input : graph.input()) {
+    if (input.name().empty())
+      return emitError(fileLoc) << "a graph input has no name";
+    if (!inputs.insert(input.name()).second)
+      return emitError(fileLoc)
+             << "graph input '" << input.name() << "' is declared twice";
     defined.insert(input.name());
-  for (const auto &initializer : graph.initializer())
+  }
+  for (const auto &initializer : graph.initializer()) {
+    if (initializer.name().empty())
+      return emitError(fileLoc) << "an initializer has no name";
+    if (!initializers.insert(initializer.name()).second)
+      return emitError(fileLoc)
+             << "initializer '" << initializer.name() << "' is defined twice";
     defined.insert(initializer.name());
+  }
   const auto &converters = getOpConverters();
   for (const auto &node : graph.node()) {
     if (!isDefaultDomain(node.domain()))
@@ -295,6 +388,10 @@ LogicalResult ModelImporter::screenModel() {
                << node.op_type() << " changed in opset " << current
                << "); convert the model with onnx.version_converter";
     }
+    if (std::string error = checkNodeSignature(
+            node, converters.lookup(node.op_type()), opset);
+        !error.empty())
+      return emitError(fileLoc) << describeNode(node, opset) << ": " << error;
     for (const std::string &input : node.input())
       if (!input.empty() && !defined.contains(input))
         return emitError(fileLoc)
@@ -302,12 +399,21 @@ LogicalResult ModelImporter::screenModel() {
                << "' is not a graph input, an initializer or an output of an "
                   "earlier node (a missing initializer?)";
     for (const std::string &output : node.output())
-      defined.insert(output);
+      if (!output.empty() && !defined.insert(output).second)
+        return emitError(fileLoc)
+               << describeNode(node, opset) << ": output '" << output
+               << "' is already defined (by a graph input, an initializer or "
+                  "an earlier node)";
   }
-  for (const auto &output : graph.output())
+  llvm::StringSet<> outputs;
+  for (const auto &output : graph.output()) {
     if (!defined.contains(output.name()))
       return emitError(fileLoc) << "graph output '" << output.name()
                                 << "' is not produced by any node";
+    if (!outputs.insert(output.name()).second)
+      return emitError(fileLoc)
+             << "graph output '" << output.name() << "' is listed twice";
+  }
   return success();
 }
 
@@ -495,14 +601,16 @@ OwningOpRef<ModuleOp> ModelImporter::run() {
   // 2. libonnx's checker and inference, for the opsets it knows. Newer
   //    opsets are imported from our own tables without them.
   if (options.runOnnxChecker && opset <= onnx_loader::newestKnownOpset()) {
-    if (std::string error = onnx_loader::checkModel(*model, storage.modelDir);
-        !error.empty()) {
-      emitError(fileLoc) << "the ONNX checker rejects the model: " << error;
+    onnx_loader::LibonnxVerdict verdict =
+        onnx_loader::checkAndInferShapes(*model, storage.modelDir);
+    if (!verdict.checkerError.empty()) {
+      emitError(fileLoc) << "the ONNX checker rejects the model: "
+                         << verdict.checkerError;
       return nullptr;
     }
-    if (std::string warning = onnx_loader::inferShapes(*model); !warning.empty())
+    if (!verdict.inferenceWarning.empty())
       mlir::emitWarning(fileLoc) << "ONNX shape inference stopped early: "
-                                 << warning;
+                                 << verdict.inferenceWarning;
   }
   const onnx::GraphProto &graph = model->graph();
   for (const auto &info : graph.value_info())

@@ -165,11 +165,39 @@ private:
 /// error.
 using OpConverter = LogicalResult (*)(NodeImporter &);
 
+/// An attribute of an ONNX op as the standard defines it at the opsets tfc
+/// reads: its type, the opsets that have it ([since, until)), and whether a
+/// node must give it.
+struct AttributeSpec {
+  llvm::StringRef name;
+  onnx::AttributeProto::AttributeType type;
+  bool required = false;
+  int64_t since = 0;
+  int64_t until = INT64_MAX;
+  /// The smallest value an INT attribute, or each value of an INTS one, may
+  /// have (strides and dilations >= 1, pads >= 0).
+  int64_t atLeast = INT64_MIN;
+};
+
+/// Any number of inputs or outputs.
+constexpr unsigned kVariadic = ~0u;
+
 struct OpConverterInfo {
   OpConverter convert;
   /// How many leading inputs the op requires; the driver checks them before
   /// the converter runs, so converters may use them without checking.
   unsigned requiredInputs;
+  /// The most inputs and outputs a node may declare (kVariadic: any);
+  /// opsets before `moreInputsSince` allow one input less (an attribute
+  /// that became an input).
+  unsigned maxInputs;
+  unsigned maxOutputs;
+  int64_t moreInputsSince = 0;
+  /// Every attribute the op has in the standard. The importer refuses a node
+  /// with another attribute, one of the wrong type, one given twice or a
+  /// required one missing, before anything else reads the node (libonnx's
+  /// checker, which does this too, knows only opsets up to 17).
+  llvm::SmallVector<AttributeSpec, 4> attributes;
 };
 
 /// The converters of the default domain, by op type.

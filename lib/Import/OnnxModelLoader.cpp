@@ -8,7 +8,9 @@
 #include "onnx/defs/schema.h"
 #include "onnx/shape_inference/implementation.h"
 
+#include <csignal>
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -108,8 +110,8 @@ std::string readModel(const std::string &path, onnx::ModelProto &model) {
   return {};
 }
 
-std::string checkModel(const onnx::ModelProto &model,
-                       const std::string &modelDir) {
+static std::string checkModel(const onnx::ModelProto &model,
+                              const std::string &modelDir) {
   try {
     onnx::checker::CheckerContext context;
     context.set_ir_version(static_cast<int>(model.ir_version()));
@@ -126,7 +128,7 @@ std::string checkModel(const onnx::ModelProto &model,
   return {};
 }
 
-std::string inferShapes(onnx::ModelProto &model) {
+static std::string inferShapes(onnx::ModelProto &model) {
   try {
     onnx::ShapeInferenceOptions options(/*check_type=*/false,
                                         /*strict_mode=*/0,
@@ -137,6 +139,148 @@ std::string inferShapes(onnx::ModelProto &model) {
     return e.what();
   }
   return {};
+}
+
+namespace {
+
+/// The child's answer travels as records: a tag byte, a 64-bit length and
+/// that many bytes.
+enum RecordTag : char {
+  kCheckerRecord = 'C',
+  kWarningRecord = 'W',
+  kTypesRecord = 'T',
+};
+
+bool writeAll(int fd, const char *data, size_t size) {
+  while (size > 0) {
+    ssize_t n = ::write(fd, data, size);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return false;
+    data += n;
+    size -= n;
+  }
+  return true;
+}
+
+bool writeRecord(int fd, RecordTag tag, const std::string &bytes) {
+  uint64_t size = bytes.size();
+  char header[9];
+  header[0] = tag;
+  std::memcpy(header + 1, &size, sizeof(size));
+  return writeAll(fd, header, sizeof(header)) &&
+         writeAll(fd, bytes.data(), bytes.size());
+}
+
+/// The child: checker, then inference on its copy of the model, then the
+/// inferred types. Never returns.
+[[noreturn]] void runInChild(int fd, onnx::ModelProto &model,
+                             const std::string &modelDir) {
+  // A crash here is the parent's to report: not with LLVM's stack dump (or
+  // a sanitizer's) that the handlers inherited from it would print.
+  for (int signal : {SIGSEGV, SIGFPE, SIGBUS, SIGILL, SIGABRT, SIGTRAP})
+    ::signal(signal, SIG_DFL);
+  std::string checkerError = checkModel(model, modelDir);
+  bool ok = writeRecord(fd, kCheckerRecord, checkerError);
+  if (ok && checkerError.empty()) {
+    std::string warning = inferShapes(model);
+    onnx::GraphProto types;
+    *types.mutable_value_info() = model.graph().value_info();
+    *types.mutable_output() = model.graph().output();
+    std::string bytes;
+    ok = writeRecord(fd, kWarningRecord, warning) &&
+         types.SerializeToString(&bytes) &&
+         writeRecord(fd, kTypesRecord, bytes);
+  }
+  ::close(fd);
+  ::_exit(ok ? 0 : 1);
+}
+
+std::string describeStatus(int status) {
+  if (WIFSIGNALED(status))
+    return std::string("crashed (") + ::strsignal(WTERMSIG(status)) + ")";
+  return "failed (exit status " + std::to_string(WEXITSTATUS(status)) + ")";
+}
+
+} // namespace
+
+LibonnxVerdict checkAndInferShapes(onnx::ModelProto &model,
+                                   const std::string &modelDir) {
+  LibonnxVerdict verdict;
+  int fds[2];
+  pid_t child = -1;
+  if (::pipe2(fds, O_CLOEXEC) == 0) {
+    child = ::fork();
+    if (child == 0) {
+      ::close(fds[0]);
+      runInChild(fds[1], model, modelDir);
+    }
+    ::close(fds[1]);
+    if (child < 0)
+      ::close(fds[0]);
+  }
+  if (child < 0) {
+    // No process to spare: run here.
+    verdict.checkerError = checkModel(model, modelDir);
+    if (verdict.checkerError.empty())
+      verdict.inferenceWarning = inferShapes(model);
+    return verdict;
+  }
+
+  std::string answer;
+  char buffer[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fds[0], buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
+    answer.append(buffer, n);
+  }
+  ::close(fds[0]);
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+
+  bool checked = false, inferred = false;
+  for (size_t at = 0; at + 9 <= answer.size();) {
+    char tag = answer[at];
+    uint64_t size;
+    std::memcpy(&size, answer.data() + at + 1, sizeof(size));
+    at += 9;
+    if (size > answer.size() - at)
+      break;
+    std::string bytes = answer.substr(at, size);
+    at += size;
+    if (tag == kCheckerRecord) {
+      verdict.checkerError = bytes;
+      checked = true;
+    } else if (tag == kWarningRecord) {
+      verdict.inferenceWarning = bytes;
+    } else if (tag == kTypesRecord) {
+      onnx::GraphProto types;
+      if (!types.ParseFromString(bytes))
+        break;
+      model.mutable_graph()->mutable_value_info()->Swap(
+          types.mutable_value_info());
+      // Outputs: only their types, and only when they are the same list.
+      auto *outputs = model.mutable_graph()->mutable_output();
+      if (types.output_size() == outputs->size())
+        for (int i = 0; i < outputs->size(); ++i)
+          if (types.output(i).name() == outputs->at(i).name())
+            *outputs->Mutable(i)->mutable_type() = types.output(i).type();
+      inferred = true;
+    }
+  }
+  if (!checked)
+    verdict.checkerError = "libonnx's checker " + describeStatus(status) +
+                           " on this model (run with --no-onnx-checker to "
+                           "skip it)";
+  else if (verdict.checkerError.empty() && !inferred)
+    verdict.inferenceWarning = "libonnx " + describeStatus(status) +
+                               " in it; tfc infers the shapes itself";
+  return verdict;
 }
 
 int newestKnownOpset() {

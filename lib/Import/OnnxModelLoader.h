@@ -24,14 +24,23 @@ std::string readModel(const std::string &path, onnx::ModelProto &model);
 /// Parses ONNX text syntax from memory.
 std::string parseModelText(const std::string &text, onnx::ModelProto &model);
 
-/// Runs libonnx's model checker. `modelDir` resolves external-data paths.
-/// Returns an empty string when the model passes.
-std::string checkModel(const onnx::ModelProto &model,
-                       const std::string &modelDir);
+/// What libonnx's checker and shape inference made of a model.
+struct LibonnxVerdict {
+  /// Why the checker rejects the model; empty when it passes.
+  std::string checkerError;
+  /// Why shape inference stopped early (node-level inference errors are not
+  /// fatal), or that it crashed; empty when it ran through.
+  std::string inferenceWarning;
+};
 
-/// Adds libonnx's inferred value_info to the graph, best effort: node-level
-/// inference errors are not fatal. Returns an empty string or a warning.
-std::string inferShapes(onnx::ModelProto &model);
+/// Runs libonnx's model checker (`modelDir` resolves external-data paths)
+/// and, when it passes, shape inference, adding the inferred value_info to
+/// the graph. Both run in a child process: libonnx crashes on some
+/// malformed models (a Conv with stride 0 divides by zero in its shape
+/// inference), and a crash there must not take the compiler with it. Only
+/// the inferred types come back from the child.
+LibonnxVerdict checkAndInferShapes(onnx::ModelProto &model,
+                                   const std::string &modelDir);
 
 /// The newest opset of the default domain this libonnx knows the schemas of.
 int newestKnownOpset();

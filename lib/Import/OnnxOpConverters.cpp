@@ -508,71 +508,109 @@ constexpr char kAdd[] = "tfm.add", kSub[] = "tfm.sub", kMul[] = "tfm.mul",
 
 const llvm::StringMap<OpConverterInfo> &
 mlir::tfc::onnx_import::getOpConverters() {
-  // Each entry: the converter, and how many leading inputs must be present.
+  // Each entry: the converter, the inputs it requires and allows, the
+  // outputs allowed, and the op's attributes in the standard.
+  using A = onnx::AttributeProto;
   static const llvm::StringMap<OpConverterInfo> converters = [] {
     llvm::StringMap<OpConverterInfo> map;
     auto add = [&](llvm::StringRef opType, OpConverter convert,
-                   unsigned requiredInputs) {
-      map[opType] = {convert, requiredInputs};
+                   unsigned requiredInputs, unsigned maxInputs,
+                   unsigned maxOutputs,
+                   llvm::ArrayRef<AttributeSpec> attributes = {},
+                   int64_t moreInputsSince = 0) {
+      map[opType] = {convert,    requiredInputs,  maxInputs,
+                     maxOutputs, moreInputsSince, {attributes.begin(), attributes.end()}};
     };
-    add("Add", convertDirect<kAdd>, 2);
-    add("Sub", convertDirect<kSub>, 2);
-    add("Mul", convertDirect<kMul>, 2);
-    add("Div", convertDirect<kDiv>, 2);
-    add("Pow", convertDirect<kPow>, 2);
-    add("Max", convertVariadic<kMax>, 1);
-    add("Min", convertVariadic<kMin>, 1);
-    add("Equal", convertDirect<kEqual>, 2);
-    add("Less", convertDirect<kLess>, 2);
-    add("LessOrEqual", convertDirect<kLessOrEqual>, 2);
-    add("Greater", convertDirect<kGreater>, 2);
-    add("GreaterOrEqual", convertDirect<kGreaterOrEqual>, 2);
-    add("And", convertDirect<kAnd>, 2);
-    add("Or", convertDirect<kOr>, 2);
-    add("Xor", convertDirect<kXor>, 2);
-    add("Not", convertDirect<kNot>, 1);
-    add("Neg", convertDirect<kNeg>, 1);
-    add("Abs", convertDirect<kAbs>, 1);
-    add("Sqrt", convertDirect<kSqrt>, 1);
-    add("Exp", convertDirect<kExp>, 1);
-    add("Log", convertDirect<kLog>, 1);
-    add("Erf", convertDirect<kErf>, 1);
-    add("Tanh", convertDirect<kTanh>, 1);
-    add("Sin", convertDirect<kSin>, 1);
-    add("Cos", convertDirect<kCos>, 1);
-    add("Floor", convertDirect<kFloor>, 1);
-    add("Ceil", convertDirect<kCeil>, 1);
-    add("Reciprocal", convertDirect<kReciprocal>, 1);
-    add("Relu", convertDirect<kRelu>, 1);
-    add("Sigmoid", convertDirect<kSigmoid>, 1);
-    add("Identity", convertDirect<kIdentity>, 1);
-    add("Gelu", convertGelu, 1);
-    add("Dropout", convertDropout, 1);
-    add("MatMul", convertDirect<kMatMul>, 2);
-    add("Gemm", convertGemm, 2);
-    add("Conv", convertConv, 2);
-    add("Softmax", convertSoftmax, 1);
-    add("LayerNormalization", convertLayerNorm, 2);
-    add("ReduceMean", convertReduction<kReduceMean, 18>, 1);
-    add("ReduceMax", convertReduction<kReduceMax, 18>, 1);
-    add("ReduceSum", convertReduction<kReduceSum, 13>, 1);
-    add("Transpose", convertTranspose, 1);
-    add("Reshape", convertReshape, 2);
-    add("Flatten", convertFlatten, 1);
-    add("Squeeze", convertSqueeze, 1);
-    add("Unsqueeze", convertUnsqueeze, 2);
-    add("Concat", convertConcat, 1);
-    add("Split", convertSplit, 1);
-    add("Slice", convertSlice, 3);
-    add("Gather", convertGather, 2);
-    add("Cast", convertCast, 1);
-    add("Where", convertDirect<kWhere>, 3);
-    add("Expand", convertDirect<kExpand>, 2);
-    add("Shape", convertShape, 1);
-    add("ConstantOfShape", convertConstantOfShape, 1);
-    add("Range", convertDirect<kRange>, 3);
-    add("Trilu", convertTrilu, 1);
-    add("Constant", convertConstant, 0);
+    // Elementwise ops: no attributes.
+    add("Add", convertDirect<kAdd>, 2, 2, 1);
+    add("Sub", convertDirect<kSub>, 2, 2, 1);
+    add("Mul", convertDirect<kMul>, 2, 2, 1);
+    add("Div", convertDirect<kDiv>, 2, 2, 1);
+    add("Pow", convertDirect<kPow>, 2, 2, 1);
+    add("Max", convertVariadic<kMax>, 1, kVariadic, 1);
+    add("Min", convertVariadic<kMin>, 1, kVariadic, 1);
+    add("Equal", convertDirect<kEqual>, 2, 2, 1);
+    add("Less", convertDirect<kLess>, 2, 2, 1);
+    add("LessOrEqual", convertDirect<kLessOrEqual>, 2, 2, 1);
+    add("Greater", convertDirect<kGreater>, 2, 2, 1);
+    add("GreaterOrEqual", convertDirect<kGreaterOrEqual>, 2, 2, 1);
+    add("And", convertDirect<kAnd>, 2, 2, 1);
+    add("Or", convertDirect<kOr>, 2, 2, 1);
+    add("Xor", convertDirect<kXor>, 2, 2, 1);
+    add("Not", convertDirect<kNot>, 1, 1, 1);
+    add("Neg", convertDirect<kNeg>, 1, 1, 1);
+    add("Abs", convertDirect<kAbs>, 1, 1, 1);
+    add("Sqrt", convertDirect<kSqrt>, 1, 1, 1);
+    add("Exp", convertDirect<kExp>, 1, 1, 1);
+    add("Log", convertDirect<kLog>, 1, 1, 1);
+    add("Erf", convertDirect<kErf>, 1, 1, 1);
+    add("Tanh", convertDirect<kTanh>, 1, 1, 1);
+    add("Sin", convertDirect<kSin>, 1, 1, 1);
+    add("Cos", convertDirect<kCos>, 1, 1, 1);
+    add("Floor", convertDirect<kFloor>, 1, 1, 1);
+    add("Ceil", convertDirect<kCeil>, 1, 1, 1);
+    add("Reciprocal", convertDirect<kReciprocal>, 1, 1, 1);
+    add("Relu", convertDirect<kRelu>, 1, 1, 1);
+    add("Sigmoid", convertDirect<kSigmoid>, 1, 1, 1);
+    add("Identity", convertDirect<kIdentity>, 1, 1, 1);
+    add("Where", convertDirect<kWhere>, 3, 3, 1);
+    add("Expand", convertDirect<kExpand>, 2, 2, 1);
+    add("Range", convertDirect<kRange>, 3, 3, 1);
+    add("MatMul", convertDirect<kMatMul>, 2, 2, 1);
+
+    add("Gelu", convertGelu, 1, 1, 1, {{"approximate", A::STRING}});
+    add("Dropout", convertDropout, 1, 3, 2, {{"seed", A::INT}});
+    add("Gemm", convertGemm, 2, 3, 1,
+        {{"alpha", A::FLOAT}, {"beta", A::FLOAT}, {"transA", A::INT},
+         {"transB", A::INT}});
+    add("Conv", convertConv, 2, 3, 1,
+        {{"auto_pad", A::STRING},
+         {"dilations", A::INTS, false, 0, INT64_MAX, 1},
+         {"group", A::INT, false, 0, INT64_MAX, 1},
+         {"kernel_shape", A::INTS, false, 0, INT64_MAX, 1},
+         {"pads", A::INTS, false, 0, INT64_MAX, 0},
+         {"strides", A::INTS, false, 0, INT64_MAX, 1}});
+    add("Softmax", convertSoftmax, 1, 1, 1, {{"axis", A::INT}});
+    add("LayerNormalization", convertLayerNorm, 2, 3, 3,
+        {{"axis", A::INT}, {"epsilon", A::FLOAT}, {"stash_type", A::INT}});
+    // The axes of ReduceMean and ReduceMax became an input in opset 18
+    // (ReduceSum's in 13).
+    const AttributeSpec reduceAttributes[] = {
+        {"axes", A::INTS, false, 0, 18},
+        {"keepdims", A::INT},
+        {"noop_with_empty_axes", A::INT, false, 18}};
+    add("ReduceMean", convertReduction<kReduceMean, 18>, 1, 2, 1,
+        reduceAttributes, /*moreInputsSince=*/18);
+    add("ReduceMax", convertReduction<kReduceMax, 18>, 1, 2, 1,
+        reduceAttributes, /*moreInputsSince=*/18);
+    add("ReduceSum", convertReduction<kReduceSum, 13>, 1, 2, 1,
+        {{"keepdims", A::INT}, {"noop_with_empty_axes", A::INT}});
+    add("Transpose", convertTranspose, 1, 1, 1, {{"perm", A::INTS}});
+    add("Reshape", convertReshape, 2, 2, 1, {{"allowzero", A::INT, false, 14}});
+    add("Flatten", convertFlatten, 1, 1, 1, {{"axis", A::INT}});
+    add("Squeeze", convertSqueeze, 1, 2, 1);
+    add("Unsqueeze", convertUnsqueeze, 2, 2, 1);
+    add("Concat", convertConcat, 1, kVariadic, 1, {{"axis", A::INT, true}});
+    add("Split", convertSplit, 1, 2, kVariadic,
+        {{"axis", A::INT}, {"num_outputs", A::INT, false, 18}});
+    add("Slice", convertSlice, 3, 5, 1);
+    add("Gather", convertGather, 2, 2, 1, {{"axis", A::INT}});
+    add("Cast", convertCast, 1, 1, 1,
+        {{"to", A::INT, true}, {"saturate", A::INT, false, 19}});
+    add("Shape", convertShape, 1, 1, 1,
+        {{"start", A::INT, false, 15}, {"end", A::INT, false, 15}});
+    add("ConstantOfShape", convertConstantOfShape, 1, 1, 1,
+        {{"value", A::TENSOR}});
+    add("Trilu", convertTrilu, 1, 2, 1, {{"upper", A::INT}});
+    add("Constant", convertConstant, 0, 0, 1,
+        {{"value", A::TENSOR},
+         {"sparse_value", A::SPARSE_TENSOR},
+         {"value_float", A::FLOAT},
+         {"value_floats", A::FLOATS},
+         {"value_int", A::INT},
+         {"value_ints", A::INTS},
+         {"value_string", A::STRING},
+         {"value_strings", A::STRINGS}});
     return map;
   }();
   return converters;
