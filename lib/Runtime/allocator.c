@@ -27,6 +27,42 @@
 /* The size of a transparent huge page on x86-64. */
 enum { HUGE_PAGE = 2 << 20 };
 
+/* Under AddressSanitizer, the bytes of the arena and of kept blocks that
+ * no live buffer owns are poisoned, and so is each block's slack past the
+ * size asked for: a kernel or generated code that reads or writes past its
+ * buffer is reported even though the buffer's neighbours are this
+ * allocator's memory, not malloc's red zones. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TFC_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) && !defined(TFC_ASAN)
+#define TFC_ASAN 1
+#endif
+#ifdef TFC_ASAN
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POISON(p, n) ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+/* Hands out `block` for `size` bytes: those become addressable, the rest of
+ * its capacity not. */
+static void *hand_out(tfc_block *block, size_t size) {
+  char *start = (char *)(block + 1);
+  UNPOISON(start, size);
+  POISON(start + size, block->capacity - size);
+  return start;
+}
+
+static void free_block(tfc_block *block) {
+  UNPOISON(block + 1, block->capacity);
+  free(block->base);
+}
+
 static void list_init(tfc_block *sentinel) {
   sentinel->prev = sentinel->next = sentinel;
 }
@@ -47,7 +83,7 @@ static void free_list(tfc_block *sentinel) {
   tfc_block *block = sentinel->next;
   while (block != sentinel) {
     tfc_block *next = block->next;
-    free(block->base);
+    free_block(block);
     block = next;
   }
   list_init(sentinel);
@@ -70,15 +106,16 @@ static void keep_block(tfc_allocator *allocator, tfc_block *block) {
   /* A block's capacity exceeds its size by up to its alignment. */
   size_t limit = allocator->peak_bytes + allocator->peak_bytes / 4 + 4096;
   if (block->capacity > limit) {
-    free(block->base);
+    free_block(block);
     return;
   }
   while (allocator->cached_bytes + block->capacity > limit) {
     tfc_block *oldest = allocator->cached.prev;
     list_remove(oldest);
     allocator->cached_bytes -= oldest->capacity;
-    free(oldest->base);
+    free_block(oldest);
   }
+  POISON(block + 1, block->capacity);
   list_push_front(&allocator->cached, block);
   allocator->cached_bytes += block->capacity;
 }
@@ -244,6 +281,7 @@ void tfc_allocator_end_run(tfc_allocator *allocator, int completed) {
       alignment = HUGE_PAGE;
     char *arena = plan->arena;
     if (bytes > plan->arena_bytes || (uintptr_t)arena % alignment != 0) {
+      UNPOISON(plan->arena, plan->arena_bytes);
       free(plan->arena);
       arena = NULL;
       if (bytes && posix_memalign((void **)&arena, alignment, bytes) != 0)
@@ -256,6 +294,7 @@ void tfc_allocator_end_run(tfc_allocator *allocator, int completed) {
     }
     plan->arena = arena;
     plan->planned = arena != NULL;
+    POISON(plan->arena, plan->arena_bytes);
     /* The block cache stays (within its bound): a run with other dims
      * records its own plan from it without touching fresh memory. */
   } else if (plan->mode == TFC_PLAN_REPLAY && completed &&
@@ -273,6 +312,7 @@ void tfc_allocator_destroy(tfc_allocator *allocator) {
   free_list(&allocator->cached);
   allocator->live_bytes = allocator->cached_bytes = 0;
   free(allocator->plan.entries);
+  UNPOISON(allocator->plan.arena, allocator->plan.arena_bytes);
   free(allocator->plan.arena);
   memset(&allocator->plan, 0, sizeof(allocator->plan));
   pthread_mutex_destroy(&allocator->lock);
@@ -307,6 +347,7 @@ static void *replay_entry(tfc_memory_plan *plan, size_t size,
     if (entry->size == size && entry->alignment == alignment) {
       ++plan->cursor;
       ++plan->replayed;
+      UNPOISON(plan->arena + entry->offset, size);
       return plan->arena + entry->offset;
     }
   }
@@ -339,7 +380,7 @@ void *tfc_rt_aligned_alloc(size_t alignment, size_t size) {
       if (planned && allocator->plan.mode == TFC_PLAN_RECORD)
         record_entry(&allocator->plan, kept, alignment);
       pthread_mutex_unlock(&allocator->lock);
-      return kept + 1;
+      return hand_out(kept, size);
     }
     pthread_mutex_unlock(&allocator->lock);
   }
@@ -364,7 +405,7 @@ void *tfc_rt_aligned_alloc(size_t alignment, size_t size) {
   block->plan_index = -1;
   if (!allocator) {
     block->prev = block->next = block;
-    return (void *)start;
+    return hand_out(block, size);
   }
   pthread_mutex_lock(&allocator->lock);
   track_live(allocator, block, size);
@@ -372,7 +413,7 @@ void *tfc_rt_aligned_alloc(size_t alignment, size_t size) {
   if (planned && allocator->plan.mode == TFC_PLAN_RECORD)
     record_entry(&allocator->plan, block, alignment);
   pthread_mutex_unlock(&allocator->lock);
-  return (void *)start;
+  return hand_out(block, size);
 }
 
 void *tfc_rt_alloc(size_t size) { return tfc_rt_aligned_alloc(16, size); }
@@ -385,15 +426,25 @@ void tfc_rt_free(void *ptr) {
   if (run) {
     const tfc_memory_plan *plan = &run->model->allocator.plan;
     if (plan->arena && (char *)ptr >= plan->arena &&
-        (char *)ptr < plan->arena + plan->arena_bytes)
+        (char *)ptr < plan->arena + plan->arena_bytes) {
+#ifdef TFC_ASAN
+      /* Buffers of other lifetimes share this place: the one freed is the
+       * last handed out there. */
+      for (size_t i = plan->cursor; i-- > 0;)
+        if (plan->arena + plan->entries[i].offset == (char *)ptr) {
+          POISON(ptr, plan->entries[i].size);
+          break;
+        }
+#endif
       return;
+    }
   }
   tfc_block *block = (tfc_block *)ptr - 1;
   /* A block allocated outside a run links to itself. */
   if (block->next == block || !run) {
     if (block->next != block)
       list_remove(block);
-    free(block->base);
+    free_block(block);
     return;
   }
   tfc_allocator *allocator = &run->model->allocator;

@@ -55,6 +55,7 @@ struct CompileRequest {
   bool fuse = true;          // --no-fuse turns the fusion passes off
   bool fusionReport = false; // --fusion-report
   bool profile = false;      // --profile: time each graph op at run time
+  ObjectOptions object;      // --sanitize=address
   std::vector<std::string> disabledFusions; // --disable-fusion
 };
 

@@ -148,6 +148,16 @@ static cl::opt<std::string> targetFeatures(
     cl::value_desc("features"), cl::sub(tfc::driver::compileCommand),
     cl::cat(tfc::driver::compileCategory));
 
+enum class Sanitizer { None, Address };
+static cl::opt<Sanitizer> sanitizer(
+    "sanitize", cl::desc("Instrument the model's code (for testing)"),
+    cl::init(Sanitizer::None),
+    cl::values(clEnumValN(Sanitizer::Address, "address",
+                          "AddressSanitizer: link the object into a program "
+                          "built with -fsanitize=address, with a runtime "
+                          "built so too (--emit=obj)")),
+    cl::sub(tfc::driver::compileCommand), cl::cat(tfc::driver::compileCategory));
+
 static cl::opt<bool> skipOnnxChecker(
     "no-onnx-checker",
     cl::desc("Skip libonnx's model checker and shape inference"),
@@ -459,7 +469,8 @@ LogicalResult tfc::driver::compileModel(ModuleOp module,
       llvm::errs() << "tfc: error: " << error << "\n";
       return failure();
     }
-    if (failed(emitObjectFile(**llvmModule, request.target, object->os(), error))) {
+    if (failed(emitObjectFile(**llvmModule, request.target, object->os(), error,
+                              request.object))) {
       llvm::errs() << "tfc: error: code generation failed: " << error << "\n";
       return failure();
     }
@@ -572,6 +583,14 @@ int tfc::driver::runCompile(MLIRContext &context) {
   request.weights = weightsPlacement;
   request.fuse = !noFuse;
   request.profile = profile;
+  request.object.addressSanitizer = sanitizer == Sanitizer::Address;
+  if (request.object.addressSanitizer && emitKind != EmitKind::Object) {
+    // The libraries link the runtime as shipped, without the sanitizer's.
+    llvm::errs() << "tfc: error: --sanitize=address needs --emit=obj: link "
+                    "the object with a runtime and a program built with "
+                    "-fsanitize=address\n";
+    return 1;
+  }
   request.fusionReport = fusionReport;
   for (const std::string &name : disabledFusions) {
     if (!llvm::is_contained(getFusionNames(), name)) {

@@ -99,9 +99,18 @@ buildModelModule(ModuleOp lowered, StringRef graphName,
                  const ModelSignature &signature, StringRef name,
                  const WeightsFile &weights, llvm::LLVMContext &context);
 
+/// How the object is built beyond its target.
+struct ObjectOptions {
+  /// Instrument the model's code with AddressSanitizer (`tfc compile
+  /// --sanitize=address`): for testing, linked into a program built with
+  /// -fsanitize=address and a runtime built with it too.
+  bool addressSanitizer = false;
+};
+
 /// Optimizes `module` for `target` and writes an object file to `out`.
 LogicalResult emitObjectFile(llvm::Module &module, const CpuTarget &target,
-                             llvm::raw_pwrite_stream &out, std::string &error);
+                             llvm::raw_pwrite_stream &out, std::string &error,
+                             const ObjectOptions &options = {});
 
 /// The C header of a compiled model: the runtime API plus
 /// `<name>_model_def()` and convenience wrappers.

@@ -10,6 +10,7 @@
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
+#include "llvm/Transforms/Instrumentation/AddressSanitizer.h"
 
 using namespace mlir;
 
@@ -37,7 +38,8 @@ tfc::CpuTarget mlir::tfc::getHostCpuTarget() {
 LogicalResult mlir::tfc::emitObjectFile(llvm::Module &module,
                                         const CpuTarget &target,
                                         llvm::raw_pwrite_stream &out,
-                                        std::string &error) {
+                                        std::string &error,
+                                        const ObjectOptions &objectOptions) {
   initializeNativeTarget();
   const llvm::Target *llvmTarget =
       llvm::TargetRegistry::lookupTarget(target.triple, error);
@@ -60,6 +62,9 @@ LogicalResult mlir::tfc::emitObjectFile(llvm::Module &module,
       continue;
     function.addFnAttr("target-cpu", target.cpu);
     function.addFnAttr("target-features", target.features);
+    // The sanitizer instruments only the functions that ask for it.
+    if (objectOptions.addressSanitizer)
+      function.addFnAttr(llvm::Attribute::SanitizeAddress);
   }
 
   llvm::LoopAnalysisManager loopAnalyses;
@@ -73,6 +78,11 @@ LogicalResult mlir::tfc::emitObjectFile(llvm::Module &module,
   passBuilder.registerLoopAnalyses(loopAnalyses);
   passBuilder.crossRegisterProxies(loopAnalyses, functionAnalyses,
                                    cgsccAnalyses, moduleAnalyses);
+  if (objectOptions.addressSanitizer)
+    passBuilder.registerOptimizerLastEPCallback(
+        [](llvm::ModulePassManager &passes, llvm::OptimizationLevel) {
+          passes.addPass(llvm::AddressSanitizerPass(llvm::AddressSanitizerOptions()));
+        });
   llvm::ModulePassManager optimizer =
       passBuilder.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
   optimizer.run(module, moduleAnalyses);
