@@ -13,9 +13,14 @@
 #include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 using namespace mlir::tfc::driver;
 
@@ -32,6 +37,19 @@ int64_t HostTensor::numElements() const {
   for (int64_t dim : dims)
     count *= dim;
   return count;
+}
+
+std::optional<uint64_t> mlir::tfc::driver::byteSize(llvm::ArrayRef<int64_t> dims,
+                                                    int dtype) {
+  int64_t bytes = dtypeBytes(dtype), bound = bytes;
+  if (bytes == 0)
+    return std::nullopt;
+  for (int64_t dim : dims) {
+    if (dim < 0 || llvm::MulOverflow(bound, std::max<int64_t>(dim, 1), bound))
+      return std::nullopt;
+    bytes *= dim; // <= bound
+  }
+  return bytes;
 }
 
 unsigned mlir::tfc::driver::dtypeBytes(int dtype) {
@@ -61,15 +79,40 @@ static llvm::StringRef dictValue(llvm::StringRef header, llvm::StringRef key) {
 }
 
 bool mlir::tfc::driver::readNpy(llvm::StringRef path, HostTensor &tensor,
-                                std::string &error) {
-  auto buffer = llvm::MemoryBuffer::getFile(path);
-  if (!buffer) {
-    error = "cannot read '" + path.str() + "': " + buffer.getError().message();
+                                std::string &error, uint64_t maxBytes) {
+  std::string quoted = "'" + path.str() + "'";
+  // O_NONBLOCK: a FIFO must not block the open; only regular files are read
+  // (/dev/zero would be read forever).
+  int fd = ::open(path.str().c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    error = "cannot read " + quoted + ": " + std::strerror(errno);
     return false;
   }
-  llvm::StringRef data = (*buffer)->getBuffer();
+  auto closeFile = llvm::make_scope_exit([&] { ::close(fd); });
+  struct stat info;
+  if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+    error = "cannot read " + quoted + ": not a regular file";
+    return false;
+  }
+  if ((uint64_t)info.st_size > maxBytes) {
+    error = quoted + " has " + std::to_string(info.st_size) +
+            " bytes, more than this machine's memory (" +
+            std::to_string(maxBytes) + ")";
+    return false;
+  }
+  auto buffer = llvm::MemoryBuffer::getOpenFile(fd, path, info.st_size);
+  if (!buffer) {
+    error = "cannot read " + quoted + ": " + buffer.getError().message();
+    return false;
+  }
+  return parseNpy((*buffer)->getBuffer(), path, tensor, error);
+}
+
+bool mlir::tfc::driver::parseNpy(llvm::StringRef data, llvm::StringRef name,
+                                 HostTensor &tensor, std::string &error) {
+  std::string quoted = "'" + name.str() + "'";
   if (data.size() < 10 || !data.starts_with("\x93NUMPY")) {
-    error = "'" + path.str() + "' is not a .npy file";
+    error = quoted + " is not a .npy file";
     return false;
   }
   unsigned major = (unsigned char)data[6];
@@ -77,27 +120,32 @@ bool mlir::tfc::driver::readNpy(llvm::StringRef path, HostTensor &tensor,
   if (major == 1) {
     headerLength = (unsigned char)data[8] | ((unsigned char)data[9] << 8);
     headerStart = 10;
-  } else {
+  } else if (major == 2 || major == 3) {
     if (data.size() < 12) {
-      error = "'" + path.str() + "' is truncated";
+      error = quoted + " is truncated";
       return false;
     }
     headerLength = (unsigned char)data[8] | ((unsigned char)data[9] << 8) |
-                   ((unsigned char)data[10] << 16) | ((size_t)(unsigned char)data[11] << 24);
+                   ((unsigned char)data[10] << 16) |
+                   ((size_t)(unsigned char)data[11] << 24);
     headerStart = 12;
+  } else {
+    error = quoted + " is a .npy file of version " + std::to_string(major) +
+            ", which tfc does not read (1 to 3)";
+    return false;
   }
-  if (data.size() < headerStart + headerLength) {
-    error = "'" + path.str() + "' is truncated";
+  if (data.size() - headerStart < headerLength) {
+    error = quoted + " is truncated";
     return false;
   }
   llvm::StringRef header = data.substr(headerStart, headerLength);
   llvm::StringRef descr = dictValue(header, "descr").trim("'\"");
   if (dictValue(header, "fortran_order") == "True") {
-    error = "'" + path.str() + "' is in Fortran order; save it in C order";
+    error = quoted + " is in Fortran order; save it in C order";
     return false;
   }
   if (descr.size() != 3 || descr[0] == '>') {
-    error = "'" + path.str() + "' has element type '" + descr.str() +
+    error = quoted + " has element type '" + descr.str() +
             "'; tfc reads little-endian numbers and bools";
     return false;
   }
@@ -106,7 +154,7 @@ bool mlir::tfc::driver::readNpy(llvm::StringRef path, HostTensor &tensor,
     if (descr.drop_front() == entry.descr)
       tensor.dtype = entry.dtype;
   if (!tensor.dtype) {
-    error = "'" + path.str() + "' has unsupported element type '" + descr.str() + "'";
+    error = quoted + " has unsupported element type '" + descr.str() + "'";
     return false;
   }
   llvm::StringRef shape = dictValue(header, "shape").trim("()");
@@ -116,19 +164,23 @@ bool mlir::tfc::driver::readNpy(llvm::StringRef path, HostTensor &tensor,
   for (llvm::StringRef part : parts) {
     int64_t dim;
     if (part.trim().getAsInteger(10, dim) || dim < 0) {
-      error = "'" + path.str() + "' has a malformed shape '" + shape.str() + "'";
+      error = quoted + " has a malformed shape '" + shape.str() + "'";
       return false;
     }
     tensor.dims.push_back(dim);
   }
-  size_t bytes = tensor.numElements() * dtypeBytes(tensor.dtype);
-  llvm::StringRef payload = data.drop_front(headerStart + headerLength);
-  if (payload.size() < bytes) {
-    error = "'" + path.str() + "' holds " + std::to_string(payload.size()) +
-            " bytes of data; its shape needs " + std::to_string(bytes);
+  std::optional<uint64_t> bytes = byteSize(tensor.dims, tensor.dtype);
+  if (!bytes) {
+    error = quoted + " has shape (" + shape.str() + "), whose size overflows";
     return false;
   }
-  tensor.bytes.assign(payload.begin(), payload.begin() + bytes);
+  llvm::StringRef payload = data.drop_front(headerStart + headerLength);
+  if (payload.size() < *bytes) {
+    error = quoted + " holds " + std::to_string(payload.size()) +
+            " bytes of data; its shape needs " + std::to_string(*bytes);
+    return false;
+  }
+  tensor.bytes.assign(payload.begin(), payload.begin() + *bytes);
   return true;
 }
 

@@ -15,12 +15,14 @@
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/Path.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <dlfcn.h>
+#include <unistd.h>
 #include <random>
 
 using namespace mlir;
@@ -192,6 +194,14 @@ std::string shapeText(ArrayRef<int64_t> dims) {
   return text + "]";
 }
 
+/// The machine's memory: no input is read or generated beyond it (the
+/// allocation would succeed and the system kill tfc when it is touched).
+uint64_t physicalMemory() {
+  long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGESIZE);
+  return pages > 0 && pageSize > 0 ? uint64_t(pages) * uint64_t(pageSize)
+                                   : UINT64_MAX;
+}
+
 /// Generated data: floats uniform in [-1, 1), integers in [0, 10) (valid
 /// token ids for any vocabulary), and all ones for an input named like a
 /// mask, since a random mask makes attention meaningless.
@@ -349,6 +359,15 @@ int tfc::driver::runRun(MLIRContext &context) {
 
   RuntimeApi api;
   std::string error;
+  // dlopen would block on a FIFO, and reads anything else as it comes.
+  if (llvm::sys::fs::file_status status;
+      llvm::sys::fs::status(libraryPath, status) ||
+      !llvm::sys::fs::is_regular_file(status)) {
+    llvm::errs() << "tfc: error: '" << libraryPath
+                 << "' is not a regular file (a model library or an ONNX "
+                    "model)\n";
+    return 1;
+  }
   if (!api.load(libraryPath, symbolName, error)) {
     llvm::errs() << "tfc: error: cannot load '" << libraryPath << "': " << error << "\n";
     return 1;
@@ -385,7 +404,7 @@ int tfc::driver::runRun(MLIRContext &context) {
                    << "\n";
       return 1;
     }
-    if (!readNpy(path, inputs[index], error)) {
+    if (!readNpy(path, inputs[index], error, physicalMemory())) {
       llvm::errs() << "tfc: error: " << error << "\n";
       return 1;
     }
@@ -407,6 +426,7 @@ int tfc::driver::runRun(MLIRContext &context) {
     dims[name] = size;
   }
   std::mt19937 random(seed);
+  uint64_t generatedBytes = 0;
   for (size_t i = 0; i < numInputs; ++i) {
     if (given[i])
       continue;
@@ -431,6 +451,21 @@ int tfc::driver::runRun(MLIRContext &context) {
         return 1;
       }
       tensor.dims.push_back(size);
+    }
+    std::optional<uint64_t> bytes = byteSize(tensor.dims, tensor.dtype);
+    if (!bytes) {
+      llvm::errs() << "tfc: error: input '" << info->name << "' of shape "
+                   << shapeText(tensor.dims)
+                   << " has more bytes than 64 bits count; give smaller dims\n";
+      return 1;
+    }
+    if (__builtin_add_overflow(generatedBytes, *bytes, &generatedBytes) ||
+        generatedBytes > physicalMemory()) {
+      llvm::errs() << "tfc: error: generating input '" << info->name
+                   << "' of shape " << shapeText(tensor.dims) << " ("
+                   << *bytes << " bytes) would take more than this machine's "
+                   << physicalMemory() << " bytes of memory; give smaller dims\n";
+      return 1;
     }
     fillRandom(tensor, info->name, random);
   }
