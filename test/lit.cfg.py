@@ -24,4 +24,9 @@ llvm_config.use_default_substitutions()
 
 tool_dirs = [config.tfc_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(["tfc", "tfc-opt", "tfc-runtime-test", "tfc-runtime-test-asan", "tfc-runtime-test-tsan"], tool_dirs)
+# The libFuzzer targets are built where clang has libFuzzer (fuzz/).
+fuzzers = ["tfc-fuzz-import", "tfc-fuzz-import-text", "tfc-fuzz-npy", "tfc-fuzz-run"]
+if all(os.path.exists(os.path.join(config.tfc_tools_dir, f)) for f in fuzzers):
+    config.available_features.add("fuzzers")
+    llvm_config.add_tool_substitutions(fuzzers, tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)

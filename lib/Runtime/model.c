@@ -472,6 +472,7 @@ tfc_status tfc_model_run(tfc_model *model, const tfc_tensor *inputs,
   def->entry(abi_inputs, abi_outputs);
 
   tfc_status status = TFC_OK;
+  int allocated_here[64] = {0};
   for (uint32_t i = 0; i < def->num_outputs; ++i) {
     tfc_tensor *out = wanted[i];
     if (!out)
@@ -498,6 +499,7 @@ tfc_status tfc_model_run(tfc_model *model, const tfc_tensor *inputs,
       }
       out->data = copy;
       out->capacity = bytes;
+      allocated_here[i] = 1;
     } else if (out->capacity < bytes) {
       char got[128];
       format_dims(got, sizeof(got), info->rank, output_dims[i]);
@@ -509,6 +511,14 @@ tfc_status tfc_model_run(tfc_model *model, const tfc_tensor *inputs,
     }
     if (bytes)
       memcpy(out->data, abi_outputs[i].data, bytes);
+  }
+  /* A failed run leaves the caller nothing to release. */
+  for (uint32_t i = 0; i < def->num_outputs && status != TFC_OK; ++i) {
+    if (!allocated_here[i])
+      continue;
+    free(wanted[i]->data);
+    wanted[i]->data = NULL;
+    wanted[i]->capacity = 0;
   }
   /* Outputs may share a buffer: release each block once. */
   for (uint32_t i = 0; i < def->num_outputs; ++i) {

@@ -3,6 +3,7 @@
 #ifndef TFC_TOOLS_TFC_NPY_H
 #define TFC_TOOLS_TFC_NPY_H
 
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
 

@@ -125,7 +125,8 @@ const tfc_tensor_info *tfc_model_output(const tfc_model *model, size_t index);
  * `outputs` holds the outputs wanted (by name or position, any subset); on
  * success each gets its dtype, rank and dims, and its data is written to the
  * caller's buffer or to one the runtime allocated. Nothing is written past
- * a buffer's capacity. */
+ * a buffer's capacity. A run that fails leaves no buffer of the runtime's
+ * for the caller to release (outputs passed with data NULL keep it). */
 tfc_status tfc_model_run(tfc_model *model, const tfc_tensor *inputs,
                          size_t num_inputs, tfc_tensor *outputs,
                          size_t num_outputs);
