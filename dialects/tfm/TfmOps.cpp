@@ -91,9 +91,43 @@ std::optional<int64_t> mlir::tfm::normalizeAxis(int64_t axis, int64_t rank) {
   return axis < 0 ? axis + rank : axis;
 }
 
+/// Integer constants of more elements than this are data, not the axes,
+/// sizes or shapes getConstantIntValues is for.
+static constexpr int64_t kMaxConstantIntValues = 4096;
+
+/// The values of an integer `dense_resource` constant (the importer stores
+/// tensors of more than 16 elements so: a Split into 20 parts has its sizes
+/// there), little-endian as ONNX's raw data.
+static FailureOr<SmallVector<int64_t>>
+getResourceIntValues(DenseResourceElementsAttr resource) {
+  auto type = resource.getType();
+  Type element = type.getElementType();
+  if (!element.isSignlessInteger() || !type.hasStaticShape() ||
+      type.getNumElements() > kMaxConstantIntValues)
+    return failure();
+  std::optional<ArrayRef<char>> bytes = getWeightBytes(resource);
+  if (!bytes)
+    return failure();
+  unsigned width = element.isInteger(1) ? 8 : element.getIntOrFloatBitWidth();
+  size_t size = width / 8;
+  SmallVector<int64_t> values;
+  for (int64_t i = 0; i < type.getNumElements(); ++i) {
+    uint64_t raw = 0;
+    std::memcpy(&raw, bytes->data() + i * size, size);
+    values.push_back(element.isInteger(1) ? raw != 0
+                                          : llvm::SignExtend64(raw, width));
+  }
+  return values;
+}
+
 FailureOr<SmallVector<int64_t>> mlir::tfm::getConstantIntValues(Value value) {
-  DenseIntElementsAttr attr;
-  if (!value || !matchPattern(value, m_Constant(&attr)))
+  Attribute constant;
+  if (!value || !matchPattern(value, m_Constant(&constant)))
+    return failure();
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(constant))
+    return getResourceIntValues(resource);
+  auto attr = dyn_cast<DenseIntElementsAttr>(constant);
+  if (!attr || attr.getNumElements() > kMaxConstantIntValues)
     return failure();
   SmallVector<int64_t> values;
   values.reserve(attr.getNumElements());

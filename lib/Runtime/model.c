@@ -39,6 +39,13 @@ void tfc_rt_check_failed(const char *message) {
   longjmp(run->on_check_failed, 1);
 }
 
+void tfc_rt_check_failed_values(const char *message, int64_t lhs, int64_t rhs) {
+  char text[sizeof(((tfc_run *)0)->message)];
+  snprintf(text, sizeof(text), "%s (%lld vs %lld)", message, (long long)lhs,
+           (long long)rhs);
+  tfc_rt_check_failed(text);
+}
+
 void tfc_options_init(tfc_options *options) {
   if (!options)
     return;

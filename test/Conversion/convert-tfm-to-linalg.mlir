@@ -308,7 +308,7 @@ func.func @linear(%x: tensor<?x8xf32>, %w: tensor<8x32xf32>, %b: tensor<32xf32>,
 // COM: (sum, squared deviations, normalize) instead of storing the sum; the
 // COM: skip broadcasts (its batch is 1) and its dynamic dim is checked.
 // CHECK-LABEL: func.func @add_layer_norm
-// CHECK: cf.assert %{{.+}}, "tfm.add_layer_norm: the residual does not match the input's shape"
+// CHECK: cf.assert %{{.+}}, "tfm.add_layer_norm: the residual's dim 1 does not match the input's (the residual vs input)"
 // CHECK: linalg.generic {{.+}} ins(%arg0, %arg1 : tensor<?x?x8xf32>, tensor<1x?x8xf32>)
 // CHECK: linalg.generic {{.+}} ins(%arg0, %arg1, %{{.+}} : tensor<?x?x8xf32>, tensor<1x?x8xf32>, tensor<?x?xf32>)
 // CHECK: linalg.generic {{.+}} ins(%arg0, %arg1, %{{.+}}, %{{.+}}, %arg2 : tensor<?x?x8xf32>, tensor<1x?x8xf32>, tensor<?x?xf32>, tensor<?x?xf32>, tensor<8xf32>)

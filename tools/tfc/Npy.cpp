@@ -187,8 +187,10 @@ bool mlir::tfc::driver::parseNpy(llvm::StringRef data, llvm::StringRef name,
 bool mlir::tfc::driver::writeNpy(llvm::StringRef path, const HostTensor &tensor,
                                  std::string &error) {
   const char *descr = nullptr;
+  // NumPy has no bfloat16: its bits go out as uint16 (and come back so).
+  int dtype = tensor.dtype == 16 ? 4 : tensor.dtype;
   for (const auto &entry : kDescrs)
-    if (entry.dtype == tensor.dtype)
+    if (entry.dtype == dtype)
       descr = entry.descr;
   if (!descr) {
     error = std::string("cannot write element type ") + dtypeName(tensor.dtype) +

@@ -58,6 +58,9 @@ void *tfc_rt_alloc(size_t size);
 void tfc_rt_free(void *ptr);
 /* A check in the model failed: ends the run with `message`. */
 void tfc_rt_check_failed(const char *message);
+/* A check that two values (dims) agree failed: ends the run with `message`
+ * and the two values. */
+void tfc_rt_check_failed_values(const char *message, int64_t lhs, int64_t rhs);
 /* Runs body(context, begin, end) over chunks of [0, n) on the pool. */
 typedef void (*tfc_rt_parallel_body)(void *context, int64_t begin,
                                      int64_t end);

@@ -1,5 +1,6 @@
 //===- LowerRuntimeChecks.cpp - the tfc-lower-runtime-checks pass ---------===//
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/LLVMIR/FunctionCallUtils.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -16,6 +17,30 @@ using namespace mlir;
 namespace {
 
 constexpr llvm::StringLiteral kCheckFailed = "tfc_rt_check_failed";
+constexpr llvm::StringLiteral kCheckFailedValues = "tfc_rt_check_failed_values";
+
+/// The two sides of a check that compares them for equality (most checks:
+/// dims that must agree), as i64, to print with its message; null when the
+/// check is something else.
+std::pair<Value, Value> comparedValues(cf::AssertOp op) {
+  auto cmp = op.getArg().getDefiningOp<arith::CmpIOp>();
+  if (!cmp || cmp.getPredicate() != arith::CmpIPredicate::eq)
+    return {};
+  Type type = cmp.getLhs().getType();
+  if (!type.isIndex() && !(type.isSignlessInteger() &&
+                           type.getIntOrFloatBitWidth() <= 64))
+    return {};
+  return {cmp.getLhs(), cmp.getRhs()};
+}
+
+Value toI64(OpBuilder &b, Location loc, Value value) {
+  Type i64 = b.getI64Type();
+  if (value.getType().isIndex())
+    return b.create<arith::IndexCastOp>(loc, i64, value);
+  if (value.getType().getIntOrFloatBitWidth() < 64)
+    return b.create<arith::ExtSIOp>(loc, i64, value);
+  return value;
+}
 
 struct LowerRuntimeChecksPass
     : public tfc::impl::LowerRuntimeChecksBase<LowerRuntimeChecksPass> {
@@ -32,6 +57,10 @@ struct LowerRuntimeChecksPass
     builder.setInsertionPointToEnd(module.getBody());
     LLVM::LLVMFuncOp handler = LLVM::lookupOrCreateFn(
         module, kCheckFailed, {ptrType}, LLVM::LLVMVoidType::get(context));
+    auto i64Type = IntegerType::get(context, 64);
+    LLVM::LLVMFuncOp valuesHandler = LLVM::lookupOrCreateFn(
+        module, kCheckFailedValues, {ptrType, i64Type, i64Type},
+        LLVM::LLVMVoidType::get(context));
 
     // One string per distinct message.
     llvm::StringMap<std::string> globalNames;
@@ -43,6 +72,7 @@ struct LowerRuntimeChecksPass
         return signalPassFailure();
       }
       Location loc = op.getLoc();
+      auto [lhs, rhs] = comparedValues(op);
       Block *after = before->splitBlock(op->getIterator());
       Block *failed = builder.createBlock(after);
 
@@ -62,7 +92,12 @@ struct LowerRuntimeChecksPass
       } else {
         message = builder.create<LLVM::AddressOfOp>(loc, ptrType, name);
       }
-      builder.create<LLVM::CallOp>(loc, handler, ValueRange{message});
+      if (lhs)
+        builder.create<LLVM::CallOp>(
+            loc, valuesHandler,
+            ValueRange{message, toI64(builder, loc, lhs), toI64(builder, loc, rhs)});
+      else
+        builder.create<LLVM::CallOp>(loc, handler, ValueRange{message});
       builder.create<LLVM::UnreachableOp>(loc);
       op.erase();
     }

@@ -81,12 +81,14 @@ LogicalResult lowerToLayerNormKernel(Operation *op, Value input, Value skip,
   for (Value param : {scale, bias})
     if (param && cast<RankedTensorType>(param.getType()).isDynamicDim(0))
       checkDim(rewriter, loc, op, param, 0, dims.back(),
-               "scale or bias does not match the normalized dims");
+               "scale or bias's dim 0 does not match the input's last "
+               "(scale or bias vs input)");
   if (skip)
     for (int64_t i = 0; i < rank; ++i)
       if (type.isDynamicDim(i))
         checkDim(rewriter, loc, op, skip, i, dims[i],
-                 "the residual does not match the input's shape");
+                 "the residual's dim " + Twine(i) +
+                     " does not match the input's (residual vs input)");
 
   MLIRContext *context = rewriter.getContext();
   Type f32 = rewriter.getF32Type();

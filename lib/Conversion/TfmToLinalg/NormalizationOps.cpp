@@ -260,10 +260,10 @@ static SmallVector<int64_t> trailingDims(int64_t axis, int64_t rank) {
 
 /// Emits run-time checks that the dynamic dims of a normalization's scale
 /// and bias (trailing-aligned, as numpy broadcasts) match `input`'s.
-static void checkNormalizationParams(
-    OpBuilder &b, Location loc, Operation *op, Value input,
-    ArrayRef<Value> params,
-    StringRef message = "scale or bias does not match the normalized dims") {
+/// (`what`'s dim i and the input's are reported when they differ.)
+static void checkNormalizationParams(OpBuilder &b, Location loc, Operation *op,
+                                     Value input, ArrayRef<Value> params,
+                                     StringRef what = "scale or bias") {
   auto type = cast<RankedTensorType>(input.getType());
   int64_t rank = type.getRank();
   for (Value param : params) {
@@ -278,7 +278,9 @@ static void checkNormalizationParams(
       Value same = b.create<arith::CmpIOp>(
           loc, arith::CmpIPredicate::eq, b.create<tensor::DimOp>(loc, param, j),
           b.create<tensor::DimOp>(loc, input, i));
-      emitCheck(b, loc, same, op, message);
+      emitCheck(b, loc, same, op,
+                what + "'s dim " + Twine(j) + " does not match the input's (" +
+                    what + " vs input)");
     }
   }
 }
@@ -311,8 +313,7 @@ Value lowerLayerNorm(ConversionPatternRewriter &rewriter, Operation *op,
   SmallVector<AffineMap> addendMaps = {identity};
   if (skip) {
     // The skip broadcasts to the input; its dynamic dims must agree.
-    checkNormalizationParams(rewriter, loc, op, input, {skip},
-                             "the residual does not match the input's shape");
+    checkNormalizationParams(rewriter, loc, op, input, {skip}, "the residual");
     addendMaps.push_back(
         broadcastingMap(rewriter, cast<RankedTensorType>(skip.getType()), type));
   }

@@ -92,8 +92,13 @@ void mlir::tfc::buildCpuLoweringPipeline(OpPassManager &pm) {
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertSCFToCFPass());
   pm.addPass(tfc::createLowerRuntimeChecks());
-  // ceildivsi, maxnumf and friends become plain arith first.
-  pm.addPass(arith::createArithExpandOpsPass());
+  // ceildivsi, maxnumf and friends become plain arith first; so do
+  // conversions to and from bf16, which LLVM would otherwise leave to
+  // __truncsfbf2 on CPUs without AVX512-BF16: a libgcc function that
+  // Debian 12's libgcc lacks, so the library would not load.
+  arith::ArithExpandOpsPassOptions expand;
+  expand.includeBf16 = true;
+  pm.addPass(arith::createArithExpandOpsPass(expand));
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
   FinalizeMemRefToLLVMConversionPassOptions memrefOptions;
