@@ -171,6 +171,20 @@ func.func @gather_embedding(%table: tensor<100x8xf32>, %ids: tensor<?x?xi64>) ->
   return %r : tensor<?x?x8xf32>
 }
 
+// COM: Constant indices into a dim chosen at run time: one comparison of
+// COM: the dim with what the indices need (index 2 and index -3 need 3).
+// CHECK-LABEL: func.func @gather_constant_dynamic_dim
+// CHECK: %[[C3:.+]] = arith.constant 3 : index
+// CHECK: %[[DIM:.+]] = tensor.dim %arg0, %c1
+// CHECK: %[[OK:.+]] = arith.cmpi sge, %[[DIM]], %[[C3]] : index
+// CHECK: cf.assert %[[OK]], "tfm.gather: the input's dim 1 is too small for the constant indices (its size vs the size they need)"
+// CHECK-NOT: iterator_types = ["reduction"]
+func.func @gather_constant_dynamic_dim(%x: tensor<4x?xf32>) -> tensor<4x2xf32> {
+  %i = tfm.constant dense<[2, -3]> : tensor<2xi64>
+  %r = tfm.gather %x, %i {axis = 1 : i64} : (tensor<4x?xf32>, tensor<2xi64>) -> tensor<4x2xf32>
+  return %r : tensor<4x2xf32>
+}
+
 // CHECK-LABEL: func.func @gather_constant
 // CHECK-NOT: cf.assert
 func.func @gather_constant(%x: tensor<4x8xf32>) -> tensor<4xf32> {

@@ -1,8 +1,9 @@
 // RUN: tfc-opt %s --tfc-lower-runtime-checks | FileCheck %s
 
 // COM: Each assert branches to a block that reports its message to the
-// COM: runtime; equal messages share one string. An assert that two values
-// COM: are equal (dims that must agree) reports the two values too.
+// COM: runtime; equal messages share one string. An assert that compares
+// COM: two integers (dims that must agree) reports the two values too, but
+// COM: not one that they differ (a delta that must not be 0).
 // CHECK: llvm.mlir.global private constant @tfc_check_message_0("node 'Add_1' (tfm.add): dims differ\00")
 // CHECK-NOT: llvm.mlir.global
 // CHECK-DAG: llvm.func @tfc_rt_check_failed_values(!llvm.ptr, i64, i64)
@@ -17,14 +18,14 @@
 // CHECK: llvm.call @tfc_rt_check_failed_values(%{{.+}}, %[[A]], %[[B]])
 // CHECK-NEXT: llvm.unreachable
 // CHECK: ^[[OK]]:
-// CHECK: arith.cmpi sle
+// CHECK: arith.cmpi ne
 // CHECK: cf.cond_br
 // CHECK: llvm.call @tfc_rt_check_failed(%{{[0-9]+}}) : (!llvm.ptr) -> ()
 // CHECK-NOT: cf.assert
 func.func @checked(%a: index, %b: index) -> index {
   %same = arith.cmpi eq, %a, %b : index
   cf.assert %same, "node 'Add_1' (tfm.add): dims differ"
-  %other = arith.cmpi sle, %a, %b : index
+  %other = arith.cmpi ne, %a, %b : index
   cf.assert %other, "node 'Add_1' (tfm.add): dims differ"
   %s = arith.addi %a, %b : index
   return %s : index

@@ -80,10 +80,11 @@ def LowerRuntimeChecks : Pass<"tfc-lower-runtime-checks", "ModuleOp"> {
     that calls `tfc_rt_check_failed(message)`, which ends the run and makes
     `tfc_model_run` return `TFC_ERROR_MODEL_CHECK` with the message.
 
-    A check that two values are equal (`arith.cmpi eq`: most checks compare
-    dims) reports both, through `tfc_rt_check_failed_values(message, lhs,
-    rhs)`, so that the message says which sizes disagreed: "the residual
-    does not match the input's shape (128 vs 130)".
+    A check that compares two integers (`arith.cmpi`, other than `ne`: most
+    checks compare dims) reports both, through
+    `tfc_rt_check_failed_values(message, lhs, rhs)`, so that the message
+    says which sizes disagreed: "the residual's dim 1 does not match the
+    input's (the residual vs input) (128 vs 130)".
 
     It runs once the function bodies are in CFG form (after
     `convert-scf-to-cf`), since it splits blocks.

@@ -19,12 +19,13 @@ namespace {
 constexpr llvm::StringLiteral kCheckFailed = "tfc_rt_check_failed";
 constexpr llvm::StringLiteral kCheckFailedValues = "tfc_rt_check_failed_values";
 
-/// The two sides of a check that compares them for equality (most checks:
-/// dims that must agree), as i64, to print with its message; null when the
-/// check is something else.
+/// The two sides of a check that compares two integers (most checks: dims
+/// that must agree, a size large enough), to print with its message; null
+/// when the check is something else, or `!=` (against 0, where the value
+/// says nothing the message does not).
 std::pair<Value, Value> comparedValues(cf::AssertOp op) {
   auto cmp = op.getArg().getDefiningOp<arith::CmpIOp>();
-  if (!cmp || cmp.getPredicate() != arith::CmpIPredicate::eq)
+  if (!cmp || cmp.getPredicate() == arith::CmpIPredicate::ne)
     return {};
   Type type = cmp.getLhs().getType();
   if (!type.isIndex() && !(type.isSignlessInteger() &&

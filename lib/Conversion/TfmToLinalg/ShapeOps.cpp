@@ -543,13 +543,32 @@ struct GatherPattern : OpConversionPattern<tfm::GatherOp> {
     // Constant indices into a static dim are checked here, once.
     bool checked = false;
     if (auto constants = tfm::getConstantIntValues(op.getIndices());
-        succeeded(constants) && !inputType.isDynamicDim(axis)) {
-      int64_t extent = inputType.getDimSize(axis);
-      for (int64_t value : *constants)
-        if (value < -extent || value >= extent)
-          return op.emitOpError("index ") << value << " is out of range for a dim of "
-                                          << extent;
-      checked = true;
+        succeeded(constants) && !constants->empty()) {
+      int64_t highest = *llvm::max_element(*constants);
+      int64_t lowest = *llvm::min_element(*constants);
+      // The dim must hold index `highest` and -`lowest` (negative indices
+      // count from the end).
+      int64_t needed = std::max<int64_t>(highest == INT64_MAX ? INT64_MAX : highest + 1,
+                                         lowest == INT64_MIN ? INT64_MAX : -lowest);
+      if (!inputType.isDynamicDim(axis)) {
+        int64_t extent = inputType.getDimSize(axis);
+        if (needed > extent)
+          return op.emitOpError("index ")
+                 << (highest + 1 == needed ? highest : lowest)
+                 << " is out of range for a dim of " << extent;
+      } else if (!unsignedIndices) {
+        // A size chosen at run time: one comparison, reported with both
+        // numbers (an empty sequence into a model that takes its first
+        // token).
+        Value enough = rewriter.create<arith::CmpIOp>(
+            loc, arith::CmpIPredicate::sge, dim,
+            rewriter.create<arith::ConstantIndexOp>(loc, needed));
+        emitCheck(rewriter, loc, enough, op,
+                  "the input's dim " + Twine(axis) +
+                      " is too small for the constant indices (its size vs "
+                      "the size they need)");
+      }
+      checked = !inputType.isDynamicDim(axis) || !unsignedIndices;
     }
     if (!checked && (!indicesType.hasStaticShape() || indicesType.getNumElements() != 0)) {
       SmallVector<int64_t> allAxes;
