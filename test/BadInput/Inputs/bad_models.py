@@ -149,6 +149,60 @@ def external_offset_past_end(path):
     add_weight(path, external("w", [4], "weights.bin", offset="18446744073709551615"))
 
 
+# Constants the compiler folds or sizes.
+
+def int64s(name, values):
+    return numpy_helper.from_array(np.array(values, dtype=np.int64), name)
+
+
+@case
+def div_int64_min_by_minus_one(path):
+    # The Div folder raised SIGFPE on this.
+    save(path, [helper.make_node("Div", ["a", "b"], ["y"])], [],
+         [value("y", [1], TensorProto.INT64)], [int64s("a", [-2**63]), int64s("b", [-1])])
+
+
+@case
+def constant_of_shape_2e40(path):
+    # A splat of 2^40 elements the float folder expanded (SmallVector abort).
+    save(path, [helper.make_node("ConstantOfShape", ["s"], ["c"]),
+                helper.make_node("Add", ["c", "c"], ["y"])], [],
+         [value("y", 1)], [int64s("s", [1 << 40])])
+
+
+@case
+def constant_of_shape_2e62(path):
+    # 2^62 x 8 floats: "succeeded" with no data before.
+    save(path, [helper.make_node("ConstantOfShape", ["s"], ["y"])], [],
+         [value("y", 2)], [int64s("s", [1 << 62, 8])])
+
+
+@case
+def range_overflow(path):
+    # INT64_MIN to INT64_MAX: the count overflows (an empty tensor before).
+    save(path, [helper.make_node("Range", ["a", "b", "d"], ["y"])], [],
+         [value("y", 1, TensorProto.INT64)],
+         [numpy_helper.from_array(np.array(v, dtype=np.int64), n)
+          for n, v in [("a", -2**63), ("b", 2**63 - 1), ("d", 1)]])
+
+
+@case
+def split_into_20(path):
+    # 20 sizes are stored as a blob, not inline: "not a constant" before.
+    save(path, [helper.make_node("Split", ["x", "s"], [f"o{i}" for i in range(20)], axis=0)],
+         [value("x", [20])], [value(f"o{i}", 1) for i in range(20)], [int64s("s", [1] * 20)])
+
+
+@case
+def input_dim_2e62(path):
+    save(path, [helper.make_node("Relu", ["x"], ["y"])], [value("x", [1 << 62])], [value("y", 1)])
+
+
+@case
+def negative_input_dim(path):
+    save(path, [helper.make_node("Relu", ["x"], ["y"])], [value("x", [-3, 2])], [value("y", 2)])
+
+
 # Names that reach the generated C header.
 
 @case
