@@ -36,3 +36,13 @@ llvm::SmallVector<std::string> mlir::tfm::getNodeNames(Location loc) {
   });
   return names;
 }
+
+std::string mlir::tfm::describeNodes(Location loc) {
+  llvm::SmallVector<std::string> nodes = getNodeNames(loc);
+  if (nodes.empty())
+    return {};
+  std::string text = nodes.size() == 1 ? "node " : "nodes ";
+  for (auto [i, node] : llvm::enumerate(nodes))
+    text += (i ? ", '" : "'") + node + "'";
+  return text;
+}

@@ -18,6 +18,10 @@ namespace mlir::tfm {
 /// nodes, or lowered from one, carries each of their locations.
 llvm::SmallVector<std::string> getNodeNames(Location loc);
 
+/// "node 'a'" or "nodes 'a', 'b'" for the node names in `loc`, as run-time
+/// and compile-time messages name them; "" when it has none.
+std::string describeNodes(Location loc);
+
 } // namespace mlir::tfm
 
 #endif // TFM_TFMDIALECT_H

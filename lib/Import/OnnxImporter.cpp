@@ -389,7 +389,7 @@ LogicalResult ModelImporter::screenModel() {
                << "); convert the model with onnx.version_converter";
     }
     if (std::string error = checkNodeSignature(
-            node, converters.lookup(node.op_type()), opset);
+            node, converters.at(node.op_type()), opset);
         !error.empty())
       return emitError(fileLoc) << describeNode(node, opset) << ": " << error;
     for (const std::string &input : node.input())

@@ -26,16 +26,10 @@ using namespace mlir;
 
 namespace {
 
-/// "node '/MatMul'" or "nodes 'a', 'b'" from the op's location, or the op's
-/// name when it has none.
+/// "node '/MatMul'" from the op's location, or the op's name without one.
 std::string describeSite(Operation *op) {
-  SmallVector<std::string> nodes = tfm::getNodeNames(op->getLoc());
-  if (nodes.empty())
-    return op->getName().getStringRef().str();
-  std::string text = nodes.size() == 1 ? "node " : "nodes ";
-  for (auto [i, node] : llvm::enumerate(nodes))
-    text += (i ? ", '" : "'") + node + "'";
-  return text;
+  std::string nodes = tfm::describeNodes(op->getLoc());
+  return nodes.empty() ? op->getName().getStringRef().str() : nodes;
 }
 
 /// The bytes of one element as the LLVM lowering stores it.

@@ -27,14 +27,9 @@ TfmTypeConverter::TfmTypeConverter() {
 
 std::string mlir::tfc::describeOp(Operation *op) {
   // A fused op carries the locations of the nodes it replaced.
-  SmallVector<std::string> nodes = tfm::getNodeNames(op->getLoc());
+  std::string nodes = tfm::describeNodes(op->getLoc());
   std::string opName = op->getName().getStringRef().str();
-  if (nodes.empty())
-    return opName;
-  std::string text = nodes.size() == 1 ? "node " : "nodes ";
-  for (auto [i, node] : llvm::enumerate(nodes))
-    text += (i ? ", '" : "'") + node + "'";
-  return text + " (" + opName + ")";
+  return nodes.empty() ? opName : nodes + " (" + opName + ")";
 }
 
 void mlir::tfc::emitCheck(OpBuilder &b, Location loc, Value cond,
