@@ -3,6 +3,8 @@
 #include "tfm/TfmDialect.h"
 #include "tfm/TfmOps.h"
 
+#include "llvm/Support/FormatVariadic.h"
+
 using namespace mlir;
 using namespace mlir::tfm;
 
@@ -41,8 +43,20 @@ std::string mlir::tfm::describeNodes(Location loc) {
   llvm::SmallVector<std::string> nodes = getNodeNames(loc);
   if (nodes.empty())
     return {};
+  // Control characters in a name (an escape sequence) must not reach the
+  // terminal of whoever reads the message.
+  auto printable = [](llvm::StringRef name) {
+    std::string result;
+    for (unsigned char c : name) {
+      if (c < 0x20 || c == 0x7f)
+        result += llvm::formatv("\\x{0:x-2}", c).str();
+      else
+        result.push_back(c);
+    }
+    return result;
+  };
   std::string text = nodes.size() == 1 ? "node " : "nodes ";
   for (auto [i, node] : llvm::enumerate(nodes))
-    text += (i ? ", '" : "'") + node + "'";
+    text += (i ? ", '" : "'") + printable(node) + "'";
   return text;
 }

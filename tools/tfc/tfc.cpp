@@ -11,6 +11,7 @@
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/Support/CommandLine.h"
@@ -30,6 +31,20 @@ const char *tfc::driver::executablePath = nullptr;
 //===----------------------------------------------------------------------===//
 // Diagnostics
 //===----------------------------------------------------------------------===//
+
+/// `text` with control characters (bar newlines and tabs) as \xNN: names
+/// in messages come from the model, and an escape sequence in one would
+/// reach the user's terminal.
+static std::string printable(StringRef text) {
+  std::string result;
+  for (unsigned char c : text) {
+    if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+      result += llvm::formatv("\\x{0:x-2}", c).str();
+    else
+      result.push_back(c);
+  }
+  return result;
+}
 
 /// Prints `file: error: message`: the node (when any) is named in the
 /// message, and ONNX files have no line numbers worth printing.
@@ -54,9 +69,9 @@ static LogicalResult printDiagnostic(Diagnostic &diag) {
     os << "note: ";
     break;
   }
-  os << diag.str() << '\n';
+  os << printable(diag.str()) << '\n';
   for (Diagnostic &note : diag.getNotes())
-    os << "  note: " << note.str() << '\n';
+    os << "  note: " << printable(note.str()) << '\n';
   return success();
 }
 

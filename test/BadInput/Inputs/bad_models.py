@@ -221,6 +221,15 @@ def hostile_names(path):
           value("y", [2])])
 
 
+@case
+def control_characters_in_names(path):
+    # An escape sequence in a name must not reach the terminal that prints
+    # the error about it.
+    save(path, [helper.make_node("Relu", ["a"], ["b"], name="evil\x1b[31m"),
+                helper.make_node("Relu", ["zz\x1b]0;title\x07"], ["c"], name="n2")],
+         [value("a", [2])], [value("c", [2])])
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
