@@ -480,17 +480,38 @@ LogicalResult MatMulOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
+/// The element type of a linear's result for its input and weight types:
+/// the float type both share, or i32 for an integer product (an i8 or ui8
+/// input by an i8 weight, accumulated exactly).
+static FailureOr<Type> getLinearResultElementType(std::optional<Location> loc,
+                                                  Type input, Type weight) {
+  if (isa<FloatType>(input) && input == weight)
+    return input;
+  if (input.isInteger(8) && weight.isSignlessInteger(8))
+    return Type(IntegerType::get(input.getContext(), 32));
+  return emitOptionalError(loc, "expects float input and weight of one type, "
+                           "or an i8 or ui8 input with an i8 weight; got ",
+                           input, " and ", weight);
+}
+
 LogicalResult LinearOp::inferReturnTypes(MLIRContext *ctx,
                                          std::optional<Location> loc,
                                          Adaptor adaptor,
                                          SmallVectorImpl<Type> &results) {
-  if (failed(verifyAttributes(ctx, loc, adaptor)) ||
-      failed(verifySameElementType(loc, adaptor.getOperands())))
+  if (failed(verifyAttributes(ctx, loc, adaptor)))
     return failure();
   RankedTensorType input = tensorOf(adaptor.getInput());
   RankedTensorType weight = tensorOf(adaptor.getWeight());
-  if (!isa<FloatType>(input.getElementType()))
-    return emitOptionalError(loc, "expects floating-point tensors, got ", input);
+  FailureOr<Type> resultElement = getLinearResultElementType(
+      loc, input.getElementType(), weight.getElementType());
+  if (failed(resultElement))
+    return failure();
+  // The epilogue operands come in the result's type.
+  for (Value operand : {adaptor.getBias(), adaptor.getResidual()})
+    if (operand && tensorOf(operand).getElementType() != *resultElement)
+      return emitOptionalError(loc, "bias and residual must be ",
+                               *resultElement, " tensors, got ",
+                               tensorOf(operand));
   if (input.getRank() < 1 || weight.getRank() != 2)
     return emitOptionalError(loc, "expects an input of rank >= 1 and a [K, N] weight, got ",
                              shapeText(input.getShape()), " and ",
@@ -516,7 +537,11 @@ LogicalResult LinearOp::inferReturnTypes(MLIRContext *ctx,
   if (!llvm::is_contained({"none", "relu", "gelu", "gelu_tanh"}, activation))
     return emitOptionalError(loc, "unknown activation \"", activation,
                              "\" (none, relu, gelu, gelu_tanh)");
-  results.push_back(RankedTensorType::get(shape, input.getElementType()));
+  if (!isa<FloatType>(*resultElement) && activation != "none" &&
+      activation != "relu")
+    return emitOptionalError(loc, "activation \"", activation,
+                             "\" needs a float result, got ", *resultElement);
+  results.push_back(RankedTensorType::get(shape, *resultElement));
   return success();
 }
 

@@ -258,6 +258,11 @@ def Tfm_LinearOp : Tfm_Op<"linear", [AttrSizedOperandSegments]> {
     residual Add, so that the product's output is written once instead of
     once per op.
 
+    Element types: a float input and weight of one type (f32, f16, bf16)
+    give a result of that type; an integer input (`i8` or `ui8`) by an `i8`
+    weight gives the exact `i32` product (ONNX MatMulInteger without zero
+    points), with an `i32` bias and residual and no activation but `relu`.
+
     ```mlir
     %y = tfm.linear %x, %w, %b {activation = "gelu", operandSegmentSizes = array<i32: 1, 1, 1, 0>}
         : (tensor<?x?x768xf32>, tensor<768x3072xf32>, tensor<3072xf32>) -> tensor<?x?x3072xf32>

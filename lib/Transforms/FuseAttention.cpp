@@ -43,7 +43,18 @@ namespace {
 /// Masked scores at or below this are hidden: exp(s + fill - max) is 0 in
 /// float arithmetic for any score a model produces, which makes replacing
 /// where(cond, s, fill) with an additive mask or the causal flag exact.
-constexpr double kHiddenFill = -1.0e30;
+/// A float type whose lowest value is above it (f16: -65504, what exporters
+/// fill f16 masks with) uses its lowest value instead.
+double getHiddenFill(Type element) {
+  constexpr double kHiddenFill = -1.0e30;
+  auto type = dyn_cast<FloatType>(element);
+  if (!type)
+    return kHiddenFill;
+  double lowest =
+      APFloat::getLargest(type.getFloatSemantics(), /*Negative=*/true)
+          .convertToDouble();
+  return std::max(kHiddenFill, lowest);
+}
 
 /// A head-split input: the [B, L, N * d] tensor before its reshape and
 /// transposes, and what the matcher proved about it.
@@ -340,7 +351,8 @@ bool isCausalCondition(Value cond, Value scores, bool negated) {
 }
 
 /// Whether an additive float mask is a constant causal triangle over the
-/// scores' static [Lq, Lk]: 0 where visible, at most kHiddenFill elsewhere.
+/// scores' static [Lq, Lk]: 0 where visible, hidden (getHiddenFill)
+/// elsewhere.
 bool isCausalAdditiveMask(Value mask, Value scores) {
   std::optional<SmallVector<float>> floats = getConstantFloats(mask);
   if (!floats)
@@ -354,10 +366,11 @@ bool isCausalAdditiveMask(Value mask, Value scores) {
       type.getDimSize(rank - 2) != rows || type.getDimSize(rank - 1) != columns)
     return false;
   int64_t shift = columns - rows;
+  double hiddenFill = getHiddenFill(type.getElementType());
   for (int64_t n = 0; n < type.getNumElements(); ++n) {
     int64_t i = (n / columns) % rows, j = n % columns;
     double v = (*floats)[n];
-    if (j <= i + shift ? v != 0.0 : v > kHiddenFill)
+    if (j <= i + shift ? v != 0.0 : v > hiddenFill)
       return false;
   }
   return true;
@@ -386,8 +399,6 @@ struct FuseAttentionPass
       return remarks.reject(softmax, "the scores are not [B, N, Lq, Lk] or [B * N, Lq, Lk]");
     if ((int64_t)softmax.getAxis() != rank - 1)
       return remarks.reject(softmax, "softmax is not over the keys (last axis)");
-    if (!scoresType.getElementType().isF32())
-      return remarks.reject(softmax, "only f32 attention has a fused kernel");
     SmallVector<int64_t> queryPerm = rank == 4 ? SmallVector<int64_t>{0, 2, 1, 3}
                                                : SmallVector<int64_t>{1, 0, 2};
     SmallVector<int64_t> keyPerm = rank == 4 ? SmallVector<int64_t>{0, 2, 3, 1}
@@ -436,8 +447,9 @@ struct FuseAttentionPass
         bool scoresIfTrue = leadsToScores(where.getLhs());
         Value fill = scoresIfTrue ? where.getRhs() : where.getLhs();
         std::optional<double> fillValue = getScalarConstant(fill);
-        if (!fillValue || *fillValue > kHiddenFill)
-          return remarks.reject(softmax, "the masked fill is not -inf or below -1e30");
+        if (!fillValue || *fillValue > getHiddenFill(scoresType.getElementType()))
+          return remarks.reject(
+              softmax, "the masked fill is not -inf, the type's lowest value or below -1e30");
         scores = scoresIfTrue ? where.getLhs() : where.getRhs();
         if (isCausalCondition(where.getCondition(), scores, !scoresIfTrue)) {
           causal = true;

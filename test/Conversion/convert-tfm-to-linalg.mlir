@@ -283,6 +283,33 @@ func.func @attention_no_mask(%q: tensor<1x?x?xf32>) -> tensor<1x?x?xf32> {
 
 // -----
 
+// COM: An f16 attention has no kernel and takes the generic form: heads split
+// COM: in place, f32 scores (5 loops: b, h, i, j, d), scaled and causally
+// COM: masked logits, the row maximum, exp, the row sums, the weighted sum of
+// COM: the values, and the quotient rounded to f16.
+// CHECK-LABEL: func.func @attention_f16
+// CHECK-NOT: call
+// CHECK: tensor.expand_shape %arg0 {{\[}}[0], [1], [2, 3]] output_shape [2, 5, 2, 8] : tensor<2x5x16xf16> into tensor<2x5x2x8xf16>
+// CHECK: linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]
+// CHECK: arith.extf %in : f16 to f32
+// CHECK: } -> tensor<2x2x5x7xf32>
+// CHECK: linalg.index 2
+// CHECK: arith.select
+// CHECK: arith.maximumf
+// CHECK: math.exp
+// CHECK: linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "parallel", "reduction"]
+// CHECK: linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]
+// CHECK: arith.divf
+// CHECK: arith.truncf %{{.+}} : f32 to f16
+// CHECK: tensor.collapse_shape %{{.+}} {{\[}}[0], [1], [2, 3]] : tensor<2x5x2x8xf16> into tensor<2x5x16xf16>
+// CHECK-NOT: call
+func.func @attention_f16(%q: tensor<2x5x16xf16>, %k: tensor<2x7x16xf16>) -> tensor<2x5x16xf16> {
+  %r = tfm.attention %q, %k, %k {num_heads = 2 : i64, scale = 0.25 : f32, causal = true} : (tensor<2x5x16xf16>, tensor<2x7x16xf16>, tensor<2x7x16xf16>) -> tensor<2x5x16xf16>
+  return %r : tensor<2x5x16xf16>
+}
+
+// -----
+
 // COM: RMS norm: one reduction of squares, then x * rsqrt(mean + eps) * scale.
 // CHECK-LABEL: func.func @rms_norm
 // CHECK: linalg.generic {{.+}} iterator_types = ["parallel", "reduction"]

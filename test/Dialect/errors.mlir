@@ -455,6 +455,42 @@ func.func @linear_contraction(%x: tensor<2x8xf32>, %w: tensor<6x4xf32>) {
 
 // -----
 
+func.func @linear_mixed_floats(%x: tensor<2x8xf16>, %w: tensor<8x4xf32>) {
+  // expected-error @+2 {{expects float input and weight of one type, or an i8 or ui8 input with an i8 weight; got 'f16' and 'f32'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.linear %x, %w {operandSegmentSizes = array<i32: 1, 1, 0, 0>} : (tensor<2x8xf16>, tensor<8x4xf32>) -> tensor<2x4xf16>
+  return
+}
+
+// -----
+
+func.func @linear_float_by_int8(%x: tensor<2x8xf32>, %w: tensor<8x4xi8>) {
+  // expected-error @+2 {{got 'f32' and 'i8'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.linear %x, %w {operandSegmentSizes = array<i32: 1, 1, 0, 0>} : (tensor<2x8xf32>, tensor<8x4xi8>) -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @linear_int8_bias(%x: tensor<2x8xi8>, %w: tensor<8x4xi8>, %b: tensor<4xi8>) {
+  // expected-error @+2 {{bias and residual must be 'i32' tensors, got 'tensor<4xi8>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.linear %x, %w, %b {operandSegmentSizes = array<i32: 1, 1, 1, 0>} : (tensor<2x8xi8>, tensor<8x4xi8>, tensor<4xi8>) -> tensor<2x4xi32>
+  return
+}
+
+// -----
+
+func.func @linear_int8_gelu(%x: tensor<2x8xi8>, %w: tensor<8x4xi8>) {
+  // expected-error @+2 {{activation "gelu" needs a float result, got 'i32'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.linear %x, %w {activation = "gelu", operandSegmentSizes = array<i32: 1, 1, 0, 0>} : (tensor<2x8xi8>, tensor<8x4xi8>) -> tensor<2x4xi32>
+  return
+}
+
+// -----
+
 func.func @add_layer_norm_skip(%x: tensor<2x8x16xf32>, %s: tensor<2x9x16xf32>, %g: tensor<16xf32>) {
   // expected-error @+2 {{skip of shape [2, 9, 16] does not broadcast to the input's [2, 8, 16]}}
   // expected-error @+1 {{failed to infer returned types}}

@@ -186,3 +186,20 @@ func.func @linear(%x: tensor<?x?x768xf32>, %w: tensor<768x3072xf32>, %b: tensor<
   %1 = tfm.linear %0, %w2, %x {operandSegmentSizes = array<i32: 1, 1, 0, 1>} : (tensor<?x?x3072xf32>, tensor<3072x768xf32>, tensor<?x?x768xf32>) -> tensor<?x?x768xf32>
   return %1 : tensor<?x?x768xf32>
 }
+
+// COM: Reduced precision: 16-bit floats keep their type; an i8 (or ui8)
+// COM: input by an i8 weight is an exact i32 product.
+// CHECK-LABEL: func.func @linear_dtypes
+func.func @linear_dtypes(%h: tensor<4x64xf16>, %wh: tensor<64x32xf16>, %b: tensor<4x64xbf16>, %wb: tensor<64x32xbf16>,
+                         %s: tensor<4x64xi8>, %u: tensor<4x64xui8>, %w8: tensor<64x32xi8>, %bias: tensor<32xi32>)
+    -> (tensor<4x32xf16>, tensor<4x32xbf16>, tensor<4x32xi32>, tensor<4x32xi32>) {
+  // CHECK: tfm.linear {{.*}} -> tensor<4x32xf16>
+  %0 = tfm.linear %h, %wh {activation = "gelu", operandSegmentSizes = array<i32: 1, 1, 0, 0>} : (tensor<4x64xf16>, tensor<64x32xf16>) -> tensor<4x32xf16>
+  // CHECK: tfm.linear {{.*}} -> tensor<4x32xbf16>
+  %1 = tfm.linear %b, %wb {operandSegmentSizes = array<i32: 1, 1, 0, 0>} : (tensor<4x64xbf16>, tensor<64x32xbf16>) -> tensor<4x32xbf16>
+  // CHECK: tfm.linear {{.*}} : (tensor<4x64xi8>, tensor<64x32xi8>, tensor<32xi32>) -> tensor<4x32xi32>
+  %2 = tfm.linear %s, %w8, %bias {activation = "relu", operandSegmentSizes = array<i32: 1, 1, 1, 0>} : (tensor<4x64xi8>, tensor<64x32xi8>, tensor<32xi32>) -> tensor<4x32xi32>
+  // CHECK: tfm.linear {{.*}} : (tensor<4x64xui8>, tensor<64x32xi8>) -> tensor<4x32xi32>
+  %3 = tfm.linear %u, %w8 {operandSegmentSizes = array<i32: 1, 1, 0, 0>} : (tensor<4x64xui8>, tensor<64x32xi8>) -> tensor<4x32xi32>
+  return %0, %1, %2, %3 : tensor<4x32xf16>, tensor<4x32xbf16>, tensor<4x32xi32>, tensor<4x32xi32>
+}

@@ -151,6 +151,38 @@ func.func @sdpa_bool_mask(%q: tensor<2x8x32xf32>, %k: tensor<2x8x32xf32>, %v: te
 
 // -----
 
+// COM: The same in f16, masked with f16's lowest value (what torch fills an
+// COM: f16 mask with): fusion does not depend on which kernels exist. The
+// COM: scale is the product of the two f16-rounded factors.
+// CHECK-LABEL: func.func @sdpa_bool_mask_f16
+// CHECK-DAG: %[[ZERO:.+]] = tfm.constant dense<0.000000e+00> : tensor<f16>
+// CHECK-DAG: %[[LOWEST:.+]] = tfm.constant dense<-6.550400e+04> : tensor<f16>
+// CHECK: %[[MASK:.+]] = tfm.where %arg3, %[[ZERO]], %[[LOWEST]]
+// CHECK: tfm.attention %arg0, %arg1, %arg2, %[[MASK]] {num_heads = 2 : i64, scale = {{.+}} : f32} : (tensor<2x8x32xf16>
+func.func @sdpa_bool_mask_f16(%q: tensor<2x8x32xf16>, %k: tensor<2x8x32xf16>, %v: tensor<2x8x32xf16>, %keep: tensor<2x1x8x8xi1>, %shape: tensor<3xi64>) -> tensor<?x?x?xf16> {
+  %target = tfm.constant dense<[2, 8, 2, 16]> : tensor<4xi64>
+  %c = tfm.constant dense<0.353553385> : tensor<f16>
+  %ninf = tfm.constant dense<-65504.0> : tensor<f16>
+  %q4 = tfm.reshape %q, %target : (tensor<2x8x32xf16>, tensor<4xi64>) -> tensor<2x8x2x16xf16>
+  %k4 = tfm.reshape %k, %target : (tensor<2x8x32xf16>, tensor<4xi64>) -> tensor<2x8x2x16xf16>
+  %v4 = tfm.reshape %v, %target : (tensor<2x8x32xf16>, tensor<4xi64>) -> tensor<2x8x2x16xf16>
+  %qt = tfm.transpose %q4 {perm = array<i64: 0, 2, 1, 3>} : (tensor<2x8x2x16xf16>) -> tensor<2x2x8x16xf16>
+  %qs = tfm.mul %qt, %c : (tensor<2x2x8x16xf16>, tensor<f16>) -> tensor<2x2x8x16xf16>
+  %kt = tfm.transpose %k4 {perm = array<i64: 0, 2, 3, 1>} : (tensor<2x8x2x16xf16>) -> tensor<2x2x16x8xf16>
+  %ks = tfm.mul %kt, %c : (tensor<2x2x16x8xf16>, tensor<f16>) -> tensor<2x2x16x8xf16>
+  %vt = tfm.transpose %v4 {perm = array<i64: 0, 2, 1, 3>} : (tensor<2x8x2x16xf16>) -> tensor<2x2x8x16xf16>
+  %s = tfm.matmul %qs, %ks : (tensor<2x2x8x16xf16>, tensor<2x2x16x8xf16>) -> tensor<2x2x8x8xf16>
+  %m = tfm.where %keep, %s, %ninf : (tensor<2x1x8x8xi1>, tensor<2x2x8x8xf16>, tensor<f16>) -> tensor<2x2x8x8xf16>
+  // expected-remark @+1 {{fused attention: 2 heads of 16, scale 1.249733e-01, masked}}
+  %p = tfm.softmax %m {axis = 3 : i64} : (tensor<2x2x8x8xf16>) -> tensor<2x2x8x8xf16>
+  %o = tfm.matmul %p, %vt : (tensor<2x2x8x8xf16>, tensor<2x2x8x16xf16>) -> tensor<2x2x8x16xf16>
+  %ot = tfm.transpose %o {perm = array<i64: 0, 2, 1, 3>} : (tensor<2x2x8x16xf16>) -> tensor<2x8x2x16xf16>
+  %r = tfm.reshape %ot, %shape : (tensor<2x8x2x16xf16>, tensor<3xi64>) -> tensor<?x?x?xf16>
+  return %r : tensor<?x?x?xf16>
+}
+
+// -----
+
 // COM: torch.nn.MultiheadAttention: sequence-first [L, B, H] inputs, heads
 // COM: folded into the batch ([L, B * N, d]), only q pre-scaled. The fused op
 // COM: works on [B, L, H], so q, k, v and the result are transposed around it.
@@ -222,7 +254,7 @@ func.func @fill_not_hidden(%qt: tensor<2x4x8x16xf32>, %kt: tensor<2x4x16x8xf32>,
   %fill = tfm.constant dense<-1.0e4> : tensor<f32>
   %s = tfm.matmul %qt, %kt : (tensor<2x4x8x16xf32>, tensor<2x4x16x8xf32>) -> tensor<2x4x8x8xf32>
   %sm = tfm.where %keep, %s, %fill : (tensor<8x8xi1>, tensor<2x4x8x8xf32>, tensor<f32>) -> tensor<2x4x8x8xf32>
-  // expected-remark @+1 {{not fused as attention: the masked fill is not -inf or below -1e30}}
+  // expected-remark @+1 {{not fused as attention: the masked fill is not -inf, the type's lowest value or below -1e30}}
   %p = tfm.softmax %sm {axis = 3 : i64} : (tensor<2x4x8x8xf32>) -> tensor<2x4x8x8xf32>
   return %p : tensor<2x4x8x8xf32>
 }

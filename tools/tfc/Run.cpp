@@ -155,7 +155,10 @@ struct RuntimeApi {
   void (*clearProfile)(tfc_model *);
 
   bool load(StringRef path, StringRef name, std::string &error) {
-    handle = dlopen(path.str().c_str(), RTLD_NOW | RTLD_LOCAL);
+    // A name without a slash would send dlopen to the library search path
+    // instead of the file the user named.
+    std::string file = path.contains('/') ? path.str() : "./" + path.str();
+    handle = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
       error = dlerror();
       return false;

@@ -273,7 +273,8 @@ def FuseAttention : Tfm_FusionPass<"tfm-fuse-attention"> {
     * the transposes compose to the head layout of each operand;
     * scales are scalar constants and are applied before the masks;
     * an additive mask broadcasts to the scores and becomes the op's mask;
-      `Where(cond, s, fill)` with a fill at or below -1e30 becomes an
+      `Where(cond, s, fill)` with a fill at or below -1e30 (f16: its
+      lowest value) becomes an
       additive mask, or the causal flag when `cond` is provably the causal
       triangle (a constant, or GPT-2's rows `[Lk - Lq, Lk)` of a lower
       triangular table).

@@ -1,50 +1,28 @@
-//===- AttentionOps.cpp - tfm.attention to the runtime's fused kernel -----===//
+//===- AttentionOps.cpp - tfm.attention as linalg ops ---------------------===//
 //
-// tfm.attention runs as one call into the runtime's flash-attention kernel
-// (tfc_rt_attention_f32 in lib/Runtime/attention.c): a tiled loop with an
-// online softmax that never holds a head's Lq x Lk scores. Expressing that in
-// linalg would mean materializing the scores, which is what the fusion is
-// there to avoid, so the lowering leaves tensors here: the operands are read
-// through bufferization.to_memref (read-only, any strides: the kernel takes
-// the row strides it is given, so slices of a merged QKV projection are not
-// copied), and the result is a fresh buffer the kernel fills.
+// The generic form of tfm.attention, for every float type and every target:
+// the scores of each head are materialized ([B, N, Lq, Lk], in f32 for the
+// narrower types), softmax runs over the key dim, and the weighted sum of
+// the values is normalized at the end. A target with a fused kernel for the
+// op (the CPU's flash-attention kernel for f32) replaces this before it
+// runs; this form is what every other dtype, shape and target compiles to.
 //
-// The shape rules that can only be checked at run time are checked here, as
-// for every other op, so the message names the node; the kernel trusts them.
+// Heads are split by expanding [B, L, N * d] to [B, L, N, d] in place, so
+// nothing is transposed: the contractions index the head dim directly.
 //
 //===----------------------------------------------------------------------===//
 
 #include "LoweringUtils.h"
 
-#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "tfm/TfmOps.h"
+
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::tfc;
 
 namespace {
-
-/// The runtime's tfc_rt_attention_f32 (see getOrDeclareKernel).
-constexpr StringLiteral kKernelName = "tfc_kernel_attention_f32";
-
-/// Flags word of the kernel call (mirrors TFC_RT_ATTENTION_* in the runtime).
-enum AttentionFlags : int64_t { kHasMask = 1, kCausal = 2 };
-
-/// Declares the kernel in `module` once.
-func::FuncOp getOrDeclareAttentionKernel(OpBuilder &b, ModuleOp module) {
-  MLIRContext *context = b.getContext();
-  Type f32 = b.getF32Type();
-  MemRefType tensor3 = getKernelMemRefType(context, 3, f32);
-  MemRefType tensor4 = getKernelMemRefType(context, 4, f32);
-  // (query, key, value, mask, result, num_heads, scale, flags)
-  auto type = b.getFunctionType(
-      {tensor3, tensor3, tensor3, tensor4, tensor3, b.getI64Type(), f32,
-       b.getI64Type()},
-      {});
-  return getOrDeclareKernel(b, module, kKernelName, type);
-}
 
 Value dimOf(OpBuilder &b, Location loc, Value tensor, int64_t dim) {
   return b.create<tensor::DimOp>(loc, tensor, dim);
@@ -57,119 +35,297 @@ void checkEqual(OpBuilder &b, Location loc, Operation *op, Value lhs,
             op, message);
 }
 
+/// [B, L, N * d] as [B, L, N, d], in place.
+Value splitHeads(OpBuilder &b, Location loc, Value tensor, int64_t heads,
+                 Value headsIndex) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  int64_t hidden = type.getDimSize(2);
+  int64_t headDim =
+      ShapedType::isDynamic(hidden) ? ShapedType::kDynamic : hidden / heads;
+  SmallVector<OpFoldResult> sizes = getDims(b, loc, tensor);
+  OpFoldResult headSize =
+      ShapedType::isDynamic(headDim)
+          ? OpFoldResult(b.create<arith::DivUIOp>(
+                             loc, toIndexValue(b, loc, sizes[2]), headsIndex)
+                             .getResult())
+          : OpFoldResult(b.getIndexAttr(headDim));
+  sizes[2] = b.getIndexAttr(heads);
+  sizes.push_back(headSize);
+  auto splitType = RankedTensorType::get(
+      {type.getDimSize(0), type.getDimSize(1), heads, headDim},
+      type.getElementType());
+  return b.create<tensor::ExpandShapeOp>(
+      loc, splitType, tensor,
+      SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}}, sizes);
+}
+
+AffineMap mapOf(OpBuilder &b, int64_t numDims, ArrayRef<int64_t> dims) {
+  SmallVector<AffineExpr> exprs;
+  for (int64_t dim : dims)
+    exprs.push_back(b.getAffineDimExpr(dim));
+  return AffineMap::get(numDims, 0, exprs, b.getContext());
+}
+
+Value filled(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Type element,
+             ArrayRef<OpFoldResult> dims, double value) {
+  Value empty = createEmpty(b, loc, RankedTensorType::get(shape, element), dims);
+  return b
+      .create<linalg::FillOp>(loc, createScalarConstant(b, loc, element, value),
+                              empty)
+      .getResult(0);
+}
+
 struct AttentionPattern : OpConversionPattern<tfm::AttentionOp> {
   using OpConversionPattern::OpConversionPattern;
 
   LogicalResult
   matchAndRewrite(tfm::AttentionOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
+    OpBuilder &b = rewriter;
     Location loc = op.getLoc();
     Value query = adaptor.getQuery(), key = adaptor.getKey(),
           value = adaptor.getValue(), mask = adaptor.getMask();
     auto resultType = cast<RankedTensorType>(op.getType());
-    if (!resultType.getElementType().isF32())
-      return rewriter.notifyMatchFailure(op, "only f32 attention has a kernel");
-    auto module = op->getParentOfType<ModuleOp>();
-    func::FuncOp kernel = getOrDeclareAttentionKernel(rewriter, module);
+    Type element = resultType.getElementType();
+    Type acc = getAccumulatorType(element);
     int64_t heads = static_cast<int64_t>(op.getNumHeads());
+    Value headsIndex = b.create<arith::ConstantIndexOp>(loc, heads);
+    checkAttentionShapes(b, loc, op, query, key, value, heads);
 
-    // Shapes that the verifier could not settle statically.
-    Value batch = dimOf(rewriter, loc, query, 0);
-    Value queryLength = dimOf(rewriter, loc, query, 1);
-    Value keyLength = dimOf(rewriter, loc, key, 1);
-    Value keyHidden = dimOf(rewriter, loc, key, 2);
-    Value valueHidden = dimOf(rewriter, loc, value, 2);
-    checkEqual(rewriter, loc, op, dimOf(rewriter, loc, key, 0), batch,
-               "key batch does not match the query's");
-    checkEqual(rewriter, loc, op, dimOf(rewriter, loc, value, 0), batch,
-               "value batch does not match the query's");
-    checkEqual(rewriter, loc, op, dimOf(rewriter, loc, value, 1), keyLength,
-               "key and value sequence lengths differ");
-    checkEqual(rewriter, loc, op, dimOf(rewriter, loc, query, 2), keyHidden,
-               "query and key hidden sizes differ");
-    Value headsIndex = rewriter.create<arith::ConstantIndexOp>(loc, heads);
-    Value zero = rewriter.create<arith::ConstantIndexOp>(loc, 0);
-    for (Value hidden : {keyHidden, valueHidden})
-      checkEqual(rewriter, loc, op,
-                 rewriter.create<arith::RemUIOp>(loc, hidden, headsIndex), zero,
-                 "hidden size is not a multiple of num_heads");
+    Value batch = dimOf(b, loc, query, 0);
+    Value queryLength = dimOf(b, loc, query, 1);
+    Value keyLength = dimOf(b, loc, key, 1);
+    auto queryType = cast<RankedTensorType>(query.getType());
+    auto keyType = cast<RankedTensorType>(key.getType());
+    auto valueType = cast<RankedTensorType>(value.getType());
+    int64_t staticBatch = resultType.getDimSize(0);
+    int64_t staticLq = queryType.getDimSize(1);
+    int64_t staticLk = keyType.getDimSize(1);
+    if (ShapedType::isDynamic(staticLk))
+      staticLk = valueType.getDimSize(1);
 
-    Type f32 = rewriter.getF32Type();
-    MLIRContext *context = rewriter.getContext();
-    // The mask as [B', N', Lq', Lk'], each dim 1 (broadcast) or the full
-    // size; without a mask the kernel gets a placeholder it never reads.
-    Value maskMemRef;
+    Value q4 = splitHeads(b, loc, query, heads, headsIndex);
+    Value k4 = splitHeads(b, loc, key, heads, headsIndex);
+    Value v4 = splitHeads(b, loc, value, heads, headsIndex);
+
+    // scores[b, h, i, j] = sum_d q[b, i, h, d] k[b, j, h, d]
+    SmallVector<int64_t> scoresShape = {staticBatch, heads, staticLq, staticLk};
+    SmallVector<OpFoldResult> scoresDims = {batch, b.getIndexAttr(heads),
+                                            queryLength, keyLength};
+    Value scoresInit = filled(b, loc, scoresShape, acc, scoresDims, 0.0);
+    // Loops: b, h, i, j, d.
+    SmallVector<utils::IteratorType> contract(5, utils::IteratorType::parallel);
+    contract[4] = utils::IteratorType::reduction;
+    Value scores =
+        b.create<linalg::GenericOp>(
+             loc, TypeRange{scoresInit.getType()}, ValueRange{q4, k4},
+             ValueRange{scoresInit},
+             SmallVector<AffineMap>{mapOf(b, 5, {0, 2, 1, 4}),
+                                    mapOf(b, 5, {0, 3, 1, 4}),
+                                    mapOf(b, 5, {0, 1, 2, 3})},
+             contract,
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               Value product = nb.create<arith::MulFOp>(
+                   l, extendFloat(nb, l, args[0], acc), extendFloat(nb, l, args[1], acc));
+               nb.create<linalg::YieldOp>(
+                   l, ValueRange{nb.create<arith::AddFOp>(l, args[2], product)});
+             })
+            .getResult(0);
+
+    // Scaled, masked scores; a key hidden by `causal` gets -inf.
+    SmallVector<Value> logitInputs = {scores};
+    SmallVector<AffineMap> logitMaps = {b.getMultiDimIdentityMap(4)};
     if (mask) {
       auto maskType = cast<RankedTensorType>(mask.getType());
       int64_t rank = maskType.getRank();
-      Value scoreDims[4] = {batch, headsIndex, queryLength, keyLength};
-      Value one = rewriter.create<arith::ConstantIndexOp>(loc, 1);
+      SmallVector<AffineExpr> exprs;
       for (int64_t j = 0; j < rank; ++j) {
-        if (maskType.getDimSize(j) == 1)
+        int64_t i = j + 4 - rank;
+        if (maskType.getDimSize(j) == 1 && scoresShape[i] != 1) {
+          exprs.push_back(b.getAffineConstantExpr(0));
           continue;
-        Value size = dimOf(rewriter, loc, mask, j);
-        Value full = scoreDims[4 - rank + j];
-        Value ok = rewriter.create<arith::OrIOp>(
-            loc,
-            rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, size,
-                                           one),
-            rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, size,
-                                           full));
-        emitCheck(rewriter, loc, ok, op,
-                  "mask dim " + Twine(j) +
-                      " is neither 1 nor the scores' size");
+        }
+        exprs.push_back(b.getAffineDimExpr(i));
+        if (maskType.isDynamicDim(j))
+          checkEqual(b, loc, op, dimOf(b, loc, mask, j),
+                     toIndexValue(b, loc, scoresDims[i]),
+                     "mask dim " + Twine(j) +
+                         " is not the scores' size (a mask dim that "
+                         "broadcasts must be 1 in the model's shapes)");
       }
-      SmallVector<int64_t> shape4(4 - rank, 1);
-      llvm::append_range(shape4, maskType.getShape());
-      SmallVector<ReassociationIndices> groups;
-      if (rank > 0) {
-        // The added unit dims join the first of the mask's own dims.
-        ReassociationIndices first;
-        for (int64_t i = 0; i <= 4 - rank; ++i)
-          first.push_back(i);
-        groups.push_back(first);
-        for (int64_t i = 5 - rank; i < 4; ++i)
-          groups.push_back({i});
-      }
-      SmallVector<OpFoldResult> sizes4(4 - rank, rewriter.getIndexAttr(1));
-      llvm::append_range(sizes4, getDims(rewriter, loc, mask));
-      Value mask4 = rewriter.create<tensor::ExpandShapeOp>(
-          loc, RankedTensorType::get(shape4, f32), mask, groups, sizes4);
-      maskMemRef = getKernelReadOnlyView(rewriter, loc, mask4);
-    } else {
-      maskMemRef = getKernelPlaceholder(
-          rewriter, loc, getKernelMemRefType(context, 4, f32));
+      logitInputs.push_back(mask);
+      logitMaps.push_back(AffineMap::get(4, 0, exprs, b.getContext()));
     }
+    logitMaps.push_back(b.getMultiDimIdentityMap(4));
+    SmallVector<utils::IteratorType> parallel4(4, utils::IteratorType::parallel);
+    Value scale = createScalarConstant(
+        b, loc, acc, op.getScaleAttr().getValue().convertToDouble());
+    Value negativeInfinity = createScalarConstant(
+        b, loc, acc, -std::numeric_limits<double>::infinity());
+    // A query i sees key j when j <= i + (Lk - Lq).
+    Value causalOffset =
+        op.getCausal()
+            ? b.create<arith::SubIOp>(loc, keyLength, queryLength).getResult()
+            : Value();
+    Value logits =
+        b.create<linalg::GenericOp>(
+             loc, TypeRange{scoresInit.getType()}, logitInputs,
+             ValueRange{filled(b, loc, scoresShape, acc, scoresDims, 0.0)},
+             logitMaps, parallel4,
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               Value logit = nb.create<arith::MulFOp>(l, args[0], scale);
+               if (mask)
+                 logit = nb.create<arith::AddFOp>(l, logit,
+                                                  extendFloat(nb, l, args[1], acc));
+               if (causalOffset) {
+                 Value i = nb.create<linalg::IndexOp>(l, 2);
+                 Value j = nb.create<linalg::IndexOp>(l, 3);
+                 Value last = nb.create<arith::AddIOp>(l, i, causalOffset);
+                 Value visible = nb.create<arith::CmpIOp>(
+                     l, arith::CmpIPredicate::sle, j, last);
+                 logit = nb.create<arith::SelectOp>(l, visible, logit,
+                                                    negativeInfinity);
+               }
+               nb.create<linalg::YieldOp>(l, logit);
+             })
+            .getResult(0);
 
-    auto resultBufferType =
-        MemRefType::get(resultType.getShape(), resultType.getElementType());
-    SmallVector<Value> dynamicSizes;
-    Value resultDims[3] = {batch, queryLength, valueHidden};
-    for (int64_t i = 0; i < 3; ++i)
-      if (resultType.isDynamicDim(i))
-        dynamicSizes.push_back(resultDims[i]);
-    Value result = rewriter.create<memref::AllocOp>(
-        loc, resultBufferType, dynamicSizes, rewriter.getI64IntegerAttr(64));
+    // The softmax over j: the row maximum, exp(logit - max) (0 for a row
+    // that sees no key, whose maximum is -inf), and the row sums.
+    SmallVector<int64_t> rowShape = {staticBatch, heads, staticLq};
+    SmallVector<OpFoldResult> rowDims = {batch, b.getIndexAttr(heads),
+                                         queryLength};
+    SmallVector<utils::IteratorType> rowReduction(4,
+                                                  utils::IteratorType::parallel);
+    rowReduction[3] = utils::IteratorType::reduction;
+    Value rowMax =
+        b.create<linalg::GenericOp>(
+             loc,
+             TypeRange{RankedTensorType::get(rowShape, acc)},
+             ValueRange{logits},
+             ValueRange{filled(b, loc, rowShape, acc, rowDims,
+                               -std::numeric_limits<double>::infinity())},
+             SmallVector<AffineMap>{b.getMultiDimIdentityMap(4),
+                                    mapOf(b, 4, {0, 1, 2})},
+             rowReduction,
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               nb.create<linalg::YieldOp>(
+                   l, ValueRange{nb.create<arith::MaximumFOp>(l, args[0],
+                                                              args[1])});
+             })
+            .getResult(0);
+    Value zero = createScalarConstant(b, loc, acc, 0.0);
+    Value weights =
+        b.create<linalg::GenericOp>(
+             loc, TypeRange{scoresInit.getType()}, ValueRange{logits, rowMax},
+             ValueRange{filled(b, loc, scoresShape, acc, scoresDims, 0.0)},
+             SmallVector<AffineMap>{b.getMultiDimIdentityMap(4),
+                                    mapOf(b, 4, {0, 1, 2}),
+                                    b.getMultiDimIdentityMap(4)},
+             parallel4,
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               Value shifted = nb.create<arith::SubFOp>(l, args[0], args[1]);
+               Value weight = nb.create<math::ExpOp>(l, shifted);
+               Value seesNone = nb.create<arith::CmpFOp>(
+                   l, arith::CmpFPredicate::OEQ, args[1], negativeInfinity);
+               nb.create<linalg::YieldOp>(
+                   l, ValueRange{nb.create<arith::SelectOp>(l, seesNone, zero,
+                                                            weight)});
+             })
+            .getResult(0);
+    Value rowSum =
+        b.create<linalg::GenericOp>(
+             loc, TypeRange{RankedTensorType::get(rowShape, acc)},
+             ValueRange{weights},
+             ValueRange{filled(b, loc, rowShape, acc, rowDims, 0.0)},
+             SmallVector<AffineMap>{b.getMultiDimIdentityMap(4),
+                                    mapOf(b, 4, {0, 1, 2})},
+             rowReduction,
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               nb.create<linalg::YieldOp>(
+                   l, ValueRange{nb.create<arith::AddFOp>(l, args[0], args[1])});
+             })
+            .getResult(0);
 
-    int64_t flags = (mask ? kHasMask : 0) | (op.getCausal() ? kCausal : 0);
-    rewriter.create<func::CallOp>(
-        loc, kernel,
-        ValueRange{getKernelReadOnlyView(rewriter, loc, query),
-                   getKernelReadOnlyView(rewriter, loc, key),
-                   getKernelReadOnlyView(rewriter, loc, value),
-                   maskMemRef,
-                   rewriter.create<memref::CastOp>(
-                       loc, getKernelMemRefType(context, 3, f32), result),
-                   rewriter.create<arith::ConstantIntOp>(loc, heads, 64),
-                   rewriter.create<arith::ConstantOp>(loc, op.getScaleAttr()),
-                   rewriter.create<arith::ConstantIntOp>(loc, flags, 64)});
-    rewriter.replaceOpWithNewOp<bufferization::ToTensorOp>(
-        op, resultType, result, /*restrict=*/true, /*writable=*/true);
+    // out[b, i, h, e] = sum_j weights[b, h, i, j] v[b, j, h, e] / rowSum.
+    int64_t staticHeadDim = ShapedType::isDynamic(valueType.getDimSize(2))
+                                ? ShapedType::kDynamic
+                                : valueType.getDimSize(2) / heads;
+    SmallVector<int64_t> outShape = {staticBatch, staticLq, heads,
+                                     staticHeadDim};
+    SmallVector<OpFoldResult> outDims = {batch, queryLength,
+                                         b.getIndexAttr(heads),
+                                         tensor::getMixedSize(b, loc, v4, 3)};
+    // Loops: b, i, h, e, j.
+    Value weighted =
+        b.create<linalg::GenericOp>(
+             loc, TypeRange{RankedTensorType::get(outShape, acc)},
+             ValueRange{weights, v4},
+             ValueRange{filled(b, loc, outShape, acc, outDims, 0.0)},
+             SmallVector<AffineMap>{mapOf(b, 5, {0, 2, 1, 4}),
+                                    mapOf(b, 5, {0, 4, 2, 3}),
+                                    mapOf(b, 5, {0, 1, 2, 3})},
+             contract,
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               Value product = nb.create<arith::MulFOp>(
+                   l, args[0], extendFloat(nb, l, args[1], acc));
+               nb.create<linalg::YieldOp>(
+                   l, ValueRange{nb.create<arith::AddFOp>(l, args[2], product)});
+             })
+            .getResult(0);
+    Value normalized =
+        b.create<linalg::GenericOp>(
+             loc, TypeRange{RankedTensorType::get(outShape, element)},
+             ValueRange{weighted, rowSum},
+             ValueRange{createEmpty(b, loc,
+                                    RankedTensorType::get(outShape, element),
+                                    outDims)},
+             SmallVector<AffineMap>{b.getMultiDimIdentityMap(4),
+                                    mapOf(b, 4, {0, 2, 1}),
+                                    b.getMultiDimIdentityMap(4)},
+             parallel4,
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               // A row that sees no key sums to 0 and yields zeros.
+               Value positive = nb.create<arith::CmpFOp>(
+                   l, arith::CmpFPredicate::OGT, args[1], zero);
+               Value quotient = nb.create<arith::DivFOp>(l, args[0], args[1]);
+               Value out =
+                   nb.create<arith::SelectOp>(l, positive, quotient, zero);
+               if (out.getType() != element)
+                 out = nb.create<arith::TruncFOp>(l, element, out);
+               nb.create<linalg::YieldOp>(l, out);
+             })
+            .getResult(0);
+    rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(
+        op, resultType, normalized,
+        SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
     return success();
   }
 };
 
 } // namespace
+
+void mlir::tfc::checkAttentionShapes(OpBuilder &b, Location loc, Operation *op,
+                                     Value query, Value key, Value value,
+                                     int64_t heads) {
+  Value batch = dimOf(b, loc, query, 0);
+  Value keyLength = dimOf(b, loc, key, 1);
+  Value keyHidden = dimOf(b, loc, key, 2);
+  Value valueHidden = dimOf(b, loc, value, 2);
+  checkEqual(b, loc, op, dimOf(b, loc, key, 0), batch,
+             "key batch does not match the query's");
+  checkEqual(b, loc, op, dimOf(b, loc, value, 0), batch,
+             "value batch does not match the query's");
+  checkEqual(b, loc, op, dimOf(b, loc, value, 1), keyLength,
+             "key and value sequence lengths differ");
+  checkEqual(b, loc, op, dimOf(b, loc, query, 2), keyHidden,
+             "query and key hidden sizes differ");
+  Value headsIndex = b.create<arith::ConstantIndexOp>(loc, heads);
+  Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
+  for (Value hidden : {keyHidden, valueHidden})
+    checkEqual(b, loc, op, b.create<arith::RemUIOp>(loc, hidden, headsIndex),
+               zero, "hidden size is not a multiple of num_heads");
+}
 
 void mlir::tfc::populateAttentionPatterns(TypeConverter &converter,
                                           RewritePatternSet &patterns) {

@@ -147,7 +147,11 @@ struct MatMulPattern : OpConversionPattern<tfm::MatMulOp> {
     if (hasN)
       dims.push_back(tensor::getMixedSize(rewriter, loc, rhs, rhsRank - 1));
 
-    Value init = zeroFilled(rewriter, loc, resultType, dims);
+    // 16-bit floats accumulate in f32, rounded once at the end.
+    Type element = resultType.getElementType();
+    Type acc = getAccumulatorType(element);
+    auto accType = resultType.clone(acc);
+    Value init = zeroFilled(rewriter, loc, accType, dims);
     SmallVector<AffineMap> maps = {
         AffineMap::get(numLoops, 0, lhsExprs, getContext()),
         AffineMap::get(numLoops, 0, rhsExprs, getContext()),
@@ -155,13 +159,25 @@ struct MatMulPattern : OpConversionPattern<tfm::MatMulOp> {
     SmallVector<utils::IteratorType> iterators(numLoops,
                                                utils::IteratorType::parallel);
     iterators[kDim] = utils::IteratorType::reduction;
-    auto generic = rewriter.create<linalg::GenericOp>(
-        loc, TypeRange{resultType}, ValueRange{lhs, rhs}, ValueRange{init},
-        maps, iterators, [](OpBuilder &b, Location loc, ValueRange args) {
-          b.create<linalg::YieldOp>(
-              loc, multiplyAccumulate(b, loc, args[0], args[1], args[2]));
-        });
-    rewriter.replaceOp(op, generic.getResult(0));
+    Value product =
+        rewriter
+            .create<linalg::GenericOp>(
+                loc, TypeRange{accType}, ValueRange{lhs, rhs}, ValueRange{init},
+                maps, iterators,
+                [&](OpBuilder &b, Location loc, ValueRange args) {
+                  b.create<linalg::YieldOp>(
+                      loc, multiplyAccumulate(
+                               b, loc, extendFloat(b, loc, args[0], acc),
+                               extendFloat(b, loc, args[1], acc), args[2]));
+                })
+            .getResult(0);
+    if (acc != element)
+      product = buildBroadcastElementwise(
+          rewriter, loc, op, product, resultType,
+          [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+            return b.create<arith::TruncFOp>(l, element, args[0]);
+          });
+    rewriter.replaceOp(op, product);
     return success();
   }
 };
@@ -409,6 +425,10 @@ struct ConvPattern : OpConversionPattern<tfm::ConvOp> {
 /// every product term to a larger value: BERT-base then drifts 8x further
 /// from ONNX Runtime. Loops: the input's leading dims, then k, then n, as
 /// for MatMul.
+///
+/// 16-bit floats accumulate in f32 and are rounded once, after the
+/// epilogue. An integer linear (i8 or ui8 input, i8 weight) accumulates
+/// exactly in its i32 result.
 struct LinearPattern : OpConversionPattern<tfm::LinearOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -421,6 +441,10 @@ struct LinearPattern : OpConversionPattern<tfm::LinearOp> {
     auto resultType = cast<RankedTensorType>(
         getTypeConverter()->convertType(op.getType()));
     Type element = resultType.getElementType();
+    bool isFloat = isa<FloatType>(element);
+    Type acc = getAccumulatorType(element);
+    bool inputUnsigned = isUnsignedInt(elementTypeOf(op.getInput()));
+    bool weightUnsigned = isUnsignedInt(elementTypeOf(op.getWeight()));
     int64_t rank = resultType.getRank();
     StringRef activation = op.getActivation();
     checkDimsEqual(rewriter, loc, op, input, rank - 1, weight, 0,
@@ -428,11 +452,8 @@ struct LinearPattern : OpConversionPattern<tfm::LinearOp> {
 
     SmallVector<OpFoldResult> dims = getDims(rewriter, loc, input);
     dims.back() = tensor::getMixedSize(rewriter, loc, weight, 1);
-    Value init = rewriter
-                     .create<linalg::FillOp>(
-                         loc, createScalarConstant(rewriter, loc, element, 0.0),
-                         createEmpty(rewriter, loc, resultType, dims))
-                     .getResult(0);
+    auto accType = resultType.clone(acc);
+    Value init = zeroFilled(rewriter, loc, accType, dims);
 
     // d0..d(rank-2): the rows, then k, then n.
     int64_t numLoops = rank + 1;
@@ -455,14 +476,22 @@ struct LinearPattern : OpConversionPattern<tfm::LinearOp> {
     Value product =
         rewriter
             .create<linalg::GenericOp>(
-                loc, TypeRange{resultType}, ValueRange{input, weight}, ValueRange{init},
+                loc, TypeRange{accType}, ValueRange{input, weight}, ValueRange{init},
                 maps, iterators,
-                [](OpBuilder &b, Location l, ValueRange args) {
-                  Value mul = b.create<arith::MulFOp>(l, args[0], args[1]);
-                  b.create<linalg::YieldOp>(l, ValueRange{b.create<arith::AddFOp>(l, args[2], mul)});
+                [&](OpBuilder &b, Location l, ValueRange args) {
+                  Value x = args[0], w = args[1];
+                  if (isFloat) {
+                    x = extendFloat(b, l, x, acc);
+                    w = extendFloat(b, l, w, acc);
+                  } else {
+                    x = convertScalar(b, l, x, acc, inputUnsigned, false);
+                    w = convertScalar(b, l, w, acc, weightUnsigned, false);
+                  }
+                  b.create<linalg::YieldOp>(
+                      l, multiplyAccumulate(b, l, x, w, args[2]));
                 })
             .getResult(0);
-    if (!bias && !residual && activation == "none") {
+    if (!bias && !residual && activation == "none" && acc == element) {
       rewriter.replaceOp(op, product);
       return success();
     }
@@ -471,15 +500,22 @@ struct LinearPattern : OpConversionPattern<tfm::LinearOp> {
       epilogueOperands.push_back(bias);
     if (residual)
       epilogueOperands.push_back(residual);
+    auto add = [&](OpBuilder &b, Location l, Value x, Value y) -> Value {
+      if (!isFloat)
+        return b.create<arith::AddIOp>(l, x, y);
+      return b.create<arith::AddFOp>(l, x, extendFloat(b, l, y, acc));
+    };
     Value result = buildBroadcastElementwise(
         rewriter, loc, op, epilogueOperands, resultType,
         [&](OpBuilder &b, Location l, ValueRange args) -> Value {
           Value value = args[0];
           if (bias)
-            value = b.create<arith::AddFOp>(l, value, args[1]);
+            value = add(b, l, value, args[1]);
           value = buildActivation(b, l, value, activation);
           if (residual)
-            value = b.create<arith::AddFOp>(l, value, args.back());
+            value = add(b, l, value, args.back());
+          if (value.getType() != element)
+            value = b.create<arith::TruncFOp>(l, element, value);
           return value;
         });
     rewriter.replaceOp(op, result);

@@ -25,6 +25,20 @@ TfmTypeConverter::TfmTypeConverter() {
   });
 }
 
+Type mlir::tfc::getAccumulatorType(Type element) {
+  auto type = dyn_cast<FloatType>(element);
+  if (type && type.getWidth() < 32)
+    return Float32Type::get(element.getContext());
+  return element;
+}
+
+Value mlir::tfc::extendFloat(OpBuilder &b, Location loc, Value value,
+                             Type to) {
+  if (value.getType() == to)
+    return value;
+  return b.create<arith::ExtFOp>(loc, to, value);
+}
+
 std::string mlir::tfc::describeOp(Operation *op) {
   // A fused op carries the locations of the nodes it replaced.
   std::string nodes = tfm::describeNodes(op->getLoc());

@@ -33,6 +33,14 @@ inline Type elementTypeOf(Value value) {
   return cast<ShapedType>(value.getType()).getElementType();
 }
 
+/// The type a float computation of `element` accumulates in: f32 for the
+/// 16-bit floats (whose 8 or 11 bits of mantissa would lose long sums of
+/// products), else `element` itself.
+Type getAccumulatorType(Type element);
+
+/// `value` (a float) extended to the float type `to` when narrower.
+Value extendFloat(OpBuilder &b, Location loc, Value value, Type to);
+
 /// `axis` (as an I64Attr getter returns it: unsigned, so a negative axis
 /// comes back huge) made non-negative for a tensor of `rank`. The importer
 /// normalizes axes already; IR written by hand may not.
@@ -135,6 +143,12 @@ Value toRank3(OpBuilder &b, Location loc, Value tensor);
 Value allocKernelResult(OpBuilder &b, Location loc, RankedTensorType type,
                         ArrayRef<OpFoldResult> dims, Value &rank3View);
 
+/// Run-time checks of tfm.attention's shapes that the verifier could not
+/// settle (dynamic dims): batches, key and value lengths, hidden sizes and
+/// their divisibility by `heads`.
+void checkAttentionShapes(OpBuilder &b, Location loc, Operation *op,
+                          Value query, Value key, Value value, int64_t heads);
+
 /// Registers the patterns of each op family.
 void populateElementwisePatterns(TypeConverter &converter,
                                  RewritePatternSet &patterns);
@@ -146,6 +160,8 @@ void populateShapePatterns(TypeConverter &converter,
                            RewritePatternSet &patterns);
 void populateAttentionPatterns(TypeConverter &converter,
                                RewritePatternSet &patterns);
+void populateAttentionKernelPatterns(TypeConverter &converter,
+                                     RewritePatternSet &patterns);
 void populateLayerNormKernelPatterns(TypeConverter &converter,
                                      RewritePatternSet &patterns);
 void populateLinearKernelPatterns(TypeConverter &converter,

@@ -26,6 +26,7 @@ void mlir::tfc::populateTfmToLinalgPatterns(TypeConverter &converter,
   populateNormalizationPatterns(converter, patterns);
   populateShapePatterns(converter, patterns);
   populateAttentionPatterns(converter, patterns);
+  populateAttentionKernelPatterns(converter, patterns);
   populateLinearKernelPatterns(converter, patterns);
   populateLayerNormKernelPatterns(converter, patterns);
 }
