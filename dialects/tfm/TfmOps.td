@@ -684,4 +684,41 @@ def Tfm_RangeOp : Tfm_Op<"range"> {
   let hasFolder = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Profiling
+//===----------------------------------------------------------------------===//
+
+// The two ends of a timed region (tfc compile --profile): ops with a side
+// effect, so that nothing removes them or moves them across each other, and
+// that a target lowers to its runtime's timer calls.
+class Tfm_ProfileMarkerOp<string mnemonic, string summaryText>
+    : Op<Tfm_Dialect, mnemonic, [MemoryEffects<[MemWrite]>]> {
+  let summary = summaryText;
+  let arguments = (ins StrAttr:$site);
+  let assemblyFormat = "$site attr-dict";
+}
+
+def Tfm_ProfileEnterOp : Tfm_ProfileMarkerOp<"profile_enter",
+                                             "Starts timing a profile site"> {
+  let description = [{
+    Starts the timer of `site`, a string naming the op that follows and the
+    ONNX nodes it came from (`--tfm-insert-profile-markers` puts it there).
+    The runtime sums the time until the matching `tfm.profile_exit` per
+    site; `tfc run --profile` prints the sums.
+
+    ```mlir
+    tfm.profile_enter "gelu  gelu_node"
+    %y = tfm.gelu %x : (tensor<?x64xf32>) -> tensor<?x64xf32>
+    tfm.profile_exit "gelu  gelu_node"
+    ```
+  }];
+}
+
+def Tfm_ProfileExitOp : Tfm_ProfileMarkerOp<"profile_exit",
+                                            "Stops timing a profile site"> {
+  let description = [{
+    Stops the timer of `site` that the matching `tfm.profile_enter` started.
+  }];
+}
+
 #endif // TFM_OPS_TD

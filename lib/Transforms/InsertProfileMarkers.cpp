@@ -2,20 +2,19 @@
 //
 // `tfc run --profile` answers "where does the time go" per graph op: after
 // the graph passes, every op that will become a kernel or a loop nest is
-// bracketed by two runtime calls that name it. The name (the site) is a
-// constant string, so the runtime keys its sums by the string's address and
-// needs no table from the compiler; the string says what the op is and
-// which ONNX nodes it came from, which is what a user looks for.
+// bracketed by two markers that name it, which the target lowers to its
+// runtime's timer calls. The name (the site) is a constant string, so the
+// CPU runtime keys its sums by the string's address and needs no table
+// from the compiler; the string says what the op is and which ONNX nodes it
+// came from, which is what a user looks for.
 //
 //===----------------------------------------------------------------------===//
 
 #include "tfc/Transforms/Passes.h"
 
-#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Builders.h"
 #include "tfm/TfmOps.h"
 
-#include "llvm/ADT/StringMap.h"
 
 namespace mlir::tfc {
 #define GEN_PASS_DEF_INSERTPROFILEMARKERS
@@ -43,69 +42,29 @@ std::string describeSite(Operation *op) {
   return site;
 }
 
-/// Ops that take no time of their own worth a line: constants, and the
-/// function's terminator.
+/// Ops that take no time of their own worth a line: constants, the
+/// function's terminator, and markers already there.
 bool isTimed(Operation *op) {
-  return isa<tfm::TfmDialect>(op->getDialect()) && !isa<tfm::ConstantOp>(op);
+  return isa<tfm::TfmDialect>(op->getDialect()) &&
+         !isa<tfm::ConstantOp, tfm::ProfileEnterOp, tfm::ProfileExitOp>(op);
 }
 
 struct InsertProfileMarkers
     : tfc::impl::InsertProfileMarkersBase<InsertProfileMarkers> {
   void runOnOperation() override {
-    ModuleOp module = getOperation();
-    MLIRContext *context = &getContext();
-    OpBuilder b(context);
-    Type ptrType = LLVM::LLVMPointerType::get(context);
-    auto markerType = b.getFunctionType({ptrType}, {});
-
-    // The runtime's entry points, declared once (the kernel naming makes
-    // the translation call tfc_rt_profile_enter and tfc_rt_profile_exit).
-    auto declare = [&](StringRef name) {
-      if (auto existing = module.lookupSymbol<func::FuncOp>(name))
-        return existing;
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(module.getBody());
-      auto marker = b.create<func::FuncOp>(module.getLoc(), name, markerType);
-      marker.setPrivate();
-      marker->setAttr("llvm.emit_c_interface", b.getUnitAttr());
-      return marker;
-    };
-
-    llvm::StringMap<LLVM::GlobalOp> sites;
-    auto siteGlobal = [&](const std::string &site) {
-      auto &global = sites[site];
-      if (global)
-        return global;
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(module.getBody());
-      std::string text = site;
-      text.push_back('\0');
-      auto type = LLVM::LLVMArrayType::get(b.getI8Type(), text.size());
-      global = b.create<LLVM::GlobalOp>(
-          module.getLoc(), type, /*isConstant=*/true, LLVM::Linkage::Internal,
-          "tfc_profile_site_" + std::to_string(sites.size() - 1),
-          b.getStringAttr(text));
-      return global;
-    };
-
     SmallVector<Operation *> timed;
-    for (auto graph : module.getOps<func::FuncOp>())
+    for (auto graph : getOperation().getOps<func::FuncOp>())
       graph.walk([&](Operation *op) {
         if (isTimed(op))
           timed.push_back(op);
       });
-    if (timed.empty())
-      return;
-    func::FuncOp enter = declare("tfc_kernel_profile_enter");
-    func::FuncOp exit = declare("tfc_kernel_profile_exit");
+    OpBuilder b(&getContext());
     for (Operation *op : timed) {
-      LLVM::GlobalOp global = siteGlobal(describeSite(op));
-      Location loc = op->getLoc();
+      std::string site = describeSite(op);
       b.setInsertionPoint(op);
-      Value site = b.create<LLVM::AddressOfOp>(loc, global);
-      b.create<func::CallOp>(loc, enter, ValueRange{site});
+      b.create<tfm::ProfileEnterOp>(op->getLoc(), site);
       b.setInsertionPointAfter(op);
-      b.create<func::CallOp>(loc, exit, ValueRange{site});
+      b.create<tfm::ProfileExitOp>(op->getLoc(), site);
       ++numSites;
     }
   }

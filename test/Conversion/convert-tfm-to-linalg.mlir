@@ -246,45 +246,9 @@ func.func @conv_grouped(%x: tensor<1x4x4x4xf32>, %w: tensor<4x2x3x3xf32>) -> ten
 
 // -----
 
-// COM: tfm.attention is one call of the runtime's kernel on read-only views
-// COM: of its operands; a 2-D mask becomes [1, 1, Lq, Lk] and each of its
-// COM: dynamic dims is checked to be 1 or the scores' size. Flags: 1 = mask,
-// COM: 2 = causal.
-// CHECK: func.func private @tfc_kernel_attention_f32(memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, {{.*}}, memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, {{.*}}, i64, f32, i64) attributes {llvm.emit_c_interface}
-// CHECK-LABEL: func.func @attention
-// CHECK-DAG: %[[FLAGS:.+]] = arith.constant 3 : i64
-// CHECK-DAG: %[[SCALE:.+]] = arith.constant 2.500000e-01 : f32
-// CHECK-DAG: %[[HEADS:.+]] = arith.constant 4 : i64
-// CHECK: cf.assert %{{.+}}, "tfm.attention: key batch does not match the query's"
-// CHECK: cf.assert %{{.+}}, "tfm.attention: mask dim 0 is neither 1 nor the scores' size"
-// CHECK: %[[MASK4:.+]] = tensor.expand_shape %arg2 {{\[}}[0, 1, 2], [3]] output_shape [1, 1, %{{.+}}, %{{.+}}]
-// CHECK: bufferization.to_memref %[[MASK4]] read_only
-// CHECK: %[[OUT:.+]] = memref.alloc(%{{.+}}, %{{.+}}) {alignment = 64 : i64} : memref<?x?x64xf32>
-// CHECK: bufferization.to_memref %arg0 read_only : memref<?x?x64xf32, strided<[?, ?, ?], offset: ?>>
-// CHECK: call @tfc_kernel_attention_f32({{.*}}, %[[HEADS]], %[[SCALE]], %[[FLAGS]])
-// CHECK: bufferization.to_tensor %[[OUT]] restrict writable
-func.func @attention(%q: tensor<?x?x64xf32>, %k: tensor<?x?x64xf32>, %m: tensor<?x?xf32>) -> tensor<?x?x64xf32> {
-  %r = tfm.attention %q, %k, %k, %m {num_heads = 4 : i64, scale = 0.25 : f32, causal = true} : (tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?xf32>) -> tensor<?x?x64xf32>
-  return %r : tensor<?x?x64xf32>
-}
-
-// -----
-
-// COM: Without a mask the kernel gets a placeholder it does not read, and a
-// COM: hidden size known only at run time is checked against num_heads.
-// CHECK-LABEL: func.func @attention_no_mask
-// CHECK: cf.assert %{{.+}}, "tfm.attention: hidden size is not a multiple of num_heads"
-// CHECK: memref.alloca() : memref<1x1x1x1xf32>
-// CHECK: call @tfc_kernel_attention_f32({{.*}}) :
-func.func @attention_no_mask(%q: tensor<1x?x?xf32>) -> tensor<1x?x?xf32> {
-  %r = tfm.attention %q, %q, %q {num_heads = 4 : i64, scale = 0.25 : f32} : (tensor<1x?x?xf32>, tensor<1x?x?xf32>, tensor<1x?x?xf32>) -> tensor<1x?x?xf32>
-  return %r : tensor<1x?x?xf32>
-}
-
-// -----
-
-// COM: An f16 attention has no kernel and takes the generic form: heads split
-// COM: in place, f32 scores (5 loops: b, h, i, j, d), scaled and causally
+// COM: tfm.attention takes the generic form (a target's kernel replaces it
+// COM: before this pass, where the target has one: tfc-cpu-select-kernels).
+// COM: In f16: heads split in place, f32 scores (5 loops: b, h, i, j, d), scaled and causally
 // COM: masked logits, the row maximum, exp, the row sums, the weighted sum of
 // COM: the values, and the quotient rounded to f16.
 // CHECK-LABEL: func.func @attention_f16

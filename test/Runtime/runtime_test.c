@@ -318,10 +318,10 @@ static void test_static_dims(void) {
   tfc_model_destroy(vit);
 }
 
-/* The layer norm kernel on views with a stride in the last dim (its
- * scalar path; compiled models pass contiguous rows) and with contiguous
- * ones (its vector path, with a 37-float row's scalar tail), against a
- * double-precision reference. */
+/* The layer norm kernel called as generated code calls it, on views with a
+ * stride in the last dim (its scalar path; compiled models pass contiguous
+ * rows) and with contiguous ones (its vector path, with a 37-float row's
+ * scalar tail), against a double-precision reference. */
 static void test_layer_norm_views(void) {
   enum { ROWS = 3, D = 37 };
   static float spread[ROWS * D * 2], packed[ROWS * D], skip[ROWS * D];
@@ -334,21 +334,24 @@ static void test_layer_norm_views(void) {
     scale[3 * j] = 1.0f + 0.01f * j;
     bias[j] = 0.1f * (j % 3);
   }
-  tfc_rt_memref3_f32 in_strided = {spread, spread, 0, {1, ROWS, D}, {ROWS * D * 2, D * 2, 2}};
-  tfc_rt_memref3_f32 in = {packed, packed, 0, {1, ROWS, D}, {ROWS * D, D, 1}};
-  tfc_rt_memref3_f32 sk = {skip, skip, 0, {1, ROWS, D}, {ROWS * D, D, 1}};
-  tfc_rt_memref1_f32 sc_strided = {scale, scale, 0, {D}, {3}};
+  tfc_rt_memref3 in_strided = {spread, spread, 0, {1, ROWS, D}, {ROWS * D * 2, D * 2, 2}};
+  tfc_rt_memref3 in = {packed, packed, 0, {1, ROWS, D}, {ROWS * D, D, 1}};
+  tfc_rt_memref3 sk = {skip, skip, 0, {1, ROWS, D}, {ROWS * D, D, 1}};
+  tfc_rt_memref1 sc_strided = {scale, scale, 0, {D}, {3}};
   static float scale_packed[D];
   for (int j = 0; j < D; ++j)
     scale_packed[j] = scale[3 * j];
-  tfc_rt_memref1_f32 sc = {scale_packed, scale_packed, 0, {D}, {1}};
-  tfc_rt_memref1_f32 bi = {bias, bias, 0, {D}, {1}};
-  tfc_rt_memref3_f32 o = {out, out, 0, {1, ROWS, D}, {ROWS * D, D, 1}};
-  tfc_rt_memref3_f32 o_strided = {out_strided, out_strided, 0, {1, ROWS, D},
+  tfc_rt_memref1 sc = {scale_packed, scale_packed, 0, {D}, {1}};
+  tfc_rt_memref1 bi = {bias, bias, 0, {D}, {1}};
+  tfc_rt_memref3 o = {out, out, 0, {1, ROWS, D}, {ROWS * D, D, 1}};
+  tfc_rt_memref3 o_strided = {out_strided, out_strided, 0, {1, ROWS, D},
                                   {ROWS * D * 2, D * 2, 2}};
-  int flags = TFC_RT_LAYER_NORM_HAS_BIAS | TFC_RT_LAYER_NORM_HAS_SKIP;
-  tfc_rt_layer_norm_f32(&in, &sk, &sc, &bi, &o, 1e-5f, flags);
-  tfc_rt_layer_norm_f32(&in_strided, &sk, &sc_strided, &bi, &o_strided, 1e-5f, flags);
+  /* The AVX2 variant, which every machine this runs on has. */
+  int64_t flags = TFC_RT_LAYER_NORM_HAS_BIAS | TFC_RT_LAYER_NORM_HAS_SKIP |
+                  TFC_RT_DTYPE_F32 << TFC_RT_DTYPE_SHIFT |
+                  TFC_RT_ISA_AVX2 << TFC_RT_ISA_SHIFT;
+  tfc_rt_layer_norm(&in, &sk, &sc, &bi, &o, 1e-5f, flags);
+  tfc_rt_layer_norm(&in_strided, &sk, &sc_strided, &bi, &o_strided, 1e-5f, flags);
   double worst = 0, worst_strided = 0;
   for (int r = 0; r < ROWS; ++r) {
     double mean = 0, var = 0;

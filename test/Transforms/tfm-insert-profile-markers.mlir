@@ -1,22 +1,17 @@
 // RUN: tfc-opt %s --tfm-insert-profile-markers --split-input-file | FileCheck %s
 
-// COM: Each graph op but constants is bracketed by the runtime's enter and
-// COM: exit calls, with a site string naming the op and its ONNX node; a
-// COM: fused op names its first node and how many more it replaced.
-// CHECK-DAG: func.func private @tfc_kernel_profile_exit(!llvm.ptr) attributes {llvm.emit_c_interface}
-// CHECK-DAG: func.func private @tfc_kernel_profile_enter(!llvm.ptr) attributes {llvm.emit_c_interface}
-// CHECK-DAG: llvm.mlir.global internal constant @[[GELU:tfc_profile_site_[0-9]+]]("gelu  gelu_node\00")
-// CHECK-DAG: llvm.mlir.global internal constant @[[ADD:tfc_profile_site_[0-9]+]]("add  add_node (+1 fused)\00")
+// COM: Each graph op but constants is bracketed by markers with a site
+// COM: string naming the op and its ONNX node; a fused op names its first
+// COM: node and how many more it replaced. The pass makes tfm ops only (the
+// COM: target lowers the markers: tfc-cpu-runtime-calls-to-llvm).
 // CHECK-LABEL: func.func @graph
 // CHECK-NEXT: tfm.constant
-// CHECK-NEXT: %[[S1:.+]] = llvm.mlir.addressof @[[GELU]] : !llvm.ptr
-// CHECK-NEXT: call @tfc_kernel_profile_enter(%[[S1]]) : (!llvm.ptr) -> ()
+// CHECK-NEXT: tfm.profile_enter "gelu  gelu_node"
 // CHECK-NEXT: tfm.gelu
-// CHECK-NEXT: call @tfc_kernel_profile_exit(%[[S1]]) : (!llvm.ptr) -> ()
-// CHECK-NEXT: %[[S2:.+]] = llvm.mlir.addressof @[[ADD]] : !llvm.ptr
-// CHECK-NEXT: call @tfc_kernel_profile_enter(%[[S2]]) : (!llvm.ptr) -> ()
+// CHECK-NEXT: tfm.profile_exit "gelu  gelu_node"
+// CHECK-NEXT: tfm.profile_enter "add  add_node (+1 fused)"
 // CHECK-NEXT: tfm.add
-// CHECK-NEXT: call @tfc_kernel_profile_exit(%[[S2]]) : (!llvm.ptr) -> ()
+// CHECK-NEXT: tfm.profile_exit "add  add_node (+1 fused)"
 // CHECK-NEXT: return
 func.func @graph(%x: tensor<?x64xf32>) -> tensor<?x64xf32> {
   %c = tfm.constant dense<1.0> : tensor<f32> loc("const_node")
@@ -27,10 +22,26 @@ func.func @graph(%x: tensor<?x64xf32>) -> tensor<?x64xf32> {
 
 // -----
 
-// COM: A module with no graph ops gets no declarations and no sites.
-// CHECK-NOT: llvm.mlir.global
-// CHECK-NOT: tfc_kernel_profile
+// COM: A module with no graph ops gets no markers; markers already there
+// COM: are not timed themselves.
 // CHECK-LABEL: func.func @empty
+// CHECK-NOT: tfm.profile
 func.func @empty(%x: tensor<4xf32>) -> tensor<4xf32> {
   return %x : tensor<4xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @marked
+// CHECK-NEXT: tfm.profile_enter "neg  n"
+// CHECK-NEXT: tfm.profile_enter "neg  n"
+// CHECK-NEXT: tfm.neg
+// CHECK-NEXT: tfm.profile_exit "neg  n"
+// CHECK-NEXT: tfm.profile_exit "neg  n"
+// CHECK-NEXT: return
+func.func @marked(%x: tensor<4xf32>) -> tensor<4xf32> {
+  tfm.profile_enter "neg  n"
+  %y = tfm.neg %x : (tensor<4xf32>) -> tensor<4xf32> loc("n")
+  tfm.profile_exit "neg  n"
+  return %y : tensor<4xf32>
 }

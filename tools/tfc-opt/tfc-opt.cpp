@@ -13,6 +13,7 @@
 #include "mlir/Transforms/Passes.h"
 
 #include "tfc/Conversion/Passes.h"
+#include "tfc/Target/Cpu/Passes.h"
 #include "tfc/Target/CpuCodegen.h"
 #include "tfc/Transforms/Passes.h"
 #include "tfm/TfmDialect.h"
@@ -29,6 +30,7 @@ int main(int argc, char **argv) {
   mlir::tfc::registerTfcPasses();
   mlir::tfc::registerGraphOptimizationPipeline();
   mlir::tfc::registerTfcConversionPasses();
+  mlir::tfc::cpu::registerTfcCpuPasses();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   mlir::registerSymbolDCEPass();

@@ -399,7 +399,7 @@ LogicalResult tfc::driver::compileModel(ModuleOp module,
   TimingScope lowerTimer = rootTimer.nest("Lower to the LLVM dialect");
   PassManager pm(module->getContext());
   pm.enableTiming(lowerTimer);
-  buildCpuLoweringPipeline(pm);
+  buildCpuLoweringPipeline(pm, getKernelIsa(request.target));
   if (failed(pm.run(module)))
     return failure();
   lowerTimer.stop();

@@ -25,11 +25,14 @@ def ConvertTfmToLinalg : Pass<"convert-tfm-to-linalg", "ModuleOp"> {
     Unsigned element types become signless; each op keeps its signedness
     in the arith ops it picks (`divui`, `cmpi ult`, ...).
 
-    `tfm.attention` becomes a call to the runtime's fused attention kernel
-    (`tfc_rt_attention_f32`) on read-only views of its operands
-    (`bufferization.to_memref`) and a fresh result buffer: the kernel's
-    online softmax is not expressible in linalg without the scores it
-    exists to avoid.
+    The fused ops have generic forms, for every element type: `linear` a
+    contraction and one elementwise epilogue, `attention` the scores of each
+    head materialized (in f32 for 16-bit floats), softmax over the keys and
+    the weighted sum of the values, `layer_norm` reductions. 16-bit float
+    products accumulate in f32. This pass decides nothing about kernels: a
+    target replaces the ops it has kernels for before it runs (the CPU's
+    `--tfc-cpu-select-kernels`), and ops of other dialects are left as they
+    are.
 
     Where a dim is only known at run time and the op needs it to agree with
     another (a broadcast, a contraction, a reshape's element count, a gather

@@ -58,10 +58,6 @@ unsigned getOnnxDtypeBytes(int dtype);
 /// deallocation) that the CPU pipeline needs in `registry`.
 void registerCpuCodegenDialects(DialectRegistry &registry);
 
-/// Adds the passes that take a module of tfm ops to the LLVM dialect:
-/// tfm -> linalg on tensors -> buffers -> loops -> LLVM dialect.
-void buildCpuLoweringPipeline(OpPassManager &pm);
-
 /// The target to generate code for: the host's CPU and features unless
 /// overridden (`cpu`, `features` in LLVM's "+avx2,-avx512f" syntax).
 struct CpuTarget {
@@ -70,6 +66,18 @@ struct CpuTarget {
   std::string features;
 };
 CpuTarget getHostCpuTarget();
+
+/// The instruction set whose kernels a model compiled for `target` calls:
+/// "avx512" (AVX-512 F, BW, DQ, VL: x86-64-v4), "avx2" (AVX2 and FMA:
+/// x86-64-v3), or, where the runtime has
+/// no kernels ("x86-64" before AVX2, other architectures), that name; the
+/// model then runs on generated code alone.
+std::string getKernelIsa(const CpuTarget &target);
+
+/// Adds the passes that take a module of tfm ops to the LLVM dialect:
+/// kernel selection for `kernelIsa` (see getKernelIsa), tfm -> linalg on
+/// tensors -> buffers -> loops -> LLVM dialect.
+void buildCpuLoweringPipeline(OpPassManager &pm, StringRef kernelIsa);
 
 /// Where the weights of a compiled model live.
 struct WeightsFile {

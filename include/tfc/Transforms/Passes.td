@@ -324,17 +324,17 @@ def InsertProfileMarkers : Pass<"tfm-insert-profile-markers", "ModuleOp"> {
   let summary = "Times every graph op at run time (tfc compile --profile)";
   let description = [{
     Brackets each op of the graph function, other than constants, with
-    calls to the runtime's `tfc_rt_profile_enter` and `tfc_rt_profile_exit`.
-    Both take the op's site: a constant string with the op's name and the
-    ONNX node(s) it came from, for instance
-    `linear  /encoder/layer.0/intermediate/dense/MatMul (+2 fused)`. The
-    runtime sums the time between the two per site, and
-    `tfc run --profile` prints the sums.
+    `tfm.profile_enter` and `tfm.profile_exit`, which name the op's site: a
+    string with the op's name and the ONNX node(s) it came from, for
+    instance `linear  /encoder/layer.0/intermediate/dense/MatMul (+2 fused)`.
+    The target lowers the markers to its runtime's timer calls (the CPU's
+    `tfc_rt_profile_enter` and `tfc_rt_profile_exit`), which sum the time
+    between the two per site; `tfc run --profile` prints the sums.
 
     Runs last, on the optimized graph, so that a site is what the lowering
-    turns into one kernel. The calls are opaque to the lowering, so no
-    loop fusion crosses them; elementwise ops that would have been fused
-    into their consumer are timed on their own.
+    turns into one kernel. The markers have side effects, so no loop fusion
+    crosses them; elementwise ops that would have been fused into their
+    consumer are timed on their own.
 
     ```mlir
     %y = tfm.gelu %x : (tensor<?x64xf32>) -> tensor<?x64xf32> loc("gelu_node")
@@ -343,15 +343,11 @@ def InsertProfileMarkers : Pass<"tfm-insert-profile-markers", "ModuleOp"> {
     becomes
 
     ```mlir
-    llvm.mlir.global internal constant @tfc_profile_site_0("gelu  gelu_node\00")
-    ...
-    %site = llvm.mlir.addressof @tfc_profile_site_0 : !llvm.ptr
-    call @tfc_kernel_profile_enter(%site) : (!llvm.ptr) -> ()
+    tfm.profile_enter "gelu  gelu_node"
     %y = tfm.gelu %x : (tensor<?x64xf32>) -> tensor<?x64xf32>
-    call @tfc_kernel_profile_exit(%site) : (!llvm.ptr) -> ()
+    tfm.profile_exit "gelu  gelu_node"
     ```
   }];
-  let dependentDialects = ["::mlir::LLVM::LLVMDialect", "::mlir::func::FuncDialect"];
   let statistics = [Statistic<"numSites", "sites", "Ops timed">];
 }
 

@@ -73,56 +73,71 @@ void tfc_rt_memref_copy(int64_t element_size, void *source, void *target);
 void tfc_rt_profile_enter(const char *site);
 void tfc_rt_profile_exit(const char *site);
 
-/* MLIR's memref descriptors of f32 (what llvm.emit_c_interface passes). */
-typedef struct tfc_rt_memref1_f32 {
-  float *allocated;
-  float *aligned;
-  int64_t offset;
-  int64_t sizes[1];
-  int64_t strides[1];
-} tfc_rt_memref1_f32;
-typedef struct tfc_rt_memref2_f32 {
-  float *allocated;
-  float *aligned;
-  int64_t offset;
-  int64_t sizes[2];
-  int64_t strides[2];
-} tfc_rt_memref2_f32;
-typedef struct tfc_rt_memref3_f32 {
-  float *allocated;
-  float *aligned;
-  int64_t offset;
-  int64_t sizes[3];
-  int64_t strides[3];
-} tfc_rt_memref3_f32;
-typedef struct tfc_rt_memref4_f32 {
-  float *allocated;
-  float *aligned;
-  int64_t offset;
-  int64_t sizes[4];
-  int64_t strides[4];
-} tfc_rt_memref4_f32;
+/* MLIR's memref descriptors (what the kernel calls pass a pointer to), with
+ * the element type erased: the flags of each call say what `aligned` points
+ * to. */
+#define TFC_RT_MEMREF(rank)                                                    \
+  typedef struct tfc_rt_memref##rank {                                         \
+    void *allocated;                                                           \
+    void *aligned;                                                             \
+    int64_t offset;                                                            \
+    int64_t sizes[rank];                                                       \
+    int64_t strides[rank];                                                     \
+  } tfc_rt_memref##rank;
+TFC_RT_MEMREF(1)
+TFC_RT_MEMREF(2)
+TFC_RT_MEMREF(3)
+TFC_RT_MEMREF(4)
+#undef TFC_RT_MEMREF
 
-/* Flags of tfc_rt_attention_f32. */
+/* The kernels, declared from tfc_kernels.def (their arguments below). */
+#define TFC_KERNEL(name, ...) void tfc_rt_##name(__VA_ARGS__);
+#define TFC_KERNEL_IN(rank, arg) const tfc_rt_memref##rank *arg
+#define TFC_KERNEL_OPT(rank, arg) const tfc_rt_memref##rank *arg
+#define TFC_KERNEL_OUT(rank, arg) const tfc_rt_memref##rank *arg
+#define TFC_KERNEL_I64(arg) int64_t arg
+#define TFC_KERNEL_F32(arg) float arg
+#include "tfc_kernels.def"
+#undef TFC_KERNEL
+#undef TFC_KERNEL_IN
+#undef TFC_KERNEL_OPT
+#undef TFC_KERNEL_OUT
+#undef TFC_KERNEL_I64
+#undef TFC_KERNEL_F32
+
+/* Bits 8-15 of every kernel's flags: the element types of the call, as
+ * input, weight and accumulator types where they differ. */
+enum {
+  TFC_RT_DTYPE_SHIFT = 8,
+  TFC_RT_DTYPE_F32 = 1,
+  TFC_RT_DTYPE_BF16 = 2,
+  TFC_RT_DTYPE_S8S8S32 = 3,
+  TFC_RT_DTYPE_U8S8S32 = 4,
+};
+/* Bits 16-23: the instruction set the compiler chose for the model (the
+ * code around the call is compiled for it too); the runtime runs that
+ * variant of the kernel without asking the CPU again. */
+enum {
+  TFC_RT_ISA_SHIFT = 16,
+  TFC_RT_ISA_X86_64 = 1, /* baseline x86-64 (SSE2) */
+  TFC_RT_ISA_AVX2 = 2,   /* AVX2 and FMA (x86-64-v3) */
+  TFC_RT_ISA_AVX512 = 3, /* AVX-512 F, BW, DQ, VL (x86-64-v4) */
+};
+
+/* Flags of tfc_rt_attention, bits 0-7. */
 enum { TFC_RT_ATTENTION_HAS_MASK = 1, TFC_RT_ATTENTION_CAUSAL = 2 };
 
-/* tfm.attention: out = softmax(q k^T * scale + mask) v per head, on
- * [B, L, heads * head_dim] tensors (see the op's documentation). `mask`, when
+/* tfc_rt_attention: out = softmax(q k^T * scale + mask) v per head, on
+ * [B, L, heads * head_dim] tensors (see tfm.attention). `mask`, when
  * TFC_RT_ATTENTION_HAS_MASK is set, is [B', N', Lq', Lk'] with each dim 1 or
- * the full size. The generated code has checked the shapes. */
-void tfc_rt_attention_f32(const tfc_rt_memref3_f32 *q,
-                          const tfc_rt_memref3_f32 *k,
-                          const tfc_rt_memref3_f32 *v,
-                          const tfc_rt_memref4_f32 *mask,
-                          const tfc_rt_memref3_f32 *out, int64_t num_heads,
-                          float scale, int64_t flags);
+ * the full size. Kernels: f32. The generated code has checked the shapes. */
 
 /* tfm.linear's weights as the kernel reads them: [K, N] cut into panels of
  * TFC_RT_LINEAR_PANEL columns, each stored k-major ([panels][K][PANEL]),
  * the last zero-padded. The compiler packs constant weights so. */
 enum { TFC_RT_LINEAR_PANEL = 32 };
-/* Flags of tfc_rt_linear_f32: which epilogue operands are present, and the
- * activation in bits 2-3. */
+/* Flags of tfc_rt_linear, bits 0-7: which epilogue operands are present,
+ * and the activation in bits 2-3. */
 enum {
   TFC_RT_LINEAR_HAS_BIAS = 1,
   TFC_RT_LINEAR_HAS_RESIDUAL = 2,
@@ -135,31 +150,20 @@ enum {
   TFC_RT_LINEAR_GELU_TANH = 3,
 };
 
-/* tfm.linear: out[b, l, :] = act(input[b, l, :] @ W + bias) + residual[b, l, :]
- * on [B, L, X] views with any strides, W packed (see TFC_RT_LINEAR_PANEL;
- * `packed` is [panels, K, PANEL]), `bias` [N] and `residual` [B, L, N] read
- * only when their flags are set. The generated code has checked the
- * shapes. */
-void tfc_rt_linear_f32(const tfc_rt_memref3_f32 *input,
-                       const tfc_rt_memref3_f32 *packed,
-                       const tfc_rt_memref1_f32 *bias,
-                       const tfc_rt_memref3_f32 *residual,
-                       const tfc_rt_memref3_f32 *out, int64_t flags);
+/* tfc_rt_linear: out[b, l, :] = act(input[b, l, :] @ W + bias) +
+ * residual[b, l, :] on [B, L, X] views with any strides, W packed (see
+ * TFC_RT_LINEAR_PANEL; `packed` is [panels, K, PANEL]), `bias` [N] and
+ * `residual` [B, L, N] read only when their flags are set. Kernels: f32.
+ * The generated code has checked the shapes. */
 
-/* Flags of tfc_rt_layer_norm_f32. */
+/* Flags of tfc_rt_layer_norm, bits 0-7. */
 enum { TFC_RT_LAYER_NORM_HAS_BIAS = 1, TFC_RT_LAYER_NORM_HAS_SKIP = 2 };
 
-/* tfm.layer_norm and tfm.add_layer_norm over the last dim: with x = input
- * (+ skip when TFC_RT_LAYER_NORM_HAS_SKIP), out[b, l, :] = (x - mean(x)) /
+/* tfc_rt_layer_norm, over the last dim: with x = input (+ skip when
+ * TFC_RT_LAYER_NORM_HAS_SKIP), out[b, l, :] = (x - mean(x)) /
  * sqrt(var(x) + epsilon) * scale (+ bias when TFC_RT_LAYER_NORM_HAS_BIAS),
  * on [B, L, D] views with any strides (each row contiguous), `scale` and
- * `bias` [D]. The generated code has checked the shapes. */
-void tfc_rt_layer_norm_f32(const tfc_rt_memref3_f32 *input,
-                           const tfc_rt_memref3_f32 *skip,
-                           const tfc_rt_memref1_f32 *scale,
-                           const tfc_rt_memref1_f32 *bias,
-                           const tfc_rt_memref3_f32 *out, float epsilon,
-                           int64_t flags);
+ * `bias` [D]. Kernels: f32. The generated code has checked the shapes. */
 
 #ifdef __cplusplus
 }

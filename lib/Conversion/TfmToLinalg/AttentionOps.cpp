@@ -12,7 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "LoweringUtils.h"
+#include "tfc/Conversion/LoweringUtils.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "tfm/TfmOps.h"

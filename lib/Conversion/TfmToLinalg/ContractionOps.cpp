@@ -7,7 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "LoweringUtils.h"
+#include "tfc/Conversion/LoweringUtils.h"
 
 #include "tfm/TfmOps.h"
 

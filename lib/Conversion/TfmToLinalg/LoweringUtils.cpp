@@ -1,6 +1,6 @@
 //===- LoweringUtils.cpp - shared helpers of the tfm to linalg lowering ---===//
 
-#include "LoweringUtils.h"
+#include "tfc/Conversion/LoweringUtils.h"
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -220,86 +220,4 @@ Value mlir::tfc::convertScalar(OpBuilder &b, Location loc, Value value,
     return b.create<arith::ExtSIOp>(loc, toType, value);
   }
   return b.create<arith::TruncIOp>(loc, toType, value);
-}
-
-MemRefType mlir::tfc::getKernelMemRefType(MLIRContext *context, int64_t rank,
-                                          Type element) {
-  SmallVector<int64_t> shape(rank, ShapedType::kDynamic);
-  auto layout = StridedLayoutAttr::get(
-      context, ShapedType::kDynamic,
-      SmallVector<int64_t>(rank, ShapedType::kDynamic));
-  return MemRefType::get(shape, element, layout);
-}
-
-func::FuncOp mlir::tfc::getOrDeclareKernel(OpBuilder &b, ModuleOp module,
-                                           StringRef name, FunctionType type) {
-  if (auto existing = module.lookupSymbol<func::FuncOp>(name))
-    return existing;
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(module.getBody());
-  auto kernel = b.create<func::FuncOp>(module.getLoc(), name, type);
-  kernel.setPrivate();
-  kernel->setAttr("llvm.emit_c_interface", b.getUnitAttr());
-  return kernel;
-}
-
-Value mlir::tfc::getKernelReadOnlyView(OpBuilder &b, Location loc,
-                                       Value tensor) {
-  auto type = cast<RankedTensorType>(tensor.getType());
-  MemRefType kernelType = getKernelMemRefType(b.getContext(), type.getRank(),
-                                              type.getElementType());
-  auto viewType = MemRefType::get(type.getShape(), type.getElementType(),
-                                  kernelType.getLayout());
-  Value view = b.create<bufferization::ToMemrefOp>(loc, viewType, tensor,
-                                                   /*read_only=*/true);
-  return b.create<memref::CastOp>(loc, kernelType, view);
-}
-
-Value mlir::tfc::getKernelPlaceholder(OpBuilder &b, Location loc,
-                                      MemRefType type) {
-  Value element = b.create<memref::AllocaOp>(
-      loc, MemRefType::get(SmallVector<int64_t>(type.getRank(), 1),
-                           type.getElementType()));
-  return b.create<memref::CastOp>(loc, type, element);
-}
-
-Value mlir::tfc::toRank3(OpBuilder &b, Location loc, Value tensor) {
-  auto type = cast<RankedTensorType>(tensor.getType());
-  if (type.getRank() == 3)
-    return tensor;
-  SmallVector<int64_t> shape = {1};
-  llvm::append_range(shape, type.getShape());
-  SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1)};
-  llvm::append_range(sizes, getDims(b, loc, tensor));
-  return b.create<tensor::ExpandShapeOp>(
-      loc, RankedTensorType::get(shape, type.getElementType()), tensor,
-      SmallVector<ReassociationIndices>{{0, 1}, {2}}, sizes);
-}
-
-
-Value mlir::tfc::allocKernelResult(OpBuilder &b, Location loc,
-                                   RankedTensorType type,
-                                   ArrayRef<OpFoldResult> dims,
-                                   Value &rank3View) {
-  SmallVector<Value> dynamicSizes;
-  for (int64_t i = 0; i < type.getRank(); ++i)
-    if (type.isDynamicDim(i))
-      dynamicSizes.push_back(toIndexValue(b, loc, dims[i]));
-  auto bufferType = MemRefType::get(type.getShape(), type.getElementType());
-  Value buffer = b.create<memref::AllocOp>(loc, bufferType, dynamicSizes,
-                                           b.getI64IntegerAttr(64));
-  Value view = buffer;
-  if (type.getRank() == 2) {
-    SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1)};
-    llvm::append_range(sizes, dims);
-    SmallVector<int64_t> shape = {1};
-    llvm::append_range(shape, type.getShape());
-    view = b.create<memref::ExpandShapeOp>(
-        loc, MemRefType::get(shape, type.getElementType()), buffer,
-        SmallVector<ReassociationIndices>{{0, 1}, {2}}, sizes);
-  }
-  rank3View = b.create<memref::CastOp>(
-      loc, getKernelMemRefType(b.getContext(), 3, type.getElementType()),
-      view);
-  return buffer;
 }

@@ -35,11 +35,13 @@
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Transforms/Passes.h"
 #include "tfc/Conversion/Passes.h"
+#include "tfc/Target/Cpu/Passes.h"
 
 using namespace mlir;
 
 void mlir::tfc::registerCpuCodegenDialects(DialectRegistry &registry) {
-  registry.insert<arith::ArithDialect, bufferization::BufferizationDialect,
+  registry.insert<cpu::TfcCpuDialect, arith::ArithDialect,
+                  bufferization::BufferizationDialect,
                   cf::ControlFlowDialect, func::FuncDialect,
                   linalg::LinalgDialect, LLVM::LLVMDialect, math::MathDialect,
                   memref::MemRefDialect, scf::SCFDialect,
@@ -56,9 +58,15 @@ void mlir::tfc::registerCpuCodegenDialects(DialectRegistry &registry) {
   tensor::registerBufferizableOpInterfaceExternalModels(registry);
 }
 
-void mlir::tfc::buildCpuLoweringPipeline(OpPassManager &pm) {
-  // Graph level to tensors.
+void mlir::tfc::buildCpuLoweringPipeline(OpPassManager &pm,
+                                         StringRef kernelIsa) {
+  // Graph level to tensors: the ops the runtime has kernels for become
+  // kernel calls, the rest generic code.
+  cpu::CpuSelectKernelsOptions selection;
+  selection.isa = kernelIsa.str();
+  pm.addPass(cpu::createCpuSelectKernels(selection));
   pm.addPass(tfc::createConvertTfmToLinalg());
+  pm.addPass(cpu::createCpuLowerKernels());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(createLinalgElementwiseOpFusionPass());
@@ -101,6 +109,7 @@ void mlir::tfc::buildCpuLoweringPipeline(OpPassManager &pm) {
   pm.addPass(arith::createArithExpandOpsPass(expand));
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(cpu::createCpuRuntimeCallsToLLVM());
   FinalizeMemRefToLLVMConversionPassOptions memrefOptions;
   // Allocations go through the runtime (renamed from MLIR's generic names
   // when the module is translated).

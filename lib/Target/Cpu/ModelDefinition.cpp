@@ -21,8 +21,8 @@
 
 using namespace mlir;
 
-/// Must match TFC_ABI_VERSION in include/tfc/runtime/tfc_abi.h.
-static constexpr uint32_t kAbiVersion = 1;
+/// Must match TFC_ABI_VERSION in include/tfc/runtime/tfc_runtime.h.
+static constexpr uint32_t kAbiVersion = 2;
 static constexpr int kMaxRank = 8;
 
 int mlir::tfc::getOnnxDtype(Type type) {
@@ -328,14 +328,6 @@ mlir::tfc::buildModelModule(ModuleOp lowered, StringRef graphName,
   for (auto [from, to] : kRenames)
     if (llvm::Function *function = module->getFunction(from))
       function->setName(to);
-  // Kernels the lowering calls through llvm.emit_c_interface (memref
-  // descriptors by pointer): `_mlir_ciface_tfc_kernel_X` is the runtime's
-  // `tfc_rt_X`.
-  static constexpr llvm::StringLiteral kKernelPrefix = "_mlir_ciface_tfc_kernel_";
-  for (llvm::Function &function : *module)
-    if (function.isDeclaration() && function.getName().starts_with(kKernelPrefix))
-      function.setName(
-          ("tfc_rt_" + function.getName().drop_front(kKernelPrefix.size())).str());
 
   // Only <name>_model_def is exported: two models link into one app.
   for (llvm::Function &function : *module)

@@ -5,11 +5,13 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/Triple.h"
 #include "llvm/Transforms/Instrumentation/AddressSanitizer.h"
 
 using namespace mlir;
@@ -33,6 +35,29 @@ tfc::CpuTarget mlir::tfc::getHostCpuTarget() {
   llvm::sort(features);
   target.features = llvm::join(features, ",");
   return target;
+}
+
+std::string mlir::tfc::getKernelIsa(const CpuTarget &target) {
+  llvm::Triple triple(target.triple);
+  if (triple.getArch() != llvm::Triple::x86_64)
+    return triple.getArchName().str();
+  initializeNativeTarget();
+  std::string error;
+  const llvm::Target *llvmTarget =
+      llvm::TargetRegistry::lookupTarget(target.triple, error);
+  if (!llvmTarget)
+    return "none";
+  std::unique_ptr<llvm::MCSubtargetInfo> subtarget(
+      llvmTarget->createMCSubtargetInfo(target.triple, target.cpu,
+                                        target.features));
+  if (!subtarget)
+    return "none";
+  // What the kernel variants are compiled with (lib/Kernels/CMakeLists.txt).
+  if (subtarget->checkFeatures("+avx512f,+avx512bw,+avx512dq,+avx512vl,+fma"))
+    return "avx512";
+  if (subtarget->checkFeatures("+avx2,+fma"))
+    return "avx2";
+  return "x86-64";
 }
 
 LogicalResult mlir::tfc::emitObjectFile(llvm::Module &module,

@@ -1,7 +1,7 @@
 """Inputs and float64 numpy references for attention-kernel.test.
 
 Writes input_<name>.npy and expected_<name>.npy into the directory given as
-the only argument. Each case exercises a path of lib/Runtime/attention.c:
+the only argument. Each case exercises a path of lib/Kernels/attention_f32.c:
 several query and key blocks, key padding, causal masks with Lq == Lk and
 Lq < Lk, head sizes that are not multiples of 16, fewer rows than a register
 block, and a full [B, N, Lq, Lk] mask.

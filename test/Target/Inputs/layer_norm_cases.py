@@ -4,7 +4,7 @@ float64 numpy references.
 
 Writes layer_norm.mlir, input_<name>.npy and expected_<name>.npy into the
 directory given as the only argument. The cases reach the paths of
-lib/Runtime/layer_norm.c (rows of whole 64-float blocks, a 16-float step,
+lib/Kernels/layer_norm_f32.c (rows of whole 64-float blocks, a 16-float step,
 a scalar tail; rows split over threads, and too few rows to split; with
 and without bias and skip) and two the kernel does not take, which the
 linalg lowering keeps: a normalization over two dims and a skip that

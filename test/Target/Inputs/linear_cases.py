@@ -3,7 +3,7 @@ its inputs, and float64 numpy references.
 
 Writes linear.mlir, input_<name>.npy and expected_<name>.npy into the
 directory given as the only argument. Each case reaches a path of
-lib/Runtime/linear.c: row tiles of 12 and 4 and last tiles of 1 to 11
+lib/Kernels/linear_f32.c: row tiles of 12 and 4 and last tiles of 1 to 11
 rows (each its own copy of the loop), a last panel narrower than
 32 columns, a reduction longer than two 768-deep slices (accumulating
 through the output), every activation, bias and residual epilogues, rank 2

@@ -1,31 +1,24 @@
-/*===- layer_norm.c - layer normalization over the last dim ------*- C -*-===*
+/*===- layer_norm_f32.c - layer normalization over the last dim --*- C -*-===*
  *
- * tfm.layer_norm and tfm.add_layer_norm over the last dim lower to one call
- * of tfc_rt_layer_norm_f32. The linalg lowering of the same op reduces each
+ * tfm.layer_norm and tfm.add_layer_norm over the last dim become one call
+ * of tfc_rt_layer_norm. The linalg lowering of the same op reduces each
  * row with a scalar loop-carried sum, which on a row of 768 is a chain of
  * 768 dependent adds, twice; here a row is summed in four vector
  * accumulators, its deviations likewise, and normalized, all three passes
- * over a row that stays in L1. Rows are split over the pool's threads.
+ * over a row that stays in L1. The runtime splits the rows over the pool's
+ * threads.
  *
  * With a skip operand (add_layer_norm), x = input + skip is formed in each
  * pass instead of being stored.
  *
  *===----------------------------------------------------------------------===*/
 
-#include "runtime_internal.h"
+#include "kernels.h"
 #include "vector_ops.h"
 
 #include <math.h>
 
-typedef struct layer_norm_problem {
-  const float *input, *skip, *scale, *bias;
-  float *out;
-  /* Strides in elements of [B, L, D], and of scale and bias. */
-  int64_t input_stride[3], skip_stride[3], out_stride[3];
-  int64_t scale_stride, bias_stride;
-  int64_t rows_per_batch, depth;
-  float epsilon;
-} layer_norm_problem;
+typedef tfc_layer_norm_f32_problem layer_norm_problem;
 
 /* Where row `row` (of all batches) starts in the input, the skip (NULL
  * without one) and the output. */
@@ -41,9 +34,8 @@ static inline void row_start(const layer_norm_problem *p, int64_t row,
 #define ROW_VALUE16(in, sk, j) (sk ? LOAD16(in + j) + LOAD16(sk + j) : LOAD16(in + j))
 #define ROW_VALUE(in, sk, j) (sk ? in[j] + sk[j] : in[j])
 
-TFC_MULTIVERSION
-static void layer_norm_rows(void *context, int64_t begin, int64_t end) {
-  const layer_norm_problem *p = context;
+static void layer_norm_rows(const layer_norm_problem *p, int64_t begin,
+                            int64_t end) {
   const int64_t d = p->depth, full = d / 16 * 16;
   for (int64_t row = begin; row < end; ++row) {
     const float *in, *sk;
@@ -97,9 +89,8 @@ static void layer_norm_rows(void *context, int64_t begin, int64_t end) {
 /* Any strides: the generated code passes views, and while every layout
  * the compiler makes has contiguous rows and parameters, a view with a
  * stride in its last dim must still be right. */
-static void layer_norm_rows_strided(void *context, int64_t begin,
-                                    int64_t end) {
-  const layer_norm_problem *p = context;
+static void layer_norm_rows_strided(const layer_norm_problem *p,
+                                    int64_t begin, int64_t end) {
   const int64_t d = p->depth;
   for (int64_t row = begin; row < end; ++row) {
     const float *in, *sk;
@@ -122,45 +113,14 @@ static void layer_norm_rows_strided(void *context, int64_t begin,
   }
 }
 
-void tfc_rt_layer_norm_f32(const tfc_rt_memref3_f32 *input,
-                           const tfc_rt_memref3_f32 *skip,
-                           const tfc_rt_memref1_f32 *scale,
-                           const tfc_rt_memref1_f32 *bias,
-                           const tfc_rt_memref3_f32 *out, float epsilon,
-                           int64_t flags) {
-  layer_norm_problem p = {0};
-  p.input = input->aligned + input->offset;
-  for (int i = 0; i < 3; ++i) {
-    p.input_stride[i] = input->strides[i];
-    p.out_stride[i] = out->strides[i];
-  }
-  if (flags & TFC_RT_LAYER_NORM_HAS_SKIP) {
-    p.skip = skip->aligned + skip->offset;
-    for (int i = 0; i < 3; ++i)
-      p.skip_stride[i] = skip->strides[i];
-  }
-  p.scale = scale->aligned + scale->offset;
-  p.scale_stride = scale->strides[0];
-  if (flags & TFC_RT_LAYER_NORM_HAS_BIAS) {
-    p.bias = bias->aligned + bias->offset;
-    p.bias_stride = bias->strides[0];
-  }
-  p.out = out->aligned + out->offset;
-  p.rows_per_batch = out->sizes[1];
-  p.depth = out->sizes[2];
-  p.epsilon = epsilon;
-  int64_t rows = out->sizes[0] * out->sizes[1];
-  if (rows == 0 || p.depth == 0)
-    return;
-  int contiguous = p.input_stride[2] == 1 && p.out_stride[2] == 1 &&
-                   p.scale_stride == 1 && (!p.skip || p.skip_stride[2] == 1) &&
-                   (!p.bias || p.bias_stride == 1);
-  tfc_rt_parallel_body body =
-      contiguous ? layer_norm_rows : layer_norm_rows_strided;
-  /* Below a few thousand elements, waking the pool costs more than the
-   * rows. */
-  if (rows * p.depth < 8192)
-    body(&p, 0, rows);
+void TFC_KERNEL_FN(tfc_kernel_layer_norm_f32_rows)(const layer_norm_problem *p,
+                                                   int64_t begin, int64_t end) {
+  int contiguous = p->input_stride[2] == 1 && p->out_stride[2] == 1 &&
+                   p->scale_stride == 1 &&
+                   (!p->skip || p->skip_stride[2] == 1) &&
+                   (!p->bias || p->bias_stride == 1);
+  if (contiguous)
+    layer_norm_rows(p, begin, end);
   else
-    tfc_rt_parallel_for(body, &p, rows);
+    layer_norm_rows_strided(p, begin, end);
 }

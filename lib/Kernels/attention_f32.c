@@ -1,6 +1,6 @@
-/*===- attention.c - the fused multi-head attention kernel -------*- C -*-===*
+/*===- attention_f32.c - the fused multi-head attention kernel ---*- C -*-===*
  *
- * tfm.attention lowers to one call of tfc_rt_attention_f32. The kernel is
+ * tfm.attention becomes one call of tfc_rt_attention. The kernel is
  * flash attention on the CPU: for each (batch, head, block of BLOCK_Q
  * queries) it walks the keys in blocks of BLOCK_K, computing that block of
  * scores, folding it into a running maximum and sum per query (the online
@@ -15,47 +15,27 @@
  * as long as the row sees some key, which the rules below guarantee.
  *
  * The inner loops are written with clang's vector extensions on 16 floats
- * (one AVX-512 register, two AVX2 ones) and compiled for each ISA with
- * target_clones, so the runtime library serves any x86-64 host.
+ * (one AVX-512 register, two AVX2 ones); the build compiles this file once
+ * per instruction set.
  *
  *===----------------------------------------------------------------------===*/
 
-#include "runtime_internal.h"
+#include "kernels.h"
 #include "vector_ops.h"
 
 #include <math.h>
 #include <string.h>
 
 enum {
-  BLOCK_Q = 64, /* queries per task */
-  BLOCK_K = 64, /* keys per step: four vectors of 16 */
+  BLOCK_Q = TFC_ATTENTION_BLOCK_Q,
+  BLOCK_K = TFC_ATTENTION_BLOCK_K,
 };
 
 /* A key whose additive mask is at or below this is hidden (exporters use
  * -3.4e38 or -inf; -1e4 style masks stay ordinary scores). */
 static const float kHiddenMask = -1.0e30f;
 
-typedef struct attention_problem {
-  const float *q, *k, *v, *mask;
-  float *out;
-  int64_t batch, heads, q_len, k_len, dk, dv;
-  /* Strides in elements; a broadcast mask dim has stride 0. */
-  int64_t q_stride[3], k_stride[3], v_stride[3], out_stride[3];
-  int64_t mask_stride[4];
-  float scale;
-  int causal, has_mask;
-  /* The mask is [B', 1, 1, Lk]: per-sequence key padding. */
-  int key_padding;
-  int64_t q_blocks;
-  /* K and V of each (batch, head) as contiguous rows ([Lk][dk], [Lk][dv]),
-   * packed by the first phase: in the model's tensors a head's rows sit a
-   * hidden size apart, and every query block of the head reads them all. */
-  float *packed;
-  /* Per-thread scratch: one block of `slot_floats` per thread of the pool,
-   * by tfc_thread_index(). */
-  float *scratch;
-  size_t slot_floats;
-} attention_problem;
+typedef tfc_attention_f32_problem attention_problem;
 
 /* The scratch of one task (a block of queries of one head), carved out of
  * its thread's block. Scores are kept transposed, keys by queries, so that the softmax
@@ -71,11 +51,7 @@ typedef struct attention_scratch {
 
 static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; }
 
-static size_t scratch_floats(int64_t dk, int64_t dv) {
-  return (size_t)dk * BLOCK_Q + BLOCK_K * BLOCK_Q + round16(BLOCK_Q * dv) +
-         3 * BLOCK_Q;
-}
-
+/* tfc_kernel_attention_f32_scratch_floats (plans.c) sizes this. */
 static attention_scratch carve_scratch(float *base, int64_t dk, int64_t dv) {
   attention_scratch s;
   s.qt = base;
@@ -133,7 +109,6 @@ scores_for_queries(const float *qt, const float *k, int64_t k_row,
 /* st[j][0..16 qv) = k[j] . qt[:, 0..16 qv) for `keys` keys: only the
  * vectors of queries the block has (a sequence of 197 ends in a block of 5
  * queries, one vector rather than four). */
-TFC_MULTIVERSION
 static void block_scores(const float *qt, const float *k, int64_t k_row,
                          int64_t k_col, float *st, int64_t keys, int64_t dk,
                          int qv) {
@@ -157,7 +132,6 @@ static void block_scores(const float *qt, const float *k, int64_t k_row,
  * and sum l of each query, leaves the probabilities in st, and rescales the
  * output rows by exp(old max - new max). A query that has seen only hidden
  * keys so far keeps a maximum of -inf and probabilities of 0. */
-TFC_MULTIVERSION
 static void online_softmax(float *st, float *m, float *l, float *alpha,
                            float *o, int64_t rows, int64_t keys, int64_t dv) {
   /* The vectors of 16 queries that hold the block's rows. */
@@ -237,7 +211,6 @@ output_panel(const float *st, const float *v, int64_t v_row, float *o,
 /* o[i][0..dv) += sum_j st[j][i] v[j][0..dv) over `keys` keys: 64 columns at
  * a time for six, four or one queries; columns past the last multiple of
  * 64 sixteen at a time, then one. v's rows are at unit stride along dv. */
-TFC_MULTIVERSION
 static void block_output(const float *st, const float *v, int64_t v_row,
                          float *o, int64_t rows, int64_t keys, int64_t dv) {
   int64_t wide = dv / 64 * 64;
@@ -278,7 +251,6 @@ static int64_t visible_keys(const attention_problem *p, int64_t b) {
   return p->k_len;
 }
 
-TFC_MULTIVERSION
 static void attention_block(const attention_problem *p, attention_scratch *w,
                             int64_t b, int64_t h, int64_t q_block) {
   const int64_t dk = p->dk, dv = p->dv;
@@ -370,8 +342,8 @@ static void attention_block(const attention_problem *p, attention_scratch *w,
 
 /* Phase one, over (batch, head): copies the head's K and V rows together,
  * and points the problem's K and V at the copies. */
-static void pack_heads(void *context, int64_t begin, int64_t end) {
-  const attention_problem *p = context;
+void TFC_KERNEL_FN(tfc_kernel_attention_f32_pack)(const attention_problem *p,
+                                                  int64_t begin, int64_t end) {
   const float *k = p->k, *v = p->v;
   for (int64_t task = begin; task < end; ++task) {
     int64_t b = task / p->heads, h = task % p->heads;
@@ -394,72 +366,18 @@ static void pack_heads(void *context, int64_t begin, int64_t end) {
   }
 }
 
-static void attention_tasks(void *context, int64_t begin, int64_t end) {
-  attention_problem *p = context;
-  /* Each thread has its own scratch: a slot taken from a shared pool would
-   * move between the cores from task to task, 49 KB of cache lines each
-   * time (with two threads, 12% of the kernel's cycles went to that). */
-  attention_scratch w =
-      carve_scratch(p->scratch + (size_t)tfc_thread_index() * p->slot_floats,
-                    p->dk, p->dv);
+/* Phase two: each task a block of queries of one head, with the calling
+ * thread's own scratch (a slot shared between threads would move between
+ * the cores from task to task, 49 KB of cache lines each time; with two
+ * threads, 12% of the kernel's cycles went to that). */
+void TFC_KERNEL_FN(tfc_kernel_attention_f32_tasks)(const attention_problem *p,
+                                                   float *scratch,
+                                                   int64_t begin, int64_t end) {
+  attention_scratch w = carve_scratch(scratch, p->dk, p->dv);
   for (int64_t task = begin; task < end; ++task) {
     int64_t q_block = task % p->q_blocks;
     int64_t h = (task / p->q_blocks) % p->heads;
     int64_t b = task / (p->q_blocks * p->heads);
     attention_block(p, &w, b, h, q_block);
   }
-}
-
-void tfc_rt_attention_f32(const tfc_rt_memref3_f32 *q,
-                          const tfc_rt_memref3_f32 *k,
-                          const tfc_rt_memref3_f32 *v,
-                          const tfc_rt_memref4_f32 *mask,
-                          const tfc_rt_memref3_f32 *out, int64_t num_heads,
-                          float scale, int64_t flags) {
-  attention_problem p;
-  memset(&p, 0, sizeof(p));
-  p.q = q->aligned + q->offset;
-  p.k = k->aligned + k->offset;
-  p.v = v->aligned + v->offset;
-  p.out = out->aligned + out->offset;
-  p.batch = q->sizes[0];
-  p.heads = num_heads;
-  p.q_len = q->sizes[1];
-  p.k_len = k->sizes[1];
-  p.dk = q->sizes[2] / num_heads;
-  p.dv = v->sizes[2] / num_heads;
-  for (int i = 0; i < 3; ++i) {
-    p.q_stride[i] = q->strides[i];
-    p.k_stride[i] = k->strides[i];
-    p.v_stride[i] = v->strides[i];
-    p.out_stride[i] = out->strides[i];
-  }
-  p.scale = scale;
-  p.causal = (flags & TFC_RT_ATTENTION_CAUSAL) != 0;
-  p.has_mask = (flags & TFC_RT_ATTENTION_HAS_MASK) != 0;
-  if (p.has_mask) {
-    p.mask = mask->aligned + mask->offset;
-    for (int i = 0; i < 4; ++i)
-      p.mask_stride[i] = mask->sizes[i] == 1 ? 0 : mask->strides[i];
-    p.key_padding = mask->sizes[1] == 1 && mask->sizes[2] == 1;
-  }
-  if (p.batch == 0 || p.q_len == 0 || p.dv == 0)
-    return;
-  p.q_blocks = (p.q_len + BLOCK_Q - 1) / BLOCK_Q;
-  tfc_run *run = tfc_current_run();
-  int threads = run ? tfc_thread_pool_size(run->model->pool) : 1;
-  p.slot_floats = scratch_floats(p.dk, p.dv);
-  /* One block: the packed K and V, then the threads' scratch. From the
-   * instance's allocator, which keeps it for the next call (no page faults
-   * in a steady state). */
-  size_t packed_floats =
-      round16((size_t)(p.batch * p.heads) * p.k_len * (p.dk + p.dv));
-  float *workspace = tfc_rt_aligned_alloc(
-      64, sizeof(float) * (packed_floats + p.slot_floats * threads));
-  p.packed = workspace;
-  p.scratch = workspace + packed_floats;
-  tfc_rt_parallel_for(pack_heads, &p, p.batch * p.heads);
-
-  tfc_rt_parallel_for(attention_tasks, &p, p.batch * p.heads * p.q_blocks);
-  tfc_rt_free(workspace);
 }

@@ -2,12 +2,13 @@
 //
 // The tfm ops carry ONNX semantics (numpy broadcasting, negative axes,
 // unsigned element types); linalg and arith do not. These helpers bridge the
-// two so that each op's pattern reads as what the op computes.
+// two so that each op's pattern reads as what the op computes. Targets use
+// them too, where they replace tfm ops with their own (kernel calls).
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef TFC_LIB_CONVERSION_TFMTOLINALG_LOWERINGUTILS_H
-#define TFC_LIB_CONVERSION_TFMTOLINALG_LOWERINGUTILS_H
+#ifndef TFC_CONVERSION_LOWERINGUTILS_H
+#define TFC_CONVERSION_LOWERINGUTILS_H
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -109,40 +110,6 @@ Value convertScalar(OpBuilder &b, Location loc, Value value, Type toType,
 /// applied to the float scalar `x`.
 Value buildActivation(OpBuilder &b, Location loc, Value x, StringRef activation);
 
-/// Calls into the runtime's kernels (attention, linear). A kernel is a
-/// private func.func `tfc_kernel_<name>` with llvm.emit_c_interface: the LLVM
-/// lowering calls `_mlir_ciface_tfc_kernel_<name>` with pointers to memref
-/// descriptors, and the model's translation renames that to the runtime's
-/// `tfc_rt_<name>` (see ModelDefinition.cpp).
-///
-/// A memref type of `rank` with dynamic sizes, strides and offset: what the
-/// kernels accept for every operand.
-MemRefType getKernelMemRefType(MLIRContext *context, int64_t rank,
-                               Type element);
-/// Declares kernel `name` (the full `tfc_kernel_...` symbol) in `module`
-/// once.
-func::FuncOp getOrDeclareKernel(OpBuilder &b, ModuleOp module, StringRef name,
-                                FunctionType type);
-/// A read-only view of `tensor` in place (any strides), cast to the kernels'
-/// fully dynamic memref type.
-Value getKernelReadOnlyView(OpBuilder &b, Location loc, Value tensor);
-/// What to pass for an optional operand the call leaves out (its flag
-/// unset, so the kernel never reads it): one element on the stack, cast to
-/// `type` (a getKernelMemRefType).
-Value getKernelPlaceholder(OpBuilder &b, Location loc, MemRefType type);
-
-/// A rank-2 `tensor` [M, X] as [1, M, X], in place; rank 3 as it is. The
-/// kernels take [B, L, X] views with any strides rather than collapsed rows:
-/// MLIR 19's expand-strided-metadata crashes on a collapse of a buffer with
-/// dynamic strides, which is what a function argument is.
-Value toRank3(OpBuilder &b, Location loc, Value tensor);
-
-/// A fresh buffer (64-byte aligned) for a kernel's result of `type`, rank 2
-/// or 3, with sizes `dims`; `rank3View` is set to it as [B, L, X] (a unit
-/// batch for rank 2) in the kernels' memref type.
-Value allocKernelResult(OpBuilder &b, Location loc, RankedTensorType type,
-                        ArrayRef<OpFoldResult> dims, Value &rank3View);
-
 /// Run-time checks of tfm.attention's shapes that the verifier could not
 /// settle (dynamic dims): batches, key and value lengths, hidden sizes and
 /// their divisibility by `heads`.
@@ -160,13 +127,7 @@ void populateShapePatterns(TypeConverter &converter,
                            RewritePatternSet &patterns);
 void populateAttentionPatterns(TypeConverter &converter,
                                RewritePatternSet &patterns);
-void populateAttentionKernelPatterns(TypeConverter &converter,
-                                     RewritePatternSet &patterns);
-void populateLayerNormKernelPatterns(TypeConverter &converter,
-                                     RewritePatternSet &patterns);
-void populateLinearKernelPatterns(TypeConverter &converter,
-                                  RewritePatternSet &patterns);
 
 } // namespace mlir::tfc
 
-#endif // TFC_LIB_CONVERSION_TFMTOLINALG_LOWERINGUTILS_H
+#endif // TFC_CONVERSION_LOWERINGUTILS_H

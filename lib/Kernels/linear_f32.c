@@ -1,7 +1,7 @@
-/*===- linear.c - the matmul kernel behind tfm.linear ------------*- C -*-===*
+/*===- linear_f32.c - the matmul kernel behind tfm.linear --------*- C -*-===*
  *
  * tfm.linear with constant weights (and a bare tfm.matmul by a constant
- * matrix) lowers to one call of tfc_rt_linear_f32: out = act(input @ W +
+ * matrix) becomes one call of tfc_rt_linear: out = act(input @ W +
  * bias) + residual on rows of the input. The compiler has packed W into
  * panels of PANEL (32) columns stored k-major, so the innermost loop reads
  * a panel's row at unit stride, two vectors of 16 per k, and broadcasts one
@@ -14,14 +14,14 @@
  *           acc[R][2] (+)= rows[R][slice] x panel[slice][32]
  *
  * R is 12 with AVX-512 (24 accumulators of its 32 registers) and 4 with
- * AVX2. The last tile of the rows has as many rows as are left, each count
+ * AVX2, each variant compiled for its instruction set. The last tile of the rows has as many rows as are left, each count
  * its own copy of the loop: staging it padded to R rows, as the kernel did
  * before, took BERT-base at 128 tokens (10 tiles of 12, one of 8) from
  * about 65.5 to 68.5 ms. A tile's accumulators go to the output between slices; after the
  * last slice the epilogue (bias, activation, residual) runs over the
  * finished tile while it is in L1, so the output is written once in its
- * final form. Tasks own disjoint output blocks and run on the model's
- * thread pool.
+ * final form. Tasks own disjoint output blocks; the runtime runs them on
+ * the model's thread pool (tfc_kernel_linear_f32_plan sizes them).
  *
  * A slice of 768 covers BERT's and ViT's K = 768 and 384 at once, so their
  * outputs are written once: with 256, each output line went to memory and
@@ -44,34 +44,23 @@
  *
  *===----------------------------------------------------------------------===*/
 
-#include "runtime_internal.h"
+#include "kernels.h"
+#include "tfc/runtime/tfc_abi.h"
 #include "vector_ops.h"
 
-#include <stdatomic.h>
-#include <stdlib.h>
 #include <string.h>
 
 enum {
   PANEL = TFC_RT_LINEAR_PANEL,
-  BLOCK_K = 768, /* reduction slice: a panel's slice is 96 KB */
-  BLOCK_M = 96,  /* most rows per task: a multiple of every tile height */
+  BLOCK_K = TFC_LINEAR_BLOCK_K,
+#ifdef __AVX512F__
+  TILE_ROWS = 12, /* AVX-512's 32 registers */
+#else
+  TILE_ROWS = 4, /* AVX2's 16 */
+#endif
 };
 
-typedef struct linear_problem {
-  const float *input, *packed, *bias, *residual;
-  float *out;
-  /* Each of `batches` holds `rows` rows: strides in elements. */
-  int64_t input_batch, residual_batch, out_batch;
-  int64_t input_row, residual_row, out_row;
-  int64_t batches, rows, cols, depth, panels;
-  int activation;
-  /* Tasks: each batch's rows in `row_blocks` blocks of whole 12-row tiles
-   * (row_tiles of them in all), by `panel_groups` groups of panels. */
-  int64_t row_tiles, row_blocks, panel_groups;
-  int wide_tiles; /* 12-row tiles (AVX-512's 32 registers), else 4 */
-  int64_t tasks;
-  atomic_int_fast64_t next_task; /* the next task not yet claimed */
-} linear_problem;
+typedef tfc_linear_f32_problem linear_problem;
 
 /* x * 0.5 * (1 + erf(x / sqrt 2)), erf by Abramowitz and Stegun 7.1.26
  * (absolute error below 1.5e-7): 1 - t (a1 + t (a2 + ...)) e^(-z^2) with
@@ -271,8 +260,8 @@ static const float *first_slice(const linear_problem *p, int64_t task) {
  * block's slice of rows (up to 288 KB) stays in L2 while every panel of the
  * group passes over it. The next task is claimed as the last panel starts,
  * so that its first slice is prefetched too. */
-TFC_MULTIVERSION
-static int64_t linear_task(linear_problem *p, int64_t task) {
+int64_t TFC_KERNEL_FN(tfc_kernel_linear_f32_task)(linear_problem *p,
+                                                  int64_t task) {
   int64_t group = task % p->panel_groups;
   int64_t block = task / p->panel_groups % p->row_blocks;
   int64_t batch = task / (p->panel_groups * p->row_blocks);
@@ -283,8 +272,6 @@ static int64_t linear_task(linear_problem *p, int64_t task) {
     row_end = p->rows;
   int64_t panel0 = group * p->panels / p->panel_groups;
   int64_t panel_end = (group + 1) * p->panels / p->panel_groups;
-  /* AVX-512 has the registers for tiles of 12 rows, AVX2 for 4. */
-  const int R = p->wide_tiles ? 12 : 4;
   int64_t claimed = -1;
   /* An empty reduction still runs once: the epilogue of zeros. */
   for (int64_t k0 = 0; k0 < p->depth || k0 == 0; k0 += BLOCK_K) {
@@ -299,82 +286,9 @@ static int64_t linear_task(linear_problem *p, int64_t task) {
         claimed = atomic_fetch_add(&p->next_task, 1);
         next = first_slice(p, claimed);
       }
-      if (R == 12)
-        panel_slice(p, batch, row0, row_end, panel, k0, depth, 12, next);
-      else
-        panel_slice(p, batch, row0, row_end, panel, k0, depth, 4, next);
+      panel_slice(p, batch, row0, row_end, panel, k0, depth, TILE_ROWS, next);
     }
   }
   return claimed;
 }
 
-/* One thread's share: tasks taken one at a time from the problem's counter
- * until none is left. The loop is run once per thread (begin and end only
- * number the runs); a thread that starts late finds fewer tasks. */
-static void linear_tasks(void *context, int64_t begin, int64_t end) {
-  (void)begin;
-  (void)end;
-  linear_problem *p = context;
-  int64_t task = atomic_fetch_add(&p->next_task, 1);
-  while (task < p->tasks)
-    task = linear_task(p, task);
-}
-
-void tfc_rt_linear_f32(const tfc_rt_memref3_f32 *input,
-                       const tfc_rt_memref3_f32 *packed,
-                       const tfc_rt_memref1_f32 *bias,
-                       const tfc_rt_memref3_f32 *residual,
-                       const tfc_rt_memref3_f32 *out, int64_t flags) {
-  linear_problem p;
-  memset(&p, 0, sizeof(p));
-  p.input = input->aligned + input->offset;
-  p.input_batch = input->strides[0];
-  p.input_row = input->strides[1];
-  p.packed = packed->aligned + packed->offset;
-  p.out = out->aligned + out->offset;
-  p.out_batch = out->strides[0];
-  p.out_row = out->strides[1];
-  p.batches = out->sizes[0];
-  p.rows = out->sizes[1];
-  p.cols = out->sizes[2];
-  p.depth = input->sizes[2];
-  p.panels = packed->sizes[0];
-  if (flags & TFC_RT_LINEAR_HAS_BIAS)
-    p.bias = bias->aligned + bias->offset;
-  if (flags & TFC_RT_LINEAR_HAS_RESIDUAL) {
-    p.residual = residual->aligned + residual->offset;
-    p.residual_batch = residual->strides[0];
-    p.residual_row = residual->strides[1];
-  }
-  /* Batches laid out one after another are one run of rows: taller tiles. */
-  if (p.batches > 1 && p.input_batch == p.rows * p.input_row &&
-      p.out_batch == p.rows * p.out_row &&
-      (!p.residual || p.residual_batch == p.rows * p.residual_row)) {
-    p.rows *= p.batches;
-    p.batches = 1;
-  }
-  p.activation = (int)(flags >> TFC_RT_LINEAR_ACTIVATION_SHIFT) & 3;
-  if (p.batches == 0 || p.rows == 0 || p.cols == 0)
-    return;
-  __builtin_cpu_init();
-  p.wide_tiles = __builtin_cpu_supports("avx512f");
-
-  /* Tasks of equal size (to a tile or a panel), several per thread, taken
-   * one at a time: a thread left with one task more than the other idles
-   * for that task's time, so the tasks must be many and alike. A block of
-   * rows is at most BLOCK_M (8 tiles) so that its slice of rows stays in L2
-   * while the task's panels pass over it; the panels are split into as many
-   * groups as it takes to give each thread six tasks. */
-  tfc_run *run = tfc_current_run();
-  int threads = run ? tfc_thread_pool_size(run->model->pool) : 1;
-  p.row_tiles = (p.rows + 11) / 12;
-  p.row_blocks = (p.row_tiles + BLOCK_M / 12 - 1) / (BLOCK_M / 12);
-  int64_t row_tasks = p.batches * p.row_blocks;
-  int64_t wanted_tasks = threads > 1 ? (int64_t)threads * 6 : 1;
-  p.panel_groups = (wanted_tasks + row_tasks - 1) / row_tasks;
-  if (p.panel_groups > p.panels)
-    p.panel_groups = p.panels;
-  p.tasks = p.batches * p.row_blocks * p.panel_groups;
-  atomic_init(&p.next_task, 0);
-  tfc_parallel_for_chunked(linear_tasks, &p, threads, 1);
-}

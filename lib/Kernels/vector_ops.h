@@ -1,36 +1,21 @@
-/*===- vector_ops.h - 16-float vectors for the runtime's kernels -*- C -*-===*
+/*===- vector_ops.h - 16-float vectors for the kernels -----------*- C -*-===*
  *
- * The runtime's kernels are written with clang's vector extensions on 16
- * floats (one AVX-512 register, two AVX2 ones) and compiled for each ISA
- * with target_clones, so that one runtime library serves any x86-64 host.
+ * The kernels are written with clang's vector extensions on 16 floats (one
+ * AVX-512 register, two AVX2 ones); the build compiles them once per
+ * instruction set (see kernels.h).
  *
  *===----------------------------------------------------------------------===*/
 
-#ifndef TFC_RUNTIME_VECTOR_OPS_H
-#define TFC_RUNTIME_VECTOR_OPS_H
+#ifndef TFC_KERNELS_VECTOR_OPS_H
+#define TFC_KERNELS_VECTOR_OPS_H
 
 #include <stdint.h>
-
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-/* ThreadSanitizer instruments target_clones' resolvers, which the dynamic
- * loader calls before its runtime is up: under TSan, one baseline copy. */
-#define TFC_NO_MULTIVERSION 1
-#endif
-#endif
-
-#if defined(__x86_64__) && defined(__clang__) && !defined(TFC_NO_MULTIVERSION)
-#define TFC_MULTIVERSION                                                       \
-  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define TFC_MULTIVERSION
-#endif
 
 typedef float vf16 __attribute__((vector_size(64), aligned(4)));
 typedef int32_t vi16 __attribute__((vector_size(64), aligned(4)));
 
 /* Helpers are macros: a function taking or returning a 64-byte vector has a
- * different ABI under each target_clones variant. */
+ * different ABI under each instruction set. */
 #define LOAD16(p) (*(const vf16 *)(p))
 #define STORE16(p, v) (*(vf16 *)(p) = (v))
 #define SPLAT16(x) ((vf16){0} + (x))

@@ -1,0 +1,127 @@
+/*===- kernels.h - the kernel library's interface to the runtime -*- C -*-===*
+ *
+ * The kernel library computes; the runtime schedules. A kernel here is a
+ * pure function of its problem: it reads and writes the memory the problem
+ * points to, and nothing else. No thread pool, no allocation, no run state,
+ * no CPU detection: the runtime (lib/Runtime/kernel_calls.c) turns a call
+ * from generated code into a problem, allocates what the kernel asks for,
+ * splits the work into the tasks the kernel defines and runs them on the
+ * model's threads.
+ *
+ * Each kernel is compiled once per instruction set, its functions suffixed
+ * with the set's name (_avx2, _avx512); the compiler chose the set when it
+ * compiled the model (tfc_abi.h's TFC_RT_ISA_*), and the runtime calls that
+ * variant.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef TFC_KERNELS_H
+#define TFC_KERNELS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The instruction sets with kernels; X(isa) for each. */
+#define TFC_KERNEL_ISAS(X) X(avx2) X(avx512)
+
+/* linear (f32): out = act(input @ W + bias) + residual, W packed in panels
+ * of TFC_RT_LINEAR_PANEL columns. A task is a block of up to
+ * TFC_LINEAR_BLOCK_M rows (whole tiles of 12) by a group of panels. */
+enum {
+  TFC_LINEAR_BLOCK_K = 768, /* reduction slice: a panel's slice is 96 KB */
+  TFC_LINEAR_BLOCK_M = 96,  /* most rows per task: a multiple of every tile */
+};
+typedef struct tfc_linear_f32_problem {
+  const float *input, *packed, *bias, *residual;
+  float *out;
+  /* Each of `batches` holds `rows` rows: strides in elements. */
+  int64_t input_batch, residual_batch, out_batch;
+  int64_t input_row, residual_row, out_row;
+  int64_t batches, rows, cols, depth, panels;
+  int activation; /* TFC_RT_LINEAR_NONE, ... */
+  /* Tasks (set by tfc_kernel_linear_f32_plan): each batch's rows in
+   * `row_blocks` blocks of whole 12-row tiles (row_tiles of them in all), by
+   * `panel_groups` groups of panels. */
+  int64_t row_tiles, row_blocks, panel_groups;
+  int64_t tasks;
+  atomic_int_fast64_t next_task; /* the next task not yet claimed */
+} tfc_linear_f32_problem;
+
+/* Splits `p` (its operands set) into tasks for `threads` threads. */
+void tfc_kernel_linear_f32_plan(tfc_linear_f32_problem *p, int threads);
+
+/* attention (f32): softmax(q k^T * scale + mask) v per head. A task is a
+ * block of TFC_ATTENTION_BLOCK_Q queries of one head, which walks the keys in
+ * blocks of TFC_ATTENTION_BLOCK_K. */
+enum {
+  TFC_ATTENTION_BLOCK_Q = 64,
+  TFC_ATTENTION_BLOCK_K = 64, /* four vectors of 16 */
+};
+typedef struct tfc_attention_f32_problem {
+  const float *q, *k, *v, *mask;
+  float *out;
+  int64_t batch, heads, q_len, k_len, dk, dv;
+  /* Strides in elements; a broadcast mask dim has stride 0. */
+  int64_t q_stride[3], k_stride[3], v_stride[3], out_stride[3];
+  int64_t mask_stride[4];
+  float scale;
+  int causal, has_mask;
+  /* The mask is [B', 1, 1, Lk]: per-sequence key padding. */
+  int key_padding;
+  int64_t q_blocks; /* tasks: batch * heads * q_blocks */
+  /* K and V of each (batch, head) as contiguous rows ([Lk][dk], [Lk][dv]),
+   * written by the packing phase (tfc_kernel_attention_f32_packed_floats
+   * of them). */
+  float *packed;
+} tfc_attention_f32_problem;
+
+/* Sets the problem's task count (q_blocks). */
+void tfc_kernel_attention_f32_plan(tfc_attention_f32_problem *p);
+/* The floats of the packed K and V (p->packed), a multiple of 16. */
+size_t tfc_kernel_attention_f32_packed_floats(const tfc_attention_f32_problem *p);
+/* The floats of scratch each thread needs, a multiple of 16 (64-byte
+ * aligned blocks stay aligned): the transposed queries, a block of scores,
+ * the output accumulator and three vectors of BLOCK_Q (see carve_scratch in
+ * attention_f32.c). */
+size_t tfc_kernel_attention_f32_scratch_floats(const tfc_attention_f32_problem *p);
+
+/* layer_norm (f32), over the last dim of [B, L, D]. */
+typedef struct tfc_layer_norm_f32_problem {
+  const float *input, *skip, *scale, *bias;
+  float *out;
+  /* Strides in elements of [B, L, D], and of scale and bias. */
+  int64_t input_stride[3], skip_stride[3], out_stride[3];
+  int64_t scale_stride, bias_stride;
+  int64_t rows_per_batch, depth;
+  float epsilon;
+} tfc_layer_norm_f32_problem;
+
+/* The functions of each instruction set's variant. */
+#define TFC_KERNEL_DECLARE(isa)                                                \
+  /* Runs linear task `task` and returns the task claimed next from        \
+   * p->next_task (claimed early, to prefetch its first weights). */           \
+  int64_t tfc_kernel_linear_f32_task_##isa(tfc_linear_f32_problem *p,         \
+                                           int64_t task);                      \
+  /* Attention, phase one over [begin, end) of batch * heads: copies each  \
+   * head's K and V rows together into p->packed. */                          \
+  void tfc_kernel_attention_f32_pack_##isa(                                    \
+      const tfc_attention_f32_problem *p, int64_t begin, int64_t end);        \
+  /* Phase two: tasks [begin, end) of p->q_blocks per head, with the        \
+   * thread's `scratch`. */                                                    \
+  void tfc_kernel_attention_f32_tasks_##isa(                                   \
+      const tfc_attention_f32_problem *p, float *scratch, int64_t begin,       \
+      int64_t end);                                                            \
+  /* Rows [begin, end) of all batches. */                                      \
+  void tfc_kernel_layer_norm_f32_rows_##isa(                                   \
+      const tfc_layer_norm_f32_problem *p, int64_t begin, int64_t end);
+TFC_KERNEL_ISAS(TFC_KERNEL_DECLARE)
+#undef TFC_KERNEL_DECLARE
+
+/* In a kernel's source: its functions' names for the variant being
+ * compiled (TFC_KERNEL_ISA is set per variant by the build). */
+#define TFC_KERNEL_CONCAT_(name, isa) name##_##isa
+#define TFC_KERNEL_CONCAT(name, isa) TFC_KERNEL_CONCAT_(name, isa)
+#define TFC_KERNEL_FN(name) TFC_KERNEL_CONCAT(name, TFC_KERNEL_ISA)
+
+#endif /* TFC_KERNELS_H */

@@ -1,0 +1,44 @@
+/*===- plans.c - how each kernel's work splits into tasks --------*- C -*-===*
+ *
+ * The sizes the runtime needs before it runs a kernel: its tasks for a
+ * number of threads, and the memory it must provide. The same for every
+ * instruction set, so compiled once.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "kernels.h"
+
+static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; }
+
+/* Tasks of equal size (to a tile or a panel), several per thread, taken
+ * one at a time: a thread left with one task more than the other idles
+ * for that task's time, so the tasks must be many and alike. A block of
+ * rows is at most BLOCK_M (8 tiles of 12) so that its slice of rows stays
+ * in L2 while the task's panels pass over it; the panels are split into as
+ * many groups as it takes to give each thread six tasks. */
+void tfc_kernel_linear_f32_plan(tfc_linear_f32_problem *p, int threads) {
+  p->row_tiles = (p->rows + 11) / 12;
+  p->row_blocks = (p->row_tiles + TFC_LINEAR_BLOCK_M / 12 - 1) /
+                  (TFC_LINEAR_BLOCK_M / 12);
+  int64_t row_tasks = p->batches * p->row_blocks;
+  int64_t wanted_tasks = threads > 1 ? (int64_t)threads * 6 : 1;
+  p->panel_groups = (wanted_tasks + row_tasks - 1) / row_tasks;
+  if (p->panel_groups > p->panels)
+    p->panel_groups = p->panels;
+  p->tasks = p->batches * p->row_blocks * p->panel_groups;
+  atomic_init(&p->next_task, 0);
+}
+
+void tfc_kernel_attention_f32_plan(tfc_attention_f32_problem *p) {
+  p->q_blocks = (p->q_len + TFC_ATTENTION_BLOCK_Q - 1) / TFC_ATTENTION_BLOCK_Q;
+}
+
+size_t tfc_kernel_attention_f32_packed_floats(const tfc_attention_f32_problem *p) {
+  return round16((size_t)(p->batch * p->heads) * p->k_len * (p->dk + p->dv));
+}
+
+size_t tfc_kernel_attention_f32_scratch_floats(const tfc_attention_f32_problem *p) {
+  return (size_t)p->dk * TFC_ATTENTION_BLOCK_Q +
+         TFC_ATTENTION_BLOCK_K * TFC_ATTENTION_BLOCK_Q +
+         round16(TFC_ATTENTION_BLOCK_Q * p->dv) + 3 * TFC_ATTENTION_BLOCK_Q;
+}

@@ -1,0 +1,254 @@
+/*===- kernel_calls.c - the kernel calls of generated code -------*- C -*-===*
+ *
+ * Generated code calls tfc_rt_<kernel> (declared from tfc_kernels.def in
+ * tfc_abi.h) with memref descriptors and a flags word. Here each call
+ * becomes a problem for the kernel library (lib/Kernels): the variant for
+ * the element types and instruction set the flags name (chosen when the
+ * model was compiled; nothing here asks the CPU), the memory the kernel
+ * needs from the instance's allocator, and its tasks run on the model's
+ * thread pool.
+ *
+ * A flags word naming a variant the library lacks is a mismatch between
+ * the compiler and this runtime: the run stops with an error.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "kernels.h"
+#include "runtime_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* The variants of one kernel function, by TFC_RT_ISA_*. */
+typedef struct kernel_variants {
+  int64_t (*linear_task)(tfc_linear_f32_problem *, int64_t);
+  void (*attention_pack)(const tfc_attention_f32_problem *, int64_t, int64_t);
+  void (*attention_tasks)(const tfc_attention_f32_problem *, float *, int64_t,
+                          int64_t);
+  void (*layer_norm_rows)(const tfc_layer_norm_f32_problem *, int64_t,
+                          int64_t);
+} kernel_variants;
+
+#define TFC_KERNEL_VARIANT(isa)                                                \
+  static const kernel_variants isa##_variants = {                              \
+      tfc_kernel_linear_f32_task_##isa, tfc_kernel_attention_f32_pack_##isa,   \
+      tfc_kernel_attention_f32_tasks_##isa,                                    \
+      tfc_kernel_layer_norm_f32_rows_##isa};
+TFC_KERNEL_ISAS(TFC_KERNEL_VARIANT)
+#undef TFC_KERNEL_VARIANT
+
+/* The f32 variants for the instruction set in `flags`, or NULL (and the run
+ * stopped) when the flags name something this runtime has no kernel for. */
+static const kernel_variants *f32_variants(int64_t flags, const char *kernel) {
+  int64_t dtype = (flags >> TFC_RT_DTYPE_SHIFT) & 0xff;
+  int64_t isa = (flags >> TFC_RT_ISA_SHIFT) & 0xff;
+  if (dtype == TFC_RT_DTYPE_F32) {
+    if (isa == TFC_RT_ISA_AVX2)
+      return &avx2_variants;
+    if (isa == TFC_RT_ISA_AVX512)
+      return &avx512_variants;
+  }
+  char message[160];
+  snprintf(message, sizeof(message),
+           "the model calls kernel '%s' for element types %lld and "
+           "instruction set %lld, which this runtime does not have (a model "
+           "and a runtime from different tfc versions?)",
+           kernel, (long long)dtype, (long long)isa);
+  tfc_rt_check_failed(message);
+  return NULL;
+}
+
+static int pool_threads(void) {
+  tfc_run *run = tfc_current_run();
+  return run ? tfc_thread_pool_size(run->model->pool) : 1;
+}
+
+/* linear: one thread's share, tasks taken one at a time from the problem's
+ * counter until none is left (the kernel claims the next as it starts the
+ * last slice of the current one). The loop runs once per thread; begin and
+ * end only number the runs, and a thread that starts late finds fewer
+ * tasks. */
+typedef struct linear_call {
+  tfc_linear_f32_problem problem;
+  int64_t (*task)(tfc_linear_f32_problem *, int64_t);
+} linear_call;
+
+static void linear_tasks(void *context, int64_t begin, int64_t end) {
+  (void)begin;
+  (void)end;
+  linear_call *call = context;
+  tfc_linear_f32_problem *p = &call->problem;
+  int64_t task = atomic_fetch_add(&p->next_task, 1);
+  while (task < p->tasks)
+    task = call->task(p, task);
+}
+
+void tfc_rt_linear(const tfc_rt_memref3 *input, const tfc_rt_memref3 *packed,
+                   const tfc_rt_memref1 *bias, const tfc_rt_memref3 *residual,
+                   const tfc_rt_memref3 *out, int64_t flags) {
+  const kernel_variants *variants = f32_variants(flags, "linear");
+  if (!variants)
+    return;
+  linear_call call;
+  memset(&call, 0, sizeof(call));
+  call.task = variants->linear_task;
+  tfc_linear_f32_problem *p = &call.problem;
+  p->input = (const float *)input->aligned + input->offset;
+  p->input_batch = input->strides[0];
+  p->input_row = input->strides[1];
+  p->packed = (const float *)packed->aligned + packed->offset;
+  p->out = (float *)out->aligned + out->offset;
+  p->out_batch = out->strides[0];
+  p->out_row = out->strides[1];
+  p->batches = out->sizes[0];
+  p->rows = out->sizes[1];
+  p->cols = out->sizes[2];
+  p->depth = input->sizes[2];
+  p->panels = packed->sizes[0];
+  if (flags & TFC_RT_LINEAR_HAS_BIAS)
+    p->bias = (const float *)bias->aligned + bias->offset;
+  if (flags & TFC_RT_LINEAR_HAS_RESIDUAL) {
+    p->residual = (const float *)residual->aligned + residual->offset;
+    p->residual_batch = residual->strides[0];
+    p->residual_row = residual->strides[1];
+  }
+  /* Batches laid out one after another are one run of rows: taller tiles. */
+  if (p->batches > 1 && p->input_batch == p->rows * p->input_row &&
+      p->out_batch == p->rows * p->out_row &&
+      (!p->residual || p->residual_batch == p->rows * p->residual_row)) {
+    p->rows *= p->batches;
+    p->batches = 1;
+  }
+  p->activation = (int)(flags >> TFC_RT_LINEAR_ACTIVATION_SHIFT) & 3;
+  if (p->batches == 0 || p->rows == 0 || p->cols == 0)
+    return;
+  int threads = pool_threads();
+  tfc_kernel_linear_f32_plan(p, threads);
+  tfc_parallel_for_chunked(linear_tasks, &call, threads, 1);
+}
+
+/* attention: the packing phase over (batch, head), then the query blocks,
+ * each thread with its own slot of scratch. */
+typedef struct attention_call {
+  tfc_attention_f32_problem problem;
+  const kernel_variants *variants;
+  float *scratch;
+  size_t slot_floats;
+} attention_call;
+
+static void attention_pack(void *context, int64_t begin, int64_t end) {
+  attention_call *call = context;
+  call->variants->attention_pack(&call->problem, begin, end);
+}
+
+static void attention_tasks(void *context, int64_t begin, int64_t end) {
+  attention_call *call = context;
+  float *slot = call->scratch + (size_t)tfc_thread_index() * call->slot_floats;
+  call->variants->attention_tasks(&call->problem, slot, begin, end);
+}
+
+void tfc_rt_attention(const tfc_rt_memref3 *q, const tfc_rt_memref3 *k,
+                      const tfc_rt_memref3 *v, const tfc_rt_memref4 *mask,
+                      const tfc_rt_memref3 *out, int64_t num_heads,
+                      float scale, int64_t flags) {
+  attention_call call;
+  memset(&call, 0, sizeof(call));
+  call.variants = f32_variants(flags, "attention");
+  if (!call.variants)
+    return;
+  tfc_attention_f32_problem *p = &call.problem;
+  p->q = (const float *)q->aligned + q->offset;
+  p->k = (const float *)k->aligned + k->offset;
+  p->v = (const float *)v->aligned + v->offset;
+  p->out = (float *)out->aligned + out->offset;
+  p->batch = q->sizes[0];
+  p->heads = num_heads;
+  p->q_len = q->sizes[1];
+  p->k_len = k->sizes[1];
+  p->dk = q->sizes[2] / num_heads;
+  p->dv = v->sizes[2] / num_heads;
+  for (int i = 0; i < 3; ++i) {
+    p->q_stride[i] = q->strides[i];
+    p->k_stride[i] = k->strides[i];
+    p->v_stride[i] = v->strides[i];
+    p->out_stride[i] = out->strides[i];
+  }
+  p->scale = scale;
+  p->causal = (flags & TFC_RT_ATTENTION_CAUSAL) != 0;
+  p->has_mask = (flags & TFC_RT_ATTENTION_HAS_MASK) != 0;
+  if (p->has_mask) {
+    p->mask = (const float *)mask->aligned + mask->offset;
+    for (int i = 0; i < 4; ++i)
+      p->mask_stride[i] = mask->sizes[i] == 1 ? 0 : mask->strides[i];
+    p->key_padding = mask->sizes[1] == 1 && mask->sizes[2] == 1;
+  }
+  if (p->batch == 0 || p->q_len == 0 || p->dv == 0)
+    return;
+  tfc_kernel_attention_f32_plan(p);
+  int threads = pool_threads();
+  call.slot_floats = tfc_kernel_attention_f32_scratch_floats(p);
+  /* One block: the packed K and V, then the threads' scratch. From the
+   * instance's allocator, which keeps it for the next call (no page faults
+   * in a steady state). */
+  size_t packed_floats = tfc_kernel_attention_f32_packed_floats(p);
+  float *workspace = tfc_rt_aligned_alloc(
+      64, sizeof(float) * (packed_floats + call.slot_floats * threads));
+  p->packed = workspace;
+  call.scratch = workspace + packed_floats;
+  tfc_rt_parallel_for(attention_pack, &call, p->batch * p->heads);
+  tfc_rt_parallel_for(attention_tasks, &call,
+                      p->batch * p->heads * p->q_blocks);
+  tfc_rt_free(workspace);
+}
+
+/* layer_norm: rows split over the pool. */
+typedef struct layer_norm_call {
+  tfc_layer_norm_f32_problem problem;
+  const kernel_variants *variants;
+} layer_norm_call;
+
+static void layer_norm_rows(void *context, int64_t begin, int64_t end) {
+  layer_norm_call *call = context;
+  call->variants->layer_norm_rows(&call->problem, begin, end);
+}
+
+void tfc_rt_layer_norm(const tfc_rt_memref3 *input, const tfc_rt_memref3 *skip,
+                       const tfc_rt_memref1 *scale, const tfc_rt_memref1 *bias,
+                       const tfc_rt_memref3 *out, float epsilon,
+                       int64_t flags) {
+  layer_norm_call call;
+  memset(&call, 0, sizeof(call));
+  call.variants = f32_variants(flags, "layer_norm");
+  if (!call.variants)
+    return;
+  tfc_layer_norm_f32_problem *p = &call.problem;
+  p->input = (const float *)input->aligned + input->offset;
+  for (int i = 0; i < 3; ++i) {
+    p->input_stride[i] = input->strides[i];
+    p->out_stride[i] = out->strides[i];
+  }
+  if (flags & TFC_RT_LAYER_NORM_HAS_SKIP) {
+    p->skip = (const float *)skip->aligned + skip->offset;
+    for (int i = 0; i < 3; ++i)
+      p->skip_stride[i] = skip->strides[i];
+  }
+  p->scale = (const float *)scale->aligned + scale->offset;
+  p->scale_stride = scale->strides[0];
+  if (flags & TFC_RT_LAYER_NORM_HAS_BIAS) {
+    p->bias = (const float *)bias->aligned + bias->offset;
+    p->bias_stride = bias->strides[0];
+  }
+  p->out = (float *)out->aligned + out->offset;
+  p->rows_per_batch = out->sizes[1];
+  p->depth = out->sizes[2];
+  p->epsilon = epsilon;
+  int64_t rows = out->sizes[0] * out->sizes[1];
+  if (rows == 0 || p->depth == 0)
+    return;
+  /* Below a few thousand elements, waking the pool costs more than the
+   * rows. */
+  if (rows * p->depth < 8192)
+    layer_norm_rows(&call, 0, rows);
+  else
+    tfc_rt_parallel_for(layer_norm_rows, &call, rows);
+}

@@ -1,0 +1,504 @@
+//===- SelectKernels.cpp - the tfc-cpu-select-kernels pass ----------------===//
+//
+// Kernel selection for the CPU: a tfm op becomes a call of one of the
+// runtime's kernels (tfc_cpu.ukernel) when the target has a kernel for the
+// op, its element types and the instruction set, and the kernel takes the
+// op's shapes. Everything else stays for the generic lowering, which
+// handles every op, type and shape. Both routes check the same shape rules
+// at run time, so a model behaves the same on either.
+//
+// The kernels (lib/Kernels, scheduled by lib/Runtime/kernel_calls.c) exist
+// in f32 for AVX2 and AVX-512. What each takes:
+//
+// - linear: act(x @ W + bias) + residual with W a constant [K, N] matrix,
+//   packed here into the kernel's layout ([N / 32, K, 32], k-major panels
+//   of 32 columns, the last zero-padded) so the kernel reads a panel's row at
+//   unit stride. Packing is the one copy of a weight the compiler makes; the
+//   original constant goes once nothing else uses it.
+// - attention: the fused attention op as it is (flash attention).
+// - layer_norm: over the last dim of a rank-2 or rank-3 tensor.
+//
+// The kernels take [B, L, X] views with any strides, so a rank-2 operand is
+// expanded in place to a unit batch and the result collapsed back.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tfc/Target/Cpu/Passes.h"
+
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Matchers.h"
+#include "llvm/ADT/StringSwitch.h"
+#include "tfc/Conversion/LoweringUtils.h"
+#include "tfc/Target/Cpu/KernelTable.h"
+#include "tfc/runtime/tfc_abi.h"
+#include "tfm/TfmOps.h"
+
+namespace mlir::tfc::cpu {
+#define GEN_PASS_DEF_CPUSELECTKERNELS
+#include "tfc/Target/Cpu/Passes.h.inc"
+} // namespace mlir::tfc::cpu
+
+using namespace mlir;
+using namespace mlir::tfc;
+using namespace mlir::tfc::cpu;
+
+namespace {
+
+/// Why an op did not become a kernel call; empty when it did.
+using Refusal = std::string;
+
+/// How a type prints in IR ("f16").
+std::string typeName(Type type) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  type.print(os);
+  return text;
+}
+
+/// The instruction sets with kernels.
+bool hasKernels(StringRef isa) { return encodeIsa(isa).has_value(); }
+
+/// A rank-2 `tensor` [M, X] as [1, M, X], in place; rank 3 as it is.
+Value toRank3(OpBuilder &b, Location loc, Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  if (type.getRank() == 3)
+    return tensor;
+  SmallVector<int64_t> shape = {1};
+  llvm::append_range(shape, type.getShape());
+  SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1)};
+  llvm::append_range(sizes, getDims(b, loc, tensor));
+  return b.create<tensor::ExpandShapeOp>(
+      loc, RankedTensorType::get(shape, type.getElementType()), tensor,
+      SmallVector<ReassociationIndices>{{0, 1}, {2}}, sizes);
+}
+
+/// A kernel's [1, M, X] result as the op's [M, X] (rank 2); rank 3 as it is.
+Value fromRank3(OpBuilder &b, Location loc, Value tensor, int64_t rank) {
+  if (rank == 3)
+    return tensor;
+  auto type = cast<RankedTensorType>(tensor.getType());
+  return b.create<tensor::CollapseShapeOp>(
+      loc,
+      RankedTensorType::get(type.getShape().drop_front(), type.getElementType()),
+      tensor, SmallVector<ReassociationIndices>{{0, 1}, {2}});
+}
+
+/// The dynamic sizes among `dims` for a result of `shape`.
+SmallVector<Value> dynamicSizes(OpBuilder &b, Location loc,
+                                ArrayRef<int64_t> shape,
+                                ArrayRef<OpFoldResult> dims) {
+  SmallVector<Value> sizes;
+  for (auto [size, dim] : llvm::zip(shape, dims))
+    if (ShapedType::isDynamic(size))
+      sizes.push_back(toIndexValue(b, loc, dim));
+  return sizes;
+}
+
+void checkEqual(OpBuilder &b, Location loc, Operation *op, Value lhs,
+                Value rhs, const Twine &message) {
+  emitCheck(b, loc,
+            b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, lhs, rhs),
+            op, message);
+}
+
+/// The f32 values of a constant's attribute, in place, or nothing.
+std::optional<ArrayRef<float>> constantFloats(Attribute value) {
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(value)) {
+    std::optional<ArrayRef<char>> bytes = tfm::getWeightBytes(resource);
+    if (!bytes || !resource.getElementType().isF32())
+      return std::nullopt;
+    return ArrayRef<float>(reinterpret_cast<const float *>(bytes->data()),
+                           bytes->size() / sizeof(float));
+  }
+  if (auto dense = dyn_cast<DenseElementsAttr>(value))
+    if (!dense.isSplat())
+      return ArrayRef<float>(
+          reinterpret_cast<const float *>(dense.getRawData().data()),
+          dense.getNumElements());
+  return std::nullopt;
+}
+
+/// `weight` ([K, N] f32, constant) packed as the linear kernel reads it,
+/// as a new constant [panels, K, 32]; null when it is not such a constant.
+/// (A weight that several linears share is packed for each.)
+Value packWeight(OpBuilder &b, Location loc, Value weight) {
+  constexpr int64_t kPanel = TFC_RT_LINEAR_PANEL;
+  auto type = cast<RankedTensorType>(weight.getType());
+  Attribute value;
+  if (!matchPattern(weight, m_Constant(&value)))
+    return {};
+  // A splat (all weights equal, as in small tests) has no array to read.
+  float splatValue = 0.0f;
+  std::optional<ArrayRef<float>> values;
+  if (auto splat = dyn_cast<SplatElementsAttr>(value))
+    splatValue = splat.getSplatValue<float>();
+  else if (!(values = constantFloats(value)))
+    return {};
+  int64_t depth = type.getDimSize(0), cols = type.getDimSize(1);
+  int64_t panels = (cols + kPanel - 1) / kPanel;
+  AsmResourceBlob blob = HeapAsmResourceBlob::allocate(
+      panels * depth * kPanel * sizeof(float), alignof(float) * 16,
+      /*dataIsMutable=*/true);
+  MutableArrayRef<float> packed(
+      reinterpret_cast<float *>(blob.getMutableData().data()),
+      panels * depth * kPanel);
+  for (int64_t panel = 0; panel < panels; ++panel)
+    for (int64_t k = 0; k < depth; ++k)
+      for (int64_t j = 0; j < kPanel; ++j) {
+        int64_t col = panel * kPanel + j;
+        float element = 0.0f;
+        if (col < cols)
+          element = values ? (*values)[k * cols + col] : splatValue;
+        packed[(panel * depth + k) * kPanel + j] = element;
+      }
+  // Named after the weight's blob, so the packed copy is recognizable.
+  std::string name = "packed_weight";
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(value))
+    name = (resource.getRawHandle().getKey() + ".packed").str();
+  auto packedType = RankedTensorType::get({panels, depth, kPanel}, b.getF32Type());
+  return b.create<tfm::ConstantOp>(
+      loc, DenseResourceElementsAttr::get(packedType, name, std::move(blob)));
+}
+
+class KernelSelector {
+public:
+  KernelSelector(OpBuilder &b, StringRef isa) : b(b), isa(isa) {}
+
+  /// tfm.linear, or a tfm.matmul by a matrix with no epilogue:
+  /// out = act(input @ weight + bias) + residual.
+  Refusal selectLinear(Operation *op, Value input, Value weight, Value bias,
+                       Value residual, StringRef activationName,
+                       std::string &chosen);
+  Refusal selectAttention(tfm::AttentionOp op, std::string &chosen);
+  Refusal selectLayerNorm(Operation *op, Value input, Value skip, Value scale,
+                          Value bias, uint64_t axis, float epsilon,
+                          std::string &chosen);
+
+private:
+  OpBuilder &b;
+  StringRef isa;
+};
+
+Refusal KernelSelector::selectLinear(Operation *op, Value input, Value weight,
+                                     Value bias, Value residual,
+                                     StringRef activationName,
+                                     std::string &chosen) {
+  auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
+  auto inputType = cast<RankedTensorType>(input.getType());
+  auto weightType = cast<RankedTensorType>(weight.getType());
+  int64_t rank = resultType.getRank();
+  if (!resultType.getElementType().isF32() ||
+      !weightType.getElementType().isF32())
+    return "no linear kernel for " +
+           typeName(weightType.getElementType()) + " (only f32)";
+  if (rank < 2 || rank > 3 || inputType.getRank() != rank)
+    return "the linear kernel takes products of rank 2 or 3";
+  if (weightType.getRank() != 2 || !weightType.hasStaticShape() ||
+      !matchPattern(weight, m_Constant()))
+    return "the weight is not a constant matrix of static shape";
+  int64_t cols = resultType.getDimSize(rank - 1);
+  if (ShapedType::isDynamic(cols))
+    return "the output has a dynamic number of columns";
+  if (bias && !cast<RankedTensorType>(bias.getType()).hasStaticShape())
+    return "the bias has a dynamic size";
+  // The residual: exactly the result's shape (dynamic dims are checked
+  // against the input's below).
+  if (residual) {
+    auto residualType = cast<RankedTensorType>(residual.getType());
+    if (residualType.getRank() != rank)
+      return "the residual broadcasts";
+    for (int64_t i = 0; i < rank; ++i) {
+      int64_t size = residualType.getDimSize(i), want = resultType.getDimSize(i);
+      if (!ShapedType::isDynamic(size) && !ShapedType::isDynamic(want) &&
+          size != want)
+        return "the residual broadcasts";
+      if (!ShapedType::isDynamic(size) && ShapedType::isDynamic(want) &&
+          size == 1)
+        return "the residual may broadcast";
+    }
+  }
+  Location loc = op->getLoc();
+  Value packed = packWeight(b, loc, weight);
+  if (!packed)
+    return "the weight is not a constant f32 matrix";
+
+  int64_t depth = weightType.getDimSize(0);
+  if (inputType.isDynamicDim(rank - 1))
+    checkEqual(b, loc, op, b.create<tensor::DimOp>(loc, input, rank - 1),
+               b.create<arith::ConstantIndexOp>(loc, depth),
+               "the contracted dims of the input and weight differ");
+  // The result's dims: the input's rows, then N.
+  SmallVector<OpFoldResult> resultDims = getDims(b, loc, input);
+  resultDims.back() = b.getIndexAttr(cols);
+  if (residual) {
+    auto residualType = cast<RankedTensorType>(residual.getType());
+    for (int64_t i = 0; i + 1 < rank; ++i)
+      if (residualType.isDynamicDim(i))
+        checkEqual(b, loc, op, b.create<tensor::DimOp>(loc, residual, i),
+                   toIndexValue(b, loc, resultDims[i]),
+                   "the residual does not match the result's shape");
+  }
+
+  int64_t flags = 0;
+  SmallVector<Value> args = {toRank3(b, loc, input), packed};
+  SmallVector<int64_t> absent;
+  if (bias) {
+    args.push_back(bias);
+    flags |= TFC_RT_LINEAR_HAS_BIAS;
+  } else {
+    absent.push_back(2);
+  }
+  if (residual) {
+    args.push_back(toRank3(b, loc, residual));
+    flags |= TFC_RT_LINEAR_HAS_RESIDUAL;
+  } else {
+    absent.push_back(3);
+  }
+  int64_t activation = llvm::StringSwitch<int64_t>(activationName)
+                           .Case("relu", TFC_RT_LINEAR_RELU)
+                           .Case("gelu", TFC_RT_LINEAR_GELU)
+                           .Case("gelu_tanh", TFC_RT_LINEAR_GELU_TANH)
+                           .Default(TFC_RT_LINEAR_NONE);
+  flags |= activation << TFC_RT_LINEAR_ACTIVATION_SHIFT;
+
+  SmallVector<int64_t> shape3(resultType.getShape());
+  SmallVector<OpFoldResult> dims3(resultDims);
+  if (rank == 2) {
+    shape3.insert(shape3.begin(), 1);
+    dims3.insert(dims3.begin(), b.getIndexAttr(1));
+  }
+  auto result = b.create<UKernelOp>(
+      loc, RankedTensorType::get(shape3, b.getF32Type()), "linear", args,
+      dynamicSizes(b, loc, shape3, dims3), absent, "f32", isa, flags);
+  op->getResult(0).replaceAllUsesWith(fromRank3(b, loc, result, rank));
+  auto packedType = cast<RankedTensorType>(packed.getType());
+  chosen = ("kernel linear (f32, " + isa + "): weight " +
+            Twine(depth) + "x" + Twine(weightType.getDimSize(1)) +
+            " packed into " + Twine(packedType.getDimSize(0)) +
+            " panels of 32 columns")
+               .str();
+  return {};
+}
+
+Refusal KernelSelector::selectAttention(tfm::AttentionOp op,
+                                        std::string &chosen) {
+  auto resultType = cast<RankedTensorType>(op.getType());
+  if (!resultType.getElementType().isF32())
+    return "no attention kernel for " +
+           typeName(resultType.getElementType()) + " (only f32)";
+  Location loc = op.getLoc();
+  Value query = op.getQuery(), key = op.getKey(), value = op.getValue(),
+        mask = op.getMask();
+  int64_t heads = static_cast<int64_t>(op.getNumHeads());
+  checkAttentionShapes(b, loc, op, query, key, value, heads);
+  Value batch = b.create<tensor::DimOp>(loc, query, 0);
+  Value queryLength = b.create<tensor::DimOp>(loc, query, 1);
+  Value keyLength = b.create<tensor::DimOp>(loc, key, 1);
+  Value valueHidden = b.create<tensor::DimOp>(loc, value, 2);
+  Value headsIndex = b.create<arith::ConstantIndexOp>(loc, heads);
+
+  SmallVector<Value> args = {query, key, value};
+  SmallVector<int64_t> absent;
+  if (mask) {
+    // The mask as [B', N', Lq', Lk'], each dim 1 (broadcast) or the full
+    // size; a dynamic dim is checked to be one of the two.
+    auto maskType = cast<RankedTensorType>(mask.getType());
+    int64_t rank = maskType.getRank();
+    Value scoreDims[4] = {batch, headsIndex, queryLength, keyLength};
+    Value one = b.create<arith::ConstantIndexOp>(loc, 1);
+    for (int64_t j = 0; j < rank; ++j) {
+      if (maskType.getDimSize(j) == 1)
+        continue;
+      Value size = b.create<tensor::DimOp>(loc, mask, j);
+      Value full = scoreDims[4 - rank + j];
+      Value ok = b.create<arith::OrIOp>(
+          loc, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, size, one),
+          b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, size, full));
+      emitCheck(b, loc, ok, op,
+                "mask dim " + Twine(j) + " is neither 1 nor the scores' size");
+    }
+    SmallVector<int64_t> shape4(4 - rank, 1);
+    llvm::append_range(shape4, maskType.getShape());
+    SmallVector<ReassociationIndices> groups;
+    if (rank > 0) {
+      // The added unit dims join the first of the mask's own dims.
+      ReassociationIndices first;
+      for (int64_t i = 0; i <= 4 - rank; ++i)
+        first.push_back(i);
+      groups.push_back(first);
+      for (int64_t i = 5 - rank; i < 4; ++i)
+        groups.push_back({i});
+    }
+    SmallVector<OpFoldResult> sizes4(4 - rank, b.getIndexAttr(1));
+    llvm::append_range(sizes4, getDims(b, loc, mask));
+    args.push_back(b.create<tensor::ExpandShapeOp>(
+        loc, RankedTensorType::get(shape4, b.getF32Type()), mask, groups,
+        sizes4));
+  } else {
+    absent.push_back(3);
+  }
+  args.push_back(b.create<arith::ConstantIntOp>(loc, heads, 64));
+  args.push_back(b.create<arith::ConstantOp>(loc, op.getScaleAttr()));
+  int64_t flags = (mask ? TFC_RT_ATTENTION_HAS_MASK : 0) |
+                  (op.getCausal() ? TFC_RT_ATTENTION_CAUSAL : 0);
+  SmallVector<OpFoldResult> dims = {batch, queryLength, valueHidden};
+  auto result = b.create<UKernelOp>(
+      loc, resultType, "attention", args,
+      dynamicSizes(b, loc, resultType.getShape(), dims), absent, "f32", isa,
+      flags);
+  op.getResult().replaceAllUsesWith(result.getResult());
+  chosen = ("kernel attention (f32, " + isa + ")").str();
+  return {};
+}
+
+Refusal KernelSelector::selectLayerNorm(Operation *op, Value input, Value skip,
+                                        Value scale, Value bias, uint64_t axis,
+                                        float epsilon, std::string &chosen) {
+  auto type = cast<RankedTensorType>(input.getType());
+  int64_t rank = type.getRank();
+  if (!type.getElementType().isF32())
+    return "no layer_norm kernel for " + typeName(type.getElementType()) +
+           " (only f32)";
+  if (rank < 2 || rank > 3)
+    return "the layer_norm kernel takes tensors of rank 2 or 3";
+  if (normalizedAxis(axis, rank) != rank - 1)
+    return "the norm is over more than the last dim";
+  int64_t depth = type.getDimSize(rank - 1);
+  // Scale and bias: vectors of the normalized dim (statically, when both
+  // sizes are known; else checked at run time below).
+  for (Value param : {scale, bias}) {
+    if (!param)
+      continue;
+    auto paramType = cast<RankedTensorType>(param.getType());
+    if (paramType.getRank() != 1 ||
+        (!paramType.isDynamicDim(0) && !ShapedType::isDynamic(depth) &&
+         paramType.getDimSize(0) != depth) ||
+        paramType.getDimSize(0) == 1)
+      return "the scale or bias is not a [D] vector";
+  }
+  // The skip: the input's shape, dim for dim (a broadcast one is not taken).
+  if (skip) {
+    auto skipType = cast<RankedTensorType>(skip.getType());
+    if (skipType.getRank() != rank)
+      return "the skip broadcasts";
+    for (int64_t i = 0; i < rank; ++i) {
+      int64_t size = skipType.getDimSize(i), want = type.getDimSize(i);
+      if (ShapedType::isDynamic(size) != ShapedType::isDynamic(want) ||
+          (!ShapedType::isDynamic(size) && size != want))
+        return "the skip may broadcast";
+    }
+  }
+
+  Location loc = op->getLoc();
+  SmallVector<OpFoldResult> dims = getDims(b, loc, input);
+  for (Value param : {scale, bias})
+    if (param && cast<RankedTensorType>(param.getType()).isDynamicDim(0))
+      checkEqual(b, loc, op, b.create<tensor::DimOp>(loc, param, 0),
+                 toIndexValue(b, loc, dims.back()),
+                 "the scale or bias does not match the input's last dim");
+  if (skip)
+    for (int64_t i = 0; i < rank; ++i)
+      if (type.isDynamicDim(i))
+        checkEqual(b, loc, op, b.create<tensor::DimOp>(loc, skip, i),
+                   toIndexValue(b, loc, dims[i]),
+                   "dim " + Twine(i) + " of the residual does not match the "
+                   "input's");
+
+  int64_t flags = 0;
+  SmallVector<Value> args = {toRank3(b, loc, input)};
+  SmallVector<int64_t> absent;
+  if (skip) {
+    args.push_back(toRank3(b, loc, skip));
+    flags |= TFC_RT_LAYER_NORM_HAS_SKIP;
+  } else {
+    absent.push_back(1);
+  }
+  args.push_back(scale);
+  if (bias) {
+    args.push_back(bias);
+    flags |= TFC_RT_LAYER_NORM_HAS_BIAS;
+  } else {
+    absent.push_back(3);
+  }
+  args.push_back(b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(epsilon)));
+  SmallVector<int64_t> shape3(type.getShape());
+  SmallVector<OpFoldResult> dims3(dims);
+  if (rank == 2) {
+    shape3.insert(shape3.begin(), 1);
+    dims3.insert(dims3.begin(), b.getIndexAttr(1));
+  }
+  auto result = b.create<UKernelOp>(
+      loc, RankedTensorType::get(shape3, b.getF32Type()), "layer_norm", args,
+      dynamicSizes(b, loc, shape3, dims3), absent, "f32", isa, flags);
+  op->getResult(0).replaceAllUsesWith(fromRank3(b, loc, result, rank));
+  chosen = ("kernel layer_norm (f32, " + isa + ")").str();
+  return {};
+}
+
+struct CpuSelectKernelsPass
+    : public tfc::cpu::impl::CpuSelectKernelsBase<CpuSelectKernelsPass> {
+  using CpuSelectKernelsBase::CpuSelectKernelsBase;
+
+  void runOnOperation() override {
+    SmallVector<Operation *> candidates;
+    getOperation().walk([&](Operation *op) {
+      if (::mlir::isa<tfm::LinearOp, tfm::MatMulOp, tfm::AttentionOp,
+              tfm::LayerNormOp, tfm::AddLayerNormOp>(op))
+        candidates.push_back(op);
+    });
+    OpBuilder b(&getContext());
+    KernelSelector selector(b, isa);
+    for (Operation *op : candidates) {
+      b.setInsertionPoint(op);
+      std::string chosen;
+      Refusal refusal = select(selector, op, chosen);
+      if (emitRemarks && refusal != kNotACandidate) {
+        if (refusal.empty())
+          op->emitRemark(chosen);
+        else
+          op->emitRemark("no kernel: ") << refusal;
+      }
+      if (refusal.empty())
+        op->erase();
+    }
+  }
+
+private:
+  /// What select() says of a tfm.matmul that no kernel could take whatever
+  /// its types (a product of two activations): not worth a remark.
+  static constexpr llvm::StringLiteral kNotACandidate = "not a candidate";
+
+  Refusal select(KernelSelector &selector, Operation *op,
+                 std::string &chosen) {
+    if (!hasKernels(isa))
+      return "no kernels for instruction set '" + isa + "'";
+    if (auto linear = dyn_cast<tfm::LinearOp>(op))
+      return selector.selectLinear(op, linear.getInput(), linear.getWeight(),
+                                   linear.getBias(), linear.getResidual(),
+                                   linear.getActivation(), chosen);
+    if (auto matmul = dyn_cast<tfm::MatMulOp>(op)) {
+      // A matmul by a constant matrix that no epilogue joined (GPT-2's LM
+      // head, the largest product of the model) is the linear kernel's, with
+      // an empty epilogue.
+      if (!matchPattern(matmul.getRhs(), m_Constant()) ||
+          cast<RankedTensorType>(matmul.getRhs().getType()).getRank() != 2)
+        return std::string(kNotACandidate);
+      return selector.selectLinear(op, matmul.getLhs(), matmul.getRhs(),
+                                   Value(), Value(), "none", chosen);
+    }
+    if (auto attention = dyn_cast<tfm::AttentionOp>(op))
+      return selector.selectAttention(attention, chosen);
+    if (auto norm = dyn_cast<tfm::LayerNormOp>(op))
+      return selector.selectLayerNorm(op, norm.getInput(), Value(),
+                                      norm.getScale(), norm.getBias(),
+                                      norm.getAxis(),
+                                      norm.getEpsilon().convertToFloat(), chosen);
+    auto norm = cast<tfm::AddLayerNormOp>(op);
+    return selector.selectLayerNorm(op, norm.getInput(), norm.getSkip(),
+                                    norm.getScale(), norm.getBias(),
+                                    norm.getAxis(),
+                                    norm.getEpsilon().convertToFloat(), chosen);
+  }
+};
+
+} // namespace

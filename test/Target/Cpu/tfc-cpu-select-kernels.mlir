@@ -1,0 +1,203 @@
+// RUN: tfc-opt %s --tfc-cpu-select-kernels="isa=avx512 emit-remarks" --split-input-file --verify-diagnostics | FileCheck %s
+// RUN: tfc-opt %s --tfc-cpu-select-kernels="isa=avx2" --split-input-file | FileCheck %s --check-prefix=AVX2
+// RUN: tfc-opt %s --tfc-cpu-select-kernels="isa=x86-64" --split-input-file | FileCheck %s --check-prefix=NONE
+// RUN: tfc-opt %s --tfc-cpu-select-kernels="isa=aarch64" --split-input-file | FileCheck %s --check-prefix=NONE
+
+// COM: Kernel selection fires where the CPU target has a kernel for the op,
+// COM: its element types and the instruction set, and leaves everything
+// COM: else to the generic lowering: every case here is either a
+// COM: tfc_cpu.ukernel or the tfm op it was. For x86-64 before AVX2 and for
+// COM: other architectures there are no kernels at all.
+// NONE-NOT: tfc_cpu.ukernel
+
+// COM: tfm.linear with a constant f32 weight: the weight is packed here into
+// COM: 32-column panels ([2, 8, 32] for 8x40: the last panel padded), and the
+// COM: kernel takes the product and its epilogue, on [B, L, X] (a rank-2
+// COM: input gets a unit batch, the result is collapsed back). Flags: bias
+// COM: (1) and relu (1 << 2); the residual (argument 3) is absent.
+// CHECK-LABEL: func.func @linear_kernel
+// CHECK: %[[PACKED:.+]] = tfm.constant dense_resource<packed_weight> : tensor<2x8x32xf32>
+// CHECK: %[[X3:.+]] = tensor.expand_shape %arg0 {{\[}}[0, 1], [2]] output_shape [1, %{{.+}}, 8] : tensor<?x8xf32> into tensor<1x?x8xf32>
+// CHECK: %[[Y3:.+]] = tfc_cpu.ukernel "linear"(%[[X3]], %[[PACKED]], %{{.+}}) dims(%{{.+}}) {absent = array<i64: 3>, dtypes = "f32", flags = 5 : i64, isa = "avx512"} : (tensor<1x?x8xf32>, tensor<2x8x32xf32>, tensor<40xf32>) -> tensor<1x?x40xf32>
+// CHECK: %[[Y:.+]] = tensor.collapse_shape %[[Y3]] {{\[}}[0, 1], [2]] : tensor<1x?x40xf32> into tensor<?x40xf32>
+// CHECK: return %[[Y]]
+// AVX2-LABEL: func.func @linear_kernel
+// AVX2: tfc_cpu.ukernel "linear"({{.*}}isa = "avx2"
+func.func @linear_kernel(%x: tensor<?x8xf32>) -> tensor<?x40xf32> {
+  %w = tfm.constant dense<0.5> : tensor<8x40xf32>
+  %b = tfm.constant dense<0.25> : tensor<40xf32>
+  // expected-remark @+1 {{kernel linear (f32, avx512): weight 8x40 packed into 2 panels of 32 columns}}
+  %y = tfm.linear %x, %w, %b {activation = "relu", operandSegmentSizes = array<i32: 1, 1, 1, 0>} : (tensor<?x8xf32>, tensor<8x40xf32>, tensor<40xf32>) -> tensor<?x40xf32>
+  return %y : tensor<?x40xf32>
+}
+
+// -----
+
+// COM: A residual of the result's shape, dynamic dims checked at run time
+// COM: against the input's; gelu_tanh is activation 3 (flags 2 | 3 << 2).
+// CHECK-LABEL: func.func @linear_residual
+// CHECK: cf.assert %{{.+}}, "tfm.linear: the residual does not match the result's shape"
+// CHECK: tfc_cpu.ukernel "linear"(%arg0, %{{.+}}, %arg1) dims(%{{.+}}, %{{.+}}) {absent = array<i64: 2>, dtypes = "f32", flags = 14 : i64, isa = "avx512"}
+func.func @linear_residual(%x: tensor<?x?x16xf32>, %r: tensor<?x?x32xf32>) -> tensor<?x?x32xf32> {
+  %w = tfm.constant dense<0.5> : tensor<16x32xf32>
+  // expected-remark @+1 {{kernel linear}}
+  %y = tfm.linear %x, %w, %r {activation = "gelu_tanh", operandSegmentSizes = array<i32: 1, 1, 0, 1>} : (tensor<?x?x16xf32>, tensor<16x32xf32>, tensor<?x?x32xf32>) -> tensor<?x?x32xf32>
+  return %y : tensor<?x?x32xf32>
+}
+
+// -----
+
+// COM: A bare matmul by a constant matrix (GPT-2's LM head) is the linear
+// COM: kernel's with no epilogue (flags 0, not printed).
+// CHECK-LABEL: func.func @matmul_constant_weight
+// CHECK: tfc_cpu.ukernel "linear"({{.+}}) dims({{.+}}) {absent = array<i64: 2, 3>, dtypes = "f32", isa = "avx512"} : (tensor<?x?x16xf32>, tensor<1x16x32xf32>) -> tensor<?x?x32xf32>
+func.func @matmul_constant_weight(%x: tensor<?x?x16xf32>) -> tensor<?x?x32xf32> {
+  %w = tfm.constant dense<0.5> : tensor<16x32xf32>
+  // expected-remark @+1 {{kernel linear}}
+  %y = tfm.matmul %x, %w : (tensor<?x?x16xf32>, tensor<16x32xf32>) -> tensor<?x?x32xf32>
+  return %y : tensor<?x?x32xf32>
+}
+
+// -----
+
+// COM: Must not fire: a residual that broadcasts, a weight that is an
+// COM: argument (nothing to pack at compile time), products of rank 4, and
+// COM: f16, bf16 and int8 products (no kernel for those element types).
+// COM: Products of two activations are not candidates at all (no remark).
+// CHECK-LABEL: func.func @linear_refused
+// CHECK-NOT: tfc_cpu.ukernel
+// CHECK: return
+func.func @linear_refused(%x: tensor<?x?x8xf32>, %r: tensor<1x1x32xf32>, %wa: tensor<8x32xf32>,
+                          %x4: tensor<2x2x3x8xf32>, %h: tensor<4x8xf16>, %bf: tensor<4x8xbf16>,
+                          %s8: tensor<4x8xi8>, %a: tensor<2x4x8xf32>, %b: tensor<2x8x4xf32>)
+    -> (tensor<?x?x32xf32>, tensor<?x?x32xf32>, tensor<2x2x3x32xf32>, tensor<4x32xf16>, tensor<4x32xbf16>, tensor<4x32xi32>, tensor<2x4x4xf32>) {
+  %w = tfm.constant dense<0.5> : tensor<8x32xf32>
+  %wh = tfm.constant dense<0.5> : tensor<8x32xf16>
+  %wb = tfm.constant dense<0.5> : tensor<8x32xbf16>
+  %w8 = tfm.constant dense<3> : tensor<8x32xi8>
+  // expected-remark @+1 {{no kernel: the residual may broadcast}}
+  %0 = tfm.linear %x, %w, %r {operandSegmentSizes = array<i32: 1, 1, 0, 1>} : (tensor<?x?x8xf32>, tensor<8x32xf32>, tensor<1x1x32xf32>) -> tensor<?x?x32xf32>
+  // expected-remark @+1 {{no kernel: the weight is not a constant matrix of static shape}}
+  %1 = tfm.linear %x, %wa {operandSegmentSizes = array<i32: 1, 1, 0, 0>} : (tensor<?x?x8xf32>, tensor<8x32xf32>) -> tensor<?x?x32xf32>
+  // expected-remark @+1 {{no kernel: the linear kernel takes products of rank 2 or 3}}
+  %2 = tfm.linear %x4, %w {operandSegmentSizes = array<i32: 1, 1, 0, 0>} : (tensor<2x2x3x8xf32>, tensor<8x32xf32>) -> tensor<2x2x3x32xf32>
+  // expected-remark @+1 {{no kernel: no linear kernel for f16 (only f32)}}
+  %3 = tfm.linear %h, %wh {operandSegmentSizes = array<i32: 1, 1, 0, 0>} : (tensor<4x8xf16>, tensor<8x32xf16>) -> tensor<4x32xf16>
+  // expected-remark @+1 {{no kernel: no linear kernel for bf16 (only f32)}}
+  %4 = tfm.linear %bf, %wb {operandSegmentSizes = array<i32: 1, 1, 0, 0>} : (tensor<4x8xbf16>, tensor<8x32xbf16>) -> tensor<4x32xbf16>
+  // expected-remark @+1 {{no kernel: no linear kernel for i8 (only f32)}}
+  %5 = tfm.linear %s8, %w8 {operandSegmentSizes = array<i32: 1, 1, 0, 0>} : (tensor<4x8xi8>, tensor<8x32xi8>) -> tensor<4x32xi32>
+  %6 = tfm.matmul %a, %b : (tensor<2x4x8xf32>, tensor<2x8x4xf32>) -> tensor<2x4x4xf32>
+  return %0, %1, %2, %3, %4, %5, %6 : tensor<?x?x32xf32>, tensor<?x?x32xf32>, tensor<2x2x3x32xf32>, tensor<4x32xf16>, tensor<4x32xbf16>, tensor<4x32xi32>, tensor<2x4x4xf32>
+}
+
+// -----
+
+// COM: tfm.attention in f32 is the fused kernel's: the shapes that only hold
+// COM: at run time are checked first, a 2-D mask becomes [1, 1, Lq, Lk] and
+// COM: each of its dynamic dims is checked to be 1 or the scores' size. Flags:
+// COM: mask (1) and causal (2).
+// CHECK-LABEL: func.func @attention
+// CHECK: cf.assert %{{.+}}, "tfm.attention: key batch does not match the query's"
+// CHECK: cf.assert %{{.+}}, "tfm.attention: mask dim 0 is neither 1 nor the scores' size"
+// CHECK: %[[MASK4:.+]] = tensor.expand_shape %arg2 {{\[}}[0, 1, 2], [3]] output_shape [1, 1, %{{.+}}, %{{.+}}]
+// CHECK-DAG: %[[HEADS:.+]] = arith.constant 4 : i64
+// CHECK-DAG: %[[SCALE:.+]] = arith.constant 2.500000e-01 : f32
+// CHECK: tfc_cpu.ukernel "attention"(%arg0, %arg1, %arg1, %[[MASK4]], %[[HEADS]], %[[SCALE]]) dims(%{{.+}}, %{{.+}}) {dtypes = "f32", flags = 3 : i64, isa = "avx512"} : (tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<1x1x?x?xf32>, i64, f32) -> tensor<?x?x64xf32>
+// AVX2-LABEL: func.func @attention
+// AVX2: tfc_cpu.ukernel "attention"({{.*}}isa = "avx2"
+func.func @attention(%q: tensor<?x?x64xf32>, %k: tensor<?x?x64xf32>, %m: tensor<?x?xf32>) -> tensor<?x?x64xf32> {
+  // expected-remark @+1 {{kernel attention (f32, avx512)}}
+  %r = tfm.attention %q, %k, %k, %m {num_heads = 4 : i64, scale = 0.25 : f32, causal = true} : (tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?xf32>) -> tensor<?x?x64xf32>
+  return %r : tensor<?x?x64xf32>
+}
+
+// -----
+
+// COM: Without a mask the kernel gets NULL for it (argument 3 absent); no flags.
+// CHECK-LABEL: func.func @attention_no_mask
+// CHECK: cf.assert %{{.+}}, "tfm.attention: hidden size is not a multiple of num_heads"
+// CHECK: tfc_cpu.ukernel "attention"(%arg0, %arg0, %arg0, %{{.+}}, %{{.+}}) dims(%{{.+}}, %{{.+}}) {absent = array<i64: 3>, dtypes = "f32", isa = "avx512"}
+func.func @attention_no_mask(%q: tensor<1x?x?xf32>) -> tensor<1x?x?xf32> {
+  // expected-remark @+1 {{kernel attention}}
+  %r = tfm.attention %q, %q, %q {num_heads = 4 : i64, scale = 0.25 : f32} : (tensor<1x?x?xf32>, tensor<1x?x?xf32>, tensor<1x?x?xf32>) -> tensor<1x?x?xf32>
+  return %r : tensor<1x?x?xf32>
+}
+
+// -----
+
+// COM: f16 and bf16 attention have no kernel: the generic lowering takes them.
+// CHECK-LABEL: func.func @attention_refused
+// CHECK-NOT: tfc_cpu.ukernel
+// CHECK: tfm.attention
+// CHECK: tfm.attention
+func.func @attention_refused(%h: tensor<1x8x16xf16>, %b: tensor<1x8x16xbf16>) -> (tensor<1x8x16xf16>, tensor<1x8x16xbf16>) {
+  // expected-remark @+1 {{no kernel: no attention kernel for f16 (only f32)}}
+  %0 = tfm.attention %h, %h, %h {num_heads = 2 : i64, scale = 0.25 : f32} : (tensor<1x8x16xf16>, tensor<1x8x16xf16>, tensor<1x8x16xf16>) -> tensor<1x8x16xf16>
+  // expected-remark @+1 {{no kernel: no attention kernel for bf16 (only f32)}}
+  %1 = tfm.attention %b, %b, %b {num_heads = 2 : i64, scale = 0.25 : f32} : (tensor<1x8x16xbf16>, tensor<1x8x16xbf16>, tensor<1x8x16xbf16>) -> tensor<1x8x16xbf16>
+  return %0, %1 : tensor<1x8x16xf16>, tensor<1x8x16xbf16>
+}
+
+// -----
+
+// COM: A layer norm over the last dim of rank 3 with bias: flags 1 (bias),
+// COM: the skip (argument 1) absent, epsilon as is.
+// CHECK-LABEL: func.func @layer_norm_kernel
+// CHECK: %[[EPS:.+]] = arith.constant 9.99999974E-6 : f32
+// CHECK: tfc_cpu.ukernel "layer_norm"(%arg0, %arg1, %arg2, %[[EPS]]) dims(%{{.+}}, %{{.+}}) {absent = array<i64: 1>, dtypes = "f32", flags = 1 : i64, isa = "avx512"}
+func.func @layer_norm_kernel(%x: tensor<?x?x8xf32>, %g: tensor<8xf32>, %b: tensor<8xf32>) -> tensor<?x?x8xf32> {
+  // expected-remark @+1 {{kernel layer_norm (f32, avx512)}}
+  %y = tfm.layer_norm %x, %g, %b {axis = 2 : i64, epsilon = 1.0e-5 : f32} : (tensor<?x?x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
+  return %y : tensor<?x?x8xf32>
+}
+
+// -----
+
+// COM: add_layer_norm of rank 2 without bias: flags 2 (skip), a unit batch.
+// CHECK-LABEL: func.func @add_layer_norm_kernel
+// CHECK: tensor.expand_shape %arg0 {{\[}}[0, 1], [2]] output_shape [1, %{{.+}}, 8] : tensor<?x8xf32> into tensor<1x?x8xf32>
+// CHECK: tfc_cpu.ukernel "layer_norm"({{.+}}) dims(%{{.+}}) {absent = array<i64: 3>, dtypes = "f32", flags = 2 : i64, isa = "avx512"}
+// CHECK: tensor.collapse_shape
+func.func @add_layer_norm_kernel(%x: tensor<?x8xf32>, %r: tensor<?x8xf32>, %g: tensor<8xf32>) -> tensor<?x8xf32> {
+  // expected-remark @+1 {{kernel layer_norm}}
+  %y = tfm.add_layer_norm %x, %r, %g {axis = 1 : i64, epsilon = 1.0e-5 : f32} : (tensor<?x8xf32>, tensor<?x8xf32>, tensor<8xf32>) -> tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}
+
+// -----
+
+// COM: Must not fire: two normalized dims, a skip that broadcasts, a rank-4
+// COM: input, an f16 input.
+// CHECK-LABEL: func.func @layer_norm_refused
+// CHECK-NOT: tfc_cpu.ukernel
+// CHECK: return
+func.func @layer_norm_refused(%x: tensor<2x3x8xf32>, %g2: tensor<3x8xf32>, %r: tensor<1x3x8xf32>, %g: tensor<8xf32>,
+                              %x4: tensor<2x2x3x8xf32>, %h: tensor<2x8xf16>, %gh: tensor<8xf16>)
+    -> (tensor<2x3x8xf32>, tensor<2x3x8xf32>, tensor<2x2x3x8xf32>, tensor<2x8xf16>) {
+  // expected-remark @+1 {{no kernel: the norm is over more than the last dim}}
+  %a = tfm.layer_norm %x, %g2 {axis = 1 : i64, epsilon = 1.0e-5 : f32} : (tensor<2x3x8xf32>, tensor<3x8xf32>) -> tensor<2x3x8xf32>
+  // expected-remark @+1 {{no kernel: the skip may broadcast}}
+  %b = tfm.add_layer_norm %x, %r, %g {axis = 2 : i64, epsilon = 1.0e-5 : f32} : (tensor<2x3x8xf32>, tensor<1x3x8xf32>, tensor<8xf32>) -> tensor<2x3x8xf32>
+  // expected-remark @+1 {{no kernel: the layer_norm kernel takes tensors of rank 2 or 3}}
+  %c = tfm.layer_norm %x4, %g {axis = 3 : i64, epsilon = 1.0e-5 : f32} : (tensor<2x2x3x8xf32>, tensor<8xf32>) -> tensor<2x2x3x8xf32>
+  // expected-remark @+1 {{no kernel: no layer_norm kernel for f16 (only f32)}}
+  %d = tfm.layer_norm %h, %gh {axis = 1 : i64, epsilon = 1.0e-5 : f32} : (tensor<2x8xf16>, tensor<8xf16>) -> tensor<2x8xf16>
+  return %a, %b, %c, %d : tensor<2x3x8xf32>, tensor<2x3x8xf32>, tensor<2x2x3x8xf32>, tensor<2x8xf16>
+}
+
+// -----
+
+// COM: Without kernels for the instruction set, every op stays and says why.
+// NONE-LABEL: func.func @no_kernels_for_isa
+// NONE: tfm.linear
+// NONE: tfm.attention
+func.func @no_kernels_for_isa(%x: tensor<4x8xf32>) -> (tensor<4x8xf32>, tensor<1x4x8xf32>) {
+  %w = tfm.constant dense<0.5> : tensor<8x8xf32>
+  // expected-remark @+1 {{kernel linear}}
+  %0 = tfm.linear %x, %w {operandSegmentSizes = array<i32: 1, 1, 0, 0>} : (tensor<4x8xf32>, tensor<8x8xf32>) -> tensor<4x8xf32>
+  %x3 = tfm.unsqueeze %x {axes = array<i64: 0>} : (tensor<4x8xf32>) -> tensor<1x4x8xf32>
+  // expected-remark @+1 {{kernel attention}}
+  %1 = tfm.attention %x3, %x3, %x3 {num_heads = 2 : i64, scale = 0.5 : f32} : (tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>) -> tensor<1x4x8xf32>
+  return %0, %1 : tensor<4x8xf32>, tensor<1x4x8xf32>
+}
