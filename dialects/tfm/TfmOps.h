@@ -66,6 +66,20 @@ int64_t getWeightByteSize(ShapedType type);
 
 } // namespace mlir::tfm
 
+namespace mlir::func {
+class FuncOp;
+} // namespace mlir::func
+
+namespace mlir::tfm {
+
+/// Refines the result types of the tfm ops in `func` and of `func` itself,
+/// folding as it goes, until neither changes anything (the importer runs it
+/// on every graph, the tfm-refine-shapes pass on demand). Fails when an
+/// op's operands no longer admit a result type, with the op's diagnostic.
+LogicalResult refineShapes(func::FuncOp func);
+
+} // namespace mlir::tfm
+
 #define GET_OP_CLASSES
 #include "tfm/TfmOps.h.inc"
 

@@ -25,7 +25,6 @@
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Path.h"
 
-#include "tfc/Transforms/Passes.h"
 #include "tfm/TfmDialect.h"
 #include "tfm/TfmOps.h"
 
@@ -682,7 +681,7 @@ OwningOpRef<ModuleOp> ModelImporter::run() {
   builder.create<func::ReturnOp>(fileLoc, results);
   func.setType(builder.getFunctionType(argumentTypes,
                                        ValueRange(results).getTypes()));
-  if (failed(refineShapes(func)) || failed(verify(*module)))
+  if (failed(tfm::refineShapes(func)) || failed(verify(*module)))
     return nullptr;
   // Name the outputs' symbolic dims where they are still dynamic after
   // refinement (a pinned input shape can make them static).

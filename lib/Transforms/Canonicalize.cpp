@@ -172,7 +172,7 @@ std::optional<SmallVector<float>> evaluateTranspose(tfm::TransposeOp op) {
 struct CanonicalizePass : public tfc::impl::CanonicalizeBase<CanonicalizePass> {
   void runOnOperation() override {
     func::FuncOp func = getOperation();
-    if (failed(refineShapes(func)))
+    if (failed(tfm::refineShapes(func)))
       return signalPassFailure();
     bool changed = false;
     SmallVector<Operation *> ops;
@@ -228,7 +228,7 @@ struct CanonicalizePass : public tfc::impl::CanonicalizeBase<CanonicalizePass> {
     IRRewriter rewriter(&getContext());
     (void)runRegionDCE(rewriter, func->getRegions());
     // Folded scales and shapes can make more types static.
-    if (changed && failed(refineShapes(func)))
+    if (changed && failed(tfm::refineShapes(func)))
       signalPassFailure();
   }
 

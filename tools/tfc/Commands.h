@@ -8,7 +8,8 @@
 #include "llvm/Support/CommandLine.h"
 
 #include "tfc/Import/OnnxImporter.h"
-#include "tfc/Target/CpuCodegen.h"
+#include "tfc/Pipeline/Compiler.h"
+#include "tfc/Target/Cpu/CpuTarget.h"
 
 #include <string>
 #include <vector>
@@ -35,34 +36,6 @@ void releaseWeightBlobs(ModuleOp module);
 /// from a .mlir file.
 OwningOpRef<ModuleOp> loadModel(StringRef path, const OnnxImportOptions &options,
                                 MLIRContext &context);
-
-/// What `tfc compile` writes.
-enum class EmitKind { Object, StaticLibrary, SharedLibrary, Tfm, Mlir, LlvmIr };
-
-/// Where the weights go: the object's read-only data, a file beside it, or
-/// whichever suits their size.
-enum class WeightsPlacement { Auto, Embed, File };
-
-struct CompileRequest {
-  std::string outputStem;   // out/model: out/model.o, out/libmodel.so, ...
-  std::string modelName;    // C identifier, prefix of the exported symbols
-  EmitKind emit = EmitKind::SharedLibrary;
-  CpuTarget target;
-  std::string runtimeLibrary; // libtfc_runtime.a
-  WeightsPlacement weights = WeightsPlacement::Auto;
-  bool showTiming = false;
-  bool quiet = false;
-  bool fuse = true;          // --no-fuse turns the fusion passes off
-  bool fusionReport = false; // --fusion-report
-  bool profile = false;      // --profile: time each graph op at run time
-  ObjectOptions object;      // --sanitize=address
-  std::vector<std::string> disabledFusions; // --disable-fusion
-};
-
-/// Compiles an imported model; on success `producedPath` is the library,
-/// object or IR file written (the header goes next to it).
-LogicalResult compileModel(ModuleOp module, const CompileRequest &request,
-                           std::string &producedPath);
 
 /// The runtime library next to the tfc executable (../lib/libtfc_runtime.a),
 /// or the one TFC_RUNTIME_LIB names.

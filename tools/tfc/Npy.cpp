@@ -8,7 +8,7 @@
 
 #include "Npy.h"
 
-#include "tfc/Target/CpuCodegen.h"
+#include "tfc/Target/ModelSignature.h"
 
 #include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/StringExtras.h"

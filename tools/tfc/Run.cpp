@@ -344,15 +344,17 @@ int tfc::driver::runRun(MLIRContext &context) {
     OwningOpRef<ModuleOp> module = loadModel(modelPath, importOptions, context);
     if (!module)
       return 1;
-    CompileRequest request;
+    CompileOptions compile;
     symbolName = "model";
-    request.modelName = symbolName;
-    request.outputStem = (temporaryDirectory + "/model").str();
-    request.emit = EmitKind::SharedLibrary;
-    request.target = getHostCpuTarget();
-    request.runtimeLibrary = findRuntimeLibrary();
-    request.profile = profileOps;
-    if (failed(compileModel(*module, request, libraryPath)))
+    compile.output.modelName = symbolName;
+    compile.output.outputStem = (temporaryDirectory + "/model").str();
+    compile.output.emit = EmitKind::SharedLibrary;
+    compile.profile = profileOps;
+    CpuTargetOptions cpu;
+    cpu.machine = getHostCpuMachine();
+    cpu.runtimeLibrary = findRuntimeLibrary();
+    std::unique_ptr<Target> target = createCpuTarget(std::move(cpu));
+    if (failed(compileModel(*module, *target, compile, libraryPath)))
       return 1;
   } else if (symbolName.empty()) {
     StringRef stem = llvm::sys::path::stem(modelPath);

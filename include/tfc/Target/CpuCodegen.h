@@ -1,9 +1,10 @@
-//===- CpuCodegen.h - tfm graphs to native code for the host CPU -*- C++ -*-===//
+//===- CpuCodegen.h - the CPU target's steps ---------------------*- C++ -*-===//
 //
-// The steps of `tfc compile` after import: lower the graph to the LLVM
-// dialect, translate it to LLVM IR with an entry point and a model
-// definition the runtime reads, optimize for the target CPU, emit an object
-// file, and write the C header an app includes.
+// What the CPU target (Cpu/CpuTarget.h) does with an optimized graph: lower
+// it to the LLVM dialect, place the weights, translate to LLVM IR with an
+// entry point and a model definition the runtime reads, optimize for the
+// machine and emit an object file. Each step is usable alone (tfc-opt, the
+// tests); CpuTarget strings them together.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,6 +14,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
+#include "tfc/Target/ModelSignature.h"
 
 #include <memory>
 #include <string>
@@ -25,54 +27,25 @@ class raw_pwrite_stream;
 
 namespace mlir::tfc {
 
-/// One input or output as the runtime's tfc_tensor_info describes it.
-struct TensorSignature {
-  std::string name;
-  int onnxDtype = 0;              // ONNX TensorProto.DataType, as tfc_dtype
-  SmallVector<int64_t> dims;      // -1 where dynamic
-  SmallVector<std::string> dimNames; // "" where unnamed
-  unsigned elementBytes = 0;
-};
-
-struct ModelSignature {
-  SmallVector<TensorSignature> inputs;
-  SmallVector<TensorSignature> outputs;
-};
-
-/// The signature of an imported graph function (tfm types, tfm.name and
-/// tfm.dim_params attributes). Fails, with a diagnostic, on element types
-/// or ranks the runtime cannot represent.
-FailureOr<ModelSignature> getModelSignature(func::FuncOp graph);
-
-/// The ONNX element type code of `type`, or 0 when there is none.
-int getOnnxDtype(Type type);
-
-/// The name of an ONNX element type code as the runtime prints it
-/// ("float32", "int64", ...), or "unknown".
-const char *getOnnxDtypeName(int dtype);
-
-/// The bytes of one element of an ONNX element type code, or 0.
-unsigned getOnnxDtypeBytes(int dtype);
-
 /// Registers the dialects and external interface models (bufferization,
 /// deallocation) that the CPU pipeline needs in `registry`.
 void registerCpuCodegenDialects(DialectRegistry &registry);
 
-/// The target to generate code for: the host's CPU and features unless
+/// The machine to generate code for: the host's CPU and features unless
 /// overridden (`cpu`, `features` in LLVM's "+avx2,-avx512f" syntax).
-struct CpuTarget {
+struct CpuMachine {
   std::string triple;
   std::string cpu;
   std::string features;
 };
-CpuTarget getHostCpuTarget();
+CpuMachine getHostCpuMachine();
 
 /// The instruction set whose kernels a model compiled for `target` calls:
 /// "avx512" (AVX-512 F, BW, DQ, VL: x86-64-v4), "avx2" (AVX2 and FMA:
 /// x86-64-v3), or, where the runtime has
 /// no kernels ("x86-64" before AVX2, other architectures), that name; the
 /// model then runs on generated code alone.
-std::string getKernelIsa(const CpuTarget &target);
+std::string getKernelIsa(const CpuMachine &machine);
 
 /// Adds the passes that take a module of tfm ops to the LLVM dialect:
 /// kernel selection for `kernelIsa` (see getKernelIsa), tfm -> linalg on
@@ -115,23 +88,10 @@ struct ObjectOptions {
   bool addressSanitizer = false;
 };
 
-/// Optimizes `module` for `target` and writes an object file to `out`.
-LogicalResult emitObjectFile(llvm::Module &module, const CpuTarget &target,
+/// Optimizes `module` for `machine` and writes an object file to `out`.
+LogicalResult emitObjectFile(llvm::Module &module, const CpuMachine &machine,
                              llvm::raw_pwrite_stream &out, std::string &error,
                              const ObjectOptions &options = {});
-
-/// The C header of a compiled model: the runtime API plus
-/// `<name>_model_def()` and convenience wrappers.
-std::string generateModelHeader(const ModelSignature &signature,
-                                StringRef name);
-
-/// True when `name` is a valid C identifier (what --name must be).
-bool isValidModelName(StringRef name);
-
-/// `text` made a C identifier: other characters become `_`, and a name
-/// that would start with a digit (or be empty) gets a `model_` prefix. What
-/// `tfc compile` names a model after its file, and `tfc run` expects.
-std::string toCIdentifier(StringRef text);
 
 } // namespace mlir::tfc
 

@@ -15,11 +15,6 @@ namespace mlir::tfc {
 #define GEN_PASS_REGISTRATION
 #include "tfc/Transforms/Passes.h.inc"
 
-/// Refines the result types of the tfm ops in `func` and of `func` itself,
-/// folding as it goes (what the tfm-refine-shapes pass runs). Fails when an
-/// op's operands no longer admit a result type, with the op's diagnostic.
-LogicalResult refineShapes(func::FuncOp func);
-
 struct GraphOptimizationOptions {
   /// Run the fusion passes (`tfc compile --no-fuse` turns them off, to
   /// measure what they bring).

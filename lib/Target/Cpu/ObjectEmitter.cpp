@@ -25,8 +25,8 @@ static void initializeNativeTarget() {
   (void)initialized;
 }
 
-tfc::CpuTarget mlir::tfc::getHostCpuTarget() {
-  CpuTarget target;
+tfc::CpuMachine mlir::tfc::getHostCpuMachine() {
+  CpuMachine target;
   target.triple = llvm::sys::getDefaultTargetTriple();
   target.cpu = llvm::sys::getHostCPUName().str();
   std::vector<std::string> features;
@@ -37,7 +37,7 @@ tfc::CpuTarget mlir::tfc::getHostCpuTarget() {
   return target;
 }
 
-std::string mlir::tfc::getKernelIsa(const CpuTarget &target) {
+std::string mlir::tfc::getKernelIsa(const CpuMachine &target) {
   llvm::Triple triple(target.triple);
   if (triple.getArch() != llvm::Triple::x86_64)
     return triple.getArchName().str();
@@ -61,7 +61,7 @@ std::string mlir::tfc::getKernelIsa(const CpuTarget &target) {
 }
 
 LogicalResult mlir::tfc::emitObjectFile(llvm::Module &module,
-                                        const CpuTarget &target,
+                                        const CpuMachine &target,
                                         llvm::raw_pwrite_stream &out,
                                         std::string &error,
                                         const ObjectOptions &objectOptions) {

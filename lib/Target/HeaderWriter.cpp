@@ -1,6 +1,6 @@
 //===- HeaderWriter.cpp - the C header of a compiled model ----------------===//
 
-#include "tfc/Target/CpuCodegen.h"
+#include "tfc/Target/ModelSignature.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"

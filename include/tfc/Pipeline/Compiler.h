@@ -1,0 +1,38 @@
+//===- Compiler.h - an imported model to a target's output -----*- C++ -*-===//
+//
+// The compile pipeline behind `tfc compile` and `tfc run`: the graph passes
+// (canonicalization, folding, fusion; profile markers on request), then the
+// target's lowering and emission, then the model's C header. Tools parse
+// options and call compileModel; everything a compile does is here.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFC_PIPELINE_COMPILER_H
+#define TFC_PIPELINE_COMPILER_H
+
+#include "tfc/Target/Target.h"
+
+#include <string>
+#include <vector>
+
+namespace mlir::tfc {
+
+struct CompileOptions {
+  EmitOptions output;
+  bool showTiming = false;   // --time: each stage's time on stderr
+  bool fuse = true;          // --no-fuse turns the fusion passes off
+  bool fusionReport = false; // --fusion-report: printed on stdout
+  bool profile = false;      // --profile: time each graph op at run time
+  std::vector<std::string> disabledFusions; // --disable-fusion
+};
+
+/// Compiles an imported model (one graph function of tfm ops) for `target`;
+/// on success `producedPath` is the library, object or IR file written (the
+/// header goes next to a library or object).
+LogicalResult compileModel(ModuleOp module, Target &target,
+                           const CompileOptions &options,
+                           std::string &producedPath);
+
+} // namespace mlir::tfc
+
+#endif // TFC_PIPELINE_COMPILER_H

@@ -1,0 +1,163 @@
+//===- Compiler.cpp - an imported model to a target's output --------------===//
+
+#include "tfc/Pipeline/Compiler.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/Timing.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
+#include "tfc/Transforms/Passes.h"
+
+#include <map>
+#include <optional>
+#include <vector>
+
+using namespace mlir;
+using namespace mlir::tfc;
+
+namespace {
+/// Collects the remarks of the fusion passes ("fused <kind>: <detail>",
+/// "not fused as <kind>: <reason>") and prints them grouped by kind.
+class FusionReport {
+public:
+  void add(Diagnostic &diagnostic) {
+    std::string message = diagnostic.str();
+    StringRef text(message);
+    bool fused = text.consume_front("fused ");
+    if (!fused && !text.consume_front("not fused as "))
+      return;
+    auto [kind, detail] = text.split(": ");
+    Kind &entry = kinds[kind.str()];
+    if (fused) {
+      ++entry.fused;
+      ++entry.details[detail.str()];
+      return;
+    }
+    std::string where;
+    llvm::raw_string_ostream os(where);
+    diagnostic.getLocation().print(os);
+    entry.rejected.push_back({os.str(), detail.str()});
+  }
+
+  void print(llvm::raw_ostream &os, StringRef model, bool fused) const {
+    os << "fusion report for " << model << ":\n";
+    if (!fused) {
+      os << "  fusion is off (--no-fuse)\n";
+      return;
+    }
+    for (StringRef kind :
+         {"attention", "layer_norm", "rms_norm", "gelu", "epilogue"}) {
+      auto it = kinds.find(kind.str());
+      size_t fusedCount = it == kinds.end() ? 0 : it->second.fused;
+      size_t rejectedCount = it == kinds.end() ? 0 : it->second.rejected.size();
+      os << llvm::formatv("  {0,-11} {1,4} fused, {2} rejected\n", kind,
+                          fusedCount, rejectedCount);
+      if (it == kinds.end())
+        continue;
+      for (const auto &[detail, count] : it->second.details)
+        os << "    " << count << " x " << detail << "\n";
+      for (const auto &[where, reason] : it->second.rejected)
+        os << "    rejected at " << where << ": " << reason << "\n";
+    }
+  }
+
+private:
+  struct Kind {
+    size_t fused = 0;
+    std::map<std::string, size_t> details;
+    std::vector<std::pair<std::string, std::string>> rejected;
+  };
+  std::map<std::string, Kind> kinds;
+};
+} // namespace
+
+LogicalResult mlir::tfc::compileModel(ModuleOp module, Target &target,
+                                     const CompileOptions &options,
+                                     std::string &producedPath) {
+  DefaultTimingManager timing;
+  timing.setEnabled(options.showTiming);
+  TimingScope rootTimer = timing.getRootScope();
+  const EmitOptions &output = options.output;
+
+  auto graphs = module.getOps<func::FuncOp>();
+  if (graphs.empty()) {
+    llvm::errs() << "tfc: error: the model has no graph function\n";
+    return failure();
+  }
+  func::FuncOp graph = *graphs.begin();
+  FailureOr<ModelSignature> signature = getModelSignature(graph);
+  if (failed(signature))
+    return failure();
+  std::string graphName = output.modelName + "_graph";
+  graph.setSymName(graphName);
+
+  StringRef directory = llvm::sys::path::parent_path(output.outputStem);
+  StringRef stem = llvm::sys::path::filename(output.outputStem);
+  if (!directory.empty())
+    if (std::error_code ec = llvm::sys::fs::create_directories(directory)) {
+      llvm::errs() << "tfc: error: cannot create '" << directory
+                   << "': " << ec.message() << "\n";
+      return failure();
+    }
+
+  {
+    TimingScope optimizeTimer = rootTimer.nest("Optimize the graph");
+    FusionReport report;
+    std::optional<ScopedDiagnosticHandler> collectRemarks;
+    if (options.fusionReport)
+      collectRemarks.emplace(module->getContext(), [&](Diagnostic &diagnostic) {
+        if (diagnostic.getSeverity() != DiagnosticSeverity::Remark)
+          return failure(); // errors go to the usual handler
+        report.add(diagnostic);
+        return success();
+      });
+    PassManager graphPm(module->getContext());
+    graphPm.enableTiming(optimizeTimer);
+    GraphOptimizationOptions graphOptions;
+    graphOptions.fuse = options.fuse;
+    graphOptions.emitRemarks = options.fusionReport;
+    graphOptions.disabled.assign(options.disabledFusions.begin(),
+                                 options.disabledFusions.end());
+    buildGraphOptimizationPipeline(graphPm, graphOptions);
+    if (options.profile)
+      graphPm.addPass(createInsertProfileMarkers());
+    if (failed(graphPm.run(module)))
+      return failure();
+    if (options.fusionReport)
+      report.print(llvm::outs(), output.modelName, options.fuse);
+  }
+  if (output.emit == EmitKind::Tfm) {
+    producedPath = output.pathFor(stem + ".tfm.mlir");
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    module.print(os, OpPrintingFlags().elideLargeElementsAttrs(16));
+    return writeOutputFile(producedPath, text);
+  }
+
+  // The signature has what the tfm attributes said (the graph passes read
+  // the named dims too); the lowering has no use for them.
+  for (unsigned i = 0; i < graph.getNumArguments(); ++i)
+    graph.setArgAttrs(i, DictionaryAttr::get(module->getContext()));
+  for (unsigned i = 0; i < graph.getNumResults(); ++i)
+    graph.setResultAttrs(i, DictionaryAttr::get(module->getContext()));
+
+  TimingScope lowerTimer = rootTimer.nest("Lower for the " + target.getName().str() +
+                                          " target");
+  PassManager pm(module->getContext());
+  pm.enableTiming(lowerTimer);
+  target.buildLoweringPipeline(pm);
+  if (failed(pm.run(module)))
+    return failure();
+  lowerTimer.stop();
+
+  if (failed(target.emit(module, graphName, *signature, output, rootTimer,
+                         producedPath)))
+    return failure();
+  if (output.emit == EmitKind::Mlir || output.emit == EmitKind::LlvmIr)
+    return success();
+  TimingScope headerTimer = rootTimer.nest("Write the header");
+  return writeOutputFile(output.pathFor(stem + ".h"),
+                         generateModelHeader(*signature, output.modelName));
+}
