@@ -36,14 +36,14 @@ namespace {
 
 /// Whether `conv` reads each input element once, in windows that tile the
 /// input exactly: stride = kernel, no padding or dilation, one group, and
-/// static spatial dims that the kernel divides. Also f32, with static
-/// channels, so that the patch width is known.
+/// static spatial dims that the kernel divides. Also a float conv with
+/// static channels, so that the patch width is known.
 bool hasNonOverlappingWindows(tfm::ConvOp conv) {
   auto inputType = cast<RankedTensorType>(conv.getInput().getType());
   auto weightType = cast<RankedTensorType>(conv.getWeight().getType());
   int64_t spatialRank = inputType.getRank() - 2;
   if (spatialRank < 1 || conv.getGroup() != 1 ||
-      !inputType.getElementType().isF32() || !weightType.hasStaticShape() ||
+      !isa<FloatType>(inputType.getElementType()) || !weightType.hasStaticShape() ||
       inputType.isDynamicDim(1) ||
       (int64_t)conv.getStrides().size() != spatialRank ||
       (int64_t)conv.getDilations().size() != spatialRank ||

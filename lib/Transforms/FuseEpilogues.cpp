@@ -102,7 +102,7 @@ bool gemmAsMatMul(tfm::GemmOp gemm) {
   Value weight = gemm.getB();
   if (gemm.getTransB())
     weight = createTransposedWeight(b, loc, weight);
-  else if (!getConstantFloats(weight))
+  else if (!getConstantBytes(weight))
     weight = Value(); // a product of two activations stays a Gemm
   if (!weight)
     return false;

@@ -11,6 +11,7 @@
 #include "tfm/TfmOps.h"
 
 #include <cmath>
+#include <cstring>
 
 using namespace mlir;
 using namespace mlir::tfc;
@@ -76,13 +77,45 @@ std::optional<SmallVector<float>> mlir::tfc::getConstantFloats(Value value) {
   return std::nullopt;
 }
 
+std::optional<SmallVector<char>> mlir::tfc::getConstantBytes(Value value) {
+  Attribute attr = getConstantAttr(value);
+  auto type = dyn_cast_or_null<ShapedType>(
+      attr ? cast<TypedAttr>(attr).getType() : Type());
+  if (!type || !type.hasStaticShape() ||
+      !type.getElementType().isIntOrFloat() ||
+      type.getElementTypeBitWidth() % 8 != 0)
+    return std::nullopt;
+  size_t elementBytes = type.getElementTypeBitWidth() / 8;
+  size_t size = type.getNumElements() * elementBytes;
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
+    ArrayRef<char> raw = dense.getRawData();
+    if (dense.isSplat()) {
+      if (raw.size() != elementBytes)
+        return std::nullopt;
+      SmallVector<char> bytes;
+      bytes.reserve(size);
+      for (int64_t i = 0; i < type.getNumElements(); ++i)
+        bytes.append(raw.begin(), raw.end());
+      return bytes;
+    }
+    if (raw.size() != size)
+      return std::nullopt;
+    return SmallVector<char>(raw.begin(), raw.end());
+  }
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr))
+    if (std::optional<ArrayRef<char>> bytes = tfm::getWeightBytes(resource))
+      if (bytes->size() == size)
+        return SmallVector<char>(bytes->begin(), bytes->end());
+  return std::nullopt;
+}
+
 Value mlir::tfc::createWeightConstant(OpBuilder &b, Location loc,
                                       RankedTensorType type,
-                                      ArrayRef<float> values, StringRef name) {
-  ArrayRef<char> bytes(reinterpret_cast<const char *>(values.data()),
-                       values.size() * sizeof(float));
+                                      ArrayRef<char> bytes, StringRef name) {
+  size_t alignment =
+      std::max<size_t>(alignof(float), type.getElementTypeBitWidth() / 8);
   AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
-      bytes, alignof(float), /*dataIsMutable=*/false);
+      bytes, alignment, /*dataIsMutable=*/false);
   return b.create<tfm::ConstantOp>(
       loc, DenseResourceElementsAttr::get(type, name, std::move(blob)));
 }
@@ -92,15 +125,17 @@ Value mlir::tfc::createTransposedWeight(OpBuilder &b, Location loc,
   auto type = cast<RankedTensorType>(weight.getType());
   if (type.getRank() < 2 || !type.hasStaticShape())
     return {};
-  std::optional<SmallVector<float>> values = getConstantFloats(weight);
-  if (!values)
+  std::optional<SmallVector<char>> bytes = getConstantBytes(weight);
+  if (!bytes)
     return {};
+  size_t elementBytes = type.getElementTypeBitWidth() / 8;
   int64_t rows = type.getDimSize(0);
   int64_t columns = type.getNumElements() / rows;
-  SmallVector<float> transposed(values->size());
+  SmallVector<char> transposed(bytes->size());
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t j = 0; j < columns; ++j)
-      transposed[j * rows + i] = (*values)[i * columns + j];
+      std::memcpy(&transposed[(j * rows + i) * elementBytes],
+                  &(*bytes)[(i * columns + j) * elementBytes], elementBytes);
   return createWeightConstant(
       b, loc, RankedTensorType::get({columns, rows}, type.getElementType()),
       transposed, "transposed_weight");

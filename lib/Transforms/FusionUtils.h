@@ -41,15 +41,21 @@ std::optional<SmallVector<bool>> getConstantBools(Value value);
 /// The elements of a constant f32 tensor, inline or a blob, or nullopt.
 std::optional<SmallVector<float>> getConstantFloats(Value value);
 
-/// A new tfm.constant holding `values` of `type` as a weights blob named
-/// `name` (the blob owns a copy of `values`).
-Value createWeightConstant(OpBuilder &b, Location loc, RankedTensorType type,
-                           ArrayRef<float> values, StringRef name);
+/// The elements of a constant tensor of any element type a whole number of
+/// bytes wide (every float and integer type but i1), inline or a blob,
+/// row-major, as bytes (a copy, a splat expanded), or nullopt.
+std::optional<SmallVector<char>> getConstantBytes(Value value);
 
-/// The constant f32 `weight`, read as a matrix of [dim 0, the other dims
-/// flattened], transposed to [the other dims, dim 0] as a new weights blob;
-/// null when `weight` is not such a constant. [N, K] gives [K, N]; a conv
-/// weight [M, C, K1, K2] gives [C * K1 * K2, M].
+/// A new tfm.constant holding `bytes` (the elements of `type`, row-major)
+/// as a weights blob named `name` (the blob owns a copy).
+Value createWeightConstant(OpBuilder &b, Location loc, RankedTensorType type,
+                           ArrayRef<char> bytes, StringRef name);
+
+/// The constant `weight` (any element type getConstantBytes reads), read
+/// as a matrix of [dim 0, the other dims flattened], transposed to [the
+/// other dims, dim 0] as a new weights blob; null when `weight` is not such
+/// a constant. [N, K] gives [K, N]; a conv weight [M, C, K1, K2] gives
+/// [C * K1 * K2, M].
 Value createTransposedWeight(OpBuilder &b, Location loc, Value weight);
 
 /// The op that is the only user of `value`, or null when there are none or

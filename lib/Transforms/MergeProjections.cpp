@@ -39,32 +39,33 @@ namespace {
 /// add that follows it when there is one.
 struct Projection {
   tfm::MatMulOp matmul;
-  std::optional<SmallVector<float>> weight;
+  SmallVector<char> weight; // [K, N] row-major, as bytes
   int64_t columns = 0;
   tfm::AddOp biasAdd;
-  std::optional<SmallVector<float>> bias;
+  SmallVector<char> bias;
 };
 
-/// The constant [K, N] f32 weight of `matmul`, or nullopt.
+/// The constant [K, N] weight of `matmul` (any element type a whole number
+/// of bytes wide), or nullopt.
 std::optional<Projection> asProjection(tfm::MatMulOp matmul) {
   auto weightType = cast<RankedTensorType>(matmul.getRhs().getType());
   auto inputType = cast<RankedTensorType>(matmul.getLhs().getType());
   if (weightType.getRank() != 2 || inputType.getRank() < 2 ||
-      !weightType.hasStaticShape() || !weightType.getElementType().isF32())
+      !weightType.hasStaticShape())
     return std::nullopt;
-  std::optional<SmallVector<float>> weight = getConstantFloats(matmul.getRhs());
+  std::optional<SmallVector<char>> weight = getConstantBytes(matmul.getRhs());
   if (!weight)
     return std::nullopt;
-  Projection projection{matmul, std::move(weight), weightType.getDimSize(1), {}, {}};
+  Projection projection{matmul, std::move(*weight), weightType.getDimSize(1), {}, {}};
   // A bias: Add of a constant [N] vector, the matmul's only user.
   if (auto add = dyn_cast_or_null<tfm::AddOp>(getSingleUser(matmul.getResult()))) {
     Value bias = getOtherOperand(add, matmul.getResult());
     auto biasType = cast<RankedTensorType>(bias.getType());
     if (biasType.getRank() == 1 && biasType.getDimSize(0) == projection.columns &&
         add.getType() == matmul.getType())
-      if (std::optional<SmallVector<float>> values = getConstantFloats(bias)) {
+      if (std::optional<SmallVector<char>> values = getConstantBytes(bias)) {
         projection.biasAdd = add;
-        projection.bias = std::move(values);
+        projection.bias = std::move(*values);
       }
   }
   return projection;
@@ -81,12 +82,12 @@ struct MergeProjectionsPass
       groups[matmul.getLhs()].push_back(matmul);
     });
     for (auto &[input, matmuls] : groups) {
+      // Weights agree on K and on the element type: they share the input
+      // (tfm.matmul's operands have one element type). Merge two or more.
       SmallVector<Projection> projections;
       for (tfm::MatMulOp matmul : matmuls)
         if (std::optional<Projection> projection = asProjection(matmul))
           projections.push_back(std::move(*projection));
-      // Weights must agree on K (they do, sharing the input) and on the
-      // element type; merge two or more.
       if (projections.size() < 2)
         continue;
       merge(input, projections, groupIndex++);
@@ -108,31 +109,35 @@ struct MergeProjectionsPass
     });
 
     // Rows of the merged weight are the rows of each weight side by side.
-    SmallVector<float> weight(k * total), bias;
+    Type element = first.getType().getElementType();
+    int64_t elementBytes = element.getIntOrFloatBitWidth() / 8;
+    SmallVector<char> weight(k * total * elementBytes), bias;
     int64_t offset = 0;
     for (const Projection &p : projections) {
+      int64_t rowBytes = p.columns * elementBytes;
       for (int64_t row = 0; row < k; ++row)
-        std::copy_n(p.weight->begin() + row * p.columns, p.columns,
-                    weight.begin() + row * total + offset);
+        std::copy_n(p.weight.begin() + row * rowBytes, rowBytes,
+                    weight.begin() + (row * total + offset) * elementBytes);
       offset += p.columns;
       if (withBias)
-        llvm::append_range(bias, *p.bias);
+        llvm::append_range(bias, p.bias);
     }
 
     OpBuilder b(first);
     Location loc = first.getLoc();
-    Type f32 = b.getF32Type();
     std::string name = ("merged_projection_" + Twine(groupIndex)).str();
     Value mergedWeight = createWeightConstant(
-        b, loc, RankedTensorType::get({k, total}, f32), weight, name + ".weight");
+        b, loc, RankedTensorType::get({k, total}, element), weight,
+        name + ".weight");
     auto inputType = cast<RankedTensorType>(input.getType());
     SmallVector<int64_t> shape(inputType.getShape());
     shape.back() = total;
     Value merged = b.create<tfm::MatMulOp>(
-        loc, RankedTensorType::get(shape, f32), input, mergedWeight);
+        loc, RankedTensorType::get(shape, element), input, mergedWeight);
     if (withBias) {
       Value mergedBias = createWeightConstant(
-          b, loc, RankedTensorType::get({total}, f32), bias, name + ".bias");
+          b, loc, RankedTensorType::get({total}, element), bias,
+          name + ".bias");
       merged = b.create<tfm::AddOp>(loc, merged.getType(), merged, mergedBias);
     }
     SmallVector<Type> partTypes;

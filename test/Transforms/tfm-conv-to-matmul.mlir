@@ -30,6 +30,23 @@ func.func @patch_embedding(%x: tensor<?x2x6x4xf32>, %b: tensor<2xf32>) -> tensor
 
 // -----
 
+// COM: bf16 the same way, the weight transposed two bytes an element: [M=2,
+// COM: C=1, 1, 2] holds 1, 2 (row 0) and 3, 4 (row 1), so the transposed
+// COM: [2, 2] is 1, 3, 2, 4 (bf16 0x3F80, 0x4040, 0x4000, 0x4080).
+// CHECK-LABEL: func.func @patch_embedding_bf16
+// CHECK: tfm.constant dense_resource<transposed_weight> : tensor<2x2xbf16>
+// CHECK: tfm.matmul {{.+}} -> tensor<1x2x2xbf16>
+// CHECK-NOT: tfm.conv
+// CHECK: transposed_weight: "0x04000000803F404000408040"
+func.func @patch_embedding_bf16(%x: tensor<1x1x2x2xbf16>) -> tensor<1x2x2x1xbf16> {
+  %w = tfm.constant dense<[[[[1.0, 2.0]]], [[[3.0, 4.0]]]]> : tensor<2x1x1x2xbf16>
+  %y = tfm.conv %x, %w {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 2>}
+      : (tensor<1x1x2x2xbf16>, tensor<2x1x1x2xbf16>) -> tensor<1x2x2x1xbf16>
+  return %y : tensor<1x2x2x1xbf16>
+}
+
+// -----
+
 // COM: 1-d, no bias, static batch: the reshapes still copy dim 0.
 // CHECK-LABEL: func.func @frames_1d
 // CHECK: tfm.reshape %arg0, %{{.+}} : (tensor<2x3x8xf32>, tensor<4xi64>) -> tensor<2x3x2x4xf32>

@@ -32,6 +32,24 @@ func.func @qkv(%x: tensor<?x?x2xf32>) -> (tensor<?x?x2xf32>, tensor<?x?x2xf32>, 
 
 // -----
 
+// COM: Any element type merges the same way: f16 weights side by side, two
+// COM: bytes an element (1.0 = 0x3C00, 2.0 = 0x4000, 3.0 = 0x4200, 4.0 =
+// COM: 0x4400, little-endian).
+// CHECK-LABEL: func.func @f16
+// CHECK: tfm.constant dense_resource<merged_projection_0.weight> : tensor<2x4xf16>
+// CHECK: tfm.matmul %arg0, %{{.+}} : (tensor<3x2xf16>, tensor<2x4xf16>) -> tensor<3x4xf16>
+// CHECK: tfm.split
+// CHECK: merged_projection_0.weight: "0x04000000003C004000420044003C004000420044"
+func.func @f16(%x: tensor<3x2xf16>) -> (tensor<3x2xf16>, tensor<3x2xf16>) {
+  %wq = tfm.constant dense<[[1.0, 2.0], [1.0, 2.0]]> : tensor<2x2xf16>
+  %wk = tfm.constant dense<[[3.0, 4.0], [3.0, 4.0]]> : tensor<2x2xf16>
+  %q = tfm.matmul %x, %wq : (tensor<3x2xf16>, tensor<2x2xf16>) -> tensor<3x2xf16>
+  %k = tfm.matmul %x, %wk : (tensor<3x2xf16>, tensor<2x2xf16>) -> tensor<3x2xf16>
+  return %q, %k : tensor<3x2xf16>, tensor<3x2xf16>
+}
+
+// -----
+
 // COM: Only one projection has a bias: the matmuls merge, the bias add stays
 // COM: on its part. Widths may differ.
 // CHECK-LABEL: func.func @mixed_bias

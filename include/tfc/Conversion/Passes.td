@@ -73,47 +73,6 @@ def ConvertTfmToLinalg : Pass<"convert-tfm-to-linalg", "ModuleOp"> {
   ];
 }
 
-def LowerRuntimeChecks : Pass<"tfc-lower-runtime-checks", "ModuleOp"> {
-  let summary = "Turns cf.assert into calls to the tfc runtime's check handler";
-  let description = [{
-    The lowering emits `cf.assert` where a property of the input is only
-    known at run time (dims that must agree, indices in range). Upstream,
-    a failed assert aborts the process; an app embedding a model needs an
-    error status instead. This pass branches on each condition to a block
-    that calls `tfc_rt_check_failed(message)`, which ends the run and makes
-    `tfc_model_run` return `TFC_ERROR_MODEL_CHECK` with the message.
-
-    A check that compares two integers (`arith.cmpi`, other than `ne`: most
-    checks compare dims) reports both, through
-    `tfc_rt_check_failed_values(message, lhs, rhs)`, so that the message
-    says which sizes disagreed: "the residual's dim 1 does not match the
-    input's (the residual vs input) (128 vs 130)".
-
-    It runs once the function bodies are in CFG form (after
-    `convert-scf-to-cf`), since it splits blocks.
-
-    ```mlir
-    cf.assert %ok, "node 'Add_3' (tfm.add): dim 0 of operand 1 does not match"
-    ```
-
-    becomes
-
-    ```mlir
-      cf.cond_br %ok, ^continue, ^failed
-    ^failed:
-      %msg = llvm.mlir.addressof @tfc_check_message_0 : !llvm.ptr
-      llvm.call @tfc_rt_check_failed(%msg) : (!llvm.ptr) -> ()
-      llvm.unreachable
-    ^continue:
-    ```
-  }];
-  let dependentDialects = [
-    "::mlir::arith::ArithDialect",
-    "::mlir::cf::ControlFlowDialect",
-    "::mlir::LLVM::LLVMDialect"
-  ];
-}
-
 def CheckBufferSizes : Pass<"tfc-check-buffer-sizes", "ModuleOp"> {
   let summary = "Guards each allocation sized at run time against overflow";
   let description = [{
@@ -146,42 +105,6 @@ def CheckBufferSizes : Pass<"tfc-check-buffer-sizes", "ModuleOp"> {
     "::mlir::arith::ArithDialect",
     "::mlir::cf::ControlFlowDialect",
     "::mlir::memref::MemRefDialect"
-  ];
-}
-
-def OutlineParallelLoops : Pass<"tfc-outline-parallel-loops", "ModuleOp"> {
-  let summary = "Runs each outermost scf.parallel on the runtime's thread pool";
-  let description = [{
-    Moves the body of every outermost `scf.parallel` without reductions into
-    its own function `(ctx, begin, end)` and replaces the loop with a call to
-    `tfc_rt_parallel_for(fn, ctx, n)`, which splits `[0, n)` into chunks
-    over the pool's threads. The values the body uses from outside travel in
-    a stack struct `ctx` (memrefs as their LLVM descriptors); constants and
-    globals are re-created inside the function instead.
-
-    All dims but the innermost are flattened into the chunked index (the
-    innermost stays a loop, for the vectorizer), so a batch of 1 still
-    spreads over the sequence.
-
-    A side effect matters for compile time: the graph function no longer
-    holds every loop nest of the model, and LLVM optimizes many small
-    functions much faster than one huge one.
-
-    ```mlir
-    scf.parallel (%i, %j) = (%c0, %c0) to (%m, %n) step (%c1, %c1) {
-      ... memref.store %v, %out[%i, %j] ...
-    }
-    ```
-
-    becomes a call `llvm.call @tfc_rt_parallel_for(%fn, %ctx, %m)` with `%fn`
-    the address of a new `llvm.func` whose body loops over its chunk of
-    `%i` and over all of `%j`.
-  }];
-  let dependentDialects = [
-    "::mlir::LLVM::LLVMDialect",
-    "::mlir::scf::SCFDialect",
-    "::mlir::arith::ArithDialect",
-    "::mlir::func::FuncDialect"
   ];
 }
 

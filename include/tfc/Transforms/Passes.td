@@ -72,15 +72,16 @@ def ConvToMatmul : Pass<"tfm-conv-to-matmul", "func::FuncOp"> {
   let description = [{
     A vision transformer's patch embedding is a `tfm.conv` whose stride
     equals its kernel: the windows tile the input, so the conv is a matmul
-    of the flattened patches by the weight. This pass rewrites every f32
+    of the flattened patches by the weight. This pass rewrites every float
     conv with stride = kernel, no padding, no dilation, one group, a
     constant weight and static spatial dims that the kernel divides (1-, 2-
     and 3-d) into a reshape-transpose-reshape of the input that gathers the
     patches, a `tfm.matmul` by the weight transposed to
     `[C * K1 * ..., M]` (a new weights blob; the old one goes with the
     conv), the bias add, and a reshape-transpose back to `[N, M, O1, ...]`.
-    The matmul then runs in the linear kernel and its bias add fuses like
-    any projection's. Other convs are left alone.
+    The matmul is then an ordinary projection: its bias add fuses like any
+    other, and a target with a matmul kernel runs it there. Other convs are
+    left alone.
 
     Before:
 
@@ -154,11 +155,12 @@ def MergeProjections : Pass<"tfm-merge-projections", "func::FuncOp"> {
     BERT-style exports project the hidden state to Q, K and V with three
     matmuls (and three bias adds) on the same input. This pass merges every
     group of two or more `tfm.matmul`s that share their left operand and
-    have constant 2-D f32 weights: the weights are placed side by side in
-    one new constant, the bias adds merge when each projection has a
-    constant bias, and a `tfm.split` hands each consumer its part. The input
-    is read once and the merged matmul is three times wider. The parts are
-    views of the merged result; `tfm.attention` reads them in place.
+    have constant 2-D weights of one element type: the weights are placed
+    side by side in one new constant, the bias adds merge when each
+    projection has a constant bias, and a `tfm.split` hands each consumer
+    its part. The input is read once and the merged matmul is three times
+    wider. The parts are views of the merged result; `tfm.attention` reads
+    them in place.
 
     Before:
 

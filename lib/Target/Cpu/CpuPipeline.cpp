@@ -95,11 +95,11 @@ void mlir::tfc::buildCpuLoweringPipeline(OpPassManager &pm,
   // Parallel dims run on the runtime's thread pool, each loop nest in a
   // function of its own.
   pm.addPass(createConvertLinalgToParallelLoopsPass());
-  pm.addPass(tfc::createOutlineParallelLoops());
+  pm.addPass(cpu::createCpuOutlineParallelLoops());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertSCFToCFPass());
-  pm.addPass(tfc::createLowerRuntimeChecks());
+  pm.addPass(cpu::createCpuLowerRuntimeChecks());
   // ceildivsi, maxnumf and friends become plain arith first; so do
   // conversions to and from bf16, which LLVM would otherwise leave to
   // __truncsfbf2 on CPUs without AVX512-BF16: a libgcc function that

@@ -1,16 +1,16 @@
-//===- LowerRuntimeChecks.cpp - the tfc-lower-runtime-checks pass ---------===//
+//===- LowerRuntimeChecks.cpp - the tfc-cpu-lower-runtime-checks pass -----===//
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/LLVMIR/FunctionCallUtils.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
-#include "tfc/Conversion/Passes.h"
+#include "tfc/Target/Cpu/Passes.h"
 
-namespace mlir::tfc {
-#define GEN_PASS_DEF_LOWERRUNTIMECHECKS
-#include "tfc/Conversion/Passes.h.inc"
-} // namespace mlir::tfc
+namespace mlir::tfc::cpu {
+#define GEN_PASS_DEF_CPULOWERRUNTIMECHECKS
+#include "tfc/Target/Cpu/Passes.h.inc"
+} // namespace mlir::tfc::cpu
 
 using namespace mlir;
 
@@ -44,7 +44,7 @@ Value toI64(OpBuilder &b, Location loc, Value value) {
 }
 
 struct LowerRuntimeChecksPass
-    : public tfc::impl::LowerRuntimeChecksBase<LowerRuntimeChecksPass> {
+    : public tfc::cpu::impl::CpuLowerRuntimeChecksBase<LowerRuntimeChecksPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SmallVector<cf::AssertOp> asserts;

@@ -1,4 +1,4 @@
-// RUN: tfc-opt %s --tfc-outline-parallel-loops | FileCheck %s
+// RUN: tfc-opt %s --tfc-cpu-outline-parallel-loops | FileCheck %s
 
 // COM: The loop body moves to a function of (ctx, begin, end); the memrefs,
 // COM: the scalar and the bound it reads travel in a stack struct; constants

@@ -1,4 +1,4 @@
-// RUN: tfc-opt %s --tfc-lower-runtime-checks | FileCheck %s
+// RUN: tfc-opt %s --tfc-cpu-lower-runtime-checks | FileCheck %s
 
 // COM: Each assert branches to a block that reports its message to the
 // COM: runtime; equal messages share one string. An assert that compares

@@ -1,4 +1,4 @@
-//===- OutlineParallelLoops.cpp - the tfc-outline-parallel-loops pass -----===//
+//===- OutlineParallelLoops.cpp - tfc-cpu-outline-parallel-loops ---------===//
 
 #include "mlir/Conversion/LLVMCommon/TypeConverter.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -11,12 +11,12 @@
 #include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Interfaces/LoopLikeInterface.h"
 #include "mlir/Transforms/RegionUtils.h"
-#include "tfc/Conversion/Passes.h"
+#include "tfc/Target/Cpu/Passes.h"
 
-namespace mlir::tfc {
-#define GEN_PASS_DEF_OUTLINEPARALLELLOOPS
-#include "tfc/Conversion/Passes.h.inc"
-} // namespace mlir::tfc
+namespace mlir::tfc::cpu {
+#define GEN_PASS_DEF_CPUOUTLINEPARALLELLOOPS
+#include "tfc/Target/Cpu/Passes.h.inc"
+} // namespace mlir::tfc::cpu
 
 using namespace mlir;
 
@@ -30,7 +30,7 @@ bool isRematerializable(Operation *op) {
 }
 
 struct OutlineParallelLoopsPass
-    : public tfc::impl::OutlineParallelLoopsBase<OutlineParallelLoopsPass> {
+    : public tfc::cpu::impl::CpuOutlineParallelLoopsBase<OutlineParallelLoopsPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SmallVector<scf::ParallelOp> loops;
@@ -48,7 +48,6 @@ struct OutlineParallelLoopsPass
     LLVMTypeConverter converter(context);
     auto ptrType = LLVM::LLVMPointerType::get(context);
     auto i64Type = IntegerType::get(context, 64);
-    OpBuilder moduleBuilder = OpBuilder::atBlockEnd(module.getBody());
     LLVM::LLVMFuncOp parallelFor = LLVM::lookupOrCreateFn(
         module, kParallelFor, {ptrType, ptrType, i64Type},
         LLVM::LLVMVoidType::get(context));

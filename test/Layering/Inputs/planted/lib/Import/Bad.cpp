@@ -1,0 +1,1 @@
+#include "tfc/Transforms/Passes.h"

@@ -1,0 +1,2 @@
+#include <pthread.h>
+void f(void) { void *p = malloc(4); }
