@@ -59,6 +59,11 @@ std::string describeOp(Operation *op);
 void emitCheck(OpBuilder &b, Location loc, Value cond, Operation *op,
                const Twine &message);
 
+/// emitCheck that the index values `lhs` and `rhs` (dims, mostly) are equal;
+/// a failure reports both.
+void emitEqualCheck(OpBuilder &b, Location loc, Operation *op, Value lhs,
+                    Value rhs, const Twine &message);
+
 /// The size of each dim of `tensor`: constants where static, tensor.dim where
 /// not.
 SmallVector<OpFoldResult> getDims(OpBuilder &b, Location loc, Value tensor);

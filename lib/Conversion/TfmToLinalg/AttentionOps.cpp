@@ -28,13 +28,6 @@ Value dimOf(OpBuilder &b, Location loc, Value tensor, int64_t dim) {
   return b.create<tensor::DimOp>(loc, tensor, dim);
 }
 
-void checkEqual(OpBuilder &b, Location loc, Operation *op, Value lhs,
-                Value rhs, const Twine &message) {
-  emitCheck(b, loc,
-            b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, lhs, rhs),
-            op, message);
-}
-
 /// [B, L, N * d] as [B, L, N, d], in place.
 Value splitHeads(OpBuilder &b, Location loc, Value tensor, int64_t heads,
                  Value headsIndex) {
@@ -72,6 +65,50 @@ Value filled(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Type element,
   return b
       .create<linalg::FillOp>(loc, createScalarConstant(b, loc, element, value),
                               empty)
+      .getResult(0);
+}
+
+/// A contraction over loop 4 of 5: init[out] += lhs[lhsDims] * rhs[rhsDims]
+/// in `acc` (the operands extended to it), as both products of attention
+/// (q kᵀ and weights v) are.
+Value contractHeads(OpBuilder &b, Location loc, Value lhs,
+                    ArrayRef<int64_t> lhsDims, Value rhs,
+                    ArrayRef<int64_t> rhsDims, Value init, Type acc) {
+  SmallVector<utils::IteratorType> iterators(5, utils::IteratorType::parallel);
+  iterators[4] = utils::IteratorType::reduction;
+  return b
+      .create<linalg::GenericOp>(
+          loc, TypeRange{init.getType()}, ValueRange{lhs, rhs},
+          ValueRange{init},
+          SmallVector<AffineMap>{mapOf(b, 5, lhsDims), mapOf(b, 5, rhsDims),
+                                 mapOf(b, 5, {0, 1, 2, 3})},
+          iterators,
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            Value product =
+                nb.create<arith::MulFOp>(l, extendFloat(nb, l, args[0], acc),
+                                         extendFloat(nb, l, args[1], acc));
+            nb.create<linalg::YieldOp>(
+                l, ValueRange{nb.create<arith::AddFOp>(l, args[2], product)});
+          })
+      .getResult(0);
+}
+
+/// The rows of a [B, N, Lq, Lk] tensor reduced over Lk into `init`
+/// ([B, N, Lq]) with `CombineOp` (arith.maximumf, arith.addf).
+template <typename CombineOp>
+Value reduceKeys(OpBuilder &b, Location loc, Value input, Value init) {
+  SmallVector<utils::IteratorType> iterators(4, utils::IteratorType::parallel);
+  iterators[3] = utils::IteratorType::reduction;
+  return b
+      .create<linalg::GenericOp>(
+          loc, TypeRange{init.getType()}, ValueRange{input}, ValueRange{init},
+          SmallVector<AffineMap>{b.getMultiDimIdentityMap(4),
+                                 mapOf(b, 4, {0, 1, 2})},
+          iterators,
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            nb.create<linalg::YieldOp>(
+                l, ValueRange{nb.create<CombineOp>(l, args[0], args[1])});
+          })
       .getResult(0);
 }
 
@@ -114,23 +151,8 @@ struct AttentionPattern : OpConversionPattern<tfm::AttentionOp> {
                                             queryLength, keyLength};
     Value scoresInit = filled(b, loc, scoresShape, acc, scoresDims, 0.0);
     // Loops: b, h, i, j, d.
-    SmallVector<utils::IteratorType> contract(5, utils::IteratorType::parallel);
-    contract[4] = utils::IteratorType::reduction;
-    Value scores =
-        b.create<linalg::GenericOp>(
-             loc, TypeRange{scoresInit.getType()}, ValueRange{q4, k4},
-             ValueRange{scoresInit},
-             SmallVector<AffineMap>{mapOf(b, 5, {0, 2, 1, 4}),
-                                    mapOf(b, 5, {0, 3, 1, 4}),
-                                    mapOf(b, 5, {0, 1, 2, 3})},
-             contract,
-             [&](OpBuilder &nb, Location l, ValueRange args) {
-               Value product = nb.create<arith::MulFOp>(
-                   l, extendFloat(nb, l, args[0], acc), extendFloat(nb, l, args[1], acc));
-               nb.create<linalg::YieldOp>(
-                   l, ValueRange{nb.create<arith::AddFOp>(l, args[2], product)});
-             })
-            .getResult(0);
+    Value scores = contractHeads(b, loc, q4, {0, 2, 1, 4}, k4, {0, 3, 1, 4},
+                                 scoresInit, acc);
 
     // Scaled, masked scores; a key hidden by `causal` gets -inf.
     SmallVector<Value> logitInputs = {scores};
@@ -147,11 +169,11 @@ struct AttentionPattern : OpConversionPattern<tfm::AttentionOp> {
         }
         exprs.push_back(b.getAffineDimExpr(i));
         if (maskType.isDynamicDim(j))
-          checkEqual(b, loc, op, dimOf(b, loc, mask, j),
-                     toIndexValue(b, loc, scoresDims[i]),
-                     "mask dim " + Twine(j) +
-                         " is not the scores' size (a mask dim that "
-                         "broadcasts must be 1 in the model's shapes)");
+          emitEqualCheck(b, loc, op, dimOf(b, loc, mask, j),
+                         toIndexValue(b, loc, scoresDims[i]),
+                         "mask dim " + Twine(j) +
+                             " is not the scores' size (a mask dim that "
+                             "broadcasts must be 1 in the model's shapes)");
       }
       logitInputs.push_back(mask);
       logitMaps.push_back(AffineMap::get(4, 0, exprs, b.getContext()));
@@ -195,25 +217,10 @@ struct AttentionPattern : OpConversionPattern<tfm::AttentionOp> {
     SmallVector<int64_t> rowShape = {staticBatch, heads, staticLq};
     SmallVector<OpFoldResult> rowDims = {batch, b.getIndexAttr(heads),
                                          queryLength};
-    SmallVector<utils::IteratorType> rowReduction(4,
-                                                  utils::IteratorType::parallel);
-    rowReduction[3] = utils::IteratorType::reduction;
-    Value rowMax =
-        b.create<linalg::GenericOp>(
-             loc,
-             TypeRange{RankedTensorType::get(rowShape, acc)},
-             ValueRange{logits},
-             ValueRange{filled(b, loc, rowShape, acc, rowDims,
-                               -std::numeric_limits<double>::infinity())},
-             SmallVector<AffineMap>{b.getMultiDimIdentityMap(4),
-                                    mapOf(b, 4, {0, 1, 2})},
-             rowReduction,
-             [&](OpBuilder &nb, Location l, ValueRange args) {
-               nb.create<linalg::YieldOp>(
-                   l, ValueRange{nb.create<arith::MaximumFOp>(l, args[0],
-                                                              args[1])});
-             })
-            .getResult(0);
+    Value rowMax = reduceKeys<arith::MaximumFOp>(
+        b, loc, logits,
+        filled(b, loc, rowShape, acc, rowDims,
+               -std::numeric_limits<double>::infinity()));
     Value zero = createScalarConstant(b, loc, acc, 0.0);
     Value weights =
         b.create<linalg::GenericOp>(
@@ -233,19 +240,8 @@ struct AttentionPattern : OpConversionPattern<tfm::AttentionOp> {
                                                             weight)});
              })
             .getResult(0);
-    Value rowSum =
-        b.create<linalg::GenericOp>(
-             loc, TypeRange{RankedTensorType::get(rowShape, acc)},
-             ValueRange{weights},
-             ValueRange{filled(b, loc, rowShape, acc, rowDims, 0.0)},
-             SmallVector<AffineMap>{b.getMultiDimIdentityMap(4),
-                                    mapOf(b, 4, {0, 1, 2})},
-             rowReduction,
-             [&](OpBuilder &nb, Location l, ValueRange args) {
-               nb.create<linalg::YieldOp>(
-                   l, ValueRange{nb.create<arith::AddFOp>(l, args[0], args[1])});
-             })
-            .getResult(0);
+    Value rowSum = reduceKeys<arith::AddFOp>(
+        b, loc, weights, filled(b, loc, rowShape, acc, rowDims, 0.0));
 
     // out[b, i, h, e] = sum_j weights[b, h, i, j] v[b, j, h, e] / rowSum.
     int64_t staticHeadDim = ShapedType::isDynamic(valueType.getDimSize(2))
@@ -257,22 +253,9 @@ struct AttentionPattern : OpConversionPattern<tfm::AttentionOp> {
                                          b.getIndexAttr(heads),
                                          tensor::getMixedSize(b, loc, v4, 3)};
     // Loops: b, i, h, e, j.
-    Value weighted =
-        b.create<linalg::GenericOp>(
-             loc, TypeRange{RankedTensorType::get(outShape, acc)},
-             ValueRange{weights, v4},
-             ValueRange{filled(b, loc, outShape, acc, outDims, 0.0)},
-             SmallVector<AffineMap>{mapOf(b, 5, {0, 2, 1, 4}),
-                                    mapOf(b, 5, {0, 4, 2, 3}),
-                                    mapOf(b, 5, {0, 1, 2, 3})},
-             contract,
-             [&](OpBuilder &nb, Location l, ValueRange args) {
-               Value product = nb.create<arith::MulFOp>(
-                   l, args[0], extendFloat(nb, l, args[1], acc));
-               nb.create<linalg::YieldOp>(
-                   l, ValueRange{nb.create<arith::AddFOp>(l, args[2], product)});
-             })
-            .getResult(0);
+    Value weighted = contractHeads(
+        b, loc, weights, {0, 2, 1, 4}, v4, {0, 4, 2, 3},
+        filled(b, loc, outShape, acc, outDims, 0.0), acc);
     Value normalized =
         b.create<linalg::GenericOp>(
              loc, TypeRange{RankedTensorType::get(outShape, element)},
@@ -312,19 +295,20 @@ void mlir::tfc::checkAttentionShapes(OpBuilder &b, Location loc, Operation *op,
   Value keyLength = dimOf(b, loc, key, 1);
   Value keyHidden = dimOf(b, loc, key, 2);
   Value valueHidden = dimOf(b, loc, value, 2);
-  checkEqual(b, loc, op, dimOf(b, loc, key, 0), batch,
-             "key batch does not match the query's");
-  checkEqual(b, loc, op, dimOf(b, loc, value, 0), batch,
-             "value batch does not match the query's");
-  checkEqual(b, loc, op, dimOf(b, loc, value, 1), keyLength,
-             "key and value sequence lengths differ");
-  checkEqual(b, loc, op, dimOf(b, loc, query, 2), keyHidden,
-             "query and key hidden sizes differ");
+  emitEqualCheck(b, loc, op, dimOf(b, loc, key, 0), batch,
+                 "key batch does not match the query's");
+  emitEqualCheck(b, loc, op, dimOf(b, loc, value, 0), batch,
+                 "value batch does not match the query's");
+  emitEqualCheck(b, loc, op, dimOf(b, loc, value, 1), keyLength,
+                 "key and value sequence lengths differ");
+  emitEqualCheck(b, loc, op, dimOf(b, loc, query, 2), keyHidden,
+                 "query and key hidden sizes differ");
   Value headsIndex = b.create<arith::ConstantIndexOp>(loc, heads);
   Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
   for (Value hidden : {keyHidden, valueHidden})
-    checkEqual(b, loc, op, b.create<arith::RemUIOp>(loc, hidden, headsIndex),
-               zero, "hidden size is not a multiple of num_heads");
+    emitEqualCheck(b, loc, op,
+                   b.create<arith::RemUIOp>(loc, hidden, headsIndex), zero,
+                   "hidden size is not a multiple of num_heads");
 }
 
 void mlir::tfc::populateAttentionPatterns(TypeConverter &converter,

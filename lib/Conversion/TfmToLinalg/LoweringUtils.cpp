@@ -55,6 +55,13 @@ void mlir::tfc::emitCheck(OpBuilder &b, Location loc, Value cond,
   b.create<cf::AssertOp>(loc, cond, (describeOp(op) + ": " + message).str());
 }
 
+void mlir::tfc::emitEqualCheck(OpBuilder &b, Location loc, Operation *op,
+                               Value lhs, Value rhs, const Twine &message) {
+  emitCheck(b, loc,
+            b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, lhs, rhs),
+            op, message);
+}
+
 SmallVector<OpFoldResult> mlir::tfc::getDims(OpBuilder &b, Location loc,
                                              Value tensor) {
   return tensor::getMixedSizes(b, loc, tensor);

@@ -41,22 +41,19 @@ namespace {
 
 /// Declares `tfc_rt_<kernel>` in `module` once: a pointer per tensor, i64
 /// and f32 scalars, no result.
-LLVM::LLVMFuncOp declareKernel(OpBuilder &b, ModuleOp module,
-                               const KernelSignature &kernel) {
-  std::string symbol = kernel.symbol();
-  if (auto existing = module.lookupSymbol<LLVM::LLVMFuncOp>(symbol))
-    return existing;
-  MLIRContext *context = b.getContext();
+LLVM::LLVMFuncOp declareKernel(ModuleOp module, const KernelSignature &kernel) {
+  MLIRContext *context = module.getContext();
   SmallVector<Type> params;
-  for (const KernelArg &arg : kernel.args)
-    params.push_back(arg.isTensor()            ? LLVM::LLVMPointerType::get(context)
-                     : arg.kind == KernelArg::F32 ? Type(b.getF32Type())
-                                                  : Type(b.getI64Type()));
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(module.getBody());
-  return b.create<LLVM::LLVMFuncOp>(
-      module.getLoc(), symbol,
-      LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(context), params));
+  for (const KernelArg &arg : kernel.args) {
+    if (arg.isTensor())
+      params.push_back(LLVM::LLVMPointerType::get(context));
+    else if (arg.kind == KernelArg::F32)
+      params.push_back(Float32Type::get(context));
+    else
+      params.push_back(IntegerType::get(context, 64));
+  }
+  return LLVM::lookupOrCreateFn(module, kernel.symbol(), params,
+                                LLVM::LLVMVoidType::get(context));
 }
 
 struct UKernelCallLowering : ConvertOpToLLVMPattern<UKernelCallOp> {
@@ -72,7 +69,7 @@ struct UKernelCallLowering : ConvertOpToLLVMPattern<UKernelCallOp> {
     if (!kernel || !flags)
       return rewriter.notifyMatchFailure(op, "the verifier refuses this call");
     auto module = op->getParentOfType<ModuleOp>();
-    LLVM::LLVMFuncOp function = declareKernel(rewriter, module, *kernel);
+    LLVM::LLVMFuncOp function = declareKernel(module, *kernel);
     auto pointer = LLVM::LLVMPointerType::get(rewriter.getContext());
     Value one = rewriter.create<LLVM::ConstantOp>(loc, rewriter.getI64Type(), 1);
 
@@ -117,27 +114,21 @@ struct ProfileMarkerLowering : OpConversionPattern<MarkerOp> {
                   ConversionPatternRewriter &rewriter) const override {
     auto module = op->template getParentOfType<ModuleOp>();
     MLIRContext *context = rewriter.getContext();
-    auto pointer = LLVM::LLVMPointerType::get(context);
-    auto callee = module.template lookupSymbol<LLVM::LLVMFuncOp>(function);
+    LLVM::LLVMFuncOp callee = LLVM::lookupOrCreateFn(
+        module, function, {LLVM::LLVMPointerType::get(context)},
+        LLVM::LLVMVoidType::get(context));
     LLVM::GlobalOp &global = sites[op.getSite()];
-    {
+    if (!global) {
       OpBuilder::InsertionGuard guard(rewriter);
       rewriter.setInsertionPointToStart(module.getBody());
-      if (!callee)
-        callee = rewriter.create<LLVM::LLVMFuncOp>(
-            module.getLoc(), function,
-            LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(context),
-                                        {pointer}));
-      if (!global) {
-        std::string text = op.getSite().str();
-        text.push_back('\0');
-        global = rewriter.create<LLVM::GlobalOp>(
-            module.getLoc(),
-            LLVM::LLVMArrayType::get(rewriter.getI8Type(), text.size()),
-            /*isConstant=*/true, LLVM::Linkage::Internal,
-            "tfc_profile_site_" + std::to_string(sites.size() - 1),
-            rewriter.getStringAttr(text));
-      }
+      std::string text = op.getSite().str();
+      text.push_back('\0');
+      global = rewriter.create<LLVM::GlobalOp>(
+          module.getLoc(),
+          LLVM::LLVMArrayType::get(rewriter.getI8Type(), text.size()),
+          /*isConstant=*/true, LLVM::Linkage::Internal,
+          "tfc_profile_site_" + std::to_string(sites.size() - 1),
+          rewriter.getStringAttr(text));
     }
     Value site = rewriter.create<LLVM::AddressOfOp>(op.getLoc(), global);
     rewriter.create<LLVM::CallOp>(op.getLoc(), callee, ValueRange{site});

@@ -94,13 +94,6 @@ SmallVector<Value> dynamicSizes(OpBuilder &b, Location loc,
   return sizes;
 }
 
-void checkEqual(OpBuilder &b, Location loc, Operation *op, Value lhs,
-                Value rhs, const Twine &message) {
-  emitCheck(b, loc,
-            b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, lhs, rhs),
-            op, message);
-}
-
 /// The f32 values of a constant's attribute, in place, or nothing.
 std::optional<ArrayRef<float>> constantFloats(Attribute value) {
   if (auto resource = dyn_cast<DenseResourceElementsAttr>(value)) {
@@ -224,9 +217,9 @@ Refusal KernelSelector::selectLinear(Operation *op, Value input, Value weight,
 
   int64_t depth = weightType.getDimSize(0);
   if (inputType.isDynamicDim(rank - 1))
-    checkEqual(b, loc, op, b.create<tensor::DimOp>(loc, input, rank - 1),
-               b.create<arith::ConstantIndexOp>(loc, depth),
-               "the contracted dims of the input and weight differ");
+    emitEqualCheck(b, loc, op, b.create<tensor::DimOp>(loc, input, rank - 1),
+                   b.create<arith::ConstantIndexOp>(loc, depth),
+                   "the contracted dims of the input and weight differ");
   // The result's dims: the input's rows, then N.
   SmallVector<OpFoldResult> resultDims = getDims(b, loc, input);
   resultDims.back() = b.getIndexAttr(cols);
@@ -234,9 +227,9 @@ Refusal KernelSelector::selectLinear(Operation *op, Value input, Value weight,
     auto residualType = cast<RankedTensorType>(residual.getType());
     for (int64_t i = 0; i + 1 < rank; ++i)
       if (residualType.isDynamicDim(i))
-        checkEqual(b, loc, op, b.create<tensor::DimOp>(loc, residual, i),
-                   toIndexValue(b, loc, resultDims[i]),
-                   "the residual does not match the result's shape");
+        emitEqualCheck(b, loc, op, b.create<tensor::DimOp>(loc, residual, i),
+                       toIndexValue(b, loc, resultDims[i]),
+                       "the residual does not match the result's shape");
   }
 
   int64_t flags = 0;
@@ -393,16 +386,16 @@ Refusal KernelSelector::selectLayerNorm(Operation *op, Value input, Value skip,
   SmallVector<OpFoldResult> dims = getDims(b, loc, input);
   for (Value param : {scale, bias})
     if (param && cast<RankedTensorType>(param.getType()).isDynamicDim(0))
-      checkEqual(b, loc, op, b.create<tensor::DimOp>(loc, param, 0),
-                 toIndexValue(b, loc, dims.back()),
-                 "the scale or bias does not match the input's last dim");
+      emitEqualCheck(b, loc, op, b.create<tensor::DimOp>(loc, param, 0),
+                     toIndexValue(b, loc, dims.back()),
+                     "the scale or bias does not match the input's last dim");
   if (skip)
     for (int64_t i = 0; i < rank; ++i)
       if (type.isDynamicDim(i))
-        checkEqual(b, loc, op, b.create<tensor::DimOp>(loc, skip, i),
-                   toIndexValue(b, loc, dims[i]),
-                   "dim " + Twine(i) + " of the residual does not match the "
-                   "input's");
+        emitEqualCheck(b, loc, op, b.create<tensor::DimOp>(loc, skip, i),
+                       toIndexValue(b, loc, dims[i]),
+                       "dim " + Twine(i) +
+                           " of the residual does not match the input's");
 
   int64_t flags = 0;
   SmallVector<Value> args = {toRank3(b, loc, input)};
