@@ -33,3 +33,17 @@ func.func @attention(%q: tensor<1x8x16xf32>, %heads: i64, %scale: f32) -> tensor
       : (tensor<1x8x16xf32>, tensor<1x8x16xf32>, tensor<1x8x16xf32>, i64, f32) -> tensor<1x8x16xf32>
   return %y : tensor<1x8x16xf32>
 }
+
+// -----
+
+// COM: Must not touch anything but kernel calls: a function without one
+// COM: keeps its ops and allocates nothing.
+// CHECK-LABEL: func.func @no_kernel
+// CHECK-NOT: memref.alloc
+// CHECK-NOT: tfc_cpu.ukernel_call
+// CHECK: tensor.empty
+// CHECK: return
+func.func @no_kernel(%n: index) -> tensor<?x4xf32> {
+  %e = tensor.empty(%n) : tensor<?x4xf32>
+  return %e : tensor<?x4xf32>
+}

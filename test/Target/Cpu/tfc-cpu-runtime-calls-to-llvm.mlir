@@ -55,3 +55,17 @@ func.func @markers() {
   tfm.profile_exit "neg  n"
   return
 }
+
+// -----
+
+// COM: Must not touch other calls or buffers: no kernel or timer is
+// COM: declared, no descriptor goes on the stack.
+// CHECK-LABEL: func.func @no_runtime_calls
+// CHECK-NOT: llvm.alloca
+// CHECK-NOT: tfc_rt_
+// CHECK: call @helper(%arg0) : (memref<4xf32>) -> ()
+func.func private @helper(memref<4xf32>)
+func.func @no_runtime_calls(%x: memref<4xf32>) {
+  call @helper(%x) : (memref<4xf32>) -> ()
+  return
+}
