@@ -14,9 +14,9 @@
  * skips are exact: such keys get exp(mask - max) == 0 in float arithmetic
  * as long as the row sees some key, which the rules below guarantee.
  *
- * The inner loops are written with clang's vector extensions on 16 floats
- * (one AVX-512 register, two AVX2 ones); the build compiles this file once
- * per instruction set.
+ * The products are register tiles shaped for each instruction set (see
+ * the tiles below); the softmax works on vectors of 16 queries for every
+ * set. The build compiles this file once per set.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -30,6 +30,32 @@ enum {
   BLOCK_Q = TFC_ATTENTION_BLOCK_Q,
   BLOCK_K = TFC_ATTENTION_BLOCK_K,
 };
+
+/* The register tiles of each instruction set (TFC_VLEN floats a register):
+ *
+ *   scores   SCORE_KEYS(QV) keys by QV registers of queries, QV at most
+ *            SCORE_VECTORS: the accumulators, QV registers of queries and a
+ *            broadcast key element fit the register file.
+ *   output   OUTPUT_ROWS queries by OUTPUT_VECTORS registers of columns.
+ *
+ * AVX-512 (32 zmm): scores 6 x 4 (the 64 queries of a block at once), 8 x 3,
+ *   12 x 2 or 1; output 6 x 4 (64 columns).
+ * AVX2 (16 ymm): scores 6 x 2 (16 queries), 12 x 1; output 6 x 2 (16
+ *   columns). The AVX-512 tiles compiled for AVX2 needed 48 registers of
+ *   accumulators and reached 22% of the AVX2 peak on an AVX2 EPYC.
+ * NEON (32 registers of 4): scores 6 x 4 (16 queries), 8 x 3, 12 x 2 or 1;
+ *   output 6 x 4 (16 columns). */
+#if defined(__AVX512F__) || defined(__ARM_NEON)
+#define SCORE_VECTORS 4
+#define SCORE_KEYS(qv) ((qv) == 4 ? 6 : (qv) == 3 ? 8 : 12)
+#define OUTPUT_VECTORS 4
+#else
+#define SCORE_VECTORS 2
+#define SCORE_KEYS(qv) ((qv) == 2 ? 6 : 12)
+#define OUTPUT_VECTORS 2
+#endif
+#define OUTPUT_ROWS 6
+#define OUTPUT_COLUMNS (OUTPUT_VECTORS * TFC_VLEN)
 
 /* A key whose additive mask is at or below this is hidden (exporters use
  * -3.4e38 or -inf; -1e4 style masks stay ordinary scores). */
@@ -63,68 +89,78 @@ static attention_scratch carve_scratch(float *base, int64_t dk, int64_t dv) {
   return s;
 }
 
-/* st[j0 + r][0..16 QV) = k[j0 + r] . qt[:, 0..16 QV) for r < R (R and QV
- * compile-time constants once inlined): R keys by QV vectors of queries in
- * registers; k is read in place, one broadcast per element. */
+/* st[j0 + r][x0 V..(x0 + QV) V) = k[j0 + r] . qt[:, x0 V..(x0 + QV) V) for
+ * r < R, V = TFC_VLEN (R and QV compile-time constants once inlined): R keys
+ * by QV registers of queries accumulate in registers; k is read in place,
+ * one broadcast per element. */
 static inline __attribute__((always_inline)) void
 scores_panel(const float *qt, const float *k, int64_t k_row, int64_t k_col,
-             float *st, int64_t j0, const int R, const int QV, int64_t dk) {
-  vf16 acc[12][4];
-  for (int r = 0; r < R; ++r)
-    for (int x = 0; x < QV; ++x)
-      acc[r][x] = SPLAT16(0.0f);
+             float *st, int64_t j0, int64_t x0, const int R, const int QV,
+             int64_t dk) {
+  vfn acc[12][4];
+  UNROLL for (int r = 0; r < R; ++r)
+    UNROLL for (int x = 0; x < QV; ++x)
+      acc[r][x] = SPLATV(0.0f);
   for (int64_t c = 0; c < dk; ++c) {
-    const float *qrow = qt + c * BLOCK_Q;
-    vf16 qv[4];
-    for (int x = 0; x < QV; ++x)
-      qv[x] = LOAD16(qrow + 16 * x);
-    for (int r = 0; r < R; ++r) {
+    const float *qrow = qt + c * BLOCK_Q + TFC_VLEN * x0;
+    vfn qv[4];
+    UNROLL for (int x = 0; x < QV; ++x)
+      qv[x] = LOADV(qrow + TFC_VLEN * x);
+    UNROLL for (int r = 0; r < R; ++r) {
       float kr = k[(j0 + r) * k_row + c * k_col];
-      for (int x = 0; x < QV; ++x)
+      UNROLL for (int x = 0; x < QV; ++x)
         acc[r][x] += qv[x] * kr;
     }
   }
-  for (int r = 0; r < R; ++r)
-    for (int x = 0; x < QV; ++x)
-      STORE16(st + (j0 + r) * BLOCK_Q + 16 * x, acc[r][x]);
+  UNROLL for (int r = 0; r < R; ++r)
+    UNROLL for (int x = 0; x < QV; ++x)
+      STOREV(st + (j0 + r) * BLOCK_Q + TFC_VLEN * (x0 + x), acc[r][x]);
 }
 
-/* The scores of `keys` keys against QV vectors of queries: R keys at a time
- * (R QV accumulators: 24 of AVX-512's 32 registers for QV of 2 to 4, 12
- * for QV = 1), then four, then one. */
+/* The scores of `keys` keys against QV registers of queries from register
+ * x0 on: SCORE_KEYS(QV) keys at a time, then four, then one. */
 static inline __attribute__((always_inline)) void
 scores_for_queries(const float *qt, const float *k, int64_t k_row,
                    int64_t k_col, float *st, int64_t keys, int64_t dk,
-                   const int QV) {
-  const int R = QV == 4 ? 6 : QV == 3 ? 8 : 12;
+                   int64_t x0, const int QV) {
+  const int R = SCORE_KEYS(QV);
   int64_t j = 0;
   for (; j + R <= keys; j += R)
-    scores_panel(qt, k, k_row, k_col, st, j, R, QV, dk);
+    scores_panel(qt, k, k_row, k_col, st, j, x0, R, QV, dk);
   for (; j + 4 <= keys; j += 4)
-    scores_panel(qt, k, k_row, k_col, st, j, 4, QV, dk);
+    scores_panel(qt, k, k_row, k_col, st, j, x0, 4, QV, dk);
   for (; j < keys; ++j)
-    scores_panel(qt, k, k_row, k_col, st, j, 1, QV, dk);
+    scores_panel(qt, k, k_row, k_col, st, j, x0, 1, QV, dk);
 }
 
-/* st[j][0..16 qv) = k[j] . qt[:, 0..16 qv) for `keys` keys: only the
- * vectors of queries the block has (a sequence of 197 ends in a block of 5
- * queries, one vector rather than four). */
+/* st[j][0..V nv) = k[j] . qt[:, 0..V nv) for `keys` keys: only the
+ * registers of queries the block has (a sequence of 197 ends in a block of
+ * 5 queries, one register rather than 64 queries' worth), SCORE_VECTORS of
+ * them at a time. */
 static void block_scores(const float *qt, const float *k, int64_t k_row,
                          int64_t k_col, float *st, int64_t keys, int64_t dk,
-                         int qv) {
-  switch (qv) {
-  case 1:
-    scores_for_queries(qt, k, k_row, k_col, st, keys, dk, 1);
-    break;
-  case 2:
-    scores_for_queries(qt, k, k_row, k_col, st, keys, dk, 2);
-    break;
-  case 3:
-    scores_for_queries(qt, k, k_row, k_col, st, keys, dk, 3);
-    break;
-  default:
-    scores_for_queries(qt, k, k_row, k_col, st, keys, dk, 4);
-    break;
+                         int64_t nv) {
+  for (int64_t x0 = 0; x0 < nv; x0 += SCORE_VECTORS) {
+    switch (nv - x0 < SCORE_VECTORS ? nv - x0 : SCORE_VECTORS) {
+    case 1:
+      scores_for_queries(qt, k, k_row, k_col, st, keys, dk, x0, 1);
+      break;
+#if SCORE_VECTORS >= 2
+    case 2:
+      scores_for_queries(qt, k, k_row, k_col, st, keys, dk, x0, 2);
+      break;
+#endif
+#if SCORE_VECTORS >= 3
+    case 3:
+      scores_for_queries(qt, k, k_row, k_col, st, keys, dk, x0, 3);
+      break;
+#endif
+#if SCORE_VECTORS >= 4
+    default:
+      scores_for_queries(qt, k, k_row, k_col, st, keys, dk, x0, 4);
+      break;
+#endif
+    }
   }
 }
 
@@ -182,42 +218,43 @@ static void online_softmax(float *st, float *m, float *l, float *alpha,
   }
 }
 
-/* o[i0 + r][c0..c0 + 64) += sum_j st[j][i0 + r] v[j][c0..c0 + 64) for
- * r < R: R queries by four vectors of the output in registers. */
+/* o[i0 + r][c0..c0 + OUTPUT_COLUMNS) += sum_j st[j][i0 + r] v[j][c0..) for
+ * r < R: R queries by OUTPUT_VECTORS registers of the output accumulate in
+ * registers. */
 static inline __attribute__((always_inline)) void
 output_panel(const float *st, const float *v, int64_t v_row, float *o,
              int64_t i0, const int R, int64_t c0, int64_t keys, int64_t dv) {
-  vf16 acc[6][4];
-  for (int r = 0; r < R; ++r)
-    for (int x = 0; x < 4; ++x)
-      acc[r][x] = LOAD16(o + (i0 + r) * dv + c0 + 16 * x);
+  vfn acc[OUTPUT_ROWS][OUTPUT_VECTORS];
+  UNROLL for (int r = 0; r < R; ++r)
+    UNROLL for (int x = 0; x < OUTPUT_VECTORS; ++x)
+      acc[r][x] = LOADV(o + (i0 + r) * dv + c0 + TFC_VLEN * x);
   for (int64_t j = 0; j < keys; ++j) {
     const float *vrow = v + j * v_row + c0;
-    vf16 v0 = LOAD16(vrow), v1 = LOAD16(vrow + 16), v2 = LOAD16(vrow + 32),
-         v3 = LOAD16(vrow + 48);
-    for (int r = 0; r < R; ++r) {
+    vfn vj[OUTPUT_VECTORS];
+    UNROLL for (int x = 0; x < OUTPUT_VECTORS; ++x)
+      vj[x] = LOADV(vrow + TFC_VLEN * x);
+    UNROLL for (int r = 0; r < R; ++r) {
       float p = st[j * BLOCK_Q + i0 + r];
-      acc[r][0] += v0 * p;
-      acc[r][1] += v1 * p;
-      acc[r][2] += v2 * p;
-      acc[r][3] += v3 * p;
+      UNROLL for (int x = 0; x < OUTPUT_VECTORS; ++x)
+        acc[r][x] += vj[x] * p;
     }
   }
-  for (int r = 0; r < R; ++r)
-    for (int x = 0; x < 4; ++x)
-      STORE16(o + (i0 + r) * dv + c0 + 16 * x, acc[r][x]);
+  UNROLL for (int r = 0; r < R; ++r)
+    UNROLL for (int x = 0; x < OUTPUT_VECTORS; ++x)
+      STOREV(o + (i0 + r) * dv + c0 + TFC_VLEN * x, acc[r][x]);
 }
 
-/* o[i][0..dv) += sum_j st[j][i] v[j][0..dv) over `keys` keys: 64 columns at
- * a time for six, four or one queries; columns past the last multiple of
- * 64 sixteen at a time, then one. v's rows are at unit stride along dv. */
+/* o[i][0..dv) += sum_j st[j][i] v[j][0..dv) over `keys` keys:
+ * OUTPUT_COLUMNS columns at a time for OUTPUT_ROWS, four or one queries;
+ * columns past the last multiple of OUTPUT_COLUMNS one register at a time,
+ * then one. v's rows are at unit stride along dv. */
 static void block_output(const float *st, const float *v, int64_t v_row,
                          float *o, int64_t rows, int64_t keys, int64_t dv) {
-  int64_t wide = dv / 64 * 64;
-  for (int64_t c = 0; c < wide; c += 64) {
+  int64_t wide = dv / OUTPUT_COLUMNS * OUTPUT_COLUMNS;
+  for (int64_t c = 0; c < wide; c += OUTPUT_COLUMNS) {
     int64_t i = 0;
-    for (; i + 6 <= rows; i += 6)
-      output_panel(st, v, v_row, o, i, 6, c, keys, dv);
+    for (; i + OUTPUT_ROWS <= rows; i += OUTPUT_ROWS)
+      output_panel(st, v, v_row, o, i, OUTPUT_ROWS, c, keys, dv);
     for (; i + 4 <= rows; i += 4)
       output_panel(st, v, v_row, o, i, 4, c, keys, dv);
     for (; i < rows; ++i)
@@ -225,11 +262,11 @@ static void block_output(const float *st, const float *v, int64_t v_row,
   }
   for (int64_t i = 0; i < rows; ++i) {
     int64_t c = wide;
-    for (; c + 16 <= dv; c += 16) {
-      vf16 acc = LOAD16(o + i * dv + c);
+    for (; c + TFC_VLEN <= dv; c += TFC_VLEN) {
+      vfn acc = LOADV(o + i * dv + c);
       for (int64_t j = 0; j < keys; ++j)
-        acc += LOAD16(v + j * v_row + c) * st[j * BLOCK_Q + i];
-      STORE16(o + i * dv + c, acc);
+        acc += LOADV(v + j * v_row + c) * st[j * BLOCK_Q + i];
+      STOREV(o + i * dv + c, acc);
     }
     for (; c < dv; ++c) {
       float sum = o[i * dv + c];
@@ -256,7 +293,7 @@ static void attention_block(const attention_problem *p, attention_scratch *w,
   const int64_t dk = p->dk, dv = p->dv;
   const int64_t q0 = q_block * BLOCK_Q;
   const int64_t rows = p->q_len - q0 < BLOCK_Q ? p->q_len - q0 : BLOCK_Q;
-  const int64_t qv = (rows + 15) / 16; /* vectors of queries */
+  const int64_t qv = (rows + 15) / 16; /* vectors of 16 queries */
 
   /* The queries, scaled and transposed; columns past `rows` are zero. */
   const float *q = p->q + b * p->q_stride[0] + h * dk * p->q_stride[2];
@@ -294,7 +331,8 @@ static void attention_block(const attention_problem *p, attention_scratch *w,
       p->has_mask ? p->mask + b * p->mask_stride[0] + h * p->mask_stride[1] : NULL;
   for (int64_t k0 = 0; k0 < key_end; k0 += BLOCK_K) {
     int64_t keys = key_end - k0 < BLOCK_K ? key_end - k0 : BLOCK_K;
-    block_scores(w->qt, k + k0 * dk, dk, 1, w->st, keys, dk, (int)qv);
+    block_scores(w->qt, k + k0 * dk, dk, 1, w->st, keys, dk,
+                 qv * (16 / TFC_VLEN));
     if (p->has_mask) {
       for (int64_t j = 0; j < keys; ++j) {
         float *row = w->st + j * BLOCK_Q;

@@ -3,18 +3,30 @@
  * tfm.linear with constant weights (and a bare tfm.matmul by a constant
  * matrix) becomes one call of tfc_rt_linear: out = act(input @ W +
  * bias) + residual on rows of the input. The compiler has packed W into
- * panels of PANEL (32) columns stored k-major, so the innermost loop reads
- * a panel's row at unit stride, two vectors of 16 per k, and broadcasts one
- * input element per row of the tile, read where the input lies:
+ * panels of PANEL columns stored k-major, so the innermost loop reads a
+ * panel's row at unit stride, PANEL / TFC_VLEN registers per k, and
+ * broadcasts one input element per row of the tile, read where the input
+ * lies:
  *
  *   for each task (a block of up to BLOCK_M rows x a group of panels):
  *     for each slice of BLOCK_K of the reduction:
- *       for each panel of the group:       (a panel's slice, 96 KB, and the
+ *       for each panel of the group:       (a panel's slice and the
  *         for each tile of R rows:          block's rows stay in L2)
- *           acc[R][2] (+)= rows[R][slice] x panel[slice][32]
+ *           acc[R][PANEL] (+)= rows[R][slice] x panel[slice][PANEL]
  *
- * R is 12 with AVX-512 (24 accumulators of its 32 registers) and 4 with
- * AVX2, each variant compiled for its instruction set. The last tile of the rows has as many rows as are left, each count
+ * Each instruction set has its own tile, chosen for its register file (the
+ * panel width is part of the packing, so the compiler packs for the set it
+ * compiles for: tfc_abi.h's TFC_RT_LINEAR_PANEL_*):
+ *
+ *   AVX-512  12 x 32: 24 accumulators, 2 panel registers and a broadcast
+ *            of 32 zmm; per k, 2 loads and 12 broadcasts feed 24 FMAs.
+ *   AVX2      6 x 16: 12 accumulators, 2 panel registers and a broadcast
+ *            of 16 ymm (the AVX-512 tile compiled for AVX2 fell to 4 x 32
+ *            and spilled: 49% of the AVX2 peak on an AVX2 EPYC).
+ *   NEON      6 x 16: 24 accumulators of 4 floats, 4 panel registers and
+ *            broadcasts of 32.
+ *
+ * The last tile of the rows has as many rows as are left, each count
  * its own copy of the loop: staging it padded to R rows, as the kernel did
  * before, took BERT-base at 128 tokens (10 tiles of 12, one of 8) from
  * about 65.5 to 68.5 ms. A tile's accumulators go to the output between slices; after the
@@ -51,14 +63,22 @@
 #include <string.h>
 
 enum {
-  PANEL = TFC_RT_LINEAR_PANEL,
-  BLOCK_K = TFC_LINEAR_BLOCK_K,
-#ifdef __AVX512F__
-  TILE_ROWS = 12, /* AVX-512's 32 registers */
+#if defined(__AVX512F__)
+  PANEL = TFC_RT_LINEAR_PANEL_AVX512,
+  TILE_ROWS = 12,
+#elif defined(__AVX2__)
+  PANEL = TFC_RT_LINEAR_PANEL_AVX2,
+  TILE_ROWS = 6,
 #else
-  TILE_ROWS = 4, /* AVX2's 16 */
+  PANEL = TFC_RT_LINEAR_PANEL_NEON,
+  TILE_ROWS = 6,
 #endif
+  PANEL_VECTORS = PANEL / TFC_VLEN, /* registers per row of a tile */
+  PANEL_LINES = PANEL * 4 / 64,     /* cache lines per k of a panel */
+  BLOCK_K = TFC_LINEAR_BLOCK_K,
 };
+_Static_assert(PANEL % 16 == 0 && TILE_ROWS <= 12 && PANEL_VECTORS <= 4,
+               "a tile is at most 12 rows of 4 registers");
 
 typedef tfc_linear_f32_problem linear_problem;
 
@@ -99,21 +119,22 @@ typedef tfc_linear_f32_problem linear_problem;
    : (activation) == TFC_RT_LINEAR_GELU_TANH ? GELU_TANH16(x)                  \
                                              : (x))
 
-/* The product of one tile: c[R][32] (+)= a[R][depth] x b[depth][32], the
- * tile's rows read in place (row r at a + r * a_row; R a compile-time
+/* The product of one tile: c[R][PANEL] (+)= a[R][depth] x b[depth][PANEL],
+ * the tile's rows read in place (row r at a + r * a_row; R a compile-time
  * constant once inlined). Nothing but the product is in this loop, so the
- * 2R accumulators, the two panel vectors and a broadcast fit the registers
- * (27 of AVX-512's 32 for R = 12). Rows are not packed: a row's cache line
- * serves 16 steps of k, and packing cost more than it saved. */
+ * R * PANEL_VECTORS accumulators, the panel's registers and a broadcast fit
+ * the registers (27 of AVX-512's 32 for R = 12, 15 of AVX2's 16 for R = 6).
+ * Rows are not packed: a row's cache line serves 16 steps of k, and packing
+ * cost more than it saved. */
 static inline __attribute__((always_inline)) void
 tile_product(const float *a, int64_t a_row, const float *b, int64_t depth,
              float *c, int64_t c_row, int accumulate, const int R,
              const float *prefetch) {
-  vf16 acc[12][2];
-  for (int r = 0; r < R; ++r) {
-    acc[r][0] = accumulate ? LOAD16(c + r * c_row) : SPLAT16(0.0f);
-    acc[r][1] = accumulate ? LOAD16(c + r * c_row + 16) : SPLAT16(0.0f);
-  }
+  vfn acc[12][PANEL_VECTORS];
+  UNROLL for (int r = 0; r < R; ++r)
+    UNROLL for (int x = 0; x < PANEL_VECTORS; ++x)
+      acc[r][x] =
+          accumulate ? LOADV(c + r * c_row + TFC_VLEN * x) : SPLATV(0.0f);
   /* Row r is read through the pointer of its group of three rows, at 0, 1
    * or 2 rows past it (x86 can address those as base + stride * {0, 4, 8}
    * bytes). Clang 19 re-derives the twelve addresses from one base anyway,
@@ -122,23 +143,23 @@ tile_product(const float *a, int64_t a_row, const float *b, int64_t depth,
   for (int g = 0; g < (R + 2) / 3; ++g)
     group[g] = a + 3 * g * a_row;
   for (int64_t k = 0; k < depth; ++k) {
-    vf16 b0 = LOAD16(b + k * PANEL), b1 = LOAD16(b + k * PANEL + 16);
-    if (prefetch) {
-      __builtin_prefetch(prefetch + k * PANEL, 0, 3);
-      __builtin_prefetch(prefetch + k * PANEL + 16, 0, 3);
-    }
-    for (int r = 0; r < R; ++r) {
+    vfn bk[PANEL_VECTORS];
+    UNROLL for (int x = 0; x < PANEL_VECTORS; ++x)
+      bk[x] = LOADV(b + k * PANEL + TFC_VLEN * x);
+    if (prefetch)
+      UNROLL for (int line = 0; line < PANEL_LINES; ++line)
+        __builtin_prefetch(prefetch + k * PANEL + 16 * line, 0, 3);
+    UNROLL for (int r = 0; r < R; ++r) {
       float ar = group[r / 3][(r % 3) * a_row];
-      acc[r][0] += b0 * ar;
-      acc[r][1] += b1 * ar;
+      UNROLL for (int x = 0; x < PANEL_VECTORS; ++x)
+        acc[r][x] += bk[x] * ar;
     }
     for (int g = 0; g < (R + 2) / 3; ++g)
       ++group[g];
   }
-  for (int r = 0; r < R; ++r) {
-    STORE16(c + r * c_row, acc[r][0]);
-    STORE16(c + r * c_row + 16, acc[r][1]);
-  }
+  UNROLL for (int r = 0; r < R; ++r)
+    UNROLL for (int x = 0; x < PANEL_VECTORS; ++x)
+      STOREV(c + r * c_row + TFC_VLEN * x, acc[r][x]);
 }
 
 /* The epilogue on `rows` finished rows of a tile (c, PANEL wide, row stride
@@ -148,7 +169,7 @@ tile_epilogue(const linear_problem *p, float *c, int64_t c_row, int64_t rows,
               const float *bias, const float *residual, int64_t cols) {
   for (int64_t r = 0; r < rows; ++r) {
     float *row = c + r * c_row;
-    for (int x = 0; x < 2; ++x) {
+    for (int x = 0; x < PANEL / 16; ++x) {
       vf16 v = LOAD16(row + 16 * x);
       if (bias)
         v += LOAD16(bias + 16 * x);
@@ -172,7 +193,8 @@ tile_epilogue(const linear_problem *p, float *c, int64_t c_row, int64_t rows,
 /* The product of a tile of `rows` rows, R or fewer: a tile at the end of
  * the rows runs with as many accumulator rows as it has rows (each count a
  * compile-time copy of the loop), so nothing is staged and no FMA is spent
- * on missing rows. BERT at 128 tokens is 10 tiles of 12 and one of 8. */
+ * on missing rows. BERT at 128 tokens is 10 tiles of 12 and one of 8 with
+ * AVX-512. */
 static inline __attribute__((always_inline)) void
 tile_product_rows(const float *a, int64_t a_row, const float *b, int64_t depth,
                   float *c, int64_t c_row, int accumulate, const int R,
@@ -218,7 +240,7 @@ panel_slice(const linear_problem *p, int64_t batch, int64_t row0,
   if (last && p->bias)
     for (int64_t j = 0; j < cols; ++j)
       bias[j] = p->bias[col0 + j];
-  float edge[12 * PANEL] __attribute__((aligned(64)));
+  float edge[TILE_ROWS * PANEL] __attribute__((aligned(64)));
   for (int64_t row = row0; row < row_end; row += R) {
     int64_t rows = row_end - row < R ? row_end - row : R;
     const float *a = p->input + batch * p->input_batch + row * p->input_row + k0;

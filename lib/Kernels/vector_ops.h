@@ -1,8 +1,16 @@
-/*===- vector_ops.h - 16-float vectors for the kernels -----------*- C -*-===*
+/*===- vector_ops.h - vectors for the kernels ---------------------*- C -*-===*
  *
- * The kernels are written with clang's vector extensions on 16 floats (one
- * AVX-512 register, two AVX2 ones); the build compiles them once per
- * instruction set (see kernels.h).
+ * The kernels are written with clang's vector extensions, in two widths:
+ *
+ *   vf16   16 floats: one AVX-512 register, two AVX2 ones, four NEON ones.
+ *          For the work that is not bound by registers (softmax, epilogues,
+ *          norms), written once for every instruction set.
+ *   vfn    one register of the instruction set being compiled: TFC_VLEN
+ *          floats (16 AVX-512, 8 AVX2, 4 NEON). For the register tiles of
+ *          the products, whose shapes each variant chooses for its own
+ *          register file (see linear_f32.c and attention_f32.c).
+ *
+ * The build compiles the kernels once per instruction set (see kernels.h).
  *
  *===----------------------------------------------------------------------===*/
 
@@ -14,11 +22,29 @@
 typedef float vf16 __attribute__((vector_size(64), aligned(4)));
 typedef int32_t vi16 __attribute__((vector_size(64), aligned(4)));
 
+#if defined(__AVX512F__)
+#define TFC_VLEN 16
+#elif defined(__AVX2__)
+#define TFC_VLEN 8
+#elif defined(__ARM_NEON)
+#define TFC_VLEN 4
+#else
+#error "the kernels are compiled for AVX2, AVX-512 or NEON (see kernels.h)"
+#endif
+typedef float vfn __attribute__((vector_size(4 * TFC_VLEN), aligned(4)));
+
 /* Helpers are macros: a function taking or returning a 64-byte vector has a
  * different ABI under each instruction set. */
 #define LOAD16(p) (*(const vf16 *)(p))
 #define STORE16(p, v) (*(vf16 *)(p) = (v))
 #define SPLAT16(x) ((vf16){0} + (x))
+/* Before a loop over the registers of a tile: unrolled before the tile's
+ * array is assigned registers (else the accumulators stay in memory,
+ * stored at every step: 3x slower). */
+#define UNROLL _Pragma("clang loop unroll(full)")
+#define LOADV(p) (*(const vfn *)(p))
+#define STOREV(p, v) (*(vfn *)(p) = (v))
+#define SPLATV(x) ((vfn){0} + (x))
 
 /* The sum of a vector's lanes (clang 19 reduces only integer vectors):
  * halve it four times. */

@@ -21,6 +21,7 @@
 
 /* The variants of one kernel function, by TFC_RT_ISA_*. */
 typedef struct kernel_variants {
+  int64_t linear_panel; /* TFC_RT_LINEAR_PANEL_* of the set */
   int64_t (*linear_task)(tfc_linear_f32_problem *, int64_t);
   void (*attention_pack)(const tfc_attention_f32_problem *, int64_t, int64_t);
   void (*attention_tasks)(const tfc_attention_f32_problem *, float *, int64_t,
@@ -29,9 +30,13 @@ typedef struct kernel_variants {
                           int64_t);
 } kernel_variants;
 
+enum {
+  avx2_linear_panel = TFC_RT_LINEAR_PANEL_AVX2,
+  avx512_linear_panel = TFC_RT_LINEAR_PANEL_AVX512,
+};
 #define TFC_KERNEL_VARIANT(isa)                                                \
   static const kernel_variants isa##_variants = {                              \
-      tfc_kernel_linear_f32_task_##isa, tfc_kernel_attention_f32_pack_##isa,   \
+      isa##_linear_panel, tfc_kernel_linear_f32_task_##isa, tfc_kernel_attention_f32_pack_##isa,   \
       tfc_kernel_attention_f32_tasks_##isa,                                    \
       tfc_kernel_layer_norm_f32_rows_##isa};
 TFC_KERNEL_ISAS(TFC_KERNEL_VARIANT)
@@ -89,6 +94,15 @@ void tfc_rt_linear(const tfc_rt_memref3 *input, const tfc_rt_memref3 *packed,
   const kernel_variants *variants = f32_variants(flags, "linear");
   if (!variants)
     return;
+  if (packed->sizes[2] != variants->linear_panel) {
+    char message[160];
+    snprintf(message, sizeof(message),
+             "the linear kernel's weights are packed in panels of %lld "
+             "columns; this instruction set's kernel reads panels of %lld",
+             (long long)packed->sizes[2], (long long)variants->linear_panel);
+    tfc_rt_check_failed(message);
+    return;
+  }
   linear_call call;
   memset(&call, 0, sizeof(call));
   call.task = variants->linear_task;

@@ -133,9 +133,15 @@ enum { TFC_RT_ATTENTION_HAS_MASK = 1, TFC_RT_ATTENTION_CAUSAL = 2 };
  * the full size. Kernels: f32. The generated code has checked the shapes. */
 
 /* tfm.linear's weights as the kernel reads them: [K, N] cut into panels of
- * TFC_RT_LINEAR_PANEL columns, each stored k-major ([panels][K][PANEL]),
- * the last zero-padded. The compiler packs constant weights so. */
-enum { TFC_RT_LINEAR_PANEL = 32 };
+ * PANEL columns, each stored k-major ([panels][K][PANEL]), the last
+ * zero-padded. The compiler packs constant weights so, PANEL wide for the
+ * instruction set it compiles for (each set's register tile is that wide);
+ * the runtime refuses a packing of another width. */
+enum {
+  TFC_RT_LINEAR_PANEL_AVX512 = 32,
+  TFC_RT_LINEAR_PANEL_AVX2 = 16,
+  TFC_RT_LINEAR_PANEL_NEON = 16,
+};
 /* Flags of tfc_rt_linear, bits 0-7: which epilogue operands are present,
  * and the activation in bits 2-3. */
 enum {
@@ -152,7 +158,7 @@ enum {
 
 /* tfc_rt_linear: out[b, l, :] = act(input[b, l, :] @ W + bias) +
  * residual[b, l, :] on [B, L, X] views with any strides, W packed (see
- * TFC_RT_LINEAR_PANEL; `packed` is [panels, K, PANEL]), `bias` [N] and
+ * TFC_RT_LINEAR_PANEL_*; `packed` is [panels, K, PANEL]), `bias` [N] and
  * `residual` [B, L, N] read only when their flags are set. Kernels: f32.
  * The generated code has checked the shapes. */
 

@@ -73,6 +73,13 @@ std::optional<int64_t> mlir::tfc::cpu::encodeIsa(StringRef isa) {
   return code;
 }
 
+int64_t mlir::tfc::cpu::getLinearPanelWidth(StringRef isa) {
+  return llvm::StringSwitch<int64_t>(isa)
+      .Case("avx2", TFC_RT_LINEAR_PANEL_AVX2)
+      .Case("neon", TFC_RT_LINEAR_PANEL_NEON)
+      .Default(TFC_RT_LINEAR_PANEL_AVX512);
+}
+
 std::optional<int64_t> mlir::tfc::cpu::encodeFlags(int64_t flags,
                                                     StringRef dtypes,
                                                     StringRef isa) {

@@ -22,7 +22,7 @@
 using namespace mlir;
 
 /// Must match TFC_ABI_VERSION in include/tfc/runtime/tfc_runtime.h.
-static constexpr uint32_t kAbiVersion = 2;
+static constexpr uint32_t kAbiVersion = 3;
 namespace {
 
 /// Builds the LLVM IR around the translated graph function.

@@ -11,9 +11,10 @@
 // in f32 for AVX2 and AVX-512. What each takes:
 //
 // - linear: act(x @ W + bias) + residual with W a constant [K, N] matrix,
-//   packed here into the kernel's layout ([N / 32, K, 32], k-major panels
-//   of 32 columns, the last zero-padded) so the kernel reads a panel's row at
-//   unit stride. Packing is the one copy of a weight the compiler makes; the
+//   packed here into the kernel's layout ([N / P, K, P], k-major panels
+//   of P columns, the last zero-padded) so the kernel reads a panel's row at
+//   unit stride. P is the width of the instruction set's register tile (32
+//   for AVX-512, 16 for AVX2). Packing is the one copy of a weight the compiler makes; the
 //   original constant goes once nothing else uses it.
 // - attention: the fused attention op as it is (flash attention).
 // - layer_norm: over the last dim of a rank-2 or rank-3 tensor.
@@ -112,10 +113,9 @@ std::optional<ArrayRef<float>> constantFloats(Attribute value) {
 }
 
 /// `weight` ([K, N] f32, constant) packed as the linear kernel reads it,
-/// as a new constant [panels, K, 32]; null when it is not such a constant.
-/// (A weight that several linears share is packed for each.)
-Value packWeight(OpBuilder &b, Location loc, Value weight) {
-  constexpr int64_t kPanel = TFC_RT_LINEAR_PANEL;
+/// as a new constant [panels, K, kPanel]; null when it is not such a
+/// constant. (A weight that several linears share is packed for each.)
+Value packWeight(OpBuilder &b, Location loc, Value weight, int64_t kPanel) {
   auto type = cast<RankedTensorType>(weight.getType());
   Attribute value;
   if (!matchPattern(weight, m_Constant(&value)))
@@ -211,7 +211,8 @@ Refusal KernelSelector::selectLinear(Operation *op, Value input, Value weight,
     }
   }
   Location loc = op->getLoc();
-  Value packed = packWeight(b, loc, weight);
+  const int64_t panelWidth = getLinearPanelWidth(isa);
+  Value packed = packWeight(b, loc, weight, panelWidth);
   if (!packed)
     return "the weight is not a constant f32 matrix";
 
@@ -268,7 +269,7 @@ Refusal KernelSelector::selectLinear(Operation *op, Value input, Value weight,
   chosen = ("kernel linear (f32, " + isa + "): weight " +
             Twine(depth) + "x" + Twine(weightType.getDimSize(1)) +
             " packed into " + Twine(packedType.getDimSize(0)) +
-            " panels of 32 columns")
+            " panels of " + Twine(panelWidth) + " columns")
                .str();
   return {};
 }

@@ -49,6 +49,11 @@ const KernelSignature *lookupKernel(StringRef name);
 std::optional<int64_t> encodeDtypes(StringRef dtypes);
 std::optional<int64_t> encodeIsa(StringRef isa);
 
+/// The columns of a panel of the linear kernel's packed weights for
+/// instruction set `isa` (TFC_RT_LINEAR_PANEL_*): each set's register tile
+/// has its own width, and the packing follows it.
+int64_t getLinearPanelWidth(StringRef isa);
+
 /// The full flags word of a call: the kernel's own bits with the element
 /// types and instruction set encoded.
 std::optional<int64_t> encodeFlags(int64_t flags, StringRef dtypes,
