@@ -104,7 +104,8 @@ def make_inputs(directory):
     print("\n".join(lines))
 
 
-def report(results_path, peak, threads, cpu, markdown_path, plot_path):
+def report(results_path, peak, threads, cpu, markdown_path, plot_path, kernels,
+           built_for):
     rows = []
     with open(results_path) as f:
         for line in f:
@@ -128,8 +129,9 @@ def report(results_path, peak, threads, cpu, markdown_path, plot_path):
     notes = [
         f"tfc/ORT: tfc's median latency over ONNX Runtime's, same inputs, {threads} threads "
         "(goal <= 0.90; matmul rows: >= 75% of peak).",
-        f"% peak: of {peak:.0f} GFLOP/s, the fp32 FMA peak bench/peak measured for "
-        f"{threads} threads. GFLOP counts matrix products only (bench/bench_cases.py).",
+        f"% peak: of {peak:.0f} GFLOP/s, the fp32 FMA peak bench/peak measured with "
+        f"{kernels.upper()} for {threads} threads (ONNX Runtime's % is of the same figure, "
+        "whatever it ran). GFLOP counts matrix products only (bench/bench_cases.py).",
     ]
     text = "\n".join(table + [""] + notes)
     print(text)
@@ -137,7 +139,7 @@ def report(results_path, peak, threads, cpu, markdown_path, plot_path):
     bert = [(int(c.split("seq")[1]), t, o) for c, t, o, _, _ in rows if c.startswith("bert-seq")]
     bert.sort()
     with open(markdown_path, "w") as f:
-        f.write(f"CPU: {cpu}\n\n```\n{text}\n```\n\n")
+        f.write(f"CPU: {cpu}\n\ntfc compiled for: {built_for}\n\n```\n{text}\n```\n\n")
         f.write("BERT-base latency by sequence length (batch 1):\n\n")
         f.write("| seq | tfc ms | ORT ms | tfc/ORT |\n|---:|---:|---:|---:|\n")
         for s, t, o in bert:
@@ -153,17 +155,59 @@ def report(results_path, peak, threads, cpu, markdown_path, plot_path):
               label="ONNX Runtime")
     axes.set_xlabel("sequence length (batch 1)")
     axes.set_ylabel("median latency, ms")
-    axes.set_title(f"BERT-base, {threads} threads\n{cpu}", fontsize=9)
+    axes.set_title(f"BERT-base, {threads} threads, tfc's {kernels} kernels\n{cpu}",
+                   fontsize=9)
     axes.grid(True, alpha=0.3)
     axes.legend()
     figure.tight_layout()
     figure.savefig(plot_path)
 
 
+SECTION_TITLES = {"avx512": "AVX-512 kernels", "avx2": "AVX2 kernels"}
+
+
+def merge(results_md, kernels, section_path):
+    """Puts `section_path` into results_md as the section of `kernels`,
+    replacing that section and keeping the other sets' as they are."""
+    begin, end = f"<!-- BEGIN {kernels} -->", f"<!-- END {kernels} -->"
+    with open(section_path) as f:
+        section = (f"{begin}\n## {SECTION_TITLES[kernels]}\n\n" + f.read().rstrip() +
+                   f"\n{end}\n")
+    intro = ("# bench/run results\n\n"
+             "One table per instruction set of tfc's kernels, each written by a full "
+             "`bench/run --isa SET` (AVX2 kernels can be measured on an AVX-512 machine; "
+             "ONNX Runtime always runs what it picks for the CPU, AVX-512 where there "
+             "is one).\n\n")
+    try:
+        with open(results_md) as f:
+            text = f.read()
+    except FileNotFoundError:
+        text = intro
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        _, tail = rest.split(end, 1)
+        text = head + section.rstrip("\n") + tail
+    else:
+        if "<!-- BEGIN" not in text:
+            text = intro  # an old single-table file: start over
+        text = text.rstrip("\n") + "\n\n" + section
+    # The sets in a fixed order.
+    sections = {}
+    for name in SECTION_TITLES:
+        b, e = f"<!-- BEGIN {name} -->", f"<!-- END {name} -->"
+        if b in text:
+            sections[name] = b + text.split(b, 1)[1].split(e, 1)[0] + e
+    with open(results_md, "w") as f:
+        f.write(intro + "\n\n".join(sections[n] for n in SECTION_TITLES if n in sections) +
+                "\n")
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "inputs":
         make_inputs(sys.argv[2])
-    elif len(sys.argv) == 8 and sys.argv[1] == "report":
+    elif len(sys.argv) == 10 and sys.argv[1] == "report":
         report(*sys.argv[2:])
+    elif len(sys.argv) == 5 and sys.argv[1] == "merge":
+        merge(*sys.argv[2:])
     else:
         sys.exit(__doc__)

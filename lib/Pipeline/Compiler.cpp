@@ -159,5 +159,6 @@ LogicalResult mlir::tfc::compileModel(ModuleOp module, Target &target,
     return success();
   TimingScope headerTimer = rootTimer.nest("Write the header");
   return writeOutputFile(output.pathFor(stem + ".h"),
-                         generateModelHeader(*signature, output.modelName));
+                         generateModelHeader(*signature, output.modelName,
+                                             target.describe()));
 }

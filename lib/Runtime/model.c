@@ -184,6 +184,27 @@ void tfc_unmap_weights(tfc_model *model) {
   pthread_mutex_unlock(&weights_lock);
 }
 
+/* What of the instruction set `isa` (TFC_RT_ISA_*) this CPU lacks, as
+ * words for a message, or NULL. Asked once, at create: the kernel calls
+ * then trust the model's choice. (__builtin_cpu_supports also checks that
+ * the OS saves the registers.) */
+static const char *tfc_missing_isa(uint32_t isa) {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  if (isa == TFC_RT_ISA_AVX512 &&
+      !(__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("fma")))
+    return "AVX-512 (F, BW, DQ, VL) and FMA";
+  if (isa == TFC_RT_ISA_AVX2 &&
+      !(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")))
+    return "AVX2 and FMA";
+#else
+  (void)isa;
+#endif
+  return NULL;
+}
+
 tfc_status tfc_model_create(const tfc_model_def *def,
                             const tfc_options *options, tfc_model **model) {
   tfc_clear_error();
@@ -198,6 +219,14 @@ tfc_status tfc_model_create(const tfc_model_def *def,
                     "is ABI %u: recompile it with this tfc",
                     def->name ? def->name : "?", def->abi_version,
                     TFC_ABI_VERSION);
+  const char *missing = tfc_missing_isa(def->isa);
+  if (missing)
+    return tfc_fail(TFC_ERROR_UNSUPPORTED_CPU,
+                    "model '%s' was compiled for %s, which this CPU does not "
+                    "have (the model: %s); compile it for this CPU with tfc "
+                    "compile --target-cpu",
+                    def->name ? def->name : "?", missing,
+                    def->target ? def->target : "?");
   tfc_options defaults;
   tfc_options_init(&defaults);
   if (!options)
@@ -244,6 +273,9 @@ void tfc_model_destroy(tfc_model *model) {
 
 const char *tfc_model_name(const tfc_model *model) {
   return model ? model->def->name : NULL;
+}
+const char *tfc_model_target(const tfc_model *model) {
+  return model && model->def->target ? model->def->target : "";
 }
 size_t tfc_model_num_inputs(const tfc_model *model) {
   return model ? model->def->num_inputs : 0;

@@ -86,7 +86,7 @@ enumConstants(StringRef prefix, ArrayRef<tfc::TensorSignature> tensors,
 }
 
 std::string mlir::tfc::generateModelHeader(const ModelSignature &signature,
-                                           StringRef name) {
+                                           StringRef name, StringRef built) {
   std::string text;
   llvm::raw_string_ostream os(text);
   std::string guard = "TFC_MODEL_" + upper(name) + "_H";
@@ -99,6 +99,10 @@ std::string mlir::tfc::generateModelHeader(const ModelSignature &signature,
   os << " * Outputs:\n";
   describe(os, signature.outputs);
   os << " *\n"
+     << " * Built for: " << commentText(built) << "\n"
+     << " * (tfc_model_create refuses a CPU without the kernels' instruction\n"
+     << " * set; tfc_model_target() says the same at run time.)\n"
+     << " *\n"
      << " * Create an instance with " << name << "_create(), run it with\n"
      << " * tfc_model_run(), release it with tfc_model_destroy(). Link the\n"
      << " * model's library (it contains the tfc runtime), -lm and -lpthread.\n"

@@ -85,6 +85,32 @@ static void test_create(void) {
   other.abi_version = TFC_ABI_VERSION + 1;
   expect_error("create from another ABI version", tfc_model_create(&other, NULL, &model),
                TFC_ERROR_ABI_MISMATCH, "recompile");
+
+  /* A model's kernels' instruction set is checked against this CPU: a
+   * model for AVX-512 is refused where the CPU has none (and created where
+   * it has), never left to die of an illegal instruction. */
+  CHECK(strstr(bert_model_def()->target, "kernels") != NULL,
+        "the definition says what it was compiled for");
+  struct tfc_model_def avx512 = *bert_model_def();
+  avx512.isa = TFC_RT_ISA_AVX512;
+  int has_avx512 = __builtin_cpu_supports("avx512f") &&
+                   __builtin_cpu_supports("avx512bw") &&
+                   __builtin_cpu_supports("avx512dq") &&
+                   __builtin_cpu_supports("avx512vl");
+  if (has_avx512) {
+    CHECK(tfc_model_create(&avx512, NULL, &model) == TFC_OK,
+          "a model for AVX-512 is created on an AVX-512 CPU");
+    tfc_model_destroy(model);
+  } else {
+    expect_error("create a model for AVX-512 on a CPU without it",
+                 tfc_model_create(&avx512, NULL, &model),
+                 TFC_ERROR_UNSUPPORTED_CPU, "compiled for AVX-512");
+  }
+  struct tfc_model_def avx2 = *bert_model_def();
+  avx2.isa = TFC_RT_ISA_AVX2;
+  CHECK(tfc_model_create(&avx2, NULL, &model) == TFC_OK,
+        "a model for AVX2 is created on an AVX2 CPU (every machine here)");
+  tfc_model_destroy(model);
 }
 
 static void test_bad_inputs(tfc_model *bert) {

@@ -117,8 +117,11 @@ static cl::list<std::string> inputShapes(
 
 static cl::opt<std::string> targetCpu(
     "target-cpu",
-    cl::desc("The CPU to generate code for (LLVM's names: skylake-avx512, "
-             "znver3, x86-64-v3, ...). Defaults to this machine's"),
+    cl::desc("The CPU to generate code for. A deployment level: x86-64, "
+             "x86-64-v2, x86-64-v3 (any AVX2 CPU: AVX2 kernels), x86-64-v4 "
+             "(any AVX-512 CPU: AVX-512 kernels); or a CPU by LLVM's name "
+             "(haswell, skylake-avx512, znver4, ...). Defaults to this "
+             "machine's CPU, whose code may not run on others"),
     cl::value_desc("cpu"), cl::sub(tfc::driver::compileCommand),
     cl::cat(tfc::driver::compileCategory));
 
@@ -245,9 +248,16 @@ int tfc::driver::runCompile(MLIRContext &context) {
   if (!targetCpu.empty()) {
     cpu.machine.cpu = targetCpu;
     cpu.machine.features.clear();
+    cpu.machine.isHost = false;
   }
-  if (targetFeatures.getNumOccurrences())
+  if (targetFeatures.getNumOccurrences()) {
     cpu.machine.features = targetFeatures;
+    cpu.machine.isHost = false;
+  }
+  if (std::string error; failed(verifyCpuMachine(cpu.machine, error))) {
+    llvm::errs() << "tfc: error: --target-cpu: " << error << "\n";
+    return 1;
+  }
   cpu.runtimeLibrary = runtimeLibraryOption.empty() ? findRuntimeLibrary()
                                                     : runtimeLibraryOption.getValue();
   cpu.object.addressSanitizer = sanitizer == Sanitizer::Address;

@@ -153,6 +153,7 @@ struct RuntimeApi {
   const char *(*lastError)(void);
   const tfc_profile_entry *(*profile)(const tfc_model *, size_t *);
   void (*clearProfile)(tfc_model *);
+  const char *(*target)(const tfc_model *);
 
   bool load(StringRef path, StringRef name, std::string &error) {
     // A name without a slash would send dlopen to the library search path
@@ -181,6 +182,7 @@ struct RuntimeApi {
     get(output, "tfc_model_output");
     get(freeData, "tfc_free");
     get(lastError, "tfc_last_error");
+    get(target, "tfc_model_target");
     // Optional: a library built by an older tfc has no profile entry
     // points and still runs; only --profile needs them.
     profile = reinterpret_cast<decltype(profile)>(dlsym(handle, "tfc_model_profile"));
@@ -388,6 +390,8 @@ int tfc::driver::runRun(MLIRContext &context) {
     return 1;
   }
   auto destroy = llvm::make_scope_exit([&] { api.destroy(model); });
+  if (!quiet)
+    llvm::outs() << "target: " << api.target(model) << "\n";
   size_t numInputs = api.numInputs(model), numOutputs = api.numOutputs(model);
   auto inputIndex = [&](StringRef name) -> int {
     for (size_t i = 0; i < numInputs; ++i)

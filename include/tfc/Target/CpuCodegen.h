@@ -37,8 +37,20 @@ struct CpuMachine {
   std::string triple;
   std::string cpu;
   std::string features;
+  /// The CPU and features are this machine's (no --target-cpu): the code
+  /// may use anything this CPU has, and runs only on CPUs that have it too.
+  bool isHost = false;
 };
 CpuMachine getHostCpuMachine();
+
+/// Checks that LLVM knows `machine`'s triple and CPU; else sets `error`
+/// (naming the x86-64 levels people deploy to) and fails.
+LogicalResult verifyCpuMachine(const CpuMachine &machine, std::string &error);
+
+/// One line for the model's header and definition: what the model was
+/// compiled for and where it runs, e.g. "x86_64, CPU x86-64-v3, AVX2
+/// kernels: runs on any x86-64 CPU with AVX2 and FMA".
+std::string describeCpuMachine(const CpuMachine &machine);
 
 /// The instruction set whose kernels a model compiled for `target` calls:
 /// "avx512" (AVX-512 F, BW, DQ, VL: x86-64-v4), "avx2" (AVX2 and FMA:
@@ -72,13 +84,23 @@ FailureOr<WeightsFile> externalizeWeights(ModuleOp lowered, StringRef name,
 /// `minBytes`), to choose between embedding and a weights file.
 uint64_t countWeightBytes(ModuleOp lowered, uint64_t minBytes);
 
+/// What a model definition records of its build.
+struct ModelBuild {
+  /// describeCpuMachine's line (tfc_model_target at run time).
+  std::string target;
+  /// The kernels' instruction set (TFC_RT_ISA_*; 0 for none), which
+  /// tfc_model_create checks the CPU for.
+  uint32_t isa = 0;
+};
+
 /// Translates `lowered` (LLVM dialect, with the graph function `graphName`)
 /// to LLVM IR and adds what the runtime needs: `<name>_entry`, the model
 /// definition and `<name>_model_def()`. The graph function becomes internal.
 FailureOr<std::unique_ptr<llvm::Module>>
 buildModelModule(ModuleOp lowered, StringRef graphName,
                  const ModelSignature &signature, StringRef name,
-                 const WeightsFile &weights, llvm::LLVMContext &context);
+                 const WeightsFile &weights, const ModelBuild &build,
+                 llvm::LLVMContext &context);
 
 /// How the object is built beyond its target.
 struct ObjectOptions {

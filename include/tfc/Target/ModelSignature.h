@@ -48,9 +48,10 @@ const char *getOnnxDtypeName(int dtype);
 unsigned getOnnxDtypeBytes(int dtype);
 
 /// The C header of a compiled model: the runtime API plus
-/// `<name>_model_def()` and convenience wrappers.
+/// `<name>_model_def()` and convenience wrappers. `built` says what the
+/// code was compiled for (Target::describe).
 std::string generateModelHeader(const ModelSignature &signature,
-                                StringRef name);
+                                StringRef name, StringRef built);
 
 /// True when `name` is a valid C identifier (what --name must be).
 bool isValidModelName(StringRef name);

@@ -47,6 +47,11 @@ public:
   /// A short name for messages ("cpu").
   virtual StringRef getName() const = 0;
 
+  /// What the code is compiled for and where it runs, one line for the
+  /// model's header and definition (e.g. "x86_64, CPU x86-64-v3, AVX2
+  /// kernels: runs on any x86-64 CPU with AVX2, ...").
+  virtual std::string describe() const = 0;
+
   /// The dialects and interfaces the lowering creates.
   virtual void registerDialects(DialectRegistry &registry) const = 0;
 

@@ -50,6 +50,12 @@ struct tfc_model_def {
   uint64_t weights_size;
   uint64_t weights_id;
   const void **weights_base;
+  /* What the model was compiled for, one line (tfc_model_target), and the
+   * instruction set of its kernels (TFC_RT_ISA_*, 0 for none), which
+   * tfc_model_create checks this CPU for: a model compiled for AVX-512 on
+   * an AVX2 CPU is an error, not an illegal instruction. */
+  const char *target;
+  uint32_t isa;
 };
 
 /* Called by generated code. */

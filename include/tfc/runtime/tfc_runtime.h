@@ -41,7 +41,10 @@ typedef enum tfc_status {
   /* The weights file could not be opened or does not match the model. */
   TFC_ERROR_IO = 6,
   /* The model was compiled for another version of this runtime. */
-  TFC_ERROR_ABI_MISMATCH = 7
+  TFC_ERROR_ABI_MISMATCH = 7,
+  /* The model was compiled for instructions this CPU lacks (AVX-512 on an
+   * AVX2 CPU, say): compile it with tfc compile --target-cpu for this one. */
+  TFC_ERROR_UNSUPPORTED_CPU = 8
 } tfc_status;
 
 /* Element types, numbered as ONNX's TensorProto.DataType. */
@@ -115,6 +118,9 @@ void tfc_model_destroy(tfc_model *model);
 
 /* The model's name, as given to `tfc compile --name`. */
 const char *tfc_model_name(const tfc_model *model);
+/* What the model was compiled for and where it runs, one line ("x86_64,
+ * CPU x86-64-v3, AVX2 kernels: runs on any x86-64 CPU with AVX2, ..."). */
+const char *tfc_model_target(const tfc_model *model);
 size_t tfc_model_num_inputs(const tfc_model *model);
 size_t tfc_model_num_outputs(const tfc_model *model);
 /* NULL when `index` is out of range. */

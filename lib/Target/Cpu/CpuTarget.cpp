@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tfc/Target/Cpu/CpuTarget.h"
+#include "tfc/Target/Cpu/KernelTable.h"
 
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/ADT/ScopeExit.h"
@@ -116,6 +117,10 @@ public:
 
   StringRef getName() const override { return "cpu"; }
 
+  std::string describe() const override {
+    return describeCpuMachine(options.machine);
+  }
+
   void registerDialects(DialectRegistry &registry) const override {
     registerCpuCodegenDialects(registry);
   }
@@ -178,8 +183,11 @@ LogicalResult CpuTarget::emit(ModuleOp lowered, StringRef graphName,
 
   TimingScope translateTimer = timing.nest("Translate to LLVM IR");
   llvm::LLVMContext llvmContext;
+  ModelBuild build{describe(), static_cast<uint32_t>(
+                                   cpu::encodeIsa(kernelIsa).value_or(0))};
   auto llvmModule = buildModelModule(lowered, graphName, signature,
-                                     output.modelName, weights, llvmContext);
+                                     output.modelName, weights, build,
+                                     llvmContext);
   if (failed(llvmModule))
     return failure();
   translateTimer.stop();

@@ -29,9 +29,10 @@ namespace {
 class ModelDefinitionBuilder {
 public:
   ModelDefinitionBuilder(llvm::Module &module, const tfc::ModelSignature &signature,
-                         StringRef name, const tfc::WeightsFile &weights)
+                         StringRef name, const tfc::WeightsFile &weights,
+                         const tfc::ModelBuild &build)
       : module(module), context(module.getContext()), signature(signature),
-        weights(weights),
+        weights(weights), modelBuild(build),
         name(name.str()), ptrType(llvm::PointerType::getUnqual(context)),
         i32Type(llvm::Type::getInt32Ty(context)),
         i64Type(llvm::Type::getInt64Ty(context)) {}
@@ -154,10 +155,10 @@ private:
   void buildDefinition(llvm::Function *entry) {
     // struct tfc_model_def: abi_version, num_inputs, num_outputs, name,
     // inputs, outputs, entry, weights_file, weights_size, weights_id,
-    // weights_base.
+    // weights_base, target, isa.
     auto *defType = llvm::StructType::get(
         context, {i32Type, i32Type, i32Type, ptrType, ptrType, ptrType, ptrType,
-                  ptrType, i64Type, i64Type, ptrType});
+                  ptrType, i64Type, i64Type, ptrType, ptrType, i32Type});
     llvm::Constant *null = llvm::ConstantPointerNull::get(ptrType);
     llvm::Constant *weightsFile = null, *weightsBase = null;
     if (!weights.fileName.empty()) {
@@ -172,7 +173,9 @@ private:
          cString(name, name + "_name"), tensorInfos(signature.inputs, "input"),
          tensorInfos(signature.outputs, "output"), entry, weightsFile,
          llvm::ConstantInt::get(i64Type, weights.size),
-         llvm::ConstantInt::get(i64Type, weights.id), weightsBase});
+         llvm::ConstantInt::get(i64Type, weights.id), weightsBase,
+         cString(modelBuild.target, name + "_target"),
+         llvm::ConstantInt::get(i32Type, modelBuild.isa)});
     auto *defGlobal = new llvm::GlobalVariable(
         module, defType, true, llvm::GlobalValue::PrivateLinkage, def, name + "_def");
 
@@ -187,6 +190,7 @@ private:
   llvm::LLVMContext &context;
   const tfc::ModelSignature &signature;
   const tfc::WeightsFile &weights;
+  const tfc::ModelBuild &modelBuild;
   std::string name;
   llvm::PointerType *ptrType;
   llvm::IntegerType *i32Type, *i64Type;
@@ -197,7 +201,7 @@ private:
 FailureOr<std::unique_ptr<llvm::Module>>
 mlir::tfc::buildModelModule(ModuleOp lowered, StringRef graphName,
                             const ModelSignature &signature, StringRef name,
-                            const WeightsFile &weights,
+                            const WeightsFile &weights, const ModelBuild &build,
                             llvm::LLVMContext &context) {
   DialectRegistry registry;
   registerBuiltinDialectTranslation(registry);
@@ -236,7 +240,7 @@ mlir::tfc::buildModelModule(ModuleOp lowered, StringRef graphName,
   if (!weights.fileName.empty() &&
       !module->getGlobalVariable((name + "_weights_base").str(), true))
     return lowered.emitError("the weights base pointer is missing");
-  ModelDefinitionBuilder builder(*module, signature, name, weights);
+  ModelDefinitionBuilder builder(*module, signature, name, weights, build);
   std::string error;
   if (failed(builder.build(graph, error)))
     return lowered.emitError(error);

@@ -3,6 +3,7 @@
 #include "tfc/Target/CpuCodegen.h"
 
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/MCSubtargetInfo.h"
@@ -34,7 +35,59 @@ tfc::CpuMachine mlir::tfc::getHostCpuMachine() {
     features.push_back((feature.second ? "+" : "-") + feature.first().str());
   llvm::sort(features);
   target.features = llvm::join(features, ",");
+  target.isHost = true;
   return target;
+}
+
+LogicalResult mlir::tfc::verifyCpuMachine(const CpuMachine &machine,
+                                          std::string &error) {
+  initializeNativeTarget();
+  const llvm::Target *llvmTarget =
+      llvm::TargetRegistry::lookupTarget(machine.triple, error);
+  if (!llvmTarget)
+    return failure();
+  std::unique_ptr<llvm::MCSubtargetInfo> subtarget(
+      llvmTarget->createMCSubtargetInfo(machine.triple, "", ""));
+  if (!subtarget || machine.cpu.empty() ||
+      subtarget->isCPUStringValid(machine.cpu))
+    return success();
+  error = "unknown CPU '" + machine.cpu + "' for " + machine.triple;
+  if (llvm::Triple(machine.triple).getArch() == llvm::Triple::x86_64)
+    error += " (deployment levels: x86-64, x86-64-v2, x86-64-v3 for AVX2, "
+             "x86-64-v4 for AVX-512; or a CPU by LLVM's name: haswell, "
+             "skylake-avx512, znver3, ...)";
+  return failure();
+}
+
+std::string mlir::tfc::describeCpuMachine(const CpuMachine &machine) {
+  llvm::Triple triple(machine.triple);
+  std::string isa = getKernelIsa(machine);
+  std::string text = triple.getArchName().str() + ", CPU " + machine.cpu;
+  if (machine.isHost)
+    text += " (the compiling machine's)";
+  if (isa == "avx512")
+    text += ", AVX-512 kernels";
+  else if (isa == "avx2")
+    text += ", AVX2 kernels";
+  else if (isa == "neon")
+    text += ", NEON kernels";
+  else
+    text += ", no kernels (generated code only)";
+  if (machine.isHost)
+    return text + ": may use any instruction this CPU has; for other CPUs "
+                  "compile with --target-cpu (x86-64-v3 runs on any AVX2 "
+                  "CPU, x86-64-v4 on any AVX-512 one)";
+  // The x86-64 levels (psABI): what a deployment target promises.
+  std::string runsOn = llvm::StringSwitch<std::string>(machine.cpu)
+      .Case("x86-64", "any x86-64 CPU")
+      .Case("x86-64-v2", "any x86-64 CPU with SSE4.2 and POPCNT")
+      .Case("x86-64-v3", "any x86-64 CPU with AVX2, FMA, BMI2 and F16C")
+      .Case("x86-64-v4", "any x86-64 CPU with AVX-512 F, BW, DQ, CD and VL")
+      .Case("generic", "any " + triple.getArchName().str() + " CPU")
+      .Default("CPUs with every feature of " + machine.cpu);
+  if (!machine.features.empty())
+    runsOn += " and " + machine.features;
+  return text + ": runs on " + runsOn;
 }
 
 std::string mlir::tfc::getKernelIsa(const CpuMachine &target) {

@@ -11,7 +11,9 @@
 // NONE-NOT: tfc_cpu.ukernel
 
 // COM: tfm.linear with a constant f32 weight: the weight is packed here into
-// COM: 32-column panels ([2, 8, 32] for 8x40: the last panel padded), and the
+// COM: panels as wide as the instruction set's register tile: 32 columns
+// COM: for AVX-512 ([2, 8, 32] for 8x40: the last panel padded), 16 for AVX2
+// COM: ([3, 8, 16]), and the
 // COM: kernel takes the product and its epilogue, on [B, L, X] (a rank-2
 // COM: input gets a unit batch, the result is collapsed back). Flags: bias
 // COM: (1) and relu (1 << 2); the residual (argument 3) is absent.
@@ -22,7 +24,8 @@
 // CHECK: %[[Y:.+]] = tensor.collapse_shape %[[Y3]] {{\[}}[0, 1], [2]] : tensor<1x?x40xf32> into tensor<?x40xf32>
 // CHECK: return %[[Y]]
 // AVX2-LABEL: func.func @linear_kernel
-// AVX2: tfc_cpu.ukernel "linear"({{.*}}isa = "avx2"
+// AVX2: tfm.constant dense_resource<packed_weight> : tensor<3x8x16xf32>
+// AVX2: tfc_cpu.ukernel "linear"({{.*}}isa = "avx2"{{.*}}tensor<3x8x16xf32>
 func.func @linear_kernel(%x: tensor<?x8xf32>) -> tensor<?x40xf32> {
   %w = tfm.constant dense<0.5> : tensor<8x40xf32>
   %b = tfm.constant dense<0.25> : tensor<40xf32>
