@@ -11,6 +11,9 @@ TFC_PACKAGES=(
   llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools clang-19 lld-19
   libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
   python3-onnx python3-numpy python3-torch time gcc libclang-rt-19-dev
+  # AArch64: the cross C library the AArch64 runtime is built against, and
+  # qemu-user to run the cross-compiled models in the tests.
+  libc6-dev-arm64-cross libgcc-12-dev-arm64-cross qemu-user
 )
 
 tfc_install_deps() {

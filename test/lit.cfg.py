@@ -15,6 +15,7 @@ config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "NodeTests
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%tfc_src_root", config.tfc_src_root))
+config.substitutions.append(("%tfc_obj_root", config.tfc_obj_root))
 # Debian's interpreter, the one with numpy (the first python3 on PATH may not
 # have it).
 config.substitutions.append(("%numpy_python", "/usr/bin/python3"))
@@ -30,3 +31,9 @@ if all(os.path.exists(os.path.join(config.tfc_tools_dir, f)) for f in fuzzers):
     config.available_features.add("fuzzers")
     llvm_config.add_tool_substitutions(fuzzers, tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+# The AArch64 cross build (lib/Runtime/CMakeLists.txt builds its runtime when
+# the AArch64 C library is installed) and qemu-user to run what it makes.
+import shutil
+if (os.path.exists(os.path.join(config.tfc_obj_root, "lib", "aarch64", "libtfc_runtime.a"))
+        and shutil.which("qemu-aarch64")):
+    config.available_features.add("aarch64-cross")

@@ -9,7 +9,8 @@
  * model's threads.
  *
  * Each kernel is compiled once per instruction set, its functions suffixed
- * with the set's name (_avx2, _avx512); the compiler chose the set when it
+ * with the set's name (_avx2, _avx512; _neon in the AArch64 runtime, built
+ * by cross-compiling); the compiler chose the set when it
  * compiled the model (tfc_abi.h's TFC_RT_ISA_*), and the runtime calls that
  * variant.
  *
@@ -22,8 +23,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The instruction sets with kernels; X(isa) for each. */
+/* The instruction sets with kernels on the architecture being compiled;
+ * X(isa) for each. */
+#if defined(__aarch64__)
+#define TFC_KERNEL_ISAS(X) X(neon)
+#else
 #define TFC_KERNEL_ISAS(X) X(avx2) X(avx512)
+#endif
 
 /* linear (f32): out = act(input @ W + bias) + residual, W packed in panels
  * of TFC_RT_LINEAR_PANEL columns. A task is a block of up to

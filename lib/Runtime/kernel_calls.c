@@ -21,6 +21,7 @@
 
 /* The variants of one kernel function, by TFC_RT_ISA_*. */
 typedef struct kernel_variants {
+  int64_t isa;          /* TFC_RT_ISA_* */
   int64_t linear_panel; /* TFC_RT_LINEAR_PANEL_* of the set */
   int64_t (*linear_task)(tfc_linear_f32_problem *, int64_t);
   void (*attention_pack)(const tfc_attention_f32_problem *, int64_t, int64_t);
@@ -31,28 +32,34 @@ typedef struct kernel_variants {
 } kernel_variants;
 
 enum {
+  avx2_isa = TFC_RT_ISA_AVX2,
   avx2_linear_panel = TFC_RT_LINEAR_PANEL_AVX2,
+  avx512_isa = TFC_RT_ISA_AVX512,
   avx512_linear_panel = TFC_RT_LINEAR_PANEL_AVX512,
+  neon_isa = TFC_RT_ISA_NEON,
+  neon_linear_panel = TFC_RT_LINEAR_PANEL_NEON,
 };
 #define TFC_KERNEL_VARIANT(isa)                                                \
   static const kernel_variants isa##_variants = {                              \
-      isa##_linear_panel, tfc_kernel_linear_f32_task_##isa, tfc_kernel_attention_f32_pack_##isa,   \
+      isa##_isa, isa##_linear_panel, tfc_kernel_linear_f32_task_##isa, tfc_kernel_attention_f32_pack_##isa,   \
       tfc_kernel_attention_f32_tasks_##isa,                                    \
       tfc_kernel_layer_norm_f32_rows_##isa};
 TFC_KERNEL_ISAS(TFC_KERNEL_VARIANT)
 #undef TFC_KERNEL_VARIANT
+#define TFC_KERNEL_VARIANT_ADDRESS(isa) &isa##_variants,
+static const kernel_variants *const all_variants[] = {
+    TFC_KERNEL_ISAS(TFC_KERNEL_VARIANT_ADDRESS)};
+#undef TFC_KERNEL_VARIANT_ADDRESS
 
 /* The f32 variants for the instruction set in `flags`, or NULL (and the run
  * stopped) when the flags name something this runtime has no kernel for. */
 static const kernel_variants *f32_variants(int64_t flags, const char *kernel) {
   int64_t dtype = (flags >> TFC_RT_DTYPE_SHIFT) & 0xff;
   int64_t isa = (flags >> TFC_RT_ISA_SHIFT) & 0xff;
-  if (dtype == TFC_RT_DTYPE_F32) {
-    if (isa == TFC_RT_ISA_AVX2)
-      return &avx2_variants;
-    if (isa == TFC_RT_ISA_AVX512)
-      return &avx512_variants;
-  }
+  if (dtype == TFC_RT_DTYPE_F32)
+    for (size_t i = 0; i < sizeof(all_variants) / sizeof(all_variants[0]); ++i)
+      if (all_variants[i]->isa == isa)
+        return all_variants[i];
   char message[160];
   snprintf(message, sizeof(message),
            "the model calls kernel '%s' for element types %lld and "

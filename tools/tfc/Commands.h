@@ -37,9 +37,10 @@ void releaseWeightBlobs(ModuleOp module);
 OwningOpRef<ModuleOp> loadModel(StringRef path, const OnnxImportOptions &options,
                                 MLIRContext &context);
 
-/// The runtime library next to the tfc executable (../lib/libtfc_runtime.a),
-/// or the one TFC_RUNTIME_LIB names.
-std::string findRuntimeLibrary();
+/// The runtime library for code of architecture `arch` ("" for the host's):
+/// $TFC_RUNTIME_LIB, else lib/libtfc_runtime.a beside tfc's bin directory,
+/// or lib/<arch>/libtfc_runtime.a for another architecture.
+std::string findRuntimeLibrary(StringRef arch = "");
 
 /// Set by main: argv[0], for finding files installed next to tfc.
 extern const char *executablePath;

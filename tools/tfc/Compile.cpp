@@ -11,6 +11,7 @@
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
+#include "llvm/TargetParser/Triple.h"
 
 using namespace mlir;
 using namespace mlir::tfc;
@@ -113,6 +114,15 @@ static cl::list<std::string> inputShapes(
     cl::desc("Pin a graph input's shape, e.g. input_ids=1x128 ('?' keeps a "
              "dim chosen at run time). Repeat for several inputs"),
     cl::value_desc("name=DIMS"), cl::sub(tfc::driver::compileCommand),
+    cl::cat(tfc::driver::compileCategory));
+
+static cl::opt<std::string> targetTriple(
+    "target-triple",
+    cl::desc("Cross-compile for another architecture, e.g. "
+             "aarch64-linux-gnu (NEON kernels; the AArch64 runtime is built "
+             "when the AArch64 C library, libc6-dev-arm64-cross, is "
+             "installed). Defaults to this machine's"),
+    cl::value_desc("triple"), cl::sub(tfc::driver::compileCommand),
     cl::cat(tfc::driver::compileCategory));
 
 static cl::opt<std::string> targetCpu(
@@ -245,6 +255,19 @@ int tfc::driver::runCompile(MLIRContext &context) {
 
   CpuTargetOptions cpu;
   cpu.machine = getHostCpuMachine();
+  // Another architecture: its baseline CPU unless --target-cpu says, and
+  // its runtime, cross-compiled by the build.
+  std::string crossArch;
+  if (!targetTriple.empty()) {
+    llvm::Triple triple(llvm::Triple::normalize(targetTriple));
+    if (triple.getArch() != llvm::Triple(cpu.machine.triple).getArch()) {
+      crossArch = triple.getArchName().str();
+      cpu.machine.triple = triple.str();
+      cpu.machine.cpu = "generic";
+      cpu.machine.features.clear();
+      cpu.machine.isHost = false;
+    }
+  }
   if (!targetCpu.empty()) {
     cpu.machine.cpu = targetCpu;
     cpu.machine.features.clear();
@@ -255,11 +278,14 @@ int tfc::driver::runCompile(MLIRContext &context) {
     cpu.machine.isHost = false;
   }
   if (std::string error; failed(verifyCpuMachine(cpu.machine, error))) {
-    llvm::errs() << "tfc: error: --target-cpu: " << error << "\n";
+    llvm::errs() << "tfc: error: "
+                 << (targetCpu.empty() ? "--target-triple" : "--target-cpu")
+                 << ": " << error << "\n";
     return 1;
   }
-  cpu.runtimeLibrary = runtimeLibraryOption.empty() ? findRuntimeLibrary()
-                                                    : runtimeLibraryOption.getValue();
+  cpu.runtimeLibrary = runtimeLibraryOption.empty()
+                           ? findRuntimeLibrary(crossArch)
+                           : runtimeLibraryOption.getValue();
   cpu.object.addressSanitizer = sanitizer == Sanitizer::Address;
   if (cpu.object.addressSanitizer && emitKind != EmitKind::Object) {
     // The libraries link the runtime as shipped, without the sanitizer's.

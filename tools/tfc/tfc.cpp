@@ -100,13 +100,16 @@ OwningOpRef<ModuleOp> tfc::driver::loadModel(StringRef path,
   return parseSourceFile<ModuleOp>(path, &context);
 }
 
-std::string tfc::driver::findRuntimeLibrary() {
+std::string tfc::driver::findRuntimeLibrary(StringRef arch) {
   if (auto fromEnv = llvm::sys::Process::GetEnv("TFC_RUNTIME_LIB"))
     return *fromEnv;
   std::string executable = llvm::sys::fs::getMainExecutable(
       executablePath, reinterpret_cast<void *>(&findRuntimeLibrary));
   llvm::SmallString<256> path(llvm::sys::path::parent_path(executable));
-  llvm::sys::path::append(path, "..", "lib", "libtfc_runtime.a");
+  llvm::sys::path::append(path, "..", "lib");
+  if (!arch.empty())
+    llvm::sys::path::append(path, arch);
+  llvm::sys::path::append(path, "libtfc_runtime.a");
   return std::string(path);
 }
 

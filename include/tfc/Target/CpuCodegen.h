@@ -54,8 +54,8 @@ std::string describeCpuMachine(const CpuMachine &machine);
 
 /// The instruction set whose kernels a model compiled for `target` calls:
 /// "avx512" (AVX-512 F, BW, DQ, VL: x86-64-v4), "avx2" (AVX2 and FMA:
-/// x86-64-v3), or, where the runtime has
-/// no kernels ("x86-64" before AVX2, other architectures), that name; the
+/// x86-64-v3), "neon" (every AArch64 CPU), or, where the runtime has no
+/// kernels ("x86-64" before AVX2, other architectures), that name; the
 /// model then runs on generated code alone.
 std::string getKernelIsa(const CpuMachine &machine);
 

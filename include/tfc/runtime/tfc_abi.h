@@ -128,6 +128,7 @@ enum {
   TFC_RT_ISA_X86_64 = 1, /* baseline x86-64 (SSE2) */
   TFC_RT_ISA_AVX2 = 2,   /* AVX2 and FMA (x86-64-v3) */
   TFC_RT_ISA_AVX512 = 3, /* AVX-512 F, BW, DQ, VL (x86-64-v4) */
+  TFC_RT_ISA_NEON = 4,   /* AArch64's Advanced SIMD (every AArch64 CPU) */
 };
 
 /* Flags of tfc_rt_attention, bits 0-7. */

@@ -24,6 +24,8 @@
 #include "llvm/Support/Process.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/ToolOutputFile.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/Triple.h"
 
 #include <vector>
 
@@ -77,13 +79,20 @@ static LogicalResult writeStaticLibrary(StringRef path, StringRef objectPath,
   return success();
 }
 
-/// lib<name>.so, linked by the C compiler driver (cc, or $TFC_LINKER).
+/// lib<name>.so, linked by the C compiler driver ($TFC_LINKER, else cc; for
+/// another architecture, clang with that target and lld, which find the
+/// architecture's C library where Debian's cross packages put it).
 static LogicalResult writeSharedLibrary(StringRef path, StringRef objectPath,
-                                        StringRef runtimePath) {
-  std::string driver = "cc";
+                                        StringRef runtimePath,
+                                        const llvm::Triple &triple) {
+  bool cross = triple.getArch() !=
+               llvm::Triple(llvm::sys::getDefaultTargetTriple()).getArch();
+  std::string driver = cross ? "clang-19" : "cc";
   if (auto fromEnv = llvm::sys::Process::GetEnv("TFC_LINKER"))
     driver = *fromEnv;
   auto program = llvm::sys::findProgramByName(driver);
+  if (!program && cross && driver == "clang-19")
+    program = llvm::sys::findProgramByName("clang");
   if (!program) {
     llvm::errs() << "tfc: error: cannot find the linker driver '" << driver
                  << "' on PATH; install a C compiler, set TFC_LINKER, or use "
@@ -92,12 +101,21 @@ static LogicalResult writeSharedLibrary(StringRef path, StringRef objectPath,
   }
   if (!llvm::sys::fs::exists(runtimePath)) {
     llvm::errs() << "tfc: error: cannot find the runtime library '" << runtimePath
-                 << "' (use --runtime-lib or TFC_RUNTIME_LIB)\n";
+                 << "' (use --runtime-lib or TFC_RUNTIME_LIB"
+                 << (cross ? "; the build cross-compiles the " +
+                                 triple.getArchName().str() +
+                                 " runtime when that architecture's C library "
+                                 "is installed, e.g. libc6-dev-arm64-cross"
+                           : std::string())
+                 << ")\n";
     return failure();
   }
-  SmallVector<StringRef> args = {*program, "-shared", "-o", path, objectPath,
-                                 "-Wl,--whole-archive", runtimePath,
-                                 "-Wl,--no-whole-archive", "-lm", "-lpthread"};
+  std::string targetFlag = "--target=" + triple.str();
+  SmallVector<StringRef> args = {*program};
+  if (cross)
+    args.append({targetFlag, "-fuse-ld=lld"});
+  args.append({"-shared", "-o", path, objectPath, "-Wl,--whole-archive",
+               runtimePath, "-Wl,--no-whole-archive", "-lm", "-lpthread"});
   std::string error;
   int rc = llvm::sys::ExecuteAndWait(*program, args, std::nullopt, {}, 0, 0, &error);
   if (rc != 0) {
@@ -242,7 +260,8 @@ LogicalResult CpuTarget::emit(ModuleOp lowered, StringRef graphName,
     return writeStaticLibrary(producedPath, objectPath, options.runtimeLibrary);
   case EmitKind::SharedLibrary:
     producedPath = output.pathFor("lib" + stem + ".so");
-    return writeSharedLibrary(producedPath, objectPath, options.runtimeLibrary);
+    return writeSharedLibrary(producedPath, objectPath, options.runtimeLibrary,
+                              llvm::Triple(options.machine.triple));
   default:
     llvm::errs() << "tfc: error: the cpu target does not write this kind of "
                     "output\n";

@@ -67,6 +67,7 @@ std::optional<int64_t> mlir::tfc::cpu::encodeIsa(StringRef isa) {
   int64_t code = llvm::StringSwitch<int64_t>(isa)
                      .Case("avx2", TFC_RT_ISA_AVX2)
                      .Case("avx512", TFC_RT_ISA_AVX512)
+                     .Case("neon", TFC_RT_ISA_NEON)
                      .Default(0);
   if (!code)
     return std::nullopt;

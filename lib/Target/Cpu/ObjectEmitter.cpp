@@ -17,10 +17,14 @@
 
 using namespace mlir;
 
-static void initializeNativeTarget() {
+/// Every code generator LLVM was built with: the host's, and the ones
+/// --target-triple cross-compiles with (AArch64).
+static void initializeTargets() {
   static bool initialized = [] {
-    llvm::InitializeNativeTarget();
-    llvm::InitializeNativeTargetAsmPrinter();
+    llvm::InitializeAllTargetInfos();
+    llvm::InitializeAllTargets();
+    llvm::InitializeAllTargetMCs();
+    llvm::InitializeAllAsmPrinters();
     return true;
   }();
   (void)initialized;
@@ -41,7 +45,7 @@ tfc::CpuMachine mlir::tfc::getHostCpuMachine() {
 
 LogicalResult mlir::tfc::verifyCpuMachine(const CpuMachine &machine,
                                           std::string &error) {
-  initializeNativeTarget();
+  initializeTargets();
   const llvm::Target *llvmTarget =
       llvm::TargetRegistry::lookupTarget(machine.triple, error);
   if (!llvmTarget)
@@ -84,6 +88,7 @@ std::string mlir::tfc::describeCpuMachine(const CpuMachine &machine) {
       .Case("x86-64-v3", "any x86-64 CPU with AVX2, FMA, BMI2 and F16C")
       .Case("x86-64-v4", "any x86-64 CPU with AVX-512 F, BW, DQ, CD and VL")
       .Case("generic", "any " + triple.getArchName().str() + " CPU")
+      .Case("", "any " + triple.getArchName().str() + " CPU")
       .Default("CPUs with every feature of " + machine.cpu);
   if (!machine.features.empty())
     runsOn += " and " + machine.features;
@@ -92,9 +97,13 @@ std::string mlir::tfc::describeCpuMachine(const CpuMachine &machine) {
 
 std::string mlir::tfc::getKernelIsa(const CpuMachine &target) {
   llvm::Triple triple(target.triple);
+  // Advanced SIMD is part of every AArch64 CPU (the ABI passes floats in its
+  // registers).
+  if (triple.getArch() == llvm::Triple::aarch64)
+    return "neon";
   if (triple.getArch() != llvm::Triple::x86_64)
     return triple.getArchName().str();
-  initializeNativeTarget();
+  initializeTargets();
   std::string error;
   const llvm::Target *llvmTarget =
       llvm::TargetRegistry::lookupTarget(target.triple, error);
@@ -118,7 +127,7 @@ LogicalResult mlir::tfc::emitObjectFile(llvm::Module &module,
                                         llvm::raw_pwrite_stream &out,
                                         std::string &error,
                                         const ObjectOptions &objectOptions) {
-  initializeNativeTarget();
+  initializeTargets();
   const llvm::Target *llvmTarget =
       llvm::TargetRegistry::lookupTarget(target.triple, error);
   if (!llvmTarget)

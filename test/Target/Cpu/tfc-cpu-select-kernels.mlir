@@ -1,13 +1,14 @@
 // RUN: tfc-opt %s --tfc-cpu-select-kernels="isa=avx512 emit-remarks" --split-input-file --verify-diagnostics | FileCheck %s
 // RUN: tfc-opt %s --tfc-cpu-select-kernels="isa=avx2" --split-input-file | FileCheck %s --check-prefix=AVX2
 // RUN: tfc-opt %s --tfc-cpu-select-kernels="isa=x86-64" --split-input-file | FileCheck %s --check-prefix=NONE
-// RUN: tfc-opt %s --tfc-cpu-select-kernels="isa=aarch64" --split-input-file | FileCheck %s --check-prefix=NONE
+// RUN: tfc-opt %s --tfc-cpu-select-kernels="isa=riscv64" --split-input-file | FileCheck %s --check-prefix=NONE
+// RUN: tfc-opt %s --tfc-cpu-select-kernels="isa=neon" --split-input-file | FileCheck %s --check-prefix=NEON
 
 // COM: Kernel selection fires where the CPU target has a kernel for the op,
 // COM: its element types and the instruction set, and leaves everything
 // COM: else to the generic lowering: every case here is either a
 // COM: tfc_cpu.ukernel or the tfm op it was. For x86-64 before AVX2 and for
-// COM: other architectures there are no kernels at all.
+// COM: architectures other than x86-64 and AArch64 there are no kernels.
 // NONE-NOT: tfc_cpu.ukernel
 
 // COM: tfm.linear with a constant f32 weight: the weight is packed here into
@@ -26,6 +27,9 @@
 // AVX2-LABEL: func.func @linear_kernel
 // AVX2: tfm.constant dense_resource<packed_weight> : tensor<3x8x16xf32>
 // AVX2: tfc_cpu.ukernel "linear"({{.*}}isa = "avx2"{{.*}}tensor<3x8x16xf32>
+// NEON-LABEL: func.func @linear_kernel
+// NEON: tfm.constant dense_resource<packed_weight> : tensor<3x8x16xf32>
+// NEON: tfc_cpu.ukernel "linear"({{.*}}isa = "neon"{{.*}}tensor<3x8x16xf32>
 func.func @linear_kernel(%x: tensor<?x8xf32>) -> tensor<?x40xf32> {
   %w = tfm.constant dense<0.5> : tensor<8x40xf32>
   %b = tfm.constant dense<0.25> : tensor<40xf32>

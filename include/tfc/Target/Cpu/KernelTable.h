@@ -45,7 +45,7 @@ const KernelSignature *lookupKernel(StringRef name);
 
 /// The flags-word encodings (TFC_RT_DTYPE_*, TFC_RT_ISA_*) of an element
 /// type combination (f32, bf16, s8s8s32, u8s8s32) and an instruction set
-/// (avx2, avx512); nullopt for names the runtime does not know.
+/// (avx2, avx512, neon); nullopt for names the runtime does not know.
 std::optional<int64_t> encodeDtypes(StringRef dtypes);
 std::optional<int64_t> encodeIsa(StringRef isa);
 

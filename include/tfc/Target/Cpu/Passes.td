@@ -12,14 +12,16 @@ def CpuSelectKernels : Pass<"tfc-cpu-select-kernels", "ModuleOp"> {
     the CPU target has a kernel for that op, its element types and the
     instruction set given by `isa`; every other op is left for the generic
     lowering (`--convert-tfm-to-linalg`). The kernels today, all f32, for
-    `avx2` and `avx512`:
+    `avx2`, `avx512` and `neon` (AArch64), each with register tiles of its
+    own:
 
     - `linear`: `tfm.linear`, and a `tfm.matmul` by a constant matrix, of
       rank 2 or 3 with a constant `[K, N]` weight, a static `N`, a bias of
       static size and a residual of the result's shape. The weight is
-      packed here, at compile time, into the kernel's layout (panels of 32
-      columns, k-major): a new constant `<name>.packed` of shape
-      `[N / 32, K, 32]` replaces it.
+      packed here, at compile time, into the kernel's layout (panels of P
+      columns, k-major, P the width of the instruction set's register tile:
+      32 for `avx512`, 16 for `avx2` and `neon`): a new constant
+      `<name>.packed` of shape `[N / P, K, P]` replaces it.
     - `attention`: `tfm.attention`.
     - `layer_norm`: `tfm.layer_norm` and `tfm.add_layer_norm` over the last
       dim of a rank-2 or rank-3 tensor, with `[D]` scale and bias and a skip
@@ -47,7 +49,7 @@ def CpuSelectKernels : Pass<"tfc-cpu-select-kernels", "ModuleOp"> {
   let options = [
     Option<"isa", "isa", "std::string", /*default=*/"\"avx512\"",
            "The instruction set the model is compiled for: avx512, avx2, "
-           "or any other (x86-64, aarch64, none) for which there are no "
+           "neon, or any other (x86-64, none) for which there are no "
            "kernels">,
     Option<"emitRemarks", "emit-remarks", "bool", /*default=*/"false",
            "Report, for each op a kernel could take, the kernel chosen or "
