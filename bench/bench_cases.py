@@ -105,7 +105,7 @@ def make_inputs(directory):
 
 
 def report(results_path, peak, threads, cpu, markdown_path, plot_path, kernels,
-           built_for):
+           built_for, ort_note):
     rows = []
     with open(results_path) as f:
         for line in f:
@@ -130,8 +130,8 @@ def report(results_path, peak, threads, cpu, markdown_path, plot_path, kernels,
         f"tfc/ORT: tfc's median latency over ONNX Runtime's, same inputs, {threads} threads "
         "(goal <= 0.90; matmul rows: >= 75% of peak).",
         f"% peak: of {peak:.0f} GFLOP/s, the fp32 FMA peak bench/peak measured with "
-        f"{kernels.upper()} for {threads} threads (ONNX Runtime's % is of the same figure, "
-        "whatever it ran). GFLOP counts matrix products only (bench/bench_cases.py).",
+        f"{kernels.upper()} for {threads} threads (ONNX Runtime's % is of the same "
+        "figure). GFLOP counts matrix products only (bench/bench_cases.py).",
     ]
     text = "\n".join(table + [""] + notes)
     print(text)
@@ -139,7 +139,8 @@ def report(results_path, peak, threads, cpu, markdown_path, plot_path, kernels,
     bert = [(int(c.split("seq")[1]), t, o) for c, t, o, _, _ in rows if c.startswith("bert-seq")]
     bert.sort()
     with open(markdown_path, "w") as f:
-        f.write(f"CPU: {cpu}\n\ntfc compiled for: {built_for}\n\n```\n{text}\n```\n\n")
+        f.write(f"CPU: {cpu}\n\ntfc compiled for: {built_for}\n\n{ort_note}\n\n"
+                f"```\n{text}\n```\n\n")
         f.write("BERT-base latency by sequence length (batch 1):\n\n")
         f.write("| seq | tfc ms | ORT ms | tfc/ORT |\n|---:|---:|---:|---:|\n")
         for s, t, o in bert:
@@ -175,9 +176,9 @@ def merge(results_md, kernels, section_path):
                    f"\n{end}\n")
     intro = ("# bench/run results\n\n"
              "One table per instruction set of tfc's kernels, each written by a full "
-             "`bench/run --isa SET` (AVX2 kernels can be measured on an AVX-512 machine; "
-             "ONNX Runtime always runs what it picks for the CPU, AVX-512 where there "
-             "is one).\n\n")
+             "`bench/run --isa SET`. AVX2 kernels can be measured on an AVX-512 machine: "
+             "tfc compiles for x86-64-v3, and ONNX Runtime runs as on an AVX2 CPU "
+             "(bench/ort_avx2.py hides AVX-512 from a copy of it).\n\n")
     try:
         with open(results_md) as f:
             text = f.read()
@@ -205,7 +206,7 @@ def merge(results_md, kernels, section_path):
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "inputs":
         make_inputs(sys.argv[2])
-    elif len(sys.argv) == 10 and sys.argv[1] == "report":
+    elif len(sys.argv) == 11 and sys.argv[1] == "report":
         report(*sys.argv[2:])
     elif len(sys.argv) == 5 and sys.argv[1] == "merge":
         merge(*sys.argv[2:])

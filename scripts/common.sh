@@ -93,3 +93,18 @@ tfc_select_isa() {
   fi
   TFC_ISA="$isa"
 }
+
+# ONNX Runtime for the instruction set tfc_select_isa chose (after
+# tfc_install_ort): with avx2 on an AVX-512 machine, a copy of onnxruntime-node
+# that runs as on an AVX2 CPU (bench/ort_avx2.py), so both sides run AVX2
+# code, unless TFC_ORT_NATIVE=1. Sets TFC_ORT_NODE_PATH and TFC_ORT_NOTE.
+tfc_select_ort_isa() {
+  TFC_ORT_NOTE="ONNX Runtime: its own choice for this CPU"
+  if [ "$TFC_ISA" = avx2 ] && grep -qw avx512f /proc/cpuinfo && [ "${TFC_ORT_NATIVE:-0}" != 1 ]; then
+    /usr/bin/python3 "$TFC_ROOT/bench/ort_avx2.py" "$TFC_BUILD/ort/node_modules" \
+      "$TFC_BUILD/ort-avx2/node_modules"
+    TFC_ORT_NODE_PATH="$TFC_BUILD/ort-avx2/node_modules"
+    TFC_ORT_NOTE="ONNX Runtime: as on an AVX2 CPU (AVX-512 hidden from it, bench/ort_avx2.py)"
+  fi
+  export TFC_ORT_NODE_PATH
+}
