@@ -41,7 +41,10 @@ enum {
 };
 #define TFC_KERNEL_VARIANT(isa)                                                \
   static const kernel_variants isa##_variants = {                              \
-      isa##_isa, isa##_linear_panel, tfc_kernel_linear_f32_task_##isa, tfc_kernel_attention_f32_pack_##isa,   \
+      isa##_isa,                                                               \
+      isa##_linear_panel,                                                      \
+      tfc_kernel_linear_f32_task_##isa,                                        \
+      tfc_kernel_attention_f32_pack_##isa,                                     \
       tfc_kernel_attention_f32_tasks_##isa,                                    \
       tfc_kernel_layer_norm_f32_rows_##isa};
 TFC_KERNEL_ISAS(TFC_KERNEL_VARIANT)
