@@ -142,32 +142,21 @@ tile_product(const float *a, int64_t a_row, const float *b, int64_t depth,
   const float *group[4];
   for (int g = 0; g < (R + 2) / 3; ++g)
     group[g] = a + 3 * g * a_row;
-  /* One step of k; the loop is written twice, with and without the
-   * prefetch, so that the FMA loop tests nothing but its bound (a test and
-   * a jump per step cost AVX2's 6 x 16 tile a few percent). */
-#define TILE_STEP(k, with_prefetch)                                            \
-  {                                                                            \
-    vfn bk[PANEL_VECTORS];                                                     \
-    UNROLL for (int x = 0; x < PANEL_VECTORS; ++x)                             \
-      bk[x] = LOADV(b + (k) * PANEL + TFC_VLEN * x);                           \
-    if (with_prefetch)                                                         \
-      UNROLL for (int line = 0; line < PANEL_LINES; ++line)                    \
-        __builtin_prefetch(prefetch + (k) * PANEL + 16 * line, 0, 3);          \
-    UNROLL for (int r = 0; r < R; ++r) {                                       \
-      float ar = group[r / 3][(r % 3) * a_row];                                \
-      UNROLL for (int x = 0; x < PANEL_VECTORS; ++x)                           \
-        acc[r][x] += bk[x] * ar;                                               \
-    }                                                                          \
-    UNROLL for (int g = 0; g < (R + 2) / 3; ++g)                               \
-      ++group[g];                                                              \
+  for (int64_t k = 0; k < depth; ++k) {
+    vfn bk[PANEL_VECTORS];
+    UNROLL for (int x = 0; x < PANEL_VECTORS; ++x)
+      bk[x] = LOADV(b + k * PANEL + TFC_VLEN * x);
+    if (prefetch)
+      UNROLL for (int line = 0; line < PANEL_LINES; ++line)
+        __builtin_prefetch(prefetch + k * PANEL + 16 * line, 0, 3);
+    UNROLL for (int r = 0; r < R; ++r) {
+      float ar = group[r / 3][(r % 3) * a_row];
+      UNROLL for (int x = 0; x < PANEL_VECTORS; ++x)
+        acc[r][x] += bk[x] * ar;
+    }
+    for (int g = 0; g < (R + 2) / 3; ++g)
+      ++group[g];
   }
-  if (prefetch)
-    for (int64_t k = 0; k < depth; ++k)
-      TILE_STEP(k, 1)
-  else
-    for (int64_t k = 0; k < depth; ++k)
-      TILE_STEP(k, 0)
-#undef TILE_STEP
   UNROLL for (int r = 0; r < R; ++r)
     UNROLL for (int x = 0; x < PANEL_VECTORS; ++x)
       STOREV(c + r * c_row + TFC_VLEN * x, acc[r][x]);
