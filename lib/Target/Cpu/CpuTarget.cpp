@@ -102,11 +102,10 @@ static LogicalResult writeSharedLibrary(StringRef path, StringRef objectPath,
   if (!llvm::sys::fs::exists(runtimePath)) {
     llvm::errs() << "tfc: error: cannot find the runtime library '" << runtimePath
                  << "' (use --runtime-lib or TFC_RUNTIME_LIB"
-                 << (cross ? "; the build cross-compiles the " +
-                                 triple.getArchName().str() +
-                                 " runtime when that architecture's C library "
-                                 "is installed, e.g. libc6-dev-arm64-cross"
-                           : std::string())
+                 << (cross ? "; the build cross-compiles a runtime for "
+                             "aarch64 only, when its C library "
+                             "(libc6-dev-arm64-cross) is installed"
+                           : "")
                  << ")\n";
     return failure();
   }
