@@ -74,17 +74,16 @@ tfc_install_ort() {
 # The kernels the benchmarks measure: --isa NAME or TFC_ISA=NAME, where NAME
 # is host (what `tfc compile` picks for this machine), avx2 (x86-64-v3: AVX2
 # and FMA) or avx512 (x86-64-v4). Forcing avx2 on an AVX-512 machine measures
-# the AVX2 kernels at about an AVX2 machine's per-cycle rate. Sets
-# TFC_ISA_COMPILE (the `tfc compile` options, an array) and TFC_ISA_PEAK (the
-# tfc-peak key of its fp32 peak: fp32_avx2 or fp32_avx512).
+# the AVX2 kernels at about an AVX2 machine's per-cycle rate. Sets TFC_ISA
+# and TFC_ISA_COMPILE (the `tfc compile` options, an array). What a build
+# really got is in its header's "Built for:" line.
 tfc_select_isa() {
   local isa="${1:-${TFC_ISA:-host}}"
   TFC_ISA_COMPILE=()
   case "$isa" in
-    avx2) TFC_ISA_COMPILE=(--target-cpu=x86-64-v3); TFC_ISA_PEAK=fp32_avx2 ;;
-    avx512) TFC_ISA_COMPILE=(--target-cpu=x86-64-v4); TFC_ISA_PEAK=fp32_avx512 ;;
-    host)
-      if grep -qw avx512f /proc/cpuinfo; then TFC_ISA_PEAK=fp32_avx512; else TFC_ISA_PEAK=fp32_avx2; fi ;;
+    avx2) TFC_ISA_COMPILE=(--target-cpu=x86-64-v3) ;;
+    avx512) TFC_ISA_COMPILE=(--target-cpu=x86-64-v4) ;;
+    host) ;;
     *) echo "error: unknown instruction set '$isa' (use host, avx2 or avx512)" >&2; return 2 ;;
   esac
   if [ "$isa" = avx512 ] && ! grep -qw avx512f /proc/cpuinfo; then

@@ -130,10 +130,7 @@ LogicalResult mlir::tfc::compileModel(ModuleOp module, Target &target,
   }
   if (output.emit == EmitKind::Tfm) {
     producedPath = output.pathFor(stem + ".tfm.mlir");
-    std::string text;
-    llvm::raw_string_ostream os(text);
-    module.print(os, OpPrintingFlags().elideLargeElementsAttrs(16));
-    return writeOutputFile(producedPath, text);
+    return writeModuleFile(producedPath, module);
   }
 
   // The signature has what the tfm attributes said (the graph passes read

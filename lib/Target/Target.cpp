@@ -17,14 +17,27 @@ std::string EmitOptions::pathFor(const Twine &file) const {
   return std::string(path);
 }
 
-LogicalResult mlir::tfc::writeOutputFile(StringRef path, StringRef contents) {
+/// Opens `path` and lets `write` fill it, printing the error (tfc: error:
+/// ...) when it cannot be opened.
+static LogicalResult
+writeFile(StringRef path, llvm::function_ref<void(llvm::raw_ostream &)> write) {
   std::string error;
   auto file = openOutputFile(path, &error);
   if (!file) {
     llvm::errs() << "tfc: error: " << error << "\n";
     return failure();
   }
-  file->os() << contents;
+  write(file->os());
   file->keep();
   return success();
+}
+
+LogicalResult mlir::tfc::writeOutputFile(StringRef path, StringRef contents) {
+  return writeFile(path, [&](llvm::raw_ostream &os) { os << contents; });
+}
+
+LogicalResult mlir::tfc::writeModuleFile(StringRef path, ModuleOp module) {
+  return writeFile(path, [&](llvm::raw_ostream &os) {
+    module.print(os, OpPrintingFlags().elideLargeElementsAttrs(16));
+  });
 }

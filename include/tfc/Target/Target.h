@@ -73,6 +73,11 @@ public:
 /// it cannot.
 LogicalResult writeOutputFile(StringRef path, StringRef contents);
 
+/// Writes `module` as text to `path` (--emit=tfm, --emit=mlir), elements
+/// attributes of more than 16 elements elided (the weights), printing the
+/// error when it cannot.
+LogicalResult writeModuleFile(StringRef path, ModuleOp module);
+
 } // namespace mlir::tfc
 
 #endif // TFC_TARGET_TARGET_H

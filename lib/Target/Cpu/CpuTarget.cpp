@@ -130,13 +130,13 @@ namespace {
 class CpuTarget : public Target {
 public:
   explicit CpuTarget(CpuTargetOptions options)
-      : options(std::move(options)), kernelIsa(getKernelIsa(this->options.machine)) {}
+      : options(std::move(options)),
+        kernelIsa(getKernelIsa(this->options.machine)),
+        description(describeCpuMachine(this->options.machine)) {}
 
   StringRef getName() const override { return "cpu"; }
 
-  std::string describe() const override {
-    return describeCpuMachine(options.machine);
-  }
+  std::string describe() const override { return description; }
 
   void registerDialects(DialectRegistry &registry) const override {
     registerCpuCodegenDialects(registry);
@@ -154,6 +154,8 @@ public:
 private:
   CpuTargetOptions options;
   std::string kernelIsa;
+  /// describeCpuMachine's line, for the header and the model definition.
+  std::string description;
 };
 
 } // namespace
@@ -192,15 +194,12 @@ LogicalResult CpuTarget::emit(ModuleOp lowered, StringRef graphName,
 
   if (output.emit == EmitKind::Mlir) {
     producedPath = output.pathFor(stem + ".mlir");
-    std::string text;
-    llvm::raw_string_ostream os(text);
-    lowered.print(os, OpPrintingFlags().elideLargeElementsAttrs(16));
-    return writeOutputFile(producedPath, text);
+    return writeModuleFile(producedPath, lowered);
   }
 
   TimingScope translateTimer = timing.nest("Translate to LLVM IR");
   llvm::LLVMContext llvmContext;
-  ModelBuild build{describe(), static_cast<uint32_t>(
+  ModelBuild build{description, static_cast<uint32_t>(
                                    cpu::encodeIsa(kernelIsa).value_or(0))};
   auto llvmModule = buildModelModule(lowered, graphName, signature,
                                      output.modelName, weights, build,

@@ -20,6 +20,7 @@
 
 #include <dlfcn.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +96,9 @@ static void read_npy(const char *path, npy_array *array) {
       break;
     if (array->rank == TFC_MAX_RANK || dim < 0 || dim > (1LL << 32))
       fail("unsupported shape", path);
+    /* The element count and byte size must not wrap. */
+    if (dim != 0 && elements > SIZE_MAX / element_bytes / (size_t)dim)
+      fail("shape too large", path);
     array->dims[array->rank++] = dim;
     elements *= (size_t)dim;
     shape = end;
