@@ -6,7 +6,9 @@
  * scores, folding it into a running maximum and sum per query (the online
  * softmax) and into the output accumulator rescaled to the new maximum. No
  * head's Lq x Lk scores exist at any time: extra memory is a few blocks per
- * thread and a contiguous copy of K and V (linear in the sequence length).
+ * thread and, past TFC_ATTENTION_IN_PLACE_MAX_KEYS keys or when a head's
+ * elements are strided, a contiguous copy of K and V (linear in the
+ * sequence length); shorter K and V are read where they lie.
  *
  * Blocks that no query of the block can see are skipped: under a causal
  * mask, the keys after the block's last query; under a key-padding mask
@@ -60,6 +62,11 @@ enum {
 /* A key whose additive mask is at or below this is hidden (exporters use
  * -3.4e38 or -inf; -1e4 style masks stay ordinary scores). */
 static const float kHiddenMask = -1.0e30f;
+
+/* The softmax runs in base 2: the queries' scale and the masks carry a
+ * factor log2(e), so that softmax(s) = 2^(s log2 e - max) / sum comes from
+ * EXP2_16, cheaper than e^x on the FMA ports the products need. */
+static const float kLog2e = 1.44269504088896341f;
 
 typedef tfc_attention_f32_problem attention_problem;
 
@@ -188,19 +195,19 @@ static void online_softmax(float *st, float *m, float *l, float *alpha,
     vf16 shift = (vf16)((vi16)new_max & ~unseen);
     vf16 sum0 = {0}, sum1 = {0};
     for (j = 0; j + 2 <= keys; j += 2) {
-      vf16 p0 = EXP16(LOAD16(st + j * BLOCK_Q + 16 * x) - shift);
-      vf16 p1 = EXP16(LOAD16(st + (j + 1) * BLOCK_Q + 16 * x) - shift);
+      vf16 p0 = EXP2_16(LOAD16(st + j * BLOCK_Q + 16 * x) - shift);
+      vf16 p1 = EXP2_16(LOAD16(st + (j + 1) * BLOCK_Q + 16 * x) - shift);
       STORE16(st + j * BLOCK_Q + 16 * x, p0);
       STORE16(st + (j + 1) * BLOCK_Q + 16 * x, p1);
       sum0 += p0;
       sum1 += p1;
     }
     if (j < keys) {
-      vf16 p0 = EXP16(LOAD16(st + j * BLOCK_Q + 16 * x) - shift);
+      vf16 p0 = EXP2_16(LOAD16(st + j * BLOCK_Q + 16 * x) - shift);
       STORE16(st + j * BLOCK_Q + 16 * x, p0);
       sum0 += p0;
     }
-    vf16 rescale = EXP16(old_max - shift);
+    vf16 rescale = EXP2_16(old_max - shift);
     STORE16(alpha + 16 * x, rescale);
     STORE16(l + 16 * x, LOAD16(l + 16 * x) * rescale + sum0 + sum1);
     STORE16(m + 16 * x, new_max);
@@ -301,7 +308,7 @@ static void attention_block(const attention_problem *p, attention_scratch *w,
     memset(w->qt, 0, sizeof(float) * dk * BLOCK_Q);
   /* Column by column: qt's rows are written whole, q's columns gathered. */
   const float *block = q + q0 * p->q_stride[1];
-  const float scale = p->scale; /* not reloaded after each store */
+  const float scale = p->scale * kLog2e; /* not reloaded after each store */
   const int64_t q_row = p->q_stride[1];
   for (int64_t c = 0; c < dk; ++c) {
     const float *column = block + c * p->q_stride[2];
@@ -324,14 +331,27 @@ static void attention_block(const attention_problem *p, attention_scratch *w,
       key_end = last < 0 ? 0 : last;
   }
 
-  const float *k = p->packed + (size_t)(b * p->heads + h) * p->k_len * (dk + dv);
-  const float *v = k + p->k_len * dk;
+  /* The head's K and V rows: in place when their elements are at unit
+   * stride, else the packing phase's copies. */
+  const float *k, *v;
+  int64_t k_row, v_row;
+  if (p->packed) {
+    k = p->packed + (size_t)(b * p->heads + h) * p->k_len * (dk + dv);
+    v = k + p->k_len * dk;
+    k_row = dk;
+    v_row = dv;
+  } else {
+    k = p->k + b * p->k_stride[0] + h * dk * p->k_stride[2];
+    v = p->v + b * p->v_stride[0] + h * dv * p->v_stride[2];
+    k_row = p->k_stride[1];
+    v_row = p->v_stride[1];
+  }
   /* (No offset from a null mask: that is undefined behaviour in C.) */
   const float *mask =
       p->has_mask ? p->mask + b * p->mask_stride[0] + h * p->mask_stride[1] : NULL;
   for (int64_t k0 = 0; k0 < key_end; k0 += BLOCK_K) {
     int64_t keys = key_end - k0 < BLOCK_K ? key_end - k0 : BLOCK_K;
-    block_scores(w->qt, k + k0 * dk, dk, 1, w->st, keys, dk,
+    block_scores(w->qt, k + k0 * k_row, k_row, 1, w->st, keys, dk,
                  qv * (16 / TFC_VLEN));
     if (p->has_mask) {
       for (int64_t j = 0; j < keys; ++j) {
@@ -340,13 +360,13 @@ static void attention_block(const attention_problem *p, attention_scratch *w,
                               q0 * p->mask_stride[2];
         if (p->mask_stride[2] == 0) {
           /* A key-padding mask is 0 on the keys a sequence has. */
-          float added = column[0];
+          float added = column[0] * kLog2e;
           if (added != 0.0f)
             for (int64_t i = 0; i < 16 * qv; ++i)
               row[i] += added;
         } else {
           for (int64_t i = 0; i < rows; ++i)
-            row[i] += column[i * p->mask_stride[2]];
+            row[i] += column[i * p->mask_stride[2]] * kLog2e;
         }
       }
     }
@@ -361,7 +381,7 @@ static void attention_block(const attention_problem *p, attention_scratch *w,
       }
     }
     online_softmax(w->st, w->m, w->l, w->alpha, w->o, rows, keys, dv);
-    block_output(w->st, v + k0 * dv, dv, w->o, rows, keys, dv);
+    block_output(w->st, v + k0 * v_row, v_row, w->o, rows, keys, dv);
   }
 
   float *out = p->out + b * p->out_stride[0] + h * dv * p->out_stride[2];
@@ -378,8 +398,8 @@ static void attention_block(const attention_problem *p, attention_scratch *w,
   }
 }
 
-/* Phase one, over (batch, head): copies the head's K and V rows together,
- * and points the problem's K and V at the copies. */
+/* Phase one, over (batch, head), when p->packed is set: copies the head's
+ * K and V rows together there. */
 void TFC_KERNEL_FN(tfc_kernel_attention_f32_pack)(const attention_problem *p,
                                                   int64_t begin, int64_t end) {
   const float *k = p->k, *v = p->v;

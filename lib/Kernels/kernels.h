@@ -63,6 +63,15 @@ void tfc_kernel_linear_f32_plan(tfc_linear_f32_problem *p, int threads);
 enum {
   TFC_ATTENTION_BLOCK_Q = 64,
   TFC_ATTENTION_BLOCK_K = 64, /* four vectors of 16 */
+  /* Up to this many keys, K and V are read where they lie when their
+   * elements are at unit stride; beyond it the packing phase copies each
+   * head's rows together first. With AVX2 on 12 heads of 64 (rows 3 KB
+   * apart), reading in place took 128 tokens from 0.47 to 0.37 ms and 197
+   * from 0.97 to 0.84 ms, was even at 512 to 1024, and slower at 2048 (75-86
+   * against 91 ms): a head's 2048 rows span 6 MB of pages there, where the
+   * copy is 1 MB at unit stride that every query block of the head
+   * re-reads. */
+  TFC_ATTENTION_IN_PLACE_MAX_KEYS = 512,
 };
 typedef struct tfc_attention_f32_problem {
   const float *q, *k, *v, *mask;
@@ -78,13 +87,14 @@ typedef struct tfc_attention_f32_problem {
   int64_t q_blocks; /* tasks: batch * heads * q_blocks */
   /* K and V of each (batch, head) as contiguous rows ([Lk][dk], [Lk][dv]),
    * written by the packing phase (tfc_kernel_attention_f32_packed_floats
-   * of them). */
+   * of them); NULL when that is 0 and the kernel reads K and V in place. */
   float *packed;
 } tfc_attention_f32_problem;
 
 /* Sets the problem's task count (q_blocks). */
 void tfc_kernel_attention_f32_plan(tfc_attention_f32_problem *p);
-/* The floats of the packed K and V (p->packed), a multiple of 16. */
+/* The floats of the packed K and V (p->packed), a multiple of 16; 0 when
+ * K and V are read in place (see TFC_ATTENTION_IN_PLACE_MAX_KEYS). */
 size_t tfc_kernel_attention_f32_packed_floats(const tfc_attention_f32_problem *p);
 /* The floats of scratch each thread needs, a multiple of 16 (64-byte
  * aligned blocks stay aligned): the transposed queries, a block of scores,

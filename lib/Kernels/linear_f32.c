@@ -95,18 +95,20 @@ typedef tfc_linear_f32_problem linear_problem;
     poly_ = poly_ * t_ + 1.421413741f;                                         \
     poly_ = poly_ * t_ - 0.284496736f;                                         \
     poly_ = poly_ * t_ + 0.254829592f;                                         \
-    vf16 erf_ = 1.0f - poly_ * t_ * EXP16(-(z_ * z_));                         \
+    /* e^(-z^2) = 2^(-x^2 log2(e) / 2) */                                     \
+    vf16 erf_ = 1.0f - poly_ * t_ * EXP2_16(gx_ * gx_ * -0.72134752f);       \
     erf_ = (vf16)((vi16)erf_ | ((vi16)gx_ & (int32_t)0x80000000));             \
     gx_ * 0.5f * (1.0f + erf_);                                                \
   })
 
 /* x * 0.5 * (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))), tanh(u) as
- * (1 - e) / (1 + e) with e = exp(-2 |u|) <= 1, and the sign of u. */
+ * (1 - e) / (1 + e) with e = exp(-2 |u|) = 2^(-2 log2(e) |u|) <= 1, and the
+ * sign of u. */
 #define GELU_TANH16(x)                                                         \
   ({                                                                           \
     vf16 gx_ = (x);                                                            \
     vf16 u_ = 0.7978845608f * (gx_ + 0.044715f * gx_ * gx_ * gx_);             \
-    vf16 e_ = EXP16(-2.0f * __builtin_elementwise_abs(u_));                    \
+    vf16 e_ = EXP2_16(-2.88539008f * __builtin_elementwise_abs(u_));           \
     vf16 tanh_ = (1.0f - e_) / (1.0f + e_);                                    \
     tanh_ = (vf16)((vi16)tanh_ | ((vi16)u_ & (int32_t)0x80000000));            \
     gx_ * 0.5f * (1.0f + tanh_);                                               \

@@ -217,9 +217,10 @@ void tfc_rt_attention(const tfc_rt_memref3 *q, const tfc_rt_memref3 *k,
   size_t packed_floats = tfc_kernel_attention_f32_packed_floats(p);
   float *workspace = tfc_rt_aligned_alloc(
       64, sizeof(float) * (packed_floats + call.slot_floats * threads));
-  p->packed = workspace;
+  p->packed = packed_floats ? workspace : NULL;
   call.scratch = workspace + packed_floats;
-  tfc_rt_parallel_for(attention_pack, &call, p->batch * p->heads);
+  if (p->packed)
+    tfc_rt_parallel_for(attention_pack, &call, p->batch * p->heads);
   tfc_rt_parallel_for(attention_tasks, &call,
                       p->batch * p->heads * p->q_blocks);
   tfc_rt_free(workspace);

@@ -10,10 +10,12 @@ module {
       %mq: tensor<1x7x6xf32> {tfm.name = "masked_q"}, %mk: tensor<1x9x6xf32> {tfm.name = "masked_k"},
       %mv: tensor<1x9x6xf32> {tfm.name = "masked_v"}, %mm: tensor<1x2x7x9xf32> {tfm.name = "masked_mask"},
       %tq: tensor<1x90x32xf32> {tfm.name = "partial_q"}, %tk: tensor<1x90x32xf32> {tfm.name = "partial_k"},
-      %tv: tensor<1x90x32xf32> {tfm.name = "partial_v"})
+      %tv: tensor<1x90x32xf32> {tfm.name = "partial_v"},
+      %lq: tensor<1x20x32xf32> {tfm.name = "long_q"}, %lk: tensor<1x600x32xf32> {tfm.name = "long_k"},
+      %lv: tensor<1x600x32xf32> {tfm.name = "long_v"}, %lm: tensor<1x1x1x600xf32> {tfm.name = "long_mask"})
       -> (tensor<2x100x64xf32> {tfm.name = "padded"}, tensor<1x130x96xf32> {tfm.name = "causal"},
           tensor<1x5x40xf32> {tfm.name = "decode"}, tensor<1x7x6xf32> {tfm.name = "masked"},
-          tensor<1x90x32xf32> {tfm.name = "partial"}) {
+          tensor<1x90x32xf32> {tfm.name = "partial"}, tensor<1x20x32xf32> {tfm.name = "long"}) {
     %0 = tfm.attention %pq, %pk, %pv, %pm {num_heads = 4 : i64, scale = 0.25 : f32}
         : (tensor<2x100x64xf32>, tensor<2x150x64xf32>, tensor<2x150x64xf32>, tensor<2x1x1x150xf32>) -> tensor<2x100x64xf32>
     %1 = tfm.attention %cq, %ck, %cv {num_heads = 2 : i64, scale = 0.144337565 : f32, causal = true}
@@ -24,6 +26,8 @@ module {
         : (tensor<1x7x6xf32>, tensor<1x9x6xf32>, tensor<1x9x6xf32>, tensor<1x2x7x9xf32>) -> tensor<1x7x6xf32>
     %4 = tfm.attention %tq, %tk, %tv {num_heads = 2 : i64, scale = 0.25 : f32}
         : (tensor<1x90x32xf32>, tensor<1x90x32xf32>, tensor<1x90x32xf32>) -> tensor<1x90x32xf32>
-    return %0, %1, %2, %3, %4 : tensor<2x100x64xf32>, tensor<1x130x96xf32>, tensor<1x5x40xf32>, tensor<1x7x6xf32>, tensor<1x90x32xf32>
+    %5 = tfm.attention %lq, %lk, %lv, %lm {num_heads = 2 : i64, scale = 0.25 : f32}
+        : (tensor<1x20x32xf32>, tensor<1x600x32xf32>, tensor<1x600x32xf32>, tensor<1x1x1x600xf32>) -> tensor<1x20x32xf32>
+    return %0, %1, %2, %3, %4, %5 : tensor<2x100x64xf32>, tensor<1x130x96xf32>, tensor<1x5x40xf32>, tensor<1x7x6xf32>, tensor<1x90x32xf32>, tensor<1x20x32xf32>
   }
 }

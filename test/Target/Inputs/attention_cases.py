@@ -70,6 +70,12 @@ case("decode", randn(1, 5, 32), randn(1, 70, 32), randn(1, 70, 40), 2,
 # one of 5, BERT's 100 above in three).
 case("partial", randn(1, 90, 32), randn(1, 90, 32), randn(1, 90, 32), 2,
      0.25)
+# More keys than TFC_ATTENTION_IN_PLACE_MAX_KEYS (512): K and V go through
+# the packing phase (shorter ones are read in place), with key padding.
+long_padding = np.zeros((1, 1, 1, 600), np.float32)
+long_padding[:, :, :, 550:] = np.finfo(np.float32).min
+case("long", randn(1, 20, 32), randn(1, 600, 32), randn(1, 600, 32), 2,
+     0.25, mask=long_padding)
 # A full mask, 7 queries (a register block and a tail), head size 3.
 case("masked", randn(1, 7, 6), randn(1, 9, 6), randn(1, 9, 6), 2, 0.5,
      mask=randn(1, 2, 7, 9))
