@@ -423,6 +423,40 @@ TFM_INFER_UNARY(IdentityOp, Any)
 TFM_INFER_UNARY(DropoutOp, Any)
 #undef TFM_INFER_UNARY
 
+// Activations: floats only; the attributes are typed by their definitions.
+#define TFM_INFER_ACTIVATION(OpClass)                                          \
+  LogicalResult OpClass::inferReturnTypes(                                     \
+      MLIRContext *ctx, std::optional<Location> loc, Adaptor adaptor,          \
+      SmallVectorImpl<Type> &results) {                                        \
+    if (failed(verifyAttributes(ctx, loc, adaptor)))                           \
+      return failure();                                                        \
+    return inferUnary(loc, adaptor.getInput(), ElementKind::Float, results);   \
+  }
+TFM_INFER_ACTIVATION(EluOp)
+TFM_INFER_ACTIVATION(CeluOp)
+TFM_INFER_ACTIVATION(SeluOp)
+TFM_INFER_ACTIVATION(LeakyReluOp)
+TFM_INFER_ACTIVATION(ThresholdedReluOp)
+TFM_INFER_ACTIVATION(HardSigmoidOp)
+TFM_INFER_ACTIVATION(HardSwishOp)
+TFM_INFER_ACTIVATION(SoftplusOp)
+TFM_INFER_ACTIVATION(SoftsignOp)
+TFM_INFER_ACTIVATION(MishOp)
+#undef TFM_INFER_ACTIVATION
+
+LogicalResult PReluOp::inferReturnTypes(MLIRContext *,
+                                        std::optional<Location> loc,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &results) {
+  if (failed(verifySameElementType(loc, adaptor.getOperands())))
+    return failure();
+  Type element = tensorOf(adaptor.getLhs()).getElementType();
+  if (!isa<FloatType>(element))
+    return emitOptionalError(loc, "expects floating-point tensors, got ",
+                             adaptor.getLhs().getType());
+  return inferBroadcast(loc, adaptor.getOperands(), element, results);
+}
+
 LogicalResult GeluOp::inferReturnTypes(MLIRContext *ctx,
                                        std::optional<Location> loc,
                                        Adaptor adaptor,
@@ -835,6 +869,28 @@ static LogicalResult inferReduction(MLIRContext *ctx,
 TFM_INFER_REDUCTION(ReduceMeanOp)
 TFM_INFER_REDUCTION(ReduceSumOp)
 TFM_INFER_REDUCTION(ReduceMaxOp)
+TFM_INFER_REDUCTION(ReduceMinOp)
+TFM_INFER_REDUCTION(ReduceProdOp)
+
+LogicalResult CumSumOp::inferReturnTypes(MLIRContext *ctx,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &results) {
+  if (failed(verifyAttributes(ctx, loc, adaptor)))
+    return failure();
+  RankedTensorType type = tensorOf(adaptor.getInput());
+  Type element = type.getElementType();
+  if (!isa<FloatType>(element) &&
+      !(isa<IntegerType>(element) && !element.isInteger(1)))
+    return emitOptionalError(loc, "expects a float or integer tensor, got ",
+                             adaptor.getInput().getType());
+  int64_t axis = adaptor.getAxis();
+  if (axis < 0 || axis >= type.getRank())
+    return emitOptionalError(loc, "axis ", axis,
+                             " is out of range for rank ", type.getRank());
+  results.push_back(type);
+  return success();
+}
 #undef TFM_INFER_REDUCTION
 
 //===----------------------------------------------------------------------===//

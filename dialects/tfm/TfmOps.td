@@ -212,6 +212,62 @@ def Tfm_GeluOp : Tfm_UnaryOp<"gelu", "Gaussian error linear unit", "Gelu"> {
 }
 
 //===----------------------------------------------------------------------===//
+// Activations
+//===----------------------------------------------------------------------===//
+
+// The activation functions of ONNX, each with its float attributes and their
+// ONNX defaults (the importer writes every attribute explicitly).
+class Tfm_ActivationOp<string mnemonic, string summaryText, string onnxName,
+                       string formula, dag attributes = (ins)>
+    : Tfm_UnaryOp<mnemonic, summaryText, onnxName> {
+  let description = "`" # formula # "` elementwise (ONNX `" # onnxName
+      # "`), on floating-point tensors; the result has the operand's "
+      # "type.\n\nExample:\n\n```mlir\n%r = tfm." # mnemonic
+      # " %x : (tensor<?x128xf32>) -> tensor<?x128xf32>\n```";
+  let arguments = !con((ins Tfm_Tensor:$input), attributes);
+}
+
+def Tfm_EluOp : Tfm_ActivationOp<"elu", "Exponential linear unit", "Elu",
+    "x < 0 ? alpha * (exp(x) - 1) : x",
+    (ins DefaultValuedAttr<F32Attr, "1.0">:$alpha)>;
+def Tfm_CeluOp : Tfm_ActivationOp<"celu", "Continuously differentiable exponential linear unit",
+    "Celu", "max(0, x) + min(0, alpha * (exp(x / alpha) - 1))",
+    (ins DefaultValuedAttr<F32Attr, "1.0">:$alpha)>;
+def Tfm_SeluOp : Tfm_ActivationOp<"selu", "Scaled exponential linear unit", "Selu",
+    "x > 0 ? gamma * x : gamma * alpha * (exp(x) - 1)",
+    (ins DefaultValuedAttr<F32Attr, "1.67326319217681884765625">:$alpha,
+         DefaultValuedAttr<F32Attr, "1.05070102214813232421875">:$gamma)>;
+def Tfm_LeakyReluOp : Tfm_ActivationOp<"leaky_relu", "Leaky rectified linear unit",
+    "LeakyRelu", "x < 0 ? alpha * x : x",
+    (ins DefaultValuedAttr<F32Attr, "0.01">:$alpha)>;
+def Tfm_ThresholdedReluOp : Tfm_ActivationOp<"thresholded_relu",
+    "Thresholded rectified linear unit", "ThresholdedRelu", "x > alpha ? x : 0",
+    (ins DefaultValuedAttr<F32Attr, "1.0">:$alpha)>;
+def Tfm_HardSigmoidOp : Tfm_ActivationOp<"hard_sigmoid", "Piecewise linear sigmoid",
+    "HardSigmoid", "max(0, min(1, alpha * x + beta))",
+    (ins DefaultValuedAttr<F32Attr, "0.2">:$alpha,
+         DefaultValuedAttr<F32Attr, "0.5">:$beta)>;
+def Tfm_HardSwishOp : Tfm_ActivationOp<"hard_swish", "Piecewise linear swish",
+    "HardSwish", "x * max(0, min(1, x / 6 + 1 / 2))">;
+def Tfm_SoftplusOp : Tfm_ActivationOp<"softplus", "Smooth rectifier", "Softplus",
+    "log(1 + exp(x))">;
+def Tfm_SoftsignOp : Tfm_ActivationOp<"softsign", "Softsign", "Softsign",
+    "x / (1 + |x|)">;
+def Tfm_MishOp : Tfm_ActivationOp<"mish", "Self-regularized activation", "Mish",
+    "x * tanh(log(1 + exp(x)))">;
+def Tfm_PReluOp : Tfm_BroadcastArithOp<"prelu", "Leaky rectified linear unit with learned slopes",
+    "PRelu"> {
+  let description = [{
+    `x < 0 ? slope * x : x` elementwise (ONNX `PRelu`), the slope broadcast
+    numpy-style against `x` (ONNX broadcasts it to `x`'s shape only); floats.
+
+    ```mlir
+    %r = tfm.prelu %x, %slope : (tensor<?x64x16xf32>, tensor<64x1xf32>) -> tensor<?x64x16xf32>
+    ```
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // Contractions and convolution
 //===----------------------------------------------------------------------===//
 
@@ -426,6 +482,26 @@ class Tfm_ReduceOp<string mnemonic, string kind, string onnxName>
 def Tfm_ReduceMeanOp : Tfm_ReduceOp<"reduce_mean", "mean", "ReduceMean">;
 def Tfm_ReduceSumOp : Tfm_ReduceOp<"reduce_sum", "sum", "ReduceSum">;
 def Tfm_ReduceMaxOp : Tfm_ReduceOp<"reduce_max", "maximum", "ReduceMax">;
+def Tfm_CumSumOp : Tfm_Op<"cumsum", [SameOperandsAndResultElementType]> {
+  let summary = "Cumulative sum along an axis";
+  let description = [{
+    Element `i` along `axis` is the sum of the elements up to and including
+    `i` (ONNX `CumSum`): with `exclusive`, up to `i` excluded (so the first
+    is 0); with `reverse`, from the end instead. The importer turns the axis
+    input into the attribute. Float and integer tensors (integers wrap).
+
+    ```mlir
+    %p = tfm.cumsum %mask {axis = 1 : i64} : (tensor<?x?xi64>) -> tensor<?x?xi64>
+    ```
+  }];
+  let arguments = (ins Tfm_Tensor:$input, I64Attr:$axis,
+                       DefaultValuedAttr<BoolAttr, "false">:$exclusive,
+                       DefaultValuedAttr<BoolAttr, "false">:$reverse);
+  let results = (outs Tfm_Tensor:$result);
+}
+
+def Tfm_ReduceMinOp : Tfm_ReduceOp<"reduce_min", "minimum", "ReduceMin">;
+def Tfm_ReduceProdOp : Tfm_ReduceOp<"reduce_prod", "product", "ReduceProd">;
 
 //===----------------------------------------------------------------------===//
 // Data movement

@@ -22,6 +22,7 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Path.h"
 
@@ -298,6 +299,8 @@ public:
 
 private:
   LogicalResult screenModel();
+  LogicalResult reportUnsupportedNodes();
+  int64_t importedOpset(llvm::StringRef domain) const;
   LogicalResult applyInputShapes();
   FailureOr<RankedTensorType>
   convertValueType(const onnx::ValueInfoProto &info, llvm::StringRef role,
@@ -360,17 +363,10 @@ LogicalResult ModelImporter::screenModel() {
              << "initializer '" << initializer.name() << "' is defined twice";
     defined.insert(initializer.name());
   }
+  if (failed(reportUnsupportedNodes()))
+    return failure();
   const auto &converters = getOpConverters();
   for (const auto &node : graph.node()) {
-    if (!isDefaultDomain(node.domain()))
-      return emitError(fileLoc)
-             << describeNode(node, 1) << ": domain '" << node.domain()
-             << "' is not supported; tfc reads only the default ONNX domain";
-    if (!converters.count(node.op_type()))
-      return emitError(fileLoc)
-             << describeNode(node, opset) << ": unsupported operator '"
-             << node.op_type() << "' (run `tfc import --list-ops` for the "
-             << "supported ones)";
     if (opset < kMinSupportedOpset) {
       // An older opset is fine for an op whose definition did not change
       // between it and the oldest opset tfc implements (ONNX's node tests
@@ -414,6 +410,70 @@ LogicalResult ModelImporter::screenModel() {
              << "graph output '" << output.name() << "' is listed twice";
   }
   return success();
+}
+
+int64_t ModelImporter::importedOpset(llvm::StringRef domain) const {
+  for (const auto &import : model->opset_import())
+    if (isDefaultDomain(import.domain()) ? isDefaultDomain(domain)
+                                         : import.domain() == domain)
+      return import.version();
+  return 0;
+}
+
+/// Every node whose operator tfc lacks, in one diagnostic: someone porting a
+/// model learns the whole gap from one run rather than one op per run. One
+/// such node gets the usual node diagnostic; more are listed by operator
+/// (in the order they first appear), with up to three node names each.
+LogicalResult ModelImporter::reportUnsupportedNodes() {
+  const auto &converters = getOpConverters();
+  // Keyed by "domain op type".
+  llvm::MapVector<llvm::StringRef, llvm::SmallVector<const onnx::NodeProto *>>
+      byOperator;
+  llvm::StringSet<> keys;
+  size_t count = 0;
+  for (const auto &node : model->graph().node()) {
+    if (isDefaultDomain(node.domain()) && converters.count(node.op_type()))
+      continue;
+    std::string domain = isDefaultDomain(node.domain()) ? "ai.onnx" : node.domain();
+    llvm::StringRef key = keys.insert(domain + " " + node.op_type()).first->getKey();
+    byOperator[key].push_back(&node);
+    ++count;
+  }
+  if (count == 0)
+    return success();
+  auto reason = [](const onnx::NodeProto &node) -> std::string {
+    if (!isDefaultDomain(node.domain()))
+      return "domain '" + node.domain() +
+             "' is not supported; tfc reads only the default ONNX domain";
+    return "unsupported operator '" + node.op_type() +
+           "' (run `tfc import --list-ops` for the supported ones)";
+  };
+  if (count == 1) {
+    const onnx::NodeProto &node = *byOperator.front().second.front();
+    return emitError(fileLoc)
+           << describeNode(node, importedOpset(node.domain())) << ": "
+           << reason(node);
+  }
+  InFlightDiagnostic diagnostic = emitError(fileLoc);
+  diagnostic << count << " nodes use " << byOperator.size()
+             << (byOperator.size() == 1 ? " operator" : " operators")
+             << " tfc does not support (`tfc import --list-ops` lists the "
+                "supported ones; tfc reads only the default ONNX domain):";
+  for (const auto &[key, nodes] : byOperator) {
+    auto [domain, opType] = key.split(' ');
+    diagnostic << "\n  " << opType << " (domain " << domain << ", opset "
+               << importedOpset(nodes.front()->domain()) << "): ";
+    diagnostic << (nodes.size() == 1 ? "node " : std::to_string(nodes.size()) + " nodes, ");
+    constexpr size_t kNamesShown = 3;
+    for (size_t i = 0; i < nodes.size() && i < kNamesShown; ++i) {
+      const std::string &name = nodes[i]->name();
+      diagnostic << (i ? ", " : "") << "'" << (name.empty() ? "<unnamed>" : name)
+                 << "'";
+    }
+    if (nodes.size() > kNamesShown)
+      diagnostic << ", ...";
+  }
+  return diagnostic;
 }
 
 LogicalResult ModelImporter::applyInputShapes() {

@@ -91,6 +91,56 @@ LogicalResult convertGelu(NodeImporter &node) {
                                          node.builder.getStringAttr(approximate))}));
 }
 
+/// An activation whose float attributes are written out with their ONNX
+/// defaults where the node omits them.
+struct FloatAttributeDefault {
+  const char *name;
+  float value;
+};
+
+LogicalResult convertActivation(NodeImporter &node, llvm::StringRef opName,
+                                llvm::ArrayRef<FloatAttributeDefault> defaults) {
+  llvm::SmallVector<NamedAttribute> attributes;
+  for (const FloatAttributeDefault &attribute : defaults)
+    attributes.push_back(node.namedF32(
+        attribute.name, node.getFloat(attribute.name, attribute.value)));
+  return setOne(node, node.createOne(opName, node.getInput(0), attributes));
+}
+
+/// Clip(x, min, max) = min(max(x, min), max), each bound optional and a
+/// scalar: NaN stays NaN, and min > max gives max everywhere, as ONNX says.
+LogicalResult convertClip(NodeImporter &node) {
+  Value result = node.getInput(0);
+  bool bounded = false;
+  for (unsigned index : {1u, 2u}) {
+    Value bound = node.getInput(index);
+    if (!bound)
+      continue;
+    auto type = llvm::cast<RankedTensorType>(bound.getType());
+    if (type.getRank() > 1 || (type.getRank() == 1 && type.getDimSize(0) != 1))
+      return node.fail(llvm::Twine(index == 1 ? "min" : "max") +
+                       " must be a scalar, got a tensor of shape " +
+                       formatDims(type.getShape()));
+    if (type.getRank() == 1) {
+      FailureOr<Value> scalar =
+          node.createOne("tfm.reshape", {bound, node.getI64Constant({})});
+      if (failed(scalar))
+        return failure();
+      bound = *scalar;
+    }
+    FailureOr<Value> clipped =
+        node.createOne(index == 1 ? "tfm.max" : "tfm.min", {result, bound});
+    if (failed(clipped))
+      return failure();
+    result = *clipped;
+    bounded = true;
+  }
+  if (!bounded)
+    return setOne(node, node.createOne("tfm.identity", result));
+  node.setResults(result);
+  return success();
+}
+
 LogicalResult convertDropout(NodeImporter &node) {
   // Inputs since opset 12: data, ratio, training_mode. Inference only.
   if (Value training = node.getInput(2)) {
@@ -201,13 +251,15 @@ LogicalResult convertLayerNorm(NodeImporter &node) {
                                          node.getFloat("epsilon", 1e-5f))}));
 }
 
-/// Reductions: the axes were an attribute until opset 18 (ReduceSum: until
-/// 13), then an optional input with `noop_with_empty_axes`.
-template <const char *OpName, int64_t AxesInputSince>
-LogicalResult convertReduction(NodeImporter &node) {
+/// The axes of a reduction node, normalized and sorted (empty: all dims):
+/// an attribute until opset `axesInputSince` (18; ReduceSum's 13), then an
+/// optional input with `noop_with_empty_axes`, where no axes make the node
+/// reduce nothing (std::nullopt).
+FailureOr<std::optional<llvm::SmallVector<int64_t>>>
+reductionAxes(NodeImporter &node, int64_t axesInputSince) {
   int64_t rank = node.getInputType(0).getRank();
   llvm::SmallVector<int64_t> axes;
-  if (node.opset >= AxesInputSince) {
+  if (node.opset >= axesInputSince) {
     if (node.getInput(1)) {
       FailureOr<llvm::SmallVector<int64_t>> given =
           node.getConstantInts(1, "axes");
@@ -216,7 +268,7 @@ LogicalResult convertReduction(NodeImporter &node) {
       axes = *given;
     }
     if (axes.empty() && node.getInt("noop_with_empty_axes", 0))
-      return setOne(node, node.createOne("tfm.identity", node.getInput(0)));
+      return std::optional<llvm::SmallVector<int64_t>>();
   } else if (auto given = node.getInts("axes")) {
     axes = *given;
   }
@@ -225,10 +277,120 @@ LogicalResult convertReduction(NodeImporter &node) {
   if (failed(normalized))
     return failure();
   llvm::sort(*normalized);
+  return std::optional<llvm::SmallVector<int64_t>>(*normalized);
+}
+
+FailureOr<Value> createReduction(NodeImporter &node, llvm::StringRef opName,
+                                 Value input, llvm::ArrayRef<int64_t> axes,
+                                 bool keepdims) {
+  return node.createOne(opName, input,
+                        {node.namedI64Array("axes", axes),
+                         node.namedBool("keepdims", keepdims)});
+}
+
+template <const char *OpName, int64_t AxesInputSince>
+LogicalResult convertReduction(NodeImporter &node) {
+  auto axes = reductionAxes(node, AxesInputSince);
+  if (failed(axes))
+    return failure();
+  if (!*axes)
+    return setOne(node, node.createOne("tfm.identity", node.getInput(0)));
+  return setOne(node, createReduction(node, OpName, node.getInput(0), **axes,
+                                      node.getInt("keepdims", 1)));
+}
+
+/// The reductions ONNX defines as a sum between elementwise steps (axes an
+/// input since opset 18):
+///   ReduceL1 = sum |x|, ReduceL2 = sqrt(sum x^2), ReduceSumSquare = sum x^2,
+///   ReduceLogSum = log(sum x),
+///   ReduceLogSumExp = log(sum exp(x - m)) + m with m the maximum (so exp
+///   does not overflow).
+/// With noop_with_empty_axes and no axes, the elementwise steps still apply
+/// (as in ONNX's reference: ReduceSumSquare gives x^2).
+enum class SumReduction { L1, L2, SumSquare, LogSum, LogSumExp };
+
+template <SumReduction Kind>
+LogicalResult convertSumReduction(NodeImporter &node) {
+  auto axes = reductionAxes(node, 18);
+  if (failed(axes))
+    return failure();
+  bool keepdims = node.getInt("keepdims", 1);
+  Value x = node.getInput(0);
+  auto sum = [&](Value value) -> FailureOr<Value> {
+    if (!*axes)
+      return value;
+    return createReduction(node, "tfm.reduce_sum", value, **axes, keepdims);
+  };
+  FailureOr<Value> result = failure();
+  switch (Kind) {
+  case SumReduction::L1: {
+    FailureOr<Value> magnitude = node.createOne("tfm.abs", x);
+    if (succeeded(magnitude))
+      result = sum(*magnitude);
+    break;
+  }
+  case SumReduction::L2:
+  case SumReduction::SumSquare: {
+    FailureOr<Value> square = node.createOne("tfm.mul", {x, x});
+    if (succeeded(square))
+      result = sum(*square);
+    if (Kind == SumReduction::L2 && succeeded(result))
+      result = node.createOne("tfm.sqrt", *result);
+    break;
+  }
+  case SumReduction::LogSum:
+    result = sum(x);
+    if (succeeded(result))
+      result = node.createOne("tfm.log", *result);
+    break;
+  case SumReduction::LogSumExp: {
+    if (!*axes) {
+      result = x; // log(exp(x))
+      break;
+    }
+    FailureOr<Value> shift =
+        createReduction(node, "tfm.reduce_max", x, **axes, /*keepdims=*/true);
+    if (failed(shift))
+      break;
+    FailureOr<Value> shifted = node.createOne("tfm.sub", {x, *shift});
+    if (failed(shifted))
+      break;
+    FailureOr<Value> exponentials = node.createOne("tfm.exp", *shifted);
+    if (failed(exponentials))
+      break;
+    FailureOr<Value> total = sum(*exponentials);
+    if (failed(total))
+      break;
+    FailureOr<Value> logarithm = node.createOne("tfm.log", *total);
+    if (failed(logarithm))
+      break;
+    FailureOr<Value> maximum =
+        keepdims ? shift
+                 : createReduction(node, "tfm.reduce_max", x, **axes, false);
+    if (succeeded(maximum))
+      result = node.createOne("tfm.add", {*logarithm, *maximum});
+    break;
+  }
+  }
+  return setOne(node, result);
+}
+
+LogicalResult convertCumSum(NodeImporter &node) {
+  FailureOr<llvm::SmallVector<int64_t>> axis = node.getConstantInts(1, "axis");
+  if (failed(axis))
+    return failure();
+  if (axis->size() != 1)
+    return node.fail("axis must hold one value, got " +
+                     llvm::Twine(axis->size()));
+  FailureOr<int64_t> normalized =
+      normalizeAxis(node, axis->front(), node.getInputType(0).getRank());
+  if (failed(normalized))
+    return failure();
   return setOne(node, node.createOne(
-                          OpName, node.getInput(0),
-                          {node.namedI64Array("axes", *normalized),
-                           node.namedBool("keepdims", node.getInt("keepdims", 1))}));
+                          "tfm.cumsum", node.getInput(0),
+                          {node.namedI64("axis", *normalized),
+                           node.namedBool("exclusive", node.getInt("exclusive", 0)),
+                           node.namedBool("reverse", node.getInt("reverse", 0))}));
 }
 
 LogicalResult convertTranspose(NodeImporter &node) {
@@ -502,7 +664,11 @@ constexpr char kAdd[] = "tfm.add", kSub[] = "tfm.sub", kMul[] = "tfm.mul",
                kMatMul[] = "tfm.matmul", kWhere[] = "tfm.where",
                kExpand[] = "tfm.expand", kRange[] = "tfm.range",
                kReduceMean[] = "tfm.reduce_mean",
-               kReduceSum[] = "tfm.reduce_sum", kReduceMax[] = "tfm.reduce_max";
+               kReduceSum[] = "tfm.reduce_sum", kReduceMax[] = "tfm.reduce_max",
+               kReduceMin[] = "tfm.reduce_min", kReduceProd[] = "tfm.reduce_prod",
+               kHardSwish[] = "tfm.hard_swish", kSoftplus[] = "tfm.softplus",
+               kSoftsign[] = "tfm.softsign", kMish[] = "tfm.mish",
+               kPRelu[] = "tfm.prelu";
 
 } // namespace
 
@@ -559,6 +725,34 @@ mlir::tfc::onnx_import::getOpConverters() {
     add("MatMul", convertDirect<kMatMul>, 2, 2, 1);
 
     add("Gelu", convertGelu, 1, 1, 1, {{"approximate", A::STRING}});
+    // Activations (their attributes' ONNX defaults in the converters).
+    add("Elu", [](NodeImporter &node) {
+      return convertActivation(node, "tfm.elu", {{"alpha", 1.0f}});
+    }, 1, 1, 1, {{"alpha", A::FLOAT}});
+    add("Celu", [](NodeImporter &node) {
+      return convertActivation(node, "tfm.celu", {{"alpha", 1.0f}});
+    }, 1, 1, 1, {{"alpha", A::FLOAT}});
+    add("Selu", [](NodeImporter &node) {
+      return convertActivation(node, "tfm.selu",
+                               {{"alpha", 1.67326319217681884765625f},
+                                {"gamma", 1.05070102214813232421875f}});
+    }, 1, 1, 1, {{"alpha", A::FLOAT}, {"gamma", A::FLOAT}});
+    add("LeakyRelu", [](NodeImporter &node) {
+      return convertActivation(node, "tfm.leaky_relu", {{"alpha", 0.01f}});
+    }, 1, 1, 1, {{"alpha", A::FLOAT}});
+    add("ThresholdedRelu", [](NodeImporter &node) {
+      return convertActivation(node, "tfm.thresholded_relu", {{"alpha", 1.0f}});
+    }, 1, 1, 1, {{"alpha", A::FLOAT}});
+    add("HardSigmoid", [](NodeImporter &node) {
+      return convertActivation(node, "tfm.hard_sigmoid",
+                               {{"alpha", 0.2f}, {"beta", 0.5f}});
+    }, 1, 1, 1, {{"alpha", A::FLOAT}, {"beta", A::FLOAT}});
+    add("HardSwish", convertDirect<kHardSwish>, 1, 1, 1);
+    add("Softplus", convertDirect<kSoftplus>, 1, 1, 1);
+    add("Softsign", convertDirect<kSoftsign>, 1, 1, 1);
+    add("Mish", convertDirect<kMish>, 1, 1, 1);
+    add("PRelu", convertDirect<kPRelu>, 2, 2, 1);
+    add("Clip", convertClip, 1, 3, 1);
     add("Dropout", convertDropout, 1, 3, 2, {{"seed", A::INT}});
     add("Gemm", convertGemm, 2, 3, 1,
         {{"alpha", A::FLOAT}, {"beta", A::FLOAT}, {"transA", A::INT},
@@ -573,8 +767,8 @@ mlir::tfc::onnx_import::getOpConverters() {
     add("Softmax", convertSoftmax, 1, 1, 1, {{"axis", A::INT}});
     add("LayerNormalization", convertLayerNorm, 2, 3, 3,
         {{"axis", A::INT}, {"epsilon", A::FLOAT}, {"stash_type", A::INT}});
-    // The axes of ReduceMean and ReduceMax became an input in opset 18
-    // (ReduceSum's in 13).
+    // The axes of the reductions became an input in opset 18 (ReduceSum's
+    // in 13).
     const AttributeSpec reduceAttributes[] = {
         {"axes", A::INTS, false, 0, 18},
         {"keepdims", A::INT},
@@ -585,6 +779,22 @@ mlir::tfc::onnx_import::getOpConverters() {
         reduceAttributes, /*moreInputsSince=*/18);
     add("ReduceSum", convertReduction<kReduceSum, 13>, 1, 2, 1,
         {{"keepdims", A::INT}, {"noop_with_empty_axes", A::INT}});
+    add("ReduceMin", convertReduction<kReduceMin, 18>, 1, 2, 1,
+        reduceAttributes, /*moreInputsSince=*/18);
+    add("ReduceProd", convertReduction<kReduceProd, 18>, 1, 2, 1,
+        reduceAttributes, /*moreInputsSince=*/18);
+    add("ReduceL1", convertSumReduction<SumReduction::L1>, 1, 2, 1,
+        reduceAttributes, /*moreInputsSince=*/18);
+    add("ReduceL2", convertSumReduction<SumReduction::L2>, 1, 2, 1,
+        reduceAttributes, /*moreInputsSince=*/18);
+    add("ReduceSumSquare", convertSumReduction<SumReduction::SumSquare>, 1, 2,
+        1, reduceAttributes, /*moreInputsSince=*/18);
+    add("ReduceLogSum", convertSumReduction<SumReduction::LogSum>, 1, 2, 1,
+        reduceAttributes, /*moreInputsSince=*/18);
+    add("ReduceLogSumExp", convertSumReduction<SumReduction::LogSumExp>, 1, 2,
+        1, reduceAttributes, /*moreInputsSince=*/18);
+    add("CumSum", convertCumSum, 2, 2, 1,
+        {{"exclusive", A::INT}, {"reverse", A::INT}});
     add("Transpose", convertTranspose, 1, 1, 1, {{"perm", A::INTS}});
     add("Reshape", convertReshape, 2, 2, 1, {{"allowzero", A::INT, false, 14}});
     add("Flatten", convertFlatten, 1, 1, 1, {{"axis", A::INT}});

@@ -258,7 +258,10 @@ static bool isBroadcastingElementwise(Operation *op) {
              tfm::TanhOp, tfm::SinOp, tfm::CosOp, tfm::FloorOp, tfm::CeilOp,
              tfm::ReciprocalOp, tfm::ReluOp, tfm::SigmoidOp, tfm::IdentityOp,
              tfm::DropoutOp, tfm::GeluOp, tfm::CastOp, tfm::WhereOp,
-             tfm::SoftmaxOp, tfm::LayerNormOp, tfm::RmsNormOp>(op);
+             tfm::SoftmaxOp, tfm::LayerNormOp, tfm::RmsNormOp, tfm::EluOp,
+             tfm::CeluOp, tfm::SeluOp, tfm::LeakyReluOp,
+             tfm::ThresholdedReluOp, tfm::HardSigmoidOp, tfm::HardSwishOp,
+             tfm::SoftplusOp, tfm::SoftsignOp, tfm::MishOp, tfm::PReluOp>(op);
 }
 
 /// Dim `dim` of a result of rank `rank` that broadcasts `operands`: the

@@ -339,3 +339,102 @@ func.func @elided_weight() -> tensor<3x2xf32> {
     }
   }
 #-}
+
+// -----
+
+// COM: Activations are one linalg.generic each: Elu selects between x and
+// COM: alpha * (exp(x) - 1); PRelu broadcasts its slope like a binary op.
+// CHECK-LABEL: func.func @elu
+// CHECK: linalg.generic
+// CHECK: %[[E:.+]] = math.exp %[[X:.+]] : f32
+// CHECK: %[[EM1:.+]] = arith.subf %[[E]], %{{.+}} : f32
+// CHECK: %[[NEG:.+]] = arith.mulf %[[EM1]], %{{.+}} : f32
+// CHECK: %[[LT:.+]] = arith.cmpf olt, %[[X]], %{{.+}} : f32
+// CHECK: arith.select %[[LT]], %[[NEG]], %[[X]] : f32
+func.func @elu(%a: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  %r = tfm.elu %a {alpha = 0.5 : f32} : (tensor<?x4xf32>) -> tensor<?x4xf32>
+  return %r : tensor<?x4xf32>
+}
+
+// -----
+
+// CHECK-DAG: #[[ID2:.+]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[ROW:.+]] = affine_map<(d0, d1) -> (d1)>
+// CHECK-LABEL: func.func @prelu
+// CHECK: linalg.generic {indexing_maps = [#[[ID2]], #[[ROW]], #[[ID2]]]
+// CHECK: ^bb0(%[[X:.+]]: f32, %[[S:.+]]: f32, %{{.+}}: f32):
+// CHECK-DAG: %[[MUL:.+]] = arith.mulf %[[S]], %[[X]] : f32
+// CHECK-DAG: %[[LT:.+]] = arith.cmpf olt, %[[X]], %{{.+}} : f32
+// CHECK: arith.select %[[LT]], %[[MUL]], %[[X]] : f32
+func.func @prelu(%a: tensor<?x4xf32>, %s: tensor<4xf32>) -> tensor<?x4xf32> {
+  %r = tfm.prelu %a, %s : (tensor<?x4xf32>, tensor<4xf32>) -> tensor<?x4xf32>
+  return %r : tensor<?x4xf32>
+}
+
+// -----
+
+// COM: Softplus as max(x, 0) + log(1 + exp(-|x|)) (no overflow for large x);
+// COM: f16 is computed in f32.
+// CHECK-LABEL: func.func @softplus_f16
+// CHECK: %[[X:.+]] = arith.extf %{{.+}} : f16 to f32
+// CHECK: %[[MAX:.+]] = arith.maximumf %[[X]], %{{.+}} : f32
+// CHECK: %[[ABS:.+]] = math.absf %[[X]] : f32
+// CHECK: %[[NEG:.+]] = arith.negf %[[ABS]] : f32
+// CHECK: %[[EXP:.+]] = math.exp %[[NEG]] : f32
+// CHECK: %[[ONE:.+]] = arith.addf %[[EXP]], %{{.+}} : f32
+// CHECK: %[[LOG:.+]] = math.log %[[ONE]] : f32
+// CHECK: %[[SUM:.+]] = arith.addf %[[MAX]], %[[LOG]] : f32
+// CHECK: arith.truncf %[[SUM]] : f32 to f16
+func.func @softplus_f16(%a: tensor<8xf16>) -> tensor<8xf16> {
+  %r = tfm.softplus %a : (tensor<8xf16>) -> tensor<8xf16>
+  return %r : tensor<8xf16>
+}
+
+// -----
+
+// COM: ReduceMin starts from +inf, ReduceProd from 1.
+// CHECK-LABEL: func.func @reduce_min_prod
+// CHECK-DAG: %[[INF:.+]] = arith.constant 0x7F800000 : f32
+// CHECK-DAG: %[[ONE:.+]] = arith.constant 1 : i32
+// CHECK: linalg.fill ins(%[[INF]] : f32)
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]
+// CHECK: arith.minimumf
+// CHECK: linalg.fill ins(%[[ONE]] : i32)
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]
+// CHECK: arith.muli
+func.func @reduce_min_prod(%a: tensor<?x4xf32>, %b: tensor<?x4xi32>) -> (tensor<?xf32>, tensor<?xi32>) {
+  %min = tfm.reduce_min %a {axes = array<i64: 1>, keepdims = false} : (tensor<?x4xf32>) -> tensor<?xf32>
+  %prod = tfm.reduce_prod %b {axes = array<i64: 1>, keepdims = false} : (tensor<?x4xi32>) -> tensor<?xi32>
+  return %min, %prod : tensor<?xf32>, tensor<?xi32>
+}
+
+// -----
+
+// COM: CumSum walks its axis in an scf.for, carrying the result and the
+// COM: running sum (a slice of size 1 along the axis); reverse counts the
+// COM: position down from the end.
+// CHECK-LABEL: func.func @cumsum_reverse
+// CHECK: %[[LEN:.+]] = tensor.dim %arg0, %c1
+// CHECK: scf.for %[[STEP:.+]] = %c0 to %[[LEN]] step %c1 iter_args(%[[OUT:.+]] = %{{.+}}, %[[ACC:.+]] = %{{.+}}) -> (tensor<2x?xi64>, tensor<2x1xi64>)
+// CHECK: %[[POS:.+]] = arith.subi %{{.+}}, %[[STEP]]
+// CHECK: %[[SLICE:.+]] = tensor.extract_slice %arg0[0, %[[POS]]] [2, 1] [1, 1]
+// CHECK: %[[SUM:.+]] = linalg.generic {{.*}} ins(%[[ACC]], %[[SLICE]] : tensor<2x1xi64>, tensor<2x1xi64>)
+// CHECK: arith.addi
+// CHECK: %[[NEW:.+]] = tensor.insert_slice %[[SUM]] into %[[OUT]][0, %[[POS]]] [2, 1] [1, 1]
+// CHECK: scf.yield %[[NEW]], %[[SUM]]
+func.func @cumsum_reverse(%a: tensor<2x?xi64>) -> tensor<2x?xi64> {
+  %r = tfm.cumsum %a {axis = 1 : i64, reverse = true} : (tensor<2x?xi64>) -> tensor<2x?xi64>
+  return %r : tensor<2x?xi64>
+}
+
+// -----
+
+// COM: Exclusive writes the running sum from before the position's element.
+// CHECK-LABEL: func.func @cumsum_exclusive
+// CHECK: scf.for %[[STEP:.+]] = {{.+}} iter_args(%[[OUT:.+]] = %{{.+}}, %[[ACC:.+]] = %{{.+}})
+// CHECK: %[[SUM:.+]] = linalg.generic
+// CHECK: tensor.insert_slice %[[ACC]] into %[[OUT]][%[[STEP]]] [1] [1]
+func.func @cumsum_exclusive(%a: tensor<5xf32>) -> tensor<5xf32> {
+  %r = tfm.cumsum %a {axis = 0 : i64, exclusive = true} : (tensor<5xf32>) -> tensor<5xf32>
+  return %r : tensor<5xf32>
+}

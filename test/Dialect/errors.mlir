@@ -72,6 +72,22 @@ func.func @neg_of_unsigned(%a: tensor<3xui8>) {
 }
 // -----
 
+func.func @elu_of_integers(%a: tensor<3xi32>) {
+  // expected-error @+2 {{expects a floating-point tensor}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.elu %a : (tensor<3xi32>) -> tensor<3xi32>
+  return
+}
+// -----
+
+func.func @prelu_of_integers(%a: tensor<3xi32>, %s: tensor<3xi32>) {
+  // expected-error @+2 {{expects floating-point tensors}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.prelu %a, %s : (tensor<3xi32>, tensor<3xi32>) -> tensor<3xi32>
+  return
+}
+// -----
+
 func.func @gelu_approximation(%a: tensor<3xf32>) {
   // expected-error @+2 {{approximation must be "none" or "tanh"}}
   // expected-error @+1 {{failed to infer returned types}}

@@ -54,6 +54,16 @@ func.func @elementwise(%a: tensor<?x128x768xf32>, %b: tensor<768xf32>, %i: tenso
   %23 = tfm.identity %22 : (tensor<?x128x768xf32>) -> tensor<?x128x768xf32>
   // CHECK: tfm.dropout
   %24 = tfm.dropout %23 : (tensor<?x128x768xf32>) -> tensor<?x128x768xf32>
+  // CHECK: tfm.elu %{{.*}} {alpha = 5.000000e-01 : f32}
+  %a0 = tfm.elu %24 {alpha = 0.5 : f32} : (tensor<?x128x768xf32>) -> tensor<?x128x768xf32>
+  // CHECK: tfm.selu %{{.*}} : (tensor<?x128x768xf32>)
+  %a1 = tfm.selu %a0 : (tensor<?x128x768xf32>) -> tensor<?x128x768xf32>
+  // CHECK: tfm.hard_sigmoid %{{.*}} {beta = 0.000000e+00 : f32}
+  %a2 = tfm.hard_sigmoid %a1 {beta = 0.0 : f32} : (tensor<?x128x768xf32>) -> tensor<?x128x768xf32>
+  // CHECK: tfm.mish
+  %a3 = tfm.mish %a2 : (tensor<?x128x768xf32>) -> tensor<?x128x768xf32>
+  // CHECK: tfm.prelu %{{.*}}, %{{.*}} : (tensor<?x128x768xf32>, tensor<768xf32>) -> tensor<?x128x768xf32>
+  %a4 = tfm.prelu %a3, %b : (tensor<?x128x768xf32>, tensor<768xf32>) -> tensor<?x128x768xf32>
   // CHECK: tfm.equal %{{.*}} : (tensor<?x?xi64>, tensor<?x?xi64>) -> tensor<?x?xi1>
   %e = tfm.equal %i, %i : (tensor<?x?xi64>, tensor<?x?xi64>) -> tensor<?x?xi1>
   // CHECK: tfm.less

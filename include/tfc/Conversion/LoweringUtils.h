@@ -128,6 +128,8 @@ void populateContractionPatterns(TypeConverter &converter,
                                  RewritePatternSet &patterns);
 void populateNormalizationPatterns(TypeConverter &converter,
                                    RewritePatternSet &patterns);
+void populateScanPatterns(TypeConverter &converter,
+                          RewritePatternSet &patterns);
 void populateShapePatterns(TypeConverter &converter,
                            RewritePatternSet &patterns);
 void populateAttentionPatterns(TypeConverter &converter,

@@ -20,7 +20,8 @@ def ConvertTfmToLinalg : Pass<"convert-tfm-to-linalg", "ModuleOp"> {
     - reshapes become `tensor.collapse_shape`/`expand_shape` (or
       `tensor.reshape` when a dim comes from data), slices
       `tensor.extract_slice`, concat `tensor.insert_slice` chains, and
-      gather, expand, trilu and range index-computing generics.
+      gather, expand, trilu and range index-computing generics;
+    - `cumsum` an `scf.for` along its axis, adding one slice at a time.
 
     Unsigned element types become signless; each op keeps its signedness
     in the arith ops it picks (`divui`, `cmpi ult`, ...).
@@ -69,6 +70,7 @@ def ConvertTfmToLinalg : Pass<"convert-tfm-to-linalg", "ModuleOp"> {
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
     "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect"
   ];
 }

@@ -192,6 +192,130 @@ Value buildScalar(tfm::SigmoidOp, const ScalarContext &c) {
   });
 }
 
+//===--- Activations --------------------------------------------------------//
+// Each computed in f32 or wider (inWideFloat), exp(x) - 1 and log(1 + y)
+// spelled out: MLIR lowers math.expm1 and math.log1p to the same.
+
+/// The scalar helpers of the activations below, for one float type.
+struct FloatScalars {
+  OpBuilder &b;
+  Location loc;
+  Type type;
+
+  Value constant(double v) { return createScalarConstant(b, loc, type, v); }
+  Value add(Value x, Value y) { return b.create<arith::AddFOp>(loc, x, y); }
+  Value sub(Value x, Value y) { return b.create<arith::SubFOp>(loc, x, y); }
+  Value mul(Value x, Value y) { return b.create<arith::MulFOp>(loc, x, y); }
+  Value div(Value x, Value y) { return b.create<arith::DivFOp>(loc, x, y); }
+  Value max(Value x, Value y) { return b.create<arith::MaximumFOp>(loc, x, y); }
+  Value min(Value x, Value y) { return b.create<arith::MinimumFOp>(loc, x, y); }
+  Value exp(Value x) { return b.create<math::ExpOp>(loc, x); }
+  Value log(Value x) { return b.create<math::LogOp>(loc, x); }
+  Value abs(Value x) { return b.create<math::AbsFOp>(loc, x); }
+  Value tanh(Value x) { return b.create<math::TanhOp>(loc, x); }
+  Value less(Value x, Value y) {
+    return b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLT, x, y);
+  }
+  Value greater(Value x, Value y) {
+    return b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, x, y);
+  }
+  Value select(Value condition, Value x, Value y) {
+    return b.create<arith::SelectOp>(loc, condition, x, y);
+  }
+  /// log(1 + exp(x)) as max(x, 0) + log(1 + exp(-|x|)): exp never
+  /// overflows, and large x give x.
+  Value softplus(Value x) {
+    return add(max(x, constant(0.0)),
+               log(add(constant(1.0), exp(b.create<arith::NegFOp>(loc, abs(x))))));
+  }
+  /// min(1, max(0, alpha x + beta)).
+  Value hardSigmoid(Value x, double alpha, double beta) {
+    return min(constant(1.0),
+               max(constant(0.0), add(mul(constant(alpha), x), constant(beta))));
+  }
+};
+
+/// Runs `fn(scalars, x)` on the op's operand in f32 or wider.
+template <typename Fn>
+Value activation(const ScalarContext &c, Fn fn) {
+  return inWideFloat(c.b, c.loc, c.args[0], [&](Value x) -> Value {
+    FloatScalars f{c.b, c.loc, x.getType()};
+    return fn(f, x);
+  });
+}
+
+Value buildScalar(tfm::EluOp op, const ScalarContext &c) {
+  double alpha = op.getAlpha().convertToFloat();
+  return activation(c, [&](FloatScalars &f, Value x) {
+    Value negative = f.mul(f.constant(alpha), f.sub(f.exp(x), f.constant(1.0)));
+    return f.select(f.less(x, f.constant(0.0)), negative, x);
+  });
+}
+Value buildScalar(tfm::CeluOp op, const ScalarContext &c) {
+  double alpha = op.getAlpha().convertToFloat();
+  return activation(c, [&](FloatScalars &f, Value x) {
+    Value scaled = f.div(x, f.constant(alpha));
+    Value negative = f.mul(f.constant(alpha), f.sub(f.exp(scaled), f.constant(1.0)));
+    return f.add(f.max(f.constant(0.0), x), f.min(f.constant(0.0), negative));
+  });
+}
+Value buildScalar(tfm::SeluOp op, const ScalarContext &c) {
+  double alpha = op.getAlpha().convertToFloat();
+  double gamma = op.getGamma().convertToFloat();
+  return activation(c, [&](FloatScalars &f, Value x) {
+    Value negative = f.mul(f.constant(alpha), f.sub(f.exp(x), f.constant(1.0)));
+    Value inner = f.select(f.greater(x, f.constant(0.0)), x, negative);
+    return f.mul(f.constant(gamma), inner);
+  });
+}
+Value buildScalar(tfm::LeakyReluOp op, const ScalarContext &c) {
+  double alpha = op.getAlpha().convertToFloat();
+  return activation(c, [&](FloatScalars &f, Value x) {
+    return f.select(f.less(x, f.constant(0.0)), f.mul(f.constant(alpha), x), x);
+  });
+}
+Value buildScalar(tfm::ThresholdedReluOp op, const ScalarContext &c) {
+  double alpha = op.getAlpha().convertToFloat();
+  return activation(c, [&](FloatScalars &f, Value x) {
+    return f.select(f.greater(x, f.constant(alpha)), x, f.constant(0.0));
+  });
+}
+Value buildScalar(tfm::HardSigmoidOp op, const ScalarContext &c) {
+  double alpha = op.getAlpha().convertToFloat();
+  double beta = op.getBeta().convertToFloat();
+  return activation(c, [&](FloatScalars &f, Value x) {
+    return f.hardSigmoid(x, alpha, beta);
+  });
+}
+Value buildScalar(tfm::HardSwishOp, const ScalarContext &c) {
+  return activation(c, [&](FloatScalars &f, Value x) {
+    return f.mul(x, f.hardSigmoid(x, 1.0 / 6.0, 0.5));
+  });
+}
+Value buildScalar(tfm::SoftplusOp, const ScalarContext &c) {
+  return activation(c, [&](FloatScalars &f, Value x) { return f.softplus(x); });
+}
+Value buildScalar(tfm::SoftsignOp, const ScalarContext &c) {
+  return activation(c, [&](FloatScalars &f, Value x) {
+    return f.div(x, f.add(f.constant(1.0), f.abs(x)));
+  });
+}
+Value buildScalar(tfm::MishOp, const ScalarContext &c) {
+  return activation(c, [&](FloatScalars &f, Value x) {
+    return f.mul(x, f.tanh(f.softplus(x)));
+  });
+}
+Value buildScalar(tfm::PReluOp, const ScalarContext &c) {
+  Value slope = c.args[1];
+  return inWideFloat(c.b, c.loc, c.args[0], [&](Value x) -> Value {
+    FloatScalars f{c.b, c.loc, x.getType()};
+    Value wideSlope = slope.getType() == x.getType()
+                          ? slope
+                          : c.b.create<arith::ExtFOp>(c.loc, x.getType(), slope);
+    return f.select(f.less(x, f.constant(0.0)), f.mul(wideSlope, x), x);
+  });
+}
+
 /// Gelu with its approximation attribute; exact is the erf form.
 Value buildGelu(const ScalarContext &c, bool tanhApproximation) {
   return inWideFloat(c.b, c.loc, c.args[0], [&](Value x) -> Value {
@@ -237,7 +361,10 @@ constexpr bool kFloatOnly =
     llvm::is_one_of<OpTy, tfm::SqrtOp, tfm::ExpOp, tfm::LogOp, tfm::ErfOp,
                     tfm::TanhOp, tfm::SinOp, tfm::CosOp, tfm::FloorOp,
                     tfm::CeilOp, tfm::ReciprocalOp, tfm::SigmoidOp,
-                    tfm::GeluOp>::value;
+                    tfm::GeluOp, tfm::EluOp, tfm::CeluOp, tfm::SeluOp,
+                    tfm::LeakyReluOp, tfm::ThresholdedReluOp,
+                    tfm::HardSigmoidOp, tfm::HardSwishOp, tfm::SoftplusOp,
+                    tfm::SoftsignOp, tfm::MishOp, tfm::PReluOp>::value;
 
 template <typename OpTy>
 struct ElementwisePattern : OpConversionPattern<OpTy> {
@@ -381,6 +508,13 @@ void mlir::tfc::populateElementwisePatterns(TypeConverter &converter,
       ElementwisePattern<tfm::FloorOp>, ElementwisePattern<tfm::CeilOp>,
       ElementwisePattern<tfm::ReciprocalOp>, ElementwisePattern<tfm::ReluOp>,
       ElementwisePattern<tfm::SigmoidOp>, ElementwisePattern<tfm::GeluOp>,
+      ElementwisePattern<tfm::EluOp>, ElementwisePattern<tfm::CeluOp>,
+      ElementwisePattern<tfm::SeluOp>, ElementwisePattern<tfm::LeakyReluOp>,
+      ElementwisePattern<tfm::ThresholdedReluOp>,
+      ElementwisePattern<tfm::HardSigmoidOp>,
+      ElementwisePattern<tfm::HardSwishOp>, ElementwisePattern<tfm::SoftplusOp>,
+      ElementwisePattern<tfm::SoftsignOp>, ElementwisePattern<tfm::MishOp>,
+      ElementwisePattern<tfm::PReluOp>,
       PowPattern, CastPattern, WherePattern, ForwardPattern<tfm::IdentityOp>,
       ForwardPattern<tfm::DropoutOp>>(converter, context);
 }

@@ -108,15 +108,24 @@ Value keepReducedDims(OpBuilder &b, Location loc, Value reduced,
                                          reassociation, outputShape);
 }
 
-Value lowestValue(OpBuilder &b, Location loc, Type type, bool isUnsigned) {
+/// The identity of max (`highest` false) or min: -inf / +inf, or the
+/// type's extreme integer.
+Value extremeValue(OpBuilder &b, Location loc, Type type, bool isUnsigned,
+                   bool highest) {
   if (auto floatType = dyn_cast<FloatType>(type))
     return b.create<arith::ConstantOp>(
         loc, b.getFloatAttr(floatType, APFloat::getInf(floatType.getFloatSemantics(),
-                                                       /*Negative=*/true)));
+                                                       /*Negative=*/!highest)));
   unsigned width = type.getIntOrFloatBitWidth();
-  APInt lowest = isUnsigned ? APInt::getMinValue(width)
-                            : APInt::getSignedMinValue(width);
-  return b.create<arith::ConstantOp>(loc, b.getIntegerAttr(type, lowest));
+  APInt value = highest ? (isUnsigned ? APInt::getMaxValue(width)
+                                      : APInt::getSignedMaxValue(width))
+                        : (isUnsigned ? APInt::getMinValue(width)
+                                      : APInt::getSignedMinValue(width));
+  return b.create<arith::ConstantOp>(loc, b.getIntegerAttr(type, value));
+}
+
+Value lowestValue(OpBuilder &b, Location loc, Type type, bool isUnsigned) {
+  return extremeValue(b, loc, type, isUnsigned, /*highest=*/false);
 }
 
 Value add(OpBuilder &b, Location loc, Value x, Value y) {
@@ -151,18 +160,35 @@ struct ReducePattern : OpConversionPattern<OpTy> {
     axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
 
     constexpr bool isMax = std::is_same_v<OpTy, tfm::ReduceMaxOp>;
-    Value init = isMax ? lowestValue(rewriter, loc, elementType, isUnsigned)
-                       : createScalarConstant(rewriter, loc, elementType, 0.0);
+    constexpr bool isMin = std::is_same_v<OpTy, tfm::ReduceMinOp>;
+    constexpr bool isProd = std::is_same_v<OpTy, tfm::ReduceProdOp>;
+    Value init =
+        isMax || isMin
+            ? extremeValue(rewriter, loc, elementType, isUnsigned, isMin)
+            : createScalarConstant(rewriter, loc, elementType, isProd ? 1.0 : 0.0);
+    bool isFloat = isa<FloatType>(elementType);
     Value reduced = reduce(
         rewriter, loc, input, axes, input, rewriter.getMultiDimIdentityMap(rank),
         init, [&](OpBuilder &b, Location l, ValueRange in, Value acc) -> Value {
-          if (!isMax)
+          if constexpr (isMax) {
+            if (isFloat)
+              return b.create<arith::MaximumFOp>(l, in[0], acc);
+            if (isUnsigned)
+              return b.create<arith::MaxUIOp>(l, in[0], acc);
+            return b.create<arith::MaxSIOp>(l, in[0], acc);
+          } else if constexpr (isMin) {
+            if (isFloat)
+              return b.create<arith::MinimumFOp>(l, in[0], acc);
+            if (isUnsigned)
+              return b.create<arith::MinUIOp>(l, in[0], acc);
+            return b.create<arith::MinSIOp>(l, in[0], acc);
+          } else if constexpr (isProd) {
+            if (isFloat)
+              return b.create<arith::MulFOp>(l, in[0], acc);
+            return b.create<arith::MulIOp>(l, in[0], acc);
+          } else {
             return add(b, l, in[0], acc);
-          if (isa<FloatType>(acc.getType()))
-            return b.create<arith::MaximumFOp>(l, in[0], acc);
-          if (isUnsigned)
-            return b.create<arith::MaxUIOp>(l, in[0], acc);
-          return b.create<arith::MaxSIOp>(l, in[0], acc);
+          }
         });
 
     if constexpr (std::is_same_v<OpTy, tfm::ReduceMeanOp>) {
@@ -465,7 +491,8 @@ struct RmsNormPattern : OpConversionPattern<tfm::RmsNormOp> {
 void mlir::tfc::populateNormalizationPatterns(TypeConverter &converter,
                                               RewritePatternSet &patterns) {
   patterns.add<ReducePattern<tfm::ReduceMeanOp>, ReducePattern<tfm::ReduceSumOp>,
-               ReducePattern<tfm::ReduceMaxOp>, SoftmaxPattern, LayerNormPattern,
+               ReducePattern<tfm::ReduceMaxOp>, ReducePattern<tfm::ReduceMinOp>,
+               ReducePattern<tfm::ReduceProdOp>, SoftmaxPattern, LayerNormPattern,
                AddLayerNormPattern, RmsNormPattern>(
       converter, patterns.getContext());
 }

@@ -7,6 +7,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Func/Transforms/FuncConversions.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "tfc/Conversion/Passes.h"
 #include "tfm/TfmDialect.h"
 #include "tfm/TfmOps.h"
@@ -25,6 +26,7 @@ void mlir::tfc::populateTfmToLinalgPatterns(TypeConverter &converter,
   populateContractionPatterns(converter, patterns);
   populateNormalizationPatterns(converter, patterns);
   populateShapePatterns(converter, patterns);
+  populateScanPatterns(converter, patterns);
   populateAttentionPatterns(converter, patterns);
 }
 
@@ -51,7 +53,7 @@ struct ConvertTfmToLinalgPass
     target.addLegalDialect<arith::ArithDialect, bufferization::BufferizationDialect,
                            cf::ControlFlowDialect, linalg::LinalgDialect,
                            math::MathDialect, memref::MemRefDialect,
-                           tensor::TensorDialect>();
+                           scf::SCFDialect, tensor::TensorDialect>();
     // Ops of other dialects are left as they are: a target's own ops (kernel
     // calls that replaced tfm ops before this pass) take tensors the
     // patterns produce.
