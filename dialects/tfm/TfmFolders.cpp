@@ -148,6 +148,13 @@ OpFoldResult MulOp::fold(FoldAdaptor adaptor) {
   });
 }
 
+OpFoldResult NegOp::fold(FoldAdaptor adaptor) {
+  // (tfm.neg takes no unsigned integers, whose values this would misread.)
+  return foldIntElementwise(*this, adaptor.getOperands(), [](ArrayRef<int64_t> v) {
+    return wrappingSub(0, v[0]);
+  });
+}
+
 OpFoldResult DivOp::fold(FoldAdaptor adaptor) {
   // Values are sign-extended to int64: unsigned division is not this.
   if (getType().getElementType().isUnsignedInteger())

@@ -369,7 +369,7 @@ TFM_INFER_LOGICAL(XorOp)
 
 /// Unary ops keep their operand's type. `requirement` restricts the element
 /// type: floats for transcendental functions, i1 for `not`.
-enum class ElementKind { Any, Float, Signed, Bool };
+enum class ElementKind { Any, Float, Signed, Number, Bool };
 
 static LogicalResult inferUnary(std::optional<Location> loc, Value input,
                                 ElementKind requirement,
@@ -386,6 +386,11 @@ static LogicalResult inferUnary(std::optional<Location> loc, Value input,
   case ElementKind::Signed:
     if (!isa<FloatType>(element) && !element.isSignlessInteger())
       return emitOptionalError(loc, "expects a float or signed integer tensor, got ",
+                               input.getType());
+    break;
+  case ElementKind::Number:
+    if (element.isInteger(1))
+      return emitOptionalError(loc, "expects a numeric tensor, got ",
                                input.getType());
     break;
   case ElementKind::Bool:
@@ -419,9 +424,80 @@ TFM_INFER_UNARY(CeilOp, Float)
 TFM_INFER_UNARY(ReciprocalOp, Float)
 TFM_INFER_UNARY(ReluOp, Signed)
 TFM_INFER_UNARY(SigmoidOp, Float)
+TFM_INFER_UNARY(TanOp, Float)
+TFM_INFER_UNARY(AsinOp, Float)
+TFM_INFER_UNARY(AcosOp, Float)
+TFM_INFER_UNARY(AtanOp, Float)
+TFM_INFER_UNARY(SinhOp, Float)
+TFM_INFER_UNARY(CoshOp, Float)
+TFM_INFER_UNARY(AsinhOp, Float)
+TFM_INFER_UNARY(AcoshOp, Float)
+TFM_INFER_UNARY(AtanhOp, Float)
+TFM_INFER_UNARY(RoundOp, Float)
+TFM_INFER_UNARY(SignOp, Number)
 TFM_INFER_UNARY(IdentityOp, Any)
 TFM_INFER_UNARY(DropoutOp, Any)
 #undef TFM_INFER_UNARY
+
+/// IsNaN and IsInf: a float tensor in, i1 of its shape out.
+static LogicalResult inferFloatTest(MLIRContext *ctx, std::optional<Location> loc,
+                                    Value input, SmallVectorImpl<Type> &results) {
+  RankedTensorType type = tensorOf(input);
+  if (!isa<FloatType>(type.getElementType()))
+    return emitOptionalError(loc, "expects a floating-point tensor, got ", type);
+  results.push_back(type.clone(IntegerType::get(ctx, 1)));
+  return success();
+}
+
+LogicalResult IsNaNOp::inferReturnTypes(MLIRContext *ctx,
+                                        std::optional<Location> loc,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &results) {
+  return inferFloatTest(ctx, loc, adaptor.getInput(), results);
+}
+
+LogicalResult IsInfOp::inferReturnTypes(MLIRContext *ctx,
+                                        std::optional<Location> loc,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &results) {
+  if (failed(verifyAttributes(ctx, loc, adaptor)))
+    return failure();
+  return inferFloatTest(ctx, loc, adaptor.getInput(), results);
+}
+
+LogicalResult ModOp::inferReturnTypes(MLIRContext *ctx,
+                                      std::optional<Location> loc,
+                                      Adaptor adaptor,
+                                      SmallVectorImpl<Type> &results) {
+  if (failed(verifyAttributes(ctx, loc, adaptor)) ||
+      failed(verifySameElementType(loc, adaptor.getOperands())))
+    return failure();
+  Type element = tensorOf(adaptor.getLhs()).getElementType();
+  if (element.isInteger(1))
+    return emitOptionalError(loc, "expects numeric tensors, got ",
+                             adaptor.getLhs().getType());
+  if (isa<FloatType>(element) && !adaptor.getFmod())
+    return emitOptionalError(loc, "a floating-point remainder needs fmod = true");
+  return inferBroadcast(loc, adaptor.getOperands(), element, results);
+}
+
+LogicalResult BitShiftOp::inferReturnTypes(MLIRContext *ctx,
+                                           std::optional<Location> loc,
+                                           Adaptor adaptor,
+                                           SmallVectorImpl<Type> &results) {
+  if (failed(verifyAttributes(ctx, loc, adaptor)) ||
+      failed(verifySameElementType(loc, adaptor.getOperands())))
+    return failure();
+  StringRef direction = adaptor.getDirection();
+  if (direction != "left" && direction != "right")
+    return emitOptionalError(loc, "direction must be \"left\" or \"right\", got \"",
+                             direction, "\"");
+  Type element = tensorOf(adaptor.getLhs()).getElementType();
+  if (!element.isUnsignedInteger())
+    return emitOptionalError(loc, "expects unsigned integer tensors, got ",
+                             adaptor.getLhs().getType());
+  return inferBroadcast(loc, adaptor.getOperands(), element, results);
+}
 
 // Activations: floats only; the attributes are typed by their definitions.
 #define TFM_INFER_ACTIVATION(OpClass)                                          \
@@ -872,6 +948,45 @@ TFM_INFER_REDUCTION(ReduceMaxOp)
 TFM_INFER_REDUCTION(ReduceMinOp)
 TFM_INFER_REDUCTION(ReduceProdOp)
 
+template <typename Adaptor>
+static LogicalResult inferArgReduction(MLIRContext *ctx,
+                                       std::optional<Location> loc,
+                                       Adaptor adaptor,
+                                       SmallVectorImpl<Type> &results) {
+  if (failed(verifyAttributes(ctx, loc, adaptor)))
+    return failure();
+  RankedTensorType type = tensorOf(adaptor.getInput());
+  if (type.getElementType().isInteger(1))
+    return emitOptionalError(loc, "expects a numeric tensor, got ", type);
+  int64_t axis = adaptor.getAxis();
+  if (axis < 0 || axis >= type.getRank())
+    return emitOptionalError(loc, "axis ", axis,
+                             " is out of range for rank ", type.getRank());
+  SmallVector<int64_t> shape;
+  for (int64_t i = 0; i < type.getRank(); ++i) {
+    if (i != axis)
+      shape.push_back(type.getDimSize(i));
+    else if (adaptor.getKeepdims())
+      shape.push_back(1);
+  }
+  results.push_back(RankedTensorType::get(shape, IntegerType::get(ctx, 64)));
+  return success();
+}
+
+LogicalResult ArgMaxOp::inferReturnTypes(MLIRContext *ctx,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &results) {
+  return inferArgReduction(ctx, loc, adaptor, results);
+}
+
+LogicalResult ArgMinOp::inferReturnTypes(MLIRContext *ctx,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &results) {
+  return inferArgReduction(ctx, loc, adaptor, results);
+}
+
 LogicalResult CumSumOp::inferReturnTypes(MLIRContext *ctx,
                                          std::optional<Location> loc,
                                          Adaptor adaptor,
@@ -1266,6 +1381,16 @@ LogicalResult SliceOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
+/// Gather's and GatherElements' indices are i32 or i64.
+static LogicalResult verifyIndexElementType(std::optional<Location> loc,
+                                            RankedTensorType indices) {
+  if (indices.getElementType().isInteger(64) ||
+      indices.getElementType().isInteger(32))
+    return success();
+  return emitOptionalError(loc, "indices must be i32 or i64, got ",
+                           indices.getElementType());
+}
+
 LogicalResult GatherOp::inferReturnTypes(MLIRContext *ctx,
                                          std::optional<Location> loc,
                                          Adaptor adaptor,
@@ -1274,10 +1399,8 @@ LogicalResult GatherOp::inferReturnTypes(MLIRContext *ctx,
     return failure();
   RankedTensorType type = tensorOf(adaptor.getInput());
   RankedTensorType indices = tensorOf(adaptor.getIndices());
-  if (!indices.getElementType().isInteger(64) &&
-      !indices.getElementType().isInteger(32))
-    return emitOptionalError(loc, "indices must be i32 or i64, got ",
-                             indices.getElementType());
+  if (failed(verifyIndexElementType(loc, indices)))
+    return failure();
   if (type.getRank() == 0)
     return emitOptionalError(loc, "input must have rank >= 1");
   FailureOr<int64_t> axis =
@@ -1288,6 +1411,32 @@ LogicalResult GatherOp::inferReturnTypes(MLIRContext *ctx,
   llvm::append_range(shape, indices.getShape());
   llvm::append_range(shape, type.getShape().drop_front(*axis + 1));
   results.push_back(RankedTensorType::get(shape, type.getElementType()));
+  return success();
+}
+
+LogicalResult GatherElementsOp::inferReturnTypes(
+    MLIRContext *ctx, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &results) {
+  if (failed(verifyAttributes(ctx, loc, adaptor)))
+    return failure();
+  RankedTensorType type = tensorOf(adaptor.getInput());
+  RankedTensorType indices = tensorOf(adaptor.getIndices());
+  if (failed(verifyIndexElementType(loc, indices)))
+    return failure();
+  if (type.getRank() == 0 || indices.getRank() != type.getRank())
+    return emitOptionalError(loc, "indices must have the input's rank (>= 1), got ",
+                             indices.getRank(), " for ", type.getRank());
+  int64_t axis = adaptor.getAxis();
+  if (axis < 0 || axis >= type.getRank())
+    return emitOptionalError(loc, "axis ", axis,
+                             " is out of range for rank ", type.getRank());
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    if (i != axis && !type.isDynamicDim(i) && !indices.isDynamicDim(i) &&
+        indices.getDimSize(i) > type.getDimSize(i))
+      return emitOptionalError(loc, "the indices' dim ", i, " (",
+                               indices.getDimSize(i), ") exceeds the input's (",
+                               type.getDimSize(i), ")");
+  results.push_back(indices.clone(type.getElementType()));
   return success();
 }
 
@@ -1401,12 +1550,15 @@ LogicalResult ConstantOfShapeOp::inferReturnTypes(
   FailureOr<int64_t> rank = getShapeOperandLength(loc, adaptor.getShape());
   if (failed(rank))
     return failure();
+  // Entries known without the shape being constant count too: the shape
+  // of a ?x1x? mask gives a ?x1x? tensor, whose 1 then broadcasts.
   SmallVector<int64_t> shape(*rank, kDynamic);
-  if (FailureOr<SmallVector<int64_t>> dims =
-          getConstantIntValues(adaptor.getShape());
-      succeeded(dims)) {
-    if (llvm::any_of(*dims, [](int64_t d) { return d < 0; }))
-      return emitOptionalError(loc, "shape has a negative entry");
+  if (std::optional<SmallVector<int64_t>> dims =
+          getKnownIntValues(adaptor.getShape());
+      dims && (int64_t)dims->size() == *rank) {
+    for (int64_t dim : *dims)
+      if (!ShapedType::isDynamic(dim) && dim < 0)
+        return emitOptionalError(loc, "shape has a negative entry");
     shape = *dims;
     if (failed(checkResultSize(loc, shape)))
       return failure();

@@ -142,6 +142,38 @@ def Tfm_PowOp : Tfm_Op<"pow"> {
   let results = (outs Tfm_Tensor:$result);
 }
 
+def Tfm_ModOp : Tfm_Op<"mod"> {
+  let summary = "Elementwise remainder";
+  let description = [{
+    The remainder of `lhs / rhs` with numpy-style broadcasting (ONNX `Mod`):
+    with the divisor's sign (Python's `%`) for integers, or with the
+    dividend's (C's `fmod`) when `fmod` is set, which floats require. An
+    integer remainder by 0 is 0 (ONNX leaves it undefined; tfc never traps).
+
+    ```mlir
+    %r = tfm.mod %a, %b : (tensor<?x4xi64>, tensor<i64>) -> tensor<?x4xi64>
+    ```
+  }];
+  let arguments = (ins Tfm_Tensor:$lhs, Tfm_Tensor:$rhs,
+                       DefaultValuedAttr<BoolAttr, "false">:$fmod);
+  let results = (outs Tfm_Tensor:$result);
+}
+
+def Tfm_BitShiftOp : Tfm_Op<"bit_shift"> {
+  let summary = "Elementwise shift of unsigned integers";
+  let description = [{
+    `lhs << rhs` (`direction = "left"`) or `lhs >> rhs` (`"right"`) with
+    numpy-style broadcasting (ONNX `BitShift`), on unsigned integers. A shift
+    by the width or more gives 0 (LLVM leaves it undefined).
+
+    ```mlir
+    %r = tfm.bit_shift %x, %n {direction = "right"} : (tensor<4xui32>, tensor<ui32>) -> tensor<4xui32>
+    ```
+  }];
+  let arguments = (ins Tfm_Tensor:$lhs, Tfm_Tensor:$rhs, StrAttr:$direction);
+  let results = (outs Tfm_Tensor:$result);
+}
+
 //===----------------------------------------------------------------------===//
 // Comparisons and logic
 //===----------------------------------------------------------------------===//
@@ -163,7 +195,9 @@ def Tfm_NotOp : Tfm_UnaryOp<"not", "Elementwise logical not", "Not">;
 // Elementwise unary math
 //===----------------------------------------------------------------------===//
 
-def Tfm_NegOp : Tfm_UnaryOp<"neg", "Elementwise negation", "Neg">;
+def Tfm_NegOp : Tfm_UnaryOp<"neg", "Elementwise negation", "Neg"> {
+  let hasFolder = 1;
+}
 def Tfm_AbsOp : Tfm_UnaryOp<"abs", "Elementwise absolute value", "Abs">;
 def Tfm_SqrtOp : Tfm_UnaryOp<"sqrt", "Elementwise square root", "Sqrt">;
 def Tfm_ExpOp : Tfm_UnaryOp<"exp", "Elementwise exponential", "Exp">;
@@ -177,6 +211,46 @@ def Tfm_CeilOp : Tfm_UnaryOp<"ceil", "Elementwise ceiling", "Ceil">;
 def Tfm_ReciprocalOp : Tfm_UnaryOp<"reciprocal", "Elementwise reciprocal", "Reciprocal">;
 def Tfm_ReluOp : Tfm_UnaryOp<"relu", "Rectified linear unit", "Relu">;
 def Tfm_SigmoidOp : Tfm_UnaryOp<"sigmoid", "Logistic sigmoid", "Sigmoid">;
+def Tfm_TanOp : Tfm_UnaryOp<"tan", "Elementwise tangent", "Tan">;
+def Tfm_AsinOp : Tfm_UnaryOp<"asin", "Elementwise arcsine", "Asin">;
+def Tfm_AcosOp : Tfm_UnaryOp<"acos", "Elementwise arccosine", "Acos">;
+def Tfm_AtanOp : Tfm_UnaryOp<"atan", "Elementwise arctangent", "Atan">;
+def Tfm_SinhOp : Tfm_UnaryOp<"sinh", "Elementwise hyperbolic sine", "Sinh">;
+def Tfm_CoshOp : Tfm_UnaryOp<"cosh", "Elementwise hyperbolic cosine", "Cosh">;
+def Tfm_AsinhOp : Tfm_UnaryOp<"asinh", "Elementwise inverse hyperbolic sine", "Asinh">;
+def Tfm_AcoshOp : Tfm_UnaryOp<"acosh", "Elementwise inverse hyperbolic cosine", "Acosh">;
+def Tfm_AtanhOp : Tfm_UnaryOp<"atanh", "Elementwise inverse hyperbolic tangent", "Atanh">;
+def Tfm_RoundOp : Tfm_UnaryOp<"round", "Elementwise rounding, halves to even", "Round">;
+def Tfm_SignOp : Tfm_UnaryOp<"sign", "Elementwise sign: -1, 0 or 1 (NaN stays NaN)", "Sign">;
+
+def Tfm_IsNaNOp : Tfm_Op<"is_nan"> {
+  let summary = "Elementwise test for NaN";
+  let description = [{
+    True where a float element is NaN (ONNX `IsNaN`).
+
+    ```mlir
+    %r = tfm.is_nan %x : (tensor<?x4xf32>) -> tensor<?x4xi1>
+    ```
+  }];
+  let arguments = (ins Tfm_Tensor:$input);
+  let results = (outs Tfm_BoolTensor:$result);
+}
+
+def Tfm_IsInfOp : Tfm_Op<"is_inf"> {
+  let summary = "Elementwise test for infinities";
+  let description = [{
+    True where a float element is +inf (when `detect_positive`) or -inf
+    (when `detect_negative`) (ONNX `IsInf`).
+
+    ```mlir
+    %r = tfm.is_inf %x {detect_negative = false} : (tensor<?x4xf32>) -> tensor<?x4xi1>
+    ```
+  }];
+  let arguments = (ins Tfm_Tensor:$input,
+                       DefaultValuedAttr<BoolAttr, "true">:$detect_positive,
+                       DefaultValuedAttr<BoolAttr, "true">:$detect_negative);
+  let results = (outs Tfm_BoolTensor:$result);
+}
 
 def Tfm_IdentityOp : Tfm_UnaryOp<"identity", "Identity", "Identity"> {
   let hasFolder = 1;
@@ -482,6 +556,25 @@ class Tfm_ReduceOp<string mnemonic, string kind, string onnxName>
 def Tfm_ReduceMeanOp : Tfm_ReduceOp<"reduce_mean", "mean", "ReduceMean">;
 def Tfm_ReduceSumOp : Tfm_ReduceOp<"reduce_sum", "sum", "ReduceSum">;
 def Tfm_ReduceMaxOp : Tfm_ReduceOp<"reduce_max", "maximum", "ReduceMax">;
+class Tfm_ArgReduceOp<string mnemonic, string kind, string onnxName>
+    : Tfm_Op<mnemonic> {
+  let summary = "Index of the " # kind # " along an axis";
+  let description = "The index (i64) of the " # kind # " of `input` along "
+      # "`axis`, the first one or with `select_last_index` the last one "
+      # "where several are equal; `keepdims` keeps the axis with size 1 "
+      # "(ONNX `" # onnxName # "`). NaN is never selected over a number.\n\n"
+      # "Example:\n\n```mlir\n%i = tfm." # mnemonic
+      # " %logits {axis = 1 : i64, keepdims = false} : "
+      # "(tensor<?x1000xf32>) -> tensor<?xi64>\n```";
+  let arguments = (ins Tfm_Tensor:$input, I64Attr:$axis,
+                       DefaultValuedAttr<BoolAttr, "true">:$keepdims,
+                       DefaultValuedAttr<BoolAttr, "false">:$select_last_index);
+  let results = (outs Tfm_Tensor:$result);
+}
+
+def Tfm_ArgMaxOp : Tfm_ArgReduceOp<"arg_max", "maximum", "ArgMax">;
+def Tfm_ArgMinOp : Tfm_ArgReduceOp<"arg_min", "minimum", "ArgMin">;
+
 def Tfm_CumSumOp : Tfm_Op<"cumsum", [SameOperandsAndResultElementType]> {
   let summary = "Cumulative sum along an axis";
   let description = [{
@@ -648,6 +741,22 @@ def Tfm_GatherOp : Tfm_Op<"gather"> {
   let arguments = (ins Tfm_Tensor:$input, Tfm_Tensor:$indices, I64Attr:$axis);
   let results = (outs Tfm_Tensor:$result);
   let hasFolder = 1;
+}
+
+def Tfm_GatherElementsOp : Tfm_Op<"gather_elements"> {
+  let summary = "Gathers single elements along an axis by index";
+  let description = [{
+    ONNX `GatherElements`: `indices` has the input's rank, and the result
+    its shape, with `result[p] = input[p with p[axis] = indices[p]]`; along
+    the other axes the indices may be shorter than the input. Negative
+    indices count from the end; an index out of range is a run-time error.
+
+    ```mlir
+    %g = tfm.gather_elements %logp, %labels {axis = 1 : i64} : (tensor<?x10xf32>, tensor<?x1xi64>) -> tensor<?x1xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_Tensor:$input, Tfm_Tensor:$indices, I64Attr:$axis);
+  let results = (outs Tfm_Tensor:$result);
 }
 
 def Tfm_CastOp : Tfm_Op<"cast"> {

@@ -141,6 +141,290 @@ LogicalResult convertClip(NodeImporter &node) {
   return success();
 }
 
+/// Sum and Mean take any number of operands: a chain of tfm.add, then for
+/// Mean a division by the count.
+LogicalResult convertSumOrMean(NodeImporter &node, bool mean) {
+  Value result = node.getInput(0);
+  for (unsigned i = 1; i < node.getNumInputs(); ++i) {
+    FailureOr<Value> next = node.createOne("tfm.add", {result, node.getInput(i)});
+    if (failed(next))
+      return failure();
+    result = *next;
+  }
+  if (!mean || node.getNumInputs() == 1)
+    return setOne(node, node.createOne("tfm.identity", result));
+  auto type = llvm::cast<RankedTensorType>(result.getType());
+  auto floatType = llvm::dyn_cast<FloatType>(type.getElementType());
+  if (!floatType)
+    return node.fail("Mean is defined for floating-point tensors");
+  APFloat count(static_cast<double>(node.getNumInputs()));
+  bool losesInfo = false;
+  count.convert(floatType.getFloatSemantics(), APFloat::rmNearestTiesToEven,
+                &losesInfo);
+  Value divisor = node.getConstant(
+      DenseElementsAttr::get(RankedTensorType::get({}, floatType), count));
+  return setOne(node, node.createOne("tfm.div", {result, divisor}));
+}
+
+LogicalResult convertIsInf(NodeImporter &node) {
+  return setOne(node, node.createOne(
+                          "tfm.is_inf", node.getInput(0),
+                          {node.namedBool("detect_positive",
+                                          node.getInt("detect_positive", 1)),
+                           node.namedBool("detect_negative",
+                                          node.getInt("detect_negative", 1))}));
+}
+
+LogicalResult convertBitShift(NodeImporter &node) {
+  std::string direction = node.getString("direction", "");
+  if (direction != "LEFT" && direction != "RIGHT")
+    return node.fail("direction must be \"LEFT\" or \"RIGHT\", got \"" +
+                     direction + "\"");
+  return setOne(node, node.createOne(
+                          "tfm.bit_shift", {node.getInput(0), node.getInput(1)},
+                          {node.builder.getNamedAttr(
+                              "direction", node.builder.getStringAttr(
+                                               direction == "LEFT" ? "left" : "right"))}));
+}
+
+LogicalResult convertMod(NodeImporter &node) {
+  return setOne(node, node.createOne("tfm.mod",
+                                     {node.getInput(0), node.getInput(1)},
+                                     {node.namedBool("fmod", node.getInt("fmod", 0))}));
+}
+
+template <const char *OpName>
+LogicalResult convertArgReduction(NodeImporter &node) {
+  FailureOr<int64_t> axis = normalizeAxis(node, node.getInt("axis", 0),
+                                          node.getInputType(0).getRank());
+  if (failed(axis))
+    return failure();
+  return setOne(node, node.createOne(
+                          OpName, node.getInput(0),
+                          {node.namedI64("axis", *axis),
+                           node.namedBool("keepdims", node.getInt("keepdims", 1)),
+                           node.namedBool("select_last_index",
+                                          node.getInt("select_last_index", 0))}));
+}
+
+/// CastLike(x, like): a cast to like's element type.
+LogicalResult convertGatherElements(NodeImporter &node) {
+  FailureOr<int64_t> axis = normalizeAxis(node, node.getInt("axis", 0),
+                                          node.getInputType(0).getRank());
+  if (failed(axis))
+    return failure();
+  return setOne(node, node.createOne("tfm.gather_elements",
+                                     {node.getInput(0), node.getInput(1)},
+                                     {node.namedI64("axis", *axis)}));
+}
+
+/// A 0-D constant of `type` holding `value` (integer or float).
+Value scalarConstant(NodeImporter &node, Type type, double value) {
+  auto tensorType = RankedTensorType::get({}, type);
+  if (auto floatType = llvm::dyn_cast<FloatType>(type)) {
+    APFloat converted(value);
+    bool losesInfo = false;
+    converted.convert(floatType.getFloatSemantics(), APFloat::rmNearestTiesToEven,
+                      &losesInfo);
+    return node.getConstant(DenseElementsAttr::get(tensorType, converted));
+  }
+  return node.getConstant(DenseElementsAttr::get(
+      tensorType, APInt(type.getIntOrFloatBitWidth(), static_cast<int64_t>(value),
+                        /*isSigned=*/true)));
+}
+
+/// The negative log-likelihood of `target` classes under `logProb`
+/// ([N, C, d...], classes on axis 1), as ONNX's NegativeLogLikelihoodLoss
+/// defines it: -logProb[n, target[n, d...], d...] times the class's weight,
+/// 0 where the target is `ignore_index`; then the sum, the weighted mean
+/// (sum over the sum of the weights used) or nothing (`reduction`).
+/// Ignored targets are replaced by class 0 before anything is gathered, so
+/// an ignore_index outside [0, C) reads nothing out of range.
+FailureOr<Value> buildNegativeLogLikelihood(NodeImporter &node, Value logProb,
+                                            Value target, Value weight) {
+  std::string reduction = node.getString("reduction", "mean");
+  if (reduction != "mean" && reduction != "sum" && reduction != "none")
+    return node.fail("reduction must be \"mean\", \"sum\" or \"none\", got \"" +
+                     reduction + "\"");
+  auto logProbType = llvm::cast<RankedTensorType>(logProb.getType());
+  auto targetType = llvm::cast<RankedTensorType>(target.getType());
+  if (logProbType.getRank() < 2 || targetType.getRank() != logProbType.getRank() - 1)
+    return node.fail("expects scores of rank >= 2 ([N, C, ...]) and a target of "
+                     "one rank less, got ranks " +
+                     llvm::Twine(logProbType.getRank()) + " and " +
+                     llvm::Twine(targetType.getRank()));
+  Type element = logProbType.getElementType();
+  Value valid;
+  if (const onnx::AttributeProto *ignore = node.findAttribute("ignore_index")) {
+    Value ignored = scalarConstant(node, targetType.getElementType(), ignore->i());
+    FailureOr<Value> isIgnored = node.createOne("tfm.equal", {target, ignored});
+    if (failed(isIgnored))
+      return failure();
+    FailureOr<Value> isValid = node.createOne("tfm.not", *isIgnored);
+    if (failed(isValid))
+      return failure();
+    valid = *isValid;
+    FailureOr<Value> safe = node.createOne(
+        "tfm.where",
+        {valid, target, scalarConstant(node, targetType.getElementType(), 0)});
+    if (failed(safe))
+      return failure();
+    target = *safe;
+  }
+  FailureOr<Value> column =
+      node.createOne("tfm.unsqueeze", target, {node.namedI64Array("axes", {1})});
+  if (failed(column))
+    return failure();
+  FailureOr<Value> picked = node.createOne("tfm.gather_elements",
+                                           {logProb, *column},
+                                           {node.namedI64("axis", 1)});
+  if (failed(picked))
+    return failure();
+  FailureOr<Value> flat =
+      node.createOne("tfm.squeeze", *picked, {node.namedI64Array("axes", {1})});
+  if (failed(flat))
+    return failure();
+  FailureOr<Value> loss = node.createOne("tfm.neg", *flat);
+  if (failed(loss))
+    return failure();
+  // The weight of each target (null: 1 everywhere).
+  Value targetWeight;
+  if (weight) {
+    FailureOr<Value> gathered =
+        node.createOne("tfm.gather", {weight, target}, {node.namedI64("axis", 0)});
+    if (failed(gathered))
+      return failure();
+    targetWeight = *gathered;
+  }
+  if (valid) {
+    FailureOr<Value> masked =
+        targetWeight
+            ? node.createOne("tfm.where",
+                             {valid, targetWeight, scalarConstant(node, element, 0)})
+            : node.createOne("tfm.cast", valid,
+                             {node.builder.getNamedAttr("to", TypeAttr::get(element))});
+    if (failed(masked))
+      return failure();
+    targetWeight = *masked;
+  }
+  if (targetWeight) {
+    loss = node.createOne("tfm.mul", {*loss, targetWeight});
+    if (failed(loss))
+      return failure();
+  }
+  if (reduction == "none")
+    return loss;
+  llvm::SmallVector<NamedAttribute> all = {node.namedI64Array("axes", {}),
+                                           node.namedBool("keepdims", false)};
+  if (reduction == "sum")
+    return node.createOne("tfm.reduce_sum", *loss, all);
+  if (!targetWeight)
+    return node.createOne("tfm.reduce_mean", *loss, all);
+  FailureOr<Value> total = node.createOne("tfm.reduce_sum", *loss, all);
+  FailureOr<Value> weightTotal = node.createOne("tfm.reduce_sum", targetWeight, all);
+  if (failed(total) || failed(weightTotal))
+    return failure();
+  return node.createOne("tfm.div", {*total, *weightTotal});
+}
+
+LogicalResult convertNegativeLogLikelihoodLoss(NodeImporter &node) {
+  return setOne(node, buildNegativeLogLikelihood(node, node.getInput(0),
+                                                 node.getInput(1), node.getInput(2)));
+}
+
+/// SoftmaxCrossEntropyLoss: LogSoftmax over the classes (axis 1), then the
+/// negative log-likelihood; the log-probabilities are its second output.
+LogicalResult convertSoftmaxCrossEntropyLoss(NodeImporter &node) {
+  Value scores = node.getInput(0);
+  llvm::SmallVector<NamedAttribute> reduction = {
+      node.namedI64Array("axes", {1}), node.namedBool("keepdims", true)};
+  FailureOr<Value> maximum = node.createOne("tfm.reduce_max", scores, reduction);
+  if (failed(maximum))
+    return failure();
+  FailureOr<Value> shifted = node.createOne("tfm.sub", {scores, *maximum});
+  if (failed(shifted))
+    return failure();
+  FailureOr<Value> exponentials = node.createOne("tfm.exp", *shifted);
+  if (failed(exponentials))
+    return failure();
+  FailureOr<Value> total = node.createOne("tfm.reduce_sum", *exponentials, reduction);
+  if (failed(total))
+    return failure();
+  FailureOr<Value> logarithm = node.createOne("tfm.log", *total);
+  if (failed(logarithm))
+    return failure();
+  FailureOr<Value> logProb = node.createOne("tfm.sub", {*shifted, *logarithm});
+  if (failed(logProb))
+    return failure();
+  FailureOr<Value> loss = buildNegativeLogLikelihood(node, *logProb, node.getInput(1),
+                                                     node.getInput(2));
+  if (failed(loss))
+    return failure();
+  node.setResults({*loss, *logProb});
+  return success();
+}
+
+/// DepthToSpace and SpaceToDepth as ONNX defines them: a reshape to six
+/// dims, a transpose and a reshape back. The channel and spatial dims must
+/// be static (the batch may not be).
+LogicalResult convertDepthSpace(NodeImporter &node, bool toSpace) {
+  RankedTensorType type = node.getInputType(0);
+  if (type.getRank() != 4)
+    return node.fail("expects a 4-D [N, C, H, W] input, got rank " +
+                     llvm::Twine(type.getRank()));
+  int64_t block = node.getInt("blocksize", 0);
+  if (block < 1)
+    return node.fail("blocksize must be at least 1, got " + llvm::Twine(block));
+  if (type.isDynamicDim(1) || type.isDynamicDim(2) || type.isDynamicDim(3))
+    return node.fail("needs static channel and spatial dims, got " +
+                     formatDims(type.getShape()));
+  int64_t c = type.getDimSize(1), h = type.getDimSize(2), w = type.getDimSize(3);
+  llvm::SmallVector<int64_t> split, perm, merged;
+  if (toSpace) {
+    if (c % (block * block) != 0)
+      return node.fail("channels (" + llvm::Twine(c) +
+                       ") are not a multiple of blocksize^2 (" +
+                       llvm::Twine(block * block) + ")");
+    int64_t depth = c / (block * block);
+    std::string mode = node.getString("mode", "DCR");
+    if (mode == "DCR") {
+      split = {-1, block, block, depth, h, w};
+      perm = {0, 3, 4, 1, 5, 2};
+    } else if (mode == "CRD") {
+      split = {-1, depth, block, block, h, w};
+      perm = {0, 1, 4, 2, 5, 3};
+    } else {
+      return node.fail("mode must be \"DCR\" or \"CRD\", got \"" + mode + "\"");
+    }
+    merged = {-1, depth, h * block, w * block};
+  } else {
+    if (h % block != 0 || w % block != 0)
+      return node.fail("spatial dims " + formatDims({h, w}) +
+                       " are not multiples of blocksize " + llvm::Twine(block));
+    split = {-1, c, h / block, block, w / block, block};
+    perm = {0, 3, 5, 1, 2, 4};
+    merged = {-1, c * block * block, h / block, w / block};
+  }
+  NamedAttribute keepZeros = node.namedBool("allow_zero", false);
+  FailureOr<Value> blocks = node.createOne(
+      "tfm.reshape", {node.getInput(0), node.getI64Constant(split)}, {keepZeros});
+  if (failed(blocks))
+    return failure();
+  FailureOr<Value> moved =
+      node.createOne("tfm.transpose", *blocks, {node.namedI64Array("perm", perm)});
+  if (failed(moved))
+    return failure();
+  return setOne(node, node.createOne("tfm.reshape",
+                                     {*moved, node.getI64Constant(merged)}, {keepZeros}));
+}
+
+LogicalResult convertCastLike(NodeImporter &node) {
+  Type to = node.getInputType(1).getElementType();
+  return setOne(node, node.createOne("tfm.cast", node.getInput(0),
+                                     {node.builder.getNamedAttr(
+                                         "to", TypeAttr::get(to))}));
+}
+
 LogicalResult convertDropout(NodeImporter &node) {
   // Inputs since opset 12: data, ratio, training_mode. Inference only.
   if (Value training = node.getInput(2)) {
@@ -233,6 +517,96 @@ LogicalResult convertSoftmax(NodeImporter &node) {
                                      {node.namedI64("axis", *axis)}));
 }
 
+/// LogSoftmax(x) = (x - m) - log(sum(exp(x - m))) along the axis, m the
+/// maximum there (so exp cannot overflow and the log sees at least 1).
+LogicalResult convertLogSoftmax(NodeImporter &node) {
+  int64_t rank = node.getInputType(0).getRank();
+  FailureOr<int64_t> axis = normalizeAxis(node, node.getInt("axis", -1), rank);
+  if (failed(axis))
+    return failure();
+  Value x = node.getInput(0);
+  llvm::SmallVector<NamedAttribute> reduction = {
+      node.namedI64Array("axes", {*axis}), node.namedBool("keepdims", true)};
+  FailureOr<Value> maximum = node.createOne("tfm.reduce_max", x, reduction);
+  if (failed(maximum))
+    return failure();
+  FailureOr<Value> shifted = node.createOne("tfm.sub", {x, *maximum});
+  if (failed(shifted))
+    return failure();
+  FailureOr<Value> exponentials = node.createOne("tfm.exp", *shifted);
+  if (failed(exponentials))
+    return failure();
+  FailureOr<Value> total =
+      node.createOne("tfm.reduce_sum", *exponentials, reduction);
+  if (failed(total))
+    return failure();
+  FailureOr<Value> logarithm = node.createOne("tfm.log", *total);
+  if (failed(logarithm))
+    return failure();
+  return setOne(node, node.createOne("tfm.sub", {*shifted, *logarithm}));
+}
+
+/// Hardmax: 1 at the first maximum along the axis, 0 elsewhere, as
+/// cast(equal(positions along the axis, ArgMax keeping the axis)).
+LogicalResult convertHardmax(NodeImporter &node) {
+  Value x = node.getInput(0);
+  auto type = node.getInputType(0);
+  int64_t rank = type.getRank();
+  FailureOr<int64_t> axis = normalizeAxis(node, node.getInt("axis", -1), rank);
+  if (failed(axis))
+    return failure();
+  FailureOr<Value> best = node.createOne(
+      "tfm.arg_max", x,
+      {node.namedI64("axis", *axis), node.namedBool("keepdims", true),
+       node.namedBool("select_last_index", false)});
+  if (failed(best))
+    return failure();
+  // The axis' length as a 0-D i64 (folded when static).
+  FailureOr<Value> lengthVector = node.createOne(
+      "tfm.shape", x,
+      {node.namedI64("start", *axis), node.namedI64("end", *axis + 1)});
+  if (failed(lengthVector))
+    return failure();
+  FailureOr<Value> length =
+      node.createOne("tfm.reshape", {*lengthVector, node.getI64Constant({})},
+                     {node.namedBool("allow_zero", false)});
+  if (failed(length))
+    return failure();
+  FailureOr<Value> positions = node.createOne(
+      "tfm.range", {node.getI64Constant({0}, /*scalar=*/true), *length,
+                    node.getI64Constant({1}, /*scalar=*/true)});
+  if (failed(positions))
+    return failure();
+  // [n, 1, ..., 1]: the axis, then a 1 per trailing dim, so that it
+  // broadcasts along the axis.
+  llvm::SmallVector<int64_t> column(rank - *axis, 1);
+  column[0] = -1;
+  FailureOr<Value> aligned =
+      node.createOne("tfm.reshape", {*positions, node.getI64Constant(column)},
+                     {node.namedBool("allow_zero", false)});
+  if (failed(aligned))
+    return failure();
+  FailureOr<Value> hit = node.createOne("tfm.equal", {*aligned, *best});
+  if (failed(hit))
+    return failure();
+  return setOne(node, node.createOne("tfm.cast", *hit,
+                                     {node.builder.getNamedAttr(
+                                         "to", TypeAttr::get(type.getElementType()))}));
+}
+
+/// Size: the product of the shape, a 0-D int64.
+LogicalResult convertSize(NodeImporter &node) {
+  int64_t rank = node.getInputType(0).getRank();
+  FailureOr<Value> shape =
+      node.createOne("tfm.shape", node.getInput(0),
+                     {node.namedI64("start", 0), node.namedI64("end", rank)});
+  if (failed(shape))
+    return failure();
+  return setOne(node, node.createOne("tfm.reduce_prod", *shape,
+                                     {node.namedI64Array("axes", {0}),
+                                      node.namedBool("keepdims", false)}));
+}
+
 LogicalResult convertLayerNorm(NodeImporter &node) {
   int64_t rank = node.getInputType(0).getRank();
   FailureOr<int64_t> axis = normalizeAxis(node, node.getInt("axis", -1), rank);
@@ -244,11 +618,65 @@ LogicalResult convertLayerNorm(NodeImporter &node) {
   llvm::SmallVector<Value> operands = {node.getInput(0), *scale};
   if (Value bias = node.getInput(2))
     operands.push_back(bias);
-  return setOne(node, node.createOne(
-                          "tfm.layer_norm", operands,
-                          {node.namedI64("axis", *axis),
-                           node.namedF32("epsilon",
-                                         node.getFloat("epsilon", 1e-5f))}));
+  float epsilon = node.getFloat("epsilon", 1e-5f);
+  FailureOr<Value> normalized =
+      node.createOne("tfm.layer_norm", operands,
+                     {node.namedI64("axis", *axis), node.namedF32("epsilon", epsilon)});
+  if (failed(normalized))
+    return failure();
+  bool wantsStatistics = false;
+  for (int i = 1; i < node.node.output_size(); ++i)
+    wantsStatistics |= !node.node.output(i).empty();
+  if (!wantsStatistics) {
+    node.setResults(*normalized);
+    return success();
+  }
+  // Mean and InvStdDev, which exports for training keep: computed apart from
+  // the fused op (which never materializes them), in f32 (stash_type 1).
+  if (node.getInt("stash_type", 1) != 1)
+    return node.fail("stash_type " + llvm::Twine(node.getInt("stash_type", 1)) +
+                     " is not supported for the Mean and InvStdDev outputs "
+                     "(only 1, float)");
+  Value x = node.getInput(0);
+  auto type = llvm::cast<RankedTensorType>(x.getType());
+  Type f32 = node.builder.getF32Type();
+  if (type.getElementType() != f32) {
+    FailureOr<Value> wide = node.createOne(
+        "tfm.cast", x, {node.builder.getNamedAttr("to", TypeAttr::get(f32))});
+    if (failed(wide))
+      return failure();
+    x = *wide;
+  }
+  llvm::SmallVector<int64_t> axes;
+  for (int64_t i = *axis; i < rank; ++i)
+    axes.push_back(i);
+  llvm::SmallVector<NamedAttribute> reduction = {
+      node.namedI64Array("axes", axes), node.namedBool("keepdims", true)};
+  FailureOr<Value> mean = node.createOne("tfm.reduce_mean", x, reduction);
+  if (failed(mean))
+    return failure();
+  FailureOr<Value> deviation = node.createOne("tfm.sub", {x, *mean});
+  if (failed(deviation))
+    return failure();
+  FailureOr<Value> square = node.createOne("tfm.mul", {*deviation, *deviation});
+  if (failed(square))
+    return failure();
+  FailureOr<Value> variance = node.createOne("tfm.reduce_mean", *square, reduction);
+  if (failed(variance))
+    return failure();
+  Value epsilonValue = node.getConstant(
+      DenseElementsAttr::get(RankedTensorType::get({}, f32), epsilon));
+  FailureOr<Value> shifted = node.createOne("tfm.add", {*variance, epsilonValue});
+  if (failed(shifted))
+    return failure();
+  FailureOr<Value> deviationRoot = node.createOne("tfm.sqrt", *shifted);
+  if (failed(deviationRoot))
+    return failure();
+  FailureOr<Value> inverse = node.createOne("tfm.reciprocal", *deviationRoot);
+  if (failed(inverse))
+    return failure();
+  node.setResults({*normalized, *mean, *inverse});
+  return success();
 }
 
 /// The axes of a reduction node, normalized and sorted (empty: all dims):
@@ -286,6 +714,21 @@ FailureOr<Value> createReduction(NodeImporter &node, llvm::StringRef opName,
   return node.createOne(opName, input,
                         {node.namedI64Array("axes", axes),
                          node.namedBool("keepdims", keepdims)});
+}
+
+/// GlobalAveragePool and GlobalMaxPool: the mean or maximum over every dim
+/// after [N, C], kept as dims of size 1.
+template <const char *OpName>
+LogicalResult convertGlobalPool(NodeImporter &node) {
+  int64_t rank = node.getInputType(0).getRank();
+  if (rank < 3)
+    return node.fail("expects an [N, C, spatial...] input, got rank " +
+                     llvm::Twine(rank));
+  llvm::SmallVector<int64_t> spatial;
+  for (int64_t i = 2; i < rank; ++i)
+    spatial.push_back(i);
+  return setOne(node, createReduction(node, OpName, node.getInput(0), spatial,
+                                      /*keepdims=*/true));
 }
 
 template <const char *OpName, int64_t AxesInputSince>
@@ -668,7 +1111,13 @@ constexpr char kAdd[] = "tfm.add", kSub[] = "tfm.sub", kMul[] = "tfm.mul",
                kReduceMin[] = "tfm.reduce_min", kReduceProd[] = "tfm.reduce_prod",
                kHardSwish[] = "tfm.hard_swish", kSoftplus[] = "tfm.softplus",
                kSoftsign[] = "tfm.softsign", kMish[] = "tfm.mish",
-               kPRelu[] = "tfm.prelu";
+               kPRelu[] = "tfm.prelu", kTan[] = "tfm.tan", kAsin[] = "tfm.asin",
+               kAcos[] = "tfm.acos", kAtan[] = "tfm.atan", kSinh[] = "tfm.sinh",
+               kCosh[] = "tfm.cosh", kAsinh[] = "tfm.asinh",
+               kAcosh[] = "tfm.acosh", kAtanh[] = "tfm.atanh",
+               kRound[] = "tfm.round", kSign[] = "tfm.sign",
+               kIsNaN[] = "tfm.is_nan", kArgMax[] = "tfm.arg_max",
+               kArgMin[] = "tfm.arg_min";
 
 } // namespace
 
@@ -753,6 +1202,44 @@ mlir::tfc::onnx_import::getOpConverters() {
     add("Mish", convertDirect<kMish>, 1, 1, 1);
     add("PRelu", convertDirect<kPRelu>, 2, 2, 1);
     add("Clip", convertClip, 1, 3, 1);
+    add("Tan", convertDirect<kTan>, 1, 1, 1);
+    add("Asin", convertDirect<kAsin>, 1, 1, 1);
+    add("Acos", convertDirect<kAcos>, 1, 1, 1);
+    add("Atan", convertDirect<kAtan>, 1, 1, 1);
+    add("Sinh", convertDirect<kSinh>, 1, 1, 1);
+    add("Cosh", convertDirect<kCosh>, 1, 1, 1);
+    add("Asinh", convertDirect<kAsinh>, 1, 1, 1);
+    add("Acosh", convertDirect<kAcosh>, 1, 1, 1);
+    add("Atanh", convertDirect<kAtanh>, 1, 1, 1);
+    add("Round", convertDirect<kRound>, 1, 1, 1);
+    add("Sign", convertDirect<kSign>, 1, 1, 1);
+    add("IsNaN", convertDirect<kIsNaN>, 1, 1, 1);
+    add("IsInf", convertIsInf, 1, 1, 1,
+        {{"detect_negative", A::INT}, {"detect_positive", A::INT}});
+    add("Mod", convertMod, 2, 2, 1, {{"fmod", A::INT}});
+    add("BitShift", convertBitShift, 2, 2, 1, {{"direction", A::STRING, true}});
+    add("Sum", [](NodeImporter &node) { return convertSumOrMean(node, false); },
+        1, kVariadic, 1);
+    add("Mean", [](NodeImporter &node) { return convertSumOrMean(node, true); },
+        1, kVariadic, 1);
+    const AttributeSpec argReductionAttributes[] = {
+        {"axis", A::INT}, {"keepdims", A::INT}, {"select_last_index", A::INT}};
+    add("ArgMax", convertArgReduction<kArgMax>, 1, 1, 1, argReductionAttributes);
+    add("ArgMin", convertArgReduction<kArgMin>, 1, 1, 1, argReductionAttributes);
+    add("CastLike", convertCastLike, 2, 2, 1, {{"saturate", A::INT, false, 19}});
+    add("GatherElements", convertGatherElements, 2, 2, 1, {{"axis", A::INT}});
+    add("GlobalAveragePool", convertGlobalPool<kReduceMean>, 1, 1, 1);
+    add("GlobalMaxPool", convertGlobalPool<kReduceMax>, 1, 1, 1);
+    add("DepthToSpace", [](NodeImporter &node) {
+      return convertDepthSpace(node, /*toSpace=*/true);
+    }, 1, 1, 1, {{"blocksize", A::INT, true, 0, INT64_MAX, 1}, {"mode", A::STRING}});
+    add("SpaceToDepth", [](NodeImporter &node) {
+      return convertDepthSpace(node, /*toSpace=*/false);
+    }, 1, 1, 1, {{"blocksize", A::INT, true, 0, INT64_MAX, 1}});
+    add("NegativeLogLikelihoodLoss", convertNegativeLogLikelihoodLoss, 2, 3, 1,
+        {{"ignore_index", A::INT}, {"reduction", A::STRING}});
+    add("SoftmaxCrossEntropyLoss", convertSoftmaxCrossEntropyLoss, 2, 3, 2,
+        {{"ignore_index", A::INT}, {"reduction", A::STRING}});
     add("Dropout", convertDropout, 1, 3, 2, {{"seed", A::INT}});
     add("Gemm", convertGemm, 2, 3, 1,
         {{"alpha", A::FLOAT}, {"beta", A::FLOAT}, {"transA", A::INT},
@@ -765,6 +1252,9 @@ mlir::tfc::onnx_import::getOpConverters() {
          {"pads", A::INTS, false, 0, INT64_MAX, 0},
          {"strides", A::INTS, false, 0, INT64_MAX, 1}});
     add("Softmax", convertSoftmax, 1, 1, 1, {{"axis", A::INT}});
+    add("LogSoftmax", convertLogSoftmax, 1, 1, 1, {{"axis", A::INT}});
+    add("Size", convertSize, 1, 1, 1);
+    add("Hardmax", convertHardmax, 1, 1, 1, {{"axis", A::INT}});
     add("LayerNormalization", convertLayerNorm, 2, 3, 3,
         {{"axis", A::INT}, {"epsilon", A::FLOAT}, {"stash_type", A::INT}});
     // The axes of the reductions became an input in opset 18 (ReduceSum's

@@ -261,7 +261,11 @@ static bool isBroadcastingElementwise(Operation *op) {
              tfm::SoftmaxOp, tfm::LayerNormOp, tfm::RmsNormOp, tfm::EluOp,
              tfm::CeluOp, tfm::SeluOp, tfm::LeakyReluOp,
              tfm::ThresholdedReluOp, tfm::HardSigmoidOp, tfm::HardSwishOp,
-             tfm::SoftplusOp, tfm::SoftsignOp, tfm::MishOp, tfm::PReluOp>(op);
+             tfm::SoftplusOp, tfm::SoftsignOp, tfm::MishOp, tfm::PReluOp,
+             tfm::TanOp, tfm::AsinOp, tfm::AcosOp, tfm::AtanOp, tfm::SinhOp,
+             tfm::CoshOp, tfm::AsinhOp, tfm::AcoshOp, tfm::AtanhOp,
+             tfm::RoundOp, tfm::SignOp, tfm::IsNaNOp, tfm::IsInfOp,
+             tfm::ModOp, tfm::BitShiftOp>(op);
 }
 
 /// Dim `dim` of a result of rank `rank` that broadcasts `operands`: the

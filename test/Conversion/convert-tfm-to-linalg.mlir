@@ -438,3 +438,89 @@ func.func @cumsum_exclusive(%a: tensor<5xf32>) -> tensor<5xf32> {
   %r = tfm.cumsum %a {axis = 0 : i64, exclusive = true} : (tensor<5xf32>) -> tensor<5xf32>
   return %r : tensor<5xf32>
 }
+
+// -----
+
+// COM: Integer Mod with the divisor's sign: remsi by a divisor made safe
+// COM: (0 and -1 leave no remainder), then moved by one divisor where the
+// COM: signs differ.
+// CHECK-LABEL: func.func @mod_python
+// CHECK: linalg.generic
+// CHECK: %[[SAFE:.+]] = arith.select %{{.+}}, %{{.+}}, %[[D:.+]] : i32
+// CHECK: %[[REM:.+]] = arith.remsi %{{.+}}, %[[SAFE]] : i32
+// CHECK: %[[DIFFER:.+]] = arith.xori
+// CHECK: %[[MOVED:.+]] = arith.addi %[[REM]], %[[SAFE]] : i32
+// CHECK: arith.select %{{.+}}, %[[MOVED]], %[[REM]] : i32
+func.func @mod_python(%a: tensor<5xi32>, %b: tensor<5xi32>) -> tensor<5xi32> {
+  %r = tfm.mod %a, %b : (tensor<5xi32>, tensor<5xi32>) -> tensor<5xi32>
+  return %r : tensor<5xi32>
+}
+
+// -----
+
+// COM: Float Mod is frem (C's fmod).
+// CHECK-LABEL: func.func @mod_float
+// CHECK: arith.remf
+// CHECK-NOT: arith.remsi
+func.func @mod_float(%a: tensor<5xf32>, %b: tensor<5xf32>) -> tensor<5xf32> {
+  %r = tfm.mod %a, %b {fmod = true} : (tensor<5xf32>, tensor<5xf32>) -> tensor<5xf32>
+  return %r : tensor<5xf32>
+}
+
+// -----
+
+// COM: ArgMax: one reduction generic carrying the best value and its index;
+// COM: a strict comparison keeps the first of equal values, and keepdims
+// COM: expands the indices back.
+// CHECK-LABEL: func.func @arg_max
+// CHECK-DAG: %[[LOW:.+]] = arith.constant 0xFF800000 : f32
+// CHECK-DAG: %[[ZERO:.+]] = arith.constant 0 : i64
+// CHECK: %[[VALUES:.+]] = linalg.fill ins(%[[LOW]] : f32) outs(%{{.+}} : tensor<?xf32>)
+// CHECK: %[[INDICES:.+]] = linalg.fill ins(%[[ZERO]] : i64) outs(%{{.+}} : tensor<?xi64>)
+// CHECK: %[[BEST:.+]]:2 = linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]} ins(%arg0 : tensor<?x4xf32>) outs(%[[VALUES]], %[[INDICES]] : tensor<?xf32>, tensor<?xi64>)
+// CHECK: ^bb0(%[[IN:.+]]: f32, %[[CUR:.+]]: f32, %[[IDX:.+]]: i64):
+// CHECK-DAG: %[[BETTER:.+]] = arith.cmpf ogt, %[[IN]], %[[CUR]] : f32
+// CHECK-DAG: %[[POS:.+]] = linalg.index 1 : index
+// CHECK: linalg.yield
+// CHECK: tensor.expand_shape %[[BEST]]#1 {{\[}}[0, 1]] {{.*}} : tensor<?xi64> into tensor<?x1xi64>
+func.func @arg_max(%a: tensor<?x4xf32>) -> tensor<?x1xi64> {
+  %r = tfm.arg_max %a {axis = 1 : i64} : (tensor<?x4xf32>) -> tensor<?x1xi64>
+  return %r : tensor<?x1xi64>
+}
+
+// -----
+
+// COM: ArgMin with select_last_index: a non-strict comparison moves to the
+// COM: last of equal values; unsigned integers compare unsigned.
+// CHECK-LABEL: func.func @arg_min_last
+// CHECK: arith.cmpi ule
+func.func @arg_min_last(%a: tensor<3x4xui8>) -> tensor<4xi64> {
+  %r = tfm.arg_min %a {axis = 0 : i64, keepdims = false, select_last_index = true} : (tensor<3x4xui8>) -> tensor<4xi64>
+  return %r : tensor<4xi64>
+}
+
+// -----
+
+// COM: Sign of a float keeps NaN; of an integer it is -1, 0 or 1.
+// CHECK-LABEL: func.func @sign
+// CHECK: arith.cmpf uno
+// CHECK: arith.cmpi sgt
+func.func @sign(%a: tensor<5xf32>, %b: tensor<5xi32>) -> (tensor<5xf32>, tensor<5xi32>) {
+  %r = tfm.sign %a : (tensor<5xf32>) -> tensor<5xf32>
+  %s = tfm.sign %b : (tensor<5xi32>) -> tensor<5xi32>
+  return %r, %s : tensor<5xf32>, tensor<5xi32>
+}
+
+// -----
+
+// COM: A shift by the width or more is 0, not LLVM's poison.
+// CHECK-LABEL: func.func @bit_shift
+// CHECK-DAG: %[[WIDTH:.+]] = arith.constant 8 : i8
+// CHECK: ^bb0(%[[X:.+]]: i8, %[[N:.+]]: i8, %{{.+}}: i8):
+// CHECK-DAG: %[[FAR:.+]] = arith.cmpi uge, %[[N]], %[[WIDTH]] : i8
+// CHECK-DAG: %[[SHIFTED:.+]] = arith.shrui %[[X]], %[[N]] : i8
+// CHECK: arith.select %[[FAR]], %{{.+}}, %[[SHIFTED]] : i8
+func.func @bit_shift(%a: tensor<4xui8>, %n: tensor<4xui8>) -> tensor<4xui8> {
+  %r = tfm.bit_shift %a, %n {direction = "right"} : (tensor<4xui8>, tensor<4xui8>) -> tensor<4xui8>
+  return %r : tensor<4xui8>
+}

@@ -88,6 +88,30 @@ func.func @prelu_of_integers(%a: tensor<3xi32>, %s: tensor<3xi32>) {
 }
 // -----
 
+func.func @float_mod_without_fmod(%a: tensor<3xf32>) {
+  // expected-error @+2 {{a floating-point remainder needs fmod = true}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.mod %a, %a : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+  return
+}
+// -----
+
+func.func @arg_max_axis(%a: tensor<3x4xf32>) {
+  // expected-error @+2 {{axis 2 is out of range for rank 2}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.arg_max %a {axis = 2 : i64} : (tensor<3x4xf32>) -> tensor<3x4xi64>
+  return
+}
+// -----
+
+func.func @cumsum_of_bools(%a: tensor<3xi1>) {
+  // expected-error @+2 {{expects a float or integer tensor}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.cumsum %a {axis = 0 : i64} : (tensor<3xi1>) -> tensor<3xi1>
+  return
+}
+// -----
+
 func.func @gelu_approximation(%a: tensor<3xf32>) {
   // expected-error @+2 {{approximation must be "none" or "tanh"}}
   // expected-error @+1 {{failed to infer returned types}}

@@ -23,6 +23,22 @@ func.func @int_arithmetic() -> (tensor<2xi64>, tensor<2xi64>, tensor<2xi64>, ten
 
 // -----
 
+// COM: Negation of a shape piece folds (ONNX's expanded LayerNorm negates
+// COM: its axis into a length); INT_MIN wraps, as the compiled code's does.
+// CHECK-LABEL: func.func @neg
+// CHECK-DAG: tfm.constant dense<[1, -2]> : tensor<2xi64>
+// CHECK-DAG: tfm.constant dense<-128> : tensor<1xi8>
+// CHECK-NOT: tfm.neg
+func.func @neg() -> (tensor<2xi64>, tensor<1xi8>) {
+  %a = tfm.constant dense<[-1, 2]> : tensor<2xi64>
+  %0 = tfm.neg %a : (tensor<2xi64>) -> tensor<2xi64>
+  %m = tfm.constant dense<[-128]> : tensor<1xi8>
+  %1 = tfm.neg %m : (tensor<1xi8>) -> tensor<1xi8>
+  return %0, %1 : tensor<2xi64>, tensor<1xi8>
+}
+
+// -----
+
 // COM: Division by zero is left for run time, not folded.
 // CHECK-LABEL: func.func @div_by_zero
 // CHECK: tfm.div

@@ -64,6 +64,22 @@ func.func @elementwise(%a: tensor<?x128x768xf32>, %b: tensor<768xf32>, %i: tenso
   %a3 = tfm.mish %a2 : (tensor<?x128x768xf32>) -> tensor<?x128x768xf32>
   // CHECK: tfm.prelu %{{.*}}, %{{.*}} : (tensor<?x128x768xf32>, tensor<768xf32>) -> tensor<?x128x768xf32>
   %a4 = tfm.prelu %a3, %b : (tensor<?x128x768xf32>, tensor<768xf32>) -> tensor<?x128x768xf32>
+  // CHECK: tfm.atanh
+  %a5 = tfm.atanh %a4 : (tensor<?x128x768xf32>) -> tensor<?x128x768xf32>
+  // CHECK: tfm.round
+  %a6 = tfm.round %a5 : (tensor<?x128x768xf32>) -> tensor<?x128x768xf32>
+  // CHECK: tfm.sign %{{.*}} : (tensor<?x?xi64>) -> tensor<?x?xi64>
+  %a7 = tfm.sign %i : (tensor<?x?xi64>) -> tensor<?x?xi64>
+  // CHECK: tfm.is_inf %{{.*}} {detect_positive = false} : (tensor<?x128x768xf32>) -> tensor<?x128x768xi1>
+  %a8 = tfm.is_inf %a6 {detect_positive = false} : (tensor<?x128x768xf32>) -> tensor<?x128x768xi1>
+  // CHECK: tfm.mod %{{.*}}, %{{.*}} : (tensor<?x?xi64>, tensor<?x?xi64>) -> tensor<?x?xi64>
+  %a9 = tfm.mod %i, %i : (tensor<?x?xi64>, tensor<?x?xi64>) -> tensor<?x?xi64>
+  // CHECK: tfm.arg_max %{{.*}} {axis = 2 : i64, keepdims = false} : (tensor<?x128x768xf32>) -> tensor<?x128xi64>
+  %a10 = tfm.arg_max %a6 {axis = 2 : i64, keepdims = false} : (tensor<?x128x768xf32>) -> tensor<?x128xi64>
+  // CHECK: tfm.cumsum %{{.*}} {axis = 1 : i64, reverse = true} : (tensor<?x?xi64>) -> tensor<?x?xi64>
+  %a11 = tfm.cumsum %i {axis = 1 : i64, reverse = true} : (tensor<?x?xi64>) -> tensor<?x?xi64>
+  // CHECK: tfm.reduce_prod %{{.*}} {axes = array<i64: 1>} : (tensor<?x128x768xf32>) -> tensor<?x1x768xf32>
+  %a12 = tfm.reduce_prod %a6 {axes = array<i64: 1>} : (tensor<?x128x768xf32>) -> tensor<?x1x768xf32>
   // CHECK: tfm.equal %{{.*}} : (tensor<?x?xi64>, tensor<?x?xi64>) -> tensor<?x?xi1>
   %e = tfm.equal %i, %i : (tensor<?x?xi64>, tensor<?x?xi64>) -> tensor<?x?xi1>
   // CHECK: tfm.less

@@ -170,6 +170,132 @@ Value buildScalar(tfm::SinOp, const ScalarContext &c) { return floatMath<math::S
 Value buildScalar(tfm::CosOp, const ScalarContext &c) { return floatMath<math::CosOp>(c); }
 Value buildScalar(tfm::FloorOp, const ScalarContext &c) { return floatMath<math::FloorOp>(c); }
 Value buildScalar(tfm::CeilOp, const ScalarContext &c) { return floatMath<math::CeilOp>(c); }
+Value buildScalar(tfm::TanOp, const ScalarContext &c) { return floatMath<math::TanOp>(c); }
+Value buildScalar(tfm::AsinOp, const ScalarContext &c) { return floatMath<math::AsinOp>(c); }
+Value buildScalar(tfm::AcosOp, const ScalarContext &c) { return floatMath<math::AcosOp>(c); }
+Value buildScalar(tfm::AtanOp, const ScalarContext &c) { return floatMath<math::AtanOp>(c); }
+Value buildScalar(tfm::SinhOp, const ScalarContext &c) { return floatMath<math::SinhOp>(c); }
+Value buildScalar(tfm::CoshOp, const ScalarContext &c) { return floatMath<math::CoshOp>(c); }
+Value buildScalar(tfm::AsinhOp, const ScalarContext &c) { return floatMath<math::AsinhOp>(c); }
+Value buildScalar(tfm::AcoshOp, const ScalarContext &c) { return floatMath<math::AcoshOp>(c); }
+Value buildScalar(tfm::AtanhOp, const ScalarContext &c) { return floatMath<math::AtanhOp>(c); }
+/// ONNX rounds halves to even (numpy's round).
+Value buildScalar(tfm::RoundOp, const ScalarContext &c) {
+  return floatMath<math::RoundEvenOp>(c);
+}
+
+/// -1, 0 or 1 by the sign; a float NaN passes through.
+Value buildScalar(tfm::SignOp, const ScalarContext &c) {
+  OpBuilder &b = c.b;
+  Location loc = c.loc;
+  Value x = c.args[0];
+  Value zero = c.constant(0), one = c.constant(1);
+  if (c.isFloat()) {
+    Value positive = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, x, zero);
+    Value negative = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OLT, x, zero);
+    Value isNaN = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::UNO, x, x);
+    Value sign = b.create<arith::SelectOp>(
+        loc, positive, one,
+        b.create<arith::SelectOp>(loc, negative, c.constant(-1), zero));
+    return b.create<arith::SelectOp>(loc, isNaN, x, sign);
+  }
+  Value positive = b.create<arith::CmpIOp>(
+      loc, c.isUnsigned() ? arith::CmpIPredicate::ugt : arith::CmpIPredicate::sgt,
+      x, zero);
+  if (c.isUnsigned())
+    return b.create<arith::SelectOp>(loc, positive, one, zero);
+  Value negative = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, x, zero);
+  return b.create<arith::SelectOp>(
+      loc, positive, one,
+      b.create<arith::SelectOp>(loc, negative, c.constant(-1), zero));
+}
+
+Value buildScalar(tfm::IsNaNOp, const ScalarContext &c) {
+  return c.b.create<arith::CmpFOp>(c.loc, arith::CmpFPredicate::UNO, c.args[0],
+                                   c.args[0]);
+}
+Value buildScalar(tfm::IsInfOp op, const ScalarContext &c) {
+  OpBuilder &b = c.b;
+  Location loc = c.loc;
+  Type type = c.args[0].getType();
+  auto infinity = [&](bool negative) -> Value {
+    auto floatType = cast<FloatType>(type);
+    return b.create<arith::ConstantOp>(
+        loc, b.getFloatAttr(floatType, APFloat::getInf(floatType.getFloatSemantics(),
+                                                       negative)));
+  };
+  Value result = b.create<arith::ConstantIntOp>(loc, 0, 1);
+  if (op.getDetectPositive())
+    result = b.create<arith::OrIOp>(
+        loc, result,
+        b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, c.args[0],
+                                infinity(false)));
+  if (op.getDetectNegative())
+    result = b.create<arith::OrIOp>(
+        loc, result,
+        b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, c.args[0],
+                                infinity(true)));
+  return result;
+}
+
+/// Shifts by the width or more give 0.
+Value buildScalar(tfm::BitShiftOp op, const ScalarContext &c) {
+  OpBuilder &b = c.b;
+  Location loc = c.loc;
+  Value value = c.args[0], amount = c.args[1];
+  unsigned width = value.getType().getIntOrFloatBitWidth();
+  Value tooFar = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::uge, amount,
+                                         c.constant(width));
+  Value shifted = op.getDirection() == "left"
+                      ? b.create<arith::ShLIOp>(loc, value, amount).getResult()
+                      : b.create<arith::ShRUIOp>(loc, value, amount).getResult();
+  return b.create<arith::SelectOp>(loc, tooFar, c.constant(0), shifted);
+}
+
+/// Mod: floats take C's fmod (frem); integers the remainder with the
+/// divisor's sign unless `fmod`, 0 for a divisor of 0 (no trap), and
+/// INT_MIN % -1 = 0 without the division that traps.
+Value buildScalar(tfm::ModOp op, const ScalarContext &c) {
+  OpBuilder &b = c.b;
+  Location loc = c.loc;
+  Value lhs = c.args[0], rhs = c.args[1];
+  if (c.isFloat())
+    return inWideFloat(b, loc, lhs, [&](Value x) -> Value {
+      Value y = rhs.getType() == x.getType()
+                    ? rhs
+                    : b.create<arith::ExtFOp>(loc, x.getType(), rhs);
+      return b.create<arith::RemFOp>(loc, x, y);
+    });
+  Value zero = c.constant(0);
+  Value isZero = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, rhs, zero);
+  if (c.isUnsigned()) {
+    Value safeRhs = b.create<arith::SelectOp>(loc, isZero, c.constant(1), rhs);
+    Value remainder = b.create<arith::RemUIOp>(loc, lhs, safeRhs);
+    return b.create<arith::SelectOp>(loc, isZero, zero, remainder);
+  }
+  // A divisor of 0 or -1 leaves no remainder; dividing by 1 instead avoids
+  // both the trap on 0 and the one on INT_MIN / -1.
+  Value isMinusOne =
+      b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, rhs, c.constant(-1));
+  Value noRemainder = b.create<arith::OrIOp>(loc, isZero, isMinusOne);
+  Value safeRhs = b.create<arith::SelectOp>(loc, noRemainder, c.constant(1), rhs);
+  Value remainder = b.create<arith::RemSIOp>(loc, lhs, safeRhs);
+  if (!op.getFmod()) {
+    // Python's %: a nonzero remainder whose sign differs from the divisor's
+    // moves by one divisor.
+    Value nonzero =
+        b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ne, remainder, zero);
+    Value remainderNegative =
+        b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, remainder, zero);
+    Value divisorNegative =
+        b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, safeRhs, zero);
+    Value signsDiffer = b.create<arith::XOrIOp>(loc, remainderNegative, divisorNegative);
+    Value adjust = b.create<arith::AndIOp>(loc, nonzero, signsDiffer);
+    remainder = b.create<arith::SelectOp>(
+        loc, adjust, b.create<arith::AddIOp>(loc, remainder, safeRhs), remainder);
+  }
+  return b.create<arith::SelectOp>(loc, noRemainder, zero, remainder);
+}
 
 Value buildScalar(tfm::ReciprocalOp, const ScalarContext &c) {
   return c.b.create<arith::DivFOp>(c.loc, c.constant(1.0), c.args[0]);
@@ -364,7 +490,10 @@ constexpr bool kFloatOnly =
                     tfm::GeluOp, tfm::EluOp, tfm::CeluOp, tfm::SeluOp,
                     tfm::LeakyReluOp, tfm::ThresholdedReluOp,
                     tfm::HardSigmoidOp, tfm::HardSwishOp, tfm::SoftplusOp,
-                    tfm::SoftsignOp, tfm::MishOp, tfm::PReluOp>::value;
+                    tfm::SoftsignOp, tfm::MishOp, tfm::PReluOp, tfm::TanOp,
+                    tfm::AsinOp, tfm::AcosOp, tfm::AtanOp, tfm::SinhOp,
+                    tfm::CoshOp, tfm::AsinhOp, tfm::AcoshOp, tfm::AtanhOp,
+                    tfm::RoundOp, tfm::IsNaNOp, tfm::IsInfOp>::value;
 
 template <typename OpTy>
 struct ElementwisePattern : OpConversionPattern<OpTy> {
@@ -514,7 +643,14 @@ void mlir::tfc::populateElementwisePatterns(TypeConverter &converter,
       ElementwisePattern<tfm::HardSigmoidOp>,
       ElementwisePattern<tfm::HardSwishOp>, ElementwisePattern<tfm::SoftplusOp>,
       ElementwisePattern<tfm::SoftsignOp>, ElementwisePattern<tfm::MishOp>,
-      ElementwisePattern<tfm::PReluOp>,
+      ElementwisePattern<tfm::PReluOp>, ElementwisePattern<tfm::TanOp>,
+      ElementwisePattern<tfm::AsinOp>, ElementwisePattern<tfm::AcosOp>,
+      ElementwisePattern<tfm::AtanOp>, ElementwisePattern<tfm::SinhOp>,
+      ElementwisePattern<tfm::CoshOp>, ElementwisePattern<tfm::AsinhOp>,
+      ElementwisePattern<tfm::AcoshOp>, ElementwisePattern<tfm::AtanhOp>,
+      ElementwisePattern<tfm::RoundOp>, ElementwisePattern<tfm::SignOp>,
+      ElementwisePattern<tfm::IsNaNOp>, ElementwisePattern<tfm::IsInfOp>,
+      ElementwisePattern<tfm::ModOp>, ElementwisePattern<tfm::BitShiftOp>,
       PowPattern, CastPattern, WherePattern, ForwardPattern<tfm::IdentityOp>,
       ForwardPattern<tfm::DropoutOp>>(converter, context);
 }

@@ -211,6 +211,105 @@ struct ReducePattern : OpConversionPattern<OpTy> {
   }
 };
 
+/// ArgMax/ArgMin: one reduction generic with two outputs, the best value so
+/// far and its index (linalg.index of the axis). The axis is the reduction
+/// loop, which runs in order, so a strict comparison keeps the first of equal
+/// values and a non-strict one (select_last_index) the last. Ordered float
+/// comparisons never prefer NaN.
+template <typename OpTy>
+struct ArgReducePattern : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    constexpr bool isMax = std::is_same_v<OpTy, tfm::ArgMaxOp>;
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto inputType = cast<RankedTensorType>(input.getType());
+    auto resultType = cast<RankedTensorType>(
+        this->getTypeConverter()->convertType(op.getType()));
+    Type element = inputType.getElementType();
+    bool isUnsigned = elementTypeOf(op.getInput()).isUnsignedInteger();
+    bool isFloat = isa<FloatType>(element);
+    bool keepLast = op.getSelectLastIndex();
+    int64_t rank = inputType.getRank();
+    int64_t axis = op.getAxis();
+
+    SmallVector<int64_t> shape;
+    SmallVector<OpFoldResult> dims;
+    SmallVector<OpFoldResult> allDims = getDims(rewriter, loc, input);
+    for (int64_t i = 0; i < rank; ++i) {
+      if (i == axis)
+        continue;
+      shape.push_back(inputType.getDimSize(i));
+      dims.push_back(allDims[i]);
+    }
+    Type indexType = rewriter.getI64Type();
+    auto valuesType = RankedTensorType::get(shape, element);
+    auto indicesType = RankedTensorType::get(shape, indexType);
+    // The values start at the extreme the comparison never prefers (-inf
+    // for ArgMax), the indices at 0: a row holding only that extreme gives
+    // index 0, or its last index with select_last_index.
+    Value values =
+        rewriter
+            .create<linalg::FillOp>(
+                loc, extremeValue(rewriter, loc, element, isUnsigned, !isMax),
+                createEmpty(rewriter, loc, valuesType, dims))
+            .getResult(0);
+    Value indices =
+        rewriter
+            .create<linalg::FillOp>(
+                loc, createScalarConstant(rewriter, loc, indexType, 0),
+                createEmpty(rewriter, loc, indicesType, dims))
+            .getResult(0);
+
+    AffineMap reducedMap = droppingAxes(rewriter, rank, {axis});
+    SmallVector<AffineMap> maps = {rewriter.getMultiDimIdentityMap(rank),
+                                   reducedMap, reducedMap};
+    SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
+    iterators[axis] = utils::IteratorType::reduction;
+    auto generic = rewriter.create<linalg::GenericOp>(
+        loc, TypeRange{valuesType, indicesType}, input,
+        ValueRange{values, indices}, maps, iterators,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value candidate = args[0], best = args[1], bestIndex = args[2];
+          Value better;
+          if (isFloat) {
+            auto predicate = isMax ? (keepLast ? arith::CmpFPredicate::OGE
+                                               : arith::CmpFPredicate::OGT)
+                                   : (keepLast ? arith::CmpFPredicate::OLE
+                                               : arith::CmpFPredicate::OLT);
+            better = b.create<arith::CmpFOp>(l, predicate, candidate, best);
+          } else {
+            arith::CmpIPredicate predicate;
+            if (isMax)
+              predicate = keepLast ? (isUnsigned ? arith::CmpIPredicate::uge
+                                                 : arith::CmpIPredicate::sge)
+                                   : (isUnsigned ? arith::CmpIPredicate::ugt
+                                                 : arith::CmpIPredicate::sgt);
+            else
+              predicate = keepLast ? (isUnsigned ? arith::CmpIPredicate::ule
+                                                 : arith::CmpIPredicate::sle)
+                                   : (isUnsigned ? arith::CmpIPredicate::ult
+                                                 : arith::CmpIPredicate::slt);
+            better = b.create<arith::CmpIOp>(l, predicate, candidate, best);
+          }
+          Value position = b.create<arith::IndexCastOp>(
+              l, indexType, b.create<linalg::IndexOp>(l, axis));
+          b.create<linalg::YieldOp>(
+              l, ValueRange{b.create<arith::SelectOp>(l, better, candidate, best),
+                            b.create<arith::SelectOp>(l, better, position,
+                                                      bestIndex)});
+        });
+    Value result = generic.getResult(1);
+    if (op.getKeepdims())
+      result = keepReducedDims(rewriter, loc, result, resultType, {axis});
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 /// A map reading a tensor that broadcasts (numpy, aligned right) into a loop
 /// nest over `fullType`.
 AffineMap broadcastingMap(OpBuilder &b, RankedTensorType operandType,
@@ -492,7 +591,8 @@ void mlir::tfc::populateNormalizationPatterns(TypeConverter &converter,
                                               RewritePatternSet &patterns) {
   patterns.add<ReducePattern<tfm::ReduceMeanOp>, ReducePattern<tfm::ReduceSumOp>,
                ReducePattern<tfm::ReduceMaxOp>, ReducePattern<tfm::ReduceMinOp>,
-               ReducePattern<tfm::ReduceProdOp>, SoftmaxPattern, LayerNormPattern,
+               ReducePattern<tfm::ReduceProdOp>, ArgReducePattern<tfm::ArgMaxOp>,
+               ArgReducePattern<tfm::ArgMinOp>, SoftmaxPattern, LayerNormPattern,
                AddLayerNormPattern, RmsNormPattern>(
       converter, patterns.getContext());
 }

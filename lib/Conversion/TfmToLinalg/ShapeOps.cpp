@@ -519,6 +519,61 @@ struct SlicePattern : OpConversionPattern<tfm::SliceOp> {
   }
 };
 
+/// Emits one run-time check that every element of `indices` (unless empty)
+/// lies in [-dim, dim) (or [0, dim) when unsigned): a reduction over the
+/// indices, then a single cf.assert naming the op, so that no read through
+/// them goes out of bounds.
+void checkIndicesInRange(OpBuilder &rewriter, Location loc, Operation *op,
+                         Value indices, Value dimAsElement, bool unsignedIndices) {
+  auto indicesType = cast<RankedTensorType>(indices.getType());
+  if (indicesType.hasStaticShape() && indicesType.getNumElements() == 0)
+    return;
+  int64_t indexRank = indicesType.getRank();
+  Type indexElementType = indicesType.getElementType();
+  MLIRContext *context = rewriter.getContext();
+  Value okInit = rewriter.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{},
+                                                  rewriter.getI1Type());
+  Value trueValue = rewriter.create<arith::ConstantIntOp>(loc, 1, 1);
+  okInit = rewriter.create<linalg::FillOp>(loc, trueValue, okInit).getResult(0);
+  SmallVector<utils::IteratorType> reduction(indexRank,
+                                             utils::IteratorType::reduction);
+  auto check = rewriter.create<linalg::GenericOp>(
+      loc, TypeRange{okInit.getType()}, ValueRange{indices}, ValueRange{okInit},
+      SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(indexRank),
+                             AffineMap::get(indexRank, 0, {}, context)},
+      reduction, [&](OpBuilder &b, Location l, ValueRange args) {
+        Value inRange;
+        Value below = b.create<arith::CmpIOp>(
+            l, unsignedIndices ? arith::CmpIPredicate::ult : arith::CmpIPredicate::slt,
+            args[0], dimAsElement);
+        if (unsignedIndices) {
+          inRange = below;
+        } else {
+          Value negDim = b.create<arith::SubIOp>(
+              l, createScalarConstant(b, l, indexElementType, 0), dimAsElement);
+          Value above = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sge,
+                                                args[0], negDim);
+          inRange = b.create<arith::AndIOp>(l, below, above);
+        }
+        b.create<linalg::YieldOp>(l, b.create<arith::AndIOp>(l, inRange, args[1]).getResult());
+      });
+  Value ok = rewriter.create<tensor::ExtractOp>(loc, check.getResult(0), ValueRange{});
+  emitCheck(rewriter, loc, ok, op, "an index is out of range");
+}
+
+/// An index in [-dim, dim) (checked before) as the index it reads: negative
+/// ones count from the end.
+Value wrapIndex(OpBuilder &b, Location l, Value index, Value dim,
+                bool unsignedIndices) {
+  Value raw = unsignedIndices
+                  ? b.create<arith::IndexCastUIOp>(l, b.getIndexType(), index).getResult()
+                  : b.create<arith::IndexCastOp>(l, b.getIndexType(), index).getResult();
+  Value negative = b.create<arith::CmpIOp>(
+      l, arith::CmpIPredicate::slt, raw, b.create<arith::ConstantIndexOp>(l, 0));
+  return b.create<arith::SelectOp>(l, negative, b.create<arith::AddIOp>(l, raw, dim),
+                                   raw);
+}
+
 struct GatherPattern : OpConversionPattern<tfm::GatherOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -570,39 +625,8 @@ struct GatherPattern : OpConversionPattern<tfm::GatherOp> {
       }
       checked = !inputType.isDynamicDim(axis) || !unsignedIndices;
     }
-    if (!checked && (!indicesType.hasStaticShape() || indicesType.getNumElements() != 0)) {
-      SmallVector<int64_t> allAxes;
-      for (int64_t i = 0; i < indexRank; ++i)
-        allAxes.push_back(i);
-      Value okInit = rewriter.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{},
-                                                      rewriter.getI1Type());
-      Value trueValue = rewriter.create<arith::ConstantIntOp>(loc, 1, 1);
-      okInit = rewriter.create<linalg::FillOp>(loc, trueValue, okInit).getResult(0);
-      SmallVector<utils::IteratorType> reduction(indexRank,
-                                                 utils::IteratorType::reduction);
-      auto check = rewriter.create<linalg::GenericOp>(
-          loc, TypeRange{okInit.getType()}, ValueRange{indices}, ValueRange{okInit},
-          SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(indexRank),
-                      AffineMap::get(indexRank, 0, {}, getContext())},
-          reduction, [&](OpBuilder &b, Location l, ValueRange args) {
-            Value inRange;
-            Value below = b.create<arith::CmpIOp>(
-                l, unsignedIndices ? arith::CmpIPredicate::ult : arith::CmpIPredicate::slt,
-                args[0], dimAsElement);
-            if (unsignedIndices) {
-              inRange = below;
-            } else {
-              Value negDim = b.create<arith::SubIOp>(
-                  l, createScalarConstant(b, l, indexElementType, 0), dimAsElement);
-              Value above = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sge,
-                                                    args[0], negDim);
-              inRange = b.create<arith::AndIOp>(l, below, above);
-            }
-            b.create<linalg::YieldOp>(l, b.create<arith::AndIOp>(l, inRange, args[1]).getResult());
-          });
-      Value ok = rewriter.create<tensor::ExtractOp>(loc, check.getResult(0), ValueRange{});
-      emitCheck(rewriter, loc, ok, op, "an index is out of range");
-    }
+    if (!checked)
+      checkIndicesInRange(rewriter, loc, op, indices, dimAsElement, unsignedIndices);
 
     SmallVector<OpFoldResult> inputDims = getDims(rewriter, loc, input);
     SmallVector<OpFoldResult> indexDims = getDims(rewriter, loc, indices);
@@ -620,21 +644,62 @@ struct GatherPattern : OpConversionPattern<tfm::GatherOp> {
                     rewriter.getMultiDimIdentityMap(resultRank)},
         SmallVector<utils::IteratorType>(resultRank, utils::IteratorType::parallel),
         [&](OpBuilder &b, Location l, ValueRange args) {
-          Value raw = unsignedIndices
-                          ? b.create<arith::IndexCastUIOp>(l, b.getIndexType(), args[0])
-                                .getResult()
-                          : b.create<arith::IndexCastOp>(l, b.getIndexType(), args[0])
-                                .getResult();
-          Value negative = b.create<arith::CmpIOp>(
-              l, arith::CmpIPredicate::slt, raw, b.create<arith::ConstantIndexOp>(l, 0));
-          Value wrapped = b.create<arith::SelectOp>(
-              l, negative, b.create<arith::AddIOp>(l, raw, dim), raw);
+          Value wrapped = wrapIndex(b, l, args[0], dim, unsignedIndices);
           SmallVector<Value> at;
           for (int64_t i = 0; i < axis; ++i)
             at.push_back(b.create<linalg::IndexOp>(l, i));
           at.push_back(wrapped);
           for (int64_t i = axis + 1; i < rank; ++i)
             at.push_back(b.create<linalg::IndexOp>(l, i - 1 + indexRank));
+          b.create<linalg::YieldOp>(l, b.create<tensor::ExtractOp>(l, input, at).getResult());
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+/// GatherElements: out[p] = input[p with p[axis] = indices[p]], over the
+/// indices' shape; each other dim of the indices must fit in the input's.
+struct GatherElementsPattern : OpConversionPattern<tfm::GatherElementsOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(tfm::GatherElementsOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput(), indices = adaptor.getIndices();
+    auto inputType = cast<RankedTensorType>(input.getType());
+    auto indicesType = cast<RankedTensorType>(indices.getType());
+    auto type = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
+    int64_t rank = inputType.getRank();
+    int64_t axis = op.getAxis();
+    bool unsignedIndices = elementTypeOf(op.getIndices()).isUnsignedInteger();
+
+    for (int64_t i = 0; i < rank; ++i) {
+      if (i == axis || (!inputType.isDynamicDim(i) && !indicesType.isDynamicDim(i)))
+        continue; // static dims were checked by the op's inference
+      Value fits = rewriter.create<arith::CmpIOp>(
+          loc, arith::CmpIPredicate::ule,
+          rewriter.create<tensor::DimOp>(loc, indices, i),
+          rewriter.create<tensor::DimOp>(loc, input, i));
+      emitCheck(rewriter, loc, fits, op,
+                "the indices' dim " + Twine(i) + " exceeds the input's");
+    }
+    Value dim = rewriter.create<tensor::DimOp>(loc, input, axis);
+    Value dimAsElement = rewriter.create<arith::IndexCastOp>(
+        loc, indicesType.getElementType(), dim);
+    checkIndicesInRange(rewriter, loc, op, indices, dimAsElement, unsignedIndices);
+
+    Value init = createEmpty(rewriter, loc, type, getDims(rewriter, loc, indices));
+    auto generic = rewriter.create<linalg::GenericOp>(
+        loc, TypeRange{type}, ValueRange{indices}, ValueRange{init},
+        SmallVector<AffineMap>(2, rewriter.getMultiDimIdentityMap(rank)),
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          SmallVector<Value> at;
+          for (int64_t i = 0; i < rank; ++i)
+            at.push_back(i == axis ? wrapIndex(b, l, args[0], dim, unsignedIndices)
+                                   : b.create<linalg::IndexOp>(l, i).getResult());
           b.create<linalg::YieldOp>(l, b.create<tensor::ExtractOp>(l, input, at).getResult());
         });
     rewriter.replaceOp(op, generic.getResult(0));
@@ -912,6 +977,7 @@ void mlir::tfc::populateShapePatterns(TypeConverter &converter,
   patterns.add<ConstantPattern, TransposePattern, ReshapePattern,
                ReshapeLikePattern<tfm::FlattenOp>, ReshapeLikePattern<tfm::SqueezeOp>,
                ReshapeLikePattern<tfm::UnsqueezeOp>, ConcatPattern, SplitPattern,
-               SlicePattern, GatherPattern, ExpandPattern, TriluPattern, ShapePattern,
+               SlicePattern, GatherPattern, GatherElementsPattern, ExpandPattern,
+               TriluPattern, ShapePattern,
                ConstantOfShapePattern, RangePattern>(converter, patterns.getContext());
 }
