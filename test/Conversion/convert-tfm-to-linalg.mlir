@@ -232,9 +232,12 @@ func.func @bool_constant() -> tensor<3xi1> {
 // -----
 
 // COM: Conv splits channels into (group, per group) so that one generic
-// COM: covers grouped and plain convolutions; padding is a tensor.pad.
+// COM: covers grouped and plain convolutions; padding inserts the input into
+// COM: a zero-filled tensor.
 // CHECK-LABEL: func.func @conv_grouped
-// CHECK: tensor.pad %arg0 low[0, 0, 1, 1] high[0, 0, 1, 1]
+// CHECK: %[[ZEROS:.+]] = linalg.fill {{.+}} -> tensor<1x4x6x6xf32>
+// CHECK: tensor.insert_slice %arg0 into %[[ZEROS]][0, 0, 1, 1] [1, 4, 4, 4] [1, 1, 1, 1]
+// CHECK-NOT: tensor.pad
 // CHECK: tensor.expand_shape {{.+}} into tensor<1x2x2x6x6xf32>
 // CHECK: tensor.expand_shape {{.+}} into tensor<2x2x2x3x3xf32>
 // CHECK: linalg.generic {{.+}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]
@@ -242,6 +245,23 @@ func.func @bool_constant() -> tensor<3xi1> {
 func.func @conv_grouped(%x: tensor<1x4x4x4xf32>, %w: tensor<4x2x3x3xf32>) -> tensor<1x4x4x4xf32> {
   %r = tfm.conv %x, %w {dilations = array<i64: 1, 1>, group = 2 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<1x4x4x4xf32>, tensor<4x2x3x3xf32>) -> tensor<1x4x4x4xf32>
   return %r : tensor<1x4x4x4xf32>
+}
+
+// -----
+
+// COM: Padding over a length known only at run time: the padded length is
+// COM: computed from the input's (no tensor.dim of a padded tensor, which
+// COM: MLIR 19's bufferization of tensor.pad got wrong).
+// CHECK-LABEL: func.func @conv_dynamic_padded
+// CHECK: %[[LEN:.+]] = tensor.dim %arg0, %c2
+// CHECK: %[[PADDED:.+]] = arith.addi %[[LEN]], %c2
+// CHECK: %[[EMPTY:.+]] = tensor.empty(%{{.+}}, %[[PADDED]]) : tensor<?x8x?xf32>
+// CHECK: %[[ZEROS:.+]] = linalg.fill {{.+}} outs(%[[EMPTY]]
+// CHECK: tensor.insert_slice %arg0 into %[[ZEROS]][0, 0, 1] [%{{.+}}, 8, %[[LEN]]] [1, 1, 1]
+// CHECK-NOT: tensor.pad
+func.func @conv_dynamic_padded(%x: tensor<?x8x?xf32>, %w: tensor<16x8x3xf32>) -> tensor<?x16x?xf32> {
+  %r = tfm.conv %x, %w {dilations = array<i64: 1>, pads = array<i64: 1, 1>, strides = array<i64: 1>} : (tensor<?x8x?xf32>, tensor<16x8x3xf32>) -> tensor<?x16x?xf32>
+  return %r : tensor<?x16x?xf32>
 }
 
 // -----

@@ -283,27 +283,41 @@ struct ConvPattern : OpConversionPattern<tfm::ConvOp> {
     if (outChannels % groups || inputType.getDimSize(1) != inPerGroup * groups)
       return op.emitOpError("channel counts do not match the group count");
 
-    // Zero padding.
+    // Zero padding: the input inserted into a zero-filled tensor of the
+    // padded dims (computed here, as values). MLIR 19's one-shot
+    // bufferization of a dynamically shaped tensor.pad sized the pad's
+    // buffer by that buffer's own dims: a Conv1d with padding over a
+    // symbolic length failed with "operand #0 does not dominate this use".
+    SmallVector<OpFoldResult> inputDims = getDims(rewriter, loc, input);
     if (llvm::any_of(pads, [](int64_t p) { return p != 0; })) {
-      SmallVector<OpFoldResult> low(2, rewriter.getIndexAttr(0)),
-          high(2, rewriter.getIndexAttr(0));
-      for (int64_t i = 0; i < spatial; ++i) {
-        low.push_back(rewriter.getIndexAttr(pads[i]));
-        high.push_back(rewriter.getIndexAttr(pads[spatial + i]));
-      }
+      SmallVector<OpFoldResult> offsets(2, rewriter.getIndexAttr(0));
+      SmallVector<OpFoldResult> sizes(inputDims);
       SmallVector<int64_t> paddedShape(inputType.getShape());
-      for (int64_t i = 0; i < spatial; ++i)
-        if (!inputType.isDynamicDim(i + 2))
-          paddedShape[i + 2] += pads[i] + pads[spatial + i];
-      Value zero = createScalarConstant(rewriter, loc, elementType, 0.0);
-      input = rewriter.create<tensor::PadOp>(
-          loc, inputType.clone(paddedShape), input, low, high, zero);
+      for (int64_t i = 0; i < spatial; ++i) {
+        int64_t extra = pads[i] + pads[spatial + i];
+        offsets.push_back(rewriter.getIndexAttr(pads[i]));
+        if (!inputType.isDynamicDim(i + 2)) {
+          paddedShape[i + 2] += extra;
+          inputDims[i + 2] = rewriter.getIndexAttr(paddedShape[i + 2]);
+          continue;
+        }
+        inputDims[i + 2] =
+            rewriter
+                .create<arith::AddIOp>(loc, toIndexValue(rewriter, loc, inputDims[i + 2]),
+                                       rewriter.create<arith::ConstantIndexOp>(loc, extra))
+                .getResult();
+      }
+      SmallVector<OpFoldResult> unitStrides(inputType.getRank(),
+                                            rewriter.getIndexAttr(1));
+      Value zeros = zeroFilled(rewriter, loc, inputType.clone(paddedShape), inputDims);
+      input = rewriter.create<tensor::InsertSliceOp>(loc, input, zeros, offsets,
+                                                     sizes, unitStrides);
       inputType = cast<RankedTensorType>(input.getType());
     }
 
     // Split channels into (group, per group).
-    auto splitChannels = [&](Value value, int64_t channelDim,
-                             int64_t perGroup) {
+    auto splitChannels = [&](Value value, ArrayRef<OpFoldResult> dims,
+                             int64_t channelDim, int64_t perGroup) {
       auto type = cast<RankedTensorType>(value.getType());
       SmallVector<int64_t> shape;
       SmallVector<ReassociationIndices> reassociation;
@@ -318,20 +332,21 @@ struct ConvPattern : OpConversionPattern<tfm::ConvOp> {
         }
         reassociation.push_back({(int64_t)shape.size()});
         shape.push_back(type.getDimSize(i));
-        outputShape.push_back(tensor::getMixedSize(rewriter, loc, value, i));
+        outputShape.push_back(dims[i]);
       }
       return rewriter.create<tensor::ExpandShapeOp>(
           loc, type.clone(shape), value, reassociation, outputShape);
     };
-    Value groupedInput = splitChannels(input, 1, inPerGroup);
-    Value groupedWeight = splitChannels(weight, 0, outChannels / groups);
+    Value groupedInput = splitChannels(input, inputDims, 1, inPerGroup);
+    Value groupedWeight = splitChannels(weight, getDims(rewriter, loc, weight), 0,
+                                        outChannels / groups);
 
     // Output dims: batch, group, per group, spatial (from the result type,
     // or computed for a dynamic input extent).
     SmallVector<int64_t> groupedShape = {resultType.getDimSize(0), groups,
                                          outChannels / groups};
     SmallVector<OpFoldResult> groupedDims = {
-        tensor::getMixedSize(rewriter, loc, input, 0),
+        inputDims[0],
         rewriter.getIndexAttr(groups), rewriter.getIndexAttr(outChannels / groups)};
     for (int64_t i = 0; i < spatial; ++i) {
       groupedShape.push_back(resultType.getDimSize(i + 2));
@@ -340,7 +355,7 @@ struct ConvPattern : OpConversionPattern<tfm::ConvOp> {
         continue;
       }
       // floor((padded - dilation * (k - 1) - 1) / stride) + 1
-      Value padded = rewriter.create<tensor::DimOp>(loc, input, i + 2);
+      Value padded = toIndexValue(rewriter, loc, inputDims[i + 2]);
       int64_t window = dilations[i] * (weightType.getDimSize(i + 2) - 1) + 1;
       Value span = rewriter.create<arith::SubIOp>(
           loc, padded, rewriter.create<arith::ConstantIndexOp>(loc, window));
