@@ -376,6 +376,33 @@ bool isCausalAdditiveMask(Value mask, Value scores) {
   return true;
 }
 
+/// `mask`, broadcastable to [B * N, Lq, Lk] scores, as a mask broadcastable
+/// to [B, N, Lq, Lk]: missing leading dims become 1, then a folded batch dim
+/// of size 1 becomes [1, 1] and any other is split into [B, N] (N static).
+Value splitMaskHeads(OpBuilder &b, Location loc, Value mask, int64_t heads) {
+  auto type = cast<RankedTensorType>(mask.getType());
+  if (type.getRank() < 3) {
+    SmallVector<int64_t> leading;
+    for (int64_t i = 0; i < 3 - type.getRank(); ++i)
+      leading.push_back(i);
+    mask = b.create<tfm::UnsqueezeOp>(loc, mask, b.getDenseI64ArrayAttr(leading));
+    type = cast<RankedTensorType>(mask.getType());
+  }
+  if (type.getDimSize(0) == 1)
+    return b.create<tfm::UnsqueezeOp>(loc, mask, b.getDenseI64ArrayAttr({1}));
+  auto i64Vector = [&](ArrayRef<int64_t> values) -> Value {
+    return b.create<tfm::ConstantOp>(
+        loc, DenseElementsAttr::get(
+                 RankedTensorType::get({(int64_t)values.size()}, b.getI64Type()),
+                 values));
+  };
+  Value trailing =
+      b.create<tfm::ShapeOp>(loc, mask, b.getI64IntegerAttr(1), b.getI64IntegerAttr(3));
+  Value shape = b.create<tfm::ConcatOp>(
+      loc, ValueRange{i64Vector({-1, heads}), trailing}, b.getI64IntegerAttr(0));
+  return b.create<tfm::ReshapeOp>(loc, mask, shape, b.getBoolAttr(false));
+}
+
 struct FuseAttentionPass
     : public tfc::impl::FuseAttentionBase<FuseAttentionPass> {
   using FuseAttentionBase::FuseAttentionBase;
@@ -426,8 +453,6 @@ struct FuseAttentionPass
       if (auto add = dyn_cast<tfm::AddOp>(def)) {
         if (sawScale)
           return remarks.reject(softmax, "a mask is added before the scale");
-        if (rank != 4)
-          return remarks.reject(softmax, "masks on [B * N, Lq, Lk] scores are not fused yet");
         bool lhsScores = leadsToScores(add.getLhs());
         Value mask = lhsScores ? add.getRhs() : add.getLhs();
         scores = lhsScores ? add.getLhs() : add.getRhs();
@@ -442,8 +467,6 @@ struct FuseAttentionPass
       if (auto where = dyn_cast<tfm::WhereOp>(def)) {
         if (sawScale)
           return remarks.reject(softmax, "a mask is applied before the scale");
-        if (rank != 4)
-          return remarks.reject(softmax, "masks on [B * N, Lq, Lk] scores are not fused yet");
         bool scoresIfTrue = leadsToScores(where.getLhs());
         Value fill = scoresIfTrue ? where.getRhs() : where.getLhs();
         std::optional<double> fillValue = getScalarConstant(fill);
@@ -543,6 +566,10 @@ struct FuseAttentionPass
     }
     for (Value additive : additiveMasks)
       accumulate(additive);
+    // A mask on [B * N, Lq, Lk] scores (torch's MultiheadAttention) becomes
+    // one on [B, N, Lq, Lk]: row b * N + n of the folded batch is (b, n).
+    if (mask && rank == 3)
+      mask = splitMaskHeads(b, loc, mask, query->heads);
 
     // The sequence-first layout is transposed to [B, L, H] around the op:
     // a copy of q, k, v and the output, small next to the attention itself.

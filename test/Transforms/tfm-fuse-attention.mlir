@@ -217,6 +217,63 @@ func.func @multihead_sequence_first(%x: tensor<10x?x192xf32>) -> tensor<?x64xf32
 
 // -----
 
+// COM: A key-padding mask on the folded [B * N, 1, Lk] scores (torch's
+// COM: MultiheadAttention with key_padding_mask) becomes [B, N, 1, Lk]: the
+// COM: folded dim is split as (b, n); a [Lq, Lk] attn_mask gains two leading
+// COM: dims of 1.
+// CHECK-LABEL: func.func @multihead_masked
+// CHECK: %[[TAIL:.+]] = tfm.shape %arg1 {end = 3 : i64, start = 1 : i64}
+// CHECK: %[[SHAPE:.+]] = tfm.concat %{{.+}}, %[[TAIL]] {axis = 0 : i64}
+// CHECK: %[[M4:.+]] = tfm.reshape %arg1, %[[SHAPE]] : (tensor<?x1x10xf32>, tensor<4xi64>) -> tensor<?x4x1x10xf32>
+// CHECK: tfm.attention %{{.+}}, %{{.+}}, %{{.+}}, %[[M4]] {num_heads = 4 : i64, scale = 2.500000e-01 : f32}
+// CHECK-LABEL: func.func @multihead_attn_mask
+// CHECK: %[[M2:.+]] = tfm.unsqueeze %arg1 {axes = array<i64: 0>} : (tensor<10x10xf32>) -> tensor<1x10x10xf32>
+// CHECK: %[[M3:.+]] = tfm.unsqueeze %[[M2]] {axes = array<i64: 1>} : (tensor<1x10x10xf32>) -> tensor<1x1x10x10xf32>
+// CHECK: tfm.attention %{{.+}}, %{{.+}}, %{{.+}}, %[[M3]]
+func.func @multihead_masked(%x: tensor<10x?x192xf32>, %m: tensor<?x1x10xf32>) -> tensor<?x64xf32> {
+  %split = tfm.constant dense<[10, -1, 16]> : tensor<3xi64>
+  %flat = tfm.constant dense<[-1, 64]> : tensor<2xi64>
+  %four = tfm.constant dense<4.0> : tensor<f32>
+  %qkv:3 = tfm.split %x {axis = 2 : i64, num_outputs = 3 : i64} : (tensor<10x?x192xf32>) -> (tensor<10x?x64xf32>, tensor<10x?x64xf32>, tensor<10x?x64xf32>)
+  %q3 = tfm.reshape %qkv#0, %split : (tensor<10x?x64xf32>, tensor<3xi64>) -> tensor<10x?x16xf32>
+  %qt = tfm.transpose %q3 {perm = array<i64: 1, 0, 2>} : (tensor<10x?x16xf32>) -> tensor<?x10x16xf32>
+  %qs = tfm.div %qt, %four : (tensor<?x10x16xf32>, tensor<f32>) -> tensor<?x10x16xf32>
+  %k3 = tfm.reshape %qkv#1, %split : (tensor<10x?x64xf32>, tensor<3xi64>) -> tensor<10x?x16xf32>
+  %kt = tfm.transpose %k3 {perm = array<i64: 1, 2, 0>} : (tensor<10x?x16xf32>) -> tensor<?x16x10xf32>
+  %v3 = tfm.reshape %qkv#2, %split : (tensor<10x?x64xf32>, tensor<3xi64>) -> tensor<10x?x16xf32>
+  %vt = tfm.transpose %v3 {perm = array<i64: 1, 0, 2>} : (tensor<10x?x16xf32>) -> tensor<?x10x16xf32>
+  %s = tfm.matmul %qs, %kt : (tensor<?x10x16xf32>, tensor<?x16x10xf32>) -> tensor<?x10x10xf32>
+  %sm = tfm.add %s, %m : (tensor<?x10x10xf32>, tensor<?x1x10xf32>) -> tensor<?x10x10xf32>
+  // expected-remark @+1 {{fused attention: 4 heads of 16, scale 2.500000e-01, sequence-first, masked}}
+  %p = tfm.softmax %sm {axis = 2 : i64} : (tensor<?x10x10xf32>) -> tensor<?x10x10xf32>
+  %o = tfm.matmul %p, %vt : (tensor<?x10x10xf32>, tensor<?x10x16xf32>) -> tensor<?x10x16xf32>
+  %ot = tfm.transpose %o {perm = array<i64: 1, 0, 2>} : (tensor<?x10x16xf32>) -> tensor<10x?x16xf32>
+  %r = tfm.reshape %ot, %flat : (tensor<10x?x16xf32>, tensor<2xi64>) -> tensor<?x64xf32>
+  return %r : tensor<?x64xf32>
+}
+
+func.func @multihead_attn_mask(%x: tensor<10x?x192xf32>, %m: tensor<10x10xf32>) -> tensor<?x64xf32> {
+  %split = tfm.constant dense<[10, -1, 16]> : tensor<3xi64>
+  %flat = tfm.constant dense<[-1, 64]> : tensor<2xi64>
+  %qkv:3 = tfm.split %x {axis = 2 : i64, num_outputs = 3 : i64} : (tensor<10x?x192xf32>) -> (tensor<10x?x64xf32>, tensor<10x?x64xf32>, tensor<10x?x64xf32>)
+  %q3 = tfm.reshape %qkv#0, %split : (tensor<10x?x64xf32>, tensor<3xi64>) -> tensor<10x?x16xf32>
+  %qt = tfm.transpose %q3 {perm = array<i64: 1, 0, 2>} : (tensor<10x?x16xf32>) -> tensor<?x10x16xf32>
+  %k3 = tfm.reshape %qkv#1, %split : (tensor<10x?x64xf32>, tensor<3xi64>) -> tensor<10x?x16xf32>
+  %kt = tfm.transpose %k3 {perm = array<i64: 1, 2, 0>} : (tensor<10x?x16xf32>) -> tensor<?x16x10xf32>
+  %v3 = tfm.reshape %qkv#2, %split : (tensor<10x?x64xf32>, tensor<3xi64>) -> tensor<10x?x16xf32>
+  %vt = tfm.transpose %v3 {perm = array<i64: 1, 0, 2>} : (tensor<10x?x16xf32>) -> tensor<?x10x16xf32>
+  %s = tfm.matmul %qt, %kt : (tensor<?x10x16xf32>, tensor<?x16x10xf32>) -> tensor<?x10x10xf32>
+  %sm = tfm.add %s, %m : (tensor<?x10x10xf32>, tensor<10x10xf32>) -> tensor<?x10x10xf32>
+  // expected-remark @+1 {{fused attention: 4 heads of 16, scale 1.000000e+00, sequence-first, masked}}
+  %p = tfm.softmax %sm {axis = 2 : i64} : (tensor<?x10x10xf32>) -> tensor<?x10x10xf32>
+  %o = tfm.matmul %p, %vt : (tensor<?x10x10xf32>, tensor<?x10x16xf32>) -> tensor<?x10x16xf32>
+  %ot = tfm.transpose %o {perm = array<i64: 1, 0, 2>} : (tensor<?x10x16xf32>) -> tensor<10x?x16xf32>
+  %r = tfm.reshape %ot, %flat : (tensor<10x?x16xf32>, tensor<2xi64>) -> tensor<?x64xf32>
+  return %r : tensor<?x64xf32>
+}
+
+// -----
+
 // COM: Must not fire. Each function breaks one step of the pattern.
 
 // CHECK-LABEL: func.func @softmax_over_queries
