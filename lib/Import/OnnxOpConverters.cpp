@@ -679,6 +679,104 @@ LogicalResult convertLayerNorm(NodeImporter &node) {
   return success();
 }
 
+/// A per-channel [C] parameter as [C, 1, ...] against an [N, C, ...] input
+/// of rank `rank`.
+FailureOr<Value> perChannel(NodeImporter &node, Value parameter, int64_t rank) {
+  if (rank <= 2)
+    return parameter;
+  llvm::SmallVector<int64_t> trailing;
+  for (int64_t i = 1; i < rank - 1; ++i)
+    trailing.push_back(i);
+  return node.createOne("tfm.unsqueeze", parameter,
+                        {node.namedI64Array("axes", trailing)});
+}
+
+/// BatchNormalization at inference: y = x * s + (B - mean * s) per channel,
+/// s = scale / sqrt(var + epsilon), the [C] vectors computed first.
+LogicalResult convertBatchNorm(NodeImporter &node) {
+  if (node.getInt("training_mode", 0))
+    return node.fail("training_mode is set; tfc compiles inference only");
+  for (int i = 1; i < node.node.output_size(); ++i)
+    if (!node.node.output(i).empty())
+      return node.fail("the running mean and variance outputs exist in training "
+                       "mode only");
+  Value x = node.getInput(0);
+  int64_t rank = node.getInputType(0).getRank();
+  if (rank < 2)
+    return node.fail("expects an [N, C, ...] input, got rank " + llvm::Twine(rank));
+  Type element = node.getInputType(0).getElementType();
+  Value epsilon = scalarConstant(node, element, node.getFloat("epsilon", 1e-5f));
+  FailureOr<Value> shifted = node.createOne("tfm.add", {node.getInput(4), epsilon});
+  if (failed(shifted))
+    return failure();
+  FailureOr<Value> deviation = node.createOne("tfm.sqrt", *shifted);
+  if (failed(deviation))
+    return failure();
+  FailureOr<Value> factor = node.createOne("tfm.div", {node.getInput(1), *deviation});
+  if (failed(factor))
+    return failure();
+  FailureOr<Value> meanScaled = node.createOne("tfm.mul", {node.getInput(3), *factor});
+  if (failed(meanScaled))
+    return failure();
+  FailureOr<Value> offset = node.createOne("tfm.sub", {node.getInput(2), *meanScaled});
+  if (failed(offset))
+    return failure();
+  FailureOr<Value> factorColumn = perChannel(node, *factor, rank);
+  FailureOr<Value> offsetColumn = perChannel(node, *offset, rank);
+  if (failed(factorColumn) || failed(offsetColumn))
+    return failure();
+  FailureOr<Value> scaled = node.createOne("tfm.mul", {x, *factorColumn});
+  if (failed(scaled))
+    return failure();
+  return setOne(node, node.createOne("tfm.add", {*scaled, *offsetColumn}));
+}
+
+/// InstanceNormalization: each (n, c) normalized over the spatial dims,
+/// then scaled and shifted per channel.
+LogicalResult convertInstanceNorm(NodeImporter &node) {
+  Value x = node.getInput(0);
+  int64_t rank = node.getInputType(0).getRank();
+  if (rank < 3)
+    return node.fail("expects an [N, C, spatial...] input, got rank " +
+                     llvm::Twine(rank));
+  Type element = node.getInputType(0).getElementType();
+  llvm::SmallVector<int64_t> spatial;
+  for (int64_t i = 2; i < rank; ++i)
+    spatial.push_back(i);
+  llvm::SmallVector<NamedAttribute> reduction = {
+      node.namedI64Array("axes", spatial), node.namedBool("keepdims", true)};
+  FailureOr<Value> mean = node.createOne("tfm.reduce_mean", x, reduction);
+  if (failed(mean))
+    return failure();
+  FailureOr<Value> centered = node.createOne("tfm.sub", {x, *mean});
+  if (failed(centered))
+    return failure();
+  FailureOr<Value> square = node.createOne("tfm.mul", {*centered, *centered});
+  if (failed(square))
+    return failure();
+  FailureOr<Value> variance = node.createOne("tfm.reduce_mean", *square, reduction);
+  if (failed(variance))
+    return failure();
+  Value epsilon = scalarConstant(node, element, node.getFloat("epsilon", 1e-5f));
+  FailureOr<Value> shifted = node.createOne("tfm.add", {*variance, epsilon});
+  if (failed(shifted))
+    return failure();
+  FailureOr<Value> deviation = node.createOne("tfm.sqrt", *shifted);
+  if (failed(deviation))
+    return failure();
+  FailureOr<Value> normalized = node.createOne("tfm.div", {*centered, *deviation});
+  if (failed(normalized))
+    return failure();
+  FailureOr<Value> scale = perChannel(node, node.getInput(1), rank);
+  FailureOr<Value> bias = perChannel(node, node.getInput(2), rank);
+  if (failed(scale) || failed(bias))
+    return failure();
+  FailureOr<Value> scaled = node.createOne("tfm.mul", {*normalized, *scale});
+  if (failed(scaled))
+    return failure();
+  return setOne(node, node.createOne("tfm.add", {*scaled, *bias}));
+}
+
 /// The axes of a reduction node, normalized and sorted (empty: all dims):
 /// an attribute until opset `axesInputSince` (18; ReduceSum's 13), then an
 /// optional input with `noop_with_empty_axes`, where no axes make the node
@@ -1253,6 +1351,11 @@ mlir::tfc::onnx_import::getOpConverters() {
          {"strides", A::INTS, false, 0, INT64_MAX, 1}});
     add("Softmax", convertSoftmax, 1, 1, 1, {{"axis", A::INT}});
     add("LogSoftmax", convertLogSoftmax, 1, 1, 1, {{"axis", A::INT}});
+    add("BatchNormalization", convertBatchNorm, 5, 5, 3,
+        {{"epsilon", A::FLOAT}, {"momentum", A::FLOAT},
+         {"training_mode", A::INT, false, 14}});
+    add("InstanceNormalization", convertInstanceNorm, 3, 3, 1,
+        {{"epsilon", A::FLOAT}});
     add("Size", convertSize, 1, 1, 1);
     add("Hardmax", convertHardmax, 1, 1, 1, {{"axis", A::INT}});
     add("LayerNormalization", convertLayerNorm, 2, 3, 3,
