@@ -594,6 +594,54 @@ LogicalResult convertHardmax(NodeImporter &node) {
                                          "to", TypeAttr::get(type.getElementType()))}));
 }
 
+/// EyeLike: ones where column - row = k in the input's 2-D shape, zeros
+/// elsewhere, of `dtype` (default: the input's type).
+LogicalResult convertEyeLike(NodeImporter &node) {
+  Value x = node.getInput(0);
+  RankedTensorType type = node.getInputType(0);
+  if (type.getRank() != 2)
+    return node.fail("expects a 2-D input, got rank " + llvm::Twine(type.getRank()));
+  Type element = type.getElementType();
+  if (const onnx::AttributeProto *dtype = node.findAttribute("dtype")) {
+    element = convertElementType(dtype->i(), node.getContext());
+    if (!element)
+      return node.fail("dtype " + onnxTypeName(dtype->i()) +
+                       " is not supported by tfc");
+  }
+  // Positions along each dim: a [n, 1] column of rows, a [m] row of columns.
+  auto positions = [&](int64_t dim) -> FailureOr<Value> {
+    FailureOr<Value> extent = node.createOne(
+        "tfm.shape", x, {node.namedI64("start", dim), node.namedI64("end", dim + 1)});
+    if (failed(extent))
+      return failure();
+    FailureOr<Value> length =
+        node.createOne("tfm.reshape", {*extent, node.getI64Constant({})},
+                       {node.namedBool("allow_zero", false)});
+    if (failed(length))
+      return failure();
+    return node.createOne("tfm.range",
+                          {node.getI64Constant({0}, /*scalar=*/true), *length,
+                           node.getI64Constant({1}, /*scalar=*/true)});
+  };
+  FailureOr<Value> rows = positions(0);
+  FailureOr<Value> columns = positions(1);
+  if (failed(rows) || failed(columns))
+    return failure();
+  FailureOr<Value> rowColumn =
+      node.createOne("tfm.unsqueeze", *rows, {node.namedI64Array("axes", {1})});
+  if (failed(rowColumn))
+    return failure();
+  FailureOr<Value> shifted = node.createOne(
+      "tfm.add", {*rowColumn, node.getI64Constant({node.getInt("k", 0)}, /*scalar=*/true)});
+  if (failed(shifted))
+    return failure();
+  FailureOr<Value> diagonal = node.createOne("tfm.equal", {*shifted, *columns});
+  if (failed(diagonal))
+    return failure();
+  return setOne(node, node.createOne("tfm.cast", *diagonal,
+                                     {node.builder.getNamedAttr("to", TypeAttr::get(element))}));
+}
+
 /// Size: the product of the shape, a 0-D int64.
 LogicalResult convertSize(NodeImporter &node) {
   int64_t rank = node.getInputType(0).getRank();
@@ -1357,6 +1405,7 @@ mlir::tfc::onnx_import::getOpConverters() {
     add("InstanceNormalization", convertInstanceNorm, 3, 3, 1,
         {{"epsilon", A::FLOAT}});
     add("Size", convertSize, 1, 1, 1);
+    add("EyeLike", convertEyeLike, 1, 1, 1, {{"dtype", A::INT}, {"k", A::INT}});
     add("Hardmax", convertHardmax, 1, 1, 1, {{"axis", A::INT}});
     add("LayerNormalization", convertLayerNorm, 2, 3, 3,
         {{"axis", A::INT}, {"epsilon", A::FLOAT}, {"stash_type", A::INT}});
