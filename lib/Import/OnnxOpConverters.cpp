@@ -141,6 +141,21 @@ LogicalResult convertClip(NodeImporter &node) {
   return success();
 }
 
+/// A 0-D constant of `type` holding `value` (integer or float).
+Value scalarConstant(NodeImporter &node, Type type, double value) {
+  auto tensorType = RankedTensorType::get({}, type);
+  if (auto floatType = llvm::dyn_cast<FloatType>(type)) {
+    APFloat converted(value);
+    bool losesInfo = false;
+    converted.convert(floatType.getFloatSemantics(), APFloat::rmNearestTiesToEven,
+                      &losesInfo);
+    return node.getConstant(DenseElementsAttr::get(tensorType, converted));
+  }
+  return node.getConstant(DenseElementsAttr::get(
+      tensorType, APInt(type.getIntOrFloatBitWidth(), static_cast<int64_t>(value),
+                        /*isSigned=*/true)));
+}
+
 /// Sum and Mean take any number of operands: a chain of tfm.add, then for
 /// Mean a division by the count.
 LogicalResult convertSumOrMean(NodeImporter &node, bool mean) {
@@ -153,16 +168,10 @@ LogicalResult convertSumOrMean(NodeImporter &node, bool mean) {
   }
   if (!mean || node.getNumInputs() == 1)
     return setOne(node, node.createOne("tfm.identity", result));
-  auto type = llvm::cast<RankedTensorType>(result.getType());
-  auto floatType = llvm::dyn_cast<FloatType>(type.getElementType());
-  if (!floatType)
+  Type element = llvm::cast<RankedTensorType>(result.getType()).getElementType();
+  if (!llvm::isa<FloatType>(element))
     return node.fail("Mean is defined for floating-point tensors");
-  APFloat count(static_cast<double>(node.getNumInputs()));
-  bool losesInfo = false;
-  count.convert(floatType.getFloatSemantics(), APFloat::rmNearestTiesToEven,
-                &losesInfo);
-  Value divisor = node.getConstant(
-      DenseElementsAttr::get(RankedTensorType::get({}, floatType), count));
+  Value divisor = scalarConstant(node, element, node.getNumInputs());
   return setOne(node, node.createOne("tfm.div", {result, divisor}));
 }
 
@@ -218,19 +227,80 @@ LogicalResult convertGatherElements(NodeImporter &node) {
                                      {node.namedI64("axis", *axis)}));
 }
 
-/// A 0-D constant of `type` holding `value` (integer or float).
-Value scalarConstant(NodeImporter &node, Type type, double value) {
-  auto tensorType = RankedTensorType::get({}, type);
-  if (auto floatType = llvm::dyn_cast<FloatType>(type)) {
-    APFloat converted(value);
-    bool losesInfo = false;
-    converted.convert(floatType.getFloatSemantics(), APFloat::rmNearestTiesToEven,
-                      &losesInfo);
-    return node.getConstant(DenseElementsAttr::get(tensorType, converted));
-  }
-  return node.getConstant(DenseElementsAttr::get(
-      tensorType, APInt(type.getIntOrFloatBitWidth(), static_cast<int64_t>(value),
-                        /*isSigned=*/true)));
+/// log(softmax(x)) along `axis`: (x - m) - log(sum(exp(x - m))), m the
+/// maximum there (so exp cannot overflow and the log sees at least 1).
+FailureOr<Value> buildLogSoftmax(NodeImporter &node, Value x, int64_t axis) {
+  llvm::SmallVector<NamedAttribute> reduction = {
+      node.namedI64Array("axes", {axis}), node.namedBool("keepdims", true)};
+  FailureOr<Value> maximum = node.createOne("tfm.reduce_max", x, reduction);
+  if (failed(maximum))
+    return failure();
+  FailureOr<Value> shifted = node.createOne("tfm.sub", {x, *maximum});
+  if (failed(shifted))
+    return failure();
+  FailureOr<Value> exponentials = node.createOne("tfm.exp", *shifted);
+  if (failed(exponentials))
+    return failure();
+  FailureOr<Value> total =
+      node.createOne("tfm.reduce_sum", *exponentials, reduction);
+  if (failed(total))
+    return failure();
+  FailureOr<Value> logarithm = node.createOne("tfm.log", *total);
+  if (failed(logarithm))
+    return failure();
+  return node.createOne("tfm.sub", {*shifted, *logarithm});
+}
+
+/// The positions 0..n-1 along dim `dim` of `x` (n read at run time when
+/// dynamic), a 1-D i64 tensor.
+FailureOr<Value> positionsAlong(NodeImporter &node, Value x, int64_t dim) {
+  FailureOr<Value> extent = node.createOne(
+      "tfm.shape", x, {node.namedI64("start", dim), node.namedI64("end", dim + 1)});
+  if (failed(extent))
+    return failure();
+  FailureOr<Value> length =
+      node.createOne("tfm.reshape", {*extent, node.getI64Constant({})},
+                     {node.namedBool("allow_zero", false)});
+  if (failed(length))
+    return failure();
+  return node.createOne("tfm.range",
+                        {node.getI64Constant({0}, /*scalar=*/true), *length,
+                         node.getI64Constant({1}, /*scalar=*/true)});
+}
+
+/// The mean of `x` over `axes` (kept as dims of 1), `x` minus it, and the
+/// mean of that squared: what the normalizations share.
+struct Moments {
+  Value mean, centered, variance;
+};
+FailureOr<Moments> buildMoments(NodeImporter &node, Value x,
+                                llvm::ArrayRef<int64_t> axes) {
+  llvm::SmallVector<NamedAttribute> reduction = {
+      node.namedI64Array("axes", axes), node.namedBool("keepdims", true)};
+  FailureOr<Value> mean = node.createOne("tfm.reduce_mean", x, reduction);
+  if (failed(mean))
+    return failure();
+  FailureOr<Value> centered = node.createOne("tfm.sub", {x, *mean});
+  if (failed(centered))
+    return failure();
+  FailureOr<Value> square = node.createOne("tfm.mul", {*centered, *centered});
+  if (failed(square))
+    return failure();
+  FailureOr<Value> variance = node.createOne("tfm.reduce_mean", *square, reduction);
+  if (failed(variance))
+    return failure();
+  return Moments{*mean, *centered, *variance};
+}
+
+/// sqrt(variance + epsilon), epsilon of the variance's element type.
+FailureOr<Value> buildStandardDeviation(NodeImporter &node, Value variance,
+                                        float epsilon) {
+  Type element = llvm::cast<RankedTensorType>(variance.getType()).getElementType();
+  FailureOr<Value> shifted = node.createOne(
+      "tfm.add", {variance, scalarConstant(node, element, epsilon)});
+  if (failed(shifted))
+    return failure();
+  return node.createOne("tfm.sqrt", *shifted);
 }
 
 /// The negative log-likelihood of `target` classes under `logProb`
@@ -335,25 +405,7 @@ LogicalResult convertNegativeLogLikelihoodLoss(NodeImporter &node) {
 /// SoftmaxCrossEntropyLoss: LogSoftmax over the classes (axis 1), then the
 /// negative log-likelihood; the log-probabilities are its second output.
 LogicalResult convertSoftmaxCrossEntropyLoss(NodeImporter &node) {
-  Value scores = node.getInput(0);
-  llvm::SmallVector<NamedAttribute> reduction = {
-      node.namedI64Array("axes", {1}), node.namedBool("keepdims", true)};
-  FailureOr<Value> maximum = node.createOne("tfm.reduce_max", scores, reduction);
-  if (failed(maximum))
-    return failure();
-  FailureOr<Value> shifted = node.createOne("tfm.sub", {scores, *maximum});
-  if (failed(shifted))
-    return failure();
-  FailureOr<Value> exponentials = node.createOne("tfm.exp", *shifted);
-  if (failed(exponentials))
-    return failure();
-  FailureOr<Value> total = node.createOne("tfm.reduce_sum", *exponentials, reduction);
-  if (failed(total))
-    return failure();
-  FailureOr<Value> logarithm = node.createOne("tfm.log", *total);
-  if (failed(logarithm))
-    return failure();
-  FailureOr<Value> logProb = node.createOne("tfm.sub", {*shifted, *logarithm});
+  FailureOr<Value> logProb = buildLogSoftmax(node, node.getInput(0), 1);
   if (failed(logProb))
     return failure();
   FailureOr<Value> loss = buildNegativeLogLikelihood(node, *logProb, node.getInput(1),
@@ -517,33 +569,12 @@ LogicalResult convertSoftmax(NodeImporter &node) {
                                      {node.namedI64("axis", *axis)}));
 }
 
-/// LogSoftmax(x) = (x - m) - log(sum(exp(x - m))) along the axis, m the
-/// maximum there (so exp cannot overflow and the log sees at least 1).
 LogicalResult convertLogSoftmax(NodeImporter &node) {
   int64_t rank = node.getInputType(0).getRank();
   FailureOr<int64_t> axis = normalizeAxis(node, node.getInt("axis", -1), rank);
   if (failed(axis))
     return failure();
-  Value x = node.getInput(0);
-  llvm::SmallVector<NamedAttribute> reduction = {
-      node.namedI64Array("axes", {*axis}), node.namedBool("keepdims", true)};
-  FailureOr<Value> maximum = node.createOne("tfm.reduce_max", x, reduction);
-  if (failed(maximum))
-    return failure();
-  FailureOr<Value> shifted = node.createOne("tfm.sub", {x, *maximum});
-  if (failed(shifted))
-    return failure();
-  FailureOr<Value> exponentials = node.createOne("tfm.exp", *shifted);
-  if (failed(exponentials))
-    return failure();
-  FailureOr<Value> total =
-      node.createOne("tfm.reduce_sum", *exponentials, reduction);
-  if (failed(total))
-    return failure();
-  FailureOr<Value> logarithm = node.createOne("tfm.log", *total);
-  if (failed(logarithm))
-    return failure();
-  return setOne(node, node.createOne("tfm.sub", {*shifted, *logarithm}));
+  return setOne(node, buildLogSoftmax(node, node.getInput(0), *axis));
 }
 
 /// Hardmax: 1 at the first maximum along the axis, 0 elsewhere, as
@@ -561,20 +592,7 @@ LogicalResult convertHardmax(NodeImporter &node) {
        node.namedBool("select_last_index", false)});
   if (failed(best))
     return failure();
-  // The axis' length as a 0-D i64 (folded when static).
-  FailureOr<Value> lengthVector = node.createOne(
-      "tfm.shape", x,
-      {node.namedI64("start", *axis), node.namedI64("end", *axis + 1)});
-  if (failed(lengthVector))
-    return failure();
-  FailureOr<Value> length =
-      node.createOne("tfm.reshape", {*lengthVector, node.getI64Constant({})},
-                     {node.namedBool("allow_zero", false)});
-  if (failed(length))
-    return failure();
-  FailureOr<Value> positions = node.createOne(
-      "tfm.range", {node.getI64Constant({0}, /*scalar=*/true), *length,
-                    node.getI64Constant({1}, /*scalar=*/true)});
+  FailureOr<Value> positions = positionsAlong(node, x, *axis);
   if (failed(positions))
     return failure();
   // [n, 1, ..., 1]: the axis, then a 1 per trailing dim, so that it
@@ -608,23 +626,9 @@ LogicalResult convertEyeLike(NodeImporter &node) {
       return node.fail("dtype " + onnxTypeName(dtype->i()) +
                        " is not supported by tfc");
   }
-  // Positions along each dim: a [n, 1] column of rows, a [m] row of columns.
-  auto positions = [&](int64_t dim) -> FailureOr<Value> {
-    FailureOr<Value> extent = node.createOne(
-        "tfm.shape", x, {node.namedI64("start", dim), node.namedI64("end", dim + 1)});
-    if (failed(extent))
-      return failure();
-    FailureOr<Value> length =
-        node.createOne("tfm.reshape", {*extent, node.getI64Constant({})},
-                       {node.namedBool("allow_zero", false)});
-    if (failed(length))
-      return failure();
-    return node.createOne("tfm.range",
-                          {node.getI64Constant({0}, /*scalar=*/true), *length,
-                           node.getI64Constant({1}, /*scalar=*/true)});
-  };
-  FailureOr<Value> rows = positions(0);
-  FailureOr<Value> columns = positions(1);
+  // A [n, 1] column of rows against a [m] row of columns.
+  FailureOr<Value> rows = positionsAlong(node, x, 0);
+  FailureOr<Value> columns = positionsAlong(node, x, 1);
   if (failed(rows) || failed(columns))
     return failure();
   FailureOr<Value> rowColumn =
@@ -698,32 +702,17 @@ LogicalResult convertLayerNorm(NodeImporter &node) {
   llvm::SmallVector<int64_t> axes;
   for (int64_t i = *axis; i < rank; ++i)
     axes.push_back(i);
-  llvm::SmallVector<NamedAttribute> reduction = {
-      node.namedI64Array("axes", axes), node.namedBool("keepdims", true)};
-  FailureOr<Value> mean = node.createOne("tfm.reduce_mean", x, reduction);
-  if (failed(mean))
+  FailureOr<Moments> moments = buildMoments(node, x, axes);
+  if (failed(moments))
     return failure();
-  FailureOr<Value> deviation = node.createOne("tfm.sub", {x, *mean});
+  FailureOr<Value> deviation =
+      buildStandardDeviation(node, moments->variance, epsilon);
   if (failed(deviation))
     return failure();
-  FailureOr<Value> square = node.createOne("tfm.mul", {*deviation, *deviation});
-  if (failed(square))
-    return failure();
-  FailureOr<Value> variance = node.createOne("tfm.reduce_mean", *square, reduction);
-  if (failed(variance))
-    return failure();
-  Value epsilonValue = node.getConstant(
-      DenseElementsAttr::get(RankedTensorType::get({}, f32), epsilon));
-  FailureOr<Value> shifted = node.createOne("tfm.add", {*variance, epsilonValue});
-  if (failed(shifted))
-    return failure();
-  FailureOr<Value> deviationRoot = node.createOne("tfm.sqrt", *shifted);
-  if (failed(deviationRoot))
-    return failure();
-  FailureOr<Value> inverse = node.createOne("tfm.reciprocal", *deviationRoot);
+  FailureOr<Value> inverse = node.createOne("tfm.reciprocal", *deviation);
   if (failed(inverse))
     return failure();
-  node.setResults({*normalized, *mean, *inverse});
+  node.setResults({*normalized, moments->mean, *inverse});
   return success();
 }
 
@@ -752,12 +741,8 @@ LogicalResult convertBatchNorm(NodeImporter &node) {
   int64_t rank = node.getInputType(0).getRank();
   if (rank < 2)
     return node.fail("expects an [N, C, ...] input, got rank " + llvm::Twine(rank));
-  Type element = node.getInputType(0).getElementType();
-  Value epsilon = scalarConstant(node, element, node.getFloat("epsilon", 1e-5f));
-  FailureOr<Value> shifted = node.createOne("tfm.add", {node.getInput(4), epsilon});
-  if (failed(shifted))
-    return failure();
-  FailureOr<Value> deviation = node.createOne("tfm.sqrt", *shifted);
+  FailureOr<Value> deviation = buildStandardDeviation(
+      node, node.getInput(4), node.getFloat("epsilon", 1e-5f));
   if (failed(deviation))
     return failure();
   FailureOr<Value> factor = node.createOne("tfm.div", {node.getInput(1), *deviation});
@@ -787,32 +772,18 @@ LogicalResult convertInstanceNorm(NodeImporter &node) {
   if (rank < 3)
     return node.fail("expects an [N, C, spatial...] input, got rank " +
                      llvm::Twine(rank));
-  Type element = node.getInputType(0).getElementType();
   llvm::SmallVector<int64_t> spatial;
   for (int64_t i = 2; i < rank; ++i)
     spatial.push_back(i);
-  llvm::SmallVector<NamedAttribute> reduction = {
-      node.namedI64Array("axes", spatial), node.namedBool("keepdims", true)};
-  FailureOr<Value> mean = node.createOne("tfm.reduce_mean", x, reduction);
-  if (failed(mean))
+  FailureOr<Moments> moments = buildMoments(node, x, spatial);
+  if (failed(moments))
     return failure();
-  FailureOr<Value> centered = node.createOne("tfm.sub", {x, *mean});
-  if (failed(centered))
-    return failure();
-  FailureOr<Value> square = node.createOne("tfm.mul", {*centered, *centered});
-  if (failed(square))
-    return failure();
-  FailureOr<Value> variance = node.createOne("tfm.reduce_mean", *square, reduction);
-  if (failed(variance))
-    return failure();
-  Value epsilon = scalarConstant(node, element, node.getFloat("epsilon", 1e-5f));
-  FailureOr<Value> shifted = node.createOne("tfm.add", {*variance, epsilon});
-  if (failed(shifted))
-    return failure();
-  FailureOr<Value> deviation = node.createOne("tfm.sqrt", *shifted);
+  FailureOr<Value> deviation = buildStandardDeviation(
+      node, moments->variance, node.getFloat("epsilon", 1e-5f));
   if (failed(deviation))
     return failure();
-  FailureOr<Value> normalized = node.createOne("tfm.div", {*centered, *deviation});
+  FailureOr<Value> normalized =
+      node.createOne("tfm.div", {moments->centered, *deviation});
   if (failed(normalized))
     return failure();
   FailureOr<Value> scale = perChannel(node, node.getInput(1), rank);
