@@ -309,15 +309,21 @@ LogicalResult ConstantOp::verify() {
                        << resource.getType() << " needs " << expected;
 }
 
+/// Binary ops on operands of one element type, broadcast, with that type.
+static LogicalResult inferSameTypeBroadcast(std::optional<Location> loc,
+                                            ValueRange operands,
+                                            SmallVectorImpl<Type> &results) {
+  if (failed(verifySameElementType(loc, operands)))
+    return failure();
+  return inferBroadcast(loc, operands,
+                        tensorOf(operands.front()).getElementType(), results);
+}
+
 #define TFM_INFER_BROADCAST_ARITH(OpClass)                                     \
   LogicalResult OpClass::inferReturnTypes(                                     \
       MLIRContext *, std::optional<Location> loc, Adaptor adaptor,             \
       SmallVectorImpl<Type> &results) {                                        \
-    if (failed(verifySameElementType(loc, adaptor.getOperands())))             \
-      return failure();                                                        \
-    return inferBroadcast(loc, adaptor.getOperands(),                          \
-                          tensorOf(adaptor.getLhs()).getElementType(),         \
-                          results);                                            \
+    return inferSameTypeBroadcast(loc, adaptor.getOperands(), results);        \
   }
 TFM_INFER_BROADCAST_ARITH(AddOp)
 TFM_INFER_BROADCAST_ARITH(SubOp)
@@ -469,8 +475,7 @@ LogicalResult ModOp::inferReturnTypes(MLIRContext *ctx,
                                       std::optional<Location> loc,
                                       Adaptor adaptor,
                                       SmallVectorImpl<Type> &results) {
-  if (failed(verifyAttributes(ctx, loc, adaptor)) ||
-      failed(verifySameElementType(loc, adaptor.getOperands())))
+  if (failed(verifyAttributes(ctx, loc, adaptor)))
     return failure();
   Type element = tensorOf(adaptor.getLhs()).getElementType();
   if (element.isInteger(1))
@@ -478,15 +483,14 @@ LogicalResult ModOp::inferReturnTypes(MLIRContext *ctx,
                              adaptor.getLhs().getType());
   if (isa<FloatType>(element) && !adaptor.getFmod())
     return emitOptionalError(loc, "a floating-point remainder needs fmod = true");
-  return inferBroadcast(loc, adaptor.getOperands(), element, results);
+  return inferSameTypeBroadcast(loc, adaptor.getOperands(), results);
 }
 
 LogicalResult BitShiftOp::inferReturnTypes(MLIRContext *ctx,
                                            std::optional<Location> loc,
                                            Adaptor adaptor,
                                            SmallVectorImpl<Type> &results) {
-  if (failed(verifyAttributes(ctx, loc, adaptor)) ||
-      failed(verifySameElementType(loc, adaptor.getOperands())))
+  if (failed(verifyAttributes(ctx, loc, adaptor)))
     return failure();
   StringRef direction = adaptor.getDirection();
   if (direction != "left" && direction != "right")
@@ -496,7 +500,7 @@ LogicalResult BitShiftOp::inferReturnTypes(MLIRContext *ctx,
   if (!element.isUnsignedInteger())
     return emitOptionalError(loc, "expects unsigned integer tensors, got ",
                              adaptor.getLhs().getType());
-  return inferBroadcast(loc, adaptor.getOperands(), element, results);
+  return inferSameTypeBroadcast(loc, adaptor.getOperands(), results);
 }
 
 // Activations: floats only; the attributes are typed by their definitions.
@@ -524,13 +528,10 @@ LogicalResult PReluOp::inferReturnTypes(MLIRContext *,
                                         std::optional<Location> loc,
                                         Adaptor adaptor,
                                         SmallVectorImpl<Type> &results) {
-  if (failed(verifySameElementType(loc, adaptor.getOperands())))
-    return failure();
-  Type element = tensorOf(adaptor.getLhs()).getElementType();
-  if (!isa<FloatType>(element))
+  if (!isa<FloatType>(tensorOf(adaptor.getLhs()).getElementType()))
     return emitOptionalError(loc, "expects floating-point tensors, got ",
                              adaptor.getLhs().getType());
-  return inferBroadcast(loc, adaptor.getOperands(), element, results);
+  return inferSameTypeBroadcast(loc, adaptor.getOperands(), results);
 }
 
 LogicalResult GeluOp::inferReturnTypes(MLIRContext *ctx,

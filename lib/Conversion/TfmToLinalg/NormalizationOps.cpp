@@ -124,10 +124,6 @@ Value extremeValue(OpBuilder &b, Location loc, Type type, bool isUnsigned,
   return b.create<arith::ConstantOp>(loc, b.getIntegerAttr(type, value));
 }
 
-Value lowestValue(OpBuilder &b, Location loc, Type type, bool isUnsigned) {
-  return extremeValue(b, loc, type, isUnsigned, /*highest=*/false);
-}
-
 Value add(OpBuilder &b, Location loc, Value x, Value y) {
   if (isa<FloatType>(x.getType()))
     return b.create<arith::AddFOp>(loc, x, y);
@@ -345,7 +341,7 @@ struct SoftmaxPattern : OpConversionPattern<tfm::SoftmaxOp> {
 
     // max, then exp(x - max), then its sum, then the quotient.
     Value max = reduce(rewriter, loc, input, {axis}, input, identity,
-                       lowestValue(rewriter, loc, elementType, false),
+                       extremeValue(rewriter, loc, elementType, false, /*highest=*/false),
                        [](OpBuilder &b, Location l, ValueRange in, Value acc) -> Value {
                          return b.create<arith::MaximumFOp>(l, in[0], acc);
                        });
