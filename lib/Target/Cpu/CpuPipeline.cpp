@@ -66,9 +66,15 @@ void mlir::tfc::buildCpuLoweringPipeline(OpPassManager &pm,
   selection.isa = kernelIsa.str();
   pm.addPass(cpu::createCpuSelectKernels(selection));
   pm.addPass(tfc::createConvertTfmToLinalg());
-  pm.addPass(cpu::createCpuLowerKernels());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  // No CSE after this: a kernel reads its operands through
+  // bufferization.to_memref views made just before the call, which
+  // bufferization counts as reads at that point. CSE would merge the views
+  // of one tensor read by two kernels into the first, and bufferization
+  // would then let a later op reuse the tensor's buffer before the second
+  // kernel reads it.
+  pm.addPass(cpu::createCpuLowerKernels());
   pm.addPass(createLinalgElementwiseOpFusionPass());
   pm.addPass(createCanonicalizerPass());
 
