@@ -11,10 +11,10 @@ const path = require('path');
 const ort = require('onnxruntime-node');
 
 // The input dtypes transformer models take: float32 activations, int64 or
-// int32 token ids and masks.
+// int32 token ids and masks, bool padding masks.
 const DTYPES = {
   '<f4': ['float32', Float32Array], '<i8': ['int64', BigInt64Array],
-  '<i4': ['int32', Int32Array],
+  '<i4': ['int32', Int32Array], '|b1': ['bool', Uint8Array],
 };
 
 function readNpy(file) {
@@ -24,7 +24,7 @@ function readNpy(file) {
   const start = buffer[6] === 1 ? 10 : 12;
   const header = buffer.toString('latin1', start, start + headerLength);
   const descr = /'descr':\s*'([^']+)'/.exec(header)[1];
-  if (!(descr in DTYPES)) throw new Error(`${file}: dtype ${descr} is not float32, int64 or int32`);
+  if (!(descr in DTYPES)) throw new Error(`${file}: dtype ${descr} is not float32, int64, int32 or bool`);
   const [type, ArrayType] = DTYPES[descr];
   const shape = /'shape':\s*\(([^)]*)\)/.exec(header)[1]
       .split(',').map((s) => s.trim()).filter((s) => s.length).map(Number);

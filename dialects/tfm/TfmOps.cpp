@@ -866,6 +866,60 @@ static FailureOr<int64_t> mergeDims(std::optional<Location> loc, int64_t a,
   return a;
 }
 
+/// One operand's [B, L, heads, d] from its type: token-major (rank 3, with
+/// `heads` given, or derived from `headDim`) or head-major (rank 4).
+static LogicalResult readAttentionOperand(std::optional<Location> loc,
+                                          RankedTensorType type, StringRef role,
+                                          int64_t &heads, int64_t &headDim,
+                                          int64_t &batch, int64_t &length) {
+  batch = type.getDimSize(0);
+  if (type.getRank() == 4) {
+    if (type.isDynamicDim(1) || type.isDynamicDim(3))
+      return emitOptionalError(loc, role,
+                               " is head-major [B, heads, L, d] with dynamic "
+                               "heads or d: ", shapeText(type.getShape()));
+    if (heads > 0 && type.getDimSize(1) != heads)
+      return emitOptionalError(loc, role, " has ", type.getDimSize(1),
+                               " heads, expected ", heads);
+    if (!ShapedType::isDynamic(headDim) && headDim > 0 &&
+        type.getDimSize(3) != headDim)
+      return emitOptionalError(loc, role, " head dim ", type.getDimSize(3),
+                               " differs from ", headDim);
+    heads = type.getDimSize(1);
+    headDim = type.getDimSize(3);
+    length = type.getDimSize(2);
+    return success();
+  }
+  if (type.getRank() != 3)
+    return emitOptionalError(loc, role,
+                             " must be [B, L, heads * d] or [B, heads, L, d], "
+                             "got ", shapeText(type.getShape()));
+  length = type.getDimSize(1);
+  int64_t hidden = type.getDimSize(2);
+  if (ShapedType::isDynamic(hidden))
+    return success(); // heads and headDim stay as given
+  if (heads <= 0) {
+    // The heads of a token-major k: its hidden size over q's head dim, or
+    // q's heads when that is not known.
+    if (ShapedType::isDynamic(headDim))
+      return emitOptionalError(loc, role, "'s heads are unknown");
+    if (hidden % headDim != 0)
+      return emitOptionalError(loc, role, " hidden size ", hidden,
+                               " is not a multiple of the head dim ", headDim);
+    heads = hidden / headDim;
+    return success();
+  }
+  if (hidden % heads != 0)
+    return emitOptionalError(loc, "hidden size ", hidden,
+                             " is not a multiple of num_heads ", heads);
+  int64_t dim = hidden / heads;
+  if (!ShapedType::isDynamic(headDim) && headDim > 0 && dim != headDim)
+    return emitOptionalError(loc, role, " head dim ", dim, " differs from ",
+                             headDim);
+  headDim = dim;
+  return success();
+}
+
 LogicalResult AttentionOp::inferReturnTypes(MLIRContext *ctx,
                                             std::optional<Location> loc,
                                             Adaptor adaptor,
@@ -878,38 +932,48 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *ctx,
   RankedTensorType v = tensorOf(adaptor.getValue());
   if (!isa<FloatType>(q.getElementType()))
     return emitOptionalError(loc, "expects floating-point tensors, got ", q);
-  if (q.getRank() != 3 || k.getRank() != 3 || v.getRank() != 3)
-    return emitOptionalError(
-        loc, "query, key and value must be [batch, sequence, hidden], got ",
-        shapeText(q.getShape()), ", ", shapeText(k.getShape()), ", ",
-        shapeText(v.getShape()));
   int64_t heads = static_cast<int64_t>(adaptor.getNumHeads());
   if (heads <= 0)
     return emitOptionalError(loc, "num_heads must be positive, got ", heads);
-  FailureOr<int64_t> batch =
-      mergeDims(loc, q.getDimSize(0), k.getDimSize(0), "query and key batch");
-  if (succeeded(batch))
-    batch = mergeDims(loc, *batch, v.getDimSize(0), "key and value batch");
-  FailureOr<int64_t> keyLength = mergeDims(
-      loc, k.getDimSize(1), v.getDimSize(1), "key and value sequence lengths");
-  FailureOr<int64_t> keyHidden = mergeDims(
-      loc, q.getDimSize(2), k.getDimSize(2), "query and key hidden sizes");
-  if (failed(batch) || failed(keyLength) || failed(keyHidden))
+  int64_t qHeads = heads, keyDim = ShapedType::kDynamic;
+  int64_t qBatch, kBatch, vBatch, qLength, kLength, vLength;
+  if (failed(readAttentionOperand(loc, q, "query", qHeads, keyDim, qBatch,
+                                  qLength)))
     return failure();
-  for (int64_t hidden : {*keyHidden, v.getDimSize(2)})
-    if (!ShapedType::isDynamic(hidden) && hidden % heads != 0)
-      return emitOptionalError(loc, "hidden size ", hidden,
-                               " is not a multiple of num_heads ", heads);
+  // A token-major k whose head dim is unknown has q's heads.
+  int64_t kvHeads = k.getRank() == 3 && ShapedType::isDynamic(keyDim) ? heads : 0;
+  if (failed(readAttentionOperand(loc, k, "key", kvHeads, keyDim, kBatch,
+                                  kLength)))
+    return failure();
+  if (kvHeads <= 0)
+    kvHeads = heads;
+  if (heads % kvHeads != 0)
+    return emitOptionalError(loc, "num_heads ", heads,
+                             " is not a multiple of the key's ", kvHeads,
+                             " heads");
+  int64_t valueHeads = kvHeads, valueDim = ShapedType::kDynamic;
+  if (failed(readAttentionOperand(loc, v, "value", valueHeads, valueDim,
+                                  vBatch, vLength)))
+    return failure();
+  FailureOr<int64_t> batch = mergeDims(loc, qBatch, kBatch, "query and key batch");
+  if (succeeded(batch))
+    batch = mergeDims(loc, *batch, vBatch, "key and value batch");
+  FailureOr<int64_t> keyLength =
+      mergeDims(loc, kLength, vLength, "key and value sequence lengths");
+  if (failed(batch) || failed(keyLength))
+    return failure();
   if (Value mask = adaptor.getMask()) {
     ArrayRef<int64_t> maskShape = tensorOf(mask).getShape();
-    SmallVector<int64_t> scores = {*batch, heads, q.getDimSize(1), *keyLength};
+    SmallVector<int64_t> scores = {*batch, heads, qLength, *keyLength};
     if (!broadcastsTo(maskShape, scores))
       return emitOptionalError(loc, "mask of shape ", shapeText(maskShape),
                                " does not broadcast to the scores ",
                                shapeText(scores));
   }
-  results.push_back(RankedTensorType::get(
-      {*batch, q.getDimSize(1), v.getDimSize(2)}, q.getElementType()));
+  int64_t outHidden = ShapedType::isDynamic(valueDim) ? ShapedType::kDynamic
+                                                       : heads * valueDim;
+  results.push_back(RankedTensorType::get({*batch, qLength, outHidden},
+                                          q.getElementType()));
   return success();
 }
 

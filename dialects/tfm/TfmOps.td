@@ -432,13 +432,19 @@ def Tfm_ConvOp : Tfm_Op<"conv"> {
 def Tfm_AttentionOp : Tfm_Op<"attention"> {
   let summary = "Multi-head scaled dot-product attention";
   let description = [{
-    `softmax(q kᵀ * scale + mask) v` for each of `num_heads` heads, on
-    tensors in the `[batch, sequence, heads * head_dim]` layout that the
-    Q, K and V projections produce, so no head transposes are needed:
+    `softmax(q kᵀ * scale + mask) v` for each of `num_heads` heads. Each of
+    `q`, `k` and `v` comes in one of two layouts:
 
-    * `q` is `[B, Lq, N * dk]`, `k` is `[B, Lk, N * dk]`, `v` is
-      `[B, Lk, N * dv]`, and the result is `[B, Lq, N * dv]`; head `h`
-      uses columns `[h * dk, (h + 1) * dk)` of `q` and `k`.
+    * token-major, rank 3: `[B, L, heads * head_dim]`, as the Q, K and V
+      projections produce it, so no head transposes are needed; head `h`
+      is columns `[h * d, (h + 1) * d)`;
+    * head-major, rank 4: `[B, heads, L, head_dim]`, for inputs computed
+      per head (rotary embeddings, a KV cache concatenated per head).
+
+    `q` has `N = num_heads` heads of `dk`; `k` and `v` have the same number
+    of heads, or fewer (grouped-query attention: `N` a multiple of theirs,
+    query head `h` reading KV head `h / (N / Nkv)`), `k` of `dk`, `v` of
+    `dv`. The result is `[B, Lq, N * dv]`, token-major.
     * `mask` (optional) is added to the scores; it broadcasts to
       `[B, N, Lq, Lk]` (a padding mask is `[B, 1, 1, Lk]`) and holds 0 for
       visible keys and a large negative value for hidden ones.

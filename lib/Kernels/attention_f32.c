@@ -303,7 +303,7 @@ static void attention_block(const attention_problem *p, attention_scratch *w,
   const int64_t qv = (rows + 15) / 16; /* vectors of 16 queries */
 
   /* The queries, scaled and transposed; columns past `rows` are zero. */
-  const float *q = p->q + b * p->q_stride[0] + h * dk * p->q_stride[2];
+  const float *q = p->q + b * p->q_stride[0] + h * p->q_head_stride;
   if (rows < BLOCK_Q)
     memset(w->qt, 0, sizeof(float) * dk * BLOCK_Q);
   /* Column by column: qt's rows are written whole, q's columns gathered. */
@@ -331,18 +331,19 @@ static void attention_block(const attention_problem *p, attention_scratch *w,
       key_end = last < 0 ? 0 : last;
   }
 
-  /* The head's K and V rows: in place when their elements are at unit
-   * stride, else the packing phase's copies. */
+  /* The head's K and V rows (those of its group's KV head): in place when
+   * their elements are at unit stride, else the packing phase's copies. */
+  const int64_t kv_head = h / (p->heads / p->kv_heads);
   const float *k, *v;
   int64_t k_row, v_row;
   if (p->packed) {
-    k = p->packed + (size_t)(b * p->heads + h) * p->k_len * (dk + dv);
+    k = p->packed + (size_t)(b * p->kv_heads + kv_head) * p->k_len * (dk + dv);
     v = k + p->k_len * dk;
     k_row = dk;
     v_row = dv;
   } else {
-    k = p->k + b * p->k_stride[0] + h * dk * p->k_stride[2];
-    v = p->v + b * p->v_stride[0] + h * dv * p->v_stride[2];
+    k = p->k + b * p->k_stride[0] + kv_head * p->k_head_stride;
+    v = p->v + b * p->v_stride[0] + kv_head * p->v_head_stride;
     k_row = p->k_stride[1];
     v_row = p->v_stride[1];
   }
@@ -384,7 +385,7 @@ static void attention_block(const attention_problem *p, attention_scratch *w,
     block_output(w->st, v + k0 * v_row, v_row, w->o, rows, keys, dv);
   }
 
-  float *out = p->out + b * p->out_stride[0] + h * dv * p->out_stride[2];
+  float *out = p->out + b * p->out_stride[0] + h * p->out_head_stride;
   for (int64_t i = 0; i < rows; ++i) {
     /* A query that saw no key (causal with Lq > Lk) gets zeros. */
     float inv = w->l[i] > 0.0f ? 1.0f / w->l[i] : 0.0f;
@@ -398,17 +399,17 @@ static void attention_block(const attention_problem *p, attention_scratch *w,
   }
 }
 
-/* Phase one, over (batch, head), when p->packed is set: copies the head's
- * K and V rows together there. */
+/* Phase one, over (batch, KV head), when p->packed is set: copies the
+ * head's K and V rows together there. */
 void TFC_KERNEL_FN(tfc_kernel_attention_f32_pack)(const attention_problem *p,
                                                   int64_t begin, int64_t end) {
   const float *k = p->k, *v = p->v;
   for (int64_t task = begin; task < end; ++task) {
-    int64_t b = task / p->heads, h = task % p->heads;
+    int64_t b = task / p->kv_heads, h = task % p->kv_heads;
     float *kd = p->packed + (size_t)task * p->k_len * (p->dk + p->dv);
     float *vd = kd + p->k_len * p->dk;
-    const float *ks = k + b * p->k_stride[0] + h * p->dk * p->k_stride[2];
-    const float *vs = v + b * p->v_stride[0] + h * p->dv * p->v_stride[2];
+    const float *ks = k + b * p->k_stride[0] + h * p->k_head_stride;
+    const float *vs = v + b * p->v_stride[0] + h * p->v_head_stride;
     for (int64_t j = 0; j < p->k_len; ++j) {
       if (p->k_stride[2] == 1)
         memcpy(kd + j * p->dk, ks + j * p->k_stride[1], sizeof(float) * p->dk);

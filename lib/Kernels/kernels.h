@@ -76,9 +76,13 @@ enum {
 typedef struct tfc_attention_f32_problem {
   const float *q, *k, *v, *mask;
   float *out;
-  int64_t batch, heads, q_len, k_len, dk, dv;
-  /* Strides in elements; a broadcast mask dim has stride 0. */
+  /* kv_heads divides heads: query head h reads K and V head
+   * h / (heads / kv_heads) (grouped-query attention; equal without). */
+  int64_t batch, heads, kv_heads, q_len, k_len, dk, dv;
+  /* Strides in elements of [batch, row, element] and between heads; a
+   * broadcast mask dim has stride 0. */
   int64_t q_stride[3], k_stride[3], v_stride[3], out_stride[3];
+  int64_t q_head_stride, k_head_stride, v_head_stride, out_head_stride;
   int64_t mask_stride[4];
   float scale;
   int causal, has_mask;

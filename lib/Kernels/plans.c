@@ -37,7 +37,7 @@ size_t tfc_kernel_attention_f32_packed_floats(const tfc_attention_f32_problem *p
   if (p->k_stride[2] == 1 && p->v_stride[2] == 1 &&
       p->k_len <= TFC_ATTENTION_IN_PLACE_MAX_KEYS)
     return 0; /* read in place */
-  return round16((size_t)(p->batch * p->heads) * p->k_len * (p->dk + p->dv));
+  return round16((size_t)(p->batch * p->kv_heads) * p->k_len * (p->dk + p->dv));
 }
 
 size_t tfc_kernel_attention_f32_scratch_floats(const tfc_attention_f32_problem *p) {

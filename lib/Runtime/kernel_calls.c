@@ -171,8 +171,22 @@ static void attention_tasks(void *context, int64_t begin, int64_t end) {
   call->variants->attention_tasks(&call->problem, slot, begin, end);
 }
 
-void tfc_rt_attention(const tfc_rt_memref3 *q, const tfc_rt_memref3 *k,
-                      const tfc_rt_memref3 *v, const tfc_rt_memref4 *mask,
+/* The [batch, row, element] strides and the head stride of a q, k or v
+ * view, [B, L, N, d] or, head-major, [B, N, L, d]; its length and heads. */
+static void attention_operand(const tfc_rt_memref4 *view, int head_major,
+                              int64_t stride[3], int64_t *head_stride,
+                              int64_t *length, int64_t *heads) {
+  int row = head_major ? 2 : 1, head = head_major ? 1 : 2;
+  stride[0] = view->strides[0];
+  stride[1] = view->strides[row];
+  stride[2] = view->strides[3];
+  *head_stride = view->strides[head];
+  *length = view->sizes[row];
+  *heads = view->sizes[head];
+}
+
+void tfc_rt_attention(const tfc_rt_memref4 *q, const tfc_rt_memref4 *k,
+                      const tfc_rt_memref4 *v, const tfc_rt_memref4 *mask,
                       const tfc_rt_memref3 *out, int64_t num_heads,
                       float scale, int64_t flags) {
   attention_call call;
@@ -186,16 +200,25 @@ void tfc_rt_attention(const tfc_rt_memref3 *q, const tfc_rt_memref3 *k,
   p->v = (const float *)v->aligned + v->offset;
   p->out = (float *)out->aligned + out->offset;
   p->batch = q->sizes[0];
+  int64_t q_heads, v_len, v_heads;
+  attention_operand(q, (flags & TFC_RT_ATTENTION_Q_HEAD_MAJOR) != 0, p->q_stride,
+                    &p->q_head_stride, &p->q_len, &q_heads);
+  attention_operand(k, (flags & TFC_RT_ATTENTION_K_HEAD_MAJOR) != 0, p->k_stride,
+                    &p->k_head_stride, &p->k_len, &p->kv_heads);
+  attention_operand(v, (flags & TFC_RT_ATTENTION_V_HEAD_MAJOR) != 0, p->v_stride,
+                    &p->v_head_stride, &v_len, &v_heads);
   p->heads = num_heads;
-  p->q_len = q->sizes[1];
-  p->k_len = k->sizes[1];
-  p->dk = q->sizes[2] / num_heads;
-  p->dv = v->sizes[2] / num_heads;
-  for (int i = 0; i < 3; ++i) {
-    p->q_stride[i] = q->strides[i];
-    p->k_stride[i] = k->strides[i];
-    p->v_stride[i] = v->strides[i];
+  p->dk = q->sizes[3];
+  p->dv = v->sizes[3];
+  for (int i = 0; i < 3; ++i)
     p->out_stride[i] = out->strides[i];
+  p->out_head_stride = p->dv * out->strides[2];
+  /* The generated code checked these; a wrong call must not index past the
+   * tensors. */
+  if (q_heads != num_heads || p->kv_heads <= 0 || v_heads != p->kv_heads ||
+      num_heads % p->kv_heads != 0 || v_len != p->k_len) {
+    tfc_rt_check_failed("attention: q, k and v disagree on heads or lengths");
+    return;
   }
   p->scale = scale;
   p->causal = (flags & TFC_RT_ATTENTION_CAUSAL) != 0;
@@ -220,7 +243,7 @@ void tfc_rt_attention(const tfc_rt_memref3 *q, const tfc_rt_memref3 *k,
   p->packed = packed_floats ? workspace : NULL;
   call.scratch = workspace + packed_floats;
   if (p->packed)
-    tfc_rt_parallel_for(attention_pack, &call, p->batch * p->heads);
+    tfc_rt_parallel_for(attention_pack, &call, p->batch * p->kv_heads);
   tfc_rt_parallel_for(attention_tasks, &call,
                       p->batch * p->heads * p->q_blocks);
   tfc_rt_free(workspace);

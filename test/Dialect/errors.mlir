@@ -441,10 +441,57 @@ func.func @rms_norm_scale(%x: tensor<2x8x16xf32>, %g: tensor<8xf32>) {
 
 // -----
 
-func.func @attention_rank(%x: tensor<2x8x4x16xf32>) {
-  // expected-error @+2 {{query, key and value must be [batch, sequence, hidden], got [2, 8, 4, 16], [2, 8, 4, 16], [2, 8, 4, 16]}}
+func.func @attention_rank(%x: tensor<2x8x4x2x16xf32>) {
+  // expected-error @+2 {{query must be [B, L, heads * d] or [B, heads, L, d], got [2, 8, 4, 2, 16]}}
   // expected-error @+1 {{failed to infer returned types}}
-  %r = tfm.attention %x, %x, %x {num_heads = 4 : i64, scale = 0.25 : f32} : (tensor<2x8x4x16xf32>, tensor<2x8x4x16xf32>, tensor<2x8x4x16xf32>) -> tensor<2x8x4x16xf32>
+  %r = tfm.attention %x, %x, %x {num_heads = 4 : i64, scale = 0.25 : f32} : (tensor<2x8x4x2x16xf32>, tensor<2x8x4x2x16xf32>, tensor<2x8x4x2x16xf32>) -> tensor<2x8x64xf32>
+  return
+}
+
+// -----
+
+// A head-major q is [B, heads, L, d]: [2, 8, 4, 16] has 8 heads.
+func.func @attention_head_major_heads(%x: tensor<2x8x4x16xf32>) {
+  // expected-error @+2 {{query has 8 heads, expected 4}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.attention %x, %x, %x {num_heads = 4 : i64, scale = 0.25 : f32} : (tensor<2x8x4x16xf32>, tensor<2x8x4x16xf32>, tensor<2x8x4x16xf32>) -> tensor<2x4x128xf32>
+  return
+}
+
+// -----
+
+func.func @attention_head_major_dynamic(%q: tensor<2x4x8x?xf32>, %k: tensor<2x4x8x16xf32>) {
+  // expected-error @+2 {{query is head-major [B, heads, L, d] with dynamic heads or d: [2, 4, 8, ?]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.attention %q, %k, %k {num_heads = 4 : i64, scale = 0.25 : f32} : (tensor<2x4x8x?xf32>, tensor<2x4x8x16xf32>, tensor<2x4x8x16xf32>) -> tensor<2x8x64xf32>
+  return
+}
+
+// -----
+
+// Grouped-query attention: the key's heads must divide the query's.
+func.func @attention_kv_heads(%q: tensor<2x8x64xf32>, %k: tensor<2x3x8x16xf32>) {
+  // expected-error @+2 {{num_heads 4 is not a multiple of the key's 3 heads}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.attention %q, %k, %k {num_heads = 4 : i64, scale = 0.25 : f32} : (tensor<2x8x64xf32>, tensor<2x3x8x16xf32>, tensor<2x3x8x16xf32>) -> tensor<2x8x64xf32>
+  return
+}
+
+// -----
+
+func.func @attention_head_dims(%q: tensor<2x8x64xf32>, %k: tensor<2x4x8x8xf32>) {
+  // expected-error @+2 {{key head dim 8 differs from 16}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.attention %q, %k, %k {num_heads = 4 : i64, scale = 0.25 : f32} : (tensor<2x8x64xf32>, tensor<2x4x8x8xf32>, tensor<2x4x8x8xf32>) -> tensor<2x8x64xf32>
+  return
+}
+
+// -----
+
+func.func @attention_value_heads(%q: tensor<2x8x64xf32>, %k: tensor<2x8x32xf32>, %v: tensor<2x4x8x16xf32>) {
+  // expected-error @+2 {{value has 4 heads, expected 2}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.attention %q, %k, %v {num_heads = 4 : i64, scale = 0.25 : f32} : (tensor<2x8x64xf32>, tensor<2x8x32xf32>, tensor<2x4x8x16xf32>) -> tensor<2x8x64xf32>
   return
 }
 

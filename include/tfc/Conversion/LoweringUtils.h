@@ -115,11 +115,24 @@ Value convertScalar(OpBuilder &b, Location loc, Value value, Type toType,
 /// applied to the float scalar `x`.
 Value buildActivation(OpBuilder &b, Location loc, Value x, StringRef activation);
 
-/// Run-time checks of tfm.attention's shapes that the verifier could not
-/// settle (dynamic dims): batches, key and value lengths, hidden sizes and
-/// their divisibility by `heads`.
-void checkAttentionShapes(OpBuilder &b, Location loc, Operation *op,
-                          Value query, Value key, Value value, int64_t heads);
+/// tfm.attention's q, k and v as rank-4 tensors: a token-major operand
+/// ([B, L, heads * d]) expanded in place to [B, L, heads, d], a head-major
+/// one ([B, heads, L, d]) as it is, flagged.
+struct AttentionHeads {
+  Value query, key, value;
+  bool queryHeadMajor, keyHeadMajor, valueHeadMajor;
+  int64_t heads, kvHeads;
+  /// The dim of a rank-4 operand that holds its sequence.
+  static int64_t lengthDim(bool headMajor) { return headMajor ? 2 : 1; }
+  static int64_t headDim(bool headMajor) { return headMajor ? 1 : 2; }
+};
+
+/// Splits tfm.attention `op`'s operands into heads (AttentionHeads), with
+/// run-time checks of what the verifier could not settle (dynamic dims):
+/// batches, key and value lengths, hidden sizes against the heads.
+AttentionHeads splitAttentionHeads(OpBuilder &b, Location loc, Operation *op,
+                                   Value query, Value key, Value value,
+                                   int64_t heads);
 
 /// Registers the patterns of each op family.
 void populateElementwisePatterns(TypeConverter &converter,

@@ -131,13 +131,24 @@ enum {
   TFC_RT_ISA_NEON = 4,   /* AArch64's Advanced SIMD (every AArch64 CPU) */
 };
 
-/* Flags of tfc_rt_attention, bits 0-7. */
-enum { TFC_RT_ATTENTION_HAS_MASK = 1, TFC_RT_ATTENTION_CAUSAL = 2 };
+/* Flags of tfc_rt_attention, bits 0-7. *_HEAD_MAJOR: that operand is
+ * [B, heads, L, head_dim] rather than [B, L, heads, head_dim]. */
+enum {
+  TFC_RT_ATTENTION_HAS_MASK = 1,
+  TFC_RT_ATTENTION_CAUSAL = 2,
+  TFC_RT_ATTENTION_Q_HEAD_MAJOR = 4,
+  TFC_RT_ATTENTION_K_HEAD_MAJOR = 8,
+  TFC_RT_ATTENTION_V_HEAD_MAJOR = 16,
+};
 
-/* tfc_rt_attention: out = softmax(q k^T * scale + mask) v per head, on
- * [B, L, heads * head_dim] tensors (see tfm.attention). `mask`, when
- * TFC_RT_ATTENTION_HAS_MASK is set, is [B', N', Lq', Lk'] with each dim 1 or
- * the full size. Kernels: f32. The generated code has checked the shapes. */
+/* tfc_rt_attention: out = softmax(q k^T * scale + mask) v per head (see
+ * tfm.attention). q, k and v are [B, L, heads, head_dim] views, any
+ * strides with unit-stride head_dim preferred (or [B, heads, L, head_dim]
+ * under their *_HEAD_MAJOR flag); k and v may have fewer heads than q,
+ * a divisor of num_heads (grouped-query attention). out is
+ * [B, Lq, num_heads * dv]. `mask`, when TFC_RT_ATTENTION_HAS_MASK is set, is
+ * [B', N', Lq', Lk'] with each dim 1 or the full size. Kernels: f32. The
+ * generated code has checked the shapes. */
 
 /* tfm.linear's weights as the kernel reads them: [K, N] cut into panels of
  * PANEL columns, each stored k-major ([panels][K][PANEL]), the last

@@ -68,20 +68,31 @@ Value filled(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Type element,
       .getResult(0);
 }
 
-/// A contraction over loop 4 of 5: init[out] += lhs[lhsDims] * rhs[rhsDims]
+/// The map from 5 loops to an operand of rank 4 whose dims are `dims`,
+/// except that its `headDim`th dim (when not -1) is loop `headLoop` divided
+/// by `group`: the KV head of a query head under grouped-query attention.
+AffineMap headMap(OpBuilder &b, ArrayRef<int64_t> dims, int64_t headDim,
+                  int64_t headLoop, int64_t group) {
+  SmallVector<AffineExpr> exprs;
+  for (auto [i, dim] : llvm::enumerate(dims))
+    exprs.push_back((int64_t)i == headDim
+                        ? b.getAffineDimExpr(headLoop).floorDiv(group)
+                        : b.getAffineDimExpr(dim));
+  return AffineMap::get(5, 0, exprs, b.getContext());
+}
+
+/// A contraction over loop 4 of 5: init[out] += lhs[lhsMap] * rhs[rhsMap]
 /// in `acc` (the operands extended to it), as both products of attention
 /// (q kᵀ and weights v) are.
-Value contractHeads(OpBuilder &b, Location loc, Value lhs,
-                    ArrayRef<int64_t> lhsDims, Value rhs,
-                    ArrayRef<int64_t> rhsDims, Value init, Type acc) {
+Value contractHeads(OpBuilder &b, Location loc, Value lhs, AffineMap lhsMap,
+                    Value rhs, AffineMap rhsMap, Value init, Type acc) {
   SmallVector<utils::IteratorType> iterators(5, utils::IteratorType::parallel);
   iterators[4] = utils::IteratorType::reduction;
   return b
       .create<linalg::GenericOp>(
           loc, TypeRange{init.getType()}, ValueRange{lhs, rhs},
           ValueRange{init},
-          SmallVector<AffineMap>{mapOf(b, 5, lhsDims), mapOf(b, 5, rhsDims),
-                                 mapOf(b, 5, {0, 1, 2, 3})},
+          SmallVector<AffineMap>{lhsMap, rhsMap, mapOf(b, 5, {0, 1, 2, 3})},
           iterators,
           [&](OpBuilder &nb, Location l, ValueRange args) {
             Value product =
@@ -126,33 +137,37 @@ struct AttentionPattern : OpConversionPattern<tfm::AttentionOp> {
     Type element = resultType.getElementType();
     Type acc = getAccumulatorType(element);
     int64_t heads = static_cast<int64_t>(op.getNumHeads());
-    Value headsIndex = b.create<arith::ConstantIndexOp>(loc, heads);
-    checkAttentionShapes(b, loc, op, query, key, value, heads);
+    AttentionHeads split =
+        splitAttentionHeads(b, loc, op, query, key, value, heads);
+    Value q4 = split.query, k4 = split.key, v4 = split.value;
+    int64_t group = heads / split.kvHeads;
+    int64_t qLengthDim = AttentionHeads::lengthDim(split.queryHeadMajor);
+    int64_t kLengthDim = AttentionHeads::lengthDim(split.keyHeadMajor);
 
-    Value batch = dimOf(b, loc, query, 0);
-    Value queryLength = dimOf(b, loc, query, 1);
-    Value keyLength = dimOf(b, loc, key, 1);
-    auto queryType = cast<RankedTensorType>(query.getType());
-    auto keyType = cast<RankedTensorType>(key.getType());
-    auto valueType = cast<RankedTensorType>(value.getType());
+    Value batch = dimOf(b, loc, q4, 0);
+    Value queryLength = dimOf(b, loc, q4, qLengthDim);
+    Value keyLength = dimOf(b, loc, k4, kLengthDim);
+    auto valueType = cast<RankedTensorType>(v4.getType());
     int64_t staticBatch = resultType.getDimSize(0);
-    int64_t staticLq = queryType.getDimSize(1);
-    int64_t staticLk = keyType.getDimSize(1);
+    int64_t staticLq = cast<RankedTensorType>(q4.getType()).getDimSize(qLengthDim);
+    int64_t staticLk = cast<RankedTensorType>(k4.getType()).getDimSize(kLengthDim);
     if (ShapedType::isDynamic(staticLk))
-      staticLk = valueType.getDimSize(1);
+      staticLk = valueType.getDimSize(
+          AttentionHeads::lengthDim(split.valueHeadMajor));
 
-    Value q4 = splitHeads(b, loc, query, heads, headsIndex);
-    Value k4 = splitHeads(b, loc, key, heads, headsIndex);
-    Value v4 = splitHeads(b, loc, value, heads, headsIndex);
-
-    // scores[b, h, i, j] = sum_d q[b, i, h, d] k[b, j, h, d]
+    // scores[b, h, i, j] = sum_d q[b, i, h, d] k[b, j, h / group, d], with
+    // loops b, h, i, j, d (a head-major operand's dims are b, h, l, d).
     SmallVector<int64_t> scoresShape = {staticBatch, heads, staticLq, staticLk};
     SmallVector<OpFoldResult> scoresDims = {batch, b.getIndexAttr(heads),
                                             queryLength, keyLength};
     Value scoresInit = filled(b, loc, scoresShape, acc, scoresDims, 0.0);
-    // Loops: b, h, i, j, d.
-    Value scores = contractHeads(b, loc, q4, {0, 2, 1, 4}, k4, {0, 3, 1, 4},
-                                 scoresInit, acc);
+    AffineMap queryMap = split.queryHeadMajor
+                             ? mapOf(b, 5, {0, 1, 2, 4})
+                             : mapOf(b, 5, {0, 2, 1, 4});
+    AffineMap keyMap =
+        split.keyHeadMajor ? headMap(b, {0, 1, 3, 4}, 1, 1, group)
+                           : headMap(b, {0, 3, 1, 4}, 2, 1, group);
+    Value scores = contractHeads(b, loc, q4, queryMap, k4, keyMap, scoresInit, acc);
 
     // Scaled, masked scores; a key hidden by `causal` gets -inf.
     SmallVector<Value> logitInputs = {scores};
@@ -243,18 +258,18 @@ struct AttentionPattern : OpConversionPattern<tfm::AttentionOp> {
     Value rowSum = reduceKeys<arith::AddFOp>(
         b, loc, weights, filled(b, loc, rowShape, acc, rowDims, 0.0));
 
-    // out[b, i, h, e] = sum_j weights[b, h, i, j] v[b, j, h, e] / rowSum.
-    int64_t staticHeadDim = ShapedType::isDynamic(valueType.getDimSize(2))
-                                ? ShapedType::kDynamic
-                                : valueType.getDimSize(2) / heads;
+    // out[b, i, h, e] = sum_j weights[b, h, i, j] v[b, j, h / group, e] /
+    // rowSum, with loops b, i, h, e, j.
     SmallVector<int64_t> outShape = {staticBatch, staticLq, heads,
-                                     staticHeadDim};
+                                     valueType.getDimSize(3)};
     SmallVector<OpFoldResult> outDims = {batch, queryLength,
                                          b.getIndexAttr(heads),
                                          tensor::getMixedSize(b, loc, v4, 3)};
-    // Loops: b, i, h, e, j.
+    AffineMap valueMap =
+        split.valueHeadMajor ? headMap(b, {0, 2, 4, 3}, 1, 2, group)
+                             : headMap(b, {0, 4, 2, 3}, 2, 2, group);
     Value weighted = contractHeads(
-        b, loc, weights, {0, 2, 1, 4}, v4, {0, 4, 2, 3},
+        b, loc, weights, mapOf(b, 5, {0, 2, 1, 4}), v4, valueMap,
         filled(b, loc, outShape, acc, outDims, 0.0), acc);
     Value normalized =
         b.create<linalg::GenericOp>(
@@ -288,27 +303,60 @@ struct AttentionPattern : OpConversionPattern<tfm::AttentionOp> {
 
 } // namespace
 
-void mlir::tfc::checkAttentionShapes(OpBuilder &b, Location loc, Operation *op,
-                                     Value query, Value key, Value value,
-                                     int64_t heads) {
-  Value batch = dimOf(b, loc, query, 0);
-  Value keyLength = dimOf(b, loc, key, 1);
-  Value keyHidden = dimOf(b, loc, key, 2);
-  Value valueHidden = dimOf(b, loc, value, 2);
-  emitEqualCheck(b, loc, op, dimOf(b, loc, key, 0), batch,
-                 "key batch does not match the query's");
-  emitEqualCheck(b, loc, op, dimOf(b, loc, value, 0), batch,
-                 "value batch does not match the query's");
-  emitEqualCheck(b, loc, op, dimOf(b, loc, value, 1), keyLength,
-                 "key and value sequence lengths differ");
-  emitEqualCheck(b, loc, op, dimOf(b, loc, query, 2), keyHidden,
-                 "query and key hidden sizes differ");
-  Value headsIndex = b.create<arith::ConstantIndexOp>(loc, heads);
+AttentionHeads mlir::tfc::splitAttentionHeads(OpBuilder &b, Location loc,
+                                              Operation *op, Value query,
+                                              Value key, Value value,
+                                              int64_t heads) {
+  AttentionHeads split;
+  split.heads = heads;
+  auto rankOf = [](Value v) { return cast<RankedTensorType>(v.getType()).getRank(); };
+  split.queryHeadMajor = rankOf(query) == 4;
+  split.keyHeadMajor = rankOf(key) == 4;
+  split.valueHeadMajor = rankOf(value) == 4;
+  // The KV heads, as the verifier derived them: a head-major k's, else k's
+  // hidden size over q's head dim when both are static, else q's heads.
+  auto keyType = cast<RankedTensorType>(key.getType());
+  auto queryType = cast<RankedTensorType>(query.getType());
+  int64_t keyDim = split.queryHeadMajor ? queryType.getDimSize(3)
+                   : queryType.isDynamicDim(2)
+                       ? ShapedType::kDynamic
+                       : queryType.getDimSize(2) / heads;
+  split.kvHeads = heads;
+  if (split.keyHeadMajor)
+    split.kvHeads = keyType.getDimSize(1);
+  else if (!keyType.isDynamicDim(2) && !ShapedType::isDynamic(keyDim))
+    split.kvHeads = keyType.getDimSize(2) / keyDim;
+
   Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
-  for (Value hidden : {keyHidden, valueHidden})
-    emitEqualCheck(b, loc, op,
-                   b.create<arith::RemUIOp>(loc, hidden, headsIndex), zero,
-                   "hidden size is not a multiple of num_heads");
+  auto toHeads = [&](Value tensor, bool headMajor, int64_t count) -> Value {
+    if (headMajor)
+      return tensor;
+    Value countIndex = b.create<arith::ConstantIndexOp>(loc, count);
+    if (cast<RankedTensorType>(tensor.getType()).isDynamicDim(2))
+      emitEqualCheck(b, loc, op,
+                     b.create<arith::RemUIOp>(loc, dimOf(b, loc, tensor, 2),
+                                              countIndex),
+                     zero, "hidden size is not a multiple of the heads");
+    return splitHeads(b, loc, tensor, count, countIndex);
+  };
+  split.query = toHeads(query, split.queryHeadMajor, heads);
+  split.key = toHeads(key, split.keyHeadMajor, split.kvHeads);
+  split.value = toHeads(value, split.valueHeadMajor, split.kvHeads);
+
+  Value batch = dimOf(b, loc, split.query, 0);
+  emitEqualCheck(b, loc, op, dimOf(b, loc, split.key, 0), batch,
+                 "key batch does not match the query's");
+  emitEqualCheck(b, loc, op, dimOf(b, loc, split.value, 0), batch,
+                 "value batch does not match the query's");
+  emitEqualCheck(
+      b, loc, op,
+      dimOf(b, loc, split.value, AttentionHeads::lengthDim(split.valueHeadMajor)),
+      dimOf(b, loc, split.key, AttentionHeads::lengthDim(split.keyHeadMajor)),
+      "key and value sequence lengths differ");
+  emitEqualCheck(b, loc, op, dimOf(b, loc, split.query, 3),
+                 dimOf(b, loc, split.key, 3),
+                 "query and key head dims differ");
+  return split;
 }
 
 void mlir::tfc::populateAttentionPatterns(TypeConverter &converter,

@@ -284,14 +284,19 @@ Refusal KernelSelector::selectAttention(tfm::AttentionOp op,
   Value query = op.getQuery(), key = op.getKey(), value = op.getValue(),
         mask = op.getMask();
   int64_t heads = static_cast<int64_t>(op.getNumHeads());
-  checkAttentionShapes(b, loc, op, query, key, value, heads);
-  Value batch = b.create<tensor::DimOp>(loc, query, 0);
-  Value queryLength = b.create<tensor::DimOp>(loc, query, 1);
-  Value keyLength = b.create<tensor::DimOp>(loc, key, 1);
-  Value valueHidden = b.create<tensor::DimOp>(loc, value, 2);
+  // q, k and v as [B, L, N, d] views (token-major operands expanded in
+  // place) or [B, N, L, d] ones (head-major, flagged): no copies.
+  AttentionHeads split = splitAttentionHeads(b, loc, op, query, key, value, heads);
+  Value batch = b.create<tensor::DimOp>(loc, split.query, 0);
+  Value queryLength = b.create<tensor::DimOp>(
+      loc, split.query, AttentionHeads::lengthDim(split.queryHeadMajor));
+  Value keyLength = b.create<tensor::DimOp>(
+      loc, split.key, AttentionHeads::lengthDim(split.keyHeadMajor));
   Value headsIndex = b.create<arith::ConstantIndexOp>(loc, heads);
+  Value valueHidden = b.create<arith::MulIOp>(
+      loc, b.create<tensor::DimOp>(loc, split.value, 3), headsIndex);
 
-  SmallVector<Value> args = {query, key, value};
+  SmallVector<Value> args = {split.query, split.key, split.value};
   SmallVector<int64_t> absent;
   if (mask) {
     // The mask as [B', N', Lq', Lk'], each dim 1 (broadcast) or the full
@@ -334,7 +339,10 @@ Refusal KernelSelector::selectAttention(tfm::AttentionOp op,
   args.push_back(b.create<arith::ConstantIntOp>(loc, heads, 64));
   args.push_back(b.create<arith::ConstantOp>(loc, op.getScaleAttr()));
   int64_t flags = (mask ? TFC_RT_ATTENTION_HAS_MASK : 0) |
-                  (op.getCausal() ? TFC_RT_ATTENTION_CAUSAL : 0);
+                  (op.getCausal() ? TFC_RT_ATTENTION_CAUSAL : 0) |
+                  (split.queryHeadMajor ? TFC_RT_ATTENTION_Q_HEAD_MAJOR : 0) |
+                  (split.keyHeadMajor ? TFC_RT_ATTENTION_K_HEAD_MAJOR : 0) |
+                  (split.valueHeadMajor ? TFC_RT_ATTENTION_V_HEAD_MAJOR : 0);
   SmallVector<OpFoldResult> dims = {batch, queryLength, valueHidden};
   auto result = b.create<UKernelOp>(
       loc, resultType, "attention", args,

@@ -37,10 +37,19 @@ func.func @too_few(%x: tensor<1x4x8xf32>) -> tensor<1x4x32xf32> {
 
 // -----
 
-func.func @scalar_type(%q: tensor<1x8x16xf32>, %heads: i32, %scale: f32) -> tensor<1x8x16xf32> {
+func.func @scalar_type(%q: tensor<1x8x2x8xf32>, %heads: i32, %scale: f32) -> tensor<1x8x16xf32> {
   // expected-error @+1 {{passes 'i32' as argument 'num_heads' of kernel 'attention', which takes an i64}}
   %y = tfc_cpu.ukernel "attention"(%q, %q, %q, %heads, %scale) {absent = array<i64: 3>, dtypes = "f32", isa = "avx2"}
-      : (tensor<1x8x16xf32>, tensor<1x8x16xf32>, tensor<1x8x16xf32>, i32, f32) -> tensor<1x8x16xf32>
+      : (tensor<1x8x2x8xf32>, tensor<1x8x2x8xf32>, tensor<1x8x2x8xf32>, i32, f32) -> tensor<1x8x16xf32>
+  return %y : tensor<1x8x16xf32>
+}
+
+// -----
+
+func.func @operand_rank(%q: tensor<1x8x16xf32>, %heads: i64, %scale: f32) -> tensor<1x8x16xf32> {
+  // expected-error @+1 {{passes 'tensor<1x8x16xf32>' as argument 'query' of kernel 'attention', which takes a tensor of rank 4}}
+  %y = tfc_cpu.ukernel "attention"(%q, %q, %q, %heads, %scale) {absent = array<i64: 3>, dtypes = "f32", isa = "avx2"}
+      : (tensor<1x8x16xf32>, tensor<1x8x16xf32>, tensor<1x8x16xf32>, i64, f32) -> tensor<1x8x16xf32>
   return %y : tensor<1x8x16xf32>
 }
 

@@ -100,17 +100,19 @@ func.func @linear_refused(%x: tensor<?x?x8xf32>, %r: tensor<1x1x32xf32>, %wa: te
 
 // -----
 
-// COM: tfm.attention in f32 is the fused kernel's: the shapes that only hold
-// COM: at run time are checked first, a 2-D mask becomes [1, 1, Lq, Lk] and
-// COM: each of its dynamic dims is checked to be 1 or the scores' size. Flags:
-// COM: mask (1) and causal (2).
+// COM: tfm.attention in f32 is the fused kernel's: q, k and v split into
+// COM: [B, L, N, d] views in place, the shapes that only hold at run time
+// COM: checked, a 2-D mask made [1, 1, Lq, Lk] with each of its dynamic dims
+// COM: checked to be 1 or the scores' size. Flags: mask (1) and causal (2).
 // CHECK-LABEL: func.func @attention
+// CHECK-DAG: %[[Q4:.+]] = tensor.expand_shape %arg0 {{\[}}[0], [1], [2, 3]] output_shape [%{{.+}}, %{{.+}}, 4, 16] : tensor<?x?x64xf32> into tensor<?x?x4x16xf32>
+// CHECK-DAG: %[[K4:.+]] = tensor.expand_shape %arg1 {{\[}}[0], [1], [2, 3]]
 // CHECK: cf.assert %{{.+}}, "tfm.attention: key batch does not match the query's"
 // CHECK: cf.assert %{{.+}}, "tfm.attention: mask dim 0 is neither 1 nor the scores' size"
 // CHECK: %[[MASK4:.+]] = tensor.expand_shape %arg2 {{\[}}[0, 1, 2], [3]] output_shape [1, 1, %{{.+}}, %{{.+}}]
 // CHECK-DAG: %[[HEADS:.+]] = arith.constant 4 : i64
 // CHECK-DAG: %[[SCALE:.+]] = arith.constant 2.500000e-01 : f32
-// CHECK: tfc_cpu.ukernel "attention"(%arg0, %arg1, %arg1, %[[MASK4]], %[[HEADS]], %[[SCALE]]) dims(%{{.+}}, %{{.+}}) {dtypes = "f32", flags = 3 : i64, isa = "avx512"} : (tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<1x1x?x?xf32>, i64, f32) -> tensor<?x?x64xf32>
+// CHECK: tfc_cpu.ukernel "attention"(%[[Q4]], %[[K4]], %{{.+}}, %[[MASK4]], %[[HEADS]], %[[SCALE]]) dims(%{{.+}}, %{{.+}}) {dtypes = "f32", flags = 3 : i64, isa = "avx512"} : (tensor<?x?x4x16xf32>, tensor<?x?x4x16xf32>, tensor<?x?x4x16xf32>, tensor<1x1x?x?xf32>, i64, f32) -> tensor<?x?x64xf32>
 // AVX2-LABEL: func.func @attention
 // AVX2: tfc_cpu.ukernel "attention"({{.*}}isa = "avx2"
 func.func @attention(%q: tensor<?x?x64xf32>, %k: tensor<?x?x64xf32>, %m: tensor<?x?xf32>) -> tensor<?x?x64xf32> {
@@ -121,10 +123,23 @@ func.func @attention(%q: tensor<?x?x64xf32>, %k: tensor<?x?x64xf32>, %m: tensor<
 
 // -----
 
+// COM: Head-major operands ([B, N, L, d]: rotary embeddings, a KV cache) go
+// COM: to the kernel as they are, flagged (q 4, k 8, v 16); a k and v of 2
+// COM: heads serve q's 4 (grouped-query attention).
+// CHECK-LABEL: func.func @attention_head_major
+// CHECK: tfc_cpu.ukernel "attention"(%arg0, %arg1, %arg1, %{{.+}}, %{{.+}}) dims(%{{.+}}, %{{.+}}) {absent = array<i64: 3>, dtypes = "f32", flags = 28 : i64, isa = "avx512"} : (tensor<?x4x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, i64, f32) -> tensor<?x?x64xf32>
+func.func @attention_head_major(%q: tensor<?x4x?x16xf32>, %k: tensor<?x2x?x16xf32>) -> tensor<?x?x64xf32> {
+  // expected-remark @+1 {{kernel attention (f32, avx512)}}
+  %r = tfm.attention %q, %k, %k {num_heads = 4 : i64, scale = 0.25 : f32} : (tensor<?x4x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>) -> tensor<?x?x64xf32>
+  return %r : tensor<?x?x64xf32>
+}
+
+// -----
+
 // COM: Without a mask the kernel gets NULL for it (argument 3 absent); no flags.
 // CHECK-LABEL: func.func @attention_no_mask
-// CHECK: cf.assert %{{.+}}, "tfm.attention: hidden size is not a multiple of num_heads"
-// CHECK: tfc_cpu.ukernel "attention"(%arg0, %arg0, %arg0, %{{.+}}, %{{.+}}) dims(%{{.+}}, %{{.+}}) {absent = array<i64: 3>, dtypes = "f32", isa = "avx512"}
+// CHECK: cf.assert %{{.+}}, "tfm.attention: hidden size is not a multiple of the heads"
+// CHECK: tfc_cpu.ukernel "attention"(%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}) dims(%{{.+}}, %{{.+}}) {absent = array<i64: 3>, dtypes = "f32", isa = "avx512"}
 func.func @attention_no_mask(%q: tensor<1x?x?xf32>) -> tensor<1x?x?xf32> {
   // expected-remark @+1 {{kernel attention}}
   %r = tfm.attention %q, %q, %q {num_heads = 4 : i64, scale = 0.25 : f32} : (tensor<1x?x?xf32>, tensor<1x?x?xf32>, tensor<1x?x?xf32>) -> tensor<1x?x?xf32>

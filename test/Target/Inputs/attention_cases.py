@@ -79,3 +79,44 @@ case("long", randn(1, 20, 32), randn(1, 600, 32), randn(1, 600, 32), 2,
 # A full mask, 7 queries (a register block and a tail), head size 3.
 case("masked", randn(1, 7, 6), randn(1, 9, 6), randn(1, 9, 6), 2, 0.5,
      mask=randn(1, 2, 7, 9))
+
+
+def attention_heads(q4, k4, v4, scale, causal=False):
+    """q4 [B, N, Lq, dk], k4 and v4 [B, Nkv, Lk, d]: query head h reads KV
+    head h // (N // Nkv). Returns [B, Lq, N * dv]."""
+    b, heads, lq, _ = q4.shape
+    group = heads // k4.shape[1]
+    k4 = np.repeat(k4.astype(np.float64), group, axis=1)
+    v4 = np.repeat(v4.astype(np.float64), group, axis=1)
+    lk, dv = k4.shape[2], v4.shape[3]
+    s = q4.astype(np.float64) @ k4.transpose(0, 1, 3, 2) * scale
+    if causal:
+        i = np.arange(lq)[:, None]
+        j = np.arange(lk)[None, :]
+        s = np.where(j > i + (lk - lq), -np.inf, s)
+    s = s - s.max(axis=-1, keepdims=True)
+    p = np.exp(s)
+    p /= p.sum(axis=-1, keepdims=True)
+    return (p @ v4).transpose(0, 2, 1, 3).reshape(b, lq, heads * dv)
+
+
+def token_major(x4):
+    """[B, N, L, d] as [B, L, N * d]."""
+    b, n, length, d = x4.shape
+    return x4.transpose(0, 2, 1, 3).reshape(b, length, n * d)
+
+
+# Head-major operands and grouped-query attention (4 query heads over 2 KV
+# heads): q head-major, k token-major, v head-major, causal with Lq < Lk.
+q4, k4, v4 = randn(2, 4, 9, 16), randn(2, 2, 11, 16), randn(2, 2, 11, 8)
+save("input_grouped_q", q4)
+save("input_grouped_k", token_major(k4))
+save("input_grouped_v", v4)
+save("expected_grouped", attention_heads(q4, k4, v4, 0.25, causal=True))
+# The same past the in-place limit (K and V packed per KV head): q
+# token-major, k head-major, v token-major.
+q4, k4, v4 = randn(1, 4, 3, 16), randn(1, 2, 600, 16), randn(1, 2, 600, 16)
+save("input_grouped_long_q", token_major(q4))
+save("input_grouped_long_k", k4)
+save("input_grouped_long_v", token_major(v4))
+save("expected_grouped_long", attention_heads(q4, k4, v4, 0.25))
