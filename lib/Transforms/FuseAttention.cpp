@@ -11,6 +11,15 @@
 //   o = reshape(transpose(matmul(softmax(s, -1), v), [0, 2, 1, 3]),
 //               [B, Lq, N * dv])
 //
+// Where q, k or v cannot be traced back to a [B, L, N * d] projection, the
+// op takes the head-major [B, N, L, d] value the matmul reads instead
+// (rotary embeddings applied per head, a KV cache concatenated per head,
+// a packed qkv unbound): for k, the value under the kᵀ transpose, and when
+// that value only repeats fewer KV heads (Hugging Face's repeat_kv:
+// unsqueeze, expand, reshape), those heads (grouped-query attention). The
+// 3-D form [B * N, L, d] (BART, Whisper: bmm) is matched through the
+// reshapes that fold heads into the batch.
+//
 // The anchor is the Softmax. Every step is proven: the reshapes split and
 // merge exactly the last dim (checked symbolically when batch and sequence
 // are dynamic), the transposes compose to the head layout, the scales are
@@ -27,6 +36,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Matchers.h"
+#include "llvm/ADT/StringExtras.h"
 #include "mlir/Transforms/RegionUtils.h"
 #include "tfm/TfmOps.h"
 
@@ -403,6 +413,170 @@ Value splitMaskHeads(OpBuilder &b, Location loc, Value mask, int64_t heads) {
   return b.create<tfm::ReshapeOp>(loc, mask, shape, b.getBoolAttr(false));
 }
 
+/// One of q, k and v as the fused op takes it: the token-major [B, L, N * d]
+/// tensor the heads were split from (`traced`), or a head-major
+/// [B, N, L, d] value, as it is.
+struct AttentionInput {
+  Value value;
+  bool headMajor = false;
+  int64_t heads = 0, headDim = 0;
+  double scale = 1.0;
+  std::optional<HeadInput> traced;
+  /// A packed qkv ([B, L, parts * N * d]) unbound by a split: `value` is
+  /// the packed tensor and the input its part `part` (a split of the last
+  /// dim, made when the op is formed: a view, no copy).
+  int64_t parts = 0, part = 0;
+  int64_t lengthDim() const { return headMajor ? 2 : 1; }
+};
+
+/// timm's packed qkv: `value` ([B, N, L, d]) is part i of
+/// squeeze(split(transpose(reshape(X, [B, L, P, N, d]), [2, 0, 3, 1, 4]),
+/// axis 0), 0) with X [B, L, P * N * d]: columns [i * N * d, (i + 1) * N * d)
+/// of X, token-major.
+std::optional<AttentionInput> traceUnboundQkv(Value value) {
+  auto squeeze = value.getDefiningOp<tfm::SqueezeOp>();
+  if (!squeeze || squeeze.getAxes() != ArrayRef<int64_t>{0})
+    return std::nullopt;
+  auto part = dyn_cast<OpResult>(squeeze.getInput());
+  auto split = part ? dyn_cast<tfm::SplitOp>(part.getOwner()) : nullptr;
+  if (!split || split.getAxis() != 0)
+    return std::nullopt;
+  auto transpose = split.getInput().getDefiningOp<tfm::TransposeOp>();
+  if (!transpose || transpose.getPerm() != ArrayRef<int64_t>{2, 0, 3, 1, 4})
+    return std::nullopt;
+  auto reshape = transpose.getInput().getDefiningOp<tfm::ReshapeOp>();
+  if (!reshape)
+    return std::nullopt;
+  auto from = cast<RankedTensorType>(reshape.getInput().getType());
+  auto to = cast<RankedTensorType>(reshape.getType());
+  if (from.getRank() != 3 || to.getRank() != 5 || from.isDynamicDim(2) ||
+      to.isDynamicDim(2) || to.isDynamicDim(3) || to.isDynamicDim(4) ||
+      from.getDimSize(2) != to.getDimSize(2) * to.getDimSize(3) * to.getDimSize(4) ||
+      (int64_t)split.getNumResults() != to.getDimSize(2) ||
+      !reshapeKeepsLeadingDims(reshape, 2))
+    return std::nullopt;
+  AttentionInput input;
+  input.value = reshape.getInput();
+  input.heads = to.getDimSize(3);
+  input.headDim = to.getDimSize(4);
+  input.parts = to.getDimSize(2);
+  input.part = part.getResultNumber();
+  return input;
+}
+
+/// `value` without the scalar constant factors on it (x * c, c * x, x / c),
+/// their product in `scale`.
+Value stripScalarScales(Value value, double &scale) {
+  for (;;) {
+    Operation *def = value.getDefiningOp();
+    if (!isa_and_nonnull<tfm::MulOp, tfm::DivOp>(def))
+      return value;
+    bool isDiv = isa<tfm::DivOp>(def);
+    std::optional<double> c = getScalarConstant(def->getOperand(1));
+    Value other = def->getOperand(0);
+    if (!c && !isDiv) {
+      c = getScalarConstant(def->getOperand(0));
+      other = def->getOperand(1);
+    }
+    if (!c || *c == 0.0 || other.getType() != def->getResult(0).getType())
+      return value;
+    scale *= isDiv ? 1.0 / *c : *c;
+    value = other;
+  }
+}
+
+/// The [B, Nkv, L, d] KV heads that `value` ([B, N, L, d]) only repeats,
+/// as Hugging Face's repeat_kv writes it: reshape(expand(unsqueeze(kv, 2),
+/// [B, Nkv, N / Nkv, L, d]), [B, N, L, d]); else `value`.
+Value unrepeatKvHeads(Value value) {
+  auto reshape = value.getDefiningOp<tfm::ReshapeOp>();
+  if (!reshape)
+    return value;
+  auto expand = reshape.getInput().getDefiningOp<tfm::ExpandOp>();
+  if (!expand)
+    return value;
+  auto unsqueeze = expand.getInput().getDefiningOp<tfm::UnsqueezeOp>();
+  if (!unsqueeze || unsqueeze.getAxes() != ArrayRef<int64_t>{2})
+    return value;
+  Value kv = unsqueeze.getInput();
+  auto kvType = cast<RankedTensorType>(kv.getType());
+  auto result = cast<RankedTensorType>(value.getType());
+  // Expand only broadcasts; with batch and length passing through to the
+  // reshape's result and static heads N = Nkv * G, the element count fixes
+  // the expanded group dim at G (exporters compute it, so its type may be
+  // dynamic).
+  if (kvType.getRank() != 4 || result.getRank() != 4 || kvType.isDynamicDim(1) ||
+      kvType.isDynamicDim(3) || result.isDynamicDim(1) || result.isDynamicDim(3) ||
+      result.getDimSize(1) % kvType.getDimSize(1) != 0 ||
+      result.getDimSize(3) != kvType.getDimSize(3))
+    return value;
+  auto expanded = cast<RankedTensorType>(expand.getType());
+  if (expanded.getRank() != 5 || expanded.getDimSize(1) != kvType.getDimSize(1) ||
+      expanded.getDimSize(4) != kvType.getDimSize(3))
+    return value;
+  if (getSymbolicDim(value, 0) != getSymbolicDim(kv, 0) ||
+      getSymbolicDim(value, 2) != getSymbolicDim(kv, 2))
+    return value;
+  return kv;
+}
+
+/// `value` ([B, N, L, d], what a matmul of attention reads, or for the key
+/// the value under its kᵀ transpose) as an input of the fused op: traced to
+/// the [B, L, N * d] projection when the heads were split from one, else
+/// head-major as it is (k and v: the KV heads it repeats).
+FailureOr<AttentionInput> resolveInput(Value value, StringRef role,
+                                       bool allowScale, std::string &why) {
+  AttentionInput input;
+  std::string traceWhy;
+  bool isQuery = role == "the query";
+  if (!isQuery)
+    value = unrepeatKvHeads(value);
+  FailureOr<HeadInput> traced =
+      traceHeadInput(value, {0, 2, 1, 3}, role, allowScale, traceWhy);
+  if (succeeded(traced)) {
+    input.value = traced->hidden;
+    input.heads = traced->heads;
+    input.headDim = traced->headDim;
+    input.scale = traced->scale;
+    input.traced = *traced;
+    return input;
+  }
+  if (std::optional<AttentionInput> unbound = traceUnboundQkv(value))
+    return *unbound;
+  if (allowScale)
+    value = stripScalarScales(value, input.scale);
+  if (!isQuery)
+    value = unrepeatKvHeads(value);
+  auto type = cast<RankedTensorType>(value.getType());
+  if (type.getRank() != 4 || type.isDynamicDim(1) || type.isDynamicDim(3)) {
+    why = traceWhy + ", and it is not head-major [B, N, L, d] with static N and d";
+    return failure();
+  }
+  input.value = value;
+  input.headMajor = true;
+  input.heads = type.getDimSize(1);
+  input.headDim = type.getDimSize(3);
+  return input;
+}
+
+/// `value` ([B * N, L, d], an operand of 3-D attention) as the [B, N, L, d]
+/// value a reshape folded (heads static), or null.
+Value unfoldHeads(Value value) {
+  auto reshape = value.getDefiningOp<tfm::ReshapeOp>();
+  if (!reshape)
+    return Value();
+  Value unfolded = reshape.getInput();
+  auto type = cast<RankedTensorType>(unfolded.getType());
+  if (type.getRank() != 4 || type.isDynamicDim(1) ||
+      cast<RankedTensorType>(value.getType()).getRank() != 3)
+    return Value();
+  // The last two dims pass through; then the first is B * N.
+  if (getSymbolicDim(value, 1) != getSymbolicDim(unfolded, 2) ||
+      getSymbolicDim(value, 2) != getSymbolicDim(unfolded, 3))
+    return Value();
+  return unfolded;
+}
+
 struct FuseAttentionPass
     : public tfc::impl::FuseAttentionBase<FuseAttentionPass> {
   using FuseAttentionBase::FuseAttentionBase;
@@ -503,43 +677,121 @@ struct FuseAttentionPass
     }
 
     std::string why;
-    FailureOr<HeadInput> query =
-        traceHeadInput(qk.getLhs(), queryPerm, "the query", /*allowScale=*/true, why);
-    if (failed(query))
-      return remarks.reject(softmax, why);
-    FailureOr<HeadInput> key =
-        traceHeadInput(qk.getRhs(), keyPerm, "the key", /*allowScale=*/true, why);
-    if (failed(key))
-      return remarks.reject(softmax, why);
-
-    // Forward from the softmax: p·v, then the heads transposed back to
-    // [B, Lq, N, dv] (or [Lq, B * N, dv]) and reshaped.
     auto pv = dyn_cast_or_null<tfm::MatMulOp>(getSingleDataUser(softmax));
     if (!pv || pv.getLhs() != softmax.getResult())
       return remarks.reject(softmax, "the probabilities are not only multiplied by v");
-    FailureOr<HeadInput> value =
-        traceHeadInput(pv.getRhs(), queryPerm, "the value", /*allowScale=*/false, why);
-    if (failed(value))
-      return remarks.reject(softmax, why);
-    auto back = dyn_cast_or_null<tfm::TransposeOp>(getSingleDataUser(pv));
-    if (!back || back.getPerm() != ArrayRef<int64_t>(queryPerm))
+    // q, k and v, and after p·v the op that puts the heads back in the
+    // sequence layout ([B, Lq, N, dv], or [Lq, B * N, dv]).
+    FailureOr<AttentionInput> query, key, value;
+    Operation *lastOfOutput = pv;
+    bool sequenceFirst = false;
+    if (rank == 4) {
+      query = resolveInput(qk.getLhs(), "the query", /*allowScale=*/true, why);
+      if (failed(query))
+        return remarks.reject(softmax, why);
+      // kᵀ: traced to the projection through its composed transposes, else
+      // the head-major value under a [0, 1, 3, 2] transpose.
+      FailureOr<HeadInput> traced =
+          traceHeadInput(qk.getRhs(), keyPerm, "the key", /*allowScale=*/true, why);
+      if (succeeded(traced)) {
+        key = AttentionInput{traced->hidden, false, traced->heads,
+                             traced->headDim, traced->scale, *traced};
+      } else {
+        double keyScale = 1.0;
+        Value rhs = stripScalarScales(qk.getRhs(), keyScale);
+        auto transpose = rhs.getDefiningOp<tfm::TransposeOp>();
+        if (!transpose || transpose.getPerm() != ArrayRef<int64_t>{0, 1, 3, 2})
+          return remarks.reject(softmax, why);
+        key = resolveInput(transpose.getInput(), "the key", /*allowScale=*/true, why);
+        if (failed(key))
+          return remarks.reject(softmax, why);
+        key->scale *= keyScale;
+      }
+      value = resolveInput(pv.getRhs(), "the value", /*allowScale=*/false, why);
+      if (failed(value))
+        return remarks.reject(softmax, why);
+    } else {
+      // torch's MultiheadAttention: [L, B * N, d] split from [L, B, N * d].
+      FailureOr<HeadInput> q =
+          traceHeadInput(qk.getLhs(), queryPerm, "the query", true, why);
+      FailureOr<HeadInput> k =
+          succeeded(q) ? traceHeadInput(qk.getRhs(), keyPerm, "the key", true, why)
+                       : FailureOr<HeadInput>(failure());
+      FailureOr<HeadInput> v =
+          succeeded(k) ? traceHeadInput(pv.getRhs(), queryPerm, "the value", false, why)
+                       : FailureOr<HeadInput>(failure());
+      if (succeeded(v)) {
+        sequenceFirst = true;
+        auto asInput = [](const HeadInput &h) {
+          return AttentionInput{h.hidden, false, h.heads, h.headDim, h.scale, h};
+        };
+        query = asInput(*q);
+        key = asInput(*k);
+        value = asInput(*v);
+      } else {
+        // BART, Whisper: bmm over [B * N, L, d] folded from [B, N, L, d].
+        double qScale = 1.0, kScale = 1.0;
+        Value q4 = unfoldHeads(stripScalarScales(qk.getLhs(), qScale));
+        auto kT = stripScalarScales(qk.getRhs(), kScale).getDefiningOp<tfm::TransposeOp>();
+        Value k4 = kT && kT.getPerm() == ArrayRef<int64_t>{0, 2, 1}
+                       ? unfoldHeads(kT.getInput())
+                       : Value();
+        Value v4 = unfoldHeads(pv.getRhs());
+        if (!q4 || !k4 || !v4)
+          return remarks.reject(
+              softmax, Twine(why) + "; nor are q, k and v [B * N, L, d] folded "
+                                    "from [B, N, L, d] by reshapes");
+        query = resolveInput(q4, "the query", true, why);
+        if (succeeded(query))
+          key = resolveInput(k4, "the key", true, why);
+        if (succeeded(query) && succeeded(key))
+          value = resolveInput(v4, "the value", false, why);
+        if (failed(query) || failed(key) || failed(value))
+          return remarks.reject(softmax, why);
+        query->scale *= qScale;
+        key->scale *= kScale;
+        // [B * N, Lq, dv] back to [B, N, Lq, dv] before the transpose.
+        auto unfold = dyn_cast_or_null<tfm::ReshapeOp>(getSingleDataUser(pv));
+        auto unfoldType =
+            unfold ? cast<RankedTensorType>(unfold.getType()) : RankedTensorType();
+        // [X, N, Y, dv] with X * Y = B * Lq: X proven B makes Y Lq.
+        if (!unfold || unfoldType.getRank() != 4 ||
+            unfoldType.getDimSize(1) != query->heads ||
+            getSymbolicDim(unfold.getResult(), 0) != getSymbolicDim(query->value, 0))
+          return remarks.reject(softmax, "the output is not unfolded to [B, N, Lq, dv]");
+        lastOfOutput = unfold;
+      }
+    }
+
+    // Forward from p·v: the heads transposed back to [B, Lq, N, dv] (or
+    // [Lq, B * N, dv]) and merged by a reshape.
+    SmallVector<int64_t> backPerm =
+        sequenceFirst ? queryPerm : SmallVector<int64_t>{0, 2, 1, 3};
+    auto back = dyn_cast_or_null<tfm::TransposeOp>(
+        getSingleDataUser(lastOfOutput->getResult(0)));
+    if (!back || back.getPerm() != ArrayRef<int64_t>(backPerm))
       return remarks.reject(softmax, "the output is not transposed back to the sequence layout");
     auto merge = dyn_cast_or_null<tfm::ReshapeOp>(getSingleDataUser(back));
     if (!merge)
       return remarks.reject(softmax, "the heads are not merged back by a reshape");
 
-    if (query->heads != key->heads || key->heads != value->heads ||
+    if (query->heads % key->heads != 0 || key->heads != value->heads ||
         query->headDim != key->headDim)
       return remarks.reject(softmax, "q, k and v disagree on the heads");
     // The fused op needs equal batches where the matmuls would broadcast.
-    int64_t batchDim = rank == 4 ? 0 : 1, sequenceDim = rank == 4 ? 1 : 0;
-    if (getSymbolicDim(query->hidden, batchDim) != getSymbolicDim(key->hidden, batchDim) ||
-        getSymbolicDim(key->hidden, batchDim) != getSymbolicDim(value->hidden, batchDim))
+    int64_t batchDim = sequenceFirst ? 1 : 0;
+    auto batchOf = [&](const AttentionInput &in) {
+      return getSymbolicDim(in.value, batchDim);
+    };
+    auto lengthOf = [&](const AttentionInput &in) {
+      return getSymbolicDim(in.value, sequenceFirst ? 0 : in.lengthDim());
+    };
+    if (batchOf(*query) != batchOf(*key) || batchOf(*key) != batchOf(*value))
       return remarks.reject(softmax, "q, k and v batches are not provably equal");
-    if (getSymbolicDim(key->hidden, sequenceDim) != getSymbolicDim(value->hidden, sequenceDim))
+    if (lengthOf(*key) != lengthOf(*value))
       return remarks.reject(softmax, "k and v lengths are not provably equal");
-    for (Value hidden : {query->hidden, key->hidden, value->hidden})
-      if (cast<RankedTensorType>(hidden.getType()).getElementType() !=
+    for (const AttentionInput *in : {&*query, &*key, &*value})
+      if (cast<RankedTensorType>(in->value.getType()).getElementType() !=
           scoresType.getElementType())
         return remarks.reject(softmax, "q, k and v element types differ");
     scale *= query->scale * key->scale;
@@ -573,20 +825,43 @@ struct FuseAttentionPass
 
     // The sequence-first layout is transposed to [B, L, H] around the op:
     // a copy of q, k, v and the output, small next to the attention itself.
-    auto batchFirst = [&](Value hidden) -> Value {
-      if (rank == 4)
-        return hidden;
-      return b.create<tfm::TransposeOp>(loc, hidden, b.getDenseI64ArrayAttr({1, 0, 2}));
+    auto operand = [&](const AttentionInput &in) -> Value {
+      if (in.parts) {
+        auto packed = cast<RankedTensorType>(in.value.getType());
+        SmallVector<int64_t> shape(packed.getShape());
+        shape.back() /= in.parts;
+        SmallVector<Type> partTypes(in.parts,
+                                    RankedTensorType::get(shape, packed.getElementType()));
+        auto split = b.create<tfm::SplitOp>(
+            loc, partTypes, in.value, b.getI64IntegerAttr(2),
+            b.getI64IntegerAttr(in.parts),
+            b.getDenseI64ArrayAttr(SmallVector<int64_t>(in.parts, shape.back())));
+        return split.getResult(in.part);
+      }
+      if (!sequenceFirst)
+        return in.value;
+      return b.create<tfm::TransposeOp>(loc, in.value, b.getDenseI64ArrayAttr({1, 0, 2}));
     };
     auto attention = b.create<tfm::AttentionOp>(
-        b.getFusedLoc({softmax.getLoc(), loc}), batchFirst(query->hidden), batchFirst(key->hidden),
-        batchFirst(value->hidden), mask, b.getI64IntegerAttr(query->heads),
+        b.getFusedLoc({softmax.getLoc(), loc}), operand(*query), operand(*key),
+        operand(*value), mask, b.getI64IntegerAttr(query->heads),
         b.getF32FloatAttr(scale), b.getBoolAttr(causal));
     std::string detail;
     llvm::raw_string_ostream os(detail);
     os << query->heads << " heads of " << query->headDim << ", scale " << scale;
-    if (rank == 3)
+    if (key->heads != query->heads)
+      os << ", " << key->heads << " KV heads";
+    if (sequenceFirst)
       os << ", sequence-first";
+    else if (rank == 3)
+      os << ", 3-D";
+    SmallVector<StringRef> headMajor;
+    for (auto [in, name] : llvm::zip(ArrayRef<const AttentionInput *>{&*query, &*key, &*value},
+                                     ArrayRef<StringRef>{"q", "k", "v"}))
+      if (in->headMajor)
+        headMajor.push_back(name);
+    if (!headMajor.empty())
+      os << ", head-major " << llvm::join(headMajor, ", ");
     if (causal)
       os << ", causal";
     if (mask)
@@ -598,26 +873,29 @@ struct FuseAttentionPass
     // takes the fused result instead, and folds away when it was only the
     // head merge.
     auto mergedType = cast<RankedTensorType>(merge.getType());
-    if (rank == 4 && mergedType.getRank() == 3 && reshapeKeepsLeadingDims(merge, 2) &&
+    if (!sequenceFirst && mergedType.getRank() == 3 && reshapeKeepsLeadingDims(merge, 2) &&
         succeeded(verifyCompatibleShape(mergedType, attention.getType()))) {
       attention.getResult().setType(mergedType);
       merge.getResult().replaceAllUsesWith(attention.getResult());
     } else {
       Value result = attention.getResult();
-      if (rank == 3)
+      if (sequenceFirst)
         result = b.create<tfm::TransposeOp>(loc, result, b.getDenseI64ArrayAttr({1, 0, 2}));
       merge.getInputMutable().assign(result);
     }
 
     // Shape reads of the fused values (exporters compute reshape targets and
     // mask slices from them) must not keep those values alive.
-    for (const HeadInput *input : {&*query, &*key, &*value})
-      for (auto &[reached, reshapeDims] : input->path)
-        if (std::optional<DimSources> sources = dimSourcesOf(*input, reshapeDims))
-          redirectShapeReads(b, reached, *sources);
+    for (const AttentionInput *input : {&*query, &*key, &*value})
+      if (input->traced)
+        for (auto &[reached, reshapeDims] : input->traced->path)
+          if (std::optional<DimSources> sources =
+                  dimSourcesOf(*input->traced, reshapeDims))
+            redirectShapeReads(b, reached, *sources);
     if (rank == 4) {
-      DimSource batch{query->hidden, 0, 0}, queries{query->hidden, 1, 0},
-          keys{key->hidden, 1, 0}, heads{Value(), 0, query->heads},
+      DimSource batch{query->value, 0, 0},
+          queries{query->value, query->lengthDim(), 0},
+          keys{key->value, key->lengthDim(), 0}, heads{Value(), 0, query->heads},
           valueDim{Value(), 0, value->headDim};
       for (Value v : scoreValues)
         redirectShapeReads(b, v, DimSources{batch, heads, queries, keys});

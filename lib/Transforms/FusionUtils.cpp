@@ -207,6 +207,14 @@ SymbolicDim SymbolicDim::operator+(const SymbolicDim &other) const {
   return normalized(sum);
 }
 
+SymbolicDim SymbolicDim::scaled(int64_t factor) const {
+  SymbolicDim product = *this;
+  product.constant *= factor;
+  for (Term &term : product.terms)
+    term.coefficient *= factor;
+  return normalized(product);
+}
+
 SymbolicDim SymbolicDim::operator-(const SymbolicDim &other) const {
   SymbolicDim negated = other;
   negated.constant = -negated.constant;
@@ -285,36 +293,65 @@ broadcastDim(ValueRange operands, int64_t rank, int64_t dim) {
 /// The dim a reshape infers (its target says -1) when the element count
 /// pins it to one input dim: every other input dim and target entry is a
 /// known constant and their products agree, so the -1 is that input dim.
+/// Target dim `dim` of `reshape`, given as -1: the one input dim left when
+/// each other target entry is matched to what it equals, a static size or
+/// c times a dynamic input dim ([B, L, H] -> [B, -1, N, d] with H = N * d
+/// leaves L; [B, N, L, d] -> [N * B, -1, d] leaves L), when the static
+/// sizes on both sides multiply to the same (the element count fixes the
+/// rest).
 static std::optional<SymbolicDim> inferredReshapeDim(tfm::ReshapeOp reshape,
                                                      int64_t dim) {
-  auto input = cast<RankedTensorType>(reshape.getInput().getType());
-  std::optional<SmallVector<int64_t>> target =
-      tfm::getKnownIntValues(reshape.getShape());
-  if (!target)
-    return std::nullopt;
+  Value input = reshape.getInput();
+  auto inputType = cast<RankedTensorType>(input.getType());
+  int64_t entries = cast<RankedTensorType>(reshape.getType()).getRank();
+  SmallVector<bool> matched(inputType.getRank(), false);
   int64_t targetProduct = 1;
-  for (auto [i, entry] : llvm::enumerate(*target)) {
-    if ((int64_t)i == dim)
+  for (int64_t i = 0; i < entries; ++i) {
+    if (i == dim)
       continue;
-    if (entry == 0 && !reshape.getAllowZero())
-      entry = (int64_t)i < input.getRank() ? input.getDimSize(i) : ShapedType::kDynamic;
-    if (ShapedType::isDynamic(entry) || entry <= 0)
+    std::optional<SymbolicDim> entry = getSymbolicElement(reshape.getShape(), i);
+    if (!entry)
       return std::nullopt;
-    targetProduct *= entry;
-  }
-  int64_t inputProduct = 1, dynamicDim = -1;
-  for (int64_t i = 0; i < input.getRank(); ++i) {
-    if (!input.isDynamicDim(i)) {
-      inputProduct *= input.getDimSize(i);
+    if (entry->isConstant() && entry->constant == 0 && !reshape.getAllowZero())
+      entry = i < inputType.getRank() ? getSymbolicDim(input, i)
+                                      : SymbolicDim::ofConstant(-1);
+    if (entry->isConstant()) {
+      if (entry->constant <= 0)
+        return std::nullopt;
+      targetProduct *= entry->constant;
       continue;
     }
-    if (dynamicDim >= 0)
+    // c * (one dynamic input dim): the dim is matched, c joins the product.
+    if (entry->constant != 0 || entry->terms.size() != 1)
       return std::nullopt;
-    dynamicDim = i;
+    int64_t factor = entry->terms.front().coefficient;
+    if (factor <= 0)
+      return std::nullopt;
+    SymbolicDim unit = *entry;
+    unit.terms.front().coefficient = 1;
+    bool found = false;
+    for (int64_t k = 0; k < inputType.getRank() && !found; ++k)
+      if (!matched[k] && inputType.isDynamicDim(k) && getSymbolicDim(input, k) == unit)
+        matched[k] = found = true;
+    if (!found)
+      return std::nullopt;
+    targetProduct *= factor;
   }
-  if (dynamicDim < 0 || inputProduct != targetProduct)
+  int64_t inputProduct = 1, left = -1;
+  for (int64_t k = 0; k < inputType.getRank(); ++k) {
+    if (!inputType.isDynamicDim(k)) {
+      inputProduct *= inputType.getDimSize(k);
+      continue;
+    }
+    if (matched[k])
+      continue;
+    if (left >= 0)
+      return std::nullopt;
+    left = k;
+  }
+  if (left < 0 || inputProduct != targetProduct)
     return std::nullopt;
-  return getSymbolicDim(reshape.getInput(), dynamicDim);
+  return getSymbolicDim(input, left);
 }
 
 SymbolicDim mlir::tfc::getSymbolicDim(Value value, int64_t dim) {
@@ -366,6 +403,18 @@ SymbolicDim mlir::tfc::getSymbolicDim(Value value, int64_t dim) {
       return inferredReshapeDim(reshape, dim).value_or(opaque);
     return *element;
   }
+  if (auto squeeze = dyn_cast<tfm::SqueezeOp>(def)) {
+    // The input dim that is result dim `dim`: skip the squeezed axes.
+    ArrayRef<int64_t> axes = squeeze.getAxes();
+    int64_t inputRank = cast<RankedTensorType>(squeeze.getInput().getType()).getRank();
+    for (int64_t i = 0, kept = 0; i < inputRank; ++i) {
+      if (llvm::any_of(axes, [&](int64_t a) { return (a < 0 ? a + inputRank : a) == i; }))
+        continue;
+      if (kept++ == dim)
+        return getSymbolicDim(squeeze.getInput(), i);
+    }
+    return opaque;
+  }
   if (auto unsqueeze = dyn_cast<tfm::UnsqueezeOp>(def)) {
     ArrayRef<int64_t> axes = unsqueeze.getAxes();
     if (llvm::is_contained(axes, dim))
@@ -373,9 +422,18 @@ SymbolicDim mlir::tfc::getSymbolicDim(Value value, int64_t dim) {
     int64_t inserted = llvm::count_if(axes, [&](int64_t a) { return a < dim; });
     return getSymbolicDim(unsqueeze.getInput(), dim - inserted);
   }
-  if (auto attention = dyn_cast<tfm::AttentionOp>(def))
-    return dim == 2 ? getSymbolicDim(attention.getValue(), 2)
-                    : getSymbolicDim(attention.getQuery(), dim);
+  if (auto attention = dyn_cast<tfm::AttentionOp>(def)) {
+    // [B, Lq, N * dv] from q ([B, Lq, .] or head-major [B, N, Lq, d]); the
+    // last dim is v's when v is token-major with q's heads.
+    auto query = cast<RankedTensorType>(attention.getQuery().getType());
+    auto valueType = cast<RankedTensorType>(attention.getValue().getType());
+    if (dim < 2)
+      return getSymbolicDim(attention.getQuery(),
+                            dim == 1 && query.getRank() == 4 ? 2 : dim);
+    return valueType.getRank() == 3 && query.getRank() == 3
+               ? getSymbolicDim(attention.getValue(), 2)
+               : opaque;
+  }
   if (auto split = dyn_cast<tfm::SplitOp>(def))
     return (int64_t)split.getAxis() == dim
                ? opaque
@@ -389,10 +447,15 @@ SymbolicDim mlir::tfc::getSymbolicDim(Value value, int64_t dim) {
         return opaque;
     return getSymbolicDim(slice.getInput(), dim);
   }
-  if (auto concat = dyn_cast<tfm::ConcatOp>(def))
-    return (int64_t)concat.getAxis() == dim
-               ? opaque
-               : getSymbolicDim(concat.getInputs().front(), dim);
+  if (auto concat = dyn_cast<tfm::ConcatOp>(def)) {
+    if ((int64_t)concat.getAxis() != dim)
+      return getSymbolicDim(concat.getInputs().front(), dim);
+    // Along the axis, the sum (a KV cache: past + new).
+    SymbolicDim sum = SymbolicDim::ofConstant(0);
+    for (Value input : concat.getInputs())
+      sum = sum + getSymbolicDim(input, dim);
+    return sum;
+  }
   if (auto gather = dyn_cast<tfm::GatherOp>(def)) {
     int64_t axis = gather.getAxis();
     int64_t indicesRank =
@@ -476,6 +539,16 @@ std::optional<SymbolicDim> mlir::tfc::getSymbolicElement(Value shape,
     if (!lhs || !rhs)
       return std::nullopt;
     return isa<tfm::AddOp>(def) ? *lhs + *rhs : *lhs - *rhs;
+  }
+  if (isa<tfm::MulOp>(def)) {
+    // A dim times a constant (B * N where heads fold into the batch).
+    std::optional<SymbolicDim> lhs = getSymbolicElement(def->getOperand(0), index);
+    std::optional<SymbolicDim> rhs = getSymbolicElement(def->getOperand(1), index);
+    if (!lhs || !rhs || (!lhs->isConstant() && !rhs->isConstant()))
+      return std::nullopt;
+    if (!lhs->isConstant())
+      std::swap(lhs, rhs);
+    return rhs->scaled(lhs->constant);
   }
   return std::nullopt;
 }

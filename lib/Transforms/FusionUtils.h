@@ -87,6 +87,7 @@ struct SymbolicDim {
   static SymbolicDim ofDim(Value value, int64_t dim);
   bool isConstant() const { return terms.empty(); }
   SymbolicDim operator+(const SymbolicDim &other) const;
+  SymbolicDim scaled(int64_t factor) const;
   SymbolicDim operator-(const SymbolicDim &other) const;
   bool operator==(const SymbolicDim &other) const;
   bool operator!=(const SymbolicDim &other) const { return !(*this == other); }
