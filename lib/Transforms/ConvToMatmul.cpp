@@ -15,6 +15,14 @@
 //     @ weight as [C*kh*kw, M] (+ bias) -> [N, Ho, Wo, M] -> [N, M, Ho, Wo]
 // and likewise for 1-d and 3-d convs.
 //
+// A 1-d conv whose windows overlap (Whisper's and wav2vec's audio front
+// ends: kernel 3, padding 1, stride 1 or 2, over a length known only at run
+// time) becomes the same matmul over im2col columns: the zero-padded input,
+// one strided slice per kernel tap stacked behind the channels,
+//   x -> pad -> [N, C, Lo, K] (K slices) -> [N, Lo, C, K] -> [N, Lo, C*K]
+//     @ weight as [C*K, M] (+ bias) -> [N, Lo, M] -> [N, M, Lo]
+// The columns are K times the input, still small next to the matmul.
+//
 //===----------------------------------------------------------------------===//
 
 #include "FusionUtils.h"
@@ -23,6 +31,8 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "tfm/TfmOps.h"
+
+#include <limits>
 
 namespace mlir::tfc {
 #define GEN_PASS_DEF_CONVTOMATMUL
@@ -147,13 +157,122 @@ bool rewriteAsMatmul(tfm::ConvOp conv) {
   return true;
 }
 
+/// Whether `conv` is a 1-d conv the im2col rewrite takes: one group, no
+/// dilation, float, static channels and kernel (the length may be dynamic).
+bool isIm2colConv1d(tfm::ConvOp conv) {
+  auto inputType = cast<RankedTensorType>(conv.getInput().getType());
+  auto weightType = cast<RankedTensorType>(conv.getWeight().getType());
+  return inputType.getRank() == 3 && conv.getGroup() == 1 &&
+         isa<FloatType>(inputType.getElementType()) && weightType.hasStaticShape() &&
+         !inputType.isDynamicDim(1) && conv.getStrides().size() == 1 &&
+         conv.getDilations().size() == 1 && conv.getDilations()[0] == 1 &&
+         conv.getPads().size() == 2 && conv.getStrides()[0] >= 1 &&
+         weightType.getDimSize(1) == inputType.getDimSize(1);
+}
+
+Value i64Constant(OpBuilder &b, Location loc, int64_t value) {
+  return shapeConstant(b, loc, {value});
+}
+
+/// `pad` zeros of `input`'s type along dim 2, for an input [N, C, L]:
+/// [1, C, pad] zeros expanded to the batch.
+Value zeroColumns(OpBuilder &b, Location loc, Value input, int64_t pad) {
+  auto type = cast<RankedTensorType>(input.getType());
+  auto zerosType = RankedTensorType::get({1, type.getDimSize(1), pad},
+                                         type.getElementType());
+  Value zeros = b.create<tfm::ConstantOp>(
+      loc, DenseElementsAttr::get(zerosType, b.getZeroAttr(type.getElementType())));
+  if (type.getDimSize(0) == 1)
+    return zeros;
+  auto i64 = b.getI64Type();
+  Value batch = b.create<tfm::ShapeOp>(loc, RankedTensorType::get({1}, i64), input,
+                                       b.getI64IntegerAttr(0), b.getI64IntegerAttr(1));
+  Value shape = b.create<tfm::ConcatOp>(
+      loc, RankedTensorType::get({3}, i64),
+      ValueRange{batch, shapeConstant(b, loc, {type.getDimSize(1), pad})},
+      b.getI64IntegerAttr(0));
+  auto expandedType = RankedTensorType::get(
+      {type.getDimSize(0), type.getDimSize(1), pad}, type.getElementType());
+  return b.create<tfm::ExpandOp>(loc, expandedType, zeros, shape);
+}
+
+/// Rewrites a 1-d conv (isIm2colConv1d) as im2col columns @ weight.
+bool rewriteIm2colConv1d(tfm::ConvOp conv) {
+  if (!isIm2colConv1d(conv))
+    return false;
+  OpBuilder b(conv);
+  Location loc = conv.getLoc();
+  Operation *start = conv->getPrevNode();
+  Value weight = createTransposedWeight(b, loc, conv.getWeight());
+  if (!weight)
+    return false;
+  auto weightType = cast<RankedTensorType>(conv.getWeight().getType());
+  int64_t channels = weightType.getDimSize(1), kernel = weightType.getDimSize(2);
+  int64_t stride = conv.getStrides()[0];
+  ArrayRef<int64_t> pads = conv.getPads();
+
+  Value input = conv.getInput();
+  if (pads[0] > 0 || pads[1] > 0) {
+    SmallVector<Value> pieces;
+    if (pads[0] > 0)
+      pieces.push_back(zeroColumns(b, loc, input, pads[0]));
+    pieces.push_back(input);
+    if (pads[1] > 0)
+      pieces.push_back(zeroColumns(b, loc, input, pads[1]));
+    input = b.create<tfm::ConcatOp>(loc, pieces, b.getI64IntegerAttr(2));
+  }
+  // Tap k reads positions k, k + s, ...: the slice [k, end - (K - 1 - k))
+  // has Lo elements for every k.
+  SmallVector<Value> taps;
+  for (int64_t k = 0; k < kernel; ++k) {
+    int64_t end = k == kernel - 1 ? std::numeric_limits<int64_t>::max()
+                                  : -(kernel - 1 - k);
+    Value tap = b.create<tfm::SliceOp>(loc, input, i64Constant(b, loc, k),
+                                       i64Constant(b, loc, end), i64Constant(b, loc, 2),
+                                       i64Constant(b, loc, stride));
+    taps.push_back(b.create<tfm::UnsqueezeOp>(loc, tap, b.getDenseI64ArrayAttr({3})));
+  }
+  Value columns = taps.size() == 1
+                      ? taps.front()
+                      : b.create<tfm::ConcatOp>(loc, taps, b.getI64IntegerAttr(3))
+                            .getResult();
+  columns = b.create<tfm::TransposeOp>(loc, columns, b.getDenseI64ArrayAttr({0, 2, 1, 3}));
+  columns = b.create<tfm::ReshapeOp>(
+      loc, columns, shapeConstant(b, loc, {0, -1, channels * kernel}));
+  Value result = b.create<tfm::MatMulOp>(loc, columns, weight);
+  if (Value bias = conv.getBias())
+    result = b.create<tfm::AddOp>(loc, result, bias);
+  result = b.create<tfm::TransposeOp>(loc, result, b.getDenseI64ArrayAttr({0, 2, 1}));
+  if (failed(verifyCompatibleShape(result.getType(), conv.getType())) ||
+      cast<RankedTensorType>(result.getType()).getElementType() !=
+          cast<RankedTensorType>(conv.getType()).getElementType()) {
+    SmallVector<Operation *> built;
+    for (Operation *op = start ? start->getNextNode() : &conv->getBlock()->front();
+         op != conv.getOperation(); op = op->getNextNode())
+      built.push_back(op);
+    for (Operation *op : llvm::reverse(built))
+      op->erase();
+    return false;
+  }
+  // A static length the conv's type knows and the slices' inference does
+  // not: keep the conv's type.
+  if (result.getType() != conv.getType())
+    result.setType(conv.getType());
+  conv.getResult().replaceAllUsesWith(result);
+  Operation *oldWeight = conv.getWeight().getDefiningOp();
+  conv.erase();
+  if (oldWeight && oldWeight->use_empty())
+    oldWeight->erase();
+  return true;
+}
+
 struct ConvToMatmulPass
     : public tfc::impl::ConvToMatmulBase<ConvToMatmulPass> {
   void runOnOperation() override {
     SmallVector<tfm::ConvOp> convs;
     getOperation().walk([&](tfm::ConvOp conv) { convs.push_back(conv); });
     for (tfm::ConvOp conv : convs)
-      if (rewriteAsMatmul(conv))
+      if (rewriteAsMatmul(conv) || rewriteIm2colConv1d(conv))
         ++numRewritten;
   }
 };

@@ -91,3 +91,43 @@ func.func @not_patches(%x: tensor<1x2x6x6xf32>, %odd: tensor<1x2x6x5xf32>, %wx: 
   return %overlap, %padded, %dilated, %grouped, %ragged, %runtime_weight, %symbolic
       : tensor<1x2x5x5xf32>, tensor<1x2x4x4xf32>, tensor<1x2x2x2xf32>, tensor<1x2x3x3xf32>, tensor<1x2x3x2xf32>, tensor<1x2x3x3xf32>, tensor<1x2x?x3xf32>
 }
+
+// -----
+
+// COM: Whisper's audio front end: a 1-d conv with overlapping windows
+// COM: (kernel 3, padding 1, stride 2) over a symbolic batch and length. The
+// COM: input is padded with a zero column on each side (expanded to the
+// COM: batch), one strided slice per tap is stacked behind the channels, and
+// COM: the [N, Lo, C*K] columns meet the transposed weight in one matmul.
+// CHECK-LABEL: func.func @audio_front_end
+// CHECK: %[[ZEROS:.+]] = tfm.expand %{{.+}}, %{{.+}} : (tensor<1x2x1xf32>, tensor<3xi64>) -> tensor<?x2x1xf32>
+// CHECK: %[[PADDED:.+]] = tfm.concat %{{.+}}, %arg0, %{{.+}} {axis = 2 : i64} : (tensor<?x2x1xf32>, tensor<?x2x?xf32>, tensor<?x2x1xf32>) -> tensor<?x2x?xf32>
+// CHECK-COUNT-3: tfm.slice %[[PADDED]]
+// CHECK: tfm.concat %{{.+}}, %{{.+}}, %{{.+}} {axis = 3 : i64} : (tensor<?x2x?x1xf32>, tensor<?x2x?x1xf32>, tensor<?x2x?x1xf32>) -> tensor<?x2x?x3xf32>
+// CHECK: tfm.transpose %{{.+}} {perm = array<i64: 0, 2, 1, 3>}
+// CHECK: tfm.matmul %{{.+}}, %{{.+}} : (tensor<?x?x6xf32>, tensor<6x4xf32>) -> tensor<?x?x4xf32>
+// CHECK: tfm.add
+// CHECK: tfm.transpose %{{.+}} {perm = array<i64: 0, 2, 1>} : (tensor<?x?x4xf32>) -> tensor<?x4x?xf32>
+// CHECK-NOT: tfm.conv
+func.func @audio_front_end(%x: tensor<?x2x?xf32>, %b: tensor<4xf32>) -> tensor<?x4x?xf32> {
+  %w = tfm.constant dense<1.0> : tensor<4x2x3xf32>
+  %y = tfm.conv %x, %w, %b {dilations = array<i64: 1>, pads = array<i64: 1, 1>, strides = array<i64: 2>}
+      : (tensor<?x2x?xf32>, tensor<4x2x3xf32>, tensor<4xf32>) -> tensor<?x4x?xf32>
+  return %y : tensor<?x4x?xf32>
+}
+
+// -----
+
+// COM: Must not fire as im2col: a dilated 1-d conv, a grouped (depthwise) one.
+// CHECK-LABEL: func.func @not_im2col
+// CHECK-COUNT-2: tfm.conv
+// CHECK-NOT: tfm.matmul
+func.func @not_im2col(%x: tensor<1x2x9xf32>) -> (tensor<1x2x5xf32>, tensor<1x2x9xf32>) {
+  %w = tfm.constant dense<1.0> : tensor<2x2x3xf32>
+  %wg = tfm.constant dense<1.0> : tensor<2x1x3xf32>
+  %dilated = tfm.conv %x, %w {dilations = array<i64: 2>, pads = array<i64: 0, 0>, strides = array<i64: 1>}
+      : (tensor<1x2x9xf32>, tensor<2x2x3xf32>) -> tensor<1x2x5xf32>
+  %depthwise = tfm.conv %x, %wg {dilations = array<i64: 1>, group = 2 : i64, pads = array<i64: 1, 1>, strides = array<i64: 1>}
+      : (tensor<1x2x9xf32>, tensor<2x1x3xf32>) -> tensor<1x2x9xf32>
+  return %dilated, %depthwise : tensor<1x2x5xf32>, tensor<1x2x9xf32>
+}
