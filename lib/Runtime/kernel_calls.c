@@ -151,6 +151,126 @@ void tfc_rt_linear(const tfc_rt_memref3 *input, const tfc_rt_memref3 *packed,
   tfc_parallel_for_chunked(linear_tasks, &call, threads, 1);
 }
 
+/* matmul: rhs of each batch packed into panels (in parallel over the
+ * batches), then every batch's linear problem on the pool at once: each
+ * thread takes tasks from the first batch with some left, so no batch
+ * waits for the slowest thread of the one before. */
+typedef struct matmul_call {
+  tfc_linear_f32_problem *problems;
+  int64_t count;
+  int64_t (*task)(tfc_linear_f32_problem *, int64_t);
+  /* Packing: rhs [batches][K][N] (strides in elements) into
+   * packed + b * packed_floats, panels of `panel` columns. */
+  const float *rhs;
+  int64_t rhs_batch, rhs_row, rhs_col, depth, cols, panel;
+  float *packed;
+  size_t packed_floats;
+} matmul_call;
+
+static void matmul_pack(void *context, int64_t begin, int64_t end) {
+  matmul_call *call = context;
+  int64_t panels = (call->cols + call->panel - 1) / call->panel;
+  for (int64_t b = begin; b < end; ++b) {
+    const float *rhs = call->rhs + b * call->rhs_batch;
+    float *packed = call->packed + (size_t)b * call->packed_floats;
+    for (int64_t p = 0; p < panels; ++p)
+      for (int64_t k = 0; k < call->depth; ++k) {
+        float *dst = packed + (p * call->depth + k) * call->panel;
+        const float *src = rhs + k * call->rhs_row;
+        for (int64_t j = 0; j < call->panel; ++j) {
+          int64_t col = p * call->panel + j;
+          dst[j] = col < call->cols ? src[col * call->rhs_col] : 0.0f;
+        }
+      }
+  }
+}
+
+static void matmul_tasks(void *context, int64_t begin, int64_t end) {
+  (void)begin;
+  (void)end;
+  matmul_call *call = context;
+  for (int64_t i = 0; i < call->count; ++i) {
+    tfc_linear_f32_problem *p = &call->problems[i];
+    int64_t task = atomic_fetch_add(&p->next_task, 1);
+    while (task < p->tasks)
+      task = call->task(p, task);
+  }
+}
+
+void tfc_rt_matmul(const tfc_rt_memref3 *lhs, const tfc_rt_memref3 *rhs,
+                   const tfc_rt_memref3 *out, int64_t flags) {
+  const kernel_variants *variants = f32_variants(flags, "matmul");
+  if (!variants)
+    return;
+  int64_t batches = out->sizes[0], rows = out->sizes[1], cols = out->sizes[2];
+  int64_t depth = lhs->sizes[2];
+  if (batches == 0 || rows == 0 || cols == 0)
+    return;
+  float *out_data = (float *)out->aligned + out->offset;
+  if (depth == 0) { /* an empty sum */
+    for (int64_t b = 0; b < batches; ++b)
+      for (int64_t i = 0; i < rows; ++i)
+        for (int64_t j = 0; j < cols; ++j)
+          out_data[b * out->strides[0] + i * out->strides[1] + j * out->strides[2]] = 0.0f;
+    return;
+  }
+  /* The kernel writes and reads rows at unit stride; the generated code
+   * passes whole tensors and slices of rows, which have it. */
+  if (lhs->strides[2] != 1 || out->strides[2] != 1) {
+    tfc_rt_check_failed("matmul: lhs or out elements are not contiguous");
+    return;
+  }
+  matmul_call call;
+  memset(&call, 0, sizeof(call));
+  call.task = variants->linear_task;
+  call.count = batches;
+  call.rhs = (const float *)rhs->aligned + rhs->offset;
+  int64_t rhs_batches = rhs->sizes[0];
+  call.rhs_batch = rhs->strides[0];
+  call.rhs_row = rhs->strides[1];
+  call.rhs_col = rhs->strides[2];
+  call.depth = depth;
+  call.cols = cols;
+  call.panel = variants->linear_panel;
+  int64_t panels = (cols + call.panel - 1) / call.panel;
+  call.packed_floats = ((size_t)(panels * depth * call.panel) + 15) / 16 * 16;
+  call.packed = tfc_rt_aligned_alloc(
+      64, sizeof(float) * call.packed_floats * (size_t)rhs_batches);
+  call.problems = tfc_rt_aligned_alloc(
+      64, sizeof(tfc_linear_f32_problem) * (size_t)batches);
+  if (!call.packed || !call.problems) {
+    tfc_rt_free(call.packed);
+    tfc_rt_free(call.problems);
+    tfc_rt_check_failed("matmul: out of memory for the packed operand");
+    return;
+  }
+  tfc_rt_parallel_for(matmul_pack, &call, rhs_batches);
+
+  int threads = pool_threads();
+  const float *lhs_data = (const float *)lhs->aligned + lhs->offset;
+  int64_t lhs_batch = lhs->sizes[0] == 1 ? 0 : lhs->strides[0];
+  for (int64_t b = 0; b < batches; ++b) {
+    tfc_linear_f32_problem *p = &call.problems[b];
+    memset(p, 0, sizeof(*p));
+    p->input = lhs_data + b * lhs_batch;
+    p->input_row = lhs->strides[1];
+    p->packed = call.packed + (size_t)(rhs_batches == 1 ? 0 : b) * call.packed_floats;
+    p->out = out_data + b * out->strides[0];
+    p->out_row = out->strides[1];
+    p->batches = 1;
+    p->rows = rows;
+    p->cols = cols;
+    p->depth = depth;
+    p->panels = panels;
+    p->activation = TFC_RT_LINEAR_NONE;
+    /* Many batches: a task each is parallelism enough. */
+    tfc_kernel_linear_f32_plan(p, batches >= threads ? 1 : threads);
+  }
+  tfc_parallel_for_chunked(matmul_tasks, &call, threads, 1);
+  tfc_rt_free(call.problems);
+  tfc_rt_free(call.packed);
+}
+
 /* attention: the packing phase over (batch, head), then the query blocks,
  * each thread with its own slot of scratch. */
 typedef struct attention_call {

@@ -150,6 +150,10 @@ enum {
  * [B', N', Lq', Lk'] with each dim 1 or the full size. Kernels: f32. The
  * generated code has checked the shapes. */
 
+/* tfc_rt_matmul: out[b] = lhs[b] @ rhs[b] for [B, M, K] @ [B, K, N] ->
+ * [B, M, N]; a batch dim of 1 in lhs or rhs broadcasts. Kernels: f32, the
+ * linear kernel's tiles. The generated code has checked the shapes. */
+
 /* tfm.linear's weights as the kernel reads them: [K, N] cut into panels of
  * PANEL columns, each stored k-major ([panels][K][PANEL]), the last
  * zero-padded. The compiler packs constant weights so, PANEL wide for the

@@ -16,7 +16,13 @@
 //   unit stride. P is the width of the instruction set's register tile (32
 //   for AVX-512, 16 for AVX2). Packing is the one copy of a weight the compiler makes; the
 //   original constant goes once nothing else uses it.
-// - attention: the fused attention op as it is (flash attention).
+// - matmul: a tfm.matmul of two computed operands ([.., M, K] @ [.., K, N],
+//   unfused attention's q·kᵀ and p·v, retention), batch dims collapsed into
+//   one; the runtime packs each batch's rhs into the same panels and runs
+//   the linear kernel's tiles on it.
+// - attention: the fused attention op (flash attention), q, k and v as
+//   [B, L, N, d] views (token-major operands expanded in place) or
+//   [B, N, L, d] ones.
 // - layer_norm: over the last dim of a rank-2 or rank-3 tensor.
 //
 // The kernels take [B, L, X] views with any strides, so a rank-2 operand is
@@ -163,6 +169,7 @@ public:
                        Value residual, StringRef activationName,
                        std::string &chosen);
   Refusal selectAttention(tfm::AttentionOp op, std::string &chosen);
+  Refusal selectBatchedMatMul(tfm::MatMulOp op, std::string &chosen);
   Refusal selectLayerNorm(Operation *op, Value input, Value skip, Value scale,
                           Value bias, uint64_t axis, float epsilon,
                           std::string &chosen);
@@ -353,6 +360,107 @@ Refusal KernelSelector::selectAttention(tfm::AttentionOp op,
   return {};
 }
 
+/// `tensor` ([B1, .., Bn, R, C], n >= 0) as [B1 * .. * Bn, R, C].
+Value collapseBatch(OpBuilder &b, Location loc, Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  int64_t rank = type.getRank();
+  if (rank == 2)
+    return toRank3(b, loc, tensor);
+  if (rank == 3)
+    return tensor;
+  ReassociationIndices leading;
+  int64_t batch = 1;
+  for (int64_t i = 0; i < rank - 2; ++i) {
+    leading.push_back(i);
+    batch = ShapedType::isDynamic(batch) || type.isDynamicDim(i)
+                ? ShapedType::kDynamic
+                : batch * type.getDimSize(i);
+  }
+  return b.create<tensor::CollapseShapeOp>(
+      loc,
+      RankedTensorType::get({batch, type.getDimSize(rank - 2), type.getDimSize(rank - 1)},
+                            type.getElementType()),
+      tensor, SmallVector<ReassociationIndices>{leading, {rank - 2}, {rank - 1}});
+}
+
+/// tfm.matmul of two computed operands ([.., M, K] @ [.., K, N], the same
+/// batch dims, or all of one operand's 1): the batch dims collapsed into
+/// one, the kernel packs the rhs of each batch as it runs.
+Refusal KernelSelector::selectBatchedMatMul(tfm::MatMulOp op, std::string &chosen) {
+  Value lhs = op.getLhs(), rhs = op.getRhs();
+  auto lhsType = cast<RankedTensorType>(lhs.getType());
+  auto rhsType = cast<RankedTensorType>(rhs.getType());
+  auto resultType = cast<RankedTensorType>(op.getType());
+  if (!lhsType.getElementType().isF32() || !rhsType.getElementType().isF32() ||
+      !resultType.getElementType().isF32())
+    return "no matmul kernel for " + typeName(resultType.getElementType()) +
+           " (only f32)";
+  int64_t rank = resultType.getRank();
+  if (rank < 2 || lhsType.getRank() != rank || rhsType.getRank() != rank)
+    return "the operands' ranks differ (a broadcast of whole dims)";
+  // A batch dim the operands do not share: fine when every batch dim of
+  // one operand is 1 (it broadcasts as one batch), else the generic code.
+  auto allOnes = [&](RankedTensorType type) {
+    return llvm::all_of(type.getShape().drop_back(2), [](int64_t d) { return d == 1; });
+  };
+  bool lhsBroadcasts = rank > 2 && allOnes(lhsType) && !allOnes(rhsType);
+  bool rhsBroadcasts = rank > 2 && allOnes(rhsType) && !allOnes(lhsType);
+  Location loc = op.getLoc();
+  for (int64_t i = 0; i + 2 < rank && !lhsBroadcasts && !rhsBroadcasts; ++i) {
+    int64_t l = lhsType.getDimSize(i), r = rhsType.getDimSize(i);
+    if (!ShapedType::isDynamic(l) && !ShapedType::isDynamic(r)) {
+      if (l != r)
+        return "batch dims broadcast";
+      continue;
+    }
+    if (l == 1 || r == 1)
+      return "a batch dim may broadcast";
+    emitEqualCheck(b, loc, op, b.create<tensor::DimOp>(loc, lhs, i),
+                   b.create<tensor::DimOp>(loc, rhs, i),
+                   "batch dim " + Twine(i) + " differs between the operands");
+  }
+  if (lhsType.isDynamicDim(rank - 1) || rhsType.isDynamicDim(rank - 2))
+    emitEqualCheck(b, loc, op, b.create<tensor::DimOp>(loc, lhs, rank - 1),
+                   b.create<tensor::DimOp>(loc, rhs, rank - 2),
+                   "the contracted dims differ");
+  Value lhs3 = collapseBatch(b, loc, lhs), rhs3 = collapseBatch(b, loc, rhs);
+  // The result's batch: the operand's that does not broadcast.
+  Value batchSource = lhsBroadcasts ? rhs3 : lhs3;
+  SmallVector<OpFoldResult> dims = {tensor::getMixedSize(b, loc, batchSource, 0),
+                                    tensor::getMixedSize(b, loc, lhs3, 1),
+                                    tensor::getMixedSize(b, loc, rhs3, 2)};
+  auto batchType = cast<RankedTensorType>(batchSource.getType());
+  SmallVector<int64_t> shape3 = {batchType.getDimSize(0),
+                                 cast<RankedTensorType>(lhs3.getType()).getDimSize(1),
+                                 cast<RankedTensorType>(rhs3.getType()).getDimSize(2)};
+  auto result = b.create<UKernelOp>(
+      loc, RankedTensorType::get(shape3, b.getF32Type()), "matmul",
+      SmallVector<Value>{lhs3, rhs3}, dynamicSizes(b, loc, shape3, dims),
+      SmallVector<int64_t>{}, "f32", isa, 0);
+  Value replacement = result.getResult();
+  if (rank == 2) {
+    replacement = fromRank3(b, loc, replacement, 2);
+  } else if (rank > 3) {
+    ReassociationIndices leading;
+    for (int64_t i = 0; i < rank - 2; ++i)
+      leading.push_back(i);
+    SmallVector<OpFoldResult> sizes;
+    Value full = lhsBroadcasts ? rhs : lhs;
+    for (int64_t i = 0; i < rank - 2; ++i)
+      sizes.push_back(tensor::getMixedSize(b, loc, full, i));
+    sizes.push_back(dims[1]);
+    sizes.push_back(dims[2]);
+    replacement = b.create<tensor::ExpandShapeOp>(
+        loc, resultType, replacement,
+        SmallVector<ReassociationIndices>{leading, {rank - 2}, {rank - 1}}, sizes);
+  }
+  if (replacement.getType() != resultType)
+    replacement = b.create<tensor::CastOp>(loc, resultType, replacement);
+  op.getResult().replaceAllUsesWith(replacement);
+  chosen = ("kernel matmul (f32, " + isa + "): rhs packed at run time").str();
+  return {};
+}
+
 Refusal KernelSelector::selectLayerNorm(Operation *op, Value input, Value skip,
                                         Value scale, Value bias, uint64_t axis,
                                         float epsilon, std::string &chosen) {
@@ -454,7 +562,7 @@ struct CpuSelectKernelsPass
       b.setInsertionPoint(op);
       std::string chosen;
       Refusal refusal = select(selector, op, chosen);
-      if (emitRemarks && refusal != kNotACandidate) {
+      if (emitRemarks) {
         if (refusal.empty())
           op->emitRemark(chosen);
         else
@@ -466,10 +574,6 @@ struct CpuSelectKernelsPass
   }
 
 private:
-  /// What select() says of a tfm.matmul that no kernel could take whatever
-  /// its types (a product of two activations): not worth a remark.
-  static constexpr llvm::StringLiteral kNotACandidate = "not a candidate";
-
   Refusal select(KernelSelector &selector, Operation *op,
                  std::string &chosen) {
     if (!hasKernels(isa))
@@ -482,11 +586,12 @@ private:
       // A matmul by a constant matrix that no epilogue joined (GPT-2's LM
       // head, the largest product of the model) is the linear kernel's, with
       // an empty epilogue.
-      if (!matchPattern(matmul.getRhs(), m_Constant()) ||
-          cast<RankedTensorType>(matmul.getRhs().getType()).getRank() != 2)
-        return std::string(kNotACandidate);
-      return selector.selectLinear(op, matmul.getLhs(), matmul.getRhs(),
-                                   Value(), Value(), "none", chosen);
+      if (matchPattern(matmul.getRhs(), m_Constant()) &&
+          cast<RankedTensorType>(matmul.getRhs().getType()).getRank() == 2)
+        return selector.selectLinear(op, matmul.getLhs(), matmul.getRhs(),
+                                     Value(), Value(), "none", chosen);
+      // A product of two computed operands: the batched kernel.
+      return selector.selectBatchedMatMul(matmul, chosen);
     }
     if (auto attention = dyn_cast<tfm::AttentionOp>(op))
       return selector.selectAttention(attention, chosen);

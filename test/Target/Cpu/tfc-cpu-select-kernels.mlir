@@ -70,14 +70,13 @@ func.func @matmul_constant_weight(%x: tensor<?x?x16xf32>) -> tensor<?x?x32xf32> 
 // COM: Must not fire: a residual that broadcasts, a weight that is an
 // COM: argument (nothing to pack at compile time), products of rank 4, and
 // COM: f16, bf16 and int8 products (no kernel for those element types).
-// COM: Products of two activations are not candidates at all (no remark).
 // CHECK-LABEL: func.func @linear_refused
 // CHECK-NOT: tfc_cpu.ukernel
 // CHECK: return
 func.func @linear_refused(%x: tensor<?x?x8xf32>, %r: tensor<1x1x32xf32>, %wa: tensor<8x32xf32>,
                           %x4: tensor<2x2x3x8xf32>, %h: tensor<4x8xf16>, %bf: tensor<4x8xbf16>,
-                          %s8: tensor<4x8xi8>, %a: tensor<2x4x8xf32>, %b: tensor<2x8x4xf32>)
-    -> (tensor<?x?x32xf32>, tensor<?x?x32xf32>, tensor<2x2x3x32xf32>, tensor<4x32xf16>, tensor<4x32xbf16>, tensor<4x32xi32>, tensor<2x4x4xf32>) {
+                          %s8: tensor<4x8xi8>)
+    -> (tensor<?x?x32xf32>, tensor<?x?x32xf32>, tensor<2x2x3x32xf32>, tensor<4x32xf16>, tensor<4x32xbf16>, tensor<4x32xi32>) {
   %w = tfm.constant dense<0.5> : tensor<8x32xf32>
   %wh = tfm.constant dense<0.5> : tensor<8x32xf16>
   %wb = tfm.constant dense<0.5> : tensor<8x32xbf16>
@@ -94,8 +93,55 @@ func.func @linear_refused(%x: tensor<?x?x8xf32>, %r: tensor<1x1x32xf32>, %wa: te
   %4 = tfm.linear %bf, %wb {operandSegmentSizes = array<i32: 1, 1, 0, 0>} : (tensor<4x8xbf16>, tensor<8x32xbf16>) -> tensor<4x32xbf16>
   // expected-remark @+1 {{no kernel: no linear kernel for i8 (only f32)}}
   %5 = tfm.linear %s8, %w8 {operandSegmentSizes = array<i32: 1, 1, 0, 0>} : (tensor<4x8xi8>, tensor<8x32xi8>) -> tensor<4x32xi32>
-  %6 = tfm.matmul %a, %b : (tensor<2x4x8xf32>, tensor<2x8x4xf32>) -> tensor<2x4x4xf32>
-  return %0, %1, %2, %3, %4, %5, %6 : tensor<?x?x32xf32>, tensor<?x?x32xf32>, tensor<2x2x3x32xf32>, tensor<4x32xf16>, tensor<4x32xbf16>, tensor<4x32xi32>, tensor<2x4x4xf32>
+  return %0, %1, %2, %3, %4, %5 : tensor<?x?x32xf32>, tensor<?x?x32xf32>, tensor<2x2x3x32xf32>, tensor<4x32xf16>, tensor<4x32xbf16>, tensor<4x32xi32>
+}
+
+// -----
+
+// COM: A product of two computed tensors is the batched matmul kernel's: the
+// COM: batch dims collapsed into one (and expanded back), a dynamic batch
+// COM: checked to agree, an lhs whose batch dims are all 1 broadcast.
+// CHECK-LABEL: func.func @batched_matmul
+// CHECK: cf.assert %{{.+}}, "tfm.matmul: batch dim 0 differs between the operands"
+// CHECK: tfc_cpu.ukernel "matmul"(%arg0, %arg1) dims(%{{.+}}) {dtypes = "f32", isa = "avx512"} : (tensor<?x4x8xf32>, tensor<?x8x5xf32>) -> tensor<?x4x5xf32>
+// CHECK: %[[Q:.+]] = tensor.collapse_shape %arg2 {{\[}}[0, 1], [2], [3]] : tensor<2x3x6x8xf32> into tensor<6x6x8xf32>
+// CHECK: %[[K:.+]] = tensor.collapse_shape %arg3 {{\[}}[0, 1], [2], [3]] : tensor<2x3x8x6xf32> into tensor<6x8x6xf32>
+// CHECK: %[[S:.+]] = tfc_cpu.ukernel "matmul"(%[[Q]], %[[K]]) {dtypes = "f32", isa = "avx512"} : (tensor<6x6x8xf32>, tensor<6x8x6xf32>) -> tensor<6x6x6xf32>
+// CHECK: tensor.expand_shape %[[S]] {{\[}}[0, 1], [2], [3]] output_shape [2, 3, 6, 6] : tensor<6x6x6xf32> into tensor<2x3x6x6xf32>
+// CHECK: tfc_cpu.ukernel "matmul"(%arg4, %arg1) {{.+}} : (tensor<1x4x8xf32>, tensor<?x8x5xf32>) -> tensor<?x4x5xf32>
+// AVX2-LABEL: func.func @batched_matmul
+// AVX2: tfc_cpu.ukernel "matmul"({{.*}}isa = "avx2"
+// NONE-LABEL: func.func @batched_matmul
+// NONE-NOT: tfc_cpu.ukernel
+func.func @batched_matmul(%a: tensor<?x4x8xf32>, %b: tensor<?x8x5xf32>, %q: tensor<2x3x6x8xf32>,
+                          %k: tensor<2x3x8x6xf32>, %one: tensor<1x4x8xf32>)
+    -> (tensor<?x4x5xf32>, tensor<2x3x6x6xf32>, tensor<?x4x5xf32>) {
+  // expected-remark @+1 {{kernel matmul (f32, avx512): rhs packed at run time}}
+  %0 = tfm.matmul %a, %b : (tensor<?x4x8xf32>, tensor<?x8x5xf32>) -> tensor<?x4x5xf32>
+  // expected-remark @+1 {{kernel matmul}}
+  %1 = tfm.matmul %q, %k : (tensor<2x3x6x8xf32>, tensor<2x3x8x6xf32>) -> tensor<2x3x6x6xf32>
+  // expected-remark @+1 {{kernel matmul}}
+  %2 = tfm.matmul %one, %b : (tensor<1x4x8xf32>, tensor<?x8x5xf32>) -> tensor<?x4x5xf32>
+  return %0, %1, %2 : tensor<?x4x5xf32>, tensor<2x3x6x6xf32>, tensor<?x4x5xf32>
+}
+
+// -----
+
+// COM: Must not fire: batch dims that broadcast against each other, ranks
+// COM: that differ, f16.
+// CHECK-LABEL: func.func @batched_matmul_refused
+// CHECK-NOT: tfc_cpu.ukernel
+// CHECK: return
+func.func @batched_matmul_refused(%a: tensor<2x1x4x8xf32>, %b: tensor<1x3x8x4xf32>, %v: tensor<8x4xf32>,
+                                  %h: tensor<2x4x8xf16>, %hb: tensor<2x8x4xf16>)
+    -> (tensor<2x3x4x4xf32>, tensor<2x1x4x4xf32>, tensor<2x4x4xf16>) {
+  // expected-remark @+1 {{no kernel: batch dims broadcast}}
+  %0 = tfm.matmul %a, %b : (tensor<2x1x4x8xf32>, tensor<1x3x8x4xf32>) -> tensor<2x3x4x4xf32>
+  // expected-remark @+1 {{no kernel: the operands' ranks differ (a broadcast of whole dims)}}
+  %1 = tfm.matmul %a, %v : (tensor<2x1x4x8xf32>, tensor<8x4xf32>) -> tensor<2x1x4x4xf32>
+  // expected-remark @+1 {{no kernel: no matmul kernel for f16 (only f32)}}
+  %2 = tfm.matmul %h, %hb : (tensor<2x4x8xf16>, tensor<2x8x4xf16>) -> tensor<2x4x4xf16>
+  return %0, %1, %2 : tensor<2x3x4x4xf32>, tensor<2x1x4x4xf32>, tensor<2x4x4xf16>
 }
 
 // -----
