@@ -19,7 +19,7 @@
 // ends: kernel 3, padding 1, stride 1 or 2, over a length known only at run
 // time) becomes the same matmul over im2col columns: the zero-padded input,
 // one strided slice per kernel tap stacked behind the channels,
-//   x -> pad -> [N, C, Lo, K] (K slices) -> [N, Lo, C, K] -> [N, Lo, C*K]
+//   x -> pad -> [N, C, K, Lo] (K slices) -> [N, Lo, C, K] -> [N, Lo, C*K]
 //     @ weight as [C*K, M] (+ bias) -> [N, Lo, M] -> [N, M, Lo]
 // The columns are K times the input, still small next to the matmul.
 //
@@ -230,13 +230,15 @@ bool rewriteIm2colConv1d(tfm::ConvOp conv) {
     Value tap = b.create<tfm::SliceOp>(loc, input, i64Constant(b, loc, k),
                                        i64Constant(b, loc, end), i64Constant(b, loc, 2),
                                        i64Constant(b, loc, stride));
-    taps.push_back(b.create<tfm::UnsqueezeOp>(loc, tap, b.getDenseI64ArrayAttr({3})));
+    taps.push_back(b.create<tfm::UnsqueezeOp>(loc, tap, b.getDenseI64ArrayAttr({2})));
   }
+  // [N, C, K, Lo]: each tap's rows land whole (with the taps innermost, the
+  // concat wrote one element at a time and took longer than the matmul).
   Value columns = taps.size() == 1
                       ? taps.front()
-                      : b.create<tfm::ConcatOp>(loc, taps, b.getI64IntegerAttr(3))
+                      : b.create<tfm::ConcatOp>(loc, taps, b.getI64IntegerAttr(2))
                             .getResult();
-  columns = b.create<tfm::TransposeOp>(loc, columns, b.getDenseI64ArrayAttr({0, 2, 1, 3}));
+  columns = b.create<tfm::TransposeOp>(loc, columns, b.getDenseI64ArrayAttr({0, 3, 1, 2}));
   columns = b.create<tfm::ReshapeOp>(
       loc, columns, shapeConstant(b, loc, {0, -1, channels * kernel}));
   Value result = b.create<tfm::MatMulOp>(loc, columns, weight);

@@ -129,14 +129,21 @@ struct FuseEpiloguesPass
     for (tfm::MatMulOp matmul : matmuls)
       if (succeeded(fuse(matmul, remarks)))
         ++numEpilogues;
-    // Linears that took no residual and are followed by an add of one
+    // Linears followed by an activation or a residual add they did not take
     // (tfm-sink-transposes leaves such pairs, the transpose that stood
-    // between them gone).
+    // between them gone: a residual in sequence-first models, the GELU
+    // after a conv rewritten as a matmul).
     SmallVector<tfm::LinearOp> linears;
     getOperation().walk([&](tfm::LinearOp op) { linears.push_back(op); });
-    for (tfm::LinearOp linear : linears)
+    for (tfm::LinearOp linear : linears) {
+      if (FailureOr<tfm::LinearOp> activated = fuseLateActivation(linear, remarks);
+          succeeded(activated)) {
+        ++numEpilogues;
+        linear = *activated;
+      }
       if (succeeded(fuseLateResidual(linear, remarks)))
         ++numEpilogues;
+    }
     // Then the residual adds that feed a layer norm (those a matmul did not
     // take as its residual).
     SmallVector<tfm::LayerNormOp> norms;
@@ -169,6 +176,34 @@ struct FuseEpiloguesPass
     remarks.fused(add, "residual add, layer_norm");
     norm.getResult().replaceAllUsesWith(fused.getResult());
     return success();
+  }
+
+  /// act(linear(...)), the linear without an activation or a residual and
+  /// used by the activation alone: the activation joins its epilogue.
+  FailureOr<tfm::LinearOp> fuseLateActivation(tfm::LinearOp linear,
+                                              const FusionRemarks &remarks) {
+    if (linear.getResidual() || linear.getActivation() != "none")
+      return failure();
+    Operation *next = getSingleUser(linear.getResult());
+    StringRef activation;
+    if (auto gelu = dyn_cast_or_null<tfm::GeluOp>(next))
+      activation = gelu.getApproximation() == "tanh" ? "gelu_tanh" : "gelu";
+    else if (isa_and_nonnull<tfm::ReluOp>(next))
+      activation = "relu";
+    else
+      return failure();
+    if (next->getResult(0).getType() != linear.getType())
+      return failure();
+    OpBuilder b(next);
+    auto fused = b.create<tfm::LinearOp>(
+        b.getFusedLoc({linear.getLoc(), next->getLoc()}), linear.getType(),
+        linear.getInput(), linear.getWeight(), linear.getBias(), Value(),
+        b.getStringAttr(activation));
+    remarks.fused(linear, activation);
+    next->getResult(0).replaceAllUsesWith(fused.getResult());
+    next->erase();
+    linear.erase();
+    return fused;
   }
 
   /// linear(...) + r, r of the linear's shape, the linear without a

@@ -10,7 +10,7 @@
 //
 // A matmul by a weight, a bias add and a split or slice along the last dim
 // work row by row, so they commute with any transpose that keeps the last
-// dim in place: matmul(transpose(x), W) is transpose(matmul(x, W)). This pass moves such a transpose down through
+// dim in place (and unary elementwise ops, activations, with any): matmul(transpose(x), W) is transpose(matmul(x, W)). This pass moves such a transpose down through
 // them until it meets its inverse, where both vanish. It moves one only
 // when every path from it ends in an inverse transpose, so it never adds a
 // copy (a transpose moved past a matmul would otherwise copy N columns
@@ -63,6 +63,22 @@ bool sameDimsExcept(RankedTensorType a, RankedTensorType b, int64_t skip) {
 
 RankedTensorType typeOf(Value value) {
   return cast<RankedTensorType>(value.getType());
+}
+
+/// Whether `op` is a unary elementwise op, which commutes with every
+/// transpose (an activation between a conv rewritten as a matmul and the
+/// transpose back to channels-first).
+bool isUnaryElementwise(Operation *op) {
+  return isa<tfm::GeluOp, tfm::ReluOp, tfm::SigmoidOp, tfm::TanhOp, tfm::ErfOp,
+             tfm::ExpOp, tfm::NegOp, tfm::AbsOp, tfm::SqrtOp, tfm::EluOp,
+             tfm::LeakyReluOp, tfm::HardSwishOp, tfm::HardSigmoidOp,
+             tfm::MishOp, tfm::SoftplusOp, tfm::IdentityOp>(op);
+}
+
+/// Whether the transpose `perm` keeps the last dim in place, as moving it
+/// past a row-wise op needs.
+bool keepsLastDim(ArrayRef<int64_t> perm) {
+  return !perm.empty() && perm.back() == (int64_t)perm.size() - 1;
 }
 
 /// Whether `op` works row by row on `input` (one of its operands) along
@@ -131,7 +147,7 @@ bool endsInInverse(Value value, ArrayRef<int64_t> perm) {
         return false;
       continue;
     }
-    if (!isRowWise(user, value))
+    if (!isUnaryElementwise(user) && !(keepsLastDim(perm) && isRowWise(user, value)))
       return false;
     for (Value result : user->getResults())
       if (!endsInInverse(result, perm))
@@ -257,8 +273,7 @@ struct SinkTransposesPass
   void runOnOperation() override {
     SmallVector<tfm::TransposeOp> candidates;
     getOperation().walk([&](tfm::TransposeOp transpose) {
-      ArrayRef<int64_t> perm = transpose.getPerm();
-      if (!perm.empty() && perm.back() == (int64_t)perm.size() - 1)
+      if (!transpose.getPerm().empty())
         candidates.push_back(transpose);
     });
     // A candidate may be erased as another's inverse; look each up again.

@@ -103,8 +103,8 @@ func.func @not_patches(%x: tensor<1x2x6x6xf32>, %odd: tensor<1x2x6x5xf32>, %wx: 
 // CHECK: %[[ZEROS:.+]] = tfm.expand %{{.+}}, %{{.+}} : (tensor<1x2x1xf32>, tensor<3xi64>) -> tensor<?x2x1xf32>
 // CHECK: %[[PADDED:.+]] = tfm.concat %{{.+}}, %arg0, %{{.+}} {axis = 2 : i64} : (tensor<?x2x1xf32>, tensor<?x2x?xf32>, tensor<?x2x1xf32>) -> tensor<?x2x?xf32>
 // CHECK-COUNT-3: tfm.slice %[[PADDED]]
-// CHECK: tfm.concat %{{.+}}, %{{.+}}, %{{.+}} {axis = 3 : i64} : (tensor<?x2x?x1xf32>, tensor<?x2x?x1xf32>, tensor<?x2x?x1xf32>) -> tensor<?x2x?x3xf32>
-// CHECK: tfm.transpose %{{.+}} {perm = array<i64: 0, 2, 1, 3>}
+// CHECK: tfm.concat %{{.+}}, %{{.+}}, %{{.+}} {axis = 2 : i64} : (tensor<?x2x1x?xf32>, tensor<?x2x1x?xf32>, tensor<?x2x1x?xf32>) -> tensor<?x2x3x?xf32>
+// CHECK: tfm.transpose %{{.+}} {perm = array<i64: 0, 3, 1, 2>}
 // CHECK: tfm.matmul %{{.+}}, %{{.+}} : (tensor<?x?x6xf32>, tensor<6x4xf32>) -> tensor<?x?x4xf32>
 // CHECK: tfm.add
 // CHECK: tfm.transpose %{{.+}} {perm = array<i64: 0, 2, 1>} : (tensor<?x?x4xf32>) -> tensor<?x4x?xf32>

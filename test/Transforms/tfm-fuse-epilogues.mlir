@@ -129,6 +129,37 @@ func.func @late_residual(%x: tensor<?x?x8xf32>, %w: tensor<8x4xf32>, %b: tensor<
 
 // -----
 
+// COM: A linear without an activation, then a GELU or ReLU (the conv-as-
+// COM: matmul of an audio front end, once tfm-sink-transposes has taken the
+// COM: transposes between them away): the activation joins it, and a
+// COM: residual add after it too. Not when the linear has another user, nor
+// COM: when it has a residual already.
+// CHECK-LABEL: func.func @late_activation
+// CHECK: tfm.linear %arg0, %arg1, %arg2 {activation = "gelu", operandSegmentSizes = array<i32: 1, 1, 1, 0>}
+// CHECK: tfm.linear %arg0, %arg1, %arg2, %arg3 {activation = "relu", operandSegmentSizes = array<i32: 1, 1, 1, 1>}
+// CHECK: %[[SHARED:.+]] = tfm.linear %arg0, %arg1, %arg2 {operandSegmentSizes = array<i32: 1, 1, 1, 0>}
+// CHECK: tfm.gelu %[[SHARED]]
+// CHECK: %[[RES:.+]] = tfm.linear %arg0, %arg1, %arg2, %arg3 {operandSegmentSizes = array<i32: 1, 1, 1, 1>}
+// CHECK: tfm.relu %[[RES]]
+func.func @late_activation(%x: tensor<?x?x8xf32>, %w: tensor<8x4xf32>, %b: tensor<4xf32>, %r: tensor<?x?x4xf32>)
+    -> (tensor<?x?x4xf32>, tensor<?x?x4xf32>, tensor<?x?x4xf32>, tensor<?x?x4xf32>, tensor<?x?x4xf32>) {
+  // expected-remark @+1 {{fused epilogue: gelu}}
+  %l = tfm.linear %x, %w, %b {operandSegmentSizes = array<i32: 1, 1, 1, 0>} : (tensor<?x?x8xf32>, tensor<8x4xf32>, tensor<4xf32>) -> tensor<?x?x4xf32>
+  %g = tfm.gelu %l : (tensor<?x?x4xf32>) -> tensor<?x?x4xf32>
+  // expected-remark @+2 {{fused epilogue: relu}}
+  // expected-remark @+1 {{fused epilogue: residual}}
+  %l2 = tfm.linear %x, %w, %b {operandSegmentSizes = array<i32: 1, 1, 1, 0>} : (tensor<?x?x8xf32>, tensor<8x4xf32>, tensor<4xf32>) -> tensor<?x?x4xf32>
+  %g2 = tfm.relu %l2 : (tensor<?x?x4xf32>) -> tensor<?x?x4xf32>
+  %y2 = tfm.add %g2, %r : (tensor<?x?x4xf32>, tensor<?x?x4xf32>) -> tensor<?x?x4xf32>
+  %shared = tfm.linear %x, %w, %b {operandSegmentSizes = array<i32: 1, 1, 1, 0>} : (tensor<?x?x8xf32>, tensor<8x4xf32>, tensor<4xf32>) -> tensor<?x?x4xf32>
+  %g3 = tfm.gelu %shared : (tensor<?x?x4xf32>) -> tensor<?x?x4xf32>
+  %res = tfm.linear %x, %w, %b, %r {operandSegmentSizes = array<i32: 1, 1, 1, 1>} : (tensor<?x?x8xf32>, tensor<8x4xf32>, tensor<4xf32>, tensor<?x?x4xf32>) -> tensor<?x?x4xf32>
+  %g4 = tfm.relu %res : (tensor<?x?x4xf32>) -> tensor<?x?x4xf32>
+  return %g, %y2, %g3, %shared, %g4 : tensor<?x?x4xf32>, tensor<?x?x4xf32>, tensor<?x?x4xf32>, tensor<?x?x4xf32>, tensor<?x?x4xf32>
+}
+
+// -----
+
 // COM: A plain Gemm by a constant weight (a pooler, a classifier head) is a
 // COM: matmul by the transposed weight with a bias. Not when the weight is
 // COM: an activation or alpha scales the product.

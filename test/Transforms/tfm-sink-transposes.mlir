@@ -147,3 +147,31 @@ func.func @flatten_not_undone(%x: tensor<2x2x3x8xf32>) -> tensor<8x2x6xf32> {
   %other = tfm.transpose %flat {perm = array<i64: 1, 0, 2>} : (tensor<2x8x6xf32>) -> tensor<8x2x6xf32>
   return %other : tensor<8x2x6xf32>
 }
+
+// -----
+
+// COM: A unary elementwise op commutes with any transpose, including one
+// COM: that moves the last dim: a conv rewritten as a matmul goes back to
+// COM: channels-first, through its GELU, and back to channels-last; both
+// COM: transposes vanish. Not past a binary op with a row vector when the
+// COM: last dim moves.
+// CHECK-LABEL: func.func @activation_between
+// CHECK-NEXT: %[[G:.+]] = tfm.gelu %arg0 : (tensor<?x?x32xf32>) -> tensor<?x?x32xf32>
+// CHECK-NEXT: return %[[G]]
+func.func @activation_between(%x: tensor<?x?x32xf32>) -> tensor<?x?x32xf32> {
+  %t = tfm.transpose %x {perm = array<i64: 0, 2, 1>} : (tensor<?x?x32xf32>) -> tensor<?x32x?xf32>
+  %g = tfm.gelu %t : (tensor<?x32x?xf32>) -> tensor<?x32x?xf32>
+  %b = tfm.transpose %g {perm = array<i64: 0, 2, 1>} : (tensor<?x32x?xf32>) -> tensor<?x?x32xf32>
+  return %b : tensor<?x?x32xf32>
+}
+
+// CHECK-LABEL: func.func @bias_between
+// CHECK: tfm.transpose
+// CHECK: tfm.add
+// CHECK: tfm.transpose
+func.func @bias_between(%x: tensor<2x3x4xf32>, %v: tensor<3xf32>) -> tensor<2x3x4xf32> {
+  %t = tfm.transpose %x {perm = array<i64: 0, 2, 1>} : (tensor<2x3x4xf32>) -> tensor<2x4x3xf32>
+  %a = tfm.add %t, %v : (tensor<2x4x3xf32>, tensor<3xf32>) -> tensor<2x4x3xf32>
+  %b = tfm.transpose %a {perm = array<i64: 0, 2, 1>} : (tensor<2x4x3xf32>) -> tensor<2x3x4xf32>
+  return %b : tensor<2x3x4xf32>
+}
