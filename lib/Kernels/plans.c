@@ -34,8 +34,12 @@ void tfc_kernel_attention_f32_plan(tfc_attention_f32_problem *p) {
 }
 
 size_t tfc_kernel_attention_f32_packed_floats(const tfc_attention_f32_problem *p) {
+  /* In place up to the limit, or whatever the length when each head has
+   * one block of queries (a decode step): then every K and V row is read
+   * once, and a copy would only add a pass. */
   if (p->k_stride[2] == 1 && p->v_stride[2] == 1 &&
-      p->k_len <= TFC_ATTENTION_IN_PLACE_MAX_KEYS)
+      (p->k_len <= TFC_ATTENTION_IN_PLACE_MAX_KEYS ||
+       p->q_len <= TFC_ATTENTION_BLOCK_Q))
     return 0; /* read in place */
   return round16((size_t)(p->batch * p->kv_heads) * p->k_len * (p->dk + p->dv));
 }

@@ -629,6 +629,28 @@ struct GatherPattern : OpConversionPattern<tfm::GatherOp> {
       checkIndicesInRange(rewriter, loc, op, indices, dimAsElement, unsignedIndices);
 
     SmallVector<OpFoldResult> inputDims = getDims(rewriter, loc, input);
+    // One constant index (x[i] of a stacked tensor: a layer's past keys of a
+    // KV cache): a view of that slice, no copy.
+    if (auto constants = tfm::getConstantIntValues(op.getIndices());
+        succeeded(constants) && indexRank == 0 && constants->size() == 1 &&
+        !unsignedIndices) {
+      int64_t index = constants->front();
+      OpFoldResult offset =
+          index >= 0 ? OpFoldResult(rewriter.getIndexAttr(index))
+                     : OpFoldResult(rewriter.create<arith::AddIOp>(
+                                        loc, dim,
+                                        rewriter.create<arith::ConstantIndexOp>(loc, index))
+                                        .getResult());
+      SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0));
+      SmallVector<OpFoldResult> sizes(inputDims);
+      SmallVector<OpFoldResult> strides(rank, rewriter.getIndexAttr(1));
+      offsets[axis] = offset;
+      sizes[axis] = rewriter.getIndexAttr(1);
+      Value slice = rewriter.create<tensor::ExtractSliceOp>(
+          loc, type, input, offsets, sizes, strides);
+      rewriter.replaceOp(op, slice);
+      return success();
+    }
     SmallVector<OpFoldResult> indexDims = getDims(rewriter, loc, indices);
     SmallVector<OpFoldResult> dims(inputDims.begin(), inputDims.begin() + axis);
     dims.append(indexDims);

@@ -11,16 +11,19 @@ module {
       %mv: tensor<1x9x6xf32> {tfm.name = "masked_v"}, %mm: tensor<1x2x7x9xf32> {tfm.name = "masked_mask"},
       %tq: tensor<1x90x32xf32> {tfm.name = "partial_q"}, %tk: tensor<1x90x32xf32> {tfm.name = "partial_k"},
       %tv: tensor<1x90x32xf32> {tfm.name = "partial_v"},
-      %lq: tensor<1x20x32xf32> {tfm.name = "long_q"}, %lk: tensor<1x600x32xf32> {tfm.name = "long_k"},
+      %lq: tensor<1x70x32xf32> {tfm.name = "long_q"}, %lk: tensor<1x600x32xf32> {tfm.name = "long_k"},
       %lv: tensor<1x600x32xf32> {tfm.name = "long_v"}, %lm: tensor<1x1x1x600xf32> {tfm.name = "long_mask"},
       %gq: tensor<2x4x9x16xf32> {tfm.name = "grouped_q"}, %gk: tensor<2x11x32xf32> {tfm.name = "grouped_k"},
       %gv: tensor<2x2x11x8xf32> {tfm.name = "grouped_v"},
-      %glq: tensor<1x3x64xf32> {tfm.name = "grouped_long_q"}, %glk: tensor<1x2x600x16xf32> {tfm.name = "grouped_long_k"},
-      %glv: tensor<1x600x32xf32> {tfm.name = "grouped_long_v"})
+      %glq: tensor<1x70x64xf32> {tfm.name = "grouped_long_q"}, %glk: tensor<1x2x600x16xf32> {tfm.name = "grouped_long_k"},
+      %glv: tensor<1x600x32xf32> {tfm.name = "grouped_long_v"},
+      %xq: tensor<1x1x32xf32> {tfm.name = "decode_long_q"}, %xk: tensor<1x600x32xf32> {tfm.name = "decode_long_k"},
+      %xv: tensor<1x600x32xf32> {tfm.name = "decode_long_v"})
       -> (tensor<2x100x64xf32> {tfm.name = "padded"}, tensor<1x130x96xf32> {tfm.name = "causal"},
           tensor<1x5x40xf32> {tfm.name = "decode"}, tensor<1x7x6xf32> {tfm.name = "masked"},
-          tensor<1x90x32xf32> {tfm.name = "partial"}, tensor<1x20x32xf32> {tfm.name = "long"},
-          tensor<2x9x32xf32> {tfm.name = "grouped"}, tensor<1x3x64xf32> {tfm.name = "grouped_long"}) {
+          tensor<1x90x32xf32> {tfm.name = "partial"}, tensor<1x70x32xf32> {tfm.name = "long"},
+          tensor<2x9x32xf32> {tfm.name = "grouped"}, tensor<1x70x64xf32> {tfm.name = "grouped_long"},
+          tensor<1x1x32xf32> {tfm.name = "decode_long"}) {
     %0 = tfm.attention %pq, %pk, %pv, %pm {num_heads = 4 : i64, scale = 0.25 : f32}
         : (tensor<2x100x64xf32>, tensor<2x150x64xf32>, tensor<2x150x64xf32>, tensor<2x1x1x150xf32>) -> tensor<2x100x64xf32>
     %1 = tfm.attention %cq, %ck, %cv {num_heads = 2 : i64, scale = 0.144337565 : f32, causal = true}
@@ -32,11 +35,13 @@ module {
     %4 = tfm.attention %tq, %tk, %tv {num_heads = 2 : i64, scale = 0.25 : f32}
         : (tensor<1x90x32xf32>, tensor<1x90x32xf32>, tensor<1x90x32xf32>) -> tensor<1x90x32xf32>
     %5 = tfm.attention %lq, %lk, %lv, %lm {num_heads = 2 : i64, scale = 0.25 : f32}
-        : (tensor<1x20x32xf32>, tensor<1x600x32xf32>, tensor<1x600x32xf32>, tensor<1x1x1x600xf32>) -> tensor<1x20x32xf32>
+        : (tensor<1x70x32xf32>, tensor<1x600x32xf32>, tensor<1x600x32xf32>, tensor<1x1x1x600xf32>) -> tensor<1x70x32xf32>
     %6 = tfm.attention %gq, %gk, %gv {num_heads = 4 : i64, scale = 0.25 : f32, causal = true}
         : (tensor<2x4x9x16xf32>, tensor<2x11x32xf32>, tensor<2x2x11x8xf32>) -> tensor<2x9x32xf32>
     %7 = tfm.attention %glq, %glk, %glv {num_heads = 4 : i64, scale = 0.25 : f32}
-        : (tensor<1x3x64xf32>, tensor<1x2x600x16xf32>, tensor<1x600x32xf32>) -> tensor<1x3x64xf32>
-    return %0, %1, %2, %3, %4, %5, %6, %7 : tensor<2x100x64xf32>, tensor<1x130x96xf32>, tensor<1x5x40xf32>, tensor<1x7x6xf32>, tensor<1x90x32xf32>, tensor<1x20x32xf32>, tensor<2x9x32xf32>, tensor<1x3x64xf32>
+        : (tensor<1x70x64xf32>, tensor<1x2x600x16xf32>, tensor<1x600x32xf32>) -> tensor<1x70x64xf32>
+    %8 = tfm.attention %xq, %xk, %xv {num_heads = 2 : i64, scale = 0.25 : f32, causal = true}
+        : (tensor<1x1x32xf32>, tensor<1x600x32xf32>, tensor<1x600x32xf32>) -> tensor<1x1x32xf32>
+    return %0, %1, %2, %3, %4, %5, %6, %7, %8 : tensor<2x100x64xf32>, tensor<1x130x96xf32>, tensor<1x5x40xf32>, tensor<1x7x6xf32>, tensor<1x90x32xf32>, tensor<1x70x32xf32>, tensor<2x9x32xf32>, tensor<1x70x64xf32>, tensor<1x1x32xf32>
   }
 }

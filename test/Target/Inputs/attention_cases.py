@@ -70,11 +70,12 @@ case("decode", randn(1, 5, 32), randn(1, 70, 32), randn(1, 70, 40), 2,
 # one of 5, BERT's 100 above in three).
 case("partial", randn(1, 90, 32), randn(1, 90, 32), randn(1, 90, 32), 2,
      0.25)
-# More keys than TFC_ATTENTION_IN_PLACE_MAX_KEYS (512): K and V go through
-# the packing phase (shorter ones are read in place), with key padding.
+# More keys than TFC_ATTENTION_IN_PLACE_MAX_KEYS (512) and more than one
+# block of queries: K and V go through the packing phase (shorter ones, or
+# a single block of queries, are read in place), with key padding.
 long_padding = np.zeros((1, 1, 1, 600), np.float32)
 long_padding[:, :, :, 550:] = np.finfo(np.float32).min
-case("long", randn(1, 20, 32), randn(1, 600, 32), randn(1, 600, 32), 2,
+case("long", randn(1, 70, 32), randn(1, 600, 32), randn(1, 600, 32), 2,
      0.25, mask=long_padding)
 # A full mask, 7 queries (a register block and a tail), head size 3.
 case("masked", randn(1, 7, 6), randn(1, 9, 6), randn(1, 9, 6), 2, 0.5,
@@ -113,10 +114,14 @@ save("input_grouped_q", q4)
 save("input_grouped_k", token_major(k4))
 save("input_grouped_v", v4)
 save("expected_grouped", attention_heads(q4, k4, v4, 0.25, causal=True))
-# The same past the in-place limit (K and V packed per KV head): q
-# token-major, k head-major, v token-major.
-q4, k4, v4 = randn(1, 4, 3, 16), randn(1, 2, 600, 16), randn(1, 2, 600, 16)
+# The same past the in-place limit with two blocks of queries (K and V
+# packed per KV head): q token-major, k head-major, v token-major.
+q4, k4, v4 = randn(1, 4, 70, 16), randn(1, 2, 600, 16), randn(1, 2, 600, 16)
 save("input_grouped_long_q", token_major(q4))
 save("input_grouped_long_k", k4)
 save("input_grouped_long_v", token_major(v4))
 save("expected_grouped_long", attention_heads(q4, k4, v4, 0.25))
+# A decode step past the in-place limit: one block of queries reads K and V
+# in place whatever their length.
+case("decode_long", randn(1, 1, 32), randn(1, 600, 32), randn(1, 600, 32), 2,
+     0.25, causal=True)
