@@ -74,6 +74,27 @@ Value shapeConstant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape) {
   return b.create<tfm::ConstantOp>(loc, DenseIntElementsAttr::get(type, shape));
 }
 
+/// Erases the ops built before `conv` after `start` (the op before the
+/// first one built, or null when that was the block's first), last first.
+void eraseBuilt(Operation *start, tfm::ConvOp conv) {
+  SmallVector<Operation *> built;
+  for (Operation *op = start ? start->getNextNode() : &conv->getBlock()->front();
+       op != conv.getOperation(); op = op->getNextNode())
+    built.push_back(op);
+  for (Operation *op : llvm::reverse(built))
+    op->erase();
+}
+
+/// Replaces `conv` by `result`, and drops its weight when the transposed
+/// copy was its only other reader (a weight is not held twice).
+void replaceConv(tfm::ConvOp conv, Value result) {
+  conv.getResult().replaceAllUsesWith(result);
+  Operation *oldWeight = conv.getWeight().getDefiningOp();
+  conv.erase();
+  if (oldWeight && oldWeight->use_empty())
+    oldWeight->erase();
+}
+
 /// Rewrites `conv` as patches @ weight (+ bias); false when it does not
 /// qualify (see hasNonOverlappingWindows) or its weight is not a constant.
 bool rewriteAsMatmul(tfm::ConvOp conv) {
@@ -81,6 +102,7 @@ bool rewriteAsMatmul(tfm::ConvOp conv) {
     return false;
   OpBuilder b(conv);
   Location loc = conv.getLoc();
+  Operation *start = conv->getPrevNode();
   // [M, C, K1..Kn] read as [M, C*K1*..*Kn], transposed.
   Value weight = createTransposedWeight(b, loc, conv.getWeight());
   if (!weight)
@@ -139,21 +161,10 @@ bool rewriteAsMatmul(tfm::ConvOp conv) {
   // less (or other) than the rewrite infers, keep the conv rather than
   // change what its users see.
   if (result.getType() != conv.getType()) {
-    // Everything built sits between the new weight and the conv.
-    SmallVector<Operation *> built;
-    for (Operation *op = weight.getDefiningOp(); op != conv.getOperation();
-         op = op->getNextNode())
-      built.push_back(op);
-    for (Operation *op : llvm::reverse(built))
-      op->erase();
+    eraseBuilt(start, conv);
     return false;
   }
-  conv.getResult().replaceAllUsesWith(result);
-  Operation *oldWeight = conv.getWeight().getDefiningOp();
-  conv.erase();
-  // The transposed copy replaces the weight: do not hold it twice.
-  if (oldWeight && oldWeight->use_empty())
-    oldWeight->erase();
+  replaceConv(conv, result);
   return true;
 }
 
@@ -248,23 +259,14 @@ bool rewriteIm2colConv1d(tfm::ConvOp conv) {
   if (failed(verifyCompatibleShape(result.getType(), conv.getType())) ||
       cast<RankedTensorType>(result.getType()).getElementType() !=
           cast<RankedTensorType>(conv.getType()).getElementType()) {
-    SmallVector<Operation *> built;
-    for (Operation *op = start ? start->getNextNode() : &conv->getBlock()->front();
-         op != conv.getOperation(); op = op->getNextNode())
-      built.push_back(op);
-    for (Operation *op : llvm::reverse(built))
-      op->erase();
+    eraseBuilt(start, conv);
     return false;
   }
   // A static length the conv's type knows and the slices' inference does
-  // not: keep the conv's type.
+  // not (compatible shapes, checked above): keep the conv's type.
   if (result.getType() != conv.getType())
     result.setType(conv.getType());
-  conv.getResult().replaceAllUsesWith(result);
-  Operation *oldWeight = conv.getWeight().getDefiningOp();
-  conv.erase();
-  if (oldWeight && oldWeight->use_empty())
-    oldWeight->erase();
+  replaceConv(conv, result);
   return true;
 }
 

@@ -20,14 +20,15 @@ def save(name, array):
     np.save(os.path.join(out_dir, name + ".npy"), array.astype(np.float32))
 
 
-def attention(q, k, v, heads, scale, mask=None, causal=False):
-    b, lq, hk = q.shape
-    lk, hv = k.shape[1], v.shape[2]
-    dk, dv = hk // heads, hv // heads
-    q4 = q.reshape(b, lq, heads, dk).transpose(0, 2, 1, 3).astype(np.float64)
-    k4 = k.reshape(b, lk, heads, dk).transpose(0, 2, 1, 3).astype(np.float64)
-    v4 = v.reshape(b, lk, heads, dv).transpose(0, 2, 1, 3).astype(np.float64)
-    s = q4 @ k4.transpose(0, 1, 3, 2) * scale
+def attention_heads(q4, k4, v4, scale, mask=None, causal=False):
+    """q4 [B, N, Lq, dk], k4 and v4 [B, Nkv, Lk, d]: query head h reads KV
+    head h // (N // Nkv). Returns [B, Lq, N * dv]."""
+    b, heads, lq, _ = q4.shape
+    group = heads // k4.shape[1]
+    k4 = np.repeat(k4.astype(np.float64), group, axis=1)
+    v4 = np.repeat(v4.astype(np.float64), group, axis=1)
+    lk, dv = k4.shape[2], v4.shape[3]
+    s = q4.astype(np.float64) @ k4.transpose(0, 1, 3, 2) * scale
     if mask is not None:
         s = s + mask.astype(np.float64)
     if causal:
@@ -37,8 +38,15 @@ def attention(q, k, v, heads, scale, mask=None, causal=False):
     s = s - s.max(axis=-1, keepdims=True)
     p = np.exp(s)
     p /= p.sum(axis=-1, keepdims=True)
-    o = p @ v4
-    return o.transpose(0, 2, 1, 3).reshape(b, lq, hv)
+    return (p @ v4).transpose(0, 2, 1, 3).reshape(b, lq, heads * dv)
+
+
+def attention(q, k, v, heads, scale, mask=None, causal=False):
+    """Token-major q, k, v ([B, L, heads * d]) -> [B, Lq, heads * dv]."""
+    def split(x):
+        b, length, hidden = x.shape
+        return x.reshape(b, length, heads, hidden // heads).transpose(0, 2, 1, 3)
+    return attention_heads(split(q), split(k), split(v), scale, mask, causal)
 
 
 def case(name, q, k, v, heads, scale, mask=None, causal=False):
@@ -80,25 +88,6 @@ case("long", randn(1, 70, 32), randn(1, 600, 32), randn(1, 600, 32), 2,
 # A full mask, 7 queries (a register block and a tail), head size 3.
 case("masked", randn(1, 7, 6), randn(1, 9, 6), randn(1, 9, 6), 2, 0.5,
      mask=randn(1, 2, 7, 9))
-
-
-def attention_heads(q4, k4, v4, scale, causal=False):
-    """q4 [B, N, Lq, dk], k4 and v4 [B, Nkv, Lk, d]: query head h reads KV
-    head h // (N // Nkv). Returns [B, Lq, N * dv]."""
-    b, heads, lq, _ = q4.shape
-    group = heads // k4.shape[1]
-    k4 = np.repeat(k4.astype(np.float64), group, axis=1)
-    v4 = np.repeat(v4.astype(np.float64), group, axis=1)
-    lk, dv = k4.shape[2], v4.shape[3]
-    s = q4.astype(np.float64) @ k4.transpose(0, 1, 3, 2) * scale
-    if causal:
-        i = np.arange(lq)[:, None]
-        j = np.arange(lk)[None, :]
-        s = np.where(j > i + (lk - lq), -np.inf, s)
-    s = s - s.max(axis=-1, keepdims=True)
-    p = np.exp(s)
-    p /= p.sum(axis=-1, keepdims=True)
-    return (p @ v4).transpose(0, 2, 1, 3).reshape(b, lq, heads * dv)
 
 
 def token_major(x4):
