@@ -856,8 +856,9 @@ struct FuseAttentionPass
     else if (rank == 3)
       os << ", 3-D";
     SmallVector<StringRef> headMajor;
-    for (auto [in, name] : llvm::zip(ArrayRef<const AttentionInput *>{&*query, &*key, &*value},
-                                     ArrayRef<StringRef>{"q", "k", "v"}))
+    const AttentionInput *inputs[] = {&*query, &*key, &*value};
+    const StringRef names[] = {"q", "k", "v"};
+    for (auto [in, name] : llvm::zip(inputs, names))
       if (in->headMajor)
         headMajor.push_back(name);
     if (!headMajor.empty())
