@@ -764,18 +764,25 @@ LogicalResult convertBatchNorm(NodeImporter &node) {
   return setOne(node, node.createOne("tfm.add", {*scaled, *offsetColumn}));
 }
 
+/// The spatial axes [2, rank) of input 0, an [N, C, spatial...] tensor; an
+/// error naming the node when it has fewer than three dims.
+FailureOr<llvm::SmallVector<int64_t>> spatialAxes(NodeImporter &node) {
+  int64_t rank = node.getInputType(0).getRank();
+  if (rank < 3)
+    return node.fail("expects an [N, C, spatial...] input, got rank " +
+                     llvm::Twine(rank));
+  return llvm::to_vector(llvm::seq<int64_t>(2, rank));
+}
+
 /// InstanceNormalization: each (n, c) normalized over the spatial dims,
 /// then scaled and shifted per channel.
 LogicalResult convertInstanceNorm(NodeImporter &node) {
   Value x = node.getInput(0);
   int64_t rank = node.getInputType(0).getRank();
-  if (rank < 3)
-    return node.fail("expects an [N, C, spatial...] input, got rank " +
-                     llvm::Twine(rank));
-  llvm::SmallVector<int64_t> spatial;
-  for (int64_t i = 2; i < rank; ++i)
-    spatial.push_back(i);
-  FailureOr<Moments> moments = buildMoments(node, x, spatial);
+  FailureOr<llvm::SmallVector<int64_t>> spatial = spatialAxes(node);
+  if (failed(spatial))
+    return failure();
+  FailureOr<Moments> moments = buildMoments(node, x, *spatial);
   if (failed(moments))
     return failure();
   FailureOr<Value> deviation = buildStandardDeviation(
@@ -837,14 +844,10 @@ FailureOr<Value> createReduction(NodeImporter &node, llvm::StringRef opName,
 /// after [N, C], kept as dims of size 1.
 template <const char *OpName>
 LogicalResult convertGlobalPool(NodeImporter &node) {
-  int64_t rank = node.getInputType(0).getRank();
-  if (rank < 3)
-    return node.fail("expects an [N, C, spatial...] input, got rank " +
-                     llvm::Twine(rank));
-  llvm::SmallVector<int64_t> spatial;
-  for (int64_t i = 2; i < rank; ++i)
-    spatial.push_back(i);
-  return setOne(node, createReduction(node, OpName, node.getInput(0), spatial,
+  FailureOr<llvm::SmallVector<int64_t>> spatial = spatialAxes(node);
+  if (failed(spatial))
+    return failure();
+  return setOne(node, createReduction(node, OpName, node.getInput(0), *spatial,
                                       /*keepdims=*/true));
 }
 

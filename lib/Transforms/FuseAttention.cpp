@@ -427,6 +427,17 @@ struct AttentionInput {
   /// dim, made when the op is formed: a view, no copy).
   int64_t parts = 0, part = 0;
   int64_t lengthDim() const { return headMajor ? 2 : 1; }
+
+  /// The token-major input a head split was traced to.
+  static AttentionInput fromTraced(const HeadInput &traced) {
+    AttentionInput input;
+    input.value = traced.hidden;
+    input.heads = traced.heads;
+    input.headDim = traced.headDim;
+    input.scale = traced.scale;
+    input.traced = traced;
+    return input;
+  }
 };
 
 /// timm's packed qkv: `value` ([B, N, L, d]) is part i of
@@ -520,32 +531,38 @@ Value unrepeatKvHeads(Value value) {
   return kv;
 }
 
+/// Which of attention's operands an input is: its name in remarks, and
+/// what it may carry (q and k scalar factors, k and v repeated KV heads).
+enum class Operand { Query, Key, Value };
+
+StringRef operandName(Operand operand) {
+  return operand == Operand::Query ? "the query"
+         : operand == Operand::Key ? "the key"
+                                   : "the value";
+}
+
 /// `value` ([B, N, L, d], what a matmul of attention reads, or for the key
 /// the value under its kᵀ transpose) as an input of the fused op: traced to
 /// the [B, L, N * d] projection when the heads were split from one, else
 /// head-major as it is (k and v: the KV heads it repeats).
-FailureOr<AttentionInput> resolveInput(Value value, StringRef role,
-                                       bool allowScale, std::string &why) {
+FailureOr<AttentionInput> resolveInput(Value value, Operand operand,
+                                       std::string &why) {
   AttentionInput input;
   std::string traceWhy;
-  bool isQuery = role == "the query";
-  if (!isQuery)
+  StringRef role = operandName(operand);
+  bool allowScale = operand != Operand::Value;
+  bool kvHeads = operand != Operand::Query;
+  if (kvHeads)
     value = unrepeatKvHeads(value);
   FailureOr<HeadInput> traced =
       traceHeadInput(value, {0, 2, 1, 3}, role, allowScale, traceWhy);
-  if (succeeded(traced)) {
-    input.value = traced->hidden;
-    input.heads = traced->heads;
-    input.headDim = traced->headDim;
-    input.scale = traced->scale;
-    input.traced = *traced;
-    return input;
-  }
+  if (succeeded(traced))
+    return AttentionInput::fromTraced(*traced);
   if (std::optional<AttentionInput> unbound = traceUnboundQkv(value))
     return *unbound;
   if (allowScale)
     value = stripScalarScales(value, input.scale);
-  if (!isQuery)
+  if (kvHeads)
     value = unrepeatKvHeads(value);
   auto type = cast<RankedTensorType>(value.getType());
   if (type.getRank() != 4 || type.isDynamicDim(1) || type.isDynamicDim(3)) {
@@ -686,7 +703,7 @@ struct FuseAttentionPass
     Operation *lastOfOutput = pv;
     bool sequenceFirst = false;
     if (rank == 4) {
-      query = resolveInput(qk.getLhs(), "the query", /*allowScale=*/true, why);
+      query = resolveInput(qk.getLhs(), Operand::Query, why);
       if (failed(query))
         return remarks.reject(softmax, why);
       // kᵀ: traced to the projection through its composed transposes, else
@@ -694,20 +711,19 @@ struct FuseAttentionPass
       FailureOr<HeadInput> traced =
           traceHeadInput(qk.getRhs(), keyPerm, "the key", /*allowScale=*/true, why);
       if (succeeded(traced)) {
-        key = AttentionInput{traced->hidden, false, traced->heads,
-                             traced->headDim, traced->scale, *traced};
+        key = AttentionInput::fromTraced(*traced);
       } else {
         double keyScale = 1.0;
         Value rhs = stripScalarScales(qk.getRhs(), keyScale);
         auto transpose = rhs.getDefiningOp<tfm::TransposeOp>();
         if (!transpose || transpose.getPerm() != ArrayRef<int64_t>{0, 1, 3, 2})
           return remarks.reject(softmax, why);
-        key = resolveInput(transpose.getInput(), "the key", /*allowScale=*/true, why);
+        key = resolveInput(transpose.getInput(), Operand::Key, why);
         if (failed(key))
           return remarks.reject(softmax, why);
         key->scale *= keyScale;
       }
-      value = resolveInput(pv.getRhs(), "the value", /*allowScale=*/false, why);
+      value = resolveInput(pv.getRhs(), Operand::Value, why);
       if (failed(value))
         return remarks.reject(softmax, why);
     } else {
@@ -722,12 +738,9 @@ struct FuseAttentionPass
                        : FailureOr<HeadInput>(failure());
       if (succeeded(v)) {
         sequenceFirst = true;
-        auto asInput = [](const HeadInput &h) {
-          return AttentionInput{h.hidden, false, h.heads, h.headDim, h.scale, h};
-        };
-        query = asInput(*q);
-        key = asInput(*k);
-        value = asInput(*v);
+        query = AttentionInput::fromTraced(*q);
+        key = AttentionInput::fromTraced(*k);
+        value = AttentionInput::fromTraced(*v);
       } else {
         // BART, Whisper: bmm over [B * N, L, d] folded from [B, N, L, d].
         double qScale = 1.0, kScale = 1.0;
@@ -741,11 +754,11 @@ struct FuseAttentionPass
           return remarks.reject(
               softmax, Twine(why) + "; nor are q, k and v [B * N, L, d] folded "
                                     "from [B, N, L, d] by reshapes");
-        query = resolveInput(q4, "the query", true, why);
+        query = resolveInput(q4, Operand::Query, why);
         if (succeeded(query))
-          key = resolveInput(k4, "the key", true, why);
+          key = resolveInput(k4, Operand::Key, why);
         if (succeeded(query) && succeeded(key))
-          value = resolveInput(v4, "the value", false, why);
+          value = resolveInput(v4, Operand::Value, why);
         if (failed(query) || failed(key) || failed(value))
           return remarks.reject(softmax, why);
         query->scale *= qScale;
