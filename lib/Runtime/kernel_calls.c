@@ -16,6 +16,7 @@
 #include "kernels.h"
 #include "runtime_internal.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -233,11 +234,23 @@ void tfc_rt_matmul(const tfc_rt_memref3 *lhs, const tfc_rt_memref3 *rhs,
   call.cols = cols;
   call.panel = variants->linear_panel;
   int64_t panels = (cols + call.panel - 1) / call.panel;
-  call.packed_floats = ((size_t)(panels * depth * call.panel) + 15) / 16 * 16;
-  call.packed = tfc_rt_aligned_alloc(
-      64, sizeof(float) * call.packed_floats * (size_t)rhs_batches);
-  call.problems = tfc_rt_aligned_alloc(
-      64, sizeof(tfc_linear_f32_problem) * (size_t)batches);
+  /* Sizes in checked arithmetic: the packed rhs of every batch (panels x
+   * depth x panel floats each, rounded to 16) and a problem per batch. */
+  size_t panel_floats, packed_floats, packed_bytes, problem_bytes;
+  if (__builtin_mul_overflow((size_t)panels * (size_t)call.panel, (size_t)depth,
+                             &panel_floats) ||
+      panel_floats > SIZE_MAX - 15 ||
+      __builtin_mul_overflow((panel_floats + 15) / 16 * 16, (size_t)rhs_batches,
+                             &packed_floats) ||
+      __builtin_mul_overflow(packed_floats, sizeof(float), &packed_bytes) ||
+      __builtin_mul_overflow(sizeof(tfc_linear_f32_problem), (size_t)batches,
+                             &problem_bytes)) {
+    tfc_rt_check_failed("matmul: the packed operand's size overflows");
+    return;
+  }
+  call.packed_floats = (panel_floats + 15) / 16 * 16;
+  call.packed = tfc_rt_aligned_alloc(64, packed_bytes);
+  call.problems = tfc_rt_aligned_alloc(64, problem_bytes);
   if (!call.packed || !call.problems) {
     tfc_rt_free(call.packed);
     tfc_rt_free(call.problems);

@@ -2,6 +2,8 @@
 
 #include "FusionUtils.h"
 
+#include "llvm/Support/MathExtras.h"
+
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Diagnostics.h"
@@ -207,11 +209,13 @@ SymbolicDim SymbolicDim::operator+(const SymbolicDim &other) const {
   return normalized(sum);
 }
 
-SymbolicDim SymbolicDim::scaled(int64_t factor) const {
+std::optional<SymbolicDim> SymbolicDim::scaled(int64_t factor) const {
   SymbolicDim product = *this;
-  product.constant *= factor;
+  if (llvm::MulOverflow(constant, factor, product.constant))
+    return std::nullopt;
   for (Term &term : product.terms)
-    term.coefficient *= factor;
+    if (llvm::MulOverflow(term.coefficient, factor, term.coefficient))
+      return std::nullopt;
   return normalized(product);
 }
 
@@ -318,7 +322,8 @@ static std::optional<SymbolicDim> inferredReshapeDim(tfm::ReshapeOp reshape,
     if (entry->isConstant()) {
       if (entry->constant <= 0)
         return std::nullopt;
-      targetProduct *= entry->constant;
+      if (llvm::MulOverflow(targetProduct, entry->constant, targetProduct))
+        return std::nullopt;
       continue;
     }
     // c * (one dynamic input dim): the dim is matched, c joins the product.
@@ -335,12 +340,14 @@ static std::optional<SymbolicDim> inferredReshapeDim(tfm::ReshapeOp reshape,
         matched[k] = found = true;
     if (!found)
       return std::nullopt;
-    targetProduct *= factor;
+    if (llvm::MulOverflow(targetProduct, factor, targetProduct))
+      return std::nullopt;
   }
   int64_t inputProduct = 1, left = -1;
   for (int64_t k = 0; k < inputType.getRank(); ++k) {
     if (!inputType.isDynamicDim(k)) {
-      inputProduct *= inputType.getDimSize(k);
+      if (llvm::MulOverflow(inputProduct, inputType.getDimSize(k), inputProduct))
+        return std::nullopt;
       continue;
     }
     if (matched[k])

@@ -87,7 +87,8 @@ struct SymbolicDim {
   static SymbolicDim ofDim(Value value, int64_t dim);
   bool isConstant() const { return terms.empty(); }
   SymbolicDim operator+(const SymbolicDim &other) const;
-  SymbolicDim scaled(int64_t factor) const;
+  /// This times `factor`; nullopt when a coefficient overflows.
+  std::optional<SymbolicDim> scaled(int64_t factor) const;
   SymbolicDim operator-(const SymbolicDim &other) const;
   bool operator==(const SymbolicDim &other) const;
   bool operator!=(const SymbolicDim &other) const { return !(*this == other); }
