@@ -1569,6 +1569,61 @@ LogicalResult ExpandOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
+LogicalResult PadOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                      Adaptor adaptor,
+                                      SmallVectorImpl<Type> &results) {
+  RankedTensorType type = tensorOf(adaptor.getInput());
+  StringRef mode = adaptor.getMode();
+  if (mode != "constant" && mode != "edge" && mode != "reflect" && mode != "wrap")
+    return emitOptionalError(loc, "mode must be constant, edge, reflect or "
+                                  "wrap, got \"", mode, "\"");
+  int64_t rank = type.getRank();
+  FailureOr<int64_t> length = getShapeOperandLength(loc, adaptor.getPads());
+  if (failed(length))
+    return failure();
+  if (*length != 2 * rank)
+    return emitOptionalError(loc, "pads must have 2 * rank = ", 2 * rank,
+                             " entries, got ", *length);
+  if (Value value = adaptor.getValue()) {
+    RankedTensorType valueType = tensorOf(value);
+    if (valueType.getNumElements() != 1 || valueType.getRank() > 1 ||
+        valueType.getElementType() != type.getElementType())
+      return emitOptionalError(loc, "value must be one element of the input's "
+                                    "type, got ",
+                               value.getType());
+  }
+  std::optional<SmallVector<int64_t>> pads = getKnownIntValues(adaptor.getPads());
+  SmallVector<int64_t> shape(type.getShape());
+  for (int64_t i = 0; i < rank; ++i) {
+    int64_t before = pads ? (*pads)[i] : kDynamic;
+    int64_t after = pads ? (*pads)[rank + i] : kDynamic;
+    if (ShapedType::isDynamic(before) || ShapedType::isDynamic(after) ||
+        ShapedType::isDynamic(shape[i])) {
+      // Nothing added or removed keeps even a dynamic dim.
+      if (before != 0 || after != 0)
+        shape[i] = kDynamic;
+      continue;
+    }
+    // Pads read from the model may be anything: sum them checked.
+    int64_t padded;
+    if (llvm::AddOverflow(shape[i], before, padded) ||
+        llvm::AddOverflow(padded, after, padded))
+      return emitOptionalError(loc, "the pads of dim ", i, " overflow");
+    if (padded < 0)
+      return emitOptionalError(loc, "pads ", before, " and ", after,
+                               " remove more than dim ", i, "'s ", shape[i],
+                               " elements");
+    if (mode != "constant" && shape[i] == 0 && padded > 0)
+      return emitOptionalError(loc, "dim ", i, " is empty; ", mode,
+                               " padding has no element to repeat");
+    shape[i] = padded;
+  }
+  if (failed(checkResultSize(loc, shape)))
+    return failure();
+  results.push_back(RankedTensorType::get(shape, type.getElementType()));
+  return success();
+}
+
 LogicalResult TriluOp::inferReturnTypes(MLIRContext *ctx,
                                         std::optional<Location> loc,
                                         Adaptor adaptor,

@@ -808,6 +808,29 @@ def Tfm_ExpandOp : Tfm_Op<"expand"> {
   let results = (outs Tfm_Tensor:$result);
 }
 
+def Tfm_PadOp : Tfm_Op<"pad"> {
+  let summary = "Pads (or crops) each dim of a tensor";
+  let description = [{
+    ONNX `Pad`: `pads` is a 1-D i64 tensor of `2 * rank` entries, the
+    amounts added before each dim, then after each (the importer expands
+    opset 18's `axes` to every dim). A negative amount removes elements.
+    `mode` says what the new elements hold: `constant` (`value`, a 0-D
+    tensor of the input's element type; zero when absent), `edge` (the
+    nearest element), `reflect` (the elements mirrored about the edge, the
+    edge itself not repeated) or `wrap` (the other end's elements). Pads that
+    are not constants make the padded dims `?`; a dim that would shrink below
+    zero, or an empty dim that edge, reflect or wrap would have to read, is
+    a run-time error.
+
+    ```mlir
+    %p = tfm.pad %x, %pads, %zero {mode = "constant"} : (tensor<1x?x80xf32>, tensor<6xi64>, tensor<f32>) -> tensor<1x?x82xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_Tensor:$input, Tfm_IndexTensor:$pads,
+                       Optional<Tfm_Tensor>:$value, StrAttr:$mode);
+  let results = (outs Tfm_Tensor:$result);
+}
+
 def Tfm_TriluOp : Tfm_Op<"trilu"> {
   let summary = "Keeps the upper or lower triangle of the trailing matrices";
   let description = [{

@@ -1031,6 +1031,89 @@ LogicalResult convertUnsqueeze(NodeImporter &node) {
                                      {node.namedI64Array("axes", *normalized)}));
 }
 
+/// Pad: the pads (an attribute before opset 11, then an input) expanded to
+/// every dim where opset 18's `axes` names some; the constant (an attribute
+/// before 11, then an optional input) left out where it is zero by default.
+LogicalResult convertPad(NodeImporter &node) {
+  int64_t rank = node.getInputType(0).getRank();
+  std::string mode = node.getString("mode", "constant");
+  if (mode != "constant" && mode != "edge" && mode != "reflect" &&
+      !(mode == "wrap" && node.opset >= 19))
+    return node.fail("mode must be \"constant\", \"edge\", \"reflect\"" +
+                     llvm::Twine(node.opset >= 19 ? " or \"wrap\"" : "") +
+                     ", got \"" + mode + "\"");
+  Value pads, value;
+  if (node.opset < 11) {
+    std::optional<llvm::SmallVector<int64_t>> given = node.getInts("pads");
+    if (!given)
+      return node.fail("has no pads attribute");
+    pads = node.getI64Constant(*given);
+    Type element = node.getInputType(0).getElementType();
+    if (float constant = node.getFloat("value", 0.0f); constant != 0.0f) {
+      if (!llvm::isa<FloatType>(element))
+        return node.fail("value is a float but the input's elements are not");
+      value = node.getConstant(DenseElementsAttr::get(
+          RankedTensorType::get({}, element),
+          node.builder.getFloatAttr(element, constant)));
+    }
+  } else {
+    FailureOr<Value> given = node.getRequiredInput(1, "pads");
+    if (failed(given))
+      return failure();
+    pads = *given;
+    value = node.getInput(2);
+  }
+  auto padsType = llvm::cast<RankedTensorType>(pads.getType());
+  if (padsType.getRank() != 1 || padsType.isDynamicDim(0))
+    return node.fail("pads must be a 1-D tensor of static length, got shape " +
+                     formatDims(padsType.getShape()));
+  if (node.getInput(3)) {
+    // Opset 18: the pads cover only `axes`; the others get 0 before and
+    // after. Entry j of the full list reads entry source[j] of the given
+    // pads with a 0 appended (source[j] = that 0 for an axis not named).
+    FailureOr<llvm::SmallVector<int64_t>> given = node.getConstantInts(3, "axes");
+    if (failed(given))
+      return failure();
+    FailureOr<llvm::SmallVector<int64_t>> axes = normalizeAxes(node, *given, rank);
+    if (failed(axes))
+      return failure();
+    int64_t count = axes->size();
+    if (padsType.getDimSize(0) != 2 * count)
+      return node.fail("pads has " + llvm::Twine(padsType.getDimSize(0)) +
+                       " entries for " + llvm::Twine(count) +
+                       " axes (it needs twice as many)");
+    llvm::SmallVector<int64_t> source(2 * rank, 2 * count);
+    for (int64_t i = 0; i < count; ++i) {
+      int64_t axis = (*axes)[i];
+      if (source[axis] != 2 * count)
+        return node.fail("axis " + llvm::Twine(axis) + " is named twice");
+      source[axis] = i;
+      source[rank + axis] = count + i;
+    }
+    FailureOr<Value> extended =
+        node.createOne("tfm.concat", {pads, node.getI64Constant({0})},
+                       {node.namedI64("axis", 0)});
+    if (failed(extended))
+      return failure();
+    FailureOr<Value> full = node.createOne(
+        "tfm.gather", {*extended, node.getI64Constant(source)},
+        {node.namedI64("axis", 0)});
+    if (failed(full))
+      return failure();
+    pads = *full;
+  } else if (padsType.getDimSize(0) != 2 * rank) {
+    return node.fail("pads has " + llvm::Twine(padsType.getDimSize(0)) +
+                     " entries for an input of rank " + llvm::Twine(rank) +
+                     " (it needs " + llvm::Twine(2 * rank) + ")");
+  }
+  llvm::SmallVector<Value> operands = {node.getInput(0), pads};
+  if (value && mode == "constant")
+    operands.push_back(value);
+  return setOne(node, node.createOne("tfm.pad", operands,
+                                     {node.builder.getNamedAttr(
+                                         "mode", node.builder.getStringAttr(mode))}));
+}
+
 LogicalResult convertConcat(NodeImporter &node) {
   llvm::SmallVector<Value> inputs;
   for (unsigned i = 0; i < node.getNumInputs(); ++i)
@@ -1416,6 +1499,9 @@ mlir::tfc::onnx_import::getOpConverters() {
     add("Flatten", convertFlatten, 1, 1, 1, {{"axis", A::INT}});
     add("Squeeze", convertSqueeze, 1, 2, 1);
     add("Unsqueeze", convertUnsqueeze, 2, 2, 1);
+    add("Pad", convertPad, 1, 4, 1,
+        {{"mode", A::STRING}, {"pads", A::INTS, true, 0, 11},
+         {"value", A::FLOAT, false, 0, 11}});
     add("Concat", convertConcat, 1, kVariadic, 1, {{"axis", A::INT, true}});
     add("Split", convertSplit, 1, 2, kVariadic,
         {{"axis", A::INT}, {"num_outputs", A::INT, false, 18}});

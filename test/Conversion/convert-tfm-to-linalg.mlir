@@ -544,3 +544,46 @@ func.func @bit_shift(%a: tensor<4xui8>, %n: tensor<4xui8>) -> tensor<4xui8> {
   %r = tfm.bit_shift %a, %n {direction = "right"} : (tensor<4xui8>, tensor<4xui8>) -> tensor<4xui8>
   return %r : tensor<4xui8>
 }
+
+// -----
+
+// COM: Constant Pad: the value fills the result, the input is copied in at
+// COM: the pads before; pads read at run time may be negative, so the input
+// COM: is cropped first (by nothing when they are not).
+// CHECK-LABEL: func.func @pad_constant
+// CHECK: %[[FILL:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<?x?xf32>)
+// CHECK: %[[KEPT:.+]] = tensor.extract_slice %arg0[%{{.+}}, %{{.+}}] [%[[ROWS:.+]], %[[COLS:.+]]] [1, 1]
+// CHECK: tensor.insert_slice %[[KEPT]] into %[[FILL]][%{{.+}}, %{{.+}}] [%[[ROWS]], %[[COLS]]] [1, 1]
+func.func @pad_constant(%a: tensor<2x?xf32>, %p: tensor<4xi64>) -> tensor<?x?xf32> {
+  %r = tfm.pad %a, %p {mode = "constant"} : (tensor<2x?xf32>, tensor<4xi64>) -> tensor<?x?xf32>
+  return %r : tensor<?x?xf32>
+}
+
+// -----
+
+// COM: Constant pads that add only: no crop, the input copied in whole.
+// CHECK-LABEL: func.func @pad_constant_growing
+// CHECK: %[[FILL:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<2x?xf32>)
+// CHECK-NOT: tensor.extract_slice
+// CHECK: tensor.insert_slice %arg0 into %[[FILL]][0, 3] [2, %{{.+}}] [1, 1]
+func.func @pad_constant_growing(%a: tensor<2x?xf32>, %v: tensor<f32>) -> tensor<2x?xf32> {
+  %p = tfm.constant dense<[0, 3, 0, 1]> : tensor<4xi64>
+  %r = tfm.pad %a, %p, %v {mode = "constant"} : (tensor<2x?xf32>, tensor<4xi64>, tensor<f32>) -> tensor<2x?xf32>
+  return %r : tensor<2x?xf32>
+}
+
+// -----
+
+// COM: Reflect Pad reads each result element from its mirrored position:
+// COM: a remainder by the period 2 * (dim - 1); the unpadded dim reads its
+// COM: own index.
+// CHECK-LABEL: func.func @pad_reflect
+// CHECK: linalg.generic
+// CHECK: %[[ROW:.+]] = linalg.index 0
+// CHECK: arith.remsi
+// CHECK: tensor.extract %arg0[%[[ROW]], %{{.+}}]
+func.func @pad_reflect(%a: tensor<2x5xf32>) -> tensor<2x8xf32> {
+  %p = tfm.constant dense<[0, 2, 0, 1]> : tensor<4xi64>
+  %r = tfm.pad %a, %p {mode = "reflect"} : (tensor<2x5xf32>, tensor<4xi64>) -> tensor<2x8xf32>
+  return %r : tensor<2x8xf32>
+}

@@ -615,3 +615,37 @@ func.func @constant_whole_weight() -> tensor<2xf32> {
     }
   }
 #-}
+// -----
+
+func.func @pad_mode(%a: tensor<3xf32>, %p: tensor<2xi64>) {
+  // expected-error @+2 {{mode must be constant, edge, reflect or wrap, got "symmetric"}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.pad %a, %p {mode = "symmetric"} : (tensor<3xf32>, tensor<2xi64>) -> tensor<?xf32>
+  return
+}
+// -----
+
+func.func @pad_length(%a: tensor<3x4xf32>, %p: tensor<2xi64>) {
+  // expected-error @+2 {{pads must have 2 * rank = 4 entries, got 2}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.pad %a, %p {mode = "edge"} : (tensor<3x4xf32>, tensor<2xi64>) -> tensor<?x?xf32>
+  return
+}
+// -----
+
+func.func @pad_too_negative(%a: tensor<3xf32>) {
+  %p = tfm.constant dense<[-2, -2]> : tensor<2xi64>
+  // expected-error @+2 {{pads -2 and -2 remove more than dim 0's 3 elements}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.pad %a, %p {mode = "constant"} : (tensor<3xf32>, tensor<2xi64>) -> tensor<?xf32>
+  return
+}
+// -----
+
+func.func @pad_reflect_empty(%a: tensor<0xf32>) {
+  %p = tfm.constant dense<[1, 0]> : tensor<2xi64>
+  // expected-error @+2 {{dim 0 is empty; reflect padding has no element to repeat}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.pad %a, %p {mode = "reflect"} : (tensor<0xf32>, tensor<2xi64>) -> tensor<?xf32>
+  return
+}

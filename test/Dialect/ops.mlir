@@ -80,6 +80,9 @@ func.func @elementwise(%a: tensor<?x128x768xf32>, %b: tensor<768xf32>, %i: tenso
   %a11 = tfm.cumsum %i {axis = 1 : i64, reverse = true} : (tensor<?x?xi64>) -> tensor<?x?xi64>
   // CHECK: tfm.reduce_prod %{{.*}} {axes = array<i64: 1>} : (tensor<?x128x768xf32>) -> tensor<?x1x768xf32>
   %a12 = tfm.reduce_prod %a6 {axes = array<i64: 1>} : (tensor<?x128x768xf32>) -> tensor<?x1x768xf32>
+  %pads = tfm.constant dense<[0, 1, 0, 0, 1, 2]> : tensor<6xi64>
+  // CHECK: tfm.pad %{{.*}}, %{{.*}} {mode = "reflect"} : (tensor<?x128x768xf32>, tensor<6xi64>) -> tensor<?x130x770xf32>
+  %a13 = tfm.pad %a6, %pads {mode = "reflect"} : (tensor<?x128x768xf32>, tensor<6xi64>) -> tensor<?x130x770xf32>
   // CHECK: tfm.equal %{{.*}} : (tensor<?x?xi64>, tensor<?x?xi64>) -> tensor<?x?xi1>
   %e = tfm.equal %i, %i : (tensor<?x?xi64>, tensor<?x?xi64>) -> tensor<?x?xi1>
   // CHECK: tfm.less

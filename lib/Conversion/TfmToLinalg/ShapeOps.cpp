@@ -992,6 +992,191 @@ struct RangePattern : OpConversionPattern<tfm::RangeOp> {
   }
 };
 
+/// Pad. Constant mode fills the result with the value and inserts the
+/// input (cropped first where a pad is negative) at its offsets: a fill and
+/// a copy, both vectorized. Edge, reflect and wrap read each result element
+/// from the input position its mode maps it to.
+struct PadPattern : OpConversionPattern<tfm::PadOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(tfm::PadOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto inputType = cast<RankedTensorType>(input.getType());
+    auto type = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
+    int64_t rank = inputType.getRank();
+    StringRef mode = op.getMode();
+    Value zero = index(rewriter, loc, 0);
+    // Pads read at run time are bounded so that the dim arithmetic below
+    // cannot overflow; larger ones could never be allocated anyway.
+    constexpr int64_t kLargestPad = int64_t(1) << 40;
+
+    SmallVector<OpFoldResult> inputDims = getDims(rewriter, loc, input);
+    SmallVector<OpFoldResult> before, after, dims;
+    SmallVector<bool> untouched;
+    for (int64_t i = 0; i < rank; ++i) {
+      OpFoldResult b = indexElement(rewriter, loc, op.getPads(), adaptor.getPads(), i);
+      OpFoldResult e =
+          indexElement(rewriter, loc, op.getPads(), adaptor.getPads(), rank + i);
+      before.push_back(b);
+      after.push_back(e);
+      untouched.push_back(isConstantIntValue(b, 0) && isConstantIntValue(e, 0));
+      if (untouched.back()) {
+        dims.push_back(inputDims[i]);
+        continue;
+      }
+      for (OpFoldResult pad : {b, e}) {
+        if (getConstantIntValue(pad))
+          continue; // the op's inference checked it
+        Value value = toIndexValue(rewriter, loc, pad);
+        Value small = rewriter.create<arith::AndIOp>(
+            loc,
+            rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sle, value,
+                                           index(rewriter, loc, kLargestPad)),
+            rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge, value,
+                                           index(rewriter, loc, -kLargestPad)));
+        emitCheck(rewriter, loc, small, op,
+                  "a pad of dim " + Twine(i) + " is beyond +-2^40");
+      }
+      Value dim = rewriter.createOrFold<arith::AddIOp>(
+          loc,
+          rewriter.createOrFold<arith::AddIOp>(loc, toIndexValue(rewriter, loc, inputDims[i]),
+                                               toIndexValue(rewriter, loc, b)),
+          toIndexValue(rewriter, loc, e));
+      if (!type.isDynamicDim(i)) {
+        dims.push_back(rewriter.getIndexAttr(type.getDimSize(i)));
+        continue;
+      }
+      Value notNegative = rewriter.createOrFold<arith::CmpIOp>(
+          loc, arith::CmpIPredicate::sge, dim, zero);
+      emitCheck(rewriter, loc, notNegative, op,
+                "the pads of dim " + Twine(i) + " remove more elements than it has");
+      if (mode != "constant") {
+        // Edge, reflect and wrap read the input: an empty dim has nothing
+        // to read unless the result is empty too.
+        Value inputDim = toIndexValue(rewriter, loc, inputDims[i]);
+        Value readable = rewriter.createOrFold<arith::OrIOp>(
+            loc,
+            rewriter.createOrFold<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt,
+                                                 inputDim, zero),
+            rewriter.createOrFold<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
+                                                 dim, zero));
+        emitCheck(rewriter, loc, readable, op,
+                  "dim " + Twine(i) + " is empty; " + mode +
+                      " padding has no element to repeat");
+      }
+      dims.push_back(dim);
+    }
+    Value init = createEmpty(rewriter, loc, type, dims);
+
+    if (mode == "constant") {
+      Value fill = adaptor.getValue()
+                       ? rewriter.create<tensor::ExtractOp>(
+                             loc, adaptor.getValue(),
+                             SmallVector<Value>(
+                                 cast<RankedTensorType>(adaptor.getValue().getType())
+                                     .getRank(),
+                                 zero))
+                             .getResult()
+                       : createScalarConstant(rewriter, loc, type.getElementType(), 0);
+      Value filled = rewriter.create<linalg::FillOp>(loc, fill, init).getResult(0);
+      // The kept part of dim i: the input less what negative pads remove
+      // (at most all of it), inserted after what positive pads add.
+      SmallVector<OpFoldResult> cropOffsets, keptSizes, insertOffsets;
+      bool crops = false;
+      for (int64_t i = 0; i < rank; ++i) {
+        if (untouched[i]) {
+          cropOffsets.push_back(rewriter.getIndexAttr(0));
+          keptSizes.push_back(inputDims[i]);
+          insertOffsets.push_back(rewriter.getIndexAttr(0));
+          continue;
+        }
+        Value d = toIndexValue(rewriter, loc, inputDims[i]);
+        Value b = toIndexValue(rewriter, loc, before[i]);
+        Value e = toIndexValue(rewriter, loc, after[i]);
+        Value removedBefore = rewriter.createOrFold<arith::MaxSIOp>(
+            loc, rewriter.createOrFold<arith::SubIOp>(loc, zero, b), zero);
+        Value removedAfter = rewriter.createOrFold<arith::MaxSIOp>(
+            loc, rewriter.createOrFold<arith::SubIOp>(loc, zero, e), zero);
+        Value offset = rewriter.createOrFold<arith::MinSIOp>(loc, removedBefore, d);
+        Value kept = rewriter.createOrFold<arith::MaxSIOp>(
+            loc,
+            rewriter.createOrFold<arith::SubIOp>(
+                loc, rewriter.createOrFold<arith::SubIOp>(loc, d, removedBefore),
+                removedAfter),
+            zero);
+        crops |= !isConstantIntValue(removedBefore, 0) ||
+                 !isConstantIntValue(removedAfter, 0);
+        cropOffsets.push_back(getAsOpFoldResult(offset));
+        keptSizes.push_back(getAsOpFoldResult(kept));
+        insertOffsets.push_back(getAsOpFoldResult(
+            rewriter.createOrFold<arith::MaxSIOp>(loc, b, zero)));
+      }
+      SmallVector<OpFoldResult> strides(rank, rewriter.getIndexAttr(1));
+      Value kept = input;
+      if (crops)
+        kept = rewriter.create<tensor::ExtractSliceOp>(loc, input, cropOffsets,
+                                                       keptSizes, strides);
+      rewriter.replaceOpWithNewOp<tensor::InsertSliceOp>(op, kept, filled, insertOffsets,
+                                                         keptSizes, strides);
+      return success();
+    }
+
+    auto generic = rewriter.create<linalg::GenericOp>(
+        loc, TypeRange{type}, ValueRange{}, ValueRange{init},
+        SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(rank)},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange) {
+          SmallVector<Value> at;
+          for (int64_t i = 0; i < rank; ++i) {
+            Value position = b.create<linalg::IndexOp>(l, i);
+            if (!untouched[i])
+              position = padSource(b, l, mode,
+                                   b.create<arith::SubIOp>(
+                                       l, position, toIndexValue(b, l, before[i])),
+                                   toIndexValue(b, l, inputDims[i]));
+            at.push_back(position);
+          }
+          b.create<linalg::YieldOp>(l, b.create<tensor::ExtractOp>(l, input, at).getResult());
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+
+  /// The input position (in [0, dim), dim > 0) that result position
+  /// `position` (offset by the pad before: negative in front of the input,
+  /// >= dim past it) reads in edge, reflect or wrap mode.
+  static Value padSource(OpBuilder &b, Location l, StringRef mode, Value position,
+                         Value dim) {
+    Value zero = b.create<arith::ConstantIndexOp>(l, 0);
+    Value one = b.create<arith::ConstantIndexOp>(l, 1);
+    Value last = b.create<arith::SubIOp>(l, dim, one);
+    // `value` mod `period` in [0, period).
+    auto floorMod = [&](Value value, Value period) -> Value {
+      Value rem = b.create<arith::RemSIOp>(l, value, period);
+      Value negative = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt, rem, zero);
+      return b.create<arith::SelectOp>(l, negative,
+                                       b.create<arith::AddIOp>(l, rem, period), rem);
+    };
+    if (mode == "edge")
+      return b.create<arith::MinSIOp>(l, b.create<arith::MaxSIOp>(l, position, zero),
+                                      last);
+    if (mode == "wrap")
+      return floorMod(position, dim);
+    // Reflect: the input mirrored without repeating its ends repeats every
+    // 2 * (dim - 1) positions; a dim of one reflects onto itself.
+    Value period = b.create<arith::MaxSIOp>(
+        l, b.create<arith::AddIOp>(l, last, last), one);
+    Value phase = floorMod(position, period);
+    Value mirrored = b.create<arith::SubIOp>(l, period, phase);
+    Value inFront = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt, phase, dim);
+    return b.create<arith::MinSIOp>(l, b.create<arith::SelectOp>(l, inFront, phase, mirrored),
+                                    last);
+  }
+};
+
 } // namespace
 
 void mlir::tfc::populateShapePatterns(TypeConverter &converter,
@@ -1000,6 +1185,6 @@ void mlir::tfc::populateShapePatterns(TypeConverter &converter,
                ReshapeLikePattern<tfm::FlattenOp>, ReshapeLikePattern<tfm::SqueezeOp>,
                ReshapeLikePattern<tfm::UnsqueezeOp>, ConcatPattern, SplitPattern,
                SlicePattern, GatherPattern, GatherElementsPattern, ExpandPattern,
-               TriluPattern, ShapePattern,
+               TriluPattern, ShapePattern, PadPattern,
                ConstantOfShapePattern, RangePattern>(converter, patterns.getContext());
 }
