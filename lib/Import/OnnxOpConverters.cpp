@@ -803,6 +803,94 @@ LogicalResult convertInstanceNorm(NodeImporter &node) {
   return setOne(node, node.createOne("tfm.add", {*scaled, *bias}));
 }
 
+/// GroupNormalization: the channels split into `num_groups` groups, each
+/// (n, group) normalized over its channels and the spatial dims, then scaled
+/// and shifted: per group at opset 18 (scale and bias of [num_groups]), per
+/// channel since 21 ([C], as torch's GroupNorm has them).
+LogicalResult convertGroupNorm(NodeImporter &node) {
+  Value x = node.getInput(0);
+  RankedTensorType type = node.getInputType(0);
+  int64_t rank = type.getRank();
+  if (rank < 3)
+    return node.fail("expects an [N, C, spatial...] input, got rank " +
+                     llvm::Twine(rank));
+  int64_t groups = node.getInt("num_groups", 0);
+  if (groups < 1)
+    return node.fail("num_groups must be at least 1, got " + llvm::Twine(groups));
+  int64_t channels = type.getDimSize(1);
+  if (!type.isDynamicDim(1) && channels % groups != 0)
+    return node.fail("channels (" + llvm::Twine(channels) +
+                     ") are not a multiple of num_groups (" +
+                     llvm::Twine(groups) + ")");
+  if (node.opset >= 21 && node.getInt("stash_type", 1) != 1)
+    return node.fail("stash_type " + llvm::Twine(node.getInt("stash_type", 1)) +
+                     " is not supported (only 1, float)");
+  bool perGroup = node.opset < 21;
+  int64_t parameterLength = perGroup ? groups : channels;
+  for (unsigned index : {1u, 2u}) {
+    RankedTensorType parameter = node.getInputType(index);
+    if (parameter.getRank() != 1 ||
+        (!parameter.isDynamicDim(0) && !ShapedType::isDynamic(parameterLength) &&
+         parameter.getDimSize(0) != parameterLength))
+      return node.fail(llvm::Twine(index == 1 ? "scale" : "bias") + " must be [" +
+                       (perGroup ? "num_groups" : "C") + "] = [" +
+                       (ShapedType::isDynamic(parameterLength)
+                            ? std::string("?")
+                            : std::to_string(parameterLength)) +
+                       "] at opset " + llvm::Twine(node.opset) + ", got " +
+                       formatDims(parameter.getShape()));
+  }
+  NamedAttribute keepZeros = node.namedBool("allow_zero", false);
+  FailureOr<Value> grouped = node.createOne(
+      "tfm.reshape", {x, node.getI64Constant({0, groups, -1})}, {keepZeros});
+  if (failed(grouped))
+    return failure();
+  FailureOr<Moments> moments = buildMoments(node, *grouped, {2});
+  if (failed(moments))
+    return failure();
+  FailureOr<Value> deviation = buildStandardDeviation(
+      node, moments->variance, node.getFloat("epsilon", 1e-5f));
+  if (failed(deviation))
+    return failure();
+  FailureOr<Value> normalized =
+      node.createOne("tfm.div", {moments->centered, *deviation});
+  if (failed(normalized))
+    return failure();
+  Value scale = node.getInput(1), bias = node.getInput(2);
+  if (perGroup) {
+    // [G] against the grouped [N, G, K]: as [G, 1].
+    FailureOr<Value> groupScale = node.createOne(
+        "tfm.unsqueeze", scale, {node.namedI64Array("axes", {1})});
+    FailureOr<Value> groupBias = node.createOne(
+        "tfm.unsqueeze", bias, {node.namedI64Array("axes", {1})});
+    if (failed(groupScale) || failed(groupBias))
+      return failure();
+    FailureOr<Value> scaled = node.createOne("tfm.mul", {*normalized, *groupScale});
+    if (failed(scaled))
+      return failure();
+    normalized = node.createOne("tfm.add", {*scaled, *groupBias});
+    if (failed(normalized))
+      return failure();
+  }
+  FailureOr<Value> shape =
+      node.createOne("tfm.shape", x,
+                     {node.namedI64("start", 0), node.namedI64("end", rank)});
+  if (failed(shape))
+    return failure();
+  FailureOr<Value> restored =
+      node.createOne("tfm.reshape", {*normalized, *shape}, {keepZeros});
+  if (failed(restored) || perGroup)
+    return setOne(node, restored);
+  FailureOr<Value> channelScale = perChannel(node, scale, rank);
+  FailureOr<Value> channelBias = perChannel(node, bias, rank);
+  if (failed(channelScale) || failed(channelBias))
+    return failure();
+  FailureOr<Value> scaled = node.createOne("tfm.mul", {*restored, *channelScale});
+  if (failed(scaled))
+    return failure();
+  return setOne(node, node.createOne("tfm.add", {*scaled, *channelBias}));
+}
+
 /// The axes of a reduction node, normalized and sorted (empty: all dims):
 /// an attribute until opset `axesInputSince` (18; ReduceSum's 13), then an
 /// optional input with `noop_with_empty_axes`, where no axes make the node
@@ -1461,6 +1549,10 @@ mlir::tfc::onnx_import::getOpConverters() {
          {"training_mode", A::INT, false, 14}});
     add("InstanceNormalization", convertInstanceNorm, 3, 3, 1,
         {{"epsilon", A::FLOAT}});
+    add("GroupNormalization", convertGroupNorm, 3, 3, 1,
+        {{"epsilon", A::FLOAT},
+         {"num_groups", A::INT, true, 0, INT64_MAX, 1},
+         {"stash_type", A::INT, false, 21}});
     add("Size", convertSize, 1, 1, 1);
     add("EyeLike", convertEyeLike, 1, 1, 1, {{"dtype", A::INT}, {"k", A::INT}});
     add("Hardmax", convertHardmax, 1, 1, 1, {{"axis", A::INT}});
