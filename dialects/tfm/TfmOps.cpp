@@ -1505,6 +1505,88 @@ LogicalResult GatherElementsOp::inferReturnTypes(
   return success();
 }
 
+/// A scatter's reduction and its updates' element type: the input's.
+static LogicalResult verifyScatter(std::optional<Location> loc, StringRef reduction,
+                                   RankedTensorType input, RankedTensorType indices,
+                                   RankedTensorType updates) {
+  if (reduction != "none" && reduction != "add" && reduction != "mul" &&
+      reduction != "max" && reduction != "min")
+    return emitOptionalError(loc, "reduction must be none, add, mul, max or "
+                                  "min, got \"",
+                             reduction, "\"");
+  if (reduction != "none" && input.getElementType().isInteger(1))
+    return emitOptionalError(loc, "reduction ", reduction,
+                             " needs numbers, got booleans");
+  if (failed(verifyIndexElementType(loc, indices)))
+    return failure();
+  if (updates.getElementType() != input.getElementType())
+    return emitOptionalError(loc, "updates must have the input's element type, got ",
+                             updates.getElementType(), " for ",
+                             input.getElementType());
+  return success();
+}
+
+LogicalResult ScatterElementsOp::inferReturnTypes(
+    MLIRContext *ctx, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &results) {
+  RankedTensorType type = tensorOf(adaptor.getInput());
+  RankedTensorType indices = tensorOf(adaptor.getIndices());
+  RankedTensorType updates = tensorOf(adaptor.getUpdates());
+  if (failed(verifyScatter(loc, adaptor.getReduction(), type, indices, updates)))
+    return failure();
+  int64_t rank = type.getRank();
+  if (rank == 0 || indices.getRank() != rank || updates.getRank() != rank)
+    return emitOptionalError(loc, "indices and updates must have the input's rank "
+                                  "(>= 1), got ",
+                             indices.getRank(), " and ", updates.getRank(),
+                             " for ", rank);
+  int64_t axis = adaptor.getAxis();
+  if (axis < 0 || axis >= rank)
+    return emitOptionalError(loc, "axis ", axis, " is out of range for rank ", rank);
+  for (int64_t i = 0; i < rank; ++i) {
+    if (failed(mergeDims(loc, indices.getDimSize(i), updates.getDimSize(i),
+                         "indices and updates dims")))
+      return failure();
+    if (i != axis && !type.isDynamicDim(i) && !indices.isDynamicDim(i) &&
+        indices.getDimSize(i) > type.getDimSize(i))
+      return emitOptionalError(loc, "the indices' dim ", i, " (",
+                               indices.getDimSize(i), ") exceeds the input's (",
+                               type.getDimSize(i), ")");
+  }
+  results.push_back(type);
+  return success();
+}
+
+LogicalResult ScatterNDOp::inferReturnTypes(MLIRContext *ctx,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &results) {
+  RankedTensorType type = tensorOf(adaptor.getInput());
+  RankedTensorType indices = tensorOf(adaptor.getIndices());
+  RankedTensorType updates = tensorOf(adaptor.getUpdates());
+  if (failed(verifyScatter(loc, adaptor.getReduction(), type, indices, updates)))
+    return failure();
+  if (indices.getRank() == 0 || indices.isDynamicDim(indices.getRank() - 1))
+    return emitOptionalError(loc, "indices must be [..., k] with a static k, got ",
+                             shapeText(indices.getShape()));
+  int64_t depth = indices.getShape().back();
+  if (depth < 1 || depth > type.getRank())
+    return emitOptionalError(loc, "indices rows of ", depth,
+                             " entries do not index an input of rank ",
+                             type.getRank());
+  SmallVector<int64_t> expected(indices.getShape().drop_back());
+  llvm::append_range(expected, type.getShape().drop_front(depth));
+  if (updates.getRank() != (int64_t)expected.size())
+    return emitOptionalError(loc, "updates must be ", shapeText(expected), ", got ",
+                             shapeText(updates.getShape()));
+  for (auto [want, got] : llvm::zip(expected, updates.getShape()))
+    if (!ShapedType::isDynamic(want) && !ShapedType::isDynamic(got) && want != got)
+      return emitOptionalError(loc, "updates must be ", shapeText(expected),
+                               ", got ", shapeText(updates.getShape()));
+  results.push_back(type);
+  return success();
+}
+
 LogicalResult CastOp::inferReturnTypes(MLIRContext *ctx,
                                        std::optional<Location> loc,
                                        Adaptor adaptor,

@@ -765,6 +765,48 @@ def Tfm_GatherElementsOp : Tfm_Op<"gather_elements"> {
   let results = (outs Tfm_Tensor:$result);
 }
 
+def Tfm_ScatterElementsOp : Tfm_Op<"scatter_elements"> {
+  let summary = "Writes single elements along an axis by index";
+  let description = [{
+    ONNX `ScatterElements`: the result is `input` with, for each position
+    `p` of `indices`, `result[p with p[axis] = indices[p]] = updates[p]`
+    (`reduction` `add`, `mul`, `max` or `min` combines the update with what
+    is there instead; `none` overwrites, the last write winning).
+    `indices` and `updates` have one shape, of the input's rank, and may be
+    shorter than the input along every axis. Negative indices count from
+    the end; an index out of range is a run-time error.
+
+    ```mlir
+    %s = tfm.scatter_elements %x, %idx, %upd {axis = 1 : i64, reduction = "add"} : (tensor<4x10xf32>, tensor<4x2xi64>, tensor<4x2xf32>) -> tensor<4x10xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_Tensor:$input, Tfm_Tensor:$indices,
+                       Tfm_Tensor:$updates, I64Attr:$axis,
+                       DefaultValuedAttr<StrAttr, "\"none\"">:$reduction);
+  let results = (outs Tfm_Tensor:$result);
+}
+
+def Tfm_ScatterNDOp : Tfm_Op<"scatter_nd"> {
+  let summary = "Writes slices at index tuples";
+  let description = [{
+    ONNX `ScatterND`: `indices` is `[..., k]`, each row a position in the
+    first `k` dims of `input`; `updates` is `indices.shape[:-1] +
+    input.shape[k:]`, one slice per row. The result is `input` with each
+    slice written at its row (`reduction` as for `tfm.scatter_elements`).
+    This is how exporters write new keys into a preallocated KV cache.
+    Negative indices count from the end; one out of range is a run-time
+    error.
+
+    ```mlir
+    %c = tfm.scatter_nd %cache, %rows, %keys : (tensor<1x8x512x64xf32>, tensor<1x8x1x3xi64>, tensor<1x8x1x64xf32>) -> tensor<1x8x512x64xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_Tensor:$input, Tfm_Tensor:$indices,
+                       Tfm_Tensor:$updates,
+                       DefaultValuedAttr<StrAttr, "\"none\"">:$reduction);
+  let results = (outs Tfm_Tensor:$result);
+}
+
 def Tfm_CastOp : Tfm_Op<"cast"> {
   let summary = "Converts the element type";
   let description = [{

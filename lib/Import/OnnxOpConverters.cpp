@@ -227,6 +227,30 @@ LogicalResult convertGatherElements(NodeImporter &node) {
                                      {node.namedI64("axis", *axis)}));
 }
 
+/// ScatterElements and ScatterND: the reduction attribute (opset 16; max and min 18) made explicit.
+LogicalResult convertScatter(NodeImporter &node, bool elements) {
+  std::string reduction = node.getString("reduction", "none");
+  if (reduction != "none" && reduction != "add" && reduction != "mul" &&
+      !((reduction == "max" || reduction == "min") && node.opset >= 18))
+    return node.fail("reduction must be \"none\", \"add\", \"mul\"" +
+                     llvm::Twine(node.opset >= 18 ? ", \"max\" or \"min\"" : "") +
+                     ", got \"" + reduction + "\"");
+  llvm::SmallVector<NamedAttribute> attributes = {node.builder.getNamedAttr(
+      "reduction", node.builder.getStringAttr(reduction))};
+  if (elements) {
+    FailureOr<int64_t> axis = normalizeAxis(node, node.getInt("axis", 0),
+                                            node.getInputType(0).getRank());
+    if (failed(axis))
+      return failure();
+    attributes.push_back(node.namedI64("axis", *axis));
+  }
+  return setOne(node, node.createOne(elements ? "tfm.scatter_elements"
+                                              : "tfm.scatter_nd",
+                                     {node.getInput(0), node.getInput(1),
+                                      node.getInput(2)},
+                                     attributes));
+}
+
 /// log(softmax(x)) along `axis`: (x - m) - log(sum(exp(x - m))), m the
 /// maximum there (so exp cannot overflow and the log sees at least 1).
 FailureOr<Value> buildLogSoftmax(NodeImporter &node, Value x, int64_t axis) {
@@ -1519,6 +1543,12 @@ mlir::tfc::onnx_import::getOpConverters() {
     add("ArgMin", convertArgReduction<kArgMin>, 1, 1, 1, argReductionAttributes);
     add("CastLike", convertCastLike, 2, 2, 1, {{"saturate", A::INT, false, 19}});
     add("GatherElements", convertGatherElements, 2, 2, 1, {{"axis", A::INT}});
+    add("ScatterElements", [](NodeImporter &node) {
+      return convertScatter(node, /*elements=*/true);
+    }, 3, 3, 1, {{"axis", A::INT}, {"reduction", A::STRING, false, 16}});
+    add("ScatterND", [](NodeImporter &node) {
+      return convertScatter(node, /*elements=*/false);
+    }, 3, 3, 1, {{"reduction", A::STRING, false, 16}});
     add("GlobalAveragePool", convertGlobalPool<kReduceMean>, 1, 1, 1);
     add("GlobalMaxPool", convertGlobalPool<kReduceMax>, 1, 1, 1);
     add("DepthToSpace", [](NodeImporter &node) {

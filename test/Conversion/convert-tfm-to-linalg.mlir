@@ -587,3 +587,37 @@ func.func @pad_reflect(%a: tensor<2x5xf32>) -> tensor<2x8xf32> {
   %r = tfm.pad %a, %p {mode = "reflect"} : (tensor<2x5xf32>, tensor<4xi64>) -> tensor<2x8xf32>
   return %r : tensor<2x8xf32>
 }
+
+// -----
+
+// COM: ScatterElements: the indices checked once, then a loop nest over
+// COM: them carrying the result, one element read, combined and written
+// COM: per step.
+// CHECK-LABEL: func.func @scatter_elements_add
+// CHECK: cf.assert %{{.+}}, "tfm.scatter_elements: an index is out of range"
+// CHECK: scf.for %[[I:.+]] = {{.+}} iter_args(%[[OUTER:.+]] = %arg0)
+// CHECK: scf.for %[[J:.+]] = {{.+}} iter_args(%[[OUT:.+]] = %[[OUTER]])
+// CHECK: %[[IDX:.+]] = tensor.extract %arg1[%[[I]], %[[J]]]
+// CHECK: %[[UPD:.+]] = tensor.extract %arg2[%[[I]], %[[J]]]
+// CHECK: %[[OLD:.+]] = tensor.extract %[[OUT]][%{{.+}}, %{{.+}}]
+// CHECK: %[[SUM:.+]] = arith.addf %[[OLD]], %[[UPD]]
+// CHECK: tensor.insert %[[SUM]] into %[[OUT]]
+func.func @scatter_elements_add(%a: tensor<3x6xf32>, %i: tensor<3x2xi64>, %u: tensor<3x2xf32>) -> tensor<3x6xf32> {
+  %r = tfm.scatter_elements %a, %i, %u {axis = 1 : i64, reduction = "add"} : (tensor<3x6xf32>, tensor<3x2xi64>, tensor<3x2xf32>) -> tensor<3x6xf32>
+  return %r : tensor<3x6xf32>
+}
+
+// -----
+
+// COM: ScatterND: one step per row of indices, each writing a slice (here
+// COM: a [4] key into a [1, 2, ?, 4] cache) with insert_slice; the loops
+// COM: over rows dims of 1 fold away.
+// CHECK-LABEL: func.func @scatter_nd_cache
+// CHECK: scf.for %[[HEAD:.+]] = %c0 to %c2 step %c1 iter_args(%[[OUT:.+]] = %arg0)
+// CHECK: cf.assert %{{.+}}, "tfm.scatter_nd: an index is out of range for dim 2"
+// CHECK: %[[KEY:.+]] = tensor.extract_slice %arg2[0, %[[HEAD]], 0, 0] [1, 1, 1, 4] [1, 1, 1, 1] : tensor<1x2x1x4xf32> to tensor<4xf32>
+// CHECK: tensor.insert_slice %[[KEY]] into %[[OUT]][%{{.+}}, %{{.+}}, %{{.+}}, 0] [1, 1, 1, 4] [1, 1, 1, 1] : tensor<4xf32> into tensor<1x2x?x4xf32>
+func.func @scatter_nd_cache(%c: tensor<1x2x?x4xf32>, %i: tensor<1x2x1x3xi64>, %k: tensor<1x2x1x4xf32>) -> tensor<1x2x?x4xf32> {
+  %r = tfm.scatter_nd %c, %i, %k : (tensor<1x2x?x4xf32>, tensor<1x2x1x3xi64>, tensor<1x2x1x4xf32>) -> tensor<1x2x?x4xf32>
+  return %r : tensor<1x2x?x4xf32>
+}

@@ -649,3 +649,35 @@ func.func @pad_reflect_empty(%a: tensor<0xf32>) {
   %r = tfm.pad %a, %p {mode = "reflect"} : (tensor<0xf32>, tensor<2xi64>) -> tensor<?xf32>
   return
 }
+// -----
+
+func.func @scatter_reduction(%a: tensor<3xf32>, %i: tensor<2xi64>, %u: tensor<2xf32>) {
+  // expected-error @+2 {{reduction must be none, add, mul, max or min, got "mean"}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.scatter_elements %a, %i, %u {axis = 0 : i64, reduction = "mean"} : (tensor<3xf32>, tensor<2xi64>, tensor<2xf32>) -> tensor<3xf32>
+  return
+}
+// -----
+
+func.func @scatter_elements_shapes(%a: tensor<3x4xf32>, %i: tensor<2x2xi64>, %u: tensor<2x3xf32>) {
+  // expected-error @+2 {{indices and updates dims differ: 2 vs 3}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.scatter_elements %a, %i, %u {axis = 0 : i64} : (tensor<3x4xf32>, tensor<2x2xi64>, tensor<2x3xf32>) -> tensor<3x4xf32>
+  return
+}
+// -----
+
+func.func @scatter_nd_updates(%a: tensor<3x4x5xf32>, %i: tensor<2x2xi64>, %u: tensor<2x4xf32>) {
+  // expected-error @+2 {{updates must be [2, 5], got [2, 4]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.scatter_nd %a, %i, %u : (tensor<3x4x5xf32>, tensor<2x2xi64>, tensor<2x4xf32>) -> tensor<3x4x5xf32>
+  return
+}
+// -----
+
+func.func @scatter_nd_depth(%a: tensor<3xf32>, %i: tensor<2x2xi64>, %u: tensor<2xf32>) {
+  // expected-error @+2 {{indices rows of 2 entries do not index an input of rank 1}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.scatter_nd %a, %i, %u : (tensor<3xf32>, tensor<2x2xi64>, tensor<2xf32>) -> tensor<3xf32>
+  return
+}

@@ -83,6 +83,15 @@ func.func @elementwise(%a: tensor<?x128x768xf32>, %b: tensor<768xf32>, %i: tenso
   %pads = tfm.constant dense<[0, 1, 0, 0, 1, 2]> : tensor<6xi64>
   // CHECK: tfm.pad %{{.*}}, %{{.*}} {mode = "reflect"} : (tensor<?x128x768xf32>, tensor<6xi64>) -> tensor<?x130x770xf32>
   %a13 = tfm.pad %a6, %pads {mode = "reflect"} : (tensor<?x128x768xf32>, tensor<6xi64>) -> tensor<?x130x770xf32>
+  // CHECK: tfm.scatter_elements %{{.*}}, %{{.*}}, %{{.*}} {axis = 2 : i64, reduction = "add"} : (tensor<?x128x768xf32>, tensor<?x?x1xi64>, tensor<?x?x1xf32>) -> tensor<?x128x768xf32>
+  %idx3 = tfm.unsqueeze %i {axes = array<i64: 2>} : (tensor<?x?xi64>) -> tensor<?x?x1xi64>
+  %upd3 = tfm.cast %idx3 {to = f32} : (tensor<?x?x1xi64>) -> tensor<?x?x1xf32>
+  %a14 = tfm.scatter_elements %a6, %idx3, %upd3 {axis = 2 : i64, reduction = "add"} : (tensor<?x128x768xf32>, tensor<?x?x1xi64>, tensor<?x?x1xf32>) -> tensor<?x128x768xf32>
+  // CHECK: tfm.scatter_nd %{{.*}}, %{{.*}}, %{{.*}} : (tensor<?x128x768xf32>, tensor<?x?x1xi64>, tensor<?x?x128x768xf32>) -> tensor<?x128x768xf32>
+  %rows = tfm.unsqueeze %upd3 {axes = array<i64: 3>} : (tensor<?x?x1xf32>) -> tensor<?x?x1x1xf32>
+  %shape4 = tfm.constant dense<[1, 1, 128, 768]> : tensor<4xi64>
+  %slices = tfm.expand %rows, %shape4 : (tensor<?x?x1x1xf32>, tensor<4xi64>) -> tensor<?x?x128x768xf32>
+  %a15 = tfm.scatter_nd %a6, %idx3, %slices : (tensor<?x128x768xf32>, tensor<?x?x1xi64>, tensor<?x?x128x768xf32>) -> tensor<?x128x768xf32>
   // CHECK: tfm.equal %{{.*}} : (tensor<?x?xi64>, tensor<?x?xi64>) -> tensor<?x?xi1>
   %e = tfm.equal %i, %i : (tensor<?x?xi64>, tensor<?x?xi64>) -> tensor<?x?xi1>
   // CHECK: tfm.less

@@ -76,6 +76,18 @@ Value toIndexValue(OpBuilder &b, Location loc, OpFoldResult ofr);
 Value createEmpty(OpBuilder &b, Location loc, RankedTensorType type,
                   ArrayRef<OpFoldResult> dims);
 
+/// Emits one run-time check that every element of `indices` (unless empty)
+/// lies in [-dim, dim) (or [0, dim) when unsigned), `dimAsElement` being dim
+/// in the indices' element type: a reduction over the indices, then a single
+/// check naming the op, so that no access through them goes out of bounds.
+void checkIndicesInRange(OpBuilder &b, Location loc, Operation *op,
+                         Value indices, Value dimAsElement, bool unsignedIndices);
+
+/// An index element in [-dim, dim) (checked before) as the index value it
+/// addresses: negative ones count from the end.
+Value wrapIndex(OpBuilder &b, Location loc, Value index, Value dim,
+                bool unsignedIndices);
+
 /// The element of a 0-D or 1-element tensor of integers as an index value
 /// (for shape operands: k, axes, sizes).
 Value extractScalarAsIndex(OpBuilder &b, Location loc, Value tensor,
@@ -147,6 +159,8 @@ void populateShapePatterns(TypeConverter &converter,
                            RewritePatternSet &patterns);
 void populateAttentionPatterns(TypeConverter &converter,
                                RewritePatternSet &patterns);
+void populateScatterPatterns(TypeConverter &converter,
+                             RewritePatternSet &patterns);
 
 } // namespace mlir::tfc
 

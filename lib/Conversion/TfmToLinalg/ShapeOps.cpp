@@ -519,61 +519,6 @@ struct SlicePattern : OpConversionPattern<tfm::SliceOp> {
   }
 };
 
-/// Emits one run-time check that every element of `indices` (unless empty)
-/// lies in [-dim, dim) (or [0, dim) when unsigned): a reduction over the
-/// indices, then a single cf.assert naming the op, so that no read through
-/// them goes out of bounds.
-void checkIndicesInRange(OpBuilder &rewriter, Location loc, Operation *op,
-                         Value indices, Value dimAsElement, bool unsignedIndices) {
-  auto indicesType = cast<RankedTensorType>(indices.getType());
-  if (indicesType.hasStaticShape() && indicesType.getNumElements() == 0)
-    return;
-  int64_t indexRank = indicesType.getRank();
-  Type indexElementType = indicesType.getElementType();
-  MLIRContext *context = rewriter.getContext();
-  Value okInit = rewriter.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{},
-                                                  rewriter.getI1Type());
-  Value trueValue = rewriter.create<arith::ConstantIntOp>(loc, 1, 1);
-  okInit = rewriter.create<linalg::FillOp>(loc, trueValue, okInit).getResult(0);
-  SmallVector<utils::IteratorType> reduction(indexRank,
-                                             utils::IteratorType::reduction);
-  auto check = rewriter.create<linalg::GenericOp>(
-      loc, TypeRange{okInit.getType()}, ValueRange{indices}, ValueRange{okInit},
-      SmallVector<AffineMap>{rewriter.getMultiDimIdentityMap(indexRank),
-                             AffineMap::get(indexRank, 0, {}, context)},
-      reduction, [&](OpBuilder &b, Location l, ValueRange args) {
-        Value inRange;
-        Value below = b.create<arith::CmpIOp>(
-            l, unsignedIndices ? arith::CmpIPredicate::ult : arith::CmpIPredicate::slt,
-            args[0], dimAsElement);
-        if (unsignedIndices) {
-          inRange = below;
-        } else {
-          Value negDim = b.create<arith::SubIOp>(
-              l, createScalarConstant(b, l, indexElementType, 0), dimAsElement);
-          Value above = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sge,
-                                                args[0], negDim);
-          inRange = b.create<arith::AndIOp>(l, below, above);
-        }
-        b.create<linalg::YieldOp>(l, b.create<arith::AndIOp>(l, inRange, args[1]).getResult());
-      });
-  Value ok = rewriter.create<tensor::ExtractOp>(loc, check.getResult(0), ValueRange{});
-  emitCheck(rewriter, loc, ok, op, "an index is out of range");
-}
-
-/// An index in [-dim, dim) (checked before) as the index it reads: negative
-/// ones count from the end.
-Value wrapIndex(OpBuilder &b, Location l, Value index, Value dim,
-                bool unsignedIndices) {
-  Value raw = unsignedIndices
-                  ? b.create<arith::IndexCastUIOp>(l, b.getIndexType(), index).getResult()
-                  : b.create<arith::IndexCastOp>(l, b.getIndexType(), index).getResult();
-  Value negative = b.create<arith::CmpIOp>(
-      l, arith::CmpIPredicate::slt, raw, b.create<arith::ConstantIndexOp>(l, 0));
-  return b.create<arith::SelectOp>(l, negative, b.create<arith::AddIOp>(l, raw, dim),
-                                   raw);
-}
-
 struct GatherPattern : OpConversionPattern<tfm::GatherOp> {
   using OpConversionPattern::OpConversionPattern;
 

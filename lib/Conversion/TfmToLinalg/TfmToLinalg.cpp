@@ -27,6 +27,7 @@ void mlir::tfc::populateTfmToLinalgPatterns(TypeConverter &converter,
   populateNormalizationPatterns(converter, patterns);
   populateShapePatterns(converter, patterns);
   populateScanPatterns(converter, patterns);
+  populateScatterPatterns(converter, patterns);
   populateAttentionPatterns(converter, patterns);
 }
 
