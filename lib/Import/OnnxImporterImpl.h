@@ -200,6 +200,9 @@ struct OpConverterInfo {
   llvm::SmallVector<AttributeSpec, 4> attributes;
 };
 
+/// Einsum as transposes, sums and matmuls (EinsumConverter.cpp).
+LogicalResult convertEinsum(NodeImporter &node);
+
 /// The converters of the default domain, by op type.
 const llvm::StringMap<OpConverterInfo> &getOpConverters();
 

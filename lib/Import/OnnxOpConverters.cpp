@@ -1487,6 +1487,7 @@ mlir::tfc::onnx_import::getOpConverters() {
     add("Expand", convertDirect<kExpand>, 2, 2, 1);
     add("Range", convertDirect<kRange>, 3, 3, 1);
     add("MatMul", convertDirect<kMatMul>, 2, 2, 1);
+    add("Einsum", convertEinsum, 1, kVariadic, 1, {{"equation", A::STRING, true}});
 
     add("Gelu", convertGelu, 1, 1, 1, {{"approximate", A::STRING}});
     // Activations (their attributes' ONNX defaults in the converters).
