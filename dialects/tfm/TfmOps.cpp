@@ -1587,6 +1587,37 @@ LogicalResult ScatterNDOp::inferReturnTypes(MLIRContext *ctx,
   return success();
 }
 
+LogicalResult TopKOp::inferReturnTypes(MLIRContext *ctx,
+                                       std::optional<Location> loc,
+                                       Adaptor adaptor,
+                                       SmallVectorImpl<Type> &results) {
+  RankedTensorType type = tensorOf(adaptor.getInput());
+  Type element = type.getElementType();
+  if (!isa<FloatType>(element) && !(isa<IntegerType>(element) && !element.isInteger(1)))
+    return emitOptionalError(loc, "expects a float or integer tensor, got ", element);
+  FailureOr<int64_t> axis = checkAxis(loc, adaptor.getAxis(), type.getRank());
+  if (failed(axis))
+    return failure();
+  RankedTensorType kType = tensorOf(adaptor.getK());
+  if (!kType.hasStaticShape() || kType.getNumElements() != 1)
+    return emitOptionalError(loc, "k must hold one element, got ", adaptor.getK().getType());
+  SmallVector<int64_t> shape(type.getShape());
+  shape[*axis] = kDynamic;
+  if (std::optional<SmallVector<int64_t>> k = getKnownIntValues(adaptor.getK());
+      k && !ShapedType::isDynamic(k->front())) {
+    int64_t count = k->front();
+    if (count < 0)
+      return emitOptionalError(loc, "k must not be negative, got ", count);
+    if (!type.isDynamicDim(*axis) && count > type.getDimSize(*axis))
+      return emitOptionalError(loc, "k (", count, ") exceeds the dim's ",
+                               type.getDimSize(*axis), " elements");
+    shape[*axis] = count;
+  }
+  results.push_back(RankedTensorType::get(shape, element));
+  results.push_back(RankedTensorType::get(shape, IntegerType::get(ctx, 64)));
+  return success();
+}
+
 LogicalResult CastOp::inferReturnTypes(MLIRContext *ctx,
                                        std::optional<Location> loc,
                                        Adaptor adaptor,

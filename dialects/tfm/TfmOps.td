@@ -581,6 +581,26 @@ class Tfm_ArgReduceOp<string mnemonic, string kind, string onnxName>
 def Tfm_ArgMaxOp : Tfm_ArgReduceOp<"arg_max", "maximum", "ArgMax">;
 def Tfm_ArgMinOp : Tfm_ArgReduceOp<"arg_min", "minimum", "ArgMin">;
 
+def Tfm_TopKOp : Tfm_Op<"top_k"> {
+  let summary = "The k largest (or smallest) elements along an axis";
+  let description = [{
+    ONNX `TopK`: `values` holds the `k` largest elements along `axis`
+    (smallest without `largest`), best first, and `indices` (i64) their
+    positions; of equal values the lower index comes first. `k` is a 0-D or
+    1-element i64 tensor; a `k` known only at run time leaves that dim `?`
+    and must lie in [0, dim]. `sorted` is kept for the record: the results
+    are always sorted. NaNs are never selected ahead of numbers.
+
+    ```mlir
+    %v, %i = tfm.top_k %logits, %k {axis = 1 : i64} : (tensor<?x32000xf32>, tensor<1xi64>) -> (tensor<?x50xf32>, tensor<?x50xi64>)
+    ```
+  }];
+  let arguments = (ins Tfm_Tensor:$input, Tfm_IndexTensor:$k, I64Attr:$axis,
+                       DefaultValuedAttr<BoolAttr, "true">:$largest,
+                       DefaultValuedAttr<BoolAttr, "true">:$sorted);
+  let results = (outs Tfm_Tensor:$values, Tfm_Tensor:$indices);
+}
+
 def Tfm_CumSumOp : Tfm_Op<"cumsum", [SameOperandsAndResultElementType]> {
   let summary = "Cumulative sum along an axis";
   let description = [{

@@ -227,6 +227,27 @@ LogicalResult convertGatherElements(NodeImporter &node) {
                                      {node.namedI64("axis", *axis)}));
 }
 
+/// TopK: k is an input (a 1-element tensor), largest and sorted attributes
+/// since opset 11.
+LogicalResult convertTopK(NodeImporter &node) {
+  FailureOr<int64_t> axis = normalizeAxis(node, node.getInt("axis", -1),
+                                          node.getInputType(0).getRank());
+  if (failed(axis))
+    return failure();
+  FailureOr<Value> k = node.getRequiredInput(1, "K");
+  if (failed(k))
+    return failure();
+  FailureOr<llvm::SmallVector<Value>> results = node.create(
+      "tfm.top_k", {node.getInput(0), *k},
+      {node.namedI64("axis", *axis),
+       node.namedBool("largest", node.getInt("largest", 1) != 0),
+       node.namedBool("sorted", node.getInt("sorted", 1) != 0)});
+  if (failed(results))
+    return failure();
+  node.setResults(*results);
+  return success();
+}
+
 /// ScatterElements and ScatterND: the reduction attribute (opset 16; max and min 18) made explicit.
 LogicalResult convertScatter(NodeImporter &node, bool elements) {
   std::string reduction = node.getString("reduction", "none");
@@ -1547,6 +1568,9 @@ mlir::tfc::onnx_import::getOpConverters() {
     add("ScatterElements", [](NodeImporter &node) {
       return convertScatter(node, /*elements=*/true);
     }, 3, 3, 1, {{"axis", A::INT}, {"reduction", A::STRING, false, 16}});
+    add("TopK", convertTopK, 2, 2, 2,
+        {{"axis", A::INT}, {"largest", A::INT, false, 11},
+         {"sorted", A::INT, false, 11}});
     add("ScatterND", [](NodeImporter &node) {
       return convertScatter(node, /*elements=*/false);
     }, 3, 3, 1, {{"reduction", A::STRING, false, 16}});

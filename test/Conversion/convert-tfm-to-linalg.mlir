@@ -621,3 +621,20 @@ func.func @scatter_nd_cache(%c: tensor<1x2x?x4xf32>, %i: tensor<1x2x1x3xi64>, %k
   %r = tfm.scatter_nd %c, %i, %k : (tensor<1x2x?x4xf32>, tensor<1x2x1x3xi64>, tensor<1x2x1x4xf32>) -> tensor<1x2x?x4xf32>
   return %r : tensor<1x2x?x4xf32>
 }
+
+// -----
+
+// COM: TopK: k passes of a reduction over the axis; each reads the previous
+// COM: pass's pick (value and index per row) and writes its own at position
+// COM: `pass` of both results.
+// CHECK-LABEL: func.func @top_k
+// CHECK: scf.for %[[PASS:.+]] = %c0 to %c2 step %c1 iter_args(%[[V:.+]] = %{{.+}}, %[[I:.+]] = %{{.+}}, %[[PV:.+]] = %{{.+}}, %[[PI:.+]] = %{{.+}})
+// CHECK: %[[PICK:.+]]:2 = linalg.generic {{.+}} iterator_types = ["parallel", "reduction"]} ins(%arg0, %[[PV]], %[[PI]] : tensor<3x8xf32>, tensor<3xf32>, tensor<3xi64>)
+// CHECK: tensor.insert_slice %[[PICK]]#0 into %[[V]][0, %[[PASS]]] [3, 1] [1, 1]
+// CHECK: tensor.insert_slice %[[PICK]]#1 into %[[I]][0, %[[PASS]]] [3, 1] [1, 1]
+// CHECK: scf.yield %{{.+}}, %{{.+}}, %[[PICK]]#0, %[[PICK]]#1
+func.func @top_k(%a: tensor<3x8xf32>) -> (tensor<3x2xf32>, tensor<3x2xi64>) {
+  %k = tfm.constant dense<2> : tensor<1xi64>
+  %v, %i = tfm.top_k %a, %k {axis = 1 : i64} : (tensor<3x8xf32>, tensor<1xi64>) -> (tensor<3x2xf32>, tensor<3x2xi64>)
+  return %v, %i : tensor<3x2xf32>, tensor<3x2xi64>
+}

@@ -681,3 +681,12 @@ func.func @scatter_nd_depth(%a: tensor<3xf32>, %i: tensor<2x2xi64>, %u: tensor<2
   %r = tfm.scatter_nd %a, %i, %u : (tensor<3xf32>, tensor<2x2xi64>, tensor<2xf32>) -> tensor<3xf32>
   return
 }
+// -----
+
+func.func @top_k_too_many(%a: tensor<3x4xf32>) {
+  %k = tfm.constant dense<5> : tensor<1xi64>
+  // expected-error @+2 {{k (5) exceeds the dim's 4 elements}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %v, %i = tfm.top_k %a, %k {axis = 1 : i64} : (tensor<3x4xf32>, tensor<1xi64>) -> (tensor<3x5xf32>, tensor<3x5xi64>)
+  return
+}

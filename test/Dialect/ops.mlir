@@ -92,6 +92,9 @@ func.func @elementwise(%a: tensor<?x128x768xf32>, %b: tensor<768xf32>, %i: tenso
   %shape4 = tfm.constant dense<[1, 1, 128, 768]> : tensor<4xi64>
   %slices = tfm.expand %rows, %shape4 : (tensor<?x?x1x1xf32>, tensor<4xi64>) -> tensor<?x?x128x768xf32>
   %a15 = tfm.scatter_nd %a6, %idx3, %slices : (tensor<?x128x768xf32>, tensor<?x?x1xi64>, tensor<?x?x128x768xf32>) -> tensor<?x128x768xf32>
+  // CHECK: tfm.top_k %{{.*}}, %{{.*}} {axis = 2 : i64, largest = false} : (tensor<?x128x768xf32>, tensor<1xi64>) -> (tensor<?x128x?xf32>, tensor<?x128x?xi64>)
+  %k = tfm.shape %i {start = 1 : i64, end = 2 : i64} : (tensor<?x?xi64>) -> tensor<1xi64>
+  %a16, %a17 = tfm.top_k %a6, %k {axis = 2 : i64, largest = false} : (tensor<?x128x768xf32>, tensor<1xi64>) -> (tensor<?x128x?xf32>, tensor<?x128x?xi64>)
   // CHECK: tfm.equal %{{.*}} : (tensor<?x?xi64>, tensor<?x?xi64>) -> tensor<?x?xi1>
   %e = tfm.equal %i, %i : (tensor<?x?xi64>, tensor<?x?xi64>) -> tensor<?x?xi1>
   // CHECK: tfm.less

@@ -2,13 +2,15 @@
 //
 // Each lowers to reductions (linalg.generic with reduction iterators into a
 // tensor without the reduced dims) and elementwise generics that read the
-// reduced values back through maps that drop those dims.
+// reduced values back through maps that drop those dims; top_k to a loop of
+// such reductions.
 //
 //===----------------------------------------------------------------------===//
 
 #include "tfc/Conversion/LoweringUtils.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "tfm/TfmOps.h"
 
 using namespace mlir;
@@ -581,6 +583,154 @@ struct RmsNormPattern : OpConversionPattern<tfm::RmsNormOp> {
   }
 };
 
+/// TopK as k passes of an arg-max reduction (the rows of every other dim at
+/// once, vectorizable like ArgMax): pass t picks, in each row, the best
+/// element among those the order puts after pass t-1's pick, and writes it
+/// at position t of the results. The order is by value (descending for
+/// largest), then by index, so equal values come out lowest index first and
+/// no element is picked twice. O(k * n) per row: for the k of sampling and
+/// beam search, far below n.
+struct TopKPattern : OpConversionPattern<tfm::TopKOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(tfm::TopKOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto inputType = cast<RankedTensorType>(input.getType());
+    auto valuesType = cast<RankedTensorType>(
+        getTypeConverter()->convertType(op.getValues().getType()));
+    auto indicesType = cast<RankedTensorType>(op.getIndices().getType());
+    Type element = inputType.getElementType();
+    bool isUnsigned = elementTypeOf(op.getInput()).isUnsignedInteger();
+    bool isFloat = isa<FloatType>(element);
+    bool largest = op.getLargest();
+    int64_t rank = inputType.getRank();
+    int64_t axis = normalizedAxis(op.getAxis(), rank);
+    Type i64 = rewriter.getI64Type();
+
+    SmallVector<OpFoldResult> inputDims = getDims(rewriter, loc, input);
+    Value extent = toIndexValue(rewriter, loc, inputDims[axis]);
+    Value k = extractScalarAsIndex(rewriter, loc, adaptor.getK());
+    if (valuesType.isDynamicDim(axis)) {
+      Value zero = rewriter.create<arith::ConstantIndexOp>(loc, 0);
+      Value fits = rewriter.create<arith::AndIOp>(
+          loc, rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge, k, zero),
+          rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sle, k, extent));
+      emitCheck(rewriter, loc, fits, op, "k is negative or exceeds the dim");
+    } else {
+      k = rewriter.create<arith::ConstantIndexOp>(loc, valuesType.getDimSize(axis));
+    }
+    SmallVector<OpFoldResult> resultDims(inputDims);
+    resultDims[axis] = getAsOpFoldResult(k);
+    Value values = createEmpty(rewriter, loc, valuesType, resultDims);
+    Value indices = createEmpty(rewriter, loc, indicesType, resultDims);
+
+    // A row's pick: the shape without the axis.
+    SmallVector<int64_t> rowShape;
+    SmallVector<OpFoldResult> rowDims;
+    for (int64_t i = 0; i < rank; ++i) {
+      if (i == axis)
+        continue;
+      rowShape.push_back(inputType.getDimSize(i));
+      rowDims.push_back(inputDims[i]);
+    }
+    auto pickValuesType = RankedTensorType::get(rowShape, element);
+    auto pickIndicesType = RankedTensorType::get(rowShape, i64);
+    // An index of -1: no pick yet (before the first pass, and in a pass
+    // until the first candidate).
+    auto fill = [&](OpBuilder &b, Location l, RankedTensorType type, Value value) {
+      return b.create<linalg::FillOp>(l, value, createEmpty(b, l, type, rowDims))
+          .getResult(0);
+    };
+    Value none = createScalarConstant(rewriter, loc, i64, -1);
+    Value zeroValue = createScalarConstant(rewriter, loc, element, 0);
+    Value firstValues = fill(rewriter, loc, pickValuesType, zeroValue);
+    Value firstIndices = fill(rewriter, loc, pickIndicesType, none);
+
+    AffineMap rowMap = droppingAxes(rewriter, rank, {axis});
+    SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
+    iterators[axis] = utils::IteratorType::reduction;
+    auto compare = [&](OpBuilder &b, Location l, bool greater, Value x, Value y) -> Value {
+      if (isFloat)
+        return b.create<arith::CmpFOp>(
+            l, greater ? arith::CmpFPredicate::OGT : arith::CmpFPredicate::OLT, x, y);
+      return b.create<arith::CmpIOp>(
+          l,
+          greater ? (isUnsigned ? arith::CmpIPredicate::ugt : arith::CmpIPredicate::sgt)
+                  : (isUnsigned ? arith::CmpIPredicate::ult : arith::CmpIPredicate::slt),
+          x, y);
+    };
+    auto equal = [&](OpBuilder &b, Location l, Value x, Value y) -> Value {
+      if (isFloat)
+        return b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ, x, y);
+      return b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, x, y);
+    };
+
+    Value zero = rewriter.create<arith::ConstantIndexOp>(loc, 0);
+    Value one = rewriter.create<arith::ConstantIndexOp>(loc, 1);
+    SmallVector<OpFoldResult> sliceSizes(resultDims);
+    sliceSizes[axis] = rewriter.getIndexAttr(1);
+    SmallVector<OpFoldResult> strides(rank, rewriter.getIndexAttr(1));
+    auto loop = rewriter.create<scf::ForOp>(
+        loc, zero, k, one, ValueRange{values, indices, firstValues, firstIndices},
+        [&](OpBuilder &b, Location l, Value pass, ValueRange carried) {
+          auto pick = b.create<linalg::GenericOp>(
+              l, TypeRange{pickValuesType, pickIndicesType},
+              ValueRange{input, carried[2], carried[3]},
+              ValueRange{fill(b, l, pickValuesType, zeroValue),
+                         fill(b, l, pickIndicesType, none)},
+              SmallVector<AffineMap>{b.getMultiDimIdentityMap(rank), rowMap, rowMap,
+                                     rowMap, rowMap},
+              iterators, [&](OpBuilder &nb, Location nl, ValueRange args) {
+                Value v = args[0], previous = args[1], previousIndex = args[2];
+                Value best = args[3], bestIndex = args[4];
+                Value position = nb.create<arith::IndexCastOp>(
+                    nl, i64, nb.create<linalg::IndexOp>(nl, axis));
+                Value zeroIndex = createScalarConstant(nb, nl, i64, 0);
+                // After the previous pick in the order: worse, or as good
+                // and later.
+                Value first = nb.create<arith::CmpIOp>(nl, arith::CmpIPredicate::slt,
+                                                       previousIndex, zeroIndex);
+                Value after = nb.create<arith::OrIOp>(
+                    nl, compare(nb, nl, !largest, v, previous),
+                    nb.create<arith::AndIOp>(
+                        nl, equal(nb, nl, v, previous),
+                        nb.create<arith::CmpIOp>(nl, arith::CmpIPredicate::sgt,
+                                                 position, previousIndex)));
+                Value candidate = nb.create<arith::OrIOp>(nl, first, after);
+                // Better than this pass's best so far: better value, or as
+                // good and earlier.
+                Value empty = nb.create<arith::CmpIOp>(nl, arith::CmpIPredicate::slt,
+                                                       bestIndex, zeroIndex);
+                Value better = nb.create<arith::OrIOp>(
+                    nl, compare(nb, nl, largest, v, best),
+                    nb.create<arith::AndIOp>(
+                        nl, equal(nb, nl, v, best),
+                        nb.create<arith::CmpIOp>(nl, arith::CmpIPredicate::slt,
+                                                 position, bestIndex)));
+                Value take = nb.create<arith::AndIOp>(
+                    nl, candidate, nb.create<arith::OrIOp>(nl, empty, better));
+                nb.create<linalg::YieldOp>(
+                    nl, ValueRange{nb.create<arith::SelectOp>(nl, take, v, best),
+                                   nb.create<arith::SelectOp>(nl, take, position,
+                                                              bestIndex)});
+              });
+          SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0));
+          offsets[axis] = pass;
+          Value newValues = b.create<tensor::InsertSliceOp>(
+              l, pick.getResult(0), carried[0], offsets, sliceSizes, strides);
+          Value newIndices = b.create<tensor::InsertSliceOp>(
+              l, pick.getResult(1), carried[1], offsets, sliceSizes, strides);
+          b.create<scf::YieldOp>(
+              l, ValueRange{newValues, newIndices, pick.getResult(0), pick.getResult(1)});
+        });
+    rewriter.replaceOp(op, {loop.getResult(0), loop.getResult(1)});
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::tfc::populateNormalizationPatterns(TypeConverter &converter,
@@ -589,6 +739,6 @@ void mlir::tfc::populateNormalizationPatterns(TypeConverter &converter,
                ReducePattern<tfm::ReduceMaxOp>, ReducePattern<tfm::ReduceMinOp>,
                ReducePattern<tfm::ReduceProdOp>, ArgReducePattern<tfm::ArgMaxOp>,
                ArgReducePattern<tfm::ArgMinOp>, SoftmaxPattern, LayerNormPattern,
-               AddLayerNormPattern, RmsNormPattern>(
+               AddLayerNormPattern, RmsNormPattern, TopKPattern>(
       converter, patterns.getContext());
 }
