@@ -51,6 +51,16 @@ FailureOr<Value> NodeImporter::getRequiredInput(unsigned index,
   return fail("input " + llvm::Twine(index) + " (" + what + ") is required");
 }
 
+FailureOr<const Sequence *>
+NodeImporter::getSequenceInput(unsigned index, llvm::StringRef what) {
+  if (index < sequenceInputs.size() && sequenceInputs[index])
+    return sequenceInputs[index];
+  if (getInput(index))
+    return fail("input " + llvm::Twine(index) + " (" + what +
+                ") must be a sequence, got a tensor");
+  return fail("input " + llvm::Twine(index) + " (" + what + ") is required");
+}
+
 FailureOr<llvm::SmallVector<int64_t>>
 NodeImporter::getConstantInts(unsigned index, llvm::StringRef what) {
   FailureOr<Value> value = getRequiredInput(index, what);
@@ -287,6 +297,25 @@ std::string checkNodeSignature(const onnx::NodeProto &node,
   return {};
 }
 
+/// Calls `visit` on every node of the graphs nested in `graph`'s nodes (a
+/// Loop's body, and the bodies in it), not on `graph`'s own.
+void forEachNestedNode(const onnx::GraphProto &graph,
+                       llvm::function_ref<void(const onnx::NodeProto &)> visit) {
+  for (const auto &node : graph.node())
+    for (const auto &attribute : node.attribute()) {
+      llvm::SmallVector<const onnx::GraphProto *> nested;
+      if (attribute.has_g())
+        nested.push_back(&attribute.g());
+      for (const auto &graphs : attribute.graphs())
+        nested.push_back(&graphs);
+      for (const onnx::GraphProto *subgraph : nested) {
+        for (const auto &inner : subgraph->node())
+          visit(inner);
+        forEachNestedNode(*subgraph, visit);
+      }
+    }
+}
+
 class ModelImporter {
 public:
   ModelImporter(llvm::StringRef path, const OnnxImportOptions &options,
@@ -306,6 +335,9 @@ private:
   convertValueType(const onnx::ValueInfoProto &info, llvm::StringRef role,
                    llvm::SmallVectorImpl<std::string> &dimParams);
   LogicalResult importNode(const onnx::NodeProto &node, unsigned index);
+  LogicalResult importLoop(const onnx::NodeProto &node, Location loc);
+  /// Binds `name` to a tensor or a sequence (one of them).
+  void bind(llvm::StringRef name, Value value, const Sequence *sequence);
   void refineWithValueInfo(Value value, llvm::StringRef name);
   ArrayAttr getDimParamsAttr(llvm::ArrayRef<std::string> dimParams);
 
@@ -320,6 +352,8 @@ private:
   int64_t opset = 0;
   /// ONNX value name -> its SSA value in the function being built.
   llvm::StringMap<Value> values;
+  /// ONNX value name -> the tensors of a sequence (see Sequence).
+  llvm::StringMap<Sequence> sequences;
   /// ONNX value_info by name (from the model and libonnx's inference).
   llvm::StringMap<const onnx::TypeProto *> valueTypes;
 };
@@ -366,7 +400,9 @@ LogicalResult ModelImporter::screenModel() {
   if (failed(reportUnsupportedNodes()))
     return failure();
   const auto &converters = getOpConverters();
-  for (const auto &node : graph.node()) {
+  // A node's definition at the model's opset and its attributes and input
+  // counts against it; the empty string when they are fine.
+  auto checkDefinition = [&](const onnx::NodeProto &node) -> std::string {
     if (opset < kMinSupportedOpset) {
       // An older opset is fine for an op whose definition did not change
       // between it and the oldest opset tfc implements (ONNX's node tests
@@ -375,18 +411,33 @@ LogicalResult ModelImporter::screenModel() {
       int current =
           onnx_loader::opDefinitionSince(node.op_type(), kMinSupportedOpset);
       if (since != current)
-        return emitError(fileLoc)
-               << describeNode(node, opset) << ": the model's opset " << opset
-               << " defines " << node.op_type() << " as of opset " << since
-               << ", and tfc implements the definitions of opsets "
-               << kMinSupportedOpset << " to " << kMaxSupportedOpset << " ("
-               << node.op_type() << " changed in opset " << current
-               << "); convert the model with onnx.version_converter";
+        return describeNode(node, opset) + ": the model's opset " +
+               std::to_string(opset) + " defines " + node.op_type() +
+               " as of opset " + std::to_string(since) +
+               ", and tfc implements the definitions of opsets " +
+               std::to_string(kMinSupportedOpset) + " to " +
+               std::to_string(kMaxSupportedOpset) + " (" + node.op_type() +
+               " changed in opset " + std::to_string(current) +
+               "); convert the model with onnx.version_converter";
     }
-    if (std::string error = checkNodeSignature(
-            node, converters.at(node.op_type()), opset);
+    if (std::string error =
+            checkNodeSignature(node, converters.at(node.op_type()), opset);
         !error.empty())
-      return emitError(fileLoc) << describeNode(node, opset) << ": " << error;
+      return describeNode(node, opset) + ": " + error;
+    return {};
+  };
+  // The nodes of loop bodies: their definitions now, their inputs (which
+  // may come from the enclosing graph) as the body is imported.
+  std::string nestedError;
+  forEachNestedNode(graph, [&](const onnx::NodeProto &node) {
+    if (nestedError.empty())
+      nestedError = checkDefinition(node);
+  });
+  if (!nestedError.empty())
+    return emitError(fileLoc) << nestedError;
+  for (const auto &node : graph.node()) {
+    if (std::string error = checkDefinition(node); !error.empty())
+      return emitError(fileLoc) << error;
     for (const std::string &input : node.input())
       if (!input.empty() && !defined.contains(input))
         return emitError(fileLoc)
@@ -431,14 +482,17 @@ LogicalResult ModelImporter::reportUnsupportedNodes() {
       byOperator;
   llvm::StringSet<> keys;
   size_t count = 0;
-  for (const auto &node : model->graph().node()) {
+  auto screen = [&](const onnx::NodeProto &node) {
     if (isDefaultDomain(node.domain()) && converters.count(node.op_type()))
-      continue;
+      return;
     std::string domain = isDefaultDomain(node.domain()) ? "ai.onnx" : node.domain();
     llvm::StringRef key = keys.insert(domain + " " + node.op_type()).first->getKey();
     byOperator[key].push_back(&node);
     ++count;
-  }
+  };
+  for (const auto &node : model->graph().node())
+    screen(node);
+  forEachNestedNode(model->graph(), screen);
   if (count == 0)
     return success();
   auto reason = [](const onnx::NodeProto &node) -> std::string {
@@ -598,16 +652,33 @@ LogicalResult ModelImporter::importNode(const onnx::NodeProto &node,
                              : node.name();
   Location loc = NameLoc::get(builder.getStringAttr(nodeName), fileLoc);
   llvm::SmallVector<Value> inputs;
-  for (const std::string &input : node.input())
-    inputs.push_back(input.empty() ? Value() : values.lookup(input));
+  llvm::SmallVector<const Sequence *> sequenceInputs;
+  for (auto [i, input] : llvm::enumerate(node.input())) {
+    auto sequence = input.empty() ? sequences.end() : sequences.find(input);
+    bool isSequence = sequence != sequences.end();
+    if (isSequence && !acceptsSequenceInputs(node.op_type()))
+      return emitError(loc) << describeNode(node, opset) << ": input " << i
+                            << " ('" << input << "') is a sequence; "
+                            << node.op_type() << " takes tensors";
+    Value value = input.empty() || isSequence ? Value() : values.lookup(input);
+    // Screening checked the main graph's inputs; a loop body's come from it
+    // and from the body, and are checked here.
+    if (!input.empty() && !isSequence && !value)
+      return emitError(loc) << describeNode(node, opset) << ": input '" << input
+                            << "' is not defined before the node";
+    inputs.push_back(value);
+    sequenceInputs.push_back(isSequence ? &sequence->second : nullptr);
+  }
 
   const OpConverterInfo &converter = getOpConverters().at(node.op_type());
   for (unsigned i = 0; i < converter.requiredInputs; ++i)
-    if (i >= inputs.size() || !inputs[i])
+    if (i >= inputs.size() || (!inputs[i] && !sequenceInputs[i]))
       return emitError(loc) << describeNode(node, opset) << ": input " << i
                             << " is required but missing";
+  if (node.op_type() == "Loop")
+    return importLoop(node, loc);
 
-  NodeImporter importer(node, opset, builder, loc, inputs, storage);
+  NodeImporter importer(node, opset, builder, loc, inputs, storage, sequenceInputs);
   LogicalResult converted = success();
   {
     // Diagnostics from inference and verification become part of the
@@ -629,12 +700,228 @@ LogicalResult ModelImporter::importNode(const onnx::NodeProto &node,
   for (auto [i, output] : llvm::enumerate(node.output())) {
     if (output.empty())
       continue;
+    if (auto sequence = importer.getSequenceResults().find(i);
+        sequence != importer.getSequenceResults().end()) {
+      bind(output, Value(), &sequence->second);
+      continue;
+    }
     if (i >= results.size())
       return emitError(loc) << describeNode(node, opset) << ": output " << i
                             << " ('" << output
                             << "') is not supported by tfc";
     refineWithValueInfo(results[i], output);
-    values[output] = results[i];
+    bind(output, results[i], nullptr);
+  }
+  return success();
+}
+
+void ModelImporter::bind(llvm::StringRef name, Value value,
+                         const Sequence *sequence) {
+  values.erase(name);
+  sequences.erase(name);
+  if (sequence)
+    sequences[name] = *sequence;
+  else
+    values[name] = value;
+}
+
+/// Loop, unrolled while importing: the trip count and the condition must be
+/// known then (a constant trip count, a condition that stays a constant),
+/// which they are for the loops scripted exports make of lists over static
+/// dims. Each iteration imports the body once more, with the iteration
+/// number as a constant and the carried values of the one before; the scan
+/// outputs are stacked along a new first dim.
+LogicalResult ModelImporter::importLoop(const onnx::NodeProto &node, Location loc) {
+  auto fail = [&](const llvm::Twine &message) {
+    return emitError(loc) << describeNode(node, opset) << ": " << message;
+  };
+  const onnx::GraphProto *body = nullptr;
+  for (const auto &attribute : node.attribute())
+    if (attribute.name() == "body" && attribute.has_g())
+      body = &attribute.g();
+  if (!body)
+    return fail("has no body graph");
+  size_t carriedCount = node.input_size() - 2;
+  if (node.input_size() < 2 || body->input_size() != (int)carriedCount + 2 ||
+      body->output_size() < (int)carriedCount + 1)
+    return fail("the body takes " + llvm::Twine(body->input_size()) +
+                " inputs and gives " + llvm::Twine(body->output_size()) +
+                " outputs for " + llvm::Twine(carriedCount) +
+                " carried values (it needs 2 more inputs and 1 more output)");
+  size_t scanCount = body->output_size() - carriedCount - 1;
+
+  // The trip count and the initial condition, when given, must be constants.
+  auto constantOf = [&](llvm::StringRef name) -> std::optional<int64_t> {
+    Value value = values.lookup(name);
+    if (!value)
+      return std::nullopt;
+    FailureOr<llvm::SmallVector<int64_t>> ints = tfm::getConstantIntValues(value);
+    if (failed(ints) || ints->size() != 1)
+      return std::nullopt;
+    return ints->front();
+  };
+  constexpr int64_t kMostIterations = 4096;
+  int64_t trips = kMostIterations;
+  bool bounded = !node.input(0).empty();
+  if (bounded) {
+    std::optional<int64_t> count = constantOf(node.input(0));
+    if (!count)
+      return fail("the trip count is computed at run time; tfc unrolls loops "
+                  "whose trip count is known when importing (pin the input "
+                  "shapes it depends on with --input-shape)");
+    if (*count > kMostIterations)
+      return fail("the trip count " + llvm::Twine(*count) +
+                  " is more than the " + llvm::Twine(kMostIterations) +
+                  " iterations tfc unrolls");
+    trips = std::max<int64_t>(*count, 0);
+  }
+  bool running = true;
+  if (!node.input(1).empty()) {
+    std::optional<int64_t> condition = constantOf(node.input(1));
+    if (!condition)
+      return fail("the loop condition is computed at run time; tfc unrolls "
+                  "loops whose condition is known when importing");
+    running = *condition != 0;
+  }
+
+  // Carried values: tensors or sequences, by position.
+  struct Carried {
+    Value value;
+    Sequence sequence;
+    bool isSequence = false;
+  };
+  llvm::SmallVector<Carried> carried;
+  for (size_t i = 0; i < carriedCount; ++i) {
+    const std::string &name = node.input(i + 2);
+    Carried entry;
+    if (auto sequence = sequences.find(name); sequence != sequences.end()) {
+      entry.sequence = sequence->second;
+      entry.isSequence = true;
+    } else {
+      entry.value = values.lookup(name);
+    }
+    if (!entry.value && !entry.isSequence)
+      return fail("carried value " + llvm::Twine(i) + " is missing");
+    carried.push_back(entry);
+  }
+
+  // The body's names shadow nothing outside (ONNX names are unique), but
+  // they are bound again on every iteration: what they were before is put
+  // back after the loop.
+  llvm::StringSet<> bodyNames;
+  for (const auto &input : body->input())
+    bodyNames.insert(input.name());
+  for (const auto &initializer : body->initializer())
+    bodyNames.insert(initializer.name());
+  for (const auto &bodyNode : body->node())
+    for (const std::string &output : bodyNode.output())
+      if (!output.empty())
+        bodyNames.insert(output);
+  llvm::StringMap<Value> savedValues;
+  llvm::StringMap<Sequence> savedSequences;
+  for (const auto &entry : bodyNames) {
+    if (Value value = values.lookup(entry.getKey()))
+      savedValues[entry.getKey()] = value;
+    if (auto sequence = sequences.find(entry.getKey()); sequence != sequences.end())
+      savedSequences[entry.getKey()] = sequence->second;
+  }
+
+  llvm::SmallVector<llvm::SmallVector<Value>> scans(scanCount);
+  NodeImporter constants(node, opset, builder, loc, {}, storage);
+  int64_t iteration = 0;
+  for (; running && iteration < trips; ++iteration) {
+    bind(body->input(0).name(), constants.getI64Constant({iteration}, /*scalar=*/true),
+         nullptr);
+    bind(body->input(1).name(),
+         builder.create<tfm::ConstantOp>(
+             loc, DenseElementsAttr::get(RankedTensorType::get({}, builder.getI1Type()),
+                                         true)),
+         nullptr);
+    for (size_t i = 0; i < carriedCount; ++i)
+      bind(body->input(i + 2).name(), carried[i].value,
+           carried[i].isSequence ? &carried[i].sequence : nullptr);
+    for (const auto &initializer : body->initializer()) {
+      std::string error;
+      ElementsAttr value = convertTensor(initializer, initializer.name(), storage,
+                                         context, error);
+      if (!value)
+        return fail("body initializer '" + initializer.name() + "' " + error);
+      bind(initializer.name(),
+           builder.create<tfm::ConstantOp>(loc, value.getType(), value), nullptr);
+    }
+    for (auto [index, bodyNode] : llvm::enumerate(body->node()))
+      if (failed(importNode(bodyNode, index)))
+        return failure();
+
+    const std::string &conditionName = body->output(0).name();
+    if (sequences.count(conditionName))
+      return fail("the body's condition output is a sequence");
+    std::optional<int64_t> condition = constantOf(conditionName);
+    if (!condition)
+      return fail("the body computes its condition at run time; tfc unrolls "
+                  "loops whose condition is known when importing");
+    running = *condition != 0;
+    for (size_t i = 0; i < carriedCount; ++i) {
+      const std::string &name = body->output(i + 1).name();
+      Carried entry;
+      if (auto sequence = sequences.find(name); sequence != sequences.end()) {
+        entry.sequence = sequence->second;
+        entry.isSequence = true;
+      } else {
+        entry.value = values.lookup(name);
+      }
+      if (!entry.value && !entry.isSequence)
+        return fail("the body's output '" + name + "' is not defined");
+      carried[i] = entry;
+    }
+    for (size_t i = 0; i < scanCount; ++i) {
+      Value scan = values.lookup(body->output(carriedCount + 1 + i).name());
+      if (!scan)
+        return fail("scan output " + llvm::Twine(i) + " is not a tensor");
+      scans[i].push_back(scan);
+    }
+  }
+  if (!bounded && running)
+    return fail("the condition still holds after " + llvm::Twine(kMostIterations) +
+                " iterations, the most tfc unrolls");
+
+  for (const auto &entry : bodyNames) {
+    values.erase(entry.getKey());
+    sequences.erase(entry.getKey());
+  }
+  for (const auto &entry : savedValues)
+    values[entry.getKey()] = entry.getValue();
+  for (const auto &entry : savedSequences)
+    sequences[entry.getKey()] = entry.getValue();
+
+  // The loop's outputs: the final carried values, then each scan output's
+  // iterations stacked along a new dim 0.
+  for (size_t i = 0; i < carriedCount && i < (size_t)node.output_size(); ++i)
+    if (!node.output(i).empty())
+      bind(node.output(i), carried[i].value,
+           carried[i].isSequence ? &carried[i].sequence : nullptr);
+  for (size_t i = 0; i < scanCount; ++i) {
+    size_t outputIndex = carriedCount + i;
+    if (outputIndex >= (size_t)node.output_size() || node.output(outputIndex).empty())
+      continue;
+    if (scans[i].empty())
+      return fail("scan output " + llvm::Twine(i) +
+                  " has no iterations, so tfc cannot tell its shape");
+    llvm::SmallVector<Value> rows;
+    for (Value scan : scans[i]) {
+      FailureOr<Value> row = constants.createOne(
+          "tfm.unsqueeze", scan, {constants.namedI64Array("axes", {0})});
+      if (failed(row))
+        return fail(constants.getError());
+      rows.push_back(*row);
+    }
+    FailureOr<Value> stacked =
+        rows.size() == 1 ? FailureOr<Value>(rows.front())
+                         : constants.createOne("tfm.concat", rows,
+                                               {constants.namedI64("axis", 0)});
+    if (failed(stacked))
+      return fail(constants.getError());
+    bind(node.output(outputIndex), *stacked, nullptr);
   }
   return success();
 }
@@ -736,8 +1023,14 @@ OwningOpRef<ModuleOp> ModelImporter::run() {
 
   // 4. Outputs.
   llvm::SmallVector<Value> results;
-  for (const auto &output : graph.output())
+  for (const auto &output : graph.output()) {
+    if (sequences.count(output.name())) {
+      emitError(fileLoc) << "graph output '" << output.name()
+                         << "' is a sequence; tfc's outputs are tensors";
+      return nullptr;
+    }
     results.push_back(values.lookup(output.name()));
+  }
   builder.create<func::ReturnOp>(fileLoc, results);
   func.setType(builder.getFunctionType(argumentTypes,
                                        ValueRange(results).getTypes()));

@@ -1,7 +1,8 @@
 //===- OnnxImporterImpl.h - importer internals ------------------*- C++ -*-===//
 //
 // Shared by the importer's driver (OnnxImporter.cpp), the per-op converters
-// (OnnxOpConverters.cpp) and the tensor conversion (OnnxTensors.cpp).
+// (OnnxOpConverters.cpp, EinsumConverter.cpp, SequenceConverters.cpp) and
+// the tensor conversion (OnnxTensors.cpp).
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +16,7 @@
 
 #include "onnx/onnx_pb.h"
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -64,6 +66,11 @@ ElementsAttr convertTensor(const onnx::TensorProto &tensor,
 // Nodes
 //===----------------------------------------------------------------------===//
 
+/// An ONNX sequence: tfc keeps one as the list of its tensors, known while
+/// importing (exporters build them from splits of static dims, or in loops
+/// the importer unrolls); a sequence never reaches the compiled code.
+using Sequence = llvm::SmallVector<Value, 4>;
+
 /// What a converter sees of one ONNX node while it builds tfm ops for it.
 /// Errors are collected here and reported once, with the node's identity, by
 /// the driver.
@@ -71,9 +78,10 @@ class NodeImporter {
 public:
   NodeImporter(const onnx::NodeProto &node, int64_t opset, OpBuilder &builder,
                Location loc, llvm::ArrayRef<Value> inputs,
-               WeightStorage &storage)
+               WeightStorage &storage,
+               llvm::ArrayRef<const Sequence *> sequenceInputs = {})
       : node(node), opset(opset), builder(builder), loc(loc), inputs(inputs),
-        storage(storage) {}
+        storage(storage), sequenceInputs(sequenceInputs) {}
 
   const onnx::NodeProto &node;
   /// The opset of the node's domain the model imports.
@@ -100,6 +108,9 @@ public:
   RankedTensorType getInputType(unsigned index) const {
     return llvm::cast<RankedTensorType>(getInput(index).getType());
   }
+  /// Input `index` as a sequence, failing with a diagnostic naming `what`
+  /// when it is a tensor or omitted.
+  FailureOr<const Sequence *> getSequenceInput(unsigned index, llvm::StringRef what);
 
   //===--- Attributes -----------------------------------------------------===//
 
@@ -148,6 +159,13 @@ public:
   /// Records the values of the node's outputs, in order.
   void setResults(ValueRange values) { results.assign(values.begin(), values.end()); }
   llvm::ArrayRef<Value> getResults() const { return results; }
+  /// Records that output `index` is the sequence `elements`.
+  void setSequenceResult(unsigned index, Sequence elements) {
+    sequenceResults[index] = std::move(elements);
+  }
+  const std::map<unsigned, Sequence> &getSequenceResults() const {
+    return sequenceResults;
+  }
 
   /// Records why the node cannot be imported; returns failure.
   LogicalResult fail(const llvm::Twine &message);
@@ -156,7 +174,9 @@ public:
 private:
   llvm::ArrayRef<Value> inputs;
   WeightStorage &storage;
+  llvm::ArrayRef<const Sequence *> sequenceInputs;
   llvm::SmallVector<Value> results;
+  std::map<unsigned, Sequence> sequenceResults;
   std::string error;
 };
 
@@ -202,6 +222,20 @@ struct OpConverterInfo {
 
 /// Einsum as transposes, sums and matmuls (EinsumConverter.cpp).
 LogicalResult convertEinsum(NodeImporter &node);
+
+/// True for the ops that take sequences as inputs (the importer refuses a
+/// sequence anywhere else, naming the input).
+bool acceptsSequenceInputs(llvm::StringRef opType);
+
+/// The sequence converters (SequenceConverters.cpp).
+LogicalResult convertSequenceConstruct(NodeImporter &node);
+LogicalResult convertSequenceEmpty(NodeImporter &node);
+LogicalResult convertSequenceAt(NodeImporter &node);
+LogicalResult convertSequenceInsert(NodeImporter &node);
+LogicalResult convertSequenceErase(NodeImporter &node);
+LogicalResult convertSequenceLength(NodeImporter &node);
+LogicalResult convertSplitToSequence(NodeImporter &node);
+LogicalResult convertConcatFromSequence(NodeImporter &node);
 
 /// The converters of the default domain, by op type.
 const llvm::StringMap<OpConverterInfo> &getOpConverters();

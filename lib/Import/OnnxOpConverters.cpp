@@ -62,6 +62,18 @@ LogicalResult convertDirect(NodeImporter &node) {
   return convertSame(node, OpName);
 }
 
+/// Identity of a tensor, or of a sequence (the same list).
+LogicalResult convertIdentity(NodeImporter &node) {
+  if (!node.getInput(0)) {
+    FailureOr<const Sequence *> sequence = node.getSequenceInput(0, "input");
+    if (failed(sequence))
+      return failure();
+    node.setSequenceResult(0, **sequence);
+    return success();
+  }
+  return convertSame(node, "tfm.identity");
+}
+
 /// Max and Min take any number of operands; tfm's take two.
 template <const char *OpName>
 LogicalResult convertVariadic(NodeImporter &node) {
@@ -1439,7 +1451,7 @@ constexpr char kAdd[] = "tfm.add", kSub[] = "tfm.sub", kMul[] = "tfm.mul",
                kTanh[] = "tfm.tanh", kSin[] = "tfm.sin", kCos[] = "tfm.cos",
                kFloor[] = "tfm.floor", kCeil[] = "tfm.ceil",
                kReciprocal[] = "tfm.reciprocal", kRelu[] = "tfm.relu",
-               kSigmoid[] = "tfm.sigmoid", kIdentity[] = "tfm.identity",
+               kSigmoid[] = "tfm.sigmoid", 
                kMatMul[] = "tfm.matmul", kWhere[] = "tfm.where",
                kExpand[] = "tfm.expand", kRange[] = "tfm.range",
                kReduceMean[] = "tfm.reduce_mean",
@@ -1503,12 +1515,29 @@ mlir::tfc::onnx_import::getOpConverters() {
     add("Reciprocal", convertDirect<kReciprocal>, 1, 1, 1);
     add("Relu", convertDirect<kRelu>, 1, 1, 1);
     add("Sigmoid", convertDirect<kSigmoid>, 1, 1, 1);
-    add("Identity", convertDirect<kIdentity>, 1, 1, 1);
+    add("Identity", convertIdentity, 1, 1, 1);
     add("Where", convertDirect<kWhere>, 3, 3, 1);
     add("Expand", convertDirect<kExpand>, 2, 2, 1);
     add("Range", convertDirect<kRange>, 3, 3, 1);
     add("MatMul", convertDirect<kMatMul>, 2, 2, 1);
     add("Einsum", convertEinsum, 1, kVariadic, 1, {{"equation", A::STRING, true}});
+    // Sequences (lists known while importing) and the loops that build them.
+    add("SequenceConstruct", convertSequenceConstruct, 1, kVariadic, 1);
+    add("SequenceEmpty", convertSequenceEmpty, 0, 0, 1, {{"dtype", A::INT}});
+    add("SequenceAt", convertSequenceAt, 2, 2, 1);
+    add("SequenceInsert", convertSequenceInsert, 2, 3, 1);
+    add("SequenceErase", convertSequenceErase, 1, 2, 1);
+    add("SequenceLength", convertSequenceLength, 1, 1, 1);
+    add("SplitToSequence", convertSplitToSequence, 1, 2, 1,
+        {{"axis", A::INT}, {"keepdims", A::INT}});
+    add("ConcatFromSequence", convertConcatFromSequence, 1, 1, 1,
+        {{"axis", A::INT, true}, {"new_axis", A::INT}});
+    // The driver unrolls Loop itself (it imports the body once per
+    // iteration), before any converter would run; this entry gives its
+    // signature to the screening.
+    add("Loop", [](NodeImporter &node) -> LogicalResult {
+      return node.fail("Loop is unrolled by the importer's driver");
+    }, 2, kVariadic, kVariadic, {{"body", A::GRAPH, true}});
 
     add("Gelu", convertGelu, 1, 1, 1, {{"approximate", A::STRING}});
     // Activations (their attributes' ONNX defaults in the converters).

@@ -30,14 +30,24 @@ DATA = "/usr/share/libonnx-testdata/data/node"
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def model_ops(model):
+def graph_ops(graph):
+    """The ops of `graph`'s nodes and of the graphs nested in them (a Loop's
+    body)."""
     ops = set()
-    for node in model.graph.node:
+    for node in graph.node:
         domain = node.domain or "ai.onnx"
         ops.add(node.op_type if domain == "ai.onnx" else f"{domain}::{node.op_type}")
-        if any(a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS) for a in node.attribute):
-            ops.add("<subgraph>")
+        for attribute in node.attribute:
+            if attribute.type == onnx.AttributeProto.GRAPH:
+                ops |= graph_ops(attribute.g)
+            elif attribute.type == onnx.AttributeProto.GRAPHS:
+                for subgraph in attribute.graphs:
+                    ops |= graph_ops(subgraph)
     return ops
+
+
+def model_ops(model):
+    return graph_ops(model.graph)
 
 
 def read_list(name):
