@@ -137,6 +137,32 @@ FailureOr<SmallVector<int64_t>> mlir::tfm::getConstantIntValues(Value value) {
   return values;
 }
 
+FailureOr<SmallVector<double>> mlir::tfm::getConstantFloatValues(Value value) {
+  Attribute constant;
+  if (!value || !matchPattern(value, m_Constant(&constant)))
+    return failure();
+  SmallVector<double> values;
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(constant)) {
+    auto type = resource.getType();
+    std::optional<ArrayRef<char>> bytes = getWeightBytes(resource);
+    if (!type.getElementType().isF32() || !type.hasStaticShape() || !bytes ||
+        type.getNumElements() > kMaxConstantIntValues)
+      return failure();
+    for (int64_t i = 0; i < type.getNumElements(); ++i) {
+      float element;
+      std::memcpy(&element, bytes->data() + i * sizeof(float), sizeof(float));
+      values.push_back(element);
+    }
+    return values;
+  }
+  auto attr = dyn_cast<DenseFPElementsAttr>(constant);
+  if (!attr || attr.getNumElements() > kMaxConstantIntValues)
+    return failure();
+  for (const APFloat &v : attr.getValues<APFloat>())
+    values.push_back(v.convertToDouble());
+  return values;
+}
+
 /// A shape as `[?, 128, 768]`, for diagnostics.
 static std::string shapeText(ArrayRef<int64_t> shape) {
   std::string text = "[";
@@ -1731,6 +1757,55 @@ LogicalResult PadOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc
                                " padding has no element to repeat");
     shape[i] = padded;
   }
+  if (failed(checkResultSize(loc, shape)))
+    return failure();
+  results.push_back(RankedTensorType::get(shape, type.getElementType()));
+  return success();
+}
+
+LogicalResult ResizeOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &results) {
+  RankedTensorType type = tensorOf(adaptor.getInput());
+  StringRef mode = adaptor.getMode();
+  if (mode != "nearest" && mode != "linear" && mode != "cubic")
+    return emitOptionalError(loc, "mode must be nearest, linear or cubic, got \"",
+                             mode, "\"");
+  if (mode != "nearest" && !isa<FloatType>(type.getElementType()))
+    return emitOptionalError(loc, mode, " interpolation needs floats, got ",
+                             type.getElementType());
+  StringRef coordinates = adaptor.getCoordinateMode();
+  if (!llvm::is_contained({"half_pixel", "half_pixel_symmetric", "pytorch_half_pixel",
+                           "align_corners", "asymmetric"},
+                          coordinates))
+    return emitOptionalError(loc, "coordinate_mode \"", coordinates,
+                             "\" is not one tfc implements");
+  StringRef rounding = adaptor.getNearestMode();
+  if (!llvm::is_contained({"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"},
+                          rounding))
+    return emitOptionalError(loc, "nearest_mode must be round_prefer_floor, "
+                                  "round_prefer_ceil, floor or ceil, got \"",
+                             rounding, "\"");
+  int64_t rank = type.getRank();
+  FailureOr<int64_t> length = getShapeOperandLength(loc, adaptor.getSizes());
+  if (failed(length))
+    return failure();
+  RankedTensorType scales = tensorOf(adaptor.getScales());
+  if (*length != rank || scales.getRank() != 1 || scales.getDimSize(0) != rank ||
+      !scales.getElementType().isF32())
+    return emitOptionalError(loc, "sizes and scales must have one entry per dim (",
+                             rank, "), f32 scales, got ", adaptor.getSizes().getType(),
+                             " and ", adaptor.getScales().getType());
+  SmallVector<int64_t> shape(rank, kDynamic);
+  if (std::optional<SmallVector<int64_t>> sizes = getKnownIntValues(adaptor.getSizes()))
+    for (int64_t i = 0; i < rank; ++i) {
+      if (ShapedType::isDynamic((*sizes)[i]))
+        continue;
+      if ((*sizes)[i] < 0)
+        return emitOptionalError(loc, "size ", (*sizes)[i], " of dim ", i,
+                                 " is negative");
+      shape[i] = (*sizes)[i];
+    }
   if (failed(checkResultSize(loc, shape)))
     return failure();
   results.push_back(RankedTensorType::get(shape, type.getElementType()));

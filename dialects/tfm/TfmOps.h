@@ -55,6 +55,10 @@ std::optional<SmallVector<int64_t>> getKnownIntValues(Value value);
 /// constant-like op), or failure when `value` is not one.
 FailureOr<SmallVector<int64_t>> getConstantIntValues(Value value);
 
+/// The values of a constant float tensor (f32 when held in a resource), or
+/// failure when `value` is not one.
+FailureOr<SmallVector<double>> getConstantFloatValues(Value value);
+
 /// The bytes of a `dense_resource` weight, in place, when its blob holds
 /// every element (bools one byte each); nullopt for a weight without data:
 /// `tfc import` prints weights elided as empty blobs, so that IR read back

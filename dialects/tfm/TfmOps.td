@@ -893,6 +893,32 @@ def Tfm_PadOp : Tfm_Op<"pad"> {
   let results = (outs Tfm_Tensor:$result);
 }
 
+def Tfm_ResizeOp : Tfm_Op<"resize"> {
+  let summary = "Resizes a tensor by interpolation";
+  let description = [{
+    ONNX `Resize`: the result has the dims `sizes` (1-D i64, one per dim),
+    and result position x of dim i reads input coordinate
+    `coordinate_mode`(x, `scales`[i]) (f32, one per dim; the importer
+    derives whichever of the two the node did not give). `mode` is
+    `nearest` (the coordinate rounded by `nearest_mode`: round_prefer_floor,
+    round_prefer_ceil, floor or ceil), `linear` (two neighbours per dim) or
+    `cubic` (four, with `cubic_coeff_a`, and `exclude_outside` dropping and
+    renormalizing those past the edges); neighbours past an edge read the
+    edge. `coordinate_mode` is half_pixel, half_pixel_symmetric,
+    pytorch_half_pixel, align_corners or asymmetric.
+
+    ```mlir
+    %up = tfm.resize %x, %sizes, %scales {mode = "nearest", coordinate_mode = "asymmetric", nearest_mode = "floor"} : (tensor<1x64x32x32xf32>, tensor<4xi64>, tensor<4xf32>) -> tensor<1x64x64x64xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_Tensor:$input, Tfm_IndexTensor:$sizes, Tfm_Tensor:$scales,
+                       StrAttr:$mode, StrAttr:$coordinate_mode,
+                       DefaultValuedAttr<StrAttr, "\"round_prefer_floor\"">:$nearest_mode,
+                       DefaultValuedAttr<F32Attr, "-0.75">:$cubic_coeff_a,
+                       DefaultValuedAttr<BoolAttr, "false">:$exclude_outside);
+  let results = (outs Tfm_Tensor:$result);
+}
+
 def Tfm_TriluOp : Tfm_Op<"trilu"> {
   let summary = "Keeps the upper or lower triangle of the trailing matrices";
   let description = [{

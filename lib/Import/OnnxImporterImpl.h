@@ -1,7 +1,8 @@
 //===- OnnxImporterImpl.h - importer internals ------------------*- C++ -*-===//
 //
 // Shared by the importer's driver (OnnxImporter.cpp), the per-op converters
-// (OnnxOpConverters.cpp, EinsumConverter.cpp, SequenceConverters.cpp) and
+// (OnnxOpConverters.cpp, EinsumConverter.cpp, ResizeConverter.cpp,
+// SequenceConverters.cpp) and
 // the tensor conversion (OnnxTensors.cpp).
 //
 //===----------------------------------------------------------------------===//
@@ -222,6 +223,8 @@ struct OpConverterInfo {
 
 /// Einsum as transposes, sums and matmuls (EinsumConverter.cpp).
 LogicalResult convertEinsum(NodeImporter &node);
+/// Resize with its scales and sizes both made explicit (ResizeConverter.cpp).
+LogicalResult convertResize(NodeImporter &node);
 
 /// True for the ops that take sequences as inputs (the importer refuses a
 /// sequence anywhere else, naming the input).

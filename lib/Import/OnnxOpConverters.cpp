@@ -1521,6 +1521,16 @@ mlir::tfc::onnx_import::getOpConverters() {
     add("Range", convertDirect<kRange>, 3, 3, 1);
     add("MatMul", convertDirect<kMatMul>, 2, 2, 1);
     add("Einsum", convertEinsum, 1, kVariadic, 1, {{"equation", A::STRING, true}});
+    add("Resize", convertResize, 1, 4, 1,
+        {{"antialias", A::INT, false, 18},
+         {"axes", A::INTS, false, 18},
+         {"coordinate_transformation_mode", A::STRING},
+         {"cubic_coeff_a", A::FLOAT},
+         {"exclude_outside", A::INT},
+         {"extrapolation_value", A::FLOAT},
+         {"keep_aspect_ratio_policy", A::STRING, false, 18},
+         {"mode", A::STRING},
+         {"nearest_mode", A::STRING}});
     // Sequences (lists known while importing) and the loops that build them.
     add("SequenceConstruct", convertSequenceConstruct, 1, kVariadic, 1);
     add("SequenceEmpty", convertSequenceEmpty, 0, 0, 1, {{"dtype", A::INT}});

@@ -638,3 +638,22 @@ func.func @top_k(%a: tensor<3x8xf32>) -> (tensor<3x2xf32>, tensor<3x2xi64>) {
   %v, %i = tfm.top_k %a, %k {axis = 1 : i64} : (tensor<3x8xf32>, tensor<1xi64>) -> (tensor<3x2xf32>, tensor<3x2xi64>)
   return %v, %i : tensor<3x2xf32>, tensor<3x2xi64>
 }
+
+// -----
+
+// COM: Bilinear Resize of the last two dims: the batch and channels (scale
+// COM: 1, same size) read their own index; each resized dim gives two taps,
+// COM: so four reads per element, weighted and summed.
+// CHECK-LABEL: func.func @resize_bilinear
+// CHECK: linalg.generic
+// CHECK: %[[N:.+]] = linalg.index 0
+// CHECK: %[[C:.+]] = linalg.index 1
+// CHECK-COUNT-4: tensor.extract %arg0[%[[N]], %[[C]], %{{.+}}, %{{.+}}]
+// CHECK-NOT: tensor.extract %arg0
+// CHECK: linalg.yield
+func.func @resize_bilinear(%a: tensor<1x2x4x4xf32>) -> tensor<1x2x8x8xf32> {
+  %sizes = tfm.constant dense<[1, 2, 8, 8]> : tensor<4xi64>
+  %scales = tfm.constant dense<[1.0, 1.0, 2.0, 2.0]> : tensor<4xf32>
+  %r = tfm.resize %a, %sizes, %scales {mode = "linear", coordinate_mode = "half_pixel"} : (tensor<1x2x4x4xf32>, tensor<4xi64>, tensor<4xf32>) -> tensor<1x2x8x8xf32>
+  return %r : tensor<1x2x8x8xf32>
+}

@@ -690,3 +690,19 @@ func.func @top_k_too_many(%a: tensor<3x4xf32>) {
   %v, %i = tfm.top_k %a, %k {axis = 1 : i64} : (tensor<3x4xf32>, tensor<1xi64>) -> (tensor<3x5xf32>, tensor<3x5xi64>)
   return
 }
+// -----
+
+func.func @resize_mode(%a: tensor<1x1x4x4xf32>, %s: tensor<4xi64>, %f: tensor<4xf32>) {
+  // expected-error @+2 {{coordinate_mode "tf_crop_and_resize" is not one tfc implements}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.resize %a, %s, %f {mode = "linear", coordinate_mode = "tf_crop_and_resize"} : (tensor<1x1x4x4xf32>, tensor<4xi64>, tensor<4xf32>) -> tensor<?x?x?x?xf32>
+  return
+}
+// -----
+
+func.func @resize_linear_ints(%a: tensor<1x1x4x4xi32>, %s: tensor<4xi64>, %f: tensor<4xf32>) {
+  // expected-error @+2 {{linear interpolation needs floats, got 'i32'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.resize %a, %s, %f {mode = "linear", coordinate_mode = "half_pixel"} : (tensor<1x1x4x4xi32>, tensor<4xi64>, tensor<4xf32>) -> tensor<?x?x?x?xi32>
+  return
+}

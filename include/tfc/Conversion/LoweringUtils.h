@@ -161,6 +161,8 @@ void populateAttentionPatterns(TypeConverter &converter,
                                RewritePatternSet &patterns);
 void populateScatterPatterns(TypeConverter &converter,
                              RewritePatternSet &patterns);
+void populateResizePatterns(TypeConverter &converter,
+                            RewritePatternSet &patterns);
 
 } // namespace mlir::tfc
 

@@ -28,6 +28,7 @@ void mlir::tfc::populateTfmToLinalgPatterns(TypeConverter &converter,
   populateShapePatterns(converter, patterns);
   populateScanPatterns(converter, patterns);
   populateScatterPatterns(converter, patterns);
+  populateResizePatterns(converter, patterns);
   populateAttentionPatterns(converter, patterns);
 }
 
