@@ -11,6 +11,13 @@ void mlir::tfc::buildGraphOptimizationPipeline(
     OpPassManager &pm, const GraphOptimizationOptions &options) {
   OpPassManager &graph = pm.nest<func::FuncOp>();
   graph.addPass(createCanonicalize());
+  auto enabled = [&](StringRef name) {
+    return !llvm::is_contained(options.disabled, name);
+  };
+  // Before the convs become matmuls, which would put a reshape between a
+  // conv and its BatchNorm.
+  if (options.fuse && enabled("batch-norm"))
+    graph.addPass(createFoldBatchNorm());
   // Not a fusion: it picks the matmul kernel for patch-embedding convs, so
   // --no-fuse keeps it.
   graph.addPass(createConvToMatmul());
@@ -20,9 +27,6 @@ void mlir::tfc::buildGraphOptimizationPipeline(
   // before the epilogues (which take a tfm.gelu), the projection merge and
   // the attention fusion before the epilogues (which would take the matmuls
   // and bias adds they look for).
-  auto enabled = [&](StringRef name) {
-    return !llvm::is_contained(options.disabled, name);
-  };
   if (enabled("layer-norm"))
     graph.addPass(createFuseLayerNorm({options.emitRemarks}));
   if (enabled("gelu"))
@@ -42,17 +46,18 @@ void mlir::tfc::buildGraphOptimizationPipeline(
 }
 
 ArrayRef<StringRef> mlir::tfc::getFusionNames() {
-  static constexpr StringRef kNames[] = {"layer-norm", "gelu", "projections",
-                                         "attention", "epilogues"};
+  static constexpr StringRef kNames[] = {"batch-norm", "layer-norm", "gelu",
+                                         "projections", "attention", "epilogues"};
   return kNames;
 }
 
 void mlir::tfc::registerGraphOptimizationPipeline() {
   PassPipelineRegistration<>(
       "tfm-optimize",
-      "The graph passes of `tfc compile`: tfm-canonicalize, tfm-conv-to-matmul, "
-      "then the fusions (layer norm, GELU, merged projections, attention, "
-      "epilogues), tfm-sink-transposes and the epilogues again",
+      "The graph passes of `tfc compile`: tfm-canonicalize, "
+      "tfm-fold-batch-norm, tfm-conv-to-matmul, then the fusions (layer norm, "
+      "GELU, merged projections, attention, epilogues), tfm-sink-transposes "
+      "and the epilogues again",
       [](OpPassManager &pm) {
         buildGraphOptimizationPipeline(pm, GraphOptimizationOptions());
       });

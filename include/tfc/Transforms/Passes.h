@@ -22,7 +22,7 @@ struct GraphOptimizationOptions {
   /// Report each fusion and rejected candidate as a remark
   /// (`--fusion-report`).
   bool emitRemarks = false;
-  /// Fusions to skip, by name: layer-norm, gelu, projections, attention,
+  /// Fusions to skip, by name: batch-norm, layer-norm, gelu, projections, attention,
   /// epilogues (`tfc compile --disable-fusion`, to find which one changes a
   /// model's numerics or speed).
   SmallVector<std::string> disabled;

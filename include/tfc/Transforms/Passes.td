@@ -67,6 +67,33 @@ def Canonicalize : Pass<"tfm-canonicalize", "func::FuncOp"> {
   let statistics = [Statistic<"numFolded", "folded", "Ops folded into constants">];
 }
 
+def FoldBatchNorm : Pass<"tfm-fold-batch-norm", "func::FuncOp"> {
+  let summary = "Folds an inference BatchNorm's scale and shift into the conv or matmul before it";
+  let description = [{
+    The importer writes BatchNormalization as a `tfm.mul` by a per-channel
+    constant and a `tfm.add` of another. Where the scaled values come from a
+    `tfm.conv` or a `tfm.matmul` by a constant f32 weight (through the
+    producer's bias add and one transpose at most, each used only there),
+    the scale is folded into the weight and the shift into the bias:
+    `(x @ W + b) * s + t = x @ (W * s) + (b * s + t)`. The weight and bias
+    become new blobs. A residual add, a second user or a scale that varies
+    along another dim than the channels leaves the ops as they are.
+
+    ```mlir
+    %y = tfm.matmul %x, %w : (tensor<?x?x16xf32>, tensor<16x32xf32>) -> tensor<?x?x32xf32>
+    %yb = tfm.add %y, %b : (tensor<?x?x32xf32>, tensor<32xf32>) -> tensor<?x?x32xf32>
+    %t = tfm.transpose %yb {perm = array<i64: 0, 2, 1>} : (tensor<?x?x32xf32>) -> tensor<?x32x?xf32>
+    %s = tfm.mul %t, %scale : (tensor<?x32x?xf32>, tensor<32x1xf32>) -> tensor<?x32x?xf32>
+    %n = tfm.add %s, %shift : (tensor<?x32x?xf32>, tensor<32x1xf32>) -> tensor<?x32x?xf32>
+    ```
+
+    becomes the matmul by the scaled weight, the add of the new bias and the
+    transpose.
+  }];
+  let dependentDialects = ["::mlir::tfm::TfmDialect"];
+  let statistics = [Statistic<"numFolded", "folded", "BatchNorms folded into their producer">];
+}
+
 def ConvToMatmul : Pass<"tfm-conv-to-matmul", "func::FuncOp"> {
   let summary = "Rewrites convs with non-overlapping windows as matmuls";
   let description = [{
