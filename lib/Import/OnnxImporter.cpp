@@ -741,8 +741,11 @@ LogicalResult ModelImporter::importLoop(const onnx::NodeProto &node, Location lo
       body = &attribute.g();
   if (!body)
     return fail("has no body graph");
+  if (node.input_size() < 2)
+    return fail("needs the trip count and condition inputs (either may be "
+                "empty), then the carried values");
   size_t carriedCount = node.input_size() - 2;
-  if (node.input_size() < 2 || body->input_size() != (int)carriedCount + 2 ||
+  if (body->input_size() != (int)carriedCount + 2 ||
       body->output_size() < (int)carriedCount + 1)
     return fail("the body takes " + llvm::Twine(body->input_size()) +
                 " inputs and gives " + llvm::Twine(body->output_size()) +
@@ -830,6 +833,11 @@ LogicalResult ModelImporter::importLoop(const onnx::NodeProto &node, Location lo
   NodeImporter constants(node, opset, builder, loc, {}, storage);
   int64_t iteration = 0;
   for (; running && iteration < trips; ++iteration) {
+    // Nothing of the iteration before is visible but what is carried.
+    for (const auto &entry : bodyNames) {
+      values.erase(entry.getKey());
+      sequences.erase(entry.getKey());
+    }
     bind(body->input(0).name(), constants.getI64Constant({iteration}, /*scalar=*/true),
          nullptr);
     bind(body->input(1).name(),

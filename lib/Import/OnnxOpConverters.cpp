@@ -1547,7 +1547,7 @@ mlir::tfc::onnx_import::getOpConverters() {
     // signature to the screening.
     add("Loop", [](NodeImporter &node) -> LogicalResult {
       return node.fail("Loop is unrolled by the importer's driver");
-    }, 2, kVariadic, kVariadic, {{"body", A::GRAPH, true}});
+    }, 0, kVariadic, kVariadic, {{"body", A::GRAPH, true}});
 
     add("Gelu", convertGelu, 1, 1, 1, {{"approximate", A::STRING}});
     // Activations (their attributes' ONNX defaults in the converters).
