@@ -594,6 +594,43 @@ Value unfoldHeads(Value value) {
   return unfolded;
 }
 
+/// `reshape` folding [B, N, Lq, Lk] scores back to the [B * N, Lq, Lk] of
+/// `scoresType`, where those are a mask added to the 3-D scores unfolded
+/// (`reshape(reshape(s) + mask)`): records the mask (of [B or 1, N or 1,
+/// Lq, Lk], not computed from the scores) and returns s.
+FailureOr<Value> peelHeadMask(tfm::ReshapeOp reshape, RankedTensorType scoresType,
+                              SmallVectorImpl<Value> &headMasks) {
+  auto add = reshape.getInput().getDefiningOp<tfm::AddOp>();
+  if (!add || !add.getResult().hasOneUse())
+    return failure();
+  auto unfoldedType = cast<RankedTensorType>(add.getType());
+  if (unfoldedType.getRank() != 4 || unfoldedType.isDynamicDim(1))
+    return failure();
+  for (bool lhsScores : {true, false}) {
+    Value viewed = lhsScores ? add.getLhs() : add.getRhs();
+    Value mask = lhsScores ? add.getRhs() : add.getLhs();
+    auto unfold = viewed.getDefiningOp<tfm::ReshapeOp>();
+    if (!unfold || unfold.getType() != unfoldedType || !viewed.hasOneUse() ||
+        unfold.getInput().getType() != scoresType || leadsToScores(mask))
+      continue;
+    // Only the leading dim is split: Lq and Lk pass through both reshapes.
+    Value scores = unfold.getInput();
+    if (getSymbolicDim(scores, 1) != getSymbolicDim(viewed, 2) ||
+        getSymbolicDim(scores, 2) != getSymbolicDim(viewed, 3) ||
+        getSymbolicDim(reshape.getResult(), 1) != getSymbolicDim(viewed, 2) ||
+        getSymbolicDim(reshape.getResult(), 2) != getSymbolicDim(viewed, 3))
+      continue;
+    auto maskType = cast<RankedTensorType>(mask.getType());
+    if (maskType.getRank() != 4 ||
+        (maskType.getDimSize(1) != 1 &&
+         maskType.getDimSize(1) != unfoldedType.getDimSize(1)))
+      continue;
+    headMasks.push_back(mask);
+    return scores;
+  }
+  return failure();
+}
+
 struct FuseAttentionPass
     : public tfc::impl::FuseAttentionBase<FuseAttentionPass> {
   using FuseAttentionBase::FuseAttentionBase;
@@ -627,6 +664,8 @@ struct FuseAttentionPass
     double scale = 1.0;
     bool causal = false;
     SmallVector<Value> additiveMasks;
+    // Additive masks on [B, N or 1, Lq, Lk] around [B * N, Lq, Lk] scores.
+    SmallVector<Value> headMasks;
     SmallVector<std::pair<Value, bool>> conditionMasks; // (cond, visible-if-true)
     SmallVector<double> conditionFills;
     bool sawScale = false;
@@ -640,6 +679,20 @@ struct FuseAttentionPass
       if (auto matmul = dyn_cast<tfm::MatMulOp>(def)) {
         qk = matmul;
         break;
+      }
+      if (auto reshape = dyn_cast<tfm::ReshapeOp>(def); reshape && rank == 3) {
+        // Hugging Face's 3-D attention (BART, Whisper, Marian) adds its
+        // mask to the scores viewed as [B, N, Lq, Lk], then folds them back.
+        FailureOr<Value> inner = peelHeadMask(reshape, scoresType, headMasks);
+        if (failed(inner))
+          return remarks.reject(softmax, "the scores come from a tfm.reshape that is "
+                                         "not a mask added to them viewed as "
+                                         "[B, N, Lq, Lk]");
+        if (sawScale)
+          return remarks.reject(softmax, "a mask is added before the scale");
+        scoreValues.push_back(reshape.getInput());
+        scores = *inner;
+        continue;
       }
       if (auto add = dyn_cast<tfm::AddOp>(def)) {
         if (sawScale)
@@ -835,6 +888,8 @@ struct FuseAttentionPass
     // one on [B, N, Lq, Lk]: row b * N + n of the folded batch is (b, n).
     if (mask && rank == 3)
       mask = splitMaskHeads(b, loc, mask, query->heads);
+    for (Value headMask : headMasks)
+      accumulate(headMask);
 
     // The sequence-first layout is transposed to [B, L, H] around the op:
     // a copy of q, k, v and the output, small next to the attention itself.

@@ -443,6 +443,38 @@ func.func @bmm_folded(%x: tensor<?x?x32xf32>) -> tensor<?x?x32xf32> {
 
 // -----
 
+// COM: BART's decoder self-attention: the mask ([B, 1, Lq, Lk], causal and
+// COM: padding together) is added to the 3-D scores viewed as [B, N, Lq,
+// COM: Lk], which are then folded back for the softmax. The mask becomes the
+// COM: op's, as it is.
+// CHECK-LABEL: func.func @bmm_masked_view
+// CHECK: tfm.attention %arg0, %arg0, %arg0, %arg1 {num_heads = 2 : i64, scale = 1.000000e+00 : f32} : (tensor<2x8x32xf32>, tensor<2x8x32xf32>, tensor<2x8x32xf32>, tensor<2x1x8x8xf32>) -> tensor<2x8x32xf32>
+func.func @bmm_masked_view(%x: tensor<2x8x32xf32>, %mask: tensor<2x1x8x8xf32>) -> tensor<2x8x32xf32> {
+  %split = tfm.constant dense<[2, 8, 2, 16]> : tensor<4xi64>
+  %flat = tfm.constant dense<[4, 8, 16]> : tensor<3xi64>
+  %view = tfm.constant dense<[2, 2, 8, 8]> : tensor<4xi64>
+  %fold = tfm.constant dense<[4, 8, 8]> : tensor<3xi64>
+  %unfold = tfm.constant dense<[2, 2, 8, 16]> : tensor<4xi64>
+  %merge = tfm.constant dense<[2, 8, 32]> : tensor<3xi64>
+  %x4 = tfm.reshape %x, %split : (tensor<2x8x32xf32>, tensor<4xi64>) -> tensor<2x8x2x16xf32>
+  %xt = tfm.transpose %x4 {perm = array<i64: 0, 2, 1, 3>} : (tensor<2x8x2x16xf32>) -> tensor<2x2x8x16xf32>
+  %x3 = tfm.reshape %xt, %flat : (tensor<2x2x8x16xf32>, tensor<3xi64>) -> tensor<4x8x16xf32>
+  %kT = tfm.transpose %x3 {perm = array<i64: 0, 2, 1>} : (tensor<4x8x16xf32>) -> tensor<4x16x8xf32>
+  %s = tfm.matmul %x3, %kT : (tensor<4x8x16xf32>, tensor<4x16x8xf32>) -> tensor<4x8x8xf32>
+  %s4 = tfm.reshape %s, %view : (tensor<4x8x8xf32>, tensor<4xi64>) -> tensor<2x2x8x8xf32>
+  %sm = tfm.add %s4, %mask : (tensor<2x2x8x8xf32>, tensor<2x1x8x8xf32>) -> tensor<2x2x8x8xf32>
+  %s3 = tfm.reshape %sm, %fold : (tensor<2x2x8x8xf32>, tensor<3xi64>) -> tensor<4x8x8xf32>
+  // expected-remark @+1 {{fused attention: 2 heads of 16, scale 1.000000e+00, 3-D, masked}}
+  %p = tfm.softmax %s3 {axis = 2 : i64} : (tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %o = tfm.matmul %p, %x3 : (tensor<4x8x8xf32>, tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  %o4 = tfm.reshape %o, %unfold : (tensor<4x8x16xf32>, tensor<4xi64>) -> tensor<2x2x8x16xf32>
+  %ot = tfm.transpose %o4 {perm = array<i64: 0, 2, 1, 3>} : (tensor<2x2x8x16xf32>) -> tensor<2x8x2x16xf32>
+  %r = tfm.reshape %ot, %merge : (tensor<2x8x2x16xf32>, tensor<3xi64>) -> tensor<2x8x32xf32>
+  return %r : tensor<2x8x32xf32>
+}
+
+// -----
+
 // COM: Must not fire. Each function breaks one step of the pattern.
 
 // CHECK-LABEL: func.func @softmax_over_queries
@@ -504,4 +536,23 @@ func.func @split_from_other_shape(%q: tensor<?x?x32xf32>, %other: tensor<?x?x32x
   %o = tfm.matmul %p, %vt : (tensor<?x2x?x?xf32>, tensor<?x2x?x16xf32>) -> tensor<?x2x?x16xf32>
   %ot = tfm.transpose %o {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x2x?x16xf32>) -> tensor<?x?x2x16xf32>
   return %ot : tensor<?x?x2x16xf32>
+}
+
+// -----
+
+// COM: A 3-D view whose "mask" is the scores themselves: not a mask.
+// CHECK-LABEL: func.func @bmm_view_not_a_mask
+// CHECK-NOT: tfm.attention
+func.func @bmm_view_not_a_mask(%x3: tensor<4x8x16xf32>) -> tensor<4x8x16xf32> {
+  %view = tfm.constant dense<[2, 2, 8, 8]> : tensor<4xi64>
+  %fold = tfm.constant dense<[4, 8, 8]> : tensor<3xi64>
+  %kT = tfm.transpose %x3 {perm = array<i64: 0, 2, 1>} : (tensor<4x8x16xf32>) -> tensor<4x16x8xf32>
+  %s = tfm.matmul %x3, %kT : (tensor<4x8x16xf32>, tensor<4x16x8xf32>) -> tensor<4x8x8xf32>
+  %s4 = tfm.reshape %s, %view : (tensor<4x8x8xf32>, tensor<4xi64>) -> tensor<2x2x8x8xf32>
+  %sm = tfm.add %s4, %s4 : (tensor<2x2x8x8xf32>, tensor<2x2x8x8xf32>) -> tensor<2x2x8x8xf32>
+  %s3 = tfm.reshape %sm, %fold : (tensor<2x2x8x8xf32>, tensor<3xi64>) -> tensor<4x8x8xf32>
+  // expected-remark @+1 {{not fused as attention: the scores come from a tfm.reshape that is not a mask added to them viewed as [B, N, Lq, Lk]}}
+  %p = tfm.softmax %s3 {axis = 2 : i64} : (tensor<4x8x8xf32>) -> tensor<4x8x8xf32>
+  %o = tfm.matmul %p, %x3 : (tensor<4x8x8xf32>, tensor<4x8x16xf32>) -> tensor<4x8x16xf32>
+  return %o : tensor<4x8x16xf32>
 }
