@@ -386,6 +386,46 @@ bool isCausalAdditiveMask(Value mask, Value scores) {
   return true;
 }
 
+/// Whether an additive mask is the causal triangle built at run time, as
+/// LLaMA-style code writes it: `full((L, L), -inf).triu(1)` (ConstantOfShape
+/// or any splat of the hidden fill, Trilu upper with k 1), with leading dims
+/// of 1 added, where L is both the scores' query and key length (provably,
+/// through the shape graph): -inf exactly where the key comes after the
+/// query, which is the causal flag with equal lengths.
+bool isRuntimeCausalMask(Value mask, Value scores) {
+  auto type = cast<RankedTensorType>(mask.getType());
+  auto scoresType = cast<RankedTensorType>(scores.getType());
+  int64_t rank = type.getRank(), scoresRank = scoresType.getRank();
+  if (rank < 2 || llvm::any_of(type.getShape().drop_back(2),
+                               [](int64_t d) { return d != 1; }))
+    return false;
+  Value triangle = mask;
+  while (auto unsqueeze = triangle.getDefiningOp<tfm::UnsqueezeOp>())
+    triangle = unsqueeze.getInput();
+  auto trilu = triangle.getDefiningOp<tfm::TriluOp>();
+  if (!trilu || !trilu.getUpper() ||
+      cast<RankedTensorType>(trilu.getType()).getRank() != 2)
+    return false;
+  FailureOr<SmallVector<int64_t>> k = tfm::getConstantIntValues(trilu.getK());
+  if (failed(k) || k->size() != 1 || k->front() != 1)
+    return false;
+  Value filled = trilu.getInput();
+  std::optional<double> fill;
+  if (auto constantOfShape = filled.getDefiningOp<tfm::ConstantOfShapeOp>()) {
+    auto value = dyn_cast<DenseElementsAttr>(constantOfShape.getValue());
+    if (value && value.isSplat() && isa<FloatType>(value.getElementType()))
+      fill = value.getSplatValue<APFloat>().convertToDouble();
+  } else {
+    fill = getScalarConstant(filled);
+  }
+  if (!fill || *fill > getHiddenFill(type.getElementType()))
+    return false;
+  SymbolicDim queries = getSymbolicDim(scores, scoresRank - 2);
+  SymbolicDim keys = getSymbolicDim(scores, scoresRank - 1);
+  return queries == keys && getSymbolicDim(filled, 0) == queries &&
+         getSymbolicDim(filled, 1) == keys;
+}
+
 /// `mask`, broadcastable to [B * N, Lq, Lk] scores, as a mask broadcastable
 /// to [B, N, Lq, Lk]: missing leading dims become 1, then a folded batch dim
 /// of size 1 becomes [1, 1] and any other is split into [B, N] (N static).
@@ -702,7 +742,7 @@ struct FuseAttentionPass
         scores = lhsScores ? add.getLhs() : add.getRhs();
         if (cast<RankedTensorType>(mask.getType()).getRank() > 4)
           return remarks.reject(softmax, "the mask has rank above 4");
-        if (isCausalAdditiveMask(mask, scores))
+        if (isCausalAdditiveMask(mask, scores) || isRuntimeCausalMask(mask, scores))
           causal = true;
         else
           additiveMasks.push_back(mask);

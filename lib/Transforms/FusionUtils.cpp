@@ -398,6 +398,12 @@ SymbolicDim mlir::tfc::getSymbolicDim(Value value, int64_t dim) {
     }
     return opaque;
   }
+  // A triangle of a matrix keeps its dims; a tensor filled to a shape has
+  // the shape's values as dims (a causal mask built at run time).
+  if (auto trilu = dyn_cast<tfm::TriluOp>(def))
+    return getSymbolicDim(trilu.getInput(), dim);
+  if (auto filled = dyn_cast<tfm::ConstantOfShapeOp>(def))
+    return getSymbolicElement(filled.getShape(), dim).value_or(opaque);
   if (auto reshape = dyn_cast<tfm::ReshapeOp>(def)) {
     std::optional<SymbolicDim> element =
         getSymbolicElement(reshape.getShape(), dim);

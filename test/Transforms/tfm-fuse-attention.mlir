@@ -475,6 +475,67 @@ func.func @bmm_masked_view(%x: tensor<2x8x32xf32>, %mask: tensor<2x1x8x8xf32>) -
 
 // -----
 
+// COM: LLaMA's causal mask built at run time, full((L, L), -inf).triu(1)
+// COM: unsqueezed to [1, 1, L, L], with L the sequence of the scores: the
+// COM: causal flag, no mask operand.
+// CHECK-LABEL: func.func @runtime_causal_mask
+// CHECK: tfm.attention %arg0, %arg0, %arg0 {causal = true, num_heads = 2 : i64, scale = 1.000000e+00 : f32}
+func.func @runtime_causal_mask(%x: tensor<1x?x32xf32>) -> tensor<1x?x32xf32> {
+  %heads = tfm.constant dense<[2, 16]> : tensor<2xi64>
+  %k = tfm.constant dense<1> : tensor<i64>
+  %sx = tfm.shape %x {end = 2 : i64, start = 0 : i64} : (tensor<1x?x32xf32>) -> tensor<2xi64>
+  %target = tfm.concat %sx, %heads {axis = 0 : i64} : (tensor<2xi64>, tensor<2xi64>) -> tensor<4xi64>
+  %merge = tfm.shape %x {end = 3 : i64, start = 0 : i64} : (tensor<1x?x32xf32>) -> tensor<3xi64>
+  %len = tfm.shape %x {end = 2 : i64, start = 1 : i64} : (tensor<1x?x32xf32>) -> tensor<1xi64>
+  %square = tfm.concat %len, %len {axis = 0 : i64} : (tensor<1xi64>, tensor<1xi64>) -> tensor<2xi64>
+  %full = tfm.constant_of_shape %square {value = dense<0xFF800000> : tensor<1xf32>} : (tensor<2xi64>) -> tensor<?x?xf32>
+  %upper = tfm.trilu %full, %k : (tensor<?x?xf32>, tensor<i64>) -> tensor<?x?xf32>
+  %mask = tfm.unsqueeze %upper {axes = array<i64: 0, 1>} : (tensor<?x?xf32>) -> tensor<1x1x?x?xf32>
+  %x4 = tfm.reshape %x, %target : (tensor<1x?x32xf32>, tensor<4xi64>) -> tensor<1x?x2x16xf32>
+  %qt = tfm.transpose %x4 {perm = array<i64: 0, 2, 1, 3>} : (tensor<1x?x2x16xf32>) -> tensor<1x2x?x16xf32>
+  %kt = tfm.transpose %x4 {perm = array<i64: 0, 2, 3, 1>} : (tensor<1x?x2x16xf32>) -> tensor<1x2x16x?xf32>
+  %s = tfm.matmul %qt, %kt : (tensor<1x2x?x16xf32>, tensor<1x2x16x?xf32>) -> tensor<1x2x?x?xf32>
+  %sm = tfm.add %s, %mask : (tensor<1x2x?x?xf32>, tensor<1x1x?x?xf32>) -> tensor<1x2x?x?xf32>
+  // expected-remark @+1 {{fused attention: 2 heads of 16, scale 1.000000e+00, causal}}
+  %p = tfm.softmax %sm {axis = 3 : i64} : (tensor<1x2x?x?xf32>) -> tensor<1x2x?x?xf32>
+  %o = tfm.matmul %p, %qt : (tensor<1x2x?x?xf32>, tensor<1x2x?x16xf32>) -> tensor<1x2x?x16xf32>
+  %ot = tfm.transpose %o {perm = array<i64: 0, 2, 1, 3>} : (tensor<1x2x?x16xf32>) -> tensor<1x?x2x16xf32>
+  %r = tfm.reshape %ot, %merge : (tensor<1x?x2x16xf32>, tensor<3xi64>) -> tensor<1x?x32xf32>
+  return %r : tensor<1x?x32xf32>
+}
+
+// -----
+
+// COM: The same with triu(0): the diagonal is hidden too, which is not the
+// COM: causal flag, so the mask stays an operand.
+// CHECK-LABEL: func.func @runtime_triu_zero
+// CHECK: tfm.attention %arg0, %arg0, %arg0, %{{.+}} {num_heads = 2 : i64, scale = 1.000000e+00 : f32}
+func.func @runtime_triu_zero(%x: tensor<1x?x32xf32>) -> tensor<1x?x32xf32> {
+  %heads = tfm.constant dense<[2, 16]> : tensor<2xi64>
+  %k = tfm.constant dense<0> : tensor<i64>
+  %sx = tfm.shape %x {end = 2 : i64, start = 0 : i64} : (tensor<1x?x32xf32>) -> tensor<2xi64>
+  %target = tfm.concat %sx, %heads {axis = 0 : i64} : (tensor<2xi64>, tensor<2xi64>) -> tensor<4xi64>
+  %merge = tfm.shape %x {end = 3 : i64, start = 0 : i64} : (tensor<1x?x32xf32>) -> tensor<3xi64>
+  %len = tfm.shape %x {end = 2 : i64, start = 1 : i64} : (tensor<1x?x32xf32>) -> tensor<1xi64>
+  %square = tfm.concat %len, %len {axis = 0 : i64} : (tensor<1xi64>, tensor<1xi64>) -> tensor<2xi64>
+  %full = tfm.constant_of_shape %square {value = dense<0xFF800000> : tensor<1xf32>} : (tensor<2xi64>) -> tensor<?x?xf32>
+  %upper = tfm.trilu %full, %k : (tensor<?x?xf32>, tensor<i64>) -> tensor<?x?xf32>
+  %mask = tfm.unsqueeze %upper {axes = array<i64: 0, 1>} : (tensor<?x?xf32>) -> tensor<1x1x?x?xf32>
+  %x4 = tfm.reshape %x, %target : (tensor<1x?x32xf32>, tensor<4xi64>) -> tensor<1x?x2x16xf32>
+  %qt = tfm.transpose %x4 {perm = array<i64: 0, 2, 1, 3>} : (tensor<1x?x2x16xf32>) -> tensor<1x2x?x16xf32>
+  %kt = tfm.transpose %x4 {perm = array<i64: 0, 2, 3, 1>} : (tensor<1x?x2x16xf32>) -> tensor<1x2x16x?xf32>
+  %s = tfm.matmul %qt, %kt : (tensor<1x2x?x16xf32>, tensor<1x2x16x?xf32>) -> tensor<1x2x?x?xf32>
+  %sm = tfm.add %s, %mask : (tensor<1x2x?x?xf32>, tensor<1x1x?x?xf32>) -> tensor<1x2x?x?xf32>
+  // expected-remark @+1 {{fused attention: 2 heads of 16, scale 1.000000e+00, masked}}
+  %p = tfm.softmax %sm {axis = 3 : i64} : (tensor<1x2x?x?xf32>) -> tensor<1x2x?x?xf32>
+  %o = tfm.matmul %p, %qt : (tensor<1x2x?x?xf32>, tensor<1x2x?x16xf32>) -> tensor<1x2x?x16xf32>
+  %ot = tfm.transpose %o {perm = array<i64: 0, 2, 1, 3>} : (tensor<1x2x?x16xf32>) -> tensor<1x?x2x16xf32>
+  %r = tfm.reshape %ot, %merge : (tensor<1x?x2x16xf32>, tensor<3xi64>) -> tensor<1x?x32xf32>
+  return %r : tensor<1x?x32xf32>
+}
+
+// -----
+
 // COM: Must not fire. Each function breaks one step of the pattern.
 
 // CHECK-LABEL: func.func @softmax_over_queries
