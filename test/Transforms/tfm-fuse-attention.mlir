@@ -536,6 +536,52 @@ func.func @runtime_triu_zero(%x: tensor<1x?x32xf32>) -> tensor<1x?x32xf32> {
 
 // -----
 
+// COM: ALiBi: a per-head linear bias slope[h] * (j - i), built at run time
+// COM: from the positions, added to the scaled scores: the op's mask as it
+// COM: is ([1, N, L, L]), next to the causal flag.
+// CHECK-LABEL: func.func @alibi
+// CHECK: %[[BIAS:.+]] = tfm.mul %{{.+}}, %{{.+}} : (tensor<2x1x1xf32>, tensor<?x?xf32>) -> tensor<2x?x?xf32>
+// CHECK: %[[MASK:.+]] = tfm.unsqueeze %[[BIAS]]
+// CHECK: tfm.attention %arg0, %arg0, %arg0, %[[MASK]] {causal = true, num_heads = 2 : i64, scale = 2.500000e-01 : f32}
+func.func @alibi(%x: tensor<1x?x32xf32>) -> tensor<1x?x32xf32> {
+  %heads = tfm.constant dense<[2, 16]> : tensor<2xi64>
+  %slopes = tfm.constant dense<[[[0.5]], [[0.25]]]> : tensor<2x1x1xf32>
+  %quarter = tfm.constant dense<0.25> : tensor<f32>
+  %k = tfm.constant dense<1> : tensor<i64>
+  %c0 = tfm.constant dense<0> : tensor<i64>
+  %c1 = tfm.constant dense<1> : tensor<i64>
+  %sx = tfm.shape %x {end = 2 : i64, start = 0 : i64} : (tensor<1x?x32xf32>) -> tensor<2xi64>
+  %target = tfm.concat %sx, %heads {axis = 0 : i64} : (tensor<2xi64>, tensor<2xi64>) -> tensor<4xi64>
+  %merge = tfm.shape %x {end = 3 : i64, start = 0 : i64} : (tensor<1x?x32xf32>) -> tensor<3xi64>
+  %len1 = tfm.shape %x {end = 2 : i64, start = 1 : i64} : (tensor<1x?x32xf32>) -> tensor<1xi64>
+  %len = tfm.squeeze %len1 {axes = array<i64: 0>} : (tensor<1xi64>) -> tensor<i64>
+  %pos = tfm.range %c0, %len, %c1 : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
+  %posf = tfm.cast %pos {to = f32} : (tensor<?xi64>) -> tensor<?xf32>
+  %row = tfm.unsqueeze %posf {axes = array<i64: 1>} : (tensor<?xf32>) -> tensor<?x1xf32>
+  %rel = tfm.sub %posf, %row : (tensor<?xf32>, tensor<?x1xf32>) -> tensor<?x?xf32>
+  %bias = tfm.mul %slopes, %rel : (tensor<2x1x1xf32>, tensor<?x?xf32>) -> tensor<2x?x?xf32>
+  %bias4 = tfm.unsqueeze %bias {axes = array<i64: 0>} : (tensor<2x?x?xf32>) -> tensor<1x2x?x?xf32>
+  %square = tfm.concat %len1, %len1 {axis = 0 : i64} : (tensor<1xi64>, tensor<1xi64>) -> tensor<2xi64>
+  %full = tfm.constant_of_shape %square {value = dense<0xFF800000> : tensor<1xf32>} : (tensor<2xi64>) -> tensor<?x?xf32>
+  %upper = tfm.trilu %full, %k : (tensor<?x?xf32>, tensor<i64>) -> tensor<?x?xf32>
+  %causal = tfm.unsqueeze %upper {axes = array<i64: 0, 1>} : (tensor<?x?xf32>) -> tensor<1x1x?x?xf32>
+  %x4 = tfm.reshape %x, %target : (tensor<1x?x32xf32>, tensor<4xi64>) -> tensor<1x?x2x16xf32>
+  %qt = tfm.transpose %x4 {perm = array<i64: 0, 2, 1, 3>} : (tensor<1x?x2x16xf32>) -> tensor<1x2x?x16xf32>
+  %kt = tfm.transpose %x4 {perm = array<i64: 0, 2, 3, 1>} : (tensor<1x?x2x16xf32>) -> tensor<1x2x16x?xf32>
+  %s = tfm.matmul %qt, %kt : (tensor<1x2x?x16xf32>, tensor<1x2x16x?xf32>) -> tensor<1x2x?x?xf32>
+  %ss = tfm.mul %s, %quarter : (tensor<1x2x?x?xf32>, tensor<f32>) -> tensor<1x2x?x?xf32>
+  %sb = tfm.add %ss, %bias4 : (tensor<1x2x?x?xf32>, tensor<1x2x?x?xf32>) -> tensor<1x2x?x?xf32>
+  %sm = tfm.add %sb, %causal : (tensor<1x2x?x?xf32>, tensor<1x1x?x?xf32>) -> tensor<1x2x?x?xf32>
+  // expected-remark @+1 {{fused attention: 2 heads of 16, scale 2.500000e-01, causal, masked}}
+  %p = tfm.softmax %sm {axis = 3 : i64} : (tensor<1x2x?x?xf32>) -> tensor<1x2x?x?xf32>
+  %o = tfm.matmul %p, %qt : (tensor<1x2x?x?xf32>, tensor<1x2x?x16xf32>) -> tensor<1x2x?x16xf32>
+  %ot = tfm.transpose %o {perm = array<i64: 0, 2, 1, 3>} : (tensor<1x2x?x16xf32>) -> tensor<1x?x2x16xf32>
+  %r = tfm.reshape %ot, %merge : (tensor<1x?x2x16xf32>, tensor<3xi64>) -> tensor<1x?x32xf32>
+  return %r : tensor<1x?x32xf32>
+}
+
+// -----
+
 // COM: Must not fire. Each function breaks one step of the pattern.
 
 // CHECK-LABEL: func.func @softmax_over_queries
