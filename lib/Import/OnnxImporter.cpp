@@ -793,9 +793,8 @@ LogicalResult ModelImporter::importLoop(const onnx::NodeProto &node, Location lo
     Sequence sequence;
     bool isSequence = false;
   };
-  llvm::SmallVector<Carried> carried;
-  for (size_t i = 0; i < carriedCount; ++i) {
-    const std::string &name = node.input(i + 2);
+  // The tensor or sequence bound to `name`, or nullopt.
+  auto lookupCarried = [&](llvm::StringRef name) -> std::optional<Carried> {
     Carried entry;
     if (auto sequence = sequences.find(name); sequence != sequences.end()) {
       entry.sequence = sequence->second;
@@ -804,8 +803,15 @@ LogicalResult ModelImporter::importLoop(const onnx::NodeProto &node, Location lo
       entry.value = values.lookup(name);
     }
     if (!entry.value && !entry.isSequence)
+      return std::nullopt;
+    return entry;
+  };
+  llvm::SmallVector<Carried> carried;
+  for (size_t i = 0; i < carriedCount; ++i) {
+    std::optional<Carried> entry = lookupCarried(node.input(i + 2));
+    if (!entry)
       return fail("carried value " + llvm::Twine(i) + " is missing");
-    carried.push_back(entry);
+    carried.push_back(*entry);
   }
 
   // The body's names shadow nothing outside (ONNX names are unique), but
@@ -871,16 +877,10 @@ LogicalResult ModelImporter::importLoop(const onnx::NodeProto &node, Location lo
     running = *condition != 0;
     for (size_t i = 0; i < carriedCount; ++i) {
       const std::string &name = body->output(i + 1).name();
-      Carried entry;
-      if (auto sequence = sequences.find(name); sequence != sequences.end()) {
-        entry.sequence = sequence->second;
-        entry.isSequence = true;
-      } else {
-        entry.value = values.lookup(name);
-      }
-      if (!entry.value && !entry.isSequence)
+      std::optional<Carried> entry = lookupCarried(name);
+      if (!entry)
         return fail("the body's output '" + name + "' is not defined");
-      carried[i] = entry;
+      carried[i] = *entry;
     }
     for (size_t i = 0; i < scanCount; ++i) {
       Value scan = values.lookup(body->output(carriedCount + 1 + i).name());

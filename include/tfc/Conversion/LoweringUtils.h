@@ -83,6 +83,13 @@ Value createEmpty(OpBuilder &b, Location loc, RankedTensorType type,
 void checkIndicesInRange(OpBuilder &b, Location loc, Operation *op,
                          Value indices, Value dimAsElement, bool unsignedIndices);
 
+/// The run-time checks of GatherElements' and ScatterElements' indices
+/// against `input`: along every dim but `axis` the indices may not be longer
+/// than the input (where a dim is dynamic; inference checked the static
+/// ones), and every index lies in [-dim, dim) of `axis`. Returns that dim.
+Value checkElementIndices(OpBuilder &b, Location loc, Operation *op, Value input,
+                          Value indices, int64_t axis, bool unsignedIndices);
+
 /// An index element in [-dim, dim) (checked before) as the index value it
 /// addresses: negative ones count from the end.
 Value wrapIndex(OpBuilder &b, Location loc, Value index, Value dim,

@@ -277,3 +277,23 @@ Value mlir::tfc::wrapIndex(OpBuilder &b, Location l, Value index, Value dim,
   return b.create<arith::SelectOp>(l, negative, b.create<arith::AddIOp>(l, raw, dim),
                                    raw);
 }
+
+Value mlir::tfc::checkElementIndices(OpBuilder &b, Location loc, Operation *op,
+                                     Value input, Value indices, int64_t axis,
+                                     bool unsignedIndices) {
+  auto inputType = cast<RankedTensorType>(input.getType());
+  auto indicesType = cast<RankedTensorType>(indices.getType());
+  for (int64_t i = 0; i < inputType.getRank(); ++i) {
+    if (i == axis || (!inputType.isDynamicDim(i) && !indicesType.isDynamicDim(i)))
+      continue;
+    Value fits = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ule,
+                                         b.create<tensor::DimOp>(loc, indices, i),
+                                         b.create<tensor::DimOp>(loc, input, i));
+    emitCheck(b, loc, fits, op, "the indices' dim " + Twine(i) + " exceeds the input's");
+  }
+  Value dim = b.create<tensor::DimOp>(loc, input, axis);
+  Value dimAsElement =
+      b.create<arith::IndexCastOp>(loc, indicesType.getElementType(), dim);
+  checkIndicesInRange(b, loc, op, indices, dimAsElement, unsignedIndices);
+  return dim;
+}

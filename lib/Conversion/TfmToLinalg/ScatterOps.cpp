@@ -72,25 +72,14 @@ struct ScatterElementsPattern : OpConversionPattern<tfm::ScatterElementsOp> {
     StringRef reduction = op.getReduction();
 
     // What inference could not settle: the dims known only at run time.
-    for (int64_t i = 0; i < rank; ++i) {
+    for (int64_t i = 0; i < rank; ++i)
       if (indicesType.isDynamicDim(i) || updatesType.isDynamicDim(i))
         emitEqualCheck(rewriter, loc, op,
                        rewriter.create<tensor::DimOp>(loc, indices, i),
                        rewriter.create<tensor::DimOp>(loc, updates, i),
                        "the indices' and updates' dim " + Twine(i) + " differ");
-      if (i == axis || (!inputType.isDynamicDim(i) && !indicesType.isDynamicDim(i)))
-        continue;
-      Value fits = rewriter.create<arith::CmpIOp>(
-          loc, arith::CmpIPredicate::ule,
-          rewriter.create<tensor::DimOp>(loc, indices, i),
-          rewriter.create<tensor::DimOp>(loc, input, i));
-      emitCheck(rewriter, loc, fits, op,
-                "the indices' dim " + Twine(i) + " exceeds the input's");
-    }
-    Value dim = rewriter.create<tensor::DimOp>(loc, input, axis);
-    Value dimAsElement = rewriter.create<arith::IndexCastOp>(
-        loc, indicesType.getElementType(), dim);
-    checkIndicesInRange(rewriter, loc, op, indices, dimAsElement, unsignedIndices);
+    Value dim = checkElementIndices(rewriter, loc, op, input, indices, axis,
+                                    unsignedIndices);
 
     Value zero = rewriter.create<arith::ConstantIndexOp>(loc, 0);
     Value one = rewriter.create<arith::ConstantIndexOp>(loc, 1);

@@ -636,26 +636,13 @@ struct GatherElementsPattern : OpConversionPattern<tfm::GatherElementsOp> {
     Location loc = op.getLoc();
     Value input = adaptor.getInput(), indices = adaptor.getIndices();
     auto inputType = cast<RankedTensorType>(input.getType());
-    auto indicesType = cast<RankedTensorType>(indices.getType());
     auto type = cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
     int64_t rank = inputType.getRank();
     int64_t axis = op.getAxis();
     bool unsignedIndices = elementTypeOf(op.getIndices()).isUnsignedInteger();
 
-    for (int64_t i = 0; i < rank; ++i) {
-      if (i == axis || (!inputType.isDynamicDim(i) && !indicesType.isDynamicDim(i)))
-        continue; // static dims were checked by the op's inference
-      Value fits = rewriter.create<arith::CmpIOp>(
-          loc, arith::CmpIPredicate::ule,
-          rewriter.create<tensor::DimOp>(loc, indices, i),
-          rewriter.create<tensor::DimOp>(loc, input, i));
-      emitCheck(rewriter, loc, fits, op,
-                "the indices' dim " + Twine(i) + " exceeds the input's");
-    }
-    Value dim = rewriter.create<tensor::DimOp>(loc, input, axis);
-    Value dimAsElement = rewriter.create<arith::IndexCastOp>(
-        loc, indicesType.getElementType(), dim);
-    checkIndicesInRange(rewriter, loc, op, indices, dimAsElement, unsignedIndices);
+    Value dim = checkElementIndices(rewriter, loc, op, input, indices, axis,
+                                    unsignedIndices);
 
     Value init = createEmpty(rewriter, loc, type, getDims(rewriter, loc, indices));
     auto generic = rewriter.create<linalg::GenericOp>(
