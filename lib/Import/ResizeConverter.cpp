@@ -95,8 +95,9 @@ LogicalResult mlir::tfc::onnx_import::convertResize(NodeImporter &node) {
   Value fullScales, fullSizes;
   if (scales) {
     FailureOr<llvm::SmallVector<double>> values = tfm::getConstantFloatValues(scales);
+    // Every dim's scale, when the given ones are constants.
+    llvm::SmallVector<double> full(rank, 1.0);
     if (succeeded(values)) {
-      llvm::SmallVector<double> full(rank, 1.0);
       for (auto [i, axis] : llvm::enumerate(axes))
         full[axis] = (*values)[i];
       for (double scale : full)
@@ -136,11 +137,8 @@ LogicalResult mlir::tfc::onnx_import::convertResize(NodeImporter &node) {
         bool anyKnown = false;
         for (int64_t i = 0; i < rank; ++i) {
           if (!type.isDynamicDim(i)) {
-            double scale = llvm::cast<DenseElementsAttr>(
-                               fullScales.getDefiningOp<tfm::ConstantOp>().getValue())
-                               .getValues<float>()[i];
             pieces.push_back(node.getI64Constant(
-                {(int64_t)std::floor(type.getDimSize(i) * scale)}));
+                {(int64_t)std::floor(type.getDimSize(i) * full[i])}));
             anyKnown = true;
             continue;
           }
