@@ -360,6 +360,30 @@ FailureOr<Value> buildStandardDeviation(NodeImporter &node, Value variance,
   return node.createOne("tfm.sqrt", *shifted);
 }
 
+/// (x - mean) / sqrt(variance + epsilon) over `axes` (kept as dims of 1),
+/// epsilon the node's attribute (default 1e-5): the instance and group
+/// norms' normalization.
+FailureOr<Value> buildStandardized(NodeImporter &node, Value x,
+                                   llvm::ArrayRef<int64_t> axes) {
+  FailureOr<Moments> moments = buildMoments(node, x, axes);
+  if (failed(moments))
+    return failure();
+  FailureOr<Value> deviation = buildStandardDeviation(
+      node, moments->variance, node.getFloat("epsilon", 1e-5f));
+  if (failed(deviation))
+    return failure();
+  return node.createOne("tfm.div", {moments->centered, *deviation});
+}
+
+/// x * scale + bias.
+FailureOr<Value> buildScaleShift(NodeImporter &node, Value x, Value scale,
+                                 Value bias) {
+  FailureOr<Value> scaled = node.createOne("tfm.mul", {x, scale});
+  if (failed(scaled))
+    return failure();
+  return node.createOne("tfm.add", {*scaled, bias});
+}
+
 /// The negative log-likelihood of `target` classes under `logProb`
 /// ([N, C, d...], classes on axis 1), as ONNX's NegativeLogLikelihoodLoss
 /// defines it: -logProb[n, target[n, d...], d...] times the class's weight,
@@ -815,10 +839,7 @@ LogicalResult convertBatchNorm(NodeImporter &node) {
   FailureOr<Value> offsetColumn = perChannel(node, *offset, rank);
   if (failed(factorColumn) || failed(offsetColumn))
     return failure();
-  FailureOr<Value> scaled = node.createOne("tfm.mul", {x, *factorColumn});
-  if (failed(scaled))
-    return failure();
-  return setOne(node, node.createOne("tfm.add", {*scaled, *offsetColumn}));
+  return setOne(node, buildScaleShift(node, x, *factorColumn, *offsetColumn));
 }
 
 /// The spatial axes [2, rank) of input 0, an [N, C, spatial...] tensor; an
@@ -839,25 +860,14 @@ LogicalResult convertInstanceNorm(NodeImporter &node) {
   FailureOr<llvm::SmallVector<int64_t>> spatial = spatialAxes(node);
   if (failed(spatial))
     return failure();
-  FailureOr<Moments> moments = buildMoments(node, x, *spatial);
-  if (failed(moments))
-    return failure();
-  FailureOr<Value> deviation = buildStandardDeviation(
-      node, moments->variance, node.getFloat("epsilon", 1e-5f));
-  if (failed(deviation))
-    return failure();
-  FailureOr<Value> normalized =
-      node.createOne("tfm.div", {moments->centered, *deviation});
+  FailureOr<Value> normalized = buildStandardized(node, x, *spatial);
   if (failed(normalized))
     return failure();
   FailureOr<Value> scale = perChannel(node, node.getInput(1), rank);
   FailureOr<Value> bias = perChannel(node, node.getInput(2), rank);
   if (failed(scale) || failed(bias))
     return failure();
-  FailureOr<Value> scaled = node.createOne("tfm.mul", {*normalized, *scale});
-  if (failed(scaled))
-    return failure();
-  return setOne(node, node.createOne("tfm.add", {*scaled, *bias}));
+  return setOne(node, buildScaleShift(node, *normalized, *scale, *bias));
 }
 
 /// GroupNormalization: the channels split into `num_groups` groups, each
@@ -902,15 +912,7 @@ LogicalResult convertGroupNorm(NodeImporter &node) {
       "tfm.reshape", {x, node.getI64Constant({0, groups, -1})}, {keepZeros});
   if (failed(grouped))
     return failure();
-  FailureOr<Moments> moments = buildMoments(node, *grouped, {2});
-  if (failed(moments))
-    return failure();
-  FailureOr<Value> deviation = buildStandardDeviation(
-      node, moments->variance, node.getFloat("epsilon", 1e-5f));
-  if (failed(deviation))
-    return failure();
-  FailureOr<Value> normalized =
-      node.createOne("tfm.div", {moments->centered, *deviation});
+  FailureOr<Value> normalized = buildStandardized(node, *grouped, {2});
   if (failed(normalized))
     return failure();
   Value scale = node.getInput(1), bias = node.getInput(2);
@@ -922,10 +924,7 @@ LogicalResult convertGroupNorm(NodeImporter &node) {
         "tfm.unsqueeze", bias, {node.namedI64Array("axes", {1})});
     if (failed(groupScale) || failed(groupBias))
       return failure();
-    FailureOr<Value> scaled = node.createOne("tfm.mul", {*normalized, *groupScale});
-    if (failed(scaled))
-      return failure();
-    normalized = node.createOne("tfm.add", {*scaled, *groupBias});
+    normalized = buildScaleShift(node, *normalized, *groupScale, *groupBias);
     if (failed(normalized))
       return failure();
   }
@@ -942,10 +941,7 @@ LogicalResult convertGroupNorm(NodeImporter &node) {
   FailureOr<Value> channelBias = perChannel(node, bias, rank);
   if (failed(channelScale) || failed(channelBias))
     return failure();
-  FailureOr<Value> scaled = node.createOne("tfm.mul", {*restored, *channelScale});
-  if (failed(scaled))
-    return failure();
-  return setOne(node, node.createOne("tfm.add", {*scaled, *channelBias}));
+  return setOne(node, buildScaleShift(node, *restored, *channelScale, *channelBias));
 }
 
 /// The axes of a reduction node, normalized and sorted (empty: all dims):
