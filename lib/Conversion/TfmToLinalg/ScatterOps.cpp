@@ -13,6 +13,7 @@
 
 #include "tfc/Conversion/LoweringUtils.h"
 
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "tfm/TfmOps.h"
@@ -45,14 +46,6 @@ Value combine(OpBuilder &b, Location loc, StringRef reduction, Value current,
                     : b.create<arith::MinSIOp>(loc, current, update).getResult();
 }
 
-SmallVector<Value> indexValues(OpBuilder &b, Location loc,
-                               ArrayRef<OpFoldResult> dims) {
-  SmallVector<Value> values;
-  for (OpFoldResult dim : dims)
-    values.push_back(toIndexValue(b, loc, dim));
-  return values;
-}
-
 struct ScatterElementsPattern : OpConversionPattern<tfm::ScatterElementsOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -83,7 +76,7 @@ struct ScatterElementsPattern : OpConversionPattern<tfm::ScatterElementsOp> {
 
     Value zero = rewriter.create<arith::ConstantIndexOp>(loc, 0);
     Value one = rewriter.create<arith::ConstantIndexOp>(loc, 1);
-    SmallVector<Value> bounds = indexValues(rewriter, loc, getDims(rewriter, loc, indices));
+    SmallVector<Value> bounds = getValueOrCreateConstantIndexOp(rewriter, loc, getDims(rewriter, loc, indices));
     scf::LoopNest nest = scf::buildLoopNest(
         rewriter, loc, SmallVector<Value>(rank, zero), bounds,
         SmallVector<Value>(rank, one), ValueRange{input},
@@ -155,7 +148,8 @@ struct ScatterNDPattern : OpConversionPattern<tfm::ScatterNDOp> {
     Value zero = rewriter.create<arith::ConstantIndexOp>(loc, 0);
     Value one = rewriter.create<arith::ConstantIndexOp>(loc, 1);
     SmallVector<Value> bounds =
-        indexValues(rewriter, loc, ArrayRef<OpFoldResult>(indexDims).drop_back());
+        getValueOrCreateConstantIndexOp(rewriter, loc,
+                                        ArrayRef<OpFoldResult>(indexDims).drop_back());
     scf::LoopNest nest = scf::buildLoopNest(
         rewriter, loc, SmallVector<Value>(rows, zero), bounds,
         SmallVector<Value>(rows, one), ValueRange{input},
