@@ -103,6 +103,13 @@ LogicalResult mlir::tfc::onnx_import::convertResize(NodeImporter &node) {
       for (double scale : full)
         if (!(scale > 0.0))
           return node.fail("scales must be positive, got " + std::to_string(scale));
+      // floor(dim * scale) becomes an int64 size below: a product past the
+      // largest tensor tfc represents (2^60 elements) is refused first.
+      for (int64_t i = 0; i < rank; ++i)
+        if (!type.isDynamicDim(i) &&
+            !(type.getDimSize(i) * full[i] < std::ldexp(1.0, 60)))
+          return node.fail("scale " + std::to_string(full[i]) + " of dim " +
+                           llvm::Twine(i) + " makes a size past 2^60");
       fullScales = getF32Constant(node, full);
       if (type.hasStaticShape()) {
         llvm::SmallVector<int64_t> dims;
