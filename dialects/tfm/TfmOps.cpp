@@ -682,6 +682,76 @@ LogicalResult LinearOp::inferReturnTypes(MLIRContext *ctx,
   return success();
 }
 
+LogicalResult QuantizedLinearOp::inferReturnTypes(MLIRContext *ctx,
+                                                  std::optional<Location> loc,
+                                                  Adaptor adaptor,
+                                                  SmallVectorImpl<Type> &results) {
+  if (failed(verifyAttributes(ctx, loc, adaptor)))
+    return failure();
+  RankedTensorType input = tensorOf(adaptor.getInput());
+  RankedTensorType weight = tensorOf(adaptor.getWeight());
+  Type element = input.getElementType();
+  if (!isa<FloatType>(element))
+    return emitOptionalError(loc, "expects a float input, got ", input);
+  if (!weight.getElementType().isInteger(8) || weight.getRank() != 2)
+    return emitOptionalError(loc, "expects an i8 or ui8 [K, N] weight, got ",
+                             weight);
+  if (input.getRank() < 1 ||
+      failed(mergeDims(loc, input.getShape().back(), weight.getDimSize(0),
+                       "contracting dims")))
+    return emitOptionalError(loc, "the input's last dim must be the weight's K");
+  SmallVector<int64_t> shape(input.getShape());
+  shape.back() = weight.getDimSize(1);
+  // Per-channel parameters: [N] or [1].
+  auto perChannel = [&](Value value, Type want, StringRef what) -> LogicalResult {
+    RankedTensorType type = tensorOf(value);
+    if (type.getElementType() != want || type.getRank() != 1 ||
+        (type.getDimSize(0) != 1 && type.getDimSize(0) != shape.back()))
+      return emitOptionalError(loc, what, " must be ", want, " [N] or [1], got ",
+                               type);
+    return success();
+  };
+  if (failed(perChannel(adaptor.getWeightScale(), Float32Type::get(ctx),
+                        "weight_scale")))
+    return failure();
+  if (Value zero = adaptor.getWeightZeroPoint())
+    if (failed(perChannel(zero, weight.getElementType(), "weight_zero_point")))
+      return failure();
+  if (Value bias = adaptor.getBias())
+    if (failed(perChannel(bias, element, "bias")) ||
+        tensorOf(bias).getDimSize(0) != shape.back())
+      return emitOptionalError(loc, "bias must be [N]");
+  if (Value residual = adaptor.getResidual()) {
+    RankedTensorType type = tensorOf(residual);
+    if (type.getElementType() != element || !broadcastsTo(type.getShape(), shape))
+      return emitOptionalError(loc, "residual ", type,
+                               " does not broadcast to the result ",
+                               shapeText(shape));
+  }
+  StringRef mode = adaptor.getInputQuantization();
+  if (!llvm::is_contained({"row", "tensor", "static"}, mode))
+    return emitOptionalError(loc, "unknown input_quantization \"", mode,
+                             "\" (row, tensor, static)");
+  Value inputScale = adaptor.getInputScale(), inputZero = adaptor.getInputZeroPoint();
+  if ((mode == "static") != bool(inputScale))
+    return emitOptionalError(loc, "input_scale is given exactly when "
+                             "input_quantization is \"static\"");
+  if (inputZero && !inputScale)
+    return emitOptionalError(loc, "input_zero_point needs input_scale");
+  if (inputScale && (tensorOf(inputScale).getRank() != 0 ||
+                     !tensorOf(inputScale).getElementType().isF32()))
+    return emitOptionalError(loc, "input_scale must be a 0-D f32 tensor");
+  if (inputZero && (tensorOf(inputZero).getRank() != 0 ||
+                    !tensorOf(inputZero).getElementType().isInteger(8)))
+    return emitOptionalError(loc, "input_zero_point must be a 0-D i8 or ui8 tensor");
+  StringRef activation = adaptor.getActivation();
+  if (!llvm::is_contained({"none", "relu", "gelu", "gelu_tanh"}, activation))
+    return emitOptionalError(loc, "unknown activation \"", activation,
+                             "\" (none, relu, gelu, gelu_tanh)");
+  results.push_back(RankedTensorType::get(shape, element));
+  return success();
+}
+
 LogicalResult GemmOp::inferReturnTypes(MLIRContext *ctx,
                                        std::optional<Location> loc,
                                        Adaptor adaptor,

@@ -404,6 +404,48 @@ def Tfm_LinearOp : Tfm_Op<"linear", [AttrSizedOperandSegments]> {
   let results = (outs Tfm_Tensor:$result);
 }
 
+def Tfm_QuantizedLinearOp : Tfm_Op<"quantized_linear", [AttrSizedOperandSegments]> {
+  let summary = "Linear with 8-bit weights and activations quantized as it runs";
+  let description = [{
+    `activation(dequant(quant(x) qweight) + bias) + residual`: `x` is a float
+    `[..., K]`, `weight` an `i8` or `ui8` `[K, N]` constant with
+    `weight_scale` (`f32`, `[N]` per output channel or `[1]`) and the
+    optional `weight_zero_point` (the weight's type, `[N]` or `[1]`; zero
+    when absent): the weight's value is `(weight - zero_point) * scale`.
+    The input is quantized to 8 bits as the op runs, by
+    `input_quantization`:
+
+    - `row`: per row (the last dim), symmetric: `scale = max|x| / 127`,
+      values in [-127, 127] (`tfc compile --quantize=int8`);
+    - `tensor`: over the whole input, asymmetric `ui8` as ONNX's
+      `DynamicQuantizeLinear` (the form ONNX Runtime's dynamic quantizer
+      writes);
+    - `static`: by the given `input_scale` (`f32`, 0-D) and
+      `input_zero_point` (0-D `i8` or `ui8`, its type the quantized type;
+      `ui8` 0 when absent): calibrated or QDQ models.
+
+    The products are summed exactly in 32 bits, then scaled by the input's
+    and the weight's scales. `bias`, `activation` and `residual` are
+    `tfm.linear`'s epilogue, in f32. `--tfm-quantize` forms the op from
+    `tfm.linear`; the importer from ONNX's quantized forms.
+
+    ```mlir
+    %y = tfm.quantized_linear %x, %w, %s, %b {activation = "gelu", input_quantization = "row",
+           operandSegmentSizes = array<i32: 1, 1, 1, 0, 1, 0, 0, 0>}
+        : (tensor<?x?x768xf32>, tensor<768x3072xi8>, tensor<3072xf32>, tensor<3072xf32>) -> tensor<?x?x3072xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_Tensor:$input, Tfm_Tensor:$weight,
+                       Tfm_Tensor:$weight_scale,
+                       Optional<Tfm_Tensor>:$weight_zero_point,
+                       Optional<Tfm_Tensor>:$bias, Optional<Tfm_Tensor>:$residual,
+                       Optional<Tfm_Tensor>:$input_scale,
+                       Optional<Tfm_Tensor>:$input_zero_point,
+                       DefaultValuedStrAttr<StrAttr, "none">:$activation,
+                       DefaultValuedStrAttr<StrAttr, "row">:$input_quantization);
+  let results = (outs Tfm_Tensor:$result);
+}
+
 def Tfm_ConvOp : Tfm_Op<"conv"> {
   let summary = "N-d convolution (patch embeddings)";
   let description = [{

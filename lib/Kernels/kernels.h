@@ -57,6 +57,49 @@ typedef struct tfc_linear_f32_problem {
 /* Splits `p` (its operands set) into tasks for `threads` threads. */
 void tfc_kernel_linear_f32_plan(tfc_linear_f32_problem *p, int threads);
 
+/* linear_q8: out = act(dequant(quant(input) @ W) + bias) + residual with
+ * W int8 (see tfc_abi.h's tfc_rt_linear_q8). Two phases: the input rows
+ * are quantized into `quantized` (tfc_kernel_linear_q8_quantize, over
+ * rows), then tasks as the f32 linear's (a block of rows by a group of
+ * panels) multiply them by the packed weights with 32-bit sums over the
+ * whole depth, and the epilogue dequantizes. */
+typedef struct tfc_linear_q8_problem {
+  const float *input, *bias, *residual;
+  const int8_t *packed;
+  const float *weight_scale;
+  const int32_t *weight_sum, *weight_zero;
+  float *out;
+  int64_t input_batch, residual_batch, out_batch;
+  int64_t input_row, residual_row, out_row;
+  int64_t batches, rows, cols, depth, panels;
+  int64_t groups; /* of the depth: 4 k (u8s8) or 2 (s16) per group */
+  int activation;
+  int dot;        /* TFC_RT_DTYPE_U8S8S32 or TFC_RT_DTYPE_S16S16S32 */
+  int input_mode; /* TFC_RT_Q8_INPUT_* */
+  int input_signed;
+  float input_scale;     /* TENSOR (once computed) and STATIC */
+  int32_t input_zero;
+  /* The quantized rows of every batch, batch after batch: row r at
+   * quantized + r * row_bytes (u8 for U8S8, s16 less the zero point for
+   * S16), and per row its scale, zero point and sum of quantized values. */
+  uint8_t *quantized;
+  int64_t row_bytes;
+  float *row_scale;
+  int32_t *row_zero, *row_sum;
+  /* Tasks (tfc_kernel_linear_q8_plan): as tfc_linear_f32_problem's. */
+  int64_t row_tiles, row_blocks, panel_groups;
+  int64_t tasks;
+  atomic_int_fast64_t next_task;
+} tfc_linear_q8_problem;
+
+/* Splits `p` (its operands set) into tasks for `threads` threads and sets
+ * row_bytes; returns the bytes of workspace the call must provide for the
+ * quantized rows and their scales (a multiple of 64), or 0 when the size
+ * overflows. */
+size_t tfc_kernel_linear_q8_plan(tfc_linear_q8_problem *p, int threads);
+/* Points the problem's quantized rows and row arrays into `workspace`. */
+void tfc_kernel_linear_q8_place(tfc_linear_q8_problem *p, void *workspace);
+
 /* attention (f32): softmax(q k^T * scale + mask) v per head. A task is a
  * block of TFC_ATTENTION_BLOCK_Q queries of one head, which walks the keys in
  * blocks of TFC_ATTENTION_BLOCK_K. */
@@ -132,6 +175,17 @@ typedef struct tfc_layer_norm_f32_problem {
   void tfc_kernel_attention_f32_tasks_##isa(                                   \
       const tfc_attention_f32_problem *p, float *scratch, int64_t begin,       \
       int64_t end);                                                            \
+  /* linear_q8: the range [min, max] of rows [begin, end) of all batches \
+   * (TENSOR mode, before quantizing). */                                     \
+  void tfc_kernel_linear_q8_range_##isa(const tfc_linear_q8_problem *p,        \
+                                        int64_t begin, int64_t end,            \
+                                        float range[2]);                       \
+  /* Quantizes rows [begin, end) of all batches. */                           \
+  void tfc_kernel_linear_q8_quantize_##isa(const tfc_linear_q8_problem *p,     \
+                                           int64_t begin, int64_t end);        \
+  /* Runs task `task` and returns the next one claimed. */                    \
+  int64_t tfc_kernel_linear_q8_task_##isa(tfc_linear_q8_problem *p,           \
+                                          int64_t task);                       \
   /* Rows [begin, end) of all batches. */                                      \
   void tfc_kernel_layer_norm_f32_rows_##isa(                                   \
       const tfc_layer_norm_f32_problem *p, int64_t begin, int64_t end);

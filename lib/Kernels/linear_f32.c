@@ -58,6 +58,7 @@
 
 #include "kernels.h"
 #include "tfc/runtime/tfc_abi.h"
+#include "activations.h"
 #include "vector_ops.h"
 
 #include <string.h>
@@ -81,45 +82,6 @@ _Static_assert(PANEL % 16 == 0 && TILE_ROWS <= 12 && PANEL_VECTORS <= 4,
                "a tile is at most 12 rows of 4 registers");
 
 typedef tfc_linear_f32_problem linear_problem;
-
-/* x * 0.5 * (1 + erf(x / sqrt 2)), erf by Abramowitz and Stegun 7.1.26
- * (absolute error below 1.5e-7): 1 - t (a1 + t (a2 + ...)) e^(-z^2) with
- * t = 1 / (1 + p z), z = |x| / sqrt 2, and the sign of x. */
-#define GELU_ERF16(x)                                                          \
-  ({                                                                           \
-    vf16 gx_ = (x);                                                            \
-    vf16 z_ = __builtin_elementwise_abs(gx_) * 0.70710678f;                    \
-    vf16 t_ = 1.0f / (1.0f + 0.3275911f * z_);                                 \
-    vf16 poly_ = SPLAT16(1.061405429f);                                        \
-    poly_ = poly_ * t_ - 1.453152027f;                                         \
-    poly_ = poly_ * t_ + 1.421413741f;                                         \
-    poly_ = poly_ * t_ - 0.284496736f;                                         \
-    poly_ = poly_ * t_ + 0.254829592f;                                         \
-    /* e^(-z^2) = 2^(-x^2 log2(e) / 2) */                                     \
-    vf16 erf_ = 1.0f - poly_ * t_ * EXP2_16(gx_ * gx_ * -0.72134752f);       \
-    erf_ = (vf16)((vi16)erf_ | ((vi16)gx_ & (int32_t)0x80000000));             \
-    gx_ * 0.5f * (1.0f + erf_);                                                \
-  })
-
-/* x * 0.5 * (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))), tanh(u) as
- * (1 - e) / (1 + e) with e = exp(-2 |u|) = 2^(-2 log2(e) |u|) <= 1, and the
- * sign of u. */
-#define GELU_TANH16(x)                                                         \
-  ({                                                                           \
-    vf16 gx_ = (x);                                                            \
-    vf16 u_ = 0.7978845608f * (gx_ + 0.044715f * gx_ * gx_ * gx_);             \
-    vf16 e_ = EXP2_16(-2.88539008f * __builtin_elementwise_abs(u_));           \
-    vf16 tanh_ = (1.0f - e_) / (1.0f + e_);                                    \
-    tanh_ = (vf16)((vi16)tanh_ | ((vi16)u_ & (int32_t)0x80000000));            \
-    gx_ * 0.5f * (1.0f + tanh_);                                               \
-  })
-
-#define ACTIVATE16(x, activation)                                              \
-  ((activation) == TFC_RT_LINEAR_RELU                                          \
-       ? __builtin_elementwise_max((x), SPLAT16(0.0f))                         \
-   : (activation) == TFC_RT_LINEAR_GELU      ? GELU_ERF16(x)                   \
-   : (activation) == TFC_RT_LINEAR_GELU_TANH ? GELU_TANH16(x)                  \
-                                             : (x))
 
 /* The product of one tile: c[R][PANEL] (+)= a[R][depth] x b[depth][PANEL],
  * the tile's rows read in place (row r at a + r * a_row; R a compile-time

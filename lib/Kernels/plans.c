@@ -49,3 +49,42 @@ size_t tfc_kernel_attention_f32_scratch_floats(const tfc_attention_f32_problem *
          TFC_ATTENTION_BLOCK_K * TFC_ATTENTION_BLOCK_Q +
          round16(TFC_ATTENTION_BLOCK_Q * p->dv) + 3 * TFC_ATTENTION_BLOCK_Q;
 }
+
+static size_t round64(size_t n) { return (n + 63) & ~(size_t)63; }
+
+/* As the f32 linear's tasks. The workspace: the quantized rows (each
+ * rounded to 64 bytes, so every row starts on a cache line), then per row
+ * a float scale and two int32s. */
+size_t tfc_kernel_linear_q8_plan(tfc_linear_q8_problem *p, int threads) {
+  p->row_tiles = (p->rows + 11) / 12;
+  p->row_blocks = (p->row_tiles + TFC_LINEAR_BLOCK_M / 12 - 1) /
+                  (TFC_LINEAR_BLOCK_M / 12);
+  int64_t row_tasks = p->batches * p->row_blocks;
+  int64_t wanted_tasks = threads > 1 ? (int64_t)threads * 6 : 1;
+  p->panel_groups = (wanted_tasks + row_tasks - 1) / row_tasks;
+  if (p->panel_groups > p->panels)
+    p->panel_groups = p->panels;
+  p->tasks = p->batches * p->row_blocks * p->panel_groups;
+  atomic_init(&p->next_task, 0);
+  /* 4 bytes per group of either dot product (4 x u8, 2 x s16). */
+  size_t rows, row_bytes, quantized, per_row, total;
+  if (__builtin_mul_overflow((size_t)p->groups, (size_t)4, &row_bytes) ||
+      __builtin_mul_overflow((size_t)p->batches, (size_t)p->rows, &rows))
+    return 0;
+  row_bytes = round64(row_bytes);
+  if (__builtin_mul_overflow(rows, row_bytes, &quantized) ||
+      __builtin_mul_overflow(rows, (size_t)12, &per_row) ||
+      __builtin_add_overflow(quantized, round64(per_row), &total))
+    return 0;
+  p->row_bytes = (int64_t)row_bytes;
+  return total ? total : 64;
+}
+
+void tfc_kernel_linear_q8_place(tfc_linear_q8_problem *p, void *workspace) {
+  size_t rows = (size_t)(p->batches * p->rows);
+  p->quantized = workspace;
+  float *after = (float *)(p->quantized + rows * (size_t)p->row_bytes);
+  p->row_scale = after;
+  p->row_zero = (int32_t *)(after + rows);
+  p->row_sum = p->row_zero + rows;
+}

@@ -121,6 +121,11 @@ LogicalResult mlir::tfc::compileModel(ModuleOp module, Target &target,
     graphOptions.disabled.assign(options.disabledFusions.begin(),
                                  options.disabledFusions.end());
     buildGraphOptimizationPipeline(graphPm, graphOptions);
+    if (!options.quantize.empty()) {
+      QuantizeOptions quantizeOptions;
+      quantizeOptions.mode = options.quantize;
+      graphPm.addNestedPass<func::FuncOp>(createQuantize(quantizeOptions));
+    }
     if (options.profile)
       graphPm.addPass(createInsertProfileMarkers());
     if (failed(graphPm.run(module)))

@@ -16,6 +16,8 @@
 #include "kernels.h"
 #include "runtime_internal.h"
 
+#include <float.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,6 +32,9 @@ typedef struct kernel_variants {
                           int64_t);
   void (*layer_norm_rows)(const tfc_layer_norm_f32_problem *, int64_t,
                           int64_t);
+  void (*q8_range)(const tfc_linear_q8_problem *, int64_t, int64_t, float *);
+  void (*q8_quantize)(const tfc_linear_q8_problem *, int64_t, int64_t);
+  int64_t (*q8_task)(tfc_linear_q8_problem *, int64_t);
 } kernel_variants;
 
 enum {
@@ -47,7 +52,10 @@ enum {
       tfc_kernel_linear_f32_task_##isa,                                        \
       tfc_kernel_attention_f32_pack_##isa,                                     \
       tfc_kernel_attention_f32_tasks_##isa,                                    \
-      tfc_kernel_layer_norm_f32_rows_##isa};
+      tfc_kernel_layer_norm_f32_rows_##isa,                                    \
+      tfc_kernel_linear_q8_range_##isa,                                        \
+      tfc_kernel_linear_q8_quantize_##isa,                                     \
+      tfc_kernel_linear_q8_task_##isa};
 TFC_KERNEL_ISAS(TFC_KERNEL_VARIANT)
 #undef TFC_KERNEL_VARIANT
 #define TFC_KERNEL_VARIANT_ADDRESS(isa) &isa##_variants,
@@ -55,12 +63,14 @@ static const kernel_variants *const all_variants[] = {
     TFC_KERNEL_ISAS(TFC_KERNEL_VARIANT_ADDRESS)};
 #undef TFC_KERNEL_VARIANT_ADDRESS
 
-/* The f32 variants for the instruction set in `flags`, or NULL (and the run
- * stopped) when the flags name something this runtime has no kernel for. */
-static const kernel_variants *f32_variants(int64_t flags, const char *kernel) {
+/* The variants for the instruction set in `flags` when its element types
+ * are `dtype`, or NULL (and the run stopped) when the flags name something
+ * this runtime has no kernel for. */
+static const kernel_variants *variants_for(int64_t flags, int64_t want_dtype,
+                                           const char *kernel) {
   int64_t dtype = (flags >> TFC_RT_DTYPE_SHIFT) & 0xff;
   int64_t isa = (flags >> TFC_RT_ISA_SHIFT) & 0xff;
-  if (dtype == TFC_RT_DTYPE_F32)
+  if (dtype == want_dtype)
     for (size_t i = 0; i < sizeof(all_variants) / sizeof(all_variants[0]); ++i)
       if (all_variants[i]->isa == isa)
         return all_variants[i];
@@ -72,6 +82,10 @@ static const kernel_variants *f32_variants(int64_t flags, const char *kernel) {
            kernel, (long long)dtype, (long long)isa);
   tfc_rt_check_failed(message);
   return NULL;
+}
+
+static const kernel_variants *f32_variants(int64_t flags, const char *kernel) {
+  return variants_for(flags, TFC_RT_DTYPE_F32, kernel);
 }
 
 static int pool_threads(void) {
@@ -432,4 +446,158 @@ void tfc_rt_layer_norm(const tfc_rt_memref3 *input, const tfc_rt_memref3 *skip,
     layer_norm_rows(&call, 0, rows);
   else
     tfc_rt_parallel_for(layer_norm_rows, &call, rows);
+}
+
+/* linear_q8: the input's range (TENSOR mode), then its rows quantized, then
+ * the product's tasks, each phase on the pool. */
+typedef struct linear_q8_call {
+  tfc_linear_q8_problem problem;
+  const kernel_variants *variants;
+  float (*ranges)[2]; /* one per chunk of rows (TENSOR mode) */
+  int64_t range_chunk;
+} linear_q8_call;
+
+static void linear_q8_range(void *context, int64_t begin, int64_t end) {
+  linear_q8_call *call = context;
+  int64_t total = call->problem.batches * call->problem.rows;
+  for (int64_t chunk = begin; chunk < end; ++chunk) {
+    int64_t first = chunk * call->range_chunk;
+    int64_t last = first + call->range_chunk < total ? first + call->range_chunk : total;
+    call->variants->q8_range(&call->problem, first, last, call->ranges[chunk]);
+  }
+}
+
+static void linear_q8_quantize(void *context, int64_t begin, int64_t end) {
+  linear_q8_call *call = context;
+  call->variants->q8_quantize(&call->problem, begin, end);
+}
+
+static void linear_q8_tasks(void *context, int64_t begin, int64_t end) {
+  (void)begin;
+  (void)end;
+  linear_q8_call *call = context;
+  tfc_linear_q8_problem *p = &call->problem;
+  int64_t task = atomic_fetch_add(&p->next_task, 1);
+  while (task < p->tasks)
+    task = call->variants->q8_task(p, task);
+}
+
+/* DynamicQuantizeLinear's parameters for values in [low, high]: the range
+ * widened to hold 0, scale = range / 255, zero point round(-low / scale)
+ * in [0, 255]. A range of zero width (all zeros) takes scale 1. */
+static void tensor_quantization(float low, float high, float *scale,
+                                int32_t *zero) {
+  low = low < 0.0f ? low : 0.0f;
+  high = high > 0.0f ? high : 0.0f;
+  float width = high - low;
+  if (!(width > 0.0f) || width == INFINITY) {
+    *scale = width == INFINITY ? FLT_MAX / 255.0f : 1.0f;
+    *zero = width == INFINITY && low < 0.0f ? (high > 0.0f ? 128 : 255) : 0;
+    return;
+  }
+  *scale = width / 255.0f;
+  float z = nearbyintf(-low / *scale);
+  *zero = z < 0.0f ? 0 : z > 255.0f ? 255 : (int32_t)z;
+}
+
+void tfc_rt_linear_q8(const tfc_rt_memref3 *input, const tfc_rt_memref3 *packed,
+                      const tfc_rt_memref1 *weight_scale,
+                      const tfc_rt_memref1 *weight_sum,
+                      const tfc_rt_memref1 *weight_zero,
+                      const tfc_rt_memref1 *bias, const tfc_rt_memref3 *residual,
+                      const tfc_rt_memref3 *out, float input_scale,
+                      int64_t input_zero, int64_t flags) {
+  int64_t dot = (flags >> TFC_RT_DTYPE_SHIFT) & 0xff;
+  int64_t features = (flags >> TFC_RT_FEATURE_SHIFT) & 0xff;
+  int64_t isa = (flags >> TFC_RT_ISA_SHIFT) & 0xff;
+  /* u8 x s8 needs VNNI, which x86 alone has. */
+  int u8s8_ok = dot == TFC_RT_DTYPE_U8S8S32 && (features & TFC_RT_FEATURE_VNNI) &&
+                (isa == TFC_RT_ISA_AVX2 || isa == TFC_RT_ISA_AVX512);
+  const kernel_variants *variants = variants_for(
+      flags, u8s8_ok ? TFC_RT_DTYPE_U8S8S32 : TFC_RT_DTYPE_S16S16S32, "linear_q8");
+  if (!variants)
+    return;
+  linear_q8_call call;
+  memset(&call, 0, sizeof(call));
+  call.variants = variants;
+  tfc_linear_q8_problem *p = &call.problem;
+  p->dot = (int)dot;
+  p->input = (const float *)input->aligned + input->offset;
+  p->input_batch = input->strides[0];
+  p->input_row = input->strides[1];
+  p->packed = (const int8_t *)packed->aligned + packed->offset;
+  p->weight_scale = (const float *)weight_scale->aligned + weight_scale->offset;
+  p->weight_sum = (const int32_t *)weight_sum->aligned + weight_sum->offset;
+  if (flags & TFC_RT_Q8_HAS_WEIGHT_ZERO)
+    p->weight_zero = (const int32_t *)weight_zero->aligned + weight_zero->offset;
+  p->out = (float *)out->aligned + out->offset;
+  p->out_batch = out->strides[0];
+  p->out_row = out->strides[1];
+  p->batches = out->sizes[0];
+  p->rows = out->sizes[1];
+  p->cols = out->sizes[2];
+  p->depth = input->sizes[2];
+  p->panels = packed->sizes[0];
+  p->groups = packed->sizes[1];
+  int64_t per_group = dot == TFC_RT_DTYPE_U8S8S32 ? 4 : 2;
+  if (packed->sizes[2] != variants->linear_panel * 4 ||
+      p->groups != (p->depth + per_group - 1) / per_group ||
+      p->panels * variants->linear_panel < p->cols ||
+      weight_scale->sizes[0] < p->panels * variants->linear_panel ||
+      weight_sum->sizes[0] < p->panels * variants->linear_panel ||
+      (p->weight_zero && weight_zero->sizes[0] < p->panels * variants->linear_panel) ||
+      p->depth > TFC_RT_Q8_MAX_DEPTH || input->strides[2] != 1 ||
+      out->strides[2] != 1) {
+    tfc_rt_check_failed("linear_q8: the packed weights do not match this "
+                        "instruction set's kernel or the input's depth");
+    return;
+  }
+  if (flags & TFC_RT_LINEAR_HAS_BIAS)
+    p->bias = (const float *)bias->aligned + bias->offset;
+  if (flags & TFC_RT_LINEAR_HAS_RESIDUAL) {
+    p->residual = (const float *)residual->aligned + residual->offset;
+    p->residual_batch = residual->strides[0];
+    p->residual_row = residual->strides[1];
+  }
+  p->activation = (int)(flags >> TFC_RT_LINEAR_ACTIVATION_SHIFT) & 3;
+  p->input_mode = (int)(flags >> TFC_RT_Q8_INPUT_SHIFT) & 3;
+  p->input_signed = (flags & TFC_RT_Q8_INPUT_SIGNED) != 0;
+  p->input_scale = input_scale;
+  p->input_zero = (int32_t)input_zero;
+  if (p->batches == 0 || p->rows == 0 || p->cols == 0)
+    return;
+  int threads = pool_threads();
+  size_t workspace_bytes = tfc_kernel_linear_q8_plan(p, threads);
+  int64_t total_rows = p->batches * p->rows;
+  int64_t range_chunks = 0;
+  size_t range_bytes = 0;
+  if (p->input_mode == TFC_RT_Q8_INPUT_TENSOR) {
+    call.range_chunk = 16;
+    range_chunks = (total_rows + call.range_chunk - 1) / call.range_chunk;
+    range_bytes = (size_t)range_chunks * sizeof(float[2]);
+  }
+  if (!workspace_bytes || workspace_bytes > SIZE_MAX - range_bytes) {
+    tfc_rt_check_failed("linear_q8: the quantized input's size overflows");
+    return;
+  }
+  char *workspace = tfc_rt_aligned_alloc(64, workspace_bytes + range_bytes);
+  if (!workspace) {
+    tfc_rt_check_failed("linear_q8: out of memory for the quantized input");
+    return;
+  }
+  tfc_kernel_linear_q8_place(p, workspace);
+  if (p->input_mode == TFC_RT_Q8_INPUT_TENSOR) {
+    call.ranges = (float (*)[2])(workspace + workspace_bytes);
+    tfc_rt_parallel_for(linear_q8_range, &call, range_chunks);
+    float low = INFINITY, high = -INFINITY;
+    for (int64_t i = 0; i < range_chunks; ++i) {
+      low = call.ranges[i][0] < low ? call.ranges[i][0] : low;
+      high = call.ranges[i][1] > high ? call.ranges[i][1] : high;
+    }
+    tensor_quantization(low, high, &p->input_scale, &p->input_zero);
+    p->input_signed = 0;
+  }
+  tfc_rt_parallel_for(linear_q8_quantize, &call, total_rows);
+  tfc_parallel_for_chunked(linear_q8_tasks, &call, threads, 1);
+  tfc_rt_free(workspace);
 }

@@ -188,9 +188,19 @@ void tfc_unmap_weights(tfc_model *model) {
  * words for a message, or NULL. Asked once, at create: the kernel calls
  * then trust the model's choice. (__builtin_cpu_supports also checks that
  * the OS saves the registers.) */
-static const char *tfc_missing_isa(uint32_t isa) {
+static const char *tfc_missing_isa(uint32_t isa_and_features) {
 #if defined(__x86_64__)
   __builtin_cpu_init();
+  uint32_t isa = isa_and_features & 0xff, features = isa_and_features >> 8;
+  if (isa == TFC_RT_ISA_AVX512 && (features & TFC_RT_FEATURE_VNNI) &&
+      !__builtin_cpu_supports("avx512vnni"))
+    return "AVX-512 VNNI";
+  if (isa == TFC_RT_ISA_AVX512 && (features & TFC_RT_FEATURE_BF16) &&
+      !__builtin_cpu_supports("avx512bf16"))
+    return "AVX512-BF16";
+  if (isa == TFC_RT_ISA_AVX2 && (features & TFC_RT_FEATURE_VNNI) &&
+      !__builtin_cpu_supports("avxvnni"))
+    return "AVX-VNNI";
   if (isa == TFC_RT_ISA_AVX512 &&
       !(__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
         __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
@@ -200,7 +210,7 @@ static const char *tfc_missing_isa(uint32_t isa) {
       !(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")))
     return "AVX2 and FMA";
 #else
-  (void)isa;
+  (void)isa_and_features;
 #endif
   return NULL;
 }

@@ -80,6 +80,15 @@ static cl::opt<bool> fusionReport(
              "epilogue fusions fired, and each rejected candidate with the reason"),
     cl::sub(tfc::driver::compileCommand), cl::cat(tfc::driver::compileCategory));
 
+static cl::opt<std::string> quantize(
+    "quantize",
+    cl::desc("Quantize the model's linears: int8 (weights int8 per output "
+             "channel, activations quantized per row as the model runs, "
+             "8-bit dot products with VNNI where the CPU has it). Layer "
+             "norms, softmax and the residual stream stay f32"),
+    cl::value_desc("mode"), cl::sub(tfc::driver::compileCommand),
+    cl::cat(tfc::driver::compileCategory));
+
 static cl::opt<bool> profile(
     "profile",
     cl::desc("Time every graph op at run time: the library sums the time "
@@ -244,6 +253,12 @@ int tfc::driver::runCompile(MLIRContext &context) {
   compile.fuse = !noFuse;
   compile.profile = profile;
   compile.fusionReport = fusionReport;
+  if (!quantize.empty() && quantize != "int8") {
+    llvm::errs() << "tfc: error: --quantize: unknown mode '" << quantize
+                 << "' (int8)\n";
+    return 1;
+  }
+  compile.quantize = quantize;
   for (const std::string &name : disabledFusions) {
     if (!llvm::is_contained(getFusionNames(), name)) {
       llvm::errs() << "tfc: error: --disable-fusion: unknown fusion '" << name

@@ -24,6 +24,7 @@ struct CompileOptions {
   bool fusionReport = false; // --fusion-report: printed on stdout
   bool profile = false;      // --profile: time each graph op at run time
   std::vector<std::string> disabledFusions; // --disable-fusion
+  std::string quantize; // --quantize: "" (none) or int8
 };
 
 /// Compiles an imported model (one graph function of tfm ops) for `target`;

@@ -349,6 +349,48 @@ def FuseEpilogues : Tfm_FusionPass<"tfm-fuse-epilogues"> {
   let statistics = [Statistic<"numEpilogues", "epilogues", "Matmul epilogues fused">];
 }
 
+def Quantize : Pass<"tfm-quantize", "func::FuncOp"> {
+  let summary = "Quantizes linears to 8-bit weights and activations (tfc compile --quantize)";
+  let description = [{
+    Each `tfm.linear` (and `tfm.matmul` by a matrix) whose weight is a
+    constant f32 `[K, N]` becomes a `tfm.quantized_linear` whose weights are
+    int8, symmetric, one scale per output channel (`scale = max|w| / 127`
+    over the channel's column), rounded to nearest at compile time. With
+    `mode=int8` the activations are quantized per row as the op runs
+    (`input_quantization = "row"`, symmetric); bias, activation and
+    residual stay in the epilogue, in f32. Layer norms, softmax and the
+    residual stream stay f32.
+
+    A linear stays f32 when its weight is not a constant f32 matrix, when K
+    exceeds 32768 (32-bit sums of products could overflow), or when its
+    layer is named in `keep` (the error budget of `tfc compile
+    --max-error` decides those). Layer names are the ONNX node names the
+    linear came from (`tfc compile --reduction-report` prints them).
+
+    ```mlir
+    %y = tfm.linear %x, %w, %b {activation = "gelu", operandSegmentSizes = array<i32: 1, 1, 1, 0>}
+        : (tensor<?x?x64xf32>, tensor<64x256xf32>, tensor<256xf32>) -> tensor<?x?x256xf32>
+    ```
+
+    becomes
+
+    ```mlir
+    %y = tfm.quantized_linear %x, %wq, %ws, %b {activation = "gelu", input_quantization = "row", operandSegmentSizes = array<i32: 1, 1, 1, 0, 1, 0, 0, 0>}
+        : (tensor<?x?x64xf32>, tensor<64x256xi8>, tensor<256xf32>, tensor<256xf32>) -> tensor<?x?x256xf32>
+    ```
+  }];
+  let options = [
+    Option<"mode", "mode", "std::string", /*default=*/"\"int8\"",
+           "int8: int8 weights per channel, activations per row at run time">,
+    ListOption<"keep", "keep", "std::string",
+               "Layers (ONNX node names) to leave in f32">,
+    Option<"emitRemarks", "emit-remarks", "bool", /*default=*/"false",
+           "Report each quantized and each kept linear as a remark">
+  ];
+  let dependentDialects = ["::mlir::tfm::TfmDialect"];
+  let statistics = [Statistic<"numQuantized", "quantized", "Linears quantized">];
+}
+
 def InsertProfileMarkers : Pass<"tfm-insert-profile-markers", "ModuleOp"> {
   let summary = "Times every graph op at run time (tfc compile --profile)";
   let description = [{

@@ -51,7 +51,8 @@ struct tfc_model_def {
   uint64_t weights_id;
   const void **weights_base;
   /* What the model was compiled for, one line (tfc_model_target), and the
-   * instruction set of its kernels (TFC_RT_ISA_*, 0 for none), which
+   * instruction set of its kernels (TFC_RT_ISA_*, 0 for none; the
+   * extensions they use, TFC_RT_FEATURE_*, in bits 8-15), which
    * tfc_model_create checks this CPU for: a model compiled for AVX-512 on
    * an AVX2 CPU is an error, not an illegal instruction. */
   const char *target;
@@ -118,7 +119,8 @@ enum {
   TFC_RT_DTYPE_F32 = 1,
   TFC_RT_DTYPE_BF16 = 2,
   TFC_RT_DTYPE_S8S8S32 = 3,
-  TFC_RT_DTYPE_U8S8S32 = 4,
+  TFC_RT_DTYPE_U8S8S32 = 4,  /* vpdpbusd: u8 activations, s8 weights */
+  TFC_RT_DTYPE_S16S16S32 = 5, /* vpmaddwd: both widened to s16 */
 };
 /* Bits 16-23: the instruction set the compiler chose for the model (the
  * code around the call is compiled for it too); the runtime runs that
@@ -129,6 +131,17 @@ enum {
   TFC_RT_ISA_AVX2 = 2,   /* AVX2 and FMA (x86-64-v3) */
   TFC_RT_ISA_AVX512 = 3, /* AVX-512 F, BW, DQ, VL (x86-64-v4) */
   TFC_RT_ISA_NEON = 4,   /* AArch64's Advanced SIMD (every AArch64 CPU) */
+};
+/* Bits 24-31: extensions of the instruction set the compiler chose, which
+ * some kernels use (the model definition's `isa` holds them in bits 8-15,
+ * and tfc_model_create checks the CPU for them too). */
+enum {
+  TFC_RT_FEATURE_SHIFT = 24,
+  /* 8-bit dot products, vpdpbusd: AVX512-VNNI with AVX-512, AVX-VNNI with
+   * AVX2. */
+  TFC_RT_FEATURE_VNNI = 1,
+  /* bf16 dot products, vdpbf16ps (AVX512-BF16). */
+  TFC_RT_FEATURE_BF16 = 2,
 };
 
 /* Flags of tfc_rt_attention, bits 0-7. *_HEAD_MAJOR: that operand is
@@ -183,6 +196,39 @@ enum {
  * TFC_RT_LINEAR_PANEL_*; `packed` is [panels, K, PANEL]), `bias` [N] and
  * `residual` [B, L, N] read only when their flags are set. Kernels: f32.
  * The generated code has checked the shapes. */
+
+/* tfc_rt_linear_q8: out = act(dequant(quant(input) @ W) + bias) + residual
+ * (tfm.quantized_linear). The input rows (f32) are quantized as the call
+ * runs, by the mode in bits 4-5 of the flags:
+ *
+ *   ROW     per row, symmetric: scale = max |x| / 127, q in [-127, 127]
+ *   TENSOR  over the whole input, asymmetric u8 as ONNX's
+ *           DynamicQuantizeLinear: scale = (max(x, 0) - min(x, 0)) / 255,
+ *           zero point round(-min / scale)
+ *   STATIC  the call's input_scale and input_zero (u8, or s8 under
+ *           TFC_RT_Q8_INPUT_SIGNED)
+ *
+ * W is int8 [K, N], packed by the compiler for the dot product the flags'
+ * dtype names: TFC_RT_DTYPE_U8S8S32 (vpdpbusd, with the VNNI feature) in
+ * groups of 4 k of s8, TFC_RT_DTYPE_S16S16S32 (vpmaddwd) in groups of 2 k
+ * widened to s16 with the weights' zero points subtracted. `packed` is
+ * [panels, groups, PANEL * group bytes] with PANEL the linear kernel's
+ * width (TFC_RT_LINEAR_PANEL_*). weight_scale is [panels * PANEL] f32
+ * (per column, zero-padded); weight_sum [panels * PANEL] s32 is each
+ * column's sum of stored weights (U8S8 only: the product of the activation
+ * zero point is subtracted); weight_zero, when TFC_RT_Q8_HAS_WEIGHT_ZERO is
+ * set (U8S8 only), is [panels * PANEL] s32. bias [N] and residual as for
+ * tfc_rt_linear. The generated code has checked the shapes; K is at most
+ * TFC_RT_Q8_MAX_DEPTH, so that no sum of products overflows 32 bits. */
+enum {
+  TFC_RT_Q8_INPUT_SHIFT = 4,
+  TFC_RT_Q8_INPUT_ROW = 0,
+  TFC_RT_Q8_INPUT_TENSOR = 1,
+  TFC_RT_Q8_INPUT_STATIC = 2,
+  TFC_RT_Q8_HAS_WEIGHT_ZERO = 64,
+  TFC_RT_Q8_INPUT_SIGNED = 128,
+  TFC_RT_Q8_MAX_DEPTH = 32768,
+};
 
 /* Flags of tfc_rt_layer_norm, bits 0-7. */
 enum { TFC_RT_LAYER_NORM_HAS_BIAS = 1, TFC_RT_LAYER_NORM_HAS_SKIP = 2 };

@@ -57,25 +57,48 @@ std::optional<int64_t> mlir::tfc::cpu::encodeDtypes(StringRef dtypes) {
                      .Case("bf16", TFC_RT_DTYPE_BF16)
                      .Case("s8s8s32", TFC_RT_DTYPE_S8S8S32)
                      .Case("u8s8s32", TFC_RT_DTYPE_U8S8S32)
+                     .Case("s16s16s32", TFC_RT_DTYPE_S16S16S32)
                      .Default(0);
   if (!code)
     return std::nullopt;
   return code;
 }
 
+std::optional<KernelIsa> mlir::tfc::cpu::parseKernelIsa(StringRef isa) {
+  KernelIsa parsed;
+  auto [base, rest] = isa.split('+');
+  parsed.base = base;
+  while (!rest.empty()) {
+    auto [feature, tail] = rest.split('+');
+    if (feature == "vnni")
+      parsed.vnni = true;
+    else if (feature == "bf16")
+      parsed.bf16 = true;
+    else
+      return std::nullopt;
+    rest = tail;
+  }
+  return parsed;
+}
+
 std::optional<int64_t> mlir::tfc::cpu::encodeIsa(StringRef isa) {
-  int64_t code = llvm::StringSwitch<int64_t>(isa)
+  std::optional<KernelIsa> parsed = parseKernelIsa(isa);
+  if (!parsed)
+    return std::nullopt;
+  int64_t code = llvm::StringSwitch<int64_t>(parsed->base)
                      .Case("avx2", TFC_RT_ISA_AVX2)
                      .Case("avx512", TFC_RT_ISA_AVX512)
                      .Case("neon", TFC_RT_ISA_NEON)
                      .Default(0);
   if (!code)
     return std::nullopt;
-  return code;
+  int64_t features = (parsed->vnni ? TFC_RT_FEATURE_VNNI : 0) |
+                     (parsed->bf16 ? TFC_RT_FEATURE_BF16 : 0);
+  return code | features << 8;
 }
 
 int64_t mlir::tfc::cpu::getLinearPanelWidth(StringRef isa) {
-  return llvm::StringSwitch<int64_t>(isa)
+  return llvm::StringSwitch<int64_t>(isa.split('+').first)
       .Case("avx2", TFC_RT_LINEAR_PANEL_AVX2)
       .Case("neon", TFC_RT_LINEAR_PANEL_NEON)
       .Default(TFC_RT_LINEAR_PANEL_AVX512);
@@ -88,5 +111,7 @@ std::optional<int64_t> mlir::tfc::cpu::encodeFlags(int64_t flags,
   std::optional<int64_t> isaCode = encodeIsa(isa);
   if (!dtypeCode || !isaCode || flags < 0 || flags > 0xff)
     return std::nullopt;
+  // The extensions, bits 8-15 of the code, land in TFC_RT_FEATURE_SHIFT's.
+  static_assert(TFC_RT_FEATURE_SHIFT == TFC_RT_ISA_SHIFT + 8);
   return flags | *dtypeCode << TFC_RT_DTYPE_SHIFT | *isaCode << TFC_RT_ISA_SHIFT;
 }

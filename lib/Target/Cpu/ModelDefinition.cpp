@@ -18,11 +18,12 @@
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Module.h"
+#include "tfc/runtime/tfc_runtime.h"
 
 using namespace mlir;
 
-/// Must match TFC_ABI_VERSION in include/tfc/runtime/tfc_runtime.h.
-static constexpr uint32_t kAbiVersion = 3;
+/// The runtime's, so that the two cannot disagree.
+static constexpr uint32_t kAbiVersion = TFC_ABI_VERSION;
 namespace {
 
 /// Builds the LLVM IR around the translated graph function.

@@ -69,14 +69,19 @@ std::string mlir::tfc::describeCpuMachine(const CpuMachine &machine) {
   std::string text = triple.getArchName().str() + ", CPU " + machine.cpu;
   if (machine.isHost)
     text += " (the compiling machine's)";
-  if (isa == "avx512")
+  StringRef base = StringRef(isa).split('+').first;
+  if (base == "avx512")
     text += ", AVX-512 kernels";
-  else if (isa == "avx2")
+  else if (base == "avx2")
     text += ", AVX2 kernels";
   else if (isa == "neon")
     text += ", NEON kernels";
   else
     text += ", no kernels (generated code only)";
+  if (StringRef(isa).contains("+vnni"))
+    text += base == "avx512" ? " with VNNI" : " with AVX-VNNI";
+  if (StringRef(isa).contains("+bf16"))
+    text += " and AVX512-BF16";
   if (machine.isHost)
     return text + ": may use any instruction this CPU has; for other CPUs "
                   "compile with --target-cpu (x86-64-v3 runs on any AVX2 "
@@ -115,10 +120,17 @@ std::string mlir::tfc::getKernelIsa(const CpuMachine &target) {
   if (!subtarget)
     return "none";
   // What the kernel variants are compiled with (lib/Kernels/CMakeLists.txt).
-  if (subtarget->checkFeatures("+avx512f,+avx512bw,+avx512dq,+avx512vl,+fma"))
-    return "avx512";
+  // Then the extensions some kernels use (int8 and bf16 dot products).
+  if (subtarget->checkFeatures("+avx512f,+avx512bw,+avx512dq,+avx512vl,+fma")) {
+    std::string isa = "avx512";
+    if (subtarget->checkFeatures("+avx512vnni"))
+      isa += "+vnni";
+    if (subtarget->checkFeatures("+avx512bf16"))
+      isa += "+bf16";
+    return isa;
+  }
   if (subtarget->checkFeatures("+avx2,+fma"))
-    return "avx2";
+    return subtarget->checkFeatures("+avxvnni") ? "avx2+vnni" : "avx2";
   return "x86-64";
 }
 

@@ -35,6 +35,8 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/StringSwitch.h"
+
+#include <cstring>
 #include "tfc/Conversion/LoweringUtils.h"
 #include "tfc/Target/Cpu/KernelTable.h"
 #include "tfc/runtime/tfc_abi.h"
@@ -159,6 +161,142 @@ Value packWeight(OpBuilder &b, Location loc, Value weight, int64_t kPanel) {
       loc, DenseResourceElementsAttr::get(packedType, name, std::move(blob)));
 }
 
+/// The `count` elements of a constant of element type T (f32 or an 8-bit
+/// integer), a splat or a one-element tensor broadcast to `count`; nullopt
+/// when `value` is not such a constant.
+template <typename T>
+std::optional<SmallVector<T>> readConstant(Value value, int64_t count) {
+  Attribute attr;
+  if (!matchPattern(value, m_Constant(&attr)))
+    return std::nullopt;
+  auto type = cast<RankedTensorType>(value.getType());
+  if (type.getElementTypeBitWidth() != 8 * sizeof(T))
+    return std::nullopt;
+  ArrayRef<char> raw;
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
+    std::optional<ArrayRef<char>> bytes = tfm::getWeightBytes(resource);
+    if (!bytes)
+      return std::nullopt;
+    raw = *bytes;
+  } else if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
+    raw = dense.getRawData();
+  } else {
+    return std::nullopt;
+  }
+  size_t elements = raw.size() / sizeof(T);
+  if (elements != 1 && elements != static_cast<size_t>(count))
+    return std::nullopt;
+  SmallVector<T> values(count);
+  for (int64_t i = 0; i < count; ++i)
+    std::memcpy(&values[i], raw.data() + (elements == 1 ? 0 : i) * sizeof(T),
+                sizeof(T));
+  return values;
+}
+
+/// A new constant of `type` holding `bytes`, a weights blob named `name`.
+Value createBlobConstant(OpBuilder &b, Location loc, RankedTensorType type,
+                         ArrayRef<char> bytes, StringRef name) {
+  AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
+      bytes, /*align=*/64, /*dataIsMutable=*/false);
+  return b.create<tfm::ConstantOp>(
+      loc, DenseResourceElementsAttr::get(type, name, std::move(blob)));
+}
+
+/// An int8 weight as the quantized linear kernel reads it (tfc_abi.h's
+/// tfc_rt_linear_q8), packed for one dot product.
+struct PackedQuantizedWeight {
+  Value packed, scales, sums, zeros; // zeros null without zero points
+};
+
+/// Packs the constant weight of `op` ([K, N] i8 or ui8, scales [N] or [1],
+/// zero points of the weight's type or none) in panels of `panel` columns:
+/// for U8S8, groups of 4 k of s8 (a ui8 weight stored less 128, its zero
+/// point too), with column sums; for S16, groups of 2 k of s16 with the
+/// zero point subtracted. Null members when a constant cannot be read.
+std::optional<PackedQuantizedWeight>
+packQuantizedWeight(OpBuilder &b, Location loc, tfm::QuantizedLinearOp op,
+                    bool u8s8, int64_t panel) {
+  auto weightType = cast<RankedTensorType>(op.getWeight().getType());
+  if (!weightType.hasStaticShape())
+    return std::nullopt;
+  int64_t depth = weightType.getDimSize(0), cols = weightType.getDimSize(1);
+  bool unsignedWeight = weightType.getElementType().isUnsignedInteger(8);
+  std::optional<SmallVector<int8_t>> weight =
+      readConstant<int8_t>(op.getWeight(), depth * cols);
+  std::optional<SmallVector<float>> scales =
+      readConstant<float>(op.getWeightScale(), cols);
+  std::optional<SmallVector<int8_t>> zeroBytes;
+  if (op.getWeightZeroPoint())
+    zeroBytes = readConstant<int8_t>(op.getWeightZeroPoint(), cols);
+  if (!weight || !scales || (op.getWeightZeroPoint() && !zeroBytes))
+    return std::nullopt;
+  // Each element and zero point as the integer it stands for.
+  auto element = [&](int64_t k, int64_t j) -> int32_t {
+    int8_t raw = (*weight)[k * cols + j];
+    return unsignedWeight ? static_cast<uint8_t>(raw) : raw;
+  };
+  auto zeroPoint = [&](int64_t j) -> int32_t {
+    if (!zeroBytes)
+      return 0;
+    int8_t raw = (*zeroBytes)[j];
+    return unsignedWeight ? static_cast<uint8_t>(raw) : raw;
+  };
+  // ui8 weights are stored less 128 for vpdpbusd's s8 operand.
+  const int32_t shift = u8s8 && unsignedWeight ? 128 : 0;
+  const int64_t group = u8s8 ? 4 : 2;
+  int64_t panels = (cols + panel - 1) / panel;
+  int64_t groups = (depth + group - 1) / group;
+  int64_t padded = panels * panel;
+  SmallVector<char> packed(panels * groups * panel * 4, 0);
+  SmallVector<int32_t> sums(padded, 0), zeros(padded, 0);
+  SmallVector<float> paddedScales(padded, 0.0f);
+  for (int64_t j = 0; j < cols; ++j) {
+    paddedScales[j] = (*scales)[j];
+    zeros[j] = zeroPoint(j) - shift;
+  }
+  for (int64_t p = 0; p < panels; ++p)
+    for (int64_t k = 0; k < depth; ++k)
+      for (int64_t jj = 0; jj < panel; ++jj) {
+        int64_t j = p * panel + jj;
+        if (j >= cols)
+          continue;
+        int64_t g = k / group, t = k % group;
+        char *slot = packed.data() + ((p * groups + g) * panel + jj) * 4;
+        if (u8s8) {
+          int32_t stored = element(k, j) - shift;
+          slot[t] = static_cast<char>(static_cast<int8_t>(stored));
+          sums[j] += stored;
+        } else {
+          auto value = static_cast<int16_t>(element(k, j) - zeroPoint(j));
+          std::memcpy(slot + 2 * t, &value, sizeof(value));
+        }
+      }
+  std::string name = "quantized_weight";
+  Attribute attr;
+  if (matchPattern(op.getWeight(), m_Constant(&attr)))
+    if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr))
+      name = resource.getRawHandle().getKey().str();
+  auto bytesOf = [](auto &vector) {
+    return ArrayRef<char>(reinterpret_cast<const char *>(vector.data()),
+                          vector.size() * sizeof(vector[0]));
+  };
+  PackedQuantizedWeight result;
+  result.packed = createBlobConstant(
+      b, loc, RankedTensorType::get({panels, groups, panel * 4}, b.getIntegerType(8)),
+      packed, name + (u8s8 ? ".packed_u8s8" : ".packed_s16"));
+  auto perColumn = [&](Type element) {
+    return RankedTensorType::get({padded}, element);
+  };
+  result.scales = createBlobConstant(b, loc, perColumn(b.getF32Type()),
+                                     bytesOf(paddedScales), name + ".scales");
+  result.sums = createBlobConstant(b, loc, perColumn(b.getIntegerType(32)),
+                                   bytesOf(sums), name + ".sums");
+  if (u8s8 && llvm::any_of(zeros, [](int32_t z) { return z != 0; }))
+    result.zeros = createBlobConstant(b, loc, perColumn(b.getIntegerType(32)),
+                                      bytesOf(zeros), name + ".zeros");
+  return result;
+}
+
 class KernelSelector {
 public:
   KernelSelector(OpBuilder &b, StringRef isa) : b(b), isa(isa) {}
@@ -168,6 +306,7 @@ public:
   Refusal selectLinear(Operation *op, Value input, Value weight, Value bias,
                        Value residual, StringRef activationName,
                        std::string &chosen);
+  Refusal selectQuantizedLinear(tfm::QuantizedLinearOp op, std::string &chosen);
   Refusal selectAttention(tfm::AttentionOp op, std::string &chosen);
   Refusal selectBatchedMatMul(tfm::MatMulOp op, std::string &chosen);
   Refusal selectLayerNorm(Operation *op, Value input, Value skip, Value scale,
@@ -179,30 +318,22 @@ private:
   StringRef isa;
 };
 
-Refusal KernelSelector::selectLinear(Operation *op, Value input, Value weight,
-                                     Value bias, Value residual,
-                                     StringRef activationName,
-                                     std::string &chosen) {
+/// What the linear kernels require of a linear's shapes beyond its
+/// weight's: rank 2 or 3, static columns and bias, and a residual of
+/// exactly the result's shape.
+Refusal checkLinearShapes(Operation *op, Value input, Value bias,
+                          Value residual) {
   auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
   auto inputType = cast<RankedTensorType>(input.getType());
-  auto weightType = cast<RankedTensorType>(weight.getType());
   int64_t rank = resultType.getRank();
-  if (!resultType.getElementType().isF32() ||
-      !weightType.getElementType().isF32())
-    return "no linear kernel for " +
-           typeName(weightType.getElementType()) + " (only f32)";
   if (rank < 2 || rank > 3 || inputType.getRank() != rank)
     return "the linear kernel takes products of rank 2 or 3";
-  if (weightType.getRank() != 2 || !weightType.hasStaticShape() ||
-      !matchPattern(weight, m_Constant()))
-    return "the weight is not a constant matrix of static shape";
-  int64_t cols = resultType.getDimSize(rank - 1);
-  if (ShapedType::isDynamic(cols))
+  if (ShapedType::isDynamic(resultType.getDimSize(rank - 1)))
     return "the output has a dynamic number of columns";
   if (bias && !cast<RankedTensorType>(bias.getType()).hasStaticShape())
     return "the bias has a dynamic size";
   // The residual: exactly the result's shape (dynamic dims are checked
-  // against the input's below).
+  // against the input's by emitLinearChecks).
   if (residual) {
     auto residualType = cast<RankedTensorType>(residual.getType());
     if (residualType.getRank() != rank)
@@ -217,14 +348,17 @@ Refusal KernelSelector::selectLinear(Operation *op, Value input, Value weight,
         return "the residual may broadcast";
     }
   }
-  Location loc = op->getLoc();
-  const int64_t panelWidth = getLinearPanelWidth(isa);
-  Value packed = packWeight(b, loc, weight, panelWidth);
-  if (!packed)
-    return "the weight is not a constant f32 matrix";
+  return {};
+}
 
-  int64_t depth = weightType.getDimSize(0);
-  if (inputType.isDynamicDim(rank - 1))
+/// The run-time checks of a linear kernel call (the input's depth, the
+/// residual's dims); returns the result's dims.
+SmallVector<OpFoldResult> emitLinearChecks(OpBuilder &b, Location loc,
+                                           Operation *op, Value input,
+                                           Value residual, int64_t depth,
+                                           int64_t cols) {
+  int64_t rank = cast<RankedTensorType>(input.getType()).getRank();
+  if (cast<RankedTensorType>(input.getType()).isDynamicDim(rank - 1))
     emitEqualCheck(b, loc, op, b.create<tensor::DimOp>(loc, input, rank - 1),
                    b.create<arith::ConstantIndexOp>(loc, depth),
                    "the contracted dims of the input and weight differ");
@@ -239,6 +373,45 @@ Refusal KernelSelector::selectLinear(Operation *op, Value input, Value weight,
                        toIndexValue(b, loc, resultDims[i]),
                        "the residual does not match the result's shape");
   }
+  return resultDims;
+}
+
+/// The flags bits of an activation's name (TFC_RT_LINEAR_*).
+int64_t encodeActivation(StringRef activationName) {
+  int64_t activation = llvm::StringSwitch<int64_t>(activationName)
+                           .Case("relu", TFC_RT_LINEAR_RELU)
+                           .Case("gelu", TFC_RT_LINEAR_GELU)
+                           .Case("gelu_tanh", TFC_RT_LINEAR_GELU_TANH)
+                           .Default(TFC_RT_LINEAR_NONE);
+  return activation << TFC_RT_LINEAR_ACTIVATION_SHIFT;
+}
+
+Refusal KernelSelector::selectLinear(Operation *op, Value input, Value weight,
+                                     Value bias, Value residual,
+                                     StringRef activationName,
+                                     std::string &chosen) {
+  auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
+  auto weightType = cast<RankedTensorType>(weight.getType());
+  int64_t rank = resultType.getRank();
+  if (!resultType.getElementType().isF32() ||
+      !weightType.getElementType().isF32())
+    return "no linear kernel for " +
+           typeName(weightType.getElementType()) + " (only f32)";
+  if (Refusal refusal = checkLinearShapes(op, input, bias, residual);
+      !refusal.empty())
+    return refusal;
+  if (weightType.getRank() != 2 || !weightType.hasStaticShape() ||
+      !matchPattern(weight, m_Constant()))
+    return "the weight is not a constant matrix of static shape";
+  Location loc = op->getLoc();
+  const int64_t panelWidth = getLinearPanelWidth(isa);
+  Value packed = packWeight(b, loc, weight, panelWidth);
+  if (!packed)
+    return "the weight is not a constant f32 matrix";
+  int64_t depth = weightType.getDimSize(0);
+  int64_t cols = resultType.getDimSize(rank - 1);
+  SmallVector<OpFoldResult> resultDims =
+      emitLinearChecks(b, loc, op, input, residual, depth, cols);
 
   int64_t flags = 0;
   SmallVector<Value> args = {toRank3(b, loc, input), packed};
@@ -255,12 +428,7 @@ Refusal KernelSelector::selectLinear(Operation *op, Value input, Value weight,
   } else {
     absent.push_back(3);
   }
-  int64_t activation = llvm::StringSwitch<int64_t>(activationName)
-                           .Case("relu", TFC_RT_LINEAR_RELU)
-                           .Case("gelu", TFC_RT_LINEAR_GELU)
-                           .Case("gelu_tanh", TFC_RT_LINEAR_GELU_TANH)
-                           .Default(TFC_RT_LINEAR_NONE);
-  flags |= activation << TFC_RT_LINEAR_ACTIVATION_SHIFT;
+  flags |= encodeActivation(activationName);
 
   SmallVector<int64_t> shape3(resultType.getShape());
   SmallVector<OpFoldResult> dims3(resultDims);
@@ -277,6 +445,106 @@ Refusal KernelSelector::selectLinear(Operation *op, Value input, Value weight,
             Twine(depth) + "x" + Twine(weightType.getDimSize(1)) +
             " packed into " + Twine(packedType.getDimSize(0)) +
             " panels of " + Twine(panelWidth) + " columns")
+               .str();
+  return {};
+}
+
+Refusal KernelSelector::selectQuantizedLinear(tfm::QuantizedLinearOp op,
+                                              std::string &chosen) {
+  auto resultType = cast<RankedTensorType>(op.getType());
+  Value input = op.getInput(), bias = op.getBias(), residual = op.getResidual();
+  int64_t rank = resultType.getRank();
+  if (!resultType.getElementType().isF32())
+    return "no quantized linear kernel for " +
+           typeName(resultType.getElementType()) + " activations (only f32)";
+  if (Refusal refusal = checkLinearShapes(op, input, bias, residual);
+      !refusal.empty())
+    return refusal;
+  auto weightType = cast<RankedTensorType>(op.getWeight().getType());
+  int64_t depth = weightType.getDimSize(0);
+  if (ShapedType::isDynamic(depth) || depth > TFC_RT_Q8_MAX_DEPTH)
+    return "K is dynamic or above " + std::to_string(TFC_RT_Q8_MAX_DEPTH);
+  // Static activation parameters are the call's scalars.
+  float inputScale = 1.0f;
+  int64_t inputZero = 0;
+  bool inputSigned = false;
+  if (Value scale = op.getInputScale()) {
+    std::optional<SmallVector<float>> scaleValue = readConstant<float>(scale, 1);
+    if (!scaleValue)
+      return "the input scale is not a constant";
+    inputScale = (*scaleValue)[0];
+    if (Value zero = op.getInputZeroPoint()) {
+      std::optional<SmallVector<int8_t>> zeroValue = readConstant<int8_t>(zero, 1);
+      if (!zeroValue)
+        return "the input zero point is not a constant";
+      inputSigned = !cast<RankedTensorType>(zero.getType())
+                         .getElementType()
+                         .isUnsignedInteger(8);
+      inputZero = inputSigned ? (*zeroValue)[0]
+                              : static_cast<uint8_t>((*zeroValue)[0]);
+    }
+  }
+  std::optional<KernelIsa> kernelIsa = parseKernelIsa(isa);
+  bool u8s8 = kernelIsa && kernelIsa->vnni &&
+              (kernelIsa->base == "avx512" || kernelIsa->base == "avx2");
+  Location loc = op.getLoc();
+  const int64_t panelWidth = getLinearPanelWidth(isa);
+  std::optional<PackedQuantizedWeight> packed =
+      packQuantizedWeight(b, loc, op, u8s8, panelWidth);
+  if (!packed)
+    return "the weight, its scales or zero points are not constants";
+  int64_t cols = resultType.getDimSize(rank - 1);
+  SmallVector<OpFoldResult> resultDims =
+      emitLinearChecks(b, loc, op, input, residual, depth, cols);
+
+  int64_t flags = encodeActivation(op.getActivation());
+  StringRef mode = op.getInputQuantization();
+  flags |= (mode == "row"      ? TFC_RT_Q8_INPUT_ROW
+            : mode == "tensor" ? TFC_RT_Q8_INPUT_TENSOR
+                               : TFC_RT_Q8_INPUT_STATIC)
+           << TFC_RT_Q8_INPUT_SHIFT;
+  if (inputSigned)
+    flags |= TFC_RT_Q8_INPUT_SIGNED;
+  SmallVector<Value> args = {toRank3(b, loc, input), packed->packed,
+                             packed->scales, packed->sums};
+  SmallVector<int64_t> absent;
+  if (packed->zeros) {
+    args.push_back(packed->zeros);
+    flags |= TFC_RT_Q8_HAS_WEIGHT_ZERO;
+  } else {
+    absent.push_back(4);
+  }
+  if (bias) {
+    args.push_back(bias);
+    flags |= TFC_RT_LINEAR_HAS_BIAS;
+  } else {
+    absent.push_back(5);
+  }
+  if (residual) {
+    args.push_back(toRank3(b, loc, residual));
+    flags |= TFC_RT_LINEAR_HAS_RESIDUAL;
+  } else {
+    absent.push_back(6);
+  }
+  args.push_back(b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(inputScale)));
+  args.push_back(b.create<arith::ConstantIntOp>(loc, inputZero, 64));
+
+  SmallVector<int64_t> shape3(resultType.getShape());
+  SmallVector<OpFoldResult> dims3(resultDims);
+  if (rank == 2) {
+    shape3.insert(shape3.begin(), 1);
+    dims3.insert(dims3.begin(), b.getIndexAttr(1));
+  }
+  StringRef dtypes = u8s8 ? "u8s8s32" : "s16s16s32";
+  auto result = b.create<UKernelOp>(
+      loc, RankedTensorType::get(shape3, b.getF32Type()), "linear_q8", args,
+      dynamicSizes(b, loc, shape3, dims3), absent, dtypes, isa, flags);
+  op.getResult().replaceAllUsesWith(fromRank3(b, loc, result, rank));
+  chosen = ("kernel linear_q8 (" + dtypes + ", " + isa + "): weight " +
+            Twine(depth) + "x" + Twine(cols) + " packed into " +
+            Twine((cols + panelWidth - 1) / panelWidth) + " panels of " +
+            Twine(panelWidth) + " columns, input quantized per " +
+            (mode == "static" ? StringRef("static scale") : mode))
                .str();
   return {};
 }
@@ -552,8 +820,8 @@ struct CpuSelectKernelsPass
   void runOnOperation() override {
     SmallVector<Operation *> candidates;
     getOperation().walk([&](Operation *op) {
-      if (::mlir::isa<tfm::LinearOp, tfm::MatMulOp, tfm::AttentionOp,
-              tfm::LayerNormOp, tfm::AddLayerNormOp>(op))
+      if (::mlir::isa<tfm::LinearOp, tfm::QuantizedLinearOp, tfm::MatMulOp,
+              tfm::AttentionOp, tfm::LayerNormOp, tfm::AddLayerNormOp>(op))
         candidates.push_back(op);
     });
     OpBuilder b(&getContext());
@@ -593,6 +861,8 @@ private:
       // A product of two computed operands: the batched kernel.
       return selector.selectBatchedMatMul(matmul, chosen);
     }
+    if (auto quantized = dyn_cast<tfm::QuantizedLinearOp>(op))
+      return selector.selectQuantizedLinear(quantized, chosen);
     if (auto attention = dyn_cast<tfm::AttentionOp>(op))
       return selector.selectAttention(attention, chosen);
     if (auto norm = dyn_cast<tfm::LayerNormOp>(op))

@@ -43,9 +43,23 @@ struct KernelSignature {
 /// The kernel named `name`, or null.
 const KernelSignature *lookupKernel(StringRef name);
 
+/// A kernel instruction set as the compiler names it: the base set, then
+/// the extensions the kernels may use, each after a '+' ("avx512+vnni+bf16",
+/// "avx2+vnni", "neon").
+struct KernelIsa {
+  StringRef base;
+  bool vnni = false; // TFC_RT_FEATURE_VNNI
+  bool bf16 = false; // TFC_RT_FEATURE_BF16
+};
+/// `isa` split into its base and extensions; nullopt for an extension the
+/// runtime does not know.
+std::optional<KernelIsa> parseKernelIsa(StringRef isa);
+
 /// The flags-word encodings (TFC_RT_DTYPE_*, TFC_RT_ISA_*) of an element
-/// type combination (f32, bf16, s8s8s32, u8s8s32) and an instruction set
-/// (avx2, avx512, neon); nullopt for names the runtime does not know.
+/// type combination (f32, bf16, s8s8s32, u8s8s32, s16s16s32) and an
+/// instruction set (avx2, avx512, neon, with extensions: the
+/// TFC_RT_FEATURE_* bits in bits 8-15 of the result); nullopt for names the
+/// runtime does not know.
 std::optional<int64_t> encodeDtypes(StringRef dtypes);
 std::optional<int64_t> encodeIsa(StringRef isa);
 
