@@ -4,7 +4,10 @@
  * benchmark can print its throughput as a fraction of it:
  *   fp32 FMA with AVX-512 (zmm) and with AVX2 (ymm), where present;
  *   int8 dot products with VNNI (vpdpbusd, AVX-512 or AVX-VNNI), where
- *   present.
+ *   present, and without: AVX2's vpmaddubsw (u8 x s8 pairs to s16, then
+ *   vpmaddwd by ones to s32 and an add: what int8 products cost on a CPU
+ *   without VNNI) and vpmaddwd on s16 (the path of tfc's int8 kernel
+ *   there, which cannot saturate).
  * Each loop keeps many independent accumulators, enough to cover the FMA
  * latency on every FMA port, and touches no memory. Each figure is the best
  * of several timed repetitions (the machines are shared; the best is the
@@ -120,6 +123,90 @@ vnni_avx2(long iterations, float seed) {
   return total;
 }
 
+/* The products below take no accumulator, so identical ones would be
+ * computed once: each accumulator has its own operand, made opaque to the
+ * compiler every iteration (so nothing is hoisted or shared) at no cost. */
+
+/* vpmaddubsw + vpmaddwd(ones) + vpaddd on ymm: 32 u8*s8 products per
+ * triple, each a multiply and an add (6 accumulators, 6 operands). */
+__attribute__((target("avx2"))) static double maddubs_avx2(long iterations,
+                                                            float seed) {
+  __m256i acc[6], x[6];
+  for (int i = 0; i < 6; ++i) {
+    acc[i] = _mm256_set1_epi32((int)seed + i);
+    x[i] = _mm256_set1_epi8((char)(3 + i));
+  }
+  __m256i b = _mm256_set1_epi8(-2);
+  const __m256i ones = _mm256_set1_epi16(1);
+  for (long n = 0; n < iterations; ++n) {
+#pragma clang loop unroll(full)
+    for (int i = 0; i < 6; ++i)
+      acc[i] = _mm256_add_epi32(
+          acc[i], _mm256_madd_epi16(_mm256_maddubs_epi16(x[i], b), ones));
+    __asm__ volatile("" : "+x"(x[0]), "+x"(x[1]), "+x"(x[2]), "+x"(x[3]),
+                     "+x"(x[4]), "+x"(x[5]), "+x"(b));
+  }
+  __m256i sum = acc[0];
+  for (int i = 1; i < 6; ++i)
+    sum = _mm256_add_epi32(sum, acc[i]);
+  int lanes[8];
+  _mm256_storeu_si256((__m256i *)lanes, sum);
+  double total = 0;
+  for (int i = 0; i < 8; ++i)
+    total += lanes[i];
+  return total;
+}
+
+/* vpmaddwd + vpaddd: 2 s16 products per 32-bit lane. */
+__attribute__((target("avx2"))) static double madd16_avx2(long iterations,
+                                                           float seed) {
+  __m256i acc[6], x[6];
+  for (int i = 0; i < 6; ++i) {
+    acc[i] = _mm256_set1_epi32((int)seed + i);
+    x[i] = _mm256_set1_epi16((short)(3 + i));
+  }
+  __m256i b = _mm256_set1_epi16(-2);
+  for (long n = 0; n < iterations; ++n) {
+#pragma clang loop unroll(full)
+    for (int i = 0; i < 6; ++i)
+      acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(x[i], b));
+    __asm__ volatile("" : "+x"(x[0]), "+x"(x[1]), "+x"(x[2]), "+x"(x[3]),
+                     "+x"(x[4]), "+x"(x[5]), "+x"(b));
+  }
+  __m256i sum = acc[0];
+  for (int i = 1; i < 6; ++i)
+    sum = _mm256_add_epi32(sum, acc[i]);
+  int lanes[8];
+  _mm256_storeu_si256((__m256i *)lanes, sum);
+  double total = 0;
+  for (int i = 0; i < 8; ++i)
+    total += lanes[i];
+  return total;
+}
+
+__attribute__((target("avx512f,avx512bw"))) static double
+madd16_avx512(long iterations, float seed) {
+  __m512i acc[12], x[12];
+  for (int i = 0; i < 12; ++i) {
+    acc[i] = _mm512_set1_epi32((int)seed + i);
+    x[i] = _mm512_set1_epi16((short)(3 + i));
+  }
+  __m512i b = _mm512_set1_epi16(-2);
+  for (long n = 0; n < iterations; ++n) {
+#pragma clang loop unroll(full)
+    for (int i = 0; i < 12; ++i)
+      acc[i] = _mm512_add_epi32(acc[i], _mm512_madd_epi16(x[i], b));
+    __asm__ volatile("" : "+v"(x[0]), "+v"(x[1]), "+v"(x[2]), "+v"(x[3]),
+                     "+v"(x[4]), "+v"(x[5]), "+v"(x[6]), "+v"(x[7]),
+                     "+v"(x[8]), "+v"(x[9]), "+v"(x[10]), "+v"(x[11]),
+                     "+v"(b));
+  }
+  __m512i sum = acc[0];
+  for (int i = 1; i < 12; ++i)
+    sum = _mm512_add_epi32(sum, acc[i]);
+  return (double)_mm512_reduce_add_epi32(sum);
+}
+
 typedef struct {
   const char *name;   /* what the table calls it */
   const char *key;    /* its --machine key */
@@ -204,6 +291,12 @@ int main(int argc, char **argv) {
        24 * 64 * 2, __builtin_cpu_supports("avx512vnni")},
       {"int8 dot, AVX-VNNI", "int8_avxvnni", "GOP/s", vnni_avx2, 12 * 32 * 2,
        __builtin_cpu_supports("avxvnni")},
+      {"int8 vpmaddubsw, AVX2", "int8_avx2", "GOP/s", maddubs_avx2, 6 * 32 * 2,
+       __builtin_cpu_supports("avx2")},
+      {"s16 vpmaddwd, AVX-512", "s16_avx512", "GOP/s", madd16_avx512,
+       12 * 32 * 2, __builtin_cpu_supports("avx512bw")},
+      {"s16 vpmaddwd, AVX2", "s16_avx2", "GOP/s", madd16_avx2, 6 * 16 * 2,
+       __builtin_cpu_supports("avx2")},
   };
   if (!machine)
     printf("%-24s %10s %18s %9s\n", "", "1 thread", "all threads", "unit");

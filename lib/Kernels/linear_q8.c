@@ -59,17 +59,21 @@ static inline int32_t load32(const void *p) {
   return v;
 }
 
-/* x * inverse rounded half to even, within int32 (inf and the products of a
- * scale of 0 clamp; NaN becomes a bound). */
+/* x scaled (x / scale when dividing, as ONNX's QuantizeLinear and ONNX
+ * Runtime do, else x * inverse) and rounded half to even, within int32
+ * (inf and the quotients of a scale of 0 clamp; NaN becomes a bound). */
 #define QUANT_LIMIT 1073741824.0f
-#define ROUND_SCALED16(x, inverse)                                             \
+#define ROUND_SCALED16(x, divide, scale, inverse)                              \
   __builtin_convertvector(                                                     \
       __builtin_elementwise_roundeven(__builtin_elementwise_min(               \
-          __builtin_elementwise_max((x) * (inverse), SPLAT16(-QUANT_LIMIT)),   \
+          __builtin_elementwise_max((divide) ? (x) / (scale) : (x) * (inverse), \
+                                    SPLAT16(-QUANT_LIMIT)),                    \
           SPLAT16(QUANT_LIMIT))),                                              \
       vi16)
-static inline int32_t round_scaled(float x, float inverse) {
-  return (int32_t)nearbyintf(fminf(fmaxf(x * inverse, -QUANT_LIMIT), QUANT_LIMIT));
+static inline int32_t round_scaled(float x, int divide, float scale,
+                                   float inverse) {
+  float scaled = divide ? x / scale : x * inverse;
+  return (int32_t)nearbyintf(fminf(fmaxf(scaled, -QUANT_LIMIT), QUANT_LIMIT));
 }
 typedef uint8_t vu8x16 __attribute__((vector_size(16), aligned(1)));
 typedef int16_t vi16x16 __attribute__((vector_size(32), aligned(2)));
@@ -178,25 +182,27 @@ static float row_absmax(const float *x, int64_t depth) {
   return result;
 }
 
-/* One row: q = clamp(round(x * inverse) + zero, low, high), stored as
- * q + shift (u8 for U8S8: shift 128 for signed q) or as q - zero (s16);
- * returns the sum of the stored u8 values (U8S8's row sum). */
+/* One row: q = clamp(round(x / scale) + zero, low, high) (x * inverse
+ * unless `divide`), stored as q + shift (u8 for U8S8: shift 128 for signed
+ * q) or as q - zero (s16); returns the sum of the stored u8 values (U8S8's
+ * row sum). */
 static int32_t quantize_row(const q8_problem *p, const float *x, uint8_t *out,
-                            float inverse, int32_t zero, int32_t low,
-                            int32_t high, int32_t shift) {
+                            int divide, float scale, float inverse,
+                            int32_t zero, int32_t low, int32_t high,
+                            int32_t shift) {
   int64_t k = 0;
   int32_t sum = 0;
   if (p->dot == TFC_RT_DTYPE_U8S8S32) {
     vi16 sums = {0};
     for (; k + 16 <= p->depth; k += 16) {
-      vi16 q = ROUND_SCALED16(LOAD16(x + k), inverse) + zero;
+      vi16 q = ROUND_SCALED16(LOAD16(x + k), divide, scale, inverse) + zero;
       q = __builtin_elementwise_min(__builtin_elementwise_max(q, (vi16){0} + low), (vi16){0} + high) + shift;
       sums += q;
       *(vu8x16 *)(out + k) = __builtin_convertvector(q, vu8x16);
     }
     sum = __builtin_reduce_add(sums);
     for (; k < p->depth; ++k) {
-      int32_t q = round_scaled(x[k], inverse) + zero;
+      int32_t q = round_scaled(x[k], divide, scale, inverse) + zero;
       q = (q < low ? low : q > high ? high : q) + shift;
       sum += q;
       out[k] = (uint8_t)q;
@@ -207,12 +213,12 @@ static int32_t quantize_row(const q8_problem *p, const float *x, uint8_t *out,
   }
   int16_t *wide = (int16_t *)out;
   for (; k + 16 <= p->depth; k += 16) {
-    vi16 q = ROUND_SCALED16(LOAD16(x + k), inverse) + zero;
+    vi16 q = ROUND_SCALED16(LOAD16(x + k), divide, scale, inverse) + zero;
     q = __builtin_elementwise_min(__builtin_elementwise_max(q, (vi16){0} + low), (vi16){0} + high) - zero;
     *(vi16x16 *)(wide + k) = __builtin_convertvector(q, vi16x16);
   }
   for (; k < p->depth; ++k) {
-    int32_t q = round_scaled(x[k], inverse) + zero;
+    int32_t q = round_scaled(x[k], divide, scale, inverse) + zero;
     wide[k] = (int16_t)((q < low ? low : q > high ? high : q) - zero);
   }
   memset(wide + p->depth, 0, sizeof(int16_t) * (size_t)(p->groups * 2 - p->depth));
@@ -229,7 +235,10 @@ void TFC_KERNEL_FN(tfc_kernel_linear_q8_quantize)(const q8_problem *p,
     uint8_t *out = p->quantized + r * p->row_bytes;
     float scale, inverse;
     int32_t zero, low, high, shift;
-    if (p->input_mode == TFC_RT_Q8_INPUT_ROW) {
+    /* The row mode is tfc's own: a multiply by the reciprocal. The others
+     * are ONNX's, which divides. */
+    int divide = p->input_mode != TFC_RT_Q8_INPUT_ROW;
+    if (!divide) {
       /* Symmetric: q in [-127, 127]. */
       float most = row_absmax(x, p->depth);
       scale = most > 0.0f && most < INFINITY ? most / 127.0f : 1.0f;
@@ -238,13 +247,14 @@ void TFC_KERNEL_FN(tfc_kernel_linear_q8_quantize)(const q8_problem *p,
       shift = 128;
     } else {
       scale = p->input_scale;
-      inverse = 1.0f / scale;
+      inverse = 0.0f; /* unused: these modes divide */
       zero = p->input_zero;
       low = p->input_signed ? -128 : 0;
       high = p->input_signed ? 127 : 255;
       shift = p->input_signed ? 128 : 0;
     }
-    p->row_sum[r] = quantize_row(p, x, out, inverse, zero, low, high, shift);
+    p->row_sum[r] =
+        quantize_row(p, x, out, divide, scale, inverse, zero, low, high, shift);
     p->row_scale[r] = scale;
     /* The zero point of what is stored: U8S8 stores q + shift; S16 has
      * subtracted it already. */

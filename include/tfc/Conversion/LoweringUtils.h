@@ -68,6 +68,12 @@ void emitEqualCheck(OpBuilder &b, Location loc, Operation *op, Value lhs,
 /// not.
 SmallVector<OpFoldResult> getDims(OpBuilder &b, Location loc, Value tensor);
 
+/// Checks at run time that dim `lhsDim` of `lhs` and `rhsDim` of `rhs`
+/// agree (nothing when both are static).
+void checkDimsEqual(OpBuilder &b, Location loc, Operation *op, Value lhs,
+                    int64_t lhsDim, Value rhs, int64_t rhsDim,
+                    const Twine &what);
+
 /// An index value for `ofr`.
 Value toIndexValue(OpBuilder &b, Location loc, OpFoldResult ofr);
 
@@ -168,6 +174,8 @@ void populateAttentionPatterns(TypeConverter &converter,
                                RewritePatternSet &patterns);
 void populateScatterPatterns(TypeConverter &converter,
                              RewritePatternSet &patterns);
+void populateQuantizedPatterns(TypeConverter &converter,
+                               RewritePatternSet &patterns);
 void populateResizePatterns(TypeConverter &converter,
                             RewritePatternSet &patterns);
 

@@ -294,9 +294,13 @@ struct AttentionPattern : OpConversionPattern<tfm::AttentionOp> {
                nb.create<linalg::YieldOp>(l, out);
              })
             .getResult(0);
-    rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(
-        op, resultType, normalized,
-        SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
+    // The heads merged: static where the heads and their width are, which
+    // the op's result type may not yet say (a cast then relaxes it).
+    Value merged = b.create<tensor::CollapseShapeOp>(
+        loc, normalized, SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
+    if (merged.getType() != resultType)
+      merged = b.create<tensor::CastOp>(loc, resultType, merged);
+    rewriter.replaceOp(op, merged);
     return success();
   }
 };

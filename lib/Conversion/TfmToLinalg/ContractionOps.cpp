@@ -34,20 +34,6 @@ Value multiplyAccumulate(OpBuilder &b, Location loc, Value lhs, Value rhs,
   return b.create<arith::AddIOp>(loc, acc, product);
 }
 
-/// Checks at run time that two dims (one of which is dynamic) agree.
-void checkDimsEqual(OpBuilder &b, Location loc, Operation *op, Value lhs,
-                    int64_t lhsDim, Value rhs, int64_t rhsDim,
-                    const Twine &what) {
-  auto lhsType = cast<RankedTensorType>(lhs.getType());
-  auto rhsType = cast<RankedTensorType>(rhs.getType());
-  if (!lhsType.isDynamicDim(lhsDim) && !rhsType.isDynamicDim(rhsDim))
-    return;
-  Value a = b.create<tensor::DimOp>(loc, lhs, lhsDim);
-  Value c = b.create<tensor::DimOp>(loc, rhs, rhsDim);
-  Value same = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, a, c);
-  emitCheck(b, loc, same, op, what);
-}
-
 /// ONNX MatMul (numpy matmul): 1-D operands are promoted and their dim
 /// dropped from the result, batch dims broadcast.
 struct MatMulPattern : OpConversionPattern<tfm::MatMulOp> {

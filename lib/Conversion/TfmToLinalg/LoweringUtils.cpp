@@ -297,3 +297,16 @@ Value mlir::tfc::checkElementIndices(OpBuilder &b, Location loc, Operation *op,
   checkIndicesInRange(b, loc, op, indices, dimAsElement, unsignedIndices);
   return dim;
 }
+
+void mlir::tfc::checkDimsEqual(OpBuilder &b, Location loc, Operation *op,
+                               Value lhs, int64_t lhsDim, Value rhs,
+                               int64_t rhsDim, const Twine &what) {
+  auto lhsType = cast<RankedTensorType>(lhs.getType());
+  auto rhsType = cast<RankedTensorType>(rhs.getType());
+  if (!lhsType.isDynamicDim(lhsDim) && !rhsType.isDynamicDim(rhsDim))
+    return;
+  Value a = b.create<tensor::DimOp>(loc, lhs, lhsDim);
+  Value c = b.create<tensor::DimOp>(loc, rhs, rhsDim);
+  Value same = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, a, c);
+  emitCheck(b, loc, same, op, what);
+}

@@ -1,0 +1,342 @@
+//===- QuantizedOps.cpp - tfm.quantized_linear to linalg ------------------===//
+//
+// The generic lowering of tfm.quantized_linear, for targets without the
+// int8 kernel (and the reference the kernel is tested against): it
+// computes exactly what the kernel does, in four steps of linalg:
+//
+//   1. the input's quantization parameters: per row (max |x| over the last
+//      dim), over the tensor (its min and max) or the op's constants;
+//   2. q - zero point of every input element, as i32;
+//   3. the exact i32 products with the weight less its zero point;
+//   4. the epilogue: float(sum) * (weight scale * input scale) + bias,
+//      activation, + residual.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tfc/Conversion/LoweringUtils.h"
+#include "tfc/Conversion/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "tfm/TfmOps.h"
+
+using namespace mlir;
+using namespace mlir::tfc;
+
+namespace {
+
+Value f32Constant(OpBuilder &b, Location loc, float value) {
+  return b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(value));
+}
+Value i32Constant(OpBuilder &b, Location loc, int32_t value) {
+  return b.create<arith::ConstantIntOp>(loc, value, 32);
+}
+
+/// min(max(value, low), high) on i32.
+Value clampI32(OpBuilder &b, Location loc, Value value, int32_t low,
+               int32_t high) {
+  value = b.create<arith::MaxSIOp>(loc, value, i32Constant(b, loc, low));
+  return b.create<arith::MinSIOp>(loc, value, i32Constant(b, loc, high));
+}
+
+/// `scaled` rounded half to even into i32, clamped to +-2^30 first (as the
+/// kernel does, so that inf and huge values do not overflow the conversion).
+Value roundToI32(OpBuilder &b, Location loc, Value scaled) {
+  Value limit = f32Constant(b, loc, 1073741824.0f);
+  scaled = b.create<arith::MaximumFOp>(
+      loc, scaled, b.create<arith::NegFOp>(loc, limit));
+  scaled = b.create<arith::MinimumFOp>(loc, scaled, limit);
+  return b.create<arith::FPToSIOp>(loc, b.getI32Type(),
+                                   b.create<math::RoundEvenOp>(loc, scaled));
+}
+
+/// A tensor of `type` and `dims` filled with `value`.
+Value filled(OpBuilder &b, Location loc, RankedTensorType type,
+             ArrayRef<OpFoldResult> dims, Value value) {
+  Value empty = createEmpty(b, loc, type, dims);
+  return b.create<linalg::FillOp>(loc, value, empty).getResult(0);
+}
+
+/// Reduces the last dim of `input` ([.., K] f32) into [..] by `combine`
+/// from `init` (every dim when `all`, into a 0-D tensor).
+Value reduce(OpBuilder &b, Location loc, Value input, bool all, float init,
+             function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
+  auto type = cast<RankedTensorType>(input.getType());
+  int64_t rank = type.getRank();
+  SmallVector<OpFoldResult> dims = getDims(b, loc, input);
+  SmallVector<int64_t> shape(type.getShape());
+  SmallVector<AffineExpr> kept;
+  SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::reduction);
+  if (all) {
+    dims.clear();
+    shape.clear();
+  } else {
+    dims.pop_back();
+    shape.pop_back();
+    for (int64_t i = 0; i + 1 < rank; ++i) {
+      kept.push_back(b.getAffineDimExpr(i));
+      iterators[i] = utils::IteratorType::parallel;
+    }
+  }
+  auto resultType = RankedTensorType::get(shape, b.getF32Type());
+  Value init_ = filled(b, loc, resultType, dims, f32Constant(b, loc, init));
+  return b
+      .create<linalg::GenericOp>(
+          loc, TypeRange{resultType}, ValueRange{input}, ValueRange{init_},
+          SmallVector<AffineMap>{b.getMultiDimIdentityMap(rank),
+                                 AffineMap::get(rank, 0, kept, b.getContext())},
+          iterators,
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            nb.create<linalg::YieldOp>(l, combine(nb, l, args[0], args[1]));
+          })
+      .getResult(0);
+}
+
+struct QuantizedLinearPattern : OpConversionPattern<tfm::QuantizedLinearOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(tfm::QuantizedLinearOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    OpBuilder &b = rewriter;
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput(), weight = adaptor.getWeight();
+    auto inputType = cast<RankedTensorType>(input.getType());
+    auto resultType = cast<RankedTensorType>(op.getType());
+    if (!inputType.getElementType().isF32())
+      return rewriter.notifyMatchFailure(op, "only f32 activations");
+    int64_t rank = inputType.getRank();
+    MLIRContext *ctx = getContext();
+    auto d = [&](int64_t i) { return b.getAffineDimExpr(i); };
+    checkDimsEqual(rewriter, loc, op, input, rank - 1, weight, 0,
+                   "the contracted dims of the input and weight differ");
+
+    // 1. The input's scale (per row: [..], else 0-D), its inverse or
+    //    whether to divide, and its zero point, low and high bounds.
+    StringRef mode = op.getInputQuantization();
+    Value rowScale; // [..] or 0-D
+    Value zero = i32Constant(b, loc, 0);
+    int32_t low = -127, high = 127;
+    if (mode == "row") {
+      rowScale = reduce(b, loc, input, /*all=*/false, 0.0f,
+                        [](OpBuilder &nb, Location l, Value x, Value acc) -> Value {
+                          return nb.create<arith::MaximumFOp>(
+                              l, acc, nb.create<math::AbsFOp>(l, x));
+                        });
+    } else if (mode == "tensor") {
+      Value lowest = reduce(b, loc, input, /*all=*/true, INFINITY,
+                            [](OpBuilder &nb, Location l, Value x, Value acc) -> Value {
+                              return nb.create<arith::MinimumFOp>(l, acc, x);
+                            });
+      Value highest = reduce(b, loc, input, /*all=*/true, -INFINITY,
+                             [](OpBuilder &nb, Location l, Value x, Value acc) -> Value {
+                               return nb.create<arith::MaximumFOp>(l, acc, x);
+                             });
+      Value lo = b.create<tensor::ExtractOp>(loc, lowest, ValueRange{});
+      Value hi = b.create<tensor::ExtractOp>(loc, highest, ValueRange{});
+      Value fzero = f32Constant(b, loc, 0.0f);
+      lo = b.create<arith::MinimumFOp>(loc, lo, fzero);
+      hi = b.create<arith::MaximumFOp>(loc, hi, fzero);
+      Value width = b.create<arith::SubFOp>(loc, hi, lo);
+      // A range of zero width (all zeros) takes scale 1, zero point 0.
+      Value positive = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT,
+                                               width, fzero);
+      Value scale = b.create<arith::SelectOp>(
+          loc, positive,
+          b.create<arith::DivFOp>(loc, width, f32Constant(b, loc, 255.0f)),
+          f32Constant(b, loc, 1.0f));
+      Value z = roundToI32(b, loc,
+                           b.create<arith::DivFOp>(
+                               loc, b.create<arith::NegFOp>(loc, lo), scale));
+      zero = b.create<arith::SelectOp>(loc, positive, clampI32(b, loc, z, 0, 255),
+                                       i32Constant(b, loc, 0));
+      rowScale = b.create<tensor::FromElementsOp>(
+          loc, RankedTensorType::get({}, b.getF32Type()), ValueRange{scale});
+      low = 0;
+      high = 255;
+    } else {
+      rowScale = adaptor.getInputScale();
+      low = 0;
+      high = 255;
+      if (Value inputZero = adaptor.getInputZeroPoint()) {
+        bool isUnsigned = isUnsignedInt(elementTypeOf(op.getInputZeroPoint()));
+        zero = convertScalar(b, loc,
+                             b.create<tensor::ExtractOp>(loc, inputZero, ValueRange{}),
+                             b.getI32Type(), isUnsigned, false);
+        if (!isUnsigned) {
+          low = -128;
+          high = 127;
+        }
+      }
+    }
+    bool perRow = mode == "row";
+
+    // 2. q - zero point of each element, i32 [.., K].
+    SmallVector<OpFoldResult> inputDims = getDims(b, loc, input);
+    auto quantizedType = RankedTensorType::get(inputType.getShape(), b.getI32Type());
+    SmallVector<AffineExpr> rowExprs;
+    if (perRow)
+      for (int64_t i = 0; i + 1 < rank; ++i)
+        rowExprs.push_back(d(i));
+    Value quantized =
+        b.create<linalg::GenericOp>(
+             loc, TypeRange{quantizedType}, ValueRange{input, rowScale},
+             ValueRange{createEmpty(b, loc, quantizedType, inputDims)},
+             SmallVector<AffineMap>{b.getMultiDimIdentityMap(rank),
+                                    AffineMap::get(rank, 0, rowExprs, ctx),
+                                    b.getMultiDimIdentityMap(rank)},
+             SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               Value x = args[0], scaled;
+               if (perRow) {
+                 // Symmetric per row, by the reciprocal as the kernel does:
+                 // 127 / max|x|, or 1 for a row of zeros or infinities.
+                 Value most = args[1];
+                 Value usable = nb.create<arith::AndIOp>(
+                     l,
+                     nb.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, most,
+                                              f32Constant(nb, l, 0.0f)),
+                     nb.create<arith::CmpFOp>(l, arith::CmpFPredicate::OLT, most,
+                                              f32Constant(nb, l, INFINITY)));
+                 Value inverse = nb.create<arith::DivFOp>(
+                     l, f32Constant(nb, l, 127.0f),
+                     nb.create<arith::SelectOp>(l, usable, most,
+                                                f32Constant(nb, l, 127.0f)));
+                 scaled = nb.create<arith::MulFOp>(l, x, inverse);
+               } else {
+                 scaled = nb.create<arith::DivFOp>(l, x, args[1]);
+               }
+               Value q = nb.create<arith::AddIOp>(l, roundToI32(nb, l, scaled), zero);
+               q = clampI32(nb, l, q, low, high);
+               nb.create<linalg::YieldOp>(l, nb.create<arith::SubIOp>(l, q, zero).getResult());
+             })
+            .getResult(0);
+    if (perRow) {
+      // The row's scale: max|x| / 127, or 1.
+      auto scaleType = cast<RankedTensorType>(rowScale.getType());
+      SmallVector<OpFoldResult> rowDims(inputDims.begin(), inputDims.end() - 1);
+      rowScale =
+          b.create<linalg::GenericOp>(
+               loc, TypeRange{scaleType}, ValueRange{rowScale},
+               ValueRange{createEmpty(b, loc, scaleType, rowDims)},
+               SmallVector<AffineMap>{b.getMultiDimIdentityMap(rank - 1),
+                                      b.getMultiDimIdentityMap(rank - 1)},
+               SmallVector<utils::IteratorType>(rank - 1, utils::IteratorType::parallel),
+               [&](OpBuilder &nb, Location l, ValueRange args) {
+                 Value most = args[0];
+                 Value usable = nb.create<arith::AndIOp>(
+                     l,
+                     nb.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, most,
+                                              f32Constant(nb, l, 0.0f)),
+                     nb.create<arith::CmpFOp>(l, arith::CmpFPredicate::OLT, most,
+                                              f32Constant(nb, l, INFINITY)));
+                 Value scale = nb.create<arith::DivFOp>(l, most, f32Constant(nb, l, 127.0f));
+                 nb.create<linalg::YieldOp>(
+                     l, nb.create<arith::SelectOp>(l, usable, scale,
+                                                   f32Constant(nb, l, 1.0f))
+                            .getResult());
+               })
+              .getResult(0);
+    }
+
+    // 3. The exact products: sum_k q[.., k] * (w[k, n] - zw[n]), i32.
+    bool weightUnsigned = isUnsignedInt(elementTypeOf(op.getWeight()));
+    int64_t cols = resultType.getDimSize(rank - 1);
+    SmallVector<OpFoldResult> resultDims = inputDims;
+    resultDims.back() = tensor::getMixedSize(b, loc, weight, 1);
+    auto sumType = RankedTensorType::get(resultType.getShape(), b.getI32Type());
+    Value sums = filled(b, loc, sumType, resultDims, i32Constant(b, loc, 0));
+    int64_t loops = rank + 1, kDim = rank - 1, nDim = rank;
+    SmallVector<AffineExpr> inputExprs, outExprs;
+    for (int64_t i = 0; i + 1 < rank; ++i) {
+      inputExprs.push_back(d(i));
+      outExprs.push_back(d(i));
+    }
+    inputExprs.push_back(d(kDim));
+    outExprs.push_back(d(nDim));
+    // A per-channel vector, [N] or [1], read at n.
+    auto channelMap = [&](Value vector, int64_t numLoops, int64_t n) {
+      bool single = cast<RankedTensorType>(vector.getType()).getDimSize(0) == 1;
+      return AffineMap::get(numLoops, 0,
+                            single ? b.getAffineConstantExpr(0) : d(n), ctx);
+    };
+    SmallVector<Value> productInputs = {quantized, weight};
+    SmallVector<AffineMap> productMaps = {
+        AffineMap::get(loops, 0, inputExprs, ctx),
+        AffineMap::get(loops, 0, {d(kDim), d(nDim)}, ctx)};
+    Value weightZero = adaptor.getWeightZeroPoint();
+    if (weightZero) {
+      productInputs.push_back(weightZero);
+      productMaps.push_back(channelMap(weightZero, loops, nDim));
+    }
+    productMaps.push_back(AffineMap::get(loops, 0, outExprs, ctx));
+    SmallVector<utils::IteratorType> iterators(loops, utils::IteratorType::parallel);
+    iterators[kDim] = utils::IteratorType::reduction;
+    sums = b.create<linalg::GenericOp>(
+                loc, TypeRange{sumType}, productInputs, ValueRange{sums},
+                productMaps, iterators,
+                [&](OpBuilder &nb, Location l, ValueRange args) {
+                  Value w = convertScalar(nb, l, args[1], nb.getI32Type(),
+                                          weightUnsigned, false);
+                  if (weightZero)
+                    w = nb.create<arith::SubIOp>(
+                        l, w, convertScalar(nb, l, args[2], nb.getI32Type(),
+                                            weightUnsigned, false));
+                  Value product = nb.create<arith::MulIOp>(l, args[0], w);
+                  nb.create<linalg::YieldOp>(
+                      l, nb.create<arith::AddIOp>(l, args.back(), product).getResult());
+                })
+               .getResult(0);
+
+    // 4. The epilogue, in f32: sum * (weight scale * input scale) + bias,
+    //    the activation, + residual.
+    SmallVector<Value> epilogueInputs = {sums, rowScale, adaptor.getWeightScale()};
+    SmallVector<AffineExpr> rowScaleExprs;
+    if (perRow)
+      for (int64_t i = 0; i + 1 < rank; ++i)
+        rowScaleExprs.push_back(d(i));
+    SmallVector<AffineMap> epilogueMaps = {
+        b.getMultiDimIdentityMap(rank), AffineMap::get(rank, 0, rowScaleExprs, ctx),
+        channelMap(adaptor.getWeightScale(), rank, rank - 1)};
+    Value bias = adaptor.getBias();
+    if (bias) {
+      epilogueInputs.push_back(bias);
+      epilogueMaps.push_back(channelMap(bias, rank, rank - 1));
+    }
+    epilogueMaps.push_back(b.getMultiDimIdentityMap(rank));
+    (void)cols;
+    StringRef activation = op.getActivation();
+    Value result =
+        b.create<linalg::GenericOp>(
+             loc, TypeRange{resultType}, epilogueInputs,
+             ValueRange{createEmpty(b, loc, resultType, resultDims)}, epilogueMaps,
+             SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               Value value = nb.create<arith::SIToFPOp>(l, nb.getF32Type(), args[0]);
+               Value scale = nb.create<arith::MulFOp>(l, args[2], args[1]);
+               value = nb.create<arith::MulFOp>(l, value, scale);
+               if (bias)
+                 value = nb.create<arith::AddFOp>(l, value, args[3]);
+               value = buildActivation(nb, l, value, activation);
+               nb.create<linalg::YieldOp>(l, value);
+             })
+            .getResult(0);
+    if (Value residual = adaptor.getResidual())
+      result = buildBroadcastElementwise(
+          b, loc, op, {result, residual}, resultType,
+          [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+            return nb.create<arith::AddFOp>(l, args[0], args[1]);
+          });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::tfc::populateQuantizedPatterns(TypeConverter &converter,
+                                          RewritePatternSet &patterns) {
+  patterns.add<QuantizedLinearPattern>(converter, patterns.getContext());
+}

@@ -1,0 +1,66 @@
+// RUN: tfc-opt %s --tfm-quantize --split-input-file | FileCheck %s
+// RUN: tfc-opt %s --tfm-quantize=emit-remarks --split-input-file 2>&1 >/dev/null | FileCheck %s --check-prefix=REMARK
+// RUN: tfc-opt %s --tfm-quantize="keep=/fc1/MatMul emit-remarks" --split-input-file | FileCheck %s --check-prefix=KEEP
+// RUN: not tfc-opt %s --tfm-quantize=mode=int3 --split-input-file 2>&1 | FileCheck %s --check-prefix=MODE
+
+// COM: A linear by a constant weight: int8 weights per output column,
+// COM: symmetric, rounded half to even (0.5 * 127 = 63.5 -> 64, -2 / (4 /
+// COM: 127) = -63.5 -> -64): [[127, -64], [64, 127]]; scales 1/127 and
+// COM: 4/127. The bias and the activation stay in the epilogue; the f32
+// COM: weight is gone.
+// CHECK-LABEL: func.func @linear
+// CHECK-DAG: %[[B:.+]] = tfm.constant dense<[5.000000e-01, 1.000000e+00]> : tensor<2xf32>
+// CHECK-DAG: %[[W:.+]] = tfm.constant dense_resource<[[WNAME:.+]]> : tensor<2x2xi8>
+// CHECK-DAG: %[[S:.+]] = tfm.constant dense_resource<[[SNAME:.+]]> : tensor<2xf32>
+// CHECK: tfm.quantized_linear %arg0, %[[W]], %[[S]], %[[B]] {activation = "relu", operandSegmentSizes = array<i32: 1, 1, 1, 0, 1, 0, 0, 0>}
+// CHECK-NOT: tensor<2x2xf32>
+// CHECK: [[WNAME]]: "0x040000007FC0407F"
+// CHECK: [[SNAME]]: "0x040000000402013C0402013D"
+// KEEP-LABEL: func.func @linear
+// KEEP: tfm.quantized_linear
+func.func @linear(%x: tensor<?x2xf32>) -> tensor<?x2xf32> {
+  %w = tfm.constant dense<[[1.0, -2.0], [0.5, 4.0]]> : tensor<2x2xf32>
+  %b = tfm.constant dense<[0.5, 1.0]> : tensor<2xf32>
+  // REMARK: remark: {{.*}}: quantized: /fc0/MatMul: int8 weights 2x2 per channel, activations per row
+  %y = tfm.linear %x, %w, %b {activation = "relu", operandSegmentSizes = array<i32: 1, 1, 1, 0>} : (tensor<?x2xf32>, tensor<2x2xf32>, tensor<2xf32>) -> tensor<?x2xf32> loc(fused["/fc0/MatMul", "/fc0/Relu"])
+  return %y : tensor<?x2xf32>
+}
+
+// -----
+
+// COM: A bare matmul by a constant matrix (an LM head) quantizes too, with
+// COM: no epilogue; a residual is kept. A column of zeros takes scale 1.
+// CHECK-LABEL: func.func @matmul_and_residual
+// CHECK: tfm.quantized_linear %arg0, %{{.+}}, %{{.+}} {operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 0>}
+// CHECK: tfm.quantized_linear %arg0, %{{.+}}, %{{.+}}, %arg0 {operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 1, 0, 0>}
+// KEEP-LABEL: func.func @matmul_and_residual
+// KEEP: tfm.quantized_linear
+// KEEP-NOT: tfm.quantized_linear
+// KEEP: tfm.linear
+func.func @matmul_and_residual(%x: tensor<2x3x4xf32>) -> (tensor<2x3x4xf32>, tensor<2x3x4xf32>) {
+  %w = tfm.constant dense<[[1.0, 0.0, 2.0, 3.0], [0.5, 0.0, 1.0, 1.0], [0.25, 0.0, -1.0, 2.0], [1.0, 0.0, 0.0, 1.0]]> : tensor<4x4xf32>
+  // REMARK: remark: {{.*}}: quantized: /head/MatMul: int8 weights 4x4 per channel, activations per row
+  %a = tfm.matmul %x, %w : (tensor<2x3x4xf32>, tensor<4x4xf32>) -> tensor<2x3x4xf32> loc("/head/MatMul")
+  // REMARK: remark: {{.*}}: quantized: /fc1/MatMul: int8 weights 4x4 per channel, activations per row
+  %b = tfm.linear %x, %w, %x {operandSegmentSizes = array<i32: 1, 1, 0, 1>} : (tensor<2x3x4xf32>, tensor<4x4xf32>, tensor<2x3x4xf32>) -> tensor<2x3x4xf32> loc("/fc1/MatMul")
+  return %a, %b : tensor<2x3x4xf32>, tensor<2x3x4xf32>
+}
+
+// -----
+
+// COM: Must not fire: a weight computed at run time, a batched matmul of
+// COM: two activations, an f16 linear.
+// CHECK-LABEL: func.func @not_quantized
+// CHECK-NOT: tfm.quantized_linear
+// CHECK: return
+func.func @not_quantized(%x: tensor<4x8xf32>, %w: tensor<8x8xf32>, %q: tensor<2x4x8xf32>, %k: tensor<2x8x4xf32>, %h: tensor<4x8xf16>) -> (tensor<4x8xf32>, tensor<2x4x4xf32>, tensor<4x8xf16>) {
+  // REMARK: remark: {{.*}}: kept f32: /dyn/MatMul: the weight is not a constant
+  %a = tfm.linear %x, %w {operandSegmentSizes = array<i32: 1, 1, 0, 0>} : (tensor<4x8xf32>, tensor<8x8xf32>) -> tensor<4x8xf32> loc("/dyn/MatMul")
+  %s = tfm.matmul %q, %k : (tensor<2x4x8xf32>, tensor<2x8x4xf32>) -> tensor<2x4x4xf32>
+  %hw = tfm.constant dense<1.0> : tensor<8x8xf16>
+  // REMARK: remark: {{.*}}: kept f32: /half/MatMul: not an f32 linear
+  %c = tfm.linear %h, %hw {operandSegmentSizes = array<i32: 1, 1, 0, 0>} : (tensor<4x8xf16>, tensor<8x8xf16>) -> tensor<4x8xf16> loc("/half/MatMul")
+  return %a, %s, %c : tensor<4x8xf32>, tensor<2x4x4xf32>, tensor<4x8xf16>
+}
+
+// MODE: tfm-quantize: unknown mode 'int3' (int8)
