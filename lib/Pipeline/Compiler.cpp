@@ -120,18 +120,23 @@ LogicalResult mlir::tfc::compileModel(ModuleOp module, Target &target,
     graphOptions.emitRemarks = options.fusionReport;
     graphOptions.disabled.assign(options.disabledFusions.begin(),
                                  options.disabledFusions.end());
-    buildGraphOptimizationPipeline(graphPm, graphOptions);
-    if (!options.quantize.empty()) {
-      QuantizeOptions quantizeOptions;
-      quantizeOptions.mode = options.quantize;
-      graphPm.addNestedPass<func::FuncOp>(createQuantize(quantizeOptions));
-    }
-    if (options.profile)
-      graphPm.addPass(createInsertProfileMarkers());
+    if (options.optimizeGraph)
+      buildGraphOptimizationPipeline(graphPm, graphOptions);
     if (failed(graphPm.run(module)))
       return failure();
     if (options.fusionReport)
       report.print(llvm::outs(), output.modelName, options.fuse);
+  }
+  if (options.reduce) {
+    TimingScope reduceTimer = rootTimer.nest("Reduce the model");
+    if (failed(options.reduce(module)))
+      return failure();
+  }
+  if (options.profile) {
+    PassManager profilePm(module->getContext());
+    profilePm.addPass(createInsertProfileMarkers());
+    if (failed(profilePm.run(module)))
+      return failure();
   }
   if (output.emit == EmitKind::Tfm) {
     producedPath = output.pathFor(stem + ".tfm.mlir");

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Commands.h"
+#include "Reduction.h"
 #include "tfc/Transforms/Passes.h"
 
 #include "llvm/Support/FileSystem.h"
@@ -87,6 +88,33 @@ static cl::opt<std::string> quantize(
              "8-bit dot products with VNNI where the CPU has it). Layer "
              "norms, softmax and the residual stream stay f32"),
     cl::value_desc("mode"), cl::sub(tfc::driver::compileCommand),
+    cl::cat(tfc::driver::compileCategory));
+
+static cl::opt<std::string> calibrationData(
+    "calibration-data",
+    cl::desc("Inputs to measure a reduction on: DIR holds one folder per "
+             "set, each with <input name>.npy for every model input (or the "
+             ".npy files themselves, one set). The fp32 model is compiled "
+             "with taps, run on every set, and each quantized layer's error "
+             "measured on what it saw"),
+    cl::value_desc("dir"), cl::sub(tfc::driver::compileCommand),
+    cl::cat(tfc::driver::compileCategory));
+
+static cl::opt<std::string> reductionReport(
+    "reduction-report",
+    cl::desc("Print per layer what --quantize changed (precision, what stayed "
+             "f32 and why) and the error it causes on the calibration data, "
+             "with the model outputs' error and the totals; "
+             "=FILE.json also writes it as JSON"),
+    cl::value_desc("file.json"), cl::ValueOptional,
+    cl::sub(tfc::driver::compileCommand), cl::cat(tfc::driver::compileCategory));
+
+static cl::opt<double> maxError(
+    "max-error",
+    cl::desc("The error budget of --quantize: a layer whose own relative L2 "
+             "error on the calibration data exceeds E stays f32 (the "
+             "report says which). Needs --calibration-data"),
+    cl::value_desc("E"), cl::sub(tfc::driver::compileCommand),
     cl::cat(tfc::driver::compileCategory));
 
 static cl::opt<bool> profile(
@@ -258,7 +286,27 @@ int tfc::driver::runCompile(MLIRContext &context) {
                  << "' (int8)\n";
     return 1;
   }
-  compile.quantize = quantize;
+  if (quantize.empty() && (calibrationData.getNumOccurrences() ||
+                           reductionReport.getNumOccurrences() ||
+                           maxError.getNumOccurrences())) {
+    llvm::errs() << "tfc: error: --calibration-data, --reduction-report and "
+                    "--max-error measure a reduction: give --quantize too\n";
+    return 1;
+  }
+  if (maxError.getNumOccurrences() &&
+      (calibrationData.empty() || !(maxError >= 0))) {
+    llvm::errs() << "tfc: error: --max-error needs --calibration-data (the "
+                    "errors are measured on it) and a value >= 0\n";
+    return 1;
+  }
+  ReductionOptions reduction;
+  reduction.quantize = quantize;
+  reduction.calibrationData = calibrationData;
+  reduction.printReport = reductionReport.getNumOccurrences() > 0;
+  reduction.reportJson = reductionReport;
+  if (maxError.getNumOccurrences())
+    reduction.maxError = maxError;
+  reduction.modelName = output.modelName;
   for (const std::string &name : disabledFusions) {
     if (!llvm::is_contained(getFusionNames(), name)) {
       llvm::errs() << "tfc: error: --disable-fusion: unknown fusion '" << name
@@ -309,7 +357,19 @@ int tfc::driver::runCompile(MLIRContext &context) {
                     "-fsanitize=address\n";
     return 1;
   }
+  reduction.kernelIsa = getKernelIsa(cpu.machine);
+  // Calibration runs models built for the compiling machine: the target
+  // must be able to run here (another architecture cannot).
+  if (!reduction.calibrationData.empty() && !crossArch.empty()) {
+    llvm::errs() << "tfc: error: --calibration-data runs the model on this "
+                    "machine; it cannot be used with --target-triple\n";
+    return 1;
+  }
   std::unique_ptr<Target> target = createCpuTarget(std::move(cpu));
+  if (!quantize.empty())
+    compile.reduce = [&](ModuleOp graph) {
+      return reduceModel(graph, *target, reduction);
+    };
 
   OwningOpRef<ModuleOp> module = loadModel(modelPath, options, context);
   if (!module)

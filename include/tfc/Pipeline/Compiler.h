@@ -12,6 +12,7 @@
 
 #include "tfc/Target/Target.h"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -24,7 +25,13 @@ struct CompileOptions {
   bool fusionReport = false; // --fusion-report: printed on stdout
   bool profile = false;      // --profile: time each graph op at run time
   std::vector<std::string> disabledFusions; // --disable-fusion
-  std::string quantize; // --quantize: "" (none) or int8
+  /// Run the graph passes. Off for a module that has been through them: a
+  /// driver compiling a variant of an optimized graph (with taps, or
+  /// quantized) to measure it.
+  bool optimizeGraph = true;
+  /// Called on the optimized graph, before lowering: the reductions
+  /// (tfc compile --quantize), which may compile and run variants of it.
+  std::function<LogicalResult(ModuleOp)> reduce;
 };
 
 /// Compiles an imported model (one graph function of tfm ops) for `target`;

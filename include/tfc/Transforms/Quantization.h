@@ -1,0 +1,87 @@
+//===- Quantization.h - what quantization shares with its drivers -*- C++ -*-===//
+//
+// The pieces of int8 quantization that the tfm-quantize pass and the
+// drivers that measure it (tfc compile --reduction-report, --max-error)
+// share: which ops are linears, how a layer is named, how a weight is
+// rounded, and the error one layer's quantization causes on given inputs.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFC_TRANSFORMS_QUANTIZATION_H
+#define TFC_TRANSFORMS_QUANTIZATION_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Operation.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mlir::tfc {
+
+/// The deepest reduction an int8 linear takes: 255 x 128 x K must stay
+/// below 2^31 with room for the zero-point corrections
+/// (TFC_RT_Q8_MAX_DEPTH).
+constexpr int64_t kMaxQuantizedDepth = 32768;
+
+/// A linear as quantization sees it: tfm.linear, or a tfm.matmul by a
+/// constant matrix (an LM head no epilogue joined).
+struct LinearParts {
+  Value input, weight, bias, residual;
+  StringRef activation = "none";
+};
+std::optional<LinearParts> getLinearParts(Operation *op);
+
+/// The linears of `graph`, in order.
+SmallVector<Operation *> getLinears(func::FuncOp graph);
+
+/// Why `op` (a linear) cannot be quantized to int8, or "" when it can.
+std::string whyNotQuantizable(Operation *op);
+
+/// How reports and the error budget name a layer: the ONNX node name its
+/// op came from (a fused linear's is its MatMul's), or "(unnamed <op>)".
+std::string getLayerName(Operation *op);
+
+/// A weight rounded to int8.
+struct QuantizedWeight {
+  Value values; // i8 [K, N]
+  Value scales; // f32 [N]
+};
+
+/// `weight` (a constant f32 [K, N]) as symmetric int8 with one scale per
+/// column (max |w| / 127, 1 for an all-zero column), rounded to nearest
+/// even; new constants named after the weight's blob. Fails when `weight`
+/// is not such a constant.
+FailureOr<QuantizedWeight> quantizeWeightPerChannel(OpBuilder &b, Location loc,
+                                                    Value weight);
+
+/// The error int8 quantization (per-channel weights, per-row activations,
+/// as --quantize=int8 does) causes in one linear, measured on inputs the
+/// driver captured from the fp32 model: the relative L2 distance between
+/// act(x W + b) and its quantized counterpart, over every row given.
+class LinearErrorMeter {
+public:
+  /// Fails (nullopt) when `linear` is not quantizable or its constants
+  /// cannot be read.
+  static std::optional<LinearErrorMeter> create(Operation *linear);
+
+  /// Adds `rows` rows of the linear's input ([rows, K], row-major).
+  void addRows(const float *input, int64_t rows);
+
+  /// sqrt(sum |y_q - y|^2 / sum |y|^2) over the rows added (0 for none).
+  double relativeError() const;
+  int64_t depth() const { return depthK; }
+  int64_t columns() const { return cols; }
+
+private:
+  int64_t depthK = 0, cols = 0;
+  std::vector<float> weight, bias, weightScale;
+  std::vector<int8_t> quantizedWeight;
+  std::string activation;
+  double errorSquares = 0, referenceSquares = 0;
+};
+
+} // namespace mlir::tfc
+
+#endif // TFC_TRANSFORMS_QUANTIZATION_H

@@ -1,0 +1,210 @@
+//===- Quantization.cpp - what quantization shares with its drivers -------===//
+//
+// See tfc/Transforms/Quantization.h.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tfc/Transforms/Quantization.h"
+
+#include "FusionUtils.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Matchers.h"
+#include "tfm/TfmOps.h"
+
+#include <algorithm>
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::tfc;
+
+std::optional<LinearParts> mlir::tfc::getLinearParts(Operation *op) {
+  if (auto linear = dyn_cast<tfm::LinearOp>(op))
+    return LinearParts{linear.getInput(), linear.getWeight(), linear.getBias(),
+                       linear.getResidual(), linear.getActivation()};
+  if (auto matmul = dyn_cast<tfm::MatMulOp>(op))
+    if (cast<RankedTensorType>(matmul.getRhs().getType()).getRank() == 2 &&
+        cast<RankedTensorType>(matmul.getLhs().getType()).getRank() >= 2 &&
+        matchPattern(matmul.getRhs(), m_Constant()))
+      return LinearParts{matmul.getLhs(), matmul.getRhs(), {}, {}, "none"};
+  return std::nullopt;
+}
+
+SmallVector<Operation *> mlir::tfc::getLinears(func::FuncOp graph) {
+  SmallVector<Operation *> linears;
+  graph.walk([&](Operation *op) {
+    if (getLinearParts(op))
+      linears.push_back(op);
+  });
+  return linears;
+}
+
+std::string mlir::tfc::whyNotQuantizable(Operation *op) {
+  std::optional<LinearParts> parts = getLinearParts(op);
+  if (!parts)
+    return "not a linear";
+  auto inputType = cast<RankedTensorType>(parts->input.getType());
+  auto weightType = cast<RankedTensorType>(parts->weight.getType());
+  if (!inputType.getElementType().isF32() ||
+      !weightType.getElementType().isF32())
+    return "not an f32 linear";
+  if (weightType.getRank() != 2 || !weightType.hasStaticShape())
+    return "the weight is not a matrix of static shape";
+  int64_t depth = weightType.getDimSize(0);
+  if (depth > kMaxQuantizedDepth)
+    return "K = " + std::to_string(depth) + " exceeds " +
+           std::to_string(kMaxQuantizedDepth) +
+           " (its 32-bit sums could overflow)";
+  if (!matchPattern(parts->weight, m_Constant()) ||
+      !getConstantFloats(parts->weight))
+    return "the weight is not a constant";
+  return "";
+}
+
+std::string mlir::tfc::getLayerName(Operation *op) {
+  // The first ONNX node name in the op's location: a fused op's locations
+  // start with its anchor's (the MatMul of a linear).
+  std::string name;
+  op->getLoc()->walk([&](Location loc) {
+    if (auto named = dyn_cast<NameLoc>(loc)) {
+      name = named.getName().str();
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  return name.empty() ? "(unnamed " + op->getName().getStringRef().str() + ")"
+                      : name;
+}
+
+namespace {
+/// The per-channel int8 rounding of a [K, N] weight: scales and values.
+void roundPerChannel(ArrayRef<float> values, int64_t depth, int64_t cols,
+                     std::vector<float> &scales, std::vector<int8_t> &rounded) {
+  scales.assign(cols, 0.0f);
+  for (int64_t k = 0; k < depth; ++k)
+    for (int64_t j = 0; j < cols; ++j)
+      scales[j] = std::max(scales[j], std::fabs(values[k * cols + j]));
+  for (float &scale : scales)
+    scale = scale > 0.0f && std::isfinite(scale) ? scale / 127.0f : 1.0f;
+  rounded.resize(depth * cols);
+  for (int64_t k = 0; k < depth; ++k)
+    for (int64_t j = 0; j < cols; ++j) {
+      float q = std::nearbyint(values[k * cols + j] / scales[j]);
+      rounded[k * cols + j] = static_cast<int8_t>(std::clamp(q, -127.0f, 127.0f));
+    }
+}
+
+double activate(double x, StringRef activation) {
+  if (activation == "relu")
+    return x > 0 ? x : 0;
+  if (activation == "gelu")
+    return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
+  if (activation == "gelu_tanh")
+    return 0.5 * x *
+           (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));
+  return x;
+}
+} // namespace
+
+FailureOr<QuantizedWeight>
+mlir::tfc::quantizeWeightPerChannel(OpBuilder &b, Location loc, Value weight) {
+  auto type = cast<RankedTensorType>(weight.getType());
+  std::optional<SmallVector<float>> values = getConstantFloats(weight);
+  if (!values)
+    return failure();
+  int64_t depth = type.getDimSize(0), cols = type.getDimSize(1);
+  std::vector<float> scales;
+  std::vector<int8_t> rounded;
+  roundPerChannel(*values, depth, cols, scales, rounded);
+  ArrayRef<char> quantized(reinterpret_cast<const char *>(rounded.data()),
+                           rounded.size());
+  std::string name = "quantized_weight";
+  Attribute attr;
+  if (matchPattern(weight, m_Constant(&attr)))
+    if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr))
+      name = resource.getRawHandle().getKey().str();
+  QuantizedWeight result;
+  result.values = createWeightConstant(
+      b, loc, RankedTensorType::get({depth, cols}, b.getIntegerType(8)),
+      quantized, name + ".int8");
+  result.scales = createWeightConstant(
+      b, loc, RankedTensorType::get({cols}, b.getF32Type()),
+      ArrayRef<char>(reinterpret_cast<const char *>(scales.data()),
+                     scales.size() * sizeof(float)),
+      name + ".scale");
+  return result;
+}
+
+std::optional<LinearErrorMeter> LinearErrorMeter::create(Operation *linear) {
+  if (!whyNotQuantizable(linear).empty())
+    return std::nullopt;
+  LinearParts parts = *getLinearParts(linear);
+  auto type = cast<RankedTensorType>(parts.weight.getType());
+  LinearErrorMeter meter;
+  meter.depthK = type.getDimSize(0);
+  meter.cols = type.getDimSize(1);
+  std::optional<SmallVector<float>> values = getConstantFloats(parts.weight);
+  if (!values)
+    return std::nullopt;
+  meter.weight.assign(values->begin(), values->end());
+  roundPerChannel(meter.weight, meter.depthK, meter.cols, meter.weightScale,
+                  meter.quantizedWeight);
+  meter.bias.assign(meter.cols, 0.0f);
+  if (parts.bias) {
+    std::optional<SmallVector<float>> bias = getConstantFloats(parts.bias);
+    if (bias && static_cast<int64_t>(bias->size()) == meter.cols)
+      meter.bias.assign(bias->begin(), bias->end());
+    else if (bias && bias->size() == 1)
+      meter.bias.assign(meter.cols, (*bias)[0]);
+    else
+      return std::nullopt; // a bias computed at run time: not measured
+  }
+  meter.activation = parts.activation.str();
+  return meter;
+}
+
+void LinearErrorMeter::addRows(const float *input, int64_t rows) {
+  std::vector<float> reference(cols), quantized(cols);
+  std::vector<int32_t> sums(cols);
+  std::vector<int32_t> rowQ(depthK);
+  for (int64_t r = 0; r < rows; ++r) {
+    const float *x = input + r * depthK;
+    // The row quantized as the kernel does: by 127 / max|x|.
+    float most = 0.0f;
+    for (int64_t k = 0; k < depthK; ++k)
+      most = std::max(most, std::fabs(x[k]));
+    bool usable = most > 0.0f && std::isfinite(most);
+    float inverse = 127.0f / (usable ? most : 127.0f);
+    float rowScale = usable ? most / 127.0f : 1.0f;
+    for (int64_t k = 0; k < depthK; ++k)
+      rowQ[k] = static_cast<int32_t>(std::clamp(
+          std::nearbyint(std::clamp(x[k] * inverse, -1e9f, 1e9f)), -127.0f, 127.0f));
+    // Row-times-matrix in k-outer order: the inner loops run along a row
+    // of the weight, which vectorizes.
+    std::fill(reference.begin(), reference.end(), 0.0f);
+    std::fill(sums.begin(), sums.end(), 0);
+    for (int64_t k = 0; k < depthK; ++k) {
+      const float *w = weight.data() + k * cols;
+      const int8_t *wq = quantizedWeight.data() + k * cols;
+      float xk = x[k];
+      int32_t qk = rowQ[k];
+      for (int64_t j = 0; j < cols; ++j) {
+        reference[j] += xk * w[j];
+        sums[j] += qk * wq[j];
+      }
+    }
+    for (int64_t j = 0; j < cols; ++j) {
+      double y = activate(static_cast<double>(reference[j]) + bias[j], activation);
+      double yq = activate(static_cast<double>(sums[j]) * weightScale[j] * rowScale +
+                               bias[j],
+                           activation);
+      errorSquares += (yq - y) * (yq - y);
+      referenceSquares += y * y;
+    }
+  }
+}
+
+double LinearErrorMeter::relativeError() const {
+  if (referenceSquares <= 0)
+    return errorSquares > 0 ? INFINITY : 0.0;
+  return std::sqrt(errorSquares / referenceSquares);
+}

@@ -1,0 +1,517 @@
+//===- Reduction.cpp - tfc compile's reductions, measured -----------------===//
+//
+// With calibration data, a reduction is measured before it is applied:
+//
+//   1. the optimized fp32 graph is compiled with taps (each linear's input
+//      as an extra output) and run on every calibration set: the model's
+//      fp32 outputs, and each layer's inputs with their statistics;
+//   2. each layer's own error is computed from its captured inputs: the
+//      relative L2 distance of its output, quantized against fp32
+//      (LinearErrorMeter), so that one layer's figure does not depend on
+//      which others are quantized;
+//   3. layers above the error budget (--max-error) stay f32; the others are
+//      quantized (the tfm-quantize pass);
+//   4. the quantized graph is compiled and run on the same sets: the
+//      model's outputs against fp32, the end-to-end cost.
+//
+// The report says per layer what changed and why, its error, and the
+// totals. Without calibration data the report still says what changed;
+// nothing is measured.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Reduction.h"
+
+#include "ModelRunner.h"
+#include "Npy.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "tfc/Target/ModelSignature.h"
+#include "tfc/Transforms/Passes.h"
+#include "tfc/Transforms/Quantization.h"
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/FormatAdapters.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <unistd.h>
+
+using namespace mlir;
+using namespace mlir::tfc;
+using namespace mlir::tfc::driver;
+
+namespace {
+
+/// Rows of one layer's input fed to its error meter per calibration set, at
+/// most: evenly spaced, so that a long sequence is sampled throughout. The
+/// meter multiplies each row by the weight twice (f32 and int8), so this
+/// bounds the time a large model's report takes.
+constexpr int64_t kMaxRowsPerSet = 512;
+
+/// One linear of the graph and what the reduction did with it.
+struct Layer {
+  std::string name;
+  int64_t depth = 0, cols = 0;
+  bool quantized = false;
+  std::string note; // why it stayed f32
+  std::optional<LinearErrorMeter> meter;
+  int tap = -1; // output index of its input in the tapped variant
+  // Statistics of its input over the calibration sets.
+  double low = INFINITY, high = -INFINITY;
+  int64_t rows = 0;
+};
+
+/// A model output's error, summed over the calibration sets.
+struct OutputError {
+  std::string name;
+  double errorSquares = 0, referenceSquares = 0;
+  int64_t mismatches = 0; // integer outputs: elements that differ
+  bool isFloat = true;
+  double relative() const {
+    if (referenceSquares <= 0)
+      return errorSquares > 0 ? INFINITY : 0.0;
+    return std::sqrt(errorSquares / referenceSquares);
+  }
+};
+
+uint64_t memoryLimit() {
+  long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && pageSize > 0 ? (uint64_t)pages * (uint64_t)pageSize
+                                   : (uint64_t)1 << 34;
+}
+
+/// The calibration sets of `dir`: each subdirectory is a set (in name
+/// order), or `dir` itself is one when it has none. A set holds
+/// <input name>.npy for every model input.
+LogicalResult readCalibrationSets(StringRef dir, const ModelSignature &signature,
+                                  std::vector<std::vector<HostTensor>> &sets,
+                                  std::vector<std::string> &setNames) {
+  std::error_code ec;
+  std::vector<std::string> folders;
+  for (llvm::sys::fs::directory_iterator it(dir, ec), end; it != end && !ec;
+       it.increment(ec))
+    if (llvm::sys::fs::is_directory(it->path()))
+      folders.push_back(it->path());
+  if (ec) {
+    llvm::errs() << "tfc: error: --calibration-data: cannot read '" << dir
+                 << "': " << ec.message() << "\n";
+    return failure();
+  }
+  std::sort(folders.begin(), folders.end());
+  if (folders.empty())
+    folders.push_back(dir.str());
+  for (const std::string &folder : folders) {
+    std::vector<HostTensor> inputs(signature.inputs.size());
+    for (auto [i, input] : llvm::enumerate(signature.inputs)) {
+      SmallString<256> path(folder);
+      llvm::sys::path::append(path, input.name + ".npy");
+      std::string error;
+      if (!readNpy(path.str().str(), inputs[i], error, memoryLimit())) {
+        llvm::errs() << "tfc: error: --calibration-data: set '" << folder
+                     << "' needs the model's input '" << input.name
+                     << "' as " << input.name << ".npy: " << error << "\n";
+        return failure();
+      }
+      if (inputs[i].dtype != input.onnxDtype) {
+        llvm::errs() << "tfc: error: --calibration-data: '" << path
+                     << "' holds " << dtypeName(inputs[i].dtype)
+                     << "; the model's input '" << input.name << "' is "
+                     << getOnnxDtypeName(input.onnxDtype) << "\n";
+        return failure();
+      }
+    }
+    sets.push_back(std::move(inputs));
+    setNames.push_back(llvm::sys::path::filename(folder).str());
+  }
+  return success();
+}
+
+/// Compiles `variant` (an optimized graph) into a shared library in `dir`;
+/// returns its path.
+FailureOr<std::string> compileVariant(ModuleOp variant, Target &target,
+                                      StringRef dir, StringRef name) {
+  CompileOptions compile;
+  compile.output.modelName = name.str();
+  compile.output.outputStem = (dir + "/" + name).str();
+  compile.output.emit = EmitKind::SharedLibrary;
+  compile.optimizeGraph = false;
+  std::string produced;
+  if (failed(compileModel(variant, target, compile, produced)))
+    return failure();
+  return produced;
+}
+
+/// Adds `values` to the graph's results, named tfc_tap_<i>.
+void addTaps(func::FuncOp graph, ArrayRef<Value> values) {
+  auto ret = cast<func::ReturnOp>(graph.getBody().back().getTerminator());
+  SmallVector<Value> results(ret.getOperands());
+  SmallVector<DictionaryAttr> attrs;
+  for (unsigned i = 0; i < graph.getNumResults(); ++i)
+    attrs.push_back(graph.getResultAttrDict(i)
+                        ? graph.getResultAttrDict(i)
+                        : DictionaryAttr::get(graph.getContext()));
+  Builder b(graph.getContext());
+  for (auto [i, value] : llvm::enumerate(values)) {
+    results.push_back(value);
+    attrs.push_back(b.getDictionaryAttr(b.getNamedAttr(
+        "tfm.name", b.getStringAttr("tfc_tap_" + std::to_string(i)))));
+  }
+  ret->setOperands(results);
+  graph.setType(FunctionType::get(graph.getContext(), graph.getArgumentTypes(),
+                                  ValueRange(results).getTypes()));
+  graph.setAllResultAttrs(attrs);
+}
+
+func::FuncOp graphOf(ModuleOp module) {
+  return *module.getOps<func::FuncOp>().begin();
+}
+
+/// Adds one run's outputs to the output errors against the fp32 ones.
+void compareOutputs(ArrayRef<HostTensor> reference, ArrayRef<HostTensor> actual,
+                    std::vector<OutputError> &errors) {
+  for (size_t i = 0; i < errors.size(); ++i) {
+    const HostTensor &ref = reference[i], &got = actual[i];
+    OutputError &error = errors[i];
+    if (ref.bytes.size() != got.bytes.size()) {
+      error.mismatches += std::max<int64_t>(1, ref.numElements());
+      continue;
+    }
+    if (ref.dtype == TFC_DTYPE_FLOAT32) {
+      const float *r = reinterpret_cast<const float *>(ref.bytes.data());
+      const float *g = reinterpret_cast<const float *>(got.bytes.data());
+      for (int64_t j = 0, n = ref.numElements(); j < n; ++j) {
+        double d = (double)g[j] - (double)r[j];
+        error.errorSquares += d * d;
+        error.referenceSquares += (double)r[j] * r[j];
+      }
+      continue;
+    }
+    error.isFloat = false;
+    unsigned width = dtypeBytes(ref.dtype);
+    for (size_t j = 0; width && j < ref.bytes.size(); j += width)
+      if (std::memcmp(&ref.bytes[j], &got.bytes[j], width))
+        ++error.mismatches;
+  }
+}
+
+/// The multiply-adds of a quantized linear per f32 one that the target's
+/// int8 dot product does in the same time: the ratio of the peaks
+/// bench/peak measures (VNNI: 4 per lane per instruction where an FMA does
+/// one; vpmaddwd on s16: about 1.75 on AVX2 and AVX-512 machines).
+double int8Speedup(StringRef kernelIsa) {
+  if (kernelIsa.contains("+vnni"))
+    return 4.0;
+  if (kernelIsa.starts_with("avx512") || kernelIsa.starts_with("avx2"))
+    return 1.75;
+  return 1.0;
+}
+
+std::string formatError(const std::optional<double> &error) {
+  if (!error)
+    return "-";
+  return llvm::formatv("{0:e2}", *error).str();
+}
+
+void printReport(llvm::raw_ostream &os, const ReductionOptions &options,
+                 ArrayRef<Layer> layers, ArrayRef<OutputError> outputs,
+                 size_t numSets, int64_t f32Bytes, int64_t reducedBytes,
+                 double quantizedShare, double predictedSpeedup) {
+  os << "reduction report for " << options.modelName << ": --quantize="
+     << options.quantize
+     << " (int8 weights per output channel, activations per row)";
+  if (options.maxError)
+    os << ", --max-error=" << llvm::format("%g", *options.maxError);
+  os << "\n";
+  if (numSets == 0)
+    os << "  (no --calibration-data: errors not measured)\n";
+  size_t width = 5;
+  for (const Layer &layer : layers)
+    width = std::max(width, layer.name.size());
+  os << llvm::formatv("  {0} {1,11} {2,-9} {3,-9} {4}\n",
+                      llvm::fmt_align("layer", llvm::AlignStyle::Left, width),
+                      "K x N", "precision", "error", "note");
+  for (const Layer &layer : layers) {
+    std::optional<double> error;
+    if (layer.meter && layer.meter->relativeError() >= 0 && numSets)
+      error = layer.meter->relativeError();
+    os << llvm::formatv(
+        "  {0} {1,11} {2,-9} {3,-9} {4}\n",
+        llvm::fmt_align(layer.name, llvm::AlignStyle::Left, width),
+        std::to_string(layer.depth) + "x" + std::to_string(layer.cols),
+        layer.quantized ? "int8" : "f32", formatError(error), layer.note);
+  }
+  if (numSets) {
+    os << "  model outputs against fp32 over " << numSets
+       << " calibration set" << (numSets == 1 ? "" : "s") << ":\n";
+    for (const OutputError &output : outputs) {
+      if (output.isFloat)
+        os << llvm::formatv("    {0}: relative L2 error {1:e2}\n", output.name,
+                            output.relative());
+      else
+        os << "    " << output.name << ": " << output.mismatches
+           << " elements differ\n";
+    }
+  }
+  os << llvm::formatv("  linear weights: {0:f2} MB f32 -> {1:f2} MB; {2:f1}% of "
+                      "the linears' multiply-adds per token in int8; predicted "
+                      "linear speedup {3:f2}x ({4} kernels)\n",
+                      f32Bytes / 1e6, reducedBytes / 1e6, quantizedShare * 100,
+                      predictedSpeedup, options.kernelIsa);
+}
+
+LogicalResult writeJson(StringRef path, const ReductionOptions &options,
+                        ArrayRef<Layer> layers, ArrayRef<OutputError> outputs,
+                        ArrayRef<std::string> setNames, int64_t f32Bytes,
+                        int64_t reducedBytes, double quantizedShare,
+                        double predictedSpeedup) {
+  std::error_code ec;
+  llvm::raw_fd_ostream file(path, ec);
+  if (ec) {
+    llvm::errs() << "tfc: error: --reduction-report: cannot write '" << path
+                 << "': " << ec.message() << "\n";
+    return failure();
+  }
+  llvm::json::OStream json(file, 2);
+  json.object([&] {
+    json.attribute("model", options.modelName);
+    json.attribute("reduction", options.quantize);
+    json.attribute("weights", "int8, symmetric, per output channel");
+    json.attribute("activations", "int8, symmetric, per row, at run time");
+    if (options.maxError)
+      json.attribute("max_error", *options.maxError);
+    json.attribute("kernels", options.kernelIsa);
+    json.attributeArray("calibration_sets", [&] {
+      for (const std::string &name : setNames)
+        json.value(name);
+    });
+    json.attributeArray("layers", [&] {
+      for (const Layer &layer : layers)
+        json.object([&] {
+          json.attribute("name", layer.name);
+          json.attribute("k", layer.depth);
+          json.attribute("n", layer.cols);
+          json.attribute("precision", layer.quantized ? "int8" : "f32");
+          if (!layer.quantized)
+            json.attribute("reason", layer.note);
+          if (layer.meter && !setNames.empty()) {
+            json.attribute("relative_l2_error", layer.meter->relativeError());
+            json.attributeObject("input", [&] {
+              json.attribute("min", layer.low);
+              json.attribute("max", layer.high);
+              json.attribute("absmax", std::max(std::fabs(layer.low), std::fabs(layer.high)));
+              json.attribute("rows", layer.rows);
+            });
+          }
+        });
+    });
+    json.attributeArray("outputs", [&] {
+      if (setNames.empty())
+        return;
+      for (const OutputError &output : outputs)
+        json.object([&] {
+          json.attribute("name", output.name);
+          if (output.isFloat)
+            json.attribute("relative_l2_error", output.relative());
+          else
+            json.attribute("mismatched_elements", output.mismatches);
+        });
+    });
+    json.attributeObject("totals", [&] {
+      json.attribute("linear_weight_bytes_f32", f32Bytes);
+      json.attribute("linear_weight_bytes_reduced", reducedBytes);
+      json.attribute("int8_share_of_linear_macs", quantizedShare);
+      json.attribute("predicted_linear_speedup", predictedSpeedup);
+    });
+  });
+  file << "\n";
+  return success();
+}
+
+} // namespace
+
+LogicalResult mlir::tfc::driver::reduceModel(ModuleOp module, Target &target,
+                                             const ReductionOptions &options) {
+  func::FuncOp graph = graphOf(module);
+  FailureOr<ModelSignature> signature = getModelSignature(graph);
+  if (failed(signature))
+    return failure();
+
+  // The layers, and which can be quantized at all.
+  std::vector<Layer> layers;
+  SmallVector<Operation *> linears = getLinears(graph);
+  for (Operation *op : linears) {
+    Layer layer;
+    layer.name = getLayerName(op);
+    auto weightType = cast<RankedTensorType>(getLinearParts(op)->weight.getType());
+    layer.depth = weightType.getDimSize(0);
+    layer.cols = weightType.getDimSize(1);
+    layer.note = whyNotQuantizable(op);
+    layers.push_back(std::move(layer));
+  }
+
+  std::vector<std::vector<HostTensor>> sets;
+  std::vector<std::string> setNames;
+  std::vector<std::vector<HostTensor>> fp32Outputs;
+  std::vector<OutputError> outputErrors;
+  for (const TensorSignature &output : signature->outputs)
+    outputErrors.push_back({output.name});
+  SmallString<128> workDir;
+  auto cleanup = llvm::make_scope_exit([&] {
+    if (!workDir.empty())
+      llvm::sys::fs::remove_directories(workDir);
+  });
+  if (!options.calibrationData.empty()) {
+    if (failed(readCalibrationSets(options.calibrationData, *signature, sets,
+                                   setNames)))
+      return failure();
+    if (std::error_code ec =
+            llvm::sys::fs::createUniqueDirectory("tfc-calibrate", workDir)) {
+      llvm::errs() << "tfc: error: cannot create a temporary directory: "
+                   << ec.message() << "\n";
+      return failure();
+    }
+    // 1. The fp32 graph with a tap on each quantizable layer's input.
+    OwningOpRef<ModuleOp> tapped = module.clone();
+    func::FuncOp tappedGraph = graphOf(*tapped);
+    SmallVector<Operation *> tappedLinears = getLinears(tappedGraph);
+    SmallVector<Value> taps;
+    for (auto [layer, op] : llvm::zip(layers, tappedLinears)) {
+      if (!layer.note.empty())
+        continue;
+      layer.meter = LinearErrorMeter::create(op);
+      if (!layer.meter) {
+        layer.note = "the error cannot be measured (a bias computed at run time)";
+        continue;
+      }
+      Value input = getLinearParts(op)->input;
+      auto it = llvm::find(taps, input);
+      layer.tap = it - taps.begin();
+      if (it == taps.end())
+        taps.push_back(input);
+    }
+    addTaps(tappedGraph, taps);
+    FailureOr<std::string> library =
+        compileVariant(*tapped, target, workDir, "tapped");
+    if (failed(library))
+      return failure();
+    ModelSession session;
+    std::string error;
+    if (!session.open(*library, "tapped", options.threads, error)) {
+      llvm::errs() << "tfc: error: calibration: " << error << "\n";
+      return failure();
+    }
+    size_t numOutputs = signature->outputs.size();
+    for (auto [setIndex, inputs] : llvm::enumerate(sets)) {
+      std::vector<HostTensor> outputs;
+      if (!session.run(inputs, outputs, error)) {
+        llvm::errs() << "tfc: error: calibration set '" << setNames[setIndex]
+                     << "': " << error << "\n";
+        return failure();
+      }
+      // 2. Each layer's own error, and its input's statistics.
+      for (Layer &layer : layers) {
+        if (layer.tap < 0)
+          continue;
+        const HostTensor &input = outputs[numOutputs + layer.tap];
+        const float *data = reinterpret_cast<const float *>(input.bytes.data());
+        int64_t rows = layer.depth ? input.numElements() / layer.depth : 0;
+        for (int64_t i = 0, n = rows * layer.depth; i < n; ++i) {
+          layer.low = std::min<double>(layer.low, data[i]);
+          layer.high = std::max<double>(layer.high, data[i]);
+        }
+        layer.rows += rows;
+        int64_t step = std::max<int64_t>(1, rows / kMaxRowsPerSet);
+        for (int64_t r = 0; r < rows; r += step)
+          layer.meter->addRows(data + r * layer.depth, 1);
+      }
+      outputs.resize(numOutputs);
+      fp32Outputs.push_back(std::move(outputs));
+    }
+  }
+
+  // 3. Quantize all but the layers over the budget.
+  std::vector<std::string> kept;
+  for (Layer &layer : layers) {
+    if (!layer.note.empty())
+      continue;
+    if (options.maxError && layer.meter &&
+        layer.meter->relativeError() > *options.maxError) {
+      layer.note = "kept: error above --max-error=" +
+                   llvm::formatv("{0}", llvm::format("%g", *options.maxError)).str();
+      kept.push_back(layer.name);
+      continue;
+    }
+    layer.quantized = true;
+  }
+  // Layers of one name (a model may reuse a node name) share a decision:
+  // keep wins, as the pass keeps every layer of a kept name.
+  for (Layer &layer : layers)
+    if (layer.quantized && llvm::is_contained(kept, layer.name)) {
+      layer.quantized = false;
+      layer.note = "kept: shares its name with a layer above the budget";
+    }
+  QuantizeOptions quantize;
+  quantize.mode = options.quantize;
+  quantize.keep = kept;
+  PassManager pm(module->getContext());
+  pm.addNestedPass<func::FuncOp>(createQuantize(quantize));
+  if (failed(pm.run(module)))
+    return failure();
+
+  // 4. The quantized model against fp32, on the same sets.
+  if (!sets.empty()) {
+    OwningOpRef<ModuleOp> quantized = module.clone();
+    FailureOr<std::string> library =
+        compileVariant(*quantized, target, workDir, "quantized");
+    if (failed(library))
+      return failure();
+    ModelSession session;
+    std::string error;
+    if (!session.open(*library, "quantized", options.threads, error)) {
+      llvm::errs() << "tfc: error: calibration: " << error << "\n";
+      return failure();
+    }
+    for (auto [setIndex, inputs] : llvm::enumerate(sets)) {
+      std::vector<HostTensor> outputs;
+      if (!session.run(inputs, outputs, error)) {
+        llvm::errs() << "tfc: error: calibration set '" << setNames[setIndex]
+                     << "': " << error << "\n";
+        return failure();
+      }
+      compareOutputs(fp32Outputs[setIndex], outputs, outputErrors);
+    }
+  }
+
+  if (!options.printReport && options.reportJson.empty())
+    return success();
+  // Totals: the linears' weight bytes, the share of their multiply-adds
+  // per token in int8, and what the target's kernels make of that.
+  int64_t f32Bytes = 0, reducedBytes = 0;
+  double macs = 0, int8Macs = 0;
+  for (const Layer &layer : layers) {
+    int64_t weights = layer.depth * layer.cols;
+    f32Bytes += weights * 4;
+    reducedBytes += layer.quantized ? weights + layer.cols * 4 : weights * 4;
+    macs += weights;
+    if (layer.quantized)
+      int8Macs += weights;
+  }
+  double share = macs > 0 ? int8Macs / macs : 0;
+  double speedup = macs > 0 ? macs / (macs - int8Macs +
+                                      int8Macs / int8Speedup(options.kernelIsa))
+                            : 1.0;
+  if (options.printReport)
+    printReport(llvm::outs(), options, layers, outputErrors, sets.size(),
+                f32Bytes, reducedBytes, share, speedup);
+  if (!options.reportJson.empty())
+    return writeJson(options.reportJson, options, layers, outputErrors,
+                     setNames, f32Bytes, reducedBytes, share, speedup);
+  return success();
+}
