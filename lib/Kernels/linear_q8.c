@@ -268,16 +268,22 @@ void TFC_KERNEL_FN(tfc_kernel_linear_q8_quantize)(const q8_problem *p,
 
 /* The sums of one tile, R (a compile-time constant once inlined) rows of
  * quantized input (row r at a + r * a_row) by a panel's groups of weights:
- * sums[R][PANEL]. */
+ * sums[R][PANEL]. With `prefetch`, each step also prefetches the same step
+ * of the panel that comes next (the weights stream from memory: a model's
+ * int8 weights are tens of MB), so the next panel's first tile finds them
+ * in cache. */
 #define TILE_PRODUCT(NAME, TARGET, DOT)                                        \
   static inline __attribute__((always_inline)) TARGET void NAME(               \
       const uint8_t *a, int64_t a_row, const int8_t *w, int64_t groups,        \
-      int32_t *sums, const int R) {                                            \
+      int32_t *sums, const int R, const int8_t *prefetch) {                    \
     vint acc[12][PANEL_VECTORS];                                               \
     UNROLL for (int r = 0; r < R; ++r)                                         \
       UNROLL for (int x = 0; x < PANEL_VECTORS; ++x)                           \
         acc[r][x] = VINT_ZERO();                                               \
     for (int64_t g = 0; g < groups; ++g) {                                     \
+      if (prefetch)                                                            \
+        UNROLL for (int line = 0; line < GROUP_BYTES / 64; ++line)             \
+          __builtin_prefetch(prefetch + g * GROUP_BYTES + 64 * line, 0, 3);    \
       vint w0 = VINT_LOAD(w + g * GROUP_BYTES);                                \
       vint w1 = VINT_LOAD(w + g * GROUP_BYTES + sizeof(vint));                 \
       UNROLL for (int r = 0; r < R; ++r) {                                     \
@@ -299,23 +305,24 @@ TILE_PRODUCT(tile_s16, , VINT_MADD16)
 /* A tile of `rows` rows, R or fewer, each count its own compiled copy. */
 #define TILE_ROWS_DISPATCH(NAME, TARGET, TILE)                                 \
   static TARGET void NAME(const uint8_t *a, int64_t a_row, const int8_t *w,    \
-                          int64_t groups, int32_t *sums, int64_t rows) {       \
+                          int64_t groups, int32_t *sums, int64_t rows,         \
+                          const int8_t *next) {                                \
     switch (rows) {                                                            \
-    case 1: TILE(a, a_row, w, groups, sums, 1); return;                        \
-    case 2: TILE(a, a_row, w, groups, sums, 2); return;                        \
-    case 3: TILE(a, a_row, w, groups, sums, 3); return;                        \
-    case 4: TILE(a, a_row, w, groups, sums, 4); return;                        \
-    case 5: TILE(a, a_row, w, groups, sums, 5); return;                        \
-    case 6: TILE(a, a_row, w, groups, sums, 6); return;                        \
+    case 1: TILE(a, a_row, w, groups, sums, 1, next); return;                  \
+    case 2: TILE(a, a_row, w, groups, sums, 2, next); return;                  \
+    case 3: TILE(a, a_row, w, groups, sums, 3, next); return;                  \
+    case 4: TILE(a, a_row, w, groups, sums, 4, next); return;                  \
+    case 5: TILE(a, a_row, w, groups, sums, 5, next); return;                  \
+    case 6: TILE(a, a_row, w, groups, sums, 6, next); return;                  \
     }                                                                          \
     if (TILE_ROWS == 12)                                                       \
       switch (rows) {                                                          \
-      case 7: TILE(a, a_row, w, groups, sums, 7); return;                      \
-      case 8: TILE(a, a_row, w, groups, sums, 8); return;                      \
-      case 9: TILE(a, a_row, w, groups, sums, 9); return;                      \
-      case 10: TILE(a, a_row, w, groups, sums, 10); return;                    \
-      case 11: TILE(a, a_row, w, groups, sums, 11); return;                    \
-      case 12: TILE(a, a_row, w, groups, sums, TILE_ROWS); return;             \
+      case 7: TILE(a, a_row, w, groups, sums, 7, next); return;                \
+      case 8: TILE(a, a_row, w, groups, sums, 8, next); return;                \
+      case 9: TILE(a, a_row, w, groups, sums, 9, next); return;                \
+      case 10: TILE(a, a_row, w, groups, sums, 10, next); return;              \
+      case 11: TILE(a, a_row, w, groups, sums, 11, next); return;              \
+      case 12: TILE(a, a_row, w, groups, sums, TILE_ROWS, next); return;       \
       }                                                                        \
   }
 #if HAVE_U8S8
@@ -365,6 +372,17 @@ static void tile_epilogue(const q8_problem *p, const int32_t *sums,
   }
 }
 
+/* The first panel of task `task`, or NULL past the tasks. */
+static const int8_t *first_panel(const q8_problem *p, int64_t task) {
+  if (task >= p->tasks)
+    return NULL;
+  int64_t group = task % p->panel_groups;
+  return p->packed + group * p->panels / p->panel_groups * p->groups * GROUP_BYTES;
+}
+
+/* Runs task `task` (a block of rows by a group of panels) and returns the
+ * task this thread claims next: claimed as the last panel starts, so that
+ * its first panel is prefetched too. */
 int64_t TFC_KERNEL_FN(tfc_kernel_linear_q8_task)(q8_problem *p, int64_t task) {
   int64_t group = task % p->panel_groups;
   int64_t block = task / p->panel_groups % p->row_blocks;
@@ -377,7 +395,15 @@ int64_t TFC_KERNEL_FN(tfc_kernel_linear_q8_task)(q8_problem *p, int64_t task) {
   int64_t panel_end = (group + 1) * p->panels / p->panel_groups;
   int32_t sums[TILE_ROWS * PANEL] __attribute__((aligned(64)));
   float bias[PANEL] __attribute__((aligned(64)));
+  int64_t claimed = -1;
   for (int64_t panel = panel0; panel < panel_end; ++panel) {
+    const int8_t *next;
+    if (panel + 1 < panel_end) {
+      next = p->packed + (panel + 1) * p->groups * GROUP_BYTES;
+    } else {
+      claimed = atomic_fetch_add(&p->next_task, 1);
+      next = first_panel(p, claimed);
+    }
     const int64_t col0 = panel * PANEL;
     const int64_t cols = p->cols - col0 < PANEL ? p->cols - col0 : PANEL;
     memset(bias, 0, sizeof(bias));
@@ -388,15 +414,17 @@ int64_t TFC_KERNEL_FN(tfc_kernel_linear_q8_task)(q8_problem *p, int64_t task) {
       int64_t rows = row_end - row < TILE_ROWS ? row_end - row : TILE_ROWS;
       int64_t global = batch * p->rows + row;
       const uint8_t *a = p->quantized + global * p->row_bytes;
+      /* The first tile of a panel prefetches the next panel. */
+      const int8_t *prefetch = row == row0 ? next : NULL;
 #if HAVE_U8S8
       if (p->dot == TFC_RT_DTYPE_U8S8S32)
-        tile_rows_u8s8(a, p->row_bytes, w, p->groups, sums, rows);
+        tile_rows_u8s8(a, p->row_bytes, w, p->groups, sums, rows, prefetch);
       else
 #endif
-        tile_rows_s16(a, p->row_bytes, w, p->groups, sums, rows);
+        tile_rows_s16(a, p->row_bytes, w, p->groups, sums, rows, prefetch);
       tile_epilogue(p, sums, global, rows, batch, row, col0, cols,
                     p->bias ? bias : NULL);
     }
   }
-  return atomic_fetch_add(&p->next_task, 1);
+  return claimed;
 }
