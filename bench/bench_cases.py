@@ -3,9 +3,13 @@
   bench_cases.py inputs DIR          writes each case's .npy inputs and the
                                      single-matmul models into DIR, and
                                      prints the case list bench/run reads
-  bench_cases.py report RESULTS.tsv PEAK THREADS CPU OUT.md OUT.png
-                                     prints the table, writes RESULTS.md's
-                                     body and the BERT latency plot
+  bench_cases.py report RESULTS.tsv PEAK INT8_PEAK THREADS CPU OUT.md OUT.png
+                     KERNELS BUILT_FOR ORT_NOTE
+                                     prints the tables (fp32, then int8),
+                                     writes RESULTS.md's body and the BERT
+                                     latency plot
+  bench_cases.py int8-peak-name KERNELS BUILT_FOR
+                                     bench/peak's key of the int8 peak
 
 A case's work is counted in multiply-adds of its matrix products, x2 (the
 GFLOP/s that the % of peak divides): every weight multiplies every token,
@@ -127,6 +131,13 @@ def make_inputs(directory):
         pixels = save(f"vit_pixels_{b}.npy",
                       rng.standard_normal((b, 3, 224, 224)).astype(np.float32))
         lines.append(f"vit-batch{b} vit {vit_gflop(b):.3f} yes pixel_values={pixels}")
+    # int8: tfc --quantize=int8 against ONNX Runtime on its own dynamic
+    # int8 graph of the same model (bench/ort_quantize.py), and the same
+    # shapes' fp32 rows for the ratio to ONNX Runtime fp32.
+    for line in list(lines):
+        case, model, gflop, table, *feeds = line.split()
+        if table == "yes":
+            lines.append(" ".join([case + "-int8", model + "-int8", gflop, table] + feeds))
     for case, model, feeds in family_inputs(rng):
         paths = [f"{name}={save(f'{case}_{name}.npy', array)}" for name, array in feeds.items()]
         lines.append(f"{case} {model} 0 yes {' '.join(paths)}")
@@ -136,6 +147,7 @@ def make_inputs(directory):
             write_matmul_model(os.path.join(directory, name + ".onnx"), m, k, n)
             x = save(name + "_x.npy", rng.standard_normal((1, m, k)).astype(np.float32))
             lines.append(f"matmul-{m}x{k}x{n} {name} {2 * m * k * n / 1e9:.4f} yes x={x}")
+            lines.append(f"matmul-{m}x{k}x{n}-int8 {name}-int8 {2 * m * k * n / 1e9:.4f} yes x={x}")
     print("\n".join(lines))
 
 
@@ -144,25 +156,36 @@ BASELINE_MODELS = ("bert", "gpt2", "vit")
 
 def goal_ratio(case):
     """The tfc/ORT time a case must reach: BERT, GPT-2 and ViT (issue 5)
-    0.9; a decode step 0.6; every other family 1.0 (issue 18)."""
+    0.9; a decode step 0.6; every other family 1.0 (issue 18); int8 against
+    ONNX Runtime's int8 0.75 (issue 19)."""
+    if case.endswith("-int8"):
+        return 0.75
     if case.split("-")[0] in BASELINE_MODELS and "kv" not in case:
         return 0.9
     return 0.6 if "decode" in case else 1.0
 
 
-def report(results_path, peak, threads, cpu, markdown_path, plot_path, kernels,
-           built_for, ort_note):
+def report(results_path, peak, int8_peak, threads, cpu, markdown_path, plot_path,
+           kernels, built_for, ort_note):
     rows = []
     with open(results_path) as f:
         for line in f:
             case, tfc_ms, ort_ms, gflop, table = line.split()
             rows.append((case, float(tfc_ms), float(ort_ms), float(gflop), table == "yes"))
     peak = float(peak)
+    int8_peak = float(int8_peak)
+    vnni = "vnni" in int8_peak_name(kernels, built_for)
     header = (f"{'case':<24} {'tfc ms':>9} {'ORT ms':>9} {'tfc/ORT':>8} {'goal':>7} "
               f"{'tfc GFLOP/s':>12} {'% peak':>7} {'ORT GFLOP/s':>12} {'% peak':>7}")
     table = [header, "-" * len(header)]
+    int8_rows = []
+    fp32_ort = {case: ort_ms for case, _, ort_ms, _, _ in rows}
+    fp32_tfc = {case: tfc_ms for case, tfc_ms, _, _, _ in rows}
     for case, tfc_ms, ort_ms, gflop, in_table in rows:
         if not in_table:
+            continue
+        if case.endswith("-int8"):
+            int8_rows.append((case, tfc_ms, ort_ms, gflop))
             continue
         tfc_rate, ort_rate = gflop / (tfc_ms / 1e3), gflop / (ort_ms / 1e3)
         if case.startswith("matmul"):
@@ -176,6 +199,29 @@ def report(results_path, peak, threads, cpu, markdown_path, plot_path, kernels,
             rates = f"{'-':>12} {'-':>7} {'-':>12} {'-':>7}"
         table.append(f"{case:<24} {tfc_ms:9.2f} {ort_ms:9.2f} {tfc_ms / ort_ms:8.2f} "
                      f"{'met' if met else 'MISSED':>7} {rates}")
+    if int8_rows:
+        # int8 goals (issue 19): at most 0.75x ONNX Runtime int8's time; at
+        # least 3x faster than ONNX Runtime fp32 with VNNI (2x without);
+        # matmuls at >= 70% of the int8 peak.
+        speed_goal = 3.0 if vnni else 2.0
+        header8 = (f"{'int8 case':<24} {'tfc int8':>9} {'ORT int8':>9} {'ratio':>6} "
+                   f"{'goal':>7} {'tfc fp32':>9} {'ORT fp32':>9} {'ORT fp32/':>10} "
+                   f"{'goal':>7} {'GOP/s':>8} {'% int8':>7}")
+        table += ["", header8, "-" * len(header8)]
+        for case, tfc_ms, ort_ms, gflop in int8_rows:
+            base = case[:-len("-int8")]
+            rate = gflop / (tfc_ms / 1e3)
+            ratio_ok = tfc_ms / ort_ms <= goal_ratio(case)
+            speedup = fp32_ort.get(base, float("nan")) / tfc_ms
+            if case.startswith("matmul"):
+                speed_met = "met" if rate / int8_peak >= 0.70 else "MISSED"
+            else:
+                speed_met = "met" if speedup >= speed_goal else "MISSED"
+            table.append(
+                f"{case:<24} {tfc_ms:9.2f} {ort_ms:9.2f} {tfc_ms / ort_ms:6.2f} "
+                f"{'met' if ratio_ok else 'MISSED':>7} {fp32_tfc.get(base, float('nan')):9.2f} "
+                f"{fp32_ort.get(base, float('nan')):9.2f} {speedup:9.2f}x {speed_met:>7} "
+                f"{rate:8.1f} {100 * rate / int8_peak:6.1f}%")
     notes = [
         f"tfc/ORT: tfc's median latency over ONNX Runtime's, same inputs, {threads} threads "
         "(goal <= 0.90 for BERT, GPT-2 and ViT; <= 1.0 for the families, <= 0.6 for a "
@@ -186,10 +232,21 @@ def report(results_path, peak, threads, cpu, markdown_path, plot_path, kernels,
         f"{kernels.upper()} for {threads} threads (ONNX Runtime's % is of the same "
         "figure). GFLOP counts matrix products only (bench/bench_cases.py).",
     ]
+    if int8_rows:
+        notes.append(
+            f"int8 rows: tfc --quantize=int8 (per-channel int8 weights, per-row activations) "
+            f"against ONNX Runtime on its dynamic int8 graph of the same model "
+            f"(bench/ort_quantize.py: DynamicQuantizeLinear + MatMulInteger, per-tensor "
+            f"weights); ratio goal <= 0.75. ORT fp32/: ONNX Runtime fp32's time over tfc "
+            f"int8's, from the fp32 row of the same run (goal >= {speed_goal:.0f}x "
+            f"{'with VNNI' if vnni else 'without VNNI'}; matmul rows: >= 70% of the int8 "
+            f"peak). % int8: of {int8_peak:.0f} GOP/s, bench/peak's {int8_peak_name(kernels, built_for)} "
+            f"for {threads} threads.")
     text = "\n".join(table + [""] + notes)
     print(text)
 
-    bert = [(int(c.split("seq")[1]), t, o) for c, t, o, _, _ in rows if c.startswith("bert-seq")]
+    bert = [(int(c.split("seq")[1]), t, o) for c, t, o, _, _ in rows
+            if c.startswith("bert-seq") and not c.endswith("-int8")]
     bert.sort()
     with open(markdown_path, "w") as f:
         f.write(f"CPU: {cpu}\n\ntfc compiled for: {built_for}\n\n{ort_note}\n\n"
@@ -215,6 +272,15 @@ def report(results_path, peak, threads, cpu, markdown_path, plot_path, kernels,
     axes.legend()
     figure.tight_layout()
     figure.savefig(plot_path)
+
+
+def int8_peak_name(kernels, built_for):
+    """bench/peak's key of the int8 dot product tfc's kernels use: VNNI where
+    the build has it, else (AVX2, AVX-512 without VNNI) the AVX2
+    vpmaddubsw peak the issue measures against."""
+    if "VNNI" in built_for:
+        return "int8_avx512vnni" if kernels == "avx512" else "int8_avxvnni"
+    return "int8_avx2"
 
 
 SECTION_TITLES = {"avx512": "AVX-512 kernels", "avx2": "AVX2 kernels"}
@@ -259,8 +325,10 @@ def merge(results_md, kernels, section_path):
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "inputs":
         make_inputs(sys.argv[2])
-    elif len(sys.argv) == 11 and sys.argv[1] == "report":
+    elif len(sys.argv) == 12 and sys.argv[1] == "report":
         report(*sys.argv[2:])
+    elif len(sys.argv) == 4 and sys.argv[1] == "int8-peak-name":
+        print(int8_peak_name(sys.argv[2], sys.argv[3]))
     elif len(sys.argv) == 5 and sys.argv[1] == "merge":
         merge(*sys.argv[2:])
     else:
