@@ -58,11 +58,14 @@ typedef struct tfc_linear_f32_problem {
 void tfc_kernel_linear_f32_plan(tfc_linear_f32_problem *p, int threads);
 
 /* linear_q8: out = act(dequant(quant(input) @ W) + bias) + residual with
- * W int8 (see tfc_abi.h's tfc_rt_linear_q8). Two phases: the input rows
- * are quantized into `quantized` (tfc_kernel_linear_q8_quantize, over
- * rows), then tasks as the f32 linear's (a block of rows by a group of
- * panels) multiply them by the packed weights with 32-bit sums over the
- * whole depth, and the epilogue dequantizes. */
+ * W int8 (see tfc_abi.h's tfc_rt_linear_q8). Tasks as the f32 linear's (a
+ * block of rows by a group of panels) multiply quantized rows by the packed
+ * weights with 32-bit sums over the whole depth, and the epilogue
+ * dequantizes. The first task to reach a block of rows quantizes it into
+ * `quantized` (tfc_kernel_linear_q8_quantize); tasks of the same block on
+ * other threads wait for it (block_state), so quantizing costs no pass of
+ * its own over the thread pool. Per-tensor quantization needs the whole
+ * input's range first (tfc_kernel_linear_q8_range, a pass of its own). */
 typedef struct tfc_linear_q8_problem {
   const float *input, *bias, *residual;
   const int8_t *packed;
@@ -86,6 +89,9 @@ typedef struct tfc_linear_q8_problem {
   int64_t row_bytes;
   float *row_scale;
   int32_t *row_zero, *row_sum;
+  /* Per block of rows (batches * row_blocks): 0 not quantized, 1 being
+   * quantized, 2 quantized. */
+  atomic_int *block_state;
   /* Tasks (tfc_kernel_linear_q8_plan): as tfc_linear_f32_problem's. */
   int64_t row_tiles, row_blocks, panel_groups;
   int64_t tasks;

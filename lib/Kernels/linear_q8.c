@@ -9,7 +9,9 @@
  *    tensor: tfc_abi.h's TFC_RT_Q8_INPUT_*). This is the packing of the
  *    kernel's input: the rows are written once, in the layout the product
  *    reads (groups of 4 bytes broadcast to every lane), so nothing else
- *    copies them.
+ *    copies them. The first task of a block of rows does it for the block,
+ *    and tasks of that block on other threads wait (a separate pass over
+ *    the thread pool cost 5-10% of a 768x768 product at 128 rows).
  * 2. Multiply: tasks as the f32 kernel's (a block of up to BLOCK_M rows by
  *    a group of panels). A tile of R rows x PANEL columns sums 32-bit
  *    products over the whole depth in registers, then the epilogue turns
@@ -50,6 +52,15 @@
 #include <string.h>
 
 typedef tfc_linear_q8_problem q8_problem;
+
+/* A spin-wait's pause. */
+#if defined(__x86_64__)
+#define PAUSE() _mm_pause()
+#elif defined(__aarch64__)
+#define PAUSE() __asm__ volatile("yield")
+#else
+#define PAUSE() ((void)0)
+#endif
 #define LOADI16(p) (*(const vi16 *)(p))
 
 /* Four bytes as one int32, at any alignment. */
@@ -351,6 +362,9 @@ static void tile_epilogue(const q8_problem *p, const int32_t *sums,
     const float *res = p->residual ? p->residual + batch * p->residual_batch +
                                          (in_batch + r) * p->residual_row + col0
                                    : NULL;
+    /* A whole panel goes straight to the output; the last, narrower one
+     * through a line on the stack. */
+    const int whole = cols == PANEL;
     float line[PANEL] __attribute__((aligned(64)));
     for (int x = 0; x < PANEL / 16; ++x) {
       vi16 s = LOADI16(sums + r * PANEL + 16 * x);
@@ -363,20 +377,41 @@ static void tile_epilogue(const q8_problem *p, const int32_t *sums,
       if (bias)
         v += LOAD16(bias + 16 * x);
       v = ACTIVATE16(v, p->activation);
-      STORE16(line + 16 * x, v);
+      if (whole) {
+        if (res)
+          v += LOAD16(res + 16 * x);
+        STORE16(out + 16 * x, v);
+      } else {
+        STORE16(line + 16 * x, v);
+      }
     }
-    if (res)
-      for (int64_t j = 0; j < cols; ++j)
-        line[j] += res[j];
-    memcpy(out, line, sizeof(float) * (size_t)cols);
+    if (!whole) {
+      if (res)
+        for (int64_t j = 0; j < cols; ++j)
+          line[j] += res[j];
+      memcpy(out, line, sizeof(float) * (size_t)cols);
+    }
   }
+}
+
+/* Task `task`'s batch, block of rows and group of panels. Consecutive
+ * tasks take the blocks of a group before the next group: the threads
+ * start on different blocks, so that each quantizes its own rather than
+ * waiting for the other's, and a thread's next task often reads the panels
+ * it has in cache. */
+static void task_place(const q8_problem *p, int64_t task, int64_t *batch,
+                       int64_t *block, int64_t *group) {
+  *block = task % p->row_blocks;
+  *group = task / p->row_blocks % p->panel_groups;
+  *batch = task / (p->row_blocks * p->panel_groups);
 }
 
 /* The first panel of task `task`, or NULL past the tasks. */
 static const int8_t *first_panel(const q8_problem *p, int64_t task) {
   if (task >= p->tasks)
     return NULL;
-  int64_t group = task % p->panel_groups;
+  int64_t batch, block, group;
+  task_place(p, task, &batch, &block, &group);
   return p->packed + group * p->panels / p->panel_groups * p->groups * GROUP_BYTES;
 }
 
@@ -384,13 +419,26 @@ static const int8_t *first_panel(const q8_problem *p, int64_t task) {
  * task this thread claims next: claimed as the last panel starts, so that
  * its first panel is prefetched too. */
 int64_t TFC_KERNEL_FN(tfc_kernel_linear_q8_task)(q8_problem *p, int64_t task) {
-  int64_t group = task % p->panel_groups;
-  int64_t block = task / p->panel_groups % p->row_blocks;
-  int64_t batch = task / (p->panel_groups * p->row_blocks);
+  int64_t batch, block, group;
+  task_place(p, task, &batch, &block, &group);
   int64_t row0 = block * p->row_tiles / p->row_blocks * 12;
   int64_t row_end = (block + 1) * p->row_tiles / p->row_blocks * 12;
   if (row_end > p->rows)
     row_end = p->rows;
+  /* The block's rows quantized: by this task, or by the one that got there
+   * first (which is running, so the wait ends). */
+  atomic_int *state = &p->block_state[batch * p->row_blocks + block];
+  if (atomic_load_explicit(state, memory_order_acquire) != 2) {
+    int expected = 0;
+    if (atomic_compare_exchange_strong(state, &expected, 1)) {
+      TFC_KERNEL_FN(tfc_kernel_linear_q8_quantize)(p, batch * p->rows + row0,
+                                                   batch * p->rows + row_end);
+      atomic_store_explicit(state, 2, memory_order_release);
+    } else {
+      while (atomic_load_explicit(state, memory_order_acquire) != 2)
+        PAUSE();
+    }
+  }
   int64_t panel0 = group * p->panels / p->panel_groups;
   int64_t panel_end = (group + 1) * p->panels / p->panel_groups;
   int32_t sums[TILE_ROWS * PANEL] __attribute__((aligned(64)));

@@ -54,7 +54,7 @@ static size_t round64(size_t n) { return (n + 63) & ~(size_t)63; }
 
 /* As the f32 linear's tasks. The workspace: the quantized rows (each
  * rounded to 64 bytes, so every row starts on a cache line), then per row
- * a float scale and two int32s. */
+ * a float scale and two int32s, then each block's state. */
 size_t tfc_kernel_linear_q8_plan(tfc_linear_q8_problem *p, int threads) {
   p->row_tiles = (p->rows + 11) / 12;
   p->row_blocks = (p->row_tiles + TFC_LINEAR_BLOCK_M / 12 - 1) /
@@ -67,14 +67,17 @@ size_t tfc_kernel_linear_q8_plan(tfc_linear_q8_problem *p, int threads) {
   p->tasks = p->batches * p->row_blocks * p->panel_groups;
   atomic_init(&p->next_task, 0);
   /* 4 bytes per group of either dot product (4 x u8, 2 x s16). */
-  size_t rows, row_bytes, quantized, per_row, total;
+  size_t rows, row_bytes, quantized, per_row, states, total;
   if (__builtin_mul_overflow((size_t)p->groups, (size_t)4, &row_bytes) ||
       __builtin_mul_overflow((size_t)p->batches, (size_t)p->rows, &rows))
     return 0;
   row_bytes = round64(row_bytes);
   if (__builtin_mul_overflow(rows, row_bytes, &quantized) ||
       __builtin_mul_overflow(rows, (size_t)12, &per_row) ||
-      __builtin_add_overflow(quantized, round64(per_row), &total))
+      __builtin_mul_overflow((size_t)(p->batches * p->row_blocks),
+                             sizeof(atomic_int), &states) ||
+      __builtin_add_overflow(quantized, round64(per_row), &total) ||
+      __builtin_add_overflow(total, round64(states), &total))
     return 0;
   p->row_bytes = (int64_t)row_bytes;
   return total ? total : 64;
@@ -87,4 +90,8 @@ void tfc_kernel_linear_q8_place(tfc_linear_q8_problem *p, void *workspace) {
   p->row_scale = after;
   p->row_zero = (int32_t *)(after + rows);
   p->row_sum = p->row_zero + rows;
+  p->block_state = (atomic_int *)((char *)workspace + rows * (size_t)p->row_bytes +
+                                  round64(rows * 12));
+  for (int64_t i = 0; i < p->batches * p->row_blocks; ++i)
+    atomic_init(&p->block_state[i], 0);
 }

@@ -33,7 +33,6 @@ typedef struct kernel_variants {
   void (*layer_norm_rows)(const tfc_layer_norm_f32_problem *, int64_t,
                           int64_t);
   void (*q8_range)(const tfc_linear_q8_problem *, int64_t, int64_t, float *);
-  void (*q8_quantize)(const tfc_linear_q8_problem *, int64_t, int64_t);
   int64_t (*q8_task)(tfc_linear_q8_problem *, int64_t);
 } kernel_variants;
 
@@ -54,7 +53,6 @@ enum {
       tfc_kernel_attention_f32_tasks_##isa,                                    \
       tfc_kernel_layer_norm_f32_rows_##isa,                                    \
       tfc_kernel_linear_q8_range_##isa,                                        \
-      tfc_kernel_linear_q8_quantize_##isa,                                     \
       tfc_kernel_linear_q8_task_##isa};
 TFC_KERNEL_ISAS(TFC_KERNEL_VARIANT)
 #undef TFC_KERNEL_VARIANT
@@ -448,8 +446,8 @@ void tfc_rt_layer_norm(const tfc_rt_memref3 *input, const tfc_rt_memref3 *skip,
     tfc_rt_parallel_for(layer_norm_rows, &call, rows);
 }
 
-/* linear_q8: the input's range (TENSOR mode), then its rows quantized, then
- * the product's tasks, each phase on the pool. */
+/* linear_q8: the input's range (TENSOR mode), then the product's tasks on
+ * the pool (each block of rows quantized by the first task to reach it). */
 typedef struct linear_q8_call {
   tfc_linear_q8_problem problem;
   const kernel_variants *variants;
@@ -465,11 +463,6 @@ static void linear_q8_range(void *context, int64_t begin, int64_t end) {
     int64_t last = first + call->range_chunk < total ? first + call->range_chunk : total;
     call->variants->q8_range(&call->problem, first, last, call->ranges[chunk]);
   }
-}
-
-static void linear_q8_quantize(void *context, int64_t begin, int64_t end) {
-  linear_q8_call *call = context;
-  call->variants->q8_quantize(&call->problem, begin, end);
 }
 
 static void linear_q8_tasks(void *context, int64_t begin, int64_t end) {
@@ -597,7 +590,6 @@ void tfc_rt_linear_q8(const tfc_rt_memref3 *input, const tfc_rt_memref3 *packed,
     tensor_quantization(low, high, &p->input_scale, &p->input_zero);
     p->input_signed = 0;
   }
-  tfc_rt_parallel_for(linear_q8_quantize, &call, total_rows);
   tfc_parallel_for_chunked(linear_q8_tasks, &call, threads, 1);
   tfc_rt_free(workspace);
 }
