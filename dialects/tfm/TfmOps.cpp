@@ -696,10 +696,11 @@ LogicalResult QuantizedLinearOp::inferReturnTypes(MLIRContext *ctx,
   if (!weight.getElementType().isInteger(8) || weight.getRank() != 2)
     return emitOptionalError(loc, "expects an i8 or ui8 [K, N] weight, got ",
                              weight);
-  if (input.getRank() < 1 ||
-      failed(mergeDims(loc, input.getShape().back(), weight.getDimSize(0),
+  if (input.getRank() < 1)
+    return emitOptionalError(loc, "expects an input of rank >= 1");
+  if (failed(mergeDims(loc, input.getShape().back(), weight.getDimSize(0),
                        "contracting dims")))
-    return emitOptionalError(loc, "the input's last dim must be the weight's K");
+    return failure();
   SmallVector<int64_t> shape(input.getShape());
   shape.back() = weight.getDimSize(1);
   // Per-channel parameters: [N] or [1].

@@ -657,3 +657,27 @@ func.func @resize_bilinear(%a: tensor<1x2x4x4xf32>) -> tensor<1x2x8x8xf32> {
   %r = tfm.resize %a, %sizes, %scales {mode = "linear", coordinate_mode = "half_pixel"} : (tensor<1x2x4x4xf32>, tensor<4xi64>, tensor<4xf32>) -> tensor<1x2x8x8xf32>
   return %r : tensor<1x2x8x8xf32>
 }
+
+// -----
+
+// COM: tfm.quantized_linear, per row: each row's max |x| (a reduction over
+// COM: k), the elements rounded half to even into i32, each row's scale,
+// COM: the exact i32 products (rows, k, n), then one epilogue that scales
+// COM: each sum by the row's and the column's scales and adds the bias
+// COM: before the activation.
+// CHECK-LABEL: func.func @quantized_linear
+// CHECK: %[[MOST:.+]] = linalg.generic {{.+}} iterator_types = ["parallel", "reduction"]} ins(%arg0 : tensor<?x8xf32>) outs(%{{.+}} : tensor<?xf32>)
+// CHECK: math.absf
+// CHECK: %[[Q:.+]] = linalg.generic {{.+}} ins(%arg0, %[[MOST]] : tensor<?x8xf32>, tensor<?xf32>) outs(%{{.+}} : tensor<?x8xi32>)
+// CHECK: math.roundeven
+// CHECK: arith.fptosi
+// CHECK: %[[SCALE:.+]] = linalg.generic {{.+}} ins(%[[MOST]] : tensor<?xf32>)
+// CHECK: %[[SUMS:.+]] = linalg.generic {{.+}} iterator_types = ["parallel", "reduction", "parallel"]} ins(%[[Q]], %arg1 : tensor<?x8xi32>, tensor<8x32xi8>) outs(%{{.+}} : tensor<?x32xi32>)
+// CHECK: arith.muli
+// CHECK: linalg.generic {{.+}} ins(%[[SUMS]], %[[SCALE]], %arg2, %arg3 : tensor<?x32xi32>, tensor<?xf32>, tensor<32xf32>, tensor<32xf32>)
+// CHECK: arith.sitofp
+// CHECK: arith.maximumf
+func.func @quantized_linear(%x: tensor<?x8xf32>, %w: tensor<8x32xi8>, %s: tensor<32xf32>, %b: tensor<32xf32>) -> tensor<?x32xf32> {
+  %y = tfm.quantized_linear %x, %w, %s, %b {activation = "relu", operandSegmentSizes = array<i32: 1, 1, 1, 0, 1, 0, 0, 0>} : (tensor<?x8xf32>, tensor<8x32xi8>, tensor<32xf32>, tensor<32xf32>) -> tensor<?x32xf32>
+  return %y : tensor<?x32xf32>
+}

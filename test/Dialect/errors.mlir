@@ -706,3 +706,52 @@ func.func @resize_linear_ints(%a: tensor<1x1x4x4xi32>, %s: tensor<4xi64>, %f: te
   %r = tfm.resize %a, %s, %f {mode = "linear", coordinate_mode = "half_pixel"} : (tensor<1x1x4x4xi32>, tensor<4xi64>, tensor<4xf32>) -> tensor<?x?x?x?xi32>
   return
 }
+
+// -----
+
+func.func @quantized_linear_float_weight(%x: tensor<4x8xf32>, %w: tensor<8x16xf32>, %s: tensor<16xf32>) {
+  // expected-error @+2 {{expects an i8 or ui8 [K, N] weight, got 'tensor<8x16xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.quantized_linear %x, %w, %s {operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 0>} : (tensor<4x8xf32>, tensor<8x16xf32>, tensor<16xf32>) -> tensor<4x16xf32>
+  return
+}
+// -----
+
+func.func @quantized_linear_scale_shape(%x: tensor<4x8xf32>, %w: tensor<8x16xi8>, %s: tensor<8xf32>) {
+  // expected-error @+2 {{weight_scale must be 'f32' [N] or [1], got 'tensor<8xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.quantized_linear %x, %w, %s {operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 0>} : (tensor<4x8xf32>, tensor<8x16xi8>, tensor<8xf32>) -> tensor<4x16xf32>
+  return
+}
+// -----
+
+func.func @quantized_linear_zero_type(%x: tensor<4x8xf32>, %w: tensor<8x16xi8>, %s: tensor<16xf32>, %z: tensor<16xui8>) {
+  // expected-error @+2 {{weight_zero_point must be 'i8' [N] or [1], got 'tensor<16xui8>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.quantized_linear %x, %w, %s, %z {operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 0, 0>} : (tensor<4x8xf32>, tensor<8x16xi8>, tensor<16xf32>, tensor<16xui8>) -> tensor<4x16xf32>
+  return
+}
+// -----
+
+func.func @quantized_linear_static_without_scale(%x: tensor<4x8xf32>, %w: tensor<8x16xi8>, %s: tensor<16xf32>) {
+  // expected-error @+2 {{input_scale is given exactly when input_quantization is "static"}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.quantized_linear %x, %w, %s {input_quantization = "static", operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 0>} : (tensor<4x8xf32>, tensor<8x16xi8>, tensor<16xf32>) -> tensor<4x16xf32>
+  return
+}
+// -----
+
+func.func @quantized_linear_mode(%x: tensor<4x8xf32>, %w: tensor<8x16xi8>, %s: tensor<16xf32>) {
+  // expected-error @+2 {{unknown input_quantization "channel" (row, tensor, static)}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.quantized_linear %x, %w, %s {input_quantization = "channel", operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 0>} : (tensor<4x8xf32>, tensor<8x16xi8>, tensor<16xf32>) -> tensor<4x16xf32>
+  return
+}
+// -----
+
+func.func @quantized_linear_depth(%x: tensor<4x7xf32>, %w: tensor<8x16xi8>, %s: tensor<16xf32>) {
+  // expected-error @+2 {{contracting dims}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.quantized_linear %x, %w, %s {operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 0>} : (tensor<4x7xf32>, tensor<8x16xi8>, tensor<16xf32>) -> tensor<4x16xf32>
+  return
+}

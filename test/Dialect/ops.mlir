@@ -244,3 +244,16 @@ func.func @linear_dtypes(%h: tensor<4x64xf16>, %wh: tensor<64x32xf16>, %b: tenso
   %3 = tfm.linear %u, %w8 {operandSegmentSizes = array<i32: 1, 1, 0, 0>} : (tensor<4x64xui8>, tensor<64x32xi8>) -> tensor<4x32xi32>
   return %0, %1, %2, %3 : tensor<4x32xf16>, tensor<4x32xbf16>, tensor<4x32xi32>, tensor<4x32xi32>
 }
+
+// CHECK-LABEL: func.func @quantized_linear
+func.func @quantized_linear(%x: tensor<?x?x64xf32>, %w: tensor<64x32xi8>, %u: tensor<64x32xui8>, %s: tensor<32xf32>, %zu: tensor<1xui8>,
+                            %b: tensor<32xf32>, %r: tensor<?x?x32xf32>, %is: tensor<f32>, %iz: tensor<i8>)
+    -> (tensor<?x?x32xf32>, tensor<?x?x32xf32>, tensor<?x?x32xf32>) {
+  // CHECK: tfm.quantized_linear {{.*}} {activation = "gelu", operandSegmentSizes = array<i32: 1, 1, 1, 0, 1, 1, 0, 0>}
+  %0 = tfm.quantized_linear %x, %w, %s, %b, %r {activation = "gelu", operandSegmentSizes = array<i32: 1, 1, 1, 0, 1, 1, 0, 0>} : (tensor<?x?x64xf32>, tensor<64x32xi8>, tensor<32xf32>, tensor<32xf32>, tensor<?x?x32xf32>) -> tensor<?x?x32xf32>
+  // CHECK: tfm.quantized_linear {{.*}} {input_quantization = "tensor", operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 0, 0>}
+  %1 = tfm.quantized_linear %x, %u, %s, %zu {input_quantization = "tensor", operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 0, 0>} : (tensor<?x?x64xf32>, tensor<64x32xui8>, tensor<32xf32>, tensor<1xui8>) -> tensor<?x?x32xf32>
+  // CHECK: tfm.quantized_linear {{.*}} {input_quantization = "static", operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 1, 1>}
+  %2 = tfm.quantized_linear %x, %w, %s, %is, %iz {input_quantization = "static", operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 1, 1>} : (tensor<?x?x64xf32>, tensor<64x32xi8>, tensor<32xf32>, tensor<f32>, tensor<i8>) -> tensor<?x?x32xf32>
+  return %0, %1, %2 : tensor<?x?x32xf32>, tensor<?x?x32xf32>, tensor<?x?x32xf32>
+}

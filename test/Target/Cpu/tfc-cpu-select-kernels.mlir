@@ -3,12 +3,15 @@
 // RUN: tfc-opt %s --tfc-cpu-select-kernels="isa=x86-64" --split-input-file | FileCheck %s --check-prefix=NONE
 // RUN: tfc-opt %s --tfc-cpu-select-kernels="isa=riscv64" --split-input-file | FileCheck %s --check-prefix=NONE
 // RUN: tfc-opt %s --tfc-cpu-select-kernels="isa=neon" --split-input-file | FileCheck %s --check-prefix=NEON
+// RUN: tfc-opt %s --tfc-cpu-select-kernels="isa=avx512+vnni" --split-input-file | FileCheck %s --check-prefix=VNNI
+// RUN: tfc-opt %s --tfc-cpu-select-kernels="isa=avx512+sve" --split-input-file | FileCheck %s --check-prefix=NONE
 
 // COM: Kernel selection fires where the CPU target has a kernel for the op,
 // COM: its element types and the instruction set, and leaves everything
 // COM: else to the generic lowering: every case here is either a
 // COM: tfc_cpu.ukernel or the tfm op it was. For x86-64 before AVX2 and for
-// COM: architectures other than x86-64 and AArch64 there are no kernels.
+// COM: architectures other than x86-64 and AArch64 there are no kernels,
+// COM: nor for an extension the runtime does not know (avx512+sve).
 // NONE-NOT: tfc_cpu.ukernel
 
 // COM: tfm.linear with a constant f32 weight: the weight is packed here into
@@ -268,4 +271,50 @@ func.func @no_kernels_for_isa(%x: tensor<4x8xf32>) -> (tensor<4x8xf32>, tensor<1
   // expected-remark @+1 {{kernel attention}}
   %1 = tfm.attention %x3, %x3, %x3 {num_heads = 2 : i64, scale = 0.5 : f32} : (tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>) -> tensor<1x4x8xf32>
   return %0, %1 : tensor<4x8xf32>, tensor<1x4x8xf32>
+}
+
+// -----
+
+// COM: tfm.quantized_linear: the int8 weight packed for the instruction
+// COM: set's dot product: without VNNI in groups of 2 k widened to s16
+// COM: (AVX-512: [2 panels, 4 groups, 32 x 4 bytes]; AVX2 and NEON: panels
+// COM: of 16), with VNNI in groups of 4 k of s8 ([2, 2, 128]); per-column
+// COM: scales and sums padded to the panels. Flags: bias (1), gelu (2 << 2),
+// COM: per-row input (0 << 4); absent: the weight zero point (4) and the
+// COM: residual (6). The input scale and zero point are the call's scalars.
+// CHECK-LABEL: func.func @quantized_linear
+// CHECK-DAG: %[[PACKED:.+]] = tfm.constant dense_resource<quantized_weight.packed_s16> : tensor<2x4x128xi8>
+// CHECK-DAG: %[[SCALES:.+]] = tfm.constant dense_resource<quantized_weight.scales> : tensor<64xf32>
+// CHECK-DAG: %[[SUMS:.+]] = tfm.constant dense_resource<quantized_weight.sums> : tensor<64xi32>
+// CHECK: tfc_cpu.ukernel "linear_q8"(%{{.+}}, %[[PACKED]], %[[SCALES]], %[[SUMS]], %{{.+}}, %{{.+}}, %{{.+}}) dims(%{{.+}}) {absent = array<i64: 4, 6>, dtypes = "s16s16s32", flags = 9 : i64, isa = "avx512"}
+// VNNI-LABEL: func.func @quantized_linear
+// VNNI: tfm.constant dense_resource<quantized_weight.packed_u8s8> : tensor<2x2x128xi8>
+// VNNI: tfc_cpu.ukernel "linear_q8"({{.*}}dtypes = "u8s8s32", flags = 9 : i64, isa = "avx512+vnni"}
+// AVX2-LABEL: func.func @quantized_linear
+// AVX2: tfc_cpu.ukernel "linear_q8"({{.*}}dtypes = "s16s16s32"{{.*}}isa = "avx2"{{.*}}tensor<3x4x64xi8>
+// NEON-LABEL: func.func @quantized_linear
+// NEON: tfc_cpu.ukernel "linear_q8"({{.*}}dtypes = "s16s16s32"{{.*}}isa = "neon"{{.*}}tensor<3x4x64xi8>
+func.func @quantized_linear(%x: tensor<?x8xf32>) -> tensor<?x40xf32> {
+  %w = tfm.constant dense<3> : tensor<8x40xi8>
+  %s = tfm.constant dense<0.01> : tensor<40xf32>
+  %b = tfm.constant dense<0.25> : tensor<40xf32>
+  // expected-remark @+1 {{kernel linear_q8 (s16s16s32, avx512): weight 8x40 packed into 2 panels of 32 columns, input quantized per row}}
+  %y = tfm.quantized_linear %x, %w, %s, %b {activation = "gelu", operandSegmentSizes = array<i32: 1, 1, 1, 0, 1, 0, 0, 0>} : (tensor<?x8xf32>, tensor<8x40xi8>, tensor<40xf32>, tensor<40xf32>) -> tensor<?x40xf32>
+  return %y : tensor<?x40xf32>
+}
+
+// -----
+
+// COM: Must not take: a weight computed at run time (the generic lowering
+// COM: does), an input scale that is not a constant.
+// CHECK-LABEL: func.func @quantized_not_taken
+// CHECK-COUNT-2: tfm.quantized_linear
+func.func @quantized_not_taken(%x: tensor<4x8xf32>, %w: tensor<8x16xi8>, %scale: tensor<f32>) -> (tensor<4x16xf32>, tensor<4x16xf32>) {
+  %s = tfm.constant dense<0.01> : tensor<16xf32>
+  %c = tfm.constant dense<1> : tensor<8x16xi8>
+  // expected-remark @+1 {{no kernel: the weight, its scales or zero points are not constants}}
+  %a = tfm.quantized_linear %x, %w, %s {operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 0>} : (tensor<4x8xf32>, tensor<8x16xi8>, tensor<16xf32>) -> tensor<4x16xf32>
+  // expected-remark @+1 {{no kernel: the input scale is not a constant}}
+  %b = tfm.quantized_linear %x, %c, %s, %scale {input_quantization = "static", operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 1, 0>} : (tensor<4x8xf32>, tensor<8x16xi8>, tensor<16xf32>, tensor<f32>) -> tensor<4x16xf32>
+  return %a, %b : tensor<4x16xf32>, tensor<4x16xf32>
 }
