@@ -682,6 +682,97 @@ LogicalResult LinearOp::inferReturnTypes(MLIRContext *ctx,
   return success();
 }
 
+/// The scale and zero point of a (de)quantization of `input` along `axis`:
+/// 0-D, or 1-D with the size of that dim; the zero point of `zeroType`.
+static LogicalResult verifyQuantizationParameters(std::optional<Location> loc,
+                                                  RankedTensorType input,
+                                                  Value scale, Value zero,
+                                                  int64_t axis, Type zeroType) {
+  RankedTensorType scaleType = tensorOf(scale);
+  if (!scaleType.getElementType().isF32() || scaleType.getRank() > 1)
+    return emitOptionalError(loc, "scale must be a 0-D or 1-D f32 tensor, got ",
+                             scaleType);
+  if (scaleType.getRank() == 1) {
+    int64_t rank = input.getRank();
+    if (axis < -rank || axis >= rank)
+      return emitOptionalError(loc, "axis ", axis, " is out of range for rank ",
+                               rank);
+    int64_t dim = input.getDimSize(axis < 0 ? axis + rank : axis);
+    if (failed(mergeDims(loc, scaleType.getDimSize(0), dim,
+                         "the per-axis scale and the input's axis")))
+      return failure();
+  }
+  if (zero) {
+    RankedTensorType zeroTensor = tensorOf(zero);
+    if (zeroTensor.getElementType() != zeroType ||
+        zeroTensor.getShape() != scaleType.getShape())
+      return emitOptionalError(loc, "zero_point must be ", zeroType,
+                               " of the scale's shape, got ", zeroTensor);
+  }
+  return success();
+}
+
+static bool isQuantizedIntegerType(Type type, bool allowI32) {
+  auto integer = dyn_cast<IntegerType>(type);
+  if (!integer)
+    return false;
+  unsigned width = integer.getWidth();
+  if (width == 32)
+    return allowI32 && !integer.isUnsigned();
+  return width == 8 || width == 16;
+}
+
+LogicalResult QuantizeLinearOp::inferReturnTypes(MLIRContext *ctx,
+                                                 std::optional<Location> loc,
+                                                 Adaptor adaptor,
+                                                 SmallVectorImpl<Type> &results) {
+  if (failed(verifyAttributes(ctx, loc, adaptor)))
+    return failure();
+  RankedTensorType input = tensorOf(adaptor.getInput());
+  Type to = adaptor.getTo();
+  if (!isa<FloatType>(input.getElementType()))
+    return emitOptionalError(loc, "expects a float input, got ", input);
+  if (!isQuantizedIntegerType(to, /*allowI32=*/false))
+    return emitOptionalError(loc, "quantizes to i8, ui8, i16 or ui16, not ", to);
+  if (failed(verifyQuantizationParameters(loc, input, adaptor.getScale(),
+                                          adaptor.getZeroPoint(),
+                                          adaptor.getAxis(), to)))
+    return failure();
+  results.push_back(input.clone(to));
+  return success();
+}
+
+LogicalResult DequantizeLinearOp::inferReturnTypes(
+    MLIRContext *ctx, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &results) {
+  if (failed(verifyAttributes(ctx, loc, adaptor)))
+    return failure();
+  RankedTensorType input = tensorOf(adaptor.getInput());
+  if (!isQuantizedIntegerType(input.getElementType(), /*allowI32=*/true))
+    return emitOptionalError(loc, "dequantizes i8, ui8, i16, ui16 or i32, not ",
+                             input.getElementType());
+  if (failed(verifyQuantizationParameters(loc, input, adaptor.getScale(),
+                                          adaptor.getZeroPoint(),
+                                          adaptor.getAxis(),
+                                          input.getElementType())))
+    return failure();
+  results.push_back(input.clone(Float32Type::get(ctx)));
+  return success();
+}
+
+LogicalResult DynamicQuantizeLinearOp::inferReturnTypes(
+    MLIRContext *ctx, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &results) {
+  RankedTensorType input = tensorOf(adaptor.getInput());
+  if (!input.getElementType().isF32())
+    return emitOptionalError(loc, "expects an f32 input, got ", input);
+  Type u8 = IntegerType::get(ctx, 8, IntegerType::Unsigned);
+  results.push_back(input.clone(u8));
+  results.push_back(RankedTensorType::get({}, Float32Type::get(ctx)));
+  results.push_back(RankedTensorType::get({}, u8));
+  return success();
+}
+
 LogicalResult QuantizedLinearOp::inferReturnTypes(MLIRContext *ctx,
                                                   std::optional<Location> loc,
                                                   Adaptor adaptor,

@@ -404,6 +404,59 @@ def Tfm_LinearOp : Tfm_Op<"linear", [AttrSizedOperandSegments]> {
   let results = (outs Tfm_Tensor:$result);
 }
 
+def Tfm_QuantizeLinearOp : Tfm_Op<"quantize_linear"> {
+  let summary = "Floats to integers: saturate(round(x / scale) + zero_point)";
+  let description = [{
+    ONNX `QuantizeLinear`: `round(x / scale) + zero_point` (rounding half
+    to even), clamped to the range of `to` (`i8`, `ui8`, `i16` or `ui16`).
+    `scale` (f32) and the optional `zero_point` (of type `to`; 0 when
+    absent) are 0-D (per tensor) or 1-D along `axis` (per axis).
+
+    ```mlir
+    %q = tfm.quantize_linear %x, %s, %z {axis = 1 : i64, to = ui8} : (tensor<?x768xf32>, tensor<f32>, tensor<ui8>) -> tensor<?x768xui8>
+    ```
+  }];
+  let arguments = (ins Tfm_Tensor:$input, Tfm_Tensor:$scale,
+                       Optional<Tfm_Tensor>:$zero_point, I64Attr:$axis,
+                       TypeAttr:$to);
+  let results = (outs Tfm_Tensor:$result);
+}
+
+def Tfm_DequantizeLinearOp : Tfm_Op<"dequantize_linear"> {
+  let summary = "Integers to floats: (x - zero_point) * scale";
+  let description = [{
+    ONNX `DequantizeLinear`: `(x - zero_point) * scale` for an `i8`, `ui8`,
+    `i16`, `ui16` or `i32` input, the difference taken exactly. `scale`
+    (f32) and the optional `zero_point` (the input's type; 0 when absent)
+    are 0-D (per tensor) or 1-D along `axis` (per axis).
+
+    ```mlir
+    %w = tfm.dequantize_linear %wq, %s {axis = 1 : i64} : (tensor<768x768xi8>, tensor<768xf32>) -> tensor<768x768xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_Tensor:$input, Tfm_Tensor:$scale,
+                       Optional<Tfm_Tensor>:$zero_point, I64Attr:$axis);
+  let results = (outs Tfm_Tensor:$result);
+}
+
+def Tfm_DynamicQuantizeLinearOp : Tfm_Op<"dynamic_quantize_linear"> {
+  let summary = "Floats to ui8 with a scale and zero point computed from the data";
+  let description = [{
+    ONNX `DynamicQuantizeLinear`: over the whole input, with its range
+    widened to hold 0, `scale = (max - min) / 255` and `zero_point =
+    saturate(round(-min / scale))`, then `y = saturate(round(x / scale) +
+    zero_point)` in `ui8`. A range of width 0 gives scale 1 and zero point 0
+    (ONNX leaves it undefined). The form ONNX Runtime's dynamic quantizer
+    writes before each `MatMulInteger`.
+
+    ```mlir
+    %y, %scale, %zero = tfm.dynamic_quantize_linear %x : (tensor<?x?x768xf32>) -> (tensor<?x?x768xui8>, tensor<f32>, tensor<ui8>)
+    ```
+  }];
+  let arguments = (ins Tfm_Tensor:$input);
+  let results = (outs Tfm_Tensor:$result, Tfm_Tensor:$scale, Tfm_Tensor:$zero_point);
+}
+
 def Tfm_QuantizedLinearOp : Tfm_Op<"quantized_linear", [AttrSizedOperandSegments]> {
   let summary = "Linear with 8-bit weights and activations quantized as it runs";
   let description = [{

@@ -241,6 +241,175 @@ LogicalResult convertGatherElements(NodeImporter &node) {
 
 /// TopK: k is an input (a 1-element tensor), largest and sorted attributes
 /// since opset 11.
+/// QuantizeLinear and DequantizeLinear: the scale and zero point 0-D (per
+/// tensor; a 1-element 1-D one is taken as such) or 1-D along `axis`.
+/// Opset 21's blocked form is refused.
+FailureOr<SmallVector<Value>> quantizationOperands(NodeImporter &node) {
+  if (node.getInt("block_size", 0) != 0) {
+    (void)node.fail("blocked quantization (block_size) is not supported");
+    return failure();
+  }
+  SmallVector<Value> operands = {node.getInput(0)};
+  for (unsigned index : {1u, 2u}) {
+    Value value = node.getInput(index);
+    if (!value)
+      continue;
+    auto type = llvm::cast<RankedTensorType>(value.getType());
+    if (type.getRank() > 1) {
+      (void)node.fail(llvm::Twine(index == 1 ? "the scale" : "the zero point") +
+                      " must be 0-D or 1-D, got shape " +
+                      formatDims(type.getShape()));
+      return failure();
+    }
+    operands.push_back(value);
+  }
+  // A per-axis scale of one element on a dim of another size is a
+  // per-tensor scale that the exporter wrote as 1-D.
+  auto inputType = llvm::cast<RankedTensorType>(operands[0].getType());
+  auto scaleType = llvm::cast<RankedTensorType>(operands[1].getType());
+  int64_t axis = node.getInt("axis", 1);
+  if (scaleType.getRank() == 1 && scaleType.getDimSize(0) == 1) {
+    int64_t rank = inputType.getRank();
+    int64_t normalized = axis < 0 ? axis + rank : axis;
+    if (normalized < 0 || normalized >= rank ||
+        inputType.getDimSize(normalized) != 1)
+      for (unsigned i = 1; i < operands.size(); ++i) {
+        FailureOr<Value> scalar =
+            node.createOne("tfm.reshape", {operands[i], node.getI64Constant({})});
+        if (failed(scalar))
+          return failure();
+        operands[i] = *scalar;
+      }
+  }
+  return operands;
+}
+
+LogicalResult convertQuantizeLinear(NodeImporter &node) {
+  FailureOr<SmallVector<Value>> operands = quantizationOperands(node);
+  if (failed(operands))
+    return failure();
+  // The result type is the zero point's, else output_dtype (opset 21), else
+  // ui8.
+  Type to = node.builder.getIntegerType(8, /*isSigned=*/false);
+  if (operands->size() > 2)
+    to = llvm::cast<RankedTensorType>((*operands)[2].getType()).getElementType();
+  else if (int64_t dtype = node.getInt("output_dtype", 0)) {
+    to = convertElementType(dtype, node.getContext());
+    if (!to)
+      return node.fail("output_dtype " + onnxTypeName(dtype) + " is not supported");
+  }
+  return setOne(node, node.createOne("tfm.quantize_linear", *operands,
+                                     {node.namedI64("axis", node.getInt("axis", 1)),
+                                      node.builder.getNamedAttr("to", TypeAttr::get(to))}));
+}
+
+LogicalResult convertDequantizeLinear(NodeImporter &node) {
+  FailureOr<SmallVector<Value>> operands = quantizationOperands(node);
+  if (failed(operands))
+    return failure();
+  return setOne(node, node.createOne("tfm.dequantize_linear", *operands,
+                                     {node.namedI64("axis", node.getInt("axis", 1))}));
+}
+
+LogicalResult convertDynamicQuantizeLinear(NodeImporter &node) {
+  FailureOr<llvm::SmallVector<Value>> results =
+      node.create("tfm.dynamic_quantize_linear", node.getInput(0));
+  if (failed(results))
+    return failure();
+  node.setResults(*results);
+  return success();
+}
+
+/// An integer operand of MatMulInteger as i32, less its zero point (0-D,
+/// or 1-D: per row of A, per column of B).
+FailureOr<Value> shiftedInteger(NodeImporter &node, unsigned index,
+                                unsigned zeroIndex, bool isLhs) {
+  Type i32 = node.builder.getI32Type();
+  FailureOr<Value> value = node.createOne(
+      "tfm.cast", node.getInput(index),
+      {node.builder.getNamedAttr("to", TypeAttr::get(i32))});
+  Value zero = node.getInput(zeroIndex);
+  if (failed(value) || !zero)
+    return value;
+  auto zeroType = llvm::cast<RankedTensorType>(zero.getType());
+  FailureOr<Value> zero32 = node.createOne(
+      "tfm.cast", zero, {node.builder.getNamedAttr("to", TypeAttr::get(i32))});
+  if (failed(zero32))
+    return failure();
+  if (zeroType.getRank() == 1 && isLhs) {
+    // One zero point per row of A: [M] as [M, 1].
+    zero32 = node.createOne("tfm.unsqueeze", *zero32, {node.namedI64Array("axes", {1})});
+    if (failed(zero32))
+      return failure();
+  } else if (zeroType.getRank() > 1) {
+    (void)node.fail("zero points must be 0-D or 1-D");
+    return failure();
+  }
+  return node.createOne("tfm.sub", {*value, *zero32});
+}
+
+/// MatMulInteger: (A - a_zero_point) @ (B - b_zero_point), exactly, in i32.
+LogicalResult convertMatMulInteger(NodeImporter &node) {
+  FailureOr<Value> lhs = shiftedInteger(node, 0, 2, /*isLhs=*/true);
+  FailureOr<Value> rhs = shiftedInteger(node, 1, 3, /*isLhs=*/false);
+  if (failed(lhs) || failed(rhs))
+    return failure();
+  return setOne(node, node.createOne("tfm.matmul", {*lhs, *rhs}));
+}
+
+/// QLinearMatMul: quantize(dequantize(a) @ dequantize(b)) with the output's
+/// scale and zero point.
+LogicalResult convertQLinearMatMul(NodeImporter &node) {
+  auto dequantize = [&](unsigned index) -> FailureOr<Value> {
+    SmallVector<Value> operands = {node.getInput(index), node.getInput(index + 1),
+                                   node.getInput(index + 2)};
+    for (unsigned i = 1; i < 3; ++i) {
+      auto type = llvm::cast<RankedTensorType>(operands[i].getType());
+      if (type.getRank() == 1 && type.getDimSize(0) == 1) {
+        FailureOr<Value> scalar =
+            node.createOne("tfm.reshape", {operands[i], node.getI64Constant({})});
+        if (failed(scalar))
+          return failure();
+        operands[i] = *scalar;
+      } else if (type.getRank() != 0) {
+        // Per-column scales of b: along its last axis.
+        if (index != 3 || type.getRank() != 1) {
+          (void)node.fail("QLinearMatMul's scales and zero points must be "
+                          "per tensor (per column for b)");
+          return failure();
+        }
+      }
+    }
+    int64_t axis = llvm::cast<RankedTensorType>(operands[0].getType()).getRank() - 1;
+    return node.createOne("tfm.dequantize_linear", operands,
+                          {node.namedI64("axis", axis)});
+  };
+  FailureOr<Value> a = dequantize(0);
+  FailureOr<Value> b = dequantize(3);
+  if (failed(a) || failed(b))
+    return failure();
+  FailureOr<Value> product = node.createOne("tfm.matmul", {*a, *b});
+  if (failed(product))
+    return failure();
+  SmallVector<Value> operands = {*product, node.getInput(6), node.getInput(7)};
+  for (unsigned i = 1; i < 3; ++i) {
+    auto type = llvm::cast<RankedTensorType>(operands[i].getType());
+    if (type.getRank() == 1 && type.getDimSize(0) == 1) {
+      FailureOr<Value> scalar =
+          node.createOne("tfm.reshape", {operands[i], node.getI64Constant({})});
+      if (failed(scalar))
+        return failure();
+      operands[i] = *scalar;
+    } else if (type.getRank() != 0) {
+      return node.fail("QLinearMatMul's output scale and zero point must be per tensor");
+    }
+  }
+  Type to = llvm::cast<RankedTensorType>(operands[2].getType()).getElementType();
+  return setOne(node, node.createOne("tfm.quantize_linear", operands,
+                                     {node.namedI64("axis", 1),
+                                      node.builder.getNamedAttr("to", TypeAttr::get(to))}));
+}
+
 LogicalResult convertTopK(NodeImporter &node) {
   FailureOr<int64_t> axis = normalizeAxis(node, node.getInt("axis", -1),
                                           node.getInputType(0).getRank());
@@ -1603,6 +1772,17 @@ mlir::tfc::onnx_import::getOpConverters() {
     add("ScatterElements", [](NodeImporter &node) {
       return convertScatter(node, /*elements=*/true);
     }, 3, 3, 1, {{"axis", A::INT}, {"reduction", A::STRING, false, 16}});
+    // Quantization: ONNX Runtime's dynamic form (DynamicQuantizeLinear,
+    // MatMulInteger), QDQ and QLinearMatMul, in the generic ops the
+    // quantized-linear fusion recognizes.
+    add("QuantizeLinear", convertQuantizeLinear, 2, 3, 1,
+        {{"axis", A::INT}, {"saturate", A::INT, false, 19},
+         {"block_size", A::INT, false, 21}, {"output_dtype", A::INT, false, 21}});
+    add("DequantizeLinear", convertDequantizeLinear, 2, 3, 1,
+        {{"axis", A::INT}, {"block_size", A::INT, false, 21}});
+    add("DynamicQuantizeLinear", convertDynamicQuantizeLinear, 1, 1, 3);
+    add("MatMulInteger", convertMatMulInteger, 2, 4, 1);
+    add("QLinearMatMul", convertQLinearMatMul, 8, 8, 1);
     add("TopK", convertTopK, 2, 2, 2,
         {{"axis", A::INT}, {"largest", A::INT, false, 11},
          {"sorted", A::INT, false, 11}});

@@ -755,3 +755,27 @@ func.func @quantized_linear_depth(%x: tensor<4x7xf32>, %w: tensor<8x16xi8>, %s: 
   %r = tfm.quantized_linear %x, %w, %s {operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 0>} : (tensor<4x7xf32>, tensor<8x16xi8>, tensor<16xf32>) -> tensor<4x16xf32>
   return
 }
+// -----
+
+func.func @quantize_linear_to_f32(%x: tensor<4x8xf32>, %s: tensor<f32>) {
+  // expected-error @+2 {{quantizes to i8, ui8, i16 or ui16, not 'f32'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.quantize_linear %x, %s {axis = 1 : i64, to = f32} : (tensor<4x8xf32>, tensor<f32>) -> tensor<4x8xf32>
+  return
+}
+// -----
+
+func.func @quantize_linear_axis_scale(%x: tensor<4x8xf32>, %s: tensor<4xf32>) {
+  // expected-error @+2 {{the per-axis scale and the input's axis}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.quantize_linear %x, %s {axis = 1 : i64, to = i8} : (tensor<4x8xf32>, tensor<4xf32>) -> tensor<4x8xi8>
+  return
+}
+// -----
+
+func.func @dequantize_linear_zero_type(%x: tensor<4x8xi8>, %s: tensor<f32>, %z: tensor<ui8>) {
+  // expected-error @+2 {{zero_point must be 'i8' of the scale's shape, got 'tensor<ui8>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.dequantize_linear %x, %s, %z {axis = 1 : i64} : (tensor<4x8xi8>, tensor<f32>, tensor<ui8>) -> tensor<4x8xf32>
+  return
+}

@@ -257,3 +257,17 @@ func.func @quantized_linear(%x: tensor<?x?x64xf32>, %w: tensor<64x32xi8>, %u: te
   %2 = tfm.quantized_linear %x, %w, %s, %is, %iz {input_quantization = "static", operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 1, 1>} : (tensor<?x?x64xf32>, tensor<64x32xi8>, tensor<32xf32>, tensor<f32>, tensor<i8>) -> tensor<?x?x32xf32>
   return %0, %1, %2 : tensor<?x?x32xf32>, tensor<?x?x32xf32>, tensor<?x?x32xf32>
 }
+
+// CHECK-LABEL: func.func @quantization
+func.func @quantization(%x: tensor<?x8xf32>, %s: tensor<f32>, %z: tensor<ui8>, %sa: tensor<8xf32>, %w: tensor<8x4xi8>, %ws: tensor<4xf32>)
+    -> (tensor<?x8xf32>, tensor<8x4xf32>, tensor<?x8xui8>) {
+  // CHECK: tfm.quantize_linear {{.*}} {axis = 1 : i64, to = ui8}
+  %q = tfm.quantize_linear %x, %s, %z {axis = 1 : i64, to = ui8} : (tensor<?x8xf32>, tensor<f32>, tensor<ui8>) -> tensor<?x8xui8>
+  // CHECK: tfm.dequantize_linear {{.*}} {axis = 1 : i64}
+  %d = tfm.dequantize_linear %q, %s, %z {axis = 1 : i64} : (tensor<?x8xui8>, tensor<f32>, tensor<ui8>) -> tensor<?x8xf32>
+  // CHECK: tfm.dequantize_linear {{.*}} : (tensor<8x4xi8>, tensor<4xf32>) -> tensor<8x4xf32>
+  %wd = tfm.dequantize_linear %w, %ws {axis = 1 : i64} : (tensor<8x4xi8>, tensor<4xf32>) -> tensor<8x4xf32>
+  // CHECK: tfm.dynamic_quantize_linear {{.*}} -> (tensor<?x8xui8>, tensor<f32>, tensor<ui8>)
+  %y, %ys, %yz = tfm.dynamic_quantize_linear %x : (tensor<?x8xf32>) -> (tensor<?x8xui8>, tensor<f32>, tensor<ui8>)
+  return %d, %wd, %y : tensor<?x8xf32>, tensor<8x4xf32>, tensor<?x8xui8>
+}

@@ -1,8 +1,10 @@
-//===- QuantizedOps.cpp - tfm.quantized_linear to linalg ------------------===//
+//===- QuantizedOps.cpp - quantization ops to linalg ----------------------===//
 //
-// The generic lowering of tfm.quantized_linear, for targets without the
-// int8 kernel (and the reference the kernel is tested against): it
-// computes exactly what the kernel does, in four steps of linalg:
+// ONNX's quantization ops (tfm.quantize_linear, tfm.dequantize_linear,
+// tfm.dynamic_quantize_linear) elementwise, and tfm.quantized_linear. The
+// latter is the generic lowering for targets without the int8 kernel (and
+// the reference the kernel is tested against): it computes exactly what
+// the kernel does, in four steps of linalg:
 //
 //   1. the input's quantization parameters: per row (max |x| over the last
 //      dim), over the tensor (its min and max) or the op's constants;
@@ -94,6 +96,192 @@ Value reduce(OpBuilder &b, Location loc, Value input, bool all, float init,
       .getResult(0);
 }
 
+/// DynamicQuantizeLinear's scale and zero point (i32) of an f32 `input`:
+/// its range widened to hold 0, scale = range / 255, zero point
+/// round(-min / scale) in [0, 255]; a range of width 0 takes scale 1 and
+/// zero point 0.
+std::pair<Value, Value> tensorQuantization(OpBuilder &b, Location loc,
+                                           Value input) {
+  Value lowest = reduce(b, loc, input, /*all=*/true, INFINITY,
+                        [](OpBuilder &nb, Location l, Value x, Value acc) -> Value {
+                          return nb.create<arith::MinimumFOp>(l, acc, x);
+                        });
+  Value highest = reduce(b, loc, input, /*all=*/true, -INFINITY,
+                         [](OpBuilder &nb, Location l, Value x, Value acc) -> Value {
+                           return nb.create<arith::MaximumFOp>(l, acc, x);
+                         });
+  Value lo = b.create<tensor::ExtractOp>(loc, lowest, ValueRange{});
+  Value hi = b.create<tensor::ExtractOp>(loc, highest, ValueRange{});
+  Value fzero = f32Constant(b, loc, 0.0f);
+  lo = b.create<arith::MinimumFOp>(loc, lo, fzero);
+  hi = b.create<arith::MaximumFOp>(loc, hi, fzero);
+  Value width = b.create<arith::SubFOp>(loc, hi, lo);
+  Value positive =
+      b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, width, fzero);
+  Value scale = b.create<arith::SelectOp>(
+      loc, positive, b.create<arith::DivFOp>(loc, width, f32Constant(b, loc, 255.0f)),
+      f32Constant(b, loc, 1.0f));
+  Value z = roundToI32(
+      b, loc, b.create<arith::DivFOp>(loc, b.create<arith::NegFOp>(loc, lo), scale));
+  Value zero = b.create<arith::SelectOp>(loc, positive, clampI32(b, loc, z, 0, 255),
+                                         i32Constant(b, loc, 0));
+  return {scale, zero};
+}
+
+/// The indexing map of a quantization parameter of `rank`-D data: 0-D, or
+/// 1-D along `axis`.
+AffineMap parameterMap(OpBuilder &b, Value parameter, int64_t rank,
+                       int64_t axis) {
+  if (cast<RankedTensorType>(parameter.getType()).getRank() == 0)
+    return AffineMap::get(rank, 0, {}, b.getContext());
+  return AffineMap::get(rank, 0, b.getAffineDimExpr(axis < 0 ? axis + rank : axis));
+}
+
+/// The clamping range of integers of `type`'s width and signedness.
+std::pair<int32_t, int32_t> integerRange(Type type) {
+  auto integer = cast<IntegerType>(type);
+  unsigned width = integer.getWidth();
+  if (integer.isUnsigned())
+    return {0, static_cast<int32_t>((1u << width) - 1)};
+  return {-static_cast<int32_t>(1u << (width - 1)),
+          static_cast<int32_t>((1u << (width - 1)) - 1)};
+}
+
+struct QuantizeLinearPattern : OpConversionPattern<tfm::QuantizeLinearOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(tfm::QuantizeLinearOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    OpBuilder &b = rewriter;
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto inputType = cast<RankedTensorType>(input.getType());
+    auto resultType =
+        cast<RankedTensorType>(getTypeConverter()->convertType(op.getType()));
+    int64_t rank = inputType.getRank();
+    Type to = op.getTo();
+    bool toUnsigned = to.isUnsignedInteger();
+    std::pair<int32_t, int32_t> range = integerRange(to);
+    int32_t low = range.first, high = range.second;
+    SmallVector<Value> inputs = {input, adaptor.getScale()};
+    SmallVector<AffineMap> maps = {
+        b.getMultiDimIdentityMap(rank),
+        parameterMap(b, adaptor.getScale(), rank, op.getAxis())};
+    Value zeroPoint = adaptor.getZeroPoint();
+    if (zeroPoint) {
+      inputs.push_back(zeroPoint);
+      maps.push_back(parameterMap(b, zeroPoint, rank, op.getAxis()));
+    }
+    maps.push_back(b.getMultiDimIdentityMap(rank));
+    Value result =
+        b.create<linalg::GenericOp>(
+             loc, TypeRange{resultType}, inputs,
+             ValueRange{createEmpty(b, loc, resultType, getDims(b, loc, input))},
+             maps, SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               Value x = extendFloat(nb, l, args[0], nb.getF32Type());
+               Value q = roundToI32(nb, l, nb.create<arith::DivFOp>(l, x, args[1]));
+               if (zeroPoint)
+                 q = nb.create<arith::AddIOp>(
+                     l, q, convertScalar(nb, l, args[2], nb.getI32Type(), toUnsigned,
+                                         false));
+               q = clampI32(nb, l, q, low, high);
+               nb.create<linalg::YieldOp>(
+                   l, nb.create<arith::TruncIOp>(l, resultType.getElementType(), q)
+                          .getResult());
+             })
+            .getResult(0);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct DequantizeLinearPattern : OpConversionPattern<tfm::DequantizeLinearOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(tfm::DequantizeLinearOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    OpBuilder &b = rewriter;
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto inputType = cast<RankedTensorType>(input.getType());
+    auto resultType = cast<RankedTensorType>(op.getType());
+    int64_t rank = inputType.getRank();
+    bool isUnsigned = isUnsignedInt(elementTypeOf(op.getInput()));
+    SmallVector<Value> inputs = {input, adaptor.getScale()};
+    SmallVector<AffineMap> maps = {
+        b.getMultiDimIdentityMap(rank),
+        parameterMap(b, adaptor.getScale(), rank, op.getAxis())};
+    Value zeroPoint = adaptor.getZeroPoint();
+    if (zeroPoint) {
+      inputs.push_back(zeroPoint);
+      maps.push_back(parameterMap(b, zeroPoint, rank, op.getAxis()));
+    }
+    maps.push_back(b.getMultiDimIdentityMap(rank));
+    Value result =
+        b.create<linalg::GenericOp>(
+             loc, TypeRange{resultType}, inputs,
+             ValueRange{createEmpty(b, loc, resultType, getDims(b, loc, input))},
+             maps, SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               // In i64, exact for every input type (i32 less its zero
+               // point included).
+               Value x = convertScalar(nb, l, args[0], nb.getI64Type(), isUnsigned, false);
+               if (zeroPoint)
+                 x = nb.create<arith::SubIOp>(
+                     l, x, convertScalar(nb, l, args[2], nb.getI64Type(), isUnsigned,
+                                         false));
+               Value f = nb.create<arith::SIToFPOp>(l, nb.getF32Type(), x);
+               nb.create<linalg::YieldOp>(
+                   l, nb.create<arith::MulFOp>(l, f, args[1]).getResult());
+             })
+            .getResult(0);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct DynamicQuantizeLinearPattern
+    : OpConversionPattern<tfm::DynamicQuantizeLinearOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(tfm::DynamicQuantizeLinearOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    OpBuilder &b = rewriter;
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto inputType = cast<RankedTensorType>(input.getType());
+    int64_t rank = inputType.getRank();
+    std::pair<Value, Value> parameters = tensorQuantization(b, loc, input);
+    Value scale = parameters.first, zero = parameters.second;
+    auto resultType = RankedTensorType::get(inputType.getShape(), b.getI8Type());
+    Value result =
+        b.create<linalg::GenericOp>(
+             loc, TypeRange{resultType}, ValueRange{input},
+             ValueRange{createEmpty(b, loc, resultType, getDims(b, loc, input))},
+             SmallVector<AffineMap>{b.getMultiDimIdentityMap(rank),
+                                    b.getMultiDimIdentityMap(rank)},
+             SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               Value q = roundToI32(nb, l, nb.create<arith::DivFOp>(l, args[0], scale));
+               q = clampI32(nb, l, nb.create<arith::AddIOp>(l, q, zero), 0, 255);
+               nb.create<linalg::YieldOp>(
+                   l, nb.create<arith::TruncIOp>(l, nb.getI8Type(), q).getResult());
+             })
+            .getResult(0);
+    Value scaleTensor = b.create<tensor::FromElementsOp>(
+        loc, RankedTensorType::get({}, b.getF32Type()), ValueRange{scale});
+    Value zeroTensor = b.create<tensor::FromElementsOp>(
+        loc, RankedTensorType::get({}, b.getI8Type()),
+        ValueRange{b.create<arith::TruncIOp>(loc, b.getI8Type(), zero)});
+    rewriter.replaceOp(op, {result, scaleTensor, zeroTensor});
+    return success();
+  }
+};
+
 struct QuantizedLinearPattern : OpConversionPattern<tfm::QuantizedLinearOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -126,32 +314,8 @@ struct QuantizedLinearPattern : OpConversionPattern<tfm::QuantizedLinearOp> {
                               l, acc, nb.create<math::AbsFOp>(l, x));
                         });
     } else if (mode == "tensor") {
-      Value lowest = reduce(b, loc, input, /*all=*/true, INFINITY,
-                            [](OpBuilder &nb, Location l, Value x, Value acc) -> Value {
-                              return nb.create<arith::MinimumFOp>(l, acc, x);
-                            });
-      Value highest = reduce(b, loc, input, /*all=*/true, -INFINITY,
-                             [](OpBuilder &nb, Location l, Value x, Value acc) -> Value {
-                               return nb.create<arith::MaximumFOp>(l, acc, x);
-                             });
-      Value lo = b.create<tensor::ExtractOp>(loc, lowest, ValueRange{});
-      Value hi = b.create<tensor::ExtractOp>(loc, highest, ValueRange{});
-      Value fzero = f32Constant(b, loc, 0.0f);
-      lo = b.create<arith::MinimumFOp>(loc, lo, fzero);
-      hi = b.create<arith::MaximumFOp>(loc, hi, fzero);
-      Value width = b.create<arith::SubFOp>(loc, hi, lo);
-      // A range of zero width (all zeros) takes scale 1, zero point 0.
-      Value positive = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT,
-                                               width, fzero);
-      Value scale = b.create<arith::SelectOp>(
-          loc, positive,
-          b.create<arith::DivFOp>(loc, width, f32Constant(b, loc, 255.0f)),
-          f32Constant(b, loc, 1.0f));
-      Value z = roundToI32(b, loc,
-                           b.create<arith::DivFOp>(
-                               loc, b.create<arith::NegFOp>(loc, lo), scale));
-      zero = b.create<arith::SelectOp>(loc, positive, clampI32(b, loc, z, 0, 255),
-                                       i32Constant(b, loc, 0));
+      auto [scale, tensorZero] = tensorQuantization(b, loc, input);
+      zero = tensorZero;
       rowScale = b.create<tensor::FromElementsOp>(
           loc, RankedTensorType::get({}, b.getF32Type()), ValueRange{scale});
       low = 0;
@@ -338,5 +502,7 @@ struct QuantizedLinearPattern : OpConversionPattern<tfm::QuantizedLinearOp> {
 
 void mlir::tfc::populateQuantizedPatterns(TypeConverter &converter,
                                           RewritePatternSet &patterns) {
-  patterns.add<QuantizedLinearPattern>(converter, patterns.getContext());
+  patterns.add<QuantizeLinearPattern, DequantizeLinearPattern,
+               DynamicQuantizeLinearPattern, QuantizedLinearPattern>(
+      converter, patterns.getContext());
 }
