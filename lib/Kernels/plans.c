@@ -16,17 +16,24 @@ static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; }
  * rows is at most BLOCK_M (8 tiles of 12) so that its slice of rows stays
  * in L2 while the task's panels pass over it; the panels are split into as
  * many groups as it takes to give each thread six tasks. */
+/* The split both linear kernels share: sets row_tiles, row_blocks,
+ * panel_groups and tasks from rows, batches and panels. */
+#define SPLIT_LINEAR_TASKS(p, threads)                                         \
+  do {                                                                         \
+    (p)->row_tiles = ((p)->rows + 11) / 12;                                    \
+    (p)->row_blocks = ((p)->row_tiles + TFC_LINEAR_BLOCK_M / 12 - 1) /         \
+                      (TFC_LINEAR_BLOCK_M / 12);                               \
+    int64_t row_tasks_ = (p)->batches * (p)->row_blocks;                       \
+    int64_t wanted_ = (threads) > 1 ? (int64_t)(threads) * 6 : 1;              \
+    (p)->panel_groups = (wanted_ + row_tasks_ - 1) / row_tasks_;               \
+    if ((p)->panel_groups > (p)->panels)                                       \
+      (p)->panel_groups = (p)->panels;                                         \
+    (p)->tasks = (p)->batches * (p)->row_blocks * (p)->panel_groups;           \
+    atomic_init(&(p)->next_task, 0);                                           \
+  } while (0)
+
 void tfc_kernel_linear_f32_plan(tfc_linear_f32_problem *p, int threads) {
-  p->row_tiles = (p->rows + 11) / 12;
-  p->row_blocks = (p->row_tiles + TFC_LINEAR_BLOCK_M / 12 - 1) /
-                  (TFC_LINEAR_BLOCK_M / 12);
-  int64_t row_tasks = p->batches * p->row_blocks;
-  int64_t wanted_tasks = threads > 1 ? (int64_t)threads * 6 : 1;
-  p->panel_groups = (wanted_tasks + row_tasks - 1) / row_tasks;
-  if (p->panel_groups > p->panels)
-    p->panel_groups = p->panels;
-  p->tasks = p->batches * p->row_blocks * p->panel_groups;
-  atomic_init(&p->next_task, 0);
+  SPLIT_LINEAR_TASKS(p, threads);
 }
 
 void tfc_kernel_attention_f32_plan(tfc_attention_f32_problem *p) {
@@ -56,16 +63,7 @@ static size_t round64(size_t n) { return (n + 63) & ~(size_t)63; }
  * rounded to 64 bytes, so every row starts on a cache line), then per row
  * a float scale and two int32s, then each block's state. */
 size_t tfc_kernel_linear_q8_plan(tfc_linear_q8_problem *p, int threads) {
-  p->row_tiles = (p->rows + 11) / 12;
-  p->row_blocks = (p->row_tiles + TFC_LINEAR_BLOCK_M / 12 - 1) /
-                  (TFC_LINEAR_BLOCK_M / 12);
-  int64_t row_tasks = p->batches * p->row_blocks;
-  int64_t wanted_tasks = threads > 1 ? (int64_t)threads * 6 : 1;
-  p->panel_groups = (wanted_tasks + row_tasks - 1) / row_tasks;
-  if (p->panel_groups > p->panels)
-    p->panel_groups = p->panels;
-  p->tasks = p->batches * p->row_blocks * p->panel_groups;
-  atomic_init(&p->next_task, 0);
+  SPLIT_LINEAR_TASKS(p, threads);
   /* 4 bytes per group of either dot product (4 x u8, 2 x s16). */
   size_t rows, row_bytes, quantized, per_row, states, total;
   if (__builtin_mul_overflow((size_t)p->groups, (size_t)4, &row_bytes) ||

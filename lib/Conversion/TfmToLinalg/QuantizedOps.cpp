@@ -137,6 +137,21 @@ AffineMap parameterMap(OpBuilder &b, Value parameter, int64_t rank,
   return AffineMap::get(rank, 0, b.getAffineDimExpr(axis < 0 ? axis + rank : axis));
 }
 
+/// The inputs and indexing maps of an elementwise (de)quantization of
+/// `rank`-D data: the data, its scale and its zero point if any, then the
+/// result's map.
+void quantizationOperands(OpBuilder &b, Value data, Value scale, Value zero,
+                          int64_t rank, int64_t axis, SmallVector<Value> &inputs,
+                          SmallVector<AffineMap> &maps) {
+  inputs = {data, scale};
+  maps = {b.getMultiDimIdentityMap(rank), parameterMap(b, scale, rank, axis)};
+  if (zero) {
+    inputs.push_back(zero);
+    maps.push_back(parameterMap(b, zero, rank, axis));
+  }
+  maps.push_back(b.getMultiDimIdentityMap(rank));
+}
+
 /// The clamping range of integers of `type`'s width and signedness.
 std::pair<int32_t, int32_t> integerRange(Type type) {
   auto integer = cast<IntegerType>(type);
@@ -164,16 +179,11 @@ struct QuantizeLinearPattern : OpConversionPattern<tfm::QuantizeLinearOp> {
     bool toUnsigned = to.isUnsignedInteger();
     std::pair<int32_t, int32_t> range = integerRange(to);
     int32_t low = range.first, high = range.second;
-    SmallVector<Value> inputs = {input, adaptor.getScale()};
-    SmallVector<AffineMap> maps = {
-        b.getMultiDimIdentityMap(rank),
-        parameterMap(b, adaptor.getScale(), rank, op.getAxis())};
     Value zeroPoint = adaptor.getZeroPoint();
-    if (zeroPoint) {
-      inputs.push_back(zeroPoint);
-      maps.push_back(parameterMap(b, zeroPoint, rank, op.getAxis()));
-    }
-    maps.push_back(b.getMultiDimIdentityMap(rank));
+    SmallVector<Value> inputs;
+    SmallVector<AffineMap> maps;
+    quantizationOperands(b, input, adaptor.getScale(), zeroPoint, rank,
+                         op.getAxis(), inputs, maps);
     Value result =
         b.create<linalg::GenericOp>(
              loc, TypeRange{resultType}, inputs,
@@ -210,16 +220,11 @@ struct DequantizeLinearPattern : OpConversionPattern<tfm::DequantizeLinearOp> {
     auto resultType = cast<RankedTensorType>(op.getType());
     int64_t rank = inputType.getRank();
     bool isUnsigned = isUnsignedInt(elementTypeOf(op.getInput()));
-    SmallVector<Value> inputs = {input, adaptor.getScale()};
-    SmallVector<AffineMap> maps = {
-        b.getMultiDimIdentityMap(rank),
-        parameterMap(b, adaptor.getScale(), rank, op.getAxis())};
     Value zeroPoint = adaptor.getZeroPoint();
-    if (zeroPoint) {
-      inputs.push_back(zeroPoint);
-      maps.push_back(parameterMap(b, zeroPoint, rank, op.getAxis()));
-    }
-    maps.push_back(b.getMultiDimIdentityMap(rank));
+    SmallVector<Value> inputs;
+    SmallVector<AffineMap> maps;
+    quantizationOperands(b, input, adaptor.getScale(), zeroPoint, rank,
+                         op.getAxis(), inputs, maps);
     Value result =
         b.create<linalg::GenericOp>(
              loc, TypeRange{resultType}, inputs,

@@ -102,6 +102,24 @@ class PostNormLayer(nn.Module):
         return self.norm2(x + self.fc2(nn.functional.gelu(self.fc1(x))))
 
 
+def fit(model, name, steps, lr, batch_loss, clip=None):
+    """AdamW with a one-cycle schedule for `steps` steps; batch_loss(step)
+    draws a batch and returns its loss. Gradients are clipped to `clip`."""
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.05)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, lr, total_steps=steps)
+    for step in range(steps):
+        loss = batch_loss(step)
+        optimizer.zero_grad()
+        loss.backward()
+        if clip is not None:
+            nn.utils.clip_grad_norm_(model.parameters(), clip)
+        optimizer.step()
+        schedule.step()
+        if step % 500 == 0:
+            print(f"  {name} step {step} loss {loss.item():.3f}", flush=True)
+    model.eval()
+
+
 # --------------------------------------------------------------------------
 # digits-vit
 # --------------------------------------------------------------------------
@@ -140,25 +158,18 @@ def train_digits(out):
     (train_x, train_y), (test_x, test_y) = digits_data()
     torch.manual_seed(0)
     model = DigitsViT()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=0.05)
-    steps, batch = 3000, 64
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, 2e-3, total_steps=steps)
     generator = np.random.RandomState(1)
     x_all, y_all = torch.from_numpy(train_x), torch.from_numpy(train_y)
-    for step in range(steps):
+
+    def batch_loss(step, batch=64):
         index = torch.from_numpy(generator.randint(0, len(train_y), batch))
         x = x_all[index]
         # Shifts by up to one pixel: 1400 images are few for a transformer.
         dx, dy = generator.randint(-1, 2, 2)
         x = torch.roll(x, shifts=(int(dy), int(dx)), dims=(2, 3))
-        loss = nn.functional.cross_entropy(model(x), y_all[index])
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        schedule.step()
-        if step % 500 == 0:
-            print(f"  digits-vit step {step} loss {loss.item():.3f}", flush=True)
-    model.eval()
+        return nn.functional.cross_entropy(model(x), y_all[index])
+
+    fit(model, "digits-vit", 3000, 2e-3, batch_loss)
     with torch.no_grad():
         accuracy = (model(torch.from_numpy(test_x)).argmax(-1).numpy() == test_y).mean()
     export(model, (torch.from_numpy(test_x[:2]),), out, "digits-vit", ["pixels"], ["logits"],
@@ -218,24 +229,16 @@ def train_char_gpt(out):
 
     torch.manual_seed(0)
     model = CharGPT(context=context)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=0.05)
-    steps, batch = 2500, 24
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, 2e-3, total_steps=steps)
     generator = np.random.RandomState(2)
     text = torch.from_numpy(train_text)
-    for step in range(steps):
+
+    def batch_loss(step, batch=24):
         starts = generator.randint(0, len(train_text) - context - 1, batch)
         x = torch.stack([text[s:s + context] for s in starts])
         y = torch.stack([text[s + 1:s + context + 1] for s in starts])
-        loss = nn.functional.cross_entropy(model(x).reshape(-1, 256), y.reshape(-1))
-        optimizer.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        schedule.step()
-        if step % 500 == 0:
-            print(f"  char-gpt step {step} loss {loss.item():.3f}", flush=True)
-    model.eval()
+        return nn.functional.cross_entropy(model(x).reshape(-1, 256), y.reshape(-1))
+
+    fit(model, "char-gpt", 2500, 2e-3, batch_loss, clip=1.0)
     with torch.no_grad():
         logits = model(torch.from_numpy(test_windows)).numpy()
     bpc = bits_per_character(logits, test_windows)
@@ -344,21 +347,13 @@ def train_text_kind_bert(out):
 
     torch.manual_seed(0)
     model = TextKindBert()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.05)
-    steps, batch = 3000, 32
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, 1e-3, total_steps=steps)
-    for step in range(steps):
+
+    def batch_loss(step, batch=32):
         ids, mask, labels = snippets(train_files, batch, seed=1000 + step)
-        loss = nn.functional.cross_entropy(
+        return nn.functional.cross_entropy(
             model(torch.from_numpy(ids), torch.from_numpy(mask)), torch.from_numpy(labels))
-        optimizer.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        schedule.step()
-        if step % 500 == 0:
-            print(f"  textkind-bert step {step} loss {loss.item():.3f}", flush=True)
-    model.eval()
+
+    fit(model, "textkind-bert", 3000, 1e-3, batch_loss, clip=1.0)
     with torch.no_grad():
         predicted = model(torch.from_numpy(test_ids), torch.from_numpy(test_mask)).argmax(-1)
     accuracy = (predicted.numpy() == test_labels).mean()
@@ -386,6 +381,7 @@ def save(folder, name, array):
 
 
 def export(model, args, out, name, inputs, outputs, dynamic):
+    os.makedirs(out, exist_ok=True)
     path = os.path.join(out, name + ".onnx")
     torch.onnx.export(model, args, path, opset_version=OPSET, input_names=inputs,
                       output_names=outputs, dynamic_axes=dynamic, do_constant_folding=True)
