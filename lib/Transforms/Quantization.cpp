@@ -142,11 +142,22 @@ std::optional<LinearErrorMeter> LinearErrorMeter::create(Operation *linear) {
   LinearErrorMeter meter;
   meter.depthK = type.getDimSize(0);
   meter.cols = type.getDimSize(1);
-  std::optional<SmallVector<float>> values = getConstantFloats(parts.weight);
-  if (!values)
-    return std::nullopt;
-  meter.weight.assign(values->begin(), values->end());
-  roundPerChannel(meter.weight, meter.depthK, meter.cols, meter.weightScale,
+  Attribute attr;
+  std::optional<ArrayRef<char>> bytes;
+  if (matchPattern(parts.weight, m_Constant(&attr)))
+    if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr))
+      bytes = tfm::getWeightBytes(resource);
+  if (bytes && bytes->size() == static_cast<size_t>(meter.depthK * meter.cols) *
+                                   sizeof(float)) {
+    meter.weightInPlace = ArrayRef<float>(
+        reinterpret_cast<const float *>(bytes->data()), meter.depthK * meter.cols);
+  } else {
+    std::optional<SmallVector<float>> values = getConstantFloats(parts.weight);
+    if (!values)
+      return std::nullopt;
+    meter.weightCopy.assign(values->begin(), values->end());
+  }
+  roundPerChannel(meter.weight(), meter.depthK, meter.cols, meter.weightScale,
                   meter.quantizedWeight);
   meter.bias.assign(meter.cols, 0.0f);
   if (parts.bias) {
@@ -163,6 +174,7 @@ std::optional<LinearErrorMeter> LinearErrorMeter::create(Operation *linear) {
 }
 
 void LinearErrorMeter::addRows(const float *input, int64_t rows) {
+  ArrayRef<float> weights = weight();
   std::vector<float> reference(cols), quantized(cols);
   std::vector<int32_t> sums(cols);
   std::vector<int32_t> rowQ(depthK);
@@ -183,7 +195,7 @@ void LinearErrorMeter::addRows(const float *input, int64_t rows) {
     std::fill(reference.begin(), reference.end(), 0.0f);
     std::fill(sums.begin(), sums.end(), 0);
     for (int64_t k = 0; k < depthK; ++k) {
-      const float *w = weight.data() + k * cols;
+      const float *w = weights.data() + k * cols;
       const int8_t *wq = quantizedWeight.data() + k * cols;
       float xk = x[k];
       int32_t qk = rowQ[k];

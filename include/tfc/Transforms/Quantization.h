@@ -76,7 +76,13 @@ public:
 
 private:
   int64_t depthK = 0, cols = 0;
-  std::vector<float> weight, bias, weightScale;
+  /// The f32 weight: where it lies (a weights blob, read in place: a large
+  /// model's weights are not copied), or copied (small inline constants).
+  ArrayRef<float> weightInPlace;
+  std::vector<float> weightCopy, bias, weightScale;
+  ArrayRef<float> weight() const {
+    return weightCopy.empty() ? weightInPlace : ArrayRef<float>(weightCopy);
+  }
   std::vector<int8_t> quantizedWeight;
   std::string activation;
   double errorSquares = 0, referenceSquares = 0;
