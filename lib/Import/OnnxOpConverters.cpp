@@ -121,6 +121,15 @@ LogicalResult convertActivation(NodeImporter &node, llvm::StringRef opName,
 
 /// Clip(x, min, max) = min(max(x, min), max), each bound optional and a
 /// scalar: NaN stays NaN, and min > max gives max everywhere, as ONNX says.
+/// `value` as a 0-D tensor when it is a 1-D tensor of one element (how
+/// exporters often write a scalar parameter), else as it is.
+FailureOr<Value> scalarIfSingleElement(NodeImporter &node, Value value) {
+  auto type = llvm::cast<RankedTensorType>(value.getType());
+  if (type.getRank() != 1 || type.getDimSize(0) != 1)
+    return value;
+  return node.createOne("tfm.reshape", {value, node.getI64Constant({})});
+}
+
 LogicalResult convertClip(NodeImporter &node) {
   Value result = node.getInput(0);
   bool bounded = false;
@@ -133,13 +142,10 @@ LogicalResult convertClip(NodeImporter &node) {
       return node.fail(llvm::Twine(index == 1 ? "min" : "max") +
                        " must be a scalar, got a tensor of shape " +
                        formatDims(type.getShape()));
-    if (type.getRank() == 1) {
-      FailureOr<Value> scalar =
-          node.createOne("tfm.reshape", {bound, node.getI64Constant({})});
-      if (failed(scalar))
-        return failure();
-      bound = *scalar;
-    }
+    FailureOr<Value> scalar = scalarIfSingleElement(node, bound);
+    if (failed(scalar))
+      return failure();
+    bound = *scalar;
     FailureOr<Value> clipped =
         node.createOne(index == 1 ? "tfm.max" : "tfm.min", {result, bound});
     if (failed(clipped))
@@ -274,8 +280,7 @@ FailureOr<SmallVector<Value>> quantizationOperands(NodeImporter &node) {
     if (normalized < 0 || normalized >= rank ||
         inputType.getDimSize(normalized) != 1)
       for (unsigned i = 1; i < operands.size(); ++i) {
-        FailureOr<Value> scalar =
-            node.createOne("tfm.reshape", {operands[i], node.getI64Constant({})});
+        FailureOr<Value> scalar = scalarIfSingleElement(node, operands[i]);
         if (failed(scalar))
           return failure();
         operands[i] = *scalar;
@@ -364,20 +369,16 @@ LogicalResult convertQLinearMatMul(NodeImporter &node) {
     SmallVector<Value> operands = {node.getInput(index), node.getInput(index + 1),
                                    node.getInput(index + 2)};
     for (unsigned i = 1; i < 3; ++i) {
-      auto type = llvm::cast<RankedTensorType>(operands[i].getType());
-      if (type.getRank() == 1 && type.getDimSize(0) == 1) {
-        FailureOr<Value> scalar =
-            node.createOne("tfm.reshape", {operands[i], node.getI64Constant({})});
-        if (failed(scalar))
-          return failure();
-        operands[i] = *scalar;
-      } else if (type.getRank() != 0) {
-        // Per-column scales of b: along its last axis.
-        if (index != 3 || type.getRank() != 1) {
-          (void)node.fail("QLinearMatMul's scales and zero points must be "
-                          "per tensor (per column for b)");
-          return failure();
-        }
+      FailureOr<Value> scalar = scalarIfSingleElement(node, operands[i]);
+      if (failed(scalar))
+        return failure();
+      operands[i] = *scalar;
+      // Per-column scales of b: along its last axis.
+      int64_t rank = llvm::cast<RankedTensorType>(operands[i].getType()).getRank();
+      if (rank != 0 && (index != 3 || rank != 1)) {
+        (void)node.fail("QLinearMatMul's scales and zero points must be "
+                        "per tensor (per column for b)");
+        return failure();
       }
     }
     int64_t axis = llvm::cast<RankedTensorType>(operands[0].getType()).getRank() - 1;
@@ -393,16 +394,12 @@ LogicalResult convertQLinearMatMul(NodeImporter &node) {
     return failure();
   SmallVector<Value> operands = {*product, node.getInput(6), node.getInput(7)};
   for (unsigned i = 1; i < 3; ++i) {
-    auto type = llvm::cast<RankedTensorType>(operands[i].getType());
-    if (type.getRank() == 1 && type.getDimSize(0) == 1) {
-      FailureOr<Value> scalar =
-          node.createOne("tfm.reshape", {operands[i], node.getI64Constant({})});
-      if (failed(scalar))
-        return failure();
-      operands[i] = *scalar;
-    } else if (type.getRank() != 0) {
+    FailureOr<Value> scalar = scalarIfSingleElement(node, operands[i]);
+    if (failed(scalar))
+      return failure();
+    operands[i] = *scalar;
+    if (llvm::cast<RankedTensorType>(operands[i].getType()).getRank() != 0)
       return node.fail("QLinearMatMul's output scale and zero point must be per tensor");
-    }
   }
   Type to = llvm::cast<RankedTensorType>(operands[2].getType()).getElementType();
   return setOne(node, node.createOne("tfm.quantize_linear", operands,

@@ -4,7 +4,7 @@
 // int8 weights, one symmetric scale per output channel. The rounding
 // happens here, at compile time, so the model ships the int8 weights only
 // (a quarter of the f32 bytes); the target packs them for its dot product.
-// What is quantizable and how weights round is Quantization.cpp's, shared
+// What is quantizable and how weights round is QuantizationUtils.cpp's, shared
 // with the drivers that measure the error.
 //
 //===----------------------------------------------------------------------===//

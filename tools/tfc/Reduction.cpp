@@ -169,6 +169,34 @@ void addTaps(func::FuncOp graph, ArrayRef<Value> values) {
   graph.setAllResultAttrs(attrs);
 }
 
+/// Compiles `variant` as `name` in `dir`, loads it and runs it on every
+/// calibration set, handing each set's outputs to `consume`.
+LogicalResult runOnSets(ModuleOp variant, Target &target, StringRef dir,
+                        StringRef name, int threads,
+                        ArrayRef<std::vector<HostTensor>> sets,
+                        ArrayRef<std::string> setNames,
+                        function_ref<void(size_t, std::vector<HostTensor> &)> consume) {
+  FailureOr<std::string> library = compileVariant(variant, target, dir, name);
+  if (failed(library))
+    return failure();
+  ModelSession session;
+  std::string error;
+  if (!session.open(*library, name, threads, error)) {
+    llvm::errs() << "tfc: error: calibration: " << error << "\n";
+    return failure();
+  }
+  for (auto [setIndex, inputs] : llvm::enumerate(sets)) {
+    std::vector<HostTensor> outputs;
+    if (!session.run(inputs, outputs, error)) {
+      llvm::errs() << "tfc: error: calibration set '" << setNames[setIndex]
+                   << "': " << error << "\n";
+      return failure();
+    }
+    consume(setIndex, outputs);
+  }
+  return success();
+}
+
 func::FuncOp graphOf(ModuleOp module) {
   return *module.getOps<func::FuncOp>().begin();
 }
@@ -397,24 +425,8 @@ LogicalResult mlir::tfc::driver::reduceModel(ModuleOp module, Target &target,
         taps.push_back(input);
     }
     addTaps(tappedGraph, taps);
-    FailureOr<std::string> library =
-        compileVariant(*tapped, target, workDir, "tapped");
-    if (failed(library))
-      return failure();
-    ModelSession session;
-    std::string error;
-    if (!session.open(*library, "tapped", options.threads, error)) {
-      llvm::errs() << "tfc: error: calibration: " << error << "\n";
-      return failure();
-    }
     size_t numOutputs = signature->outputs.size();
-    for (auto [setIndex, inputs] : llvm::enumerate(sets)) {
-      std::vector<HostTensor> outputs;
-      if (!session.run(inputs, outputs, error)) {
-        llvm::errs() << "tfc: error: calibration set '" << setNames[setIndex]
-                     << "': " << error << "\n";
-        return failure();
-      }
+    auto measure = [&](size_t, std::vector<HostTensor> &outputs) {
       // 2. Each layer's own error, and its input's statistics.
       for (Layer &layer : layers) {
         if (layer.tap < 0)
@@ -433,7 +445,10 @@ LogicalResult mlir::tfc::driver::reduceModel(ModuleOp module, Target &target,
       }
       outputs.resize(numOutputs);
       fp32Outputs.push_back(std::move(outputs));
-    }
+    };
+    if (failed(runOnSets(*tapped, target, workDir, "tapped", options.threads,
+                         sets, setNames, measure)))
+      return failure();
   }
 
   // 3. Quantize all but the layers over the budget.
@@ -468,25 +483,13 @@ LogicalResult mlir::tfc::driver::reduceModel(ModuleOp module, Target &target,
   // 4. The quantized model against fp32, on the same sets.
   if (!sets.empty()) {
     OwningOpRef<ModuleOp> quantized = module.clone();
-    FailureOr<std::string> library =
-        compileVariant(*quantized, target, workDir, "quantized");
-    if (failed(library))
+    if (failed(runOnSets(*quantized, target, workDir, "quantized",
+                         options.threads, sets, setNames,
+                         [&](size_t setIndex, std::vector<HostTensor> &outputs) {
+                           compareOutputs(fp32Outputs[setIndex], outputs,
+                                          outputErrors);
+                         })))
       return failure();
-    ModelSession session;
-    std::string error;
-    if (!session.open(*library, "quantized", options.threads, error)) {
-      llvm::errs() << "tfc: error: calibration: " << error << "\n";
-      return failure();
-    }
-    for (auto [setIndex, inputs] : llvm::enumerate(sets)) {
-      std::vector<HostTensor> outputs;
-      if (!session.run(inputs, outputs, error)) {
-        llvm::errs() << "tfc: error: calibration set '" << setNames[setIndex]
-                     << "': " << error << "\n";
-        return failure();
-      }
-      compareOutputs(fp32Outputs[setIndex], outputs, outputErrors);
-    }
   }
 
   if (!options.printReport && options.reportJson.empty())

@@ -1,4 +1,4 @@
-//===- Quantization.cpp - what quantization shares with its drivers -------===//
+//===- QuantizationUtils.cpp - what quantization shares with its drivers --===//
 //
 // See tfc/Transforms/Quantization.h.
 //
