@@ -618,15 +618,19 @@ LogicalResult MatMulOp::inferReturnTypes(MLIRContext *,
 }
 
 /// The element type of a linear's result for its input and weight types:
-/// the float type both share, or i32 for an integer product (an i8 or ui8
-/// input by an i8 weight, accumulated exactly).
+/// the float type both share, f32 for an f32 input by a bf16 weight
+/// (--quantize=bf16), or i32 for an integer product (an i8 or ui8 input by
+/// an i8 weight, accumulated exactly).
 static FailureOr<Type> getLinearResultElementType(std::optional<Location> loc,
                                                   Type input, Type weight) {
   if (isa<FloatType>(input) && input == weight)
     return input;
+  if (input.isF32() && weight.isBF16())
+    return input;
   if (input.isInteger(8) && weight.isSignlessInteger(8))
     return Type(IntegerType::get(input.getContext(), 32));
   return emitOptionalError(loc, "expects float input and weight of one type, "
+                           "an f32 input with a bf16 weight, "
                            "or an i8 or ui8 input with an i8 weight; got ",
                            input, " and ", weight);
 }
@@ -1120,6 +1124,15 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *ctx,
   RankedTensorType v = tensorOf(adaptor.getValue());
   if (!isa<FloatType>(q.getElementType()))
     return emitOptionalError(loc, "expects floating-point tensors, got ", q);
+  // (Absent while a builder infers the type before defaults are set.)
+  StringRef precision =
+      adaptor.getPrecisionAttr() ? adaptor.getPrecisionAttr().getValue() : "f32";
+  if (precision != "f32" && precision != "bf16")
+    return emitOptionalError(loc, "unknown precision \"", precision,
+                             "\" (f32, bf16)");
+  if (precision == "bf16" && !q.getElementType().isF32())
+    return emitOptionalError(loc, "precision \"bf16\" needs f32 tensors, got ",
+                             q);
   int64_t heads = static_cast<int64_t>(adaptor.getNumHeads());
   if (heads <= 0)
     return emitOptionalError(loc, "num_heads must be positive, got ", heads);

@@ -389,7 +389,10 @@ def Tfm_LinearOp : Tfm_Op<"linear", [AttrSizedOperandSegments]> {
     once per op.
 
     Element types: a float input and weight of one type (f32, f16, bf16)
-    give a result of that type; an integer input (`i8` or `ui8`) by an `i8`
+    give a result of that type; an f32 input by a bf16 weight
+    (`tfc compile --quantize=bf16`) gives f32: the input is rounded to bf16
+    (nearest, ties to even) and the bf16 products are summed in f32, as
+    AVX512-BF16's `vdpbf16ps` does; an integer input (`i8` or `ui8`) by an `i8`
     weight gives the exact `i32` product (ONNX MatMulInteger without zero
     points), with an `i32` bias and residual and no activation but `relu`.
 
@@ -548,6 +551,11 @@ def Tfm_AttentionOp : Tfm_Op<"attention"> {
       (`Lq == Lk`) sees the lower triangle. A query that sees no key gets
       zeros.
 
+    * `precision` is the element type of the two products' operands: `f32`,
+      or `bf16` (`tfc compile --quantize=bf16`): q (scaled), k, v and the
+      softmax's probabilities are rounded to bf16 (nearest, ties to even)
+      and their products summed in f32; the softmax itself stays f32.
+
     The fusion pass `--tfm-fuse-attention` forms this op from the
     MatMul/Softmax/MatMul subgraphs that exporters emit. On CPU it runs as
     one tiled kernel with an online softmax that never holds the
@@ -561,7 +569,8 @@ def Tfm_AttentionOp : Tfm_Op<"attention"> {
   let arguments = (ins Tfm_Tensor:$query, Tfm_Tensor:$key, Tfm_Tensor:$value,
                        Optional<Tfm_Tensor>:$mask, I64Attr:$num_heads,
                        F32Attr:$scale,
-                       DefaultValuedAttr<BoolAttr, "false">:$causal);
+                       DefaultValuedAttr<BoolAttr, "false">:$causal,
+                       DefaultValuedStrAttr<StrAttr, "f32">:$precision);
   let results = (outs Tfm_Tensor:$result);
 }
 

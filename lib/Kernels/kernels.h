@@ -106,6 +106,36 @@ size_t tfc_kernel_linear_q8_plan(tfc_linear_q8_problem *p, int threads);
 /* Points the problem's quantized rows and row arrays into `workspace`. */
 void tfc_kernel_linear_q8_place(tfc_linear_q8_problem *p, void *workspace);
 
+/* linear_bf16: out = act(bf16(input) @ W + bias) + residual with W bf16
+ * (see tfc_abi.h's tfc_rt_linear_bf16). Tasks as the f32 linear's; the
+ * first task to reach a block of rows converts it to bf16 pairs in
+ * `converted` (row_blocks.h). */
+typedef struct tfc_linear_bf16_problem {
+  const float *input, *bias, *residual;
+  const uint32_t *packed; /* [panels][pairs][PANEL] pairs of bf16 (bf16.h) */
+  float *out;
+  int64_t input_batch, residual_batch, out_batch;
+  int64_t input_row, residual_row, out_row;
+  int64_t batches, rows, cols, depth, panels;
+  int64_t pairs; /* (depth + 1) / 2 */
+  int activation;
+  int native; /* vdpbf16ps (TFC_RT_FEATURE_BF16) */
+  /* The rows of every batch as pairs, row r at converted + r * row_pairs;
+   * per block of rows (batches * row_blocks) its state (row_blocks.h). */
+  uint32_t *converted;
+  int64_t row_pairs;
+  atomic_int *block_state;
+  int64_t row_tiles, row_blocks, panel_groups;
+  int64_t tasks;
+  atomic_int_fast64_t next_task;
+} tfc_linear_bf16_problem;
+
+/* Splits `p` into tasks and sets row_pairs; returns the bytes of workspace
+ * the call must provide (a multiple of 64), or 0 when the size overflows. */
+size_t tfc_kernel_linear_bf16_plan(tfc_linear_bf16_problem *p, int threads);
+/* Points the converted rows and block states into `workspace`. */
+void tfc_kernel_linear_bf16_place(tfc_linear_bf16_problem *p, void *workspace);
+
 /* attention (f32): softmax(q k^T * scale + mask) v per head. A task is a
  * block of TFC_ATTENTION_BLOCK_Q queries of one head, which walks the keys in
  * blocks of TFC_ATTENTION_BLOCK_K. */
@@ -192,6 +222,9 @@ typedef struct tfc_layer_norm_f32_problem {
   /* Runs task `task` and returns the next one claimed. */                    \
   int64_t tfc_kernel_linear_q8_task_##isa(tfc_linear_q8_problem *p,           \
                                           int64_t task);                       \
+  /* linear_bf16: runs task `task` and returns the next one claimed. */   \
+  int64_t tfc_kernel_linear_bf16_task_##isa(tfc_linear_bf16_problem *p,       \
+                                            int64_t task);                     \
   /* Rows [begin, end) of all batches. */                                      \
   void tfc_kernel_layer_norm_f32_rows_##isa(                                   \
       const tfc_layer_norm_f32_problem *p, int64_t begin, int64_t end);

@@ -42,6 +42,7 @@
 
 #include "activations.h"
 #include "kernels.h"
+#include "row_blocks.h"
 #include "tfc/runtime/tfc_abi.h"
 #include "vector_ops.h"
 
@@ -53,14 +54,6 @@
 
 typedef tfc_linear_q8_problem q8_problem;
 
-/* A spin-wait's pause. */
-#if defined(__x86_64__)
-#define PAUSE() _mm_pause()
-#elif defined(__aarch64__)
-#define PAUSE() __asm__ volatile("yield")
-#else
-#define PAUSE() ((void)0)
-#endif
 #define LOADI16(p) (*(const vi16 *)(p))
 
 /* Four bytes as one int32, at any alignment. */
@@ -273,6 +266,10 @@ void TFC_KERNEL_FN(tfc_kernel_linear_q8_quantize)(const q8_problem *p,
   }
 }
 
+static void quantize_rows(const void *p, int64_t begin, int64_t end) {
+  TFC_KERNEL_FN(tfc_kernel_linear_q8_quantize)(p, begin, end);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Phase 2: the product.                                                    */
 /* ------------------------------------------------------------------------ */
@@ -427,18 +424,9 @@ int64_t TFC_KERNEL_FN(tfc_kernel_linear_q8_task)(q8_problem *p, int64_t task) {
     row_end = p->rows;
   /* The block's rows quantized: by this task, or by the one that got there
    * first (which is running, so the wait ends). */
-  atomic_int *state = &p->block_state[batch * p->row_blocks + block];
-  if (atomic_load_explicit(state, memory_order_acquire) != 2) {
-    int expected = 0;
-    if (atomic_compare_exchange_strong(state, &expected, 1)) {
-      TFC_KERNEL_FN(tfc_kernel_linear_q8_quantize)(p, batch * p->rows + row0,
-                                                   batch * p->rows + row_end);
-      atomic_store_explicit(state, 2, memory_order_release);
-    } else {
-      while (atomic_load_explicit(state, memory_order_acquire) != 2)
-        PAUSE();
-    }
-  }
+  convert_block_once(&p->block_state[batch * p->row_blocks + block],
+                     quantize_rows, p, batch * p->rows + row0,
+                     batch * p->rows + row_end);
   int64_t panel0 = group * p->panels / p->panel_groups;
   int64_t panel_end = (group + 1) * p->panels / p->panel_groups;
   int32_t sums[TILE_ROWS * PANEL] __attribute__((aligned(64)));

@@ -93,3 +93,27 @@ void tfc_kernel_linear_q8_place(tfc_linear_q8_problem *p, void *workspace) {
   for (int64_t i = 0; i < p->batches * p->row_blocks; ++i)
     atomic_init(&p->block_state[i], 0);
 }
+
+/* As the f32 linear's tasks. The workspace: the rows as bf16 pairs (each
+ * rounded to 16 pairs, a cache line), then each block's state. */
+size_t tfc_kernel_linear_bf16_plan(tfc_linear_bf16_problem *p, int threads) {
+  SPLIT_LINEAR_TASKS(p, threads);
+  size_t rows, converted, states, total;
+  size_t row_pairs = ((size_t)p->pairs + 15) & ~(size_t)15;
+  if (__builtin_mul_overflow((size_t)p->batches, (size_t)p->rows, &rows) ||
+      __builtin_mul_overflow(rows, row_pairs * 4, &converted) ||
+      __builtin_mul_overflow((size_t)(p->batches * p->row_blocks),
+                             sizeof(atomic_int), &states) ||
+      __builtin_add_overflow(converted, round64(states), &total))
+    return 0;
+  p->row_pairs = (int64_t)row_pairs;
+  return total ? total : 64;
+}
+
+void tfc_kernel_linear_bf16_place(tfc_linear_bf16_problem *p, void *workspace) {
+  size_t rows = (size_t)(p->batches * p->rows);
+  p->converted = workspace;
+  p->block_state = (atomic_int *)(p->converted + rows * (size_t)p->row_pairs);
+  for (int64_t i = 0; i < p->batches * p->row_blocks; ++i)
+    atomic_init(&p->block_state[i], 0);
+}

@@ -34,6 +34,7 @@ typedef struct kernel_variants {
                           int64_t);
   void (*q8_range)(const tfc_linear_q8_problem *, int64_t, int64_t, float *);
   int64_t (*q8_task)(tfc_linear_q8_problem *, int64_t);
+  int64_t (*bf16_task)(tfc_linear_bf16_problem *, int64_t);
 } kernel_variants;
 
 enum {
@@ -53,7 +54,8 @@ enum {
       tfc_kernel_attention_f32_tasks_##isa,                                    \
       tfc_kernel_layer_norm_f32_rows_##isa,                                    \
       tfc_kernel_linear_q8_range_##isa,                                        \
-      tfc_kernel_linear_q8_task_##isa};
+      tfc_kernel_linear_q8_task_##isa,                                         \
+      tfc_kernel_linear_bf16_task_##isa};
 TFC_KERNEL_ISAS(TFC_KERNEL_VARIANT)
 #undef TFC_KERNEL_VARIANT
 #define TFC_KERNEL_VARIANT_ADDRESS(isa) &isa##_variants,
@@ -591,5 +593,83 @@ void tfc_rt_linear_q8(const tfc_rt_memref3 *input, const tfc_rt_memref3 *packed,
     p->input_signed = 0;
   }
   tfc_parallel_for_chunked(linear_q8_tasks, &call, threads, 1);
+  tfc_rt_free(workspace);
+}
+
+/* linear_bf16: the product's tasks on the pool (each block of rows
+ * converted to bf16 by the first task to reach it). */
+typedef struct linear_bf16_call {
+  tfc_linear_bf16_problem problem;
+  int64_t (*task)(tfc_linear_bf16_problem *, int64_t);
+} linear_bf16_call;
+
+static void linear_bf16_tasks(void *context, int64_t begin, int64_t end) {
+  (void)begin;
+  (void)end;
+  linear_bf16_call *call = context;
+  tfc_linear_bf16_problem *p = &call->problem;
+  int64_t task = atomic_fetch_add(&p->next_task, 1);
+  while (task < p->tasks)
+    task = call->task(p, task);
+}
+
+void tfc_rt_linear_bf16(const tfc_rt_memref3 *input, const tfc_rt_memref3 *packed,
+                        const tfc_rt_memref1 *bias, const tfc_rt_memref3 *residual,
+                        const tfc_rt_memref3 *out, int64_t flags) {
+  const kernel_variants *variants =
+      variants_for(flags, TFC_RT_DTYPE_BF16, "linear_bf16");
+  if (!variants)
+    return;
+  int64_t features = (flags >> TFC_RT_FEATURE_SHIFT) & 0xff;
+  linear_bf16_call call;
+  memset(&call, 0, sizeof(call));
+  call.task = variants->bf16_task;
+  tfc_linear_bf16_problem *p = &call.problem;
+  /* vdpbf16ps: AVX-512 with the feature (checked at create). */
+  p->native = variants->isa == TFC_RT_ISA_AVX512 && (features & TFC_RT_FEATURE_BF16);
+  p->input = (const float *)input->aligned + input->offset;
+  p->input_batch = input->strides[0];
+  p->input_row = input->strides[1];
+  p->packed = (const uint32_t *)((const uint16_t *)packed->aligned + packed->offset);
+  p->out = (float *)out->aligned + out->offset;
+  p->out_batch = out->strides[0];
+  p->out_row = out->strides[1];
+  p->batches = out->sizes[0];
+  p->rows = out->sizes[1];
+  p->cols = out->sizes[2];
+  p->depth = input->sizes[2];
+  p->panels = packed->sizes[0];
+  p->pairs = packed->sizes[1];
+  if (packed->sizes[2] != variants->linear_panel * 2 ||
+      p->pairs != (p->depth + 1) / 2 ||
+      p->panels * variants->linear_panel < p->cols ||
+      packed->offset % 2 != 0 || input->strides[2] != 1 || out->strides[2] != 1) {
+    tfc_rt_check_failed("linear_bf16: the packed weights do not match this "
+                        "instruction set's kernel or the input's depth");
+    return;
+  }
+  if (flags & TFC_RT_LINEAR_HAS_BIAS)
+    p->bias = (const float *)bias->aligned + bias->offset;
+  if (flags & TFC_RT_LINEAR_HAS_RESIDUAL) {
+    p->residual = (const float *)residual->aligned + residual->offset;
+    p->residual_batch = residual->strides[0];
+    p->residual_row = residual->strides[1];
+  }
+  p->activation = (int)(flags >> TFC_RT_LINEAR_ACTIVATION_SHIFT) & 3;
+  if (p->batches == 0 || p->rows == 0 || p->cols == 0)
+    return;
+  int threads = pool_threads();
+  size_t workspace_bytes = tfc_kernel_linear_bf16_plan(p, threads);
+  if (!workspace_bytes) {
+    tfc_rt_check_failed("linear_bf16: the converted input's size overflows");
+    return;
+  }
+  void *workspace = tfc_rt_aligned_alloc(64, workspace_bytes);
+  if (!workspace) {
+    tfc_rt_check_failed("linear_bf16: out of memory for the converted input");
+    return;
+  }
+  tfc_kernel_linear_bf16_place(p, workspace);
+  tfc_parallel_for_chunked(linear_bf16_tasks, &call, threads, 1);
   tfc_rt_free(workspace);
 }

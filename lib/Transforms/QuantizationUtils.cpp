@@ -13,9 +13,38 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 using namespace mlir;
 using namespace mlir::tfc;
+
+std::optional<QuantizedPrecision>
+mlir::tfc::parseQuantizedPrecision(StringRef mode) {
+  if (mode == "int8")
+    return QuantizedPrecision::Int8;
+  if (mode == "bf16")
+    return QuantizedPrecision::Bf16;
+  return std::nullopt;
+}
+
+StringRef mlir::tfc::getPrecisionName(QuantizedPrecision precision) {
+  return precision == QuantizedPrecision::Int8 ? "int8" : "bf16";
+}
+
+uint16_t mlir::tfc::roundToBf16(float x) {
+  uint32_t bits;
+  std::memcpy(&bits, &x, sizeof(bits));
+  if (std::isnan(x))
+    return static_cast<uint16_t>((bits | 0x00400000u) >> 16);
+  return static_cast<uint16_t>((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
+}
+
+float mlir::tfc::bf16ToFloat(uint16_t bits) {
+  uint32_t wide = static_cast<uint32_t>(bits) << 16;
+  float x;
+  std::memcpy(&x, &wide, sizeof(x));
+  return x;
+}
 
 std::optional<LinearParts> mlir::tfc::getLinearParts(Operation *op) {
   if (auto linear = dyn_cast<tfm::LinearOp>(op))
@@ -38,7 +67,8 @@ SmallVector<Operation *> mlir::tfc::getLinears(func::FuncOp graph) {
   return linears;
 }
 
-std::string mlir::tfc::whyNotQuantizable(Operation *op) {
+std::string mlir::tfc::whyNotQuantizable(Operation *op,
+                                         QuantizedPrecision precision) {
   std::optional<LinearParts> parts = getLinearParts(op);
   if (!parts)
     return "not a linear";
@@ -50,7 +80,7 @@ std::string mlir::tfc::whyNotQuantizable(Operation *op) {
   if (weightType.getRank() != 2 || !weightType.hasStaticShape())
     return "the weight is not a matrix of static shape";
   int64_t depth = weightType.getDimSize(0);
-  if (depth > kMaxQuantizedDepth)
+  if (precision == QuantizedPrecision::Int8 && depth > kMaxQuantizedDepth)
     return "K = " + std::to_string(depth) + " exceeds " +
            std::to_string(kMaxQuantizedDepth) +
            " (its 32-bit sums could overflow)";
@@ -93,6 +123,9 @@ void roundPerChannel(ArrayRef<float> values, int64_t depth, int64_t cols,
     }
 }
 
+/// The bf16 value nearest `x`, as a float.
+float toBf16Value(float x) { return bf16ToFloat(roundToBf16(x)); }
+
 double activate(double x, StringRef activation) {
   if (activation == "relu")
     return x > 0 ? x : 0;
@@ -104,6 +137,27 @@ double activate(double x, StringRef activation) {
   return x;
 }
 } // namespace
+
+FailureOr<Value> mlir::tfc::roundWeightToBf16(OpBuilder &b, Location loc,
+                                              Value weight) {
+  auto type = cast<RankedTensorType>(weight.getType());
+  std::optional<SmallVector<float>> values = getConstantFloats(weight);
+  if (!values)
+    return failure();
+  std::vector<uint16_t> rounded(values->size());
+  for (size_t i = 0; i < values->size(); ++i)
+    rounded[i] = roundToBf16((*values)[i]);
+  std::string name = "bf16_weight";
+  Attribute attr;
+  if (matchPattern(weight, m_Constant(&attr)))
+    if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr))
+      name = resource.getRawHandle().getKey().str() + ".bf16";
+  return createWeightConstant(
+      b, loc, RankedTensorType::get(type.getShape(), b.getBF16Type()),
+      ArrayRef<char>(reinterpret_cast<const char *>(rounded.data()),
+                     rounded.size() * sizeof(uint16_t)),
+      name);
+}
 
 FailureOr<QuantizedWeight>
 mlir::tfc::quantizeWeightPerChannel(OpBuilder &b, Location loc, Value weight) {
@@ -134,12 +188,14 @@ mlir::tfc::quantizeWeightPerChannel(OpBuilder &b, Location loc, Value weight) {
   return result;
 }
 
-std::optional<LinearErrorMeter> LinearErrorMeter::create(Operation *linear) {
-  if (!whyNotQuantizable(linear).empty())
+std::optional<LinearErrorMeter>
+LinearErrorMeter::create(Operation *linear, QuantizedPrecision precision) {
+  if (!whyNotQuantizable(linear, precision).empty())
     return std::nullopt;
   LinearParts parts = *getLinearParts(linear);
   auto type = cast<RankedTensorType>(parts.weight.getType());
   LinearErrorMeter meter;
+  meter.precision = precision;
   meter.depthK = type.getDimSize(0);
   meter.cols = type.getDimSize(1);
   Attribute attr;
@@ -157,8 +213,9 @@ std::optional<LinearErrorMeter> LinearErrorMeter::create(Operation *linear) {
       return std::nullopt;
     meter.weightCopy.assign(values->begin(), values->end());
   }
-  roundPerChannel(meter.weight(), meter.depthK, meter.cols, meter.weightScale,
-                  meter.quantizedWeight);
+  if (precision == QuantizedPrecision::Int8)
+    roundPerChannel(meter.weight(), meter.depthK, meter.cols, meter.weightScale,
+                    meter.quantizedWeight);
   meter.bias.assign(meter.cols, 0.0f);
   if (parts.bias) {
     std::optional<SmallVector<float>> bias = getConstantFloats(parts.bias);
@@ -174,8 +231,27 @@ std::optional<LinearErrorMeter> LinearErrorMeter::create(Operation *linear) {
 }
 
 void LinearErrorMeter::addRows(const float *input, int64_t rows) {
+  if (precision == QuantizedPrecision::Int8)
+    addRowsInt8(input, rows);
+  else
+    addRowsBf16(input, rows);
+}
+
+/// One row's outputs, f32 and quantized, before bias and activation.
+void LinearErrorMeter::addOutputs(const std::vector<float> &reference,
+                                  const std::vector<double> &quantized) {
+  for (int64_t j = 0; j < cols; ++j) {
+    double y = activate(static_cast<double>(reference[j]) + bias[j], activation);
+    double yq = activate(quantized[j] + bias[j], activation);
+    errorSquares += (yq - y) * (yq - y);
+    referenceSquares += y * y;
+  }
+}
+
+void LinearErrorMeter::addRowsInt8(const float *input, int64_t rows) {
   ArrayRef<float> weights = weight();
-  std::vector<float> reference(cols), quantized(cols);
+  std::vector<float> reference(cols);
+  std::vector<double> quantized(cols);
   std::vector<int32_t> sums(cols);
   std::vector<int32_t> rowQ(depthK);
   for (int64_t r = 0; r < rows; ++r) {
@@ -204,14 +280,31 @@ void LinearErrorMeter::addRows(const float *input, int64_t rows) {
         sums[j] += qk * wq[j];
       }
     }
-    for (int64_t j = 0; j < cols; ++j) {
-      double y = activate(static_cast<double>(reference[j]) + bias[j], activation);
-      double yq = activate(static_cast<double>(sums[j]) * weightScale[j] * rowScale +
-                               bias[j],
-                           activation);
-      errorSquares += (yq - y) * (yq - y);
-      referenceSquares += y * y;
+    for (int64_t j = 0; j < cols; ++j)
+      quantized[j] = static_cast<double>(sums[j]) * weightScale[j] * rowScale;
+    addOutputs(reference, quantized);
+  }
+}
+
+void LinearErrorMeter::addRowsBf16(const float *input, int64_t rows) {
+  ArrayRef<float> weights = weight();
+  std::vector<float> reference(cols), sums(cols);
+  std::vector<double> quantized(cols);
+  for (int64_t r = 0; r < rows; ++r) {
+    const float *x = input + r * depthK;
+    std::fill(reference.begin(), reference.end(), 0.0f);
+    std::fill(sums.begin(), sums.end(), 0.0f);
+    for (int64_t k = 0; k < depthK; ++k) {
+      const float *w = weights.data() + k * cols;
+      float xk = x[k], xr = toBf16Value(x[k]);
+      // Weights rounded as they are read: no bf16 copy of the model.
+      for (int64_t j = 0; j < cols; ++j) {
+        reference[j] += xk * w[j];
+        sums[j] += xr * toBf16Value(w[j]);
+      }
     }
+    quantized.assign(sums.begin(), sums.end());
+    addOutputs(reference, quantized);
   }
 }
 

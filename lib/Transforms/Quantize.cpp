@@ -1,9 +1,12 @@
 //===- Quantize.cpp - the tfm-quantize pass -------------------------------===//
 //
-// Rewrites linears by constant f32 weights into tfm.quantized_linear with
-// int8 weights, one symmetric scale per output channel. The rounding
-// happens here, at compile time, so the model ships the int8 weights only
-// (a quarter of the f32 bytes); the target packs them for its dot product.
+// mode=int8 rewrites linears by constant f32 weights into
+// tfm.quantized_linear with int8 weights, one symmetric scale per output
+// channel; mode=bf16 rounds their weights to bf16 (a tfm.linear of an f32
+// input by a bf16 weight) and marks attention to multiply in bf16. The
+// rounding happens here, at compile time, so the model ships the rounded
+// weights only (a quarter or half of the f32 bytes); the target packs them
+// for its dot product.
 // What is quantizable and how weights round is QuantizationUtils.cpp's, shared
 // with the drivers that measure the error.
 //
@@ -16,6 +19,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Matchers.h"
 #include "tfm/TfmOps.h"
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringSet.h"
 
 namespace mlir::tfc {
@@ -32,11 +36,13 @@ struct QuantizePass : public tfc::impl::QuantizeBase<QuantizePass> {
   using QuantizeBase::QuantizeBase;
 
   void runOnOperation() override {
-    if (mode != "int8") {
+    std::optional<QuantizedPrecision> parsed = parseQuantizedPrecision(mode);
+    if (!parsed) {
       getOperation().emitError() << "tfm-quantize: unknown mode '" << mode
-                                 << "' (int8)";
+                                 << "' (int8, bf16)";
       return signalPassFailure();
     }
+    precision = *parsed;
     llvm::StringSet<> kept;
     for (const std::string &name : keep)
       kept.insert(name);
@@ -46,27 +52,84 @@ struct QuantizePass : public tfc::impl::QuantizeBase<QuantizePass> {
         remark(op, "kept f32: " + name + ": kept by the error budget");
         continue;
       }
-      if (std::string reason = whyNotQuantizable(op); !reason.empty()) {
+      if (std::string reason = whyNotQuantizable(op, precision);
+          !reason.empty()) {
         remark(op, "kept f32: " + name + ": " + reason);
         continue;
       }
-      quantize(op, *getLinearParts(op));
+      if (precision == QuantizedPrecision::Int8)
+        quantize(op, *getLinearParts(op));
+      else
+        roundToBf16(op, *getLinearParts(op));
     }
+    if (precision == QuantizedPrecision::Bf16)
+      getOperation().walk([&](tfm::AttentionOp attention) {
+        attention.setPrecision("bf16");
+        remark(attention, "quantized: " + getLayerName(attention) +
+                              ": attention products in bf16");
+      });
   }
+
+  QuantizedPrecision precision = QuantizedPrecision::Int8;
+  /// Each f32 weight's rounded constants, made at its first linear.
+  llvm::DenseMap<Value, Value> bf16Weights;
+  llvm::DenseMap<Value, QuantizedWeight> int8Weights;
 
   void remark(Operation *op, const Twine &text) {
     if (emitRemarks)
       op->emitRemark(text);
   }
 
-  /// Rewrites `op`, a quantizable linear.
+  /// Rewrites `op`, a linear quantizable to bf16, as a tfm.linear of its
+  /// input by its weight rounded to bf16.
+  void roundToBf16(Operation *op, const LinearParts &parts) {
+    OpBuilder b(op);
+    Location loc = op->getLoc();
+    // A weight several linears share is rounded once, next to its constant.
+    Value &rounded = bf16Weights[parts.weight];
+    if (!rounded) {
+      OpBuilder atWeight(parts.weight.getDefiningOp());
+      FailureOr<Value> created =
+          roundWeightToBf16(atWeight, parts.weight.getLoc(), parts.weight);
+      if (failed(created))
+        return; // whyNotQuantizable read the same constant
+      rounded = *created;
+    }
+    auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
+    auto linear = b.create<tfm::LinearOp>(loc, resultType, parts.input,
+                                          rounded, parts.bias, parts.residual,
+                                          b.getStringAttr(parts.activation));
+    op->getResult(0).replaceAllUsesWith(linear.getResult());
+    Value weight = parts.weight;
+    auto weightType = cast<RankedTensorType>(weight.getType());
+    op->erase();
+    if (weight.use_empty())
+      weight.getDefiningOp()->erase();
+    ++numQuantized;
+    remark(linear, "quantized: " + getLayerName(linear) + ": bf16 weights " +
+                       Twine(weightType.getDimSize(0)) + "x" +
+                       Twine(weightType.getDimSize(1)) +
+                       ", activations rounded to bf16");
+  }
+
+  /// Rewrites `op`, a linear quantizable to int8.
   void quantize(Operation *op, const LinearParts &parts) {
     OpBuilder b(op);
     Location loc = op->getLoc();
-    FailureOr<QuantizedWeight> quantized =
-        quantizeWeightPerChannel(b, loc, parts.weight);
-    if (failed(quantized))
-      return; // whyNotQuantizable read the same constant
+    // A weight several linears share is quantized once, next to its
+    // constant.
+    auto [cached, isNew] = int8Weights.try_emplace(parts.weight);
+    if (isNew) {
+      OpBuilder atWeight(parts.weight.getDefiningOp());
+      FailureOr<QuantizedWeight> created = quantizeWeightPerChannel(
+          atWeight, parts.weight.getLoc(), parts.weight);
+      if (failed(created)) {
+        int8Weights.erase(cached);
+        return; // whyNotQuantizable read the same constant
+      }
+      cached->second = *created;
+    }
+    const QuantizedWeight *quantized = &cached->second;
     auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
     auto fused = b.create<tfm::QuantizedLinearOp>(
         loc, resultType, parts.input, quantized->values, quantized->scales,

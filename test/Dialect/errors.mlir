@@ -543,7 +543,7 @@ func.func @linear_contraction(%x: tensor<2x8xf32>, %w: tensor<6x4xf32>) {
 // -----
 
 func.func @linear_mixed_floats(%x: tensor<2x8xf16>, %w: tensor<8x4xf32>) {
-  // expected-error @+2 {{expects float input and weight of one type, or an i8 or ui8 input with an i8 weight; got 'f16' and 'f32'}}
+  // expected-error @+2 {{expects float input and weight of one type, an f32 input with a bf16 weight, or an i8 or ui8 input with an i8 weight; got 'f16' and 'f32'}}
   // expected-error @+1 {{failed to infer returned types}}
   %r = tfm.linear %x, %w {operandSegmentSizes = array<i32: 1, 1, 0, 0>} : (tensor<2x8xf16>, tensor<8x4xf32>) -> tensor<2x4xf16>
   return

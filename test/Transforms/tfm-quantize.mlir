@@ -2,6 +2,8 @@
 // RUN: tfc-opt %s --tfm-quantize=emit-remarks --split-input-file 2>&1 >/dev/null | FileCheck %s --check-prefix=REMARK
 // RUN: tfc-opt %s --tfm-quantize="keep=/fc1/MatMul emit-remarks" --split-input-file | FileCheck %s --check-prefix=KEEP
 // RUN: not tfc-opt %s --tfm-quantize=mode=int3 --split-input-file 2>&1 | FileCheck %s --check-prefix=MODE
+// RUN: tfc-opt %s --tfm-quantize=mode=bf16 --split-input-file | FileCheck %s --check-prefix=BF16
+// RUN: tfc-opt %s --tfm-quantize="mode=bf16 emit-remarks" --split-input-file 2>&1 >/dev/null | FileCheck %s --check-prefix=BF16-REMARK
 
 // COM: A linear by a constant weight: int8 weights per output column,
 // COM: symmetric, rounded half to even (0.5 * 127 = 63.5 -> 64, -2 / (4 /
@@ -30,9 +32,18 @@ func.func @linear(%x: tensor<?x2xf32>) -> tensor<?x2xf32> {
 
 // COM: A bare matmul by a constant matrix (an LM head) quantizes too, with
 // COM: no epilogue; a residual is kept. A column of zeros takes scale 1.
+// COM: The weight the two share is rounded once.
 // CHECK-LABEL: func.func @matmul_and_residual
-// CHECK: tfm.quantized_linear %arg0, %{{.+}}, %{{.+}} {operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 0>}
-// CHECK: tfm.quantized_linear %arg0, %{{.+}}, %{{.+}}, %arg0 {operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 1, 0, 0>}
+// CHECK: %[[W:.+]] = tfm.constant dense_resource<{{.+}}> : tensor<4x4xi8>
+// CHECK: %[[S:.+]] = tfm.constant dense_resource<{{.+}}> : tensor<4xf32>
+// CHECK-NOT: tfm.constant
+// CHECK: tfm.quantized_linear %arg0, %[[W]], %[[S]] {operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 0>}
+// CHECK: tfm.quantized_linear %arg0, %[[W]], %[[S]], %arg0 {operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 1, 0, 0>}
+// BF16-LABEL: func.func @matmul_and_residual
+// BF16: %[[W:.+]] = tfm.constant dense_resource<{{.+}}> : tensor<4x4xbf16>
+// BF16-NOT: tfm.constant
+// BF16: tfm.linear %arg0, %[[W]] {operandSegmentSizes = array<i32: 1, 1, 0, 0>}
+// BF16: tfm.linear %arg0, %[[W]], %arg0 {operandSegmentSizes = array<i32: 1, 1, 0, 1>}
 // KEEP-LABEL: func.func @matmul_and_residual
 // KEEP: tfm.quantized_linear
 // KEEP-NOT: tfm.quantized_linear
@@ -63,4 +74,29 @@ func.func @not_quantized(%x: tensor<4x8xf32>, %w: tensor<8x8xf32>, %q: tensor<2x
   return %a, %s, %c : tensor<4x8xf32>, tensor<2x4x4xf32>, tensor<4x8xf16>
 }
 
-// MODE: tfm-quantize: unknown mode 'int3' (int8)
+// -----
+
+// COM: mode=bf16: a linear's weight rounded to bf16, nearest with ties to
+// COM: even (1 + 2^-8 -> 1.0 = 0x3F80, 1 + 3 * 2^-8 -> 1 + 2^-6 = 0x3F82),
+// COM: the op still a tfm.linear (f32 input by bf16 weight), its epilogue
+// COM: kept; attention multiplies in bf16. mode=int8 leaves attention
+// COM: alone.
+// CHECK-LABEL: func.func @bf16_rounding
+// CHECK-NOT: precision
+// CHECK: return
+// BF16-LABEL: func.func @bf16_rounding
+// BF16: %[[W:.+]] = tfm.constant dense_resource<[[WNAME:.+]]> : tensor<1x2xbf16>
+// BF16: tfm.linear %arg0, %[[W]], %{{.+}} {activation = "gelu", operandSegmentSizes = array<i32: 1, 1, 1, 0>} : (tensor<?x1xf32>, tensor<1x2xbf16>, tensor<2xf32>) -> tensor<?x2xf32>
+// BF16: tfm.attention {{.+}} precision = "bf16"
+// BF16: [[WNAME]]: "0x04000000803F823F"
+// BF16-REMARK: remark: {{.*}}: quantized: /fc/MatMul: bf16 weights 1x2, activations rounded to bf16
+// BF16-REMARK: remark: {{.*}}: quantized: /attn: attention products in bf16
+func.func @bf16_rounding(%x: tensor<?x1xf32>, %q: tensor<1x4x8xf32>) -> (tensor<?x2xf32>, tensor<1x4x8xf32>) {
+  %w = tfm.constant dense<[[1.00390625, 1.01171875]]> : tensor<1x2xf32>
+  %b = tfm.constant dense<[0.5, 1.0]> : tensor<2xf32>
+  %y = tfm.linear %x, %w, %b {activation = "gelu", operandSegmentSizes = array<i32: 1, 1, 1, 0>} : (tensor<?x1xf32>, tensor<1x2xf32>, tensor<2xf32>) -> tensor<?x2xf32> loc("/fc/MatMul")
+  %o = tfm.attention %q, %q, %q {num_heads = 2 : i64, scale = 0.5 : f32} : (tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>) -> tensor<1x4x8xf32> loc("/attn")
+  return %y, %o : tensor<?x2xf32>, tensor<1x4x8xf32>
+}
+
+// MODE: tfm-quantize: unknown mode 'int3' (int8, bf16)

@@ -9,6 +9,7 @@
 #include "Commands.h"
 #include "Reduction.h"
 #include "tfc/Transforms/Passes.h"
+#include "tfc/Transforms/Quantization.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -85,8 +86,10 @@ static cl::opt<std::string> quantize(
     "quantize",
     cl::desc("Quantize the model's linears: int8 (weights int8 per output "
              "channel, activations quantized per row as the model runs, "
-             "8-bit dot products with VNNI where the CPU has it). Layer "
-             "norms, softmax and the residual stream stay f32"),
+             "8-bit dot products with VNNI where the CPU has it) or bf16 "
+             "(weights bf16, activations rounded to bf16, f32 sums; attention's "
+             "products in bf16 too; vdpbf16ps where the CPU has AVX512-BF16). "
+             "Layer norms, softmax and the residual stream stay f32"),
     cl::value_desc("mode"), cl::sub(tfc::driver::compileCommand),
     cl::cat(tfc::driver::compileCategory));
 
@@ -281,9 +284,9 @@ int tfc::driver::runCompile(MLIRContext &context) {
   compile.fuse = !noFuse;
   compile.profile = profile;
   compile.fusionReport = fusionReport;
-  if (!quantize.empty() && quantize != "int8") {
+  if (!quantize.empty() && !parseQuantizedPrecision(quantize)) {
     llvm::errs() << "tfc: error: --quantize: unknown mode '" << quantize
-                 << "' (int8)\n";
+                 << "' (int8, bf16)\n";
     return 1;
   }
   if (quantize.empty() && (calibrationData.getNumOccurrences() ||

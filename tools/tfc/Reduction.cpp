@@ -230,15 +230,31 @@ void compareOutputs(ArrayRef<HostTensor> reference, ArrayRef<HostTensor> actual,
 }
 
 /// The multiply-adds of a quantized linear per f32 one that the target's
-/// int8 dot product does in the same time: the ratio of the peaks
-/// bench/peak measures (VNNI: 4 per lane per instruction where an FMA does
-/// one; vpmaddwd on s16: about 1.75 on AVX2 and AVX-512 machines).
-double int8Speedup(StringRef kernelIsa) {
+/// dot product does in the same time: the ratio of the peaks bench/peak
+/// measures (int8 with VNNI: 4 per lane per instruction where an FMA does
+/// one; vpmaddwd on s16: about 1.75 on AVX2 and AVX-512 machines; bf16 with
+/// vdpbf16ps: 2; bf16 widened to f32: 1).
+double reducedSpeedup(QuantizedPrecision precision, StringRef kernelIsa) {
+  if (precision == QuantizedPrecision::Bf16)
+    return kernelIsa.starts_with("avx512") && kernelIsa.contains("+bf16") ? 2.0
+                                                                          : 1.0;
   if (kernelIsa.contains("+vnni"))
     return 4.0;
   if (kernelIsa.starts_with("avx512") || kernelIsa.starts_with("avx2"))
     return 1.75;
   return 1.0;
+}
+
+/// What a mode does to weights and to activations, in words.
+StringRef describeWeights(QuantizedPrecision precision) {
+  return precision == QuantizedPrecision::Int8
+             ? "int8, symmetric, per output channel"
+             : "bf16, rounded to nearest even";
+}
+StringRef describeActivations(QuantizedPrecision precision) {
+  return precision == QuantizedPrecision::Int8
+             ? "int8, symmetric, per row, at run time"
+             : "bf16, rounded at run time, f32 sums; attention in bf16";
 }
 
 std::string formatError(const std::optional<double> &error) {
@@ -251,9 +267,12 @@ void printReport(llvm::raw_ostream &os, const ReductionOptions &options,
                  ArrayRef<Layer> layers, ArrayRef<OutputError> outputs,
                  size_t numSets, int64_t f32Bytes, int64_t reducedBytes,
                  double quantizedShare, double predictedSpeedup) {
+  QuantizedPrecision precision = *parseQuantizedPrecision(options.quantize);
   os << "reduction report for " << options.modelName << ": --quantize="
      << options.quantize
-     << " (int8 weights per output channel, activations per row)";
+     << (precision == QuantizedPrecision::Int8
+             ? " (int8 weights per output channel, activations per row)"
+             : " (bf16 weights and activations, f32 sums; attention in bf16)");
   if (options.maxError)
     os << ", --max-error=" << llvm::format("%g", *options.maxError);
   os << "\n";
@@ -273,7 +292,8 @@ void printReport(llvm::raw_ostream &os, const ReductionOptions &options,
         "  {0} {1,11} {2,-9} {3,-9} {4}\n",
         llvm::fmt_align(layer.name, llvm::AlignStyle::Left, width),
         std::to_string(layer.depth) + "x" + std::to_string(layer.cols),
-        layer.quantized ? "int8" : "f32", formatError(error), layer.note);
+        layer.quantized ? getPrecisionName(precision) : "f32",
+        formatError(error), layer.note);
   }
   if (numSets) {
     os << "  model outputs against fp32 over " << numSets
@@ -288,10 +308,11 @@ void printReport(llvm::raw_ostream &os, const ReductionOptions &options,
     }
   }
   os << llvm::formatv("  linear weights: {0:f2} MB f32 -> {1:f2} MB; {2:f1}% of "
-                      "the linears' multiply-adds per token in int8; predicted "
+                      "the linears' multiply-adds per token in {5}; predicted "
                       "linear speedup {3:f2}x ({4} kernels)\n",
                       f32Bytes / 1e6, reducedBytes / 1e6, quantizedShare * 100,
-                      predictedSpeedup, options.kernelIsa);
+                      predictedSpeedup, options.kernelIsa,
+                      getPrecisionName(precision));
 }
 
 LogicalResult writeJson(StringRef path, const ReductionOptions &options,
@@ -306,12 +327,13 @@ LogicalResult writeJson(StringRef path, const ReductionOptions &options,
                  << "': " << ec.message() << "\n";
     return failure();
   }
+  QuantizedPrecision precision = *parseQuantizedPrecision(options.quantize);
   llvm::json::OStream json(file, 2);
   json.object([&] {
     json.attribute("model", options.modelName);
     json.attribute("reduction", options.quantize);
-    json.attribute("weights", "int8, symmetric, per output channel");
-    json.attribute("activations", "int8, symmetric, per row, at run time");
+    json.attribute("weights", describeWeights(precision));
+    json.attribute("activations", describeActivations(precision));
     if (options.maxError)
       json.attribute("max_error", *options.maxError);
     json.attribute("kernels", options.kernelIsa);
@@ -325,7 +347,8 @@ LogicalResult writeJson(StringRef path, const ReductionOptions &options,
           json.attribute("name", layer.name);
           json.attribute("k", layer.depth);
           json.attribute("n", layer.cols);
-          json.attribute("precision", layer.quantized ? "int8" : "f32");
+          json.attribute("precision",
+                         layer.quantized ? getPrecisionName(precision) : "f32");
           if (!layer.quantized)
             json.attribute("reason", layer.note);
           if (layer.meter && !setNames.empty()) {
@@ -354,7 +377,7 @@ LogicalResult writeJson(StringRef path, const ReductionOptions &options,
     json.attributeObject("totals", [&] {
       json.attribute("linear_weight_bytes_f32", f32Bytes);
       json.attribute("linear_weight_bytes_reduced", reducedBytes);
-      json.attribute("int8_share_of_linear_macs", quantizedShare);
+      json.attribute("reduced_share_of_linear_macs", quantizedShare);
       json.attribute("predicted_linear_speedup", predictedSpeedup);
     });
   });
@@ -371,6 +394,7 @@ LogicalResult mlir::tfc::driver::reduceModel(ModuleOp module, Target &target,
   if (failed(signature))
     return failure();
 
+  QuantizedPrecision precision = *parseQuantizedPrecision(options.quantize);
   // The layers, and which can be quantized at all.
   std::vector<Layer> layers;
   SmallVector<Operation *> linears = getLinears(graph);
@@ -380,7 +404,7 @@ LogicalResult mlir::tfc::driver::reduceModel(ModuleOp module, Target &target,
     auto weightType = cast<RankedTensorType>(getLinearParts(op)->weight.getType());
     layer.depth = weightType.getDimSize(0);
     layer.cols = weightType.getDimSize(1);
-    layer.note = whyNotQuantizable(op);
+    layer.note = whyNotQuantizable(op, precision);
     layers.push_back(std::move(layer));
   }
 
@@ -413,7 +437,7 @@ LogicalResult mlir::tfc::driver::reduceModel(ModuleOp module, Target &target,
     for (auto [layer, op] : llvm::zip(layers, tappedLinears)) {
       if (!layer.note.empty())
         continue;
-      layer.meter = LinearErrorMeter::create(op);
+      layer.meter = LinearErrorMeter::create(op, precision);
       if (!layer.meter) {
         layer.note = "the error cannot be measured (a bias computed at run time)";
         continue;
@@ -495,21 +519,26 @@ LogicalResult mlir::tfc::driver::reduceModel(ModuleOp module, Target &target,
   if (!options.printReport && options.reportJson.empty())
     return success();
   // Totals: the linears' weight bytes, the share of their multiply-adds
-  // per token in int8, and what the target's kernels make of that.
+  // per token reduced, and what the target's kernels make of that.
   int64_t f32Bytes = 0, reducedBytes = 0;
-  double macs = 0, int8Macs = 0;
+  double macs = 0, reducedMacs = 0;
   for (const Layer &layer : layers) {
     int64_t weights = layer.depth * layer.cols;
     f32Bytes += weights * 4;
-    reducedBytes += layer.quantized ? weights + layer.cols * 4 : weights * 4;
+    // int8: a byte per weight and an f32 scale per column; bf16: 2 bytes.
+    int64_t reduced = precision == QuantizedPrecision::Int8
+                          ? weights + layer.cols * 4
+                          : weights * 2;
+    reducedBytes += layer.quantized ? reduced : weights * 4;
     macs += weights;
     if (layer.quantized)
-      int8Macs += weights;
+      reducedMacs += weights;
   }
-  double share = macs > 0 ? int8Macs / macs : 0;
-  double speedup = macs > 0 ? macs / (macs - int8Macs +
-                                      int8Macs / int8Speedup(options.kernelIsa))
-                            : 1.0;
+  double share = macs > 0 ? reducedMacs / macs : 0;
+  double speedup =
+      macs > 0 ? macs / (macs - reducedMacs +
+                         reducedMacs / reducedSpeedup(precision, options.kernelIsa))
+               : 1.0;
   if (options.printReport)
     printReport(llvm::outs(), options, layers, outputErrors, sets.size(),
                 f32Bytes, reducedBytes, share, speedup);

@@ -350,7 +350,7 @@ def FuseEpilogues : Tfm_FusionPass<"tfm-fuse-epilogues"> {
 }
 
 def Quantize : Pass<"tfm-quantize", "func::FuncOp"> {
-  let summary = "Quantizes linears to 8-bit weights and activations (tfc compile --quantize)";
+  let summary = "Quantizes linears to int8 or bf16 (tfc compile --quantize)";
   let description = [{
     Each `tfm.linear` (and `tfm.matmul` by a matrix) whose weight is a
     constant f32 `[K, N]` becomes a `tfm.quantized_linear` whose weights are
@@ -361,8 +361,14 @@ def Quantize : Pass<"tfm-quantize", "func::FuncOp"> {
     residual stay in the epilogue, in f32. Layer norms, softmax and the
     residual stream stay f32.
 
+    With `mode=bf16` each such linear stays a `tfm.linear` whose weight is
+    rounded to bf16 (nearest, ties to even): its input is rounded to bf16
+    as it runs and the products are summed in f32. Every `tfm.attention`
+    gets `precision = "bf16"`: q, k, v and the probabilities are rounded to
+    bf16 for its two products, the softmax stays f32.
+
     A linear stays f32 when its weight is not a constant f32 matrix, when K
-    exceeds 32768 (32-bit sums of products could overflow), or when its
+    exceeds 32768 in int8 (32-bit sums of products could overflow), or when its
     layer is named in `keep` (the error budget of `tfc compile
     --max-error` decides those). Layer names are the ONNX node names the
     linear came from (`tfc compile --reduction-report` prints them).
@@ -381,7 +387,8 @@ def Quantize : Pass<"tfm-quantize", "func::FuncOp"> {
   }];
   let options = [
     Option<"mode", "mode", "std::string", /*default=*/"\"int8\"",
-           "int8: int8 weights per channel, activations per row at run time">,
+           "int8: int8 weights per channel, activations per row at run time; "
+           "bf16: bf16 weights and products, attention in bf16">,
     ListOption<"keep", "keep", "std::string",
                "Layers (ONNX node names) to leave in f32">,
     Option<"emitRemarks", "emit-remarks", "bool", /*default=*/"false",

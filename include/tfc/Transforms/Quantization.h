@@ -1,7 +1,7 @@
 //===- Quantization.h - what quantization shares with its drivers -*- C++ -*-===//
 //
-// The pieces of int8 quantization that the tfm-quantize pass and the
-// drivers that measure it (tfc compile --reduction-report, --max-error)
+// The pieces of quantization (int8, bf16) that the tfm-quantize pass and
+// the drivers that measure it (tfc compile --reduction-report, --max-error)
 // share: which ops are linears, how a layer is named, how a weight is
 // rounded, and the error one layer's quantization causes on given inputs.
 //
@@ -25,6 +25,15 @@ namespace mlir::tfc {
 /// (TFC_RT_Q8_MAX_DEPTH).
 constexpr int64_t kMaxQuantizedDepth = 32768;
 
+/// What a quantized linear computes in (tfm-quantize's modes).
+enum class QuantizedPrecision {
+  Int8, // int8 weights per output channel, activations per row
+  Bf16, // bf16 weights and activations, f32 sums
+};
+/// The precision of a mode name ("int8", "bf16"), or nullopt.
+std::optional<QuantizedPrecision> parseQuantizedPrecision(StringRef mode);
+StringRef getPrecisionName(QuantizedPrecision precision);
+
 /// A linear as quantization sees it: tfm.linear, or a tfm.matmul by a
 /// constant matrix (an LM head no epilogue joined).
 struct LinearParts {
@@ -36,8 +45,10 @@ std::optional<LinearParts> getLinearParts(Operation *op);
 /// The linears of `graph`, in order.
 SmallVector<Operation *> getLinears(func::FuncOp graph);
 
-/// Why `op` (a linear) cannot be quantized to int8, or "" when it can.
-std::string whyNotQuantizable(Operation *op);
+/// Why `op` (a linear) cannot be quantized to `precision`, or "" when it
+/// can.
+std::string whyNotQuantizable(Operation *op,
+                              QuantizedPrecision precision = QuantizedPrecision::Int8);
 
 /// How reports and the error budget name a layer: the ONNX node name its
 /// op came from (a fused linear's is its MatMul's), or "(unnamed <op>)".
@@ -56,15 +67,27 @@ struct QuantizedWeight {
 FailureOr<QuantizedWeight> quantizeWeightPerChannel(OpBuilder &b, Location loc,
                                                     Value weight);
 
-/// The error int8 quantization (per-channel weights, per-row activations,
-/// as --quantize=int8 does) causes in one linear, measured on inputs the
-/// driver captured from the fp32 model: the relative L2 distance between
-/// act(x W + b) and its quantized counterpart, over every row given.
+/// `weight` (a constant f32 [K, N]) rounded to bf16 (nearest, ties to
+/// even), a new constant named after the weight's blob. Fails when `weight`
+/// is not such a constant.
+FailureOr<Value> roundWeightToBf16(OpBuilder &b, Location loc, Value weight);
+
+/// The bf16 nearest to `x` (ties to even; a NaN stays a NaN), as its bits,
+/// and back.
+uint16_t roundToBf16(float x);
+float bf16ToFloat(uint16_t bits);
+
+/// The error quantization (int8: per-channel weights, per-row activations,
+/// as --quantize=int8 does; bf16: weights and activations rounded to bf16)
+/// causes in one linear, measured on inputs the driver captured from the
+/// fp32 model: the relative L2 distance between act(x W + b) and its
+/// quantized counterpart, over every row given.
 class LinearErrorMeter {
 public:
   /// Fails (nullopt) when `linear` is not quantizable or its constants
   /// cannot be read.
-  static std::optional<LinearErrorMeter> create(Operation *linear);
+  static std::optional<LinearErrorMeter>
+  create(Operation *linear, QuantizedPrecision precision = QuantizedPrecision::Int8);
 
   /// Adds `rows` rows of the linear's input ([rows, K], row-major).
   void addRows(const float *input, int64_t rows);
@@ -83,8 +106,13 @@ private:
   ArrayRef<float> weight() const {
     return weightCopy.empty() ? weightInPlace : ArrayRef<float>(weightCopy);
   }
-  std::vector<int8_t> quantizedWeight;
+  QuantizedPrecision precision = QuantizedPrecision::Int8;
+  std::vector<int8_t> quantizedWeight; // int8 only (bf16 rounds as it goes)
   std::string activation;
+  void addRowsInt8(const float *input, int64_t rows);
+  void addRowsBf16(const float *input, int64_t rows);
+  void addOutputs(const std::vector<float> &reference,
+                  const std::vector<double> &quantized);
   double errorSquares = 0, referenceSquares = 0;
 };
 

@@ -197,6 +197,17 @@ enum {
  * `residual` [B, L, N] read only when their flags are set. Kernels: f32.
  * The generated code has checked the shapes. */
 
+/* tfc_rt_linear_bf16: out = act(bf16(input) @ W + bias) + residual
+ * (tfm.linear of an f32 input by a bf16 weight): the input rows rounded to
+ * bf16 (nearest, ties to even) as the call runs, products of bf16 summed in
+ * f32. W is bf16 [K, N] packed in pairs of k: `packed` is [panels, K / 2
+ * rounded up, PANEL * 2] bf16 (TFC_RT_LINEAR_PANEL_*), each 32-bit pair
+ * holding k = 2g in its low half and k = 2g + 1 (or 0 past K) in its high
+ * half, the layout of vdpbf16ps. Its flags' dtype is TFC_RT_DTYPE_BF16;
+ * with TFC_RT_FEATURE_BF16 the AVX-512 kernel uses vdpbf16ps, else each
+ * pair is widened to f32. bias, residual and the flags' bits 0-7 as for
+ * tfc_rt_linear. The generated code has checked the shapes. */
+
 /* tfc_rt_linear_q8: out = act(dequant(quant(input) @ W) + bias) + residual
  * (tfm.quantized_linear). The input rows (f32) are quantized as the call
  * runs, by the mode in bits 4-5 of the flags:

@@ -82,10 +82,12 @@ AffineMap headMap(OpBuilder &b, ArrayRef<int64_t> dims, int64_t headDim,
 }
 
 /// A contraction over loop 4 of 5: init[out] += lhs[lhsMap] * rhs[rhsMap]
-/// in `acc` (the operands extended to it), as both products of attention
-/// (q kᵀ and weights v) are.
+/// in `acc` (the operands extended to it, after rounding them to bf16 when
+/// `inBf16`: precision = "bf16"), as both products of attention (q kᵀ and
+/// weights v) are.
 Value contractHeads(OpBuilder &b, Location loc, Value lhs, AffineMap lhsMap,
-                    Value rhs, AffineMap rhsMap, Value init, Type acc) {
+                    Value rhs, AffineMap rhsMap, Value init, Type acc,
+                    bool inBf16) {
   SmallVector<utils::IteratorType> iterators(5, utils::IteratorType::parallel);
   iterators[4] = utils::IteratorType::reduction;
   return b
@@ -95,9 +97,13 @@ Value contractHeads(OpBuilder &b, Location loc, Value lhs, AffineMap lhsMap,
           SmallVector<AffineMap>{lhsMap, rhsMap, mapOf(b, 5, {0, 1, 2, 3})},
           iterators,
           [&](OpBuilder &nb, Location l, ValueRange args) {
+            auto operand = [&](Value x) {
+              if (inBf16 && !x.getType().isBF16())
+                x = nb.create<arith::TruncFOp>(l, nb.getBF16Type(), x);
+              return extendFloat(nb, l, x, acc);
+            };
             Value product =
-                nb.create<arith::MulFOp>(l, extendFloat(nb, l, args[0], acc),
-                                         extendFloat(nb, l, args[1], acc));
+                nb.create<arith::MulFOp>(l, operand(args[0]), operand(args[1]));
             nb.create<linalg::YieldOp>(
                 l, ValueRange{nb.create<arith::AddFOp>(l, args[2], product)});
           })
@@ -167,7 +173,9 @@ struct AttentionPattern : OpConversionPattern<tfm::AttentionOp> {
     AffineMap keyMap =
         split.keyHeadMajor ? headMap(b, {0, 1, 3, 4}, 1, 1, group)
                            : headMap(b, {0, 3, 1, 4}, 2, 1, group);
-    Value scores = contractHeads(b, loc, q4, queryMap, k4, keyMap, scoresInit, acc);
+    bool inBf16 = op.getPrecision() == "bf16";
+    Value scores = contractHeads(b, loc, q4, queryMap, k4, keyMap, scoresInit,
+                                 acc, inBf16);
 
     // Scaled, masked scores; a key hidden by `causal` gets -inf.
     SmallVector<Value> logitInputs = {scores};
@@ -270,7 +278,7 @@ struct AttentionPattern : OpConversionPattern<tfm::AttentionOp> {
                              : headMap(b, {0, 4, 2, 3}, 2, 2, group);
     Value weighted = contractHeads(
         b, loc, weights, mapOf(b, 5, {0, 2, 1, 4}), v4, valueMap,
-        filled(b, loc, outShape, acc, outDims, 0.0), acc);
+        filled(b, loc, outShape, acc, outDims, 0.0), acc, inBf16);
     Value normalized =
         b.create<linalg::GenericOp>(
              loc, TypeRange{RankedTensorType::get(outShape, element)},

@@ -428,7 +428,9 @@ struct ConvPattern : OpConversionPattern<tfm::ConvOp> {
 /// for MatMul.
 ///
 /// 16-bit floats accumulate in f32 and are rounded once, after the
-/// epilogue. An integer linear (i8 or ui8 input, i8 weight) accumulates
+/// epilogue. An f32 input by a bf16 weight is rounded to bf16 first, as the
+/// bf16 kernel rounds it, so that both compute the same products. An
+/// integer linear (i8 or ui8 input, i8 weight) accumulates
 /// exactly in its i32 result.
 struct LinearPattern : OpConversionPattern<tfm::LinearOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -446,6 +448,8 @@ struct LinearPattern : OpConversionPattern<tfm::LinearOp> {
     Type acc = getAccumulatorType(element);
     bool inputUnsigned = isUnsignedInt(elementTypeOf(op.getInput()));
     bool weightUnsigned = isUnsignedInt(elementTypeOf(op.getWeight()));
+    bool roundInputToBf16 = elementTypeOf(op.getInput()).isF32() &&
+                            elementTypeOf(op.getWeight()).isBF16();
     int64_t rank = resultType.getRank();
     StringRef activation = op.getActivation();
     checkDimsEqual(rewriter, loc, op, input, rank - 1, weight, 0,
@@ -482,6 +486,8 @@ struct LinearPattern : OpConversionPattern<tfm::LinearOp> {
                 [&](OpBuilder &b, Location l, ValueRange args) {
                   Value x = args[0], w = args[1];
                   if (isFloat) {
+                    if (roundInputToBf16)
+                      x = b.create<arith::TruncFOp>(l, b.getBF16Type(), x);
                     x = extendFloat(b, l, x, acc);
                     w = extendFloat(b, l, w, acc);
                   } else {

@@ -202,6 +202,36 @@ Value createBlobConstant(OpBuilder &b, Location loc, RankedTensorType type,
       loc, DenseResourceElementsAttr::get(type, name, std::move(blob)));
 }
 
+/// `weight` ([K, N] bf16, constant) packed as the bf16 linear kernel reads
+/// it (tfc_abi.h's tfc_rt_linear_bf16): [panels, K / 2 rounded up,
+/// 2 * panel] bf16, each pair of k of a column adjacent (k even first), 0
+/// past K and past N. Null when the weight is not such a constant.
+Value packBf16Weight(OpBuilder &b, Location loc, Value weight, int64_t panel) {
+  auto type = cast<RankedTensorType>(weight.getType());
+  int64_t depth = type.getDimSize(0), cols = type.getDimSize(1);
+  std::optional<SmallVector<uint16_t>> values =
+      readConstant<uint16_t>(weight, depth * cols);
+  if (!values)
+    return {};
+  int64_t panels = (cols + panel - 1) / panel, pairs = (depth + 1) / 2;
+  SmallVector<uint16_t> packed(panels * pairs * panel * 2, 0);
+  for (int64_t p = 0; p < panels; ++p)
+    for (int64_t k = 0; k < depth; ++k)
+      for (int64_t jj = 0; jj < panel && p * panel + jj < cols; ++jj)
+        packed[((p * pairs + k / 2) * panel + jj) * 2 + k % 2] =
+            (*values)[k * cols + p * panel + jj];
+  std::string name = "bf16_weight";
+  Attribute attr;
+  if (matchPattern(weight, m_Constant(&attr)))
+    if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr))
+      name = resource.getRawHandle().getKey().str();
+  return createBlobConstant(
+      b, loc, RankedTensorType::get({panels, pairs, panel * 2}, b.getBF16Type()),
+      ArrayRef<char>(reinterpret_cast<const char *>(packed.data()),
+                     packed.size() * sizeof(uint16_t)),
+      name + ".packed_bf16");
+}
+
 /// An int8 weight as the quantized linear kernel reads it (tfc_abi.h's
 /// tfc_rt_linear_q8), packed for one dot product.
 struct PackedQuantizedWeight {
@@ -393,10 +423,13 @@ Refusal KernelSelector::selectLinear(Operation *op, Value input, Value weight,
   auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
   auto weightType = cast<RankedTensorType>(weight.getType());
   int64_t rank = resultType.getRank();
+  // An f32 input by a bf16 weight (--quantize=bf16): the bf16 kernel.
+  bool bf16 = weightType.getElementType().isBF16();
   if (!resultType.getElementType().isF32() ||
-      !weightType.getElementType().isF32())
+      !(weightType.getElementType().isF32() || bf16))
     return "no linear kernel for " +
-           typeName(weightType.getElementType()) + " (only f32)";
+           typeName(getElementTypeOrSelf(input.getType())) + " by " +
+           typeName(weightType.getElementType()) + " (only f32 by f32 or bf16)";
   if (Refusal refusal = checkLinearShapes(op, input, bias, residual);
       !refusal.empty())
     return refusal;
@@ -405,9 +438,10 @@ Refusal KernelSelector::selectLinear(Operation *op, Value input, Value weight,
     return "the weight is not a constant matrix of static shape";
   Location loc = op->getLoc();
   const int64_t panelWidth = getLinearPanelWidth(isa);
-  Value packed = packWeight(b, loc, weight, panelWidth);
+  Value packed = bf16 ? packBf16Weight(b, loc, weight, panelWidth)
+                      : packWeight(b, loc, weight, panelWidth);
   if (!packed)
-    return "the weight is not a constant f32 matrix";
+    return "the weight is not a constant matrix";
   int64_t depth = weightType.getDimSize(0);
   int64_t cols = resultType.getDimSize(rank - 1);
   SmallVector<OpFoldResult> resultDims =
@@ -436,12 +470,14 @@ Refusal KernelSelector::selectLinear(Operation *op, Value input, Value weight,
     shape3.insert(shape3.begin(), 1);
     dims3.insert(dims3.begin(), b.getIndexAttr(1));
   }
+  StringRef kernel = bf16 ? "linear_bf16" : "linear";
+  StringRef dtypes = bf16 ? "bf16" : "f32";
   auto result = b.create<UKernelOp>(
-      loc, RankedTensorType::get(shape3, b.getF32Type()), "linear", args,
-      dynamicSizes(b, loc, shape3, dims3), absent, "f32", isa, flags);
+      loc, RankedTensorType::get(shape3, b.getF32Type()), kernel, args,
+      dynamicSizes(b, loc, shape3, dims3), absent, dtypes, isa, flags);
   op->getResult(0).replaceAllUsesWith(fromRank3(b, loc, result, rank));
   auto packedType = cast<RankedTensorType>(packed.getType());
-  chosen = ("kernel linear (f32, " + isa + "): weight " +
+  chosen = ("kernel " + kernel + " (" + dtypes + ", " + isa + "): weight " +
             Twine(depth) + "x" + Twine(weightType.getDimSize(1)) +
             " packed into " + Twine(packedType.getDimSize(0)) +
             " panels of " + Twine(panelWidth) + " columns")

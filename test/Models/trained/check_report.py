@@ -30,15 +30,17 @@ def main():
             failures.append(text)
 
     layers = report["layers"]
-    quantized = [l for l in layers if l["precision"] == "int8"]
+    mode = report["reduction"]
+    check(mode in ("int8", "bf16"), "the report names its mode")
+    quantized = [l for l in layers if l["precision"] == mode]
     kept = [l for l in layers if l["precision"] == "f32"]
-    check(all(l["precision"] in ("int8", "f32") for l in layers), "every layer has a precision")
-    check(all("relative_l2_error" in l for l in quantized), "every int8 layer has a measured error")
+    check(all(l["precision"] in (mode, "f32") for l in layers), "every layer has a precision")
+    check(all("relative_l2_error" in l for l in quantized), f"every {mode} layer has a measured error")
     check(all(l.get("reason") for l in kept), "every f32 layer says why")
     if args.max_error is not None:
         check(report.get("max_error") == args.max_error, "the report records the budget")
         check(all(l["relative_l2_error"] <= args.max_error for l in quantized),
-              "int8 layers are within the budget")
+              f"{mode} layers are within the budget")
         over = [l for l in kept if "relative_l2_error" in l]
         check(all(l["relative_l2_error"] > args.max_error and "--max-error" in l["reason"]
                   for l in over), "measured f32 layers were kept for an error above the budget")
@@ -48,14 +50,17 @@ def main():
             f"model outputs within {args.max_output_error}")
     totals = report["totals"]
     weights = sum(l["k"] * l["n"] for l in layers)
-    int8_weights = sum(l["k"] * l["n"] for l in quantized)
+    reduced_weights = sum(l["k"] * l["n"] for l in quantized)
     check(totals["linear_weight_bytes_f32"] == 4 * weights, "f32 bytes add up")
+    # int8: a byte per weight and a 4-byte scale per column; bf16: 2 bytes.
+    reduced_bytes = (reduced_weights + 4 * sum(l["n"] for l in quantized)
+                     if mode == "int8" else 2 * reduced_weights)
     check(totals["linear_weight_bytes_reduced"] ==
-          4 * (weights - int8_weights) + int8_weights + 4 * sum(l["n"] for l in quantized),
-          "reduced bytes add up")
-    check(abs(totals["int8_share_of_linear_macs"] - (int8_weights / weights if weights else 0)) < 1e-9,
-          "int8 share adds up")
-    print(f"{len(quantized)} int8, {len(kept)} f32 layers")
+          4 * (weights - reduced_weights) + reduced_bytes, "reduced bytes add up")
+    check(abs(totals["reduced_share_of_linear_macs"] -
+              (reduced_weights / weights if weights else 0)) < 1e-9,
+          f"{mode} share adds up")
+    print(f"{len(quantized)} {mode}, {len(kept)} f32 layers")
     return 1 if failures else 0
 
 

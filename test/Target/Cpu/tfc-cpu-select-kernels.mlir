@@ -70,6 +70,20 @@ func.func @matmul_constant_weight(%x: tensor<?x?x16xf32>) -> tensor<?x?x32xf32> 
 
 // -----
 
+// COM: An f32 input by a bf16 weight (--quantize=bf16) is the bf16 linear
+// COM: kernel's: the weight packed in pairs of k, [panels, K / 2, 2 * 32].
+// CHECK-LABEL: func.func @linear_bf16_weight
+// CHECK: tfc_cpu.ukernel "linear_bf16"({{.+}}) dims({{.+}}) {absent = array<i64: 3>, dtypes = "bf16", flags = 1 : i64, isa = "avx512"} : (tensor<?x?x15xf32>, tensor<1x8x64xbf16>, tensor<32xf32>) -> tensor<?x?x32xf32>
+func.func @linear_bf16_weight(%x: tensor<?x?x15xf32>) -> tensor<?x?x32xf32> {
+  %w = tfm.constant dense<0.5> : tensor<15x32xbf16>
+  %b = tfm.constant dense<0.25> : tensor<32xf32>
+  // expected-remark @+1 {{kernel linear_bf16 (bf16, avx512): weight 15x32 packed into 1 panels of 32 columns}}
+  %y = tfm.linear %x, %w, %b {operandSegmentSizes = array<i32: 1, 1, 1, 0>} : (tensor<?x?x15xf32>, tensor<15x32xbf16>, tensor<32xf32>) -> tensor<?x?x32xf32>
+  return %y : tensor<?x?x32xf32>
+}
+
+// -----
+
 // COM: Must not fire: a residual that broadcasts, a weight that is an
 // COM: argument (nothing to pack at compile time), products of rank 4, and
 // COM: f16, bf16 and int8 products (no kernel for those element types).
@@ -90,11 +104,11 @@ func.func @linear_refused(%x: tensor<?x?x8xf32>, %r: tensor<1x1x32xf32>, %wa: te
   %1 = tfm.linear %x, %wa {operandSegmentSizes = array<i32: 1, 1, 0, 0>} : (tensor<?x?x8xf32>, tensor<8x32xf32>) -> tensor<?x?x32xf32>
   // expected-remark @+1 {{no kernel: the linear kernel takes products of rank 2 or 3}}
   %2 = tfm.linear %x4, %w {operandSegmentSizes = array<i32: 1, 1, 0, 0>} : (tensor<2x2x3x8xf32>, tensor<8x32xf32>) -> tensor<2x2x3x32xf32>
-  // expected-remark @+1 {{no kernel: no linear kernel for f16 (only f32)}}
+  // expected-remark @+1 {{no kernel: no linear kernel for f16 by f16 (only f32 by f32 or bf16)}}
   %3 = tfm.linear %h, %wh {operandSegmentSizes = array<i32: 1, 1, 0, 0>} : (tensor<4x8xf16>, tensor<8x32xf16>) -> tensor<4x32xf16>
-  // expected-remark @+1 {{no kernel: no linear kernel for bf16 (only f32)}}
+  // expected-remark @+1 {{no kernel: no linear kernel for bf16 by bf16 (only f32 by f32 or bf16)}}
   %4 = tfm.linear %bf, %wb {operandSegmentSizes = array<i32: 1, 1, 0, 0>} : (tensor<4x8xbf16>, tensor<8x32xbf16>) -> tensor<4x32xbf16>
-  // expected-remark @+1 {{no kernel: no linear kernel for i8 (only f32)}}
+  // expected-remark @+1 {{no kernel: no linear kernel for i8 by i8 (only f32 by f32 or bf16)}}
   %5 = tfm.linear %s8, %w8 {operandSegmentSizes = array<i32: 1, 1, 0, 0>} : (tensor<4x8xi8>, tensor<8x32xi8>) -> tensor<4x32xi32>
   return %0, %1, %2, %3, %4, %5 : tensor<?x?x32xf32>, tensor<?x?x32xf32>, tensor<2x2x3x32xf32>, tensor<4x32xf16>, tensor<4x32xbf16>, tensor<4x32xi32>
 }
