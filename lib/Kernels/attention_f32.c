@@ -22,6 +22,7 @@
  *
  *===----------------------------------------------------------------------===*/
 
+#include "bf16.h"
 #include "kernels.h"
 #include "vector_ops.h"
 
@@ -80,6 +81,10 @@ typedef struct attention_scratch {
   float *o;     /* [BLOCK_Q][dv]: unnormalized output */
   float *m, *l; /* [BLOCK_Q]: running maximum and sum */
   float *alpha; /* [BLOCK_Q]: this block's rescaling of o */
+  /* bf16 only: qt's space holds [(dk + 1) / 2][BLOCK_Q] pairs of the head
+   * dim (qt_pairs), and pt [BLOCK_K / 2][BLOCK_Q] the probabilities as
+   * pairs of keys. */
+  uint32_t *qt_pairs, *pt;
 } attention_scratch;
 
 static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; }
@@ -93,6 +98,8 @@ static attention_scratch carve_scratch(float *base, int64_t dk, int64_t dv) {
   s.m = s.o + round16(BLOCK_Q * dv);
   s.l = s.m + BLOCK_Q;
   s.alpha = s.l + BLOCK_Q;
+  s.qt_pairs = (uint32_t *)s.qt;
+  s.pt = (uint32_t *)(s.alpha + BLOCK_Q);
   return s;
 }
 
@@ -284,6 +291,60 @@ static void block_output(const float *st, const float *v, int64_t v_row,
   }
 }
 
+/* The bf16 products (attention_bf16.inc), in TFC_VLEN lanes of pairs. */
+typedef uint32_t vpairs __attribute__((vector_size(4 * TFC_VLEN), aligned(4)));
+#define LOADP(p) (*(const vpairs *)(p))
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#define DPBF16(acc, a, b)                                                      \
+  ((vfn)_mm512_dpbf16_ps((__m512)(acc), (__m512bh)(a), (__m512bh)(b)))
+#define BF16_NATIVE 1
+#define BF16_TARGET __attribute__((target("avx512bf16")))
+#define BF16_SUFFIX native
+#include "attention_bf16.inc"
+#undef BF16_NATIVE
+#undef BF16_TARGET
+#undef BF16_SUFFIX
+#endif
+#define BF16_NATIVE 0
+#define BF16_TARGET
+#define BF16_SUFFIX widened
+#include "attention_bf16.inc"
+#undef BF16_NATIVE
+#undef BF16_TARGET
+#undef BF16_SUFFIX
+
+/* The queries of a block as pairs of the head dim, scaled, transposed:
+ * qt[c][i] = (q[i][2c], q[i][2c + 1]) * scale; columns past `rows` zero. */
+static void queries_as_pairs(const attention_problem *p, const float *block,
+                             int64_t rows, float scale, uint32_t *qt) {
+  const int64_t pairs = (p->dk + 1) / 2;
+  if (rows < BLOCK_Q)
+    memset(qt, 0, sizeof(uint32_t) * pairs * BLOCK_Q);
+  const int64_t q_row = p->q_stride[1], q_col = p->q_stride[2];
+  for (int64_t i = 0; i < rows; ++i) {
+    const float *row = block + i * q_row;
+    for (int64_t c = 0; c < pairs; ++c) {
+      float even = row[2 * c * q_col] * scale;
+      float odd = 2 * c + 1 < p->dk ? row[(2 * c + 1) * q_col] * scale : 0.0f;
+      qt[c * BLOCK_Q + i] = bf16_pair(even, odd);
+    }
+  }
+}
+
+/* The block's probabilities (st, `keys` rows of BLOCK_Q queries) as pairs
+ * of keys: pt[j][i] = (st[2j][i], st[2j + 1][i]), 0 past `keys`. */
+static void probabilities_as_pairs(const float *st, int64_t keys, int64_t qv,
+                                   uint32_t *pt) {
+  for (int64_t j = 0; 2 * j < keys; ++j)
+    for (int64_t x = 0; x < qv; ++x) {
+      vf16 even = LOAD16(st + 2 * j * BLOCK_Q + 16 * x);
+      vf16 odd = 2 * j + 1 < keys ? LOAD16(st + (2 * j + 1) * BLOCK_Q + 16 * x)
+                                  : SPLAT16(0.0f);
+      *(vu16 *)(pt + j * BLOCK_Q + 16 * x) = BF16_PAIRS16(even, odd);
+    }
+}
+
 /* The visible keys of sequence `b` under a key-padding mask: up to and
  * including its last key whose mask is above kHiddenMask (all keys if none
  * is, so that a fully padded sequence still gets its softmax). */
@@ -304,17 +365,21 @@ static void attention_block(const attention_problem *p, attention_scratch *w,
 
   /* The queries, scaled and transposed; columns past `rows` are zero. */
   const float *q = p->q + b * p->q_stride[0] + h * p->q_head_stride;
-  if (rows < BLOCK_Q)
-    memset(w->qt, 0, sizeof(float) * dk * BLOCK_Q);
-  /* Column by column: qt's rows are written whole, q's columns gathered. */
   const float *block = q + q0 * p->q_stride[1];
   const float scale = p->scale * kLog2e; /* not reloaded after each store */
-  const int64_t q_row = p->q_stride[1];
-  for (int64_t c = 0; c < dk; ++c) {
-    const float *column = block + c * p->q_stride[2];
-    float *qt_row = w->qt + c * BLOCK_Q;
-    for (int64_t i = 0; i < rows; ++i)
-      qt_row[i] = column[i * q_row] * scale;
+  if (p->bf16) {
+    queries_as_pairs(p, block, rows, scale, w->qt_pairs);
+  } else {
+    if (rows < BLOCK_Q)
+      memset(w->qt, 0, sizeof(float) * dk * BLOCK_Q);
+    /* Column by column: qt's rows are written whole, q's columns gathered. */
+    const int64_t q_row = p->q_stride[1];
+    for (int64_t c = 0; c < dk; ++c) {
+      const float *column = block + c * p->q_stride[2];
+      float *qt_row = w->qt + c * BLOCK_Q;
+      for (int64_t i = 0; i < rows; ++i)
+        qt_row[i] = column[i * q_row] * scale;
+    }
   }
   for (int64_t i = 0; i < BLOCK_Q; ++i) {
     w->m[i] = -INFINITY;
@@ -334,9 +399,16 @@ static void attention_block(const attention_problem *p, attention_scratch *w,
   /* The head's K and V rows (those of its group's KV head): in place when
    * their elements are at unit stride, else the packing phase's copies. */
   const int64_t kv_head = h / (p->heads / p->kv_heads);
-  const float *k, *v;
-  int64_t k_row, v_row;
-  if (p->packed) {
+  const float *k = NULL, *v = NULL;
+  int64_t k_row = 0, v_row = 0;
+  /* bf16: the packing phase's pairs. */
+  const int64_t k_pairs = (dk + 1) / 2;
+  const uint32_t *kp = NULL, *vp = NULL;
+  if (p->bf16) {
+    kp = p->pairs + (size_t)(b * p->kv_heads + kv_head) *
+                        (p->k_len * k_pairs + (p->k_len + 1) / 2 * dv);
+    vp = kp + p->k_len * k_pairs;
+  } else if (p->packed) {
     k = p->packed + (size_t)(b * p->kv_heads + kv_head) * p->k_len * (dk + dv);
     v = k + p->k_len * dk;
     k_row = dk;
@@ -352,8 +424,17 @@ static void attention_block(const attention_problem *p, attention_scratch *w,
       p->has_mask ? p->mask + b * p->mask_stride[0] + h * p->mask_stride[1] : NULL;
   for (int64_t k0 = 0; k0 < key_end; k0 += BLOCK_K) {
     int64_t keys = key_end - k0 < BLOCK_K ? key_end - k0 : BLOCK_K;
-    block_scores(w->qt, k + k0 * k_row, k_row, 1, w->st, keys, dk,
-                 qv * (16 / TFC_VLEN));
+    if (!p->bf16)
+      block_scores(w->qt, k + k0 * k_row, k_row, 1, w->st, keys, dk,
+                   qv * (16 / TFC_VLEN));
+#if defined(__AVX512F__)
+    else if (p->native_bf16)
+      block_scores_bf16_native(w->qt_pairs, kp + k0 * k_pairs, k_pairs, w->st,
+                               keys, k_pairs, qv * (16 / TFC_VLEN));
+#endif
+    else
+      block_scores_bf16_widened(w->qt_pairs, kp + k0 * k_pairs, k_pairs, w->st,
+                                keys, k_pairs, qv * (16 / TFC_VLEN));
     if (p->has_mask) {
       for (int64_t j = 0; j < keys; ++j) {
         float *row = w->st + j * BLOCK_Q;
@@ -382,7 +463,20 @@ static void attention_block(const attention_problem *p, attention_scratch *w,
       }
     }
     online_softmax(w->st, w->m, w->l, w->alpha, w->o, rows, keys, dv);
-    block_output(w->st, v + k0 * v_row, v_row, w->o, rows, keys, dv);
+    if (!p->bf16) {
+      block_output(w->st, v + k0 * v_row, v_row, w->o, rows, keys, dv);
+      continue;
+    }
+    /* Blocks start at even keys, so the block's pairs are V's. */
+    probabilities_as_pairs(w->st, keys, qv, w->pt);
+#if defined(__AVX512F__)
+    if (p->native_bf16)
+      block_output_bf16_native(w->pt, vp + k0 / 2 * dv, w->o, rows,
+                               (keys + 1) / 2, dv);
+    else
+#endif
+      block_output_bf16_widened(w->pt, vp + k0 / 2 * dv, w->o, rows,
+                                (keys + 1) / 2, dv);
   }
 
   float *out = p->out + b * p->out_stride[0] + h * p->out_head_stride;
@@ -401,9 +495,40 @@ static void attention_block(const attention_problem *p, attention_scratch *w,
 
 /* Phase one, over (batch, KV head), when p->packed is set: copies the
  * head's K and V rows together there. */
+/* bf16: head `task`'s K as pairs of the head dim, V as pairs of keys. */
+static void pack_pairs(const attention_problem *p, int64_t task) {
+  const int64_t b = task / p->kv_heads, h = task % p->kv_heads;
+  const int64_t k_pairs = (p->dk + 1) / 2, dv = p->dv;
+  uint32_t *kd = p->pairs + (size_t)task * (p->k_len * k_pairs +
+                                            (p->k_len + 1) / 2 * dv);
+  uint32_t *vd = kd + p->k_len * k_pairs;
+  const float *ks = p->k + b * p->k_stride[0] + h * p->k_head_stride;
+  const float *vs = p->v + b * p->v_stride[0] + h * p->v_head_stride;
+  for (int64_t j = 0; j < p->k_len; ++j)
+    bf16_pack_row(ks + j * p->k_stride[1], p->k_stride[2], p->dk, 1.0f,
+                  kd + j * k_pairs);
+  const int64_t v_col = p->v_stride[2];
+  for (int64_t j = 0; 2 * j < p->k_len; ++j) {
+    const float *even = vs + 2 * j * p->v_stride[1];
+    const float *odd = 2 * j + 1 < p->k_len ? even + p->v_stride[1] : NULL;
+    uint32_t *out = vd + j * dv;
+    int64_t c = 0;
+    if (v_col == 1 && odd)
+      for (; c + 16 <= dv; c += 16)
+        *(vu16 *)(out + c) = BF16_PAIRS16(LOAD16(even + c), LOAD16(odd + c));
+    for (; c < dv; ++c)
+      out[c] = bf16_pair(even[c * v_col], odd ? odd[c * v_col] : 0.0f);
+  }
+}
+
 void TFC_KERNEL_FN(tfc_kernel_attention_f32_pack)(const attention_problem *p,
                                                   int64_t begin, int64_t end) {
   const float *k = p->k, *v = p->v;
+  if (p->bf16) {
+    for (int64_t task = begin; task < end; ++task)
+      pack_pairs(p, task);
+    return;
+  }
   for (int64_t task = begin; task < end; ++task) {
     int64_t b = task / p->kv_heads, h = task % p->kv_heads;
     float *kd = p->packed + (size_t)task * p->k_len * (p->dk + p->dv);

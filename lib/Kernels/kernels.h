@@ -172,6 +172,12 @@ typedef struct tfc_attention_f32_problem {
    * written by the packing phase (tfc_kernel_attention_f32_packed_floats
    * of them); NULL when that is 0 and the kernel reads K and V in place. */
   float *packed;
+  /* bf16 products (precision = "bf16"; vdpbf16ps when native_bf16): the
+   * packing phase always runs and writes `pairs` instead of `packed`: per
+   * (batch, KV head), K as [Lk][(dk + 1) / 2] pairs along the head dim,
+   * then V as [(Lk + 1) / 2][dv] pairs of keys (bf16.h), 0 past the ends. */
+  int bf16, native_bf16;
+  uint32_t *pairs;
 } tfc_attention_f32_problem;
 
 /* Sets the problem's task count (q_blocks). */
@@ -181,8 +187,8 @@ void tfc_kernel_attention_f32_plan(tfc_attention_f32_problem *p);
 size_t tfc_kernel_attention_f32_packed_floats(const tfc_attention_f32_problem *p);
 /* The floats of scratch each thread needs, a multiple of 16 (64-byte
  * aligned blocks stay aligned): the transposed queries, a block of scores,
- * the output accumulator and three vectors of BLOCK_Q (see carve_scratch in
- * attention_f32.c). */
+ * the output accumulator, three vectors of BLOCK_Q and, for bf16, the
+ * block's probabilities as pairs (see carve_scratch in attention_f32.c). */
 size_t tfc_kernel_attention_f32_scratch_floats(const tfc_attention_f32_problem *p);
 
 /* layer_norm (f32), over the last dim of [B, L, D]. */

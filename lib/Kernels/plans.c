@@ -41,6 +41,11 @@ void tfc_kernel_attention_f32_plan(tfc_attention_f32_problem *p) {
 }
 
 size_t tfc_kernel_attention_f32_packed_floats(const tfc_attention_f32_problem *p) {
+  /* bf16: always converted, 32-bit pairs. */
+  if (p->bf16)
+    return round16((size_t)(p->batch * p->kv_heads) *
+                   ((size_t)p->k_len * (size_t)((p->dk + 1) / 2) +
+                    (size_t)((p->k_len + 1) / 2) * (size_t)p->dv));
   /* In place up to the limit, or whatever the length when each head has
    * one block of queries (a decode step): then every K and V row is read
    * once, and a copy would only add a pass. */
@@ -54,7 +59,8 @@ size_t tfc_kernel_attention_f32_packed_floats(const tfc_attention_f32_problem *p
 size_t tfc_kernel_attention_f32_scratch_floats(const tfc_attention_f32_problem *p) {
   return (size_t)p->dk * TFC_ATTENTION_BLOCK_Q +
          TFC_ATTENTION_BLOCK_K * TFC_ATTENTION_BLOCK_Q +
-         round16(TFC_ATTENTION_BLOCK_Q * p->dv) + 3 * TFC_ATTENTION_BLOCK_Q;
+         round16(TFC_ATTENTION_BLOCK_Q * p->dv) + 3 * TFC_ATTENTION_BLOCK_Q +
+         (p->bf16 ? TFC_ATTENTION_BLOCK_K / 2 * TFC_ATTENTION_BLOCK_Q : 0);
 }
 
 static size_t round64(size_t n) { return (n + 63) & ~(size_t)63; }

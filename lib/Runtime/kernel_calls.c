@@ -338,10 +338,18 @@ void tfc_rt_attention(const tfc_rt_memref4 *q, const tfc_rt_memref4 *k,
                       float scale, int64_t flags) {
   attention_call call;
   memset(&call, 0, sizeof(call));
-  call.variants = f32_variants(flags, "attention");
+  /* f32, or bf16 products (vdpbf16ps with the AVX-512 kernels and the
+   * feature, checked at create). */
+  int64_t dtype = (flags >> TFC_RT_DTYPE_SHIFT) & 0xff;
+  call.variants = variants_for(
+      flags, dtype == TFC_RT_DTYPE_BF16 ? TFC_RT_DTYPE_BF16 : TFC_RT_DTYPE_F32,
+      "attention");
   if (!call.variants)
     return;
   tfc_attention_f32_problem *p = &call.problem;
+  p->bf16 = dtype == TFC_RT_DTYPE_BF16;
+  p->native_bf16 = p->bf16 && call.variants->isa == TFC_RT_ISA_AVX512 &&
+                   ((flags >> TFC_RT_FEATURE_SHIFT) & TFC_RT_FEATURE_BF16);
   p->q = (const float *)q->aligned + q->offset;
   p->k = (const float *)k->aligned + k->offset;
   p->v = (const float *)v->aligned + v->offset;
@@ -387,9 +395,10 @@ void tfc_rt_attention(const tfc_rt_memref4 *q, const tfc_rt_memref4 *k,
   size_t packed_floats = tfc_kernel_attention_f32_packed_floats(p);
   float *workspace = tfc_rt_aligned_alloc(
       64, sizeof(float) * (packed_floats + call.slot_floats * threads));
-  p->packed = packed_floats ? workspace : NULL;
+  p->packed = packed_floats && !p->bf16 ? workspace : NULL;
+  p->pairs = p->bf16 ? (uint32_t *)workspace : NULL;
   call.scratch = workspace + packed_floats;
-  if (p->packed)
+  if (packed_floats)
     tfc_rt_parallel_for(attention_pack, &call, p->batch * p->kv_heads);
   tfc_rt_parallel_for(attention_tasks, &call,
                       p->batch * p->heads * p->q_blocks);

@@ -655,12 +655,14 @@ Refusal KernelSelector::selectAttention(tfm::AttentionOp op,
                   (split.keyHeadMajor ? TFC_RT_ATTENTION_K_HEAD_MAJOR : 0) |
                   (split.valueHeadMajor ? TFC_RT_ATTENTION_V_HEAD_MAJOR : 0);
   SmallVector<OpFoldResult> dims = {batch, queryLength, valueHidden};
+  // precision = "bf16": the kernel's bf16 products.
+  StringRef dtypes = op.getPrecision() == "bf16" ? "bf16" : "f32";
   auto result = b.create<UKernelOp>(
       loc, resultType, "attention", args,
-      dynamicSizes(b, loc, resultType.getShape(), dims), absent, "f32", isa,
+      dynamicSizes(b, loc, resultType.getShape(), dims), absent, dtypes, isa,
       flags);
   op.getResult().replaceAllUsesWith(result.getResult());
-  chosen = ("kernel attention (f32, " + isa + ")").str();
+  chosen = ("kernel attention (" + dtypes + ", " + isa + ")").str();
   return {};
 }
 
