@@ -393,8 +393,18 @@ void tfc_rt_attention(const tfc_rt_memref4 *q, const tfc_rt_memref4 *k,
    * instance's allocator, which keeps it for the next call (no page faults
    * in a steady state). */
   size_t packed_floats = tfc_kernel_attention_f32_packed_floats(p);
-  float *workspace = tfc_rt_aligned_alloc(
-      64, sizeof(float) * (packed_floats + call.slot_floats * threads));
+  size_t scratch_floats, workspace_bytes;
+  if (__builtin_mul_overflow(call.slot_floats, (size_t)threads, &scratch_floats) ||
+      __builtin_add_overflow(scratch_floats, packed_floats, &workspace_bytes) ||
+      __builtin_mul_overflow(workspace_bytes, sizeof(float), &workspace_bytes)) {
+    tfc_rt_check_failed("attention: the workspace's size overflows");
+    return;
+  }
+  float *workspace = tfc_rt_aligned_alloc(64, workspace_bytes);
+  if (!workspace) {
+    tfc_rt_check_failed("attention: out of memory for the packed K and V");
+    return;
+  }
   p->packed = packed_floats && !p->bf16 ? workspace : NULL;
   p->pairs = p->bf16 ? (uint32_t *)workspace : NULL;
   call.scratch = workspace + packed_floats;
