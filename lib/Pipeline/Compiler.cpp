@@ -47,9 +47,12 @@ public:
       os << "  fusion is off (--no-fuse)\n";
       return;
     }
-    for (StringRef kind :
-         {"attention", "layer_norm", "rms_norm", "gelu", "epilogue"}) {
+    for (StringRef kind : {"attention", "layer_norm", "rms_norm", "gelu",
+                           "epilogue", "quantized_linear"}) {
       auto it = kinds.find(kind.str());
+      // Pre-quantized models only: a float model has none to report.
+      if (kind == "quantized_linear" && it == kinds.end())
+        continue;
       size_t fusedCount = it == kinds.end() ? 0 : it->second.fused;
       size_t rejectedCount = it == kinds.end() ? 0 : it->second.rejected.size();
       os << llvm::formatv("  {0,-11} {1,4} fused, {2} rejected\n", kind,

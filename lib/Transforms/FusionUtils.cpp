@@ -398,6 +398,10 @@ SymbolicDim mlir::tfc::getSymbolicDim(Value value, int64_t dim) {
     }
     return opaque;
   }
+  // A linear's rows are its input's (a pre-quantized model's projections
+  // are tfm.quantized_linear before attention is fused).
+  if (isa<tfm::LinearOp, tfm::QuantizedLinearOp>(def) && dim < rank - 1)
+    return getSymbolicDim(def->getOperand(0), dim);
   // A triangle of a matrix keeps its dims; a tensor filled to a shape has
   // the shape's values as dims (a causal mask built at run time).
   if (auto trilu = dyn_cast<tfm::TriluOp>(def))

@@ -27,6 +27,9 @@ void mlir::tfc::buildGraphOptimizationPipeline(
   // before the epilogues (which take a tfm.gelu), the projection merge and
   // the attention fusion before the epilogues (which would take the matmuls
   // and bias adds they look for).
+  // Before the epilogues, which would take a dequantized matmul's bias add.
+  if (enabled("quantized-linear"))
+    graph.addPass(createFuseQuantizedLinear({options.emitRemarks}));
   if (enabled("layer-norm"))
     graph.addPass(createFuseLayerNorm({options.emitRemarks}));
   if (enabled("gelu"))
@@ -46,8 +49,9 @@ void mlir::tfc::buildGraphOptimizationPipeline(
 }
 
 ArrayRef<StringRef> mlir::tfc::getFusionNames() {
-  static constexpr StringRef kNames[] = {"batch-norm", "layer-norm", "gelu",
-                                         "projections", "attention", "epilogues"};
+  static constexpr StringRef kNames[] = {"batch-norm", "quantized-linear",
+                                         "layer-norm", "gelu", "projections",
+                                         "attention", "epilogues"};
   return kNames;
 }
 
@@ -55,8 +59,8 @@ void mlir::tfc::registerGraphOptimizationPipeline() {
   PassPipelineRegistration<>(
       "tfm-optimize",
       "The graph passes of `tfc compile`: tfm-canonicalize, "
-      "tfm-fold-batch-norm, tfm-conv-to-matmul, then the fusions (layer norm, "
-      "GELU, merged projections, attention, epilogues), tfm-sink-transposes "
+      "tfm-fold-batch-norm, tfm-conv-to-matmul, then the fusions (quantized "
+      "linears, layer norm, GELU, merged projections, attention, epilogues), tfm-sink-transposes "
       "and the epilogues again",
       [](OpPassManager &pm) {
         buildGraphOptimizationPipeline(pm, GraphOptimizationOptions());

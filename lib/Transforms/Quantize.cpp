@@ -99,17 +99,23 @@ struct QuantizePass : public tfc::impl::QuantizeBase<QuantizePass> {
     auto linear = b.create<tfm::LinearOp>(loc, resultType, parts.input,
                                           rounded, parts.bias, parts.residual,
                                           b.getStringAttr(parts.activation));
-    op->getResult(0).replaceAllUsesWith(linear.getResult());
-    Value weight = parts.weight;
+    replace(op, linear, parts.weight, "bf16 weights ",
+            ", activations rounded to bf16");
+  }
+
+  /// Replaces `op` by `quantized` and drops the f32 weight once no linear
+  /// uses it; the remark says "<what> KxN<how>".
+  void replace(Operation *op, Operation *quantized, Value weight,
+               StringRef what, StringRef how) {
+    op->getResult(0).replaceAllUsesWith(quantized->getResult(0));
     auto weightType = cast<RankedTensorType>(weight.getType());
     op->erase();
     if (weight.use_empty())
       weight.getDefiningOp()->erase();
     ++numQuantized;
-    remark(linear, "quantized: " + getLayerName(linear) + ": bf16 weights " +
-                       Twine(weightType.getDimSize(0)) + "x" +
-                       Twine(weightType.getDimSize(1)) +
-                       ", activations rounded to bf16");
+    remark(quantized, "quantized: " + getLayerName(quantized) + ": " + what +
+                          Twine(weightType.getDimSize(0)) + "x" +
+                          Twine(weightType.getDimSize(1)) + how);
   }
 
   /// Rewrites `op`, a linear quantizable to int8.
@@ -136,17 +142,8 @@ struct QuantizePass : public tfc::impl::QuantizeBase<QuantizePass> {
         /*weight_zero_point=*/Value(), parts.bias, parts.residual,
         /*input_scale=*/Value(), /*input_zero_point=*/Value(),
         b.getStringAttr(parts.activation), b.getStringAttr("row"));
-    op->getResult(0).replaceAllUsesWith(fused.getResult());
-    Value weight = parts.weight;
-    auto weightType = cast<RankedTensorType>(weight.getType());
-    op->erase();
-    if (weight.use_empty())
-      weight.getDefiningOp()->erase();
-    ++numQuantized;
-    remark(fused, "quantized: " + getLayerName(fused) + ": int8 weights " +
-                      Twine(weightType.getDimSize(0)) + "x" +
-                      Twine(weightType.getDimSize(1)) +
-                      " per channel, activations per row");
+    replace(op, fused, parts.weight, "int8 weights ",
+            " per channel, activations per row");
   }
 };
 

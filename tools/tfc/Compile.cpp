@@ -70,7 +70,8 @@ static cl::opt<bool> noFuse(
 
 static cl::list<std::string> disabledFusions(
     "disable-fusion",
-    cl::desc("Skip one fusion: batch-norm, layer-norm, gelu, projections, attention or "
+    cl::desc("Skip one fusion: batch-norm, quantized-linear, layer-norm, gelu, "
+             "projections, attention or "
              "epilogues (repeat, or separate with commas), to find which one "
              "changes a model's outputs or speed"),
     cl::CommaSeparated, cl::value_desc("name"),
@@ -313,7 +314,8 @@ int tfc::driver::runCompile(MLIRContext &context) {
   for (const std::string &name : disabledFusions) {
     if (!llvm::is_contained(getFusionNames(), name)) {
       llvm::errs() << "tfc: error: --disable-fusion: unknown fusion '" << name
-                   << "' (batch-norm, layer-norm, gelu, projections, attention, epilogues)\n";
+                   << "' (batch-norm, quantized-linear, layer-norm, gelu, "
+                      "projections, attention, epilogues)\n";
       return 1;
     }
     compile.disabledFusions.push_back(name);

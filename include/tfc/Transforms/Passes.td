@@ -349,6 +349,50 @@ def FuseEpilogues : Tfm_FusionPass<"tfm-fuse-epilogues"> {
   let statistics = [Statistic<"numEpilogues", "epilogues", "Matmul epilogues fused">];
 }
 
+def FuseQuantizedLinear : Tfm_FusionPass<"tfm-fuse-quantized-linear"> {
+  let summary = "Forms tfm.quantized_linear from pre-quantized ONNX (ONNX Runtime's dynamic form, QDQ, QLinearMatMul)";
+  let description = [{
+    Models quantized before import arrive as generic ops around an integer
+    or float matmul. Two forms become one `tfm.quantized_linear`, which runs
+    in the int8 kernel:
+
+    * ONNX Runtime's dynamic quantization: `DynamicQuantizeLinear` of the
+      input, `MatMulInteger` by a constant i8 or ui8 weight (with or without
+      its zero point), the i32 product cast to f32 and multiplied by the
+      input's scale times the weight's: `input_quantization = "tensor"`.
+    * QDQ (and `QLinearMatMul`, which imports the same way): a `MatMul` of
+      `DequantizeLinear` of an 8-bit input with a constant scale and zero
+      point, and `DequantizeLinear` of a constant i8 or ui8 weight, per
+      tensor or per column: `input_quantization = "static"` with the input's
+      parameters. When the 8-bit input is `QuantizeLinear` of an f32 tensor
+      by the same parameters, that tensor is the fused op's input.
+
+    An `Add` of a constant `[N]` bias that is the only user of the result
+    joins it. The weight is kept as it is (the target packs it); its scale
+    and zero point become `[1]` or `[N]` constants.
+
+    ```mlir
+    %q, %s, %z = tfm.dynamic_quantize_linear %x : (tensor<?x64xf32>) -> (tensor<?x64xui8>, tensor<f32>, tensor<ui8>)
+    %qi = tfm.cast %q {to = i32} : (tensor<?x64xui8>) -> tensor<?x64xi32>
+    %zi = tfm.cast %z {to = i32} : (tensor<ui8>) -> tensor<i32>
+    %a = tfm.sub %qi, %zi : (tensor<?x64xi32>, tensor<i32>) -> tensor<?x64xi32>
+    %wi = tfm.cast %w {to = i32} : (tensor<64x32xi8>) -> tensor<64x32xi32>
+    %p = tfm.matmul %a, %wi : (tensor<?x64xi32>, tensor<64x32xi32>) -> tensor<?x32xi32>
+    %f = tfm.cast %p {to = f32} : (tensor<?x32xi32>) -> tensor<?x32xf32>
+    %ss = tfm.mul %s, %ws : (tensor<f32>, tensor<f32>) -> tensor<f32>
+    %y = tfm.mul %f, %ss : (tensor<?x32xf32>, tensor<f32>) -> tensor<?x32xf32>
+    ```
+
+    becomes
+
+    ```mlir
+    %y = tfm.quantized_linear %x, %w, %ws1 {input_quantization = "tensor", ...}
+        : (tensor<?x64xf32>, tensor<64x32xi8>, tensor<1xf32>) -> tensor<?x32xf32>
+    ```
+  }];
+  let statistics = [Statistic<"numFused", "fused", "Quantized linears formed">];
+}
+
 def Quantize : Pass<"tfm-quantize", "func::FuncOp"> {
   let summary = "Quantizes linears to int8 or bf16 (tfc compile --quantize)";
   let description = [{
