@@ -22,13 +22,27 @@ std::optional<QuantizedPrecision>
 mlir::tfc::parseQuantizedPrecision(StringRef mode) {
   if (mode == "int8")
     return QuantizedPrecision::Int8;
+  if (mode == "int8-static")
+    return QuantizedPrecision::Int8Static;
   if (mode == "bf16")
     return QuantizedPrecision::Bf16;
   return std::nullopt;
 }
 
 StringRef mlir::tfc::getPrecisionName(QuantizedPrecision precision) {
-  return precision == QuantizedPrecision::Int8 ? "int8" : "bf16";
+  return isInt8(precision) ? "int8" : "bf16";
+}
+
+StaticInputQuantization mlir::tfc::getStaticInputQuantization(float low,
+                                                              float high) {
+  low = std::min(low, 0.0f);
+  high = std::max(high, 0.0f);
+  float width = high - low;
+  if (!(width > 0.0f) || !std::isfinite(width))
+    return {1.0f, 0};
+  float scale = width / 255.0f;
+  float zero = std::nearbyint(-low / scale);
+  return {scale, static_cast<uint8_t>(std::clamp(zero, 0.0f, 255.0f))};
 }
 
 uint16_t mlir::tfc::roundToBf16(float x) {
@@ -80,7 +94,7 @@ std::string mlir::tfc::whyNotQuantizable(Operation *op,
   if (weightType.getRank() != 2 || !weightType.hasStaticShape())
     return "the weight is not a matrix of static shape";
   int64_t depth = weightType.getDimSize(0);
-  if (precision == QuantizedPrecision::Int8 && depth > kMaxQuantizedDepth)
+  if (isInt8(precision) && depth > kMaxQuantizedDepth)
     return "K = " + std::to_string(depth) + " exceeds " +
            std::to_string(kMaxQuantizedDepth) +
            " (its 32-bit sums could overflow)";
@@ -189,13 +203,16 @@ mlir::tfc::quantizeWeightPerChannel(OpBuilder &b, Location loc, Value weight) {
 }
 
 std::optional<LinearErrorMeter>
-LinearErrorMeter::create(Operation *linear, QuantizedPrecision precision) {
-  if (!whyNotQuantizable(linear, precision).empty())
+LinearErrorMeter::create(Operation *linear, QuantizedPrecision precision,
+                         std::optional<StaticInputQuantization> input) {
+  if (!whyNotQuantizable(linear, precision).empty() ||
+      (precision == QuantizedPrecision::Int8Static && !input))
     return std::nullopt;
   LinearParts parts = *getLinearParts(linear);
   auto type = cast<RankedTensorType>(parts.weight.getType());
   LinearErrorMeter meter;
   meter.precision = precision;
+  meter.staticInput = input;
   meter.depthK = type.getDimSize(0);
   meter.cols = type.getDimSize(1);
   Attribute attr;
@@ -213,7 +230,7 @@ LinearErrorMeter::create(Operation *linear, QuantizedPrecision precision) {
       return std::nullopt;
     meter.weightCopy.assign(values->begin(), values->end());
   }
-  if (precision == QuantizedPrecision::Int8)
+  if (isInt8(precision))
     roundPerChannel(meter.weight(), meter.depthK, meter.cols, meter.weightScale,
                     meter.quantizedWeight);
   meter.bias.assign(meter.cols, 0.0f);
@@ -231,7 +248,7 @@ LinearErrorMeter::create(Operation *linear, QuantizedPrecision precision) {
 }
 
 void LinearErrorMeter::addRows(const float *input, int64_t rows) {
-  if (precision == QuantizedPrecision::Int8)
+  if (isInt8(precision))
     addRowsInt8(input, rows);
   else
     addRowsBf16(input, rows);
@@ -256,16 +273,28 @@ void LinearErrorMeter::addRowsInt8(const float *input, int64_t rows) {
   std::vector<int32_t> rowQ(depthK);
   for (int64_t r = 0; r < rows; ++r) {
     const float *x = input + r * depthK;
-    // The row quantized as the kernel does: by 127 / max|x|.
-    float most = 0.0f;
-    for (int64_t k = 0; k < depthK; ++k)
-      most = std::max(most, std::fabs(x[k]));
-    bool usable = most > 0.0f && std::isfinite(most);
-    float inverse = 127.0f / (usable ? most : 127.0f);
-    float rowScale = usable ? most / 127.0f : 1.0f;
-    for (int64_t k = 0; k < depthK; ++k)
-      rowQ[k] = static_cast<int32_t>(std::clamp(
-          std::nearbyint(std::clamp(x[k] * inverse, -1e9f, 1e9f)), -127.0f, 127.0f));
+    float rowScale;
+    if (staticInput) {
+      // Static: round(x / scale) + zero in [0, 255], less the zero point.
+      rowScale = staticInput->scale;
+      for (int64_t k = 0; k < depthK; ++k)
+        rowQ[k] = static_cast<int32_t>(std::clamp(
+                      std::nearbyint(std::clamp(x[k] / rowScale, -1e9f, 1e9f)) +
+                          staticInput->zeroPoint,
+                      0.0f, 255.0f)) -
+                  staticInput->zeroPoint;
+    } else {
+      // The row quantized as the kernel does: by 127 / max|x|.
+      float most = 0.0f;
+      for (int64_t k = 0; k < depthK; ++k)
+        most = std::max(most, std::fabs(x[k]));
+      bool usable = most > 0.0f && std::isfinite(most);
+      float inverse = 127.0f / (usable ? most : 127.0f);
+      rowScale = usable ? most / 127.0f : 1.0f;
+      for (int64_t k = 0; k < depthK; ++k)
+        rowQ[k] = static_cast<int32_t>(std::clamp(
+            std::nearbyint(std::clamp(x[k] * inverse, -1e9f, 1e9f)), -127.0f, 127.0f));
+    }
     // Row-times-matrix in k-outer order: the inner loops run along a row
     // of the weight, which vectorizes.
     std::fill(reference.begin(), reference.end(), 0.0f);

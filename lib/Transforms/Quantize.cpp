@@ -39,7 +39,7 @@ struct QuantizePass : public tfc::impl::QuantizeBase<QuantizePass> {
     std::optional<QuantizedPrecision> parsed = parseQuantizedPrecision(mode);
     if (!parsed) {
       getOperation().emitError() << "tfm-quantize: unknown mode '" << mode
-                                 << "' (int8, bf16)";
+                                 << "' (int8, int8-static, bf16)";
       return signalPassFailure();
     }
     precision = *parsed;
@@ -57,10 +57,22 @@ struct QuantizePass : public tfc::impl::QuantizeBase<QuantizePass> {
         remark(op, "kept f32: " + name + ": " + reason);
         continue;
       }
-      if (precision == QuantizedPrecision::Int8)
-        quantize(op, *getLinearParts(op));
-      else
+      if (precision == QuantizedPrecision::Bf16) {
         roundToBf16(op, *getLinearParts(op));
+        continue;
+      }
+      std::optional<StaticInputQuantization> input;
+      if (precision == QuantizedPrecision::Int8Static) {
+        auto range = op->getAttrOfType<DenseF32ArrayAttr>(kInputRangeAttr);
+        if (!range || range.size() != 2) {
+          remark(op, "kept f32: " + name +
+                         ": no calibrated input range (int8-static needs "
+                         "calibration data)");
+          continue;
+        }
+        input = getStaticInputQuantization(range[0], range[1]);
+      }
+      quantize(op, *getLinearParts(op), input);
     }
     if (precision == QuantizedPrecision::Bf16)
       getOperation().walk([&](tfm::AttentionOp attention) {
@@ -118,8 +130,10 @@ struct QuantizePass : public tfc::impl::QuantizeBase<QuantizePass> {
                           Twine(weightType.getDimSize(1)) + how);
   }
 
-  /// Rewrites `op`, a linear quantizable to int8.
-  void quantize(Operation *op, const LinearParts &parts) {
+  /// Rewrites `op`, a linear quantizable to int8: its input quantized per
+  /// row as it runs, or by `input` (int8-static).
+  void quantize(Operation *op, const LinearParts &parts,
+                std::optional<StaticInputQuantization> input) {
     OpBuilder b(op);
     Location loc = op->getLoc();
     // A weight several linears share is quantized once, next to its
@@ -137,13 +151,24 @@ struct QuantizePass : public tfc::impl::QuantizeBase<QuantizePass> {
     }
     const QuantizedWeight *quantized = &cached->second;
     auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
+    Value inputScale, inputZero;
+    if (input) {
+      inputScale = b.create<tfm::ConstantOp>(
+          loc, DenseElementsAttr::get(RankedTensorType::get({}, b.getF32Type()),
+                                      input->scale));
+      auto u8 = b.getIntegerType(8, /*isSigned=*/false);
+      inputZero = b.create<tfm::ConstantOp>(
+          loc, DenseElementsAttr::get(RankedTensorType::get({}, u8),
+                                      APInt(8, input->zeroPoint)));
+    }
     auto fused = b.create<tfm::QuantizedLinearOp>(
         loc, resultType, parts.input, quantized->values, quantized->scales,
-        /*weight_zero_point=*/Value(), parts.bias, parts.residual,
-        /*input_scale=*/Value(), /*input_zero_point=*/Value(),
-        b.getStringAttr(parts.activation), b.getStringAttr("row"));
+        /*weight_zero_point=*/Value(), parts.bias, parts.residual, inputScale,
+        inputZero, b.getStringAttr(parts.activation),
+        b.getStringAttr(input ? "static" : "row"));
     replace(op, fused, parts.weight, "int8 weights ",
-            " per channel, activations per row");
+            input ? " per channel, activations static (calibrated range)"
+                  : " per channel, activations per row");
   }
 };
 

@@ -4,6 +4,8 @@
 // RUN: not tfc-opt %s --tfm-quantize=mode=int3 --split-input-file 2>&1 | FileCheck %s --check-prefix=MODE
 // RUN: tfc-opt %s --tfm-quantize=mode=bf16 --split-input-file | FileCheck %s --check-prefix=BF16
 // RUN: tfc-opt %s --tfm-quantize="mode=bf16 emit-remarks" --split-input-file 2>&1 >/dev/null | FileCheck %s --check-prefix=BF16-REMARK
+// RUN: tfc-opt %s --tfm-quantize="mode=int8-static emit-remarks" --split-input-file 2>%t.remarks | FileCheck %s --check-prefix=STATIC
+// RUN: FileCheck %s --check-prefix=STATIC-REMARK < %t.remarks
 
 // COM: A linear by a constant weight: int8 weights per output column,
 // COM: symmetric, rounded half to even (0.5 * 127 = 63.5 -> 64, -2 / (4 /
@@ -99,4 +101,26 @@ func.func @bf16_rounding(%x: tensor<?x1xf32>, %q: tensor<1x4x8xf32>) -> (tensor<
   return %y, %o : tensor<?x2xf32>, tensor<1x4x8xf32>
 }
 
-// MODE: tfm-quantize: unknown mode 'int3' (int8, bf16)
+// -----
+
+// COM: mode=int8-static: a linear with its calibrated input range
+// COM: [-1, 3] gets the static uint8 quantization of that range (scale
+// COM: 4 / 255, zero point round(255 / 4) = 64); one without a range stays
+// COM: f32. Other modes ignore the range.
+// STATIC-LABEL: func.func @int8_static
+// STATIC-DAG: %[[S:.+]] = tfm.constant dense<0.0156862754> : tensor<f32>
+// STATIC-DAG: %[[Z:.+]] = tfm.constant dense<64> : tensor<ui8>
+// STATIC: tfm.quantized_linear %arg0, %{{.+}}, %{{.+}}, %[[S]], %[[Z]] {input_quantization = "static", operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 1, 1>}
+// STATIC: tfm.linear %arg0
+// STATIC-REMARK: remark: {{.*}}: quantized: /ranged/MatMul: int8 weights 2x2 per channel, activations static (calibrated range)
+// STATIC-REMARK: remark: {{.*}}: kept f32: /unranged/MatMul: no calibrated input range (int8-static needs calibration data)
+// CHECK-LABEL: func.func @int8_static
+// CHECK-COUNT-2: tfm.quantized_linear %arg0, %{{.+}}, %{{.+}} {operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 0>}
+func.func @int8_static(%x: tensor<?x2xf32>) -> (tensor<?x2xf32>, tensor<?x2xf32>) {
+  %w = tfm.constant dense<[[1.0, -2.0], [0.5, 4.0]]> : tensor<2x2xf32>
+  %a = tfm.linear %x, %w {operandSegmentSizes = array<i32: 1, 1, 0, 0>, tfc.input_range = array<f32: -1.0, 3.0>} : (tensor<?x2xf32>, tensor<2x2xf32>) -> tensor<?x2xf32> loc("/ranged/MatMul")
+  %b = tfm.linear %x, %w {operandSegmentSizes = array<i32: 1, 1, 0, 0>} : (tensor<?x2xf32>, tensor<2x2xf32>) -> tensor<?x2xf32> loc("/unranged/MatMul")
+  return %a, %b : tensor<?x2xf32>, tensor<?x2xf32>
+}
+
+// MODE: tfm-quantize: unknown mode 'int3' (int8, int8-static, bf16)

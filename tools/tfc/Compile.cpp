@@ -87,7 +87,9 @@ static cl::opt<std::string> quantize(
     "quantize",
     cl::desc("Quantize the model's linears: int8 (weights int8 per output "
              "channel, activations quantized per row as the model runs, "
-             "8-bit dot products with VNNI where the CPU has it) or bf16 "
+             "8-bit dot products with VNNI where the CPU has it), int8-static "
+             "(activations per tensor, their scale and zero point from "
+             "--calibration-data) or bf16 "
              "(weights bf16, activations rounded to bf16, f32 sums; attention's "
              "products in bf16 too; vdpbf16ps where the CPU has AVX512-BF16). "
              "Layer norms, softmax and the residual stream stay f32"),
@@ -287,7 +289,7 @@ int tfc::driver::runCompile(MLIRContext &context) {
   compile.fusionReport = fusionReport;
   if (!quantize.empty() && !parseQuantizedPrecision(quantize)) {
     llvm::errs() << "tfc: error: --quantize: unknown mode '" << quantize
-                 << "' (int8, bf16)\n";
+                 << "' (int8, int8-static, bf16)\n";
     return 1;
   }
   if (quantize.empty() && (calibrationData.getNumOccurrences() ||
@@ -295,6 +297,11 @@ int tfc::driver::runCompile(MLIRContext &context) {
                            maxError.getNumOccurrences())) {
     llvm::errs() << "tfc: error: --calibration-data, --reduction-report and "
                     "--max-error measure a reduction: give --quantize too\n";
+    return 1;
+  }
+  if (quantize == "int8-static" && calibrationData.empty()) {
+    llvm::errs() << "tfc: error: --quantize=int8-static takes its activations' "
+                    "scales from --calibration-data: give it\n";
     return 1;
   }
   if (maxError.getNumOccurrences() &&

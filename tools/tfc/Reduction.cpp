@@ -247,14 +247,19 @@ double reducedSpeedup(QuantizedPrecision precision, StringRef kernelIsa) {
 
 /// What a mode does to weights and to activations, in words.
 StringRef describeWeights(QuantizedPrecision precision) {
-  return precision == QuantizedPrecision::Int8
-             ? "int8, symmetric, per output channel"
-             : "bf16, rounded to nearest even";
+  return isInt8(precision) ? "int8, symmetric, per output channel"
+                           : "bf16, rounded to nearest even";
 }
 StringRef describeActivations(QuantizedPrecision precision) {
-  return precision == QuantizedPrecision::Int8
-             ? "int8, symmetric, per row, at run time"
-             : "bf16, rounded at run time, f32 sums; attention in bf16";
+  switch (precision) {
+  case QuantizedPrecision::Int8:
+    return "int8, symmetric, per row, at run time";
+  case QuantizedPrecision::Int8Static:
+    return "uint8, per tensor, scale and zero point from the calibrated range";
+  case QuantizedPrecision::Bf16:
+    break;
+  }
+  return "bf16, rounded at run time, f32 sums; attention in bf16";
 }
 
 std::string formatError(const std::optional<double> &error) {
@@ -272,6 +277,9 @@ void printReport(llvm::raw_ostream &os, const ReductionOptions &options,
      << options.quantize
      << (precision == QuantizedPrecision::Int8
              ? " (int8 weights per output channel, activations per row)"
+         : precision == QuantizedPrecision::Int8Static
+             ? " (int8 weights per output channel, activations per tensor "
+               "from the calibrated ranges)"
              : " (bf16 weights and activations, f32 sums; attention in bf16)");
   if (options.maxError)
     os << ", --max-error=" << llvm::format("%g", *options.maxError);
@@ -434,14 +442,21 @@ LogicalResult mlir::tfc::driver::reduceModel(ModuleOp module, Target &target,
     func::FuncOp tappedGraph = graphOf(*tapped);
     SmallVector<Operation *> tappedLinears = getLinears(tappedGraph);
     SmallVector<Value> taps;
+    // int8-static measures a layer by its input's range, known only after
+    // every set has run: its meters are made after this run, and a second
+    // one feeds them.
+    const bool isStatic = precision == QuantizedPrecision::Int8Static;
     for (auto [layer, op] : llvm::zip(layers, tappedLinears)) {
       if (!layer.note.empty())
         continue;
-      layer.meter = LinearErrorMeter::create(op, precision);
+      layer.meter = LinearErrorMeter::create(
+          op, isStatic ? QuantizedPrecision::Int8 : precision);
       if (!layer.meter) {
         layer.note = "the error cannot be measured (a bias computed at run time)";
         continue;
       }
+      if (isStatic)
+        layer.meter.reset(); // made once the ranges are known
       Value input = getLinearParts(op)->input;
       auto it = llvm::find(taps, input);
       layer.tap = it - taps.begin();
@@ -450,29 +465,65 @@ LogicalResult mlir::tfc::driver::reduceModel(ModuleOp module, Target &target,
     }
     addTaps(tappedGraph, taps);
     size_t numOutputs = signature->outputs.size();
+    // Each run: the layers' inputs, sampled rows to each meter.
+    auto feedMeters = [&](Layer &layer, const float *data, int64_t rows) {
+      if (!layer.meter)
+        return;
+      int64_t step = std::max<int64_t>(1, rows / kMaxRowsPerSet);
+      for (int64_t r = 0; r < rows; r += step)
+        layer.meter->addRows(data + r * layer.depth, 1);
+    };
+    auto layerInput = [&](const Layer &layer, std::vector<HostTensor> &outputs,
+                          int64_t &rows) {
+      const HostTensor &input = outputs[numOutputs + layer.tap];
+      rows = layer.depth ? input.numElements() / layer.depth : 0;
+      return reinterpret_cast<const float *>(input.bytes.data());
+    };
     auto measure = [&](size_t, std::vector<HostTensor> &outputs) {
       // 2. Each layer's own error, and its input's statistics.
       for (Layer &layer : layers) {
         if (layer.tap < 0)
           continue;
-        const HostTensor &input = outputs[numOutputs + layer.tap];
-        const float *data = reinterpret_cast<const float *>(input.bytes.data());
-        int64_t rows = layer.depth ? input.numElements() / layer.depth : 0;
+        int64_t rows;
+        const float *data = layerInput(layer, outputs, rows);
         for (int64_t i = 0, n = rows * layer.depth; i < n; ++i) {
           layer.low = std::min<double>(layer.low, data[i]);
           layer.high = std::max<double>(layer.high, data[i]);
         }
         layer.rows += rows;
-        int64_t step = std::max<int64_t>(1, rows / kMaxRowsPerSet);
-        for (int64_t r = 0; r < rows; r += step)
-          layer.meter->addRows(data + r * layer.depth, 1);
+        feedMeters(layer, data, rows);
       }
       outputs.resize(numOutputs);
       fp32Outputs.push_back(std::move(outputs));
     };
+    // (Compiling a variant lowers it: the second run needs its own copy.)
+    OwningOpRef<ModuleOp> tappedAgain;
+    if (isStatic)
+      tappedAgain = tapped->clone();
     if (failed(runOnSets(*tapped, target, workDir, "tapped", options.threads,
                          sets, setNames, measure)))
       return failure();
+    if (isStatic) {
+      // 2b. The ranges known: each layer's meter (from the graph's linears:
+      // the tapped ones were lowered), fed by a second run.
+      for (auto [layer, op] : llvm::zip(layers, linears))
+        if (layer.tap >= 0)
+          layer.meter = LinearErrorMeter::create(
+              op, precision,
+              getStaticInputQuantization(layer.low, layer.high));
+      auto measureStatic = [&](size_t, std::vector<HostTensor> &outputs) {
+        for (Layer &layer : layers) {
+          if (layer.tap < 0)
+            continue;
+          int64_t rows;
+          const float *data = layerInput(layer, outputs, rows);
+          feedMeters(layer, data, rows);
+        }
+      };
+      if (failed(runOnSets(*tappedAgain, target, workDir, "tapped_static",
+                           options.threads, sets, setNames, measureStatic)))
+        return failure();
+    }
   }
 
   // 3. Quantize all but the layers over the budget.
@@ -496,6 +547,14 @@ LogicalResult mlir::tfc::driver::reduceModel(ModuleOp module, Target &target,
       layer.quantized = false;
       layer.note = "kept: shares its name with a layer above the budget";
     }
+  // int8-static: each layer's calibrated input range, for the pass.
+  if (precision == QuantizedPrecision::Int8Static)
+    for (auto [layer, op] : llvm::zip(layers, getLinears(graph)))
+      if (layer.rows > 0)
+        op->setAttr(kInputRangeAttr,
+                    DenseF32ArrayAttr::get(
+                        module->getContext(),
+                        {static_cast<float>(layer.low), static_cast<float>(layer.high)}));
   QuantizeOptions quantize;
   quantize.mode = options.quantize;
   quantize.keep = kept;
@@ -526,7 +585,7 @@ LogicalResult mlir::tfc::driver::reduceModel(ModuleOp module, Target &target,
     int64_t weights = layer.depth * layer.cols;
     f32Bytes += weights * 4;
     // int8: a byte per weight and an f32 scale per column; bf16: 2 bytes.
-    int64_t reduced = precision == QuantizedPrecision::Int8
+    int64_t reduced = isInt8(precision)
                           ? weights + layer.cols * 4
                           : weights * 2;
     reducedBytes += layer.quantized ? reduced : weights * 4;

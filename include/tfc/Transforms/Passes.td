@@ -405,6 +405,11 @@ def Quantize : Pass<"tfm-quantize", "func::FuncOp"> {
     residual stay in the epilogue, in f32. Layer norms, softmax and the
     residual stream stay f32.
 
+    With `mode=int8-static` the activations' scale and zero point are
+    constants (uint8, `input_quantization = "static"`), from the calibrated
+    `[min, max]` a driver put on each linear as `tfc.input_range` (tfc
+    compile --calibration-data does); a linear without it stays f32.
+
     With `mode=bf16` each such linear stays a `tfm.linear` whose weight is
     rounded to bf16 (nearest, ties to even): its input is rounded to bf16
     as it runs and the products are summed in f32. Every `tfm.attention`
@@ -432,7 +437,8 @@ def Quantize : Pass<"tfm-quantize", "func::FuncOp"> {
   let options = [
     Option<"mode", "mode", "std::string", /*default=*/"\"int8\"",
            "int8: int8 weights per channel, activations per row at run time; "
-           "bf16: bf16 weights and products, attention in bf16">,
+           "int8-static: activations per tensor from each linear's "
+           "tfc.input_range; bf16: bf16 weights and products, attention in bf16">,
     ListOption<"keep", "keep", "std::string",
                "Layers (ONNX node names) to leave in f32">,
     Option<"emitRemarks", "emit-remarks", "bool", /*default=*/"false",

@@ -27,12 +27,33 @@ constexpr int64_t kMaxQuantizedDepth = 32768;
 
 /// What a quantized linear computes in (tfm-quantize's modes).
 enum class QuantizedPrecision {
-  Int8, // int8 weights per output channel, activations per row
-  Bf16, // bf16 weights and activations, f32 sums
+  Int8,       // int8 weights per output channel, activations per row
+  Int8Static, // int8 weights per output channel, activations per tensor
+              // with a scale and zero point from calibration
+  Bf16,       // bf16 weights and activations, f32 sums
 };
-/// The precision of a mode name ("int8", "bf16"), or nullopt.
+/// The precision of a mode name ("int8", "int8-static", "bf16"), or
+/// nullopt.
 std::optional<QuantizedPrecision> parseQuantizedPrecision(StringRef mode);
+/// The layers' precision in reports: "int8" (both int8 modes) or "bf16".
 StringRef getPrecisionName(QuantizedPrecision precision);
+inline bool isInt8(QuantizedPrecision precision) {
+  return precision != QuantizedPrecision::Bf16;
+}
+
+/// The attribute by which a driver gives a linear its input's calibrated
+/// range for int8-static: [min, max] as a dense f32 array.
+constexpr StringLiteral kInputRangeAttr = "tfc.input_range";
+
+/// The static uint8 quantization of values in [low, high]
+/// (DynamicQuantizeLinear's rule: the range widened to hold 0, scale =
+/// range / 255, zero point round(-low / scale); scale 1 for an empty
+/// range).
+struct StaticInputQuantization {
+  float scale;
+  uint8_t zeroPoint;
+};
+StaticInputQuantization getStaticInputQuantization(float low, float high);
 
 /// A linear as quantization sees it: tfm.linear, or a tfm.matmul by a
 /// constant matrix (an LM head no epilogue joined).
@@ -86,8 +107,10 @@ class LinearErrorMeter {
 public:
   /// Fails (nullopt) when `linear` is not quantizable or its constants
   /// cannot be read.
+  /// int8-static needs `input`, the static quantization of its input.
   static std::optional<LinearErrorMeter>
-  create(Operation *linear, QuantizedPrecision precision = QuantizedPrecision::Int8);
+  create(Operation *linear, QuantizedPrecision precision = QuantizedPrecision::Int8,
+         std::optional<StaticInputQuantization> input = std::nullopt);
 
   /// Adds `rows` rows of the linear's input ([rows, K], row-major).
   void addRows(const float *input, int64_t rows);
@@ -107,6 +130,7 @@ private:
     return weightCopy.empty() ? weightInPlace : ArrayRef<float>(weightCopy);
   }
   QuantizedPrecision precision = QuantizedPrecision::Int8;
+  std::optional<StaticInputQuantization> staticInput;
   std::vector<int8_t> quantizedWeight; // int8 only (bf16 rounds as it goes)
   std::string activation;
   void addRowsInt8(const float *input, int64_t rows);

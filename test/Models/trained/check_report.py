@@ -30,8 +30,9 @@ def main():
             failures.append(text)
 
     layers = report["layers"]
-    mode = report["reduction"]
-    check(mode in ("int8", "bf16"), "the report names its mode")
+    # The layers' precision: int8 for both int8 modes.
+    mode = {"int8": "int8", "int8-static": "int8", "bf16": "bf16"}.get(report["reduction"])
+    check(mode is not None, "the report names its mode")
     quantized = [l for l in layers if l["precision"] == mode]
     kept = [l for l in layers if l["precision"] == "f32"]
     check(all(l["precision"] in (mode, "f32") for l in layers), "every layer has a precision")
