@@ -33,6 +33,31 @@ StringRef mlir::tfc::getPrecisionName(QuantizedPrecision precision) {
   return isInt8(precision) ? "int8" : "bf16";
 }
 
+std::vector<float> mlir::tfc::getSmoothingFactors(Operation *linear,
+                                                  ArrayRef<float> inputAbsMax,
+                                                  double alpha) {
+  std::optional<LinearParts> parts = getLinearParts(linear);
+  if (!parts)
+    return {};
+  auto type = cast<RankedTensorType>(parts->weight.getType());
+  int64_t depth = type.getDimSize(0), cols = type.getDimSize(1);
+  std::optional<SmallVector<float>> values = getConstantFloats(parts->weight);
+  if (!values || static_cast<int64_t>(inputAbsMax.size()) != depth)
+    return {};
+  std::vector<float> factors(depth, 1.0f);
+  for (int64_t k = 0; k < depth; ++k) {
+    float weightMax = 0.0f;
+    for (int64_t j = 0; j < cols; ++j)
+      weightMax = std::max(weightMax, std::fabs((*values)[k * cols + j]));
+    double x = inputAbsMax[k];
+    if (!(x > 0) || !(weightMax > 0) || !std::isfinite(x) || !std::isfinite(weightMax))
+      continue;
+    double factor = std::pow(x, alpha) / std::pow(weightMax, 1 - alpha);
+    factors[k] = static_cast<float>(std::clamp(factor, 1e-5, 1e5));
+  }
+  return factors;
+}
+
 StaticInputQuantization mlir::tfc::getStaticInputQuantization(float low,
                                                               float high) {
   low = std::min(low, 0.0f);
@@ -122,17 +147,21 @@ std::string mlir::tfc::getLayerName(Operation *op) {
 namespace {
 /// The per-channel int8 rounding of a [K, N] weight: scales and values.
 void roundPerChannel(ArrayRef<float> values, int64_t depth, int64_t cols,
-                     std::vector<float> &scales, std::vector<int8_t> &rounded) {
+                     std::vector<float> &scales, std::vector<int8_t> &rounded,
+                     ArrayRef<float> rowScale = {}) {
+  auto element = [&](int64_t k, int64_t j) {
+    return rowScale.empty() ? values[k * cols + j] : values[k * cols + j] * rowScale[k];
+  };
   scales.assign(cols, 0.0f);
   for (int64_t k = 0; k < depth; ++k)
     for (int64_t j = 0; j < cols; ++j)
-      scales[j] = std::max(scales[j], std::fabs(values[k * cols + j]));
+      scales[j] = std::max(scales[j], std::fabs(element(k, j)));
   for (float &scale : scales)
     scale = scale > 0.0f && std::isfinite(scale) ? scale / 127.0f : 1.0f;
   rounded.resize(depth * cols);
   for (int64_t k = 0; k < depth; ++k)
     for (int64_t j = 0; j < cols; ++j) {
-      float q = std::nearbyint(values[k * cols + j] / scales[j]);
+      float q = std::nearbyint(element(k, j) / scales[j]);
       rounded[k * cols + j] = static_cast<int8_t>(std::clamp(q, -127.0f, 127.0f));
     }
 }
@@ -174,7 +203,8 @@ FailureOr<Value> mlir::tfc::roundWeightToBf16(OpBuilder &b, Location loc,
 }
 
 FailureOr<QuantizedWeight>
-mlir::tfc::quantizeWeightPerChannel(OpBuilder &b, Location loc, Value weight) {
+mlir::tfc::quantizeWeightPerChannel(OpBuilder &b, Location loc, Value weight,
+                                    ArrayRef<float> rowScale) {
   auto type = cast<RankedTensorType>(weight.getType());
   std::optional<SmallVector<float>> values = getConstantFloats(weight);
   if (!values)
@@ -182,7 +212,9 @@ mlir::tfc::quantizeWeightPerChannel(OpBuilder &b, Location loc, Value weight) {
   int64_t depth = type.getDimSize(0), cols = type.getDimSize(1);
   std::vector<float> scales;
   std::vector<int8_t> rounded;
-  roundPerChannel(*values, depth, cols, scales, rounded);
+  if (!rowScale.empty() && static_cast<int64_t>(rowScale.size()) != depth)
+    return failure();
+  roundPerChannel(*values, depth, cols, scales, rounded, rowScale);
   ArrayRef<char> quantized(reinterpret_cast<const char *>(rounded.data()),
                            rounded.size());
   std::string name = "quantized_weight";
@@ -204,7 +236,8 @@ mlir::tfc::quantizeWeightPerChannel(OpBuilder &b, Location loc, Value weight) {
 
 std::optional<LinearErrorMeter>
 LinearErrorMeter::create(Operation *linear, QuantizedPrecision precision,
-                         std::optional<StaticInputQuantization> input) {
+                         std::optional<StaticInputQuantization> input,
+                         ArrayRef<float> smoothing) {
   if (!whyNotQuantizable(linear, precision).empty() ||
       (precision == QuantizedPrecision::Int8Static && !input))
     return std::nullopt;
@@ -213,6 +246,7 @@ LinearErrorMeter::create(Operation *linear, QuantizedPrecision precision,
   LinearErrorMeter meter;
   meter.precision = precision;
   meter.staticInput = input;
+  meter.smoothing.assign(smoothing.begin(), smoothing.end());
   meter.depthK = type.getDimSize(0);
   meter.cols = type.getDimSize(1);
   Attribute attr;
@@ -232,7 +266,7 @@ LinearErrorMeter::create(Operation *linear, QuantizedPrecision precision,
   }
   if (isInt8(precision))
     roundPerChannel(meter.weight(), meter.depthK, meter.cols, meter.weightScale,
-                    meter.quantizedWeight);
+                    meter.quantizedWeight, meter.smoothing);
   meter.bias.assign(meter.cols, 0.0f);
   if (parts.bias) {
     std::optional<SmallVector<float>> bias = getConstantFloats(parts.bias);
@@ -271,8 +305,17 @@ void LinearErrorMeter::addRowsInt8(const float *input, int64_t rows) {
   std::vector<double> quantized(cols);
   std::vector<int32_t> sums(cols);
   std::vector<int32_t> rowQ(depthK);
+  std::vector<float> smoothed(smoothing.empty() ? 0 : depthK);
   for (int64_t r = 0; r < rows; ++r) {
-    const float *x = input + r * depthK;
+    const float *raw = input + r * depthK;
+    // What is quantized: the row divided by the smoothing factors (the
+    // reference below multiplies the row as it is).
+    const float *x = raw;
+    if (!smoothing.empty()) {
+      for (int64_t k = 0; k < depthK; ++k)
+        smoothed[k] = raw[k] / smoothing[k];
+      x = smoothed.data();
+    }
     float rowScale;
     if (staticInput) {
       // Static: round(x / scale) + zero in [0, 255], less the zero point.
@@ -302,7 +345,7 @@ void LinearErrorMeter::addRowsInt8(const float *input, int64_t rows) {
     for (int64_t k = 0; k < depthK; ++k) {
       const float *w = weights.data() + k * cols;
       const int8_t *wq = quantizedWeight.data() + k * cols;
-      float xk = x[k];
+      float xk = raw[k];
       int32_t qk = rowQ[k];
       for (int64_t j = 0; j < cols; ++j) {
         reference[j] += xk * w[j];

@@ -136,20 +136,46 @@ struct QuantizePass : public tfc::impl::QuantizeBase<QuantizePass> {
                 std::optional<StaticInputQuantization> input) {
     OpBuilder b(op);
     Location loc = op->getLoc();
-    // A weight several linears share is quantized once, next to its
-    // constant.
-    auto [cached, isNew] = int8Weights.try_emplace(parts.weight);
-    if (isNew) {
-      OpBuilder atWeight(parts.weight.getDefiningOp());
-      FailureOr<QuantizedWeight> created = quantizeWeightPerChannel(
-          atWeight, parts.weight.getLoc(), parts.weight);
-      if (failed(created)) {
-        int8Weights.erase(cached);
-        return; // whyNotQuantizable read the same constant
+    // SmoothQuant (a driver's tfc.smoothing): the input divided by the
+    // factors as the model runs, the weight's rows multiplied by them here.
+    Value x = parts.input;
+    auto smoothing = op->getAttrOfType<DenseF32ArrayAttr>(kSmoothingAttr);
+    int64_t depth = cast<RankedTensorType>(parts.weight.getType()).getDimSize(0);
+    if (smoothing && static_cast<int64_t>(smoothing.size()) != depth)
+      smoothing = {};
+    QuantizedWeight smoothed;
+    const QuantizedWeight *quantized = nullptr;
+    if (smoothing) {
+      FailureOr<QuantizedWeight> created =
+          quantizeWeightPerChannel(b, loc, parts.weight, smoothing.asArrayRef());
+      if (failed(created))
+        return;
+      smoothed = *created;
+      quantized = &smoothed;
+      SmallVector<float> inverse;
+      for (float factor : smoothing.asArrayRef())
+        inverse.push_back(1.0f / factor);
+      Value divisors = b.create<tfm::ConstantOp>(
+          loc, DenseElementsAttr::get(
+                   RankedTensorType::get({depth}, b.getF32Type()),
+                   ArrayRef<float>(inverse)));
+      x = b.create<tfm::MulOp>(loc, x, divisors);
+    } else {
+      // A weight several linears share is quantized once, next to its
+      // constant.
+      auto [cached, isNew] = int8Weights.try_emplace(parts.weight);
+      if (isNew) {
+        OpBuilder atWeight(parts.weight.getDefiningOp());
+        FailureOr<QuantizedWeight> created = quantizeWeightPerChannel(
+            atWeight, parts.weight.getLoc(), parts.weight);
+        if (failed(created)) {
+          int8Weights.erase(cached);
+          return; // whyNotQuantizable read the same constant
+        }
+        cached->second = *created;
       }
-      cached->second = *created;
+      quantized = &cached->second;
     }
-    const QuantizedWeight *quantized = &cached->second;
     auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
     Value inputScale, inputZero;
     if (input) {
@@ -162,13 +188,14 @@ struct QuantizePass : public tfc::impl::QuantizeBase<QuantizePass> {
                                       APInt(8, input->zeroPoint)));
     }
     auto fused = b.create<tfm::QuantizedLinearOp>(
-        loc, resultType, parts.input, quantized->values, quantized->scales,
+        loc, resultType, x, quantized->values, quantized->scales,
         /*weight_zero_point=*/Value(), parts.bias, parts.residual, inputScale,
         inputZero, b.getStringAttr(parts.activation),
         b.getStringAttr(input ? "static" : "row"));
     replace(op, fused, parts.weight, "int8 weights ",
-            input ? " per channel, activations static (calibrated range)"
-                  : " per channel, activations per row");
+            !input       ? " per channel, activations per row"
+            : smoothing ? " per channel, activations static (calibrated range), smoothed"
+                        : " per channel, activations static (calibrated range)");
   }
 };
 

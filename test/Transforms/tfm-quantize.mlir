@@ -123,4 +123,22 @@ func.func @int8_static(%x: tensor<?x2xf32>) -> (tensor<?x2xf32>, tensor<?x2xf32>
   return %a, %b : tensor<?x2xf32>, tensor<?x2xf32>
 }
 
+// -----
+
+// COM: int8-static with SmoothQuant's factors (tfc.smoothing, s = [2, 0.5]):
+// COM: the input is multiplied by 1 / s = [0.5, 2] as it runs, the weight's
+// COM: rows by s before rounding: [[2, -4], [0.25, 2]] per column scales
+// COM: 2/127 and 4/127 -> [[127, -127], [16, 64]] (63.5 to even).
+// STATIC-LABEL: func.func @smoothed
+// STATIC-DAG: %[[D:.+]] = tfm.constant dense<[5.000000e-01, 2.000000e+00]> : tensor<2xf32>
+// STATIC-DAG: %[[W:.+]] = tfm.constant dense_resource<[[WNAME:.+]]> : tensor<2x2xi8>
+// STATIC: %[[X:.+]] = tfm.mul %arg0, %[[D]]
+// STATIC: tfm.quantized_linear %[[X]], %[[W]], {{.+}}input_quantization = "static"
+// STATIC: [[WNAME]]: "0x040000007F811040"
+func.func @smoothed(%x: tensor<?x2xf32>) -> tensor<?x2xf32> {
+  %w = tfm.constant dense<[[1.0, -2.0], [0.5, 4.0]]> : tensor<2x2xf32>
+  %a = tfm.linear %x, %w {operandSegmentSizes = array<i32: 1, 1, 0, 0>, tfc.input_range = array<f32: -1.0, 3.0>, tfc.smoothing = array<f32: 2.0, 0.5>} : (tensor<?x2xf32>, tensor<2x2xf32>) -> tensor<?x2xf32> loc("/smoothed/MatMul")
+  return %a : tensor<?x2xf32>
+}
+
 // MODE: tfm-quantize: unknown mode 'int3' (int8, int8-static, bf16)

@@ -123,6 +123,16 @@ static cl::opt<double> maxError(
     cl::value_desc("E"), cl::sub(tfc::driver::compileCommand),
     cl::cat(tfc::driver::compileCategory));
 
+static cl::opt<double> smoothAlpha(
+    "smooth-alpha",
+    cl::desc("With --quantize=int8-static: migrate activation outliers into "
+             "the weights, SmoothQuant's way: each input channel k of a "
+             "linear is divided by s = max|x_k|^A / max|w_k|^(1-A) (from the "
+             "calibration data) and the weight's row k multiplied by it. "
+             "0.5 is the usual A; higher moves more into the weights"),
+    cl::value_desc("A"), cl::sub(tfc::driver::compileCommand),
+    cl::cat(tfc::driver::compileCategory));
+
 static cl::opt<bool> profile(
     "profile",
     cl::desc("Time every graph op at run time: the library sums the time "
@@ -304,6 +314,12 @@ int tfc::driver::runCompile(MLIRContext &context) {
                     "scales from --calibration-data: give it\n";
     return 1;
   }
+  if (smoothAlpha.getNumOccurrences() &&
+      (quantize != "int8-static" || !(smoothAlpha >= 0 && smoothAlpha <= 1))) {
+    llvm::errs() << "tfc: error: --smooth-alpha takes a value in [0, 1] and "
+                    "--quantize=int8-static\n";
+    return 1;
+  }
   if (maxError.getNumOccurrences() &&
       (calibrationData.empty() || !(maxError >= 0))) {
     llvm::errs() << "tfc: error: --max-error needs --calibration-data (the "
@@ -317,6 +333,8 @@ int tfc::driver::runCompile(MLIRContext &context) {
   reduction.reportJson = reductionReport;
   if (maxError.getNumOccurrences())
     reduction.maxError = maxError;
+  if (smoothAlpha.getNumOccurrences())
+    reduction.smoothAlpha = smoothAlpha;
   reduction.modelName = output.modelName;
   for (const std::string &name : disabledFusions) {
     if (!llvm::is_contained(getFusionNames(), name)) {

@@ -66,6 +66,9 @@ struct Layer {
   // Statistics of its input over the calibration sets.
   double low = INFINITY, high = -INFINITY;
   int64_t rows = 0;
+  // Per input channel, for --smooth-alpha: its least and greatest value,
+  // and the smoothing factors made from them.
+  std::vector<float> channelLow, channelHigh, smoothing;
 };
 
 /// A model output's error, summed over the calibration sets.
@@ -281,6 +284,8 @@ void printReport(llvm::raw_ostream &os, const ReductionOptions &options,
              ? " (int8 weights per output channel, activations per tensor "
                "from the calibrated ranges)"
              : " (bf16 weights and activations, f32 sums; attention in bf16)");
+  if (options.smoothAlpha)
+    os << ", --smooth-alpha=" << llvm::format("%g", *options.smoothAlpha);
   if (options.maxError)
     os << ", --max-error=" << llvm::format("%g", *options.maxError);
   os << "\n";
@@ -344,6 +349,8 @@ LogicalResult writeJson(StringRef path, const ReductionOptions &options,
     json.attribute("activations", describeActivations(precision));
     if (options.maxError)
       json.attribute("max_error", *options.maxError);
+    if (options.smoothAlpha)
+      json.attribute("smooth_alpha", *options.smoothAlpha);
     json.attribute("kernels", options.kernelIsa);
     json.attributeArray("calibration_sets", [&] {
       for (const std::string &name : setNames)
@@ -490,6 +497,16 @@ LogicalResult mlir::tfc::driver::reduceModel(ModuleOp module, Target &target,
           layer.low = std::min<double>(layer.low, data[i]);
           layer.high = std::max<double>(layer.high, data[i]);
         }
+        if (options.smoothAlpha) {
+          layer.channelLow.resize(layer.depth, INFINITY);
+          layer.channelHigh.resize(layer.depth, -INFINITY);
+          for (int64_t r = 0; r < rows; ++r)
+            for (int64_t k = 0; k < layer.depth; ++k) {
+              float v = data[r * layer.depth + k];
+              layer.channelLow[k] = std::min(layer.channelLow[k], v);
+              layer.channelHigh[k] = std::max(layer.channelHigh[k], v);
+            }
+        }
         layer.rows += rows;
         feedMeters(layer, data, rows);
       }
@@ -506,11 +523,32 @@ LogicalResult mlir::tfc::driver::reduceModel(ModuleOp module, Target &target,
     if (isStatic) {
       // 2b. The ranges known: each layer's meter (from the graph's linears:
       // the tapped ones were lowered), fed by a second run.
-      for (auto [layer, op] : llvm::zip(layers, linears))
-        if (layer.tap >= 0)
-          layer.meter = LinearErrorMeter::create(
-              op, precision,
-              getStaticInputQuantization(layer.low, layer.high));
+      for (auto [layer, op] : llvm::zip(layers, linears)) {
+        if (layer.tap < 0)
+          continue;
+        if (options.smoothAlpha && layer.rows > 0) {
+          std::vector<float> absMax(layer.depth);
+          for (int64_t k = 0; k < layer.depth; ++k)
+            absMax[k] = std::max(std::fabs(layer.channelLow[k]),
+                                 std::fabs(layer.channelHigh[k]));
+          layer.smoothing = getSmoothingFactors(op, absMax, *options.smoothAlpha);
+          if (!layer.smoothing.empty()) {
+            // The input divided by the factors (all positive): its range is
+            // the channels' ranges divided by theirs.
+            layer.low = INFINITY;
+            layer.high = -INFINITY;
+            for (int64_t k = 0; k < layer.depth; ++k) {
+              layer.low = std::min<double>(layer.low,
+                                           layer.channelLow[k] / layer.smoothing[k]);
+              layer.high = std::max<double>(layer.high,
+                                            layer.channelHigh[k] / layer.smoothing[k]);
+            }
+          }
+        }
+        layer.meter = LinearErrorMeter::create(
+            op, precision, getStaticInputQuantization(layer.low, layer.high),
+            layer.smoothing);
+      }
       auto measureStatic = [&](size_t, std::vector<HostTensor> &outputs) {
         for (Layer &layer : layers) {
           if (layer.tap < 0)
@@ -550,11 +588,15 @@ LogicalResult mlir::tfc::driver::reduceModel(ModuleOp module, Target &target,
   // int8-static: each layer's calibrated input range, for the pass.
   if (precision == QuantizedPrecision::Int8Static)
     for (auto [layer, op] : llvm::zip(layers, getLinears(graph)))
-      if (layer.rows > 0)
+      if (layer.rows > 0) {
         op->setAttr(kInputRangeAttr,
                     DenseF32ArrayAttr::get(
                         module->getContext(),
                         {static_cast<float>(layer.low), static_cast<float>(layer.high)}));
+        if (!layer.smoothing.empty())
+          op->setAttr(kSmoothingAttr,
+                      DenseF32ArrayAttr::get(module->getContext(), layer.smoothing));
+      }
   QuantizeOptions quantize;
   quantize.mode = options.quantize;
   quantize.keep = kept;

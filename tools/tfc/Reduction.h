@@ -19,11 +19,12 @@
 namespace mlir::tfc::driver {
 
 struct ReductionOptions {
-  std::string quantize;        // --quantize: int8
+  std::string quantize;        // --quantize: int8, int8-static, bf16
   std::string calibrationData; // --calibration-data DIR, "" for none
   bool printReport = false;    // --reduction-report
   std::string reportJson;      // --reduction-report=FILE.json
   std::optional<double> maxError; // --max-error
+  std::optional<double> smoothAlpha; // --smooth-alpha (int8-static)
   std::string kernelIsa;       // what the target's kernels use ("avx512+vnni")
   std::string modelName;
   int threads = 0;             // for the calibration runs (0: every core)

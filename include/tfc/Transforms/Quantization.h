@@ -45,6 +45,19 @@ inline bool isInt8(QuantizedPrecision precision) {
 /// range for int8-static: [min, max] as a dense f32 array.
 constexpr StringLiteral kInputRangeAttr = "tfc.input_range";
 
+/// The attribute by which a driver gives a linear SmoothQuant's factors
+/// (int8-static with --smooth-alpha): s[k] per input channel, the input
+/// divided by it and the weight's row k multiplied, as a dense f32 array.
+constexpr StringLiteral kSmoothingAttr = "tfc.smoothing";
+
+/// SmoothQuant's factors for `linear` (a quantizable linear), from its
+/// input's absolute maximum per channel on calibration data:
+/// s[k] = absmax_x[k]^alpha / absmax_w[k]^(1 - alpha), with w's row k; 1
+/// where either is 0. Moves the input's outlier channels into the weight,
+/// whose per-column scales absorb them. Empty when the weight cannot be read.
+std::vector<float> getSmoothingFactors(Operation *linear,
+                                       ArrayRef<float> inputAbsMax, double alpha);
+
 /// The static uint8 quantization of values in [low, high]
 /// (DynamicQuantizeLinear's rule: the range widened to hold 0, scale =
 /// range / 255, zero point round(-low / scale); scale 1 for an empty
@@ -83,10 +96,12 @@ struct QuantizedWeight {
 
 /// `weight` (a constant f32 [K, N]) as symmetric int8 with one scale per
 /// column (max |w| / 127, 1 for an all-zero column), rounded to nearest
-/// even; new constants named after the weight's blob. Fails when `weight`
-/// is not such a constant.
+/// even; new constants named after the weight's blob. With `rowScale` (K
+/// factors, SmoothQuant's) row k is multiplied by rowScale[k] first. Fails
+/// when `weight` is not such a constant.
 FailureOr<QuantizedWeight> quantizeWeightPerChannel(OpBuilder &b, Location loc,
-                                                    Value weight);
+                                                    Value weight,
+                                                    ArrayRef<float> rowScale = {});
 
 /// `weight` (a constant f32 [K, N]) rounded to bf16 (nearest, ties to
 /// even), a new constant named after the weight's blob. Fails when `weight`
@@ -108,9 +123,12 @@ public:
   /// Fails (nullopt) when `linear` is not quantizable or its constants
   /// cannot be read.
   /// int8-static needs `input`, the static quantization of its input.
+  /// int8-static with smoothing: `smoothing`, the factors the input is
+  /// divided by (and the weight's rows multiplied by) before quantizing.
   static std::optional<LinearErrorMeter>
   create(Operation *linear, QuantizedPrecision precision = QuantizedPrecision::Int8,
-         std::optional<StaticInputQuantization> input = std::nullopt);
+         std::optional<StaticInputQuantization> input = std::nullopt,
+         ArrayRef<float> smoothing = {});
 
   /// Adds `rows` rows of the linear's input ([rows, K], row-major).
   void addRows(const float *input, int64_t rows);
@@ -131,6 +149,7 @@ private:
   }
   QuantizedPrecision precision = QuantizedPrecision::Int8;
   std::optional<StaticInputQuantization> staticInput;
+  std::vector<float> smoothing;
   std::vector<int8_t> quantizedWeight; // int8 only (bf16 rounds as it goes)
   std::string activation;
   void addRowsInt8(const float *input, int64_t rows);
