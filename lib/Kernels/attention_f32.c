@@ -18,7 +18,10 @@
  *
  * The products are register tiles shaped for each instruction set (see
  * the tiles below); the softmax works on vectors of 16 queries for every
- * set. The build compiles this file once per set.
+ * set. The build compiles this file once per set. With bf16 products
+ * (tfm.attention precision = "bf16") the same tiles take pairs of bf16
+ * (attention_bf16.inc): K and V are always packed, as pairs, and the
+ * softmax stays f32.
  *
  *===----------------------------------------------------------------------===*/
 
