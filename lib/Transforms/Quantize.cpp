@@ -74,6 +74,12 @@ struct QuantizePass : public tfc::impl::QuantizeBase<QuantizePass> {
       }
       quantize(op, *getLinearParts(op), input);
     }
+    // The driver's calibration attributes have served (on linears kept in
+    // f32 they would only ride along to the lowering).
+    getOperation().walk([](Operation *op) {
+      op->removeAttr(kInputRangeAttr);
+      op->removeAttr(kSmoothingAttr);
+    });
     if (precision == QuantizedPrecision::Bf16)
       getOperation().walk([&](tfm::AttentionOp attention) {
         attention.setPrecision("bf16");
