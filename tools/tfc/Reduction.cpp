@@ -456,14 +456,14 @@ LogicalResult mlir::tfc::driver::reduceModel(ModuleOp module, Target &target,
     for (auto [layer, op] : llvm::zip(layers, tappedLinears)) {
       if (!layer.note.empty())
         continue;
-      layer.meter = LinearErrorMeter::create(
-          op, isStatic ? QuantizedPrecision::Int8 : precision);
-      if (!layer.meter) {
-        layer.note = "the error cannot be measured (a bias computed at run time)";
-        continue;
+      // (int8-static's meters are made once the ranges are known, below.)
+      if (!isStatic) {
+        layer.meter = LinearErrorMeter::create(op, precision);
+        if (!layer.meter) {
+          layer.note = "the error cannot be measured (a bias computed at run time)";
+          continue;
+        }
       }
-      if (isStatic)
-        layer.meter.reset(); // made once the ranges are known
       Value input = getLinearParts(op)->input;
       auto it = llvm::find(taps, input);
       layer.tap = it - taps.begin();
@@ -548,6 +548,8 @@ LogicalResult mlir::tfc::driver::reduceModel(ModuleOp module, Target &target,
         layer.meter = LinearErrorMeter::create(
             op, precision, getStaticInputQuantization(layer.low, layer.high),
             layer.smoothing);
+        if (!layer.meter)
+          layer.note = "the error cannot be measured (a bias computed at run time)";
       }
       auto measureStatic = [&](size_t, std::vector<HostTensor> &outputs) {
         for (Layer &layer : layers) {
