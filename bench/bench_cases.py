@@ -3,13 +3,12 @@
   bench_cases.py inputs DIR          writes each case's .npy inputs and the
                                      single-matmul models into DIR, and
                                      prints the case list bench/run reads
-  bench_cases.py report RESULTS.tsv PEAK INT8_PEAK THREADS CPU OUT.md OUT.png
+  bench_cases.py report RESULTS.tsv PEAK PEAK_LINE THREADS CPU OUT.md OUT.png
                      KERNELS BUILT_FOR ORT_NOTE
-                                     prints the tables (fp32, then int8),
+                                     prints the tables (fp32, int8, bf16),
                                      writes RESULTS.md's body and the BERT
-                                     latency plot
-  bench_cases.py int8-peak-name KERNELS BUILT_FOR
-                                     bench/peak's key of the int8 peak
+                                     latency plot (PEAK_LINE: bench/peak
+                                     --machine's output)
 
 A case's work is counted in multiply-adds of its matrix products, x2 (the
 GFLOP/s that the % of peak divides): every weight multiplies every token,
@@ -170,16 +169,20 @@ def goal_ratio(case):
     return 0.6 if "decode" in case else 1.0
 
 
-def report(results_path, peak, int8_peak, threads, cpu, markdown_path, plot_path,
+def report(results_path, peak, peak_line, threads, cpu, markdown_path, plot_path,
            kernels, built_for, ort_note):
+    """peak_line: bench/peak --machine's line (key_threads=value pairs)."""
     rows = []
     with open(results_path) as f:
         for line in f:
             case, tfc_ms, ort_ms, gflop, table = line.split()
             rows.append((case, float(tfc_ms), float(ort_ms), float(gflop), table == "yes"))
     peak = float(peak)
-    int8_peak = float(int8_peak)
-    vnni = "vnni" in int8_peak_name(kernels, built_for)
+    peaks = dict(pair.split("=") for pair in peak_line.split())
+    int8_key, bf16_key = int8_peak_name(kernels, built_for), bf16_peak_name(kernels, built_for)
+    int8_peak = float(peaks.get(f"{int8_key}_{threads}", "nan"))
+    bf16_peak = float(peaks.get(f"{bf16_key}_{threads}", "nan"))
+    vnni = int8_key != "int8_avx2"  # VNNI or AMX: 8-bit dot products
     header = (f"{'case':<24} {'tfc ms':>9} {'ORT ms':>9} {'tfc/ORT':>8} {'goal':>7} "
               f"{'tfc GFLOP/s':>12} {'% peak':>7} {'ORT GFLOP/s':>12} {'% peak':>7}")
     table = [header, "-" * len(header)]
@@ -248,7 +251,7 @@ def report(results_path, peak, int8_peak, threads, cpu, markdown_path, plot_path
             table.append(
                 f"{case:<24} {tfc_ms:9.2f} {fp32_tfc.get(base, float('nan')):9.2f} "
                 f"{speedup:9.2f}x {goal:>7} {ort_ms:9.2f} {ort_ms / tfc_ms:8.2f}x "
-                f"{rate:8.1f} {100 * rate / peak:6.1f}%")
+                f"{rate:8.1f} {100 * rate / bf16_peak:6.1f}%")
     notes = [
         f"tfc/ORT: tfc's median latency over ONNX Runtime's, same inputs, {threads} threads "
         "(goal <= 0.90 for BERT, GPT-2 and ViT; <= 1.0 for the families, <= 0.6 for a "
@@ -266,18 +269,19 @@ def report(results_path, peak, int8_peak, threads, cpu, markdown_path, plot_path
             f"(bench/ort_quantize.py: DynamicQuantizeLinear + MatMulInteger, per-tensor "
             f"weights); ratio goal <= 0.75. ORT fp32/: ONNX Runtime fp32's time over tfc "
             f"int8's, from the fp32 row of the same run (goal >= {speed_goal:.0f}x "
-            f"{'with VNNI' if vnni else 'without VNNI'}; matmul rows: >= 70% of the int8 "
-            f"peak). % int8: of {int8_peak:.0f} GOP/s, bench/peak's {int8_peak_name(kernels, built_for)} "
+            f"{'with VNNI or AMX' if vnni else 'without VNNI'}; matmul rows: >= 70% of the int8 "
+            f"peak). % int8: of {int8_peak:.0f} GOP/s, bench/peak's {int8_key} "
             f"for {threads} threads.")
     if bf16_rows:
         notes.append(
             "bf16 rows: tfc --quantize=bf16 (bf16 weights, activations rounded to bf16, "
             "f32 sums; attention's products in bf16) against tfc fp32 from the same run "
             "(goal: BERT >= 1.6x with AVX512-BF16; "
-            + ("these kernels have vdpbf16ps" if native_bf16 else
+            + ("these kernels have AMX's tdpbf16ps" if "AMX" in built_for else
+               "these kernels have vdpbf16ps" if native_bf16 else
                "these kernels widen bf16 to f32: no goal") +
-            ") and ONNX Runtime fp32 on the same model. % peak: of the fp32 peak, "
-            "which vdpbf16ps doubles.")
+            f") and ONNX Runtime fp32 on the same model. % peak: of {bf16_peak:.0f} "
+            f"GFLOP/s, bench/peak's {bf16_key} for {threads} threads.")
     text = "\n".join(table + [""] + notes)
     print(text)
 
@@ -311,12 +315,24 @@ def report(results_path, peak, int8_peak, threads, cpu, markdown_path, plot_path
 
 
 def int8_peak_name(kernels, built_for):
-    """bench/peak's key of the int8 dot product tfc's kernels use: VNNI where
-    the build has it, else (AVX2, AVX-512 without VNNI) the AVX2
-    vpmaddubsw peak the issue measures against."""
+    """bench/peak's key of the int8 dot product tfc's kernels use: AMX tiles
+    or VNNI where the build has them, else (AVX2, AVX-512 without VNNI) the
+    AVX2 vpmaddubsw peak the issue measures against."""
+    if "AMX" in built_for:
+        return "int8_amx"
     if "VNNI" in built_for:
         return "int8_avx512vnni" if kernels == "avx512" else "int8_avxvnni"
     return "int8_avx2"
+
+
+def bf16_peak_name(kernels, built_for):
+    """bench/peak's key of the bf16 products tfc's kernels use: AMX tiles,
+    AVX512-BF16's vdpbf16ps, or (bf16 widened to f32) the fp32 FMA peak."""
+    if "AMX" in built_for:
+        return "bf16_amx"
+    if "AVX512-BF16" in built_for:
+        return "bf16_avx512"
+    return f"fp32_{kernels}"
 
 
 SECTION_TITLES = {"avx512": "AVX-512 kernels", "avx2": "AVX2 kernels"}
@@ -363,8 +379,6 @@ if __name__ == "__main__":
         make_inputs(sys.argv[2])
     elif len(sys.argv) == 12 and sys.argv[1] == "report":
         report(*sys.argv[2:])
-    elif len(sys.argv) == 4 and sys.argv[1] == "int8-peak-name":
-        print(int8_peak_name(sys.argv[2], sys.argv[3]))
     elif len(sys.argv) == 5 and sys.argv[1] == "merge":
         merge(*sys.argv[2:])
     else:

@@ -83,10 +83,13 @@ tfc_select_isa() {
   case "$isa" in
     avx2) TFC_ISA_COMPILE=(--target-cpu=x86-64-v3) ;;
     avx512) TFC_ISA_COMPILE=(--target-cpu=x86-64-v4) ;;
+    # The host's AVX-512 with its VNNI and AVX512-BF16 but not AMX: the
+    # vector kernels of an AMX machine, to set against its tile products.
+    avx512-noamx) TFC_ISA_COMPILE=(--target-features=-amx-tile,-amx-bf16,-amx-int8) ;;
     host) ;;
-    *) echo "error: unknown instruction set '$isa' (use host, avx2 or avx512)" >&2; return 2 ;;
+    *) echo "error: unknown instruction set '$isa' (use host, avx2, avx512 or avx512-noamx)" >&2; return 2 ;;
   esac
-  if [ "$isa" = avx512 ] && ! grep -qw avx512f /proc/cpuinfo; then
+  if [ "${isa%-noamx}" = avx512 ] && ! grep -qw avx512f /proc/cpuinfo; then
     echo "error: this CPU has no AVX-512; it cannot run --isa avx512" >&2
     return 2
   fi

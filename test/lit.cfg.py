@@ -32,7 +32,7 @@ if all(os.path.exists(os.path.join(config.tfc_tools_dir, f)) for f in fuzzers):
     llvm_config.add_tool_substitutions(fuzzers, tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 # The host CPU's extensions that kernel tests of one code path need
-# (cpu-avx512-vnni, cpu-avx-vnni, cpu-avx512-bf16): without them the test
+# (cpu-avx512-vnni, cpu-avx-vnni, cpu-avx512-bf16, cpu-amx): without them the test
 # could not run what it compiles.
 try:
     with open("/proc/cpuinfo") as cpuinfo:
@@ -44,6 +44,10 @@ for flag, feature in [("avx512_vnni", "cpu-avx512-vnni"), ("avx_vnni", "cpu-avx-
                       ("avx512_bf16", "cpu-avx512-bf16")]:
     if flag in flags:
         config.available_features.add(feature)
+# cpu-amx: the three AMX extensions the kernels' tile products use (Linux
+# lists them once it supports the tiles' state).
+if all(flag in flags for flag in ("amx_tile", "amx_bf16", "amx_int8", "avx512_vnni")):
+    config.available_features.add("cpu-amx")
 # The AArch64 cross build (lib/Runtime/CMakeLists.txt builds its runtime when
 # the AArch64 C library is installed) and qemu-user to run what it makes.
 import shutil

@@ -7,7 +7,9 @@
  *   present, and without: AVX2's vpmaddubsw (u8 x s8 pairs to s16, then
  *   vpmaddwd by ones to s32 and an add: what int8 products cost on a CPU
  *   without VNNI) and vpmaddwd on s16 (the path of tfc's int8 kernel
- *   there, which cannot saturate).
+ *   there, which cannot saturate);
+ *   bf16 dot products (vdpbf16ps) with AVX512-BF16, and AMX's int8 and
+ *   bf16 tile products (tdpbusd, tdpbf16ps), where present.
  * Each loop keeps many independent accumulators, enough to cover the FMA
  * latency on every FMA port, and touches no memory. Each figure is the best
  * of several timed repetitions (the machines are shared; the best is the
@@ -26,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 enum { ITERATIONS = 20 * 1000 * 1000, REPETITIONS = 5 };
@@ -121,6 +124,87 @@ vnni_avx2(long iterations, float seed) {
   for (int i = 0; i < 8; ++i)
     total += lanes[i];
   return total;
+}
+
+/* vdpbf16ps zmm: 16 lanes x 2 bf16 products, each a multiply and an add. */
+__attribute__((target("avx512f,avx512bf16"))) static double
+bf16_avx512(long iterations, float seed) {
+  __m512 acc[24];
+  for (int i = 0; i < 24; ++i)
+    acc[i] = _mm512_set1_ps(seed + i);
+  const __m512bh a = (__m512bh)_mm512_set1_epi16(0x3f80),
+                 b = (__m512bh)_mm512_set1_epi16(0x3380);
+  for (long n = 0; n < iterations; ++n) {
+#pragma clang loop unroll(full)
+    for (int i = 0; i < 24; ++i)
+      acc[i] = _mm512_dpbf16_ps(acc[i], a, b);
+  }
+  __m512 sum = acc[0];
+  for (int i = 1; i < 24; ++i)
+    sum = _mm512_add_ps(sum, acc[i]);
+  return _mm512_reduce_add_ps(sum);
+}
+
+/* AMX: four tile products into four accumulator tiles (C 0-3) from two A
+ * and two B tiles, as the kernels' 32 x 32 blocks (lib/Kernels/amx.h). A
+ * tdpbusd is 16 x 16 x 64 u8*s8 products, a tdpbf16ps 16 x 16 x 32 bf16
+ * ones; each loop runs AMX_SHARE of the iterations (one product is worth
+ * hundreds of vector instructions). The tiles' state is the process's once
+ * main has asked Linux for it; the configuration is per thread. */
+enum { AMX_SHARE = 8 };
+typedef struct {
+  uint8_t palette, start_row, reserved[14];
+  uint16_t bytes_per_row[16];
+  uint8_t rows[16];
+} amx_config;
+
+__attribute__((target("amx-tile"))) static void amx_configure(void) {
+  amx_config config;
+  memset(&config, 0, sizeof(config));
+  config.palette = 1;
+  for (int t = 0; t < 8; ++t) {
+    config.bytes_per_row[t] = 64;
+    config.rows[t] = 16;
+  }
+  _tile_loadconfig(&config);
+}
+
+#define AMX_PEAK(NAME, TARGET, DOT, ACC_TYPE)                                  \
+  __attribute__((target(TARGET))) static double NAME(long iterations,         \
+                                                     float seed) {             \
+    static _Thread_local uint8_t operand[2][16 * 64] __attribute__((aligned(64))); \
+    ACC_TYPE out[16 * 16];                                                     \
+    memset(operand, (int)seed, sizeof(operand));                               \
+    amx_configure();                                                           \
+    _tile_zero(0);                                                             \
+    _tile_zero(1);                                                             \
+    _tile_zero(2);                                                             \
+    _tile_zero(3);                                                             \
+    _tile_loadd(4, operand[0], 64);                                            \
+    _tile_loadd(5, operand[1], 64);                                            \
+    _tile_loadd(6, operand[0], 64);                                            \
+    _tile_loadd(7, operand[1], 64);                                            \
+    for (long n = 0; n < iterations / AMX_SHARE; ++n) {                       \
+      DOT(0, 4, 6);                                                            \
+      DOT(1, 4, 7);                                                            \
+      DOT(2, 5, 6);                                                            \
+      DOT(3, 5, 7);                                                            \
+    }                                                                          \
+    _tile_stored(0, out, 64);                                                  \
+    _tile_release();                                                           \
+    return (double)out[0];                                                     \
+  }
+AMX_PEAK(amx_int8, "amx-tile,amx-int8", _tile_dpbusd, int32_t)
+AMX_PEAK(amx_bf16, "amx-tile,amx-bf16", _tile_dpbf16ps, float)
+#undef AMX_PEAK
+
+/* Linux grants the AMX tiles' state to processes that ask. */
+static int amx_usable(void) {
+  if (!(__builtin_cpu_supports("amx-tile") && __builtin_cpu_supports("amx-int8") &&
+        __builtin_cpu_supports("amx-bf16")))
+    return 0;
+  return syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */,
+                 18 /* XFEATURE_XTILEDATA */) == 0;
 }
 
 /* The products below take no accumulator, so identical ones would be
@@ -282,6 +366,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   __builtin_cpu_init();
+  const int amx = amx_usable();
   measurement all[] = {
       {"fp32 FMA, AVX-512", "fp32_avx512", "GFLOP/s", fma_avx512, 24 * 16 * 2,
        __builtin_cpu_supports("avx512f")},
@@ -291,6 +376,12 @@ int main(int argc, char **argv) {
        24 * 64 * 2, __builtin_cpu_supports("avx512vnni")},
       {"int8 dot, AVX-VNNI", "int8_avxvnni", "GOP/s", vnni_avx2, 12 * 32 * 2,
        __builtin_cpu_supports("avxvnni")},
+      {"int8 tiles, AMX", "int8_amx", "GOP/s", amx_int8,
+       4 * 16 * 16 * 64 * 2.0 / AMX_SHARE, amx},
+      {"bf16 dot, AVX512-BF16", "bf16_avx512", "GFLOP/s", bf16_avx512,
+       24 * 32 * 2, __builtin_cpu_supports("avx512bf16")},
+      {"bf16 tiles, AMX", "bf16_amx", "GFLOP/s", amx_bf16,
+       4 * 16 * 16 * 32 * 2.0 / AMX_SHARE, amx},
       {"int8 vpmaddubsw, AVX2", "int8_avx2", "GOP/s", maddubs_avx2, 6 * 32 * 2,
        __builtin_cpu_supports("avx2")},
       {"s16 vpmaddwd, AVX-512", "s16_avx512", "GOP/s", madd16_avx512,

@@ -37,6 +37,7 @@
 enum {
   TFC_LINEAR_BLOCK_K = 768, /* reduction slice: a panel's slice is 96 KB */
   TFC_LINEAR_BLOCK_M = 96,  /* most rows per task: a multiple of every tile */
+  TFC_LINEAR_AMX_SPAN = 4, /* blocks of rows per int8 or bf16 task with AMX */
 };
 typedef struct tfc_linear_f32_problem {
   const float *input, *packed, *bias, *residual;
@@ -80,6 +81,7 @@ typedef struct tfc_linear_q8_problem {
   int dot;        /* TFC_RT_DTYPE_U8S8S32 or TFC_RT_DTYPE_S16S16S32 */
   int input_mode; /* TFC_RT_Q8_INPUT_* */
   int input_signed;
+  int amx; /* tdpbusd tiles (TFC_RT_FEATURE_AMX, U8S8; groups a multiple of 16) */
   float input_scale;     /* TENSOR (once computed) and STATIC */
   int32_t input_zero;
   /* The quantized rows of every batch, batch after batch: row r at
@@ -92,8 +94,10 @@ typedef struct tfc_linear_q8_problem {
   /* Per block of rows (batches * row_blocks): 0 not quantized, 1 being
    * quantized, 2 quantized. */
   atomic_int *block_state;
-  /* Tasks (tfc_kernel_linear_q8_plan): as tfc_linear_f32_problem's. */
-  int64_t row_tiles, row_blocks, panel_groups;
+  /* Tasks (tfc_kernel_linear_q8_plan): as tfc_linear_f32_problem's, but
+   * each spans block_span blocks of rows (row_groups of them per batch;
+   * see row_blocks.h). */
+  int64_t row_tiles, row_blocks, panel_groups, block_span, row_groups;
   int64_t tasks;
   atomic_int_fast64_t next_task;
 } tfc_linear_q8_problem;
@@ -120,12 +124,13 @@ typedef struct tfc_linear_bf16_problem {
   int64_t pairs; /* (depth + 1) / 2 */
   int activation;
   int native; /* vdpbf16ps (TFC_RT_FEATURE_BF16) */
+  int amx;    /* tdpbf16ps tiles (TFC_RT_FEATURE_AMX; pairs a multiple of 16) */
   /* The rows of every batch as pairs, row r at converted + r * row_pairs;
    * per block of rows (batches * row_blocks) its state (row_blocks.h). */
   uint32_t *converted;
   int64_t row_pairs;
   atomic_int *block_state;
-  int64_t row_tiles, row_blocks, panel_groups;
+  int64_t row_tiles, row_blocks, panel_groups, block_span, row_groups;
   int64_t tasks;
   atomic_int_fast64_t next_task;
 } tfc_linear_bf16_problem;

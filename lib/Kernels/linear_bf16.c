@@ -21,6 +21,10 @@
  * its weight bytes (the mode still works, and the weights take half the
  * memory).
  *
+ * With AMX (TFC_RT_FEATURE_AMX, amx.h), blocks of 32 and 16 rows of a
+ * panel are tdpbf16ps tile products instead, on the same packing, and the
+ * rows left go to the vector tiles.
+ *
  * Tiles are the f32 kernel's: AVX-512 12 x 32 (24 accumulators, two weight
  * registers and a broadcast of 32 zmm), AVX2 6 x 16, NEON 6 x 16. The depth
  * is not sliced: a panel's weights (K x 64 bytes at AVX-512's panel of 32,
@@ -29,6 +33,7 @@
  *===----------------------------------------------------------------------===*/
 
 #include "activations.h"
+#include "amx.h"
 #include "bf16.h"
 #include "kernels.h"
 #include "row_blocks.h"
@@ -51,6 +56,8 @@ enum {
   TILE_ROWS = 6,
 #endif
   PANEL_VECTORS = PANEL / TFC_VLEN, /* registers per row of a tile */
+  /* The most rows of one product's sums: an AMX block, or a vector tile. */
+  SUM_ROWS = AMX_BLOCK_ROWS > TILE_ROWS ? AMX_BLOCK_ROWS : TILE_ROWS,
   PAIR_BYTES = PANEL * 4,           /* a pair of k of a panel */
 };
 _Static_assert(PANEL % 16 == 0 && PANEL_VECTORS <= 4, "a tile row is at most 4 registers");
@@ -154,6 +161,19 @@ tile_widened(const uint32_t *a, int64_t a_row, const uint32_t *w, int64_t pairs,
       STOREV(sums + r * PANEL + TFC_VLEN * x, acc[r][x]);
 }
 
+#if HAVE_AMX
+_Static_assert(PANEL == 32, "an AMX product is one panel of 32 columns");
+AMX_PANEL_PRODUCT(amx_product, _tile_dpbf16ps)
+static AMX_TARGET void amx_rows(const uint32_t *a, int64_t a_row,
+                                const uint32_t *w, int64_t pairs, float *sums,
+                                int64_t rows, const uint32_t *next) {
+  if (rows == AMX_BLOCK_ROWS)
+    amx_product(a, a_row * 4, w, pairs, sums, 2, next);
+  else
+    amx_product(a, a_row * 4, w, pairs, sums, 1, next);
+}
+#endif
+
 /* A tile of `rows` rows, R or fewer, each count its own compiled copy. */
 #define TILE_ROWS_DISPATCH(NAME, TARGET, TILE)                                 \
   static TARGET void NAME(const uint32_t *a, int64_t a_row, const uint32_t *w, \
@@ -221,39 +241,35 @@ static void tile_epilogue(const bf16_problem *p, const float *sums,
 /* Task `task`'s batch, block of rows and group of panels: consecutive tasks
  * take the blocks of a group first, so that the threads start on different
  * blocks and each converts its own. */
-static void task_place(const bf16_problem *p, int64_t task, int64_t *batch,
-                       int64_t *block, int64_t *group) {
-  *block = task % p->row_blocks;
-  *group = task / p->row_blocks % p->panel_groups;
-  *batch = task / (p->row_blocks * p->panel_groups);
+static linear_task task_place(const bf16_problem *p, int64_t task) {
+  return place_linear_task(task, p->rows, p->row_tiles, p->row_blocks,
+                           p->block_span, p->row_groups, p->panel_groups);
 }
 
 static const uint32_t *first_panel(const bf16_problem *p, int64_t task) {
   if (task >= p->tasks)
     return NULL;
-  int64_t batch, block, group;
-  task_place(p, task, &batch, &block, &group);
-  return p->packed + group * p->panels / p->panel_groups * p->pairs * PANEL;
+  linear_task t = task_place(p, task);
+  return p->packed + t.group * p->panels / p->panel_groups * p->pairs * PANEL;
 }
 
 /* Runs task `task` and returns the task this thread claims next (claimed
  * as the last panel starts, so that its first panel is prefetched). */
 int64_t TFC_KERNEL_FN(tfc_kernel_linear_bf16_task)(bf16_problem *p,
                                                    int64_t task) {
-  int64_t batch, block, group;
-  task_place(p, task, &batch, &block, &group);
-  int64_t row0 = block * p->row_tiles / p->row_blocks * 12;
-  int64_t row_end = (block + 1) * p->row_tiles / p->row_blocks * 12;
-  if (row_end > p->rows)
-    row_end = p->rows;
-  convert_block_once(&p->block_state[batch * p->row_blocks + block],
-                     convert_rows, p, batch * p->rows + row0,
-                     batch * p->rows + row_end);
-  int64_t panel0 = group * p->panels / p->panel_groups;
-  int64_t panel_end = (group + 1) * p->panels / p->panel_groups;
-  float sums[TILE_ROWS * PANEL] __attribute__((aligned(64)));
+  linear_task t = task_place(p, task);
+  const int64_t batch = t.batch, row0 = t.row0, row_end = t.row_end;
+  convert_task_blocks(&t, task, p->block_state + batch * p->row_blocks,
+                      convert_rows, p, p->rows, p->row_tiles, p->row_blocks);
+  int64_t panel0 = t.group * p->panels / p->panel_groups;
+  int64_t panel_end = (t.group + 1) * p->panels / p->panel_groups;
+  float sums[SUM_ROWS * PANEL] __attribute__((aligned(64)));
   float bias[PANEL] __attribute__((aligned(64)));
   int64_t claimed = -1;
+#if HAVE_AMX
+  if (p->amx)
+    amx_begin();
+#endif
   for (int64_t panel = panel0; panel < panel_end; ++panel) {
     const uint32_t *next;
     if (panel + 1 < panel_end) {
@@ -268,7 +284,19 @@ int64_t TFC_KERNEL_FN(tfc_kernel_linear_bf16_task)(bf16_problem *p,
     if (p->bias)
       memcpy(bias, p->bias + col0, sizeof(float) * (size_t)cols);
     const uint32_t *w = p->packed + panel * p->pairs * PANEL;
-    for (int64_t row = row0; row < row_end; row += TILE_ROWS) {
+    int64_t row = row0;
+#if HAVE_AMX
+    /* Blocks of 32 rows, then one of 16, as tile products. */
+    for (; p->amx && row_end - row >= AMX_BLOCK_ROWS / 2;) {
+      int64_t rows = row_end - row >= AMX_BLOCK_ROWS ? AMX_BLOCK_ROWS
+                                                      : AMX_BLOCK_ROWS / 2;
+      const uint32_t *a = p->converted + (batch * p->rows + row) * p->row_pairs;
+      amx_rows(a, p->row_pairs, w, p->pairs, sums, rows, row == row0 ? next : NULL);
+      tile_epilogue(p, sums, rows, batch, row, col0, cols, p->bias ? bias : NULL);
+      row += rows;
+    }
+#endif
+    for (; row < row_end; row += TILE_ROWS) {
       int64_t rows = row_end - row < TILE_ROWS ? row_end - row : TILE_ROWS;
       const uint32_t *a = p->converted + (batch * p->rows + row) * p->row_pairs;
       const uint32_t *prefetch = row == row0 ? next : NULL;
@@ -282,5 +310,9 @@ int64_t TFC_KERNEL_FN(tfc_kernel_linear_bf16_task)(bf16_problem *p,
                     p->bias ? bias : NULL);
     }
   }
+#if HAVE_AMX
+  if (p->amx)
+    amx_end();
+#endif
   return claimed;
 }

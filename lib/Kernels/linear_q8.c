@@ -32,6 +32,10 @@
  *         take 4 products of u8 x s8 but saturates at 16 bits (2 x 255 x
  *         127 > 32767); s16 is exact and as fast per instruction pair.
  *
+ * With AMX (TFC_RT_FEATURE_AMX, amx.h), U8S8 blocks of 32 and 16 rows of
+ * a panel are tdpbusd tile products instead, on the same packing and with
+ * the same epilogue; the rows left go to the vector tiles.
+ *
  * Tiles: AVX-512 12 x 32 (24 accumulators, two weight registers and a
  * broadcast of 32 zmm), AVX2 6 x 16 (12 of 16 ymm), as the f32 kernel.
  * The depth is not sliced: a panel's weights (K x 32 bytes for U8S8, 96 KB
@@ -41,6 +45,7 @@
  *===----------------------------------------------------------------------===*/
 
 #include "activations.h"
+#include "amx.h"
 #include "kernels.h"
 #include "row_blocks.h"
 #include "tfc/runtime/tfc_abi.h"
@@ -127,6 +132,8 @@ enum {
   LANES = sizeof(vint) / 4,         /* 32-bit sums per register */
   PANEL_VECTORS = PANEL / LANES,    /* registers per row of a tile: 2 */
   GROUP_BYTES = PANEL * 4,          /* a group of k of a panel: 4 bytes a column */
+  /* The most rows of one product's sums: an AMX block, or a vector tile. */
+  SUM_ROWS = AMX_BLOCK_ROWS > TILE_ROWS ? AMX_BLOCK_ROWS : TILE_ROWS,
 };
 _Static_assert(PANEL_VECTORS == 2 && PANEL % 16 == 0, "a tile row is two registers");
 
@@ -339,6 +346,21 @@ TILE_ROWS_DISPATCH(tile_rows_u8s8, VNNI_TARGET, tile_u8s8)
 TILE_ROWS_DISPATCH(tile_rows_s16, , tile_s16)
 #undef TILE_ROWS_DISPATCH
 
+#if HAVE_AMX
+/* U8S8 with AMX: blocks of 32 or 16 rows by a panel as tdpbusd tile
+ * products (amx.h), the same sums as the vector tiles'. */
+_Static_assert(PANEL == 32, "an AMX product is one panel of 32 columns");
+AMX_PANEL_PRODUCT(amx_product, _tile_dpbusd)
+static AMX_TARGET void amx_rows(const uint8_t *a, int64_t a_row,
+                                const int8_t *w, int64_t groups, int32_t *sums,
+                                int64_t rows, const int8_t *next) {
+  if (rows == AMX_BLOCK_ROWS)
+    amx_product(a, a_row, w, groups, sums, 2, next);
+  else
+    amx_product(a, a_row, w, groups, sums, 1, next);
+}
+#endif
+
 /* The epilogue of a tile's `rows` rows from global row `row` (of batch
  * `batch`, row `in_batch` in it): each sum corrected for the zero points,
  * dequantized by the row's and the column's scales, then bias, activation
@@ -391,47 +413,42 @@ static void tile_epilogue(const q8_problem *p, const int32_t *sums,
   }
 }
 
-/* Task `task`'s batch, block of rows and group of panels. Consecutive
- * tasks take the blocks of a group before the next group: the threads
- * start on different blocks, so that each quantizes its own rather than
- * waiting for the other's, and a thread's next task often reads the panels
- * it has in cache. */
-static void task_place(const q8_problem *p, int64_t task, int64_t *batch,
-                       int64_t *block, int64_t *group) {
-  *block = task % p->row_blocks;
-  *group = task / p->row_blocks % p->panel_groups;
-  *batch = task / (p->row_blocks * p->panel_groups);
+/* Task `task`'s batch, rows and group of panels (row_blocks.h): the
+ * threads start on different blocks, so that each quantizes its own rather
+ * than waiting for the other's, and a thread's next task often reads the
+ * panels it has in cache. */
+static linear_task task_place(const q8_problem *p, int64_t task) {
+  return place_linear_task(task, p->rows, p->row_tiles, p->row_blocks,
+                           p->block_span, p->row_groups, p->panel_groups);
 }
 
 /* The first panel of task `task`, or NULL past the tasks. */
 static const int8_t *first_panel(const q8_problem *p, int64_t task) {
   if (task >= p->tasks)
     return NULL;
-  int64_t batch, block, group;
-  task_place(p, task, &batch, &block, &group);
-  return p->packed + group * p->panels / p->panel_groups * p->groups * GROUP_BYTES;
+  linear_task t = task_place(p, task);
+  return p->packed + t.group * p->panels / p->panel_groups * p->groups * GROUP_BYTES;
 }
 
 /* Runs task `task` (a block of rows by a group of panels) and returns the
  * task this thread claims next: claimed as the last panel starts, so that
  * its first panel is prefetched too. */
 int64_t TFC_KERNEL_FN(tfc_kernel_linear_q8_task)(q8_problem *p, int64_t task) {
-  int64_t batch, block, group;
-  task_place(p, task, &batch, &block, &group);
-  int64_t row0 = block * p->row_tiles / p->row_blocks * 12;
-  int64_t row_end = (block + 1) * p->row_tiles / p->row_blocks * 12;
-  if (row_end > p->rows)
-    row_end = p->rows;
-  /* The block's rows quantized: by this task, or by the one that got there
+  linear_task t = task_place(p, task);
+  const int64_t batch = t.batch, row0 = t.row0, row_end = t.row_end;
+  /* The task's rows quantized: by this task, or by the one that got there
    * first (which is running, so the wait ends). */
-  convert_block_once(&p->block_state[batch * p->row_blocks + block],
-                     quantize_rows, p, batch * p->rows + row0,
-                     batch * p->rows + row_end);
-  int64_t panel0 = group * p->panels / p->panel_groups;
-  int64_t panel_end = (group + 1) * p->panels / p->panel_groups;
-  int32_t sums[TILE_ROWS * PANEL] __attribute__((aligned(64)));
+  convert_task_blocks(&t, task, p->block_state + batch * p->row_blocks,
+                      quantize_rows, p, p->rows, p->row_tiles, p->row_blocks);
+  int64_t panel0 = t.group * p->panels / p->panel_groups;
+  int64_t panel_end = (t.group + 1) * p->panels / p->panel_groups;
+  int32_t sums[SUM_ROWS * PANEL] __attribute__((aligned(64)));
   float bias[PANEL] __attribute__((aligned(64)));
   int64_t claimed = -1;
+#if HAVE_AMX
+  if (p->amx)
+    amx_begin();
+#endif
   for (int64_t panel = panel0; panel < panel_end; ++panel) {
     const int8_t *next;
     if (panel + 1 < panel_end) {
@@ -446,7 +463,21 @@ int64_t TFC_KERNEL_FN(tfc_kernel_linear_q8_task)(q8_problem *p, int64_t task) {
     if (p->bias)
       memcpy(bias, p->bias + col0, sizeof(float) * (size_t)cols);
     const int8_t *w = p->packed + panel * p->groups * GROUP_BYTES;
-    for (int64_t row = row0; row < row_end; row += TILE_ROWS) {
+    int64_t row = row0;
+#if HAVE_AMX
+    /* Blocks of 32 rows, then one of 16, as tile products. */
+    for (; p->amx && row_end - row >= AMX_BLOCK_ROWS / 2;) {
+      int64_t rows = row_end - row >= AMX_BLOCK_ROWS ? AMX_BLOCK_ROWS
+                                                      : AMX_BLOCK_ROWS / 2;
+      int64_t global = batch * p->rows + row;
+      amx_rows(p->quantized + global * p->row_bytes, p->row_bytes, w, p->groups,
+               sums, rows, row == row0 ? next : NULL);
+      tile_epilogue(p, sums, global, rows, batch, row, col0, cols,
+                    p->bias ? bias : NULL);
+      row += rows;
+    }
+#endif
+    for (; row < row_end; row += TILE_ROWS) {
       int64_t rows = row_end - row < TILE_ROWS ? row_end - row : TILE_ROWS;
       int64_t global = batch * p->rows + row;
       const uint8_t *a = p->quantized + global * p->row_bytes;
@@ -462,5 +493,9 @@ int64_t TFC_KERNEL_FN(tfc_kernel_linear_q8_task)(q8_problem *p, int64_t task) {
                     p->bias ? bias : NULL);
     }
   }
+#if HAVE_AMX
+  if (p->amx)
+    amx_end();
+#endif
   return claimed;
 }

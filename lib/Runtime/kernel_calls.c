@@ -553,6 +553,10 @@ void tfc_rt_linear_q8(const tfc_rt_memref3 *input, const tfc_rt_memref3 *packed,
   p->depth = input->sizes[2];
   p->panels = packed->sizes[0];
   p->groups = packed->sizes[1];
+  /* AMX tiles (permission asked at create) for u8 x s8 where the depth is
+   * whole tiles of 16 groups; the vector tiles otherwise. */
+  p->amx = u8s8_ok && isa == TFC_RT_ISA_AVX512 && (features & TFC_RT_FEATURE_AMX) &&
+           p->groups % 16 == 0;
   int64_t per_group = dot == TFC_RT_DTYPE_U8S8S32 ? 4 : 2;
   if (packed->sizes[2] != variants->linear_panel * 4 ||
       p->groups != (p->depth + per_group - 1) / per_group ||
@@ -646,6 +650,10 @@ void tfc_rt_linear_bf16(const tfc_rt_memref3 *input, const tfc_rt_memref3 *packe
   tfc_linear_bf16_problem *p = &call.problem;
   /* vdpbf16ps: AVX-512 with the feature (checked at create). */
   p->native = variants->isa == TFC_RT_ISA_AVX512 && (features & TFC_RT_FEATURE_BF16);
+  /* AMX tiles (permission asked at create) where the depth is whole tiles
+   * of 16 pairs; the vector tiles otherwise. */
+  p->amx = variants->isa == TFC_RT_ISA_AVX512 && (features & TFC_RT_FEATURE_AMX) &&
+           packed->sizes[1] % 16 == 0;
   p->input = (const float *)input->aligned + input->offset;
   p->input_batch = input->strides[0];
   p->input_row = input->strides[1];

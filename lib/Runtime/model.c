@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static _Thread_local tfc_run *current_run;
@@ -187,7 +188,10 @@ void tfc_unmap_weights(tfc_model *model) {
 /* What of the instruction set `isa` (TFC_RT_ISA_*) this CPU lacks, as
  * words for a message, or NULL. Asked once, at create: the kernel calls
  * then trust the model's choice. (__builtin_cpu_supports also checks that
- * the OS saves the registers.) */
+ * the OS saves the registers.) For AMX it also asks the OS for the tiles. */
+#if defined(__x86_64__)
+enum { TFC_ARCH_REQ_XCOMP_PERM = 0x1023, TFC_XFEATURE_XTILEDATA = 18 };
+#endif
 static const char *tfc_missing_isa(uint32_t isa_and_features) {
 #if defined(__x86_64__)
   __builtin_cpu_init();
@@ -198,6 +202,16 @@ static const char *tfc_missing_isa(uint32_t isa_and_features) {
   if (isa == TFC_RT_ISA_AVX512 && (features & TFC_RT_FEATURE_BF16) &&
       !__builtin_cpu_supports("avx512bf16"))
     return "AVX512-BF16";
+  if (isa == TFC_RT_ISA_AVX512 && (features & TFC_RT_FEATURE_AMX)) {
+    if (!(__builtin_cpu_supports("amx-tile") && __builtin_cpu_supports("amx-bf16") &&
+          __builtin_cpu_supports("amx-int8")))
+      return "AMX (TILE, BF16, INT8)";
+    /* Linux hands out the tiles' 8 KB of state only to processes that ask
+     * (once per process; asking again is harmless). */
+    if (syscall(SYS_arch_prctl, TFC_ARCH_REQ_XCOMP_PERM, TFC_XFEATURE_XTILEDATA) != 0)
+      return "AMX tiles enabled by the OS (arch_prctl ARCH_REQ_XCOMP_PERM "
+             "was refused)";
+  }
   if (isa == TFC_RT_ISA_AVX2 && (features & TFC_RT_FEATURE_VNNI) &&
       !__builtin_cpu_supports("avxvnni"))
     return "AVX-VNNI";

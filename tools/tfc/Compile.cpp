@@ -87,11 +87,13 @@ static cl::opt<std::string> quantize(
     "quantize",
     cl::desc("Quantize the model's linears: int8 (weights int8 per output "
              "channel, activations quantized per row as the model runs, "
-             "8-bit dot products with VNNI where the CPU has it), int8-static "
+             "8-bit dot products with VNNI where the CPU has it, AMX tiles "
+             "where it has AMX), int8-static "
              "(activations per tensor, their scale and zero point from "
              "--calibration-data) or bf16 "
              "(weights bf16, activations rounded to bf16, f32 sums; attention's "
-             "products in bf16 too; vdpbf16ps where the CPU has AVX512-BF16). "
+             "products in bf16 too; vdpbf16ps where the CPU has AVX512-BF16, "
+             "and AMX tile products for the linears where it has AMX). "
              "Layer norms, softmax and the residual stream stay f32"),
     cl::value_desc("mode"), cl::sub(tfc::driver::compileCommand),
     cl::cat(tfc::driver::compileCategory));

@@ -142,6 +142,11 @@ enum {
   TFC_RT_FEATURE_VNNI = 1,
   /* bf16 dot products, vdpbf16ps (AVX512-BF16). */
   TFC_RT_FEATURE_BF16 = 2,
+  /* Intel AMX tile products (AMX-TILE, AMX-BF16 and AMX-INT8, with
+   * AVX-512): the bf16 and u8 x s8 linear kernels multiply blocks of rows
+   * with tdpbf16ps and tdpbusd. tfc_model_create asks Linux for the tiles'
+   * state (arch_prctl ARCH_REQ_XCOMP_PERM) and fails where it is refused. */
+  TFC_RT_FEATURE_AMX = 4,
 };
 
 /* Flags of tfc_rt_attention, bits 0-7. *_HEAD_MAJOR: that operand is

@@ -74,6 +74,8 @@ std::optional<KernelIsa> mlir::tfc::cpu::parseKernelIsa(StringRef isa) {
       parsed.vnni = true;
     else if (feature == "bf16")
       parsed.bf16 = true;
+    else if (feature == "amx")
+      parsed.amx = true;
     else
       return std::nullopt;
     rest = tail;
@@ -93,7 +95,8 @@ std::optional<int64_t> mlir::tfc::cpu::encodeIsa(StringRef isa) {
   if (!code)
     return std::nullopt;
   int64_t features = (parsed->vnni ? TFC_RT_FEATURE_VNNI : 0) |
-                     (parsed->bf16 ? TFC_RT_FEATURE_BF16 : 0);
+                     (parsed->bf16 ? TFC_RT_FEATURE_BF16 : 0) |
+                     (parsed->amx ? TFC_RT_FEATURE_AMX : 0);
   return code | features << 8;
 }
 

@@ -82,6 +82,8 @@ std::string mlir::tfc::describeCpuMachine(const CpuMachine &machine) {
     text += base == "avx512" ? " with VNNI" : " with AVX-VNNI";
   if (StringRef(isa).contains("+bf16"))
     text += " and AVX512-BF16";
+  if (StringRef(isa).contains("+amx"))
+    text += " and AMX";
   if (machine.isHost)
     return text + ": may use any instruction this CPU has; for other CPUs "
                   "compile with --target-cpu (x86-64-v3 runs on any AVX2 "
@@ -127,6 +129,10 @@ std::string mlir::tfc::getKernelIsa(const CpuMachine &target) {
       isa += "+vnni";
     if (subtarget->checkFeatures("+avx512bf16"))
       isa += "+bf16";
+    // The tile products of the bf16 and int8 linear kernels (amx.h) use
+    // all three.
+    if (subtarget->checkFeatures("+amx-tile,+amx-bf16,+amx-int8"))
+      isa += "+amx";
     return isa;
   }
   if (subtarget->checkFeatures("+avx2,+fma"))

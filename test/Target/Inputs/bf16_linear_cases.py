@@ -2,7 +2,10 @@
 inputs by constant bf16 weights, its inputs, and references computed here.
 
 Writes bf16.mlir, input_<name>.npy and expected_<name>.npy into the
-directory given as the only argument. The reference rounds the inputs to
+directory given as the first argument; a second argument `amx` writes the
+cases of bf16-linear-amx.test instead (depths of whole AMX tiles, 16
+pairs: blocks of 32 and 16 rows, the rows left after them, a last panel
+narrower than 32 columns). The reference rounds the inputs to
 bf16 as the op defines (nearest, ties to even), multiplies by the bf16
 weights and sums in float64, then applies the epilogue in float64; the
 kernel sums in f32, so it matches to f32 rounding, where an input left
@@ -63,6 +66,12 @@ cases = {
     "deep": ((7, 1001), 64, "none", True, False),
     "tall": ((3, 41, 64), 96, "none", False, True),
 }
+if sys.argv[2:] == ["amx"]:
+    cases = {
+        "blocks": ((2, 77, 128), 70, "gelu", True, True),
+        "sixteen": ((50, 192), 64, "relu", True, False),
+        "deep": ((33, 3072), 40, "none", False, True),
+    }
 
 args, results, body = [], [], []
 for name, (shape, n, activation, has_bias, has_residual) in cases.items():

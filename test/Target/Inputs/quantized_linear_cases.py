@@ -2,7 +2,10 @@
 ops with constant int8 weights, its inputs, and references computed here.
 
 Writes quantized.mlir, input_<name>.npy and expected_<name>.npy into the
-directory given as the only argument. The reference quantizes the inputs in
+directory given as the first argument; a second argument `amx` writes the
+cases of quantized-linear-amx.test instead (depths of whole AMX tiles, 64
+k: blocks of 32 and 16 rows, the rows left after them, each input mode,
+weight zero points, a last panel narrower than 32 columns). The reference quantizes the inputs in
 float32 exactly as the op's definition says (so every integer matches the
 kernel's), sums the integer products exactly (int64), and applies the
 scales and the epilogue in float64. The cases reach every path of
@@ -82,6 +85,13 @@ cases = {
     "static_u8": ((35, 24), 48, "ui8", "tensor", "channel", "static", (0.02, 128, False), "none", True, True),
     "static_s8": ((11, 30), 40, "i8", "channel", "tensor", "static", (0.05, -3, True), "relu", False, False),
 }
+if sys.argv[2:] == ["amx"]:
+    cases = {
+        "blocks": ((2, 77, 128), 70, "i8", "none", "channel", "row", None, "gelu", True, True),
+        "sixteen": ((50, 192), 64, "ui8", "channel", "channel", "tensor", None, "relu", True, False),
+        "static": ((48, 256), 40, "i8", "tensor", "channel", "static", (0.02, 128, False), "none", False, True),
+        "deep": ((33, 3072), 40, "i8", "none", "channel", "row", None, "none", True, False),
+    }
 
 args, results, body = [], [], []
 for name, (shape, n, wtype, wzero_kind, scale_kind, mode, static, activation,

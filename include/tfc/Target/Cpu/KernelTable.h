@@ -44,12 +44,13 @@ struct KernelSignature {
 const KernelSignature *lookupKernel(StringRef name);
 
 /// A kernel instruction set as the compiler names it: the base set, then
-/// the extensions the kernels may use, each after a '+' ("avx512+vnni+bf16",
+/// the extensions the kernels may use, each after a '+' ("avx512+vnni+bf16+amx",
 /// "avx2+vnni", "neon").
 struct KernelIsa {
   StringRef base;
   bool vnni = false; // TFC_RT_FEATURE_VNNI
   bool bf16 = false; // TFC_RT_FEATURE_BF16
+  bool amx = false;  // TFC_RT_FEATURE_AMX
 };
 /// `isa` split into its base and extensions; nullopt for an extension the
 /// runtime does not know.

@@ -1,0 +1,126 @@
+/*===- amx.h - AMX tile products of the bf16 and int8 linear kernels -*- C -*-===*
+ *
+ * Intel AMX (Sapphire Rapids on; the model's TFC_RT_FEATURE_AMX): eight
+ * tile registers of up to 16 rows of 64 bytes, and instructions that
+ * multiply two tiles into a third:
+ *
+ *   tdpbf16ps  16 x 32 bf16 (A) by 16 rows of 16 bf16 pairs (B): 16 x 16
+ *              f32 sums (C), 16 x 16 x 32 products;
+ *   tdpbusd    16 x 64 u8 (A) by 16 rows of 16 s8 quads (B): 16 x 16 s32.
+ *
+ * One instruction does 8192 (bf16) or 16384 (int8) products, against 32 or
+ * 64 for a zmm vdpbf16ps or vpdpbusd: on this kind of core several times
+ * the vector units' peak.
+ *
+ * The linear kernels' operands are already in the layout tiles read, so
+ * AMX needs no packing of its own. A panel of packed weights is, step
+ * after step of k (a pair of k for bf16, a group of 4 for int8), PANEL
+ * columns of 4 bytes: 16 steps of 16 columns is a B tile at a stride of
+ * PANEL * 4 bytes. The converted or quantized input rows hold each row's
+ * steps one after another: 16 rows of 16 steps is an A tile at the row
+ * stride.
+ *
+ * A product here is 32 rows (or 16) by one AVX-512 panel of 32 columns:
+ * C tiles 0-3 (2 x 2 blocks of 16 x 16), A tiles 4-5 (16 rows each), B
+ * tiles 6-7 (16 columns each); each A and B tile loaded serves two
+ * products. The depth must be whole tiles (16 steps): the caller keeps
+ * the vector tiles for other depths and for the rows left after the
+ * blocks of 16.
+ *
+ * Every tile has the same shape, 16 rows of 64 bytes, so one configuration
+ * serves both kernels: a task loads it before its first product and
+ * releases the tiles after its last (amx_begin, amx_end), since the
+ * configuration belongs to the thread and the runtime's threads run other
+ * kernels too. The runtime asks Linux for the tiles' state once per
+ * process (tfc_model_create) before any of this runs.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef TFC_KERNELS_AMX_H
+#define TFC_KERNELS_AMX_H
+
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__x86_64__) && defined(__AVX512F__)
+#include <immintrin.h>
+
+#define HAVE_AMX 1
+#define AMX_TARGET __attribute__((target("amx-tile,amx-bf16,amx-int8")))
+
+enum {
+  AMX_ROWS = 16,      /* rows of a tile, and steps of k in one */
+  AMX_BLOCK_ROWS = 32 /* the most rows of one product */
+};
+
+/* The tile configuration ldtilecfg reads (palette 1). */
+typedef struct amx_config {
+  uint8_t palette, start_row;
+  uint8_t reserved[14];
+  uint16_t bytes_per_row[16];
+  uint8_t rows[16];
+} amx_config;
+_Static_assert(sizeof(amx_config) == 64, "ldtilecfg reads 64 bytes");
+
+static inline AMX_TARGET void amx_begin(void) {
+  amx_config config;
+  memset(&config, 0, sizeof(config));
+  config.palette = 1;
+  for (int t = 0; t < 8; ++t) {
+    config.bytes_per_row[t] = 64;
+    config.rows[t] = AMX_ROWS;
+  }
+  _tile_loadconfig(&config);
+}
+
+static inline AMX_TARGET void amx_end(void) { _tile_release(); }
+
+/* sums[BLOCKS * 16][32] (row stride 32 elements of 4 bytes) of rows
+ * a[BLOCKS * 16][steps] (row stride a_row bytes, 4 bytes per step) by the
+ * panel w[steps][32] (4 bytes per entry), steps a multiple of 16; DOT is
+ * the tile instruction. With `prefetch`, each step of 16 also prefetches
+ * the same part of the panel that comes next (2 KB). */
+#define AMX_PANEL_PRODUCT(NAME, DOT)                                           \
+  static inline __attribute__((always_inline)) AMX_TARGET void NAME(           \
+      const void *a, int64_t a_row, const void *w, int64_t steps, void *sums,  \
+      const int BLOCKS, const void *prefetch) {                                \
+    const int64_t w_row = 32 * 4;                                              \
+    _tile_zero(0);                                                             \
+    _tile_zero(1);                                                             \
+    if (BLOCKS == 2) {                                                         \
+      _tile_zero(2);                                                           \
+      _tile_zero(3);                                                           \
+    }                                                                          \
+    for (int64_t s = 0; s < steps; s += AMX_ROWS) {                            \
+      const char *ws = (const char *)w + s * w_row;                            \
+      const char *as = (const char *)a + s * 4;                                \
+      if (prefetch)                                                            \
+        for (int line = 0; line < AMX_ROWS * 2; ++line)                        \
+          __builtin_prefetch((const char *)prefetch + s * w_row + 64 * line,   \
+                             0, 3);                                            \
+      _tile_loadd(6, ws, w_row);                                               \
+      _tile_loadd(7, ws + 64, w_row);                                          \
+      _tile_loadd(4, as, a_row);                                               \
+      DOT(0, 4, 6);                                                            \
+      DOT(1, 4, 7);                                                            \
+      if (BLOCKS == 2) {                                                       \
+        _tile_loadd(5, as + AMX_ROWS * a_row, a_row);                          \
+        DOT(2, 5, 6);                                                          \
+        DOT(3, 5, 7);                                                          \
+      }                                                                        \
+    }                                                                          \
+    char *out = sums;                                                          \
+    _tile_stored(0, out, w_row);                                               \
+    _tile_stored(1, out + 64, w_row);                                          \
+    if (BLOCKS == 2) {                                                         \
+      _tile_stored(2, out + AMX_ROWS * w_row, w_row);                          \
+      _tile_stored(3, out + AMX_ROWS * w_row + 64, w_row);                     \
+    }                                                                          \
+  }
+
+#else
+#define HAVE_AMX 0
+enum { AMX_BLOCK_ROWS = 0 };
+#endif
+
+#endif /* TFC_KERNELS_AMX_H */
