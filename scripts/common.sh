@@ -85,7 +85,14 @@ tfc_select_isa() {
     avx512) TFC_ISA_COMPILE=(--target-cpu=x86-64-v4) ;;
     # The host's AVX-512 with its VNNI and AVX512-BF16 but not AMX: the
     # vector kernels of an AMX machine, to set against its tile products.
-    avx512-noamx) TFC_ISA_COMPILE=(--target-features=-amx-tile,-amx-bf16,-amx-int8) ;;
+    # (Features given, tfc starts from LLVM's name for this CPU, which may
+    # lack some the CPU has: they are named too.)
+    avx512-noamx)
+      local features=-amx-tile,-amx-bf16,-amx-int8 flag
+      for flag in avx512_vnni avx512_bf16; do
+        grep -qw "$flag" /proc/cpuinfo && features+=",+${flag/_/}"
+      done
+      TFC_ISA_COMPILE=(--target-features="$features") ;;
     host) ;;
     *) echo "error: unknown instruction set '$isa' (use host, avx2, avx512 or avx512-noamx)" >&2; return 2 ;;
   esac

@@ -20,12 +20,13 @@
  * steps one after another: 16 rows of 16 steps is an A tile at the row
  * stride.
  *
- * A product here is 32 rows (or 16) by one AVX-512 panel of 32 columns:
+ * A product here is 32 rows (or 16) by 32 columns (one AVX-512 panel):
  * C tiles 0-3 (2 x 2 blocks of 16 x 16), A tiles 4-5 (16 rows each), B
  * tiles 6-7 (16 columns each); each A and B tile loaded serves two
  * products. The depth must be whole tiles (16 steps): the caller keeps
  * the vector tiles for other depths and for the rows left after the
- * blocks of 16.
+ * blocks of 16. The bf16 attention kernel uses the same product for its
+ * scores and outputs (attention_f32.c).
  *
  * Every tile has the same shape, 16 rows of 64 bytes, so one configuration
  * serves both kernels: a task loads it before its first product and
@@ -75,31 +76,42 @@ static inline AMX_TARGET void amx_begin(void) {
 
 static inline AMX_TARGET void amx_end(void) { _tile_release(); }
 
-/* sums[BLOCKS * 16][32] (row stride 32 elements of 4 bytes) of rows
- * a[BLOCKS * 16][steps] (row stride a_row bytes, 4 bytes per step) by the
- * panel w[steps][32] (4 bytes per entry), steps a multiple of 16; DOT is
- * the tile instruction. With `prefetch`, each step of 16 also prefetches
- * the same part of the panel that comes next (2 KB). */
-#define AMX_PANEL_PRODUCT(NAME, DOT)                                           \
+/* c[BLOCKS * 16][32] (+)= a[BLOCKS * 16][steps] b[steps][32], every entry 4
+ * bytes (an f32 or s32 sum; a pair or quad of products' operands), rows
+ * a_row, b_row and c_row bytes apart, steps a multiple of 16; DOT is the
+ * tile instruction. C starts at 0, or with LOAD_C at what c holds. With
+ * `prefetch`, each step of 16 also prefetches the same rows of the B that
+ * comes next. */
+#define AMX_PRODUCT(NAME, DOT)                                                 \
   static inline __attribute__((always_inline)) AMX_TARGET void NAME(           \
-      const void *a, int64_t a_row, const void *w, int64_t steps, void *sums,  \
-      const int BLOCKS, const void *prefetch) {                                \
-    const int64_t w_row = 32 * 4;                                              \
-    _tile_zero(0);                                                             \
-    _tile_zero(1);                                                             \
-    if (BLOCKS == 2) {                                                         \
-      _tile_zero(2);                                                           \
-      _tile_zero(3);                                                           \
+      const void *a, int64_t a_row, const void *b, int64_t b_row,              \
+      int64_t steps, void *c, int64_t c_row, const int BLOCKS,                 \
+      const int LOAD_C, const void *prefetch) {                                \
+    char *out = c;                                                             \
+    if (LOAD_C) {                                                              \
+      _tile_loadd(0, out, c_row);                                              \
+      _tile_loadd(1, out + 64, c_row);                                         \
+      if (BLOCKS == 2) {                                                       \
+        _tile_loadd(2, out + AMX_ROWS * c_row, c_row);                         \
+        _tile_loadd(3, out + AMX_ROWS * c_row + 64, c_row);                    \
+      }                                                                        \
+    } else {                                                                   \
+      _tile_zero(0);                                                           \
+      _tile_zero(1);                                                           \
+      if (BLOCKS == 2) {                                                       \
+        _tile_zero(2);                                                         \
+        _tile_zero(3);                                                         \
+      }                                                                        \
     }                                                                          \
     for (int64_t s = 0; s < steps; s += AMX_ROWS) {                            \
-      const char *ws = (const char *)w + s * w_row;                            \
+      const char *bs = (const char *)b + s * b_row;                            \
       const char *as = (const char *)a + s * 4;                                \
       if (prefetch)                                                            \
-        for (int line = 0; line < AMX_ROWS * 2; ++line)                        \
-          __builtin_prefetch((const char *)prefetch + s * w_row + 64 * line,   \
+        for (int64_t line = 0; line < AMX_ROWS * b_row / 64; ++line)          \
+          __builtin_prefetch((const char *)prefetch + s * b_row + 64 * line,   \
                              0, 3);                                            \
-      _tile_loadd(6, ws, w_row);                                               \
-      _tile_loadd(7, ws + 64, w_row);                                          \
+      _tile_loadd(6, bs, b_row);                                               \
+      _tile_loadd(7, bs + 64, b_row);                                          \
       _tile_loadd(4, as, a_row);                                               \
       DOT(0, 4, 6);                                                            \
       DOT(1, 4, 7);                                                            \
@@ -109,12 +121,11 @@ static inline AMX_TARGET void amx_end(void) { _tile_release(); }
         DOT(3, 5, 7);                                                          \
       }                                                                        \
     }                                                                          \
-    char *out = sums;                                                          \
-    _tile_stored(0, out, w_row);                                               \
-    _tile_stored(1, out + 64, w_row);                                          \
+    _tile_stored(0, out, c_row);                                               \
+    _tile_stored(1, out + 64, c_row);                                          \
     if (BLOCKS == 2) {                                                         \
-      _tile_stored(2, out + AMX_ROWS * w_row, w_row);                          \
-      _tile_stored(3, out + AMX_ROWS * w_row + 64, w_row);                     \
+      _tile_stored(2, out + AMX_ROWS * c_row, c_row);                          \
+      _tile_stored(3, out + AMX_ROWS * c_row + 64, c_row);                     \
     }                                                                          \
   }
 

@@ -25,6 +25,7 @@
  *
  *===----------------------------------------------------------------------===*/
 
+#include "amx.h"
 #include "bf16.h"
 #include "kernels.h"
 #include "vector_ops.h"
@@ -222,6 +223,8 @@ static void online_softmax(float *st, float *m, float *l, float *alpha,
     STORE16(l + 16 * x, LOAD16(l + 16 * x) * rescale + sum0 + sum1);
     STORE16(m + 16 * x, new_max);
   }
+  if (!o)
+    return; /* o transposed (AMX): attention_block rescales it */
   for (int64_t i = 0; i < rows; ++i) {
     float a = alpha[i];
     if (a == 1.0f)
@@ -317,6 +320,37 @@ typedef uint32_t vpairs __attribute__((vector_size(4 * TFC_VLEN), aligned(4)));
 #undef BF16_TARGET
 #undef BF16_SUFFIX
 
+#if HAVE_AMX
+/* bf16 with AMX (p->amx). The scores of a whole block of keys: st[j][i] =
+ * k[j] . q[i] as tiles of 16 keys (A: rows of K's pairs) by 16 queries (B:
+ * the transposed queries' pairs), over every query of the block (qt is 0
+ * past its rows). The outputs go to o transposed, ot[c][i] (C: 16 columns
+ * of V by 16 queries), from V transposed (A: rows of pairs of keys, each
+ * column's) by the probabilities' pairs (B: pt, rows of pairs of keys):
+ * so both products read the layouts the vector path uses for the queries
+ * and the probabilities, and only V's packing differs. */
+AMX_PRODUCT(amx_product, _tile_dpbf16ps)
+
+static AMX_TARGET void amx_block_scores(const uint32_t *qt, const uint32_t *k,
+                                        int64_t k_pairs, float *st) {
+  for (int64_t j = 0; j < BLOCK_K; j += AMX_BLOCK_ROWS)
+    for (int64_t i = 0; i < BLOCK_Q; i += AMX_BLOCK_ROWS)
+      amx_product(k + j * k_pairs, k_pairs * 4, qt + i, BLOCK_Q * 4, k_pairs,
+                  st + j * BLOCK_Q + i, BLOCK_Q * 4, 2, 0, NULL);
+}
+
+/* ot[c][i] += sum over `key_pairs` (whole tiles) of vt[c][j] . pt[j][i],
+ * vt's rows v_pairs apart. */
+static AMX_TARGET void amx_block_output(const uint32_t *pt, const uint32_t *vt,
+                                        int64_t v_pairs, float *ot,
+                                        int64_t key_pairs, int64_t dv) {
+  for (int64_t c = 0; c < dv; c += AMX_BLOCK_ROWS)
+    for (int64_t i = 0; i < BLOCK_Q; i += AMX_BLOCK_ROWS)
+      amx_product(vt + c * v_pairs, v_pairs * 4, pt + i, BLOCK_Q * 4, key_pairs,
+                  ot + c * BLOCK_Q + i, BLOCK_Q * 4, 2, 1, NULL);
+}
+#endif
+
 /* The queries of a block as pairs of the head dim, scaled, transposed:
  * qt[c][i] = (q[i][2c], q[i][2c + 1]) * scale; columns past `rows` zero. */
 static void queries_as_pairs(const attention_problem *p, const float *block,
@@ -388,7 +422,9 @@ static void attention_block(const attention_problem *p, attention_scratch *w,
     w->m[i] = -INFINITY;
     w->l[i] = 0.0f;
   }
-  memset(w->o, 0, sizeof(float) * rows * dv);
+  /* (With AMX, o is transposed, [dv][BLOCK_Q], and every query's column
+   * is summed.) */
+  memset(w->o, 0, sizeof(float) * (p->amx ? BLOCK_Q : rows) * dv);
 
   /* Keys this block can see: a causal query i sees keys j <= i + Lk - Lq. */
   int64_t key_end = p->key_padding ? visible_keys(p, b) : p->k_len;
@@ -405,11 +441,11 @@ static void attention_block(const attention_problem *p, attention_scratch *w,
   const float *k = NULL, *v = NULL;
   int64_t k_row = 0, v_row = 0;
   /* bf16: the packing phase's pairs. */
-  const int64_t k_pairs = (dk + 1) / 2;
+  const int64_t k_pairs = (dk + 1) / 2, v_pairs = tfc_attention_v_pairs(p);
   const uint32_t *kp = NULL, *vp = NULL;
   if (p->bf16) {
     kp = p->pairs + (size_t)(b * p->kv_heads + kv_head) *
-                        (p->k_len * k_pairs + (p->k_len + 1) / 2 * dv);
+                        (p->k_len * k_pairs + v_pairs * dv);
     vp = kp + p->k_len * k_pairs;
   } else if (p->packed) {
     k = p->packed + (size_t)(b * p->kv_heads + kv_head) * p->k_len * (dk + dv);
@@ -430,6 +466,10 @@ static void attention_block(const attention_problem *p, attention_scratch *w,
     if (!p->bf16)
       block_scores(w->qt, k + k0 * k_row, k_row, 1, w->st, keys, dk,
                    qv * (16 / TFC_VLEN));
+#if HAVE_AMX
+    else if (p->amx && keys == BLOCK_K && k_pairs % AMX_ROWS == 0)
+      amx_block_scores(w->qt_pairs, kp + k0 * k_pairs, k_pairs, w->st);
+#endif
 #if defined(__AVX512F__)
     else if (p->native_bf16)
       block_scores_bf16_native(w->qt_pairs, kp + k0 * k_pairs, k_pairs, w->st,
@@ -465,13 +505,29 @@ static void attention_block(const attention_problem *p, attention_scratch *w,
           w->st[j * BLOCK_Q + i] = -INFINITY;
       }
     }
-    online_softmax(w->st, w->m, w->l, w->alpha, w->o, rows, keys, dv);
+    online_softmax(w->st, w->m, w->l, w->alpha, p->amx ? NULL : w->o, rows,
+                   keys, dv);
     if (!p->bf16) {
       block_output(w->st, v + k0 * v_row, v_row, w->o, rows, keys, dv);
       continue;
     }
     /* Blocks start at even keys, so the block's pairs are V's. */
     probabilities_as_pairs(w->st, keys, qv, w->pt);
+#if HAVE_AMX
+    if (p->amx) {
+      /* ot's columns (queries) rescaled; pairs past the keys 0 up to a
+       * whole tile. */
+      for (int64_t c = 0; c < dv; ++c)
+        for (int64_t x = 0; x < qv; ++x)
+          STORE16(w->o + c * BLOCK_Q + 16 * x,
+                  LOAD16(w->o + c * BLOCK_Q + 16 * x) * LOAD16(w->alpha + 16 * x));
+      int64_t pairs = (keys + 1) / 2, tiles = (pairs + AMX_ROWS - 1) / AMX_ROWS;
+      memset(w->pt + pairs * BLOCK_Q, 0,
+             sizeof(uint32_t) * (size_t)(tiles * AMX_ROWS - pairs) * BLOCK_Q);
+      amx_block_output(w->pt, vp + k0 / 2, v_pairs, w->o, tiles * AMX_ROWS, dv);
+      continue;
+    }
+#endif
 #if defined(__AVX512F__)
     if (p->native_bf16)
       block_output_bf16_native(w->pt, vp + k0 / 2 * dv, w->o, rows,
@@ -487,7 +543,10 @@ static void attention_block(const attention_problem *p, attention_scratch *w,
     /* A query that saw no key (causal with Lq > Lk) gets zeros. */
     float inv = w->l[i] > 0.0f ? 1.0f / w->l[i] : 0.0f;
     float *row = out + (q0 + i) * p->out_stride[1];
-    if (p->out_stride[2] == 1)
+    if (p->amx)
+      for (int64_t c = 0; c < dv; ++c)
+        row[c * p->out_stride[2]] = w->o[c * BLOCK_Q + i] * inv;
+    else if (p->out_stride[2] == 1)
       for (int64_t c = 0; c < dv; ++c)
         row[c] = w->o[i * dv + c] * inv;
     else
@@ -502,8 +561,8 @@ static void attention_block(const attention_problem *p, attention_scratch *w,
 static void pack_pairs(const attention_problem *p, int64_t task) {
   const int64_t b = task / p->kv_heads, h = task % p->kv_heads;
   const int64_t k_pairs = (p->dk + 1) / 2, dv = p->dv;
-  uint32_t *kd = p->pairs + (size_t)task * (p->k_len * k_pairs +
-                                            (p->k_len + 1) / 2 * dv);
+  const int64_t v_pairs = tfc_attention_v_pairs(p);
+  uint32_t *kd = p->pairs + (size_t)task * (p->k_len * k_pairs + v_pairs * dv);
   uint32_t *vd = kd + p->k_len * k_pairs;
   const float *ks = p->k + b * p->k_stride[0] + h * p->k_head_stride;
   const float *vs = p->v + b * p->v_stride[0] + h * p->v_head_stride;
@@ -511,6 +570,24 @@ static void pack_pairs(const attention_problem *p, int64_t task) {
     bf16_pack_row(ks + j * p->k_stride[1], p->k_stride[2], p->dk, 1.0f,
                   kd + j * k_pairs);
   const int64_t v_col = p->v_stride[2];
+  if (p->amx) {
+    /* Transposed: vd[c][j], 0 past the keys. */
+    for (int64_t c = 0; c < dv; ++c) {
+      const float *column = vs + c * v_col;
+      uint32_t *out = vd + c * v_pairs;
+      int64_t j = 0;
+      for (; 2 * j + 1 < p->k_len; ++j)
+        out[j] = bf16_pair(column[2 * j * p->v_stride[1]],
+                           column[(2 * j + 1) * p->v_stride[1]]);
+      if (2 * j < p->k_len) {
+        out[j] = bf16_pair(column[2 * j * p->v_stride[1]], 0.0f);
+        ++j;
+      }
+      for (; j < v_pairs; ++j)
+        out[j] = 0;
+    }
+    return;
+  }
   for (int64_t j = 0; 2 * j < p->k_len; ++j) {
     const float *even = vs + 2 * j * p->v_stride[1];
     const float *odd = 2 * j + 1 < p->k_len ? even + p->v_stride[1] : NULL;
@@ -561,10 +638,18 @@ void TFC_KERNEL_FN(tfc_kernel_attention_f32_tasks)(const attention_problem *p,
                                                    float *scratch,
                                                    int64_t begin, int64_t end) {
   attention_scratch w = carve_scratch(scratch, p->dk, p->dv);
+#if HAVE_AMX
+  if (p->amx)
+    amx_begin();
+#endif
   for (int64_t task = begin; task < end; ++task) {
     int64_t q_block = task % p->q_blocks;
     int64_t h = (task / p->q_blocks) % p->heads;
     int64_t b = task / (p->q_blocks * p->heads);
     attention_block(p, &w, b, h, q_block);
   }
+#if HAVE_AMX
+  if (p->amx)
+    amx_end();
+#endif
 }

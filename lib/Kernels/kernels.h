@@ -183,7 +183,20 @@ typedef struct tfc_attention_f32_problem {
    * then V as [(Lk + 1) / 2][dv] pairs of keys (bf16.h), 0 past the ends. */
   int bf16, native_bf16;
   uint32_t *pairs;
+  /* bf16 with AMX (TFC_RT_FEATURE_AMX, dv a multiple of 32): the outputs,
+   * and the scores of whole blocks of keys where dk is a multiple of 32,
+   * are tdpbf16ps tile products (amx.h); V is packed transposed then, as
+   * [dv][tfc_attention_v_pairs] pairs of keys, each row's pairs past the
+   * keys 0. */
+  int amx;
 } tfc_attention_f32_problem;
+
+/* The pairs of keys of a row of packed V (bf16): (Lk + 1) / 2, with AMX
+ * rounded up to whole tiles of 16. */
+static inline int64_t tfc_attention_v_pairs(const tfc_attention_f32_problem *p) {
+  int64_t pairs = (p->k_len + 1) / 2;
+  return p->amx ? (pairs + 15) / 16 * 16 : pairs;
+}
 
 /* Sets the problem's task count (q_blocks). */
 void tfc_kernel_attention_f32_plan(tfc_attention_f32_problem *p);

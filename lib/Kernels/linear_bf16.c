@@ -163,14 +163,15 @@ tile_widened(const uint32_t *a, int64_t a_row, const uint32_t *w, int64_t pairs,
 
 #if HAVE_AMX
 _Static_assert(PANEL == 32, "an AMX product is one panel of 32 columns");
-AMX_PANEL_PRODUCT(amx_product, _tile_dpbf16ps)
+AMX_PRODUCT(amx_product, _tile_dpbf16ps)
 static AMX_TARGET void amx_rows(const uint32_t *a, int64_t a_row,
                                 const uint32_t *w, int64_t pairs, float *sums,
                                 int64_t rows, const uint32_t *next) {
+  const int64_t row = PANEL * 4;
   if (rows == AMX_BLOCK_ROWS)
-    amx_product(a, a_row * 4, w, pairs, sums, 2, next);
+    amx_product(a, a_row * 4, w, row, pairs, sums, row, 2, 0, next);
   else
-    amx_product(a, a_row * 4, w, pairs, sums, 1, next);
+    amx_product(a, a_row * 4, w, row, pairs, sums, row, 1, 0, next);
 }
 #endif
 

@@ -350,14 +350,14 @@ TILE_ROWS_DISPATCH(tile_rows_s16, , tile_s16)
 /* U8S8 with AMX: blocks of 32 or 16 rows by a panel as tdpbusd tile
  * products (amx.h), the same sums as the vector tiles'. */
 _Static_assert(PANEL == 32, "an AMX product is one panel of 32 columns");
-AMX_PANEL_PRODUCT(amx_product, _tile_dpbusd)
+AMX_PRODUCT(amx_product, _tile_dpbusd)
 static AMX_TARGET void amx_rows(const uint8_t *a, int64_t a_row,
                                 const int8_t *w, int64_t groups, int32_t *sums,
                                 int64_t rows, const int8_t *next) {
   if (rows == AMX_BLOCK_ROWS)
-    amx_product(a, a_row, w, groups, sums, 2, next);
+    amx_product(a, a_row, w, GROUP_BYTES, groups, sums, GROUP_BYTES, 2, 0, next);
   else
-    amx_product(a, a_row, w, groups, sums, 1, next);
+    amx_product(a, a_row, w, GROUP_BYTES, groups, sums, GROUP_BYTES, 1, 0, next);
 }
 #endif
 

@@ -58,7 +58,7 @@ size_t tfc_kernel_attention_f32_packed_floats(const tfc_attention_f32_problem *p
   if (p->bf16)
     return round16((size_t)(p->batch * p->kv_heads) *
                    ((size_t)p->k_len * (size_t)((p->dk + 1) / 2) +
-                    (size_t)((p->k_len + 1) / 2) * (size_t)p->dv));
+                    (size_t)tfc_attention_v_pairs(p) * (size_t)p->dv));
   /* In place up to the limit, or whatever the length when each head has
    * one block of queries (a decode step): then every K and V row is read
    * once, and a copy would only add a pass. */

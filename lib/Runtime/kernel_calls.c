@@ -350,6 +350,9 @@ void tfc_rt_attention(const tfc_rt_memref4 *q, const tfc_rt_memref4 *k,
   p->bf16 = dtype == TFC_RT_DTYPE_BF16;
   p->native_bf16 = p->bf16 && call.variants->isa == TFC_RT_ISA_AVX512 &&
                    ((flags >> TFC_RT_FEATURE_SHIFT) & TFC_RT_FEATURE_BF16);
+  /* AMX tiles (permission asked at create); dv is checked once known. */
+  int amx_feature = p->bf16 && call.variants->isa == TFC_RT_ISA_AVX512 &&
+                    ((flags >> TFC_RT_FEATURE_SHIFT) & TFC_RT_FEATURE_AMX);
   p->q = (const float *)q->aligned + q->offset;
   p->k = (const float *)k->aligned + k->offset;
   p->v = (const float *)v->aligned + v->offset;
@@ -368,6 +371,7 @@ void tfc_rt_attention(const tfc_rt_memref4 *q, const tfc_rt_memref4 *k,
   for (int i = 0; i < 3; ++i)
     p->out_stride[i] = out->strides[i];
   p->out_head_stride = p->dv * out->strides[2];
+  p->amx = amx_feature && p->dv % 32 == 0;
   /* The generated code checked these; a wrong call must not index past the
    * tensors. */
   if (q_heads != num_heads || p->kv_heads <= 0 || v_heads != p->kv_heads ||

@@ -62,6 +62,25 @@ def randn(*shape):
     return rng.standard_normal(shape).astype(np.float32)
 
 
+if sys.argv[2:] == ["amx"]:
+    # The cases of bf16-attention-amx.test (Inputs/attention-amx.mlir): head
+    # sizes that take AMX's tile products. 64: whole key blocks' scores as
+    # tiles, the last block of 22 keys (or of 26 visible ones under the
+    # padding) by vectors, every output as tiles from V padded to whole
+    # tiles of 32 keys; two query blocks, the second of 36 queries.
+    padding = np.zeros((2, 1, 1, 150), np.float32)
+    padding[1, :, :, 90:] = np.finfo(np.float32).min
+    case("blocks", randn(2, 100, 128), randn(2, 150, 128), randn(2, 150, 128), 2,
+         0.125, mask=padding)
+    # Causal, head size 32 (one tile of the head dim), 200 = 3 x 64 + 8.
+    case("causal", randn(1, 200, 64), randn(1, 200, 64), randn(1, 200, 64), 2,
+         32 ** -0.5, causal=True)
+    # dk 48 (scores by vectors), dv 64 (outputs as tiles).
+    case("mixed", randn(1, 80, 96), randn(1, 80, 96), randn(1, 80, 128), 2,
+         48 ** -0.5)
+    sys.exit(0)
+
+
 # Two query blocks, three key blocks, key padding: the second sequence has
 # 90 real keys, the first all 150.
 padding = np.zeros((2, 1, 1, 150), np.float32)
