@@ -82,6 +82,9 @@ tfc_select_isa() {
   TFC_ISA_COMPILE=()
   case "$isa" in
     avx2) TFC_ISA_COMPILE=(--target-cpu=x86-64-v3) ;;
+    # AVX2 with AVX-VNNI (Alder Lake, Zen 5's VEX form): what ONNX Runtime
+    # still uses on such a machine when bench/ort_avx2.py hides AVX-512.
+    avx2-vnni) TFC_ISA_COMPILE=(--target-cpu=x86-64-v3 --target-features=+avxvnni) ;;
     avx512) TFC_ISA_COMPILE=(--target-cpu=x86-64-v4) ;;
     # The host's AVX-512 with its VNNI and AVX512-BF16 but not AMX: the
     # vector kernels of an AMX machine, to set against its tile products.
@@ -94,7 +97,7 @@ tfc_select_isa() {
       done
       TFC_ISA_COMPILE=(--target-features="$features") ;;
     host) ;;
-    *) echo "error: unknown instruction set '$isa' (use host, avx2, avx512 or avx512-noamx)" >&2; return 2 ;;
+    *) echo "error: unknown instruction set '$isa' (use host, avx2, avx2-vnni, avx512 or avx512-noamx)" >&2; return 2 ;;
   esac
   if [ "${isa%-noamx}" = avx512 ] && ! grep -qw avx512f /proc/cpuinfo; then
     echo "error: this CPU has no AVX-512; it cannot run --isa avx512" >&2
@@ -109,7 +112,7 @@ tfc_select_isa() {
 # code, unless TFC_ORT_NATIVE=1. Sets TFC_ORT_NODE_PATH and TFC_ORT_NOTE.
 tfc_select_ort_isa() {
   TFC_ORT_NOTE="ONNX Runtime: its own choice for this CPU"
-  if [ "$TFC_ISA" = avx2 ] && grep -qw avx512f /proc/cpuinfo && [ "${TFC_ORT_NATIVE:-0}" != 1 ]; then
+  if [ "${TFC_ISA%-vnni}" = avx2 ] && grep -qw avx512f /proc/cpuinfo && [ "${TFC_ORT_NATIVE:-0}" != 1 ]; then
     /usr/bin/python3 "$TFC_ROOT/bench/ort_avx2.py" "$TFC_BUILD/ort/node_modules" \
       "$TFC_BUILD/ort-avx2/node_modules"
     TFC_ORT_NODE_PATH="$TFC_BUILD/ort-avx2/node_modules"
