@@ -44,7 +44,11 @@ typedef enum tfc_status {
   TFC_ERROR_ABI_MISMATCH = 7,
   /* The model was compiled for instructions this CPU lacks (AVX-512 on an
    * AVX2 CPU, say): compile it with tfc compile --target-cpu for this one. */
-  TFC_ERROR_UNSUPPORTED_CPU = 8
+  TFC_ERROR_UNSUPPORTED_CPU = 8,
+  /* A GPU model could not use its GPU: no CUDA driver or no GPU, the driver
+   * refused the model's code, or a kernel failed. The message names the
+   * graph node where there is one, and the driver's error. */
+  TFC_ERROR_DEVICE = 9
 } tfc_status;
 
 /* Element types, numbered as ONNX's TensorProto.DataType. */
