@@ -200,8 +200,9 @@ static inline int64_t tfc_attention_v_pairs(const tfc_attention_f32_problem *p) 
 
 /* Sets the problem's task count (q_blocks). */
 void tfc_kernel_attention_f32_plan(tfc_attention_f32_problem *p);
-/* The floats of the packed K and V (p->packed), a multiple of 16; 0 when
- * K and V are read in place (see TFC_ATTENTION_IN_PLACE_MAX_KEYS). */
+/* The floats of the packed K and V (p->packed, or p->pairs for bf16), a
+ * multiple of 16; 0 when K and V are read in place (see
+ * TFC_ATTENTION_IN_PLACE_MAX_KEYS); SIZE_MAX when the bf16 size overflows. */
 size_t tfc_kernel_attention_f32_packed_floats(const tfc_attention_f32_problem *p);
 /* The floats of scratch each thread needs, a multiple of 16 (64-byte
  * aligned blocks stay aligned): the transposed queries, a block of scores,

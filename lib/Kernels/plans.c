@@ -53,12 +53,29 @@ void tfc_kernel_attention_f32_plan(tfc_attention_f32_problem *p) {
   p->q_blocks = (p->q_len + TFC_ATTENTION_BLOCK_Q - 1) / TFC_ATTENTION_BLOCK_Q;
 }
 
+/* a * b + c * d, or SIZE_MAX when that overflows (the caller's sums then
+ * overflow too, and it refuses the call). */
+static size_t checked_sum_of_products(size_t a, size_t b, size_t c, size_t d) {
+  size_t ab, cd, sum;
+  if (__builtin_mul_overflow(a, b, &ab) || __builtin_mul_overflow(c, d, &cd) ||
+      __builtin_add_overflow(ab, cd, &sum))
+    return SIZE_MAX;
+  return sum;
+}
+
 size_t tfc_kernel_attention_f32_packed_floats(const tfc_attention_f32_problem *p) {
   /* bf16: always converted, 32-bit pairs. */
-  if (p->bf16)
-    return round16((size_t)(p->batch * p->kv_heads) *
-                   ((size_t)p->k_len * (size_t)((p->dk + 1) / 2) +
-                    (size_t)tfc_attention_v_pairs(p) * (size_t)p->dv));
+  if (p->bf16) {
+    size_t per_head = checked_sum_of_products(
+        (size_t)p->k_len, (size_t)((p->dk + 1) / 2),
+        (size_t)tfc_attention_v_pairs(p), (size_t)p->dv);
+    size_t total;
+    if (per_head == SIZE_MAX ||
+        __builtin_mul_overflow((size_t)(p->batch * p->kv_heads), per_head, &total) ||
+        total > SIZE_MAX - 15)
+      return SIZE_MAX;
+    return round16(total);
+  }
   /* In place up to the limit, or whatever the length when each head has
    * one block of queries (a decode step): then every K and V row is read
    * once, and a copy would only add a pass. */
