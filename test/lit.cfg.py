@@ -48,6 +48,14 @@ for flag, feature in [("avx512_vnni", "cpu-avx512-vnni"), ("avx_vnni", "cpu-avx-
 # lists them once it supports the tiles' state).
 if all(flag in flags for flag in ("amx_tile", "amx_bf16", "amx_int8", "avx512_vnni")):
     config.available_features.add("cpu-amx")
+# ptxas, to assemble what tfc compile --target=cuda writes: the CUDA
+# toolkit's (not on PATH on these machines), TFC_PTXAS, or one on PATH.
+import shutil
+ptxas = os.environ.get("TFC_PTXAS") or shutil.which("ptxas") or next(
+    (p for p in ("/usr/local/cuda/bin/ptxas",) if os.path.exists(p)), None)
+if ptxas:
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))
 # The AArch64 cross build (lib/Runtime/CMakeLists.txt builds its runtime when
 # the AArch64 C library is installed) and qemu-user to run what it makes.
 import shutil

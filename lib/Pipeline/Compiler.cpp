@@ -165,7 +165,8 @@ LogicalResult mlir::tfc::compileModel(ModuleOp module, Target &target,
   if (failed(target.emit(module, graphName, *signature, output, rootTimer,
                          producedPath)))
     return failure();
-  if (output.emit == EmitKind::Mlir || output.emit == EmitKind::LlvmIr)
+  if (output.emit == EmitKind::Mlir || output.emit == EmitKind::LlvmIr ||
+      output.emit == EmitKind::Ptx)
     return success();
   TimingScope headerTimer = rootTimer.nest("Write the header");
   return writeOutputFile(output.pathFor(stem + ".h"),

@@ -8,6 +8,7 @@
 
 #include "Commands.h"
 #include "Reduction.h"
+#include "tfc/Target/Cuda/CudaTarget.h"
 #include "tfc/Transforms/Passes.h"
 #include "tfc/Transforms/Quantization.h"
 
@@ -58,7 +59,9 @@ static cl::opt<EmitKind> emitKind(
         clEnumValN(EmitKind::Mlir, "mlir",
                    "<name>.mlir: the model lowered to MLIR's LLVM dialect"),
         clEnumValN(EmitKind::LlvmIr, "llvm",
-                   "<name>.ll: the model as LLVM IR, before optimization")),
+                   "<name>.ll: the model as LLVM IR, before optimization"),
+        clEnumValN(EmitKind::Ptx, "ptx",
+                   "<name>.ptx: the GPU kernels' PTX (--target=cuda)")),
     cl::sub(tfc::driver::compileCommand), cl::cat(tfc::driver::compileCategory));
 
 static cl::opt<bool> noFuse(
@@ -180,6 +183,24 @@ static cl::opt<std::string> targetTriple(
     cl::value_desc("triple"), cl::sub(tfc::driver::compileCommand),
     cl::cat(tfc::driver::compileCategory));
 
+enum class TargetKind { Cpu, Cuda };
+static cl::opt<TargetKind> targetKind(
+    "target", cl::desc("What the model runs on"), cl::init(TargetKind::Cpu),
+    cl::values(clEnumValN(TargetKind::Cpu, "cpu",
+                          "this machine's CPU, or the one --target-cpu and "
+                          "--target-triple name"),
+               clEnumValN(TargetKind::Cuda, "cuda",
+                          "NVIDIA GPUs (--gpu-arch): the kernels' PTX with "
+                          "--emit=ptx; in progress, see docs/Gpu.md")),
+    cl::sub(tfc::driver::compileCommand), cl::cat(tfc::driver::compileCategory));
+
+static cl::opt<std::string> gpuArch(
+    "gpu-arch",
+    cl::desc("The GPU architecture of --target=cuda: sm_80 (A100), sm_89 "
+             "(L4, RTX 40), sm_90 (H100, H200; the default)"),
+    cl::value_desc("sm_XX"), cl::init("sm_90"),
+    cl::sub(tfc::driver::compileCommand), cl::cat(tfc::driver::compileCategory));
+
 static cl::opt<std::string> targetCpu(
     "target-cpu",
     cl::desc("The CPU to generate code for. A deployment level: x86-64, "
@@ -258,6 +279,9 @@ static std::string resolveOutputStem(StringRef option, StringRef modelFile,
     break;
   case EmitKind::LlvmIr:
     suffix = ".ll";
+    break;
+  case EmitKind::Ptx:
+    suffix = ".ptx";
     break;
   }
   if (!file.consume_back(suffix))
@@ -346,6 +370,55 @@ int tfc::driver::runCompile(MLIRContext &context) {
       return 1;
     }
     compile.disabledFusions.push_back(name);
+  }
+
+  if (targetKind == TargetKind::Cuda) {
+    if (!llvm::is_contained(getCudaArchitectures(), StringRef(gpuArch))) {
+      llvm::errs() << "tfc: error: --gpu-arch: '" << gpuArch
+                   << "' is not an architecture tfc compiles for (sm_80, "
+                      "sm_89, sm_90)\n";
+      return 1;
+    }
+    const char *cpuOnly = !quantize.empty()                   ? "--quantize"
+                          : !calibrationData.empty()          ? "--calibration-data"
+                          : profile                           ? "--profile"
+                          : sanitizer != Sanitizer::None      ? "--sanitize"
+                          : !targetCpu.empty()                ? "--target-cpu"
+                          : !targetTriple.empty()             ? "--target-triple"
+                          : targetFeatures.getNumOccurrences() ? "--target-features"
+                                                              : nullptr;
+    if (cpuOnly) {
+      llvm::errs() << "tfc: error: " << cpuOnly
+                   << " is for the cpu target; --target=cuda does not take it "
+                      "yet\n";
+      return 1;
+    }
+    if (emitKind != EmitKind::Ptx && emitKind != EmitKind::Mlir &&
+        emitKind != EmitKind::Tfm) {
+      llvm::errs() << "tfc: error: --target=cuda writes --emit=ptx, mlir or "
+                      "tfm so far; GPU libraries are not built yet "
+                      "(docs/Gpu.md)\n";
+      return 1;
+    }
+    CudaTargetOptions cuda;
+    cuda.gpuArch = gpuArch;
+    std::unique_ptr<Target> target = createCudaTarget(std::move(cuda));
+    DialectRegistry registry;
+    target->registerDialects(registry);
+    context.appendDialectRegistry(registry);
+    OwningOpRef<ModuleOp> module = loadModel(modelPath, options, context);
+    if (!module)
+      return 1;
+    std::string produced;
+    return failed(compileModel(*module, *target, compile, produced)) ? 1 : 0;
+  }
+  if (gpuArch.getNumOccurrences()) {
+    llvm::errs() << "tfc: error: --gpu-arch needs --target=cuda\n";
+    return 1;
+  }
+  if (emitKind == EmitKind::Ptx) {
+    llvm::errs() << "tfc: error: --emit=ptx needs --target=cuda\n";
+    return 1;
   }
 
   CpuTargetOptions cpu;

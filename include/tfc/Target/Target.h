@@ -22,8 +22,9 @@
 namespace mlir::tfc {
 
 /// What a compile writes. The IR kinds stop the pipeline where they are
-/// taken: the optimized graph (Tfm), the lowered module (Mlir), LLVM IR.
-enum class EmitKind { Object, StaticLibrary, SharedLibrary, Tfm, Mlir, LlvmIr };
+/// taken: the optimized graph (Tfm), the lowered module (Mlir), LLVM IR,
+/// the GPU kernels' PTX (Ptx, the cuda target).
+enum class EmitKind { Object, StaticLibrary, SharedLibrary, Tfm, Mlir, LlvmIr, Ptx };
 
 /// Where the weights go: the object's read-only data, a file beside it, or
 /// whichever suits their size.

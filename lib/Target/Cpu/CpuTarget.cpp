@@ -262,7 +262,7 @@ LogicalResult CpuTarget::emit(ModuleOp lowered, StringRef graphName,
                               llvm::Triple(options.machine.triple));
   default:
     llvm::errs() << "tfc: error: the cpu target does not write this kind of "
-                    "output\n";
+                    "output (--emit=ptx is the cuda target's)\n";
     return failure();
   }
 }

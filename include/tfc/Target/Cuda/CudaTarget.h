@@ -1,0 +1,35 @@
+//===- CudaTarget.h - the GPU (CUDA) code generation target -----*- C++ -*-===//
+//
+// tfc compile --target=cuda: the graph's loops mapped onto GPU blocks and
+// threads, outlined into kernels, and compiled to PTX by LLVM's NVPTX
+// backend in process (docs/Gpu.md). This first part writes the kernels'
+// PTX (--emit=ptx) and the lowered module (--emit=mlir); the library that
+// runs them through the runtime's device layer comes next.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFC_TARGET_CUDA_CUDATARGET_H
+#define TFC_TARGET_CUDA_CUDATARGET_H
+
+#include "tfc/Target/Target.h"
+
+#include <memory>
+#include <string>
+
+namespace mlir::tfc {
+
+struct CudaTargetOptions {
+  /// The GPU architecture the PTX is for (sm_80, sm_89, sm_90; see
+  /// getCudaArchitectures).
+  std::string gpuArch = "sm_90";
+};
+
+/// The architectures --gpu-arch accepts: Ampere (sm_80), Ada (sm_89),
+/// Hopper (sm_90).
+ArrayRef<StringRef> getCudaArchitectures();
+
+std::unique_ptr<Target> createCudaTarget(CudaTargetOptions options);
+
+} // namespace mlir::tfc
+
+#endif // TFC_TARGET_CUDA_CUDATARGET_H
