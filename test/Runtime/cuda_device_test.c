@@ -8,8 +8,10 @@
  * driver that is missing or lacks an entry point.
  *
  * Usage: tfc-cuda-device-test [GPU] [PTX-FILE]
- *   GPU: the ordinal to open (0); PTX-FILE: the module to load (a small
- *   built-in one by default).
+ *   GPU: the ordinal to open (0). With PTX-FILE (what tfc compile
+ *   --target=cuda --emit=ptx writes), only loads it, which JIT-compiles it
+ *   for the GPU, and looks up every kernel it defines: on a real GPU, the
+ *   check that the driver takes tfc's PTX (scripts/gpu-check).
  *
  *===----------------------------------------------------------------------===*/
 
@@ -48,10 +50,37 @@ static char *read_file(const char *path) {
   return text;
 }
 
+/* Loads `ptx` and finds each `.entry` it defines; 0 when all are found. */
+static int check_module(tfc_cuda_device *device, const char *ptx,
+                        const char *path) {
+  tfc_cu_module module = NULL;
+  if (!step("module", tfc_cuda_module_load(device, ptx, path, &module)))
+    return 1;
+  int entries = 0, found = 0;
+  for (const char *at = strstr(ptx, ".entry "); at; at = strstr(at + 1, ".entry ")) {
+    const char *name = at + strlen(".entry ");
+    size_t length = strcspn(name, "( \t\n");
+    char kernel[256];
+    if (length == 0 || length >= sizeof(kernel))
+      continue;
+    memcpy(kernel, name, length);
+    kernel[length] = '\0';
+    ++entries;
+    tfc_cu_function function;
+    if (tfc_cuda_function(device, module, kernel, &function) == TFC_OK)
+      ++found;
+    else
+      printf("kernel %s: error: %s\n", kernel, tfc_last_error());
+  }
+  printf("kernels: %d of %d found\n", found, entries);
+  tfc_cuda_module_unload(device, module);
+  return entries > 0 && found == entries ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
   int ordinal = argc > 1 ? atoi(argv[1]) : 0;
   char *ptx = argc > 2 ? read_file(argv[2]) : NULL;
-  const char *module_text = ptx ? ptx : ".version 7.8\n.target sm_90\n.entry add_kernel()\n{\n ret;\n}\n";
+  const char *module_text = ".version 7.8\n.target sm_90\n.entry add_kernel()\n{\n ret;\n}\n";
 
   tfc_cuda_device device;
   if (!step("open", tfc_cuda_device_open(ordinal, &device))) {
@@ -59,6 +88,15 @@ int main(int argc, char **argv) {
     return 1;
   }
   printf("device: %s, sm_%d%d\n", device.name, device.major, device.minor);
+  if (argc > 2) {
+    int rc = ptx ? check_module(&device, ptx, argv[2]) : 1;
+    if (!ptx)
+      printf("module: error: cannot read %s\n", argv[2]);
+    tfc_cuda_device_close(&device);
+    printf("closed\n");
+    free(ptx);
+    return rc;
+  }
   int ok = 0;
   tfc_cu_module module = NULL;
   tfc_cu_function function = NULL;
