@@ -291,16 +291,21 @@ public:
                       "built yet (docs/Gpu.md)\n";
       return failure();
     }
+    // MergeGpuModules left one module, serialized for one architecture.
     SmallVector<gpu::BinaryOp> binaries(lowered.getOps<gpu::BinaryOp>());
     if (binaries.empty()) {
       llvm::errs() << "tfc: error: the model has no GPU kernels to write\n";
       return failure();
     }
-    std::string ptx;
-    for (Attribute object : binaries.front().getObjects()) {
-      auto gpuObject = cast<gpu::ObjectAttr>(object);
-      ptx = gpuObject.getObject().getValue().str();
+    if (binaries.size() != 1 || binaries.front().getObjects().size() != 1) {
+      llvm::errs() << "tfc: error: the kernels were not lowered to one PTX "
+                      "module\n";
+      return failure();
     }
+    std::string ptx = cast<gpu::ObjectAttr>(binaries.front().getObjects()[0])
+                          .getObject()
+                          .getValue()
+                          .str();
     // The serialized assembly is a C string: its NUL is not PTX.
     while (!ptx.empty() && ptx.back() == '\0')
       ptx.pop_back();
