@@ -2,6 +2,8 @@
 
 #include "tfc/Target/Target.h"
 
+#include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -10,6 +12,17 @@ using namespace mlir;
 using namespace mlir::tfc;
 
 Target::~Target() = default;
+
+void mlir::tfc::addModelBufferization(OpPassManager &pm) {
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
+  pm.addPass(bufferization::createEmptyTensorToAllocTensorPass());
+  bufferization::OneShotBufferizationOptions options;
+  options.bufferizeFunctionBoundaries = true;
+  options.setFunctionBoundaryTypeConversion(
+      bufferization::LayoutMapOption::IdentityLayoutMap);
+  options.allowReturnAllocsFromLoops = true;
+  pm.addPass(bufferization::createOneShotBufferizePass(options));
+}
 
 std::string EmitOptions::pathFor(const Twine &file) const {
   llvm::SmallString<256> path(llvm::sys::path::parent_path(outputStem));

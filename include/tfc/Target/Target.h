@@ -70,6 +70,12 @@ public:
                              std::string &producedPath) = 0;
 };
 
+/// Adds the bufferization every target's lowering shares: empty tensors
+/// made allocations, then one-shot bufferization with function boundaries
+/// as plain row-major memrefs (the layout the entry point builds from the
+/// caller's tensors).
+void addModelBufferization(OpPassManager &pm);
+
 /// Writes `contents` to `path`, printing the error (tfc: error: ...) when
 /// it cannot.
 LogicalResult writeOutputFile(StringRef path, StringRef contents);

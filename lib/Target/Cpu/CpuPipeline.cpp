@@ -1,6 +1,7 @@
 //===- CpuPipeline.cpp - the pass pipeline from tfm to the LLVM dialect ---===//
 
 #include "tfc/Target/CpuCodegen.h"
+#include "tfc/Target/Target.h"
 
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
 #include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
@@ -82,14 +83,7 @@ void mlir::tfc::buildCpuLoweringPipeline(OpPassManager &pm,
   // layout the entry point builds from the caller's tensors; the
   // deallocation pipeline frees every intermediate and leaves the returned
   // buffers to the caller.
-  pm.addPass(bufferization::createEmptyTensorEliminationPass());
-  pm.addPass(bufferization::createEmptyTensorToAllocTensorPass());
-  bufferization::OneShotBufferizationOptions bufferization;
-  bufferization.bufferizeFunctionBoundaries = true;
-  bufferization.setFunctionBoundaryTypeConversion(
-      bufferization::LayoutMapOption::IdentityLayoutMap);
-  bufferization.allowReturnAllocsFromLoops = true;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
+  addModelBufferization(pm);
   bufferization::BufferDeallocationPipelineOptions deallocation;
   bufferization::buildBufferDeallocationPipeline(pm, deallocation);
   // The clones that deallocation inserts (returned values it does not own).

@@ -245,13 +245,7 @@ public:
     pm.addPass(createLinalgElementwiseOpFusionPass());
     pm.addPass(createCanonicalizerPass());
 
-    pm.addPass(bufferization::createEmptyTensorEliminationPass());
-    pm.addPass(bufferization::createEmptyTensorToAllocTensorPass());
-    bufferization::OneShotBufferizationOptions bufferization;
-    bufferization.bufferizeFunctionBoundaries = true;
-    bufferization.setFunctionBoundaryTypeConversion(
-        bufferization::LayoutMapOption::IdentityLayoutMap);
-    pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
+    addModelBufferization(pm);
     pm.addPass(createBufferizationToMemRefPass());
     pm.addPass(createCanonicalizerPass());
 
