@@ -31,6 +31,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Pipelines/Passes.h"
+#include "mlir/Dialect/GPU/Transforms/ParallelLoopMapper.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
@@ -81,14 +82,43 @@ ArrayRef<StringRef> cudaArchitectures() {
   return archs;
 }
 
-/// Tiles each outermost parallel loop nest for blocks and threads: its
-/// innermost dim (the contiguous one, so that a warp's loads coalesce) by
-/// kThreadsPerBlock, the others by 1. The tiles' bounds stay constant (an
-/// if inside guards the last tile), as the mapping onto a launch needs.
+/// Tiles each outermost parallel loop nest for blocks and threads and maps
+/// it onto a launch: its innermost dim (the contiguous one) by
+/// kThreadsPerBlock onto threads x, so that a warp's loads coalesce and the
+/// block is 256 x 1 x 1 (blocks allow only 64 threads in z); the next two
+/// dims by 1 onto y and z; the tiles onto blocks the same way (x, whose
+/// count may reach 2^31 - 1, for the innermost). Dims past three, and
+/// parallel loops nested deeper, run in sequence in each thread. The tiles'
+/// bounds stay constant (an if inside guards the last tile), as the mapping
+/// onto a launch needs.
 struct TileParallelLoops
     : PassWrapper<TileParallelLoops, OperationPass<func::FuncOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(TileParallelLoops)
   StringRef getArgument() const final { return "tfc-cuda-tile-parallel-loops"; }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<gpu::GPUDialect>();
+  }
+
+  /// Maps `loop`'s dims from the innermost onto `first` and the two
+  /// processors after it; the rest, sequential.
+  static LogicalResult map(scf::ParallelOp loop, gpu::Processor first) {
+    MLIRContext *context = loop.getContext();
+    AffineMap identity = AffineMap::getMultiDimIdentityMap(1, context);
+    unsigned loops = loop.getNumLoops();
+    SmallVector<gpu::ParallelLoopDimMappingAttr> mapping;
+    for (unsigned dim = 0; dim < loops; ++dim) {
+      unsigned fromInnermost = loops - 1 - dim;
+      gpu::Processor processor =
+          fromInnermost < 3 && first != gpu::Processor::Sequential
+              ? static_cast<gpu::Processor>(static_cast<uint64_t>(first) +
+                                            fromInnermost)
+              : gpu::Processor::Sequential;
+      mapping.push_back(gpu::ParallelLoopDimMappingAttr::get(
+          context, processor, identity, identity));
+    }
+    return gpu::setMappingAttr(loop, mapping);
+  }
+
   void runOnOperation() override {
     SmallVector<scf::ParallelOp> outermost;
     getOperation().walk([&](scf::ParallelOp loop) {
@@ -98,8 +128,78 @@ struct TileParallelLoops
     for (scf::ParallelOp loop : outermost) {
       SmallVector<int64_t> sizes(loop.getNumLoops(), 1);
       sizes.back() = kThreadsPerBlock;
-      scf::tileParallelLoop(loop, sizes, /*noMinMaxBounds=*/true);
+      auto [blocks, threads] =
+          scf::tileParallelLoop(loop, sizes, /*noMinMaxBounds=*/true);
+      if (failed(map(blocks, gpu::Processor::BlockX)) ||
+          failed(map(threads, gpu::Processor::ThreadX)))
+        return signalPassFailure();
+      // Deeper parallel loops (the output columns of a matmul nest under
+      // its reduction loop, say) become plain loops in the thread: the
+      // conversion to a launch takes no mapped loop under another loop.
+      SmallVector<scf::ParallelOp> nested;
+      threads.getBody()->walk([&](scf::ParallelOp inner) { nested.push_back(inner); });
+      for (scf::ParallelOp inner : llvm::reverse(nested)) {
+        if (!inner.getInitVals().empty()) {
+          if (failed(map(inner, gpu::Processor::Sequential)))
+            return signalPassFailure();
+          continue;
+        }
+        toNestedFors(inner);
+      }
     }
+  }
+
+  /// Replaces `loop` (no reductions) by a nest of scf.for with its bounds.
+  static void toNestedFors(scf::ParallelOp loop) {
+    OpBuilder builder(loop);
+    Location loc = loop.getLoc();
+    SmallVector<Value> ivs;
+    for (auto [lower, upper, step] : llvm::zip(
+             loop.getLowerBound(), loop.getUpperBound(), loop.getStep())) {
+      auto forOp = builder.create<scf::ForOp>(loc, lower, upper, step);
+      ivs.push_back(forOp.getInductionVar());
+      builder.setInsertionPoint(forOp.getBody()->getTerminator());
+    }
+    Block *body = loop.getBody();
+    for (auto [old, replacement] : llvm::zip(loop.getInductionVars(), ivs))
+      old.replaceAllUsesWith(replacement);
+    Operation *yield = &*builder.getInsertionPoint();
+    for (Operation &op : llvm::make_early_inc_range(body->without_terminator()))
+      op.moveBefore(yield);
+    loop.erase();
+  }
+};
+
+/// Fails on any loop left on the host after the mapping onto launches that
+/// computes a tensor: it would run on the host, on buffers that will live on
+/// the GPU. Loops that only reduce into an i1 flag (the range checks of
+/// the generic lowering, over the inputs' indices) stay on the host, where
+/// the library will run them on the inputs before it uploads them.
+struct CheckNoHostLoops
+    : PassWrapper<CheckNoHostLoops, OperationPass<func::FuncOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(CheckNoHostLoops)
+  StringRef getArgument() const final { return "tfc-cuda-check-no-host-loops"; }
+  static bool onlySetsFlags(Operation *loop) {
+    WalkResult stores = loop->walk([](memref::StoreOp store) {
+      MemRefType type = store.getMemRefType();
+      return type.getRank() == 0 && type.getElementType().isInteger(1)
+                 ? WalkResult::advance()
+                 : WalkResult::interrupt();
+    });
+    return !stores.wasInterrupted();
+  }
+  void runOnOperation() override {
+    getOperation().walk([&](Operation *op) {
+      if (op->getParentOfType<gpu::LaunchOp>() ||
+          !isa<scf::ParallelOp, scf::ForOp>(op))
+        return WalkResult::advance();
+      if (onlySetsFlags(op))
+        return WalkResult::skip();
+      op->emitError("this loop nest could not be mapped onto GPU blocks and "
+                    "threads (the cuda target cannot compile this op yet)");
+      signalPassFailure();
+      return WalkResult::interrupt();
+    });
   }
 };
 
@@ -252,8 +352,8 @@ public:
     // Loops onto blocks and threads, outlined into kernels.
     pm.addPass(createConvertLinalgToParallelLoopsPass());
     pm.addNestedPass<func::FuncOp>(std::make_unique<TileParallelLoops>());
-    pm.addNestedPass<func::FuncOp>(createGpuMapParallelLoopsPass());
     pm.addNestedPass<func::FuncOp>(createParallelLoopToGpuPass());
+    pm.addNestedPass<func::FuncOp>(std::make_unique<CheckNoHostLoops>());
     pm.addPass(createLowerAffinePass());
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createGpuKernelOutliningPass());
