@@ -57,15 +57,17 @@
 #include "mlir/Transforms/Passes.h"
 #include "tfc/Conversion/Passes.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/Threading.h"
 
+// LLVM's NVPTX backend, which the host's code generation does not
+// initialize (libLLVM has it; its header would declare every backend's).
 extern "C" {
 void LLVMInitializeNVPTXTargetInfo();
 void LLVMInitializeNVPTXTarget();
 void LLVMInitializeNVPTXTargetMC();
 void LLVMInitializeNVPTXAsmPrinter();
 }
-#include "llvm/Support/Path.h"
 
 using namespace mlir;
 using namespace mlir::tfc;
