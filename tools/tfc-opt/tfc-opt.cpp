@@ -15,6 +15,8 @@
 #include "tfc/Conversion/Passes.h"
 #include "tfc/Target/Cpu/Passes.h"
 #include "tfc/Target/CpuCodegen.h"
+#include "tfc/Target/Cuda/CudaTarget.h"
+#include "tfc/Target/Cuda/Passes.h"
 #include "tfc/Transforms/Passes.h"
 #include "tfm/TfmDialect.h"
 
@@ -26,11 +28,13 @@ int main(int argc, char **argv) {
                   mlir::tensor::TensorDialect>();
 
   mlir::tfc::registerCpuCodegenDialects(registry);
+  mlir::tfc::registerCudaCodegenDialects(registry);
 
   mlir::tfc::registerTfcPasses();
   mlir::tfc::registerGraphOptimizationPipeline();
   mlir::tfc::registerTfcConversionPasses();
   mlir::tfc::cpu::registerTfcCpuPasses();
+  mlir::tfc::cuda::registerCudaPasses();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   mlir::registerSymbolDCEPass();

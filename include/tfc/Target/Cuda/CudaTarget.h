@@ -30,6 +30,11 @@ ArrayRef<StringRef> getCudaArchitectures();
 
 std::unique_ptr<Target> createCudaTarget(CudaTargetOptions options);
 
+/// The dialects and interfaces the cuda lowering creates (GPU, NVVM, the
+/// NVVM target's serialization and LLVM's NVPTX backend), for the target
+/// and for tfc-opt.
+void registerCudaCodegenDialects(DialectRegistry &registry);
+
 } // namespace mlir::tfc
 
 #endif // TFC_TARGET_CUDA_CUDATARGET_H

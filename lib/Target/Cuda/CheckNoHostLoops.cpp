@@ -1,0 +1,73 @@
+//===- CheckNoHostLoops.cpp - no tensor work left on the host -------------===//
+//
+// tfc-cuda-check-no-host-loops. See the pass's comment.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tfc/Target/Cuda/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+using namespace mlir;
+using namespace mlir::tfc::cuda;
+
+bool mlir::tfc::cuda::onlySetsHostFlags(Operation *op) {
+  WalkResult stores = op->walk([](memref::StoreOp store) {
+    MemRefType type = store.getMemRefType();
+    return type.getRank() == 0 && type.getElementType().isInteger(1)
+               ? WalkResult::advance()
+               : WalkResult::interrupt();
+  });
+  return !stores.wasInterrupted();
+}
+
+
+namespace {
+
+/// Fails on any loop or store left on the host after the mapping onto
+/// launches that computes a tensor: it would run on the host, on buffers
+/// that will live on the GPU. Loops that only reduce into an i1 flag (the range checks of
+/// the generic lowering, over the inputs' indices) stay on the host, where
+/// the library will run them on the inputs before it uploads them.
+struct CheckNoHostLoops
+    : PassWrapper<CheckNoHostLoops, OperationPass<func::FuncOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(CheckNoHostLoops)
+  StringRef getArgument() const final { return "tfc-cuda-check-no-host-loops"; }
+  StringRef getDescription() const final {
+    return "Refuses loops and stores that would compute a tensor on the host after the launches are formed";
+  }
+  void runOnOperation() override {
+    // Outermost first, so that a loop is judged whole.
+    getOperation().walk<WalkOrder::PreOrder>([&](Operation *op) {
+      if (op->getParentOfType<gpu::LaunchOp>() ||
+          !isa<scf::ParallelOp, scf::ForOp, scf::WhileOp, memref::StoreOp>(op))
+        return WalkResult::advance();
+      if (onlySetsHostFlags(op))
+        return WalkResult::skip();
+      op->emitError(isa<memref::StoreOp>(op)
+                        ? "this store would run on the host (the cuda target "
+                          "cannot compile this op yet)"
+                        : "this loop nest could not be mapped onto GPU blocks "
+                          "and threads (the cuda target cannot compile this op "
+                          "yet)");
+      signalPassFailure();
+      return WalkResult::interrupt();
+    });
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> mlir::tfc::cuda::createCheckNoHostLoopsPass() {
+  return std::make_unique<CheckNoHostLoops>();
+}
+
+void mlir::tfc::cuda::registerCudaPasses() {
+  PassRegistration<CheckNoHostLoops>();
+  registerPass(createTileParallelLoopsPass);
+  registerPass(createMergeGpuModulesPass);
+  registerPass(createExpandMathPass);
+}

@@ -1,0 +1,39 @@
+// RUN: tfc-opt %s --pass-pipeline='builtin.module(gpu.module(tfc-cuda-expand-math))' | FileCheck %s
+
+// In a kernel: erf and tanh become arithmetic, sqrt, abs and fma NVPTX
+// intrinsics; an f64 sqrt is left (no f32 intrinsic applies); functions
+// outside GPU modules are not touched.
+module attributes {gpu.container_module} {
+  // CHECK-LABEL: gpu.func @kernel
+  // CHECK-NOT: math.erf
+  // CHECK-NOT: math.tanh
+  // CHECK: llvm.call_intrinsic "llvm.nvvm.sqrt.rn.f"
+  // CHECK: llvm.call_intrinsic "llvm.fabs.f32"
+  // CHECK: llvm.call_intrinsic "llvm.fma.f32"
+  // CHECK: math.sqrt %{{.*}} : f64
+  gpu.module @kernels {
+    gpu.func @kernel(%x: f32, %y: f64, %out: memref<4xf32>, %out64: memref<f64>) kernel {
+      %c0 = arith.constant 0 : index
+      %c1 = arith.constant 1 : index
+      %c2 = arith.constant 2 : index
+      %c3 = arith.constant 3 : index
+      %e = math.erf %x : f32
+      %t = math.tanh %x : f32
+      %s = math.sqrt %x : f32
+      %a = math.absf %x : f32
+      %f = math.fma %x, %a, %s : f32
+      %d = math.sqrt %y : f64
+      memref.store %e, %out[%c0] : memref<4xf32>
+      memref.store %t, %out[%c1] : memref<4xf32>
+      memref.store %f, %out[%c2] : memref<4xf32>
+      memref.store %d, %out64[] : memref<f64>
+      gpu.return
+    }
+  }
+  // CHECK-LABEL: func.func @host
+  // CHECK: math.erf
+  func.func @host(%x: f32) -> f32 {
+    %e = math.erf %x : f32
+    return %e : f32
+  }
+}
