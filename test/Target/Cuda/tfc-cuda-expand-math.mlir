@@ -30,6 +30,37 @@ module attributes {gpu.container_module} {
       gpu.return
     }
   }
+  // acosh, asinh and atanh through log, log1p and sqrt (then expanded in
+  // turn); an f32 remainder as an fma of the truncated quotient; an f64
+  // one left.
+  // CHECK-LABEL: gpu.func @inverse_hyperbolic
+  // CHECK-NOT: math.acosh
+  // CHECK-NOT: math.asinh
+  // CHECK-NOT: math.atanh
+  // CHECK-NOT: math.log
+  // CHECK-NOT: arith.remf %{{.*}} : f32
+  // CHECK: llvm.call_intrinsic "llvm.trunc.f32"
+  // CHECK: llvm.call_intrinsic "llvm.fma.f32"
+  // CHECK: arith.remf %{{.*}} : f64
+  gpu.module @more {
+    gpu.func @inverse_hyperbolic(%x: f32, %y: f32, %z: f64, %out: memref<4xf32>, %out64: memref<f64>) kernel {
+      %c0 = arith.constant 0 : index
+      %c1 = arith.constant 1 : index
+      %c2 = arith.constant 2 : index
+      %c3 = arith.constant 3 : index
+      %a = math.acosh %x : f32
+      %b = math.asinh %x : f32
+      %c = math.atanh %x : f32
+      %r = arith.remf %x, %y : f32
+      %r64 = arith.remf %z, %z : f64
+      memref.store %a, %out[%c0] : memref<4xf32>
+      memref.store %b, %out[%c1] : memref<4xf32>
+      memref.store %c, %out[%c2] : memref<4xf32>
+      memref.store %r, %out[%c3] : memref<4xf32>
+      memref.store %r64, %out64[] : memref<f64>
+      gpu.return
+    }
+  }
   // CHECK-LABEL: func.func @host
   // CHECK: math.erf
   func.func @host(%x: f32) -> f32 {
