@@ -84,6 +84,23 @@ static Value buildAtanh(OpBuilder &b, Location loc, Value x) {
   return b.create<arith::MulFOp>(loc, log, constantF32(b, loc, 0.5f));
 }
 
+/// cosh(x) = (e^x + e^-x) / 2.
+static Value buildCosh(OpBuilder &b, Location loc, Value x) {
+  Value up = b.create<math::ExpOp>(loc, x);
+  Value down = b.create<math::ExpOp>(loc, b.create<arith::NegFOp>(loc, x));
+  return b.create<arith::MulFOp>(loc, b.create<arith::AddFOp>(loc, up, down),
+                                 constantF32(b, loc, 0.5f));
+}
+
+/// sinh(x) = (expm1(x) - expm1(-x)) / 2: expm1, so that a small x keeps
+/// its digits.
+static Value buildSinh(OpBuilder &b, Location loc, Value x) {
+  Value up = b.create<math::ExpM1Op>(loc, x);
+  Value down = b.create<math::ExpM1Op>(loc, b.create<arith::NegFOp>(loc, x));
+  return b.create<arith::MulFOp>(loc, b.create<arith::SubFOp>(loc, up, down),
+                                 constantF32(b, loc, 0.5f));
+}
+
 /// a % b on f32 (C's fmod: the sign of a) as fma(-trunc(a / b), b, a);
 /// MLIR's NVVM lowering would call libdevice's fmodf.
 struct ExpandRemF : OpRewritePattern<arith::RemFOp> {
@@ -101,7 +118,7 @@ struct ExpandRemF : OpRewritePattern<arith::RemFOp> {
   }
 };
 
-/// Expands erf, tanh, exp, acosh, f32 remainders and the other math
+/// Expands erf, tanh, exp, acosh, sinh, f32 remainders and the other math
 /// functions into polynomials and arithmetic in the kernels, and turns abs,
 /// floor, fma, sqrt and the like into NVPTX's instructions: MLIR's NVVM
 /// lowering would make them calls into libdevice, which only a CUDA toolkit
@@ -123,6 +140,8 @@ struct ExpandMathInKernels
     patterns.add<ExpandUnary<math::AcoshOp>>(context, buildAcosh);
     patterns.add<ExpandUnary<math::AsinhOp>>(context, buildAsinh);
     patterns.add<ExpandUnary<math::AtanhOp>>(context, buildAtanh);
+    patterns.add<ExpandUnary<math::CoshOp>>(context, buildCosh);
+    patterns.add<ExpandUnary<math::SinhOp>>(context, buildSinh);
     patterns.add<ExpandRemF>(context);
     // (By name: MLIR's NVVM lowering turns the LLVM dialect's own ops for
     // some of these into libdevice calls too.)

@@ -30,13 +30,16 @@ module attributes {gpu.container_module} {
       gpu.return
     }
   }
-  // acosh, asinh and atanh through log, log1p and sqrt (then expanded in
-  // turn); an f32 remainder as an fma of the truncated quotient; an f64
+  // acosh, asinh and atanh through log, log1p and sqrt, cosh and sinh
+  // through exp and expm1 (then expanded in turn); an f32 remainder as an fma of the truncated quotient; an f64
   // one left.
   // CHECK-LABEL: gpu.func @inverse_hyperbolic
   // CHECK-NOT: math.acosh
   // CHECK-NOT: math.asinh
   // CHECK-NOT: math.atanh
+  // CHECK-NOT: math.cosh
+  // CHECK-NOT: math.sinh
+  // CHECK-NOT: math.exp
   // CHECK-NOT: math.log
   // CHECK-NOT: arith.remf %{{.*}} : f32
   // CHECK: llvm.call_intrinsic "llvm.trunc.f32"
@@ -50,7 +53,11 @@ module attributes {gpu.container_module} {
       %c3 = arith.constant 3 : index
       %a = math.acosh %x : f32
       %b = math.asinh %x : f32
-      %c = math.atanh %x : f32
+      %c0h = math.atanh %x : f32
+      %ch = math.cosh %x : f32
+      %sh = math.sinh %x : f32
+      %h = arith.addf %ch, %sh : f32
+      %c = arith.addf %c0h, %h : f32
       %r = arith.remf %x, %y : f32
       %r64 = arith.remf %z, %z : f64
       memref.store %a, %out[%c0] : memref<4xf32>
