@@ -294,6 +294,22 @@ static std::string resolveOutputStem(StringRef option, StringRef modelFile,
   return std::string(stem);
 }
 
+/// Imports the model and compiles it for `target`, with the target's
+/// dialects registered first. Returns the exit code.
+static int compileFor(Target &target, MLIRContext &context,
+                      const OnnxImportOptions &options,
+                      const CompileOptions &compile) {
+  DialectRegistry registry;
+  target.registerDialects(registry);
+  context.appendDialectRegistry(registry);
+  OwningOpRef<ModuleOp> module =
+      tfc::driver::loadModel(modelPath, options, context);
+  if (!module)
+    return 1;
+  std::string produced;
+  return failed(compileModel(*module, target, compile, produced)) ? 1 : 0;
+}
+
 int tfc::driver::runCompile(MLIRContext &context) {
   if (modelPath.empty()) {
     llvm::errs() << "tfc: error: no model given; usage: tfc compile "
@@ -403,14 +419,7 @@ int tfc::driver::runCompile(MLIRContext &context) {
     CudaTargetOptions cuda;
     cuda.gpuArch = gpuArch;
     std::unique_ptr<Target> target = createCudaTarget(std::move(cuda));
-    DialectRegistry registry;
-    target->registerDialects(registry);
-    context.appendDialectRegistry(registry);
-    OwningOpRef<ModuleOp> module = loadModel(modelPath, options, context);
-    if (!module)
-      return 1;
-    std::string produced;
-    return failed(compileModel(*module, *target, compile, produced)) ? 1 : 0;
+    return compileFor(*target, context, options, compile);
   }
   if (gpuArch.getNumOccurrences()) {
     llvm::errs() << "tfc: error: --gpu-arch needs --target=cuda\n";
@@ -475,12 +484,5 @@ int tfc::driver::runCompile(MLIRContext &context) {
     compile.reduce = [&](ModuleOp graph) {
       return reduceModel(graph, *target, reduction);
     };
-
-  OwningOpRef<ModuleOp> module = loadModel(modelPath, options, context);
-  if (!module)
-    return 1;
-  std::string produced;
-  if (failed(compileModel(*module, *target, compile, produced)))
-    return 1;
-  return 0;
+  return compileFor(*target, context, options, compile);
 }
