@@ -171,5 +171,6 @@ LogicalResult mlir::tfc::compileModel(ModuleOp module, Target &target,
   TimingScope headerTimer = rootTimer.nest("Write the header");
   return writeOutputFile(output.pathFor(stem + ".h"),
                          generateModelHeader(*signature, output.modelName,
-                                             target.describe()));
+                                             target.describe(),
+                                             target.describeRequirements()));
 }

@@ -274,8 +274,24 @@ tfc_status tfc_model_create(const tfc_model_def *def,
       return status;
     }
   }
+  if (def->gpu) {
+    if (options->gpu_device < 0) {
+      free(instance);
+      return tfc_fail(TFC_ERROR_INVALID_ARGUMENT,
+                      "gpu_device is %d; GPUs count from 0",
+                      options->gpu_device);
+    }
+    tfc_status status = tfc_gpu_create(instance, options->gpu_device);
+    if (status != TFC_OK) {
+      tfc_gpu_destroy(instance);
+      tfc_allocator_destroy(&instance->allocator);
+      free(instance);
+      return status;
+    }
+  }
   instance->pool = tfc_thread_pool_create(options->num_threads);
   if (!instance->pool) {
+    tfc_gpu_destroy(instance);
     tfc_unmap_weights(instance);
     tfc_allocator_destroy(&instance->allocator);
     free(instance);
@@ -289,6 +305,7 @@ void tfc_model_destroy(tfc_model *model) {
   if (!model)
     return;
   tfc_thread_pool_destroy(model->pool);
+  tfc_gpu_destroy(model);
   free(model->profile.entries);
   tfc_unmap_weights(model);
   tfc_allocator_destroy(&model->allocator);
@@ -522,15 +539,25 @@ tfc_status tfc_model_run(tfc_model *model, const tfc_tensor *inputs,
 
   tfc_run run;
   run.model = model;
+  run.status = TFC_ERROR_MODEL_CHECK;
   run.message[0] = '\0';
+  if (model->gpu) {
+    tfc_status status = tfc_gpu_upload_inputs(model, bound, abi_inputs);
+    if (status != TFC_OK) {
+      tfc_gpu_end_run(model);
+      atomic_store(&model->running, 0);
+      return status;
+    }
+  }
   tfc_set_current_run(&run);
   tfc_allocator_begin_run(&model->allocator, dims_signature(def, bound));
   if (setjmp(run.on_check_failed) != 0) {
     tfc_set_current_run(NULL);
     tfc_allocator_end_run(&model->allocator, 0);
+    if (model->gpu)
+      tfc_gpu_end_run(model);
     atomic_store(&model->running, 0);
-    return tfc_fail(TFC_ERROR_MODEL_CHECK, "model '%s': %s", def->name,
-                    run.message);
+    return tfc_fail(run.status, "model '%s': %s", def->name, run.message);
   }
   def->entry(abi_inputs, abi_outputs);
 
@@ -572,8 +599,21 @@ tfc_status tfc_model_run(tfc_model *model, const tfc_tensor *inputs,
                         info->name, got, bytes, out->capacity);
       continue;
     }
-    if (bytes)
+    if (bytes && model->gpu) {
+      tfc_status copied = tfc_gpu_download(model, out->data, abi_outputs[i].data,
+                                           bytes);
+      if (copied != TFC_OK)
+        status = copied;
+    } else if (bytes) {
       memcpy(out->data, abi_outputs[i].data, bytes);
+    }
+  }
+  /* The copies (and every kernel before them) are done, or failed. */
+  if (model->gpu) {
+    tfc_status finished =
+        tfc_gpu_synchronize(model, "copying its outputs back");
+    if (status == TFC_OK)
+      status = finished;
   }
   /* A failed run leaves the caller nothing to release. */
   for (uint32_t i = 0; i < def->num_outputs && status != TFC_OK; ++i) {
@@ -583,8 +623,9 @@ tfc_status tfc_model_run(tfc_model *model, const tfc_tensor *inputs,
     wanted[i]->data = NULL;
     wanted[i]->capacity = 0;
   }
-  /* Outputs may share a buffer: release each block once. */
-  for (uint32_t i = 0; i < def->num_outputs; ++i) {
+  /* Outputs may share a buffer: release each block once. (A GPU model's
+   * are the run's, released with it.) */
+  for (uint32_t i = 0; i < def->num_outputs && !model->gpu; ++i) {
     void *block = abi_outputs[i].allocated;
     if (!block)
       continue;
@@ -596,6 +637,8 @@ tfc_status tfc_model_run(tfc_model *model, const tfc_tensor *inputs,
   tfc_set_current_run(NULL);
   /* Anything left is a leak in the generated code; reclaim it. */
   tfc_allocator_end_run(&model->allocator, 1);
+  if (model->gpu)
+    tfc_gpu_end_run(model);
   atomic_store(&model->running, 0);
   return status;
 }

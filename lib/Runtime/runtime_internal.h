@@ -102,6 +102,9 @@ int tfc_thread_index(void);
 typedef struct tfc_run {
   tfc_model *model;
   jmp_buf on_check_failed;
+  /* Why the run ended early: TFC_ERROR_MODEL_CHECK for a failed check, or
+   * what the GPU code met (TFC_ERROR_DEVICE, ...). */
+  tfc_status status;
   char message[512];
 } tfc_run;
 
@@ -114,8 +117,12 @@ typedef struct tfc_profile {
   double started; /* seconds, at the last enter */
 } tfc_profile;
 
+/* A GPU model's device state (cuda_model.c). */
+typedef struct tfc_gpu_instance tfc_gpu_instance;
+
 struct tfc_model {
   const tfc_model_def *def;
+  tfc_gpu_instance *gpu; /* NULL for a CPU model */
   tfc_profile profile;
   tfc_allocator allocator;
   tfc_thread_pool *pool;
@@ -148,5 +155,19 @@ void tfc_clear_error(void);
  * shared by its instances) and points the generated code at it. */
 tfc_status tfc_map_weights(tfc_model *model, const char *path);
 void tfc_unmap_weights(tfc_model *model);
+
+/* GPU models (cuda_model.c). Create opens GPU `ordinal` and loads the
+ * program and the weights; on failure, destroy releases what it took. */
+tfc_status tfc_gpu_create(tfc_model *model, int ordinal);
+void tfc_gpu_destroy(tfc_model *model);
+/* A run: the inputs copied to device buffers (their device addresses
+ * replace the host ones in `inputs`), the outputs queued back to the
+ * host, a wait for everything, and the run's buffers released. */
+tfc_status tfc_gpu_upload_inputs(tfc_model *model, const tfc_tensor *const *bound,
+                                 tfc_abi_input *inputs);
+tfc_status tfc_gpu_download(tfc_model *model, void *target, const void *source,
+                            size_t bytes);
+tfc_status tfc_gpu_synchronize(tfc_model *model, const char *what);
+void tfc_gpu_end_run(tfc_model *model);
 
 #endif /* TFC_RUNTIME_INTERNAL_H */

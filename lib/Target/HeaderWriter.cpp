@@ -85,8 +85,26 @@ enumConstants(StringRef prefix, ArrayRef<tfc::TensorSignature> tensors,
   return names;
 }
 
+/// `text` as comment lines (" * ...") of at most 76 columns.
+static std::string wrapComment(StringRef text) {
+  std::string lines, line;
+  SmallVector<StringRef> words;
+  text.split(words, ' ', -1, /*KeepEmpty=*/false);
+  for (StringRef word : words) {
+    if (!line.empty() && line.size() + 1 + word.size() > 73) {
+      lines += " * " + line + "\n";
+      line.clear();
+    }
+    line += (line.empty() ? "" : " ") + word.str();
+  }
+  if (!line.empty())
+    lines += " * " + line + "\n";
+  return lines;
+}
+
 std::string mlir::tfc::generateModelHeader(const ModelSignature &signature,
-                                           StringRef name, StringRef built) {
+                                           StringRef name, StringRef built,
+                                           StringRef requirements) {
   std::string text;
   llvm::raw_string_ostream os(text);
   std::string guard = "TFC_MODEL_" + upper(name) + "_H";
@@ -100,12 +118,12 @@ std::string mlir::tfc::generateModelHeader(const ModelSignature &signature,
   describe(os, signature.outputs);
   os << " *\n"
      << " * Built for: " << commentText(built) << "\n"
-     << " * (tfc_model_create refuses a CPU without the kernels' instruction\n"
-     << " * set; tfc_model_target() says the same at run time.)\n"
+     << wrapComment("(" + commentText(requirements) + ")")
      << " *\n"
      << " * Create an instance with " << name << "_create(), run it with\n"
      << " * tfc_model_run(), release it with tfc_model_destroy(). Link the\n"
-     << " * model's library (it contains the tfc runtime), -lm and -lpthread.\n"
+     << " * model's library (it contains the tfc runtime), -lm, -lpthread\n"
+     << " * and -ldl.\n"
      << " */\n\n"
      << "#ifndef " << guard << "\n#define " << guard << "\n\n"
      << kRuntimeHeader << "\n"

@@ -1,15 +1,20 @@
 /*===- fake_cuda.c - a stand-in CUDA driver for the device layer's tests ---===*
  *
  * libcuda.so.1's entry points as lib/Runtime/cuda_device.c calls them,
- * answering as a machine with one GPU would, or failing where the test asks
- * (FAKE_CUDA_FAIL=init|launch|jit|sync|alloc): what the device layer does
- * with each failure is tested without a GPU (cuda-device.test). Built twice:
+ * answering as a machine with one GPU would, or failing where the test
+ * asks (FAKE_CUDA_FAIL=init|launch|jit|sync|alloc; FAKE_CUDA_MISSING=NAME,
+ * a kernel the module lacks): what the device layer does with each failure
+ * is tested without a GPU (cuda-device.test). Built twice:
  * whole, and without cuLaunchKernel (-DFAKE_CUDA_WITHOUT_LAUNCH, a driver
- * older than the runtime needs). Device memory is host memory here.
+ * older than the runtime needs). Device memory is host memory here,
+ * zeroed; kernels do not run. FAKE_CUDA_LOG=1 prints each launch (the
+ * kernel's name, its grid and block) on stderr, for the tests of the host
+ * code of GPU models.
  *
  *===----------------------------------------------------------------------===*/
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,6 +69,8 @@ CUresult cuDevicePrimaryCtxRelease_v2(int device) {
 CUresult cuCtxSetCurrent(void *context) {
   return context == &context_token ? CUDA_SUCCESS : 201; /* INVALID_CONTEXT */
 }
+static const char *module_image;
+
 CUresult cuModuleLoadDataEx(void **module, const void *image, unsigned count,
                             int *options, void **values) {
   if (failing("jit") || !strstr((const char *)image, ".entry")) {
@@ -72,32 +79,51 @@ CUresult cuModuleLoadDataEx(void **module, const void *image, unsigned count,
         strcpy((char *)values[i], "ptxas fatal   : Unexpected EOF on line 3");
     return CUDA_ERROR_INVALID_PTX;
   }
+  module_image = (const char *)image;
   *module = &module_token;
   return CUDA_SUCCESS;
 }
 CUresult cuModuleUnload(void *module) {
   return module == &module_token ? CUDA_SUCCESS : 400;
 }
+/* A function is its name (kept for the launch log), when the module has an
+ * entry of that name and FAKE_CUDA_MISSING does not name it. */
 CUresult cuModuleGetFunction(void **function, void *module, const char *name) {
-  (void)module;
-  if (strcmp(name, "add_kernel") != 0)
+  if (module != &module_token)
+    return 400; /* CUDA_ERROR_INVALID_HANDLE */
+  const char *missing = getenv("FAKE_CUDA_MISSING");
+  if (missing && strcmp(missing, name) == 0)
     return 500; /* CUDA_ERROR_NOT_FOUND */
-  *function = &function_token;
-  return CUDA_SUCCESS;
+  size_t length = strlen(name);
+  for (const char *entry = strstr(module_image, ".entry "); entry;
+       entry = strstr(entry + 1, ".entry ")) {
+    const char *found = entry + strlen(".entry ");
+    if (strncmp(found, name, length) == 0 &&
+        (found[length] == '(' || found[length] == ' ' || found[length] == '\n')) {
+      *function = strdup(name);
+      return *function ? CUDA_SUCCESS : CUDA_ERROR_OUT_OF_MEMORY;
+    }
+  }
+  return 500; /* CUDA_ERROR_NOT_FOUND */
 }
 #ifndef FAKE_CUDA_WITHOUT_LAUNCH
 CUresult cuLaunchKernel(void *function, unsigned gx, unsigned gy, unsigned gz,
                         unsigned bx, unsigned by, unsigned bz, unsigned shared,
                         void *stream, void **parameters, void **extra) {
-  (void)function; (void)gx; (void)gy; (void)gz; (void)bx; (void)by; (void)bz;
   (void)shared; (void)stream; (void)parameters; (void)extra;
-  return failing("launch") ? CUDA_ERROR_LAUNCH_FAILED : CUDA_SUCCESS;
+  if (failing("launch"))
+    return CUDA_ERROR_LAUNCH_FAILED;
+  const char *log = getenv("FAKE_CUDA_LOG");
+  if (log && *log)
+    fprintf(stderr, "fake cuda: launch %s grid %ux%ux%u block %ux%ux%u\n",
+            (const char *)function, gx, gy, gz, bx, by, bz);
+  return CUDA_SUCCESS;
 }
 #endif
 CUresult cuMemAlloc_v2(uint64_t *pointer, size_t bytes) {
   if (failing("alloc"))
     return CUDA_ERROR_OUT_OF_MEMORY;
-  *pointer = (uint64_t)(uintptr_t)malloc(bytes);
+  *pointer = (uint64_t)(uintptr_t)calloc(1, bytes ? bytes : 1);
   return *pointer ? CUDA_SUCCESS : CUDA_ERROR_OUT_OF_MEMORY;
 }
 CUresult cuMemFree_v2(uint64_t pointer) {

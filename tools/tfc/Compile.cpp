@@ -409,15 +409,11 @@ int tfc::driver::runCompile(MLIRContext &context) {
                       "yet\n";
       return 1;
     }
-    if (emitKind != EmitKind::Ptx && emitKind != EmitKind::Mlir &&
-        emitKind != EmitKind::Tfm) {
-      llvm::errs() << "tfc: error: --target=cuda writes --emit=ptx, mlir or "
-                      "tfm so far; GPU libraries are not built yet "
-                      "(docs/Gpu.md)\n";
-      return 1;
-    }
     CudaTargetOptions cuda;
     cuda.gpuArch = gpuArch;
+    cuda.runtimeLibrary = runtimeLibraryOption.empty()
+                              ? findRuntimeLibrary("")
+                              : runtimeLibraryOption.getValue();
     std::unique_ptr<Target> target = createCudaTarget(std::move(cuda));
     return compileFor(*target, context, options, compile);
   }

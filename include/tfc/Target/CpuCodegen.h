@@ -15,12 +15,15 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
 #include "tfc/Target/ModelSignature.h"
+#include "tfc/Target/Target.h"
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace llvm {
 class LLVMContext;
+class Triple;
 class Module;
 class raw_pwrite_stream;
 } // namespace llvm
@@ -84,6 +87,18 @@ FailureOr<WeightsFile> externalizeWeights(ModuleOp lowered, StringRef name,
 /// `minBytes`), to choose between embedding and a weights file.
 uint64_t countWeightBytes(ModuleOp lowered, uint64_t minBytes);
 
+/// What the library of a GPU model adds to its definition (tfc_abi.h's
+/// tfc_gpu_program): the kernels' PTX, the kernels the host code launches
+/// by index, and the weights the runtime uploads, which the graph function
+/// takes as trailing arguments (tfc-cuda-weights-as-arguments).
+struct GpuProgram {
+  std::string ptx;
+  std::string arch;
+  std::vector<std::string> kernels;
+  /// The LLVM globals of the weights, in the order of the arguments.
+  std::vector<std::string> weights;
+};
+
 /// What a model definition records of its build.
 struct ModelBuild {
   /// describeCpuMachine's line (tfc_model_target at run time).
@@ -91,6 +106,8 @@ struct ModelBuild {
   /// The kernels' instruction set (TFC_RT_ISA_*; 0 for none), which
   /// tfc_model_create checks the CPU for.
   uint32_t isa = 0;
+  /// The GPU part of a model compiled for the GPU; null for the CPU.
+  const GpuProgram *gpu = nullptr;
 };
 
 /// Translates `lowered` (LLVM dialect, with the graph function `graphName`)
@@ -101,6 +118,13 @@ buildModelModule(ModuleOp lowered, StringRef graphName,
                  const ModelSignature &signature, StringRef name,
                  const WeightsFile &weights, const ModelBuild &build,
                  llvm::LLVMContext &context);
+
+/// Writes the library `kind` (EmitKind::StaticLibrary or SharedLibrary) at
+/// `path` from the model's object and the runtime archive: lib<name>.a
+/// in process, lib<name>.so linked by the C compiler driver.
+LogicalResult writeModelLibrary(EmitKind kind, StringRef path,
+                                StringRef objectPath, StringRef runtimePath,
+                                const llvm::Triple &triple);
 
 /// How the object is built beyond its target.
 struct ObjectOptions {

@@ -49,9 +49,11 @@ unsigned getOnnxDtypeBytes(int dtype);
 
 /// The C header of a compiled model: the runtime API plus
 /// `<name>_model_def()` and convenience wrappers. `built` says what the
-/// code was compiled for (Target::describe).
+/// code was compiled for (Target::describe), `requirements` what creating
+/// the model checks (Target::describeRequirements).
 std::string generateModelHeader(const ModelSignature &signature,
-                                StringRef name, StringRef built);
+                                StringRef name, StringRef built,
+                                StringRef requirements);
 
 /// True when `name` is a valid C identifier (what --name must be).
 bool isValidModelName(StringRef name);

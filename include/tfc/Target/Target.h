@@ -53,6 +53,12 @@ public:
   /// kernels: runs on any x86-64 CPU with AVX2, ...").
   virtual std::string describe() const = 0;
 
+  /// What tfc_model_create checks of the machine, for the model's header.
+  virtual std::string describeRequirements() const {
+    return "tfc_model_create refuses a CPU without the kernels' instruction "
+           "set; tfc_model_target() says the same at run time.";
+  }
+
   /// The dialects and interfaces the lowering creates.
   virtual void registerDialects(DialectRegistry &registry) const = 0;
 

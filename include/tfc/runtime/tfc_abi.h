@@ -34,6 +34,22 @@ typedef struct tfc_abi_output {
 typedef void (*tfc_entry_fn)(const tfc_abi_input *inputs,
                              tfc_abi_output *outputs);
 
+/* The GPU part of a model compiled with --target=cuda. */
+typedef struct tfc_gpu_weight {
+  const void *data; /* in the library's read-only data */
+  uint64_t bytes;
+} tfc_gpu_weight;
+typedef struct tfc_gpu_program {
+  const char *ptx;  /* the kernels, one module, JIT-compiled at create */
+  const char *arch; /* what the PTX targets, e.g. "sm_90" */
+  uint32_t num_kernels;
+  const char *const *kernels; /* tfc_rt_cuda_launch's kernel indices */
+  uint32_t num_weights;
+  /* Uploaded to the device at create; the entry passes their device
+   * copies, in this order, from tfc_rt_cuda_weights(). */
+  const tfc_gpu_weight *weights;
+} tfc_gpu_program;
+
 struct tfc_model_def {
   uint32_t abi_version;
   uint32_t num_inputs;
@@ -57,6 +73,8 @@ struct tfc_model_def {
    * an AVX2 CPU is an error, not an illegal instruction. */
   const char *target;
   uint32_t isa;
+  /* The kernels and weights of a GPU model; NULL for a CPU model. */
+  const tfc_gpu_program *gpu;
 };
 
 /* Called by generated code. */
@@ -77,6 +95,19 @@ void tfc_rt_memref_copy(int64_t element_size, void *source, void *target);
 
 /* tfc compile --profile: the generated code calls these around each graph
  * op, with the op's site string (one constant per op). */
+/* The host code of a GPU model (lib/Runtime/cuda_model.c): buffers in
+ * device memory, kept for the run; launches of the program's kernels by
+ * index, `site` naming the graph nodes for errors; a value read back from
+ * device memory (after the kernels launched before it), zero-extended; the
+ * device copies of the weights. */
+void *tfc_rt_cuda_alloc(size_t size);
+void tfc_rt_cuda_free(void *ptr);
+void tfc_rt_cuda_launch(int32_t kernel, int64_t grid_x, int64_t grid_y,
+                        int64_t grid_z, int64_t block_x, int64_t block_y,
+                        int64_t block_z, void **params, const char *site);
+uint64_t tfc_rt_cuda_read(uint64_t address, int64_t bytes);
+void *const *tfc_rt_cuda_weights(void);
+
 void tfc_rt_profile_enter(const char *site);
 void tfc_rt_profile_exit(const char *site);
 

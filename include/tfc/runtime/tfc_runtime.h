@@ -21,7 +21,7 @@
 extern "C" {
 #endif
 
-#define TFC_ABI_VERSION 6
+#define TFC_ABI_VERSION 7
 /* The largest rank a model input or output may have. */
 #define TFC_MAX_RANK 8
 
@@ -105,6 +105,9 @@ typedef struct tfc_options {
   /* For models compiled with --weights=file: the weights file. NULL uses
    * the path the compiler recorded (relative to the working directory). */
   const char *weights_path;
+  /* For models compiled with --target=cuda: the GPU to run on (0 for the
+   * first; CUDA_VISIBLE_DEVICES applies). */
+  int32_t gpu_device;
 } tfc_options;
 
 /* The definition of a compiled model (opaque; from <name>_model_def()). */

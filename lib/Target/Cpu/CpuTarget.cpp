@@ -114,7 +114,7 @@ static LogicalResult writeSharedLibrary(StringRef path, StringRef objectPath,
   if (cross)
     args.append({targetFlag, "-fuse-ld=lld"});
   args.append({"-shared", "-o", path, objectPath, "-Wl,--whole-archive",
-               runtimePath, "-Wl,--no-whole-archive", "-lm", "-lpthread"});
+               runtimePath, "-Wl,--no-whole-archive", "-lm", "-lpthread", "-ldl"});
   std::string error;
   int rc = llvm::sys::ExecuteAndWait(*program, args, std::nullopt, {}, 0, 0, &error);
   if (rc != 0) {
@@ -123,6 +123,15 @@ static LogicalResult writeSharedLibrary(StringRef path, StringRef objectPath,
     return failure();
   }
   return success();
+}
+
+LogicalResult mlir::tfc::writeModelLibrary(EmitKind kind, StringRef path,
+                                           StringRef objectPath,
+                                           StringRef runtimePath,
+                                           const llvm::Triple &triple) {
+  if (kind == EmitKind::StaticLibrary)
+    return writeStaticLibrary(path, objectPath, runtimePath);
+  return writeSharedLibrary(path, objectPath, runtimePath, triple);
 }
 
 namespace {
@@ -255,11 +264,14 @@ LogicalResult CpuTarget::emit(ModuleOp lowered, StringRef graphName,
     return success();
   case EmitKind::StaticLibrary:
     producedPath = output.pathFor("lib" + stem + ".a");
-    return writeStaticLibrary(producedPath, objectPath, options.runtimeLibrary);
+    return writeModelLibrary(output.emit, producedPath, objectPath,
+                             options.runtimeLibrary,
+                             llvm::Triple(options.machine.triple));
   case EmitKind::SharedLibrary:
     producedPath = output.pathFor("lib" + stem + ".so");
-    return writeSharedLibrary(producedPath, objectPath, options.runtimeLibrary,
-                              llvm::Triple(options.machine.triple));
+    return writeModelLibrary(output.emit, producedPath, objectPath,
+                             options.runtimeLibrary,
+                             llvm::Triple(options.machine.triple));
   default:
     llvm::errs() << "tfc: error: the cpu target does not write this kind of "
                     "output (--emit=ptx is the cuda target's)\n";

@@ -86,6 +86,8 @@ private:
       args.append(sizes.begin(), sizes.end());
       args.append(strides.begin(), strides.end());
     }
+    if (modelBuild.gpu && !modelBuild.gpu->weights.empty())
+      appendWeightArguments(b, args);
     if (args.size() != graph->arg_size()) {
       error = "internal error: the lowered graph takes " +
               std::to_string(graph->arg_size()) + " arguments, expected " +
@@ -113,6 +115,78 @@ private:
     }
     b.CreateRetVoid();
     return entry;
+  }
+
+  /// The weights of a GPU model, after its inputs: descriptors of the
+  /// device copies the runtime made at create (tfc_rt_cuda_weights()),
+  /// with the shapes of their globals.
+  void appendWeightArguments(llvm::IRBuilder<> &b,
+                             SmallVectorImpl<llvm::Value *> &args) {
+    auto *tableType = llvm::FunctionType::get(ptrType, false);
+    llvm::FunctionCallee getTable =
+        module.getOrInsertFunction("tfc_rt_cuda_weights", tableType);
+    llvm::Value *table = b.CreateCall(getTable);
+    for (auto [i, name] : llvm::enumerate(modelBuild.gpu->weights)) {
+      llvm::GlobalVariable *global = module.getGlobalVariable(name, true);
+      SmallVector<int64_t> dims;
+      for (llvm::Type *type = global->getValueType();
+           auto *array = llvm::dyn_cast<llvm::ArrayType>(type);
+           type = array->getElementType())
+        dims.push_back(array->getNumElements());
+      llvm::Value *data =
+          b.CreateLoad(ptrType, b.CreateConstGEP1_32(ptrType, table, i));
+      args.append({data, data, b.getInt64(0)});
+      for (int64_t dim : dims)
+        args.push_back(b.getInt64(dim));
+      int64_t stride = 1;
+      SmallVector<llvm::Value *> strides(dims.size());
+      for (int64_t d = dims.size() - 1; d >= 0; --d) {
+        strides[d] = b.getInt64(stride);
+        stride *= dims[d];
+      }
+      args.append(strides.begin(), strides.end());
+    }
+  }
+
+  /// tfc_gpu_program: the PTX, the kernels' names, the weights to upload.
+  llvm::Constant *gpuProgram() {
+    const tfc::GpuProgram &gpu = *modelBuild.gpu;
+    SmallVector<llvm::Constant *> kernelNames;
+    for (auto [i, kernel] : llvm::enumerate(gpu.kernels))
+      kernelNames.push_back(
+          cString(kernel, name + "_kernel_name" + std::to_string(i)));
+    auto *namesType = llvm::ArrayType::get(ptrType, kernelNames.size());
+    auto *namesGlobal = new llvm::GlobalVariable(
+        module, namesType, true, llvm::GlobalValue::PrivateLinkage,
+        llvm::ConstantArray::get(namesType, kernelNames), name + "_kernels");
+
+    auto *weightType = llvm::StructType::get(context, {ptrType, i64Type});
+    SmallVector<llvm::Constant *> weightRecords;
+    const llvm::DataLayout &layout = module.getDataLayout();
+    for (const std::string &weight : gpu.weights) {
+      llvm::GlobalVariable *global = module.getGlobalVariable(weight, true);
+      uint64_t bytes = layout.getTypeAllocSize(global->getValueType());
+      weightRecords.push_back(llvm::ConstantStruct::get(
+          weightType, {global, llvm::ConstantInt::get(i64Type, bytes)}));
+    }
+    auto *weightsType = llvm::ArrayType::get(weightType, weightRecords.size());
+    auto *weightsGlobal = new llvm::GlobalVariable(
+        module, weightsType, true, llvm::GlobalValue::PrivateLinkage,
+        llvm::ConstantArray::get(weightsType, weightRecords),
+        name + "_device_weights");
+
+    // struct tfc_gpu_program: ptx, arch, num_kernels, kernels, num_weights,
+    // weights.
+    auto *programType = llvm::StructType::get(
+        context, {ptrType, ptrType, i32Type, ptrType, i32Type, ptrType});
+    llvm::Constant *program = llvm::ConstantStruct::get(
+        programType,
+        {cString(gpu.ptx, name + "_ptx"), cString(gpu.arch, name + "_gpu_arch"),
+         llvm::ConstantInt::get(i32Type, gpu.kernels.size()), namesGlobal,
+         llvm::ConstantInt::get(i32Type, gpu.weights.size()), weightsGlobal});
+    return new llvm::GlobalVariable(module, programType, true,
+                                    llvm::GlobalValue::PrivateLinkage, program,
+                                    name + "_gpu_program");
   }
 
   /// A tfc_tensor_info array for `tensors`.
@@ -156,10 +230,10 @@ private:
   void buildDefinition(llvm::Function *entry) {
     // struct tfc_model_def: abi_version, num_inputs, num_outputs, name,
     // inputs, outputs, entry, weights_file, weights_size, weights_id,
-    // weights_base, target, isa.
+    // weights_base, target, isa, gpu.
     auto *defType = llvm::StructType::get(
         context, {i32Type, i32Type, i32Type, ptrType, ptrType, ptrType, ptrType,
-                  ptrType, i64Type, i64Type, ptrType, ptrType, i32Type});
+                  ptrType, i64Type, i64Type, ptrType, ptrType, i32Type, ptrType});
     llvm::Constant *null = llvm::ConstantPointerNull::get(ptrType);
     llvm::Constant *weightsFile = null, *weightsBase = null;
     if (!weights.fileName.empty()) {
@@ -176,7 +250,8 @@ private:
          llvm::ConstantInt::get(i64Type, weights.size),
          llvm::ConstantInt::get(i64Type, weights.id), weightsBase,
          cString(modelBuild.target, name + "_target"),
-         llvm::ConstantInt::get(i32Type, modelBuild.isa)});
+         llvm::ConstantInt::get(i32Type, modelBuild.isa),
+         modelBuild.gpu ? gpuProgram() : null});
     auto *defGlobal = new llvm::GlobalVariable(
         module, defType, true, llvm::GlobalValue::PrivateLinkage, def, name + "_def");
 
@@ -223,6 +298,22 @@ mlir::tfc::buildModelModule(ModuleOp lowered, StringRef graphName,
   for (auto [from, to] : kRenames)
     if (llvm::Function *function = module->getFunction(from))
       function->setName(to);
+  if (build.gpu) {
+    // Every buffer of a GPU model is device memory (the host code never
+    // touches one: tfc-cuda-host-reads), allocated by the runtime.
+    static constexpr std::pair<llvm::StringLiteral, llvm::StringLiteral>
+        kDeviceRenames[] = {{"malloc", "tfc_rt_cuda_alloc"},
+                            {"free", "tfc_rt_cuda_free"}};
+    for (auto [from, to] : kDeviceRenames)
+      if (llvm::Function *function = module->getFunction(from))
+        function->setName(to);
+    for (llvm::Function &function : *module)
+      if (function.isDeclaration() && !function.isIntrinsic() &&
+          !function.getName().starts_with("tfc_rt_"))
+        return lowered.emitError("internal error: the host code of a GPU "
+                                 "model calls '")
+               << function.getName() << "', which has no device version";
+  }
 
   // Only <name>_model_def is exported: two models link into one app.
   for (llvm::Function &function : *module)

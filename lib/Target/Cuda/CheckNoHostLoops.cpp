@@ -14,24 +14,12 @@
 using namespace mlir;
 using namespace mlir::tfc::cuda;
 
-bool mlir::tfc::cuda::onlySetsHostFlags(Operation *op) {
-  WalkResult stores = op->walk([](memref::StoreOp store) {
-    MemRefType type = store.getMemRefType();
-    return type.getRank() == 0 && type.getElementType().isInteger(1)
-               ? WalkResult::advance()
-               : WalkResult::interrupt();
-  });
-  return !stores.wasInterrupted();
-}
-
-
 namespace {
 
 /// Fails on any loop or store left on the host after the mapping onto
-/// launches that computes a tensor: it would run on the host, on buffers
-/// that will live on the GPU. Loops that only reduce into an i1 flag (the range checks of
-/// the generic lowering, over the inputs' indices) stay on the host, where
-/// the library will run them on the inputs before it uploads them.
+/// launches: it would run on the host, on buffers that live on the GPU.
+/// (The host may still read single values, the flags of range checks and
+/// sizes: tfc-cuda-host-reads reads them back through the runtime.)
 struct CheckNoHostLoops
     : PassWrapper<CheckNoHostLoops, OperationPass<func::FuncOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(CheckNoHostLoops)
@@ -45,8 +33,6 @@ struct CheckNoHostLoops
       if (op->getParentOfType<gpu::LaunchOp>() ||
           !isa<scf::ParallelOp, scf::ForOp, scf::WhileOp, memref::StoreOp>(op))
         return WalkResult::advance();
-      if (onlySetsHostFlags(op))
-        return WalkResult::skip();
       op->emitError(isa<memref::StoreOp>(op)
                         ? "this store would run on the host (the cuda target "
                           "cannot compile this op yet)"
@@ -67,7 +53,12 @@ std::unique_ptr<Pass> mlir::tfc::cuda::createCheckNoHostLoopsPass() {
 
 void mlir::tfc::cuda::registerCudaPasses() {
   PassRegistration<CheckNoHostLoops>();
+  registerPass(createCopiesToLinalgPass);
+  registerPass(createParallelChecksPass);
   registerPass(createTileParallelLoopsPass);
+  registerPass(createWeightsAsArgumentsPass);
+  registerPass(createHostReadsPass);
+  registerPass(createLaunchThroughRuntimePass);
   registerPass(createMergeGpuModulesPass);
   registerPass(createExpandMathPass);
 }

@@ -19,6 +19,7 @@
 
 #include "tfc/Target/Cuda/CudaTarget.h"
 #include "tfc/Target/Cuda/Passes.h"
+#include "tfc/Target/CpuCodegen.h"
 
 #include "mlir/Conversion/BufferizationToMemRef/BufferizationToMemRef.h"
 #include "mlir/Conversion/Passes.h"
@@ -29,15 +30,16 @@
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
-#include "mlir/Dialect/GPU/Pipelines/Passes.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/LLVMIR/Transforms/OptimizeForNVVM.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/Linalg/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -50,7 +52,15 @@
 #include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
 #include "mlir/Transforms/Passes.h"
 #include "tfc/Conversion/Passes.h"
+#include "tfc/Target/Cpu/Passes.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/TargetParser/Triple.h"
 #include "llvm/Support/Threading.h"
 
 // LLVM's NVPTX backend, which the host's code generation does not
@@ -83,6 +93,12 @@ public:
            " (PTX compiled by the CUDA driver when the model is created)";
   }
 
+  std::string describeRequirements() const override {
+    return "tfc_model_create loads the CUDA driver, libcuda.so.1, and fails "
+           "with TFC_ERROR_DEVICE where there is none or no GPU; "
+           "tfc_options.gpu_device picks the GPU";
+  }
+
   void registerDialects(DialectRegistry &registry) const override {
     registerCudaCodegenDialects(registry);
   }
@@ -97,9 +113,11 @@ public:
     addModelBufferization(pm);
     pm.addPass(createBufferizationToMemRefPass());
     pm.addPass(createCanonicalizerPass());
+    pm.addNestedPass<func::FuncOp>(cuda::createCopiesToLinalgPass());
 
     // Loops onto blocks and threads, outlined into kernels.
     pm.addPass(createConvertLinalgToParallelLoopsPass());
+    pm.addNestedPass<func::FuncOp>(cuda::createParallelChecksPass());
     pm.addNestedPass<func::FuncOp>(cuda::createTileParallelLoopsPass());
     pm.addNestedPass<func::FuncOp>(createParallelLoopToGpuPass());
     pm.addNestedPass<func::FuncOp>(cuda::createCheckNoHostLoopsPass());
@@ -109,58 +127,199 @@ public:
     pm.addPass(cuda::createMergeGpuModulesPass());
     pm.addNestedPass<gpu::GPUModuleOp>(cuda::createExpandMathPass());
 
-    // Kernels to NVVM and PTX; the host side to the LLVM dialect.
-    gpu::GPUToNVVMPipelineOptions nvvm;
-    nvvm.cubinChip = options.gpuArch;
-    nvvm.cubinFormat = "isa";
-    nvvm.optLevel = 3;
-    gpu::buildLowerToNVVMPassPipeline(pm, nvvm);
+    // The host side on device buffers: the weights passed in, values read
+    // back through the runtime.
+    pm.addNestedPass<func::FuncOp>(cuda::createWeightsAsArgumentsPass());
+    pm.addPass(cuda::createHostReadsPass());
+
+    // MLIR's NVVM pipeline (gpu-lower-to-nvvm-pipeline), step by step: the
+    // host's checks become calls of the runtime's check handler once the
+    // host code is a CFG, and the launches calls of the runtime's launch
+    // once it is in the LLVM dialect.
+    pm.addPass(createConvertSCFToCFPass());
+    pm.addPass(cpu::createCpuLowerRuntimeChecks());
+    pm.addPass(createConvertFuncToLLVMPass());
+    pm.addPass(memref::createExpandStridedMetadataPass());
+    GpuNVVMAttachTargetOptions target;
+    target.chip = options.gpuArch;
+    target.optLevel = 3;
+    pm.addPass(createGpuNVVMAttachTarget(target));
+    pm.addPass(createLowerAffinePass());
+    pm.addPass(createArithToLLVMConversionPass());
+    pm.addPass(createConvertIndexToLLVMPass());
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+
+    OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
+    kernels.addPass(createStripDebugInfoPass());
+    kernels.addPass(createConvertGpuOpsToNVVMOps());
+    kernels.addPass(NVVM::createOptimizeForTargetPass());
+    kernels.addPass(createCanonicalizerPass());
+    kernels.addPass(createCSEPass());
+    kernels.addPass(createReconcileUnrealizedCastsPass());
+
+    pm.addPass(createGpuToLLVMConversionPass());
+    GpuModuleToBinaryPassOptions binary;
+    binary.compilationTarget = "isa"; // PTX, for the driver to compile
+    pm.addPass(createGpuModuleToBinaryPass(binary));
+    pm.addPass(createConvertMathToLLVMPass());
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+    pm.addPass(createReconcileUnrealizedCastsPass());
+    pm.addPass(cuda::createLaunchThroughRuntimePass());
   }
 
   LogicalResult emit(ModuleOp lowered, StringRef graphName,
                      const ModelSignature &signature, const EmitOptions &output,
-                     TimingScope &timing, std::string &producedPath) override {
-    (void)graphName;
-    (void)signature;
-    (void)timing;
-    StringRef stem = llvm::sys::path::filename(output.outputStem);
-    if (output.emit == EmitKind::Mlir) {
-      producedPath = output.pathFor(stem + ".mlir");
-      return writeModuleFile(producedPath, lowered);
-    }
-    if (output.emit != EmitKind::Ptx) {
-      llvm::errs() << "tfc: error: --target=cuda writes --emit=ptx (the "
-                      "kernels) or --emit=mlir so far; its libraries are not "
-                      "built yet (docs/Gpu.md)\n";
-      return failure();
-    }
-    // MergeGpuModules left one module, serialized for one architecture.
-    SmallVector<gpu::BinaryOp> binaries(lowered.getOps<gpu::BinaryOp>());
-    if (binaries.empty()) {
-      llvm::errs() << "tfc: error: the model has no GPU kernels to write\n";
-      return failure();
-    }
-    if (binaries.size() != 1 || binaries.front().getObjects().size() != 1) {
-      llvm::errs() << "tfc: error: the kernels were not lowered to one PTX "
-                      "module\n";
-      return failure();
-    }
-    std::string ptx = cast<gpu::ObjectAttr>(binaries.front().getObjects()[0])
-                          .getObject()
-                          .getValue()
-                          .str();
-    // The serialized assembly is a C string: its NUL is not PTX.
-    while (!ptx.empty() && ptx.back() == '\0')
-      ptx.pop_back();
-    producedPath = output.pathFor(stem + ".ptx");
-    return writeOutputFile(producedPath, ptx);
-  }
+                     TimingScope &timing, std::string &producedPath) override;
 
 private:
   CudaTargetOptions options;
 };
 
 } // namespace
+
+/// The PTX of the module's one gpu.binary (MergeGpuModules left one module,
+/// serialized for one architecture); empty when the model has no kernels.
+static FailureOr<std::string> takePtx(ModuleOp lowered) {
+  SmallVector<gpu::BinaryOp> binaries(lowered.getOps<gpu::BinaryOp>());
+  if (binaries.empty())
+    return std::string();
+  if (binaries.size() != 1 || binaries.front().getObjects().size() != 1) {
+    llvm::errs() << "tfc: error: the kernels were not lowered to one PTX "
+                    "module\n";
+    return failure();
+  }
+  std::string ptx = cast<gpu::ObjectAttr>(binaries.front().getObjects()[0])
+                        .getObject()
+                        .getValue()
+                        .str();
+  // The serialized assembly is a C string: its NUL is not PTX.
+  while (!ptx.empty() && ptx.back() == '\0')
+    ptx.pop_back();
+  return ptx;
+}
+
+/// The CPU the host code is compiled for: the architecture's baseline, so
+/// that a library built here runs on whatever CPU the GPU's machine has
+/// (the host code only launches kernels).
+static CpuMachine baselineHostMachine() {
+  CpuMachine machine = getHostCpuMachine();
+  machine.cpu = llvm::Triple(machine.triple).getArch() == llvm::Triple::x86_64
+                    ? "x86-64"
+                    : "generic";
+  machine.features.clear();
+  machine.isHost = false;
+  return machine;
+}
+
+LogicalResult CudaTarget::emit(ModuleOp lowered, StringRef graphName,
+                               const ModelSignature &signature,
+                               const EmitOptions &output, TimingScope &timing,
+                               std::string &producedPath) {
+  StringRef stem = llvm::sys::path::filename(output.outputStem);
+  if (output.emit == EmitKind::Mlir) {
+    producedPath = output.pathFor(stem + ".mlir");
+    return writeModuleFile(producedPath, lowered);
+  }
+  FailureOr<std::string> ptx = takePtx(lowered);
+  if (failed(ptx))
+    return failure();
+  if (output.emit == EmitKind::Ptx) {
+    if (ptx->empty()) {
+      llvm::errs() << "tfc: error: the model has no GPU kernels to write\n";
+      return failure();
+    }
+    producedPath = output.pathFor(stem + ".ptx");
+    return writeOutputFile(producedPath, *ptx);
+  }
+  if (output.weights == WeightsPlacement::File) {
+    llvm::errs() << "tfc: error: --weights=file is for the cpu target; a "
+                    "GPU library embeds its weights and uploads them at "
+                    "create\n";
+    return failure();
+  }
+
+  GpuProgram program;
+  program.ptx = std::move(*ptx);
+  program.arch = options.gpuArch;
+  if (auto kernels = lowered->getAttrOfType<ArrayAttr>(cuda::kKernelsAttr))
+    for (Attribute kernel : kernels)
+      program.kernels.push_back(cast<StringAttr>(kernel).str());
+  auto graph = lowered.lookupSymbol<LLVM::LLVMFuncOp>(graphName);
+  if (!graph)
+    return lowered.emitError("the lowered module has no function '")
+           << graphName << "'";
+  if (auto weights = graph->getAttrOfType<ArrayAttr>(cuda::kWeightsAttr))
+    for (Attribute weight : weights)
+      program.weights.push_back(
+          cast<FlatSymbolRefAttr>(weight).getValue().str());
+  // What stays is the host code: the kernels travel as the PTX string.
+  for (gpu::BinaryOp binary :
+       llvm::make_early_inc_range(lowered.getOps<gpu::BinaryOp>()))
+    binary.erase();
+  lowered->removeAttr(cuda::kKernelsAttr);
+  lowered->removeAttr(gpu::GPUDialect::getContainerModuleAttrName());
+  graph->removeAttr(cuda::kWeightsAttr);
+
+  TimingScope translateTimer = timing.nest("Translate to LLVM IR");
+  llvm::LLVMContext llvmContext;
+  ModelBuild build{describe(), /*isa=*/0, &program};
+  auto llvmModule = buildModelModule(lowered, graphName, signature,
+                                     output.modelName, WeightsFile{}, build,
+                                     llvmContext);
+  if (failed(llvmModule))
+    return failure();
+  translateTimer.stop();
+  if (output.emit == EmitKind::LlvmIr) {
+    producedPath = output.pathFor(stem + ".ll");
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    (*llvmModule)->print(os, nullptr);
+    return writeOutputFile(producedPath, text);
+  }
+
+  TimingScope codegenTimer = timing.nest("Emit the host code");
+  CpuMachine host = baselineHostMachine();
+  std::string objectPath = output.pathFor(stem + ".o");
+  llvm::SmallString<128> temporaryObject;
+  if (output.emit != EmitKind::Object) {
+    if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
+            "tfc-" + output.modelName, "o", temporaryObject)) {
+      llvm::errs() << "tfc: error: cannot create a temporary file: "
+                   << ec.message() << "\n";
+      return failure();
+    }
+    objectPath = std::string(temporaryObject);
+  }
+  auto removeTemporary = llvm::make_scope_exit([&] {
+    if (!temporaryObject.empty())
+      llvm::sys::fs::remove(temporaryObject);
+  });
+  {
+    std::string error;
+    auto object = openOutputFile(objectPath, &error);
+    if (!object) {
+      llvm::errs() << "tfc: error: " << error << "\n";
+      return failure();
+    }
+    if (failed(emitObjectFile(**llvmModule, host, object->os(), error))) {
+      llvm::errs() << "tfc: error: code generation failed: " << error << "\n";
+      return failure();
+    }
+    object->keep();
+  }
+  codegenTimer.stop();
+  if (output.emit == EmitKind::Object) {
+    producedPath = objectPath;
+    return success();
+  }
+  TimingScope writeTimer = timing.nest("Write the library");
+  producedPath = output.pathFor(
+      "lib" + stem + (output.emit == EmitKind::StaticLibrary ? ".a" : ".so"));
+  return writeModelLibrary(output.emit, producedPath, objectPath,
+                           options.runtimeLibrary, llvm::Triple(host.triple));
+}
 
 void mlir::tfc::registerCudaCodegenDialects(DialectRegistry &registry) {
   registry.insert<arith::ArithDialect, bufferization::BufferizationDialect,

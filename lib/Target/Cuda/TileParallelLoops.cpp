@@ -61,14 +61,14 @@ struct TileParallelLoops
 
   void runOnOperation() override {
     // A loop nest with no parallel dim (a sum over every element, say), or
-    // a lone store (a one-element fill), runs in one thread of its own
-    // launch: slow, but on the GPU with its data. (Loops that yield values,
-    // and the range checks, are left.)
+    // a lone store (a one-element fill, a flag set), runs in one thread of
+    // its own launch: slow, but on the GPU with its data. (Loops that yield
+    // values are left.)
     SmallVector<Operation *> sequential;
     getOperation().walk([&](Operation *op) {
       bool hostLevel = !op->getParentOfType<scf::ParallelOp>() &&
                        !op->getParentOfType<scf::ForOp>();
-      if (hostLevel && !onlySetsHostFlags(op) &&
+      if (hostLevel &&
           ((isa<scf::ForOp>(op) && op->getNumResults() == 0) ||
            isa<memref::StoreOp>(op)))
         sequential.push_back(op);
@@ -81,6 +81,13 @@ struct TileParallelLoops
       auto single = builder.create<scf::ParallelOp>(loc, ValueRange{zero},
                                                     ValueRange{one}, ValueRange{one});
       op->moveBefore(single.getBody()->getTerminator());
+      // A store of a value loaded just for it (a one-element copy) takes
+      // its load along, which would otherwise read device memory from the
+      // host.
+      if (auto store = dyn_cast<memref::StoreOp>(op))
+        if (auto load = store.getValue().getDefiningOp<memref::LoadOp>())
+          if (load->hasOneUse() && load->getBlock() == single->getBlock())
+            load->moveBefore(store);
     }
 
     SmallVector<scf::ParallelOp> outermost;

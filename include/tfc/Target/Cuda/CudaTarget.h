@@ -22,6 +22,8 @@ struct CudaTargetOptions {
   /// The GPU architecture the PTX is for (sm_80, sm_89, sm_90; see
   /// getCudaArchitectures).
   std::string gpuArch = "sm_90";
+  /// The runtime archive the libraries link (it has the device layer).
+  std::string runtimeLibrary;
 };
 
 /// The architectures --gpu-arch accepts: Ampere (sm_80), Ada (sm_89),

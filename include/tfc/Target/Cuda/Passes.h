@@ -11,6 +11,7 @@
 #define TFC_TARGET_CUDA_PASSES_H
 
 #include "mlir/Pass/Pass.h"
+#include "llvm/ADT/StringRef.h"
 
 #include <cstdint>
 #include <memory>
@@ -21,9 +22,23 @@ namespace mlir::tfc::cuda {
 /// nest is tiled by this.
 constexpr int64_t kThreadsPerBlock = 256;
 
-/// Whether `op` only stores into i1 flags (the generic lowering's range
-/// checks over the inputs' indices), which stay on the host.
-bool onlySetsHostFlags(Operation *op);
+/// The graph function's attribute listing the globals that
+/// tfc-cuda-weights-as-arguments made its trailing arguments, in order.
+constexpr llvm::StringLiteral kWeightsAttr = "tfc.cuda.weights";
+/// The module's attribute listing the kernels' names in the order of the
+/// indices that tfc_rt_cuda_launch calls take
+/// (tfc-cuda-launch-through-runtime).
+constexpr llvm::StringLiteral kKernelsAttr = "tfc.cuda.kernels";
+/// The runtime functions the host code calls (lib/Runtime/cuda_model.c).
+constexpr llvm::StringLiteral kLaunchFunction = "tfc_rt_cuda_launch";
+constexpr llvm::StringLiteral kReadFunction = "tfc_rt_cuda_read";
+
+/// tfc-cuda-copies-to-linalg (func.func): buffer copies as linalg.copy, so
+/// that they become kernels.
+std::unique_ptr<Pass> createCopiesToLinalgPass();
+/// tfc-cuda-parallel-checks (func.func): the range checks' flag loops as
+/// parallel loops.
+std::unique_ptr<Pass> createParallelChecksPass();
 
 /// tfc-cuda-tile-parallel-loops (func.func): loop nests tiled and mapped
 /// for blocks and threads.
@@ -36,7 +51,16 @@ std::unique_ptr<Pass> createMergeGpuModulesPass();
 /// tfc-cuda-expand-math (gpu.module): math without libdevice.
 std::unique_ptr<Pass> createExpandMathPass();
 
-/// Registers the four with the pass registry (tfc-opt).
+/// tfc-cuda-weights-as-arguments (func.func): the globals the graph reads
+/// become trailing arguments, for the runtime's device copies.
+std::unique_ptr<Pass> createWeightsAsArgumentsPass();
+/// tfc-cuda-host-reads (builtin.module): the host's loads of device buffers
+/// as runtime reads.
+std::unique_ptr<Pass> createHostReadsPass();
+/// tfc-cuda-launch-through-runtime (builtin.module, LLVM dialect): kernel
+/// launches as calls of the runtime.
+std::unique_ptr<Pass> createLaunchThroughRuntimePass();
+/// Registers them all with the pass registry (tfc-opt).
 void registerCudaPasses();
 
 } // namespace mlir::tfc::cuda
