@@ -16,10 +16,12 @@ using namespace mlir::tfc::cuda;
 
 namespace {
 
-/// Fails on any loop or store left on the host after the mapping onto
-/// launches: it would run on the host, on buffers that live on the GPU.
-/// (The host may still read single values, the flags of range checks and
-/// sizes: tfc-cuda-host-reads reads them back through the runtime.)
+/// Fails on any store, and any loop that reads or writes buffers, left on
+/// the host after the mapping onto launches: it would run on the host, on
+/// buffers that live on the GPU. The host may still loop over launches (a
+/// scan's steps) and read single values outside loops (the flags of range
+/// checks, sizes): tfc-cuda-host-reads reads them back through the
+/// runtime.
 struct CheckNoHostLoops
     : PassWrapper<CheckNoHostLoops, OperationPass<func::FuncOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(CheckNoHostLoops)
@@ -27,11 +29,26 @@ struct CheckNoHostLoops
   StringRef getDescription() const final {
     return "Refuses loops and stores that would compute a tensor on the host after the launches are formed";
   }
+  /// Whether `op` reads or writes a buffer outside the launches in it.
+  static bool touchesBuffers(Operation *op) {
+    return op
+        ->walk<WalkOrder::PreOrder>([](Operation *inner) {
+          if (isa<gpu::LaunchOp>(inner))
+            return WalkResult::skip();
+          return isa<memref::LoadOp, memref::StoreOp>(inner)
+                     ? WalkResult::interrupt()
+                     : WalkResult::advance();
+        })
+        .wasInterrupted();
+  }
+
   void runOnOperation() override {
     // Outermost first, so that a loop is judged whole.
     getOperation().walk<WalkOrder::PreOrder>([&](Operation *op) {
-      if (op->getParentOfType<gpu::LaunchOp>() ||
-          !isa<scf::ParallelOp, scf::ForOp, scf::WhileOp, memref::StoreOp>(op))
+      if (isa<gpu::LaunchOp>(op))
+        return WalkResult::skip();
+      bool loop = isa<scf::ParallelOp, scf::ForOp, scf::WhileOp>(op);
+      if (!isa<memref::StoreOp>(op) && !(loop && touchesBuffers(op)))
         return WalkResult::advance();
       op->emitError(isa<memref::StoreOp>(op)
                         ? "this store would run on the host (the cuda target "

@@ -24,6 +24,7 @@
 #include "mlir/Conversion/BufferizationToMemRef/BufferizationToMemRef.h"
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/Arith/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Bufferization/Transforms/FuncBufferizableOpInterfaceImpl.h"
@@ -136,6 +137,8 @@ public:
     // host's checks become calls of the runtime's check handler once the
     // host code is a CFG, and the launches calls of the runtime's launch
     // once it is in the LLVM dialect.
+    // ceildivsi and the like, which the LLVM lowerings do not take.
+    pm.addPass(arith::createArithExpandOpsPass());
     pm.addPass(createConvertSCFToCFPass());
     pm.addPass(cpu::createCpuLowerRuntimeChecks());
     pm.addPass(createConvertFuncToLLVMPass());

@@ -118,6 +118,24 @@ struct ExpandRemF : OpRewritePattern<arith::RemFOp> {
   }
 };
 
+/// |x| on integers as x < 0 ? 0 - x : x (MLIR's NVVM lowering leaves
+/// math.absi to a translation that does not take it).
+struct ExpandAbsI : OpRewritePattern<math::AbsIOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(math::AbsIOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = op.getOperand();
+    Value zero = rewriter.create<arith::ConstantOp>(
+        loc, rewriter.getZeroAttr(x.getType()));
+    Value negative =
+        rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, x, zero);
+    Value negated = rewriter.create<arith::SubIOp>(loc, zero, x);
+    rewriter.replaceOpWithNewOp<arith::SelectOp>(op, negative, negated, x);
+    return success();
+  }
+};
+
 /// Expands erf, tanh, exp, acosh, sinh, f32 remainders and the other math
 /// functions into polynomials and arithmetic in the kernels, and turns abs,
 /// floor, fma, sqrt and the like into NVPTX's instructions: MLIR's NVVM
@@ -143,6 +161,7 @@ struct ExpandMathInKernels
     patterns.add<ExpandUnary<math::CoshOp>>(context, buildCosh);
     patterns.add<ExpandUnary<math::SinhOp>>(context, buildSinh);
     patterns.add<ExpandRemF>(context);
+    patterns.add<ExpandAbsI>(context);
     // (By name: MLIR's NVVM lowering turns the LLVM dialect's own ops for
     // some of these into libdevice calls too.)
     patterns.add<MathToNvptxIntrinsic<math::AbsFOp>>(context, "llvm.fabs.f32");

@@ -40,6 +40,10 @@ struct LaunchThroughRuntime
     return "Turns the host's kernel launches (LLVM dialect) into calls of the runtime's tfc_rt_cuda_launch";
   }
 
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<LLVM::LLVMDialect>();
+  }
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     MLIRContext *context = &getContext();

@@ -36,7 +36,7 @@ struct TileParallelLoops
     return "Tiles loop nests for GPU blocks and threads and maps them onto launches (innermost dim onto threads x)";
   }
   void getDependentDialects(DialectRegistry &registry) const override {
-    registry.insert<gpu::GPUDialect>();
+    registry.insert<arith::ArithDialect, gpu::GPUDialect, scf::SCFDialect>();
   }
 
   /// Maps `loop`'s dims from the innermost onto `first` and the two
@@ -63,15 +63,27 @@ struct TileParallelLoops
     // A loop nest with no parallel dim (a sum over every element, say), or
     // a lone store (a one-element fill, a flag set), runs in one thread of
     // its own launch: slow, but on the GPU with its data. (Loops that yield
-    // values are left.)
+    // values are left, and refused by tfc-cuda-check-no-host-loops if
+    // they touch buffers.)
     SmallVector<Operation *> sequential;
-    getOperation().walk([&](Operation *op) {
-      bool hostLevel = !op->getParentOfType<scf::ParallelOp>() &&
-                       !op->getParentOfType<scf::ForOp>();
-      if (hostLevel &&
-          ((isa<scf::ForOp>(op) && op->getNumResults() == 0) ||
-           isa<memref::StoreOp>(op)))
+    getOperation().walk<WalkOrder::PreOrder>([&](Operation *op) {
+      if (isa<scf::ParallelOp>(op))
+        return WalkResult::skip(); // mapped below
+      if (auto loop = dyn_cast<scf::ForOp>(op)) {
+        // A loop around parallel loops (a scan's steps, say) stays on the
+        // host and launches them step by step.
+        bool launches = loop->walk([](scf::ParallelOp) {
+                              return WalkResult::interrupt();
+                            }).wasInterrupted();
+        if (launches)
+          return WalkResult::advance();
+        if (loop.getNumResults() == 0)
+          sequential.push_back(op);
+        return WalkResult::skip();
+      }
+      if (isa<memref::StoreOp>(op))
         sequential.push_back(op);
+      return WalkResult::advance();
     });
     for (Operation *op : sequential) {
       OpBuilder builder(op);

@@ -45,8 +45,9 @@ func.func @host_flag_loop(%ids: memref<4xi64>, %flag: memref<i1>) {
 
 // -----
 
-// Does not fire: stores inside a launch, and the host reading a value (a
-// check's flag), which tfc-cuda-host-reads reads back from the GPU.
+// Does not fire: stores inside a launch, a host loop of launches (a scan's
+// steps), and the host reading a value (a check's flag), which
+// tfc-cuda-host-reads reads back from the GPU.
 // CHECK-LABEL: func.func @on_device
 func.func @on_device(%x: memref<4xf32>, %flag: memref<i1>) -> i1 {
   %c1 = arith.constant 1 : index
@@ -57,6 +58,17 @@ func.func @on_device(%x: memref<4xf32>, %flag: memref<i1>) -> i1 {
              threads(%tx, %ty, %tz) in (%sx = %c4, %sy = %c1, %sz = %c1) {
     memref.store %one, %x[%tx] : memref<4xf32>
     gpu.terminator
+  }
+  // CHECK: scf.for
+  // CHECK: gpu.launch
+  %c0 = arith.constant 0 : index
+  scf.for %step = %c0 to %c4 step %c1 {
+    gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+               threads(%tx, %ty, %tz) in (%sx = %c4, %sy = %c1, %sz = %c1) {
+      %v = memref.load %x[%step] : memref<4xf32>
+      memref.store %v, %x[%tx] : memref<4xf32>
+      gpu.terminator
+    }
   }
   // CHECK: memref.load
   %ok = memref.load %flag[] : memref<i1>

@@ -68,10 +68,27 @@ module attributes {gpu.container_module} {
       gpu.return
     }
   }
+  // An integer |x| as a compare and select.
+  // CHECK-LABEL: gpu.func @integer_abs
+  // CHECK-SAME: (%[[X:.*]]: i64,
+  // CHECK-NOT: math.absi
+  // CHECK: %[[ZERO:.*]] = arith.constant 0 : i64
+  // CHECK: %[[NEGATIVE:.*]] = arith.cmpi slt, %[[X]], %[[ZERO]] : i64
+  // CHECK: %[[NEGATED:.*]] = arith.subi %[[ZERO]], %[[X]] : i64
+  // CHECK: arith.select %[[NEGATIVE]], %[[NEGATED]], %[[X]] : i64
+  gpu.module @integers {
+    gpu.func @integer_abs(%x: i64, %out: memref<i64>) kernel {
+      %a = math.absi %x : i64
+      memref.store %a, %out[] : memref<i64>
+      gpu.return
+    }
+  }
   // CHECK-LABEL: func.func @host
   // CHECK: math.erf
-  func.func @host(%x: f32) -> f32 {
+  // CHECK: math.absi
+  func.func @host(%x: f32, %y: i64) -> (f32, i64) {
     %e = math.erf %x : f32
-    return %e : f32
+    %a = math.absi %y : i64
+    return %e, %a : f32, i64
   }
 }

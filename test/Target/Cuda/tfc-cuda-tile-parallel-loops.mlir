@@ -49,18 +49,24 @@ func.func @nested(%x: memref<4x64xf32>) {
 
 // -----
 
-// A loop nest with no parallel dim, and a lone store, each get a parallel
-// loop of one iteration (one thread of a launch); a range check that only
-// sets an i1 flag does not.
+// A loop nest with no parallel dim, a lone store, and a loop that sets an
+// i1 flag each get a parallel loop of one iteration (one thread of a
+// launch), mapped onto blocks and threads.
 // CHECK-LABEL: func.func @serial
 // CHECK: scf.parallel
+// CHECK: scf.parallel
 // CHECK: memref.store %{{.*}}, %{{.*}}[] : memref<f32>
+// CHECK: processor = thread_x
+// CHECK: scf.parallel
 // CHECK: scf.parallel
 // CHECK: scf.for
 // CHECK: processor = thread_x
+// CHECK: scf.parallel
+// CHECK: scf.parallel
 // CHECK: scf.for
 // CHECK: memref.store %{{.*}}, %{{.*}}[] : memref<i1>
-// CHECK-NOT: scf.parallel
+// CHECK: processor = thread_x
+// CHECK-NOT: scf.for
 // CHECK: return
 func.func @serial(%x: memref<1000xf32>, %sum: memref<f32>, %flag: memref<i1>) {
   %c0 = arith.constant 0 : index
@@ -79,4 +85,50 @@ func.func @serial(%x: memref<1000xf32>, %sum: memref<f32>, %flag: memref<i1>) {
     memref.store %true, %flag[] : memref<i1>
   }
   return
+}
+
+// -----
+
+// A one-element copy: the store takes its load into the launch, which
+// would otherwise read device memory on the host.
+// CHECK-LABEL: func.func @copy_one
+// CHECK-NOT: memref.load
+// CHECK: scf.parallel
+// CHECK: scf.parallel
+// CHECK: scf.if
+// CHECK-NEXT: %[[V:.*]] = memref.load %{{.*}}[] : memref<i1>
+// CHECK-NEXT: memref.store %[[V]], %{{.*}}[] : memref<i1>
+func.func @copy_one(%from: memref<i1>, %to: memref<i1>) {
+  %v = memref.load %from[] : memref<i1>
+  memref.store %v, %to[] : memref<i1>
+  return
+}
+
+// -----
+
+// A sequential loop around parallel work (a scan's steps) stays on the
+// host, launching the parallel loop at each step.
+// CHECK-LABEL: func.func @scan_steps
+// CHECK: scf.for %{{.*}} iter_args
+// CHECK: scf.parallel
+// CHECK: scf.parallel
+// CHECK: processor = thread_x
+// CHECK: processor = block_x
+// CHECK: scf.yield
+func.func @scan_steps(%x: memref<16x256xf32>, %running: memref<256xf32>) -> memref<256xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %c256 = arith.constant 256 : index
+  %r = scf.for %step = %c0 to %c16 step %c1 iter_args(%acc = %running) -> memref<256xf32> {
+    scf.parallel (%j) = (%c0) to (%c256) step (%c1) {
+      %a = memref.load %acc[%j] : memref<256xf32>
+      %v = memref.load %x[%step, %j] : memref<16x256xf32>
+      %s = arith.addf %a, %v : f32
+      memref.store %s, %acc[%j] : memref<256xf32>
+      scf.reduce
+    }
+    scf.yield %acc : memref<256xf32>
+  }
+  return %r : memref<256xf32>
 }
