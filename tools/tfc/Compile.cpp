@@ -395,8 +395,15 @@ int tfc::driver::runCompile(MLIRContext &context) {
                       "sm_89, sm_90)\n";
       return 1;
     }
-    const char *cpuOnly = !quantize.empty()                   ? "--quantize"
-                          : !calibrationData.empty()          ? "--calibration-data"
+    // bf16 is a rewrite of the graph; int8 needs the CPU's kernels, and the
+    // measured reductions run the model while compiling, on this machine.
+    if (!quantize.empty() && quantize != "bf16") {
+      llvm::errs() << "tfc: error: --quantize=" << quantize
+                   << " is for the cpu target; --target=cuda takes "
+                      "--quantize=bf16\n";
+      return 1;
+    }
+    const char *cpuOnly = !calibrationData.empty()            ? "--calibration-data"
                           : profile                           ? "--profile"
                           : sanitizer != Sanitizer::None      ? "--sanitize"
                           : !targetCpu.empty()                ? "--target-cpu"
@@ -415,6 +422,10 @@ int tfc::driver::runCompile(MLIRContext &context) {
                               ? findRuntimeLibrary("")
                               : runtimeLibraryOption.getValue();
     std::unique_ptr<Target> target = createCudaTarget(std::move(cuda));
+    if (!quantize.empty())
+      compile.reduce = [&](ModuleOp graph) {
+        return reduceModel(graph, *target, reduction);
+      };
     return compileFor(*target, context, options, compile);
   }
   if (gpuArch.getNumOccurrences()) {

@@ -71,7 +71,9 @@ std::unique_ptr<Pass> mlir::tfc::cuda::createCheckNoHostLoopsPass() {
 void mlir::tfc::cuda::registerCudaPasses() {
   PassRegistration<CheckNoHostLoops>();
   registerPass(createCopiesToLinalgPass);
+  registerPass(createFuseElementwisePass);
   registerPass(createParallelChecksPass);
+  registerPass(createTensorCoreMatmulPass);
   registerPass(createTileParallelLoopsPass);
   registerPass(createWeightsAsArgumentsPass);
   registerPass(createHostReadsPass);

@@ -108,13 +108,14 @@ public:
     pm.addPass(tfc::createConvertTfmToLinalg());
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
-    pm.addPass(createLinalgElementwiseOpFusionPass());
+    pm.addNestedPass<func::FuncOp>(cuda::createFuseElementwisePass());
     pm.addPass(createCanonicalizerPass());
 
     addModelBufferization(pm);
     pm.addPass(createBufferizationToMemRefPass());
     pm.addPass(createCanonicalizerPass());
     pm.addNestedPass<func::FuncOp>(cuda::createCopiesToLinalgPass());
+    pm.addNestedPass<func::FuncOp>(cuda::createTensorCoreMatmulPass());
 
     // Loops onto blocks and threads, outlined into kernels.
     pm.addPass(createConvertLinalgToParallelLoopsPass());

@@ -8,6 +8,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
@@ -138,7 +139,8 @@ struct ParallelChecks
     SmallVector<scf::ForOp> outermost;
     getOperation().walk([&](scf::ForOp loop) {
       if (!loop->getParentOfType<scf::ForOp>() &&
-          !loop->getParentOfType<scf::ParallelOp>())
+          !loop->getParentOfType<scf::ParallelOp>() &&
+          !loop->getParentOfType<gpu::LaunchOp>())
         outermost.push_back(loop);
     });
     for (scf::ForOp loop : outermost) {

@@ -67,8 +67,8 @@ struct TileParallelLoops
     // they touch buffers.)
     SmallVector<Operation *> sequential;
     getOperation().walk<WalkOrder::PreOrder>([&](Operation *op) {
-      if (isa<scf::ParallelOp>(op))
-        return WalkResult::skip(); // mapped below
+      if (isa<scf::ParallelOp, gpu::LaunchOp>(op))
+        return WalkResult::skip(); // mapped below, or a kernel already
       if (auto loop = dyn_cast<scf::ForOp>(op)) {
         // A loop around parallel loops (a scan's steps, say) stays on the
         // host and launches them step by step.
@@ -104,7 +104,8 @@ struct TileParallelLoops
 
     SmallVector<scf::ParallelOp> outermost;
     getOperation().walk([&](scf::ParallelOp loop) {
-      if (!loop->getParentOfType<scf::ParallelOp>())
+      if (!loop->getParentOfType<scf::ParallelOp>() &&
+          !loop->getParentOfType<gpu::LaunchOp>())
         outermost.push_back(loop);
     });
     for (scf::ParallelOp loop : outermost) {

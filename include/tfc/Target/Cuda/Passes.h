@@ -33,9 +33,15 @@ constexpr llvm::StringLiteral kKernelsAttr = "tfc.cuda.kernels";
 constexpr llvm::StringLiteral kLaunchFunction = "tfc_rt_cuda_launch";
 constexpr llvm::StringLiteral kReadFunction = "tfc_rt_cuda_read";
 
+/// tfc-cuda-fuse-elementwise (func.func): linalg's elementwise fusion,
+/// without computing a producer again for each use of an element.
+std::unique_ptr<Pass> createFuseElementwisePass();
 /// tfc-cuda-copies-to-linalg (func.func): buffer copies as linalg.copy, so
 /// that they become kernels.
 std::unique_ptr<Pass> createCopiesToLinalgPass();
+/// tfc-cuda-tensor-core-matmul (func.func): bf16-weight linears on tensor
+/// cores.
+std::unique_ptr<Pass> createTensorCoreMatmulPass();
 /// tfc-cuda-parallel-checks (func.func): the range checks' flag loops as
 /// parallel loops.
 std::unique_ptr<Pass> createParallelChecksPass();
