@@ -7,10 +7,13 @@
  * inputs and compares each output with its reference:
  *
  *   npy_run LIB NAME [--input IN=FILE.npy]... [--expect OUT=FILE.npy]...
- *           [--rtol R] [--atol A]
+ *           [--rtol R] [--atol A] [--min-cosine C] [--repeat N]
  *
  * An element matches when |got - want| <= atol + rtol * |want|, or both
- * are NaN, or equal. Prints
+ * are NaN, or equal; with --min-cosine, an output matches when its cosine
+ * similarity with the reference is at least C (reduced precision).
+ * --repeat N times N more runs after the first and prints their median
+ * ("time: median X ms over N runs"). Prints
  * "target: ..." and one "match OUT" or "MISMATCH OUT" line per output;
  * exits 1 on a mismatch or any error. The .npy reader takes what the
  * fixtures hold: little-endian float32, int64 and int32, C order.
@@ -25,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum { MAX_TENSORS = 64 };
 
@@ -137,6 +141,17 @@ static void split_binding(char *binding, char **name, char **file) {
 
 #define LOOKUP(handle, type, symbol)                                           \
   ((type)lookup(handle, symbol))
+static double now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+static int compare_doubles(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
 static void *lookup(void *handle, const char *symbol) {
   void *address = dlsym(handle, symbol);
   if (!address)
@@ -147,10 +162,12 @@ static void *lookup(void *handle, const char *symbol) {
 int main(int argc, char **argv) {
   if (argc < 3)
     fail("usage: npy_run LIB NAME [--input IN=FILE.npy]... "
-         "[--expect OUT=FILE.npy]... [--rtol R] [--atol A]",
+         "[--expect OUT=FILE.npy]... [--rtol R] [--atol A] [--min-cosine C] "
+         "[--repeat N]",
          NULL);
   const char *library = argv[1], *name = argv[2];
-  double rtol = 1e-3, atol = 1e-5;
+  double rtol = 1e-3, atol = 1e-5, min_cosine = -2;
+  int repeat = 0;
   tfc_tensor inputs[MAX_TENSORS], outputs[MAX_TENSORS];
   npy_array expected[MAX_TENSORS];
   size_t num_inputs = 0, num_outputs = 0;
@@ -164,6 +181,10 @@ int main(int argc, char **argv) {
       rtol = atof(value);
     } else if (!strcmp(argv[i - 1], "--atol")) {
       atol = atof(value);
+    } else if (!strcmp(argv[i - 1], "--min-cosine")) {
+      min_cosine = atof(value);
+    } else if (!strcmp(argv[i - 1], "--repeat")) {
+      repeat = atoi(value);
     } else if (!strcmp(argv[i - 1], "--input") && num_inputs < MAX_TENSORS) {
       split_binding(value, &tensor, &file);
       npy_array array;
@@ -214,6 +235,21 @@ int main(int argc, char **argv) {
   printf("target: %s\n", target(model));
   if (run(model, inputs, num_inputs, outputs, num_outputs) != TFC_OK)
     fail("run", last_error());
+  if (repeat > 0) {
+    double *times = malloc((size_t)repeat * sizeof(double));
+    if (!times)
+      fail("out of memory", NULL);
+    for (int r = 0; r < repeat; ++r) {
+      /* Into the buffers the first run allocated. */
+      double start = now_ms();
+      if (run(model, inputs, num_inputs, outputs, num_outputs) != TFC_OK)
+        fail("run", last_error());
+      times[r] = now_ms() - start;
+    }
+    qsort(times, (size_t)repeat, sizeof(double), compare_doubles);
+    printf("time: median %.3f ms over %d runs\n", times[repeat / 2], repeat);
+    free(times);
+  }
 
   int status = 0;
   for (size_t o = 0; o < num_outputs; ++o) {
@@ -233,7 +269,28 @@ int main(int argc, char **argv) {
       continue;
     }
     size_t mismatches = 0;
-    double max_error = 0;
+    double max_error = 0, dot = 0, got_norm = 0, want_norm = 0;
+    for (size_t i = 0; i < elements; ++i) {
+      double x = element(&got, i), y = element(want, i);
+      if (!isnan(x) && !isnan(y)) {
+        dot += x * y;
+        got_norm += x * x;
+        want_norm += y * y;
+      }
+    }
+    double cosine = got_norm > 0 && want_norm > 0
+                        ? dot / sqrt(got_norm * want_norm)
+                        : (got_norm == want_norm ? 1 : 0);
+    if (min_cosine > -2) {
+      if (cosine >= min_cosine) {
+        printf("match %s: cosine similarity %.6f\n", outputs[o].name, cosine);
+      } else {
+        printf("MISMATCH %s: cosine similarity %.6f, below %.6f\n",
+               outputs[o].name, cosine, min_cosine);
+        status = 1;
+      }
+      continue;
+    }
     for (size_t i = 0; i < elements; ++i) {
       double a = element(&got, i), b = element(want, i);
       /* NaN where the reference has NaN, and equal infinities, match. */
