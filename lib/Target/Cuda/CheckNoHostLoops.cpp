@@ -71,6 +71,7 @@ std::unique_ptr<Pass> mlir::tfc::cuda::createCheckNoHostLoopsPass() {
 void mlir::tfc::cuda::registerCudaPasses() {
   PassRegistration<CheckNoHostLoops>();
   registerPass(createCopiesToLinalgPass);
+  registerPass(createFlashAttentionPass);
   registerPass(createFuseElementwisePass);
   registerPass(createParallelChecksPass);
   registerPass(createTensorCoreMatmulPass);

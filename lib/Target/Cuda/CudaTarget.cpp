@@ -105,6 +105,7 @@ public:
   }
 
   void buildLoweringPipeline(OpPassManager &pm) const override {
+    pm.addNestedPass<func::FuncOp>(cuda::createFlashAttentionPass());
     pm.addPass(tfc::createConvertTfmToLinalg());
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());

@@ -6,6 +6,8 @@
 
 #include "tfc/Target/Cuda/Passes.h"
 
+#include "KernelBuilder.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -129,59 +131,6 @@ static std::optional<LinearOperands> matchLinear(linalg::GenericOp op) {
   return operands;
 }
 
-/// Builds the kernel's code inside a gpu.launch.
-class KernelBuilder {
-public:
-  KernelBuilder(OpBuilder &b, Location loc) : b(b), loc(loc) {}
-
-  Value index(int64_t value) {
-    return b.create<arith::ConstantIndexOp>(loc, value);
-  }
-  Value add(Value x, Value y) { return b.createOrFold<arith::AddIOp>(loc, x, y); }
-  Value mul(Value x, Value y) { return b.createOrFold<arith::MulIOp>(loc, x, y); }
-  Value div(Value x, int64_t y) {
-    return b.createOrFold<arith::DivUIOp>(loc, x, index(y));
-  }
-  Value rem(Value x, int64_t y) {
-    return b.createOrFold<arith::RemUIOp>(loc, x, index(y));
-  }
-  Value less(Value x, Value y) {
-    return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, x, y);
-  }
-  Value both(Value x, Value y) { return b.create<arith::AndIOp>(loc, x, y); }
-
-  /// The bits of a bf16 element of `buffer` at (row, col), in the low half
-  /// of an i32, or 0 where `inBounds` is false; f32 elements are rounded to
-  /// bf16 (to nearest, ties to even).
-  Value loadBf16Bits(Value buffer, Value row, Value col, Value inBounds) {
-    Type i32 = b.getI32Type();
-    auto branch = b.create<scf::IfOp>(
-        loc, inBounds,
-        [&](OpBuilder &then, Location l) {
-          Value element = then.create<memref::LoadOp>(l, buffer, ValueRange{row, col});
-          if (element.getType().isF32())
-            element = then.create<arith::TruncFOp>(l, then.getBF16Type(), element);
-          Value bits = then.create<arith::BitcastOp>(l, then.getI16Type(), element);
-          then.create<scf::YieldOp>(l, then.create<arith::ExtUIOp>(l, i32, bits).getResult());
-        },
-        [&](OpBuilder &otherwise, Location l) {
-          otherwise.create<scf::YieldOp>(
-              l, otherwise.create<arith::ConstantIntOp>(l, 0, 32).getResult());
-        });
-    return branch.getResult(0);
-  }
-
-  /// lo | hi << 16.
-  Value pack(Value lo, Value hi) {
-    Value sixteen = b.create<arith::ConstantIntOp>(loc, 16, 32);
-    return b.create<arith::OrIOp>(loc, lo,
-                                  b.create<arith::ShLIOp>(loc, hi, sixteen));
-  }
-
-  OpBuilder &b;
-  Location loc;
-};
-
 /// Replaces `op` by a gpu.launch of the tensor-core kernel.
 static void buildKernel(linalg::GenericOp op, const LinearOperands &operands) {
   OpBuilder b(op);
@@ -204,9 +153,7 @@ static void buildKernel(linalg::GenericOp op, const LinearOperands &operands) {
   Value m = b.create<memref::DimOp>(loc, c, 0);
   Value n = b.create<memref::DimOp>(loc, c, 1);
   Value kSize = b.create<memref::DimOp>(loc, a, 1);
-  auto ceilDiv = [&](Value x, int64_t y) {
-    return b.create<arith::CeilDivUIOp>(loc, x, k.index(y)).getResult();
-  };
+  auto ceilDiv = [&](Value x, int64_t y) { return k.ceilDiv(x, y); };
   Value one = k.index(1);
   auto sharedType = MemRefType::get(
       {kBlockM, kRowWords}, b.getI32Type(), MemRefLayoutAttrInterface(),
@@ -230,8 +177,7 @@ static void buildKernel(linalg::GenericOp op, const LinearOperands &operands) {
   Value warpRow = k.mul(k.div(warp, kWarpsN), k.index(kWarpM));
   Value warpCol = k.mul(k.rem(warp, kWarpsN), k.index(kWarpN));
 
-  Type f32 = b.getF32Type(), i32 = b.getI32Type();
-  Value zero = b.create<arith::ConstantFloatOp>(loc, APFloat(0.0f), b.getF32Type());
+  Value zero = k.f32(0.0f);
   constexpr int64_t kAccumulators = kWarpTilesM * kWarpTilesN * 4;
   SmallVector<Value> initial(kAccumulators, zero);
   auto steps = b.create<scf::ForOp>(
@@ -242,40 +188,38 @@ static void buildKernel(linalg::GenericOp op, const LinearOperands &operands) {
         Value k0 = k.mul(step, k.index(kBlockK));
         // Global to shared: each thread packs 8 pairs of A (16 threads a
         // row, along k) and 8 of B (along n, so that a warp reads a row).
-        for (int64_t i = 0; i < kBlockM * kPairsK / kThreads; ++i) {
-          Value pair = k.add(thread, k.index(i * kThreads));
+        k.forEach(kBlockM * kPairsK / kThreads, [&](Value i) {
+          Value pair = k.add(thread, k.mul(i, kThreads));
           Value row = k.div(pair, kPairsK), word = k.rem(pair, kPairsK);
           Value globalRow = k.add(row0, row);
           Value col = k.add(k0, k.mul(word, k.index(2)));
           Value rowOk = k.less(globalRow, m);
-          Value lo = k.loadBf16Bits(a, globalRow, col, k.both(rowOk, k.less(col, kSize)));
+          Value lo = k.loadBf16Bits(a, {globalRow, col}, k.both(rowOk, k.less(col, kSize)));
           Value col1 = k.add(col, one);
-          Value hi = k.loadBf16Bits(a, globalRow, col1, k.both(rowOk, k.less(col1, kSize)));
+          Value hi = k.loadBf16Bits(a, {globalRow, col1}, k.both(rowOk, k.less(col1, kSize)));
           b.create<memref::StoreOp>(l, k.pack(lo, hi), aTile, ValueRange{row, word});
-        }
-        for (int64_t i = 0; i < kBlockN * kPairsK / kThreads; ++i) {
-          Value pair = k.add(thread, k.index(i * kThreads));
+        });
+        k.forEach(kBlockN * kPairsK / kThreads, [&](Value i) {
+          Value pair = k.add(thread, k.mul(i, kThreads));
           Value column = k.rem(pair, kBlockN), word = k.div(pair, kBlockN);
           Value globalCol = k.add(col0, column);
           Value depth = k.add(k0, k.mul(word, k.index(2)));
           Value colOk = k.less(globalCol, n);
-          Value lo = k.loadBf16Bits(w, depth, globalCol, k.both(colOk, k.less(depth, kSize)));
+          Value lo = k.loadBf16Bits(w, {depth, globalCol}, k.both(colOk, k.less(depth, kSize)));
           Value depth1 = k.add(depth, one);
-          Value hi = k.loadBf16Bits(w, depth1, globalCol, k.both(colOk, k.less(depth1, kSize)));
+          Value hi = k.loadBf16Bits(w, {depth1, globalCol}, k.both(colOk, k.less(depth1, kSize)));
           b.create<memref::StoreOp>(l, k.pack(lo, hi), bTile, ValueRange{column, word});
-        }
+        });
         b.create<gpu::BarrierOp>(l);
 
         // Two k16 steps of 4 x 4 tiles. Fragments (PTX's m16n8k16 layout,
         // g = lane / 4, t = lane % 4): A's registers hold rows g and g + 8
         // at pair t and t + 4; B's, column g at pair t and t + 4.
         SmallVector<Value> sums(accumulators.begin(), accumulators.end());
-        auto structType = LLVM::LLVMStructType::getLiteral(
-            context, SmallVector<Type>(4, f32));
         for (int64_t half = 0; half < kPairsK / 8; ++half) {
           Value word = k.add(inGroup, k.index(half * 8));
           Value word4 = k.add(word, k.index(4));
-          SmallVector<std::array<Value, 4>> aFragments;
+          SmallVector<FragmentA> aFragments;
           for (int64_t mi = 0; mi < kWarpTilesM; ++mi) {
             Value r = k.add(warpRow, k.add(k.index(mi * 16), group));
             Value r8 = k.add(r, k.index(8));
@@ -285,7 +229,7 @@ static void buildKernel(linalg::GenericOp op, const LinearOperands &operands) {
                  b.create<memref::LoadOp>(l, aTile, ValueRange{r, word4}).getResult(),
                  b.create<memref::LoadOp>(l, aTile, ValueRange{r8, word4}).getResult()});
           }
-          SmallVector<std::array<Value, 2>> bFragments;
+          SmallVector<FragmentB> bFragments;
           for (int64_t ni = 0; ni < kWarpTilesN; ++ni) {
             Value col = k.add(warpCol, k.add(k.index(ni * 8), group));
             bFragments.push_back(
@@ -295,17 +239,11 @@ static void buildKernel(linalg::GenericOp op, const LinearOperands &operands) {
           for (int64_t mi = 0; mi < kWarpTilesM; ++mi)
             for (int64_t ni = 0; ni < kWarpTilesN; ++ni) {
               int64_t first = (mi * kWarpTilesN + ni) * 4;
-              SmallVector<Value> args(aFragments[mi].begin(), aFragments[mi].end());
-              args.append(bFragments[ni].begin(), bFragments[ni].end());
-              args.append(sums.begin() + first, sums.begin() + first + 4);
-              Value result =
-                  b.create<LLVM::CallIntrinsicOp>(
-                       l, structType,
-                       b.getStringAttr("llvm.nvvm.mma.m16n8k16.row.col.bf16"),
-                       args)
-                      .getResult(0);
+              Accumulator acc{sums[first], sums[first + 1], sums[first + 2],
+                              sums[first + 3]};
+              acc = k.mma(aFragments[mi], bFragments[ni], acc);
               for (int64_t j = 0; j < 4; ++j)
-                sums[first + j] = b.create<LLVM::ExtractValueOp>(l, result, j);
+                sums[first + j] = acc[j];
             }
         }
         b.create<gpu::BarrierOp>(l);
@@ -329,7 +267,6 @@ static void buildKernel(linalg::GenericOp op, const LinearOperands &operands) {
                               then.create<scf::YieldOp>(l);
                             });
       }
-  (void)i32;
   op.erase();
 }
 
