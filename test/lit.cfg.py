@@ -24,7 +24,7 @@ llvm_config.with_system_environment(["HOME", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 
 tool_dirs = [config.tfc_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["tfc", "tfc-opt", "tfc-runtime-test", "tfc-runtime-test-asan", "tfc-runtime-test-tsan", "tfc-cuda-device-test"], tool_dirs)
+llvm_config.add_tool_substitutions(["tfc", "tfc-opt", "tfc-runtime-test", "tfc-runtime-test-asan", "tfc-runtime-test-tsan", "tfc-cuda-device-test", "tfc-npy-run"], tool_dirs)
 # The libFuzzer targets are built where clang has libFuzzer (fuzz/).
 fuzzers = ["tfc-fuzz-import", "tfc-fuzz-import-text", "tfc-fuzz-npy", "tfc-fuzz-run"]
 if all(os.path.exists(os.path.join(config.tfc_tools_dir, f)) for f in fuzzers):

@@ -244,17 +244,24 @@ void tfc_cuda_free(tfc_cuda_device *device, tfc_cu_deviceptr pointer) {
     device->driver->mem_free(pointer);
 }
 
+/* The three copies differ in the driver call only: `result` is its result
+ * (0 when nothing was queued), `where` says where the copy went. */
+static tfc_status copied(const tfc_cuda_device *device, tfc_cu_result result,
+                         const char *where, size_t bytes) {
+  return result ? fail_cuda(result, "GPU %d: copying %zu bytes %s failed",
+                            device->ordinal, bytes, where)
+                : TFC_OK;
+}
+
 tfc_status tfc_cuda_copy_to_device(tfc_cuda_device *device,
                                    tfc_cu_deviceptr target, const void *source,
                                    size_t bytes) {
   tfc_status status = make_current(device);
   if (status != TFC_OK || !bytes)
     return status;
-  tfc_cu_result result =
-      device->driver->copy_to_device(target, source, bytes, device->stream);
-  return result ? fail_cuda(result, "GPU %d: copying %zu bytes to the device "
-                            "failed", device->ordinal, bytes)
-                : TFC_OK;
+  return copied(device,
+                device->driver->copy_to_device(target, source, bytes, device->stream),
+                "to the device", bytes);
 }
 
 tfc_status tfc_cuda_copy_to_host(tfc_cuda_device *device, void *target,
@@ -262,11 +269,20 @@ tfc_status tfc_cuda_copy_to_host(tfc_cuda_device *device, void *target,
   tfc_status status = make_current(device);
   if (status != TFC_OK || !bytes)
     return status;
-  tfc_cu_result result =
-      device->driver->copy_to_host(target, source, bytes, device->stream);
-  return result ? fail_cuda(result, "GPU %d: copying %zu bytes from the device "
-                            "failed", device->ordinal, bytes)
-                : TFC_OK;
+  return copied(device,
+                device->driver->copy_to_host(target, source, bytes, device->stream),
+                "from the device", bytes);
+}
+
+tfc_status tfc_cuda_copy_on_device(tfc_cuda_device *device,
+                                   tfc_cu_deviceptr target,
+                                   tfc_cu_deviceptr source, size_t bytes) {
+  tfc_status status = make_current(device);
+  if (status != TFC_OK || !bytes)
+    return status;
+  return copied(device,
+                device->driver->copy_on_device(target, source, bytes, device->stream),
+                "within the device", bytes);
 }
 
 tfc_status tfc_cuda_synchronize(tfc_cuda_device *device, const char *what) {

@@ -69,6 +69,9 @@ typedef uint64_t tfc_cu_deviceptr;
      tfc_cu_stream stream))                                                    \
   X(copy_to_host, "cuMemcpyDtoHAsync_v2",                                      \
     (void *target, tfc_cu_deviceptr source, size_t bytes, tfc_cu_stream stream)) \
+  X(copy_on_device, "cuMemcpyDtoDAsync_v2",                                   \
+    (tfc_cu_deviceptr target, tfc_cu_deviceptr source, size_t bytes,          \
+     tfc_cu_stream stream))                                                    \
   X(stream_create, "cuStreamCreate", (tfc_cu_stream * stream, unsigned flags)) \
   X(stream_destroy, "cuStreamDestroy_v2", (tfc_cu_stream stream))              \
   X(stream_sync, "cuStreamSynchronize", (tfc_cu_stream stream))                \
@@ -134,6 +137,9 @@ tfc_status tfc_cuda_copy_to_device(tfc_cuda_device *device,
                                    size_t bytes);
 tfc_status tfc_cuda_copy_to_host(tfc_cuda_device *device, void *target,
                                  tfc_cu_deviceptr source, size_t bytes);
+tfc_status tfc_cuda_copy_on_device(tfc_cuda_device *device,
+                                   tfc_cu_deviceptr target,
+                                   tfc_cu_deviceptr source, size_t bytes);
 /* Waits for everything queued; an error of an earlier launch that only
  * shows now is reported here, naming `what`. */
 tfc_status tfc_cuda_synchronize(tfc_cuda_device *device, const char *what);

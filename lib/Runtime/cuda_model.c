@@ -277,6 +277,10 @@ tfc_status tfc_gpu_upload_inputs(tfc_model *model, const tfc_tensor *const *boun
     if (!tfc_tensor_bytes(bound[i]->rank, bound[i]->dims, bound[i]->dtype, &bytes))
       return tfc_fail(TFC_ERROR_SHAPE, "input '%s' is too large",
                       def->inputs[i].name);
+    if (bound[i]->memory == TFC_MEMORY_DEVICE) {
+      inputs[i].data = bound[i]->data; /* read in place */
+      continue;
+    }
     tfc_cu_deviceptr copy = run_alloc(gpu, bytes);
     if (!copy)
       return in_context(TFC_ERROR_DEVICE, model, input);
@@ -291,10 +295,71 @@ tfc_status tfc_gpu_upload_inputs(tfc_model *model, const tfc_tensor *const *boun
   return TFC_OK;
 }
 
-tfc_status tfc_gpu_download(tfc_model *model, void *target, const void *source,
-                            size_t bytes) {
-  return tfc_cuda_copy_to_host(&model->gpu->device, target,
-                               (tfc_cu_deviceptr)(uintptr_t)source, bytes);
+tfc_status tfc_gpu_download(tfc_model *model, void *target, int32_t memory,
+                            const void *source, size_t bytes) {
+  tfc_cu_deviceptr from = (tfc_cu_deviceptr)(uintptr_t)source;
+  if (memory == TFC_MEMORY_DEVICE)
+    return tfc_cuda_copy_on_device(&model->gpu->device,
+                                   (tfc_cu_deviceptr)(uintptr_t)target, from,
+                                   bytes);
+  return tfc_cuda_copy_to_host(&model->gpu->device, target, from, bytes);
+}
+
+/* The app's side: device memory and copies for the tensors it passes. */
+static tfc_status require_gpu(const tfc_model *model, const char *function) {
+  if (!model)
+    return tfc_fail(TFC_ERROR_INVALID_ARGUMENT, "%s: model is NULL", function);
+  if (!model->gpu)
+    return tfc_fail(TFC_ERROR_INVALID_ARGUMENT,
+                    "%s: model '%s' runs on the CPU (compile it with "
+                    "--target=cuda for a GPU)",
+                    function, model->def->name);
+  return TFC_OK;
+}
+
+tfc_status tfc_model_device_alloc(tfc_model *model, size_t bytes,
+                                  void **pointer) {
+  tfc_clear_error();
+  tfc_status status = require_gpu(model, "tfc_model_device_alloc");
+  if (status != TFC_OK)
+    return status;
+  if (!pointer)
+    return tfc_fail(TFC_ERROR_INVALID_ARGUMENT,
+                    "tfc_model_device_alloc: the result pointer is NULL");
+  tfc_cu_deviceptr allocated = 0;
+  status = tfc_cuda_alloc(&model->gpu->device, bytes, &allocated);
+  *pointer = (void *)(uintptr_t)allocated;
+  return status;
+}
+
+void tfc_model_device_free(tfc_model *model, void *pointer) {
+  if (model && model->gpu && pointer)
+    tfc_cuda_free(&model->gpu->device, (tfc_cu_deviceptr)(uintptr_t)pointer);
+}
+
+tfc_status tfc_model_copy_to_device(tfc_model *model, void *device,
+                                    const void *host, size_t bytes) {
+  tfc_clear_error();
+  tfc_status status = require_gpu(model, "tfc_model_copy_to_device");
+  if (status == TFC_OK)
+    status = tfc_cuda_copy_to_device(&model->gpu->device,
+                                     (tfc_cu_deviceptr)(uintptr_t)device, host,
+                                     bytes);
+  if (status == TFC_OK)
+    status = tfc_cuda_synchronize(&model->gpu->device, "copying to the GPU");
+  return status;
+}
+
+tfc_status tfc_model_copy_to_host(tfc_model *model, void *host,
+                                  const void *device, size_t bytes) {
+  tfc_clear_error();
+  tfc_status status = require_gpu(model, "tfc_model_copy_to_host");
+  if (status == TFC_OK)
+    status = tfc_cuda_copy_to_host(&model->gpu->device, host,
+                                   (tfc_cu_deviceptr)(uintptr_t)device, bytes);
+  if (status == TFC_OK)
+    status = tfc_cuda_synchronize(&model->gpu->device, "copying from the GPU");
+  return status;
 }
 
 tfc_status tfc_gpu_synchronize(tfc_model *model, const char *what) {

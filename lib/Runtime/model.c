@@ -437,6 +437,16 @@ static tfc_status check_input(const tfc_model_def *def, uint32_t index,
                     "input '%s' has shape %s, whose size in bytes overflows",
                     info->name, got);
   }
+  if (tensor->memory != TFC_MEMORY_HOST && tensor->memory != TFC_MEMORY_DEVICE)
+    return tfc_fail(TFC_ERROR_INVALID_ARGUMENT,
+                    "input '%s' has memory %d (TFC_MEMORY_HOST is 0, "
+                    "TFC_MEMORY_DEVICE 1)",
+                    info->name, (int)tensor->memory);
+  if (tensor->memory == TFC_MEMORY_DEVICE && !def->gpu)
+    return tfc_fail(TFC_ERROR_INVALID_ARGUMENT,
+                    "input '%s' is in GPU memory, but model '%s' runs on the "
+                    "CPU",
+                    info->name, def->name);
   if (bytes && !tensor->data)
     return tfc_fail(TFC_ERROR_INVALID_ARGUMENT, "input '%s' has no data",
                     info->name);
@@ -513,6 +523,21 @@ tfc_status tfc_model_run(tfc_model *model, const tfc_tensor *inputs,
     if (wanted[index])
       return tfc_fail(TFC_ERROR_INVALID_ARGUMENT, "output '%s' is requested twice",
                       def->outputs[index].name);
+    if (outputs[i].memory == TFC_MEMORY_DEVICE &&
+        (!def->gpu || !outputs[i].data))
+      return tfc_fail(TFC_ERROR_INVALID_ARGUMENT,
+                      def->gpu ? "output '%s' is wanted in GPU memory: give "
+                                 "its buffer (the runtime allocates host "
+                                 "buffers only)"
+                               : "output '%s' is wanted in GPU memory, but "
+                                 "model '%s' runs on the CPU",
+                      def->outputs[index].name, def->name);
+    if (outputs[i].memory != TFC_MEMORY_HOST &&
+        outputs[i].memory != TFC_MEMORY_DEVICE)
+      return tfc_fail(TFC_ERROR_INVALID_ARGUMENT,
+                      "output '%s' has memory %d (TFC_MEMORY_HOST is 0, "
+                      "TFC_MEMORY_DEVICE 1)",
+                      def->outputs[index].name, (int)outputs[i].memory);
     wanted[index] = &outputs[i];
   }
 
@@ -600,8 +625,8 @@ tfc_status tfc_model_run(tfc_model *model, const tfc_tensor *inputs,
       continue;
     }
     if (bytes && model->gpu) {
-      tfc_status copied = tfc_gpu_download(model, out->data, abi_outputs[i].data,
-                                           bytes);
+      tfc_status copied = tfc_gpu_download(model, out->data, out->memory,
+                                           abi_outputs[i].data, bytes);
       if (copied != TFC_OK)
         status = copied;
     } else if (bytes) {

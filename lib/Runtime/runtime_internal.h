@@ -165,8 +165,8 @@ void tfc_gpu_destroy(tfc_model *model);
  * host, a wait for everything, and the run's buffers released. */
 tfc_status tfc_gpu_upload_inputs(tfc_model *model, const tfc_tensor *const *bound,
                                  tfc_abi_input *inputs);
-tfc_status tfc_gpu_download(tfc_model *model, void *target, const void *source,
-                            size_t bytes);
+tfc_status tfc_gpu_download(tfc_model *model, void *target, int32_t memory,
+                            const void *source, size_t bytes);
 tfc_status tfc_gpu_synchronize(tfc_model *model, const char *what);
 void tfc_gpu_end_run(tfc_model *model);
 

@@ -33,7 +33,7 @@ static int failing(const char *what) {
   return fail && strcmp(fail, what) == 0;
 }
 
-static int context_token, module_token, function_token, stream_token;
+static int context_token, module_token, stream_token;
 
 CUresult cuInit(unsigned flags) {
   (void)flags;
@@ -140,6 +140,12 @@ CUresult cuMemcpyDtoHAsync_v2(void *target, uint64_t source, size_t bytes,
                               void *stream) {
   (void)stream;
   memcpy(target, (const void *)(uintptr_t)source, bytes);
+  return CUDA_SUCCESS;
+}
+CUresult cuMemcpyDtoDAsync_v2(uint64_t target, uint64_t source, size_t bytes,
+                              void *stream) {
+  (void)stream;
+  memcpy((void *)(uintptr_t)target, (const void *)(uintptr_t)source, bytes);
   return CUDA_SUCCESS;
 }
 CUresult cuStreamCreate(void **stream, unsigned flags) {

@@ -159,6 +159,28 @@ static void test_bad_inputs(tfc_model *bert) {
   expect_error("ids without data", tfc_model_run(bert, inputs, 2, outputs, 0),
                TFC_ERROR_INVALID_ARGUMENT, "has no data");
 
+  /* GPU memory is for GPU models; other memory kinds do not exist. */
+  bert_inputs(inputs);
+  inputs[1].memory = TFC_MEMORY_DEVICE;
+  expect_error("mask in GPU memory", tfc_model_run(bert, inputs, 2, outputs, 0),
+               TFC_ERROR_INVALID_ARGUMENT,
+               "input 'attention_mask' is in GPU memory, but model 'bert' runs on the CPU");
+  bert_inputs(inputs);
+  inputs[0].memory = 7;
+  expect_error("memory 7", tfc_model_run(bert, inputs, 2, outputs, 0),
+               TFC_ERROR_INVALID_ARGUMENT, "input 'input_ids' has memory 7");
+  bert_inputs(inputs);
+  outputs[0].memory = TFC_MEMORY_DEVICE;
+  outputs[0].data = ids; /* any pointer: refused before use */
+  expect_error("output in GPU memory", tfc_model_run(bert, inputs, 2, outputs, 1),
+               TFC_ERROR_INVALID_ARGUMENT, "is wanted in GPU memory, but model 'bert' runs on the CPU");
+  memset(outputs, 0, sizeof(outputs));
+  void *device = NULL;
+  expect_error("device memory of a CPU model", tfc_model_device_alloc(bert, 64, &device),
+               TFC_ERROR_INVALID_ARGUMENT, "model 'bert' runs on the CPU");
+  expect_error("a copy for a CPU model", tfc_model_copy_to_device(bert, ids, mask, 8),
+               TFC_ERROR_INVALID_ARGUMENT, "tfc_model_copy_to_device: model 'bert' runs on the CPU");
+
   /* Dims whose element count wraps past 2^64 (to 0 here: 2^32 * 2^32) must
    * not pass as a small tensor; nor may zero hide a product that overflows. */
   bert_inputs(inputs);

@@ -97,7 +97,16 @@ typedef struct tfc_tensor {
    * or NULL to have the runtime allocate one (release it with tfc_free). */
   void *data;
   size_t capacity;
+  /* Where `data` lies: TFC_MEMORY_HOST (0, what zero-initialization
+   * gives), or TFC_MEMORY_DEVICE for a model compiled with --target=cuda:
+   * a pointer in the model's GPU memory (from tfc_model_device_alloc, or
+   * an app's own CUDA allocation in the same context), which an input is
+   * read from in place and an output is copied to on the GPU. A device
+   * output needs `data`: the runtime allocates host buffers only. */
+  int32_t memory;
 } tfc_tensor;
+
+enum { TFC_MEMORY_HOST = 0, TFC_MEMORY_DEVICE = 1 };
 
 typedef struct tfc_options {
   /* Threads for parallel loops, the caller's included; 0 uses every core. */
@@ -163,6 +172,17 @@ void tfc_model_clear_profile(tfc_model *model);
 
 /* Releases an output buffer that the runtime allocated. */
 void tfc_free(void *data);
+
+/* GPU memory for the tensors of a model compiled with --target=cuda, for
+ * apps without a CUDA runtime of their own: `bytes` on the model's GPU,
+ * and copies between it and the host (synchronous, on the instance's
+ * stream). Each fails with TFC_ERROR_INVALID_ARGUMENT for a CPU model. */
+tfc_status tfc_model_device_alloc(tfc_model *model, size_t bytes, void **pointer);
+void tfc_model_device_free(tfc_model *model, void *pointer);
+tfc_status tfc_model_copy_to_device(tfc_model *model, void *device,
+                                    const void *host, size_t bytes);
+tfc_status tfc_model_copy_to_host(tfc_model *model, void *host,
+                                  const void *device, size_t bytes);
 
 /* The message of the last failure on the calling thread ("" if none). */
 const char *tfc_last_error(void);

@@ -8,12 +8,18 @@
  *
  *   npy_run LIB NAME [--input IN=FILE.npy]... [--expect OUT=FILE.npy]...
  *           [--rtol R] [--atol A] [--min-cosine C] [--repeat N]
+ *           [--fill IN=DIMS]... [--output OUT=DIMS]... [--device-io]
  *
  * An element matches when |got - want| <= atol + rtol * |want|, or both
  * are NaN, or equal; with --min-cosine, an output matches when its cosine
  * similarity with the reference is at least C (reduced precision).
  * --repeat N times N more runs after the first and prints their median
- * ("time: median X ms over N runs"). Prints
+ * ("time: median X ms over N runs"). --fill IN=2x128 makes an input of
+ * those dims and the model's dtype from a fixed sequence (floats in
+ * [-1, 1), integers in [0, 100)); --output OUT=DIMS asks for an output
+ * without a reference (timing). --device-io (GPU models) passes inputs
+ * and outputs in GPU memory (uploaded once, before the runs), so that
+ * --repeat times the model alone. Prints
  * "target: ..." and one "match OUT" or "MISMATCH OUT" line per output;
  * exits 1 on a mismatch or any error. The .npy reader takes what the
  * fixtures hold: little-endian float32, int64 and int32, C order.
@@ -141,6 +147,35 @@ static void split_binding(char *binding, char **name, char **file) {
 
 #define LOOKUP(handle, type, symbol)                                           \
   ((type)lookup(handle, symbol))
+/* Fills `count` elements of `dtype` at `data` from a fixed sequence. */
+static int fill_elements(void *data, tfc_dtype dtype, size_t count) {
+  uint32_t state = 12345;
+  for (size_t i = 0; i < count; ++i) {
+    state = state * 1664525u + 1013904223u;
+    float value = (float)(state >> 8) / (float)(1u << 24) * 2.0f - 1.0f;
+    switch (dtype) {
+    case TFC_DTYPE_FLOAT32:
+      ((float *)data)[i] = value;
+      break;
+    case TFC_DTYPE_BFLOAT16: {
+      uint32_t bits;
+      memcpy(&bits, &value, 4);
+      ((uint16_t *)data)[i] = (uint16_t)((bits + 0x7fff + ((bits >> 16) & 1)) >> 16);
+      break;
+    }
+    case TFC_DTYPE_INT64:
+      ((int64_t *)data)[i] = (int64_t)(state >> 8) % 100;
+      break;
+    case TFC_DTYPE_INT32:
+      ((int32_t *)data)[i] = (int32_t)((state >> 8) % 100);
+      break;
+    default:
+      return 0;
+    }
+  }
+  return 1;
+}
+
 static double now_ms(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
@@ -167,13 +202,26 @@ int main(int argc, char **argv) {
          NULL);
   const char *library = argv[1], *name = argv[2];
   double rtol = 1e-3, atol = 1e-5, min_cosine = -2;
-  int repeat = 0;
+  int repeat = 0, device_io = 0;
+  /* --fill: names and dims, made once the model's dtypes are known. */
+  char *fill_names[MAX_TENSORS];
+  int32_t fill_ranks[MAX_TENSORS];
+  int64_t fill_dims[MAX_TENSORS][TFC_MAX_RANK];
+  size_t num_fills = 0;
+  /* --output: outputs asked for without a reference (their dims). */
+  int has_reference[MAX_TENSORS] = {0};
+  int32_t output_ranks[MAX_TENSORS] = {0};
+  int64_t output_dims[MAX_TENSORS][TFC_MAX_RANK];
   tfc_tensor inputs[MAX_TENSORS], outputs[MAX_TENSORS];
   npy_array expected[MAX_TENSORS];
   size_t num_inputs = 0, num_outputs = 0;
   memset(inputs, 0, sizeof(inputs));
   memset(outputs, 0, sizeof(outputs));
   for (int i = 3; i < argc; ++i) {
+    if (!strcmp(argv[i], "--device-io")) {
+      device_io = 1;
+      continue;
+    }
     if (i + 1 >= argc)
       fail("missing value after", argv[i]);
     char *value = argv[++i], *tensor, *file;
@@ -185,6 +233,14 @@ int main(int argc, char **argv) {
       min_cosine = atof(value);
     } else if (!strcmp(argv[i - 1], "--repeat")) {
       repeat = atoi(value);
+    } else if (!strcmp(argv[i - 1], "--fill") && num_fills < MAX_TENSORS) {
+      char *dims;
+      split_binding(value, &fill_names[num_fills], &dims);
+      int32_t rank = 0;
+      for (char *part = strtok(dims, "x"); part && rank < TFC_MAX_RANK;
+           part = strtok(NULL, "x"))
+        fill_dims[num_fills][rank++] = atoll(part);
+      fill_ranks[num_fills++] = rank;
     } else if (!strcmp(argv[i - 1], "--input") && num_inputs < MAX_TENSORS) {
       split_binding(value, &tensor, &file);
       npy_array array;
@@ -199,6 +255,16 @@ int main(int argc, char **argv) {
     } else if (!strcmp(argv[i - 1], "--expect") && num_outputs < MAX_TENSORS) {
       split_binding(value, &tensor, &file);
       read_npy(file, &expected[num_outputs]);
+      has_reference[num_outputs] = 1;
+      outputs[num_outputs++].name = tensor;
+    } else if (!strcmp(argv[i - 1], "--output") && num_outputs < MAX_TENSORS) {
+      char *dims;
+      split_binding(value, &tensor, &dims);
+      int32_t rank = 0;
+      for (char *part = strtok(dims, "x"); part && rank < TFC_MAX_RANK;
+           part = strtok(NULL, "x"))
+        output_dims[num_outputs][rank++] = atoll(part);
+      output_ranks[num_outputs] = rank;
       outputs[num_outputs++].name = tensor;
     } else {
       fail("unknown option or too many tensors", argv[i - 1]);
@@ -233,6 +299,70 @@ int main(int argc, char **argv) {
   if (create(model_def(), NULL, &model) != TFC_OK)
     fail("create", last_error());
   printf("target: %s\n", target(model));
+
+  size_t (*num_model_inputs)(const tfc_model *) =
+      LOOKUP(handle, size_t(*)(const tfc_model *), "tfc_model_num_inputs");
+  const tfc_tensor_info *(*model_input)(const tfc_model *, size_t) =
+      LOOKUP(handle, const tfc_tensor_info *(*)(const tfc_model *, size_t),
+             "tfc_model_input");
+  for (size_t f = 0; f < num_fills; ++f) {
+    const tfc_tensor_info *info = NULL;
+    for (size_t i = 0; i < num_model_inputs(model); ++i)
+      if (!strcmp(model_input(model, i)->name, fill_names[f]))
+        info = model_input(model, i);
+    if (!info || num_inputs >= MAX_TENSORS)
+      fail("--fill: the model has no input", fill_names[f]);
+    tfc_tensor *t = &inputs[num_inputs++];
+    t->name = fill_names[f];
+    t->dtype = info->dtype;
+    t->rank = fill_ranks[f];
+    memcpy(t->dims, fill_dims[f], sizeof(fill_dims[f]));
+    size_t count = 1;
+    for (int32_t d = 0; d < t->rank; ++d)
+      count *= (size_t)t->dims[d];
+    size_t element = info->dtype == TFC_DTYPE_FLOAT32 || info->dtype == TFC_DTYPE_INT32 ? 4
+                     : info->dtype == TFC_DTYPE_INT64                                  ? 8
+                                                                                       : 2;
+    t->capacity = count * element;
+    t->data = malloc(t->capacity ? t->capacity : 1);
+    if (!t->data || !fill_elements(t->data, info->dtype, count))
+      fail("--fill: cannot make input", fill_names[f]);
+  }
+
+  /* --device-io: everything in GPU memory before the first run. */
+  tfc_status (*device_alloc)(tfc_model *, size_t, void **) = NULL;
+  tfc_status (*to_device)(tfc_model *, void *, const void *, size_t) = NULL;
+  tfc_status (*to_host)(tfc_model *, void *, const void *, size_t) = NULL;
+  void *device_outputs[MAX_TENSORS] = {0};
+  if (device_io) {
+    device_alloc = LOOKUP(handle, tfc_status(*)(tfc_model *, size_t, void **),
+                          "tfc_model_device_alloc");
+    to_device = LOOKUP(handle, tfc_status(*)(tfc_model *, void *, const void *, size_t),
+                       "tfc_model_copy_to_device");
+    to_host = LOOKUP(handle, tfc_status(*)(tfc_model *, void *, const void *, size_t),
+                     "tfc_model_copy_to_host");
+    for (size_t i = 0; i < num_inputs; ++i) {
+      void *device = NULL;
+      if (device_alloc(model, inputs[i].capacity, &device) != TFC_OK ||
+          to_device(model, device, inputs[i].data, inputs[i].capacity) != TFC_OK)
+        fail("--device-io", last_error());
+      inputs[i].data = device;
+      inputs[i].memory = TFC_MEMORY_DEVICE;
+    }
+    for (size_t o = 0; o < num_outputs; ++o) {
+      size_t bytes = expected[o].bytes;
+      if (!has_reference[o]) { /* --output: f32 of its dims */
+        bytes = 4;
+        for (int32_t d = 0; d < output_ranks[o]; ++d)
+          bytes *= (size_t)output_dims[o][d];
+      }
+      if (device_alloc(model, bytes, &device_outputs[o]) != TFC_OK)
+        fail("--device-io", last_error());
+      outputs[o].data = device_outputs[o];
+      outputs[o].capacity = bytes;
+      outputs[o].memory = TFC_MEMORY_DEVICE;
+    }
+  }
   if (run(model, inputs, num_inputs, outputs, num_outputs) != TFC_OK)
     fail("run", last_error());
   if (repeat > 0) {
@@ -250,9 +380,19 @@ int main(int argc, char **argv) {
     printf("time: median %.3f ms over %d runs\n", times[repeat / 2], repeat);
     free(times);
   }
+  for (size_t o = 0; o < num_outputs && device_io; ++o) {
+    if (!has_reference[o])
+      continue;
+    void *host = malloc(expected[o].bytes ? expected[o].bytes : 1);
+    if (!host || to_host(model, host, device_outputs[o], expected[o].bytes) != TFC_OK)
+      fail("--device-io", last_error());
+    outputs[o].data = host;
+  }
 
   int status = 0;
   for (size_t o = 0; o < num_outputs; ++o) {
+    if (!has_reference[o])
+      continue;
     const npy_array *want = &expected[o];
     npy_array got = {outputs[o].dtype, outputs[o].rank, {0}, outputs[o].data, 0};
     memcpy(got.dims, outputs[o].dims, sizeof(got.dims));
