@@ -289,7 +289,8 @@ tfc_status tfc_model_create(const tfc_model_def *def,
       return status;
     }
   }
-  instance->pool = tfc_thread_pool_create(options->num_threads);
+  /* A GPU model's host code only launches kernels: no workers. */
+  instance->pool = tfc_thread_pool_create(def->gpu ? 1 : options->num_threads);
   if (!instance->pool) {
     tfc_gpu_destroy(instance);
     tfc_unmap_weights(instance);
