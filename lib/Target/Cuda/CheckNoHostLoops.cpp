@@ -72,6 +72,7 @@ void mlir::tfc::cuda::registerCudaPasses() {
   PassRegistration<CheckNoHostLoops>();
   registerPass(createCopiesToLinalgPass);
   registerPass(createFlashAttentionPass);
+  registerPass(createNormKernelsPass);
   registerPass(createFuseElementwisePass);
   registerPass(createParallelChecksPass);
   registerPass(createTensorCoreMatmulPass);

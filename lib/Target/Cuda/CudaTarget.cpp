@@ -106,6 +106,7 @@ public:
 
   void buildLoweringPipeline(OpPassManager &pm) const override {
     pm.addNestedPass<func::FuncOp>(cuda::createFlashAttentionPass());
+    pm.addNestedPass<func::FuncOp>(cuda::createNormKernelsPass());
     pm.addPass(tfc::createConvertTfmToLinalg());
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());

@@ -36,6 +36,9 @@ constexpr llvm::StringLiteral kReadFunction = "tfc_rt_cuda_read";
 /// tfc-cuda-flash-attention (func.func, on the graph): bf16 attention as
 /// one tensor-core kernel.
 std::unique_ptr<Pass> createFlashAttentionPass();
+/// tfc-cuda-norm-kernels (func.func, on the graph): layer and RMS norms,
+/// a warp per row.
+std::unique_ptr<Pass> createNormKernelsPass();
 /// tfc-cuda-fuse-elementwise (func.func): linalg's elementwise fusion,
 /// without computing a producer again for each use of an element.
 std::unique_ptr<Pass> createFuseElementwisePass();
