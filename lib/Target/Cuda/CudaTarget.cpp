@@ -107,6 +107,7 @@ public:
   void buildLoweringPipeline(OpPassManager &pm) const override {
     pm.addNestedPass<func::FuncOp>(cuda::createFlashAttentionPass());
     pm.addNestedPass<func::FuncOp>(cuda::createNormKernelsPass());
+    pm.addNestedPass<func::FuncOp>(cuda::createTensorCoreLinearPass());
     pm.addPass(tfc::createConvertTfmToLinalg());
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
@@ -117,7 +118,6 @@ public:
     pm.addPass(createBufferizationToMemRefPass());
     pm.addPass(createCanonicalizerPass());
     pm.addNestedPass<func::FuncOp>(cuda::createCopiesToLinalgPass());
-    pm.addNestedPass<func::FuncOp>(cuda::createTensorCoreMatmulPass());
 
     // Loops onto blocks and threads, outlined into kernels.
     pm.addPass(createConvertLinalgToParallelLoopsPass());

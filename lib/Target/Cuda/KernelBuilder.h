@@ -1,8 +1,8 @@
-//===- KernelBuilder.h - building tensor-core kernels in a gpu.launch -*- C++ -*-===//
+//===- KernelBuilder.h - hand-tiled kernels in a gpu.launch ---*- C++ -*-===//
 //
 // The arithmetic, guarded loads and tensor-core products that the cuda
-// target's hand-tiled kernels (tfc-cuda-tensor-core-matmul,
-// tfc-cuda-flash-attention) are written in: index arithmetic that folds
+// target's hand-tiled kernels (tfc-cuda-tensor-core-linear,
+// tfc-cuda-flash-attention, tfc-cuda-norm-kernels) are written in: index arithmetic that folds
 // constants, bf16 pairs packed into 32-bit words (the operand registers of
 // mma.sync), and the m16n8k16 bf16 product through its NVVM intrinsic
 // (MLIR 19's nvgpu and nvvm mma ops do not take bf16).

@@ -45,9 +45,9 @@ std::unique_ptr<Pass> createFuseElementwisePass();
 /// tfc-cuda-copies-to-linalg (func.func): buffer copies as linalg.copy, so
 /// that they become kernels.
 std::unique_ptr<Pass> createCopiesToLinalgPass();
-/// tfc-cuda-tensor-core-matmul (func.func): bf16-weight linears on tensor
-/// cores.
-std::unique_ptr<Pass> createTensorCoreMatmulPass();
+/// tfc-cuda-tensor-core-linear (func.func, on the graph): bf16-weight
+/// linears, epilogue included, on tensor cores.
+std::unique_ptr<Pass> createTensorCoreLinearPass();
 /// tfc-cuda-parallel-checks (func.func): the range checks' flag loops as
 /// parallel loops.
 std::unique_ptr<Pass> createParallelChecksPass();

@@ -1,0 +1,329 @@
+//===- TensorCoreLinear.cpp - bf16 linears on tensor cores ----------------===//
+//
+// tfc-cuda-tensor-core-linear. See the pass's comment.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tfc/Target/Cuda/Passes.h"
+
+#include "KernelBuilder.h"
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "tfc/Conversion/LoweringUtils.h"
+#include "tfm/TfmOps.h"
+
+using namespace mlir;
+using namespace mlir::tfc::cuda;
+
+namespace {
+
+// The kernel's tiles: a block of 8 warps computes 128 x 128 of the result,
+// each warp 64 x 32 (2 warps down, 4 across) as 4 x 4 tiles of the
+// m16n8k16 instruction, stepping through k by 32.
+constexpr int64_t kBlockM = 128, kBlockN = 128, kBlockK = 32;
+constexpr int64_t kThreads = 256;
+constexpr int64_t kWarpTilesM = 4, kWarpTilesN = 4; // of 16 x 8
+constexpr int64_t kWarpM = 16 * kWarpTilesM, kWarpN = 8 * kWarpTilesN;
+constexpr int64_t kWarpsN = kBlockN / kWarpN; // 4
+// Shared tiles hold bf16 pairs (consecutive k) as 32-bit words, rows padded
+// from 16 to 20 words so that a fragment's 32 loads hit 32 banks.
+constexpr int64_t kPairsK = kBlockK / 2, kRowWords = kPairsK + 4;
+// Staging A: two threads a row, each 8 pairs (16 consecutive k).
+constexpr int64_t kThreadsPerRow = kThreads / kBlockM;
+constexpr int64_t kPairsPerThread = kPairsK / kThreadsPerRow;
+
+/// A read-only view of `tensor` in place (any strides).
+Value readOnlyView(OpBuilder &b, Location loc, Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  auto layout = StridedLayoutAttr::get(
+      b.getContext(), ShapedType::kDynamic,
+      SmallVector<int64_t>(type.getRank(), ShapedType::kDynamic));
+  auto viewType = MemRefType::get(type.getShape(), type.getElementType(), layout);
+  return b.create<bufferization::ToMemrefOp>(loc, viewType, tensor,
+                                             /*read_only=*/true);
+}
+
+/// The indices of `row` in the leading dims `sizes` (the last varying
+/// fastest).
+SmallVector<Value> unflatten(KernelBuilder &k, Value row, ArrayRef<Value> sizes) {
+  SmallVector<Value> indices(sizes.size());
+  for (int64_t d = sizes.size() - 1; d >= 0; --d) {
+    indices[d] = k.b.create<arith::RemUIOp>(k.loc, row, sizes[d]);
+    row = k.b.create<arith::DivUIOp>(k.loc, row, sizes[d]);
+  }
+  return indices;
+}
+
+/// Whether `op` is a linear the kernel computes: a bf16 weight [K, N] by
+/// an f32 (rounded to bf16) or bf16 input, an f32 or bf16 result, a bias
+/// of N and a residual that broadcasts to the result.
+bool isEligible(tfm::LinearOp op) {
+  auto typeOf = [](Value v) { return dyn_cast<RankedTensorType>(v.getType()); };
+  auto input = typeOf(op.getInput()), weight = typeOf(op.getWeight());
+  auto result = typeOf(op.getResult());
+  if (!input || !weight || !result || weight.getRank() != 2 ||
+      input.getRank() < 2 || result.getRank() != input.getRank() ||
+      !weight.getElementType().isBF16())
+    return false;
+  Type in = input.getElementType(), out = result.getElementType();
+  if (!(in.isF32() || in.isBF16()) || !(out.isF32() || out.isBF16()))
+    return false;
+  StringRef activation = op.getActivation();
+  if (activation != "none" && activation != "relu" && activation != "gelu" &&
+      activation != "gelu_tanh")
+    return false;
+  if (Value bias = op.getBias()) {
+    auto type = typeOf(bias);
+    if (!type || type.getRank() != 1 || !isa<FloatType>(type.getElementType()))
+      return false;
+  }
+  if (Value residual = op.getResidual()) {
+    auto type = typeOf(residual);
+    if (!type || type.getRank() > result.getRank() ||
+        !isa<FloatType>(type.getElementType()))
+      return false;
+  }
+  return true;
+}
+
+void buildKernel(tfm::LinearOp op) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  KernelBuilder k(b, loc);
+  auto resultType = cast<RankedTensorType>(op.getType());
+  int64_t rank = resultType.getRank();
+  Value input = readOnlyView(b, loc, op.getInput());
+  Value weight = readOnlyView(b, loc, op.getWeight());
+  Value bias = op.getBias() ? readOnlyView(b, loc, op.getBias()) : Value();
+  Value residual = op.getResidual() ? readOnlyView(b, loc, op.getResidual()) : Value();
+
+  // Rows: the input's leading dims, flattened.
+  SmallVector<Value> leadingSizes, outDims;
+  Value m = k.index(1);
+  for (int64_t d = 0; d + 1 < rank; ++d) {
+    leadingSizes.push_back(b.create<memref::DimOp>(loc, input, d));
+    m = k.mul(m, leadingSizes.back());
+    if (resultType.isDynamicDim(d))
+      outDims.push_back(leadingSizes.back());
+  }
+  Value kSize = b.create<memref::DimOp>(loc, weight, 0);
+  Value n = b.create<memref::DimOp>(loc, weight, 1);
+  if (resultType.isDynamicDim(rank - 1))
+    outDims.push_back(n);
+  SmallVector<Value> residualSizes;
+  if (residual)
+    for (int64_t d = 0; d < cast<MemRefType>(residual.getType()).getRank(); ++d)
+      residualSizes.push_back(b.create<memref::DimOp>(loc, residual, d));
+  Type outElement = resultType.getElementType();
+  Value out = b.create<memref::AllocOp>(
+      loc, MemRefType::get(resultType.getShape(), outElement), outDims,
+      b.getI64IntegerAttr(64));
+  // The input's columns must match the weight's rows (the generic lowering
+  // checks the same).
+  tfc::checkDimsEqual(b, loc, op, op.getInput(), rank - 1, op.getWeight(), 0,
+                 "the contracted dims of the input and weight differ");
+
+  MLIRContext *context = op.getContext();
+  auto sharedType = MemRefType::get(
+      {kBlockM, kRowWords}, b.getI32Type(), MemRefLayoutAttrInterface(),
+      gpu::AddressSpaceAttr::get(context, gpu::AddressSpace::Workgroup));
+  Value one = k.index(1);
+  auto launch = b.create<gpu::LaunchOp>(
+      loc, k.ceilDiv(n, kBlockN), k.ceilDiv(m, kBlockM), one, k.index(kThreads),
+      one, one, /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+      ValueRange{}, TypeRange{sharedType, sharedType});
+  Block &body = launch.getBody().front();
+  b.setInsertionPointToStart(&body);
+  b.create<gpu::TerminatorOp>(loc);
+  b.setInsertionPointToStart(&body);
+  Value aTile = launch.getWorkgroupAttributions()[0];
+  Value bTile = launch.getWorkgroupAttributions()[1];
+
+  Value thread = launch.getThreadIds().x;
+  Value row0 = k.mul(launch.getBlockIds().y, kBlockM);
+  Value col0 = k.mul(launch.getBlockIds().x, kBlockN);
+  Value warp = k.div(thread, 32), lane = k.rem(thread, 32);
+  Value group = k.div(lane, 4), inGroup = k.rem(lane, 4);
+  Value warpRow = k.mul(k.div(warp, kWarpsN), kWarpM);
+  Value warpCol = k.mul(k.rem(warp, kWarpsN), kWarpN);
+
+  // The row this thread stages, and its indices in the input's leading
+  // dims (found once: the division is not cheap).
+  Value stagedRow = k.div(thread, kThreadsPerRow);
+  Value firstPair = k.mul(k.rem(thread, kThreadsPerRow), kPairsPerThread);
+  Value stagedGlobalRow = k.add(row0, stagedRow);
+  Value stagedRowOk = k.less(stagedGlobalRow, m);
+  SmallVector<Value> stagedIndices =
+      unflatten(k, k.select(stagedRowOk, stagedGlobalRow, k.index(0)), leadingSizes);
+
+  Value zero = k.f32(0.0f);
+  constexpr int64_t kAccumulators = kWarpTilesM * kWarpTilesN * 4;
+  SmallVector<Value> initial(kAccumulators, zero);
+  auto steps = b.create<scf::ForOp>(
+      loc, k.index(0), k.ceilDiv(kSize, kBlockK), one, initial,
+      [&](OpBuilder &lb, Location l, Value step, ValueRange accumulators) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(lb.getInsertionBlock(), lb.getInsertionPoint());
+        Value k0 = k.mul(step, kBlockK);
+        // Global to shared. A: the thread's row, 8 pairs along k (rounded
+        // to bf16 as loaded). B: 8 pairs, threads along n.
+        k.forEach(kPairsPerThread, [&](Value i) {
+          Value word = k.add(firstPair, i);
+          Value col = k.add(k0, k.mul(word, 2)), col1 = k.add(col, 1);
+          SmallVector<Value> at(stagedIndices), at1(stagedIndices);
+          at.push_back(col);
+          at1.push_back(col1);
+          Value lo = k.loadBf16Bits(input, at, k.both(stagedRowOk, k.less(col, kSize)));
+          Value hi = k.loadBf16Bits(input, at1, k.both(stagedRowOk, k.less(col1, kSize)));
+          b.create<memref::StoreOp>(l, k.pack(lo, hi), aTile, ValueRange{stagedRow, word});
+        });
+        k.forEach(kBlockN * kPairsK / kThreads, [&](Value i) {
+          Value pair = k.add(thread, k.mul(i, kThreads));
+          Value column = k.rem(pair, kBlockN), word = k.div(pair, kBlockN);
+          Value globalCol = k.add(col0, column);
+          Value depth = k.add(k0, k.mul(word, 2)), depth1 = k.add(depth, 1);
+          Value colOk = k.less(globalCol, n);
+          Value lo = k.loadBf16Bits(weight, {depth, globalCol}, k.both(colOk, k.less(depth, kSize)));
+          Value hi = k.loadBf16Bits(weight, {depth1, globalCol}, k.both(colOk, k.less(depth1, kSize)));
+          b.create<memref::StoreOp>(l, k.pack(lo, hi), bTile, ValueRange{column, word});
+        });
+        b.create<gpu::BarrierOp>(l);
+
+        // Two k16 steps of 4 x 4 tiles. Fragments (PTX's m16n8k16 layout,
+        // g = lane / 4, t = lane % 4): A's registers hold rows g and g + 8
+        // at pair t and t + 4; B's, column g at pair t and t + 4.
+        SmallVector<Value> sums(accumulators.begin(), accumulators.end());
+        for (int64_t half = 0; half < kPairsK / 8; ++half) {
+          Value word = k.add(inGroup, half * 8), word4 = k.add(inGroup, half * 8 + 4);
+          SmallVector<FragmentA> aFragments;
+          for (int64_t mi = 0; mi < kWarpTilesM; ++mi) {
+            Value r = k.add(warpRow, k.add(group, mi * 16)), r8 = k.add(r, 8);
+            aFragments.push_back(
+                {b.create<memref::LoadOp>(l, aTile, ValueRange{r, word}).getResult(),
+                 b.create<memref::LoadOp>(l, aTile, ValueRange{r8, word}).getResult(),
+                 b.create<memref::LoadOp>(l, aTile, ValueRange{r, word4}).getResult(),
+                 b.create<memref::LoadOp>(l, aTile, ValueRange{r8, word4}).getResult()});
+          }
+          SmallVector<FragmentB> bFragments;
+          for (int64_t ni = 0; ni < kWarpTilesN; ++ni) {
+            Value col = k.add(warpCol, k.add(group, ni * 8));
+            bFragments.push_back(
+                {b.create<memref::LoadOp>(l, bTile, ValueRange{col, word}).getResult(),
+                 b.create<memref::LoadOp>(l, bTile, ValueRange{col, word4}).getResult()});
+          }
+          for (int64_t mi = 0; mi < kWarpTilesM; ++mi)
+            for (int64_t ni = 0; ni < kWarpTilesN; ++ni) {
+              int64_t first = (mi * kWarpTilesN + ni) * 4;
+              Accumulator acc{sums[first], sums[first + 1], sums[first + 2],
+                              sums[first + 3]};
+              acc = k.mma(aFragments[mi], bFragments[ni], acc);
+              for (int64_t j = 0; j < 4; ++j)
+                sums[first + j] = acc[j];
+            }
+        }
+        b.create<gpu::BarrierOp>(l);
+        b.create<scf::YieldOp>(l, sums);
+      });
+
+  // The epilogue, as the generic lowering orders it: + bias, activation,
+  // + residual, rounded to the result's type. A thread's sums of a tile
+  // are rows g and g + 8, columns 2t and 2t + 1.
+  StringRef activation = op.getActivation();
+  for (int64_t mi = 0; mi < kWarpTilesM; ++mi)
+    for (int64_t rowHalf = 0; rowHalf < 2; ++rowHalf) {
+      Value row = k.add(row0, k.add(warpRow, k.add(group, mi * 16 + rowHalf * 8)));
+      Value rowOk = k.less(row, m);
+      b.create<scf::IfOp>(loc, rowOk, [&](OpBuilder &then, Location l) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(then.getInsertionBlock(), then.getInsertionPoint());
+        SmallVector<Value> leading = unflatten(k, row, leadingSizes);
+        for (int64_t ni = 0; ni < kWarpTilesN; ++ni)
+          for (int64_t e = 0; e < 2; ++e) {
+            Value col = k.add(col0, k.add(warpCol, k.add(k.mul(inGroup, 2), ni * 8 + e)));
+            Value value = steps.getResult((mi * kWarpTilesN + ni) * 4 + rowHalf * 2 + e);
+            b.create<scf::IfOp>(l, k.less(col, n), [&](OpBuilder &inner, Location il) {
+              OpBuilder::InsertionGuard innerGuard(b);
+              b.setInsertionPoint(inner.getInsertionBlock(), inner.getInsertionPoint());
+              Value v = value;
+              auto widened = [&](Value x) {
+                return x.getType().isF32() ? x
+                                           : b.create<arith::ExtFOp>(il, b.getF32Type(), x)
+                                                 .getResult();
+              };
+              if (bias)
+                v = b.create<arith::AddFOp>(
+                    il, v, widened(b.create<memref::LoadOp>(il, bias, ValueRange{col})));
+              v = tfc::buildActivation(b, il, v, activation);
+              SmallVector<Value> at(leading);
+              at.push_back(col);
+              if (residual) {
+                int64_t residualRank = residualSizes.size();
+                SmallVector<Value> residualAt;
+                for (int64_t d = 0; d < residualRank; ++d) {
+                  Value index = at[rank - residualRank + d];
+                  Value broadcast = b.create<arith::CmpIOp>(
+                      il, arith::CmpIPredicate::eq, residualSizes[d], k.index(1));
+                  residualAt.push_back(k.select(broadcast, k.index(0), index));
+                }
+                v = b.create<arith::AddFOp>(
+                    il, v, widened(b.create<memref::LoadOp>(il, residual, residualAt)));
+              }
+              if (!outElement.isF32())
+                v = b.create<arith::TruncFOp>(il, outElement, v);
+              b.create<memref::StoreOp>(il, v, out, at);
+              b.create<scf::YieldOp>(il);
+            });
+          }
+        b.create<scf::YieldOp>(l);
+      });
+    }
+
+  b.setInsertionPoint(op);
+  Value result = b.create<bufferization::ToTensorOp>(
+      loc, resultType, out, /*restrict=*/true, /*writable=*/true);
+  op.getResult().replaceAllUsesWith(result);
+  op.erase();
+}
+
+/// Computes each linear with a bf16 weight (tfc compile --quantize=bf16,
+/// or a bf16 model) on the tensor cores, its epilogue included, instead of
+/// the generic loop nest and elementwise kernel: a block of 8 warps
+/// computes a 128 x 128 tile of the result, staging 128 x 32 of the input
+/// (rounded to bf16 as it is loaded, as the generic lowering rounds it)
+/// and 32 x 128 of the weight in shared memory as bf16 pairs, each warp
+/// 64 x 32 as 4 x 4 mma.sync (m16n8k16, f32 sums); then adds the bias,
+/// applies the activation, adds the residual and writes the result. Every
+/// load and store is bounds-checked (any M, N and K) and the operands are
+/// read in place, any strides (a slice of a merged projection). Runs on
+/// the graph, before the lowering to linalg.
+struct TensorCoreLinear
+    : PassWrapper<TensorCoreLinear, OperationPass<func::FuncOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(TensorCoreLinear)
+  StringRef getArgument() const final { return "tfc-cuda-tensor-core-linear"; }
+  StringRef getDescription() const final {
+    return "Computes bf16-weight tfm.linear, epilogue included, with a tensor-core (mma.sync) kernel";
+  }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<arith::ArithDialect, bufferization::BufferizationDialect,
+                    cf::ControlFlowDialect, gpu::GPUDialect, LLVM::LLVMDialect,
+                    math::MathDialect, memref::MemRefDialect, scf::SCFDialect>();
+  }
+  void runOnOperation() override {
+    SmallVector<tfm::LinearOp> linears;
+    getOperation().walk([&](tfm::LinearOp op) {
+      if (isEligible(op))
+        linears.push_back(op);
+    });
+    for (tfm::LinearOp op : linears)
+      buildKernel(op);
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> mlir::tfc::cuda::createTensorCoreLinearPass() {
+  return std::make_unique<TensorCoreLinear>();
+}
