@@ -75,7 +75,7 @@ void mlir::tfc::cuda::registerCudaPasses() {
   registerPass(createNormKernelsPass);
   registerPass(createFuseElementwisePass);
   registerPass(createParallelChecksPass);
-  registerPass(createTensorCoreLinearPass);
+  registerPass([] { return createTensorCoreLinearPass(); });
   registerPass(createTileParallelLoopsPass);
   registerPass(createWeightsAsArgumentsPass);
   registerPass(createHostReadsPass);

@@ -91,7 +91,8 @@ public:
 
   std::string describe() const override {
     return "NVIDIA GPUs, " + options.gpuArch +
-           " (PTX compiled by the CUDA driver when the model is created)";
+           " (PTX compiled by the CUDA driver when the model is created" +
+           (options.tf32 ? "; f32 linears as TF32 products)" : ")");
   }
 
   std::string describeRequirements() const override {
@@ -107,7 +108,7 @@ public:
   void buildLoweringPipeline(OpPassManager &pm) const override {
     pm.addNestedPass<func::FuncOp>(cuda::createFlashAttentionPass());
     pm.addNestedPass<func::FuncOp>(cuda::createNormKernelsPass());
-    pm.addNestedPass<func::FuncOp>(cuda::createTensorCoreLinearPass());
+    pm.addNestedPass<func::FuncOp>(cuda::createTensorCoreLinearPass(options.tf32));
     pm.addPass(tfc::createConvertTfmToLinalg());
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());

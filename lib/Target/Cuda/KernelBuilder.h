@@ -132,9 +132,37 @@ public:
                                   b.create<arith::ShLIOp>(loc, hi, sixteen));
   }
 
-  /// acc + a * b on the tensor cores (mma.sync.m16n8k16, bf16, f32 sums).
+  /// The TF32 bits of an f32 `value` (rounded to nearest, ties away from
+  /// zero, as cvt.rna.tf32.f32 rounds), for the TF32 product.
+  Value tf32Bits(Value value) {
+    return b.create<LLVM::CallIntrinsicOp>(loc, b.getI32Type(),
+                                           b.getStringAttr("llvm.nvvm.f2tf32.rna"),
+                                           ValueRange{value})
+        .getResult(0);
+  }
+
+  /// `buffer[indices]` as TF32 bits, or 0 where `inBounds` is false.
+  Value loadTf32Bits(Value buffer, ValueRange indices, Value inBounds) {
+    auto branch = b.create<scf::IfOp>(
+        loc, inBounds,
+        [&](OpBuilder &then, Location l) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(then.getInsertionBlock(), then.getInsertionPoint());
+          Value element = b.create<memref::LoadOp>(l, buffer, indices);
+          b.create<scf::YieldOp>(l, tf32Bits(element));
+        },
+        [&](OpBuilder &orElse, Location l) {
+          orElse.create<scf::YieldOp>(
+              l, orElse.create<arith::ConstantIntOp>(l, 0, 32).getResult());
+        });
+    return branch.getResult(0);
+  }
+
+  /// acc + a * b on the tensor cores: mma.sync.m16n8k16 on bf16 pairs, or
+  /// with `tf32`, mma.sync.m16n8k8 on TF32 words (the same registers, rows
+  /// and columns, one element a word); f32 sums.
   Accumulator mma(const FragmentA &a, const FragmentB &bFragment,
-                  const Accumulator &acc) {
+                  const Accumulator &acc, bool tf32 = false) {
     Type f32Type = b.getF32Type();
     auto structType = LLVM::LLVMStructType::getLiteral(
         b.getContext(), SmallVector<Type>(4, f32Type));
@@ -144,7 +172,9 @@ public:
     Value result =
         b.create<LLVM::CallIntrinsicOp>(
              loc, structType,
-             b.getStringAttr("llvm.nvvm.mma.m16n8k16.row.col.bf16"), args)
+             b.getStringAttr(tf32 ? "llvm.nvvm.mma.m16n8k8.row.col.tf32"
+                                  : "llvm.nvvm.mma.m16n8k16.row.col.bf16"),
+             args)
             .getResult(0);
     Accumulator sums;
     for (int64_t j = 0; j < 4; ++j)

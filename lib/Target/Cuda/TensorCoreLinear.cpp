@@ -28,12 +28,18 @@ constexpr int64_t kThreads = 256;
 constexpr int64_t kWarpTilesM = 4, kWarpTilesN = 4; // of 16 x 8
 constexpr int64_t kWarpM = 16 * kWarpTilesM, kWarpN = 8 * kWarpTilesN;
 constexpr int64_t kWarpsN = kBlockN / kWarpN; // 4
-// Shared tiles hold bf16 pairs (consecutive k) as 32-bit words, rows padded
-// from 16 to 20 words so that a fragment's 32 loads hit 32 banks.
-constexpr int64_t kPairsK = kBlockK / 2, kRowWords = kPairsK + 4;
-// Staging A: two threads a row, each 8 pairs (16 consecutive k).
+// Staging A: two threads a row, each half of the row's k.
 constexpr int64_t kThreadsPerRow = kThreads / kBlockM;
-constexpr int64_t kPairsPerThread = kPairsK / kThreadsPerRow;
+
+/// The element type of the products: shared tiles hold 32-bit words along
+/// k, a bf16 pair or one TF32 value each, rows padded by 4 words so that a
+/// fragment's 32 loads hit 32 banks; one mma.sync step takes 8 words.
+struct Precision {
+  bool tf32;
+  int64_t elementsPerWord() const { return tf32 ? 1 : 2; }
+  int64_t words() const { return kBlockK / elementsPerWord(); }
+  int64_t rowWords() const { return words() + 4; }
+};
 
 /// A read-only view of `tensor` in place (any strides).
 Value readOnlyView(OpBuilder &b, Location loc, Value tensor) {
@@ -57,39 +63,49 @@ SmallVector<Value> unflatten(KernelBuilder &k, Value row, ArrayRef<Value> sizes)
   return indices;
 }
 
-/// Whether `op` is a linear the kernel computes: a bf16 weight [K, N] by
-/// an f32 (rounded to bf16) or bf16 input, an f32 or bf16 result, a bias
-/// of N and a residual that broadcasts to the result.
-bool isEligible(tfm::LinearOp op) {
+/// The precision `op` is computed in, when the kernel computes it: a bf16
+/// weight [K, N] by an f32 (rounded to bf16) or bf16 input, an f32 or bf16
+/// result; or with `tf32`, f32 by f32 into f32 as TF32 products. A bias of
+/// N and a residual that broadcasts to the result.
+std::optional<Precision> precisionOf(tfm::LinearOp op, bool tf32) {
+  std::optional<Precision> none;
   auto typeOf = [](Value v) { return dyn_cast<RankedTensorType>(v.getType()); };
   auto input = typeOf(op.getInput()), weight = typeOf(op.getWeight());
   auto result = typeOf(op.getResult());
   if (!input || !weight || !result || weight.getRank() != 2 ||
-      input.getRank() < 2 || result.getRank() != input.getRank() ||
-      !weight.getElementType().isBF16())
-    return false;
-  Type in = input.getElementType(), out = result.getElementType();
-  if (!(in.isF32() || in.isBF16()) || !(out.isF32() || out.isBF16()))
-    return false;
+      input.getRank() < 2 || result.getRank() != input.getRank())
+    return none;
+  Type in = input.getElementType(), w = weight.getElementType(),
+       out = result.getElementType();
+  Precision precision{false};
+  if (w.isBF16() && (in.isF32() || in.isBF16()) && (out.isF32() || out.isBF16()))
+    precision.tf32 = false;
+  else if (tf32 && w.isF32() && in.isF32() && out.isF32())
+    precision.tf32 = true;
+  else
+    return none;
   StringRef activation = op.getActivation();
   if (activation != "none" && activation != "relu" && activation != "gelu" &&
       activation != "gelu_tanh")
-    return false;
+    return none;
   if (Value bias = op.getBias()) {
     auto type = typeOf(bias);
     if (!type || type.getRank() != 1 || !isa<FloatType>(type.getElementType()))
-      return false;
+      return none;
   }
   if (Value residual = op.getResidual()) {
     auto type = typeOf(residual);
     if (!type || type.getRank() > result.getRank() ||
         !isa<FloatType>(type.getElementType()))
-      return false;
+      return none;
   }
-  return true;
+  return precision;
 }
 
-void buildKernel(tfm::LinearOp op) {
+void buildKernel(tfm::LinearOp op, Precision precision) {
+  const int64_t words = precision.words();
+  const int64_t wordsPerThread = words / kThreadsPerRow;
+  const int64_t perWord = precision.elementsPerWord();
   OpBuilder b(op);
   Location loc = op.getLoc();
   KernelBuilder k(b, loc);
@@ -128,7 +144,7 @@ void buildKernel(tfm::LinearOp op) {
 
   MLIRContext *context = op.getContext();
   auto sharedType = MemRefType::get(
-      {kBlockM, kRowWords}, b.getI32Type(), MemRefLayoutAttrInterface(),
+      {kBlockM, precision.rowWords()}, b.getI32Type(), MemRefLayoutAttrInterface(),
       gpu::AddressSpaceAttr::get(context, gpu::AddressSpace::Workgroup));
   Value one = k.index(1);
   auto launch = b.create<gpu::LaunchOp>(
@@ -153,7 +169,7 @@ void buildKernel(tfm::LinearOp op) {
   // The row this thread stages, and its indices in the input's leading
   // dims (found once: the division is not cheap).
   Value stagedRow = k.div(thread, kThreadsPerRow);
-  Value firstPair = k.mul(k.rem(thread, kThreadsPerRow), kPairsPerThread);
+  Value firstWord = k.mul(k.rem(thread, kThreadsPerRow), wordsPerThread);
   Value stagedGlobalRow = k.add(row0, stagedRow);
   Value stagedRowOk = k.less(stagedGlobalRow, m);
   SmallVector<Value> stagedIndices =
@@ -168,35 +184,44 @@ void buildKernel(tfm::LinearOp op) {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPoint(lb.getInsertionBlock(), lb.getInsertionPoint());
         Value k0 = k.mul(step, kBlockK);
-        // Global to shared. A: the thread's row, 8 pairs along k (rounded
-        // to bf16 as loaded). B: 8 pairs, threads along n.
-        k.forEach(kPairsPerThread, [&](Value i) {
-          Value word = k.add(firstPair, i);
-          Value col = k.add(k0, k.mul(word, 2)), col1 = k.add(col, 1);
-          SmallVector<Value> at(stagedIndices), at1(stagedIndices);
-          at.push_back(col);
-          at1.push_back(col1);
-          Value lo = k.loadBf16Bits(input, at, k.both(stagedRowOk, k.less(col, kSize)));
-          Value hi = k.loadBf16Bits(input, at1, k.both(stagedRowOk, k.less(col1, kSize)));
-          b.create<memref::StoreOp>(l, k.pack(lo, hi), aTile, ValueRange{stagedRow, word});
+        // Global to shared. A: the thread's row, half its k (rounded to
+        // bf16 or TF32 as loaded). B: threads along n.
+        auto word = [&](Value buffer, auto at, Value ok, Value position) {
+          // The word of elements position, position + 1 (bf16) or of
+          // element position (TF32).
+          if (precision.tf32)
+            return k.loadTf32Bits(buffer, at(position), k.both(ok, k.less(position, kSize)));
+          Value next = k.add(position, 1);
+          Value lo = k.loadBf16Bits(buffer, at(position), k.both(ok, k.less(position, kSize)));
+          Value hi = k.loadBf16Bits(buffer, at(next), k.both(ok, k.less(next, kSize)));
+          return k.pack(lo, hi);
+        };
+        k.forEach(wordsPerThread, [&](Value i) {
+          Value w = k.add(firstWord, i);
+          auto at = [&](Value col) {
+            SmallVector<Value> indices(stagedIndices);
+            indices.push_back(col);
+            return indices;
+          };
+          Value bits = word(input, at, stagedRowOk, k.add(k0, k.mul(w, perWord)));
+          b.create<memref::StoreOp>(l, bits, aTile, ValueRange{stagedRow, w});
         });
-        k.forEach(kBlockN * kPairsK / kThreads, [&](Value i) {
-          Value pair = k.add(thread, k.mul(i, kThreads));
-          Value column = k.rem(pair, kBlockN), word = k.div(pair, kBlockN);
+        k.forEach(kBlockN * words / kThreads, [&](Value i) {
+          Value p = k.add(thread, k.mul(i, kThreads));
+          Value column = k.rem(p, kBlockN), w = k.div(p, kBlockN);
           Value globalCol = k.add(col0, column);
-          Value depth = k.add(k0, k.mul(word, 2)), depth1 = k.add(depth, 1);
-          Value colOk = k.less(globalCol, n);
-          Value lo = k.loadBf16Bits(weight, {depth, globalCol}, k.both(colOk, k.less(depth, kSize)));
-          Value hi = k.loadBf16Bits(weight, {depth1, globalCol}, k.both(colOk, k.less(depth1, kSize)));
-          b.create<memref::StoreOp>(l, k.pack(lo, hi), bTile, ValueRange{column, word});
+          auto at = [&](Value depth) { return SmallVector<Value>{depth, globalCol}; };
+          Value bits = word(weight, at, k.less(globalCol, n), k.add(k0, k.mul(w, perWord)));
+          b.create<memref::StoreOp>(l, bits, bTile, ValueRange{column, w});
         });
         b.create<gpu::BarrierOp>(l);
 
-        // Two k16 steps of 4 x 4 tiles. Fragments (PTX's m16n8k16 layout,
-        // g = lane / 4, t = lane % 4): A's registers hold rows g and g + 8
-        // at pair t and t + 4; B's, column g at pair t and t + 4.
+        // Steps of 8 words (k16 in bf16, k8 in TF32) of 4 x 4 tiles.
+        // Fragments (PTX's layouts, g = lane / 4, t = lane % 4): A's
+        // registers hold rows g and g + 8 at words t and t + 4; B's, column
+        // g at words t and t + 4.
         SmallVector<Value> sums(accumulators.begin(), accumulators.end());
-        for (int64_t half = 0; half < kPairsK / 8; ++half) {
+        for (int64_t half = 0; half < words / 8; ++half) {
           Value word = k.add(inGroup, half * 8), word4 = k.add(inGroup, half * 8 + 4);
           SmallVector<FragmentA> aFragments;
           for (int64_t mi = 0; mi < kWarpTilesM; ++mi) {
@@ -219,7 +244,7 @@ void buildKernel(tfm::LinearOp op) {
               int64_t first = (mi * kWarpTilesN + ni) * 4;
               Accumulator acc{sums[first], sums[first + 1], sums[first + 2],
                               sums[first + 3]};
-              acc = k.mma(aFragments[mi], bFragments[ni], acc);
+              acc = k.mma(aFragments[mi], bFragments[ni], acc, precision.tf32);
               for (int64_t j = 0; j < 4; ++j)
                 sums[first + j] = acc[j];
             }
@@ -289,7 +314,9 @@ void buildKernel(tfm::LinearOp op) {
 }
 
 /// Computes each linear with a bf16 weight (tfc compile --quantize=bf16,
-/// or a bf16 model) on the tensor cores, its epilogue included, instead of
+/// or a bf16 model), and with the `tf32` option each f32 linear (as TF32
+/// products: 10-bit mantissas, f32 sums; tfc compile --gpu-tf32), on the
+/// tensor cores, its epilogue included, instead of
 /// the generic loop nest and elementwise kernel: a block of 8 warps
 /// computes a 128 x 128 tile of the result, staging 128 x 32 of the input
 /// (rounded to bf16 as it is loaded, as the generic lowering rounds it)
@@ -302,6 +329,13 @@ void buildKernel(tfm::LinearOp op) {
 struct TensorCoreLinear
     : PassWrapper<TensorCoreLinear, OperationPass<func::FuncOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(TensorCoreLinear)
+  TensorCoreLinear() = default;
+  TensorCoreLinear(const TensorCoreLinear &other) : PassWrapper(other) {}
+  explicit TensorCoreLinear(bool tf32) { this->tf32 = tf32; }
+  Option<bool> tf32{*this, "tf32",
+                    llvm::cl::desc("Also f32 linears, as TF32 products (tfc "
+                                   "compile --gpu-tf32)"),
+                    llvm::cl::init(false)};
   StringRef getArgument() const final { return "tfc-cuda-tensor-core-linear"; }
   StringRef getDescription() const final {
     return "Computes bf16-weight tfm.linear, epilogue included, with a tensor-core (mma.sync) kernel";
@@ -312,18 +346,18 @@ struct TensorCoreLinear
                     math::MathDialect, memref::MemRefDialect, scf::SCFDialect>();
   }
   void runOnOperation() override {
-    SmallVector<tfm::LinearOp> linears;
+    SmallVector<std::pair<tfm::LinearOp, Precision>> linears;
     getOperation().walk([&](tfm::LinearOp op) {
-      if (isEligible(op))
-        linears.push_back(op);
+      if (std::optional<Precision> precision = precisionOf(op, tf32))
+        linears.push_back({op, *precision});
     });
-    for (tfm::LinearOp op : linears)
-      buildKernel(op);
+    for (auto [op, precision] : linears)
+      buildKernel(op, precision);
   }
 };
 
 } // namespace
 
-std::unique_ptr<Pass> mlir::tfc::cuda::createTensorCoreLinearPass() {
-  return std::make_unique<TensorCoreLinear>();
+std::unique_ptr<Pass> mlir::tfc::cuda::createTensorCoreLinearPass(bool tf32) {
+  return std::make_unique<TensorCoreLinear>(tf32);
 }

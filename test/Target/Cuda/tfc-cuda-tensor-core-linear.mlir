@@ -74,3 +74,22 @@ func.func @not_bf16(%x: tensor<?x64xf32>, %w: tensor<64x96xf32>, %q: tensor<?x64
       : (tensor<?x64xi8>, tensor<64x96xi8>) -> tensor<?x96xi32>
   return %0, %1 : tensor<?x96xf32>, tensor<?x96xi32>
 }
+
+// -----
+
+// RUN: tfc-opt %s --split-input-file --tfc-cuda-tensor-core-linear=tf32=true | FileCheck %s --check-prefix=TF32
+
+// With tf32 (tfc compile --gpu-tf32), f32 linears too: TF32 words (36 to a
+// row of 32 along k), rounded by cvt.rna as staged, 4 steps of the k8
+// product per tile of k.
+// TF32-LABEL: func.func @f32_weights
+// TF32: gpu.launch
+// TF32-SAME: workgroup(%{{.*}} : memref<128x36xi32, #gpu.address_space<workgroup>>, %{{.*}} : memref<128x36xi32, #gpu.address_space<workgroup>>)
+// TF32: llvm.call_intrinsic "llvm.nvvm.f2tf32.rna"
+// TF32-COUNT-64: llvm.call_intrinsic "llvm.nvvm.mma.m16n8k8.row.col.tf32"
+// TF32-NOT: tfm.linear
+func.func @f32_weights(%x: tensor<?x64xf32>, %w: tensor<64x96xf32>) -> tensor<?x96xf32> {
+  %0 = tfm.linear %x, %w {operandSegmentSizes = array<i32: 1, 1, 0, 0>}
+      : (tensor<?x64xf32>, tensor<64x96xf32>) -> tensor<?x96xf32>
+  return %0 : tensor<?x96xf32>
+}

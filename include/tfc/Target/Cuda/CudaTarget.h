@@ -24,6 +24,8 @@ struct CudaTargetOptions {
   std::string gpuArch = "sm_90";
   /// The runtime archive the libraries link (it has the device layer).
   std::string runtimeLibrary;
+  /// f32 linears on the tensor cores as TF32 products (--gpu-tf32).
+  bool tf32 = false;
 };
 
 /// The architectures --gpu-arch accepts: Ampere (sm_80), Ada (sm_89),

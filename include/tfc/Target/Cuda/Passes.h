@@ -46,8 +46,8 @@ std::unique_ptr<Pass> createFuseElementwisePass();
 /// that they become kernels.
 std::unique_ptr<Pass> createCopiesToLinalgPass();
 /// tfc-cuda-tensor-core-linear (func.func, on the graph): bf16-weight
-/// linears, epilogue included, on tensor cores.
-std::unique_ptr<Pass> createTensorCoreLinearPass();
+/// linears, epilogue included, on tensor cores; with `tf32`, f32 ones too.
+std::unique_ptr<Pass> createTensorCoreLinearPass(bool tf32 = false);
 /// tfc-cuda-parallel-checks (func.func): the range checks' flag loops as
 /// parallel loops.
 std::unique_ptr<Pass> createParallelChecksPass();
