@@ -119,13 +119,6 @@ buildModelModule(ModuleOp lowered, StringRef graphName,
                  const WeightsFile &weights, const ModelBuild &build,
                  llvm::LLVMContext &context);
 
-/// Writes the library `kind` (EmitKind::StaticLibrary or SharedLibrary) at
-/// `path` from the model's object and the runtime archive: lib<name>.a
-/// in process, lib<name>.so linked by the C compiler driver.
-LogicalResult writeModelLibrary(EmitKind kind, StringRef path,
-                                StringRef objectPath, StringRef runtimePath,
-                                const llvm::Triple &triple);
-
 /// How the object is built beyond its target.
 struct ObjectOptions {
   /// Instrument the model's code with AddressSanitizer (`tfc compile
@@ -133,6 +126,16 @@ struct ObjectOptions {
   /// -fsanitize=address and a runtime built with it too.
   bool addressSanitizer = false;
 };
+
+/// Optimizes `module` for `machine` and writes what `output.emit` asks:
+/// the object, lib<name>.a (the object and the runtime archive's members,
+/// written in process) or lib<name>.so (linked by the C compiler driver).
+/// Both targets' libraries end here: a GPU model's host code is CPU code.
+LogicalResult emitModelLibrary(llvm::Module &module, const CpuMachine &machine,
+                               const ObjectOptions &objectOptions,
+                               StringRef runtimeLibrary,
+                               const EmitOptions &output, TimingScope &timing,
+                               std::string &producedPath);
 
 /// Optimizes `module` for `machine` and writes an object file to `out`.
 LogicalResult emitObjectFile(llvm::Module &module, const CpuMachine &machine,

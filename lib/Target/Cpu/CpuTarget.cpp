@@ -125,13 +125,64 @@ static LogicalResult writeSharedLibrary(StringRef path, StringRef objectPath,
   return success();
 }
 
-LogicalResult mlir::tfc::writeModelLibrary(EmitKind kind, StringRef path,
-                                           StringRef objectPath,
-                                           StringRef runtimePath,
-                                           const llvm::Triple &triple) {
-  if (kind == EmitKind::StaticLibrary)
-    return writeStaticLibrary(path, objectPath, runtimePath);
-  return writeSharedLibrary(path, objectPath, runtimePath, triple);
+LogicalResult mlir::tfc::emitModelLibrary(llvm::Module &module,
+                                          const CpuMachine &machine,
+                                          const ObjectOptions &objectOptions,
+                                          StringRef runtimeLibrary,
+                                          const EmitOptions &output,
+                                          TimingScope &timing,
+                                          std::string &producedPath) {
+  StringRef stem = llvm::sys::path::filename(output.outputStem);
+  // The object: the product itself, or a temporary for the libraries.
+  TimingScope codegenTimer = timing.nest("Optimize and emit code");
+  std::string objectPath = output.pathFor(stem + ".o");
+  llvm::SmallString<128> temporaryObject;
+  if (output.emit != EmitKind::Object) {
+    if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
+            "tfc-" + output.modelName, "o", temporaryObject)) {
+      llvm::errs() << "tfc: error: cannot create a temporary file: "
+                   << ec.message() << "\n";
+      return failure();
+    }
+    objectPath = std::string(temporaryObject);
+  }
+  auto removeTemporary = llvm::make_scope_exit([&] {
+    if (!temporaryObject.empty())
+      llvm::sys::fs::remove(temporaryObject);
+  });
+  {
+    std::string error;
+    auto object = openOutputFile(objectPath, &error);
+    if (!object) {
+      llvm::errs() << "tfc: error: " << error << "\n";
+      return failure();
+    }
+    if (failed(emitObjectFile(module, machine, object->os(), error,
+                              objectOptions))) {
+      llvm::errs() << "tfc: error: code generation failed: " << error << "\n";
+      return failure();
+    }
+    object->keep();
+  }
+  codegenTimer.stop();
+
+  TimingScope writeTimer = timing.nest("Write the library");
+  llvm::Triple triple(machine.triple);
+  switch (output.emit) {
+  case EmitKind::Object:
+    producedPath = objectPath;
+    return success();
+  case EmitKind::StaticLibrary:
+    producedPath = output.pathFor("lib" + stem + ".a");
+    return writeStaticLibrary(producedPath, objectPath, runtimeLibrary);
+  case EmitKind::SharedLibrary:
+    producedPath = output.pathFor("lib" + stem + ".so");
+    return writeSharedLibrary(producedPath, objectPath, runtimeLibrary, triple);
+  default:
+    llvm::errs() << "tfc: error: this kind of output is not an object or a "
+                    "library\n";
+    return failure();
+  }
 }
 
 namespace {
@@ -224,59 +275,8 @@ LogicalResult CpuTarget::emit(ModuleOp lowered, StringRef graphName,
     return writeOutputFile(producedPath, text);
   }
 
-  // The object: the product itself, or a temporary for the libraries.
-  TimingScope codegenTimer = timing.nest("Optimize and emit code");
-  std::string objectPath = output.pathFor(stem + ".o");
-  llvm::SmallString<128> temporaryObject;
-  if (output.emit != EmitKind::Object) {
-    if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
-            "tfc-" + output.modelName, "o", temporaryObject)) {
-      llvm::errs() << "tfc: error: cannot create a temporary file: "
-                   << ec.message() << "\n";
-      return failure();
-    }
-    objectPath = std::string(temporaryObject);
-  }
-  auto removeTemporary = llvm::make_scope_exit([&] {
-    if (!temporaryObject.empty())
-      llvm::sys::fs::remove(temporaryObject);
-  });
-  {
-    std::string error;
-    auto object = openOutputFile(objectPath, &error);
-    if (!object) {
-      llvm::errs() << "tfc: error: " << error << "\n";
-      return failure();
-    }
-    if (failed(emitObjectFile(**llvmModule, options.machine, object->os(),
-                              error, options.object))) {
-      llvm::errs() << "tfc: error: code generation failed: " << error << "\n";
-      return failure();
-    }
-    object->keep();
-  }
-  codegenTimer.stop();
-
-  TimingScope writeTimer = timing.nest("Write the library");
-  switch (output.emit) {
-  case EmitKind::Object:
-    producedPath = objectPath;
-    return success();
-  case EmitKind::StaticLibrary:
-    producedPath = output.pathFor("lib" + stem + ".a");
-    return writeModelLibrary(output.emit, producedPath, objectPath,
-                             options.runtimeLibrary,
-                             llvm::Triple(options.machine.triple));
-  case EmitKind::SharedLibrary:
-    producedPath = output.pathFor("lib" + stem + ".so");
-    return writeModelLibrary(output.emit, producedPath, objectPath,
-                             options.runtimeLibrary,
-                             llvm::Triple(options.machine.triple));
-  default:
-    llvm::errs() << "tfc: error: the cpu target does not write this kind of "
-                    "output (--emit=ptx is the cuda target's)\n";
-    return failure();
-  }
+  return emitModelLibrary(**llvmModule, options.machine, options.object,
+                          options.runtimeLibrary, output, timing, producedPath);
 }
 
 std::unique_ptr<Target> mlir::tfc::createCpuTarget(CpuTargetOptions options) {

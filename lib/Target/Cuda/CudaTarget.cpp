@@ -54,13 +54,9 @@
 #include "mlir/Transforms/Passes.h"
 #include "tfc/Conversion/Passes.h"
 #include "tfc/Target/Cpu/Passes.h"
-#include "mlir/Support/FileUtilities.h"
-#include "llvm/ADT/ScopeExit.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
-#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
-#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/TargetParser/Triple.h"
 #include "llvm/Support/Threading.h"
 
@@ -286,46 +282,8 @@ LogicalResult CudaTarget::emit(ModuleOp lowered, StringRef graphName,
     return writeOutputFile(producedPath, text);
   }
 
-  TimingScope codegenTimer = timing.nest("Emit the host code");
-  CpuMachine host = baselineHostMachine();
-  std::string objectPath = output.pathFor(stem + ".o");
-  llvm::SmallString<128> temporaryObject;
-  if (output.emit != EmitKind::Object) {
-    if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
-            "tfc-" + output.modelName, "o", temporaryObject)) {
-      llvm::errs() << "tfc: error: cannot create a temporary file: "
-                   << ec.message() << "\n";
-      return failure();
-    }
-    objectPath = std::string(temporaryObject);
-  }
-  auto removeTemporary = llvm::make_scope_exit([&] {
-    if (!temporaryObject.empty())
-      llvm::sys::fs::remove(temporaryObject);
-  });
-  {
-    std::string error;
-    auto object = openOutputFile(objectPath, &error);
-    if (!object) {
-      llvm::errs() << "tfc: error: " << error << "\n";
-      return failure();
-    }
-    if (failed(emitObjectFile(**llvmModule, host, object->os(), error))) {
-      llvm::errs() << "tfc: error: code generation failed: " << error << "\n";
-      return failure();
-    }
-    object->keep();
-  }
-  codegenTimer.stop();
-  if (output.emit == EmitKind::Object) {
-    producedPath = objectPath;
-    return success();
-  }
-  TimingScope writeTimer = timing.nest("Write the library");
-  producedPath = output.pathFor(
-      "lib" + stem + (output.emit == EmitKind::StaticLibrary ? ".a" : ".so"));
-  return writeModelLibrary(output.emit, producedPath, objectPath,
-                           options.runtimeLibrary, llvm::Triple(host.triple));
+  return emitModelLibrary(**llvmModule, baselineHostMachine(), ObjectOptions{},
+                          options.runtimeLibrary, output, timing, producedPath);
 }
 
 void mlir::tfc::registerCudaCodegenDialects(DialectRegistry &registry) {

@@ -57,17 +57,6 @@ std::optional<int64_t> headDimOf(RankedTensorType type, int64_t heads) {
   return std::nullopt;
 }
 
-/// A read-only view of `tensor` in place (any strides).
-Value readOnlyView(OpBuilder &b, Location loc, Value tensor) {
-  auto type = cast<RankedTensorType>(tensor.getType());
-  auto layout = StridedLayoutAttr::get(
-      b.getContext(), ShapedType::kDynamic,
-      SmallVector<int64_t>(type.getRank(), ShapedType::kDynamic));
-  auto viewType = MemRefType::get(type.getShape(), type.getElementType(), layout);
-  return b.create<bufferization::ToMemrefOp>(loc, viewType, tensor,
-                                             /*read_only=*/true);
-}
-
 class FlashAttentionBuilder {
 public:
   FlashAttentionBuilder(tfm::AttentionOp op, int64_t headDim)
@@ -116,14 +105,8 @@ public:
     MemRefType qkType = shared(kQueries, pairs + 4);
     MemRefType vType = shared(headDim, kKeys / 2 + 4);
     Value one = k.index(1);
-    auto launch = b.create<gpu::LaunchOp>(
-        loc, k.ceilDiv(queries, kQueries), k.index(heads), batch,
-        k.index(kThreads), one, one, /*dynamicSharedMemorySize=*/nullptr,
-        /*asyncTokenType=*/nullptr, ValueRange{}, TypeRange{qkType, vType});
-    Block &body = launch.getBody().front();
-    b.setInsertionPointToStart(&body);
-    b.create<gpu::TerminatorOp>(loc);
-    b.setInsertionPointToStart(&body);
+    auto launch = beginLaunch(k, {k.ceilDiv(queries, kQueries), k.index(heads), batch},
+                              kThreads, TypeRange{qkType, vType});
     Value qkTile = launch.getWorkgroupAttributions()[0];
     Value vTile = launch.getWorkgroupAttributions()[1];
 
@@ -216,11 +199,7 @@ public:
       });
     }
 
-    b.setInsertionPoint(op);
-    Value result = b.create<bufferization::ToTensorOp>(
-        loc, resultType, out, /*restrict=*/true, /*writable=*/true);
-    op.getResult().replaceAllUsesWith(result);
-    op.erase();
+    replaceWithBuffer(op, out, resultType);
   }
 
 private:
@@ -293,15 +272,8 @@ private:
                                         k.add(row, offset)));
         Value score = scores[j][e];
         if (mask) {
-          Value where[4] = {batch, head, row, column};
-          SmallVector<Value> indices;
-          int64_t rank = maskSizes.size();
-          for (int64_t d = 0; d < rank; ++d) {
-            Value size = maskSizes[d];
-            Value broadcast = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
-                                                      size, k.index(1));
-            indices.push_back(k.select(broadcast, k.index(0), where[4 - rank + d]));
-          }
+          SmallVector<Value> indices =
+              k.broadcastIndices({batch, head, row, column}, maskSizes);
           Value inRows = k.less(row, queries);
           score = b.create<arith::AddFOp>(
               loc, score, k.guardedLoad(mask, indices, k.both(visible, inRows), zero));

@@ -13,6 +13,7 @@
 #define TFC_LIB_TARGET_CUDA_KERNELBUILDER_H
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -96,19 +97,8 @@ public:
   /// `inBounds` is false.
   Value loadBf16Bits(Value buffer, ValueRange indices, Value inBounds,
                      Value scale = {}) {
-    auto branch = b.create<scf::IfOp>(
-        loc, inBounds,
-        [&](OpBuilder &then, Location l) {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPoint(then.getInsertionBlock(), then.getInsertionPoint());
-          Value element = b.create<memref::LoadOp>(l, buffer, indices);
-          b.create<scf::YieldOp>(l, bf16Bits(element, scale));
-        },
-        [&](OpBuilder &orElse, Location l) {
-          orElse.create<scf::YieldOp>(
-              l, orElse.create<arith::ConstantIntOp>(l, 0, 32).getResult());
-        });
-    return branch.getResult(0);
+    return loadBits(buffer, indices, inBounds,
+                    [&](Value element) { return bf16Bits(element, scale); });
   }
 
   /// `body(i)` for i in [0, count), as a loop (not unrolled: the copies
@@ -143,19 +133,8 @@ public:
 
   /// `buffer[indices]` as TF32 bits, or 0 where `inBounds` is false.
   Value loadTf32Bits(Value buffer, ValueRange indices, Value inBounds) {
-    auto branch = b.create<scf::IfOp>(
-        loc, inBounds,
-        [&](OpBuilder &then, Location l) {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPoint(then.getInsertionBlock(), then.getInsertionPoint());
-          Value element = b.create<memref::LoadOp>(l, buffer, indices);
-          b.create<scf::YieldOp>(l, tf32Bits(element));
-        },
-        [&](OpBuilder &orElse, Location l) {
-          orElse.create<scf::YieldOp>(
-              l, orElse.create<arith::ConstantIntOp>(l, 0, 32).getResult());
-        });
-    return branch.getResult(0);
+    return loadBits(buffer, indices, inBounds,
+                    [&](Value element) { return tf32Bits(element); });
   }
 
   /// acc + a * b on the tensor cores: mma.sync.m16n8k16 on bf16 pairs, or
@@ -182,12 +161,62 @@ public:
     return sums;
   }
 
+  /// The indices into an operand of dims `sizes` that broadcasts (numpy
+  /// rules: dims right-aligned, a dim of 1 repeats) to the tensor whose
+  /// element `indices` is.
+  SmallVector<Value> broadcastIndices(ArrayRef<Value> indices,
+                                      ArrayRef<Value> sizes) {
+    SmallVector<Value> result;
+    int64_t offset = indices.size() - sizes.size();
+    for (auto [d, size] : llvm::enumerate(sizes)) {
+      Value repeats =
+          b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, size, index(1));
+      result.push_back(select(repeats, index(0), indices[offset + d]));
+    }
+    return result;
+  }
+
   /// `value` combined (by `combine`) with the values of the lanes whose
   /// index differs in bits 1 and 2: the four threads holding a row.
   template <typename Combine>
   Value acrossQuad(Value value, Combine combine) {
+    return acrossLanes(value, combine, {1, 2});
+  }
+  /// ... and across the whole warp: every lane gets the combination.
+  template <typename Combine>
+  Value acrossWarp(Value value, Combine combine) {
+    return acrossLanes(value, combine, {16, 8, 4, 2, 1});
+  }
+
+  OpBuilder &b;
+  Location loc;
+
+private:
+  /// `convert(buffer[indices])` (an i32) where `inBounds`, else 0; the load
+  /// only runs where it is in bounds.
+  template <typename Convert>
+  Value loadBits(Value buffer, ValueRange indices, Value inBounds,
+                 Convert convert) {
+    auto branch = b.create<scf::IfOp>(
+        loc, inBounds,
+        [&](OpBuilder &then, Location l) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(then.getInsertionBlock(), then.getInsertionPoint());
+          Value element = b.create<memref::LoadOp>(l, buffer, indices);
+          b.create<scf::YieldOp>(l, convert(element));
+        },
+        [&](OpBuilder &orElse, Location l) {
+          orElse.create<scf::YieldOp>(
+              l, orElse.create<arith::ConstantIntOp>(l, 0, 32).getResult());
+        });
+    return branch.getResult(0);
+  }
+
+  /// A butterfly over the lanes `offsets` apart (xor shuffles).
+  template <typename Combine>
+  Value acrossLanes(Value value, Combine combine, ArrayRef<int64_t> offsets) {
     Value width = b.create<arith::ConstantIntOp>(loc, 32, 32);
-    for (int64_t offset : {1, 2}) {
+    for (int64_t offset : offsets) {
       Value lane = b.create<arith::ConstantIntOp>(loc, offset, 32);
       Value other = b.create<gpu::ShuffleOp>(loc, value, lane, width,
                                              gpu::ShuffleMode::XOR)
@@ -196,10 +225,46 @@ public:
     }
     return value;
   }
-
-  OpBuilder &b;
-  Location loc;
 };
+
+/// A read-only view of `tensor` in place, any strides: how the kernels
+/// built on the graph read their operands (bufferization then sees a read
+/// of an existing tensor).
+inline Value readOnlyView(OpBuilder &b, Location loc, Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  auto layout = StridedLayoutAttr::get(
+      b.getContext(), ShapedType::kDynamic,
+      SmallVector<int64_t>(type.getRank(), ShapedType::kDynamic));
+  auto viewType = MemRefType::get(type.getShape(), type.getElementType(), layout);
+  return b.create<bufferization::ToMemrefOp>(loc, viewType, tensor,
+                                             /*read_only=*/true);
+}
+
+/// A gpu.launch of `grid` blocks of `threads` threads in x, with shared
+/// buffers of `workgroup` types; `b` is left at the start of its body.
+inline gpu::LaunchOp beginLaunch(KernelBuilder &k, std::array<Value, 3> grid,
+                                 int64_t threads, TypeRange workgroup = {}) {
+  Value one = k.index(1);
+  auto launch = k.b.create<gpu::LaunchOp>(
+      k.loc, grid[0], grid[1], grid[2], k.index(threads), one, one,
+      /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+      ValueRange{}, workgroup);
+  Block &body = launch.getBody().front();
+  k.b.setInsertionPointToStart(&body);
+  k.b.create<gpu::TerminatorOp>(k.loc);
+  k.b.setInsertionPointToStart(&body);
+  return launch;
+}
+
+/// Replaces graph op `op`'s one result by `buffer`, which the kernel wrote,
+/// as a new tensor of `type`.
+inline void replaceWithBuffer(Operation *op, Value buffer, RankedTensorType type) {
+  OpBuilder b(op);
+  Value result = b.create<bufferization::ToTensorOp>(
+      op->getLoc(), type, buffer, /*restrict=*/true, /*writable=*/true);
+  op->getResult(0).replaceAllUsesWith(result);
+  op->erase();
+}
 
 } // namespace mlir::tfc::cuda
 

@@ -29,17 +29,6 @@ struct NormOperands {
   bool rms; // x / sqrt(mean(x^2) + eps): no mean subtracted
 };
 
-/// A read-only view of `tensor` in place (any strides).
-Value readOnlyView(OpBuilder &b, Location loc, Value tensor) {
-  auto type = cast<RankedTensorType>(tensor.getType());
-  auto layout = StridedLayoutAttr::get(
-      b.getContext(), ShapedType::kDynamic,
-      SmallVector<int64_t>(type.getRank(), ShapedType::kDynamic));
-  auto viewType = MemRefType::get(type.getShape(), type.getElementType(), layout);
-  return b.create<bufferization::ToMemrefOp>(loc, viewType, tensor,
-                                             /*read_only=*/true);
-}
-
 /// Whether the op normalizes f32 over its last dim with a 1-D scale and
 /// bias and a skip that broadcasts over leading dims only.
 bool isEligible(const NormOperands &norm, int64_t axis) {
@@ -96,13 +85,8 @@ void buildKernel(const NormOperands &norm) {
                                         b.getI64IntegerAttr(64));
 
   Value one = k.index(1);
-  auto launch = b.create<gpu::LaunchOp>(
-      loc, k.ceilDiv(rows, kWarpsPerBlock), one, one,
-      k.index(32 * kWarpsPerBlock), one, one);
-  Block &body = launch.getBody().front();
-  b.setInsertionPointToStart(&body);
-  b.create<gpu::TerminatorOp>(loc);
-  b.setInsertionPointToStart(&body);
+  auto launch = beginLaunch(k, {k.ceilDiv(rows, kWarpsPerBlock), one, one},
+                            32 * kWarpsPerBlock);
   Value thread = launch.getThreadIds().x;
   Value row = k.add(k.mul(launch.getBlockIds().x, kWarpsPerBlock), k.div(thread, 32));
   Value lane = k.rem(thread, 32);
@@ -123,16 +107,8 @@ void buildKernel(const NormOperands &norm) {
       Value x = b.create<memref::LoadOp>(l, input, indices);
       if (!skip)
         return x;
-      // The skip's dims, right-aligned; a dim of 1 broadcasts.
-      int64_t skipRank = skipSizes.size();
-      SmallVector<Value> skipIndices;
-      for (int64_t d = 0; d < skipRank; ++d) {
-        Value index = indices[rank - skipRank + d];
-        Value broadcast = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq,
-                                                  skipSizes[d], k.index(1));
-        skipIndices.push_back(k.select(broadcast, k.index(0), index));
-      }
-      return b.create<arith::AddFOp>(l, x, b.create<memref::LoadOp>(l, skip, skipIndices));
+      return b.create<arith::AddFOp>(
+          l, x, b.create<memref::LoadOp>(l, skip, k.broadcastIndices(indices, skipSizes)));
     };
     // sum over the lane's columns (lane, lane + 32, ...) of f(x).
     auto laneSum = [&](function_ref<Value(Value)> f) -> Value {
@@ -145,17 +121,7 @@ void buildKernel(const NormOperands &norm) {
             b.create<scf::YieldOp>(ll, next);
           });
       auto addF = [&](Value x, Value y) { return b.create<arith::AddFOp>(l, x, y).getResult(); };
-      // Butterfly over the whole warp: every lane gets the row's sum.
-      Value total = loop.getResult(0);
-      Value width32 = b.create<arith::ConstantIntOp>(l, 32, 32);
-      for (int64_t offset : {16, 8, 4, 2, 1}) {
-        Value laneOffset = b.create<arith::ConstantIntOp>(l, offset, 32);
-        Value other = b.create<gpu::ShuffleOp>(l, total, laneOffset, width32,
-                                               gpu::ShuffleMode::XOR)
-                          .getShuffleResult();
-        total = addF(total, other);
-      }
-      return total;
+      return k.acrossWarp(loop.getResult(0), addF);
     };
     Value count = b.create<arith::UIToFPOp>(
         l, b.getF32Type(), b.create<arith::IndexCastUIOp>(l, b.getI64Type(), width));
@@ -190,11 +156,7 @@ void buildKernel(const NormOperands &norm) {
     b.create<scf::YieldOp>(l);
   });
 
-  b.setInsertionPoint(op);
-  Value result = b.create<bufferization::ToTensorOp>(
-      loc, type, out, /*restrict=*/true, /*writable=*/true);
-  op->getResult(0).replaceAllUsesWith(result);
-  op->erase();
+  replaceWithBuffer(op, out, type);
 }
 
 /// Replaces tfm.layer_norm, tfm.add_layer_norm and tfm.rms_norm over the

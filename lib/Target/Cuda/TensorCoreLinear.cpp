@@ -41,17 +41,6 @@ struct Precision {
   int64_t rowWords() const { return words() + 4; }
 };
 
-/// A read-only view of `tensor` in place (any strides).
-Value readOnlyView(OpBuilder &b, Location loc, Value tensor) {
-  auto type = cast<RankedTensorType>(tensor.getType());
-  auto layout = StridedLayoutAttr::get(
-      b.getContext(), ShapedType::kDynamic,
-      SmallVector<int64_t>(type.getRank(), ShapedType::kDynamic));
-  auto viewType = MemRefType::get(type.getShape(), type.getElementType(), layout);
-  return b.create<bufferization::ToMemrefOp>(loc, viewType, tensor,
-                                             /*read_only=*/true);
-}
-
 /// The indices of `row` in the leading dims `sizes` (the last varying
 /// fastest).
 SmallVector<Value> unflatten(KernelBuilder &k, Value row, ArrayRef<Value> sizes) {
@@ -147,14 +136,8 @@ void buildKernel(tfm::LinearOp op, Precision precision) {
       {kBlockM, precision.rowWords()}, b.getI32Type(), MemRefLayoutAttrInterface(),
       gpu::AddressSpaceAttr::get(context, gpu::AddressSpace::Workgroup));
   Value one = k.index(1);
-  auto launch = b.create<gpu::LaunchOp>(
-      loc, k.ceilDiv(n, kBlockN), k.ceilDiv(m, kBlockM), one, k.index(kThreads),
-      one, one, /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
-      ValueRange{}, TypeRange{sharedType, sharedType});
-  Block &body = launch.getBody().front();
-  b.setInsertionPointToStart(&body);
-  b.create<gpu::TerminatorOp>(loc);
-  b.setInsertionPointToStart(&body);
+  auto launch = beginLaunch(k, {k.ceilDiv(n, kBlockN), k.ceilDiv(m, kBlockM), one},
+                            kThreads, TypeRange{sharedType, sharedType});
   Value aTile = launch.getWorkgroupAttributions()[0];
   Value bTile = launch.getWorkgroupAttributions()[1];
 
@@ -284,18 +267,10 @@ void buildKernel(tfm::LinearOp op, Precision precision) {
               v = tfc::buildActivation(b, il, v, activation);
               SmallVector<Value> at(leading);
               at.push_back(col);
-              if (residual) {
-                int64_t residualRank = residualSizes.size();
-                SmallVector<Value> residualAt;
-                for (int64_t d = 0; d < residualRank; ++d) {
-                  Value index = at[rank - residualRank + d];
-                  Value broadcast = b.create<arith::CmpIOp>(
-                      il, arith::CmpIPredicate::eq, residualSizes[d], k.index(1));
-                  residualAt.push_back(k.select(broadcast, k.index(0), index));
-                }
+              if (residual)
                 v = b.create<arith::AddFOp>(
-                    il, v, widened(b.create<memref::LoadOp>(il, residual, residualAt)));
-              }
+                    il, v, widened(b.create<memref::LoadOp>(
+                               il, residual, k.broadcastIndices(at, residualSizes))));
               if (!outElement.isF32())
                 v = b.create<arith::TruncFOp>(il, outElement, v);
               b.create<memref::StoreOp>(il, v, out, at);
@@ -306,11 +281,7 @@ void buildKernel(tfm::LinearOp op, Precision precision) {
       });
     }
 
-  b.setInsertionPoint(op);
-  Value result = b.create<bufferization::ToTensorOp>(
-      loc, resultType, out, /*restrict=*/true, /*writable=*/true);
-  op.getResult().replaceAllUsesWith(result);
-  op.erase();
+  replaceWithBuffer(op, out, resultType);
 }
 
 /// Computes each linear with a bf16 weight (tfc compile --quantize=bf16,
