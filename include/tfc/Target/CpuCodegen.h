@@ -127,8 +127,8 @@ struct ObjectOptions {
   bool addressSanitizer = false;
 };
 
-/// Optimizes `module` for `machine` and writes what `output.emit` asks:
-/// the object, lib<name>.a (the object and the runtime archive's members,
+/// Writes what `output.emit` asks of the translated `module`: the LLVM IR
+/// (name.ll), or, optimized for `machine`, the object, lib<name>.a (the object and the runtime archive's members,
 /// written in process) or lib<name>.so (linked by the C compiler driver).
 /// Both targets' libraries end here: a GPU model's host code is CPU code.
 LogicalResult emitModelLibrary(llvm::Module &module, const CpuMachine &machine,

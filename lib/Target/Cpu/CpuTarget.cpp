@@ -133,6 +133,13 @@ LogicalResult mlir::tfc::emitModelLibrary(llvm::Module &module,
                                           TimingScope &timing,
                                           std::string &producedPath) {
   StringRef stem = llvm::sys::path::filename(output.outputStem);
+  if (output.emit == EmitKind::LlvmIr) {
+    producedPath = output.pathFor(stem + ".ll");
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    module.print(os, nullptr);
+    return writeOutputFile(producedPath, text);
+  }
   // The object: the product itself, or a temporary for the libraries.
   TimingScope codegenTimer = timing.nest("Optimize and emit code");
   std::string objectPath = output.pathFor(stem + ".o");
@@ -267,13 +274,6 @@ LogicalResult CpuTarget::emit(ModuleOp lowered, StringRef graphName,
   if (failed(llvmModule))
     return failure();
   translateTimer.stop();
-  if (output.emit == EmitKind::LlvmIr) {
-    producedPath = output.pathFor(stem + ".ll");
-    std::string text;
-    llvm::raw_string_ostream os(text);
-    (*llvmModule)->print(os, nullptr);
-    return writeOutputFile(producedPath, text);
-  }
 
   return emitModelLibrary(**llvmModule, options.machine, options.object,
                           options.runtimeLibrary, output, timing, producedPath);

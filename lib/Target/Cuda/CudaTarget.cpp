@@ -274,13 +274,6 @@ LogicalResult CudaTarget::emit(ModuleOp lowered, StringRef graphName,
   if (failed(llvmModule))
     return failure();
   translateTimer.stop();
-  if (output.emit == EmitKind::LlvmIr) {
-    producedPath = output.pathFor(stem + ".ll");
-    std::string text;
-    llvm::raw_string_ostream os(text);
-    (*llvmModule)->print(os, nullptr);
-    return writeOutputFile(producedPath, text);
-  }
 
   return emitModelLibrary(**llvmModule, baselineHostMachine(), ObjectOptions{},
                           options.runtimeLibrary, output, timing, producedPath);

@@ -121,16 +121,7 @@ public:
 
     // Q, scaled and rounded to bf16, to shared memory, then each warp's
     // 16 rows to registers as A fragments: pairs along d.
-    k.forEach(kQueries * pairs / kThreads, [&](Value i) {
-      Value p = k.add(thread, k.mul(i, kThreads));
-      Value row = k.div(p, pairs), pair = k.rem(p, pairs);
-      Value position = k.add(q0, row);
-      Value ok = k.less(position, queries);
-      Value d = k.mul(pair, 2);
-      Value lo = k.loadBf16Bits(q.buffer, q.indices(k, b0, head, position, d), ok, scale);
-      Value hi = k.loadBf16Bits(q.buffer, q.indices(k, b0, head, position, k.add(d, 1)), ok, scale);
-      b.create<memref::StoreOp>(loc, k.pack(lo, hi), qkTile, ValueRange{row, pair});
-    });
+    stageAlongD(k, q, b0, head, q0, kQueries, queries, thread, qkTile, scale);
     b.create<gpu::BarrierOp>(loc);
     SmallVector<FragmentA> qFragments;
     Value r = k.add(warpRow, g), r8 = k.add(r, 8);
@@ -203,6 +194,27 @@ public:
   }
 
 private:
+  /// Positions [first, first + count) of one head of `layout` to `tile`
+  /// ([position][pair of d]), multiplied by `scale` when given and rounded
+  /// to bf16; positions past `length`, zeros.
+  void stageAlongD(KernelBuilder &k, const HeadLayout &layout, Value batch,
+                   Value head, Value first, int64_t count, Value length,
+                   Value thread, Value tile, Value scale = {}) {
+    k.forEach(count * pairs / kThreads, [&](Value i) {
+      Value p = k.add(thread, k.mul(i, kThreads));
+      Value row = k.div(p, pairs), pair = k.rem(p, pairs);
+      Value position = k.add(first, row);
+      Value ok = k.less(position, length);
+      Value d = k.mul(pair, 2);
+      Value lo = k.loadBf16Bits(layout.buffer,
+                                layout.indices(k, batch, head, position, d), ok, scale);
+      Value hi = k.loadBf16Bits(layout.buffer,
+                                layout.indices(k, batch, head, position, k.add(d, 1)),
+                                ok, scale);
+      k.b.create<memref::StoreOp>(k.loc, k.pack(lo, hi), tile, ValueRange{row, pair});
+    });
+  }
+
   /// One key tile: K and V to shared memory, the scores on the tensor
   /// cores, the online softmax, and the outputs' update. Returns the new
   /// state (max and sum of rows g and g + 8, then the output sums).
@@ -216,17 +228,8 @@ private:
     OpBuilder &b = k.b;
     Location loc = k.loc;
     Value k0 = k.mul(tile, kKeys);
-    // K: [key][pair of d], pairs along d, as the B operand of q kᵀ.
-    k.forEach(kKeys * pairs / kThreads, [&](Value i) {
-      Value p = k.add(thread, k.mul(i, kThreads));
-      Value row = k.div(p, pairs), pair = k.rem(p, pairs);
-      Value position = k.add(k0, row);
-      Value ok = k.less(position, keys);
-      Value d = k.mul(pair, 2);
-      Value lo = k.loadBf16Bits(key.buffer, key.indices(k, batch, kvHead, position, d), ok);
-      Value hi = k.loadBf16Bits(key.buffer, key.indices(k, batch, kvHead, position, k.add(d, 1)), ok);
-      b.create<memref::StoreOp>(loc, k.pack(lo, hi), qkTile, ValueRange{row, pair});
-    });
+    // K: [key][pair of d], as the B operand of q kᵀ.
+    stageAlongD(k, key, batch, kvHead, k0, kKeys, keys, thread, qkTile);
     // V transposed: [d][pair of keys], as the B operand of p v. Threads
     // take consecutive d, so a warp reads along a row of V.
     k.forEach(headDim * (kKeys / 2) / kThreads, [&](Value i) {
