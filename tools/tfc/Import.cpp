@@ -17,10 +17,12 @@
 #include "llvm/Support/ToolOutputFile.h"
 
 #include "tfc/Import/OnnxImporter.h"
+#include "tfc/Transforms/Sparsity.h"
 #include "tfm/TfmDialect.h"
 #include "tfm/TfmOps.h"
 
 using namespace mlir;
+using namespace mlir::tfc;
 namespace cl = llvm::cl;
 
 cl::SubCommand tfc::driver::importCommand(
@@ -99,6 +101,56 @@ static std::string dimsText(DictionaryAttr attrs) {
   return os.str();
 }
 
+/// The zeros of each constant weight a product multiplies by (MatMul's
+/// right operand, Gemm's B, a linear's weight), for models pruned while
+/// training: the weights with at least a tenth of their blocks of some
+/// shape all zero, by graph node.
+static void printSparsity(func::FuncOp func, llvm::raw_ostream &os) {
+  int64_t matrices = 0;
+  std::vector<std::pair<std::string, WeightSparsity>> sparse;
+  func.walk([&](Operation *op) {
+    Value weight;
+    bool transposed = false;
+    if (auto matmul = dyn_cast<tfm::MatMulOp>(op)) {
+      weight = matmul.getRhs();
+    } else if (auto gemm = dyn_cast<tfm::GemmOp>(op)) {
+      weight = gemm.getB();
+      transposed = gemm.getTransB();
+    } else if (auto linear = dyn_cast<tfm::LinearOp>(op)) {
+      weight = linear.getWeight();
+    } else {
+      return;
+    }
+    std::optional<WeightSparsity> measured = measureSparsity(weight, transposed);
+    if (!measured)
+      return;
+    ++matrices;
+    if (llvm::any_of(measured->blockZeros, [](double f) { return f >= 0.1; })) {
+      std::string node = tfm::describeNodes(op->getLoc());
+      sparse.push_back({node.empty() ? op->getName().getStringRef().str() : node,
+                        std::move(*measured)});
+    }
+  });
+  if (!matrices)
+    return;
+  os << "sparsity: " << sparse.size() << " of " << matrices
+     << " weight matrices have a tenth or more of their blocks zero";
+  if (sparse.empty()) {
+    os << "\n";
+    return;
+  }
+  os << " (blocks of k rows x n columns of the [K, N] they multiply by):\n";
+  for (const auto &[node, measured] : sparse) {
+    os << "  " << node << " [" << measured.rows << ", " << measured.cols
+       << "]: zeros " << llvm::format("%.1f%%", 100 * measured.zeros);
+    for (auto [shape, fraction] :
+         llvm::zip(getSparseBlockShapes(), measured.blockZeros))
+      os << ", " << shape.rows << "x" << shape.cols << " "
+         << llvm::format("%.1f%%", 100 * fraction);
+    os << "\n";
+  }
+}
+
 static void printModelSummary(ModuleOp module, llvm::raw_ostream &os) {
   auto func = *module.getOps<func::FuncOp>().begin();
   os << "model: " << inputFilename << " (opset "
@@ -146,6 +198,7 @@ static void printModelSummary(ModuleOp module, llvm::raw_ostream &os) {
   });
   for (auto &[name, count] : sorted)
     os << "  " << llvm::left_justify(name, 24) << count << "\n";
+  printSparsity(func, os);
 }
 
 /// Drops the bytes behind every weight blob of `module`. MLIR 19's printer

@@ -15,6 +15,16 @@ ships, so anyone can regenerate it from a fresh machine:
                 files of libc6-dev, the Python standard library, perl-base
                 and the copyright files (padded batches with an attention
                 mask; test snippets from held-out files): 4-way accuracy.
+  textkind-bert-sparse80, textkind-bert-sparse90
+                the same model trained with gradual block-magnitude pruning
+                of every linear of the encoder and the pooler to 80% and 90%
+                of its blocks zero (blocks of 16 output columns by one input
+                row, the shape of tfc's block-sparse kernel), the sparsity
+                rising on a cubic schedule from 20% to 70% of training and
+                the mask fixed after: a really sparse model, as pruning
+                during training makes them, to measure the kernels and the
+                compiler's sparsity detection on. Same data and test set
+                as textkind-bert.
 
 Written to this folder: <name>.onnx (opset 17, symbolic batch), data/<name>/
 with the test set (test_<input>.npy, test_labels.npy or the targets), a
@@ -102,9 +112,10 @@ class PostNormLayer(nn.Module):
         return self.norm2(x + self.fc2(nn.functional.gelu(self.fc1(x))))
 
 
-def fit(model, name, steps, lr, batch_loss, clip=None):
+def fit(model, name, steps, lr, batch_loss, clip=None, after_step=None):
     """AdamW with a one-cycle schedule for `steps` steps; batch_loss(step)
-    draws a batch and returns its loss. Gradients are clipped to `clip`."""
+    draws a batch and returns its loss. Gradients are clipped to `clip`;
+    after_step(step) runs after each update (pruning masks)."""
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.05)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, lr, total_steps=steps)
     for step in range(steps):
@@ -115,9 +126,64 @@ def fit(model, name, steps, lr, batch_loss, clip=None):
             nn.utils.clip_grad_norm_(model.parameters(), clip)
         optimizer.step()
         schedule.step()
+        if after_step is not None:
+            after_step(step)
         if step % 500 == 0:
             print(f"  {name} step {step} loss {loss.item():.3f}", flush=True)
     model.eval()
+
+
+# Block-sparse pruning: tfc multiplies by W = weight^T ([in, out]); its
+# sparse kernel skips blocks of one input row by PRUNE_BLOCK output
+# columns, which in torch's [out, in] weight are PRUNE_BLOCK consecutive
+# rows of one column.
+PRUNE_BLOCK = 16
+
+
+class BlockPruner:
+    """Gradual block-magnitude pruning (Zhu and Gupta's cubic schedule):
+    between steps `start` and `end` the target sparsity rises from 0 to
+    `sparsity` as 1 - (1 - progress)^3; every `every` steps each linear
+    keeps the blocks of largest L2 norm and zeroes the rest, and after every
+    update the weights are multiplied by their masks."""
+
+    def __init__(self, linears, sparsity, start, end, every=50):
+        self.linears, self.sparsity = linears, sparsity
+        self.start, self.end, self.every = start, end, every
+        self.masks = [torch.ones_like(linear.weight) for linear in linears]
+
+    def target(self, step):
+        if step < self.start:
+            return 0.0
+        progress = min(1.0, (step - self.start) / (self.end - self.start))
+        return self.sparsity * (1.0 - (1.0 - progress) ** 3)
+
+    def __call__(self, step):
+        with torch.no_grad():
+            if self.start <= step <= self.end and (step - self.start) % self.every == 0:
+                fraction = self.target(step)
+                for index, linear in enumerate(self.linears):
+                    out, inputs = linear.weight.shape
+                    blocks = linear.weight.view(out // PRUNE_BLOCK, PRUNE_BLOCK, inputs)
+                    norms = blocks.pow(2).sum(dim=1)  # [out / block, in]
+                    drop = int(round(fraction * norms.numel()))
+                    mask = torch.ones_like(norms)
+                    if drop > 0:
+                        smallest = torch.topk(norms.flatten(), drop, largest=False).indices
+                        mask.view(-1)[smallest] = 0.0
+                    self.masks[index] = mask[:, None, :].expand(-1, PRUNE_BLOCK, -1).reshape(out, inputs)
+            for linear, mask in zip(self.linears, self.masks):
+                linear.weight.mul_(mask)
+
+    def measured(self):
+        """The fraction of zero blocks over all pruned linears."""
+        zero = total = 0
+        for linear in self.linears:
+            out, inputs = linear.weight.shape
+            norms = linear.weight.view(out // PRUNE_BLOCK, PRUNE_BLOCK, inputs).abs().sum(dim=1)
+            zero += int((norms == 0).sum())
+            total += norms.numel()
+        return zero / total
 
 
 # --------------------------------------------------------------------------
@@ -339,7 +405,10 @@ def snippets(files, count, seed, context=65):
     return ids, mask, labels.astype(np.int64)
 
 
-def train_text_kind_bert(out):
+def train_text_kind_bert(out, sparsity=None):
+    """textkind-bert; with `sparsity`, trained with block pruning and
+    written as textkind-bert-sparseNN (its test set is textkind-bert's)."""
+    name = "textkind-bert" if sparsity is None else f"textkind-bert-sparse{round(sparsity * 100)}"
     split = text_kind_files()
     train_files = [train for train, _ in split]
     test_files = [test for _, test in split]
@@ -353,14 +422,23 @@ def train_text_kind_bert(out):
         return nn.functional.cross_entropy(
             model(torch.from_numpy(ids), torch.from_numpy(mask)), torch.from_numpy(labels))
 
-    fit(model, "textkind-bert", 3000, 1e-3, batch_loss, clip=1.0)
+    pruner = None
+    if sparsity is not None:
+        linears = [module for layer in model.layers for module in layer.modules()
+                   if isinstance(module, nn.Linear)] + [model.pooler]
+        pruner = BlockPruner(linears, sparsity, start=600, end=2100)
+    fit(model, name, 3000, 1e-3, batch_loss, clip=1.0, after_step=pruner)
     with torch.no_grad():
         predicted = model(torch.from_numpy(test_ids), torch.from_numpy(test_mask)).argmax(-1)
     accuracy = (predicted.numpy() == test_labels).mean()
     export(model, (torch.from_numpy(test_ids[:2]), torch.from_numpy(test_mask[:2])), out,
-           "textkind-bert", ["input_ids", "attention_mask"], ["logits"],
+           name, ["input_ids", "attention_mask"], ["logits"],
            {"input_ids": {0: "batch", 1: "sequence"},
             "attention_mask": {0: "batch", 1: "sequence"}, "logits": {0: "batch"}})
+    if pruner is not None:
+        return {"metric": "accuracy", "fp32": float(accuracy), "test_size": int(len(test_labels)),
+                "test_set": "textkind-bert", "block": [1, PRUNE_BLOCK],
+                "block_sparsity": pruner.measured()}
     data = os.path.join(out, "data", "textkind-bert")
     save(data, "test_input_ids", test_ids)
     save(data, "test_attention_mask", test_mask)
@@ -389,7 +467,9 @@ def export(model, args, out, name, inputs, outputs, dynamic):
 
 
 FIXTURES = {"digits-vit": train_digits, "char-gpt": train_char_gpt,
-            "textkind-bert": train_text_kind_bert}
+            "textkind-bert": train_text_kind_bert,
+            "textkind-bert-sparse80": lambda out: train_text_kind_bert(out, 0.8),
+            "textkind-bert-sparse90": lambda out: train_text_kind_bert(out, 0.9)}
 
 
 def main():
