@@ -221,6 +221,28 @@ typedef struct tfc_layer_norm_f32_problem {
   float epsilon;
 } tfc_layer_norm_f32_problem;
 
+/* linear_sparse (f32): act(input @ W + bias) + residual with W block-sparse:
+ * for each panel of SPARSE_PANEL output columns, only its input rows (k)
+ * that have a nonzero weight, each a row of SPARSE_PANEL values. */
+enum { TFC_SPARSE_PANEL = 16 };
+typedef struct tfc_linear_sparse_f32_problem {
+  const float *input;   /* [batches, rows, depth], strides below */
+  const float *values;  /* [blocks, TFC_SPARSE_PANEL] */
+  const int32_t *ks;    /* [blocks]: the input row (k) of each block */
+  const int32_t *first; /* [panels + 1]: each panel's first block */
+  const float *bias;    /* [cols], or NULL */
+  const float *residual;
+  float *out;
+  int64_t input_batch, input_row, residual_batch, residual_row, out_batch,
+      out_row;
+  int64_t batches, rows, cols, depth, panels;
+  int activation; /* TFC_RT_LINEAR_* */
+  /* Tasks: panel ranges of about equal nonzeros (task_panels[t] to
+   * task_panels[t + 1]), times row blocks of row_block rows. */
+  const int64_t *task_panels;
+  int64_t panel_tasks, row_block, row_blocks;
+} tfc_linear_sparse_f32_problem;
+
 /* The functions of each instruction set's variant. */
 #define TFC_KERNEL_DECLARE(isa)                                                \
   /* Runs linear task `task` and returns the task claimed next from        \
@@ -252,7 +274,11 @@ typedef struct tfc_layer_norm_f32_problem {
                                             int64_t task);                     \
   /* Rows [begin, end) of all batches. */                                      \
   void tfc_kernel_layer_norm_f32_rows_##isa(                                   \
-      const tfc_layer_norm_f32_problem *p, int64_t begin, int64_t end);
+      const tfc_layer_norm_f32_problem *p, int64_t begin, int64_t end);        \
+  /* linear_sparse: tasks [begin, end) of panel_tasks * row_blocks *       \
+   * batches. */                                                               \
+  void tfc_kernel_linear_sparse_f32_tasks_##isa(                               \
+      const tfc_linear_sparse_f32_problem *p, int64_t begin, int64_t end);
 TFC_KERNEL_ISAS(TFC_KERNEL_DECLARE)
 #undef TFC_KERNEL_DECLARE
 

@@ -35,6 +35,7 @@ typedef struct kernel_variants {
   void (*q8_range)(const tfc_linear_q8_problem *, int64_t, int64_t, float *);
   int64_t (*q8_task)(tfc_linear_q8_problem *, int64_t);
   int64_t (*bf16_task)(tfc_linear_bf16_problem *, int64_t);
+  void (*sparse_tasks)(const tfc_linear_sparse_f32_problem *, int64_t, int64_t);
 } kernel_variants;
 
 enum {
@@ -55,7 +56,8 @@ enum {
       tfc_kernel_layer_norm_f32_rows_##isa,                                    \
       tfc_kernel_linear_q8_range_##isa,                                        \
       tfc_kernel_linear_q8_task_##isa,                                         \
-      tfc_kernel_linear_bf16_task_##isa};
+      tfc_kernel_linear_bf16_task_##isa,                                       \
+      tfc_kernel_linear_sparse_f32_tasks_##isa};
 TFC_KERNEL_ISAS(TFC_KERNEL_VARIANT)
 #undef TFC_KERNEL_VARIANT
 #define TFC_KERNEL_VARIANT_ADDRESS(isa) &isa##_variants,
@@ -164,6 +166,81 @@ void tfc_rt_linear(const tfc_rt_memref3 *input, const tfc_rt_memref3 *packed,
   int threads = pool_threads();
   tfc_kernel_linear_f32_plan(p, threads);
   tfc_parallel_for_chunked(linear_tasks, &call, threads, 1);
+}
+
+/* linear_sparse: the panels cut into ranges of about equal nonzeros (a
+ * few per thread), times blocks of rows, on the pool. */
+typedef struct sparse_call {
+  const tfc_linear_sparse_f32_problem *problem;
+  void (*tasks)(const tfc_linear_sparse_f32_problem *, int64_t, int64_t);
+} sparse_call;
+
+static void sparse_tasks(void *context, int64_t begin, int64_t end) {
+  sparse_call *call = context;
+  call->tasks(call->problem, begin, end);
+}
+
+void tfc_rt_linear_sparse(const tfc_rt_memref3 *input,
+                          const tfc_rt_memref2 *values,
+                          const tfc_rt_memref1 *ks, const tfc_rt_memref1 *first,
+                          const tfc_rt_memref1 *bias,
+                          const tfc_rt_memref3 *residual,
+                          const tfc_rt_memref3 *out, int64_t flags) {
+  const kernel_variants *variants = f32_variants(flags, "linear_sparse");
+  if (!variants)
+    return;
+  tfc_linear_sparse_f32_problem p;
+  memset(&p, 0, sizeof(p));
+  p.input = (const float *)input->aligned + input->offset;
+  p.input_batch = input->strides[0];
+  p.input_row = input->strides[1];
+  p.values = (const float *)values->aligned + values->offset;
+  p.ks = (const int32_t *)ks->aligned + ks->offset;
+  p.first = (const int32_t *)first->aligned + first->offset;
+  p.out = (float *)out->aligned + out->offset;
+  p.out_batch = out->strides[0];
+  p.out_row = out->strides[1];
+  p.batches = out->sizes[0];
+  p.rows = out->sizes[1];
+  p.cols = out->sizes[2];
+  p.depth = input->sizes[2];
+  p.panels = first->sizes[0] - 1;
+  if (flags & TFC_RT_LINEAR_HAS_BIAS)
+    p.bias = (const float *)bias->aligned + bias->offset;
+  if (flags & TFC_RT_LINEAR_HAS_RESIDUAL) {
+    p.residual = (const float *)residual->aligned + residual->offset;
+    p.residual_batch = residual->strides[0];
+    p.residual_row = residual->strides[1];
+  }
+  p.activation = (int)(flags >> TFC_RT_LINEAR_ACTIVATION_SHIFT) & 3;
+  if (p.batches == 0 || p.rows == 0 || p.cols == 0 || p.panels <= 0)
+    return;
+  /* Panel ranges: about 4 per thread, each of about equal nonzeros. */
+  int threads = pool_threads();
+  int64_t blocks = p.first[p.panels];
+  int64_t ranges = 4 * (int64_t)threads;
+  if (ranges > p.panels)
+    ranges = p.panels;
+  int64_t bounds[4 * 64 + 1];
+  if (ranges > 4 * 64)
+    ranges = 4 * 64;
+  bounds[0] = 0;
+  int64_t panel = 0;
+  for (int64_t r = 1; r < ranges; ++r) {
+    int64_t target = blocks * r / ranges;
+    while (panel < p.panels && p.first[panel] < target)
+      ++panel;
+    bounds[r] = panel > bounds[r - 1] ? panel : bounds[r - 1];
+  }
+  bounds[ranges] = p.panels;
+  p.task_panels = bounds;
+  p.panel_tasks = ranges;
+  /* Rows in blocks of 64: a block's inputs stay in L2 across its panels. */
+  p.row_block = 64;
+  p.row_blocks = (p.rows + p.row_block - 1) / p.row_block;
+  sparse_call call = {&p, variants->sparse_tasks};
+  tfc_parallel_for_chunked(sparse_tasks, &call,
+                           p.panel_tasks * p.row_blocks * p.batches, 1);
 }
 
 /* matmul: rhs of each batch packed into panels (in parallel over the

@@ -36,6 +36,7 @@
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/StringSwitch.h"
 
+
 #include <cstring>
 #include "tfc/Conversion/LoweringUtils.h"
 #include "tfc/Target/Cpu/KernelTable.h"
@@ -159,6 +160,87 @@ Value packWeight(OpBuilder &b, Location loc, Value weight, int64_t kPanel) {
   auto packedType = RankedTensorType::get({panels, depth, kPanel}, b.getF32Type());
   return b.create<tfm::ConstantOp>(
       loc, DenseResourceElementsAttr::get(packedType, name, std::move(blob)));
+}
+
+/// A weight's 1x16 blocks (one input row by 16 output columns) packed as
+/// the block-sparse kernel reads them (tfc_kernels.def's linear_sparse):
+/// the nonzero blocks' values and input rows, each panel's first block.
+struct SparseWeight {
+  Value values, ks, first;
+  int64_t blocks = 0, panels = 0;
+  double sparsity = 0; // the fraction of all-zero blocks
+};
+
+/// A weight at least this sparse in 1x16 blocks runs in the block-sparse
+/// kernel. (A first cut: the kernels' measured break-even is to set it.)
+constexpr double kSparseThreshold = 0.5;
+constexpr int64_t kSparsePanel = 16;
+
+/// `weight` ([K, N] f32 constant, not a splat) packed for the block-sparse
+/// kernel when at least `threshold` of its 1x16 blocks are zero; nullopt
+/// otherwise.
+std::optional<SparseWeight> packSparseWeight(OpBuilder &b, Location loc,
+                                             Value weight, double threshold) {
+  Attribute value;
+  if (!matchPattern(weight, m_Constant(&value)))
+    return std::nullopt;
+  std::optional<ArrayRef<float>> values = constantFloats(value);
+  auto type = cast<RankedTensorType>(weight.getType());
+  int64_t depth = type.getDimSize(0), cols = type.getDimSize(1);
+  if (!values || static_cast<int64_t>(values->size()) != depth * cols || depth == 0 ||
+      depth > INT32_MAX)
+    return std::nullopt;
+  int64_t panels = (cols + kSparsePanel - 1) / kSparsePanel;
+  SmallVector<int32_t> first(panels + 1, 0);
+  SmallVector<int32_t> ks;
+  SmallVector<float> packed;
+  for (int64_t panel = 0; panel < panels; ++panel) {
+    first[panel] = ks.size();
+    for (int64_t k = 0; k < depth; ++k) {
+      const float *row = values->data() + k * cols + panel * kSparsePanel;
+      int64_t width = std::min(kSparsePanel, cols - panel * kSparsePanel);
+      if (llvm::all_of(ArrayRef<float>(row, width), [](float x) { return x == 0.0f; }))
+        continue;
+      ks.push_back(k);
+      for (int64_t j = 0; j < kSparsePanel; ++j)
+        packed.push_back(j < width ? row[j] : 0.0f);
+    }
+  }
+  int64_t blocks = ks.size();
+  if (blocks > INT32_MAX)
+    return std::nullopt;
+  first[panels] = blocks;
+  SparseWeight sparse;
+  sparse.blocks = blocks;
+  sparse.panels = panels;
+  sparse.sparsity = 1.0 - double(blocks) / double(panels * depth);
+  if (sparse.sparsity < threshold)
+    return std::nullopt;
+  // An all-zero weight still has one (zero) block of storage to point at.
+  if (blocks == 0) {
+    packed.assign(kSparsePanel, 0.0f);
+    ks.push_back(0);
+  }
+  std::string name = "sparse_weight";
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(value))
+    name = resource.getRawHandle().getKey().str();
+  auto blob = [&](auto array, StringRef suffix, RankedTensorType blobType) {
+    ArrayRef<char> bytes(reinterpret_cast<const char *>(array.data()),
+                         array.size() * sizeof(array[0]));
+    AsmResourceBlob data = HeapAsmResourceBlob::allocateAndCopyWithAlign(
+        bytes, /*align=*/64, /*dataIsMutable=*/false);
+    return b.create<tfm::ConstantOp>(
+        loc, DenseResourceElementsAttr::get(blobType, (name + suffix).str(),
+                                            std::move(data)));
+  };
+  int64_t stored = std::max<int64_t>(blocks, 1);
+  sparse.values = blob(ArrayRef<float>(packed), ".sparse_values",
+                       RankedTensorType::get({stored, kSparsePanel}, b.getF32Type()));
+  sparse.ks = blob(ArrayRef<int32_t>(ks), ".sparse_ks",
+                   RankedTensorType::get({stored}, b.getI32Type()));
+  sparse.first = blob(ArrayRef<int32_t>(first), ".sparse_first",
+                      RankedTensorType::get({panels + 1}, b.getI32Type()));
+  return sparse;
 }
 
 /// The `count` elements of a constant of element type T (f32 or an 8-bit
@@ -438,8 +520,13 @@ Refusal KernelSelector::selectLinear(Operation *op, Value input, Value weight,
     return "the weight is not a constant matrix of static shape";
   Location loc = op->getLoc();
   const int64_t panelWidth = getLinearPanelWidth(isa);
-  Value packed = bf16 ? packBf16Weight(b, loc, weight, panelWidth)
-                      : packWeight(b, loc, weight, panelWidth);
+  // Mostly zero in 1x16 blocks (pruned while training): the sparse kernel.
+  std::optional<SparseWeight> sparse;
+  if (!bf16)
+    sparse = packSparseWeight(b, loc, weight, kSparseThreshold);
+  Value packed = sparse ? sparse->values
+                 : bf16 ? packBf16Weight(b, loc, weight, panelWidth)
+                        : packWeight(b, loc, weight, panelWidth);
   if (!packed)
     return "the weight is not a constant matrix";
   int64_t depth = weightType.getDimSize(0);
@@ -449,18 +536,22 @@ Refusal KernelSelector::selectLinear(Operation *op, Value input, Value weight,
 
   int64_t flags = 0;
   SmallVector<Value> args = {toRank3(b, loc, input), packed};
+  if (sparse)
+    args.append({sparse->ks, sparse->first});
+  // The optional arguments' places in the kernel's declaration.
+  int64_t biasIndex = sparse ? 4 : 2, residualIndex = biasIndex + 1;
   SmallVector<int64_t> absent;
   if (bias) {
     args.push_back(bias);
     flags |= TFC_RT_LINEAR_HAS_BIAS;
   } else {
-    absent.push_back(2);
+    absent.push_back(biasIndex);
   }
   if (residual) {
     args.push_back(toRank3(b, loc, residual));
     flags |= TFC_RT_LINEAR_HAS_RESIDUAL;
   } else {
-    absent.push_back(3);
+    absent.push_back(residualIndex);
   }
   flags |= encodeActivation(activationName);
 
@@ -470,12 +561,21 @@ Refusal KernelSelector::selectLinear(Operation *op, Value input, Value weight,
     shape3.insert(shape3.begin(), 1);
     dims3.insert(dims3.begin(), b.getIndexAttr(1));
   }
-  StringRef kernel = bf16 ? "linear_bf16" : "linear";
+  StringRef kernel = sparse ? "linear_sparse" : bf16 ? "linear_bf16" : "linear";
   StringRef dtypes = bf16 ? "bf16" : "f32";
   auto result = b.create<UKernelOp>(
       loc, RankedTensorType::get(shape3, b.getF32Type()), kernel, args,
       dynamicSizes(b, loc, shape3, dims3), absent, dtypes, isa, flags);
   op->getResult(0).replaceAllUsesWith(fromRank3(b, loc, result, rank));
+  if (sparse) {
+    chosen = ("kernel linear_sparse (f32, " + isa + "): weight " + Twine(depth) +
+              "x" + Twine(weightType.getDimSize(1)) + ", " +
+              Twine(static_cast<int64_t>(100 * sparse->sparsity + 0.5)) +
+              "% of its 1x16 blocks zero: " + Twine(sparse->blocks) +
+              " blocks in " + Twine(sparse->panels) + " panels of 16 columns")
+                 .str();
+    return {};
+  }
   auto packedType = cast<RankedTensorType>(packed.getType());
   chosen = ("kernel " + kernel + " (" + dtypes + ", " + isa + "): weight " +
             Twine(depth) + "x" + Twine(weightType.getDimSize(1)) +
