@@ -54,19 +54,30 @@ panel_tile(const sparse_problem *p, const float *input, float *out,
   int64_t col0 = panel * TFC_SPARSE_PANEL;
   int64_t width = p->cols - col0 < TFC_SPARSE_PANEL ? p->cols - col0
                                                     : TFC_SPARSE_PANEL;
-  UNROLL for (int r = 0; r < R; ++r) {
-    vf16 v = acc[r];
-    if (p->bias) {
-      float bias[TFC_SPARSE_PANEL] = {0};
+  /* The epilogue: a full panel in vectors, the last narrow one by lanes. */
+  vf16 bias = SPLAT16(0.0f);
+  if (p->bias) {
+    if (width == TFC_SPARSE_PANEL) {
+      bias = LOAD16(p->bias + col0);
+    } else {
+      float lanes[TFC_SPARSE_PANEL] = {0};
       for (int64_t j = 0; j < width; ++j)
-        bias[j] = p->bias[col0 + j];
-      v += LOAD16(bias);
+        lanes[j] = p->bias[col0 + j];
+      bias = LOAD16(lanes);
     }
-    v = ACTIVATE16(v, p->activation);
-    float lanes[TFC_SPARSE_PANEL];
-    STORE16(lanes, v);
+  }
+  UNROLL for (int r = 0; r < R; ++r) {
+    vf16 v = ACTIVATE16(acc[r] + bias, p->activation);
     float *row = out + r * p->out_row + col0;
     const float *res = residual ? residual + r * p->residual_row + col0 : NULL;
+    if (width == TFC_SPARSE_PANEL) {
+      if (res)
+        v += LOAD16(res);
+      STORE16(row, v);
+      continue;
+    }
+    float lanes[TFC_SPARSE_PANEL];
+    STORE16(lanes, v);
     for (int64_t j = 0; j < width; ++j)
       row[j] = res ? lanes[j] + res[j] : lanes[j];
   }
