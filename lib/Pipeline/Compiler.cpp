@@ -9,6 +9,7 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
 #include "tfc/Transforms/Passes.h"
+#include "tfm/TfmDialect.h"
 
 #include <map>
 #include <optional>
@@ -158,8 +159,32 @@ LogicalResult mlir::tfc::compileModel(ModuleOp module, Target &target,
   PassManager pm(module->getContext());
   pm.enableTiming(lowerTimer);
   target.buildLoweringPipeline(pm);
-  if (failed(pm.run(module)))
-    return failure();
+  {
+    // --kernel-report: the lowering's remarks, one line per op.
+    std::optional<ScopedDiagnosticHandler> printRemarks;
+    if (options.kernelReport) {
+      llvm::outs() << "kernel report for " << output.modelName << ":\n";
+      printRemarks.emplace(module->getContext(), [&](Diagnostic &diagnostic) {
+        if (diagnostic.getSeverity() != DiagnosticSeverity::Remark)
+          return failure(); // errors go to the usual handler
+        // The ONNX nodes an op came from; for a module written in MLIR,
+        // its place in the file.
+        std::string site = tfm::describeNodes(diagnostic.getLocation());
+        if (site.empty()) {
+          if (auto file = dyn_cast<FileLineColLoc>(diagnostic.getLocation()))
+            site = llvm::formatv("{0}:{1}:{2}",
+                                 llvm::sys::path::filename(file.getFilename().getValue()),
+                                 file.getLine(), file.getColumn());
+          else
+            llvm::raw_string_ostream(site) << diagnostic.getLocation();
+        }
+        llvm::outs() << "  " << site << ": " << diagnostic.str() << "\n";
+        return success();
+      });
+    }
+    if (failed(pm.run(module)))
+      return failure();
+  }
   lowerTimer.stop();
 
   if (failed(target.emit(module, graphName, *signature, output, rootTimer,

@@ -86,6 +86,22 @@ static cl::opt<bool> fusionReport(
              "epilogue fusions fired, and each rejected candidate with the reason"),
     cl::sub(tfc::driver::compileCommand), cl::cat(tfc::driver::compileCategory));
 
+static cl::opt<bool> kernelReport(
+    "kernel-report",
+    cl::desc("Print, for each op the CPU target has kernels for, the kernel "
+             "it chose (with what it found: a sparse weight's zero blocks) "
+             "or why it chose none"),
+    cl::sub(tfc::driver::compileCommand), cl::cat(tfc::driver::compileCategory));
+
+static cl::opt<double> sparseThreshold(
+    "sparse-threshold",
+    cl::desc("Run an f32 weight in the block-sparse kernel when at least this "
+             "fraction of its 1x16 blocks is zero (default: where the sparse "
+             "kernel measured faster than the dense one, 0.3 with AVX-512, "
+             "0.2 with AVX2; above 1: never)"),
+    cl::init(-1.0), cl::value_desc("fraction"),
+    cl::sub(tfc::driver::compileCommand), cl::cat(tfc::driver::compileCategory));
+
 static cl::opt<std::string> quantize(
     "quantize",
     cl::desc("Quantize the model's linears: int8 (weights int8 per output "
@@ -346,6 +362,7 @@ int tfc::driver::runCompile(MLIRContext &context) {
   compile.fuse = !noFuse;
   compile.profile = profile;
   compile.fusionReport = fusionReport;
+  compile.kernelReport = kernelReport;
   if (!quantize.empty() && !parseQuantizedPrecision(quantize)) {
     llvm::errs() << "tfc: error: --quantize: unknown mode '" << quantize
                  << "' (int8, int8-static, bf16)\n";
@@ -395,6 +412,12 @@ int tfc::driver::runCompile(MLIRContext &context) {
     compile.disabledFusions.push_back(name);
   }
 
+  if (sparseThreshold.getNumOccurrences() &&
+      !(sparseThreshold >= 0.0)) { // NaN fails too
+    llvm::errs() << "tfc: error: --sparse-threshold must be a fraction of "
+                    "zero blocks, 0 or more (above 1: never sparse)\n";
+    return 1;
+  }
   if (targetKind == TargetKind::Cuda) {
     if (!llvm::is_contained(getCudaArchitectures(), StringRef(gpuArch))) {
       llvm::errs() << "tfc: error: --gpu-arch: '" << gpuArch
@@ -412,6 +435,8 @@ int tfc::driver::runCompile(MLIRContext &context) {
     }
     const char *cpuOnly = !calibrationData.empty()            ? "--calibration-data"
                           : profile                           ? "--profile"
+                          : kernelReport                      ? "--kernel-report"
+                          : sparseThreshold.getNumOccurrences() ? "--sparse-threshold"
                           : sanitizer != Sanitizer::None      ? "--sanitize"
                           : !targetCpu.empty()                ? "--target-cpu"
                           : !targetTriple.empty()             ? "--target-triple"
@@ -487,6 +512,8 @@ int tfc::driver::runCompile(MLIRContext &context) {
                     "-fsanitize=address\n";
     return 1;
   }
+  cpu.selection.remarks = kernelReport;
+  cpu.selection.sparseThreshold = sparseThreshold;
   reduction.kernelIsa = getKernelIsa(cpu.machine);
   // Calibration runs models built for the compiling machine: the target
   // must be able to run here (another architecture cannot).

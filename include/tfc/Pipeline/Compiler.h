@@ -23,6 +23,9 @@ struct CompileOptions {
   bool showTiming = false;   // --time: each stage's time on stderr
   bool fuse = true;          // --no-fuse turns the fusion passes off
   bool fusionReport = false; // --fusion-report: printed on stdout
+  /// --kernel-report: the lowering's remarks (the CPU target's kernel
+  /// selection: which kernel each op got, or why none), printed on stdout.
+  bool kernelReport = false;
   bool profile = false;      // --profile: time each graph op at run time
   std::vector<std::string> disabledFusions; // --disable-fusion
   /// Run the graph passes. Off for a module that has been through them: a

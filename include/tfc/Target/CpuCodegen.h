@@ -62,10 +62,22 @@ std::string describeCpuMachine(const CpuMachine &machine);
 /// model then runs on generated code alone.
 std::string getKernelIsa(const CpuMachine &machine);
 
+/// What kernel selection is told beyond the instruction set.
+struct KernelSelectionOptions {
+  /// A remark per op: the kernel chosen and what it found (a sparse
+  /// weight), or why none (--kernel-report).
+  bool remarks = false;
+  /// The fraction of zero 1x16 blocks from which an f32 weight runs in the
+  /// block-sparse kernel (--sparse-threshold; above 1: never; negative: the
+  /// instruction set's measured break-even).
+  double sparseThreshold = -1;
+};
+
 /// Adds the passes that take a module of tfm ops to the LLVM dialect:
 /// kernel selection for `kernelIsa` (see getKernelIsa), tfm -> linalg on
 /// tensors -> buffers -> loops -> LLVM dialect.
-void buildCpuLoweringPipeline(OpPassManager &pm, StringRef kernelIsa);
+void buildCpuLoweringPipeline(OpPassManager &pm, StringRef kernelIsa,
+                              const KernelSelectionOptions &selection = {});
 
 /// Where the weights of a compiled model live.
 struct WeightsFile {

@@ -60,11 +60,14 @@ void mlir::tfc::registerCpuCodegenDialects(DialectRegistry &registry) {
 }
 
 void mlir::tfc::buildCpuLoweringPipeline(OpPassManager &pm,
-                                         StringRef kernelIsa) {
+                                         StringRef kernelIsa,
+                                         const KernelSelectionOptions &options) {
   // Graph level to tensors: the ops the runtime has kernels for become
   // kernel calls, the rest generic code.
   cpu::CpuSelectKernelsOptions selection;
   selection.isa = kernelIsa.str();
+  selection.emitRemarks = options.remarks;
+  selection.sparseThreshold = options.sparseThreshold;
   pm.addPass(cpu::createCpuSelectKernels(selection));
   pm.addPass(tfc::createConvertTfmToLinalg());
   pm.addPass(createCanonicalizerPass());

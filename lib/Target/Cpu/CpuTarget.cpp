@@ -210,7 +210,7 @@ public:
   }
 
   void buildLoweringPipeline(OpPassManager &pm) const override {
-    buildCpuLoweringPipeline(pm, kernelIsa);
+    buildCpuLoweringPipeline(pm, kernelIsa, options.selection);
   }
 
   LogicalResult emit(ModuleOp lowered, StringRef graphName,

@@ -171,16 +171,26 @@ struct SparseWeight {
   double sparsity = 0; // the fraction of all-zero blocks
 };
 
-/// A weight at least this sparse in 1x16 blocks runs in the block-sparse
-/// kernel. (A first cut: the kernels' measured break-even is to set it.)
-constexpr double kSparseThreshold = 0.5;
 constexpr int64_t kSparsePanel = 16;
+
+/// Where the block-sparse kernel starts to beat the dense one on a weight
+/// pruned in 1x16 blocks, as bench/break-even measured it (docs/Pruning.md):
+/// 768x3072 and 3072x768 by 128 rows, one thread. With AVX-512 the sparse
+/// kernel is 5-8% slower at 20% zero blocks and 6% faster at 30%; with AVX2
+/// (a weaker dense kernel) already 10% faster at 20%. NEON is unmeasured
+/// and takes AVX-512's.
+double defaultSparseThreshold(StringRef isa) {
+  return isa.starts_with("avx2") ? 0.2 : 0.3;
+}
 
 /// `weight` ([K, N] f32 constant, not a splat) packed for the block-sparse
 /// kernel when at least `threshold` of its 1x16 blocks are zero; nullopt
-/// otherwise.
+/// otherwise. `measured` gets the fraction of zero blocks either way (0
+/// when the weight's values cannot be read).
 std::optional<SparseWeight> packSparseWeight(OpBuilder &b, Location loc,
-                                             Value weight, double threshold) {
+                                             Value weight, double threshold,
+                                             double &measured) {
+  measured = 0;
   Attribute value;
   if (!matchPattern(weight, m_Constant(&value)))
     return std::nullopt;
@@ -214,6 +224,7 @@ std::optional<SparseWeight> packSparseWeight(OpBuilder &b, Location loc,
   sparse.blocks = blocks;
   sparse.panels = panels;
   sparse.sparsity = 1.0 - double(blocks) / double(panels * depth);
+  measured = sparse.sparsity;
   if (sparse.sparsity < threshold)
     return std::nullopt;
   // An all-zero weight still has one (zero) block of storage to point at.
@@ -411,7 +422,8 @@ packQuantizedWeight(OpBuilder &b, Location loc, tfm::QuantizedLinearOp op,
 
 class KernelSelector {
 public:
-  KernelSelector(OpBuilder &b, StringRef isa) : b(b), isa(isa) {}
+  KernelSelector(OpBuilder &b, StringRef isa, double sparseThreshold)
+      : b(b), isa(isa), sparseThreshold(sparseThreshold) {}
 
   /// tfm.linear, or a tfm.matmul by a matrix with no epilogue:
   /// out = act(input @ weight + bias) + residual.
@@ -428,6 +440,9 @@ public:
 private:
   OpBuilder &b;
   StringRef isa;
+  /// A weight at least this sparse in 1x16 blocks runs in the block-sparse
+  /// kernel.
+  double sparseThreshold;
 };
 
 /// What the linear kernels require of a linear's shapes beyond its
@@ -522,8 +537,9 @@ Refusal KernelSelector::selectLinear(Operation *op, Value input, Value weight,
   const int64_t panelWidth = getLinearPanelWidth(isa);
   // Mostly zero in 1x16 blocks (pruned while training): the sparse kernel.
   std::optional<SparseWeight> sparse;
+  double blockSparsity = 0;
   if (!bf16)
-    sparse = packSparseWeight(b, loc, weight, kSparseThreshold);
+    sparse = packSparseWeight(b, loc, weight, sparseThreshold, blockSparsity);
   Value packed = sparse ? sparse->values
                  : bf16 ? packBf16Weight(b, loc, weight, panelWidth)
                         : packWeight(b, loc, weight, panelWidth);
@@ -582,6 +598,12 @@ Refusal KernelSelector::selectLinear(Operation *op, Value input, Value weight,
             " packed into " + Twine(packedType.getDimSize(0)) +
             " panels of " + Twine(panelWidth) + " columns")
                .str();
+  // Zeros found but too few to pay: say so, with the threshold missed.
+  if (blockSparsity > 0)
+    chosen += (", " + Twine(static_cast<int64_t>(100 * blockSparsity + 0.5)) +
+               "% of its 1x16 blocks zero (the sparse kernel takes " +
+               Twine(static_cast<int64_t>(100 * sparseThreshold + 0.5)) + "% or more)")
+                  .str();
   return {};
 }
 
@@ -963,7 +985,9 @@ struct CpuSelectKernelsPass
         candidates.push_back(op);
     });
     OpBuilder b(&getContext());
-    KernelSelector selector(b, isa);
+    KernelSelector selector(b, isa,
+                            sparseThreshold < 0 ? defaultSparseThreshold(isa)
+                                                : double(sparseThreshold));
     for (Operation *op : candidates) {
       b.setInsertionPoint(op);
       std::string chosen;

@@ -61,7 +61,7 @@ cases = {
     "deep": ((5, 700), 48, 0.8, "none", False, True),
     "tanh": ((1, 3, 32), 16, 0.9, "gelu_tanh", True, False),
     "sparsest": ((6, 32), 32, 63 / 64, "none", True, False),
-    "denser": ((9, 64), 64, 0.3, "none", False, False),
+    "denser": ((9, 64), 64, 0.15, "none", False, False),
 }
 
 args, results, body = [], [], []

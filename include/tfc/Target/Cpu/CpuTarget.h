@@ -19,6 +19,8 @@ struct CpuTargetOptions {
   std::string runtimeLibrary;
   /// --sanitize=address (objects only).
   ObjectOptions object;
+  /// --kernel-report, --sparse-threshold.
+  KernelSelectionOptions selection;
 };
 
 /// The CPU target: kernel selection and the generic lowering to the LLVM

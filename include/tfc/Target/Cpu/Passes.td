@@ -22,6 +22,11 @@ def CpuSelectKernels : Pass<"tfc-cpu-select-kernels", "ModuleOp"> {
       columns, k-major, P the width of the instruction set's register tile:
       32 for `avx512`, 16 for `avx2` and `neon`): a new constant
       `<name>.packed` of shape `[N / P, K, P]` replaces it.
+      A weight with at least `sparse-threshold` of its 1x16 blocks (one
+      input row by 16 output columns) all zero goes instead to
+      `linear_sparse` (by default from where it measured faster than the
+      dense kernel: 30% for `avx512`, 20% for `avx2`), packed as the nonzero blocks of each 16-column panel
+      (`<name>.sparse_values`, `.sparse_ks`, `.sparse_first`).
     - `attention`: `tfm.attention`.
     - `layer_norm`: `tfm.layer_norm` and `tfm.add_layer_norm` over the last
       dim of a rank-2 or rank-3 tensor, with `[D]` scale and bias and a skip
@@ -54,6 +59,10 @@ def CpuSelectKernels : Pass<"tfc-cpu-select-kernels", "ModuleOp"> {
     Option<"emitRemarks", "emit-remarks", "bool", /*default=*/"false",
            "Report, for each op a kernel could take, the kernel chosen or "
            "why none was">,
+    Option<"sparseThreshold", "sparse-threshold", "double", /*default=*/"-1",
+           "The fraction of zero 1x16 blocks from which an f32 weight runs "
+           "in the block-sparse kernel (above 1: never; negative: the "
+           "instruction set's measured break-even)">,
   ];
   let dependentDialects = ["::mlir::tfc::cpu::TfcCpuDialect",
                            "::mlir::cf::ControlFlowDialect",
