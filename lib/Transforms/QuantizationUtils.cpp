@@ -169,7 +169,9 @@ void roundPerChannel(ArrayRef<float> values, int64_t depth, int64_t cols,
 /// The bf16 value nearest `x`, as a float.
 float toBf16Value(float x) { return bf16ToFloat(roundToBf16(x)); }
 
-double activate(double x, StringRef activation) {
+} // namespace
+
+double mlir::tfc::applyLinearActivation(double x, StringRef activation) {
   if (activation == "relu")
     return x > 0 ? x : 0;
   if (activation == "gelu")
@@ -179,7 +181,6 @@ double activate(double x, StringRef activation) {
            (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));
   return x;
 }
-} // namespace
 
 FailureOr<Value> mlir::tfc::roundWeightToBf16(OpBuilder &b, Location loc,
                                               Value weight) {
@@ -292,8 +293,8 @@ void LinearErrorMeter::addRows(const float *input, int64_t rows) {
 void LinearErrorMeter::addOutputs(const std::vector<float> &reference,
                                   const std::vector<double> &quantized) {
   for (int64_t j = 0; j < cols; ++j) {
-    double y = activate(static_cast<double>(reference[j]) + bias[j], activation);
-    double yq = activate(quantized[j] + bias[j], activation);
+    double y = applyLinearActivation(static_cast<double>(reference[j]) + bias[j], activation);
+    double yq = applyLinearActivation(quantized[j] + bias[j], activation);
     errorSquares += (yq - y) * (yq - y);
     referenceSquares += y * y;
   }

@@ -448,6 +448,42 @@ def Quantize : Pass<"tfm-quantize", "func::FuncOp"> {
   let statistics = [Statistic<"numQuantized", "quantized", "Linears quantized">];
 }
 
+def Prune : Pass<"tfm-prune", "func::FuncOp"> {
+  let summary = "Zeroes the least important blocks of linears' weights (tfc compile --prune)";
+  let description = [{
+    Post-training block pruning. Each `tfm.linear` (and `tfm.matmul` by a
+    matrix) whose weight is a constant f32 `[K, N]` gets a new weight with
+    `sparsity` of its `block`-shaped blocks (rows of K by columns of N,
+    `1x16` by default, cut short at the edges) set to zero: those of least
+    importance, scored by `score`:
+
+    - `magnitude`: the sum of the block's |w|;
+    - `wanda`: the sum of |w[k, n]| x ||x_k||, the L2 norm of input
+      channel k on calibration data, which a driver puts on each linear as
+      `tfc.input_norms` (Wanda's importance: a small weight that meets large
+      inputs matters). A linear without norms stays dense.
+
+    A driver may give a linear its own sparsity as `tfc.prune_sparsity`
+    (tfc compile's error budget lowers it, 0 keeps the layer dense). Layers
+    named in `keep` stay dense too. Nothing else changes: the block-sparse
+    kernel takes the zeros from there (tfc-cpu-select-kernels).
+  }];
+  let options = [
+    Option<"score", "score", "std::string", /*default=*/"\"magnitude\"",
+           "magnitude or wanda">,
+    Option<"sparsity", "sparsity", "double", /*default=*/"0.5",
+           "The fraction of each weight's blocks to zero">,
+    Option<"block", "block", "std::string", /*default=*/"\"1x16\"",
+           "The block shape, ROWSxCOLUMNS of the [K, N] weight">,
+    ListOption<"keep", "keep", "std::string",
+               "Layers (ONNX node names) to leave dense">,
+    Option<"emitRemarks", "emit-remarks", "bool", /*default=*/"false",
+           "Report each pruned and each kept linear as a remark">
+  ];
+  let dependentDialects = ["::mlir::tfm::TfmDialect"];
+  let statistics = [Statistic<"numPruned", "pruned", "Linears pruned">];
+}
+
 def InsertProfileMarkers : Pass<"tfm-insert-profile-markers", "ModuleOp"> {
   let summary = "Times every graph op at run time (tfc compile --profile)";
   let description = [{

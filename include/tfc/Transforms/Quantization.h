@@ -84,6 +84,10 @@ SmallVector<Operation *> getLinears(func::FuncOp graph);
 std::string whyNotQuantizable(Operation *op,
                               QuantizedPrecision precision = QuantizedPrecision::Int8);
 
+/// A linear's activation ("none", "relu", "gelu", "gelu_tanh") applied to
+/// `x`, in double: what the error meters compare.
+double applyLinearActivation(double x, StringRef activation);
+
 /// How reports and the error budget name a layer: the ONNX node name its
 /// op came from (a fused linear's is its MatMul's), or "(unnamed <op>)".
 std::string getLayerName(Operation *op);
