@@ -22,6 +22,7 @@
 
 #include "Reduction.h"
 
+#include "Calibration.h"
 #include "ModelRunner.h"
 #include "Npy.h"
 
@@ -49,12 +50,6 @@ using namespace mlir::tfc::driver;
 
 namespace {
 
-/// Rows of one layer's input fed to its error meter per calibration set, at
-/// most: evenly spaced, so that a long sequence is sampled throughout. The
-/// meter multiplies each row by the weight twice (f32 and int8), so this
-/// bounds the time a large model's report takes.
-constexpr int64_t kMaxRowsPerSet = 512;
-
 /// One linear of the graph and what the reduction did with it.
 struct Layer {
   std::string name;
@@ -70,167 +65,6 @@ struct Layer {
   // and the smoothing factors made from them.
   std::vector<float> channelLow, channelHigh, smoothing;
 };
-
-/// A model output's error, summed over the calibration sets.
-struct OutputError {
-  std::string name;
-  double errorSquares = 0, referenceSquares = 0;
-  int64_t mismatches = 0; // integer outputs: elements that differ
-  bool isFloat = true;
-  double relative() const {
-    if (referenceSquares <= 0)
-      return errorSquares > 0 ? INFINITY : 0.0;
-    return std::sqrt(errorSquares / referenceSquares);
-  }
-};
-
-uint64_t memoryLimit() {
-  long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGE_SIZE);
-  return pages > 0 && pageSize > 0 ? (uint64_t)pages * (uint64_t)pageSize
-                                   : (uint64_t)1 << 34;
-}
-
-/// The calibration sets of `dir`: each subdirectory is a set (in name
-/// order), or `dir` itself is one when it has none. A set holds
-/// <input name>.npy for every model input.
-LogicalResult readCalibrationSets(StringRef dir, const ModelSignature &signature,
-                                  std::vector<std::vector<HostTensor>> &sets,
-                                  std::vector<std::string> &setNames) {
-  std::error_code ec;
-  std::vector<std::string> folders;
-  for (llvm::sys::fs::directory_iterator it(dir, ec), end; it != end && !ec;
-       it.increment(ec))
-    if (llvm::sys::fs::is_directory(it->path()))
-      folders.push_back(it->path());
-  if (ec) {
-    llvm::errs() << "tfc: error: --calibration-data: cannot read '" << dir
-                 << "': " << ec.message() << "\n";
-    return failure();
-  }
-  std::sort(folders.begin(), folders.end());
-  if (folders.empty())
-    folders.push_back(dir.str());
-  for (const std::string &folder : folders) {
-    std::vector<HostTensor> inputs(signature.inputs.size());
-    for (auto [i, input] : llvm::enumerate(signature.inputs)) {
-      SmallString<256> path(folder);
-      llvm::sys::path::append(path, input.name + ".npy");
-      std::string error;
-      if (!readNpy(path.str().str(), inputs[i], error, memoryLimit())) {
-        llvm::errs() << "tfc: error: --calibration-data: set '" << folder
-                     << "' needs the model's input '" << input.name
-                     << "' as " << input.name << ".npy: " << error << "\n";
-        return failure();
-      }
-      if (inputs[i].dtype != input.onnxDtype) {
-        llvm::errs() << "tfc: error: --calibration-data: '" << path
-                     << "' holds " << dtypeName(inputs[i].dtype)
-                     << "; the model's input '" << input.name << "' is "
-                     << getOnnxDtypeName(input.onnxDtype) << "\n";
-        return failure();
-      }
-    }
-    sets.push_back(std::move(inputs));
-    setNames.push_back(llvm::sys::path::filename(folder).str());
-  }
-  return success();
-}
-
-/// Compiles `variant` (an optimized graph) into a shared library in `dir`;
-/// returns its path.
-FailureOr<std::string> compileVariant(ModuleOp variant, Target &target,
-                                      StringRef dir, StringRef name) {
-  CompileOptions compile;
-  compile.output.modelName = name.str();
-  compile.output.outputStem = (dir + "/" + name).str();
-  compile.output.emit = EmitKind::SharedLibrary;
-  compile.optimizeGraph = false;
-  std::string produced;
-  if (failed(compileModel(variant, target, compile, produced)))
-    return failure();
-  return produced;
-}
-
-/// Adds `values` to the graph's results, named tfc_tap_<i>.
-void addTaps(func::FuncOp graph, ArrayRef<Value> values) {
-  auto ret = cast<func::ReturnOp>(graph.getBody().back().getTerminator());
-  SmallVector<Value> results(ret.getOperands());
-  SmallVector<DictionaryAttr> attrs;
-  for (unsigned i = 0; i < graph.getNumResults(); ++i)
-    attrs.push_back(graph.getResultAttrDict(i)
-                        ? graph.getResultAttrDict(i)
-                        : DictionaryAttr::get(graph.getContext()));
-  Builder b(graph.getContext());
-  for (auto [i, value] : llvm::enumerate(values)) {
-    results.push_back(value);
-    attrs.push_back(b.getDictionaryAttr(b.getNamedAttr(
-        "tfm.name", b.getStringAttr("tfc_tap_" + std::to_string(i)))));
-  }
-  ret->setOperands(results);
-  graph.setType(FunctionType::get(graph.getContext(), graph.getArgumentTypes(),
-                                  ValueRange(results).getTypes()));
-  graph.setAllResultAttrs(attrs);
-}
-
-/// Compiles `variant` as `name` in `dir`, loads it and runs it on every
-/// calibration set, handing each set's outputs to `consume`.
-LogicalResult runOnSets(ModuleOp variant, Target &target, StringRef dir,
-                        StringRef name, int threads,
-                        ArrayRef<std::vector<HostTensor>> sets,
-                        ArrayRef<std::string> setNames,
-                        function_ref<void(size_t, std::vector<HostTensor> &)> consume) {
-  FailureOr<std::string> library = compileVariant(variant, target, dir, name);
-  if (failed(library))
-    return failure();
-  ModelSession session;
-  std::string error;
-  if (!session.open(*library, name, threads, error)) {
-    llvm::errs() << "tfc: error: calibration: " << error << "\n";
-    return failure();
-  }
-  for (auto [setIndex, inputs] : llvm::enumerate(sets)) {
-    std::vector<HostTensor> outputs;
-    if (!session.run(inputs, outputs, error)) {
-      llvm::errs() << "tfc: error: calibration set '" << setNames[setIndex]
-                   << "': " << error << "\n";
-      return failure();
-    }
-    consume(setIndex, outputs);
-  }
-  return success();
-}
-
-func::FuncOp graphOf(ModuleOp module) {
-  return *module.getOps<func::FuncOp>().begin();
-}
-
-/// Adds one run's outputs to the output errors against the fp32 ones.
-void compareOutputs(ArrayRef<HostTensor> reference, ArrayRef<HostTensor> actual,
-                    std::vector<OutputError> &errors) {
-  for (size_t i = 0; i < errors.size(); ++i) {
-    const HostTensor &ref = reference[i], &got = actual[i];
-    OutputError &error = errors[i];
-    if (ref.bytes.size() != got.bytes.size()) {
-      error.mismatches += std::max<int64_t>(1, ref.numElements());
-      continue;
-    }
-    if (ref.dtype == TFC_DTYPE_FLOAT32) {
-      const float *r = reinterpret_cast<const float *>(ref.bytes.data());
-      const float *g = reinterpret_cast<const float *>(got.bytes.data());
-      for (int64_t j = 0, n = ref.numElements(); j < n; ++j) {
-        double d = (double)g[j] - (double)r[j];
-        error.errorSquares += d * d;
-        error.referenceSquares += (double)r[j] * r[j];
-      }
-      continue;
-    }
-    error.isFloat = false;
-    unsigned width = dtypeBytes(ref.dtype);
-    for (size_t j = 0; width && j < ref.bytes.size(); j += width)
-      if (std::memcmp(&ref.bytes[j], &got.bytes[j], width))
-        ++error.mismatches;
-  }
-}
 
 /// The multiply-adds of a quantized linear per f32 one that the target's
 /// dot product does in the same time: the ratio of the peaks bench/peak

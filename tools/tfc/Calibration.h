@@ -1,0 +1,74 @@
+//===- Calibration.h - running variants of a model on calibration data -*- C++ -*-===//
+//
+// What the measured reductions (Reduction.cpp's quantization, Pruning.cpp's
+// pruning) share: the user's calibration sets read against the model's
+// signature; a variant of the optimized graph with taps (values made extra
+// outputs: each linear's input), compiled for the target, loaded and run
+// on every set; and the model's outputs compared with the fp32 ones.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFC_TOOLS_TFC_CALIBRATION_H
+#define TFC_TOOLS_TFC_CALIBRATION_H
+
+#include "Npy.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "tfc/Target/ModelSignature.h"
+#include "tfc/Target/Target.h"
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+namespace mlir::tfc::driver {
+
+/// Rows of one layer's input fed to its error meter per calibration set, at
+/// most: evenly spaced, so that a long sequence is sampled throughout. The
+/// meters multiply each row by the weight, so this bounds the time a large
+/// model's report takes.
+constexpr int64_t kMaxRowsPerSet = 512;
+
+/// A model output's error, summed over the calibration sets.
+struct OutputError {
+  std::string name;
+  double errorSquares = 0, referenceSquares = 0;
+  int64_t mismatches = 0; // integer outputs: elements that differ
+  bool isFloat = true;
+  double relative() const {
+    if (referenceSquares <= 0)
+      return errorSquares > 0 ? INFINITY : 0.0;
+    return std::sqrt(errorSquares / referenceSquares);
+  }
+};
+
+/// The calibration sets of `dir`: each subdirectory is a set (in name
+/// order), or `dir` itself is one when it has none. A set holds
+/// <input name>.npy for every model input.
+LogicalResult readCalibrationSets(StringRef dir, const ModelSignature &signature,
+                                  std::vector<std::vector<HostTensor>> &sets,
+                                  std::vector<std::string> &setNames);
+
+/// Adds `values` to the graph's results, named tfc_tap_<i>.
+void addTaps(func::FuncOp graph, ArrayRef<Value> values);
+
+/// Compiles `variant` (an optimized graph; compiling lowers it) as `name`
+/// in `dir`, loads it and runs it on every calibration set, handing each
+/// set's outputs to `consume`.
+LogicalResult runOnSets(ModuleOp variant, Target &target, StringRef dir,
+                        StringRef name, int threads,
+                        ArrayRef<std::vector<HostTensor>> sets,
+                        ArrayRef<std::string> setNames,
+                        function_ref<void(size_t, std::vector<HostTensor> &)> consume);
+
+/// The graph function of a module.
+func::FuncOp graphOf(ModuleOp module);
+
+/// Adds one run's outputs to the output errors against the fp32 ones.
+void compareOutputs(ArrayRef<HostTensor> reference, ArrayRef<HostTensor> actual,
+                    std::vector<OutputError> &errors);
+
+} // namespace mlir::tfc::driver
+
+#endif // TFC_TOOLS_TFC_CALIBRATION_H
