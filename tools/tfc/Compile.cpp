@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Commands.h"
+#include "Pruning.h"
 #include "Reduction.h"
 #include "tfc/Target/Cuda/CudaTarget.h"
 #include "tfc/Transforms/Passes.h"
@@ -117,6 +118,18 @@ static cl::opt<std::string> quantize(
     cl::value_desc("mode"), cl::sub(tfc::driver::compileCommand),
     cl::cat(tfc::driver::compileCategory));
 
+static cl::opt<std::string> prune(
+    "prune",
+    cl::desc("Post-training block pruning: zero SPARSITY (a fraction) of the "
+             "blocks of every linear's weight, those of least importance: "
+             "magnitude scores a block by its weights' magnitudes, wanda by "
+             "|w| times its input channel's norm on --calibration-data. "
+             "BLOCK is ROWSxCOLUMNS of the [K, N] weight (default 1x16, the "
+             "block-sparse kernel's). With --max-error, a layer over the "
+             "budget is pruned less (7/8, 3/4, ... 1/8 of SPARSITY) or not at all"),
+    cl::value_desc("magnitude|wanda:SPARSITY[:BLOCK]"),
+    cl::sub(tfc::driver::compileCommand), cl::cat(tfc::driver::compileCategory));
+
 static cl::opt<std::string> calibrationData(
     "calibration-data",
     cl::desc("Inputs to measure a reduction on: DIR holds one folder per "
@@ -141,6 +154,16 @@ static cl::opt<double> maxError(
     cl::desc("The error budget of --quantize: a layer whose own relative L2 "
              "error on the calibration data exceeds E stays f32 (the "
              "report says which). Needs --calibration-data"),
+    cl::value_desc("E"), cl::sub(tfc::driver::compileCommand),
+    cl::cat(tfc::driver::compileCategory));
+
+static cl::opt<double> maxOutputError(
+    "max-output-error",
+    cl::desc("The error budget of --prune on the model's outputs (relative "
+             "L2 against the unpruned model on --calibration-data; default "
+             "0.05): the layers' error limit is searched for, pruning less "
+             "where a layer costs more. --max-error gives the layers' limit "
+             "instead"),
     cl::value_desc("E"), cl::sub(tfc::driver::compileCommand),
     cl::cat(tfc::driver::compileCategory));
 
@@ -368,12 +391,52 @@ int tfc::driver::runCompile(MLIRContext &context) {
                  << "' (int8, int8-static, bf16)\n";
     return 1;
   }
-  if (quantize.empty() && (calibrationData.getNumOccurrences() ||
-                           reductionReport.getNumOccurrences() ||
-                           maxError.getNumOccurrences())) {
+  if (quantize.empty() && prune.empty() &&
+      (calibrationData.getNumOccurrences() ||
+       reductionReport.getNumOccurrences() || maxError.getNumOccurrences())) {
     llvm::errs() << "tfc: error: --calibration-data, --reduction-report and "
-                    "--max-error measure a reduction: give --quantize too\n";
+                    "--max-error measure a reduction: give --quantize or "
+                    "--prune too\n";
     return 1;
+  }
+  if (prune.empty() && maxOutputError.getNumOccurrences()) {
+    llvm::errs() << "tfc: error: --max-output-error is the budget of --prune: "
+                    "give --prune too\n";
+    return 1;
+  }
+  PruningOptions pruning;
+  if (!prune.empty()) {
+    std::string error;
+    std::optional<PruneSpec> spec = parsePruneSpec(prune, error);
+    if (!spec) {
+      llvm::errs() << "tfc: error: --prune=" << prune << ": " << error << "\n";
+      return 1;
+    }
+    if (!quantize.empty()) {
+      // The sparse kernels are f32 for now: pruned and quantized weights
+      // would run dense.
+      llvm::errs() << "tfc: error: --prune and --quantize together are not "
+                      "supported yet (the block-sparse kernel is f32)\n";
+      return 1;
+    }
+    if (spec->score == PruneScore::Wanda && calibrationData.empty()) {
+      llvm::errs() << "tfc: error: --prune=wanda scores blocks by their input "
+                      "channels' norms on --calibration-data: give it\n";
+      return 1;
+    }
+    pruning.specText = prune;
+    pruning.spec = *spec;
+    if (maxOutputError.getNumOccurrences() &&
+        (calibrationData.empty() || !(maxOutputError >= 0) ||
+         maxError.getNumOccurrences())) {
+      llvm::errs() << "tfc: error: --max-output-error needs "
+                      "--calibration-data and a value >= 0, and not "
+                      "--max-error (a limit per layer instead)\n";
+      return 1;
+    }
+    pruning.maxOutputError = maxOutputError.getNumOccurrences()
+                                 ? maxOutputError.getValue()
+                                 : kDefaultMaxOutputError;
   }
   if (quantize == "int8-static" && calibrationData.empty()) {
     llvm::errs() << "tfc: error: --quantize=int8-static takes its activations' "
@@ -402,6 +465,11 @@ int tfc::driver::runCompile(MLIRContext &context) {
   if (smoothAlpha.getNumOccurrences())
     reduction.smoothAlpha = smoothAlpha;
   reduction.modelName = output.modelName;
+  pruning.calibrationData = reduction.calibrationData;
+  pruning.printReport = reduction.printReport;
+  pruning.reportJson = reduction.reportJson;
+  pruning.maxError = reduction.maxError;
+  pruning.modelName = output.modelName;
   for (const std::string &name : disabledFusions) {
     if (!llvm::is_contained(getFusionNames(), name)) {
       llvm::errs() << "tfc: error: --disable-fusion: unknown fusion '" << name
@@ -436,6 +504,7 @@ int tfc::driver::runCompile(MLIRContext &context) {
     const char *cpuOnly = !calibrationData.empty()            ? "--calibration-data"
                           : profile                           ? "--profile"
                           : kernelReport                      ? "--kernel-report"
+                          : !prune.empty()                    ? "--prune"
                           : sparseThreshold.getNumOccurrences() ? "--sparse-threshold"
                           : sanitizer != Sanitizer::None      ? "--sanitize"
                           : !targetCpu.empty()                ? "--target-cpu"
@@ -515,6 +584,10 @@ int tfc::driver::runCompile(MLIRContext &context) {
   cpu.selection.remarks = kernelReport;
   cpu.selection.sparseThreshold = sparseThreshold;
   reduction.kernelIsa = getKernelIsa(cpu.machine);
+  pruning.kernelIsa = reduction.kernelIsa;
+  pruning.sparseThreshold = cpu.selection.sparseThreshold >= 0
+                                ? cpu.selection.sparseThreshold
+                                : getDefaultSparseThreshold(reduction.kernelIsa);
   // Calibration runs models built for the compiling machine: the target
   // must be able to run here (another architecture cannot).
   if (!reduction.calibrationData.empty() && !crossArch.empty()) {
@@ -526,6 +599,10 @@ int tfc::driver::runCompile(MLIRContext &context) {
   if (!quantize.empty())
     compile.reduce = [&](ModuleOp graph) {
       return reduceModel(graph, *target, reduction);
+    };
+  if (!prune.empty())
+    compile.reduce = [&](ModuleOp graph) {
+      return pruneModel(graph, *target, pruning);
     };
   return compileFor(*target, context, options, compile);
 }

@@ -73,6 +73,11 @@ struct KernelSelectionOptions {
   double sparseThreshold = -1;
 };
 
+/// Where the block-sparse linear kernel of `kernelIsa` starts to beat the
+/// dense one: the fraction of zero 1x16 blocks from which kernel selection
+/// takes it unless told otherwise (bench/sparse-break-even measures it).
+double getDefaultSparseThreshold(StringRef kernelIsa);
+
 /// Adds the passes that take a module of tfm ops to the LLVM dialect:
 /// kernel selection for `kernelIsa` (see getKernelIsa), tfm -> linalg on
 /// tensors -> buffers -> loops -> LLVM dialect.

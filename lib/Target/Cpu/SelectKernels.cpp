@@ -34,14 +34,14 @@
 
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
-#include "llvm/ADT/StringSwitch.h"
-
-
-#include <cstring>
 #include "tfc/Conversion/LoweringUtils.h"
 #include "tfc/Target/Cpu/KernelTable.h"
+#include "tfc/Target/CpuCodegen.h"
 #include "tfc/runtime/tfc_abi.h"
 #include "tfm/TfmOps.h"
+#include "llvm/ADT/StringSwitch.h"
+
+#include <cstring>
 
 namespace mlir::tfc::cpu {
 #define GEN_PASS_DEF_CPUSELECTKERNELS
@@ -173,15 +173,7 @@ struct SparseWeight {
 
 constexpr int64_t kSparsePanel = 16;
 
-/// Where the block-sparse kernel starts to beat the dense one on a weight
-/// pruned in 1x16 blocks, as bench/break-even measured it (docs/Pruning.md):
-/// 768x3072 and 3072x768 by 128 rows, one thread. With AVX-512 the sparse
-/// kernel is 5-8% slower at 20% zero blocks and 6% faster at 30%; with AVX2
-/// (a weaker dense kernel) already 10% faster at 20%. NEON is unmeasured
-/// and takes AVX-512's.
-double defaultSparseThreshold(StringRef isa) {
-  return isa.starts_with("avx2") ? 0.2 : 0.3;
-}
+
 
 /// `weight` ([K, N] f32 constant, not a splat) packed for the block-sparse
 /// kernel when at least `threshold` of its 1x16 blocks are zero; nullopt
@@ -986,7 +978,7 @@ struct CpuSelectKernelsPass
     });
     OpBuilder b(&getContext());
     KernelSelector selector(b, isa,
-                            sparseThreshold < 0 ? defaultSparseThreshold(isa)
+                            sparseThreshold < 0 ? getDefaultSparseThreshold(isa)
                                                 : double(sparseThreshold));
     for (Operation *op : candidates) {
       b.setInsertionPoint(op);
@@ -1041,3 +1033,14 @@ private:
 };
 
 } // namespace
+
+// Where the block-sparse kernel starts to beat the dense one on a weight
+// pruned in 1x16 blocks, as bench/sparse-break-even measured it
+// (docs/Pruning.md): 768x3072 and 3072x768 by 128 rows, one thread. With
+// AVX-512 the sparse kernel is 6-18% slower at 10% zero blocks, 2-6% slower
+// at 20% and 8-18% faster at 30%; with AVX2 (a weaker dense kernel) 1-4%
+// slower at 10% and 11% faster at 20%. NEON is unmeasured and takes
+// AVX-512's.
+double mlir::tfc::getDefaultSparseThreshold(StringRef kernelIsa) {
+  return kernelIsa.starts_with("avx2") ? 0.2 : 0.3;
+}
