@@ -5,6 +5,7 @@
 #include "FusionUtils.h"
 #include "tfc/Transforms/Quantization.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Matchers.h"
 #include "tfm/TfmOps.h"
@@ -311,4 +312,93 @@ double PruningErrorMeter::relativeError(size_t i) const {
   if (referenceSquares <= 0)
     return errorSquares[i] > 0 ? INFINITY : 0.0;
   return std::sqrt(errorSquares[i] / referenceSquares);
+}
+
+//===----------------------------------------------------------------------===//
+// Structured pruning
+//===----------------------------------------------------------------------===//
+
+Value mlir::tfc::selectConstantSlices(OpBuilder &b, Location loc, Value value,
+                                      int64_t axis, ArrayRef<int64_t> indices,
+                                      StringRef suffix) {
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  if (!type || !type.hasStaticShape() || type.getRank() < 1 || type.getRank() > 2 ||
+      axis >= type.getRank() || !type.getElementType().isF32())
+    return {};
+  std::optional<SmallVector<float>> values = getConstantFloats(value);
+  if (!values)
+    return {};
+  int64_t rows = type.getDimSize(0);
+  int64_t cols = type.getRank() == 2 ? type.getDimSize(1) : 1;
+  SmallVector<float> kept;
+  SmallVector<int64_t> shape(type.getShape());
+  shape[axis] = indices.size();
+  if (axis == 0) {
+    for (int64_t row : indices)
+      kept.append(values->begin() + row * cols, values->begin() + (row + 1) * cols);
+  } else {
+    for (int64_t row = 0; row < rows; ++row)
+      for (int64_t col : indices)
+        kept.push_back((*values)[row * cols + col]);
+  }
+  std::string name = "slices";
+  Attribute attr;
+  if (matchPattern(value, m_Constant(&attr)))
+    if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr))
+      name = resource.getRawHandle().getKey().str();
+  return createWeightConstant(
+      b, loc, RankedTensorType::get(shape, b.getF32Type()),
+      ArrayRef<char>(reinterpret_cast<const char *>(kept.data()),
+                     kept.size() * sizeof(float)),
+      name + suffix.str());
+}
+
+std::vector<double> mlir::tfc::getConstantNorms(Value matrix, int64_t axis) {
+  auto type = dyn_cast<RankedTensorType>(matrix.getType());
+  if (!type || type.getRank() != 2 || !type.hasStaticShape())
+    return {};
+  std::optional<SmallVector<float>> values = getConstantFloats(matrix);
+  if (!values)
+    return {};
+  int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
+  std::vector<double> norms(axis == 0 ? rows : cols, 0.0);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) {
+      double v = (*values)[r * cols + c];
+      norms[axis == 0 ? r : c] += v * v;
+    }
+  for (double &norm : norms)
+    norm = std::sqrt(norm);
+  return norms;
+}
+
+SmallVector<int64_t> mlir::tfc::keepMostImportant(ArrayRef<double> importance,
+                                                  int64_t keep) {
+  SmallVector<int64_t> order;
+  for (int64_t i = 0, e = importance.size(); i < e; ++i)
+    order.push_back(i);
+  // NaN ranks first (kept): nothing is known to make it unimportant.
+  auto key = [&](int64_t i) {
+    return std::isnan(importance[i]) ? INFINITY : importance[i];
+  };
+  std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+    return key(a) > key(b) || (key(a) == key(b) && a < b);
+  });
+  order.resize(std::min<int64_t>(keep, order.size()));
+  std::sort(order.begin(), order.end());
+  return order;
+}
+
+RankedTensorType mlir::tfc::withLastDim(Type type, int64_t size) {
+  auto ranked = cast<RankedTensorType>(type);
+  SmallVector<int64_t> shape(ranked.getShape());
+  if (!ShapedType::isDynamic(shape.back()))
+    shape.back() = size;
+  return RankedTensorType::get(shape, ranked.getElementType());
+}
+
+void mlir::tfc::copyDriverAttributes(Operation *from, Operation *to) {
+  for (NamedAttribute attr : from->getAttrs())
+    if (attr.getName().strref().starts_with("tfc."))
+      to->setAttr(attr.getName(), attr.getValue());
 }

@@ -484,6 +484,62 @@ def Prune : Pass<"tfm-prune", "func::FuncOp"> {
   let statistics = [Statistic<"numPruned", "pruned", "Linears pruned">];
 }
 
+def PruneFfn : Pass<"tfm-prune-ffn", "func::FuncOp"> {
+  let summary = "Removes the least important FFN neurons (tfc compile --prune-ffn)";
+  let description = [{
+    An FFN is a `tfm.linear` A (constant f32 weight `[D, F]`, bias `[F]` or
+    none, any activation, no residual) whose result only feeds the input of
+    a `tfm.linear` B (constant weight `[F, D2]`). Neuron `j` is A's column
+    `j` and B's row `j`; `fraction` of the F neurons go (the kept count
+    rounded up to a multiple of `multiple`, which the kernels' panels
+    prefer), and A's weight and bias lose their columns, B's weight its
+    rows: both matrices are physically smaller.
+
+    A neuron's importance is `||x_j|| * ||B row j||`: `x_j` the neuron's
+    output, whose L2 norm over calibration data a driver puts on B as
+    `tfc.input_norms`, or without it the norm of A's column `j` (weights
+    only).
+  }];
+  let options = [
+    Option<"fraction", "fraction", "double", /*default=*/"0.5",
+           "The fraction of each FFN's neurons to remove, below 1">,
+    Option<"multiple", "multiple", "int64_t", /*default=*/"16",
+           "The kept neurons are rounded up to a multiple of this">,
+    Option<"emitRemarks", "emit-remarks", "bool", /*default=*/"false",
+           "Report each FFN pruned as a remark">
+  ];
+  let dependentDialects = ["::mlir::tfm::TfmDialect"];
+  let statistics = [Statistic<"numPruned", "pruned", "FFNs made smaller">];
+}
+
+def PruneHeads : Pass<"tfm-prune-heads", "func::FuncOp"> {
+  let summary = "Removes the least important attention heads (tfc compile --prune-heads)";
+  let description = [{
+    A `tfm.attention` whose q, k and v are token-major (`[B, L, heads *
+    d]`), with as many key and value heads as query heads, computed by
+    linears by constant weights (one merged projection split three ways,
+    or three projections), whose result only feeds the input of a
+    `tfm.linear` O by a constant weight `[heads * dv, D]`, and whose mask
+    (if any) does not vary by head. `fraction` of its heads go (at least
+    one stays): the projections lose the heads' columns (and bias), O its
+    rows, the attention its heads.
+
+    A head's importance is the sum over its output channels `c` of
+    `||x_c|| * ||O row c||`: `x_c` the attention's output channel, whose L2
+    norm over calibration data a driver puts on O as `tfc.input_norms`, or
+    without it the norm of the value projection's column `c` (weights
+    only).
+  }];
+  let options = [
+    Option<"fraction", "fraction", "double", /*default=*/"0.5",
+           "The fraction of each attention's heads to remove, below 1">,
+    Option<"emitRemarks", "emit-remarks", "bool", /*default=*/"false",
+           "Report each attention pruned as a remark">
+  ];
+  let dependentDialects = ["::mlir::tfm::TfmDialect"];
+  let statistics = [Statistic<"numPruned", "pruned", "Attentions made smaller">];
+}
+
 def InsertProfileMarkers : Pass<"tfm-insert-profile-markers", "ModuleOp"> {
   let summary = "Times every graph op at run time (tfc compile --profile)";
   let description = [{

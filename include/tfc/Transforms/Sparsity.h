@@ -12,6 +12,7 @@
 #ifndef TFC_TRANSFORMS_SPARSITY_H
 #define TFC_TRANSFORMS_SPARSITY_H
 
+#include "mlir/IR/Builders.h"
 #include "mlir/IR/Operation.h"
 #include "mlir/IR/Value.h"
 #include "llvm/ADT/ArrayRef.h"
@@ -141,6 +142,33 @@ private:
     return weightCopy.empty() ? weightInPlace : ArrayRef<float>(weightCopy);
   }
 };
+
+//===----------------------------------------------------------------------===//
+// Structured pruning: whole FFN neurons and attention heads removed, the
+// matrices made smaller (tfm-prune-ffn, tfm-prune-heads).
+//===----------------------------------------------------------------------===//
+
+/// A new constant holding the slices of `value` (a constant f32 tensor of
+/// rank 1 or 2) at `indices` along `axis`, in their order; its blob named
+/// after the source's with `suffix`. Null when `value` is not such a
+/// constant.
+Value selectConstantSlices(OpBuilder &b, Location loc, Value value, int64_t axis,
+                           ArrayRef<int64_t> indices, StringRef suffix);
+
+/// The L2 norm of each row (axis 0) or column (axis 1) of a constant f32
+/// [K, N] matrix; empty when it cannot be read.
+std::vector<double> getConstantNorms(Value matrix, int64_t axis);
+
+/// `type` (a ranked tensor) with its last dim `size`, unless dynamic.
+RankedTensorType withLastDim(Type type, int64_t size);
+
+/// Carries a driver's attributes (tfc.*: calibrated norms, a layer's own
+/// sparsity) from a rewritten op to its replacement.
+void copyDriverAttributes(Operation *from, Operation *to);
+
+/// The indices of the `keep` largest of `importance`, in increasing order
+/// (ties: the earlier index).
+SmallVector<int64_t> keepMostImportant(ArrayRef<double> importance, int64_t keep);
 
 } // namespace mlir::tfc
 
