@@ -149,6 +149,11 @@ def make_inputs(directory):
         case, model, gflop, table, *feeds = line.split()
         if case == "bert-seq128":
             lines.append(" ".join([case + "-sparse80", model + "-sparse80", gflop, table] + feeds))
+            # structured: half the heads and half the FFN neurons removed
+            # (tfc compile --prune-heads=0.5 --prune-ffn=0.5), against tfc
+            # on the whole model; ONNX Runtime runs the whole model.
+            lines.append(" ".join([case + "-structured50", model + "-structured50", gflop,
+                                   table] + feeds))
     for case, model, feeds in family_inputs(rng):
         paths = [f"{name}={save(f'{case}_{name}.npy', array)}" for name, array in feeds.items()]
         lines.append(f"{case} {model} 0 yes {' '.join(paths)}")
@@ -201,7 +206,7 @@ def report(results_path, peak, peak_line, threads, cpu, markdown_path, plot_path
     header = (f"{'case':<24} {'tfc ms':>9} {'ORT ms':>9} {'tfc/ORT':>8} {'goal':>7} "
               f"{'tfc GFLOP/s':>12} {'% peak':>7} {'ORT GFLOP/s':>12} {'% peak':>7}")
     table = [header, "-" * len(header)]
-    int8_rows, bf16_rows, sparse_rows = [], [], []
+    int8_rows, bf16_rows, sparse_rows, structured_rows = [], [], [], []
     native_bf16 = "AVX512-BF16" in built_for
     fp32_ort = {case: ort_ms for case, _, ort_ms, _, _ in rows}
     fp32_tfc = {case: tfc_ms for case, tfc_ms, _, _, _ in rows}
@@ -216,6 +221,9 @@ def report(results_path, peak, peak_line, threads, cpu, markdown_path, plot_path
             continue
         if "-sparse" in case:
             sparse_rows.append((case, tfc_ms, ort_ms, gflop))
+            continue
+        if "-structured" in case:
+            structured_rows.append((case, tfc_ms, ort_ms))
             continue
         tfc_rate, ort_rate = gflop / (tfc_ms / 1e3), gflop / (ort_ms / 1e3)
         if case.startswith("matmul"):
@@ -287,6 +295,17 @@ def report(results_path, peak, peak_line, threads, cpu, markdown_path, plot_path
             table.append(
                 f"{case:<28} {tfc_ms:9.2f} {dense:10.2f} {dense / tfc_ms:9.2f}x "
                 f"{ort_ms:9.2f} {ort_ms / tfc_ms:7.2f}x {'met' if met else 'MISSED':>7}")
+    if structured_rows:
+        # Structured goal (issue 21): half the heads and FFN neurons removed
+        # run in at most 0.55x the whole model's time.
+        headers = (f"{'structured case':<28} {'tfc':>9} {'tfc whole':>10} {'tfc/whole':>10} "
+                   f"{'ORT whole':>10} {'goal':>7}")
+        table += ["", headers, "-" * len(headers)]
+        for case, tfc_ms, ort_ms in structured_rows:
+            whole = fp32_tfc.get(case.rsplit("-structured", 1)[0], float("nan"))
+            met = tfc_ms / whole <= 0.55
+            table.append(f"{case:<28} {tfc_ms:9.2f} {whole:10.2f} {tfc_ms / whole:9.2f}x "
+                         f"{ort_ms:10.2f} {'met' if met else 'MISSED':>7}")
     notes = [
         f"tfc/ORT: tfc's median latency over ONNX Runtime's, same inputs, {threads} threads "
         "(goal <= 0.90 for BERT, GPT-2 and ViT; <= 1.0 for the families, <= 0.6 for a "
@@ -325,12 +344,17 @@ def report(results_path, peak, peak_line, threads, cpu, markdown_path, plot_path
             "on the dense model (the row without -sparse) over tfc on the sparse one (goal "
             "for the matmuls: >= 5x at 90%, 3x at 80%, 1x at 50%); ORT/tfc: goal >= 3x for "
             "BERT-base at 80%.")
+    if structured_rows:
+        notes.append(
+            "structured rows: tfc compile --prune-heads=0.5 --prune-ffn=0.5 (half of every "
+            "attention's heads and FFN's neurons removed, ranked by the weights), against tfc "
+            "on the whole model (goal: tfc/whole <= 0.55); ONNX Runtime runs the whole model.")
     text = "\n".join(table + [""] + notes)
     print(text)
 
     bert = [(int(c.split("seq")[1]), t, o) for c, t, o, _, _ in rows
             if c.startswith("bert-seq") and not c.endswith(("-int8", "-bf16"))
-            and "-sparse" not in c]
+            and "-sparse" not in c and "-structured" not in c]
     bert.sort()
     with open(markdown_path, "w") as f:
         f.write(f"CPU: {cpu}\n\ntfc compiled for: {built_for}\n\n{ort_note}\n\n"

@@ -130,6 +130,24 @@ static cl::opt<std::string> prune(
     cl::value_desc("magnitude|wanda:SPARSITY[:BLOCK]"),
     cl::sub(tfc::driver::compileCommand), cl::cat(tfc::driver::compileCategory));
 
+static cl::opt<double> pruneHeads(
+    "prune-heads",
+    cl::desc("Structured pruning: remove this fraction of every attention's "
+             "heads, the least important (by their outputs' norms on "
+             "--calibration-data times the output projection's rows, or by "
+             "the weights alone): the projections become smaller"),
+    cl::value_desc("F"), cl::sub(tfc::driver::compileCommand),
+    cl::cat(tfc::driver::compileCategory));
+
+static cl::opt<double> pruneFfn(
+    "prune-ffn",
+    cl::desc("Structured pruning: remove this fraction of every FFN's "
+             "neurons (the kept count rounded up to a multiple of 16), the "
+             "least important by the same measure: both FFN matrices become "
+             "smaller"),
+    cl::value_desc("F"), cl::sub(tfc::driver::compileCommand),
+    cl::cat(tfc::driver::compileCategory));
+
 static cl::opt<std::string> calibrationData(
     "calibration-data",
     cl::desc("Inputs to measure a reduction on: DIR holds one folder per "
@@ -391,12 +409,20 @@ int tfc::driver::runCompile(MLIRContext &context) {
                  << "' (int8, int8-static, bf16)\n";
     return 1;
   }
-  if (quantize.empty() && prune.empty() &&
+  bool structured = pruneHeads.getNumOccurrences() || pruneFfn.getNumOccurrences();
+  for (cl::opt<double> *fraction : {&pruneHeads, &pruneFfn})
+    if (fraction->getNumOccurrences() &&
+        !(fraction->getValue() > 0.0 && fraction->getValue() < 1.0)) {
+      llvm::errs() << "tfc: error: --" << fraction->ArgStr
+                   << " takes a fraction above 0 and below 1\n";
+      return 1;
+    }
+  if (quantize.empty() && prune.empty() && !structured &&
       (calibrationData.getNumOccurrences() ||
        reductionReport.getNumOccurrences() || maxError.getNumOccurrences())) {
     llvm::errs() << "tfc: error: --calibration-data, --reduction-report and "
-                    "--max-error measure a reduction: give --quantize or "
-                    "--prune too\n";
+                    "--max-error measure a reduction: give --quantize, "
+                    "--prune, --prune-heads or --prune-ffn too\n";
     return 1;
   }
   if (prune.empty() && maxOutputError.getNumOccurrences()) {
@@ -470,6 +496,15 @@ int tfc::driver::runCompile(MLIRContext &context) {
   pruning.reportJson = reduction.reportJson;
   pruning.maxError = reduction.maxError;
   pruning.modelName = output.modelName;
+  StructuredPruningOptions structure;
+  structure.headFraction = pruneHeads.getNumOccurrences() ? pruneHeads.getValue() : 0.0;
+  structure.ffnFraction = pruneFfn.getNumOccurrences() ? pruneFfn.getValue() : 0.0;
+  structure.calibrationData = reduction.calibrationData;
+  structure.printReport = reduction.printReport;
+  // (One JSON file: another reduction's, when there is one.)
+  if (quantize.empty() && prune.empty())
+    structure.reportJson = reduction.reportJson;
+  structure.modelName = output.modelName;
   for (const std::string &name : disabledFusions) {
     if (!llvm::is_contained(getFusionNames(), name)) {
       llvm::errs() << "tfc: error: --disable-fusion: unknown fusion '" << name
@@ -505,6 +540,7 @@ int tfc::driver::runCompile(MLIRContext &context) {
                           : profile                           ? "--profile"
                           : kernelReport                      ? "--kernel-report"
                           : !prune.empty()                    ? "--prune"
+                          : structured                        ? "--prune-heads and --prune-ffn"
                           : sparseThreshold.getNumOccurrences() ? "--sparse-threshold"
                           : sanitizer != Sanitizer::None      ? "--sanitize"
                           : !targetCpu.empty()                ? "--target-cpu"
@@ -596,13 +632,16 @@ int tfc::driver::runCompile(MLIRContext &context) {
     return 1;
   }
   std::unique_ptr<Target> target = createCpuTarget(std::move(cpu));
-  if (!quantize.empty())
-    compile.reduce = [&](ModuleOp graph) {
-      return reduceModel(graph, *target, reduction);
-    };
-  if (!prune.empty())
-    compile.reduce = [&](ModuleOp graph) {
-      return pruneModel(graph, *target, pruning);
+  if (!quantize.empty() || !prune.empty() || structured)
+    compile.reduce = [&](ModuleOp graph) -> LogicalResult {
+      // The structure first: the other reductions measure the smaller model.
+      if (structured && failed(pruneStructure(graph, *target, structure)))
+        return failure();
+      if (!quantize.empty())
+        return reduceModel(graph, *target, reduction);
+      if (!prune.empty())
+        return pruneModel(graph, *target, pruning);
+      return success();
     };
   return compileFor(*target, context, options, compile);
 }

@@ -46,6 +46,24 @@ inline constexpr double kPruneFallbacks[] = {1.0,   0.875, 0.75, 0.625,
 /// bits per character (docs/Pruning.md).
 constexpr double kDefaultMaxOutputError = 0.05;
 
+/// What --prune-heads and --prune-ffn ask for.
+struct StructuredPruningOptions {
+  double headFraction = 0; // of each attention's heads to remove
+  double ffnFraction = 0;  // of each FFN's neurons to remove
+  std::string calibrationData;
+  bool printReport = false;
+  std::string reportJson; // written when no other reduction writes it
+  std::string modelName;
+  int threads = 0;
+};
+
+/// Removes the least important attention heads and FFN neurons of the
+/// optimized graph `module` (ranked by calibrated input norms when
+/// calibration data is given, else by the weights), and reports the
+/// smaller shapes and, with calibration data, the outputs' error.
+LogicalResult pruneStructure(ModuleOp module, Target &target,
+                             const StructuredPruningOptions &options);
+
 /// Prunes the optimized graph `module` as `options` say, measuring each
 /// layer's error when calibration data is given (variants compiled for
 /// `target` into a temporary directory and run).

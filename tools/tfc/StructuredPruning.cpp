@@ -1,0 +1,273 @@
+//===- StructuredPruning.cpp - tfc compile --prune-heads, --prune-ffn -----===//
+//
+// Structured pruning with its measurements. With calibration data the
+// unpruned graph is compiled with taps on every linear's input and run on
+// the sets: each input channel's L2 norm ranks attention heads (the output
+// projection's input) and FFN neurons (the second linear's input), as
+// tfc.input_norms for the tfm-prune-heads and tfm-prune-ffn passes; then the
+// smaller model runs on the same sets against the unpruned outputs. Without
+// calibration data the passes rank by the weights alone.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Pruning.h"
+
+#include "Calibration.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "tfc/Target/ModelSignature.h"
+#include "tfc/Transforms/Passes.h"
+#include "tfc/Transforms/Quantization.h"
+#include "tfm/TfmOps.h"
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatAdapters.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::tfc;
+using namespace mlir::tfc::driver;
+
+namespace {
+
+/// A linear's weight shape, before and after.
+struct LayerShape {
+  std::string name;
+  int64_t depth = 0, cols = 0, newDepth = 0, newCols = 0;
+};
+
+std::pair<int64_t, int64_t> weightShape(Operation *linear) {
+  auto type = cast<RankedTensorType>(getLinearParts(linear)->weight.getType());
+  return {type.getDimSize(0), type.getDimSize(1)};
+}
+
+SmallVector<int64_t> headCounts(func::FuncOp graph) {
+  SmallVector<int64_t> heads;
+  graph.walk([&](tfm::AttentionOp op) { heads.push_back(op.getNumHeads()); });
+  return heads;
+}
+
+std::string joinCounts(ArrayRef<int64_t> counts) {
+  std::string text;
+  for (auto [i, count] : llvm::enumerate(counts))
+    text += (i ? "+" : "") + std::to_string(count);
+  return text.empty() ? "none" : text;
+}
+
+} // namespace
+
+LogicalResult
+mlir::tfc::driver::pruneStructure(ModuleOp module, Target &target,
+                                  const StructuredPruningOptions &options) {
+  func::FuncOp graph = graphOf(module);
+  FailureOr<ModelSignature> signature = getModelSignature(graph);
+  if (failed(signature))
+    return failure();
+  std::vector<LayerShape> layers;
+  for (Operation *op : getLinears(graph)) {
+    auto [depth, cols] = weightShape(op);
+    layers.push_back({getLayerName(op), depth, cols, depth, cols});
+  }
+  SmallVector<int64_t> headsBefore = headCounts(graph);
+
+  std::vector<std::vector<HostTensor>> sets, referenceOutputs;
+  std::vector<std::string> setNames;
+  std::vector<OutputError> outputErrors;
+  for (const TensorSignature &output : signature->outputs)
+    outputErrors.push_back({output.name});
+  SmallString<128> workDir;
+  auto cleanup = llvm::make_scope_exit([&] {
+    if (!workDir.empty())
+      llvm::sys::fs::remove_directories(workDir);
+  });
+  if (!options.calibrationData.empty()) {
+    if (failed(readCalibrationSets(options.calibrationData, *signature, sets,
+                                   setNames)))
+      return failure();
+    if (std::error_code ec =
+            llvm::sys::fs::createUniqueDirectory("tfc-calibrate", workDir)) {
+      llvm::errs() << "tfc: error: cannot create a temporary directory: "
+                   << ec.message() << "\n";
+      return failure();
+    }
+    // Every linear's input channel norms, from a tapped run.
+    OwningOpRef<ModuleOp> tapped = module.clone();
+    SmallVector<Value> taps;
+    SmallVector<int> tapOf;
+    for (Operation *op : getLinears(graphOf(*tapped))) {
+      Value input = getLinearParts(op)->input;
+      auto it = llvm::find(taps, input);
+      tapOf.push_back(it - taps.begin());
+      if (it == taps.end())
+        taps.push_back(input);
+    }
+    addTaps(graphOf(*tapped), taps);
+    size_t numOutputs = signature->outputs.size();
+    std::vector<std::vector<double>> squares(layers.size());
+    if (failed(runOnSets(
+            *tapped, target, workDir, "tapped", options.threads, sets, setNames,
+            [&](size_t, std::vector<HostTensor> &outputs) {
+              for (size_t i = 0; i < layers.size(); ++i) {
+                const HostTensor &input = outputs[numOutputs + tapOf[i]];
+                int64_t depth = layers[i].depth;
+                const float *data =
+                    reinterpret_cast<const float *>(input.bytes.data());
+                int64_t rows = depth ? input.numElements() / depth : 0;
+                squares[i].resize(depth, 0.0);
+                for (int64_t r = 0; r < rows; ++r)
+                  for (int64_t k = 0; k < depth; ++k)
+                    squares[i][k] += double(data[r * depth + k]) * data[r * depth + k];
+              }
+              outputs.resize(numOutputs);
+              referenceOutputs.push_back(std::move(outputs));
+            })))
+      return failure();
+    for (auto [op, layerSquares] : llvm::zip(getLinears(graph), squares)) {
+      SmallVector<float> norms;
+      for (double s : layerSquares)
+        norms.push_back(static_cast<float>(std::sqrt(s)));
+      op->setAttr(kInputNormsAttr,
+                  DenseF32ArrayAttr::get(module->getContext(), norms));
+    }
+  }
+
+  PassManager pm(module->getContext());
+  if (options.headFraction > 0) {
+    PruneHeadsOptions heads;
+    heads.fraction = options.headFraction;
+    pm.addNestedPass<func::FuncOp>(createPruneHeads(heads));
+  }
+  if (options.ffnFraction > 0) {
+    PruneFfnOptions ffn;
+    ffn.fraction = options.ffnFraction;
+    pm.addNestedPass<func::FuncOp>(createPruneFfn(ffn));
+  }
+  if (failed(pm.run(module)))
+    return failure();
+  // The norms have served (a later reduction measures the smaller model).
+  graph.walk([](Operation *op) { op->removeAttr(kInputNormsAttr); });
+  SmallVector<Operation *> after = getLinears(graph);
+  if (after.size() != layers.size()) {
+    llvm::errs() << "tfc: error: structured pruning changed the number of "
+                    "linears (a bug)\n";
+    return failure();
+  }
+  for (auto [layer, op] : llvm::zip(layers, after))
+    std::tie(layer.newDepth, layer.newCols) = weightShape(op);
+  SmallVector<int64_t> headsAfter = headCounts(graph);
+
+  if (!sets.empty()) {
+    OwningOpRef<ModuleOp> pruned = module.clone();
+    if (failed(runOnSets(*pruned, target, workDir, "structured", options.threads,
+                         sets, setNames,
+                         [&](size_t setIndex, std::vector<HostTensor> &outputs) {
+                           compareOutputs(referenceOutputs[setIndex], outputs,
+                                          outputErrors);
+                         })))
+      return failure();
+  }
+  if (!options.printReport && options.reportJson.empty())
+    return success();
+
+  double macsBefore = 0, macsAfter = 0;
+  for (const LayerShape &layer : layers) {
+    macsBefore += double(layer.depth) * layer.cols;
+    macsAfter += double(layer.newDepth) * layer.newCols;
+  }
+  std::string ranking = sets.empty() ? "ranked by the weights (no --calibration-data)"
+                                     : "ranked by calibrated norms";
+  if (options.printReport) {
+    llvm::raw_ostream &os = llvm::outs();
+    os << "reduction report for " << options.modelName << ":";
+    if (options.headFraction > 0)
+      os << " --prune-heads=" << llvm::format("%g", options.headFraction);
+    if (options.ffnFraction > 0)
+      os << " --prune-ffn=" << llvm::format("%g", options.ffnFraction);
+    os << " (" << ranking << ")\n";
+    size_t width = 5;
+    for (const LayerShape &layer : layers)
+      width = std::max(width, layer.name.size());
+    os << llvm::formatv("  {0} {1,11}    {2}\n",
+                        llvm::fmt_align("layer", llvm::AlignStyle::Left, width),
+                        "K x N", "now");
+    for (const LayerShape &layer : layers)
+      os << llvm::formatv(
+          "  {0} {1,11} -> {2}\n",
+          llvm::fmt_align(layer.name, llvm::AlignStyle::Left, width),
+          std::to_string(layer.depth) + "x" + std::to_string(layer.cols),
+          layer.newDepth == layer.depth && layer.newCols == layer.cols
+              ? std::string("(unchanged)")
+              : std::to_string(layer.newDepth) + "x" + std::to_string(layer.newCols));
+    os << "  attention heads: " << joinCounts(headsBefore) << " -> "
+       << joinCounts(headsAfter) << "\n";
+    if (!sets.empty()) {
+      os << "  model outputs against the unpruned model over " << sets.size()
+         << " calibration set" << (sets.size() == 1 ? "" : "s") << ":\n";
+      for (const OutputError &output : outputErrors) {
+        if (output.isFloat)
+          os << llvm::formatv("    {0}: relative L2 error {1:e2}\n",
+                              output.name, output.relative());
+        else
+          os << "    " << output.name << ": " << output.mismatches
+             << " elements differ\n";
+      }
+    }
+    os << llvm::formatv("  linear weights: {0:f2} MB -> {1:f2} MB f32; their "
+                        "multiply-adds per token {2:f2}x\n",
+                        macsBefore * 4 / 1e6, macsAfter * 4 / 1e6,
+                        macsBefore > 0 ? macsAfter / macsBefore : 1.0);
+  }
+  if (options.reportJson.empty())
+    return success();
+  std::error_code ec;
+  llvm::raw_fd_ostream file(options.reportJson, ec);
+  if (ec) {
+    llvm::errs() << "tfc: error: --reduction-report: cannot write '"
+                 << options.reportJson << "': " << ec.message() << "\n";
+    return failure();
+  }
+  llvm::json::OStream json(file, 2);
+  json.object([&] {
+    json.attribute("model", options.modelName);
+    json.attribute("reduction", "structured");
+    json.attribute("head_fraction", options.headFraction);
+    json.attribute("ffn_fraction", options.ffnFraction);
+    json.attribute("ranking", sets.empty() ? "weights" : "calibrated norms");
+    json.attributeArray("layers", [&] {
+      for (const LayerShape &layer : layers)
+        json.object([&] {
+          json.attribute("name", layer.name);
+          json.attribute("k", layer.depth);
+          json.attribute("n", layer.cols);
+          json.attribute("k_now", layer.newDepth);
+          json.attribute("n_now", layer.newCols);
+        });
+    });
+    json.attributeArray("heads", [&] {
+      for (size_t i = 0; i < headsBefore.size() && i < headsAfter.size(); ++i)
+        json.object([&] {
+          json.attribute("heads", headsBefore[i]);
+          json.attribute("heads_now", headsAfter[i]);
+        });
+    });
+    json.attributeArray("outputs", [&] {
+      for (const OutputError &output : outputErrors)
+        if (!sets.empty())
+          json.object([&] {
+            json.attribute("name", output.name);
+            if (output.isFloat)
+              json.attribute("relative_l2_error", output.relative());
+            else
+              json.attribute("mismatched_elements", output.mismatches);
+          });
+    });
+    json.attribute("linear_macs_ratio",
+                   macsBefore > 0 ? macsAfter / macsBefore : 1.0);
+  });
+  file << "\n";
+  return success();
+}
