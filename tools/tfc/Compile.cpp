@@ -148,6 +148,14 @@ static cl::opt<double> pruneFfn(
     cl::value_desc("F"), cl::sub(tfc::driver::compileCommand),
     cl::cat(tfc::driver::compileCategory));
 
+static cl::opt<double> lowRank(
+    "low-rank",
+    cl::desc("Factor each linear by its SVD, truncated to the smallest rank "
+             "that keeps this fraction of its squared singular values, where "
+             "two thinner products halve its multiply-adds (e.g. 0.9)"),
+    cl::value_desc("ENERGY"), cl::sub(tfc::driver::compileCommand),
+    cl::cat(tfc::driver::compileCategory));
+
 static cl::opt<std::string> calibrationData(
     "calibration-data",
     cl::desc("Inputs to measure a reduction on: DIR holds one folder per "
@@ -417,12 +425,18 @@ int tfc::driver::runCompile(MLIRContext &context) {
                    << " takes a fraction above 0 and below 1\n";
       return 1;
     }
-  if (quantize.empty() && prune.empty() && !structured &&
+  bool factored = lowRank.getNumOccurrences() > 0;
+  if (factored && !(lowRank > 0.0 && lowRank <= 1.0)) {
+    llvm::errs() << "tfc: error: --low-rank takes an energy above 0 and at "
+                    "most 1\n";
+    return 1;
+  }
+  if (quantize.empty() && prune.empty() && !structured && !factored &&
       (calibrationData.getNumOccurrences() ||
        reductionReport.getNumOccurrences() || maxError.getNumOccurrences())) {
     llvm::errs() << "tfc: error: --calibration-data, --reduction-report and "
                     "--max-error measure a reduction: give --quantize, "
-                    "--prune, --prune-heads or --prune-ffn too\n";
+                    "--prune, --prune-heads, --prune-ffn or --low-rank too\n";
     return 1;
   }
   if (prune.empty() && maxOutputError.getNumOccurrences()) {
@@ -505,6 +519,11 @@ int tfc::driver::runCompile(MLIRContext &context) {
   if (quantize.empty() && prune.empty())
     structure.reportJson = reduction.reportJson;
   structure.modelName = output.modelName;
+  LowRankReductionOptions factoring;
+  factoring.energy = factored ? lowRank.getValue() : 0.9;
+  factoring.calibrationData = reduction.calibrationData;
+  factoring.printReport = reduction.printReport;
+  factoring.modelName = output.modelName;
   for (const std::string &name : disabledFusions) {
     if (!llvm::is_contained(getFusionNames(), name)) {
       llvm::errs() << "tfc: error: --disable-fusion: unknown fusion '" << name
@@ -541,6 +560,7 @@ int tfc::driver::runCompile(MLIRContext &context) {
                           : kernelReport                      ? "--kernel-report"
                           : !prune.empty()                    ? "--prune"
                           : structured                        ? "--prune-heads and --prune-ffn"
+                          : factored                          ? "--low-rank"
                           : sparseThreshold.getNumOccurrences() ? "--sparse-threshold"
                           : sanitizer != Sanitizer::None      ? "--sanitize"
                           : !targetCpu.empty()                ? "--target-cpu"
@@ -632,10 +652,13 @@ int tfc::driver::runCompile(MLIRContext &context) {
     return 1;
   }
   std::unique_ptr<Target> target = createCpuTarget(std::move(cpu));
-  if (!quantize.empty() || !prune.empty() || structured)
+  if (!quantize.empty() || !prune.empty() || structured || factored)
     compile.reduce = [&](ModuleOp graph) -> LogicalResult {
-      // The structure first: the other reductions measure the smaller model.
+      // The structure first, then the factors: the other reductions
+      // measure the smaller model.
       if (structured && failed(pruneStructure(graph, *target, structure)))
+        return failure();
+      if (factored && failed(lowRankModel(graph, *target, factoring)))
         return failure();
       if (!quantize.empty())
         return reduceModel(graph, *target, reduction);

@@ -64,6 +64,21 @@ struct StructuredPruningOptions {
 LogicalResult pruneStructure(ModuleOp module, Target &target,
                              const StructuredPruningOptions &options);
 
+/// What --low-rank asks for.
+struct LowRankReductionOptions {
+  double energy = 0.9; // of each weight's squared singular values kept
+  std::string calibrationData;
+  bool printReport = false;
+  std::string modelName;
+  int threads = 0;
+};
+
+/// Factors the linears of the optimized graph `module` whose SVD at
+/// `energy` halves their multiply-adds (tfm-low-rank), and reports each
+/// layer's rank and, with calibration data, the outputs' error.
+LogicalResult lowRankModel(ModuleOp module, Target &target,
+                           const LowRankReductionOptions &options);
+
 /// Prunes the optimized graph `module` as `options` say, measuring each
 /// layer's error when calibration data is given (variants compiled for
 /// `target` into a temporary directory and run).

@@ -540,6 +540,28 @@ def PruneHeads : Pass<"tfm-prune-heads", "func::FuncOp"> {
   let statistics = [Statistic<"numPruned", "pruned", "Attentions made smaller">];
 }
 
+def LowRank : Pass<"tfm-low-rank", "func::FuncOp"> {
+  let summary = "Replaces linears by two thinner ones from their SVD (tfc compile --low-rank)";
+  let description = [{
+    Each `tfm.linear` (and `tfm.matmul` by a matrix) whose weight is a
+    constant f32 `[K, N]` is factored by its SVD, truncated to the smallest
+    rank r whose singular values hold `energy` of the sum of their squares
+    (or the rank a driver gives it as `tfc.low_rank`, 0 keeping it whole):
+    `W ~ A B` with `A [K, r]` and `B [r, N]`. Where two products of rank r
+    cost at most half the multiply-adds of the whole (`2 r (K + N) <= K
+    N`), the linear becomes a linear by A (no epilogue) feeding a linear by
+    B with the original bias, activation and residual; elsewhere it stays.
+  }];
+  let options = [
+    Option<"energy", "energy", "double", /*default=*/"0.9",
+           "The fraction of the squared singular values the factors keep">,
+    Option<"emitRemarks", "emit-remarks", "bool", /*default=*/"false",
+           "Report each linear factored or kept as a remark">
+  ];
+  let dependentDialects = ["::mlir::tfm::TfmDialect"];
+  let statistics = [Statistic<"numFactored", "factored", "Linears factored">];
+}
+
 def InsertProfileMarkers : Pass<"tfm-insert-profile-markers", "ModuleOp"> {
   let summary = "Times every graph op at run time (tfc compile --profile)";
   let description = [{

@@ -1,0 +1,66 @@
+//===- LowRank.h - low-rank factors of a linear's weight --------*- C++ -*-===//
+//
+// A weight W [K, N] whose singular values fall off fast is nearly the
+// product of two thin matrices: W ~ A B with A [K, r] and B [r, N], from
+// its SVD truncated to the r largest singular values. Two thin products
+// cost r (K + N) multiply-adds per row where W costs K N. What the
+// tfm-low-rank pass and the driver that measures it (tfc compile
+// --low-rank) share.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFC_TRANSFORMS_LOWRANK_H
+#define TFC_TRANSFORMS_LOWRANK_H
+
+#include "mlir/IR/Value.h"
+#include "llvm/ADT/ArrayRef.h"
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace mlir::tfc {
+
+/// The attribute by which a driver gives tfm-low-rank a linear's rank (an
+/// i64; 0 keeps it whole).
+inline constexpr char kLowRankAttr[] = "tfc.low_rank";
+
+/// The factors of a matrix from its SVD: A [K, rank] and B [rank, N]
+/// (row-major) with W ~ A B, and the singular values, largest first.
+struct LowRankFactors {
+  int64_t rank = 0;
+  std::vector<float> a, b;
+  std::vector<double> singularValues;
+};
+
+/// The eigenvalues (descending) and eigenvectors (columns of `vectors`,
+/// row-major n x n, in the same order) of the symmetric n x n matrix
+/// `matrix`: Householder reduction to tridiagonal form, then implicit QL.
+void eigenSymmetric(std::vector<double> matrix, int64_t n,
+                    std::vector<double> &values, std::vector<double> &vectors);
+
+/// The singular values of `weight` [depth, cols] (row-major), largest first.
+std::vector<double> singularValues(llvm::ArrayRef<float> weight, int64_t depth,
+                                   int64_t cols);
+
+/// The singular values of `weight`, a constant f32 [K, N] matrix; nullopt
+/// when it is not one.
+std::optional<std::vector<double>> getSingularValues(Value weight);
+
+/// The smallest rank whose singular values hold `energy` (a fraction) of
+/// the sum of their squares.
+int64_t rankForEnergy(llvm::ArrayRef<double> singularValues, double energy);
+
+/// `weight` [depth, cols] factored at `rank` (from the eigenvectors of the
+/// smaller Gram matrix: WᵀW or W Wᵀ).
+LowRankFactors factorLowRank(llvm::ArrayRef<float> weight, int64_t depth,
+                             int64_t cols, int64_t rank);
+
+/// Whether two products of `rank` are worth it against one [depth, cols]:
+/// their multiply-adds at most half of the whole weight's (two thin
+/// products run below the dense kernel's rate).
+bool isLowRankFaster(int64_t depth, int64_t cols, int64_t rank);
+
+} // namespace mlir::tfc
+
+#endif // TFC_TRANSFORMS_LOWRANK_H
