@@ -47,7 +47,11 @@ namespace {
 struct PrunedLayer {
   std::string name;
   int64_t depth = 0, cols = 0;
-  std::string note;      // why it stayed dense, or how the budget chose
+  std::string unprunable; // why it cannot be pruned at all, or ""
+  std::string budgetNote; // how the budget chose its sparsity
+  const std::string &note() const {
+    return unprunable.empty() ? budgetNote : unprunable;
+  }
   double sparsity = 0;   // the fraction of its blocks zeroed
   int chosen = -1;       // the meter's candidate it got, -1 for none
   double kernelBlockZeros = 0; // its 1x16 blocks zero after pruning
@@ -107,7 +111,7 @@ void printReport(llvm::raw_ostream &os, const PruningOptions &options,
         llvm::fmt_align(layer.name, llvm::AlignStyle::Left, width),
         std::to_string(layer.depth) + "x" + std::to_string(layer.cols),
         layer.sparsity > 0 ? percent(layer.sparsity) : std::string("dense"),
-        formatError(chosenError(layer, numSets > 0)), layer.note);
+        formatError(chosenError(layer, numSets > 0)), layer.note());
   if (numSets) {
     os << "  model outputs against the unpruned model over " << numSets
        << " calibration set" << (numSets == 1 ? "" : "s") << ":\n";
@@ -169,8 +173,8 @@ LogicalResult writeJson(StringRef path, const PruningOptions &options,
           json.attribute("n", layer.cols);
           json.attribute("sparsity", layer.sparsity);
           json.attribute("block_1x16_zeros", layer.kernelBlockZeros);
-          if (!layer.note.empty())
-            json.attribute("note", layer.note);
+          if (!layer.note().empty())
+            json.attribute("note", layer.note());
           if (std::optional<double> error =
                   chosenError(layer, !setNames.empty()))
             json.attribute("relative_l2_error", *error);
@@ -217,10 +221,9 @@ constexpr int kOutputBudgetSteps = 6;
 void assignSparsities(MutableArrayRef<PrunedLayer> layers, const PruneSpec &spec,
                       std::optional<double> limit) {
   for (PrunedLayer &layer : layers) {
-    if (!layer.note.empty() && layer.note.rfind("dense: ", 0) != 0 &&
-        layer.note.rfind("budget: ", 0) != 0)
-      continue; // not prunable (its note says why)
-    layer.note.clear();
+    if (!layer.unprunable.empty())
+      continue;
+    layer.budgetNote.clear();
     layer.chosen = -1;
     layer.sparsity = 0;
     if (!layer.meter) {
@@ -242,10 +245,10 @@ void assignSparsities(MutableArrayRef<PrunedLayer> layers, const PruneSpec &spec
         break;
       }
     if (layer.chosen < 0)
-      layer.note = "dense: error " + formatError(layer.meter->relativeError(0)) +
+      layer.budgetNote = "dense: error " + formatError(layer.meter->relativeError(0)) +
                    " at " + percent(sparsities.front());
     else if (layer.chosen < highest)
-      layer.note = "budget: error " +
+      layer.budgetNote = "budget: error " +
                    formatError(layer.meter->relativeError(highest)) + " at " +
                    percent(spec.sparsity);
   }
@@ -301,7 +304,7 @@ LogicalResult mlir::tfc::driver::pruneModel(ModuleOp module, Target &target,
         cast<RankedTensorType>(getLinearParts(op)->weight.getType());
     layer.depth = weightType.getDimSize(0);
     layer.cols = weightType.getDimSize(1);
-    layer.note = whyNotPrunable(op);
+    layer.unprunable = whyNotPrunable(op);
     layers.push_back(std::move(layer));
   }
 
@@ -331,13 +334,13 @@ LogicalResult mlir::tfc::driver::pruneModel(ModuleOp module, Target &target,
     func::FuncOp tappedGraph = graphOf(*tapped);
     SmallVector<Value> taps;
     for (auto [layer, op] : llvm::zip(layers, getLinears(tappedGraph))) {
-      if (!layer.note.empty())
+      if (!layer.unprunable.empty())
         continue;
       // (Wanda's meters rank by the norms: made once every set has run.)
       if (!wanda) {
         layer.meter = PruningErrorMeter::create(op, spec.block, {}, candidates);
         if (!layer.meter) {
-          layer.note =
+          layer.unprunable =
               "the error cannot be measured (a bias computed at run time)";
           continue;
         }
@@ -398,7 +401,7 @@ LogicalResult mlir::tfc::driver::pruneModel(ModuleOp module, Target &target,
           norms.push_back(static_cast<float>(std::sqrt(squares)));
         layer.meter = PruningErrorMeter::create(op, spec.block, norms, candidates);
         if (!layer.meter)
-          layer.note =
+          layer.unprunable =
               "the error cannot be measured (a bias computed at run time)";
         else
           op->setAttr(kInputNormsAttr,
@@ -423,8 +426,8 @@ LogicalResult mlir::tfc::driver::pruneModel(ModuleOp module, Target &target,
   // highest candidate within it; under an output budget, the layer budget
   // found by bisection that keeps the model's outputs within it.
   for (PrunedLayer &layer : layers)
-    if (layer.note.empty() && wanda && !layer.meter)
-      layer.note = "no calibrated input norms";
+    if (layer.unprunable.empty() && wanda && !layer.meter)
+      layer.unprunable = "no calibrated input norms";
   // Prunes a copy of the graph with the layers' sparsities and measures its
   // outputs against the unpruned ones.
   int trials = 0;
