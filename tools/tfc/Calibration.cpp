@@ -10,6 +10,7 @@
 
 #include "tfc/Pipeline/Compiler.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -165,5 +166,48 @@ void mlir::tfc::driver::compareOutputs(ArrayRef<HostTensor> reference,
     for (size_t j = 0; width && j < ref.bytes.size(); j += width)
       if (std::memcmp(&ref.bytes[j], &got.bytes[j], width))
         ++error.mismatches;
+  }
+}
+
+CalibrationData::~CalibrationData() {
+  if (!workDir.empty())
+    llvm::sys::fs::remove_directories(workDir);
+}
+
+LogicalResult CalibrationData::open(StringRef dir,
+                                    const ModelSignature &signature) {
+  if (dir.empty())
+    return success();
+  if (failed(readCalibrationSets(dir, signature, sets, names)))
+    return failure();
+  if (std::error_code ec =
+          llvm::sys::fs::createUniqueDirectory("tfc-calibrate", workDir)) {
+    llvm::errs() << "tfc: error: cannot create a temporary directory: "
+                 << ec.message() << "\n";
+    return failure();
+  }
+  return success();
+}
+
+std::vector<OutputError>
+mlir::tfc::driver::makeOutputErrors(const ModelSignature &signature) {
+  std::vector<OutputError> errors;
+  for (const TensorSignature &output : signature.outputs)
+    errors.push_back({output.name});
+  return errors;
+}
+
+void mlir::tfc::driver::printOutputErrors(llvm::raw_ostream &os,
+                                          ArrayRef<OutputError> errors,
+                                          size_t numSets, StringRef against) {
+  os << "  model outputs against " << against << " over " << numSets
+     << " calibration set" << (numSets == 1 ? "" : "s") << ":\n";
+  for (const OutputError &output : errors) {
+    if (output.isFloat)
+      os << llvm::formatv("    {0}: relative L2 error {1:e2}\n", output.name,
+                          output.relative());
+    else
+      os << "    " << output.name << ": " << output.mismatches
+         << " elements differ\n";
   }
 }

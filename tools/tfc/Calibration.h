@@ -17,6 +17,8 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "tfc/Target/ModelSignature.h"
 #include "tfc/Target/Target.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
 #include <string>
@@ -61,6 +63,40 @@ LogicalResult runOnSets(ModuleOp variant, Target &target, StringRef dir,
                         ArrayRef<std::vector<HostTensor>> sets,
                         ArrayRef<std::string> setNames,
                         function_ref<void(size_t, std::vector<HostTensor> &)> consume);
+
+/// The calibration data of a measured reduction: the sets, read against
+/// the model's signature, and a temporary folder for the variants it
+/// compiles and runs (removed with it).
+struct CalibrationData {
+  std::vector<std::vector<HostTensor>> sets;
+  std::vector<std::string> names;
+  SmallString<128> workDir;
+
+  CalibrationData() = default;
+  CalibrationData(const CalibrationData &) = delete;
+  CalibrationData &operator=(const CalibrationData &) = delete;
+  ~CalibrationData();
+
+  /// Reads the sets of `dir` and makes the folder; nothing when `dir` is
+  /// empty (no calibration data given).
+  LogicalResult open(StringRef dir, const ModelSignature &signature);
+  bool empty() const { return sets.empty(); }
+  /// runOnSets on these sets, in this folder.
+  LogicalResult run(ModuleOp variant, Target &target, StringRef name,
+                    int threads,
+                    function_ref<void(size_t, std::vector<HostTensor> &)> consume) {
+    return runOnSets(variant, target, workDir, name, threads, sets, names,
+                     consume);
+  }
+};
+
+/// One OutputError per output of `signature`, empty.
+std::vector<OutputError> makeOutputErrors(const ModelSignature &signature);
+
+/// The reports' lines on the outputs' errors: "model outputs against
+/// <against> over N calibration sets:" and one line per output.
+void printOutputErrors(llvm::raw_ostream &os, ArrayRef<OutputError> errors,
+                       size_t numSets, StringRef against);
 
 /// The graph function of a module.
 func::FuncOp graphOf(ModuleOp module);

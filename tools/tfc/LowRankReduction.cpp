@@ -18,8 +18,6 @@
 #include "tfc/Transforms/Passes.h"
 #include "tfc/Transforms/Quantization.h"
 #include "tfc/Transforms/Sparsity.h"
-#include "llvm/ADT/ScopeExit.h"
-#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatAdapters.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
@@ -28,8 +26,9 @@ using namespace mlir;
 using namespace mlir::tfc;
 using namespace mlir::tfc::driver;
 
-LogicalResult mlir::tfc::driver::lowRankModel(ModuleOp module, Target &target,
-                                              const LowRankReductionOptions &options) {
+LogicalResult
+mlir::tfc::driver::lowRankModel(ModuleOp module, Target &target,
+                                const LowRankReductionOptions &options) {
   func::FuncOp graph = graphOf(module);
   FailureOr<ModelSignature> signature = getModelSignature(graph);
   if (failed(signature))
@@ -74,32 +73,18 @@ LogicalResult mlir::tfc::driver::lowRankModel(ModuleOp module, Target &target,
   }
 
   // With calibration data: the whole model's outputs first.
-  std::vector<std::vector<HostTensor>> sets, referenceOutputs;
-  std::vector<std::string> setNames;
-  std::vector<OutputError> outputErrors;
-  for (const TensorSignature &output : signature->outputs)
-    outputErrors.push_back({output.name});
-  SmallString<128> workDir;
-  auto cleanup = llvm::make_scope_exit([&] {
-    if (!workDir.empty())
-      llvm::sys::fs::remove_directories(workDir);
-  });
-  if (!options.calibrationData.empty()) {
-    if (failed(readCalibrationSets(options.calibrationData, *signature, sets,
-                                   setNames)))
-      return failure();
-    if (std::error_code ec =
-            llvm::sys::fs::createUniqueDirectory("tfc-calibrate", workDir)) {
-      llvm::errs() << "tfc: error: cannot create a temporary directory: "
-                   << ec.message() << "\n";
-      return failure();
-    }
+  std::vector<std::vector<HostTensor>> referenceOutputs;
+  std::vector<OutputError> outputErrors = makeOutputErrors(*signature);
+  CalibrationData calibration;
+  if (failed(calibration.open(options.calibrationData, *signature)))
+    return failure();
+  if (!calibration.empty()) {
     OwningOpRef<ModuleOp> whole = module.clone();
     graphOf(*whole).walk([](Operation *op) { op->removeAttr(kLowRankAttr); });
-    if (failed(runOnSets(*whole, target, workDir, "whole", options.threads, sets,
-                         setNames, [&](size_t, std::vector<HostTensor> &outputs) {
-                           referenceOutputs.push_back(std::move(outputs));
-                         })))
+    if (failed(calibration.run(*whole, target, "whole", options.threads,
+                               [&](size_t, std::vector<HostTensor> &outputs) {
+                                 referenceOutputs.push_back(std::move(outputs));
+                               })))
       return failure();
   }
   PassManager pm(context);
@@ -109,22 +94,21 @@ LogicalResult mlir::tfc::driver::lowRankModel(ModuleOp module, Target &target,
   if (failed(pm.run(module)))
     return failure();
   graph.walk([](Operation *op) { op->removeAttr(kLowRankAttr); });
-  if (!sets.empty()) {
+  if (!calibration.empty()) {
     OwningOpRef<ModuleOp> factored = module.clone();
-    if (failed(runOnSets(*factored, target, workDir, "factored", options.threads,
-                         sets, setNames,
-                         [&](size_t setIndex, std::vector<HostTensor> &outputs) {
-                           compareOutputs(referenceOutputs[setIndex], outputs,
-                                          outputErrors);
-                         })))
+    if (failed(calibration.run(
+            *factored, target, "factored", options.threads,
+            [&](size_t setIndex, std::vector<HostTensor> &outputs) {
+              compareOutputs(referenceOutputs[setIndex], outputs, outputErrors);
+            })))
       return failure();
   }
   if (!options.printReport)
     return success();
 
   llvm::raw_ostream &os = llvm::outs();
-  os << "reduction report for " << options.modelName << ": --low-rank="
-     << llvm::format("%g", options.energy)
+  os << "reduction report for " << options.modelName
+     << ": --low-rank=" << llvm::format("%g", options.energy)
      << " (each linear's SVD truncated to that share of its squared singular "
         "values, where two products halve the multiply-adds)\n";
   size_t width = 5;
@@ -136,8 +120,9 @@ LogicalResult mlir::tfc::driver::lowRankModel(ModuleOp module, Target &target,
   double before = 0, after = 0;
   for (const Layer &layer : layers) {
     double whole = double(layer.depth) * layer.cols;
-    double now = layer.factored ? double(layer.rank) * (layer.depth + layer.cols)
-                                : whole;
+    double now = layer.factored
+                     ? double(layer.rank) * (layer.depth + layer.cols)
+                     : whole;
     before += whole;
     after += now;
     os << llvm::formatv(
@@ -149,17 +134,9 @@ LogicalResult mlir::tfc::driver::lowRankModel(ModuleOp module, Target &target,
                        : std::string("-"),
         llvm::formatv("{0:f2}x", now / whole).str(), layer.note);
   }
-  if (!sets.empty()) {
-    os << "  model outputs against the whole model over " << sets.size()
-       << " calibration set" << (sets.size() == 1 ? "" : "s") << ":\n";
-    for (const OutputError &output : outputErrors) {
-      if (output.isFloat)
-        os << llvm::formatv("    {0}: relative L2 error {1:e2}\n", output.name,
-                            output.relative());
-      else
-        os << "    " << output.name << ": " << output.mismatches
-           << " elements differ\n";
-    }
+  if (!calibration.empty()) {
+    printOutputErrors(os, outputErrors, calibration.sets.size(),
+                      "the whole model");
   }
   os << llvm::formatv("  linears' multiply-adds per token: {0:f2}x\n",
                       before > 0 ? after / before : 1.0);

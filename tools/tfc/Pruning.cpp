@@ -26,8 +26,6 @@
 #include "tfc/Target/ModelSignature.h"
 #include "tfc/Transforms/Passes.h"
 #include "tfc/Transforms/Quantization.h"
-#include "llvm/ADT/ScopeExit.h"
-#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatAdapters.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -52,8 +50,8 @@ struct PrunedLayer {
   const std::string &note() const {
     return unprunable.empty() ? budgetNote : unprunable;
   }
-  double sparsity = 0;   // the fraction of its blocks zeroed
-  int chosen = -1;       // the meter's candidate it got, -1 for none
+  double sparsity = 0;         // the fraction of its blocks zeroed
+  int chosen = -1;             // the meter's candidate it got, -1 for none
   double kernelBlockZeros = 0; // its 1x16 blocks zero after pruning
   std::optional<PruningErrorMeter> meter;
   int tap = -1;
@@ -84,8 +82,7 @@ struct Totals {
 
 void printReport(llvm::raw_ostream &os, const PruningOptions &options,
                  ArrayRef<PrunedLayer> layers, ArrayRef<OutputError> outputs,
-                 size_t numSets, const Totals &totals,
-                 StringRef searchNote) {
+                 size_t numSets, const Totals &totals, StringRef searchNote) {
   os << "reduction report for " << options.modelName
      << ": --prune=" << options.specText << " (blocks of "
      << formatBlockShape(options.spec.block) << " zeroed by "
@@ -93,7 +90,8 @@ void printReport(llvm::raw_ostream &os, const PruningOptions &options,
   if (options.maxError)
     os << ", --max-error=" << llvm::format("%g", *options.maxError);
   else if (options.maxOutputError && numSets)
-    os << ", --max-output-error=" << llvm::format("%g", *options.maxOutputError);
+    os << ", --max-output-error="
+       << llvm::format("%g", *options.maxOutputError);
   os << "\n";
   if (numSets == 0)
     os << "  (no --calibration-data: errors not measured)\n";
@@ -113,16 +111,7 @@ void printReport(llvm::raw_ostream &os, const PruningOptions &options,
         layer.sparsity > 0 ? percent(layer.sparsity) : std::string("dense"),
         formatError(chosenError(layer, numSets > 0)), layer.note());
   if (numSets) {
-    os << "  model outputs against the unpruned model over " << numSets
-       << " calibration set" << (numSets == 1 ? "" : "s") << ":\n";
-    for (const OutputError &output : outputs) {
-      if (output.isFloat)
-        os << llvm::formatv("    {0}: relative L2 error {1:e2}\n", output.name,
-                            output.relative());
-      else
-        os << "    " << output.name << ": " << output.mismatches
-           << " elements differ\n";
-    }
+    printOutputErrors(os, outputs, numSets, "the unpruned model");
   }
   os << llvm::formatv(
       "  linear weights: {0:f2} MB f32, {1} of their 1x16 blocks zero; {2} of "
@@ -137,7 +126,8 @@ void printReport(llvm::raw_ostream &os, const PruningOptions &options,
 LogicalResult writeJson(StringRef path, const PruningOptions &options,
                         ArrayRef<PrunedLayer> layers,
                         ArrayRef<OutputError> outputs,
-                        ArrayRef<std::string> setNames, const Totals &totals,
+                        ArrayRef<std::string> setNames,
+                        const Totals &totals,
                         std::optional<double> layerLimit) {
   std::error_code ec;
   llvm::raw_fd_ostream file(path, ec);
@@ -218,8 +208,8 @@ constexpr int kOutputBudgetSteps = 6;
 
 /// Gives each measurable layer the highest candidate sparsity whose error
 /// is within `limit`, or the asked one without a limit.
-void assignSparsities(MutableArrayRef<PrunedLayer> layers, const PruneSpec &spec,
-                      std::optional<double> limit) {
+void assignSparsities(MutableArrayRef<PrunedLayer> layers,
+                      const PruneSpec &spec, std::optional<double> limit) {
   for (PrunedLayer &layer : layers) {
     if (!layer.unprunable.empty())
       continue;
@@ -245,12 +235,13 @@ void assignSparsities(MutableArrayRef<PrunedLayer> layers, const PruneSpec &spec
         break;
       }
     if (layer.chosen < 0)
-      layer.budgetNote = "dense: error " + formatError(layer.meter->relativeError(0)) +
-                   " at " + percent(sparsities.front());
+      layer.budgetNote = "dense: error " +
+                         formatError(layer.meter->relativeError(0)) + " at " +
+                         percent(sparsities.front());
     else if (layer.chosen < highest)
       layer.budgetNote = "budget: error " +
-                   formatError(layer.meter->relativeError(highest)) + " at " +
-                   percent(spec.sparsity);
+                         formatError(layer.meter->relativeError(highest)) +
+                         " at " + percent(spec.sparsity);
   }
 }
 
@@ -275,7 +266,7 @@ LogicalResult applyPruning(ModuleOp module, ArrayRef<PrunedLayer> layers,
 double worstError(ArrayRef<OutputError> errors) {
   double worst = 0;
   for (const OutputError &error : errors)
-    worst = std::max(worst, error.isFloat ? error.relative()
+    worst = std::max(worst, error.isFloat      ? error.relative()
                             : error.mismatches ? INFINITY
                                                : 0.0);
   return worst;
@@ -308,27 +299,12 @@ LogicalResult mlir::tfc::driver::pruneModel(ModuleOp module, Target &target,
     layers.push_back(std::move(layer));
   }
 
-  std::vector<std::vector<HostTensor>> sets;
-  std::vector<std::string> setNames;
   std::vector<std::vector<HostTensor>> referenceOutputs;
-  std::vector<OutputError> outputErrors;
-  for (const TensorSignature &output : signature->outputs)
-    outputErrors.push_back({output.name});
-  SmallString<128> workDir;
-  auto cleanup = llvm::make_scope_exit([&] {
-    if (!workDir.empty())
-      llvm::sys::fs::remove_directories(workDir);
-  });
-  if (!options.calibrationData.empty()) {
-    if (failed(readCalibrationSets(options.calibrationData, *signature, sets,
-                                   setNames)))
-      return failure();
-    if (std::error_code ec =
-            llvm::sys::fs::createUniqueDirectory("tfc-calibrate", workDir)) {
-      llvm::errs() << "tfc: error: cannot create a temporary directory: "
-                   << ec.message() << "\n";
-      return failure();
-    }
+  std::vector<OutputError> outputErrors = makeOutputErrors(*signature);
+  CalibrationData calibration;
+  if (failed(calibration.open(options.calibrationData, *signature)))
+    return failure();
+  if (!calibration.empty()) {
     // 1. The unpruned graph with a tap on each prunable layer's input.
     OwningOpRef<ModuleOp> tapped = module.clone();
     func::FuncOp tappedGraph = graphOf(*tapped);
@@ -387,8 +363,8 @@ LogicalResult mlir::tfc::driver::pruneModel(ModuleOp module, Target &target,
     OwningOpRef<ModuleOp> tappedAgain;
     if (wanda)
       tappedAgain = tapped->clone();
-    if (failed(runOnSets(*tapped, target, workDir, "tapped", options.threads,
-                         sets, setNames, measure)))
+    if (failed(calibration.run(*tapped, target, "tapped", options.threads,
+                               measure)))
       return failure();
     if (wanda) {
       // 2b. The norms known: each layer's meter ranks by them; a second run
@@ -399,7 +375,8 @@ LogicalResult mlir::tfc::driver::pruneModel(ModuleOp module, Target &target,
         SmallVector<float> norms;
         for (double squares : layer.channelSquares)
           norms.push_back(static_cast<float>(std::sqrt(squares)));
-        layer.meter = PruningErrorMeter::create(op, spec.block, norms, candidates);
+        layer.meter =
+            PruningErrorMeter::create(op, spec.block, norms, candidates);
         if (!layer.meter)
           layer.unprunable =
               "the error cannot be measured (a bias computed at run time)";
@@ -416,8 +393,8 @@ LogicalResult mlir::tfc::driver::pruneModel(ModuleOp module, Target &target,
           feedMeter(layer, data, rows);
         }
       };
-      if (failed(runOnSets(*tappedAgain, target, workDir, "tapped_wanda",
-                           options.threads, sets, setNames, measureAgain)))
+      if (failed(calibration.run(*tappedAgain, target, "tapped_wanda",
+                                 options.threads, measureAgain)))
         return failure();
     }
   }
@@ -438,18 +415,16 @@ LogicalResult mlir::tfc::driver::pruneModel(ModuleOp module, Target &target,
     errors.clear();
     for (const TensorSignature &output : signature->outputs)
       errors.push_back({output.name});
-    return runOnSets(*pruned, target, workDir,
-                     "pruned_" + std::to_string(trials++), options.threads,
-                     sets, setNames,
-                     [&](size_t setIndex, std::vector<HostTensor> &outputs) {
-                       compareOutputs(referenceOutputs[setIndex], outputs,
-                                      errors);
-                     });
+    return calibration.run(
+        *pruned, target, "pruned_" + std::to_string(trials++), options.threads,
+        [&](size_t setIndex, std::vector<HostTensor> &outputs) {
+          compareOutputs(referenceOutputs[setIndex], outputs, errors);
+        });
   };
   std::optional<double> layerLimit = options.maxError;
   std::string searchNote;
   bool outputsMeasured = false;
-  if (!sets.empty() && !layerLimit && options.maxOutputError) {
+  if (!calibration.empty() && !layerLimit && options.maxOutputError) {
     // The error of every layer at the asked sparsity bounds the search: at
     // that limit nothing falls back.
     double high = 0;
@@ -480,11 +455,11 @@ LogicalResult mlir::tfc::driver::pruneModel(ModuleOp module, Target &target,
       }
     }
     layerLimit = best;
-    searchNote = llvm::formatv("layer error limit {0:e2}, the highest of {1} "
-                               "trials whose outputs' error stays within {2}",
-                               best, trials,
-                               llvm::format("%g", *options.maxOutputError))
-                     .str();
+    searchNote =
+        llvm::formatv("layer error limit {0:e2}, the highest of {1} "
+                      "trials whose outputs' error stays within {2}",
+                      best, trials, llvm::format("%g", *options.maxOutputError))
+            .str();
     if (!bestErrors.empty()) {
       outputErrors = bestErrors;
       outputsMeasured = true;
@@ -495,7 +470,7 @@ LogicalResult mlir::tfc::driver::pruneModel(ModuleOp module, Target &target,
     return failure();
 
   // 4. The pruned model against the unpruned one, on the same sets.
-  if (!sets.empty() && !outputsMeasured &&
+  if (!calibration.empty() && !outputsMeasured &&
       failed(measurePruned(outputErrors)))
     return failure();
 
@@ -515,10 +490,10 @@ LogicalResult mlir::tfc::driver::pruneModel(ModuleOp module, Target &target,
       ++totals.sparseLayers;
   }
   if (options.printReport)
-    printReport(llvm::outs(), options, layers, outputErrors, sets.size(),
-                totals, searchNote);
+    printReport(llvm::outs(), options, layers, outputErrors,
+                calibration.sets.size(), totals, searchNote);
   if (!options.reportJson.empty())
     return writeJson(options.reportJson, options, layers, outputErrors,
-                     setNames, totals, layerLimit);
+                     calibration.names, totals, layerLimit);
   return success();
 }

@@ -30,8 +30,6 @@
 #include "tfc/Target/ModelSignature.h"
 #include "tfc/Transforms/Passes.h"
 #include "tfc/Transforms/Quantization.h"
-#include "llvm/ADT/ScopeExit.h"
-#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatAdapters.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -143,16 +141,7 @@ void printReport(llvm::raw_ostream &os, const ReductionOptions &options,
         formatError(error), layer.note);
   }
   if (numSets) {
-    os << "  model outputs against fp32 over " << numSets
-       << " calibration set" << (numSets == 1 ? "" : "s") << ":\n";
-    for (const OutputError &output : outputs) {
-      if (output.isFloat)
-        os << llvm::formatv("    {0}: relative L2 error {1:e2}\n", output.name,
-                            output.relative());
-      else
-        os << "    " << output.name << ": " << output.mismatches
-           << " elements differ\n";
-    }
+    printOutputErrors(os, outputs, numSets, "fp32");
   }
   os << llvm::formatv("  linear weights: {0:f2} MB f32 -> {1:f2} MB; {2:f1}% of "
                       "the linears' multiply-adds per token in {5}; predicted "
@@ -257,27 +246,12 @@ LogicalResult mlir::tfc::driver::reduceModel(ModuleOp module, Target &target,
     layers.push_back(std::move(layer));
   }
 
-  std::vector<std::vector<HostTensor>> sets;
-  std::vector<std::string> setNames;
   std::vector<std::vector<HostTensor>> fp32Outputs;
-  std::vector<OutputError> outputErrors;
-  for (const TensorSignature &output : signature->outputs)
-    outputErrors.push_back({output.name});
-  SmallString<128> workDir;
-  auto cleanup = llvm::make_scope_exit([&] {
-    if (!workDir.empty())
-      llvm::sys::fs::remove_directories(workDir);
-  });
-  if (!options.calibrationData.empty()) {
-    if (failed(readCalibrationSets(options.calibrationData, *signature, sets,
-                                   setNames)))
-      return failure();
-    if (std::error_code ec =
-            llvm::sys::fs::createUniqueDirectory("tfc-calibrate", workDir)) {
-      llvm::errs() << "tfc: error: cannot create a temporary directory: "
-                   << ec.message() << "\n";
-      return failure();
-    }
+  std::vector<OutputError> outputErrors = makeOutputErrors(*signature);
+  CalibrationData calibration;
+  if (failed(calibration.open(options.calibrationData, *signature)))
+    return failure();
+  if (!calibration.empty()) {
     // 1. The fp32 graph with a tap on each quantizable layer's input.
     OwningOpRef<ModuleOp> tapped = module.clone();
     func::FuncOp tappedGraph = graphOf(*tapped);
@@ -351,8 +325,7 @@ LogicalResult mlir::tfc::driver::reduceModel(ModuleOp module, Target &target,
     OwningOpRef<ModuleOp> tappedAgain;
     if (isStatic)
       tappedAgain = tapped->clone();
-    if (failed(runOnSets(*tapped, target, workDir, "tapped", options.threads,
-                         sets, setNames, measure)))
+    if (failed(calibration.run(*tapped, target, "tapped", options.threads, measure)))
       return failure();
     if (isStatic) {
       // 2b. The ranges known: each layer's meter (from the graph's linears:
@@ -394,8 +367,8 @@ LogicalResult mlir::tfc::driver::reduceModel(ModuleOp module, Target &target,
           feedMeters(layer, data, rows);
         }
       };
-      if (failed(runOnSets(*tappedAgain, target, workDir, "tapped_static",
-                           options.threads, sets, setNames, measureStatic)))
+      if (failed(calibration.run(*tappedAgain, target, "tapped_static",
+                           options.threads, measureStatic)))
         return failure();
     }
   }
@@ -442,10 +415,10 @@ LogicalResult mlir::tfc::driver::reduceModel(ModuleOp module, Target &target,
     return failure();
 
   // 4. The quantized model against fp32, on the same sets.
-  if (!sets.empty()) {
+  if (!calibration.empty()) {
     OwningOpRef<ModuleOp> quantized = module.clone();
-    if (failed(runOnSets(*quantized, target, workDir, "quantized",
-                         options.threads, sets, setNames,
+    if (failed(calibration.run(*quantized, target, "quantized",
+                         options.threads,
                          [&](size_t setIndex, std::vector<HostTensor> &outputs) {
                            compareOutputs(fp32Outputs[setIndex], outputs,
                                           outputErrors);
@@ -477,10 +450,10 @@ LogicalResult mlir::tfc::driver::reduceModel(ModuleOp module, Target &target,
                          reducedMacs / reducedSpeedup(precision, options.kernelIsa))
                : 1.0;
   if (options.printReport)
-    printReport(llvm::outs(), options, layers, outputErrors, sets.size(),
+    printReport(llvm::outs(), options, layers, outputErrors, calibration.sets.size(),
                 f32Bytes, reducedBytes, share, speedup);
   if (!options.reportJson.empty())
     return writeJson(options.reportJson, options, layers, outputErrors,
-                     setNames, f32Bytes, reducedBytes, share, speedup);
+                     calibration.names, f32Bytes, reducedBytes, share, speedup);
   return success();
 }

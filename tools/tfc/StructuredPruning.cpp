@@ -19,8 +19,6 @@
 #include "tfc/Transforms/Passes.h"
 #include "tfc/Transforms/Quantization.h"
 #include "tfm/TfmOps.h"
-#include "llvm/ADT/ScopeExit.h"
-#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatAdapters.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
@@ -74,26 +72,12 @@ mlir::tfc::driver::pruneStructure(ModuleOp module, Target &target,
   }
   SmallVector<int64_t> headsBefore = headCounts(graph);
 
-  std::vector<std::vector<HostTensor>> sets, referenceOutputs;
-  std::vector<std::string> setNames;
-  std::vector<OutputError> outputErrors;
-  for (const TensorSignature &output : signature->outputs)
-    outputErrors.push_back({output.name});
-  SmallString<128> workDir;
-  auto cleanup = llvm::make_scope_exit([&] {
-    if (!workDir.empty())
-      llvm::sys::fs::remove_directories(workDir);
-  });
-  if (!options.calibrationData.empty()) {
-    if (failed(readCalibrationSets(options.calibrationData, *signature, sets,
-                                   setNames)))
-      return failure();
-    if (std::error_code ec =
-            llvm::sys::fs::createUniqueDirectory("tfc-calibrate", workDir)) {
-      llvm::errs() << "tfc: error: cannot create a temporary directory: "
-                   << ec.message() << "\n";
-      return failure();
-    }
+  std::vector<std::vector<HostTensor>> referenceOutputs;
+  std::vector<OutputError> outputErrors = makeOutputErrors(*signature);
+  CalibrationData calibration;
+  if (failed(calibration.open(options.calibrationData, *signature)))
+    return failure();
+  if (!calibration.empty()) {
     // Every linear's input channel norms, from a tapped run.
     OwningOpRef<ModuleOp> tapped = module.clone();
     SmallVector<Value> taps;
@@ -108,8 +92,8 @@ mlir::tfc::driver::pruneStructure(ModuleOp module, Target &target,
     addTaps(graphOf(*tapped), taps);
     size_t numOutputs = signature->outputs.size();
     std::vector<std::vector<double>> squares(layers.size());
-    if (failed(runOnSets(
-            *tapped, target, workDir, "tapped", options.threads, sets, setNames,
+    if (failed(calibration.run(
+            *tapped, target, "tapped", options.threads,
             [&](size_t, std::vector<HostTensor> &outputs) {
               for (size_t i = 0; i < layers.size(); ++i) {
                 const HostTensor &input = outputs[numOutputs + tapOf[i]];
@@ -120,7 +104,8 @@ mlir::tfc::driver::pruneStructure(ModuleOp module, Target &target,
                 squares[i].resize(depth, 0.0);
                 for (int64_t r = 0; r < rows; ++r)
                   for (int64_t k = 0; k < depth; ++k)
-                    squares[i][k] += double(data[r * depth + k]) * data[r * depth + k];
+                    squares[i][k] +=
+                        double(data[r * depth + k]) * data[r * depth + k];
               }
               outputs.resize(numOutputs);
               referenceOutputs.push_back(std::move(outputs));
@@ -160,14 +145,13 @@ mlir::tfc::driver::pruneStructure(ModuleOp module, Target &target,
     std::tie(layer.newDepth, layer.newCols) = weightShape(op);
   SmallVector<int64_t> headsAfter = headCounts(graph);
 
-  if (!sets.empty()) {
+  if (!calibration.empty()) {
     OwningOpRef<ModuleOp> pruned = module.clone();
-    if (failed(runOnSets(*pruned, target, workDir, "structured", options.threads,
-                         sets, setNames,
-                         [&](size_t setIndex, std::vector<HostTensor> &outputs) {
-                           compareOutputs(referenceOutputs[setIndex], outputs,
-                                          outputErrors);
-                         })))
+    if (failed(calibration.run(
+            *pruned, target, "structured", options.threads,
+            [&](size_t setIndex, std::vector<HostTensor> &outputs) {
+              compareOutputs(referenceOutputs[setIndex], outputs, outputErrors);
+            })))
       return failure();
   }
   if (!options.printReport && options.reportJson.empty())
@@ -178,8 +162,9 @@ mlir::tfc::driver::pruneStructure(ModuleOp module, Target &target,
     macsBefore += double(layer.depth) * layer.cols;
     macsAfter += double(layer.newDepth) * layer.newCols;
   }
-  std::string ranking = sets.empty() ? "ranked by the weights (no --calibration-data)"
-                                     : "ranked by calibrated norms";
+  std::string ranking = calibration.empty()
+                            ? "ranked by the weights (no --calibration-data)"
+                            : "ranked by calibrated norms";
   if (options.printReport) {
     llvm::raw_ostream &os = llvm::outs();
     os << "reduction report for " << options.modelName << ":";
@@ -201,20 +186,13 @@ mlir::tfc::driver::pruneStructure(ModuleOp module, Target &target,
           std::to_string(layer.depth) + "x" + std::to_string(layer.cols),
           layer.newDepth == layer.depth && layer.newCols == layer.cols
               ? std::string("(unchanged)")
-              : std::to_string(layer.newDepth) + "x" + std::to_string(layer.newCols));
+              : std::to_string(layer.newDepth) + "x" +
+                    std::to_string(layer.newCols));
     os << "  attention heads: " << joinCounts(headsBefore) << " -> "
        << joinCounts(headsAfter) << "\n";
-    if (!sets.empty()) {
-      os << "  model outputs against the unpruned model over " << sets.size()
-         << " calibration set" << (sets.size() == 1 ? "" : "s") << ":\n";
-      for (const OutputError &output : outputErrors) {
-        if (output.isFloat)
-          os << llvm::formatv("    {0}: relative L2 error {1:e2}\n",
-                              output.name, output.relative());
-        else
-          os << "    " << output.name << ": " << output.mismatches
-             << " elements differ\n";
-      }
+    if (!calibration.empty()) {
+      printOutputErrors(os, outputErrors, calibration.sets.size(),
+                        "the unpruned model");
     }
     os << llvm::formatv("  linear weights: {0:f2} MB -> {1:f2} MB f32; their "
                         "multiply-adds per token {2:f2}x\n",
@@ -236,7 +214,8 @@ mlir::tfc::driver::pruneStructure(ModuleOp module, Target &target,
     json.attribute("reduction", "structured");
     json.attribute("head_fraction", options.headFraction);
     json.attribute("ffn_fraction", options.ffnFraction);
-    json.attribute("ranking", sets.empty() ? "weights" : "calibrated norms");
+    json.attribute("ranking",
+                   calibration.empty() ? "weights" : "calibrated norms");
     json.attributeArray("layers", [&] {
       for (const LayerShape &layer : layers)
         json.object([&] {
@@ -256,7 +235,7 @@ mlir::tfc::driver::pruneStructure(ModuleOp module, Target &target,
     });
     json.attributeArray("outputs", [&] {
       for (const OutputError &output : outputErrors)
-        if (!sets.empty())
+        if (!calibration.empty())
           json.object([&] {
             json.attribute("name", output.name);
             if (output.isFloat)
