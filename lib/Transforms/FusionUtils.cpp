@@ -599,3 +599,38 @@ LogicalResult FusionRemarks::reject(Operation *op, const Twine &reason) const {
     op->emitRemark() << "not fused as " << kind << ": " << reason;
   return failure();
 }
+
+bool mlir::tfc::readConstantFloats(Value value, int64_t count,
+                                   ArrayRef<float> &inPlace,
+                                   std::vector<float> &copy) {
+  Attribute attr;
+  if (!matchPattern(value, m_Constant(&attr)))
+    return false;
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr))
+    if (std::optional<ArrayRef<char>> bytes = tfm::getWeightBytes(resource);
+        bytes && bytes->size() == static_cast<size_t>(count) * sizeof(float)) {
+      inPlace = ArrayRef<float>(reinterpret_cast<const float *>(bytes->data()),
+                                count);
+      return true;
+    }
+  std::optional<SmallVector<float>> values = getConstantFloats(value);
+  if (!values || static_cast<int64_t>(values->size()) != count)
+    return false;
+  copy.assign(values->begin(), values->end());
+  return true;
+}
+
+bool mlir::tfc::readLinearBias(Value bias, int64_t cols,
+                               std::vector<float> &values) {
+  values.assign(cols, 0.0f);
+  if (!bias)
+    return true;
+  std::optional<SmallVector<float>> read = getConstantFloats(bias);
+  if (read && static_cast<int64_t>(read->size()) == cols)
+    values.assign(read->begin(), read->end());
+  else if (read && read->size() == 1)
+    values.assign(cols, (*read)[0]);
+  else
+    return false;
+  return true;
+}

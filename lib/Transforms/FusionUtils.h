@@ -21,6 +21,7 @@
 #include "mlir/IR/Value.h"
 
 #include <optional>
+#include <vector>
 
 namespace mlir::tfc {
 
@@ -40,6 +41,16 @@ std::optional<SmallVector<bool>> getConstantBools(Value value);
 
 /// The elements of a constant f32 tensor, inline or a blob, or nullopt.
 std::optional<SmallVector<float>> getConstantFloats(Value value);
+
+/// Reads a constant f32 tensor of `count` elements where it lies when it is
+/// a weights blob (`inPlace`: a large model's weights are not copied), or
+/// else into `copy`. False when `value` is not such a constant.
+bool readConstantFloats(Value value, int64_t count, ArrayRef<float> &inPlace,
+                        std::vector<float> &copy);
+
+/// A linear's bias as `cols` values: zeros without one, a scalar bias
+/// repeated. False when it is not a constant of 1 or `cols` elements.
+bool readLinearBias(Value bias, int64_t cols, std::vector<float> &values);
 
 /// The elements of a constant tensor of any element type a whole number of
 /// bytes wide (every float and integer type but i1), inline or a blob,

@@ -250,34 +250,14 @@ LinearErrorMeter::create(Operation *linear, QuantizedPrecision precision,
   meter.smoothing.assign(smoothing.begin(), smoothing.end());
   meter.depthK = type.getDimSize(0);
   meter.cols = type.getDimSize(1);
-  Attribute attr;
-  std::optional<ArrayRef<char>> bytes;
-  if (matchPattern(parts.weight, m_Constant(&attr)))
-    if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr))
-      bytes = tfm::getWeightBytes(resource);
-  if (bytes && bytes->size() == static_cast<size_t>(meter.depthK * meter.cols) *
-                                   sizeof(float)) {
-    meter.weightInPlace = ArrayRef<float>(
-        reinterpret_cast<const float *>(bytes->data()), meter.depthK * meter.cols);
-  } else {
-    std::optional<SmallVector<float>> values = getConstantFloats(parts.weight);
-    if (!values)
-      return std::nullopt;
-    meter.weightCopy.assign(values->begin(), values->end());
-  }
+  if (!readConstantFloats(parts.weight, meter.depthK * meter.cols,
+                          meter.weightInPlace, meter.weightCopy))
+    return std::nullopt;
   if (isInt8(precision))
     roundPerChannel(meter.weight(), meter.depthK, meter.cols, meter.weightScale,
                     meter.quantizedWeight, meter.smoothing);
-  meter.bias.assign(meter.cols, 0.0f);
-  if (parts.bias) {
-    std::optional<SmallVector<float>> bias = getConstantFloats(parts.bias);
-    if (bias && static_cast<int64_t>(bias->size()) == meter.cols)
-      meter.bias.assign(bias->begin(), bias->end());
-    else if (bias && bias->size() == 1)
-      meter.bias.assign(meter.cols, (*bias)[0]);
-    else
-      return std::nullopt; // a bias computed at run time: not measured
-  }
+  if (!readLinearBias(parts.bias, meter.cols, meter.bias))
+    return std::nullopt; // a bias computed at run time: not measured
   meter.activation = parts.activation.str();
   return meter;
 }

@@ -231,31 +231,10 @@ PruningErrorMeter::create(Operation *linear, BlockShape block,
   meter.block = block;
   if (!inputNorms.empty() && static_cast<int64_t>(inputNorms.size()) != meter.depth)
     return std::nullopt;
-  Attribute attr;
-  std::optional<ArrayRef<char>> bytes;
-  if (matchPattern(parts.weight, m_Constant(&attr)))
-    if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr))
-      bytes = tfm::getWeightBytes(resource);
-  if (bytes && bytes->size() == static_cast<size_t>(meter.depth * meter.cols) *
-                                    sizeof(float)) {
-    meter.weightInPlace = ArrayRef<float>(
-        reinterpret_cast<const float *>(bytes->data()), meter.depth * meter.cols);
-  } else {
-    std::optional<SmallVector<float>> values = getConstantFloats(parts.weight);
-    if (!values)
-      return std::nullopt;
-    meter.weightCopy.assign(values->begin(), values->end());
-  }
-  meter.bias.assign(meter.cols, 0.0f);
-  if (parts.bias) {
-    std::optional<SmallVector<float>> bias = getConstantFloats(parts.bias);
-    if (bias && static_cast<int64_t>(bias->size()) == meter.cols)
-      meter.bias.assign(bias->begin(), bias->end());
-    else if (bias && bias->size() == 1)
-      meter.bias.assign(meter.cols, (*bias)[0]);
-    else
-      return std::nullopt;
-  }
+  if (!readConstantFloats(parts.weight, meter.depth * meter.cols,
+                          meter.weightInPlace, meter.weightCopy) ||
+      !readLinearBias(parts.bias, meter.cols, meter.bias))
+    return std::nullopt;
   meter.activation = parts.activation.str();
   meter.sparsities.assign(sparsities.begin(), sparsities.end());
   std::sort(meter.sparsities.begin(), meter.sparsities.end());
