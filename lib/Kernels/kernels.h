@@ -243,6 +243,26 @@ typedef struct tfc_linear_sparse_f32_problem {
   int64_t panel_tasks, row_block, row_blocks;
 } tfc_linear_sparse_f32_problem;
 
+/* linear_sparse_q8: tfm.quantized_linear by an int8 weight pruned in
+ * blocks of TFC_SPARSE_Q8_DEPTH input rows by TFC_SPARSE_PANEL output
+ * columns (one group of vpdpbusd's 4 bytes per lane): for each panel of 16
+ * columns, only its blocks with a nonzero stored weight. The input is
+ * quantized as linear_q8's (tfc_kernel_linear_q8_quantize on `q8`, whose
+ * groups span whole blocks) before the tasks run, and `q8` has the
+ * epilogue's operands; its own task fields are unused. */
+enum { TFC_SPARSE_Q8_DEPTH = 4 };
+typedef struct tfc_linear_sparse_q8_problem {
+  const tfc_linear_q8_problem *q8;
+  /* [blocks][64] bytes for U8S8 (16 columns x 4 s8, k in the low byte
+   * first), [blocks][2][64] for S16 (two groups of 16 columns x 2 s16). */
+  const int8_t *values;
+  const int32_t *ks;    /* [blocks]: each block's first input row */
+  const int32_t *first; /* [panels + 1]: each panel's first block */
+  /* Tasks as tfc_linear_sparse_f32_problem's. */
+  const int64_t *task_panels;
+  int64_t panel_tasks, row_block, row_blocks;
+} tfc_linear_sparse_q8_problem;
+
 /* The functions of each instruction set's variant. */
 #define TFC_KERNEL_DECLARE(isa)                                                \
   /* Runs linear task `task` and returns the task claimed next from        \
@@ -278,7 +298,11 @@ typedef struct tfc_linear_sparse_f32_problem {
   /* linear_sparse: tasks [begin, end) of panel_tasks * row_blocks *       \
    * batches. */                                                               \
   void tfc_kernel_linear_sparse_f32_tasks_##isa(                               \
-      const tfc_linear_sparse_f32_problem *p, int64_t begin, int64_t end);
+      const tfc_linear_sparse_f32_problem *p, int64_t begin, int64_t end);     \
+  /* linear_sparse_q8: tasks [begin, end) of panel_tasks * row_blocks *    \
+   * batches, the input quantized. */                                          \
+  void tfc_kernel_linear_sparse_q8_tasks_##isa(                                \
+      const tfc_linear_sparse_q8_problem *p, int64_t begin, int64_t end);
 TFC_KERNEL_ISAS(TFC_KERNEL_DECLARE)
 #undef TFC_KERNEL_DECLARE
 

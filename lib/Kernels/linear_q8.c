@@ -47,26 +47,15 @@
 #include "activations.h"
 #include "amx.h"
 #include "kernels.h"
+#include "q8_kernels.h"
 #include "row_blocks.h"
 #include "tfc/runtime/tfc_abi.h"
 #include "vector_ops.h"
 
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
 #include <math.h>
 #include <string.h>
 
 typedef tfc_linear_q8_problem q8_problem;
-
-#define LOADI16(p) (*(const vi16 *)(p))
-
-/* Four bytes as one int32, at any alignment. */
-static inline int32_t load32(const void *p) {
-  int32_t v;
-  memcpy(&v, p, sizeof(v));
-  return v;
-}
 
 /* x scaled (x / scale when dividing, as ONNX's QuantizeLinear and ONNX
  * Runtime do, else x * inverse) and rounded half to even, within int32
@@ -87,46 +76,13 @@ static inline int32_t round_scaled(float x, int divide, float scale,
 typedef uint8_t vu8x16 __attribute__((vector_size(16), aligned(1)));
 typedef int16_t vi16x16 __attribute__((vector_size(32), aligned(2)));
 
+/* The tile: AVX-512 12 x 32, AVX2 and NEON 6 x 16 (see the top). */
 #if defined(__AVX512F__)
 enum { PANEL = TFC_RT_LINEAR_PANEL_AVX512, TILE_ROWS = 12 };
-typedef __m512i vint;
-#define VINT_ZERO() _mm512_setzero_si512()
-#define VINT_LOAD(p) _mm512_loadu_si512((const void *)(p))
-#define VINT_STORE(p, v) _mm512_storeu_si512((void *)(p), (v))
-#define VINT_BROADCAST32(p) _mm512_set1_epi32(load32(p))
-#define VINT_MADD16(acc, a, w) _mm512_add_epi32((acc), _mm512_madd_epi16((a), (w)))
-#define VINT_DPBUSD(acc, a, w) _mm512_dpbusd_epi32((acc), (a), (w))
-#define VNNI_TARGET __attribute__((target("avx512vnni")))
-#define HAVE_U8S8 1
 #elif defined(__AVX2__)
 enum { PANEL = TFC_RT_LINEAR_PANEL_AVX2, TILE_ROWS = 6 };
-typedef __m256i vint;
-#define VINT_ZERO() _mm256_setzero_si256()
-#define VINT_LOAD(p) _mm256_loadu_si256((const __m256i *)(p))
-#define VINT_STORE(p, v) _mm256_storeu_si256((__m256i *)(p), (v))
-#define VINT_BROADCAST32(p) _mm256_set1_epi32(load32(p))
-#define VINT_MADD16(acc, a, w) _mm256_add_epi32((acc), _mm256_madd_epi16((a), (w)))
-#define VINT_DPBUSD(acc, a, w) _mm256_dpbusd_avx_epi32((acc), (a), (w))
-#define VNNI_TARGET __attribute__((target("avxvnni")))
-#define HAVE_U8S8 1
 #else
-/* NEON: S16 only, in clang's vectors (two registers a vector). */
 enum { PANEL = TFC_RT_LINEAR_PANEL_NEON, TILE_ROWS = 6 };
-typedef int32_t vint __attribute__((vector_size(32), aligned(4)));
-typedef int16_t vpairs __attribute__((vector_size(32), aligned(2)));
-typedef int32_t vwide __attribute__((vector_size(64), aligned(4)));
-static inline vint madd16(vint acc, vint a, vint w) {
-  vwide x = __builtin_convertvector((vpairs)a, vwide) *
-            __builtin_convertvector((vpairs)w, vwide);
-  return acc + __builtin_shufflevector(x, x, 0, 2, 4, 6, 8, 10, 12, 14) +
-         __builtin_shufflevector(x, x, 1, 3, 5, 7, 9, 11, 13, 15);
-}
-#define VINT_ZERO() ((vint){0})
-#define VINT_LOAD(p) (*(const vint *)(p))
-#define VINT_STORE(p, v) (*(vint *)(p) = (v))
-#define VINT_BROADCAST32(p) ((vint){0} + load32(p))
-#define VINT_MADD16(acc, a, w) madd16((acc), (a), (w))
-#define HAVE_U8S8 0
 #endif
 enum {
   LANES = sizeof(vint) / 4,         /* 32-bit sums per register */
@@ -361,58 +317,6 @@ static AMX_TARGET void amx_rows(const uint8_t *a, int64_t a_row,
 }
 #endif
 
-/* The epilogue of a tile's `rows` rows from global row `row` (of batch
- * `batch`, row `in_batch` in it): each sum corrected for the zero points,
- * dequantized by the row's and the column's scales, then bias, activation
- * and residual; the first `cols` columns go to the output. */
-static void tile_epilogue(const q8_problem *p, const int32_t *sums,
-                          int64_t row, int64_t rows, int64_t batch,
-                          int64_t in_batch, int64_t col0, int64_t cols,
-                          const float *bias) {
-  const float *scale = p->weight_scale + col0;
-  const int32_t *colsum = p->weight_sum + col0;
-  const int32_t *wzero = p->weight_zero ? p->weight_zero + col0 : NULL;
-  const int u8s8 = p->dot == TFC_RT_DTYPE_U8S8S32;
-  for (int64_t r = 0; r < rows; ++r) {
-    const int32_t za = p->row_zero[row + r];
-    const int32_t rowsum = p->row_sum[row + r] - (int32_t)p->depth * za;
-    const float sa = p->row_scale[row + r];
-    float *out = p->out + batch * p->out_batch + (in_batch + r) * p->out_row + col0;
-    const float *res = p->residual ? p->residual + batch * p->residual_batch +
-                                         (in_batch + r) * p->residual_row + col0
-                                   : NULL;
-    /* A whole panel goes straight to the output; the last, narrower one
-     * through a line on the stack. */
-    const int whole = cols == PANEL;
-    float line[PANEL] __attribute__((aligned(64)));
-    for (int x = 0; x < PANEL / 16; ++x) {
-      vi16 s = LOADI16(sums + r * PANEL + 16 * x);
-      if (u8s8) {
-        s -= za * LOADI16(colsum + 16 * x);
-        if (wzero)
-          s -= LOADI16(wzero + 16 * x) * rowsum;
-      }
-      vf16 v = __builtin_convertvector(s, vf16) * (LOAD16(scale + 16 * x) * sa);
-      if (bias)
-        v += LOAD16(bias + 16 * x);
-      v = ACTIVATE16(v, p->activation);
-      if (whole) {
-        if (res)
-          v += LOAD16(res + 16 * x);
-        STORE16(out + 16 * x, v);
-      } else {
-        STORE16(line + 16 * x, v);
-      }
-    }
-    if (!whole) {
-      if (res)
-        for (int64_t j = 0; j < cols; ++j)
-          line[j] += res[j];
-      memcpy(out, line, sizeof(float) * (size_t)cols);
-    }
-  }
-}
-
 /* Task `task`'s batch, rows and group of panels (row_blocks.h): the
  * threads start on different blocks, so that each quantizes its own rather
  * than waiting for the other's, and a thread's next task often reads the
@@ -472,8 +376,8 @@ int64_t TFC_KERNEL_FN(tfc_kernel_linear_q8_task)(q8_problem *p, int64_t task) {
       int64_t global = batch * p->rows + row;
       amx_rows(p->quantized + global * p->row_bytes, p->row_bytes, w, p->groups,
                sums, rows, row == row0 ? next : NULL);
-      tile_epilogue(p, sums, global, rows, batch, row, col0, cols,
-                    p->bias ? bias : NULL);
+      q8_tile_epilogue(p, sums, PANEL, global, rows, batch, row, col0, cols,
+                       p->bias ? bias : NULL);
       row += rows;
     }
 #endif
@@ -489,8 +393,8 @@ int64_t TFC_KERNEL_FN(tfc_kernel_linear_q8_task)(q8_problem *p, int64_t task) {
       else
 #endif
         tile_rows_s16(a, p->row_bytes, w, p->groups, sums, rows, prefetch);
-      tile_epilogue(p, sums, global, rows, batch, row, col0, cols,
-                    p->bias ? bias : NULL);
+      q8_tile_epilogue(p, sums, PANEL, global, rows, batch, row, col0, cols,
+                       p->bias ? bias : NULL);
     }
   }
 #if HAVE_AMX

@@ -36,6 +36,9 @@ typedef struct kernel_variants {
   int64_t (*q8_task)(tfc_linear_q8_problem *, int64_t);
   int64_t (*bf16_task)(tfc_linear_bf16_problem *, int64_t);
   void (*sparse_tasks)(const tfc_linear_sparse_f32_problem *, int64_t, int64_t);
+  void (*q8_quantize)(const tfc_linear_q8_problem *, int64_t, int64_t);
+  void (*sparse_q8_tasks)(const tfc_linear_sparse_q8_problem *, int64_t,
+                          int64_t);
 } kernel_variants;
 
 enum {
@@ -57,7 +60,9 @@ enum {
       tfc_kernel_linear_q8_range_##isa,                                        \
       tfc_kernel_linear_q8_task_##isa,                                         \
       tfc_kernel_linear_bf16_task_##isa,                                       \
-      tfc_kernel_linear_sparse_f32_tasks_##isa};
+      tfc_kernel_linear_sparse_f32_tasks_##isa,                                \
+      tfc_kernel_linear_q8_quantize_##isa,                                     \
+      tfc_kernel_linear_sparse_q8_tasks_##isa};
 TFC_KERNEL_ISAS(TFC_KERNEL_VARIANT)
 #undef TFC_KERNEL_VARIANT
 #define TFC_KERNEL_VARIANT_ADDRESS(isa) &isa##_variants,
@@ -168,8 +173,35 @@ void tfc_rt_linear(const tfc_rt_memref3 *input, const tfc_rt_memref3 *packed,
   tfc_parallel_for_chunked(linear_tasks, &call, threads, 1);
 }
 
-/* linear_sparse: the panels cut into ranges of about equal nonzeros (a
- * few per thread), times blocks of rows, on the pool. */
+/* The block-sparse kernels' tasks: ranges of panels of about equal
+ * nonzeros, about 4 per thread (the pruning leaves panels uneven), times
+ * blocks of SPARSE_ROW_BLOCK rows (a block's inputs stay in L2 across its
+ * panels). */
+enum { SPARSE_MAX_RANGES = 4 * 64, SPARSE_ROW_BLOCK = 64 };
+
+/* Cuts `panels` panels, panel i's blocks from first[i] to first[i + 1],
+ * into ranges: range r is bounds[r] to bounds[r + 1]. Returns the count. */
+static int64_t split_sparse_panels(const int32_t *first, int64_t panels,
+                                   int threads, int64_t *bounds) {
+  int64_t blocks = first[panels];
+  int64_t ranges = 4 * (int64_t)threads;
+  if (ranges > panels)
+    ranges = panels;
+  if (ranges > SPARSE_MAX_RANGES)
+    ranges = SPARSE_MAX_RANGES;
+  bounds[0] = 0;
+  int64_t panel = 0;
+  for (int64_t r = 1; r < ranges; ++r) {
+    int64_t target = blocks * r / ranges;
+    while (panel < panels && first[panel] < target)
+      ++panel;
+    bounds[r] = panel > bounds[r - 1] ? panel : bounds[r - 1];
+  }
+  bounds[ranges] = panels;
+  return ranges;
+}
+
+/* linear_sparse: the problem's tasks on the pool. */
 typedef struct sparse_call {
   const tfc_linear_sparse_f32_problem *problem;
   void (*tasks)(const tfc_linear_sparse_f32_problem *, int64_t, int64_t);
@@ -215,28 +247,10 @@ void tfc_rt_linear_sparse(const tfc_rt_memref3 *input,
   p.activation = (int)(flags >> TFC_RT_LINEAR_ACTIVATION_SHIFT) & 3;
   if (p.batches == 0 || p.rows == 0 || p.cols == 0 || p.panels <= 0)
     return;
-  /* Panel ranges: about 4 per thread, each of about equal nonzeros. */
-  int threads = pool_threads();
-  int64_t blocks = p.first[p.panels];
-  int64_t ranges = 4 * (int64_t)threads;
-  if (ranges > p.panels)
-    ranges = p.panels;
-  int64_t bounds[4 * 64 + 1];
-  if (ranges > 4 * 64)
-    ranges = 4 * 64;
-  bounds[0] = 0;
-  int64_t panel = 0;
-  for (int64_t r = 1; r < ranges; ++r) {
-    int64_t target = blocks * r / ranges;
-    while (panel < p.panels && p.first[panel] < target)
-      ++panel;
-    bounds[r] = panel > bounds[r - 1] ? panel : bounds[r - 1];
-  }
-  bounds[ranges] = p.panels;
+  int64_t bounds[SPARSE_MAX_RANGES + 1];
+  p.panel_tasks = split_sparse_panels(p.first, p.panels, pool_threads(), bounds);
   p.task_panels = bounds;
-  p.panel_tasks = ranges;
-  /* Rows in blocks of 64: a block's inputs stay in L2 across its panels. */
-  p.row_block = 64;
+  p.row_block = SPARSE_ROW_BLOCK;
   p.row_blocks = (p.rows + p.row_block - 1) / p.row_block;
   sparse_call call = {&p, variants->sparse_tasks};
   tfc_parallel_for_chunked(sparse_tasks, &call,
@@ -595,13 +609,17 @@ static void tensor_quantization(float low, float high, float *scale,
   *zero = z < 0.0f ? 0 : z > 255.0f ? 255 : (int32_t)z;
 }
 
-void tfc_rt_linear_q8(const tfc_rt_memref3 *input, const tfc_rt_memref3 *packed,
-                      const tfc_rt_memref1 *weight_scale,
-                      const tfc_rt_memref1 *weight_sum,
-                      const tfc_rt_memref1 *weight_zero,
-                      const tfc_rt_memref1 *bias, const tfc_rt_memref3 *residual,
-                      const tfc_rt_memref3 *out, float input_scale,
-                      int64_t input_zero, int64_t flags) {
+/* What both int8 kernels take from their call: the variants for the
+ * flags' dot product, the input, the epilogue's operands and the input's
+ * quantization; NULL (the run stopped) when this runtime lacks the
+ * variant. The weights and the check of their packing are the caller's. */
+static const kernel_variants *
+q8_call_init(linear_q8_call *call, const char *kernel,
+             const tfc_rt_memref3 *input, const tfc_rt_memref1 *weight_scale,
+             const tfc_rt_memref1 *weight_sum, const tfc_rt_memref1 *weight_zero,
+             const tfc_rt_memref1 *bias, const tfc_rt_memref3 *residual,
+             const tfc_rt_memref3 *out, float input_scale, int64_t input_zero,
+             int64_t flags) {
   int64_t dot = (flags >> TFC_RT_DTYPE_SHIFT) & 0xff;
   int64_t features = (flags >> TFC_RT_FEATURE_SHIFT) & 0xff;
   int64_t isa = (flags >> TFC_RT_ISA_SHIFT) & 0xff;
@@ -609,18 +627,16 @@ void tfc_rt_linear_q8(const tfc_rt_memref3 *input, const tfc_rt_memref3 *packed,
   int u8s8_ok = dot == TFC_RT_DTYPE_U8S8S32 && (features & TFC_RT_FEATURE_VNNI) &&
                 (isa == TFC_RT_ISA_AVX2 || isa == TFC_RT_ISA_AVX512);
   const kernel_variants *variants = variants_for(
-      flags, u8s8_ok ? TFC_RT_DTYPE_U8S8S32 : TFC_RT_DTYPE_S16S16S32, "linear_q8");
+      flags, u8s8_ok ? TFC_RT_DTYPE_U8S8S32 : TFC_RT_DTYPE_S16S16S32, kernel);
   if (!variants)
-    return;
-  linear_q8_call call;
-  memset(&call, 0, sizeof(call));
-  call.variants = variants;
-  tfc_linear_q8_problem *p = &call.problem;
+    return NULL;
+  memset(call, 0, sizeof(*call));
+  call->variants = variants;
+  tfc_linear_q8_problem *p = &call->problem;
   p->dot = (int)dot;
   p->input = (const float *)input->aligned + input->offset;
   p->input_batch = input->strides[0];
   p->input_row = input->strides[1];
-  p->packed = (const int8_t *)packed->aligned + packed->offset;
   p->weight_scale = (const float *)weight_scale->aligned + weight_scale->offset;
   p->weight_sum = (const int32_t *)weight_sum->aligned + weight_sum->offset;
   if (flags & TFC_RT_Q8_HAS_WEIGHT_ZERO)
@@ -632,25 +648,6 @@ void tfc_rt_linear_q8(const tfc_rt_memref3 *input, const tfc_rt_memref3 *packed,
   p->rows = out->sizes[1];
   p->cols = out->sizes[2];
   p->depth = input->sizes[2];
-  p->panels = packed->sizes[0];
-  p->groups = packed->sizes[1];
-  /* AMX tiles (permission asked at create) for u8 x s8 where the depth is
-   * whole tiles of 16 groups; the vector tiles otherwise. */
-  p->amx = u8s8_ok && isa == TFC_RT_ISA_AVX512 && (features & TFC_RT_FEATURE_AMX) &&
-           p->groups % 16 == 0;
-  int64_t per_group = dot == TFC_RT_DTYPE_U8S8S32 ? 4 : 2;
-  if (packed->sizes[2] != variants->linear_panel * 4 ||
-      p->groups != (p->depth + per_group - 1) / per_group ||
-      p->panels * variants->linear_panel < p->cols ||
-      weight_scale->sizes[0] < p->panels * variants->linear_panel ||
-      weight_sum->sizes[0] < p->panels * variants->linear_panel ||
-      (p->weight_zero && weight_zero->sizes[0] < p->panels * variants->linear_panel) ||
-      p->depth > TFC_RT_Q8_MAX_DEPTH || input->strides[2] != 1 ||
-      out->strides[2] != 1) {
-    tfc_rt_check_failed("linear_q8: the packed weights do not match this "
-                        "instruction set's kernel or the input's depth");
-    return;
-  }
   if (flags & TFC_RT_LINEAR_HAS_BIAS)
     p->bias = (const float *)bias->aligned + bias->offset;
   if (flags & TFC_RT_LINEAR_HAS_RESIDUAL) {
@@ -663,40 +660,181 @@ void tfc_rt_linear_q8(const tfc_rt_memref3 *input, const tfc_rt_memref3 *packed,
   p->input_signed = (flags & TFC_RT_Q8_INPUT_SIGNED) != 0;
   p->input_scale = input_scale;
   p->input_zero = (int32_t)input_zero;
-  if (p->batches == 0 || p->rows == 0 || p->cols == 0)
-    return;
-  int threads = pool_threads();
+  return variants;
+}
+
+/* Whether the per-column arrays cover `padded` columns and the views are
+ * ones the kernels read (unit stride along the row, K within the limit). */
+static int q8_operands_fit(const tfc_linear_q8_problem *p,
+                           const tfc_rt_memref3 *input,
+                           const tfc_rt_memref1 *weight_scale,
+                           const tfc_rt_memref1 *weight_sum,
+                           const tfc_rt_memref1 *weight_zero,
+                           const tfc_rt_memref3 *out, int64_t padded) {
+  return padded >= p->cols && weight_scale->sizes[0] >= padded &&
+         weight_sum->sizes[0] >= padded &&
+         (!p->weight_zero || weight_zero->sizes[0] >= padded) &&
+         p->depth <= TFC_RT_Q8_MAX_DEPTH && input->strides[2] == 1 &&
+         out->strides[2] == 1;
+}
+
+/* The workspace of the quantized rows (and, in TENSOR mode, the input's
+ * range, which sets the scale and zero point here), or NULL with the run
+ * stopped. The caller frees it. */
+static char *q8_call_workspace(linear_q8_call *call, int threads,
+                               const char *kernel) {
+  tfc_linear_q8_problem *p = &call->problem;
   size_t workspace_bytes = tfc_kernel_linear_q8_plan(p, threads);
   int64_t total_rows = p->batches * p->rows;
   int64_t range_chunks = 0;
   size_t range_bytes = 0;
   if (p->input_mode == TFC_RT_Q8_INPUT_TENSOR) {
-    call.range_chunk = 16;
-    range_chunks = (total_rows + call.range_chunk - 1) / call.range_chunk;
+    call->range_chunk = 16;
+    range_chunks = (total_rows + call->range_chunk - 1) / call->range_chunk;
     range_bytes = (size_t)range_chunks * sizeof(float[2]);
   }
+  char message[96];
   if (!workspace_bytes || workspace_bytes > SIZE_MAX - range_bytes) {
-    tfc_rt_check_failed("linear_q8: the quantized input's size overflows");
-    return;
+    snprintf(message, sizeof(message), "%s: the quantized input's size overflows",
+             kernel);
+    tfc_rt_check_failed(message);
+    return NULL;
   }
   char *workspace = tfc_rt_aligned_alloc(64, workspace_bytes + range_bytes);
   if (!workspace) {
-    tfc_rt_check_failed("linear_q8: out of memory for the quantized input");
-    return;
+    snprintf(message, sizeof(message),
+             "%s: out of memory for the quantized input", kernel);
+    tfc_rt_check_failed(message);
+    return NULL;
   }
   tfc_kernel_linear_q8_place(p, workspace);
   if (p->input_mode == TFC_RT_Q8_INPUT_TENSOR) {
-    call.ranges = (float (*)[2])(workspace + workspace_bytes);
-    tfc_rt_parallel_for(linear_q8_range, &call, range_chunks);
+    call->ranges = (float (*)[2])(workspace + workspace_bytes);
+    tfc_rt_parallel_for(linear_q8_range, call, range_chunks);
     float low = INFINITY, high = -INFINITY;
     for (int64_t i = 0; i < range_chunks; ++i) {
-      low = call.ranges[i][0] < low ? call.ranges[i][0] : low;
-      high = call.ranges[i][1] > high ? call.ranges[i][1] : high;
+      low = call->ranges[i][0] < low ? call->ranges[i][0] : low;
+      high = call->ranges[i][1] > high ? call->ranges[i][1] : high;
     }
     tensor_quantization(low, high, &p->input_scale, &p->input_zero);
     p->input_signed = 0;
   }
+  return workspace;
+}
+
+void tfc_rt_linear_q8(const tfc_rt_memref3 *input, const tfc_rt_memref3 *packed,
+                      const tfc_rt_memref1 *weight_scale,
+                      const tfc_rt_memref1 *weight_sum,
+                      const tfc_rt_memref1 *weight_zero,
+                      const tfc_rt_memref1 *bias, const tfc_rt_memref3 *residual,
+                      const tfc_rt_memref3 *out, float input_scale,
+                      int64_t input_zero, int64_t flags) {
+  linear_q8_call call;
+  const kernel_variants *variants =
+      q8_call_init(&call, "linear_q8", input, weight_scale, weight_sum,
+                   weight_zero, bias, residual, out, input_scale, input_zero,
+                   flags);
+  if (!variants)
+    return;
+  tfc_linear_q8_problem *p = &call.problem;
+  int64_t features = (flags >> TFC_RT_FEATURE_SHIFT) & 0xff;
+  int64_t isa = (flags >> TFC_RT_ISA_SHIFT) & 0xff;
+  p->packed = (const int8_t *)packed->aligned + packed->offset;
+  p->panels = packed->sizes[0];
+  p->groups = packed->sizes[1];
+  int u8s8 = p->dot == TFC_RT_DTYPE_U8S8S32;
+  /* AMX tiles (permission asked at create) for u8 x s8 where the depth is
+   * whole tiles of 16 groups; the vector tiles otherwise. */
+  p->amx = u8s8 && isa == TFC_RT_ISA_AVX512 && (features & TFC_RT_FEATURE_AMX) &&
+           p->groups % 16 == 0;
+  int64_t per_group = u8s8 ? 4 : 2;
+  if (packed->sizes[2] != variants->linear_panel * 4 ||
+      p->groups != (p->depth + per_group - 1) / per_group ||
+      !q8_operands_fit(p, input, weight_scale, weight_sum, weight_zero, out,
+                       p->panels * variants->linear_panel)) {
+    tfc_rt_check_failed("linear_q8: the packed weights do not match this "
+                        "instruction set's kernel or the input's depth");
+    return;
+  }
+  if (p->batches == 0 || p->rows == 0 || p->cols == 0)
+    return;
+  int threads = pool_threads();
+  char *workspace = q8_call_workspace(&call, threads, "linear_q8");
+  if (!workspace)
+    return;
   tfc_parallel_for_chunked(linear_q8_tasks, &call, threads, 1);
+  tfc_rt_free(workspace);
+}
+
+/* linear_sparse_q8: the input quantized on the pool, then tasks as
+ * linear_sparse's (panel ranges of about equal nonzeros by blocks of
+ * rows). */
+typedef struct sparse_q8_call {
+  const tfc_linear_sparse_q8_problem *problem;
+  const kernel_variants *variants;
+} sparse_q8_call;
+
+static void sparse_q8_quantize(void *context, int64_t begin, int64_t end) {
+  sparse_q8_call *call = context;
+  call->variants->q8_quantize(call->problem->q8, begin, end);
+}
+
+static void sparse_q8_tasks(void *context, int64_t begin, int64_t end) {
+  sparse_q8_call *call = context;
+  call->variants->sparse_q8_tasks(call->problem, begin, end);
+}
+
+void tfc_rt_linear_sparse_q8(
+    const tfc_rt_memref3 *input, const tfc_rt_memref2 *values,
+    const tfc_rt_memref1 *ks, const tfc_rt_memref1 *first,
+    const tfc_rt_memref1 *weight_scale, const tfc_rt_memref1 *weight_sum,
+    const tfc_rt_memref1 *weight_zero, const tfc_rt_memref1 *bias,
+    const tfc_rt_memref3 *residual, const tfc_rt_memref3 *out,
+    float input_scale, int64_t input_zero, int64_t flags) {
+  linear_q8_call call;
+  const kernel_variants *variants =
+      q8_call_init(&call, "linear_sparse_q8", input, weight_scale, weight_sum,
+                   weight_zero, bias, residual, out, input_scale, input_zero,
+                   flags);
+  if (!variants)
+    return;
+  tfc_linear_sparse_q8_problem sparse;
+  memset(&sparse, 0, sizeof(sparse));
+  tfc_linear_q8_problem *p = &call.problem;
+  int u8s8 = p->dot == TFC_RT_DTYPE_U8S8S32;
+  /* The quantized rows span whole blocks of 4 k (zeros past K), so that a
+   * block at the end reads no byte the quantizing left unwritten. */
+  int64_t blocks_of_depth = (p->depth + TFC_SPARSE_Q8_DEPTH - 1) / TFC_SPARSE_Q8_DEPTH;
+  p->groups = u8s8 ? blocks_of_depth : 2 * blocks_of_depth;
+  p->panels = first->sizes[0] - 1;
+  if (values->sizes[1] != (u8s8 ? 1 : 2) * 4 * TFC_SPARSE_PANEL ||
+      p->panels <= 0 || ks->sizes[0] != values->sizes[0] ||
+      !q8_operands_fit(p, input, weight_scale, weight_sum, weight_zero, out,
+                       p->panels * TFC_SPARSE_PANEL)) {
+    tfc_rt_check_failed("linear_sparse_q8: the packed weights do not match "
+                        "this instruction set's kernel or the input's depth");
+    return;
+  }
+  sparse.values = (const int8_t *)values->aligned + values->offset;
+  sparse.ks = (const int32_t *)ks->aligned + ks->offset;
+  sparse.first = (const int32_t *)first->aligned + first->offset;
+  if (p->batches == 0 || p->rows == 0 || p->cols == 0)
+    return;
+  int threads = pool_threads();
+  char *workspace = q8_call_workspace(&call, threads, "linear_sparse_q8");
+  if (!workspace)
+    return;
+  sparse.q8 = p;
+  int64_t bounds[SPARSE_MAX_RANGES + 1];
+  sparse.panel_tasks =
+      split_sparse_panels(sparse.first, p->panels, threads, bounds);
+  sparse.task_panels = bounds;
+  sparse.row_block = SPARSE_ROW_BLOCK;
+  sparse.row_blocks = (p->rows + sparse.row_block - 1) / sparse.row_block;
+  sparse_q8_call sparse_call = {&sparse, variants};
+  tfc_rt_parallel_for(sparse_q8_quantize, &sparse_call, p->batches * p->rows);
+  tfc_parallel_for_chunked(sparse_q8_tasks, &sparse_call,
+                           sparse.panel_tasks * sparse.row_blocks * p->batches, 1);
   tfc_rt_free(workspace);
 }
 

@@ -317,98 +317,234 @@ Value packBf16Weight(OpBuilder &b, Location loc, Value weight, int64_t panel) {
       name + ".packed_bf16");
 }
 
-/// An int8 weight as the quantized linear kernel reads it (tfc_abi.h's
-/// tfc_rt_linear_q8), packed for one dot product.
+/// An int8 weight as the quantized linear kernels read it (tfc_abi.h's
+/// tfc_rt_linear_q8, tfc_kernels.def's linear_sparse_q8), packed for one
+/// dot product: `packed` is the dense kernel's panels or the sparse
+/// kernel's blocks (with `ks` and `first`).
 struct PackedQuantizedWeight {
   Value packed, scales, sums, zeros; // zeros null without zero points
+  Value ks, first;                   // the sparse kernel's only
+  int64_t blocks = 0, panels = 0;    // the sparse kernel's nonzero blocks
+  double sparsity = 0;               // its fraction of all-zero blocks
 };
 
-/// Packs the constant weight of `op` ([K, N] i8 or ui8, scales [N] or [1],
-/// zero points of the weight's type or none) in panels of `panel` columns:
-/// for U8S8, groups of 4 k of s8 (a ui8 weight stored less 128, its zero
-/// point too), with column sums; for S16, groups of 2 k of s16 with the
-/// zero point subtracted. Null members when a constant cannot be read.
-std::optional<PackedQuantizedWeight>
-packQuantizedWeight(OpBuilder &b, Location loc, tfm::QuantizedLinearOp op,
-                    bool u8s8, int64_t panel) {
-  auto weightType = cast<RankedTensorType>(op.getWeight().getType());
-  if (!weightType.hasStaticShape())
-    return std::nullopt;
-  int64_t depth = weightType.getDimSize(0), cols = weightType.getDimSize(1);
-  bool unsignedWeight = weightType.getElementType().isUnsignedInteger(8);
-  std::optional<SmallVector<int8_t>> weight =
-      readConstant<int8_t>(op.getWeight(), depth * cols);
-  std::optional<SmallVector<float>> scales =
-      readConstant<float>(op.getWeightScale(), cols);
-  std::optional<SmallVector<int8_t>> zeroBytes;
-  if (op.getWeightZeroPoint())
-    zeroBytes = readConstant<int8_t>(op.getWeightZeroPoint(), cols);
-  if (!weight || !scales || (op.getWeightZeroPoint() && !zeroBytes))
-    return std::nullopt;
-  // Each element and zero point as the integer it stands for.
-  auto element = [&](int64_t k, int64_t j) -> int32_t {
-    int8_t raw = (*weight)[k * cols + j];
-    return unsignedWeight ? static_cast<uint8_t>(raw) : raw;
-  };
-  auto zeroPoint = [&](int64_t j) -> int32_t {
-    if (!zeroBytes)
-      return 0;
-    int8_t raw = (*zeroBytes)[j];
-    return unsignedWeight ? static_cast<uint8_t>(raw) : raw;
-  };
-  // ui8 weights are stored less 128 for vpdpbusd's s8 operand.
-  const int32_t shift = u8s8 && unsignedWeight ? 128 : 0;
-  const int64_t group = u8s8 ? 4 : 2;
-  int64_t panels = (cols + panel - 1) / panel;
-  int64_t groups = (depth + group - 1) / group;
-  int64_t padded = panels * panel;
-  SmallVector<char> packed(panels * groups * panel * 4, 0);
-  SmallVector<int32_t> sums(padded, 0), zeros(padded, 0);
-  SmallVector<float> paddedScales(padded, 0.0f);
-  for (int64_t j = 0; j < cols; ++j) {
-    paddedScales[j] = (*scales)[j];
-    zeros[j] = zeroPoint(j) - shift;
-  }
-  for (int64_t p = 0; p < panels; ++p)
-    for (int64_t k = 0; k < depth; ++k)
-      for (int64_t jj = 0; jj < panel; ++jj) {
-        int64_t j = p * panel + jj;
-        if (j >= cols)
-          continue;
-        int64_t g = k / group, t = k % group;
-        char *slot = packed.data() + ((p * groups + g) * panel + jj) * 4;
-        if (u8s8) {
-          int32_t stored = element(k, j) - shift;
-          slot[t] = static_cast<char>(static_cast<int8_t>(stored));
-          sums[j] += stored;
-        } else {
-          auto value = static_cast<int16_t>(element(k, j) - zeroPoint(j));
-          std::memcpy(slot + 2 * t, &value, sizeof(value));
+/// The constant weight of a tfm.quantized_linear ([K, N] i8 or ui8, scales
+/// [N] or [1], zero points of the weight's type or none) as the integers a
+/// dot product multiplies: for S16 each element less its column's zero
+/// point; for U8S8 the same where every such difference fits in s8
+/// ("centered": a pruned element, at its zero point, is then a stored 0
+/// the sparse kernel can skip), else each element as s8 (a ui8 weight less
+/// 128, its zero point too, the zero points left to the epilogue).
+class QuantizedWeightReader {
+public:
+  /// Nullopt when a constant cannot be read.
+  static std::optional<QuantizedWeightReader> read(tfm::QuantizedLinearOp op,
+                                                   bool u8s8) {
+    auto weightType = cast<RankedTensorType>(op.getWeight().getType());
+    if (!weightType.hasStaticShape())
+      return std::nullopt;
+    QuantizedWeightReader reader;
+    reader.u8s8 = u8s8;
+    reader.depth = weightType.getDimSize(0);
+    reader.cols = weightType.getDimSize(1);
+    reader.unsignedWeight = weightType.getElementType().isUnsignedInteger(8);
+    std::optional<SmallVector<int8_t>> weight =
+        readConstant<int8_t>(op.getWeight(), reader.depth * reader.cols);
+    std::optional<SmallVector<float>> scales =
+        readConstant<float>(op.getWeightScale(), reader.cols);
+    std::optional<SmallVector<int8_t>> zeroBytes;
+    if (op.getWeightZeroPoint())
+      zeroBytes = readConstant<int8_t>(op.getWeightZeroPoint(), reader.cols);
+    if (!weight || !scales || (op.getWeightZeroPoint() && !zeroBytes))
+      return std::nullopt;
+    reader.weight = std::move(*weight);
+    reader.scales = std::move(*scales);
+    if (zeroBytes)
+      reader.zeroBytes = std::move(*zeroBytes);
+    reader.centered = !u8s8;
+    if (u8s8 && !reader.zeroBytes.empty()) {
+      reader.centered = true;
+      for (int64_t k = 0; k < reader.depth && reader.centered; ++k)
+        for (int64_t j = 0; j < reader.cols && reader.centered; ++j) {
+          int32_t difference = reader.element(k, j) - reader.zeroPoint(j);
+          reader.centered = difference >= -128 && difference <= 127;
         }
-      }
-  std::string name = "quantized_weight";
-  Attribute attr;
-  if (matchPattern(op.getWeight(), m_Constant(&attr)))
-    if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr))
-      name = resource.getRawHandle().getKey().str();
-  auto bytesOf = [](auto &vector) {
+    }
+    reader.name = "quantized_weight";
+    Attribute attr;
+    if (matchPattern(op.getWeight(), m_Constant(&attr)))
+      if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr))
+        reader.name = resource.getRawHandle().getKey().str();
+    return reader;
+  }
+
+  /// Element (k, j) as the dot product multiplies it.
+  int32_t stored(int64_t k, int64_t j) const {
+    return centered ? element(k, j) - zeroPoint(j) : element(k, j) - shift();
+  }
+
+  /// The per-column operands, zero-padded to `padded` columns, as blobs in
+  /// `result`: scales; for U8S8 the column sums of the stored weights and
+  /// (where any is nonzero) the stored zero points.
+  void addColumnOperands(OpBuilder &b, Location loc, int64_t padded,
+                         PackedQuantizedWeight &result) const {
+    SmallVector<int32_t> sums(padded, 0), zeros(padded, 0);
+    SmallVector<float> paddedScales(padded, 0.0f);
+    for (int64_t j = 0; j < cols; ++j) {
+      paddedScales[j] = scales[j];
+      zeros[j] = centered ? 0 : zeroPoint(j) - shift();
+      if (u8s8)
+        for (int64_t k = 0; k < depth; ++k)
+          sums[j] += stored(k, j);
+    }
+    auto perColumn = [&](Type element) {
+      return RankedTensorType::get({padded}, element);
+    };
+    result.scales = createBlobConstant(b, loc, perColumn(b.getF32Type()),
+                                       bytesOf(paddedScales), name + ".scales");
+    result.sums = createBlobConstant(b, loc, perColumn(b.getIntegerType(32)),
+                                     bytesOf(sums), name + ".sums");
+    if (u8s8 && llvm::any_of(zeros, [](int32_t z) { return z != 0; }))
+      result.zeros = createBlobConstant(b, loc, perColumn(b.getIntegerType(32)),
+                                        bytesOf(zeros), name + ".zeros");
+  }
+
+  /// Writes element (k, j) into a group's slot of its column (4 bytes: k
+  /// modulo the group's k in the dot product's layout).
+  void writeSlot(char *slot, int64_t k, int64_t j) const {
+    int64_t t = k % (u8s8 ? 4 : 2);
+    if (u8s8) {
+      slot[t] = static_cast<char>(static_cast<int8_t>(stored(k, j)));
+    } else {
+      auto value = static_cast<int16_t>(stored(k, j));
+      std::memcpy(slot + 2 * t, &value, sizeof(value));
+    }
+  }
+
+  template <typename Vector> static ArrayRef<char> bytesOf(const Vector &vector) {
     return ArrayRef<char>(reinterpret_cast<const char *>(vector.data()),
                           vector.size() * sizeof(vector[0]));
-  };
+  }
+
+  bool u8s8 = false;
+  bool centered = false; // stored less the zero points
+  int64_t depth = 0, cols = 0;
+  std::string name;
+
+private:
+  int32_t element(int64_t k, int64_t j) const {
+    int8_t raw = weight[k * cols + j];
+    return unsignedWeight ? static_cast<uint8_t>(raw) : raw;
+  }
+  int32_t zeroPoint(int64_t j) const {
+    if (zeroBytes.empty())
+      return 0;
+    int8_t raw = zeroBytes[j];
+    return unsignedWeight ? static_cast<uint8_t>(raw) : raw;
+  }
+  // ui8 weights are stored less 128 for vpdpbusd's s8 operand.
+  int32_t shift() const { return u8s8 && unsignedWeight ? 128 : 0; }
+
+  bool unsignedWeight = false;
+  SmallVector<int8_t> weight, zeroBytes;
+  SmallVector<float> scales;
+};
+
+/// The dense kernel's packing: panels of `panel` columns, groups of 4 k
+/// (U8S8) or 2 (S16), each column's group 4 bytes.
+PackedQuantizedWeight packQuantizedWeight(OpBuilder &b, Location loc,
+                                          const QuantizedWeightReader &weight,
+                                          int64_t panel) {
+  const int64_t group = weight.u8s8 ? 4 : 2;
+  int64_t panels = (weight.cols + panel - 1) / panel;
+  int64_t groups = (weight.depth + group - 1) / group;
+  SmallVector<char> packed(panels * groups * panel * 4, 0);
+  for (int64_t p = 0; p < panels; ++p)
+    for (int64_t k = 0; k < weight.depth; ++k)
+      for (int64_t jj = 0; jj < panel && p * panel + jj < weight.cols; ++jj)
+        weight.writeSlot(packed.data() + ((p * groups + k / group) * panel + jj) * 4,
+                         k, p * panel + jj);
   PackedQuantizedWeight result;
   result.packed = createBlobConstant(
       b, loc, RankedTensorType::get({panels, groups, panel * 4}, b.getIntegerType(8)),
-      packed, name + (u8s8 ? ".packed_u8s8" : ".packed_s16"));
-  auto perColumn = [&](Type element) {
-    return RankedTensorType::get({padded}, element);
-  };
-  result.scales = createBlobConstant(b, loc, perColumn(b.getF32Type()),
-                                     bytesOf(paddedScales), name + ".scales");
-  result.sums = createBlobConstant(b, loc, perColumn(b.getIntegerType(32)),
-                                   bytesOf(sums), name + ".sums");
-  if (u8s8 && llvm::any_of(zeros, [](int32_t z) { return z != 0; }))
-    result.zeros = createBlobConstant(b, loc, perColumn(b.getIntegerType(32)),
-                                      bytesOf(zeros), name + ".zeros");
+      packed, weight.name + (weight.u8s8 ? ".packed_u8s8" : ".packed_s16"));
+  weight.addColumnOperands(b, loc, panels * panel, result);
+  return result;
+}
+
+constexpr int64_t kSparseQuantizedDepth = 4;
+
+/// The sparse kernel's packing when at least `threshold` of the weight's
+/// blocks of 4 input rows by 16 columns store only zeros (a pruned block
+/// quantized): per panel of 16 columns its nonzero blocks, each one group
+/// of 4 k (U8S8) or two of 2 (S16) of 16 columns, 4 bytes a column;
+/// nullopt otherwise. `measured` gets the fraction of zero blocks.
+std::optional<PackedQuantizedWeight>
+packSparseQuantizedWeight(OpBuilder &b, Location loc,
+                          const QuantizedWeightReader &weight, double threshold,
+                          double &measured) {
+  measured = 0;
+  const int64_t depth = weight.depth, cols = weight.cols;
+  if (depth == 0 || depth > INT32_MAX)
+    return std::nullopt;
+  const int64_t steps = weight.u8s8 ? 1 : 2;
+  const int64_t blockBytes = steps * kSparsePanel * 4;
+  int64_t panels = (cols + kSparsePanel - 1) / kSparsePanel;
+  int64_t blocksOfDepth = (depth + kSparseQuantizedDepth - 1) / kSparseQuantizedDepth;
+  SmallVector<int32_t> first(panels + 1, 0), ks;
+  SmallVector<char> packed;
+  for (int64_t panel = 0; panel < panels; ++panel) {
+    first[panel] = ks.size();
+    int64_t col0 = panel * kSparsePanel;
+    int64_t width = std::min(kSparsePanel, cols - col0);
+    for (int64_t k0 = 0; k0 < depth; k0 += kSparseQuantizedDepth) {
+      int64_t kEnd = std::min(k0 + kSparseQuantizedDepth, depth);
+      bool zero = true;
+      for (int64_t k = k0; k < kEnd && zero; ++k)
+        for (int64_t jj = 0; jj < width && zero; ++jj)
+          zero = weight.stored(k, col0 + jj) == 0;
+      if (zero)
+        continue;
+      ks.push_back(static_cast<int32_t>(k0));
+      size_t start = packed.size();
+      packed.resize(start + blockBytes, 0);
+      for (int64_t k = k0; k < kEnd; ++k)
+        for (int64_t jj = 0; jj < width; ++jj) {
+          int64_t step = weight.u8s8 ? 0 : (k - k0) / 2;
+          weight.writeSlot(packed.data() + start + step * kSparsePanel * 4 + jj * 4,
+                           k, col0 + jj);
+        }
+    }
+  }
+  int64_t blocks = ks.size();
+  if (blocks > INT32_MAX)
+    return std::nullopt;
+  first[panels] = blocks;
+  PackedQuantizedWeight result;
+  result.blocks = blocks;
+  result.panels = panels;
+  result.sparsity = 1.0 - double(blocks) / double(panels * blocksOfDepth);
+  measured = result.sparsity;
+  if (result.sparsity < threshold)
+    return std::nullopt;
+  // An all-zero weight still has one (zero) block of storage to point at.
+  if (blocks == 0) {
+    packed.assign(blockBytes, 0);
+    ks.push_back(0);
+  }
+  int64_t stored = std::max<int64_t>(blocks, 1);
+  std::string suffix = weight.u8s8 ? ".sparse_u8s8" : ".sparse_s16";
+  result.packed = createBlobConstant(
+      b, loc, RankedTensorType::get({stored, blockBytes}, b.getIntegerType(8)),
+      packed, weight.name + suffix);
+  result.ks = createBlobConstant(b, loc,
+                                 RankedTensorType::get({stored}, b.getI32Type()),
+                                 QuantizedWeightReader::bytesOf(ks),
+                                 weight.name + suffix + "_ks");
+  result.first = createBlobConstant(
+      b, loc, RankedTensorType::get({panels + 1}, b.getI32Type()),
+      QuantizedWeightReader::bytesOf(first), weight.name + suffix + "_first");
+  weight.addColumnOperands(b, loc, panels * kSparsePanel, result);
   return result;
 }
 
@@ -639,10 +775,18 @@ Refusal KernelSelector::selectQuantizedLinear(tfm::QuantizedLinearOp op,
               (kernelIsa->base == "avx512" || kernelIsa->base == "avx2");
   Location loc = op.getLoc();
   const int64_t panelWidth = getLinearPanelWidth(isa);
-  std::optional<PackedQuantizedWeight> packed =
-      packQuantizedWeight(b, loc, op, u8s8, panelWidth);
-  if (!packed)
+  std::optional<QuantizedWeightReader> weight =
+      QuantizedWeightReader::read(op, u8s8);
+  if (!weight)
     return "the weight, its scales or zero points are not constants";
+  // Mostly zero in blocks of 4x16 (pruned, then quantized): the sparse
+  // kernel.
+  double blockSparsity = 0;
+  std::optional<PackedQuantizedWeight> packed = packSparseQuantizedWeight(
+      b, loc, *weight, sparseThreshold, blockSparsity);
+  const bool sparse = packed.has_value();
+  if (!sparse)
+    packed = packQuantizedWeight(b, loc, *weight, panelWidth);
   int64_t cols = resultType.getDimSize(rank - 1);
   SmallVector<OpFoldResult> resultDims =
       emitLinearChecks(b, loc, op, input, residual, depth, cols);
@@ -655,26 +799,30 @@ Refusal KernelSelector::selectQuantizedLinear(tfm::QuantizedLinearOp op,
            << TFC_RT_Q8_INPUT_SHIFT;
   if (inputSigned)
     flags |= TFC_RT_Q8_INPUT_SIGNED;
-  SmallVector<Value> args = {toRank3(b, loc, input), packed->packed,
-                             packed->scales, packed->sums};
+  SmallVector<Value> args = {toRank3(b, loc, input), packed->packed};
+  if (sparse)
+    args.append({packed->ks, packed->first});
+  args.append({packed->scales, packed->sums});
+  // The optional arguments' places in the kernel's declaration.
+  const int64_t zeroIndex = sparse ? 6 : 4;
   SmallVector<int64_t> absent;
   if (packed->zeros) {
     args.push_back(packed->zeros);
     flags |= TFC_RT_Q8_HAS_WEIGHT_ZERO;
   } else {
-    absent.push_back(4);
+    absent.push_back(zeroIndex);
   }
   if (bias) {
     args.push_back(bias);
     flags |= TFC_RT_LINEAR_HAS_BIAS;
   } else {
-    absent.push_back(5);
+    absent.push_back(zeroIndex + 1);
   }
   if (residual) {
     args.push_back(toRank3(b, loc, residual));
     flags |= TFC_RT_LINEAR_HAS_RESIDUAL;
   } else {
-    absent.push_back(6);
+    absent.push_back(zeroIndex + 2);
   }
   args.push_back(b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(inputScale)));
   args.push_back(b.create<arith::ConstantIntOp>(loc, inputZero, 64));
@@ -687,15 +835,32 @@ Refusal KernelSelector::selectQuantizedLinear(tfm::QuantizedLinearOp op,
   }
   StringRef dtypes = u8s8 ? "u8s8s32" : "s16s16s32";
   auto result = b.create<UKernelOp>(
-      loc, RankedTensorType::get(shape3, b.getF32Type()), "linear_q8", args,
+      loc, RankedTensorType::get(shape3, b.getF32Type()),
+      sparse ? "linear_sparse_q8" : "linear_q8", args,
       dynamicSizes(b, loc, shape3, dims3), absent, dtypes, isa, flags);
   op.getResult().replaceAllUsesWith(fromRank3(b, loc, result, rank));
+  StringRef quantizedPer = mode == "static" ? StringRef("static scale") : mode;
+  std::string found =
+      std::to_string(static_cast<int64_t>(100 * blockSparsity + 0.5)) +
+      "% of its 4x16 blocks zero";
+  if (sparse) {
+    chosen = ("kernel linear_sparse_q8 (" + dtypes + ", " + isa + "): weight " +
+              Twine(depth) + "x" + Twine(cols) + ", " + found + ": " +
+              Twine(packed->blocks) + " blocks in " + Twine(packed->panels) +
+              " panels of 16 columns, input quantized per " + quantizedPer)
+                 .str();
+    return {};
+  }
   chosen = ("kernel linear_q8 (" + dtypes + ", " + isa + "): weight " +
             Twine(depth) + "x" + Twine(cols) + " packed into " +
             Twine((cols + panelWidth - 1) / panelWidth) + " panels of " +
-            Twine(panelWidth) + " columns, input quantized per " +
-            (mode == "static" ? StringRef("static scale") : mode))
+            Twine(panelWidth) + " columns, input quantized per " + quantizedPer)
                .str();
+  // Zeros found but too few to pay: say so, with the threshold missed.
+  if (blockSparsity > 0)
+    chosen += ", " + found + " (the sparse kernel takes " +
+              std::to_string(static_cast<int64_t>(100 * sparseThreshold + 0.5)) +
+              "% or more)";
   return {};
 }
 

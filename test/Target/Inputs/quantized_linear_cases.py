@@ -5,7 +5,13 @@ Writes quantized.mlir, input_<name>.npy and expected_<name>.npy into the
 directory given as the first argument; a second argument `amx` writes the
 cases of quantized-linear-amx.test instead (depths of whole AMX tiles, 64
 k: blocks of 32 and 16 rows, the rows left after them, each input mode,
-weight zero points, a last panel narrower than 32 columns). The reference quantizes the inputs in
+weight zero points, a last panel narrower than 32 columns), and `sparse`
+those of sparse-quantized-linear-kernel.test (weights with most blocks of
+4 input rows by 16 columns at their zero point, for
+lib/Kernels/linear_sparse_q8.c: 80% to 90% and a single nonzero block, a
+depth no multiple of 4, a narrow last panel, two blocks of 64 rows, last
+tiles of several sizes, each input mode, and a weight 15% zero that stays
+with the dense kernel). The reference quantizes the inputs in
 float32 exactly as the op's definition says (so every integer matches the
 kernel's), sums the integer products exactly (int64), and applies the
 scales and the epilogue in float64. The cases reach every path of
@@ -93,6 +99,18 @@ if sys.argv[2:] == ["amx"]:
         "deep": ((33, 3072), 40, "i8", "none", "channel", "row", None, "none", True, False),
     }
 
+# The fraction of 4x16 blocks pruned to the zero point (sparse cases).
+pruned = {}
+if sys.argv[2:] == ["sparse"]:
+    cases = {
+        "tiles": ((2, 70, 64), 70, "i8", "none", "channel", "row", None, "gelu", True, True),
+        "deep": ((9, 1001), 48, "ui8", "tensor", "channel", "tensor", None, "relu", True, False),
+        "static": ((13, 40), 32, "i8", "none", "tensor", "static", (0.05, -3, True), "none", False, True),
+        "single": ((5, 32), 32, "i8", "none", "channel", "row", None, "none", False, False),
+        "denser": ((6, 64), 64, "i8", "none", "channel", "row", None, "none", True, False),
+    }
+    pruned = {"tiles": 0.8, "deep": 0.9, "static": 0.85, "single": 1.0, "denser": 0.15}
+
 args, results, body = [], [], []
 for name, (shape, n, wtype, wzero_kind, scale_kind, mode, static, activation,
            has_bias, has_residual) in cases.items():
@@ -109,6 +127,20 @@ for name, (shape, n, wtype, wzero_kind, scale_kind, mode, static, activation,
     if wzero_kind != "none":
         count = n if wzero_kind == "channel" else 1
         zeros = rng.integers(100, 156, size=count) if wtype == "ui8" else rng.integers(-5, 6, size=count)
+    if name in pruned:
+        # Blocks of 4 k by 16 columns at the zero point: stored as zeros.
+        # The rest within 100 of it (a ui8 weight's distance from its zero
+        # point fits in s8, so vpdpbusd can skip the blocks too).
+        zero_of = np.broadcast_to(zeros if zeros is not None else 0, (n,))
+        w = np.clip(zero_of + rng.integers(-100, 101, size=(k, n)), low, high)
+        groups, panels = (k + 3) // 4, (n + 15) // 16
+        count = groups * panels
+        chosen = rng.permutation(count)[:int(round(pruned[name] * count))]
+        if pruned[name] == 1.0:
+            chosen = chosen[1:]  # one block left
+        for index in chosen:
+            g, p = divmod(int(index), panels)
+            w[4 * g:4 * g + 4, 16 * p:16 * p + 16] = zero_of[16 * p:16 * p + 16]
     save("input_" + name + "_x", x)
     if static:
         q, sa = quantize_input(x, mode, static[0], static[1], static[2])
