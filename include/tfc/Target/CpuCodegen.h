@@ -67,16 +67,18 @@ struct KernelSelectionOptions {
   /// A remark per op: the kernel chosen and what it found (a sparse
   /// weight), or why none (--kernel-report).
   bool remarks = false;
-  /// The fraction of zero 1x16 blocks from which an f32 weight runs in the
-  /// block-sparse kernel (--sparse-threshold; above 1: never; negative: the
-  /// instruction set's measured break-even).
+  /// The fraction of zero blocks (1x16 for f32, 4x16 for int8) from which
+  /// a weight runs in a block-sparse kernel (--sparse-threshold; above 1:
+  /// never; negative: each kernel's measured break-even on the instruction
+  /// set).
   double sparseThreshold = -1;
 };
 
 /// Where the block-sparse linear kernel of `kernelIsa` starts to beat the
-/// dense one: the fraction of zero 1x16 blocks from which kernel selection
-/// takes it unless told otherwise (bench/sparse-break-even measures it).
-double getDefaultSparseThreshold(StringRef kernelIsa);
+/// dense one: the fraction of zero 1x16 blocks (of zero 4x16 blocks for the
+/// int8 kernels) from which kernel selection takes it unless told otherwise
+/// (bench/sparse-break-even [--int8] measures it).
+double getDefaultSparseThreshold(StringRef kernelIsa, bool int8 = false);
 
 /// Adds the passes that take a module of tfm ops to the LLVM dialect:
 /// kernel selection for `kernelIsa` (see getKernelIsa), tfm -> linalg on

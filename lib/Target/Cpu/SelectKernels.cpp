@@ -550,8 +550,10 @@ packSparseQuantizedWeight(OpBuilder &b, Location loc,
 
 class KernelSelector {
 public:
-  KernelSelector(OpBuilder &b, StringRef isa, double sparseThreshold)
-      : b(b), isa(isa), sparseThreshold(sparseThreshold) {}
+  KernelSelector(OpBuilder &b, StringRef isa, double sparseThreshold,
+                 double quantizedSparseThreshold)
+      : b(b), isa(isa), sparseThreshold(sparseThreshold),
+        quantizedSparseThreshold(quantizedSparseThreshold) {}
 
   /// tfm.linear, or a tfm.matmul by a matrix with no epilogue:
   /// out = act(input @ weight + bias) + residual.
@@ -568,9 +570,12 @@ public:
 private:
   OpBuilder &b;
   StringRef isa;
-  /// A weight at least this sparse in 1x16 blocks runs in the block-sparse
-  /// kernel.
+  /// An f32 weight at least this sparse in 1x16 blocks runs in the
+  /// block-sparse kernel.
   double sparseThreshold;
+  /// An int8 weight at least this sparse in 4x16 blocks runs in the
+  /// block-sparse int8 kernel.
+  double quantizedSparseThreshold;
 };
 
 /// What the linear kernels require of a linear's shapes beyond its
@@ -783,7 +788,7 @@ Refusal KernelSelector::selectQuantizedLinear(tfm::QuantizedLinearOp op,
   // kernel.
   double blockSparsity = 0;
   std::optional<PackedQuantizedWeight> packed = packSparseQuantizedWeight(
-      b, loc, *weight, sparseThreshold, blockSparsity);
+      b, loc, *weight, quantizedSparseThreshold, blockSparsity);
   const bool sparse = packed.has_value();
   if (!sparse)
     packed = packQuantizedWeight(b, loc, *weight, panelWidth);
@@ -859,7 +864,7 @@ Refusal KernelSelector::selectQuantizedLinear(tfm::QuantizedLinearOp op,
   // Zeros found but too few to pay: say so, with the threshold missed.
   if (blockSparsity > 0)
     chosen += ", " + found + " (the sparse kernel takes " +
-              std::to_string(static_cast<int64_t>(100 * sparseThreshold + 0.5)) +
+              std::to_string(static_cast<int64_t>(100 * quantizedSparseThreshold + 0.5)) +
               "% or more)";
   return {};
 }
@@ -1142,9 +1147,12 @@ struct CpuSelectKernelsPass
         candidates.push_back(op);
     });
     OpBuilder b(&getContext());
-    KernelSelector selector(b, isa,
-                            sparseThreshold < 0 ? getDefaultSparseThreshold(isa)
-                                                : double(sparseThreshold));
+    KernelSelector selector(
+        b, isa,
+        sparseThreshold < 0 ? getDefaultSparseThreshold(isa)
+                            : double(sparseThreshold),
+        sparseThreshold < 0 ? getDefaultSparseThreshold(isa, /*int8=*/true)
+                            : double(sparseThreshold));
     for (Operation *op : candidates) {
       b.setInsertionPoint(op);
       std::string chosen;
@@ -1206,6 +1214,22 @@ private:
 // at 20% and 8-18% faster at 30%; with AVX2 (a weaker dense kernel) 1-4%
 // slower at 10% and 11% faster at 20%. NEON is unmeasured and takes
 // AVX-512's.
-double mlir::tfc::getDefaultSparseThreshold(StringRef kernelIsa) {
-  return kernelIsa.starts_with("avx2") ? 0.2 : 0.3;
+//
+// The int8 kernels (4x16 blocks, --quantize=int8 over the same weights
+// pruned in 4x16 blocks; bench/sparse-break-even --int8): against AMX tiles
+// the vpdpbusd of the sparse kernel loses until 80% (0.94-0.97x) and wins
+// at 90% (1.28-1.32x); against AVX512-VNNI without AMX it is 0.93-1.01x at
+// 30% and 1.17-1.38x at 50%; against vpmaddwd (no VNNI) it is even at 10%
+// and 1.27-1.31x at 30% with AVX-512, and wins from 10% (1.13-1.15x) with
+// AVX2. AVX-VNNI and NEON are unmeasured: AVX-VNNI takes AVX512-VNNI's,
+// NEON AVX2's.
+double mlir::tfc::getDefaultSparseThreshold(StringRef kernelIsa, bool int8) {
+  if (!int8)
+    return kernelIsa.starts_with("avx2") ? 0.2 : 0.3;
+  std::optional<KernelIsa> parsed = parseKernelIsa(kernelIsa);
+  if (parsed && parsed->amx)
+    return 0.85;
+  if (parsed && parsed->vnni)
+    return 0.4;
+  return kernelIsa.starts_with("avx512") ? 0.2 : 0.1;
 }

@@ -11,7 +11,7 @@ def CpuSelectKernels : Pass<"tfc-cpu-select-kernels", "ModuleOp"> {
     Rewrites a tfm op into a `tfc_cpu.ukernel` call where, and only where,
     the CPU target has a kernel for that op, its element types and the
     instruction set given by `isa`; every other op is left for the generic
-    lowering (`--convert-tfm-to-linalg`). The kernels today, all f32, for
+    lowering (`--convert-tfm-to-linalg`). The kernels today, for
     `avx2`, `avx512` and `neon` (AArch64), each with register tiles of its
     own:
 
@@ -27,6 +27,14 @@ def CpuSelectKernels : Pass<"tfc-cpu-select-kernels", "ModuleOp"> {
       `linear_sparse` (by default from where it measured faster than the
       dense kernel: 30% for `avx512`, 20% for `avx2`), packed as the nonzero blocks of each 16-column panel
       (`<name>.sparse_values`, `.sparse_ks`, `.sparse_first`).
+    - `linear_q8`: `tfm.quantized_linear` by a constant int8 weight, packed
+      for the target's dot product (vpdpbusd with VNNI, else vpmaddwd).
+      A weight with at least `sparse-threshold` of its 4x16 blocks (four
+      input rows by 16 output columns) stored as zeros goes instead to
+      `linear_sparse_q8` (by default from its measured break-even: 85%
+      against AMX tiles, 40% with VNNI, 20% for `avx512` and 10% for
+      `avx2` without), packed as each 16-column panel's nonzero blocks
+      (`<name>.sparse_u8s8` or `.sparse_s16`, with `_ks` and `_first`).
     - `attention`: `tfm.attention`.
     - `layer_norm`: `tfm.layer_norm` and `tfm.add_layer_norm` over the last
       dim of a rank-2 or rank-3 tensor, with `[D]` scale and bias and a skip
@@ -60,9 +68,9 @@ def CpuSelectKernels : Pass<"tfc-cpu-select-kernels", "ModuleOp"> {
            "Report, for each op a kernel could take, the kernel chosen or "
            "why none was">,
     Option<"sparseThreshold", "sparse-threshold", "double", /*default=*/"-1",
-           "The fraction of zero 1x16 blocks from which an f32 weight runs "
-           "in the block-sparse kernel (above 1: never; negative: the "
-           "instruction set's measured break-even)">,
+           "The fraction of zero blocks (1x16 for f32, 4x16 for int8) from "
+           "which a weight runs in a block-sparse kernel (above 1: never; "
+           "negative: each kernel's measured break-even)">,
   ];
   let dependentDialects = ["::mlir::tfc::cpu::TfcCpuDialect",
                            "::mlir::cf::ControlFlowDialect",
