@@ -9,6 +9,7 @@
 #include "ModelRunner.h"
 
 #include "tfc/Pipeline/Compiler.h"
+#include "mlir/IR/Diagnostics.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
@@ -39,6 +40,11 @@ FailureOr<std::string> compileVariant(ModuleOp variant, Target &target,
   compile.output.outputStem = (dir + "/" + name).str();
   compile.output.emit = EmitKind::SharedLibrary;
   compile.optimizeGraph = false;
+  // A variant is not what the user compiles: kernel selection's remarks
+  // (--kernel-report) are for the model, not for each variant measured.
+  ScopedDiagnosticHandler quietRemarks(variant.getContext(), [](Diagnostic &d) {
+    return success(d.getSeverity() == DiagnosticSeverity::Remark);
+  });
   std::string produced;
   if (failed(compileModel(variant, target, compile, produced)))
     return failure();

@@ -127,7 +127,8 @@ static cl::opt<std::string> prune(
              "magnitude scores a block by its weights' magnitudes, wanda by "
              "|w| times its input channel's norm on --calibration-data. "
              "BLOCK is ROWSxCOLUMNS of the [K, N] weight (default 1x16, the "
-             "block-sparse kernel's). With --max-error, a layer over the "
+             "f32 block-sparse kernel's; 4x16, the int8 one's, with "
+             "--quantize=int8, which then quantizes the pruned model). With --max-error, a layer over the "
              "budget is pruned less (7/8, 3/4, ... 1/8 of SPARSITY) or not at all"),
     cl::value_desc("magnitude|wanda:SPARSITY[:BLOCK]"),
     cl::sub(tfc::driver::compileCommand), cl::cat(tfc::driver::compileCategory));
@@ -454,13 +455,19 @@ int tfc::driver::runCompile(MLIRContext &context) {
       llvm::errs() << "tfc: error: --prune=" << prune << ": " << error << "\n";
       return 1;
     }
-    if (!quantize.empty()) {
-      // The sparse kernels are f32 for now: pruned and quantized weights
-      // would run dense.
-      llvm::errs() << "tfc: error: --prune and --quantize together are not "
-                      "supported yet (the block-sparse kernel is f32)\n";
+    if (!quantize.empty() && quantize != "int8") {
+      // Only the int8 kernels have a block-sparse form: pruned bf16 or
+      // statically quantized weights would run dense.
+      llvm::errs() << "tfc: error: --prune takes --quantize=int8 (the int8 "
+                      "block-sparse kernel's), not --quantize="
+                   << quantize << "\n";
       return 1;
     }
+    pruning.int8 = !quantize.empty();
+    // The int8 kernel's blocks are 4 rows by 16 columns: the default block
+    // then, so that what is pruned is what the kernel skips.
+    if (pruning.int8 && StringRef(prune).count(':') < 2)
+      spec->block = {4, 16};
     if (spec->score == PruneScore::Wanda && calibrationData.empty()) {
       llvm::errs() << "tfc: error: --prune=wanda scores blocks by their input "
                       "channels' norms on --calibration-data: give it\n";
@@ -643,9 +650,10 @@ int tfc::driver::runCompile(MLIRContext &context) {
   cpu.selection.sparseThreshold = sparseThreshold;
   reduction.kernelIsa = getKernelIsa(cpu.machine);
   pruning.kernelIsa = reduction.kernelIsa;
-  pruning.sparseThreshold = cpu.selection.sparseThreshold >= 0
-                                ? cpu.selection.sparseThreshold
-                                : getDefaultSparseThreshold(reduction.kernelIsa);
+  pruning.sparseThreshold =
+      cpu.selection.sparseThreshold >= 0
+          ? cpu.selection.sparseThreshold
+          : getDefaultSparseThreshold(reduction.kernelIsa, pruning.int8);
   // Calibration runs models built for the compiling machine: the target
   // must be able to run here (another architecture cannot).
   if (!reduction.calibrationData.empty() && !crossArch.empty()) {
@@ -662,10 +670,12 @@ int tfc::driver::runCompile(MLIRContext &context) {
         return failure();
       if (factored && failed(lowRankModel(graph, *target, factoring)))
         return failure();
+      // Pruning before quantizing: int8 keeps a pruned block's zeros, and
+      // quantization measures the pruned model.
+      if (!prune.empty() && failed(pruneModel(graph, *target, pruning)))
+        return failure();
       if (!quantize.empty())
         return reduceModel(graph, *target, reduction);
-      if (!prune.empty())
-        return pruneModel(graph, *target, pruning);
       return success();
     };
   return compileFor(*target, context, options, compile);

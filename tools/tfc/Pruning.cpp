@@ -52,12 +52,18 @@ struct PrunedLayer {
   }
   double sparsity = 0;         // the fraction of its blocks zeroed
   int chosen = -1;             // the meter's candidate it got, -1 for none
-  double kernelBlockZeros = 0; // its 1x16 blocks zero after pruning
+  double kernelBlockZeros = 0; // its kernel blocks zero after pruning
   std::optional<PruningErrorMeter> meter;
   int tap = -1;
   std::vector<double> channelSquares; // per input channel, over every row
   int64_t rows = 0;
 };
+
+/// The blocks the sparse kernel that will run the layers skips: 1x16 (f32)
+/// or 4x16 (int8).
+BlockShape kernelBlockShape(const PruningOptions &options) {
+  return options.int8 ? BlockShape{4, 16} : BlockShape{1, 16};
+}
 
 std::string percent(double fraction) {
   return llvm::formatv("{0:f1}%", 100.0 * fraction).str();
@@ -114,13 +120,14 @@ void printReport(llvm::raw_ostream &os, const PruningOptions &options,
     printOutputErrors(os, outputs, numSets, "the unpruned model");
   }
   os << llvm::formatv(
-      "  linear weights: {0:f2} MB f32, {1} of their 1x16 blocks zero; {2} of "
-      "{3} linears at or above the block-sparse kernel's threshold ({4}, {5} "
-      "kernels)\n",
+      "  linear weights: {0:f2} MB f32, {1} of their {6} blocks zero; {2} of "
+      "{3} linears at or above the {7}block-sparse kernel's threshold ({4}, "
+      "{5} kernels)\n",
       totals.weightBytes / 1e6,
       percent(totals.blocks > 0 ? totals.zeroBlocks / totals.blocks : 0),
       totals.sparseLayers, layers.size(), percent(options.sparseThreshold),
-      options.kernelIsa);
+      options.kernelIsa, formatBlockShape(kernelBlockShape(options)),
+      options.int8 ? "int8 " : "");
 }
 
 LogicalResult writeJson(StringRef path, const PruningOptions &options,
@@ -162,7 +169,8 @@ LogicalResult writeJson(StringRef path, const PruningOptions &options,
           json.attribute("k", layer.depth);
           json.attribute("n", layer.cols);
           json.attribute("sparsity", layer.sparsity);
-          json.attribute("block_1x16_zeros", layer.kernelBlockZeros);
+          json.attribute(options.int8 ? "block_4x16_zeros" : "block_1x16_zeros",
+                         layer.kernelBlockZeros);
           if (!layer.note().empty())
             json.attribute("note", layer.note());
           if (std::optional<double> error =
@@ -476,15 +484,25 @@ LogicalResult mlir::tfc::driver::pruneModel(ModuleOp module, Target &target,
 
   if (!options.printReport && options.reportJson.empty())
     return success();
-  // Totals: what the block-sparse kernel will see (its 1x16 blocks).
+  // Totals: what the block-sparse kernel will see (its 1x16 blocks, or the
+  // int8 kernel's 4x16).
+  const BlockShape kernelBlock = kernelBlockShape(options);
+  const size_t kernelShapeIndex =
+      llvm::find_if(getSparseBlockShapes(),
+                    [&](BlockShape shape) {
+                      return shape.rows == kernelBlock.rows &&
+                             shape.cols == kernelBlock.cols;
+                    }) -
+      getSparseBlockShapes().begin();
   Totals totals;
   for (auto [layer, op] : llvm::zip(layers, getLinears(graph))) {
     totals.weightBytes += layer.depth * layer.cols * 4;
-    double blocks = layer.depth * std::ceil(layer.cols / 16.0);
+    double blocks = std::ceil(layer.depth / double(kernelBlock.rows)) *
+                    std::ceil(layer.cols / 16.0);
     totals.blocks += blocks;
     if (std::optional<WeightSparsity> measured =
             measureSparsity(getLinearParts(op)->weight, /*transposed=*/false))
-      layer.kernelBlockZeros = measured->blockZeros[0];
+      layer.kernelBlockZeros = measured->blockZeros[kernelShapeIndex];
     totals.zeroBlocks += layer.kernelBlockZeros * blocks;
     if (layer.kernelBlockZeros >= options.sparseThreshold)
       ++totals.sparseLayers;

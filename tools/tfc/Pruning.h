@@ -28,6 +28,8 @@ struct PruningOptions {
   /// --max-output-error: the model outputs' relative L2 error; the layers'
   /// limit is searched for (when --max-error is not given).
   std::optional<double> maxOutputError;
+  /// --quantize=int8 follows: the int8 sparse kernel's 4x16 blocks count.
+  bool int8 = false;
   double sparseThreshold = 0;  // the block-sparse kernel's (for the report)
   std::string kernelIsa;
   std::string modelName;
