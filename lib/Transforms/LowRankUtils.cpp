@@ -12,6 +12,8 @@
 #include "tfc/Transforms/LowRank.h"
 
 #include "FusionUtils.h"
+#include "tfc/Transforms/Quantization.h"
+#include "tfc/Transforms/Sparsity.h"
 #include "mlir/IR/BuiltinTypes.h"
 
 #include <algorithm>
@@ -286,4 +288,78 @@ std::optional<std::vector<double>> mlir::tfc::getSingularValues(Value weight) {
   if (!values)
     return std::nullopt;
   return singularValues(*values, type.getDimSize(0), type.getDimSize(1));
+}
+
+int64_t mlir::tfc::getMaxFasterRank(int64_t depth, int64_t cols) {
+  int64_t rank = depth + cols > 0 ? depth * cols / (2 * (depth + cols)) : 0;
+  while (rank > 0 && !isLowRankFaster(depth, cols, rank))
+    --rank;
+  return rank;
+}
+
+std::optional<LowRankErrorMeter>
+LowRankErrorMeter::create(Operation *linear, ArrayRef<int64_t> ranks) {
+  if (ranks.empty() || !whyNotPrunable(linear).empty())
+    return std::nullopt;
+  LinearParts parts = *getLinearParts(linear);
+  auto type = cast<RankedTensorType>(parts.weight.getType());
+  LowRankErrorMeter meter;
+  meter.depth = type.getDimSize(0);
+  meter.cols = type.getDimSize(1);
+  if (!readConstantFloats(parts.weight, meter.depth * meter.cols,
+                          meter.weightInPlace, meter.weightCopy) ||
+      !readLinearBias(parts.bias, meter.cols, meter.bias))
+    return std::nullopt;
+  meter.activation = parts.activation.str();
+  meter.ranks.assign(ranks.begin(), ranks.end());
+  std::sort(meter.ranks.begin(), meter.ranks.end());
+  meter.factors = factorLowRank(meter.weight(), meter.depth, meter.cols,
+                                meter.ranks.back());
+  meter.errorSquares.assign(meter.ranks.size(), 0.0);
+  return meter;
+}
+
+void LowRankErrorMeter::addRows(const float *input, int64_t rows) {
+  ArrayRef<float> w = weight();
+  const int64_t top = factors.rank;
+  std::vector<double> reference(cols), y(cols), thin(top), factored(cols);
+  for (int64_t r = 0; r < rows; ++r) {
+    const float *x = input + r * depth;
+    std::fill(reference.begin(), reference.end(), 0.0);
+    std::fill(thin.begin(), thin.end(), 0.0);
+    // k-outer: the inner loops run along rows of W and A.
+    for (int64_t k = 0; k < depth; ++k) {
+      double xk = x[k];
+      const float *row = w.data() + k * cols;
+      for (int64_t n = 0; n < cols; ++n)
+        reference[n] += xk * row[n];
+      const float *a = factors.a.data() + k * top;
+      for (int64_t i = 0; i < top; ++i)
+        thin[i] += xk * a[i];
+    }
+    for (int64_t n = 0; n < cols; ++n) {
+      y[n] = applyLinearActivation(reference[n] + bias[n], activation);
+      referenceSquares += y[n] * y[n];
+    }
+    // Component after component; at each rank, that rank's outputs.
+    std::fill(factored.begin(), factored.end(), 0.0);
+    int64_t done = 0;
+    for (size_t c = 0; c < ranks.size(); ++c) {
+      for (; done < std::min(ranks[c], top); ++done) {
+        const float *b = factors.b.data() + done * cols;
+        for (int64_t n = 0; n < cols; ++n)
+          factored[n] += thin[done] * b[n];
+      }
+      for (int64_t n = 0; n < cols; ++n) {
+        double yf = applyLinearActivation(factored[n] + bias[n], activation);
+        errorSquares[c] += (yf - y[n]) * (yf - y[n]);
+      }
+    }
+  }
+}
+
+double LowRankErrorMeter::relativeError(size_t i) const {
+  if (referenceSquares <= 0)
+    return errorSquares[i] > 0 ? INFINITY : 0.0;
+  return std::sqrt(errorSquares[i] / referenceSquares);
 }

@@ -155,7 +155,9 @@ static cl::opt<double> lowRank(
     "low-rank",
     cl::desc("Factor each linear by its SVD, truncated to the smallest rank "
              "that keeps this fraction of its squared singular values, where "
-             "two thinner products halve its multiply-adds (e.g. 0.9)"),
+             "two thinner products halve its multiply-adds (e.g. 0.9); under "
+             "--max-error a layer over the budget takes a larger rank or "
+             "stays whole"),
     cl::value_desc("ENERGY"), cl::sub(tfc::driver::compileCommand),
     cl::cat(tfc::driver::compileCategory));
 
@@ -180,9 +182,11 @@ static cl::opt<std::string> reductionReport(
 
 static cl::opt<double> maxError(
     "max-error",
-    cl::desc("The error budget of --quantize: a layer whose own relative L2 "
-             "error on the calibration data exceeds E stays f32 (the "
-             "report says which). Needs --calibration-data"),
+    cl::desc("The error budget of each layer, its own relative L2 error on "
+             "the calibration data: over E, --quantize keeps the layer f32, "
+             "--prune prunes it less or not at all, --low-rank gives it a "
+             "larger rank or keeps it whole (the report says which). Needs "
+             "--calibration-data"),
     cl::value_desc("E"), cl::sub(tfc::driver::compileCommand),
     cl::cat(tfc::driver::compileCategory));
 
@@ -531,6 +535,7 @@ int tfc::driver::runCompile(MLIRContext &context) {
   LowRankReductionOptions factoring;
   factoring.energy = factored ? lowRank.getValue() : 0.9;
   factoring.calibrationData = reduction.calibrationData;
+  factoring.maxError = reduction.maxError;
   factoring.printReport = reduction.printReport;
   factoring.modelName = output.modelName;
   for (const std::string &name : disabledFusions) {

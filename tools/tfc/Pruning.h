@@ -70,14 +70,17 @@ LogicalResult pruneStructure(ModuleOp module, Target &target,
 struct LowRankReductionOptions {
   double energy = 0.9; // of each weight's squared singular values kept
   std::string calibrationData;
+  std::optional<double> maxError; // --max-error: each layer's own
   bool printReport = false;
   std::string modelName;
   int threads = 0;
 };
 
 /// Factors the linears of the optimized graph `module` whose SVD at
-/// `energy` halves their multiply-adds (tfm-low-rank), and reports each
-/// layer's rank and, with calibration data, the outputs' error.
+/// `energy` halves their multiply-adds (tfm-low-rank), at a larger rank or
+/// not at all where a layer's error is over `maxError`, and reports each
+/// layer's rank and, with calibration data, the layers' and outputs'
+/// errors.
 LogicalResult lowRankModel(ModuleOp module, Target &target,
                            const LowRankReductionOptions &options);
 

@@ -12,11 +12,13 @@
 #ifndef TFC_TRANSFORMS_LOWRANK_H
 #define TFC_TRANSFORMS_LOWRANK_H
 
+#include "mlir/IR/Operation.h"
 #include "mlir/IR/Value.h"
 #include "llvm/ADT/ArrayRef.h"
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace mlir::tfc {
@@ -60,6 +62,44 @@ LowRankFactors factorLowRank(llvm::ArrayRef<float> weight, int64_t depth,
 /// their multiply-adds at most half of the whole weight's (two thin
 /// products run below the dense kernel's rate).
 bool isLowRankFaster(int64_t depth, int64_t cols, int64_t rank);
+
+/// The largest rank that isLowRankFaster allows for [depth, cols] (0 when
+/// none does).
+int64_t getMaxFasterRank(int64_t depth, int64_t cols);
+
+/// The error factoring one linear at each of several ranks causes,
+/// measured on inputs the driver captured from the whole model: the
+/// relative L2 distance between act(x W + b) and act(x A_r B_r + b) over
+/// every row given. The truncated SVDs are nested (rank r is the first r
+/// components of the largest), so one factorization serves every rank.
+class LowRankErrorMeter {
+public:
+  /// nullopt when `linear` is not a linear by a constant f32 matrix with a
+  /// constant bias, or `ranks` is empty.
+  static std::optional<LowRankErrorMeter> create(Operation *linear,
+                                                 llvm::ArrayRef<int64_t> ranks);
+
+  /// Adds `rows` rows of the linear's input ([rows, K], row-major).
+  void addRows(const float *input, int64_t rows);
+
+  /// The error at getRanks()[i] (0 before any row).
+  double relativeError(size_t i) const;
+  llvm::ArrayRef<int64_t> getRanks() const { return ranks; }
+
+private:
+  int64_t depth = 0, cols = 0;
+  llvm::ArrayRef<float> weightInPlace; // a weights blob, read where it lies
+  std::vector<float> weightCopy;       // or a copy of a small constant
+  std::vector<float> bias;
+  std::string activation;
+  std::vector<int64_t> ranks; // ascending
+  LowRankFactors factors;     // at the largest rank
+  std::vector<double> errorSquares;
+  double referenceSquares = 0;
+  llvm::ArrayRef<float> weight() const {
+    return weightCopy.empty() ? weightInPlace : llvm::ArrayRef<float>(weightCopy);
+  }
+};
 
 } // namespace mlir::tfc
 
