@@ -217,3 +217,12 @@ void mlir::tfc::driver::printOutputErrors(llvm::raw_ostream &os,
          << " elements differ\n";
   }
 }
+
+double mlir::tfc::driver::worstOutputError(ArrayRef<OutputError> errors) {
+  double worst = 0;
+  for (const OutputError &error : errors)
+    worst = std::max(worst, error.isFloat      ? error.relative()
+                            : error.mismatches ? INFINITY
+                                               : 0.0);
+  return worst;
+}

@@ -93,6 +93,10 @@ struct CalibrationData {
 /// One OutputError per output of `signature`, empty.
 std::vector<OutputError> makeOutputErrors(const ModelSignature &signature);
 
+/// The largest error of a model's outputs (an integer output that differs
+/// counts as infinite): what an output budget bounds.
+double worstOutputError(ArrayRef<OutputError> errors);
+
 /// The reports' lines on the outputs' errors: "model outputs against
 /// <against> over N calibration sets:" and one line per output.
 void printOutputErrors(llvm::raw_ostream &os, ArrayRef<OutputError> errors,

@@ -195,8 +195,9 @@ static cl::opt<double> maxOutputError(
     cl::desc("The error budget of --prune on the model's outputs (relative "
              "L2 against the unpruned model on --calibration-data; default "
              "0.05): the layers' error limit is searched for, pruning less "
-             "where a layer costs more. --max-error gives the layers' limit "
-             "instead"),
+             "where a layer costs more (--max-error gives the layers' limit "
+             "instead). With --prune-heads or --prune-ffn: their fractions, "
+             "or the largest eighth of them within E"),
     cl::value_desc("E"), cl::sub(tfc::driver::compileCommand),
     cl::cat(tfc::driver::compileCategory));
 
@@ -446,9 +447,15 @@ int tfc::driver::runCompile(MLIRContext &context) {
                     "--prune, --prune-heads, --prune-ffn or --low-rank too\n";
     return 1;
   }
-  if (prune.empty() && maxOutputError.getNumOccurrences()) {
-    llvm::errs() << "tfc: error: --max-output-error is the budget of --prune: "
-                    "give --prune too\n";
+  if (prune.empty() && !structured && maxOutputError.getNumOccurrences()) {
+    llvm::errs() << "tfc: error: --max-output-error is the budget of --prune, "
+                    "--prune-heads and --prune-ffn: give one too\n";
+    return 1;
+  }
+  if (structured && prune.empty() && maxOutputError.getNumOccurrences() &&
+      (calibrationData.empty() || !(maxOutputError >= 0))) {
+    llvm::errs() << "tfc: error: --max-output-error needs --calibration-data "
+                    "and a value >= 0\n";
     return 1;
   }
   PruningOptions pruning;
@@ -527,6 +534,8 @@ int tfc::driver::runCompile(MLIRContext &context) {
   structure.headFraction = pruneHeads.getNumOccurrences() ? pruneHeads.getValue() : 0.0;
   structure.ffnFraction = pruneFfn.getNumOccurrences() ? pruneFfn.getValue() : 0.0;
   structure.calibrationData = reduction.calibrationData;
+  if (maxOutputError.getNumOccurrences())
+    structure.maxOutputError = maxOutputError.getValue();
   structure.printReport = reduction.printReport;
   // (One JSON file: another reduction's, when there is one.)
   if (quantize.empty() && prune.empty())

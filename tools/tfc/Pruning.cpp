@@ -269,17 +269,6 @@ LogicalResult applyPruning(ModuleOp module, ArrayRef<PrunedLayer> layers,
   return pm.run(module);
 }
 
-/// The largest error of a model's outputs (an integer output that differs
-/// counts as infinite).
-double worstError(ArrayRef<OutputError> errors) {
-  double worst = 0;
-  for (const OutputError &error : errors)
-    worst = std::max(worst, error.isFloat      ? error.relative()
-                            : error.mismatches ? INFINITY
-                                               : 0.0);
-  return worst;
-}
-
 } // namespace
 
 LogicalResult mlir::tfc::driver::pruneModel(ModuleOp module, Target &target,
@@ -445,7 +434,7 @@ LogicalResult mlir::tfc::driver::pruneModel(ModuleOp module, Target &target,
     assignSparsities(layers, spec, high);
     if (failed(measurePruned(trial)))
       return failure();
-    if (worstError(trial) <= *options.maxOutputError) {
+    if (worstOutputError(trial) <= *options.maxOutputError) {
       best = high;
       bestErrors = trial;
     } else {
@@ -454,7 +443,7 @@ LogicalResult mlir::tfc::driver::pruneModel(ModuleOp module, Target &target,
         assignSparsities(layers, spec, middle);
         if (failed(measurePruned(trial)))
           return failure();
-        if (worstError(trial) <= *options.maxOutputError) {
+        if (worstOutputError(trial) <= *options.maxOutputError) {
           low = best = middle;
           bestErrors = trial;
         } else {

@@ -53,6 +53,10 @@ struct StructuredPruningOptions {
   double headFraction = 0; // of each attention's heads to remove
   double ffnFraction = 0;  // of each FFN's neurons to remove
   std::string calibrationData;
+  /// --max-output-error: the outputs' relative L2 error against the
+  /// unpruned model; over it, the largest eighth of both fractions within
+  /// it is removed instead.
+  std::optional<double> maxOutputError;
   bool printReport = false;
   std::string reportJson; // written when no other reduction writes it
   std::string modelName;
@@ -61,8 +65,9 @@ struct StructuredPruningOptions {
 
 /// Removes the least important attention heads and FFN neurons of the
 /// optimized graph `module` (ranked by calibrated input norms when
-/// calibration data is given, else by the weights), and reports the
-/// smaller shapes and, with calibration data, the outputs' error.
+/// calibration data is given, else by the weights), under an output budget
+/// when given, and reports the smaller shapes and, with calibration data,
+/// the outputs' error.
 LogicalResult pruneStructure(ModuleOp module, Target &target,
                              const StructuredPruningOptions &options);
 

@@ -5,8 +5,10 @@
 // the sets: each input channel's L2 norm ranks attention heads (the output
 // projection's input) and FFN neurons (the second linear's input), as
 // tfc.input_norms for the tfm-prune-heads and tfm-prune-ffn passes; then the
-// smaller model runs on the same sets against the unpruned outputs. Without
-// calibration data the passes rank by the weights alone.
+// smaller model runs on the same sets against the unpruned outputs. Under
+// --max-output-error the fractions asked are tried first, then eighths of
+// them by bisection, and the largest whose outputs stay within it is
+// kept. Without calibration data the passes rank by the weights alone.
 //
 //===----------------------------------------------------------------------===//
 
@@ -120,18 +122,68 @@ mlir::tfc::driver::pruneStructure(ModuleOp module, Target &target,
     }
   }
 
-  PassManager pm(module->getContext());
-  if (options.headFraction > 0) {
-    PruneHeadsOptions heads;
-    heads.fraction = options.headFraction;
-    pm.addNestedPass<func::FuncOp>(createPruneHeads(heads));
+  // The passes at `eighths` / 8 of the fractions asked.
+  auto prune = [&](ModuleOp target, int eighths) -> LogicalResult {
+    PassManager pm(target->getContext());
+    if (options.headFraction > 0 && eighths > 0) {
+      PruneHeadsOptions heads;
+      heads.fraction = options.headFraction * eighths / 8;
+      pm.addNestedPass<func::FuncOp>(createPruneHeads(heads));
+    }
+    if (options.ffnFraction > 0 && eighths > 0) {
+      PruneFfnOptions ffn;
+      ffn.fraction = options.ffnFraction * eighths / 8;
+      pm.addNestedPass<func::FuncOp>(createPruneFfn(ffn));
+    }
+    return pm.run(target);
+  };
+  int eighths = 8;
+  int trials = 0;
+  bool outputsMeasured = false;
+  if (!calibration.empty() && options.maxOutputError) {
+    // A trial: a pruned copy against the unpruned outputs. Nothing pruned
+    // (0 eighths) is within any budget; bisection between it and the
+    // largest share known to fail.
+    std::vector<OutputError> trial, best = makeOutputErrors(*signature);
+    auto within = [&](int share) -> FailureOr<bool> {
+      OwningOpRef<ModuleOp> copy = module.clone();
+      if (failed(prune(*copy, share)))
+        return failure();
+      trial = makeOutputErrors(*signature);
+      if (failed(calibration.run(
+              *copy, target, "structured_" + std::to_string(trials++),
+              options.threads,
+              [&](size_t setIndex, std::vector<HostTensor> &outputs) {
+                compareOutputs(referenceOutputs[setIndex], outputs, trial);
+              })))
+        return failure();
+      return worstOutputError(trial) <= *options.maxOutputError;
+    };
+    int low = 0, high = 8;
+    FailureOr<bool> asked = within(8);
+    if (failed(asked))
+      return failure();
+    if (*asked) {
+      low = 8;
+      best = trial;
+    }
+    while (high - low > 1 && low < 8) {
+      int middle = (low + high) / 2;
+      FailureOr<bool> ok = within(middle);
+      if (failed(ok))
+        return failure();
+      if (*ok) {
+        low = middle;
+        best = trial;
+      } else {
+        high = middle;
+      }
+    }
+    eighths = low;
+    outputErrors = best;
+    outputsMeasured = true;
   }
-  if (options.ffnFraction > 0) {
-    PruneFfnOptions ffn;
-    ffn.fraction = options.ffnFraction;
-    pm.addNestedPass<func::FuncOp>(createPruneFfn(ffn));
-  }
-  if (failed(pm.run(module)))
+  if (failed(prune(module, eighths)))
     return failure();
   // The norms have served (a later reduction measures the smaller model).
   graph.walk([](Operation *op) { op->removeAttr(kInputNormsAttr); });
@@ -145,7 +197,7 @@ mlir::tfc::driver::pruneStructure(ModuleOp module, Target &target,
     std::tie(layer.newDepth, layer.newCols) = weightShape(op);
   SmallVector<int64_t> headsAfter = headCounts(graph);
 
-  if (!calibration.empty()) {
+  if (!calibration.empty() && !outputsMeasured) {
     OwningOpRef<ModuleOp> pruned = module.clone();
     if (failed(calibration.run(
             *pruned, target, "structured", options.threads,
@@ -172,7 +224,20 @@ mlir::tfc::driver::pruneStructure(ModuleOp module, Target &target,
       os << " --prune-heads=" << llvm::format("%g", options.headFraction);
     if (options.ffnFraction > 0)
       os << " --prune-ffn=" << llvm::format("%g", options.ffnFraction);
-    os << " (" << ranking << ")\n";
+    os << " (" << ranking << ")";
+    if (options.maxOutputError && !calibration.empty())
+      os << ", --max-output-error="
+         << llvm::format("%g", *options.maxOutputError);
+    os << "\n";
+    if (options.maxOutputError && !calibration.empty())
+      os << llvm::formatv(
+          "  budget: {0} of the fractions asked (heads {1}, FFN neurons "
+          "{2}), the largest of {3} trials whose outputs' error stays "
+          "within {4}\n",
+          eighths == 8 ? std::string("all") : std::to_string(eighths) + "/8",
+          llvm::format("%g", options.headFraction * eighths / 8),
+          llvm::format("%g", options.ffnFraction * eighths / 8), trials,
+          llvm::format("%g", *options.maxOutputError));
     size_t width = 5;
     for (const LayerShape &layer : layers)
       width = std::max(width, layer.name.size());
@@ -212,8 +277,13 @@ mlir::tfc::driver::pruneStructure(ModuleOp module, Target &target,
   json.object([&] {
     json.attribute("model", options.modelName);
     json.attribute("reduction", "structured");
-    json.attribute("head_fraction", options.headFraction);
-    json.attribute("ffn_fraction", options.ffnFraction);
+    json.attribute("head_fraction", options.headFraction * eighths / 8);
+    json.attribute("ffn_fraction", options.ffnFraction * eighths / 8);
+    if (options.maxOutputError && !calibration.empty()) {
+      json.attribute("asked_head_fraction", options.headFraction);
+      json.attribute("asked_ffn_fraction", options.ffnFraction);
+      json.attribute("max_output_error", *options.maxOutputError);
+    }
     json.attribute("ranking",
                    calibration.empty() ? "weights" : "calibrated norms");
     json.attributeArray("layers", [&] {
