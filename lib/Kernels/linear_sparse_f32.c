@@ -17,9 +17,10 @@
  * Tasks are ranges of panels of about equal nonzeros (the runtime cuts
  * them from the panels' first blocks), times blocks of rows: a thread's
  * share is its share of the nonzeros, not of the columns, which pruning
- * leaves uneven. A task goes tile of rows after tile, each tile past all
- * its panels, so that the tile's input rows stay in L1; a depth too long
- * for L1 is taken in slices (SLICE_FLOATS).
+ * leaves uneven. A task takes its panels in groups that fit L2
+ * (GROUP_BYTES), and each group tile of rows after tile, each tile past all
+ * the group's panels, so that the tile's input rows stay in L1; a depth
+ * too long for L1 is taken in slices (SLICE_FLOATS).
  *
  *===----------------------------------------------------------------------===*/
 
@@ -114,17 +115,65 @@ static void tile_rows(const sparse_problem *p, const float *input, float *out,
 }
 
 /* The input rows a tile reads from L1: 8 rows of 1024 floats (32 KB). A
- * deeper input is taken in slices of that many k, each slice's sums of
- * every panel of the task kept on the stack (SLICED_PANELS at most) until
- * the last slice's epilogue: read whole, a tile's rows of 3072 floats
- * (96 KB) came from L2 for every panel. */
-enum { SLICE_FLOATS = 8 * 1024, SLICED_PANELS = 64 };
+ * deeper input is taken in slices of that many k where a group has 8
+ * panels or more, each slice's sums of every panel of the group kept on
+ * the stack (SLICED_PANELS at most) until the last slice's epilogue. On
+ * 3072 x 768, one thread: at 90% (13 panels a group) 0.63 -> 0.59 ms; at
+ * 80% (6) no gain, at 30% (1) 2.87 -> 3.38 ms, so smaller groups take the
+ * whole depth. */
+enum { SLICE_FLOATS = 8 * 1024, SLICED_MIN_PANELS = 8, SLICED_PANELS = 64 };
+/* The packed weights of a group of panels that the tiles of rows pass over
+ * in turn: what stays in L2 while they do. Tiles outer over the whole task
+ * (a group of any size) lost to panels outer below 50% zero blocks (10%:
+ * 0.57-0.67x the dense kernel against 0.82-0.85x), where the task's
+ * weights streamed from L3 for every tile. */
+enum { GROUP_BYTES = 256 * 1024 };
+
+/* Tiles of rows [row_begin, row_end) of batch `batch` by panels
+ * [panel0, panel_end). */
+static void panel_group(const sparse_problem *p, int64_t batch,
+                        int64_t row_begin, int64_t row_end, int64_t panel0,
+                        int64_t panel_end) {
+  const int64_t slice = SLICE_FLOATS / TILE;
+  const int sliced = p->depth > slice && panel_end - panel0 >= SLICED_MIN_PANELS &&
+                     panel_end - panel0 <= SLICED_PANELS;
+  float partials[SLICED_PANELS][TILE * TFC_SPARSE_PANEL] __attribute__((aligned(64)));
+  int32_t cursor[SLICED_PANELS];
+  for (int64_t row = row_begin; row < row_end; row += TILE) {
+    const float *input = p->input + batch * p->input_batch + row * p->input_row;
+    float *out = p->out + batch * p->out_batch + row * p->out_row;
+    const float *residual =
+        p->residual ? p->residual + batch * p->residual_batch + row * p->residual_row
+                    : NULL;
+    int64_t rows = row_end - row < TILE ? row_end - row : TILE;
+    if (!sliced) {
+      for (int64_t panel = panel0; panel < panel_end; ++panel)
+        tile_rows(p, input, out, residual, panel, p->first[panel],
+                  p->first[panel + 1], NULL, NULL, rows);
+      continue;
+    }
+    for (int64_t panel = panel0; panel < panel_end; ++panel)
+      cursor[panel - panel0] = p->first[panel];
+    for (int64_t k0 = 0; k0 < p->depth; k0 += slice) {
+      const int last = k0 + slice >= p->depth;
+      for (int64_t panel = panel0; panel < panel_end; ++panel) {
+        /* The panel's blocks in [k0, k0 + slice): ks ascend in a panel. */
+        int32_t from = cursor[panel - panel0], to = from;
+        while (to < p->first[panel + 1] && p->ks[to] < k0 + slice)
+          ++to;
+        cursor[panel - panel0] = to;
+        float *partial = partials[panel - panel0];
+        tile_rows(p, input, out, residual, panel, from, to,
+                  k0 ? partial : NULL, last ? NULL : partial, rows);
+      }
+    }
+  }
+}
 
 void TFC_KERNEL_FN(tfc_kernel_linear_sparse_f32_tasks)(
     const sparse_problem *p, int64_t begin, int64_t end) {
-  const int64_t slice = SLICE_FLOATS / TILE;
-  float partials[SLICED_PANELS][TILE * TFC_SPARSE_PANEL] __attribute__((aligned(64)));
-  int32_t cursor[SLICED_PANELS];
+  const int64_t group_blocks =
+      GROUP_BYTES / (TFC_SPARSE_PANEL * (int64_t)sizeof(float));
   for (int64_t task = begin; task < end; ++task) {
     int64_t panel_task = task % p->panel_tasks;
     int64_t rest = task / p->panel_tasks;
@@ -132,40 +181,20 @@ void TFC_KERNEL_FN(tfc_kernel_linear_sparse_f32_tasks)(
     int64_t row_begin = row_block * p->row_block;
     int64_t row_end = row_begin + p->row_block < p->rows ? row_begin + p->row_block
                                                           : p->rows;
-    const int64_t panel0 = p->task_panels[panel_task];
-    const int64_t panel_end = p->task_panels[panel_task + 1];
-    const int sliced = p->depth > slice && panel_end - panel0 <= SLICED_PANELS;
-    /* Rows outer: a tile's input rows stay in L1 while the task's panels
-     * stream from L2 past them (with the panels outer, every broadcast
-     * came from L2: 768 x 3072 at 80% took 1.02 ms, now 0.94). */
-    for (int64_t row = row_begin; row < row_end; row += TILE) {
-      const float *input = p->input + batch * p->input_batch + row * p->input_row;
-      float *out = p->out + batch * p->out_batch + row * p->out_row;
-      const float *residual =
-          p->residual ? p->residual + batch * p->residual_batch + row * p->residual_row
-                      : NULL;
-      int64_t rows = row_end - row < TILE ? row_end - row : TILE;
-      if (!sliced) {
-        for (int64_t panel = panel0; panel < panel_end; ++panel)
-          tile_rows(p, input, out, residual, panel, p->first[panel],
-                    p->first[panel + 1], NULL, NULL, rows);
-        continue;
-      }
-      for (int64_t panel = panel0; panel < panel_end; ++panel)
-        cursor[panel - panel0] = p->first[panel];
-      for (int64_t k0 = 0; k0 < p->depth; k0 += slice) {
-        const int last = k0 + slice >= p->depth;
-        for (int64_t panel = panel0; panel < panel_end; ++panel) {
-          /* The panel's blocks in [k0, k0 + slice): ks ascend in a panel. */
-          int32_t from = cursor[panel - panel0], to = from;
-          while (to < p->first[panel + 1] && p->ks[to] < k0 + slice)
-            ++to;
-          cursor[panel - panel0] = to;
-          float *partial = partials[panel - panel0];
-          tile_rows(p, input, out, residual, panel, from, to,
-                    k0 ? partial : NULL, last ? NULL : partial, rows);
-        }
-      }
+    /* Groups of panels whose weights fit GROUP_BYTES (one panel at
+     * least, SLICED_PANELS at most); each group's tiles of rows go past
+     * all its panels, the tile's input rows staying in L1 (panels outer,
+     * every broadcast came from L2: 768 x 3072 at 80% took 1.02 ms, now
+     * 0.94). */
+    for (int64_t panel0 = p->task_panels[panel_task];
+         panel0 < p->task_panels[panel_task + 1];) {
+      int64_t panel_end = panel0 + 1;
+      while (panel_end < p->task_panels[panel_task + 1] &&
+             panel_end - panel0 < SLICED_PANELS &&
+             p->first[panel_end + 1] - p->first[panel0] <= group_blocks)
+        ++panel_end;
+      panel_group(p, batch, row_begin, row_end, panel0, panel_end);
+      panel0 = panel_end;
     }
   }
 }
