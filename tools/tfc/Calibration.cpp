@@ -226,3 +226,11 @@ double mlir::tfc::driver::worstOutputError(ArrayRef<OutputError> errors) {
                                                : 0.0);
   return worst;
 }
+
+int64_t mlir::tfc::driver::tapIndex(SmallVectorImpl<Value> &taps, Value value) {
+  auto it = llvm::find(taps, value);
+  int64_t index = it - taps.begin();
+  if (it == taps.end())
+    taps.push_back(value);
+  return index;
+}

@@ -55,6 +55,10 @@ LogicalResult readCalibrationSets(StringRef dir, const ModelSignature &signature
 /// Adds `values` to the graph's results, named tfc_tap_<i>.
 void addTaps(func::FuncOp graph, ArrayRef<Value> values);
 
+/// The index of `value` in `taps`, added at the end when it is not there
+/// yet (layers reading the same input share its tap).
+int64_t tapIndex(SmallVectorImpl<Value> &taps, Value value);
+
 /// Compiles `variant` (an optimized graph; compiling lowers it) as `name`
 /// in `dir`, loads it and runs it on every calibration set, handing each
 /// set's outputs to `consume`.

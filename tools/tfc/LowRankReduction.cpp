@@ -123,11 +123,7 @@ mlir::tfc::driver::lowRankModel(ModuleOp module, Target &target,
                              getMaxFasterRank(layer.depth, layer.cols), budget));
       if (!layer.meter)
         continue;
-      Value input = getLinearParts(op)->input;
-      auto it = llvm::find(taps, input);
-      layer.tap = it - taps.begin();
-      if (it == taps.end())
-        taps.push_back(input);
+      layer.tap = tapIndex(taps, getLinearParts(op)->input);
     }
     addTaps(tappedGraph, taps);
     const size_t numOutputs = signature->outputs.size();

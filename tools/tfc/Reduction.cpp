@@ -272,11 +272,7 @@ LogicalResult mlir::tfc::driver::reduceModel(ModuleOp module, Target &target,
           continue;
         }
       }
-      Value input = getLinearParts(op)->input;
-      auto it = llvm::find(taps, input);
-      layer.tap = it - taps.begin();
-      if (it == taps.end())
-        taps.push_back(input);
+      layer.tap = tapIndex(taps, getLinearParts(op)->input);
     }
     addTaps(tappedGraph, taps);
     size_t numOutputs = signature->outputs.size();

@@ -85,11 +85,7 @@ mlir::tfc::driver::pruneStructure(ModuleOp module, Target &target,
     SmallVector<Value> taps;
     SmallVector<int> tapOf;
     for (Operation *op : getLinears(graphOf(*tapped))) {
-      Value input = getLinearParts(op)->input;
-      auto it = llvm::find(taps, input);
-      tapOf.push_back(it - taps.begin());
-      if (it == taps.end())
-        taps.push_back(input);
+      tapOf.push_back(tapIndex(taps, getLinearParts(op)->input));
     }
     addTaps(graphOf(*tapped), taps);
     size_t numOutputs = signature->outputs.size();
