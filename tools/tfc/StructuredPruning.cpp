@@ -84,9 +84,8 @@ mlir::tfc::driver::pruneStructure(ModuleOp module, Target &target,
     OwningOpRef<ModuleOp> tapped = module.clone();
     SmallVector<Value> taps;
     SmallVector<int> tapOf;
-    for (Operation *op : getLinears(graphOf(*tapped))) {
+    for (Operation *op : getLinears(graphOf(*tapped)))
       tapOf.push_back(tapIndex(taps, getLinearParts(op)->input));
-    }
     addTaps(graphOf(*tapped), taps);
     size_t numOutputs = signature->outputs.size();
     std::vector<std::vector<double>> squares(layers.size());
