@@ -33,6 +33,9 @@ enum {
   GROUP_BYTES = PANEL * 4,            /* 4 bytes a column: 4 u8 or 2 s16 */
 };
 _Static_assert(TFC_SPARSE_Q8_DEPTH == 4, "a block is one group of vpdpbusd");
+/* The packed blocks of a group of panels the tiles of rows pass over in
+ * turn: what stays in L2 while they do. */
+enum { GROUP_WEIGHT_BYTES = 256 * 1024 };
 
 /* Rows per tile: as many as keep every sum and a block's weights in
  * registers (AVX-512 8 zmm of sums, AVX2 6 x 2 ymm, NEON 4 x 4 q). */
@@ -110,6 +113,8 @@ SPARSE_TILE_ROWS(tile_rows_s16, , tile_s16)
 void TFC_KERNEL_FN(tfc_kernel_linear_sparse_q8_tasks)(const sparse_q8_problem *p,
                                                       int64_t begin, int64_t end) {
   const tfc_linear_q8_problem *q8 = p->q8;
+  const int64_t block_bytes =
+      (q8->dot == TFC_RT_DTYPE_U8S8S32 ? 1 : 2) * GROUP_BYTES;
   int32_t sums[TILE * PANEL] __attribute__((aligned(64)));
   float bias[PANEL] __attribute__((aligned(64)));
   for (int64_t task = begin; task < end; ++task) {
@@ -120,26 +125,37 @@ void TFC_KERNEL_FN(tfc_kernel_linear_sparse_q8_tasks)(const sparse_q8_problem *p
     int64_t row_end = row_begin + p->row_block < q8->rows
                           ? row_begin + p->row_block
                           : q8->rows;
-    for (int64_t panel = p->task_panels[panel_task];
-         panel < p->task_panels[panel_task + 1]; ++panel) {
-      const int64_t col0 = panel * PANEL;
-      const int64_t cols = q8->cols - col0 < PANEL ? q8->cols - col0 : PANEL;
-      memset(bias, 0, sizeof(bias));
-      if (q8->bias)
-        memcpy(bias, q8->bias + col0, sizeof(float) * (size_t)cols);
+    /* Panels in groups whose blocks fit GROUP_WEIGHT_BYTES (L2), each
+     * tile of rows past all of a group's panels, so that the tile's
+     * quantized rows stay in L1 (as linear_sparse_f32.c). */
+    for (int64_t panel0 = p->task_panels[panel_task];
+         panel0 < p->task_panels[panel_task + 1];) {
+      int64_t panel_end = panel0 + 1;
+      while (panel_end < p->task_panels[panel_task + 1] &&
+             (int64_t)(p->first[panel_end + 1] - p->first[panel0]) * block_bytes <=
+                 GROUP_WEIGHT_BYTES)
+        ++panel_end;
       for (int64_t row = row_begin; row < row_end; row += TILE) {
         int64_t rows = row_end - row < TILE ? row_end - row : TILE;
         int64_t global = batch * q8->rows + row;
         const uint8_t *a = q8->quantized + global * q8->row_bytes;
+        for (int64_t panel = panel0; panel < panel_end; ++panel) {
+          const int64_t col0 = panel * PANEL;
+          const int64_t cols = q8->cols - col0 < PANEL ? q8->cols - col0 : PANEL;
+          memset(bias, 0, sizeof(bias));
+          if (q8->bias)
+            memcpy(bias, q8->bias + col0, sizeof(float) * (size_t)cols);
 #if HAVE_U8S8
-        if (q8->dot == TFC_RT_DTYPE_U8S8S32)
-          tile_rows_u8s8(p, a, q8->row_bytes, panel, sums, rows);
-        else
+          if (q8->dot == TFC_RT_DTYPE_U8S8S32)
+            tile_rows_u8s8(p, a, q8->row_bytes, panel, sums, rows);
+          else
 #endif
-          tile_rows_s16(p, a, q8->row_bytes, panel, sums, rows);
-        q8_tile_epilogue(q8, sums, PANEL, global, rows, batch, row, col0, cols,
-                         q8->bias ? bias : NULL);
+            tile_rows_s16(p, a, q8->row_bytes, panel, sums, rows);
+          q8_tile_epilogue(q8, sums, PANEL, global, rows, batch, row, col0, cols,
+                           q8->bias ? bias : NULL);
+        }
       }
+      panel0 = panel_end;
     }
   }
 }
