@@ -234,3 +234,20 @@ int64_t mlir::tfc::driver::tapIndex(SmallVectorImpl<Value> &taps, Value value) {
     taps.push_back(value);
   return index;
 }
+
+void mlir::tfc::driver::writeOutputErrorsJson(llvm::json::OStream &json,
+                                             ArrayRef<OutputError> errors,
+                                             bool measured) {
+  json.attributeArray("outputs", [&] {
+    if (!measured)
+      return;
+    for (const OutputError &output : errors)
+      json.object([&] {
+        json.attribute("name", output.name);
+        if (output.isFloat)
+          json.attribute("relative_l2_error", output.relative());
+        else
+          json.attribute("mismatched_elements", output.mismatches);
+      });
+  });
+}

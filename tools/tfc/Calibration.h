@@ -18,6 +18,7 @@
 #include "tfc/Target/ModelSignature.h"
 #include "tfc/Target/Target.h"
 #include "llvm/ADT/SmallString.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
@@ -96,6 +97,12 @@ struct CalibrationData {
 
 /// One OutputError per output of `signature`, empty.
 std::vector<OutputError> makeOutputErrors(const ModelSignature &signature);
+
+/// The "outputs" array of a reduction's JSON report: each output's name
+/// and relative L2 error (mismatched elements for an integer output);
+/// empty when nothing was `measured`.
+void writeOutputErrorsJson(llvm::json::OStream &json,
+                           ArrayRef<OutputError> errors, bool measured);
 
 /// The largest error of a model's outputs (an integer output that differs
 /// counts as infinite): what an output budget bounds.

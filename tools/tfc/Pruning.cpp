@@ -187,18 +187,7 @@ LogicalResult writeJson(StringRef path, const PruningOptions &options,
             });
         });
     });
-    json.attributeArray("outputs", [&] {
-      if (setNames.empty())
-        return;
-      for (const OutputError &output : outputs)
-        json.object([&] {
-          json.attribute("name", output.name);
-          if (output.isFloat)
-            json.attribute("relative_l2_error", output.relative());
-          else
-            json.attribute("mismatched_elements", output.mismatches);
-        });
-    });
+    writeOutputErrorsJson(json, outputs, !setNames.empty());
     json.attributeObject("totals", [&] {
       json.attribute("linear_weight_bytes", totals.weightBytes);
       json.attribute("block_1x16_zeros",

@@ -200,18 +200,7 @@ LogicalResult writeJson(StringRef path, const ReductionOptions &options,
           }
         });
     });
-    json.attributeArray("outputs", [&] {
-      if (setNames.empty())
-        return;
-      for (const OutputError &output : outputs)
-        json.object([&] {
-          json.attribute("name", output.name);
-          if (output.isFloat)
-            json.attribute("relative_l2_error", output.relative());
-          else
-            json.attribute("mismatched_elements", output.mismatches);
-        });
-    });
+    writeOutputErrorsJson(json, outputs, !setNames.empty());
     json.attributeObject("totals", [&] {
       json.attribute("linear_weight_bytes_f32", f32Bytes);
       json.attribute("linear_weight_bytes_reduced", reducedBytes);

@@ -298,17 +298,7 @@ mlir::tfc::driver::pruneStructure(ModuleOp module, Target &target,
           json.attribute("heads_now", headsAfter[i]);
         });
     });
-    json.attributeArray("outputs", [&] {
-      for (const OutputError &output : outputErrors)
-        if (!calibration.empty())
-          json.object([&] {
-            json.attribute("name", output.name);
-            if (output.isFloat)
-              json.attribute("relative_l2_error", output.relative());
-            else
-              json.attribute("mismatched_elements", output.mismatches);
-          });
-    });
+    writeOutputErrorsJson(json, outputErrors, !calibration.empty());
     json.attribute("linear_macs_ratio",
                    macsBefore > 0 ? macsAfter / macsBefore : 1.0);
   });
