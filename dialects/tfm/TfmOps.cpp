@@ -1178,6 +1178,69 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *ctx,
   return success();
 }
 
+LogicalResult LinearAttentionOp::inferReturnTypes(
+    MLIRContext *ctx, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &results) {
+  if (failed(verifyAttributes(ctx, loc, adaptor)) ||
+      failed(verifySameElementType(loc, adaptor.getOperands())))
+    return failure();
+  RankedTensorType q = tensorOf(adaptor.getQuery());
+  RankedTensorType k = tensorOf(adaptor.getKey());
+  RankedTensorType v = tensorOf(adaptor.getValue());
+  if (!isa<FloatType>(q.getElementType()))
+    return emitOptionalError(loc, "expects floating-point tensors, got ", q);
+  for (auto [type, role] : {std::pair{q, "query"}, {k, "key"}, {v, "value"}})
+    if (type.getRank() != 4 || type.isDynamicDim(2) || type.isDynamicDim(3))
+      return emitOptionalError(loc, role,
+                               " must be [B, L, heads, d] with static heads "
+                               "and d, got ",
+                               shapeText(type.getShape()));
+  // (Absent while a builder infers the type before defaults are set.)
+  StringRef featureMap = adaptor.getFeatureMapAttr()
+                             ? adaptor.getFeatureMapAttr().getValue()
+                             : "none";
+  if (featureMap != "none" && featureMap != "elu_plus_one" &&
+      featureMap != "relu")
+    return emitOptionalError(loc, "unknown feature_map \"", featureMap,
+                             "\" (none, elu_plus_one, relu)");
+  int64_t heads = q.getDimSize(2);
+  if (k.getDimSize(2) != heads || v.getDimSize(2) != heads)
+    return emitOptionalError(loc, "query, key and value heads differ: ", heads,
+                             ", ", k.getDimSize(2), ", ", v.getDimSize(2));
+  if (k.getDimSize(3) != q.getDimSize(3))
+    return emitOptionalError(loc, "query and key head dims differ: ",
+                             q.getDimSize(3), " vs ", k.getDimSize(3));
+  FailureOr<int64_t> batch =
+      mergeDims(loc, q.getDimSize(0), k.getDimSize(0), "query and key batch");
+  if (succeeded(batch))
+    batch = mergeDims(loc, *batch, v.getDimSize(0), "key and value batch");
+  if (failed(batch) ||
+      failed(mergeDims(loc, k.getDimSize(1), v.getDimSize(1),
+                       "key and value sequence lengths")))
+    return failure();
+  bool causal = adaptor.getCausalAttr() && adaptor.getCausalAttr().getValue();
+  if (causal && !q.isDynamicDim(1) && !k.isDynamicDim(1) &&
+      q.getDimSize(1) > k.getDimSize(1))
+    return emitOptionalError(loc, "causal with more queries (", q.getDimSize(1),
+                             ") than keys (", k.getDimSize(1), ")");
+  if (Value decay = adaptor.getDecay()) {
+    if (!causal)
+      return emitOptionalError(loc, "decay needs causal");
+    RankedTensorType decayType = tensorOf(decay);
+    if (decayType.getRank() != 1 ||
+        (!decayType.isDynamicDim(0) && decayType.getDimSize(0) != heads))
+      return emitOptionalError(loc, "decay must be [", heads, "], got ",
+                               shapeText(decayType.getShape()));
+  }
+  if (auto epsilon = adaptor.getEpsilonAttr())
+    if (!(epsilon.getValueAsDouble() >= 0.0))
+      return emitOptionalError(loc, "epsilon must be >= 0, got ",
+                               epsilon.getValueAsDouble());
+  results.push_back(RankedTensorType::get(
+      {*batch, q.getDimSize(1), heads, v.getDimSize(3)}, q.getElementType()));
+  return success();
+}
+
 template <typename Adaptor>
 static LogicalResult inferReduction(MLIRContext *ctx,
                                     std::optional<Location> loc,

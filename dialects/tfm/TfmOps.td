@@ -574,6 +574,51 @@ def Tfm_AttentionOp : Tfm_Op<"attention"> {
   let results = (outs Tfm_Tensor:$result);
 }
 
+def Tfm_LinearAttentionOp : Tfm_Op<"linear_attention"> {
+  let summary = "Linear attention: kernel feature maps, optional causal decay";
+  let description = [{
+    Attention whose weights factor through a feature map, so that it costs
+    time linear in the sequence: for each of the `N` heads, query `i` gets
+
+    ```
+    w_ij  = scale * φ(q_i) · φ(k_j) * γ^(i' - j)    for visible keys j
+    o_i   = Σ_j w_ij v_j                   (no epsilon)
+    o_i   = Σ_j w_ij v_j / (Σ_j w_ij + ε)  (epsilon = ε: normalized)
+    ```
+
+    `q` is `[B, Lq, N, dk]`, `k` `[B, Lk, N, dk]`, `v` `[B, Lk, N, dv]`
+    (token-major, heads split: the layout exporters reshape projections
+    to); the result is `[B, Lq, N, dv]`.
+
+    * `feature_map` is φ, applied to q and k elementwise: `none` (the
+      identity: retention), `elu_plus_one` (elu(x) + 1, Katharopoulos et
+      al.) or `relu`.
+    * `causal`: query `i` is position `i' = i + (Lk - Lq)` (the queries are
+      the last Lq of the Lk positions) and sees keys `j <= i'`. Otherwise
+      every query sees every key.
+    * `decay` (optional, causal only): `[N]`, each head's γ (RetNet, gated
+      linear attention's fixed gates): key `j` is weighted by `γ^(i' - j)`.
+
+    The fusion pass `--tfm-fuse-linear-attention` forms this op from the
+    prefix sums (CumSum) that exporters emit for causal linear attention.
+    On CPU it runs as a chunked kernel carrying a `dk x dv` state per head:
+    time and memory linear in the sequence. The generic lowering (other
+    element types and targets) materializes the `Lq x Lk` weights.
+
+    ```mlir
+    %o = tfm.linear_attention %q, %k, %v {causal = true, epsilon = 9.99999997E-7 : f32, feature_map = "elu_plus_one"}
+        : (tensor<?x?x4x8xf32>, tensor<?x?x4x8xf32>, tensor<?x?x4x8xf32>) -> tensor<?x?x4x8xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_Tensor:$query, Tfm_Tensor:$key, Tfm_Tensor:$value,
+                       Optional<Tfm_Tensor>:$decay,
+                       DefaultValuedStrAttr<StrAttr, "none">:$feature_map,
+                       DefaultValuedAttr<F32Attr, "1.0">:$scale,
+                       DefaultValuedAttr<BoolAttr, "false">:$causal,
+                       OptionalAttr<F32Attr>:$epsilon);
+  let results = (outs Tfm_Tensor:$result);
+}
+
 //===----------------------------------------------------------------------===//
 // Normalization and reductions
 //===----------------------------------------------------------------------===//

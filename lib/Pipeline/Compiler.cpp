@@ -49,10 +49,12 @@ public:
       return;
     }
     for (StringRef kind : {"attention", "layer_norm", "rms_norm", "gelu",
-                           "epilogue", "quantized_linear"}) {
+                           "epilogue", "quantized_linear", "linear_attention"}) {
       auto it = kinds.find(kind.str());
-      // Pre-quantized models only: a float model has none to report.
-      if (kind == "quantized_linear" && it == kinds.end())
+      // Only models that have them: pre-quantized linears, prefix-sum
+      // linear attention.
+      if ((kind == "quantized_linear" || kind == "linear_attention") &&
+          it == kinds.end())
         continue;
       size_t fusedCount = it == kinds.end() ? 0 : it->second.fused;
       size_t rejectedCount = it == kinds.end() ? 0 : it->second.rejected.size();

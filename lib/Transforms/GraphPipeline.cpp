@@ -38,6 +38,8 @@ void mlir::tfc::buildGraphOptimizationPipeline(
     graph.addPass(createMergeProjections());
   if (enabled("attention"))
     graph.addPass(createFuseAttention({options.emitRemarks}));
+  if (enabled("linear-attention"))
+    graph.addPass(createFuseLinearAttention({options.emitRemarks}));
   if (enabled("epilogues"))
     graph.addPass(createFuseEpilogues({options.emitRemarks}));
   // On the fused graph (the attention fusion adds the transposes it cancels,
@@ -51,7 +53,8 @@ void mlir::tfc::buildGraphOptimizationPipeline(
 ArrayRef<StringRef> mlir::tfc::getFusionNames() {
   static constexpr StringRef kNames[] = {"batch-norm", "quantized-linear",
                                          "layer-norm", "gelu", "projections",
-                                         "attention", "epilogues"};
+                                         "attention", "linear-attention",
+                                         "epilogues"};
   return kNames;
 }
 

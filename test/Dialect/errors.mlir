@@ -779,3 +779,57 @@ func.func @dequantize_linear_zero_type(%x: tensor<4x8xi8>, %s: tensor<f32>, %z: 
   %r = tfm.dequantize_linear %x, %s, %z {axis = 1 : i64} : (tensor<4x8xi8>, tensor<f32>, tensor<ui8>) -> tensor<4x8xf32>
   return
 }
+
+// -----
+
+func.func @linear_attention_rank(%x: tensor<2x8x64xf32>) {
+  // expected-error @+2 {{query must be [B, L, heads, d] with static heads and d, got [2, 8, 64]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.linear_attention %x, %x, %x : (tensor<2x8x64xf32>, tensor<2x8x64xf32>, tensor<2x8x64xf32>) -> tensor<2x8x64xf32>
+  return
+}
+
+// -----
+
+func.func @linear_attention_feature_map(%x: tensor<2x8x4x16xf32>) {
+  // expected-error @+2 {{unknown feature_map "softmax" (none, elu_plus_one, relu)}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.linear_attention %x, %x, %x {feature_map = "softmax"} : (tensor<2x8x4x16xf32>, tensor<2x8x4x16xf32>, tensor<2x8x4x16xf32>) -> tensor<2x8x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @linear_attention_heads(%q: tensor<2x8x4x16xf32>, %k: tensor<2x8x2x16xf32>) {
+  // expected-error @+2 {{query, key and value heads differ: 4, 2, 4}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.linear_attention %q, %k, %q : (tensor<2x8x4x16xf32>, tensor<2x8x2x16xf32>, tensor<2x8x4x16xf32>) -> tensor<2x8x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @linear_attention_causal_lengths(%q: tensor<2x9x4x16xf32>, %k: tensor<2x8x4x16xf32>) {
+  // expected-error @+2 {{causal with more queries (9) than keys (8)}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.linear_attention %q, %k, %k {causal = true} : (tensor<2x9x4x16xf32>, tensor<2x8x4x16xf32>, tensor<2x8x4x16xf32>) -> tensor<2x9x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @linear_attention_decay_not_causal(%x: tensor<2x8x4x16xf32>, %g: tensor<4xf32>) {
+  // expected-error @+2 {{decay needs causal}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.linear_attention %x, %x, %x, %g : (tensor<2x8x4x16xf32>, tensor<2x8x4x16xf32>, tensor<2x8x4x16xf32>, tensor<4xf32>) -> tensor<2x8x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @linear_attention_decay_shape(%x: tensor<2x8x4x16xf32>, %g: tensor<3xf32>) {
+  // expected-error @+2 {{decay must be [4], got [3]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.linear_attention %x, %x, %x, %g {causal = true} : (tensor<2x8x4x16xf32>, tensor<2x8x4x16xf32>, tensor<2x8x4x16xf32>, tensor<3xf32>) -> tensor<2x8x4x16xf32>
+  return
+}

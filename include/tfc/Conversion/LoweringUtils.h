@@ -170,6 +170,8 @@ void populateScanPatterns(TypeConverter &converter,
                           RewritePatternSet &patterns);
 void populateShapePatterns(TypeConverter &converter,
                            RewritePatternSet &patterns);
+void populateLinearAttentionPatterns(TypeConverter &converter,
+                                     RewritePatternSet &patterns);
 void populateAttentionPatterns(TypeConverter &converter,
                                RewritePatternSet &patterns);
 void populateScatterPatterns(TypeConverter &converter,

@@ -321,6 +321,38 @@ def FuseAttention : Tfm_FusionPass<"tfm-fuse-attention"> {
   let statistics = [Statistic<"numAttention", "attention", "Attention blocks fused">];
 }
 
+def FuseLinearAttention : Tfm_FusionPass<"tfm-fuse-linear-attention"> {
+  let summary = "Forms tfm.linear_attention from causal linear attention written with prefix sums";
+  let description = [{
+    Models trained with linear attention export it as prefix sums over the
+    sequence (`CumSum`) of the outer products `φ(k) vᵀ` and of `φ(k)`,
+    which materialize a `[B, L, N, dk, dv]` tensor. The pass finds
+
+    ```
+    num = ReduceSum(Unsqueeze(φ(q), 4) * CumSum(Unsqueeze(φ(k), 4) * Unsqueeze(v, 3), 1), [3])
+    den = ReduceSum(φ(q) * CumSum(φ(k), 1), [3], keepdims) + eps
+    o   = num / den          (or num alone)
+    ```
+
+    with `φ` the same for q and k: `Elu(x) + 1` (alpha 1), `Relu` or none.
+    Each step is proven: the unsqueeze axes, forward inclusive prefix sums
+    over dim 1, products that broadcast only the unsqueezed dims (batch,
+    sequence and heads the same, symbolically when dynamic), a scalar
+    constant epsilon. The result is one `tfm.linear_attention` with
+    `causal`, whose CPU kernel carries a `dk x dv` state per head instead
+    of the prefix tensor.
+
+    After:
+
+    ```mlir
+    %o = tfm.linear_attention %q, %k, %v {causal = true, epsilon = 9.99999997E-7 : f32, feature_map = "elu_plus_one"}
+        : (tensor<?x?x4x8xf32>, tensor<?x?x4x8xf32>, tensor<?x?x4x8xf32>) -> tensor<?x?x4x8xf32>
+    ```
+  }];
+  let statistics = [Statistic<"numLinearAttention", "linear-attention",
+                              "Linear attention blocks fused">];
+}
+
 def FuseEpilogues : Tfm_FusionPass<"tfm-fuse-epilogues"> {
   let summary = "Fuses bias, activation and residual adds into their matmul, and residual adds into layer norms";
   let description = [{

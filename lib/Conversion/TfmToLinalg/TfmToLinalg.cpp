@@ -30,6 +30,7 @@ void mlir::tfc::populateTfmToLinalgPatterns(TypeConverter &converter,
   populateScatterPatterns(converter, patterns);
   populateResizePatterns(converter, patterns);
   populateAttentionPatterns(converter, patterns);
+  populateLinearAttentionPatterns(converter, patterns);
   populateQuantizedPatterns(converter, patterns);
 }
 
