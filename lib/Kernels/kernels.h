@@ -221,6 +221,25 @@ typedef struct tfc_layer_norm_f32_problem {
   float epsilon;
 } tfc_layer_norm_f32_problem;
 
+/* linear_attention (f32): tfm.linear_attention for one head per task
+ * (batch * heads tasks), the keys in chunks of TFC_LINEAR_ATTENTION_CHUNK
+ * with a dk x dv state carried between them (linear_attention_f32.c). */
+enum { TFC_LINEAR_ATTENTION_CHUNK = 64 };
+typedef struct tfc_linear_attention_f32_problem {
+  const float *q, *k, *v, *decay; /* decay: [heads], or NULL */
+  float *out;
+  /* Element strides of each [B, L, N, d] operand: batch, row, head, d. */
+  int64_t q_stride[4], k_stride[4], v_stride[4], out_stride[4];
+  int64_t batch, heads, q_len, k_len, dk, dv;
+  int feature_map; /* TFC_RT_LINEAR_ATTENTION_IDENTITY, ... */
+  int causal, normalize;
+  float scale, epsilon;
+} tfc_linear_attention_f32_problem;
+
+/* The floats of scratch one thread's tasks need. */
+size_t tfc_kernel_linear_attention_f32_scratch_floats(
+    const tfc_linear_attention_f32_problem *p);
+
 /* linear_sparse (f32): act(input @ W + bias) + residual with W block-sparse:
  * for each panel of SPARSE_PANEL output columns, only its input rows (k)
  * that have a nonzero weight, each a row of SPARSE_PANEL values. */
@@ -295,6 +314,11 @@ typedef struct tfc_linear_sparse_q8_problem {
   /* Rows [begin, end) of all batches. */                                      \
   void tfc_kernel_layer_norm_f32_rows_##isa(                                   \
       const tfc_layer_norm_f32_problem *p, int64_t begin, int64_t end);        \
+  /* linear_attention: tasks (heads) [begin, end) of batch * heads, with \
+   * the thread's `scratch`. */                                               \
+  void tfc_kernel_linear_attention_f32_tasks_##isa(                            \
+      const tfc_linear_attention_f32_problem *p, float *scratch,              \
+      int64_t begin, int64_t end);                                             \
   /* linear_sparse: tasks [begin, end) of panel_tasks * row_blocks *       \
    * batches. */                                                               \
   void tfc_kernel_linear_sparse_f32_tasks_##isa(                               \

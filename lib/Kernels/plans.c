@@ -155,3 +155,16 @@ void tfc_kernel_linear_bf16_place(tfc_linear_bf16_problem *p, void *workspace) {
   for (int64_t i = 0; i < p->batches * p->row_blocks; ++i)
     atomic_init(&p->block_state[i], 0);
 }
+
+size_t tfc_kernel_linear_attention_f32_scratch_floats(
+    const tfc_linear_attention_f32_problem *p) {
+  const size_t chunk = TFC_LINEAR_ATTENTION_CHUNK;
+  size_t dk = (size_t)p->dk, dkp = (dk + 15) / 16 * 16,
+         dvp = ((size_t)p->dv + 15) / 16 * 16;
+  /* φq rows [chunk][dkp], φk transposed [dk][chunk], v rows [chunk][dvp],
+   * the weights [chunk][chunk], S [dk][dvp], z [dkp], γ^m for m up to
+   * chunk. dk and dv are at most TFC_RT_LINEAR_ATTENTION_MAX_HEAD_DIM
+   * (checked by the caller), so this cannot overflow. */
+  return chunk * dkp + dk * chunk + chunk * dvp + chunk * chunk + dk * dvp +
+         dkp + chunk + 1;
+}

@@ -36,6 +36,8 @@ typedef struct kernel_variants {
   int64_t (*q8_task)(tfc_linear_q8_problem *, int64_t);
   int64_t (*bf16_task)(tfc_linear_bf16_problem *, int64_t);
   void (*sparse_tasks)(const tfc_linear_sparse_f32_problem *, int64_t, int64_t);
+  void (*linear_attention_tasks)(const tfc_linear_attention_f32_problem *,
+                                 float *, int64_t, int64_t);
   void (*q8_quantize)(const tfc_linear_q8_problem *, int64_t, int64_t);
   void (*sparse_q8_tasks)(const tfc_linear_sparse_q8_problem *, int64_t,
                           int64_t);
@@ -61,6 +63,7 @@ enum {
       tfc_kernel_linear_q8_task_##isa,                                         \
       tfc_kernel_linear_bf16_task_##isa,                                       \
       tfc_kernel_linear_sparse_f32_tasks_##isa,                                \
+      tfc_kernel_linear_attention_f32_tasks_##isa,                             \
       tfc_kernel_linear_q8_quantize_##isa,                                     \
       tfc_kernel_linear_sparse_q8_tasks_##isa};
 TFC_KERNEL_ISAS(TFC_KERNEL_VARIANT)
@@ -508,6 +511,90 @@ void tfc_rt_attention(const tfc_rt_memref4 *q, const tfc_rt_memref4 *k,
   tfc_rt_parallel_for(attention_tasks, &call,
                       p->batch * p->heads * p->q_blocks);
   tfc_rt_free(workspace);
+}
+
+/* linear_attention: one task per head, each thread with its scratch. */
+typedef struct linear_attention_call {
+  tfc_linear_attention_f32_problem problem;
+  const kernel_variants *variants;
+  float *scratch;
+  size_t slot_floats;
+} linear_attention_call;
+
+static void linear_attention_tasks(void *context, int64_t begin, int64_t end) {
+  linear_attention_call *call = context;
+  float *slot = call->scratch + (size_t)tfc_thread_index() * call->slot_floats;
+  call->variants->linear_attention_tasks(&call->problem, slot, begin, end);
+}
+
+void tfc_rt_linear_attention(const tfc_rt_memref4 *q, const tfc_rt_memref4 *k,
+                             const tfc_rt_memref4 *v,
+                             const tfc_rt_memref1 *decay,
+                             const tfc_rt_memref4 *out, float scale,
+                             float epsilon, int64_t flags) {
+  linear_attention_call call;
+  memset(&call, 0, sizeof(call));
+  call.variants = f32_variants(flags, "linear_attention");
+  if (!call.variants)
+    return;
+  tfc_linear_attention_f32_problem *p = &call.problem;
+  p->q = (const float *)q->aligned + q->offset;
+  p->k = (const float *)k->aligned + k->offset;
+  p->v = (const float *)v->aligned + v->offset;
+  p->out = (float *)out->aligned + out->offset;
+  for (int i = 0; i < 4; ++i) {
+    p->q_stride[i] = q->strides[i];
+    p->k_stride[i] = k->strides[i];
+    p->v_stride[i] = v->strides[i];
+    p->out_stride[i] = out->strides[i];
+  }
+  p->batch = q->sizes[0];
+  p->q_len = q->sizes[1];
+  p->heads = q->sizes[2];
+  p->dk = q->sizes[3];
+  p->k_len = k->sizes[1];
+  p->dv = v->sizes[3];
+  p->feature_map = (int)(flags & TFC_RT_LINEAR_ATTENTION_MAP_MASK);
+  p->causal = (flags & TFC_RT_LINEAR_ATTENTION_CAUSAL) != 0;
+  p->normalize = (flags & TFC_RT_LINEAR_ATTENTION_NORMALIZE) != 0;
+  p->scale = scale;
+  p->epsilon = epsilon;
+  if (flags & TFC_RT_LINEAR_ATTENTION_HAS_DECAY)
+    p->decay = (const float *)decay->aligned + decay->offset;
+  /* The generated code checked these; a wrong call must not index past the
+   * tensors. */
+  if (k->sizes[0] != p->batch || v->sizes[0] != p->batch ||
+      out->sizes[0] != p->batch || k->sizes[2] != p->heads ||
+      v->sizes[2] != p->heads || out->sizes[2] != p->heads ||
+      k->sizes[3] != p->dk || v->sizes[1] != p->k_len ||
+      out->sizes[1] != p->q_len || out->sizes[3] != p->dv ||
+      (p->causal && p->q_len > p->k_len) ||
+      (p->decay && decay->sizes[0] != p->heads)) {
+    tfc_rt_check_failed("linear_attention: q, k, v and out disagree on shapes");
+    return;
+  }
+  if (p->dk > TFC_RT_LINEAR_ATTENTION_MAX_HEAD_DIM ||
+      p->dv > TFC_RT_LINEAR_ATTENTION_MAX_HEAD_DIM) {
+    tfc_rt_check_failed("linear_attention: head dims past the kernel's 1024");
+    return;
+  }
+  if (p->batch == 0 || p->heads == 0 || p->q_len == 0 || p->dv == 0)
+    return;
+  int threads = pool_threads();
+  call.slot_floats = tfc_kernel_linear_attention_f32_scratch_floats(p);
+  size_t bytes;
+  if (__builtin_mul_overflow(call.slot_floats, (size_t)threads, &bytes) ||
+      __builtin_mul_overflow(bytes, sizeof(float), &bytes)) {
+    tfc_rt_check_failed("linear_attention: the scratch's size overflows");
+    return;
+  }
+  call.scratch = tfc_rt_aligned_alloc(64, bytes);
+  if (!call.scratch) {
+    tfc_rt_check_failed("linear_attention: out of memory for the scratch");
+    return;
+  }
+  tfc_rt_parallel_for(linear_attention_tasks, &call, p->batch * p->heads);
+  tfc_rt_free(call.scratch);
 }
 
 /* layer_norm: rows split over the pool. */

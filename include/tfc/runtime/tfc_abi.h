@@ -199,6 +199,26 @@ enum {
  * [B', N', Lq', Lk'] with each dim 1 or the full size. Kernels: f32. The
  * generated code has checked the shapes. */
 
+/* Flags of tfc_rt_linear_attention, bits 0-7: the feature map in bits 0-1,
+ * then causal, normalized (divided by the weights' sums plus `epsilon`),
+ * and a `decay` operand. */
+enum {
+  TFC_RT_LINEAR_ATTENTION_IDENTITY = 0,
+  TFC_RT_LINEAR_ATTENTION_ELU_PLUS_ONE = 1,
+  TFC_RT_LINEAR_ATTENTION_RELU = 2,
+  TFC_RT_LINEAR_ATTENTION_MAP_MASK = 3,
+  TFC_RT_LINEAR_ATTENTION_CAUSAL = 4,
+  TFC_RT_LINEAR_ATTENTION_NORMALIZE = 8,
+  TFC_RT_LINEAR_ATTENTION_HAS_DECAY = 16,
+};
+
+/* tfc_rt_linear_attention: tfm.linear_attention. q [B, Lq, N, dk], k
+ * [B, Lk, N, dk], v [B, Lk, N, dv] and out [B, Lq, N, dv], any strides;
+ * `decay` [N] under TFC_RT_LINEAR_ATTENTION_HAS_DECAY. Kernels: f32, dk and
+ * dv up to TFC_RT_LINEAR_ATTENTION_MAX_HEAD_DIM. The generated code has
+ * checked the shapes. */
+enum { TFC_RT_LINEAR_ATTENTION_MAX_HEAD_DIM = 1024 };
+
 /* tfc_rt_matmul: out[b] = lhs[b] @ rhs[b] for [B, M, K] @ [B, K, N] ->
  * [B, M, N]; a batch dim of 1 in lhs or rhs broadcasts. Kernels: f32, the
  * linear kernel's tiles. The generated code has checked the shapes. */

@@ -562,6 +562,7 @@ public:
                        std::string &chosen);
   Refusal selectQuantizedLinear(tfm::QuantizedLinearOp op, std::string &chosen);
   Refusal selectAttention(tfm::AttentionOp op, std::string &chosen);
+  Refusal selectLinearAttention(tfm::LinearAttentionOp op, std::string &chosen);
   Refusal selectBatchedMatMul(tfm::MatMulOp op, std::string &chosen);
   Refusal selectLayerNorm(Operation *op, Value input, Value skip, Value scale,
                           Value bias, uint64_t axis, float epsilon,
@@ -950,6 +951,68 @@ Refusal KernelSelector::selectAttention(tfm::AttentionOp op,
   return {};
 }
 
+Refusal KernelSelector::selectLinearAttention(tfm::LinearAttentionOp op,
+                                              std::string &chosen) {
+  auto resultType = cast<RankedTensorType>(op.getType());
+  if (!resultType.getElementType().isF32())
+    return "no linear_attention kernel for " +
+           typeName(resultType.getElementType()) + " (only f32)";
+  auto keyType = cast<RankedTensorType>(op.getKey().getType());
+  if (keyType.getDimSize(3) > TFC_RT_LINEAR_ATTENTION_MAX_HEAD_DIM ||
+      resultType.getDimSize(3) > TFC_RT_LINEAR_ATTENTION_MAX_HEAD_DIM)
+    return "head dims past the kernel's " +
+           std::to_string(TFC_RT_LINEAR_ATTENTION_MAX_HEAD_DIM);
+  Location loc = op.getLoc();
+  // The shapes the kernel trusts: the same checks as the generic lowering.
+  Value query = op.getQuery(), key = op.getKey(), value = op.getValue();
+  auto dim = [&](Value tensor, int64_t i) -> Value {
+    return b.create<tensor::DimOp>(loc, tensor, i);
+  };
+  Value batch = dim(query, 0), queryLength = dim(query, 1),
+        keyLength = dim(key, 1);
+  auto equal = [&](Value x, Value y, const Twine &what) {
+    emitCheck(b, loc, b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, x, y),
+              op, what);
+  };
+  equal(dim(key, 0), batch, "key batch does not match the query's");
+  equal(dim(value, 0), batch, "value batch does not match the query's");
+  equal(dim(value, 1), keyLength, "key and value sequence lengths differ");
+  if (op.getCausal())
+    emitCheck(b, loc,
+              b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ule,
+                                      queryLength, keyLength),
+              op, "causal with more queries than keys");
+  SmallVector<Value> args = {query, key, value};
+  SmallVector<int64_t> absent;
+  if (Value decay = op.getDecay())
+    args.push_back(decay);
+  else
+    absent.push_back(3);
+  args.push_back(b.create<arith::ConstantOp>(loc, op.getScaleAttr()));
+  std::optional<APFloat> epsilon = op.getEpsilon();
+  args.push_back(b.create<arith::ConstantOp>(
+      loc, b.getF32FloatAttr(epsilon ? epsilon->convertToFloat() : 0.0f)));
+  StringRef map = op.getFeatureMap();
+  int64_t flags = (map == "elu_plus_one" ? TFC_RT_LINEAR_ATTENTION_ELU_PLUS_ONE
+                   : map == "relu"       ? TFC_RT_LINEAR_ATTENTION_RELU
+                                         : TFC_RT_LINEAR_ATTENTION_IDENTITY) |
+                  (op.getCausal() ? TFC_RT_LINEAR_ATTENTION_CAUSAL : 0) |
+                  (epsilon ? TFC_RT_LINEAR_ATTENTION_NORMALIZE : 0) |
+                  (op.getDecay() ? TFC_RT_LINEAR_ATTENTION_HAS_DECAY : 0);
+  SmallVector<OpFoldResult> dims = {batch, queryLength,
+                                    b.getIndexAttr(resultType.getDimSize(2)),
+                                    b.getIndexAttr(resultType.getDimSize(3))};
+  auto result = b.create<UKernelOp>(
+      loc, resultType, "linear_attention", args,
+      dynamicSizes(b, loc, resultType.getShape(), dims), absent, "f32", isa,
+      flags);
+  op.getResult().replaceAllUsesWith(result.getResult());
+  chosen = ("kernel linear_attention (f32, " + isa + ", " + map +
+            (op.getCausal() ? ", causal" : "") + ")")
+               .str();
+  return {};
+}
+
 /// `tensor` ([B1, .., Bn, R, C], n >= 0) as [B1 * .. * Bn, R, C].
 Value collapseBatch(OpBuilder &b, Location loc, Value tensor) {
   auto type = cast<RankedTensorType>(tensor.getType());
@@ -1143,7 +1206,8 @@ struct CpuSelectKernelsPass
     SmallVector<Operation *> candidates;
     getOperation().walk([&](Operation *op) {
       if (::mlir::isa<tfm::LinearOp, tfm::QuantizedLinearOp, tfm::MatMulOp,
-              tfm::AttentionOp, tfm::LayerNormOp, tfm::AddLayerNormOp>(op))
+              tfm::AttentionOp, tfm::LinearAttentionOp, tfm::LayerNormOp,
+              tfm::AddLayerNormOp>(op))
         candidates.push_back(op);
     });
     OpBuilder b(&getContext());
@@ -1192,6 +1256,8 @@ private:
       return selector.selectQuantizedLinear(quantized, chosen);
     if (auto attention = dyn_cast<tfm::AttentionOp>(op))
       return selector.selectAttention(attention, chosen);
+    if (auto linear = dyn_cast<tfm::LinearAttentionOp>(op))
+      return selector.selectLinearAttention(linear, chosen);
     if (auto norm = dyn_cast<tfm::LayerNormOp>(op))
       return selector.selectLayerNorm(op, norm.getInput(), Value(),
                                       norm.getScale(), norm.getBias(),
