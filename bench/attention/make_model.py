@@ -8,6 +8,12 @@ spell it (no projections), for bench/attention/run.
 With --causal, a Where over a constant lower-triangular [S, S] table (sliced
 as GPT-2's exports do) masks the scores.
 
+With --linear, causal linear attention instead, as torch exports
+Katharopoulos et al.'s form (the families suite's linear-attention model):
+q, k, v reshaped to [1, S, 12, 64], elu(x) + 1 on q and k, CumSum over the
+sequence of the outer products phi(k) v^T ([1, S, 12, 64, 64]) and of phi(k),
+their contractions with phi(q), divided, reshaped back to [1, S, 768].
+
 Run with Debian's python3 (the one with the onnx package).
 """
 import argparse
@@ -74,15 +80,58 @@ def build(causal, max_positions):
     return model
 
 
+def build_linear():
+    seq = "sequence"
+    inputs = [helper.make_tensor_value_info(name, TensorProto.FLOAT, [1, seq, HIDDEN])
+              for name in ("q", "k", "v")]
+    output = helper.make_tensor_value_info("out", TensorProto.FLOAT, [1, seq, HIDDEN])
+    inits = [
+        numpy_helper.from_array(np.array([1, -1, HEADS, HEAD_DIM], np.int64), "split_shape"),
+        numpy_helper.from_array(np.array([1, -1, HIDDEN], np.int64), "merge_shape"),
+        numpy_helper.from_array(np.array(1.0, np.float32), "one"),
+        numpy_helper.from_array(np.array(1e-6, np.float32), "eps"),
+        numpy_helper.from_array(np.array(1, np.int64), "seq_axis"),
+        numpy_helper.from_array(np.array([4], np.int64), "axis4"),
+        numpy_helper.from_array(np.array([3], np.int64), "axis3"),
+    ]
+    nodes = [helper.make_node("Reshape", [n, "split_shape"], [n + "4"]) for n in "qkv"]
+    for n in "qk":
+        nodes += [helper.make_node("Elu", [n + "4"], [n + "_elu"], alpha=1.0),
+                  helper.make_node("Add", [n + "_elu", "one"], ["phi_" + n])]
+    nodes += [
+        helper.make_node("Unsqueeze", ["phi_k", "axis4"], ["k5"]),
+        helper.make_node("Unsqueeze", ["v4", "axis3"], ["v5"]),
+        helper.make_node("Mul", ["k5", "v5"], ["outer"]),
+        helper.make_node("CumSum", ["outer", "seq_axis"], ["kv"]),
+        helper.make_node("Unsqueeze", ["phi_q", "axis4"], ["q5"]),
+        helper.make_node("Mul", ["q5", "kv"], ["qkv"]),
+        helper.make_node("ReduceSum", ["qkv", "axis3"], ["numerator"], keepdims=0),
+        helper.make_node("CumSum", ["phi_k", "seq_axis"], ["k_sum"]),
+        helper.make_node("Mul", ["phi_q", "k_sum"], ["qk"]),
+        helper.make_node("ReduceSum", ["qk", "axis3"], ["qk_sum"], keepdims=1),
+        helper.make_node("Add", ["qk_sum", "eps"], ["denominator"]),
+        helper.make_node("Div", ["numerator", "denominator"], ["context"]),
+        helper.make_node("Reshape", ["context", "merge_shape"], ["out"]),
+    ]
+    graph = helper.make_graph(nodes, "linear_attention", inputs, [output], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)],
+                              producer_name="tfc bench/attention")
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("output")
     parser.add_argument("--causal", action="store_true")
+    parser.add_argument("--linear", action="store_true")
     parser.add_argument("--max-positions", type=int, default=8192)
     parser.add_argument("--inputs", metavar="DIR", help="also write q, k, v .npy files")
     parser.add_argument("--sequence", type=int, default=512)
     args = parser.parse_args()
-    onnx.save(build(args.causal, args.max_positions), args.output)
+    model = build_linear() if args.linear else build(args.causal, args.max_positions)
+    onnx.save(model, args.output)
     if args.inputs:
         rng = np.random.default_rng(0)
         for name in ("q", "k", "v"):

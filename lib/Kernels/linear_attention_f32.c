@@ -64,83 +64,126 @@ static void feature_row(const tfc_linear_attention_f32_problem *p,
   }
 }
 
-/* S = decay * S + Σ_{j<n} coefficient_j φk_j ⊗ v_j (and z the same with 1
- * for v), coefficient_j = powers[n - 1 - j]: the chunk's keys added to the
- * state. */
-static void update_state(int64_t dk, int64_t dvp, int64_t n, float decay,
-                         const float *kt, const float *vs, const float *powers,
-                         float *state, float *z) {
-  for (int64_t d = 0; d < dk; ++d) {
-    const float *krow = kt + d * CHUNK;
-    float *srow = state + d * dvp;
-    float zsum = 0.0f;
-    for (int64_t j = 0; j < n; ++j)
-      zsum += krow[j] * powers[n - 1 - j];
-    z[d] = z[d] * decay + zsum;
-    for (int64_t e0 = 0; e0 < dvp; e0 += 64) {
-      int64_t vectors = (dvp - e0) / 16 < 4 ? (dvp - e0) / 16 : 4;
-      vf16 acc[4];
-      for (int u = 0; u < 4; ++u)
-        acc[u] = u < vectors ? LOAD16(srow + e0 + 16 * u) * decay : SPLAT16(0.0f);
-      for (int64_t j = 0; j < n; ++j) {
-        float c = krow[j] * powers[n - 1 - j];
-        const float *vrow = vs + j * dvp + e0;
-        UNROLL for (int u = 0; u < 4; ++u)
-          if (u < vectors)
-            acc[u] += c * LOAD16(vrow + 16 * u);
-      }
-      for (int u = 0; u < vectors; ++u)
-        STORE16(srow + e0 + 16 * u, acc[u]);
+/* Rows per register tile of the products below: ROWS x 4 vectors of 16
+ * accumulators (16 zmm with AVX-512; AVX2's and NEON's vf16 take 2 and 4
+ * registers, so they keep one row). Tiles of one row were bound by the
+ * FMA latency (4 chains). */
+#if defined(__AVX512F__)
+#define ROWS 4
+#else
+#define ROWS 1
+#endif
+
+/* acc[r][u] += Σ_{d < depth} a[r * a_stride + d] * b[d * b_stride + 16 u]
+ * for r < ROWS, u < U: rows of `a` times a matrix of U vectors' width.
+ * Rows past the caller's last are read but not used (the scratch holds
+ * them). */
+static inline __attribute__((always_inline)) void
+product_tile(const float *a, int64_t a_stride, const float *b,
+             int64_t b_stride, int64_t depth, vf16 acc[ROWS][4], const int U) {
+  for (int64_t d = 0; d < depth; ++d) {
+    vf16 bv[4];
+    UNROLL for (int u = 0; u < U; ++u)
+      bv[u] = LOAD16(b + d * b_stride + 16 * u);
+    UNROLL for (int r = 0; r < ROWS; ++r) {
+      float x = a[r * a_stride + d];
+      UNROLL for (int u = 0; u < U; ++u)
+        acc[r][u] += x * bv[u];
     }
   }
 }
 
-/* The output of one query from its row of weights over the chunk's first
- * `visible` keys and, scaled by `carried`, its product with the state. */
-static void emit_query(const tfc_linear_attention_f32_problem *p,
-                       const float *qrow, const float *weights,
-                       int64_t visible, float carried, const float *vs,
-                       const float *state, const float *z, float *out_row) {
-  int64_t dk = p->dk, dv = p->dv, dvp = padded(dv);
-  float lanes[16] __attribute__((aligned(64)));
-  float denominator = 0.0f;
-  if (p->normalize) {
-    for (int64_t j = 0; j < visible; ++j)
-      denominator += weights[j];
-    float dot = 0.0f;
-    for (int64_t d = 0; d < dk; ++d)
-      dot += qrow[d] * z[d];
-    denominator += carried * dot + p->epsilon;
+/* product_tile into zeroed accumulators, U = `vectors` (1 to 4). */
+static void product(const float *a, int64_t a_stride, const float *b,
+                    int64_t b_stride, int64_t depth, int64_t vectors,
+                    vf16 acc[ROWS][4]) {
+  UNROLL for (int r = 0; r < ROWS; ++r)
+    UNROLL for (int u = 0; u < 4; ++u)
+      acc[r][u] = SPLAT16(0.0f);
+  switch (vectors) {
+  case 1: product_tile(a, a_stride, b, b_stride, depth, acc, 1); break;
+  case 2: product_tile(a, a_stride, b, b_stride, depth, acc, 2); break;
+  case 3: product_tile(a, a_stride, b, b_stride, depth, acc, 3); break;
+  default: product_tile(a, a_stride, b, b_stride, depth, acc, 4); break;
   }
+}
+
+/* The chunk's n keys added to the state: S = decay S + Σ_j c_j φk_j ⊗ v_j
+ * and z = decay z + Σ_j c_j φk_j, with c_j = powers[n - 1 - j]. Scales kt's
+ * columns by c_j in place (the chunk's queries are done with it). */
+static void update_state(int64_t dk, int64_t dvp, int64_t n, float decay,
+                         float *kt, const float *vs, const float *powers,
+                         float *state, float *z) {
+  for (int64_t d = 0; d < dk; ++d) {
+    float *krow = kt + d * CHUNK;
+    float zsum = 0.0f;
+    for (int64_t j = 0; j < n; ++j) {
+      krow[j] *= powers[n - 1 - j];
+      zsum += krow[j];
+    }
+    z[d] = z[d] * decay + zsum;
+  }
+  vf16 acc[ROWS][4];
+  for (int64_t d0 = 0; d0 < dk; d0 += ROWS) {
+    int64_t rows = dk - d0 < ROWS ? dk - d0 : ROWS;
+    for (int64_t e0 = 0; e0 < dvp; e0 += 64) {
+      int64_t vectors = (dvp - e0) / 16 < 4 ? (dvp - e0) / 16 : 4;
+      product(kt + d0 * CHUNK, CHUNK, vs + e0, dvp, n, vectors, acc);
+      for (int64_t r = 0; r < rows; ++r)
+        for (int u = 0; u < vectors; ++u) {
+          float *srow = state + (d0 + r) * dvp + e0 + 16 * u;
+          STORE16(srow, LOAD16(srow) * decay + acc[r][u]);
+        }
+    }
+  }
+}
+
+/* Rows [a0, a0 + rows) of the chunk's queries (φq in qs, their weights
+ * over the chunk's keys in `weights`, zero past each row's last visible
+ * key, `visible` keys for the last row): their outputs, each its
+ * within-chunk part plus carried[r] times its product with the state. */
+static void emit_queries(const tfc_linear_attention_f32_problem *p,
+                         const float *qs, const float *weights, int64_t a0,
+                         int64_t rows, int64_t visible, const float *carried,
+                         const float *vs, const float *state, const float *z,
+                         float *const *out_rows) {
+  int64_t dk = p->dk, dv = p->dv, dkp = padded(dk), dvp = padded(dv);
+  float denominator[ROWS];
+  for (int64_t r = 0; r < rows; ++r) {
+    denominator[r] = 1.0f;
+    if (!p->normalize)
+      continue;
+    const float *wrow = weights + (a0 + r) * CHUNK;
+    const float *qrow = qs + (a0 + r) * dkp;
+    float sum = 0.0f, dot = 0.0f;
+    for (int64_t j = 0; j < visible; ++j)
+      sum += wrow[j];
+    if (carried[r] != 0.0f)
+      for (int64_t d = 0; d < dk; ++d)
+        dot += qrow[d] * z[d];
+    denominator[r] = sum + carried[r] * dot + p->epsilon;
+  }
+  int any_carried = 0;
+  for (int64_t r = 0; r < rows; ++r)
+    any_carried |= carried[r] != 0.0f;
+  vf16 inside[ROWS][4], from_state[ROWS][4];
+  float lanes[16] __attribute__((aligned(64)));
   for (int64_t e0 = 0; e0 < dvp; e0 += 64) {
     int64_t vectors = (dvp - e0) / 16 < 4 ? (dvp - e0) / 16 : 4;
-    vf16 acc[4] = {SPLAT16(0.0f), SPLAT16(0.0f), SPLAT16(0.0f), SPLAT16(0.0f)};
-    for (int64_t j = 0; j < visible; ++j) {
-      const float *vrow = vs + j * dvp + e0;
-      UNROLL for (int u = 0; u < 4; ++u)
-        if (u < vectors)
-          acc[u] += weights[j] * LOAD16(vrow + 16 * u);
-    }
-    if (carried != 0.0f) {
-      vf16 from_state[4] = {SPLAT16(0.0f), SPLAT16(0.0f), SPLAT16(0.0f),
-                            SPLAT16(0.0f)};
-      for (int64_t d = 0; d < dk; ++d) {
-        const float *srow = state + d * dvp + e0;
-        UNROLL for (int u = 0; u < 4; ++u)
-          if (u < vectors)
-            from_state[u] += qrow[d] * LOAD16(srow + 16 * u);
+    product(weights + a0 * CHUNK, CHUNK, vs + e0, dvp, visible, vectors, inside);
+    if (any_carried)
+      product(qs + a0 * dkp, dkp, state + e0, dvp, dk, vectors, from_state);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int u = 0; u < vectors; ++u) {
+        vf16 o = inside[r][u];
+        if (any_carried)
+          o += carried[r] * from_state[r][u];
+        STORE16(lanes, o / denominator[r]);
+        int64_t base = e0 + 16 * u;
+        int64_t width = dv - base < 16 ? dv - base : 16;
+        for (int64_t i = 0; i < width; ++i)
+          out_rows[r][(base + i) * p->out_stride[3]] = lanes[i];
       }
-      for (int u = 0; u < vectors; ++u)
-        acc[u] += carried * from_state[u];
-    }
-    for (int u = 0; u < vectors; ++u) {
-      vf16 o = p->normalize ? acc[u] / denominator : acc[u];
-      STORE16(lanes, o);
-      int64_t base = e0 + 16 * u;
-      int64_t width = dv - base < 16 ? dv - base : 16;
-      for (int64_t i = 0; i < width; ++i)
-        out_row[(base + i) * p->out_stride[3]] = lanes[i];
-    }
   }
 }
 
@@ -148,13 +191,13 @@ void TFC_KERNEL_FN(tfc_kernel_linear_attention_f32_tasks)(
     const tfc_linear_attention_f32_problem *p, float *scratch, int64_t begin,
     int64_t end) {
   int64_t dk = p->dk, dv = p->dv, dkp = padded(dk), dvp = padded(dv);
-  float *qs = scratch;                  /* [CHUNK][dkp] */
-  float *kt = qs + CHUNK * dkp;         /* [dk][CHUNK] */
-  float *vs = kt + dk * CHUNK;          /* [CHUNK][dvp] */
-  float *weights = vs + CHUNK * dvp;    /* [CHUNK][CHUNK] */
+  float *qs = scratch;                    /* [CHUNK][dkp] */
+  float *kt = qs + CHUNK * dkp;           /* [dk][CHUNK] */
+  float *vs = kt + dk * CHUNK;            /* [CHUNK][dvp] */
+  float *weights = vs + CHUNK * dvp;      /* [CHUNK][CHUNK] */
   float *state = weights + CHUNK * CHUNK; /* [dk][dvp] */
-  float *z = state + dk * dvp;          /* [dkp] */
-  float *powers = z + dkp;              /* γ^m, m = 0..CHUNK */
+  float *z = state + dk * dvp;            /* [dkp] */
+  float *powers = z + dkp;                /* γ^m, m = 0..CHUNK */
   float krow[16 * 64] __attribute__((aligned(64)));
   for (int64_t task = begin; task < end; ++task) {
     int64_t b = task / p->heads, h = task % p->heads;
@@ -192,43 +235,53 @@ void TFC_KERNEL_FN(tfc_kernel_linear_attention_f32_tasks)(
         }
       }
       if (p->causal && t0 + n > offset) {
-        /* The chunk's queries: local positions a from first to n - 1. */
+        /* The chunk's queries: local positions a from `first` to n - 1,
+         * in tiles of ROWS. */
         int64_t first = offset > t0 ? offset - t0 : 0;
-        for (int64_t a = first; a < n; ++a) {
-          int64_t i = t0 + a - offset;
-          float *qrow = qs + a * dkp;
-          feature_row(p, q + i * p->q_stride[1], p->q_stride[3], dk, qrow);
-          /* w_aj = scale φq·φk_j γ^(a-j) for j <= a, vectors of 16 j. */
-          float *wrow = weights + a * CHUNK;
-          int64_t jvectors = a / 16 + 1;
-          vf16 acc[CHUNK / 16];
-          UNROLL for (int u = 0; u < CHUNK / 16; ++u)
-            acc[u] = SPLAT16(0.0f);
-          for (int64_t d = 0; d < dk; ++d) {
-            const float *kd = kt + d * CHUNK;
-            UNROLL for (int u = 0; u < CHUNK / 16; ++u)
-              if (u < jvectors)
-                acc[u] += qrow[d] * LOAD16(kd + 16 * u);
+        for (int64_t a = first; a < n; ++a)
+          feature_row(p, q + (t0 + a - offset) * p->q_stride[1],
+                      p->q_stride[3], dk, qs + a * dkp);
+        vf16 acc[ROWS][4];
+        for (int64_t a0 = first; a0 < n; a0 += ROWS) {
+          int64_t rows = n - a0 < ROWS ? n - a0 : ROWS;
+          int64_t visible = a0 + rows; /* the last row's keys */
+          /* w_aj = scale φq_a·φk_j γ^(a-j) for j <= a, else 0. */
+          int64_t jvectors = (visible + 15) / 16;
+          product(qs + a0 * dkp, dkp, kt, CHUNK, dk, jvectors, acc);
+          float carried[ROWS];
+          float *out_rows[ROWS];
+          for (int64_t r = 0; r < rows; ++r) {
+            int64_t a = a0 + r;
+            float *wrow = weights + a * CHUNK;
+            for (int u = 0; u < jvectors; ++u)
+              STORE16(wrow + 16 * u, acc[r][u] * p->scale);
+            for (int64_t j = 0; j <= a; ++j)
+              wrow[j] *= powers[a - j];
+            for (int64_t j = a + 1; j < visible; ++j)
+              wrow[j] = 0.0f;
+            carried[r] = t0 > 0 ? p->scale * powers[a + 1] : 0.0f;
+            out_rows[r] = out + (t0 + a - offset) * p->out_stride[1];
           }
-          for (int u = 0; u < jvectors; ++u)
-            STORE16(wrow + 16 * u, acc[u] * p->scale);
-          for (int64_t j = 0; j <= a; ++j)
-            wrow[j] *= powers[a - j];
-          emit_query(p, qrow, wrow, a + 1,
-                     t0 > 0 ? p->scale * powers[a + 1] : 0.0f, vs, state, z,
-                     out + i * p->out_stride[1]);
+          emit_queries(p, qs, weights, a0, rows, visible, carried, vs, state,
+                       z, out_rows);
         }
       }
       update_state(dk, dvp, n, powers[n], kt, vs, powers, state, z);
     }
     if (p->causal)
       continue;
-    /* Not causal: every query against the whole state. */
-    for (int64_t i = 0; i < p->q_len; ++i) {
-      float *qrow = qs;
-      feature_row(p, q + i * p->q_stride[1], p->q_stride[3], dk, qrow);
-      emit_query(p, qrow, weights, 0, p->scale, vs, state, z,
-                 out + i * p->out_stride[1]);
+    /* Not causal: every query against the whole state, ROWS at a time. */
+    for (int64_t i0 = 0; i0 < p->q_len; i0 += ROWS) {
+      int64_t rows = p->q_len - i0 < ROWS ? p->q_len - i0 : ROWS;
+      float carried[ROWS];
+      float *out_rows[ROWS];
+      for (int64_t r = 0; r < rows; ++r) {
+        feature_row(p, q + (i0 + r) * p->q_stride[1], p->q_stride[3], dk,
+                    qs + r * dkp);
+        carried[r] = p->scale;
+        out_rows[r] = out + (i0 + r) * p->out_stride[1];
+      }
+      emit_queries(p, qs, weights, 0, rows, 0, carried, vs, state, z, out_rows);
     }
   }
 }

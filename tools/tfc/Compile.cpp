@@ -68,14 +68,14 @@ static cl::opt<EmitKind> emitKind(
 static cl::opt<bool> noFuse(
     "no-fuse",
     cl::desc("Skip the fusion passes (layer norm, GELU, projections, attention, "
-             "epilogues): compile the graph op by op, to measure what fusion "
+             "linear attention, epilogues): compile the graph op by op, to measure what fusion "
              "brings"),
     cl::sub(tfc::driver::compileCommand), cl::cat(tfc::driver::compileCategory));
 
 static cl::list<std::string> disabledFusions(
     "disable-fusion",
     cl::desc("Skip one fusion: batch-norm, quantized-linear, layer-norm, gelu, "
-             "projections, attention or "
+             "projections, attention, linear-attention or "
              "epilogues (repeat, or separate with commas), to find which one "
              "changes a model's outputs or speed"),
     cl::CommaSeparated, cl::value_desc("name"),
@@ -551,7 +551,7 @@ int tfc::driver::runCompile(MLIRContext &context) {
     if (!llvm::is_contained(getFusionNames(), name)) {
       llvm::errs() << "tfc: error: --disable-fusion: unknown fusion '" << name
                    << "' (batch-norm, quantized-linear, layer-norm, gelu, "
-                      "projections, attention, epilogues)\n";
+                      "projections, attention, linear-attention, epilogues)\n";
       return 1;
     }
     compile.disabledFusions.push_back(name);
