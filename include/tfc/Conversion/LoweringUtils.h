@@ -82,6 +82,15 @@ Value toIndexValue(OpBuilder &b, Location loc, OpFoldResult ofr);
 Value createEmpty(OpBuilder &b, Location loc, RankedTensorType type,
                   ArrayRef<OpFoldResult> dims);
 
+/// A tensor of `shape` (dynamic sizes from `dims`) and `element` type, every
+/// element `value`: a linalg.fill of createEmpty.
+Value createFilled(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+                   Type element, ArrayRef<OpFoldResult> dims, double value);
+
+/// The affine map from `loops` loops to the operand whose dims are loops
+/// `dims`, in order (a linalg.generic's indexing map).
+AffineMap getLoopsMap(OpBuilder &b, int64_t loops, ArrayRef<int64_t> dims);
+
 /// Emits one run-time check that every element of `indices` (unless empty)
 /// lies in [-dim, dim) (or [0, dim) when unsigned), `dimAsElement` being dim
 /// in the indices' element type: a reduction over the indices, then a single

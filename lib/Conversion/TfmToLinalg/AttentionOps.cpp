@@ -52,22 +52,6 @@ Value splitHeads(OpBuilder &b, Location loc, Value tensor, int64_t heads,
       SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}}, sizes);
 }
 
-AffineMap mapOf(OpBuilder &b, int64_t numDims, ArrayRef<int64_t> dims) {
-  SmallVector<AffineExpr> exprs;
-  for (int64_t dim : dims)
-    exprs.push_back(b.getAffineDimExpr(dim));
-  return AffineMap::get(numDims, 0, exprs, b.getContext());
-}
-
-Value filled(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Type element,
-             ArrayRef<OpFoldResult> dims, double value) {
-  Value empty = createEmpty(b, loc, RankedTensorType::get(shape, element), dims);
-  return b
-      .create<linalg::FillOp>(loc, createScalarConstant(b, loc, element, value),
-                              empty)
-      .getResult(0);
-}
-
 /// The map from 5 loops to an operand of rank 4 whose dims are `dims`,
 /// except that its `headDim`th dim (when not -1) is loop `headLoop` divided
 /// by `group`: the KV head of a query head under grouped-query attention.
@@ -94,7 +78,7 @@ Value contractHeads(OpBuilder &b, Location loc, Value lhs, AffineMap lhsMap,
       .create<linalg::GenericOp>(
           loc, TypeRange{init.getType()}, ValueRange{lhs, rhs},
           ValueRange{init},
-          SmallVector<AffineMap>{lhsMap, rhsMap, mapOf(b, 5, {0, 1, 2, 3})},
+          SmallVector<AffineMap>{lhsMap, rhsMap, getLoopsMap(b, 5, {0, 1, 2, 3})},
           iterators,
           [&](OpBuilder &nb, Location l, ValueRange args) {
             auto operand = [&](Value x) {
@@ -120,7 +104,7 @@ Value reduceKeys(OpBuilder &b, Location loc, Value input, Value init) {
       .create<linalg::GenericOp>(
           loc, TypeRange{init.getType()}, ValueRange{input}, ValueRange{init},
           SmallVector<AffineMap>{b.getMultiDimIdentityMap(4),
-                                 mapOf(b, 4, {0, 1, 2})},
+                                 getLoopsMap(b, 4, {0, 1, 2})},
           iterators,
           [&](OpBuilder &nb, Location l, ValueRange args) {
             nb.create<linalg::YieldOp>(
@@ -166,10 +150,10 @@ struct AttentionPattern : OpConversionPattern<tfm::AttentionOp> {
     SmallVector<int64_t> scoresShape = {staticBatch, heads, staticLq, staticLk};
     SmallVector<OpFoldResult> scoresDims = {batch, b.getIndexAttr(heads),
                                             queryLength, keyLength};
-    Value scoresInit = filled(b, loc, scoresShape, acc, scoresDims, 0.0);
+    Value scoresInit = createFilled(b, loc, scoresShape, acc, scoresDims, 0.0);
     AffineMap queryMap = split.queryHeadMajor
-                             ? mapOf(b, 5, {0, 1, 2, 4})
-                             : mapOf(b, 5, {0, 2, 1, 4});
+                             ? getLoopsMap(b, 5, {0, 1, 2, 4})
+                             : getLoopsMap(b, 5, {0, 2, 1, 4});
     AffineMap keyMap =
         split.keyHeadMajor ? headMap(b, {0, 1, 3, 4}, 1, 1, group)
                            : headMap(b, {0, 3, 1, 4}, 2, 1, group);
@@ -215,7 +199,7 @@ struct AttentionPattern : OpConversionPattern<tfm::AttentionOp> {
     Value logits =
         b.create<linalg::GenericOp>(
              loc, TypeRange{scoresInit.getType()}, logitInputs,
-             ValueRange{filled(b, loc, scoresShape, acc, scoresDims, 0.0)},
+             ValueRange{createFilled(b, loc, scoresShape, acc, scoresDims, 0.0)},
              logitMaps, parallel4,
              [&](OpBuilder &nb, Location l, ValueRange args) {
                Value logit = nb.create<arith::MulFOp>(l, args[0], scale);
@@ -242,15 +226,15 @@ struct AttentionPattern : OpConversionPattern<tfm::AttentionOp> {
                                          queryLength};
     Value rowMax = reduceKeys<arith::MaximumFOp>(
         b, loc, logits,
-        filled(b, loc, rowShape, acc, rowDims,
+        createFilled(b, loc, rowShape, acc, rowDims,
                -std::numeric_limits<double>::infinity()));
     Value zero = createScalarConstant(b, loc, acc, 0.0);
     Value weights =
         b.create<linalg::GenericOp>(
              loc, TypeRange{scoresInit.getType()}, ValueRange{logits, rowMax},
-             ValueRange{filled(b, loc, scoresShape, acc, scoresDims, 0.0)},
+             ValueRange{createFilled(b, loc, scoresShape, acc, scoresDims, 0.0)},
              SmallVector<AffineMap>{b.getMultiDimIdentityMap(4),
-                                    mapOf(b, 4, {0, 1, 2}),
+                                    getLoopsMap(b, 4, {0, 1, 2}),
                                     b.getMultiDimIdentityMap(4)},
              parallel4,
              [&](OpBuilder &nb, Location l, ValueRange args) {
@@ -264,7 +248,7 @@ struct AttentionPattern : OpConversionPattern<tfm::AttentionOp> {
              })
             .getResult(0);
     Value rowSum = reduceKeys<arith::AddFOp>(
-        b, loc, weights, filled(b, loc, rowShape, acc, rowDims, 0.0));
+        b, loc, weights, createFilled(b, loc, rowShape, acc, rowDims, 0.0));
 
     // out[b, i, h, e] = sum_j weights[b, h, i, j] v[b, j, h / group, e] /
     // rowSum, with loops b, i, h, e, j.
@@ -277,8 +261,8 @@ struct AttentionPattern : OpConversionPattern<tfm::AttentionOp> {
         split.valueHeadMajor ? headMap(b, {0, 2, 4, 3}, 1, 2, group)
                              : headMap(b, {0, 4, 2, 3}, 2, 2, group);
     Value weighted = contractHeads(
-        b, loc, weights, mapOf(b, 5, {0, 2, 1, 4}), v4, valueMap,
-        filled(b, loc, outShape, acc, outDims, 0.0), acc, inBf16);
+        b, loc, weights, getLoopsMap(b, 5, {0, 2, 1, 4}), v4, valueMap,
+        createFilled(b, loc, outShape, acc, outDims, 0.0), acc, inBf16);
     Value normalized =
         b.create<linalg::GenericOp>(
              loc, TypeRange{RankedTensorType::get(outShape, element)},
@@ -287,7 +271,7 @@ struct AttentionPattern : OpConversionPattern<tfm::AttentionOp> {
                                     RankedTensorType::get(outShape, element),
                                     outDims)},
              SmallVector<AffineMap>{b.getMultiDimIdentityMap(4),
-                                    mapOf(b, 4, {0, 2, 1}),
+                                    getLoopsMap(b, 4, {0, 2, 1}),
                                     b.getMultiDimIdentityMap(4)},
              parallel4,
              [&](OpBuilder &nb, Location l, ValueRange args) {

@@ -21,22 +21,6 @@ using namespace mlir::tfc;
 
 namespace {
 
-AffineMap loopsMap(OpBuilder &b, int64_t loops, ArrayRef<int64_t> dims) {
-  SmallVector<AffineExpr> exprs;
-  for (int64_t dim : dims)
-    exprs.push_back(b.getAffineDimExpr(dim));
-  return AffineMap::get(loops, 0, exprs, b.getContext());
-}
-
-Value zeroFilled(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
-                 Type element, ArrayRef<OpFoldResult> dims) {
-  Value empty = createEmpty(b, loc, RankedTensorType::get(shape, element), dims);
-  return b
-      .create<linalg::FillOp>(loc, createScalarConstant(b, loc, element, 0.0),
-                              empty)
-      .getResult(0);
-}
-
 /// φ(x) elementwise in `acc` (the feature map named by tfm.linear_attention's
 /// feature_map attribute).
 Value applyFeatureMap(OpBuilder &b, Location loc, Value x, StringRef map,
@@ -124,10 +108,10 @@ struct LinearAttentionPattern : OpConversionPattern<tfm::LinearAttentionOp> {
         b.create<linalg::GenericOp>(
              loc, TypeRange{RankedTensorType::get(scoresShape, acc)},
              ValueRange{fq, fk},
-             ValueRange{zeroFilled(b, loc, scoresShape, acc, scoresDims)},
-             SmallVector<AffineMap>{loopsMap(b, 5, {0, 2, 1, 4}),
-                                    loopsMap(b, 5, {0, 3, 1, 4}),
-                                    loopsMap(b, 5, {0, 1, 2, 3})},
+             ValueRange{createFilled(b, loc, scoresShape, acc, scoresDims, 0.0)},
+             SmallVector<AffineMap>{getLoopsMap(b, 5, {0, 2, 1, 4}),
+                                    getLoopsMap(b, 5, {0, 3, 1, 4}),
+                                    getLoopsMap(b, 5, {0, 1, 2, 3})},
              contraction, multiplyAdd)
             .getResult(0);
 
@@ -137,7 +121,7 @@ struct LinearAttentionPattern : OpConversionPattern<tfm::LinearAttentionOp> {
     SmallVector<AffineMap> weightMaps = {b.getMultiDimIdentityMap(4)};
     if (decay) {
       weightInputs.push_back(decay);
-      weightMaps.push_back(loopsMap(b, 4, {1}));
+      weightMaps.push_back(getLoopsMap(b, 4, {1}));
     }
     weightMaps.push_back(b.getMultiDimIdentityMap(4));
     Value scale = createScalarConstant(
@@ -148,7 +132,7 @@ struct LinearAttentionPattern : OpConversionPattern<tfm::LinearAttentionOp> {
     Value weights =
         b.create<linalg::GenericOp>(
              loc, TypeRange{scores.getType()}, weightInputs,
-             ValueRange{zeroFilled(b, loc, scoresShape, acc, scoresDims)},
+             ValueRange{createFilled(b, loc, scoresShape, acc, scoresDims, 0.0)},
              weightMaps, parallel4,
              [&](OpBuilder &nb, Location l, ValueRange args) {
                Value w = nb.create<arith::MulFOp>(l, args[0], scale);
@@ -196,10 +180,10 @@ struct LinearAttentionPattern : OpConversionPattern<tfm::LinearAttentionOp> {
         b.create<linalg::GenericOp>(
              loc, TypeRange{RankedTensorType::get(outShape, acc)},
              ValueRange{weights, value},
-             ValueRange{zeroFilled(b, loc, outShape, acc, outDims)},
-             SmallVector<AffineMap>{loopsMap(b, 5, {0, 2, 1, 4}),
-                                    loopsMap(b, 5, {0, 4, 2, 3}),
-                                    loopsMap(b, 5, {0, 1, 2, 3})},
+             ValueRange{createFilled(b, loc, outShape, acc, outDims, 0.0)},
+             SmallVector<AffineMap>{getLoopsMap(b, 5, {0, 2, 1, 4}),
+                                    getLoopsMap(b, 5, {0, 4, 2, 3}),
+                                    getLoopsMap(b, 5, {0, 1, 2, 3})},
              contraction, multiplyAdd)
             .getResult(0);
 
@@ -218,9 +202,9 @@ struct LinearAttentionPattern : OpConversionPattern<tfm::LinearAttentionOp> {
           b.create<linalg::GenericOp>(
                loc, TypeRange{RankedTensorType::get(rowShape, acc)},
                ValueRange{weights},
-               ValueRange{zeroFilled(b, loc, rowShape, acc, rowDims)},
+               ValueRange{createFilled(b, loc, rowShape, acc, rowDims, 0.0)},
                SmallVector<AffineMap>{b.getMultiDimIdentityMap(4),
-                                      loopsMap(b, 4, {0, 1, 2})},
+                                      getLoopsMap(b, 4, {0, 1, 2})},
                rowIterators,
                [&](OpBuilder &nb, Location l, ValueRange args) {
                  nb.create<linalg::YieldOp>(
@@ -228,7 +212,7 @@ struct LinearAttentionPattern : OpConversionPattern<tfm::LinearAttentionOp> {
                })
               .getResult(0);
       finalInputs.push_back(rowSums);
-      finalMaps.push_back(loopsMap(b, 4, {0, 2, 1}));
+      finalMaps.push_back(getLoopsMap(b, 4, {0, 2, 1}));
       epsilonValue = createScalarConstant(b, loc, acc, epsilon->convertToDouble());
     }
     finalMaps.push_back(b.getMultiDimIdentityMap(4));

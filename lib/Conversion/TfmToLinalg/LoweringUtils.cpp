@@ -81,6 +81,24 @@ Value mlir::tfc::createEmpty(OpBuilder &b, Location loc, RankedTensorType type,
                                    dynamicSizes);
 }
 
+Value mlir::tfc::createFilled(OpBuilder &b, Location loc,
+                              ArrayRef<int64_t> shape, Type element,
+                              ArrayRef<OpFoldResult> dims, double value) {
+  Value empty = createEmpty(b, loc, RankedTensorType::get(shape, element), dims);
+  return b
+      .create<linalg::FillOp>(loc, createScalarConstant(b, loc, element, value),
+                              empty)
+      .getResult(0);
+}
+
+AffineMap mlir::tfc::getLoopsMap(OpBuilder &b, int64_t loops,
+                                 ArrayRef<int64_t> dims) {
+  SmallVector<AffineExpr> exprs;
+  for (int64_t dim : dims)
+    exprs.push_back(b.getAffineDimExpr(dim));
+  return AffineMap::get(loops, 0, exprs, b.getContext());
+}
+
 Value mlir::tfc::extractScalarAsIndex(OpBuilder &b, Location loc, Value tensor,
                                       int64_t position) {
   auto type = cast<RankedTensorType>(tensor.getType());

@@ -10,6 +10,10 @@ ships, so anyone can regenerate it from a fresh machine:
                 (python3-sklearn): 10-way accuracy.
   char-gpt      a character-level GPT on the license texts in
                 /usr/share/common-licenses (base-files): bits per character.
+  char-linear   the same task with causal linear attention (elu(x) + 1
+                feature maps, prefix sums over the sequence, as
+                Katharopoulos et al.) and no position table, so that it
+                runs at any length: bits per character.
   textkind-bert a BERT-style encoder that tells what kind of text a snippet
                 of 24 to 64 bytes is: C, Python, Perl or English prose, from
                 files of libc6-dev, the Python standard library, perl-base
@@ -260,6 +264,37 @@ def license_bytes(name):
         return np.frombuffer(f.read(), dtype=np.uint8)
 
 
+def license_windows(context):
+    """The license texts' first nine tenths (training) and windows of
+    `context` bytes of the last tenth (test): no test window was seen."""
+    train_parts, test_parts = [], []
+    for name in LICENSES:
+        text = license_bytes(name)
+        cut = int(len(text) * 0.9)
+        train_parts.append(text[:cut])
+        test_parts.append(text[cut:])
+    windows = []
+    for part in test_parts:
+        for start in range(0, len(part) - context, context):
+            windows.append(part[start:start + context])
+    return (np.concatenate(train_parts).astype(np.int64),
+            np.stack(windows).astype(np.int64))
+
+
+def next_byte_loss(model, train_text, context, generator, batch=24):
+    """batch_loss for fit: random windows of the training text, each byte
+    predicting the next."""
+    text = torch.from_numpy(train_text)
+
+    def batch_loss(step):
+        starts = generator.randint(0, len(train_text) - context - 1, batch)
+        x = torch.stack([text[s:s + context] for s in starts])
+        y = torch.stack([text[s + 1:s + context + 1] for s in starts])
+        return nn.functional.cross_entropy(model(x).reshape(-1, 256), y.reshape(-1))
+
+    return batch_loss
+
+
 class CharGPT(nn.Module):
     def __init__(self, hidden=128, layers=4, heads=4, ff=512, context=64):
         super().__init__()
@@ -279,31 +314,10 @@ class CharGPT(nn.Module):
 
 def train_char_gpt(out):
     context = 64
-    # The last tenth of each text is the test set: no window of it was seen.
-    train_parts, test_parts = [], []
-    for name in LICENSES:
-        text = license_bytes(name)
-        cut = int(len(text) * 0.9)
-        train_parts.append(text[:cut])
-        test_parts.append(text[cut:])
-    train_text = np.concatenate(train_parts).astype(np.int64)
-    windows = []
-    for part in test_parts:
-        for start in range(0, len(part) - context, context):
-            windows.append(part[start:start + context])
-    test_windows = np.stack(windows).astype(np.int64)
-
+    train_text, test_windows = license_windows(context)
     torch.manual_seed(0)
     model = CharGPT(context=context)
-    generator = np.random.RandomState(2)
-    text = torch.from_numpy(train_text)
-
-    def batch_loss(step, batch=24):
-        starts = generator.randint(0, len(train_text) - context - 1, batch)
-        x = torch.stack([text[s:s + context] for s in starts])
-        y = torch.stack([text[s + 1:s + context + 1] for s in starts])
-        return nn.functional.cross_entropy(model(x).reshape(-1, 256), y.reshape(-1))
-
+    batch_loss = next_byte_loss(model, train_text, context, np.random.RandomState(2))
     fit(model, "char-gpt", 2500, 2e-3, batch_loss, clip=1.0)
     with torch.no_grad():
         logits = model(torch.from_numpy(test_windows)).numpy()
@@ -316,6 +330,70 @@ def train_char_gpt(out):
         starts = np.random.RandomState(10 + i).randint(0, len(train_text) - context, 16)
         save(os.path.join(data, "calibration", f"set{i}"), "tokens",
              np.stack([train_text[s:s + context] for s in starts]))
+    return {"metric": "bits_per_character", "fp32": float(bpc),
+            "test_size": int(test_windows.shape[0] * (context - 1))}
+
+
+# --------------------------------------------------------------------------
+# char-linear
+# --------------------------------------------------------------------------
+class LinearSelfAttention(nn.Module):
+    """Causal linear attention as torch exports it: elu + 1 on q and k,
+    prefix sums (CumSum) of phi(k) v^T and of phi(k) over the sequence."""
+
+    def __init__(self, hidden, heads):
+        super().__init__()
+        self.heads, self.head_dim = heads, hidden // heads
+        self.qkv = nn.Linear(hidden, 3 * hidden)
+        self.out = nn.Linear(hidden, hidden)
+
+    def forward(self, x):
+        batch, length, hidden = x.shape
+        q, k, v = self.qkv(x).view(batch, length, 3, self.heads, self.head_dim).unbind(2)
+        q, k = nn.functional.elu(q) + 1, nn.functional.elu(k) + 1
+        kv = torch.cumsum(k.unsqueeze(-1) * v.unsqueeze(-2), dim=1)
+        numerator = (q.unsqueeze(-1) * kv).sum(-2)
+        denominator = (q * torch.cumsum(k, dim=1)).sum(-1, keepdim=True) + 1e-6
+        return self.out((numerator / denominator).reshape(batch, length, hidden))
+
+
+class CharLinear(nn.Module):
+    def __init__(self, hidden=128, layers=4, heads=4, ff=512):
+        super().__init__()
+        self.embed = nn.Embedding(256, hidden)
+        self.layers = nn.ModuleList(
+            nn.ModuleDict(dict(norm1=nn.LayerNorm(hidden),
+                               attention=LinearSelfAttention(hidden, heads),
+                               norm2=nn.LayerNorm(hidden), fc1=nn.Linear(hidden, ff),
+                               fc2=nn.Linear(ff, hidden)))
+            for _ in range(layers))
+        self.norm = nn.LayerNorm(hidden)
+        self.head = nn.Linear(hidden, 256)
+
+    def forward(self, tokens):
+        x = self.embed(tokens)
+        for layer in self.layers:
+            x = x + layer["attention"](layer["norm1"](x))
+            x = x + layer["fc2"](nn.functional.gelu(layer["fc1"](layer["norm2"](x))))
+        return self.head(self.norm(x))
+
+
+def train_char_linear(out):
+    context = 64
+    train_text, test_windows = license_windows(context)
+    torch.manual_seed(0)
+    model = CharLinear()
+    batch_loss = next_byte_loss(model, train_text, context, np.random.RandomState(3))
+    fit(model, "char-linear", 2500, 2e-3, batch_loss, clip=1.0)
+    model.eval()
+    with torch.no_grad():
+        logits = model(torch.from_numpy(test_windows)).numpy()
+    bpc = bits_per_character(logits, test_windows)
+    export(model, (torch.from_numpy(test_windows[:2]),), out, "char-linear", ["tokens"],
+           ["logits"], {"tokens": {0: "batch", 1: "sequence"},
+                        "logits": {0: "batch", 1: "sequence"}})
+    data = os.path.join(out, "data", "char-linear")
+    save(data, "test_tokens", test_windows)
     return {"metric": "bits_per_character", "fp32": float(bpc),
             "test_size": int(test_windows.shape[0] * (context - 1))}
 
@@ -467,6 +545,7 @@ def export(model, args, out, name, inputs, outputs, dynamic):
 
 
 FIXTURES = {"digits-vit": train_digits, "char-gpt": train_char_gpt,
+            "char-linear": train_char_linear,
             "textkind-bert": train_text_kind_bert,
             "textkind-bert-sparse80": lambda out: train_text_kind_bert(out, 0.8),
             "textkind-bert-sparse90": lambda out: train_text_kind_bert(out, 0.9)}
