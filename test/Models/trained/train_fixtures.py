@@ -132,7 +132,7 @@ def fit(model, name, steps, lr, batch_loss, clip=None, after_step=None):
         schedule.step()
         if after_step is not None:
             after_step(step)
-        if step % 500 == 0:
+        if step % 100 == 0:
             print(f"  {name} step {step} loss {loss.item():.3f}", flush=True)
     model.eval()
 
@@ -384,7 +384,7 @@ def train_char_linear(out):
     torch.manual_seed(0)
     model = CharLinear()
     batch_loss = next_byte_loss(model, train_text, context, np.random.RandomState(3))
-    fit(model, "char-linear", 2500, 2e-3, batch_loss, clip=1.0)
+    fit(model, "char-linear", 1200, 2e-3, batch_loss, clip=1.0)
     model.eval()
     with torch.no_grad():
         logits = model(torch.from_numpy(test_windows)).numpy()
