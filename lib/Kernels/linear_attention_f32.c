@@ -50,9 +50,12 @@ static void feature_row(const tfc_linear_attention_f32_problem *p,
       lanes[i] = from[(d0 + i) * stride];
     vf16 x = LOAD16(lanes);
     if (p->feature_map == TFC_RT_LINEAR_ATTENTION_ELU_PLUS_ONE) {
-      /* x + 1 for x > 0, else e^x = 2^(x log2 e), x <= 0. */
+      /* x + 1 for x > 0, else elu(x) + 1 = (e^x - 1) + 1 with
+       * e^x = 2^(x log2 e), x <= 0. Rounded as the exported graph rounds
+       * it (0 below about -17), not e^x itself: models trained in f32
+       * learned with that (see tfm.linear_attention's feature_map). */
       vf16 negative = __builtin_elementwise_min(x, SPLAT16(0.0f));
-      vf16 e = EXP2_16(negative * 1.44269504088896341f);
+      vf16 e = (EXP2_16(negative * 1.44269504088896341f) - 1.0f) + 1.0f;
       vi16 positive = x > 0.0f;
       x = (vf16)(((vi16)(x + 1.0f) & positive) | ((vi16)e & ~positive));
     } else if (p->feature_map == TFC_RT_LINEAR_ATTENTION_RELU) {

@@ -40,12 +40,16 @@ Value applyFeatureMap(OpBuilder &b, Location loc, Value x, StringRef map,
             if (map == "relu") {
               v = nb.create<arith::MaximumFOp>(l, v, zero);
             } else if (map == "elu_plus_one") {
-              // x + 1 for x > 0, else exp(x).
+              // x + 1 for x > 0, else elu(x) + 1 = (exp(x) - 1) + 1,
+              // rounded as the exported graph rounds it (see the op's
+              // feature_map): not folded to exp(x).
               Value positive =
                   nb.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, v, zero);
+              Value elu = nb.create<arith::SubFOp>(
+                  l, nb.create<math::ExpOp>(l, v), one);
               v = nb.create<arith::SelectOp>(l, positive,
                                              nb.create<arith::AddFOp>(l, v, one),
-                                             nb.create<math::ExpOp>(l, v));
+                                             nb.create<arith::AddFOp>(l, elu, one));
             }
             nb.create<linalg::YieldOp>(l, v);
           })
