@@ -251,3 +251,13 @@ void mlir::tfc::driver::writeOutputErrorsJson(llvm::json::OStream &json,
       });
   });
 }
+
+LogicalResult CalibrationData::compare(ModuleOp variant, Target &target,
+                                       StringRef name, int threads,
+                                       ArrayRef<std::vector<HostTensor>> reference,
+                                       std::vector<OutputError> &errors) {
+  return run(variant, target, name, threads,
+             [&](size_t setIndex, std::vector<HostTensor> &outputs) {
+               compareOutputs(reference[setIndex], outputs, errors);
+             });
+}

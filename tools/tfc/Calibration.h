@@ -93,6 +93,14 @@ struct CalibrationData {
     return runOnSets(variant, target, workDir, name, threads, sets, names,
                      consume);
   }
+  /// Runs `variant` (a reduced model; compiling lowers it, so a copy when
+  /// the caller still needs it) on these sets and adds its outputs' errors
+  /// against `reference` (the unreduced model's outputs, per set) to
+  /// `errors`.
+  LogicalResult compare(ModuleOp variant, Target &target, StringRef name,
+                        int threads,
+                        ArrayRef<std::vector<HostTensor>> reference,
+                        std::vector<OutputError> &errors);
 };
 
 /// One OutputError per output of `signature`, empty.

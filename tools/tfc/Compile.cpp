@@ -161,6 +161,19 @@ static cl::opt<double> lowRank(
     cl::value_desc("ENERGY"), cl::sub(tfc::driver::compileCommand),
     cl::cat(tfc::driver::compileCategory));
 
+static cl::opt<std::string> linearize(
+    "linearize",
+    cl::desc("Convert softmax attention to linear attention after training, "
+             "with Performer's positive random features (performer, or "
+             "performer:M for M features per head; default 256): time linear "
+             "in the sequence instead of quadratic. Each layer's error is "
+             "measured on --calibration-data (required); a layer over the "
+             "budget (--max-error, default 0.05) takes 2x or 4x the features "
+             "or keeps its softmax. Attentions with a mask or head-major "
+             "inputs stay softmax"),
+    cl::value_desc("performer[:M]"), cl::sub(tfc::driver::compileCommand),
+    cl::cat(tfc::driver::compileCategory));
+
 static cl::opt<std::string> calibrationData(
     "calibration-data",
     cl::desc("Inputs to measure a reduction on: DIR holds one folder per "
@@ -185,7 +198,8 @@ static cl::opt<double> maxError(
     cl::desc("The error budget of each layer, its own relative L2 error on "
              "the calibration data: over E, --quantize keeps the layer f32, "
              "--prune prunes it less or not at all, --low-rank gives it a "
-             "larger rank or keeps it whole (the report says which). Needs "
+             "larger rank or keeps it whole, --linearize gives it more features "
+             "or keeps its softmax (the report says which). Needs "
              "--calibration-data"),
     cl::value_desc("E"), cl::sub(tfc::driver::compileCommand),
     cl::cat(tfc::driver::compileCategory));
@@ -439,12 +453,31 @@ int tfc::driver::runCompile(MLIRContext &context) {
                     "most 1\n";
     return 1;
   }
+  bool linearized = linearize.getNumOccurrences() > 0;
+  LinearizationOptions linearization;
+  if (linearized) {
+    std::string error;
+    std::optional<int64_t> features = parseLinearizeSpec(linearize, error);
+    if (!features) {
+      llvm::errs() << "tfc: error: --linearize=" << linearize << ": " << error
+                   << "\n";
+      return 1;
+    }
+    if (calibrationData.empty()) {
+      llvm::errs() << "tfc: error: --linearize measures each layer's error on "
+                      "--calibration-data before converting it: give it\n";
+      return 1;
+    }
+    linearization.features = *features;
+  }
   if (quantize.empty() && prune.empty() && !structured && !factored &&
+      !linearized &&
       (calibrationData.getNumOccurrences() ||
        reductionReport.getNumOccurrences() || maxError.getNumOccurrences())) {
     llvm::errs() << "tfc: error: --calibration-data, --reduction-report and "
                     "--max-error measure a reduction: give --quantize, "
-                    "--prune, --prune-heads, --prune-ffn or --low-rank too\n";
+                    "--prune, --prune-heads, --prune-ffn, --low-rank or "
+                    "--linearize too\n";
     return 1;
   }
   if (prune.empty() && !structured && maxOutputError.getNumOccurrences()) {
@@ -547,6 +580,10 @@ int tfc::driver::runCompile(MLIRContext &context) {
   factoring.maxError = reduction.maxError;
   factoring.printReport = reduction.printReport;
   factoring.modelName = output.modelName;
+  linearization.calibrationData = reduction.calibrationData;
+  linearization.maxError = reduction.maxError;
+  linearization.printReport = reduction.printReport;
+  linearization.modelName = output.modelName;
   for (const std::string &name : disabledFusions) {
     if (!llvm::is_contained(getFusionNames(), name)) {
       llvm::errs() << "tfc: error: --disable-fusion: unknown fusion '" << name
@@ -676,13 +713,17 @@ int tfc::driver::runCompile(MLIRContext &context) {
     return 1;
   }
   std::unique_ptr<Target> target = createCpuTarget(std::move(cpu));
-  if (!quantize.empty() || !prune.empty() || structured || factored)
+  if (!quantize.empty() || !prune.empty() || structured || factored ||
+      linearized)
     compile.reduce = [&](ModuleOp graph) -> LogicalResult {
       // The structure first, then the factors: the other reductions
       // measure the smaller model.
       if (structured && failed(pruneStructure(graph, *target, structure)))
         return failure();
       if (factored && failed(lowRankModel(graph, *target, factoring)))
+        return failure();
+      if (linearized &&
+          failed(linearizeModel(graph, *target, linearization)))
         return failure();
       // Pruning before quantizing: int8 keeps a pruned block's zeros, and
       // quantization measures the pruned model.

@@ -192,11 +192,9 @@ mlir::tfc::driver::lowRankModel(ModuleOp module, Target &target,
   graph.walk([](Operation *op) { op->removeAttr(kLowRankAttr); });
   if (!calibration.empty()) {
     OwningOpRef<ModuleOp> factored = module.clone();
-    if (failed(calibration.run(
-            *factored, target, "factored", options.threads,
-            [&](size_t setIndex, std::vector<HostTensor> &outputs) {
-              compareOutputs(referenceOutputs[setIndex], outputs, outputErrors);
-            })))
+    if (failed(calibration.compare(*factored, target, "factored",
+                                   options.threads, referenceOutputs,
+                                   outputErrors)))
       return failure();
   }
   if (!options.printReport)

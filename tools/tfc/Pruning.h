@@ -89,6 +89,33 @@ struct LowRankReductionOptions {
 LogicalResult lowRankModel(ModuleOp module, Target &target,
                            const LowRankReductionOptions &options);
 
+/// Random features per head when --linearize names none.
+constexpr int64_t kDefaultLinearizeFeatures = 256;
+/// Each linearized layer's relative L2 error at most, when --max-error is
+/// not given.
+constexpr double kDefaultLinearizeMaxError = 0.05;
+
+struct LinearizationOptions {
+  int64_t features = kDefaultLinearizeFeatures; // --linearize=performer:M
+  uint64_t seed = 1;
+  std::string calibrationData; // --calibration-data DIR (required)
+  std::optional<double> maxError; // --max-error: each layer's own
+  bool printReport = false;
+  std::string modelName;
+  int threads = 0;
+};
+
+/// The feature count of --linearize's value ("performer" or
+/// "performer:M"), or nullopt with `error` set.
+std::optional<int64_t> parseLinearizeSpec(llvm::StringRef text,
+                                          std::string &error);
+
+/// Linearizes the optimized graph `module`'s softmax attentions (tfm-linearize)
+/// where the error measured on the calibration data allows, and reports
+/// each layer's choice and error and the outputs' error.
+LogicalResult linearizeModel(ModuleOp module, Target &target,
+                             const LinearizationOptions &options);
+
 /// Prunes the optimized graph `module` as `options` say, measuring each
 /// layer's error when calibration data is given (variants compiled for
 /// `target` into a temporary directory and run).

@@ -402,12 +402,9 @@ LogicalResult mlir::tfc::driver::reduceModel(ModuleOp module, Target &target,
   // 4. The quantized model against fp32, on the same sets.
   if (!calibration.empty()) {
     OwningOpRef<ModuleOp> quantized = module.clone();
-    if (failed(calibration.run(*quantized, target, "quantized",
-                         options.threads,
-                         [&](size_t setIndex, std::vector<HostTensor> &outputs) {
-                           compareOutputs(fp32Outputs[setIndex], outputs,
-                                          outputErrors);
-                         })))
+    if (failed(calibration.compare(*quantized, target, "quantized",
+                                   options.threads, fp32Outputs,
+                                   outputErrors)))
       return failure();
   }
 

@@ -145,12 +145,9 @@ mlir::tfc::driver::pruneStructure(ModuleOp module, Target &target,
       if (failed(prune(*copy, share)))
         return failure();
       trial = makeOutputErrors(*signature);
-      if (failed(calibration.run(
+      if (failed(calibration.compare(
               *copy, target, "structured_" + std::to_string(trials++),
-              options.threads,
-              [&](size_t setIndex, std::vector<HostTensor> &outputs) {
-                compareOutputs(referenceOutputs[setIndex], outputs, trial);
-              })))
+              options.threads, referenceOutputs, trial)))
         return failure();
       return worstOutputError(trial) <= *options.maxOutputError;
     };
@@ -194,11 +191,9 @@ mlir::tfc::driver::pruneStructure(ModuleOp module, Target &target,
 
   if (!calibration.empty() && !outputsMeasured) {
     OwningOpRef<ModuleOp> pruned = module.clone();
-    if (failed(calibration.run(
-            *pruned, target, "structured", options.threads,
-            [&](size_t setIndex, std::vector<HostTensor> &outputs) {
-              compareOutputs(referenceOutputs[setIndex], outputs, outputErrors);
-            })))
+    if (failed(calibration.compare(*pruned, target, "structured",
+                                   options.threads, referenceOutputs,
+                                   outputErrors)))
       return failure();
   }
   if (!options.printReport && options.reportJson.empty())

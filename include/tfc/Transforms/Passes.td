@@ -594,6 +594,32 @@ def LowRank : Pass<"tfm-low-rank", "func::FuncOp"> {
   let statistics = [Statistic<"numFactored", "factored", "Linears factored">];
 }
 
+def Linearize : Pass<"tfm-linearize", "func::FuncOp"> {
+  let summary = "Softmax attention as linear attention with Performer's random features (tfc compile --linearize)";
+  let description = [{
+    Each `tfm.attention` with token-major f32 q, k and v, no mask and as
+    many key heads as query heads becomes `tfm.linear_attention` on
+    Performer's positive random features (FAVOR+): per head,
+    `φ(x) = exp(W x' - |x'|² / 2 - c)` with `x' = sqrt(scale) x`, W `[M, d]`
+    drawn in orthogonal Gaussian blocks from `seed` and the layer's number,
+    and c a stabilizer that cancels in the normalization. Causal attention
+    stays causal. A driver gives each layer its feature count as
+    `tfc.linearize_features` (0 keeps the softmax); otherwise every
+    qualifying layer takes `features`. Other attentions stay (remarks say
+    why).
+  }];
+  let options = [
+    Option<"features", "features", "int64_t", /*default=*/"256",
+           "Random features per head (M)">,
+    Option<"seed", "seed", "uint64_t", /*default=*/"1",
+           "Seed of the features' draw">,
+    Option<"emitRemarks", "emit-remarks", "bool", /*default=*/"false",
+           "Report each attention linearized or kept as a remark">
+  ];
+  let dependentDialects = ["::mlir::tfm::TfmDialect"];
+  let statistics = [Statistic<"numLinearized", "linearized", "Attentions linearized">];
+}
+
 def InsertProfileMarkers : Pass<"tfm-insert-profile-markers", "ModuleOp"> {
   let summary = "Times every graph op at run time (tfc compile --profile)";
   let description = [{

@@ -1,0 +1,164 @@
+//===- Linearize.cpp - the tfm-linearize pass -----------------------------===//
+//
+// Softmax attention after training becomes linear attention with
+// Performer's positive random features (Linearize.h): for each head,
+//
+//   φ(x) = exp(W x' - |x'|² / 2 - c),  x' = sqrt(scale) x,
+//
+// then tfm.linear_attention on φ(q), φ(k) and v, normalized, causal when
+// the attention was. The stabilizer c is each query row's own maximum and,
+// for the keys, one maximum per head over the whole sequence: both cancel
+// in the normalization (as does Performer's 1 / sqrt(M), left out), and
+// keep exp from overflowing. Costs time linear in the sequence instead of
+// quadratic, at the price of an approximation the driver measures.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tfc/Transforms/Passes.h"
+
+#include "FusionUtils.h"
+#include "tfc/Transforms/Linearize.h"
+#include "tfc/Transforms/Quantization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "tfm/TfmOps.h"
+
+#include <cmath>
+
+namespace mlir::tfc {
+#define GEN_PASS_DEF_LINEARIZE
+#include "tfc/Transforms/Passes.h.inc"
+} // namespace mlir::tfc
+
+using namespace mlir;
+using namespace mlir::tfc;
+
+namespace {
+
+Value createShape(OpBuilder &b, Location loc, ArrayRef<int64_t> shape) {
+  auto type = RankedTensorType::get({static_cast<int64_t>(shape.size())},
+                                    b.getI64Type());
+  return b.create<tfm::ConstantOp>(loc, type,
+                                   DenseIntElementsAttr::get(type, shape));
+}
+
+Value createScalar(OpBuilder &b, Location loc, float value) {
+  auto type = RankedTensorType::get({}, b.getF32Type());
+  return b.create<tfm::ConstantOp>(loc, type,
+                                   DenseElementsAttr::get(type, value));
+}
+
+/// φ(x) for x [B, L, N * d]: [B, L, N, M]. `wScaled` is sqrt(scale) Wᵀ
+/// [d, M]; `halfScale` is scale / 2 (|x'|² / 2 = |x|² scale / 2); the
+/// stabilizer is the maximum over `maxAxes` of [B, L, N, M]. The product
+/// and the squares run on [B, L * N, d] (rank 3: the linear kernel's).
+Value createFeatures(OpBuilder &b, Location loc, Value x, Value wScaled,
+                     int64_t heads, int64_t dim, int64_t features,
+                     float halfScale, ArrayRef<int64_t> maxAxes) {
+  Value rows = b.create<tfm::ReshapeOp>(loc, x, createShape(b, loc, {0, -1, dim}));
+  Value projected = b.create<tfm::LinearOp>(loc, rows, wScaled, Value(),
+                                            Value(), b.getStringAttr("none"));
+  Value squares = b.create<tfm::ReduceSumOp>(
+      loc, b.create<tfm::MulOp>(loc, rows, rows), b.getDenseI64ArrayAttr({2}),
+      b.getBoolAttr(true));
+  Value exponent = b.create<tfm::SubOp>(
+      loc, projected,
+      b.create<tfm::MulOp>(loc, squares, createScalar(b, loc, halfScale)));
+  exponent = b.create<tfm::ReshapeOp>(
+      loc, exponent, createShape(b, loc, {0, -1, heads, features}));
+  Value stabilizer = b.create<tfm::ReduceMaxOp>(
+      loc, exponent, b.getDenseI64ArrayAttr(maxAxes), b.getBoolAttr(true));
+  return b.create<tfm::ExpOp>(loc,
+                              b.create<tfm::SubOp>(loc, exponent, stabilizer));
+}
+
+struct LinearizePass : public tfc::impl::LinearizeBase<LinearizePass> {
+  using LinearizeBase::LinearizeBase;
+
+  void runOnOperation() override {
+    if (features < 1 || features > kMaxLinearizeFeatures) {
+      getOperation().emitError()
+          << "tfm-linearize: features must be 1 to " << kMaxLinearizeFeatures;
+      return signalPassFailure();
+    }
+    SmallVector<tfm::AttentionOp> attentions;
+    getOperation().walk([&](tfm::AttentionOp op) { attentions.push_back(op); });
+    // The layer number seeds each layer's draw: the driver's meter numbers
+    // them the same way.
+    for (auto [layer, op] : llvm::enumerate(attentions))
+      linearize(op, static_cast<int64_t>(layer));
+  }
+
+  void remark(Operation *op, const Twine &text) {
+    if (emitRemarks)
+      op->emitRemark(text);
+  }
+
+  void linearize(tfm::AttentionOp op, int64_t layer) {
+    std::string name = getLayerName(op);
+    if (std::string reason = whyNotLinearizable(op); !reason.empty()) {
+      remark(op, "kept softmax: " + name + ": " + reason);
+      return;
+    }
+    int64_t count = features;
+    if (auto given = op->getAttrOfType<IntegerAttr>(kLinearizeAttr)) {
+      count = given.getInt();
+      if (count <= 0) {
+        remark(op, "kept softmax: " + name + ": kept by the error budget");
+        return;
+      }
+      if (count > kMaxLinearizeFeatures) {
+        op.emitError() << "tfm-linearize: " << name << ": " << count
+                       << " features, more than " << kMaxLinearizeFeatures;
+        return signalPassFailure();
+      }
+    }
+    int64_t heads = static_cast<int64_t>(op.getNumHeads());
+    int64_t keyDim =
+        cast<RankedTensorType>(op.getKey().getType()).getDimSize(2) / heads;
+    int64_t valueDim =
+        cast<RankedTensorType>(op.getValue().getType()).getDimSize(2) / heads;
+    float scale = op.getScale().convertToFloat();
+    bool causal = op.getCausal();
+
+    // sqrt(scale) Wᵀ, [d, M]: the product with x [.., d] is W x'.
+    std::vector<float> w = drawPerformerFeatures(keyDim, count, seed, layer);
+    std::vector<float> transposed(w.size());
+    float root = std::sqrt(scale);
+    for (int64_t f = 0; f < count; ++f)
+      for (int64_t i = 0; i < keyDim; ++i)
+        transposed[i * count + f] = root * w[f * keyDim + i];
+
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    Value wScaled = createWeightConstant(
+        b, loc, RankedTensorType::get({keyDim, count}, b.getF32Type()),
+        ArrayRef<char>(reinterpret_cast<const char *>(transposed.data()),
+                       transposed.size() * sizeof(float)),
+        "performer_features_" + std::to_string(layer));
+    Value v = b.create<tfm::ReshapeOp>(
+        loc, op.getValue(), createShape(b, loc, {0, 0, heads, valueDim}));
+    // Queries: each row's own maximum; keys: one per batch and head, over
+    // the sequence and the features (a constant per head cancels).
+    Value phiQ = createFeatures(b, loc, op.getQuery(), wScaled, heads, keyDim,
+                                count, scale / 2, {3});
+    Value phiK = createFeatures(b, loc, op.getKey(), wScaled, heads, keyDim,
+                                count, scale / 2, {1, 3});
+    Value linear = b.create<tfm::LinearAttentionOp>(
+        loc, phiQ, phiK, v, Value(), b.getStringAttr("none"),
+        b.getF32FloatAttr(1.0f), b.getBoolAttr(causal),
+        b.getF32FloatAttr(static_cast<float>(kLinearizeEpsilon)));
+    Value merged = b.create<tfm::ReshapeOp>(
+        loc, op.getType(), linear,
+        createShape(b, loc, {0, 0, heads * valueDim}));
+    op.getResult().replaceAllUsesWith(merged);
+    op.erase();
+    ++numLinearized;
+    remark(merged.getDefiningOp(),
+           "linearized: " + name + ": " + Twine(heads) + " heads of " +
+               Twine(keyDim) + ", " + Twine(count) + " random features" +
+               (causal ? ", causal" : ""));
+  }
+};
+
+} // namespace

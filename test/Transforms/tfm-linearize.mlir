@@ -1,0 +1,77 @@
+// RUN: tfc-opt %s --tfm-linearize=features=8 --split-input-file | FileCheck %s
+// RUN: tfc-opt %s --tfm-linearize="features=8 emit-remarks" --split-input-file 2>&1 >/dev/null | FileCheck %s --check-prefix=REMARK
+// RUN: not tfc-opt %s --tfm-linearize=features=0 --split-input-file 2>&1 | FileCheck %s --check-prefix=FEATURES
+
+// COM: Causal attention, 2 heads of 4: q and k each become φ(x) [B, L, 2, 8]
+// COM: (rows [B, L * 2, 4] by sqrt(scale) Wᵀ [4, 8], minus |x|² scale / 2,
+// COM: reshaped to heads, minus a maximum: each query row's own, one per
+// COM: head over the sequence for the keys, then exp), v is split into
+// COM: heads, and a normalized causal tfm.linear_attention replaces the
+// COM: softmax; its result merges the heads back into the attention's type.
+// CHECK-LABEL: func.func @causal
+// CHECK: %[[W:.+]] = tfm.constant dense_resource<performer_features_0> : tensor<4x8xf32>
+// CHECK: %[[V:.+]] = tfm.reshape %arg2, %{{.+}} : (tensor<?x?x8xf32>, tensor<4xi64>) -> tensor<?x?x2x4xf32>
+// CHECK: %[[QR:.+]] = tfm.reshape %arg0, %{{.+}} : (tensor<?x?x8xf32>, tensor<3xi64>) -> tensor<?x?x4xf32>
+// CHECK: %[[QP:.+]] = tfm.linear %[[QR]], %[[W]] {{.*}} -> tensor<?x?x8xf32>
+// CHECK: %[[QS:.+]] = tfm.reduce_sum %{{.+}} {axes = array<i64: 2>}
+// CHECK: %[[HALF:.+]] = tfm.constant dense<2.500000e-01> : tensor<f32>
+// CHECK: tfm.mul %[[QS]], %[[HALF]]
+// CHECK: %[[QE:.+]] = tfm.reshape %{{.+}} -> tensor<?x?x2x8xf32>
+// CHECK: %[[QM:.+]] = tfm.reduce_max %[[QE]] {axes = array<i64: 3>}
+// CHECK: %[[PQ:.+]] = tfm.exp
+// CHECK: tfm.linear %{{.+}}, %[[W]]
+// CHECK: tfm.reduce_max %{{.+}} {axes = array<i64: 1, 3>}
+// CHECK: %[[PK:.+]] = tfm.exp
+// CHECK: %[[O:.+]] = tfm.linear_attention %[[PQ]], %[[PK]], %[[V]] {causal = true, epsilon = 1.000000e-30 : f32} : (tensor<?x?x2x8xf32>, tensor<?x?x2x8xf32>, tensor<?x?x2x4xf32>) -> tensor<?x?x2x4xf32>
+// CHECK: %[[R:.+]] = tfm.reshape %[[O]], %{{.+}} : (tensor<?x?x2x4xf32>, tensor<3xi64>) -> tensor<?x?x8xf32>
+// CHECK-NOT: tfm.attention
+// CHECK: return %[[R]]
+// REMARK: remark: {{.*}}: linearized: /causal/Softmax: 2 heads of 4, 8 random features, causal
+func.func @causal(%q: tensor<?x?x8xf32>, %k: tensor<?x?x8xf32>, %v: tensor<?x?x8xf32>) -> tensor<?x?x8xf32> {
+  %o = tfm.attention %q, %k, %v {causal = true, num_heads = 2 : i64, scale = 5.000000e-01 : f32} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32> loc("/causal/Softmax")
+  return %o : tensor<?x?x8xf32>
+}
+
+// -----
+
+// COM: Not causal: the same, without causal; each layer draws its own
+// COM: features (the second attention's constant is another blob).
+// CHECK-LABEL: func.func @global
+// CHECK: tfm.constant dense_resource<performer_features_0> : tensor<4x8xf32>
+// CHECK: tfm.linear_attention %{{.+}}, %{{.+}}, %{{.+}} {epsilon = 1.000000e-30 : f32} : (tensor<2x6x2x8xf32>, tensor<2x6x2x8xf32>, tensor<2x6x2x4xf32>) -> tensor<2x6x2x4xf32>
+// CHECK: tfm.constant dense_resource<performer_features_1> : tensor<4x8xf32>
+// CHECK: tfm.linear_attention
+// CHECK-NOT: tfm.attention
+// REMARK: remark: {{.*}}: linearized: /global/Softmax: 2 heads of 4, 8 random features
+// REMARK: remark: {{.*}}: linearized: /second/Softmax: 2 heads of 4, 8 random features
+func.func @global(%q: tensor<2x6x8xf32>, %k: tensor<2x6x8xf32>, %v: tensor<2x6x8xf32>) -> (tensor<2x6x8xf32>, tensor<2x6x8xf32>) {
+  %o = tfm.attention %q, %k, %v {num_heads = 2 : i64, scale = 5.000000e-01 : f32} : (tensor<2x6x8xf32>, tensor<2x6x8xf32>, tensor<2x6x8xf32>) -> tensor<2x6x8xf32> loc("/global/Softmax")
+  %p = tfm.attention %o, %k, %v {num_heads = 2 : i64, scale = 5.000000e-01 : f32} : (tensor<2x6x8xf32>, tensor<2x6x8xf32>, tensor<2x6x8xf32>) -> tensor<2x6x8xf32> loc("/second/Softmax")
+  return %o, %p : tensor<2x6x8xf32>, tensor<2x6x8xf32>
+}
+
+// -----
+
+// COM: Kept softmax: a padding mask, head-major inputs, grouped-query keys,
+// COM: bf16 products, and a layer the driver's budget kept.
+// CHECK-LABEL: func.func @kept
+// CHECK-COUNT-5: tfm.attention
+// CHECK-NOT: linear_attention
+// REMARK: remark: {{.*}}: kept softmax: /mask/Softmax: it has a mask
+// REMARK: remark: {{.*}}: kept softmax: /heads/Softmax: q, k and v are head-major (rank 4): not linearized yet
+// REMARK: remark: {{.*}}: kept softmax: /gqa/Softmax: its keys have fewer heads than its queries (grouped-query)
+// REMARK: remark: {{.*}}: kept softmax: /bf16/Softmax: its products are bf16
+// REMARK: remark: {{.*}}: kept softmax: /budget/Softmax: kept by the error budget
+func.func @kept(%q: tensor<?x?x8xf32>, %k: tensor<?x?x8xf32>, %v: tensor<?x?x8xf32>, %m: tensor<?x1x1x?xf32>,
+                %qh: tensor<?x2x?x4xf32>, %kh: tensor<?x2x?x4xf32>, %vh: tensor<?x2x?x4xf32>,
+                %kg: tensor<?x?x4xf32>, %vg: tensor<?x?x4xf32>)
+    -> (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) {
+  %a = tfm.attention %q, %k, %v, %m {num_heads = 2 : i64, scale = 5.000000e-01 : f32} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x1x1x?xf32>) -> tensor<?x?x8xf32> loc("/mask/Softmax")
+  %b = tfm.attention %qh, %kh, %vh {num_heads = 2 : i64, scale = 5.000000e-01 : f32} : (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>) -> tensor<?x?x8xf32> loc("/heads/Softmax")
+  %c = tfm.attention %q, %kg, %vg {num_heads = 2 : i64, scale = 5.000000e-01 : f32} : (tensor<?x?x8xf32>, tensor<?x?x4xf32>, tensor<?x?x4xf32>) -> tensor<?x?x8xf32> loc("/gqa/Softmax")
+  %d = tfm.attention %q, %k, %v {num_heads = 2 : i64, scale = 5.000000e-01 : f32, precision = "bf16"} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32> loc("/bf16/Softmax")
+  %e = tfm.attention %q, %k, %v {num_heads = 2 : i64, scale = 5.000000e-01 : f32, tfc.linearize_features = 0 : i64} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32> loc("/budget/Softmax")
+  return %a, %b, %c, %d, %e : tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>
+}
+
+// FEATURES: error: tfm-linearize: features must be 1 to 1024

@@ -1,0 +1,230 @@
+//===- Linearization.cpp - tfc compile --linearize ------------------------===//
+//
+// Softmax attention linearized after training, with its report: the whole
+// model runs on the calibration data with each attention's q, k, v and
+// output tapped; each layer's meter (Linearize.h) measures the error of
+// Performer's features at the feature count asked for and at 2x and 4x
+// it; a layer takes the smallest count within the per-layer budget
+// (--max-error, or kDefaultLinearizeMaxError) or keeps its softmax. The
+// tfm-linearize pass then converts the chosen layers, and the converted
+// model runs against the softmax one for the outputs' error.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Pruning.h"
+
+#include "Calibration.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "tfc/Target/ModelSignature.h"
+#include "tfc/Transforms/Linearize.h"
+#include "tfc/Transforms/Passes.h"
+#include "tfc/Transforms/Quantization.h"
+#include "tfm/TfmOps.h"
+#include "llvm/Support/FormatAdapters.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace mlir::tfc;
+using namespace mlir::tfc::driver;
+
+namespace {
+
+/// One attention of the model: what was measured and chosen.
+struct LinearizedLayer {
+  std::string name, note;
+  int64_t heads = 0, headDim = 0;
+  bool causal = false;
+  int64_t features = 0; // chosen; 0: kept softmax
+  std::optional<double> error;
+  std::optional<LinearizeErrorMeter> meter;
+  int64_t tapQuery = -1, tapKey = -1, tapValue = -1, tapOutput = -1;
+};
+
+/// The feature counts a layer may take: the one asked for, then 2x and 4x
+/// (within the kernel's largest).
+std::vector<int64_t> candidateFeatures(int64_t features) {
+  std::vector<int64_t> counts;
+  for (int64_t count : {features, 2 * features, 4 * features})
+    if (count <= kMaxLinearizeFeatures)
+      counts.push_back(count);
+  return counts;
+}
+
+} // namespace
+
+std::optional<int64_t> mlir::tfc::driver::parseLinearizeSpec(StringRef text,
+                                                            std::string &error) {
+  auto [method, count] = text.split(':');
+  if (method != "performer") {
+    error = "the method must be performer (Performer's FAVOR+ random "
+            "features), not '" + method.str() + "'";
+    return std::nullopt;
+  }
+  if (count.empty())
+    return kDefaultLinearizeFeatures;
+  int64_t features;
+  if (count.getAsInteger(10, features) || features < 1 ||
+      features > kMaxLinearizeFeatures) {
+    error = "the feature count must be a whole number from 1 to " +
+            std::to_string(kMaxLinearizeFeatures) + ", not '" + count.str() +
+            "'";
+    return std::nullopt;
+  }
+  return features;
+}
+
+LogicalResult
+mlir::tfc::driver::linearizeModel(ModuleOp module, Target &target,
+                                  const LinearizationOptions &options) {
+  func::FuncOp graph = graphOf(module);
+  FailureOr<ModelSignature> signature = getModelSignature(graph);
+  if (failed(signature))
+    return failure();
+  const double budget = options.maxError.value_or(kDefaultLinearizeMaxError);
+  auto attentionsOf = [](func::FuncOp f) {
+    SmallVector<tfm::AttentionOp> ops;
+    f.walk([&](tfm::AttentionOp op) { ops.push_back(op); });
+    return ops;
+  };
+  std::vector<LinearizedLayer> layers;
+  for (tfm::AttentionOp op : attentionsOf(graph)) {
+    LinearizedLayer layer;
+    layer.name = getLayerName(op);
+    layer.heads = static_cast<int64_t>(op.getNumHeads());
+    auto keyType = cast<RankedTensorType>(op.getKey().getType());
+    layer.headDim = keyType.getRank() == 3 && !keyType.isDynamicDim(2)
+                        ? keyType.getDimSize(2) / layer.heads
+                        : keyType.getDimSize(keyType.getRank() - 1);
+    layer.causal = op.getCausal();
+    layer.note = whyNotLinearizable(op);
+    if (!layer.note.empty())
+      layer.note = "kept softmax: " + layer.note;
+    layers.push_back(std::move(layer));
+  }
+
+  // The softmax model's outputs, and each layer's q, k, v and output into
+  // its meter.
+  CalibrationData calibration;
+  if (failed(calibration.open(options.calibrationData, *signature)))
+    return failure();
+  std::vector<std::vector<HostTensor>> referenceOutputs;
+  std::vector<OutputError> outputErrors = makeOutputErrors(*signature);
+  {
+    OwningOpRef<ModuleOp> tapped = module.clone();
+    func::FuncOp tappedGraph = graphOf(*tapped);
+    SmallVector<Value> taps;
+    SmallVector<tfm::AttentionOp> tappedAttentions = attentionsOf(tappedGraph);
+    for (size_t index = 0; index < layers.size(); ++index) {
+      LinearizedLayer &layer = layers[index];
+      tfm::AttentionOp op = tappedAttentions[index];
+      if (!layer.note.empty())
+        continue;
+      layer.meter = LinearizeErrorMeter::create(
+          op, candidateFeatures(options.features), options.seed,
+          static_cast<int64_t>(index));
+      layer.tapQuery = tapIndex(taps, op.getQuery());
+      layer.tapKey = tapIndex(taps, op.getKey());
+      layer.tapValue = tapIndex(taps, op.getValue());
+      layer.tapOutput = tapIndex(taps, op.getResult());
+    }
+    addTaps(tappedGraph, taps);
+    const size_t numOutputs = signature->outputs.size();
+    if (failed(calibration.run(
+            *tapped, target, "softmax", options.threads,
+            [&](size_t, std::vector<HostTensor> &outputs) {
+              for (LinearizedLayer &layer : layers) {
+                if (!layer.meter)
+                  continue;
+                auto data = [&](int64_t tap) {
+                  return reinterpret_cast<const float *>(
+                      outputs[numOutputs + tap].bytes.data());
+                };
+                const HostTensor &query = outputs[numOutputs + layer.tapQuery];
+                const HostTensor &key = outputs[numOutputs + layer.tapKey];
+                layer.meter->addSet(data(layer.tapQuery), data(layer.tapKey),
+                                    data(layer.tapValue), data(layer.tapOutput),
+                                    query.dims[0], query.dims[1], key.dims[1]);
+              }
+              outputs.resize(numOutputs);
+              referenceOutputs.push_back(std::move(outputs));
+            })))
+      return failure();
+  }
+  // Each layer's features: the smallest count within the budget, or none.
+  MLIRContext *context = module->getContext();
+  for (LinearizedLayer &layer : layers) {
+    if (!layer.meter)
+      continue;
+    ArrayRef<int64_t> counts = layer.meter->getFeatures();
+    size_t chosen = 0;
+    while (chosen < counts.size() && layer.meter->relativeError(chosen) > budget)
+      ++chosen;
+    if (chosen == counts.size()) {
+      layer.error = layer.meter->relativeError(counts.size() - 1);
+      layer.note = llvm::formatv("kept softmax: error {0:e2} with {1} features "
+                                 "is over the budget",
+                                 *layer.error, counts.back())
+                       .str();
+      continue;
+    }
+    layer.features = counts[chosen];
+    layer.error = layer.meter->relativeError(chosen);
+    if (chosen > 0)
+      layer.note = llvm::formatv("budget: error {0:e2} with {1} features",
+                                 layer.meter->relativeError(0), counts[0])
+                       .str();
+  }
+  for (auto [layer, op] : llvm::zip(layers, attentionsOf(graph)))
+    op->setAttr(kLinearizeAttr, IntegerAttr::get(IntegerType::get(context, 64),
+                                                 layer.features));
+  PassManager pm(context);
+  mlir::tfc::LinearizeOptions pass;
+  pass.features = options.features;
+  pass.seed = options.seed;
+  pm.addNestedPass<func::FuncOp>(createLinearize(pass));
+  if (failed(pm.run(module)))
+    return failure();
+  graph.walk([](Operation *op) { op->removeAttr(kLinearizeAttr); });
+  OwningOpRef<ModuleOp> converted = module.clone();
+  if (failed(calibration.compare(*converted, target, "linearized",
+                                 options.threads, referenceOutputs,
+                                 outputErrors)))
+    return failure();
+  if (!options.printReport)
+    return success();
+
+  llvm::raw_ostream &os = llvm::outs();
+  os << "reduction report for " << options.modelName
+     << ": --linearize=performer:" << options.features
+     << " (softmax attention as linear attention on Performer's positive "
+        "random features; a layer over the budget takes 2x or 4x the "
+        "features, or keeps its softmax), "
+     << (options.maxError ? "--max-error=" : "default budget ")
+     << llvm::format("%g", budget) << " (each layer's relative L2 error)\n";
+  size_t width = 5;
+  for (const LinearizedLayer &layer : layers)
+    width = std::max(width, layer.name.size());
+  os << llvm::formatv("  {0} {1,7} {2,6} {3,8} {4,-9} {5}\n",
+                      llvm::fmt_align("layer", llvm::AlignStyle::Left, width),
+                      "heads", "causal", "features", "error", "note");
+  int64_t linearized = 0;
+  for (const LinearizedLayer &layer : layers) {
+    linearized += layer.features > 0;
+    os << llvm::formatv(
+        "  {0} {1,7} {2,6} {3,8} {4,-9} {5}\n",
+        llvm::fmt_align(layer.name, llvm::AlignStyle::Left, width),
+        std::to_string(layer.heads) + "x" + std::to_string(layer.headDim),
+        layer.causal ? "yes" : "no",
+        layer.features > 0 ? std::to_string(layer.features) : std::string("-"),
+        layer.error ? llvm::formatv("{0:e2}", *layer.error).str()
+                    : std::string("-"),
+        layer.note);
+  }
+  printOutputErrors(os, outputErrors, calibration.sets.size(),
+                    "the softmax model");
+  os << "  attention layers linearized: " << linearized << " of "
+     << layers.size() << "\n";
+  return success();
+}
