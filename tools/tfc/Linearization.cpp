@@ -94,9 +94,11 @@ mlir::tfc::driver::linearizeModel(ModuleOp module, Target &target,
     layer.name = getLayerName(op);
     layer.heads = static_cast<int64_t>(op.getNumHeads());
     auto keyType = cast<RankedTensorType>(op.getKey().getType());
-    layer.headDim = keyType.getRank() == 3 && !keyType.isDynamicDim(2)
-                        ? keyType.getDimSize(2) / layer.heads
-                        : keyType.getDimSize(keyType.getRank() - 1);
+    // (Unknown, -1, for a dynamic one: such a layer is kept.)
+    int64_t width = keyType.getDimSize(keyType.getRank() - 1);
+    layer.headDim = ShapedType::isDynamic(width) ? -1
+                    : keyType.getRank() == 3     ? width / layer.heads
+                                                 : width;
     layer.causal = op.getCausal();
     layer.note = whyNotLinearizable(op);
     if (!layer.note.empty())
@@ -109,6 +111,12 @@ mlir::tfc::driver::linearizeModel(ModuleOp module, Target &target,
   CalibrationData calibration;
   if (failed(calibration.open(options.calibrationData, *signature)))
     return failure();
+  if (calibration.empty()) {
+    // Without sets every meter would read 0: nothing may convert unmeasured.
+    llvm::errs() << "tfc: error: --linearize: no calibration sets in '"
+                 << options.calibrationData << "'\n";
+    return failure();
+  }
   std::vector<std::vector<HostTensor>> referenceOutputs;
   std::vector<OutputError> outputErrors = makeOutputErrors(*signature);
   {
@@ -215,7 +223,8 @@ mlir::tfc::driver::linearizeModel(ModuleOp module, Target &target,
     os << llvm::formatv(
         "  {0} {1,7} {2,6} {3,8} {4,-9} {5}\n",
         llvm::fmt_align(layer.name, llvm::AlignStyle::Left, width),
-        std::to_string(layer.heads) + "x" + std::to_string(layer.headDim),
+        std::to_string(layer.heads) + "x" +
+            (layer.headDim < 0 ? std::string("?") : std::to_string(layer.headDim)),
         layer.causal ? "yes" : "no",
         layer.features > 0 ? std::to_string(layer.features) : std::string("-"),
         layer.error ? llvm::formatv("{0:e2}", *layer.error).str()
