@@ -1200,9 +1200,9 @@ LogicalResult LinearAttentionOp::inferReturnTypes(
                              ? adaptor.getFeatureMapAttr().getValue()
                              : "none";
   if (featureMap != "none" && featureMap != "elu_plus_one" &&
-      featureMap != "relu")
+      featureMap != "relu" && featureMap != "exp")
     return emitOptionalError(loc, "unknown feature_map \"", featureMap,
-                             "\" (none, elu_plus_one, relu)");
+                             "\" (none, elu_plus_one, relu, exp)");
   int64_t heads = q.getDimSize(2);
   if (k.getDimSize(2) != heads || v.getDimSize(2) != heads)
     return emitOptionalError(loc, "query, key and value heads differ: ", heads,

@@ -592,11 +592,13 @@ def Tfm_LinearAttentionOp : Tfm_Op<"linear_attention"> {
 
     * `feature_map` is φ, applied to q and k elementwise: `none` (the
       identity: retention), `elu_plus_one` (elu(x) + 1, Katharopoulos et
-      al.) or `relu`. `elu_plus_one` is computed as the exported graph
+      al.), `relu` or `exp`. `elu_plus_one` is computed as the exported graph
       computes it, `(e^x - 1) + 1` rounded in f32 for x <= 0,
       not as e^x: in f32 that is 0 below about -17, models trained in f32
       learned with it, and the trained fixture's third layer moves by 0.34
-      when e^x is used instead.
+      when e^x is used instead. `exp` (e^x) is for q and k that are already
+      projections: Performer's positive random features, `exp(W x -
+      |x|² / 2)`, which `--tfm-linearize` builds.
     * `causal`: query `i` is position `i' = i + (Lk - Lq)` (the queries are
       the last Lq of the Lk positions) and sees keys `j <= i'`. Otherwise
       every query sees every key.

@@ -58,6 +58,13 @@ static void feature_row(const tfc_linear_attention_f32_problem *p,
       vf16 e = (EXP2_16(negative * 1.44269504088896341f) - 1.0f) + 1.0f;
       vi16 positive = x > 0.0f;
       x = (vf16)(((vi16)(x + 1.0f) & positive) | ((vi16)e & ~positive));
+    } else if (p->feature_map == TFC_RT_LINEAR_ATTENTION_EXP) {
+      /* e^x = 2^(x log2 e); EXP2_16 takes x <= 0, so a positive x is
+       * 1 / e^-x (which overflows to inf past 88, as e^x does). */
+      vi16 positive = x > 0.0f;
+      vf16 magnitude = __builtin_elementwise_min(x, -x);
+      vf16 e = EXP2_16(magnitude * 1.44269504088896341f);
+      x = (vf16)(((vi16)(1.0f / e) & positive) | ((vi16)e & ~positive));
     } else if (p->feature_map == TFC_RT_LINEAR_ATTENTION_RELU) {
       x = __builtin_elementwise_max(x, SPLAT16(0.0f));
     }

@@ -5,8 +5,8 @@
 //
 //   φ(x) = exp(W x' - |x'|² / 2 - c),  x' = sqrt(scale) x,
 //
-// then tfm.linear_attention on φ(q), φ(k) and v, normalized, causal when
-// the attention was. The stabilizer c is each query row's own maximum and,
+// then tfm.linear_attention on φ(q), φ(k) and v (its `exp` feature map on
+// the exponents), normalized, causal when the attention was. The stabilizer c is each query row's own maximum and,
 // for the keys, one maximum per head over the whole sequence: both cancel
 // in the normalization (as does Performer's 1 / sqrt(M), left out), and
 // keep exp from overflowing. Costs time linear in the sequence instead of
@@ -48,13 +48,17 @@ Value createScalar(OpBuilder &b, Location loc, float value) {
                                    DenseElementsAttr::get(type, value));
 }
 
-/// φ(x) for x [B, L, N * d]: [B, L, N, M]. `wScaled` is sqrt(scale) Wᵀ
-/// [d, M]; `halfScale` is scale / 2 (|x'|² / 2 = |x|² scale / 2); the
-/// stabilizer is the maximum over `maxAxes` of [B, L, N, M]. The product
-/// and the squares run on [B, L * N, d] (rank 3: the linear kernel's).
-Value createFeatures(OpBuilder &b, Location loc, Value x, Value wScaled,
-                     int64_t heads, int64_t dim, int64_t features,
-                     float halfScale, ArrayRef<int64_t> maxAxes) {
+/// log φ(x) for x [B, L, N * d]: [B, L, N, M], the exponents that
+/// tfm.linear_attention's `exp` feature map raises (in the kernel, as it
+/// reads each row: no [B, L, N, M] tensor of features is written).
+/// `wScaled` is sqrt(scale) Wᵀ [d, M]; `halfScale` is scale / 2 (|x'|² / 2
+/// = |x|² scale / 2). The stabilizer is each row's maximum, and with
+/// `perHead` then the maximum of those over the sequence (two reductions,
+/// each over one axis, are far cheaper than one over two). The product and
+/// the squares run on [B, L * N, d] (rank 3: the linear kernel's).
+Value createExponents(OpBuilder &b, Location loc, Value x, Value wScaled,
+                      int64_t heads, int64_t dim, int64_t features,
+                      float halfScale, bool perHead) {
   Value rows = b.create<tfm::ReshapeOp>(loc, x, createShape(b, loc, {0, -1, dim}));
   Value projected = b.create<tfm::LinearOp>(loc, rows, wScaled, Value(),
                                             Value(), b.getStringAttr("none"));
@@ -67,9 +71,11 @@ Value createFeatures(OpBuilder &b, Location loc, Value x, Value wScaled,
   exponent = b.create<tfm::ReshapeOp>(
       loc, exponent, createShape(b, loc, {0, -1, heads, features}));
   Value stabilizer = b.create<tfm::ReduceMaxOp>(
-      loc, exponent, b.getDenseI64ArrayAttr(maxAxes), b.getBoolAttr(true));
-  return b.create<tfm::ExpOp>(loc,
-                              b.create<tfm::SubOp>(loc, exponent, stabilizer));
+      loc, exponent, b.getDenseI64ArrayAttr({3}), b.getBoolAttr(true));
+  if (perHead)
+    stabilizer = b.create<tfm::ReduceMaxOp>(
+        loc, stabilizer, b.getDenseI64ArrayAttr({1}), b.getBoolAttr(true));
+  return b.create<tfm::SubOp>(loc, exponent, stabilizer);
 }
 
 struct LinearizePass : public tfc::impl::LinearizeBase<LinearizePass> {
@@ -140,12 +146,14 @@ struct LinearizePass : public tfc::impl::LinearizeBase<LinearizePass> {
         loc, op.getValue(), createShape(b, loc, {0, 0, heads, valueDim}));
     // Queries: each row's own maximum; keys: one per batch and head, over
     // the sequence and the features (a constant per head cancels).
-    Value phiQ = createFeatures(b, loc, op.getQuery(), wScaled, heads, keyDim,
-                                count, scale / 2, {3});
-    Value phiK = createFeatures(b, loc, op.getKey(), wScaled, heads, keyDim,
-                                count, scale / 2, {1, 3});
+    Value queryExponents = createExponents(b, loc, op.getQuery(), wScaled,
+                                           heads, keyDim, count, scale / 2,
+                                           /*perHead=*/false);
+    Value keyExponents = createExponents(b, loc, op.getKey(), wScaled, heads,
+                                         keyDim, count, scale / 2,
+                                         /*perHead=*/true);
     Value linear = b.create<tfm::LinearAttentionOp>(
-        loc, phiQ, phiK, v, Value(), b.getStringAttr("none"),
+        loc, queryExponents, keyExponents, v, Value(), b.getStringAttr("exp"),
         b.getF32FloatAttr(1.0f), b.getBoolAttr(causal),
         b.getF32FloatAttr(static_cast<float>(kLinearizeEpsilon)));
     Value merged = b.create<tfm::ReshapeOp>(

@@ -792,7 +792,7 @@ func.func @linear_attention_rank(%x: tensor<2x8x64xf32>) {
 // -----
 
 func.func @linear_attention_feature_map(%x: tensor<2x8x4x16xf32>) {
-  // expected-error @+2 {{unknown feature_map "softmax" (none, elu_plus_one, relu)}}
+  // expected-error @+2 {{unknown feature_map "softmax" (none, elu_plus_one, relu, exp)}}
   // expected-error @+1 {{failed to infer returned types}}
   %r = tfm.linear_attention %x, %x, %x {feature_map = "softmax"} : (tensor<2x8x4x16xf32>, tensor<2x8x4x16xf32>, tensor<2x8x4x16xf32>) -> tensor<2x8x4x16xf32>
   return

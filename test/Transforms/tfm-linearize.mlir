@@ -2,12 +2,13 @@
 // RUN: tfc-opt %s --tfm-linearize="features=8 emit-remarks" --split-input-file 2>&1 >/dev/null | FileCheck %s --check-prefix=REMARK
 // RUN: not tfc-opt %s --tfm-linearize=features=0 --split-input-file 2>&1 | FileCheck %s --check-prefix=FEATURES
 
-// COM: Causal attention, 2 heads of 4: q and k each become φ(x) [B, L, 2, 8]
-// COM: (rows [B, L * 2, 4] by sqrt(scale) Wᵀ [4, 8], minus |x|² scale / 2,
-// COM: reshaped to heads, minus a maximum: each query row's own, one per
-// COM: head over the sequence for the keys, then exp), v is split into
-// COM: heads, and a normalized causal tfm.linear_attention replaces the
-// COM: softmax; its result merges the heads back into the attention's type.
+// COM: Causal attention, 2 heads of 4: q and k each become the exponents of
+// COM: φ(x) [B, L, 2, 8] (rows [B, L * 2, 4] by sqrt(scale) Wᵀ [4, 8], minus
+// COM: |x|² scale / 2, reshaped to heads, minus a maximum: each query row's
+// COM: own; for the keys the rows' maxima's maximum over the sequence, per
+// COM: head), v is split into heads, and a normalized causal
+// COM: tfm.linear_attention with the exp feature map replaces the softmax;
+// COM: its result merges the heads back into the attention's type.
 // CHECK-LABEL: func.func @causal
 // CHECK: %[[W:.+]] = tfm.constant dense_resource<performer_features_0> : tensor<4x8xf32>
 // CHECK: %[[V:.+]] = tfm.reshape %arg2, %{{.+}} : (tensor<?x?x8xf32>, tensor<4xi64>) -> tensor<?x?x2x4xf32>
@@ -18,11 +19,14 @@
 // CHECK: tfm.mul %[[QS]], %[[HALF]]
 // CHECK: %[[QE:.+]] = tfm.reshape %{{.+}} -> tensor<?x?x2x8xf32>
 // CHECK: %[[QM:.+]] = tfm.reduce_max %[[QE]] {axes = array<i64: 3>}
-// CHECK: %[[PQ:.+]] = tfm.exp
+// CHECK: %[[PQ:.+]] = tfm.sub %[[QE]], %[[QM]]
 // CHECK: tfm.linear %{{.+}}, %[[W]]
-// CHECK: tfm.reduce_max %{{.+}} {axes = array<i64: 1, 3>}
-// CHECK: %[[PK:.+]] = tfm.exp
-// CHECK: %[[O:.+]] = tfm.linear_attention %[[PQ]], %[[PK]], %[[V]] {causal = true, epsilon = 1.000000e-30 : f32} : (tensor<?x?x2x8xf32>, tensor<?x?x2x8xf32>, tensor<?x?x2x4xf32>) -> tensor<?x?x2x4xf32>
+// CHECK: %[[KE:.+]] = tfm.reshape %{{.+}} -> tensor<?x?x2x8xf32>
+// CHECK: %[[KR:.+]] = tfm.reduce_max %[[KE]] {axes = array<i64: 3>}
+// CHECK: %[[KM:.+]] = tfm.reduce_max %[[KR]] {axes = array<i64: 1>} : (tensor<?x?x2x1xf32>) -> tensor<?x1x2x1xf32>
+// CHECK: %[[PK:.+]] = tfm.sub %[[KE]], %[[KM]]
+// CHECK-NOT: tfm.exp
+// CHECK: %[[O:.+]] = tfm.linear_attention %[[PQ]], %[[PK]], %[[V]] {causal = true, epsilon = 1.000000e-30 : f32, feature_map = "exp"} : (tensor<?x?x2x8xf32>, tensor<?x?x2x8xf32>, tensor<?x?x2x4xf32>) -> tensor<?x?x2x4xf32>
 // CHECK: %[[R:.+]] = tfm.reshape %[[O]], %{{.+}} : (tensor<?x?x2x4xf32>, tensor<3xi64>) -> tensor<?x?x8xf32>
 // CHECK-NOT: tfm.attention
 // CHECK: return %[[R]]
@@ -38,7 +42,7 @@ func.func @causal(%q: tensor<?x?x8xf32>, %k: tensor<?x?x8xf32>, %v: tensor<?x?x8
 // COM: features (the second attention's constant is another blob).
 // CHECK-LABEL: func.func @global
 // CHECK: tfm.constant dense_resource<performer_features_0> : tensor<4x8xf32>
-// CHECK: tfm.linear_attention %{{.+}}, %{{.+}}, %{{.+}} {epsilon = 1.000000e-30 : f32} : (tensor<2x6x2x8xf32>, tensor<2x6x2x8xf32>, tensor<2x6x2x4xf32>) -> tensor<2x6x2x4xf32>
+// CHECK: tfm.linear_attention %{{.+}}, %{{.+}}, %{{.+}} {epsilon = 1.000000e-30 : f32, feature_map = "exp"} : (tensor<2x6x2x8xf32>, tensor<2x6x2x8xf32>, tensor<2x6x2x4xf32>) -> tensor<2x6x2x4xf32>
 // CHECK: tfm.constant dense_resource<performer_features_1> : tensor<4x8xf32>
 // CHECK: tfm.linear_attention
 // CHECK-NOT: tfm.attention

@@ -39,6 +39,8 @@ Value applyFeatureMap(OpBuilder &b, Location loc, Value x, StringRef map,
             Value one = createScalarConstant(nb, l, acc, 1.0);
             if (map == "relu") {
               v = nb.create<arith::MaximumFOp>(l, v, zero);
+            } else if (map == "exp") {
+              v = nb.create<math::ExpOp>(l, v);
             } else if (map == "elu_plus_one") {
               // x + 1 for x > 0, else elu(x) + 1 = (exp(x) - 1) + 1,
               // rounded as the exported graph rounds it (see the op's

@@ -995,6 +995,7 @@ Refusal KernelSelector::selectLinearAttention(tfm::LinearAttentionOp op,
   StringRef map = op.getFeatureMap();
   int64_t flags = (map == "elu_plus_one" ? TFC_RT_LINEAR_ATTENTION_ELU_PLUS_ONE
                    : map == "relu"       ? TFC_RT_LINEAR_ATTENTION_RELU
+                   : map == "exp"        ? TFC_RT_LINEAR_ATTENTION_EXP
                                          : TFC_RT_LINEAR_ATTENTION_IDENTITY) |
                   (op.getCausal() ? TFC_RT_LINEAR_ATTENTION_CAUSAL : 0) |
                   (epsilon ? TFC_RT_LINEAR_ATTENTION_NORMALIZE : 0) |

@@ -28,6 +28,8 @@ def feature(x, kind):
         return np.where(x > 0, x + 1.0, np.exp(np.minimum(x, 0.0)))
     if kind == "relu":
         return np.maximum(x, 0.0)
+    if kind == "exp":
+        return np.exp(x)
     return x
 
 
@@ -77,3 +79,6 @@ case("decay", 1, 130, 130, 4, 16, 80, "none", True, scale=0.25,
      decay=np.array([0.97, 0.9, 0.5, 0.0], dtype=np.float32))
 # Not causal: every query sees every key (Lq != Lk).
 case("global", 2, 33, 70, 2, 16, 16, "relu", False, epsilon=1e-3)
+# exp (the exponents of Performer's features, --linearize): positive and
+# negative inputs, 48 features, causal over a chunk and a partial one.
+case("exp", 1, 100, 100, 2, 48, 16, "exp", True, epsilon=1e-30)
