@@ -234,10 +234,20 @@ typedef struct tfc_linear_attention_f32_problem {
   int feature_map; /* TFC_RT_LINEAR_ATTENTION_IDENTITY, ... */
   int causal, normalize;
   float scale, epsilon;
+  /* A causal sequence continued across calls (tfc_model_prefill/step): per
+   * task (b * heads + h) the state S then z, carry_floats each in the
+   * kernel's own layout, written after the call's last key and, with
+   * carry_in, read as the keys before its first. NULL: the call stands
+   * alone. */
+  float *carry;
+  int carry_in;
 } tfc_linear_attention_f32_problem;
 
 /* The floats of scratch one thread's tasks need. */
 size_t tfc_kernel_linear_attention_f32_scratch_floats(
+    const tfc_linear_attention_f32_problem *p);
+/* The floats of one task's carried state (S and z). */
+size_t tfc_kernel_linear_attention_f32_carry_floats(
     const tfc_linear_attention_f32_problem *p);
 
 /* linear_sparse (f32): act(input @ W + bias) + residual with W block-sparse:

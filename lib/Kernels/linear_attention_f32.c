@@ -19,6 +19,11 @@
  * about 8 n² d vector-lane products for d = dk = dv, so a token costs
  * O(chunk · d) instead of O(L · d).
  *
+ * A sequence may continue across calls: `carry` holds each task's S and z
+ * after a call and, with carry_in, gives the next call the keys before its
+ * first (a prefill, then one call per decoded token, each costing O(d²)
+ * whatever the context).
+ *
  * Rows of q, k and v are read through their strides (a packed qkv split
  * into parts is a strided view) into the thread's scratch, with the
  * feature map applied and dv padded to whole vectors of 16.
@@ -219,10 +224,12 @@ void TFC_KERNEL_FN(tfc_kernel_linear_attention_f32_tasks)(
     powers[0] = 1.0f;
     for (int m = 1; m <= CHUNK; ++m)
       powers[m] = powers[m - 1] * gamma;
-    for (int64_t i = 0; i < dk * dvp; ++i)
-      state[i] = 0.0f;
-    for (int64_t d = 0; d < dkp; ++d)
-      z[d] = 0.0f;
+    /* S and z directly follow each other in scratch, as in `carry`. */
+    int64_t carry_floats = dk * dvp + dkp;
+    float *carry = p->carry ? p->carry + task * carry_floats : NULL;
+    int continued = carry && p->carry_in;
+    for (int64_t i = 0; i < carry_floats; ++i)
+      state[i] = continued ? carry[i] : 0.0f;
     int64_t offset = p->causal ? p->k_len - p->q_len : 0;
     /* The keys chunk by chunk: φk transposed and v padded into scratch,
      * then (causal) the chunk's queries, then the state. */
@@ -269,7 +276,8 @@ void TFC_KERNEL_FN(tfc_kernel_linear_attention_f32_tasks)(
               wrow[j] *= powers[a - j];
             for (int64_t j = a + 1; j < visible; ++j)
               wrow[j] = 0.0f;
-            carried[r] = t0 > 0 ? p->scale * powers[a + 1] : 0.0f;
+            carried[r] =
+                t0 > 0 || continued ? p->scale * powers[a + 1] : 0.0f;
             out_rows[r] = out + (t0 + a - offset) * p->out_stride[1];
           }
           emit_queries(p, qs, weights, a0, rows, visible, carried, vs, state,
@@ -278,6 +286,9 @@ void TFC_KERNEL_FN(tfc_kernel_linear_attention_f32_tasks)(
       }
       update_state(dk, dvp, n, powers[n], kt, vs, powers, state, z);
     }
+    if (carry)
+      for (int64_t i = 0; i < carry_floats; ++i)
+        carry[i] = state[i];
     if (p->causal)
       continue;
     /* Not causal: every query against the whole state, ROWS at a time. */

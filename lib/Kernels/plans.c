@@ -168,3 +168,11 @@ size_t tfc_kernel_linear_attention_f32_scratch_floats(
   return chunk * dkp + dk * chunk + chunk * dvp + chunk * chunk + dk * dvp +
          dkp + chunk + 1;
 }
+
+size_t tfc_kernel_linear_attention_f32_carry_floats(
+    const tfc_linear_attention_f32_problem *p) {
+  size_t dk = (size_t)p->dk, dkp = (dk + 15) / 16 * 16,
+         dvp = ((size_t)p->dv + 15) / 16 * 16;
+  /* S [dk][dvp] then z [dkp], as the tasks function keeps them. */
+  return dk * dvp + dkp;
+}

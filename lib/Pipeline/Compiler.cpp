@@ -79,6 +79,30 @@ private:
 };
 } // namespace
 
+/// --decoder: proves the graph runs along its sequence (tfm-sequence-state)
+/// and records in `signature` the states and the sequence dims it found.
+static LogicalResult markSequenceStates(ModuleOp module, func::FuncOp graph,
+                                        StringRef sequenceDimName,
+                                        ModelSignature &signature) {
+  PassManager pm(module->getContext());
+  SequenceStateOptions passOptions;
+  passOptions.sequenceDimName = sequenceDimName.str();
+  pm.addNestedPass<func::FuncOp>(createSequenceState(passOptions));
+  if (failed(pm.run(module)))
+    return failure();
+  auto dimOf = [](DictionaryAttr attrs) -> int {
+    auto dim = attrs ? attrs.getAs<IntegerAttr>(kSequenceDimAttr) : IntegerAttr();
+    return dim ? static_cast<int>(dim.getInt()) : -1;
+  };
+  for (auto [i, input] : llvm::enumerate(signature.inputs))
+    input.sequenceDim = dimOf(graph.getArgAttrDict(i));
+  for (auto [i, output] : llvm::enumerate(signature.outputs))
+    output.sequenceDim = dimOf(graph.getResultAttrDict(i));
+  auto states = graph->getAttrOfType<IntegerAttr>(kSequenceStatesAttr);
+  signature.sequenceStates = states ? states.getInt() : 0;
+  return success();
+}
+
 LogicalResult mlir::tfc::compileModel(ModuleOp module, Target &target,
                                      const CompileOptions &options,
                                      std::string &producedPath) {
@@ -136,6 +160,16 @@ LogicalResult mlir::tfc::compileModel(ModuleOp module, Target &target,
   if (options.reduce) {
     TimingScope reduceTimer = rootTimer.nest("Reduce the model");
     if (failed(options.reduce(module)))
+      return failure();
+  }
+  if (options.decoder) {
+    if (target.getName() != "cpu") {
+      llvm::errs() << "tfc: error: --decoder is for the CPU target: only its "
+                      "linear_attention kernel keeps a state between calls\n";
+      return failure();
+    }
+    if (failed(markSequenceStates(module, graph, options.sequenceDimName,
+                                  *signature)))
       return failure();
   }
   if (options.profile) {

@@ -20,6 +20,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The variants of one kernel function, by TFC_RT_ISA_*. */
@@ -513,6 +514,66 @@ void tfc_rt_attention(const tfc_rt_memref4 *q, const tfc_rt_memref4 *k,
   tfc_rt_free(workspace);
 }
 
+/* A --decoder model's prefill or step: points the kernel at the instance's
+ * state `index`, allocated for this shape by a prefill and required to
+ * match it by a step. Returns 0 after a failed check. */
+static int bind_sequence_state(tfc_linear_attention_f32_problem *p,
+                               int64_t index) {
+  tfc_run *run = tfc_current_run();
+  if (index < 0 || !run || run->sequence == TFC_SEQUENCE_NONE)
+    return 1;
+  tfc_model *model = run->model;
+  if ((uint64_t)index >= model->def->num_sequence_states || !p->causal) {
+    tfc_rt_check_failed("linear_attention: the model's sequence state index "
+                        "is out of range (a compiler bug)");
+    return 0;
+  }
+  tfc_sequence_state *state = &model->sequence_states[index];
+  if (run->sequence == TFC_SEQUENCE_CONTINUE) {
+    if (!state->carry || state->batch != p->batch ||
+        state->heads != p->heads || state->dk != p->dk || state->dv != p->dv) {
+      tfc_rt_check_failed_values(
+          "linear_attention: a step's batch differs from the prefill's",
+          p->batch, state->batch);
+      return 0;
+    }
+    p->carry = state->carry;
+    p->carry_in = 1;
+    return 1;
+  }
+  /* batch * heads * carry_floats, the first two checked against overflow
+   * (the third is bounded by the head dims' limit). */
+  size_t tasks, floats, bytes;
+  if (__builtin_mul_overflow((uint64_t)p->batch, (uint64_t)p->heads, &tasks) ||
+      __builtin_mul_overflow(
+          tasks, tfc_kernel_linear_attention_f32_carry_floats(p), &floats) ||
+      __builtin_mul_overflow(floats, sizeof(float), &bytes)) {
+    tfc_rt_check_failed("linear_attention: the sequence state's size overflows");
+    return 0;
+  }
+  if (state->floats != floats || !state->carry) {
+    /* The instance's, not the run's: outside the run's allocator, which
+     * reclaims what a run leaves. */
+    free(state->carry);
+    void *carry = NULL;
+    state->carry =
+        posix_memalign(&carry, 64, bytes ? bytes : 64) == 0 ? carry : NULL;
+    state->floats = state->carry ? floats : 0;
+    if (!state->carry) {
+      tfc_rt_check_failed("linear_attention: out of memory for the sequence "
+                          "state");
+      return 0;
+    }
+  }
+  state->batch = p->batch;
+  state->heads = p->heads;
+  state->dk = p->dk;
+  state->dv = p->dv;
+  p->carry = state->carry;
+  p->carry_in = 0;
+  return 1;
+}
+
 /* linear_attention: one task per head, each thread with its scratch. */
 typedef struct linear_attention_call {
   tfc_linear_attention_f32_problem problem;
@@ -531,7 +592,8 @@ void tfc_rt_linear_attention(const tfc_rt_memref4 *q, const tfc_rt_memref4 *k,
                              const tfc_rt_memref4 *v,
                              const tfc_rt_memref1 *decay,
                              const tfc_rt_memref4 *out, float scale,
-                             float epsilon, int64_t flags) {
+                             float epsilon, int64_t sequence_state,
+                             int64_t flags) {
   linear_attention_call call;
   memset(&call, 0, sizeof(call));
   call.variants = f32_variants(flags, "linear_attention");
@@ -578,6 +640,8 @@ void tfc_rt_linear_attention(const tfc_rt_memref4 *q, const tfc_rt_memref4 *k,
     tfc_rt_check_failed("linear_attention: head dims past the kernel's 1024");
     return;
   }
+  if (!bind_sequence_state(p, sequence_state))
+    return;
   if (p->batch == 0 || p->heads == 0 || p->q_len == 0 || p->dv == 0)
     return;
   int threads = pool_threads();

@@ -229,6 +229,14 @@ static const char *tfc_missing_isa(uint32_t isa_and_features) {
   return NULL;
 }
 
+static void free_sequence_states(tfc_model *model) {
+  for (uint32_t i = 0; model->sequence_states && i < model->def->num_sequence_states;
+       ++i)
+    free(model->sequence_states[i].carry);
+  free(model->sequence_states);
+  model->sequence_states = NULL;
+}
+
 tfc_status tfc_model_create(const tfc_model_def *def,
                             const tfc_options *options, tfc_model **model) {
   tfc_clear_error();
@@ -265,18 +273,31 @@ tfc_status tfc_model_create(const tfc_model_def *def,
     return tfc_fail(TFC_ERROR_OUT_OF_MEMORY, "out of memory creating model '%s'",
                     def->name);
   instance->def = def;
+  instance->sequence_length = -1;
+  if (def->num_sequence_states) {
+    instance->sequence_states =
+        calloc(def->num_sequence_states, sizeof(tfc_sequence_state));
+    if (!instance->sequence_states) {
+      free_sequence_states(instance);
+    free(instance);
+      return tfc_fail(TFC_ERROR_OUT_OF_MEMORY,
+                      "out of memory creating model '%s'", def->name);
+    }
+  }
   tfc_allocator_init(&instance->allocator);
   if (def->weights_file) {
     tfc_status status = tfc_map_weights(instance, options->weights_path);
     if (status != TFC_OK) {
       tfc_allocator_destroy(&instance->allocator);
-      free(instance);
+      free_sequence_states(instance);
+    free(instance);
       return status;
     }
   }
   if (def->gpu) {
     if (options->gpu_device < 0) {
-      free(instance);
+      free_sequence_states(instance);
+    free(instance);
       return tfc_fail(TFC_ERROR_INVALID_ARGUMENT,
                       "gpu_device is %d; GPUs count from 0",
                       options->gpu_device);
@@ -285,7 +306,8 @@ tfc_status tfc_model_create(const tfc_model_def *def,
     if (status != TFC_OK) {
       tfc_gpu_destroy(instance);
       tfc_allocator_destroy(&instance->allocator);
-      free(instance);
+      free_sequence_states(instance);
+    free(instance);
       return status;
     }
   }
@@ -295,6 +317,7 @@ tfc_status tfc_model_create(const tfc_model_def *def,
     tfc_gpu_destroy(instance);
     tfc_unmap_weights(instance);
     tfc_allocator_destroy(&instance->allocator);
+    free_sequence_states(instance);
     free(instance);
     return tfc_fail(TFC_ERROR_OUT_OF_MEMORY, "cannot start the thread pool");
   }
@@ -305,6 +328,7 @@ tfc_status tfc_model_create(const tfc_model_def *def,
 void tfc_model_destroy(tfc_model *model) {
   if (!model)
     return;
+  free_sequence_states(model);
   tfc_thread_pool_destroy(model->pool);
   tfc_gpu_destroy(model);
   free(model->profile.entries);
@@ -474,20 +498,33 @@ static uint64_t dims_signature(const tfc_model_def *def,
   return hash;
 }
 
-tfc_status tfc_model_run(tfc_model *model, const tfc_tensor *inputs,
-                         size_t num_inputs, tfc_tensor *outputs,
-                         size_t num_outputs) {
+/* tfc_model_run, prefill and step: `sequence` says what the run does with
+ * the instance's sequence; `call` names the function for errors. */
+static tfc_status run_model(tfc_model *model, tfc_sequence_use sequence,
+                            const char *call, const tfc_tensor *inputs,
+                            size_t num_inputs, tfc_tensor *outputs,
+                            size_t num_outputs) {
   tfc_clear_error();
   if (!model)
-    return tfc_fail(TFC_ERROR_INVALID_ARGUMENT, "tfc_model_run: model is NULL");
+    return tfc_fail(TFC_ERROR_INVALID_ARGUMENT, "%s: model is NULL", call);
   const tfc_model_def *def = model->def;
+  if (sequence != TFC_SEQUENCE_NONE && !def->num_sequence_states)
+    return tfc_fail(TFC_ERROR_INVALID_ARGUMENT,
+                    "%s: model '%s' was not compiled with --decoder", call,
+                    def->name);
+  if (sequence == TFC_SEQUENCE_CONTINUE && model->sequence_length < 0)
+    return tfc_fail(TFC_ERROR_INVALID_ARGUMENT,
+                    "tfc_model_step: model '%s' has no sequence to continue: "
+                    "start one with tfc_model_prefill (a failed prefill or "
+                    "step ends it)",
+                    def->name);
   if (num_inputs != def->num_inputs)
     return tfc_fail(TFC_ERROR_INVALID_ARGUMENT,
                     "model '%s' takes %u inputs, got %zu", def->name,
                     def->num_inputs, num_inputs);
   if ((num_inputs && !inputs) || (num_outputs && !outputs))
     return tfc_fail(TFC_ERROR_INVALID_ARGUMENT,
-                    "tfc_model_run: the input or output array is NULL");
+                    "%s: the input or output array is NULL", call);
   if (num_outputs > def->num_outputs)
     return tfc_fail(TFC_ERROR_INVALID_ARGUMENT,
                     "model '%s' has %u outputs, %zu were requested", def->name,
@@ -563,8 +600,25 @@ tfc_status tfc_model_run(tfc_model *model, const tfc_tensor *inputs,
     abi_outputs[i].dims = output_dims[i];
   }
 
+  /* The positions this call adds to the sequence: the sequence dim of an
+   * input that has one (the compiled code checks that they agree). */
+  int64_t positions = 0;
+  for (uint32_t i = 0; i < def->num_inputs; ++i) {
+    int32_t dim = def->inputs[i].sequence_dim;
+    if (dim >= 0 && dim < bound[i]->rank) {
+      positions = bound[i]->dims[dim];
+      break;
+    }
+  }
+  /* Whatever happens next, the sequence so far is no longer the one the
+   * states hold until this call succeeds. */
+  int64_t continued_from = model->sequence_length;
+  if (sequence != TFC_SEQUENCE_NONE)
+    model->sequence_length = -1;
+
   tfc_run run;
   run.model = model;
+  run.sequence = sequence;
   run.status = TFC_ERROR_MODEL_CHECK;
   run.message[0] = '\0';
   if (model->gpu) {
@@ -665,6 +719,34 @@ tfc_status tfc_model_run(tfc_model *model, const tfc_tensor *inputs,
   tfc_allocator_end_run(&model->allocator, 1);
   if (model->gpu)
     tfc_gpu_end_run(model);
+  if (sequence != TFC_SEQUENCE_NONE && status == TFC_OK)
+    model->sequence_length =
+        (sequence == TFC_SEQUENCE_CONTINUE ? continued_from : 0) + positions;
   atomic_store(&model->running, 0);
   return status;
+}
+
+tfc_status tfc_model_run(tfc_model *model, const tfc_tensor *inputs,
+                         size_t num_inputs, tfc_tensor *outputs,
+                         size_t num_outputs) {
+  return run_model(model, TFC_SEQUENCE_NONE, "tfc_model_run", inputs,
+                   num_inputs, outputs, num_outputs);
+}
+
+tfc_status tfc_model_prefill(tfc_model *model, const tfc_tensor *inputs,
+                             size_t num_inputs, tfc_tensor *outputs,
+                             size_t num_outputs) {
+  return run_model(model, TFC_SEQUENCE_START, "tfc_model_prefill", inputs,
+                   num_inputs, outputs, num_outputs);
+}
+
+tfc_status tfc_model_step(tfc_model *model, const tfc_tensor *inputs,
+                          size_t num_inputs, tfc_tensor *outputs,
+                          size_t num_outputs) {
+  return run_model(model, TFC_SEQUENCE_CONTINUE, "tfc_model_step", inputs,
+                   num_inputs, outputs, num_outputs);
+}
+
+int64_t tfc_model_sequence_length(const tfc_model *model) {
+  return model ? model->sequence_length : -1;
 }

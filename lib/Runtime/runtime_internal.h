@@ -99,8 +99,16 @@ int tfc_thread_pool_size(const tfc_thread_pool *pool);
 int tfc_thread_index(void);
 
 /* What generated code reaches through the calling thread during a run. */
+/* What a run does with the instance's sequence (--decoder models). */
+typedef enum tfc_sequence_use {
+  TFC_SEQUENCE_NONE = 0, /* tfc_model_run: neither read nor written */
+  TFC_SEQUENCE_START,    /* tfc_model_prefill: states written from zero */
+  TFC_SEQUENCE_CONTINUE, /* tfc_model_step: states read, then written */
+} tfc_sequence_use;
+
 typedef struct tfc_run {
   tfc_model *model;
+  tfc_sequence_use sequence;
   jmp_buf on_check_failed;
   /* Why the run ended early: TFC_ERROR_MODEL_CHECK for a failed check, or
    * what the GPU code met (TFC_ERROR_DEVICE, ...). */
@@ -120,8 +128,20 @@ typedef struct tfc_profile {
 /* A GPU model's device state (cuda_model.c). */
 typedef struct tfc_gpu_instance tfc_gpu_instance;
 
+/* One causal linear attention's state in a --decoder instance: the kernel's
+ * carried S and z per (batch, head), for the shape the prefill had. */
+typedef struct tfc_sequence_state {
+  float *carry;
+  size_t floats;
+  int64_t batch, heads, dk, dv;
+} tfc_sequence_state;
+
 struct tfc_model {
   const tfc_model_def *def;
+  /* def->num_sequence_states of them; the positions the sequence holds, or
+   * -1 when there is none to continue. */
+  tfc_sequence_state *sequence_states;
+  int64_t sequence_length;
   tfc_gpu_instance *gpu; /* NULL for a CPU model */
   tfc_profile profile;
   tfc_allocator allocator;

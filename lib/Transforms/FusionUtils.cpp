@@ -260,8 +260,7 @@ static std::optional<SymbolicDim> namedInputDim(Value value, int64_t dim) {
   return result;
 }
 
-/// Ops whose result dims are their operands' dims under numpy broadcasting.
-static bool isBroadcastingElementwise(Operation *op) {
+bool mlir::tfc::isBroadcastingElementwise(Operation *op) {
   return isa<tfm::AddOp, tfm::SubOp, tfm::MulOp, tfm::DivOp, tfm::MaxOp,
              tfm::MinOp, tfm::PowOp, tfm::EqualOp, tfm::LessOp,
              tfm::LessOrEqualOp, tfm::GreaterOp, tfm::GreaterOrEqualOp,
@@ -451,6 +450,9 @@ SymbolicDim mlir::tfc::getSymbolicDim(Value value, int64_t dim) {
                ? getSymbolicDim(attention.getValue(), 2)
                : opaque;
   }
+  if (auto linear = dyn_cast<tfm::LinearAttentionOp>(def))
+    // [B, Lq, N, dv]: q's batch, queries and heads, v's head dim.
+    return getSymbolicDim(dim < 3 ? linear.getQuery() : linear.getValue(), dim);
   if (auto split = dyn_cast<tfm::SplitOp>(def))
     return (int64_t)split.getAxis() == dim
                ? opaque

@@ -105,6 +105,11 @@ struct SymbolicDim {
   bool operator!=(const SymbolicDim &other) const { return !(*this == other); }
 };
 
+/// Whether `op` is elementwise with numpy broadcasting: its result dims are
+/// its operands' (norms and softmax included: they broadcast their scale
+/// and bias only).
+bool isBroadcastingElementwise(Operation *op);
+
 /// Dim `dim` of the ranked tensor `value`, traced to its origin.
 SymbolicDim getSymbolicDim(Value value, int64_t dim);
 

@@ -5,10 +5,12 @@
  * norm's strided path). Run under AddressSanitizer as tfc-runtime-test-asan.
  *
  * Models: bert (input_ids, attention_mask: int64 [batch, sequence]; a
- * 1000-word vocabulary and 128 positions) and vit (pixel_values: float32
- * [batch, 3, 32, 32]). */
+ * 1000-word vocabulary and 128 positions), vit (pixel_values: float32
+ * [batch, 3, 32, 32]) and decoder (two causal linear attentions compiled
+ * with --decoder: Inputs/linear-attention-decoder.mlir). */
 
 #include "bert.h"
+#include "decoder.h"
 #include "runtime_internal.h"
 #include "tfc/runtime/tfc_abi.h"
 #include "vit.h"
@@ -636,6 +638,107 @@ static void run_threads(tfc_model *shared, runner runners[RUNNERS]) {
   pthread_barrier_destroy(&start);
 }
 
+/* The decoder model's 7 inputs for `batch` sequences of `length` positions,
+ * filled from `seed`, in `storage` (big enough for any call below). */
+enum { DECODER_MAX = 2 * 8 * 4 * 80 };
+static float decoder_storage[7][DECODER_MAX];
+static void decoder_inputs(tfc_tensor inputs[7], int64_t batch, int64_t length,
+                           int seed) {
+  static const char *const names[7] = {
+      "stream_q",       "stream_k",       "stream_v",          "stream_decay_q",
+      "stream_decay_k", "stream_decay_v", "stream_decay_decay"};
+  static const int64_t heads[7] = {3, 3, 3, 4, 4, 4, 0};
+  static const int64_t dims[7] = {32, 32, 24, 16, 16, 80, 0};
+  memset(inputs, 0, 7 * sizeof(tfc_tensor));
+  for (int i = 0; i < 7; ++i) {
+    int64_t count = i == 6 ? 4 : batch * length * heads[i] * dims[i];
+    for (int64_t e = 0; e < count; ++e)
+      decoder_storage[i][e] =
+          i == 6 ? 0.5f : (float)((e * 7 + seed * 13 + i) % 17) / 17.0f - 0.5f;
+    inputs[i] = (tfc_tensor){.name = names[i], .dtype = TFC_DTYPE_FLOAT32,
+                             .data = decoder_storage[i],
+                             .capacity = sizeof(decoder_storage[i])};
+    if (i == 6) {
+      inputs[i].rank = 1;
+      inputs[i].dims[0] = 4;
+    } else {
+      inputs[i].rank = 4;
+      inputs[i].dims[0] = batch;
+      inputs[i].dims[1] = length;
+      inputs[i].dims[2] = heads[i];
+      inputs[i].dims[3] = dims[i];
+    }
+  }
+}
+
+/* Prefill and step (--decoder): what each refuses, and the sequence's
+ * length through runs, steps, a failed step and a new prefill. */
+static void test_decoder(tfc_model *bert) {
+  tfc_tensor ids[2];
+  bert_inputs(ids);
+  tfc_tensor out = {0};
+  expect_error("prefill of a model without --decoder",
+               tfc_model_prefill(bert, ids, 2, &out, 1),
+               TFC_ERROR_INVALID_ARGUMENT, "was not compiled with --decoder");
+  CHECK(tfc_model_sequence_length(bert) == -1, "bert has no sequence");
+
+  tfc_model *decoder = NULL;
+  CHECK(decoder_create(NULL, &decoder) == TFC_OK, "decoder_create: %s",
+        tfc_last_error());
+  CHECK(tfc_model_input(decoder, 0)->sequence_dim == 1 &&
+            tfc_model_input(decoder, 6)->sequence_dim == -1 &&
+            tfc_model_output(decoder, 1)->sequence_dim == 1,
+        "the inputs' and outputs' sequence dims");
+  tfc_tensor inputs[7], outputs[2];
+  decoder_inputs(inputs, 2, 1, 0);
+  memset(outputs, 0, sizeof(outputs));
+  expect_error("a step before any prefill",
+               tfc_model_step(decoder, inputs, 7, outputs, 2),
+               TFC_ERROR_INVALID_ARGUMENT, "no sequence to continue");
+
+  decoder_inputs(inputs, 2, 5, 0);
+  CHECK(tfc_model_prefill(decoder, inputs, 7, outputs, 2) == TFC_OK,
+        "prefill: %s", tfc_last_error());
+  CHECK(tfc_model_sequence_length(decoder) == 5, "5 positions after the prefill");
+  for (int i = 0; i < 2; ++i)
+    tfc_free(outputs[i].data);
+  memset(outputs, 0, sizeof(outputs));
+  /* A plain run neither reads nor ends the sequence. */
+  decoder_inputs(inputs, 2, 8, 1);
+  CHECK(tfc_model_run(decoder, inputs, 7, outputs, 2) == TFC_OK, "run: %s",
+        tfc_last_error());
+  CHECK(tfc_model_sequence_length(decoder) == 5, "a run leaves the sequence");
+  for (int i = 0; i < 2; ++i)
+    tfc_free(outputs[i].data);
+  memset(outputs, 0, sizeof(outputs));
+  decoder_inputs(inputs, 2, 1, 2);
+  CHECK(tfc_model_step(decoder, inputs, 7, outputs, 2) == TFC_OK, "step: %s",
+        tfc_last_error());
+  CHECK(tfc_model_sequence_length(decoder) == 6, "6 positions after a step");
+  CHECK(outputs[0].dims[1] == 1, "a step's output has its one position");
+  for (int i = 0; i < 2; ++i)
+    tfc_free(outputs[i].data);
+  memset(outputs, 0, sizeof(outputs));
+
+  /* Another batch than the prefill's: refused, and the sequence ends. */
+  decoder_inputs(inputs, 1, 1, 3);
+  expect_error("a step with batch 1 after a prefill of 2",
+               tfc_model_step(decoder, inputs, 7, outputs, 2),
+               TFC_ERROR_MODEL_CHECK, "a step's batch differs from the prefill's");
+  CHECK(outputs[0].data == NULL, "a failed step leaves no output buffer");
+  expect_error("a step after a failed one",
+               tfc_model_step(decoder, inputs, 7, outputs, 2),
+               TFC_ERROR_INVALID_ARGUMENT, "no sequence to continue");
+  /* A new prefill (of another batch) starts over. */
+  decoder_inputs(inputs, 1, 3, 4);
+  CHECK(tfc_model_prefill(decoder, inputs, 7, outputs, 2) == TFC_OK,
+        "a new prefill: %s", tfc_last_error());
+  CHECK(tfc_model_sequence_length(decoder) == 3, "3 positions after it");
+  for (int i = 0; i < 2; ++i)
+    tfc_free(outputs[i].data);
+  tfc_model_destroy(decoder);
+}
+
 static void test_concurrency(void) {
   tfc_model *bert = NULL;
   CHECK(bert_create(NULL, &bert) == TFC_OK, "bert_create: %s", tfc_last_error());
@@ -688,6 +791,7 @@ int main(void) {
   test_bad_inputs(bert);
   test_model_checks(bert);
   test_outputs(bert);
+  test_decoder(bert);
   tfc_model_destroy(bert);
   test_memory_plan();
   test_static_dims();

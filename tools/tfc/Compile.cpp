@@ -232,6 +232,25 @@ static cl::opt<bool> profile(
              "tfc_model_profile(). Costs two clock reads per op per run"),
     cl::sub(tfc::driver::compileCommand), cl::cat(tfc::driver::compileCategory));
 
+static cl::opt<bool> decoder(
+    "decoder",
+    cl::desc("Compile for decoding along the sequence: tfc_model_prefill runs "
+             "the first tokens and keeps each causal linear attention's state "
+             "(a dk x dv matrix per head) in the instance, tfc_model_step "
+             "continues with the next tokens at a cost that does not grow "
+             "with the context (`tfc run --decode N` tries it). Every other "
+             "op must compute each position from that position alone; the "
+             "compiler proves it or names the op that does not"),
+    cl::sub(tfc::driver::compileCommand), cl::cat(tfc::driver::compileCategory));
+
+static cl::opt<std::string> sequenceDim(
+    "sequence-dim",
+    cl::desc("With --decoder: the inputs' sequence dim, by its ONNX name "
+             "(default: a dynamic dim named sequence, seq, seq_len, "
+             "sequence_length or seq_length, else a dynamic dim 1)"),
+    cl::value_desc("name"), cl::sub(tfc::driver::compileCommand),
+    cl::cat(tfc::driver::compileCategory));
+
 static cl::opt<tfc::WeightsPlacement> weightsPlacement(
     "weights", cl::desc("Where the weights go"),
     cl::init(tfc::WeightsPlacement::Auto),
@@ -432,6 +451,13 @@ int tfc::driver::runCompile(MLIRContext &context) {
   compile.showTiming = showTiming;
   compile.fuse = !noFuse;
   compile.profile = profile;
+  compile.decoder = decoder;
+  compile.sequenceDimName = sequenceDim;
+  if (!sequenceDim.empty() && !decoder) {
+    llvm::errs() << "tfc: error: --sequence-dim names the sequence for "
+                    "--decoder; add --decoder\n";
+    return 1;
+  }
   compile.fusionReport = fusionReport;
   compile.kernelReport = kernelReport;
   if (!quantize.empty() && !parseQuantizedPrecision(quantize)) {

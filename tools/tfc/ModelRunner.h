@@ -39,6 +39,11 @@ struct RuntimeApi {
   const tfc_profile_entry *(*profile)(const tfc_model *, size_t *);
   void (*clearProfile)(tfc_model *);
   const char *(*target)(const tfc_model *);
+  // Decoding (models compiled with --decoder); null in older libraries.
+  tfc_status (*prefill)(tfc_model *, const tfc_tensor *, size_t, tfc_tensor *,
+                        size_t) = nullptr;
+  tfc_status (*step)(tfc_model *, const tfc_tensor *, size_t, tfc_tensor *,
+                     size_t) = nullptr;
 
   bool load(StringRef path, StringRef name, std::string &error) {
     // A name without a slash would send dlopen to the library search path
@@ -73,6 +78,8 @@ struct RuntimeApi {
     profile = reinterpret_cast<decltype(profile)>(dlsym(handle, "tfc_model_profile"));
     clearProfile = reinterpret_cast<decltype(clearProfile)>(
         dlsym(handle, "tfc_model_clear_profile"));
+    prefill = reinterpret_cast<decltype(prefill)>(dlsym(handle, "tfc_model_prefill"));
+    step = reinterpret_cast<decltype(step)>(dlsym(handle, "tfc_model_step"));
     return error.empty();
   }
 };

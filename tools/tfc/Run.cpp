@@ -95,6 +95,17 @@ static cl::opt<unsigned> benchRuns(
     cl::value_desc("N"), cl::init(0), cl::sub(tfc::driver::runCommand),
     cl::cat(tfc::driver::runCategory));
 
+static cl::opt<unsigned> decodeSteps(
+    "decode",
+    cl::desc("For a library compiled with --decoder: run the inputs as a "
+             "prefill of all but their last N positions, then N steps of one "
+             "position each (tfc_model_prefill, tfc_model_step), and print "
+             "the prefill's time and the steps' median. The outputs (for -o "
+             "and --expect) are the calls' outputs joined along the sequence, "
+             "which must equal one run on the whole inputs"),
+    cl::value_desc("N"), cl::init(0), cl::sub(tfc::driver::runCommand),
+    cl::cat(tfc::driver::runCategory));
+
 static cl::opt<int> numThreads(
     "threads", cl::desc("Threads for parallel loops (default: every core)"),
     cl::init(0), cl::sub(tfc::driver::runCommand), cl::cat(tfc::driver::runCategory));
@@ -220,6 +231,167 @@ Comparison compare(const HostTensor &actual, const HostTensor &expected,
   if (result.maxReference > 0)
     result.maxRelative = result.maxAbsolute / result.maxReference;
   return result;
+}
+
+/// Positions [begin, end) of `tensor` along `dim`, as a tensor of its own.
+static HostTensor slicePositions(const HostTensor &tensor, int64_t dim,
+                                 int64_t begin, int64_t end) {
+  HostTensor slice;
+  slice.dtype = tensor.dtype;
+  slice.dims = tensor.dims;
+  slice.dims[dim] = end - begin;
+  size_t outer = 1, inner = dtypeBytes(tensor.dtype);
+  for (int64_t d = 0; d < dim; ++d)
+    outer *= tensor.dims[d];
+  for (size_t d = dim + 1; d < tensor.dims.size(); ++d)
+    inner *= tensor.dims[d];
+  size_t rows = tensor.dims[dim];
+  slice.bytes.resize(outer * (end - begin) * inner);
+  for (size_t o = 0; o < outer; ++o)
+    std::memcpy(slice.bytes.data() + o * (end - begin) * inner,
+                tensor.bytes.data() + (o * rows + begin) * inner,
+                (end - begin) * inner);
+  return slice;
+}
+
+/// Appends `piece` to `joined` along `dim` (joined empty: becomes piece).
+static bool appendPositions(HostTensor &joined, const tfc_tensor &piece,
+                            int64_t dim, std::string &error) {
+  size_t elementBytes = dtypeBytes(piece.dtype);
+  if (joined.dims.empty() && joined.bytes.empty()) {
+    joined.dtype = piece.dtype;
+    joined.dims.assign(piece.dims, piece.dims + piece.rank);
+    joined.dims[dim] = 0;
+  }
+  if ((int64_t)joined.dims.size() != piece.rank) {
+    error = "the calls' outputs differ in rank";
+    return false;
+  }
+  size_t outer = 1, inner = elementBytes;
+  for (int64_t d = 0; d < piece.rank; ++d) {
+    if (d != dim && joined.dims[d] != piece.dims[d]) {
+      error = "the calls' outputs differ in a dim other than the sequence's";
+      return false;
+    }
+    if (d < dim)
+      outer *= piece.dims[d];
+    if (d > dim)
+      inner *= piece.dims[d];
+  }
+  size_t before = joined.dims[dim], added = piece.dims[dim];
+  std::vector<uint8_t> bytes(outer * (before + added) * inner);
+  for (size_t o = 0; o < outer; ++o) {
+    std::memcpy(bytes.data() + o * (before + added) * inner,
+                joined.bytes.data() + o * before * inner, before * inner);
+    std::memcpy(bytes.data() + (o * (before + added) + before) * inner,
+                static_cast<const uint8_t *>(piece.data) + o * added * inner,
+                added * inner);
+  }
+  joined.bytes = std::move(bytes);
+  joined.dims[dim] = before + added;
+  return true;
+}
+
+/// --decode: a prefill on all but the last `steps` positions of `inputs`,
+/// then one step per position; `outputs` gets the calls' outputs joined
+/// along the sequence (the last call's where an output has no sequence
+/// dim). Prints the times. False after printing an error.
+static bool runDecode(RuntimeApi &api, tfc_model *model,
+                      const std::vector<HostTensor> &inputs, unsigned steps,
+                      std::vector<HostTensor> &outputs) {
+  size_t numInputs = api.numInputs(model), numOutputs = api.numOutputs(model);
+  if (!api.prefill || !api.step) {
+    llvm::errs() << "tfc: error: --decode: the library's runtime has no "
+                    "tfc_model_prefill (built by an older tfc)\n";
+    return false;
+  }
+  int64_t length = -1;
+  for (size_t i = 0; i < numInputs; ++i) {
+    int32_t dim = api.input(model, i)->sequence_dim;
+    if (dim < 0)
+      continue;
+    int64_t size = inputs[i].dims[dim];
+    if (length >= 0 && size != length) {
+      llvm::errs() << "tfc: error: --decode: the inputs' sequences differ in "
+                      "length\n";
+      return false;
+    }
+    length = size;
+  }
+  if (length < 0) {
+    llvm::errs() << "tfc: error: --decode: no input has a sequence dim; "
+                    "compile the model with tfc compile --decoder\n";
+    return false;
+  }
+  if (length <= (int64_t)steps) {
+    llvm::errs() << "tfc: error: --decode " << steps << ": the inputs hold "
+                 << length << " positions; the prefill needs at least one "
+                 << "more than the steps\n";
+    return false;
+  }
+  outputs.assign(numOutputs, HostTensor());
+  std::vector<double> stepMs;
+  double prefillMs = 0;
+  for (unsigned call = 0; call <= steps; ++call) {
+    int64_t begin = call == 0 ? 0 : length - steps + call - 1;
+    int64_t end = call == 0 ? length - steps : begin + 1;
+    std::vector<HostTensor> pieces(numInputs);
+    std::vector<tfc_tensor> tensors(numInputs);
+    for (size_t i = 0; i < numInputs; ++i) {
+      int32_t dim = api.input(model, i)->sequence_dim;
+      pieces[i] = dim < 0 ? inputs[i] : slicePositions(inputs[i], dim, begin, end);
+      tfc_tensor &t = tensors[i];
+      std::memset(&t, 0, sizeof(t));
+      t.name = api.input(model, i)->name;
+      t.dtype = (tfc_dtype)pieces[i].dtype;
+      t.rank = pieces[i].dims.size();
+      std::copy(pieces[i].dims.begin(), pieces[i].dims.end(), t.dims);
+      t.data = pieces[i].bytes.data();
+      t.capacity = pieces[i].bytes.size();
+    }
+    std::vector<tfc_tensor> results(numOutputs);
+    std::memset(results.data(), 0, results.size() * sizeof(tfc_tensor));
+    auto start = std::chrono::steady_clock::now();
+    tfc_status status =
+        (call == 0 ? api.prefill : api.step)(model, tensors.data(), numInputs,
+                                             results.data(), numOutputs);
+    double ms = std::chrono::duration<double, std::milli>(
+                    std::chrono::steady_clock::now() - start)
+                    .count();
+    if (status != TFC_OK) {
+      llvm::errs() << "tfc: error: " << api.lastError() << "\n";
+      return false;
+    }
+    (call == 0 ? prefillMs : stepMs.emplace_back()) = ms;
+    std::string error;
+    bool ok = true;
+    for (size_t i = 0; i < numOutputs; ++i) {
+      int32_t dim = api.output(model, i)->sequence_dim;
+      if (dim >= 0) {
+        ok = ok && appendPositions(outputs[i], results[i], dim, error);
+      } else {
+        HostTensor &out = outputs[i];
+        out.dtype = results[i].dtype;
+        out.dims.assign(results[i].dims, results[i].dims + results[i].rank);
+        auto *data = static_cast<uint8_t *>(results[i].data);
+        out.bytes.assign(data, data + out.numElements() * dtypeBytes(out.dtype));
+      }
+      api.freeData(results[i].data);
+    }
+    if (!ok) {
+      llvm::errs() << "tfc: error: --decode: " << error << "\n";
+      return false;
+    }
+  }
+  std::vector<double> sorted = stepMs;
+  std::sort(sorted.begin(), sorted.end());
+  llvm::outs() << "decode: prefill of " << length - steps << " positions "
+               << llvm::format("%.3f", prefillMs) << " ms; " << steps
+               << " steps of one position: median "
+               << llvm::format("%.3f", sorted[sorted.size() / 2])
+               << " ms, min " << llvm::format("%.3f", sorted.front())
+               << " ms\n";
+  return true;
 }
 
 /// The --profile report: time per op kind, then the slowest sites, per run.
@@ -467,7 +639,16 @@ int tfc::driver::runRun(MLIRContext &context) {
   });
   double firstRunMs = 0;
   std::vector<tfc_profile_entry> firstRunProfile;
-  {
+  std::vector<HostTensor> outputs(numOutputs);
+  if (decodeSteps > 0) {
+    if (benchRuns > 0 || profileOps) {
+      llvm::errs() << "tfc: error: --decode times its own calls; drop --bench "
+                      "and --profile\n";
+      return 1;
+    }
+    if (!runDecode(api, model, inputs, decodeSteps, outputs))
+      return 1;
+  } else {
     auto start = std::chrono::steady_clock::now();
     if (!runOnce())
       return 1;
@@ -492,17 +673,17 @@ int tfc::driver::runRun(MLIRContext &context) {
     api.clearProfile(model);
   }
 
-  std::vector<HostTensor> outputs(numOutputs);
-  for (size_t i = 0; i < numOutputs; ++i) {
+  for (size_t i = 0; i < numOutputs && decodeSteps == 0; ++i) {
     tfc_tensor &t = outputTensors[i];
     outputs[i].dtype = t.dtype;
     outputs[i].dims.assign(t.dims, t.dims + t.rank);
     auto *data = static_cast<uint8_t *>(t.data);
     outputs[i].bytes.assign(data, data + outputs[i].numElements() * dtypeBytes(t.dtype));
-    if (!quiet)
-      llvm::outs() << "output " << api.output(model, i)->name << ": "
-                   << dtypeName(t.dtype) << " " << shapeText(outputs[i].dims) << "\n";
   }
+  for (size_t i = 0; i < numOutputs && !quiet; ++i)
+    llvm::outs() << "output " << api.output(model, i)->name << ": "
+                 << dtypeName(outputs[i].dtype) << " "
+                 << shapeText(outputs[i].dims) << "\n";
 
   if (profileOps && benchRuns == 0)
     printProfile(firstRunProfile.data(), firstRunProfile.size(), 1, firstRunMs,

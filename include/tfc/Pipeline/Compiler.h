@@ -35,6 +35,11 @@ struct CompileOptions {
   /// Called on the optimized graph, before lowering: the reductions
   /// (tfc compile --quantize), which may compile and run variants of it.
   std::function<LogicalResult(ModuleOp)> reduce;
+  /// --decoder: prefill and step entry points with each causal linear
+  /// attention's state kept in the instance (tfm-sequence-state), the
+  /// inputs' sequence dim named `sequenceDimName` (empty: the usual names).
+  bool decoder = false;
+  std::string sequenceDimName;
 };
 
 /// Compiles an imported model (one graph function of tfm ops) for `target`;

@@ -22,11 +22,14 @@ struct TensorSignature {
   SmallVector<int64_t> dims;      // -1 where dynamic
   SmallVector<std::string> dimNames; // "" where unnamed
   unsigned elementBytes = 0;
+  int sequenceDim = -1; // --decoder: the dim along the sequence, or -1
 };
 
 struct ModelSignature {
   SmallVector<TensorSignature> inputs;
   SmallVector<TensorSignature> outputs;
+  /// --decoder: the sequence states the instance keeps (tfm-decoder-state).
+  unsigned sequenceStates = 0;
 };
 
 /// The most dims of a tensor the runtime passes.

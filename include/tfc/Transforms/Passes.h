@@ -15,6 +15,14 @@ namespace mlir::tfc {
 #define GEN_PASS_REGISTRATION
 #include "tfc/Transforms/Passes.h.inc"
 
+/// tfm-sequence-state's marks (tfc compile --decoder): on each causal
+/// tfm.linear_attention, the index of the state the instance keeps for it;
+/// on the graph's arguments and results, the dim that runs along the
+/// sequence; on the graph function, the number of states.
+inline constexpr llvm::StringLiteral kSequenceStateAttr = "tfm.sequence_state";
+inline constexpr llvm::StringLiteral kSequenceDimAttr = "tfm.sequence_dim";
+inline constexpr llvm::StringLiteral kSequenceStatesAttr = "tfm.sequence_states";
+
 struct GraphOptimizationOptions {
   /// Run the fusion passes (`tfc compile --no-fuse` turns them off, to
   /// measure what they bring).

@@ -620,6 +620,44 @@ def Linearize : Pass<"tfm-linearize", "func::FuncOp"> {
   let statistics = [Statistic<"numLinearized", "linearized", "Attentions linearized">];
 }
 
+def SequenceState : Pass<"tfm-sequence-state", "func::FuncOp"> {
+  let summary = "Proves the graph runs along its sequence and numbers the states a decoder keeps (tfc compile --decoder)";
+  let description = [{
+    A model compiled with `--decoder` runs as a prefill on the first tokens
+    and then steps on the next ones (tfc_model_prefill, tfc_model_step),
+    each step's outputs equal to the last rows of a run on the whole
+    sequence so far. That holds when every op computes each position from
+    that position alone, except causal `tfm.linear_attention`, which
+    carries a state per head from call to call.
+
+    The pass follows each value from the inputs' sequence dims (the dynamic
+    dim named `sequence-dim-name`; by default one named sequence, seq,
+    seq_len, sequence_length or seq_length, else a dynamic dim 1): through
+    elementwise ops and norms over other dims, linears, reshapes that keep
+    the dims up to the sequence's (their target may be read from the
+    shape), transposes, splits, gathers of embeddings. It numbers each
+    causal linear attention's state (`tfm.sequence_state`), marks the
+    arguments' and results' sequence dims (`tfm.sequence_dim`) and the
+    count (`tfm.sequence_states` on the function). What it cannot prove is
+    an error naming the op: softmax attention (a KV cache, not kept yet),
+    non-causal linear attention, prefix sums or reductions over the
+    sequence, positions computed from its length.
+
+    ```mlir
+    // The first linear attention keeps state 0:
+    %o = tfm.linear_attention %q, %k, %v {causal = true, feature_map = "elu_plus_one",
+                                          tfm.sequence_state = 0 : i64} : ...
+    ```
+  }];
+  let options = [
+    Option<"sequenceDimName", "sequence-dim-name", "std::string",
+           /*default=*/"\"\"",
+           "The inputs' sequence dim, by its ONNX name (default: sequence, "
+           "seq, seq_len, sequence_length, seq_length, else a dynamic dim 1)">
+  ];
+  let dependentDialects = ["::mlir::tfm::TfmDialect"];
+}
+
 def InsertProfileMarkers : Pass<"tfm-insert-profile-markers", "ModuleOp"> {
   let summary = "Times every graph op at run time (tfc compile --profile)";
   let description = [{

@@ -75,6 +75,10 @@ struct tfc_model_def {
   uint32_t isa;
   /* The kernels and weights of a GPU model; NULL for a CPU model. */
   const tfc_gpu_program *gpu;
+  /* --decoder: the states the sequence keeps (one per causal linear
+   * attention, numbered as the kernel calls' `sequence_state`); 0
+   * otherwise. The tensors' sequence dims are in their tfc_tensor_info. */
+  uint32_t num_sequence_states;
 };
 
 /* Called by generated code. */
@@ -215,7 +219,10 @@ enum {
 
 /* tfc_rt_linear_attention: tfm.linear_attention. q [B, Lq, N, dk], k
  * [B, Lk, N, dk], v [B, Lk, N, dv] and out [B, Lq, N, dv], any strides;
- * `decay` [N] under TFC_RT_LINEAR_ATTENTION_HAS_DECAY. Kernels: f32, dk and
+ * `decay` [N] under TFC_RT_LINEAR_ATTENTION_HAS_DECAY. `sequence_state`
+ * (causal ops of a --decoder model; else -1): the index of the state that
+ * a prefill writes and a step continues (tfc_model_prefill/step); a plain
+ * run ignores it. Kernels: f32, dk and
  * dv up to TFC_RT_LINEAR_ATTENTION_MAX_HEAD_DIM. The generated code has
  * checked the shapes. */
 enum { TFC_RT_LINEAR_ATTENTION_MAX_HEAD_DIM = 1024 };

@@ -21,7 +21,7 @@
 extern "C" {
 #endif
 
-#define TFC_ABI_VERSION 11
+#define TFC_ABI_VERSION 12
 /* The largest rank a model input or output may have. */
 #define TFC_MAX_RANK 8
 
@@ -83,6 +83,9 @@ typedef struct tfc_tensor_info {
   /* The symbolic name of each dim ("batch", "sequence"), or "" where it has
    * none. Inputs that name the same dim must agree on its size. */
   const char *const *dim_names;
+  /* Models compiled with --decoder: the dim that runs along the sequence
+   * (tfc_model_prefill/step), or -1 where the tensor has none. */
+  int32_t sequence_dim;
 } tfc_tensor_info;
 
 /* A tensor passed to or returned by tfc_model_run: dense, row-major. */
@@ -152,6 +155,27 @@ const tfc_tensor_info *tfc_model_output(const tfc_model *model, size_t index);
 tfc_status tfc_model_run(tfc_model *model, const tfc_tensor *inputs,
                          size_t num_inputs, tfc_tensor *outputs,
                          size_t num_outputs);
+
+/* Decoding, for models compiled with `tfc compile --decoder`: a sequence
+ * kept in the instance, continued call by call. tfc_model_prefill runs the
+ * model on the start of a sequence, like tfc_model_run, and keeps each
+ * causal linear attention's state (a dk x dv matrix per head: constant in
+ * the sequence's length); tfc_model_step runs it on the next tokens (one,
+ * for decoding), their outputs equal to the last rows of a run on the
+ * whole sequence so far, at a cost that does not grow with it. A step takes
+ * the prefill's batch. tfc_model_run on such a model neither reads nor
+ * changes the sequence. A failed prefill or step ends the sequence: the
+ * next step is refused until a prefill starts a new one. Both fail with
+ * TFC_ERROR_INVALID_ARGUMENT for a model compiled without --decoder. */
+tfc_status tfc_model_prefill(tfc_model *model, const tfc_tensor *inputs,
+                             size_t num_inputs, tfc_tensor *outputs,
+                             size_t num_outputs);
+tfc_status tfc_model_step(tfc_model *model, const tfc_tensor *inputs,
+                          size_t num_inputs, tfc_tensor *outputs,
+                          size_t num_outputs);
+/* The positions the instance's sequence holds (prefill and steps so far),
+ * or -1 when it has none. */
+int64_t tfc_model_sequence_length(const tfc_model *model);
 
 /* Per-op times of a model compiled with `tfc compile --profile`: one entry
  * per graph op (its site: the op and the ONNX node it came from), with the

@@ -191,7 +191,8 @@ private:
 
   /// A tfc_tensor_info array for `tensors`.
   llvm::Constant *tensorInfos(ArrayRef<tfc::TensorSignature> tensors, StringRef kind) {
-    auto *infoType = llvm::StructType::get(context, {ptrType, i32Type, i32Type, ptrType, ptrType});
+    auto *infoType = llvm::StructType::get(
+        context, {ptrType, i32Type, i32Type, ptrType, ptrType, i32Type});
     SmallVector<llvm::Constant *> infos;
     for (auto [i, tensor] : llvm::enumerate(tensors)) {
       std::string prefix = name + "_" + kind.str() + std::to_string(i);
@@ -218,7 +219,8 @@ private:
           infoType, {cString(tensor.name, prefix + "_name"),
                      llvm::ConstantInt::get(i32Type, tensor.onnxDtype),
                      llvm::ConstantInt::get(i32Type, tensor.dims.size()), dimsGlobal,
-                     namesGlobal}));
+                     namesGlobal,
+                     llvm::ConstantInt::get(i32Type, tensor.sequenceDim)}));
     }
     auto *arrayType = llvm::ArrayType::get(infoType, infos.size());
     return new llvm::GlobalVariable(module, arrayType, true,
@@ -230,10 +232,11 @@ private:
   void buildDefinition(llvm::Function *entry) {
     // struct tfc_model_def: abi_version, num_inputs, num_outputs, name,
     // inputs, outputs, entry, weights_file, weights_size, weights_id,
-    // weights_base, target, isa, gpu.
+    // weights_base, target, isa, gpu, num_sequence_states.
     auto *defType = llvm::StructType::get(
         context, {i32Type, i32Type, i32Type, ptrType, ptrType, ptrType, ptrType,
-                  ptrType, i64Type, i64Type, ptrType, ptrType, i32Type, ptrType});
+                  ptrType, i64Type, i64Type, ptrType, ptrType, i32Type, ptrType,
+                  i32Type});
     llvm::Constant *null = llvm::ConstantPointerNull::get(ptrType);
     llvm::Constant *weightsFile = null, *weightsBase = null;
     if (!weights.fileName.empty()) {
@@ -251,7 +254,8 @@ private:
          llvm::ConstantInt::get(i64Type, weights.id), weightsBase,
          cString(modelBuild.target, name + "_target"),
          llvm::ConstantInt::get(i32Type, modelBuild.isa),
-         modelBuild.gpu ? gpuProgram() : null});
+         modelBuild.gpu ? gpuProgram() : null,
+         llvm::ConstantInt::get(i32Type, signature.sequenceStates)});
     auto *defGlobal = new llvm::GlobalVariable(
         module, defType, true, llvm::GlobalValue::PrivateLinkage, def, name + "_def");
 

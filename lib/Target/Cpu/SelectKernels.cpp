@@ -38,6 +38,7 @@
 #include "tfc/Target/Cpu/KernelTable.h"
 #include "tfc/Target/CpuCodegen.h"
 #include "tfc/runtime/tfc_abi.h"
+#include "tfc/Transforms/Passes.h"
 #include "tfm/TfmOps.h"
 #include "llvm/ADT/StringSwitch.h"
 
@@ -992,6 +993,10 @@ Refusal KernelSelector::selectLinearAttention(tfm::LinearAttentionOp op,
   std::optional<APFloat> epsilon = op.getEpsilon();
   args.push_back(b.create<arith::ConstantOp>(
       loc, b.getF32FloatAttr(epsilon ? epsilon->convertToFloat() : 0.0f)));
+  // --decoder: the instance's state this op continues (tfm-sequence-state).
+  auto state = op->getAttrOfType<IntegerAttr>(kSequenceStateAttr);
+  args.push_back(
+      b.create<arith::ConstantIntOp>(loc, state ? state.getInt() : -1, 64));
   StringRef map = op.getFeatureMap();
   int64_t flags = (map == "elu_plus_one" ? TFC_RT_LINEAR_ATTENTION_ELU_PLUS_ONE
                    : map == "relu"       ? TFC_RT_LINEAR_ATTENTION_RELU
@@ -1222,6 +1227,13 @@ struct CpuSelectKernelsPass
       b.setInsertionPoint(op);
       std::string chosen;
       Refusal refusal = select(selector, op, chosen);
+      // Only the kernel carries a decoder's state between calls.
+      if (!refusal.empty() && op->hasAttr(kSequenceStateAttr)) {
+        op->emitError("--decoder needs the linear_attention kernel to keep "
+                      "this op's state, and there is none here: ")
+            << refusal;
+        return signalPassFailure();
+      }
       if (emitRemarks) {
         if (refusal.empty())
           op->emitRemark(chosen);

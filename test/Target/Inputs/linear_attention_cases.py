@@ -82,3 +82,9 @@ case("global", 2, 33, 70, 2, 16, 16, "relu", False, epsilon=1e-3)
 # exp (the exponents of Performer's features, --linearize): positive and
 # negative inputs, 48 features, causal over a chunk and a partial one.
 case("exp", 1, 100, 100, 2, 48, 16, "exp", True, epsilon=1e-30)
+# For linear-attention-decoder.test (--decoder, a prefill then steps): 150
+# positions of elu + 1 normalized (batch 2) and of retention with decay;
+# the references are the whole sequence's, which the steps must continue.
+case("stream", 2, 150, 150, 3, 32, 24, "elu_plus_one", True, epsilon=1e-6)
+case("stream_decay", 2, 150, 150, 4, 16, 80, "none", True, scale=0.25,
+     decay=np.array([0.97, 0.9, 0.5, 0.0], dtype=np.float32))

@@ -1,0 +1,434 @@
+//===- SequenceState.cpp - the tfm-sequence-state pass --------------------===//
+//
+// `tfc compile --decoder` compiles a model to be run along its sequence: a
+// prefill on the first tokens, then steps on the next ones, each step's
+// outputs the last rows of what a run on the whole sequence so far would
+// give. That holds when every op but causal linear attention computes each
+// position from that position alone, and causal linear attention carries a
+// state (S and z per head) from one call to the next, kept in the instance.
+//
+// This pass proves the first and numbers the states. It follows, for every
+// value, how it relates to the sequence:
+//
+//   along dim d   its slices along d are positions of the sequence (the
+//                 inputs' sequence dims, and what is computed from them
+//                 position by position);
+//   free          the same in every call (weights, constants, and what is
+//                 computed from them);
+//   length        computed from the sequence's length (a Shape read, and
+//                 the arithmetic on it), which a step does not see: allowed
+//                 only as a reshape's target, where the reshape provably
+//                 keeps the dims up to the sequence's.
+//
+// Anything it cannot prove (softmax attention, prefix sums or reductions
+// over the sequence, positions computed from the length, a non-causal
+// linear attention) is an error naming the op, so no model compiles to
+// steps that differ from its whole-sequence run.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tfc/Transforms/Passes.h"
+
+#include "FusionUtils.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "tfm/TfmOps.h"
+
+#include "llvm/ADT/DenseMap.h"
+
+namespace mlir::tfc {
+#define GEN_PASS_DEF_SEQUENCESTATE
+#include "tfc/Transforms/Passes.h.inc"
+} // namespace mlir::tfc
+
+using namespace mlir;
+using namespace mlir::tfc;
+
+namespace {
+
+/// How a value relates to the sequence (see the file comment).
+struct Flow {
+  enum Kind { Free, Length, Along } kind = Free;
+  int64_t dim = -1; // Along: the sequence's dim
+  static Flow along(int64_t dim) { return {Along, dim}; }
+};
+
+int64_t rankOf(Value value) {
+  return cast<RankedTensorType>(value.getType()).getRank();
+}
+
+/// `axis` of a tensor of `rank` in [0, rank).
+int64_t normalized(int64_t axis, int64_t rank) {
+  return axis < 0 ? axis + rank : axis;
+}
+
+class Prover {
+public:
+  explicit Prover(func::FuncOp graph) : graph(graph) {}
+
+  Flow flowOf(Value value) const {
+    auto it = flows.find(value);
+    return it == flows.end() ? Flow() : it->second;
+  }
+
+  /// The flow of `op`'s results, or failure after an error on `op`.
+  LogicalResult visit(Operation *op);
+
+  LogicalResult reject(Operation *op, const Twine &reason) {
+    std::string nodes = tfm::describeNodes(op->getLoc());
+    InFlightDiagnostic error = op->emitError()
+                               << "--decoder: '" << op->getName() << "'";
+    if (!nodes.empty())
+      error << " (" << nodes << ")";
+    return error << " cannot run along the sequence: " << reason;
+  }
+
+  llvm::DenseMap<Value, Flow> flows;
+  func::FuncOp graph;
+  int64_t numStates = 0;
+
+private:
+  LogicalResult setAll(Operation *op, Flow flow) {
+    for (Value result : op->getResults())
+      flows[result] = flow;
+    return success();
+  }
+  /// Elementwise with numpy broadcasting over `operands`; `trailingAxis`:
+  /// the op also reduces over dims from that axis on (norms), or over that
+  /// one axis (softmax, `single`).
+  LogicalResult visitElementwise(Operation *op, ValueRange operands,
+                                 std::optional<int64_t> reducedAxis,
+                                 bool trailing);
+  LogicalResult visitLinear(Operation *op, Value input,
+                            ValueRange others);
+};
+
+LogicalResult Prover::visitElementwise(Operation *op, ValueRange operands,
+                                       std::optional<int64_t> reducedAxis,
+                                       bool trailing) {
+  int64_t rank = rankOf(op->getResult(0));
+  int64_t dim = -1;
+  for (Value operand : operands) {
+    Flow flow = flowOf(operand);
+    if (flow.kind == Flow::Length)
+      return reject(op, "it combines the data with a value computed from the "
+                        "sequence's length (positions from Range or Shape), "
+                        "which a step does not see");
+    if (flow.kind != Flow::Along)
+      continue;
+    int64_t aligned = flow.dim + (rank - rankOf(operand));
+    if (dim >= 0 && aligned != dim)
+      return reject(op, "its operands run along the sequence in different "
+                        "dims");
+    dim = aligned;
+  }
+  // A free operand must be the same at every position: absent or of size 1
+  // at the sequence's dim (a position table of the length's size is not).
+  for (Value operand : operands) {
+    if (flowOf(operand).kind != Flow::Free)
+      continue;
+    auto type = cast<RankedTensorType>(operand.getType());
+    int64_t aligned = dim - (rank - type.getRank());
+    if (aligned >= 0 && type.getDimSize(aligned) != 1)
+      return reject(op, "it combines the data with a tensor that varies "
+                        "along the sequence (a table of positions?)");
+  }
+  if (reducedAxis) {
+    int64_t axis = normalized(*reducedAxis, rank);
+    if (trailing ? dim >= axis : dim == axis)
+      return reject(op, "it normalizes over the sequence's dim");
+  }
+  return setAll(op, Flow::along(dim));
+}
+
+LogicalResult Prover::visitLinear(Operation *op, Value input,
+                                  ValueRange others) {
+  Flow flow = flowOf(input);
+  if (flow.kind != Flow::Along || flow.dim >= rankOf(input) - 1)
+    return reject(op, "its input does not run along the sequence in a dim "
+                      "other than the contracted one");
+  int64_t dim = flow.dim + (rankOf(op->getResult(0)) - rankOf(input));
+  for (Value other : others) {
+    Flow otherFlow = flowOf(other);
+    if (otherFlow.kind == Flow::Length)
+      return reject(op, "an operand is computed from the sequence's length");
+    // A residual runs along the sequence like the result; weights and
+    // biases are free.
+    if (otherFlow.kind == Flow::Along &&
+        otherFlow.dim + (rankOf(op->getResult(0)) - rankOf(other)) != dim)
+      return reject(op, "it multiplies two tensors that both run along the "
+                        "sequence (attention that is not linear attention)");
+  }
+  return setAll(op, Flow::along(dim));
+}
+
+LogicalResult Prover::visit(Operation *op) {
+  if (op->hasTrait<OpTrait::IsTerminator>() || op->getNumResults() == 0)
+    return success();
+  bool along = false, length = false;
+  for (Value operand : op->getOperands()) {
+    Flow flow = flowOf(operand);
+    along |= flow.kind == Flow::Along;
+    length |= flow.kind == Flow::Length;
+  }
+  if (auto shape = dyn_cast<tfm::ShapeOp>(op)) {
+    Flow input = flowOf(shape.getInput());
+    int64_t rank = rankOf(shape.getInput());
+    int64_t start = std::clamp<int64_t>(normalized(shape.getStart(), rank), 0, rank);
+    int64_t end = std::clamp<int64_t>(normalized(shape.getEnd(), rank), 0, rank);
+    bool readsLength = input.kind == Flow::Along && start <= input.dim &&
+                       input.dim < end;
+    return setAll(op, readsLength ? Flow{Flow::Length, -1} : Flow());
+  }
+  if (!along)
+    return setAll(op, length ? Flow{Flow::Length, -1} : Flow());
+
+  if (auto attention = dyn_cast<tfm::LinearAttentionOp>(op)) {
+    for (Value operand : {attention.getQuery(), attention.getKey(),
+                          attention.getValue()}) {
+      Flow flow = flowOf(operand);
+      if (flow.kind != Flow::Along || flow.dim != 1)
+        return reject(op, "q, k and v must each run along the sequence in "
+                          "dim 1");
+    }
+    if (Value decay = attention.getDecay())
+      if (flowOf(decay).kind != Flow::Free)
+        return reject(op, "its decay changes with the sequence");
+    if (!attention.getCausal())
+      return reject(op, "it is not causal: every position sees keys that "
+                        "come later");
+    op->setAttr(kSequenceStateAttr,
+                IntegerAttr::get(IntegerType::get(op->getContext(), 64),
+                                 numStates++));
+    return setAll(op, Flow::along(1));
+  }
+  if (isa<tfm::AttentionOp>(op))
+    return reject(op, "softmax attention needs every earlier key: a KV "
+                      "cache, which --decoder does not keep yet (linear "
+                      "attention keeps a state instead)");
+  if (auto norm = dyn_cast<tfm::LayerNormOp>(op))
+    return visitElementwise(op, op->getOperands(), norm.getAxis(), true);
+  if (auto norm = dyn_cast<tfm::AddLayerNormOp>(op))
+    return visitElementwise(op, op->getOperands(), norm.getAxis(), true);
+  if (auto norm = dyn_cast<tfm::RmsNormOp>(op))
+    return visitElementwise(op, op->getOperands(), norm.getAxis(), true);
+  if (auto softmax = dyn_cast<tfm::SoftmaxOp>(op))
+    return visitElementwise(op, op->getOperands(), softmax.getAxis(), false);
+  if (isBroadcastingElementwise(op))
+    return visitElementwise(op, op->getOperands(), std::nullopt, false);
+
+  if (auto linear = dyn_cast<tfm::LinearOp>(op))
+    return visitLinear(op, linear.getInput(),
+                       op->getOperands().drop_front());
+  if (auto linear = dyn_cast<tfm::QuantizedLinearOp>(op))
+    return visitLinear(op, op->getOperand(0), op->getOperands().drop_front());
+  if (auto matmul = dyn_cast<tfm::MatMulOp>(op)) {
+    if (flowOf(matmul.getRhs()).kind != Flow::Free)
+      return reject(op, "it multiplies two tensors that run along the "
+                        "sequence (attention that is not linear attention)");
+    return visitLinear(op, matmul.getLhs(), {});
+  }
+  if (auto gemm = dyn_cast<tfm::GemmOp>(op)) {
+    if (gemm.getTransA())
+      return reject(op, "it contracts over its input's rows");
+    return visitLinear(op, gemm.getA(), op->getOperands().drop_front());
+  }
+
+  Value input = op->getOperand(0);
+  Flow in = flowOf(input);
+  int64_t inRank = rankOf(input);
+  for (Value operand : op->getOperands().drop_front())
+    if (flowOf(operand).kind != Flow::Free &&
+        !(isa<tfm::ReshapeOp, tfm::ConcatOp>(op)))
+      return reject(op, "an operand other than its data depends on the "
+                        "sequence");
+  if (auto reshape = dyn_cast<tfm::ReshapeOp>(op)) {
+    // The target may be read from the shape (so computed from the length):
+    // what matters is that the dims up to the sequence's stay.
+    if (in.kind != Flow::Along ||
+        !reshapeKeepsLeadingDims(reshape, in.dim + 1))
+      return reject(op, "it does not provably keep the dims up to the "
+                        "sequence's: it would move data across positions");
+    return setAll(op, in);
+  }
+  if (in.kind != Flow::Along)
+    return reject(op, "its data does not run along the sequence but "
+                      "another operand does");
+  if (auto transpose = dyn_cast<tfm::TransposeOp>(op)) {
+    for (auto [to, from] : llvm::enumerate(transpose.getPerm()))
+      if (from == in.dim)
+        return setAll(op, Flow::along(to));
+    return reject(op, "its permutation drops the sequence's dim");
+  }
+  if (auto unsqueeze = dyn_cast<tfm::UnsqueezeOp>(op)) {
+    int64_t outRank = rankOf(op->getResult(0));
+    SmallVector<bool> inserted(outRank, false);
+    for (int64_t axis : unsqueeze.getAxes())
+      inserted[normalized(axis, outRank)] = true;
+    for (int64_t out = 0, source = 0; out < outRank; ++out) {
+      if (inserted[out])
+        continue;
+      if (source++ == in.dim)
+        return setAll(op, Flow::along(out));
+    }
+    return reject(op, "its axes are not understood");
+  }
+  if (auto squeeze = dyn_cast<tfm::SqueezeOp>(op)) {
+    int64_t removedBefore = 0;
+    for (int64_t axis : squeeze.getAxes()) {
+      axis = normalized(axis, inRank);
+      if (axis == in.dim)
+        return reject(op, "it removes the sequence's dim");
+      removedBefore += axis < in.dim;
+    }
+    return setAll(op, Flow::along(in.dim - removedBefore));
+  }
+  if (auto split = dyn_cast<tfm::SplitOp>(op)) {
+    if (normalized(split.getAxis(), inRank) == in.dim)
+      return reject(op, "it splits along the sequence");
+    return setAll(op, in);
+  }
+  if (auto concat = dyn_cast<tfm::ConcatOp>(op)) {
+    if (normalized(concat.getAxis(), inRank) == in.dim)
+      return reject(op, "it concatenates along the sequence");
+    for (Value operand : concat.getInputs()) {
+      Flow flow = flowOf(operand);
+      if (flow.kind != Flow::Along || flow.dim != in.dim)
+        return reject(op, "it joins the data with a tensor that does not "
+                          "run along the sequence");
+    }
+    return setAll(op, in);
+  }
+  if (auto gather = dyn_cast<tfm::GatherOp>(op)) {
+    // Data runs along the sequence; constant indices pick along another
+    // axis (the indices themselves running along it: an embedding, below).
+    int64_t axis = normalized(gather.getAxis(), inRank);
+    if (axis == in.dim)
+      return reject(op, "it picks positions of the sequence");
+    int64_t indicesRank = rankOf(gather.getIndices());
+    return setAll(op, Flow::along(in.dim < axis ? in.dim
+                                               : in.dim + indicesRank - 1));
+  }
+  if (auto reduce = dyn_cast<tfm::ReduceSumOp>(op);
+      reduce || isa<tfm::ReduceMeanOp, tfm::ReduceMaxOp, tfm::ReduceMinOp,
+                    tfm::ReduceProdOp>(op)) {
+    auto axes = op->getAttrOfType<DenseI64ArrayAttr>("axes");
+    auto keep = op->getAttrOfType<BoolAttr>("keepdims");
+    if (!axes || axes.empty())
+      return reject(op, "it reduces over every dim, the sequence's too");
+    int64_t removedBefore = 0;
+    for (int64_t axis : axes.asArrayRef()) {
+      axis = normalized(axis, inRank);
+      if (axis == in.dim)
+        return reject(op, "it reduces over the sequence (a statistic of "
+                          "every position, such as --linearize's key "
+                          "stabilizer)");
+      removedBefore += axis < in.dim;
+    }
+    bool keepdims = !keep || keep.getValue();
+    return setAll(op, Flow::along(keepdims ? in.dim : in.dim - removedBefore));
+  }
+  if (isa<tfm::CumSumOp>(op))
+    return reject(op, "prefix sums over a tensor running along the "
+                      "sequence that tfm-fuse-linear-attention did not turn "
+                      "into linear attention");
+  return reject(op, "tfm-sequence-state does not know how this op treats "
+                    "the sequence");
+}
+
+/// Gathers whose indices run along the sequence (token embeddings) are
+/// handled here: the data is free, so the result runs along the indices'
+/// sequence dim, placed at the gather's axis.
+bool visitEmbedding(Prover &prover, Operation *op) {
+  auto gather = dyn_cast<tfm::GatherOp>(op);
+  if (!gather || prover.flowOf(gather.getInput()).kind != Flow::Free)
+    return false;
+  Flow indices = prover.flowOf(gather.getIndices());
+  if (indices.kind != Flow::Along)
+    return false;
+  int64_t axis = normalized(gather.getAxis(), rankOf(gather.getInput()));
+  prover.flows[gather.getResult()] = Flow::along(axis + indices.dim);
+  return true;
+}
+
+bool isSequenceName(StringRef name) {
+  return name == "sequence" || name == "seq" || name == "seq_len" ||
+         name == "sequence_length" || name == "seq_length";
+}
+
+struct SequenceStatePass
+    : public tfc::impl::SequenceStateBase<SequenceStatePass> {
+  using SequenceStateBase::SequenceStateBase;
+
+  /// The sequence's dim of argument `index`, or -1: the dim named
+  /// `sequenceDim` (or one of the usual names), else a dynamic dim 1.
+  int64_t inputSequenceDim(func::FuncOp graph, unsigned index) {
+    auto type = dyn_cast<RankedTensorType>(graph.getArgument(index).getType());
+    if (!type)
+      return -1;
+    auto names = graph.getArgAttrOfType<ArrayAttr>(index, "tfm.dim_params");
+    for (int64_t d = 0; names && d < (int64_t)names.size() &&
+                        d < type.getRank();
+         ++d) {
+      auto name = dyn_cast<StringAttr>(names[d]);
+      if (!name || !type.isDynamicDim(d))
+        continue;
+      if (sequenceDimName.empty() ? isSequenceName(name.getValue())
+                                  : name.getValue() == sequenceDimName)
+        return d;
+    }
+    if (!sequenceDimName.empty())
+      return -1;
+    return type.getRank() >= 2 && type.isDynamicDim(1) ? 1 : -1;
+  }
+
+  void runOnOperation() override {
+    func::FuncOp graph = getOperation();
+    Prover prover(graph);
+    MLIRContext *context = &getContext();
+    auto i64 = IntegerType::get(context, 64);
+    bool anyInput = false;
+    for (unsigned i = 0; i < graph.getNumArguments(); ++i) {
+      int64_t dim = inputSequenceDim(graph, i);
+      if (dim < 0)
+        continue;
+      anyInput = true;
+      prover.flows[graph.getArgument(i)] = Flow::along(dim);
+      graph.setArgAttr(i, kSequenceDimAttr, IntegerAttr::get(i64, dim));
+    }
+    if (!anyInput) {
+      graph.emitError()
+          << "--decoder: no input has a sequence dim (a dynamic dim named "
+          << (sequenceDimName.empty()
+                  ? std::string("sequence, seq or seq_len, or a dynamic dim 1")
+                  : "'" + sequenceDimName + "'")
+          << ")";
+      return signalPassFailure();
+    }
+    for (Operation &op : graph.getBody().front()) {
+      if (visitEmbedding(prover, &op))
+        continue;
+      if (failed(prover.visit(&op)))
+        return signalPassFailure();
+    }
+    auto returnOp = cast<func::ReturnOp>(graph.getBody().front().getTerminator());
+    for (auto [i, result] : llvm::enumerate(returnOp.getOperands())) {
+      Flow flow = prover.flowOf(result);
+      if (flow.kind == Flow::Length) {
+        returnOp.emitError() << "--decoder: output " << i
+                             << " is computed from the sequence's length";
+        return signalPassFailure();
+      }
+      if (flow.kind == Flow::Along)
+        graph.setResultAttr(i, kSequenceDimAttr, IntegerAttr::get(i64, flow.dim));
+    }
+    if (prover.numStates == 0) {
+      graph.emitError() << "--decoder: the model has no causal linear "
+                           "attention to keep a state for (softmax attention "
+                           "needs a KV cache, not kept yet)";
+      return signalPassFailure();
+    }
+    graph->setAttr(kSequenceStatesAttr, IntegerAttr::get(i64, prover.numStates));
+  }
+};
+
+} // namespace
