@@ -254,17 +254,26 @@ static HostTensor slicePositions(const HostTensor &tensor, int64_t dim,
   return slice;
 }
 
-/// Appends `piece` to `joined` along `dim` (joined empty: becomes piece).
-static bool appendPositions(HostTensor &joined, const tfc_tensor &piece,
-                            int64_t dim, std::string &error) {
+/// Writes `piece` into `joined` at position `at` along `dim`, `joined`
+/// holding `total` positions there (sized by the first piece: the calls'
+/// outputs differ only in that dim).
+static bool placePositions(HostTensor &joined, const tfc_tensor &piece,
+                           int64_t dim, int64_t at, int64_t total,
+                           std::string &error) {
   size_t elementBytes = dtypeBytes(piece.dtype);
-  if (joined.dims.empty() && joined.bytes.empty()) {
+  if (joined.bytes.empty()) {
     joined.dtype = piece.dtype;
     joined.dims.assign(piece.dims, piece.dims + piece.rank);
-    joined.dims[dim] = 0;
+    joined.dims[dim] = total;
+    std::optional<uint64_t> bytes = byteSize(joined.dims, joined.dtype);
+    if (!bytes) {
+      error = "the joined outputs' size overflows";
+      return false;
+    }
+    joined.bytes.resize(*bytes);
   }
-  if ((int64_t)joined.dims.size() != piece.rank) {
-    error = "the calls' outputs differ in rank";
+  if ((int64_t)joined.dims.size() != piece.rank || at + piece.dims[dim] > total) {
+    error = "the calls' outputs differ in rank or length";
     return false;
   }
   size_t outer = 1, inner = elementBytes;
@@ -278,17 +287,11 @@ static bool appendPositions(HostTensor &joined, const tfc_tensor &piece,
     if (d > dim)
       inner *= piece.dims[d];
   }
-  size_t before = joined.dims[dim], added = piece.dims[dim];
-  std::vector<uint8_t> bytes(outer * (before + added) * inner);
-  for (size_t o = 0; o < outer; ++o) {
-    std::memcpy(bytes.data() + o * (before + added) * inner,
-                joined.bytes.data() + o * before * inner, before * inner);
-    std::memcpy(bytes.data() + (o * (before + added) + before) * inner,
+  size_t added = piece.dims[dim];
+  for (size_t o = 0; o < outer; ++o)
+    std::memcpy(joined.bytes.data() + (o * total + at) * inner,
                 static_cast<const uint8_t *>(piece.data) + o * added * inner,
                 added * inner);
-  }
-  joined.bytes = std::move(bytes);
-  joined.dims[dim] = before + added;
   return true;
 }
 
@@ -368,7 +371,8 @@ static bool runDecode(RuntimeApi &api, tfc_model *model,
     for (size_t i = 0; i < numOutputs; ++i) {
       int32_t dim = api.output(model, i)->sequence_dim;
       if (dim >= 0) {
-        ok = ok && appendPositions(outputs[i], results[i], dim, error);
+        ok = ok && placePositions(outputs[i], results[i], dim, begin, length,
+                                  error);
       } else {
         HostTensor &out = outputs[i];
         out.dtype = results[i].dtype;
