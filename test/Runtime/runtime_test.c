@@ -671,6 +671,13 @@ static void decoder_inputs(tfc_tensor inputs[7], int64_t batch, int64_t length,
   }
 }
 
+/* Frees the decoder's two outputs and clears them for the next call. */
+static void release_outputs(tfc_tensor outputs[2]) {
+  for (int i = 0; i < 2; ++i)
+    tfc_free(outputs[i].data);
+  memset(outputs, 0, 2 * sizeof(tfc_tensor));
+}
+
 /* Prefill and step (--decoder): what each refuses, and the sequence's
  * length through runs, steps, a failed step and a new prefill. */
 static void test_decoder(tfc_model *bert) {
@@ -700,25 +707,19 @@ static void test_decoder(tfc_model *bert) {
   CHECK(tfc_model_prefill(decoder, inputs, 7, outputs, 2) == TFC_OK,
         "prefill: %s", tfc_last_error());
   CHECK(tfc_model_sequence_length(decoder) == 5, "5 positions after the prefill");
-  for (int i = 0; i < 2; ++i)
-    tfc_free(outputs[i].data);
-  memset(outputs, 0, sizeof(outputs));
+  release_outputs(outputs);
   /* A plain run neither reads nor ends the sequence. */
   decoder_inputs(inputs, 2, 8, 1);
   CHECK(tfc_model_run(decoder, inputs, 7, outputs, 2) == TFC_OK, "run: %s",
         tfc_last_error());
   CHECK(tfc_model_sequence_length(decoder) == 5, "a run leaves the sequence");
-  for (int i = 0; i < 2; ++i)
-    tfc_free(outputs[i].data);
-  memset(outputs, 0, sizeof(outputs));
+  release_outputs(outputs);
   decoder_inputs(inputs, 2, 1, 2);
   CHECK(tfc_model_step(decoder, inputs, 7, outputs, 2) == TFC_OK, "step: %s",
         tfc_last_error());
   CHECK(tfc_model_sequence_length(decoder) == 6, "6 positions after a step");
   CHECK(outputs[0].dims[1] == 1, "a step's output has its one position");
-  for (int i = 0; i < 2; ++i)
-    tfc_free(outputs[i].data);
-  memset(outputs, 0, sizeof(outputs));
+  release_outputs(outputs);
 
   /* Another batch than the prefill's: refused, and the sequence ends. */
   decoder_inputs(inputs, 1, 1, 3);
@@ -734,8 +735,7 @@ static void test_decoder(tfc_model *bert) {
   CHECK(tfc_model_prefill(decoder, inputs, 7, outputs, 2) == TFC_OK,
         "a new prefill: %s", tfc_last_error());
   CHECK(tfc_model_sequence_length(decoder) == 3, "3 positions after it");
-  for (int i = 0; i < 2; ++i)
-    tfc_free(outputs[i].data);
+  release_outputs(outputs);
   tfc_model_destroy(decoder);
 }
 
