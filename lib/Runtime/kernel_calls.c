@@ -565,6 +565,9 @@ static int bind_sequence_state(tfc_linear_attention_f32_problem *p,
       return 0;
     }
   }
+  /* A prefill of no positions runs no kernel: its state is that of an empty
+   * sequence, zeros. */
+  memset(state->carry, 0, floats * sizeof(float));
   state->batch = p->batch;
   state->heads = p->heads;
   state->dk = p->dk;
