@@ -278,8 +278,7 @@ tfc_status tfc_model_create(const tfc_model_def *def,
     instance->sequence_states =
         calloc(def->num_sequence_states, sizeof(tfc_sequence_state));
     if (!instance->sequence_states) {
-      free_sequence_states(instance);
-    free(instance);
+      free(instance);
       return tfc_fail(TFC_ERROR_OUT_OF_MEMORY,
                       "out of memory creating model '%s'", def->name);
     }
@@ -290,14 +289,14 @@ tfc_status tfc_model_create(const tfc_model_def *def,
     if (status != TFC_OK) {
       tfc_allocator_destroy(&instance->allocator);
       free_sequence_states(instance);
-    free(instance);
+      free(instance);
       return status;
     }
   }
   if (def->gpu) {
     if (options->gpu_device < 0) {
       free_sequence_states(instance);
-    free(instance);
+      free(instance);
       return tfc_fail(TFC_ERROR_INVALID_ARGUMENT,
                       "gpu_device is %d; GPUs count from 0",
                       options->gpu_device);
@@ -307,7 +306,7 @@ tfc_status tfc_model_create(const tfc_model_def *def,
       tfc_gpu_destroy(instance);
       tfc_allocator_destroy(&instance->allocator);
       free_sequence_states(instance);
-    free(instance);
+      free(instance);
       return status;
     }
   }

@@ -63,8 +63,6 @@ int64_t normalized(int64_t axis, int64_t rank) {
 
 class Prover {
 public:
-  explicit Prover(func::FuncOp graph) : graph(graph) {}
-
   Flow flowOf(Value value) const {
     auto it = flows.find(value);
     return it == flows.end() ? Flow() : it->second;
@@ -83,7 +81,6 @@ public:
   }
 
   llvm::DenseMap<Value, Flow> flows;
-  func::FuncOp graph;
   int64_t numStates = 0;
 
 private:
@@ -92,9 +89,9 @@ private:
       flows[result] = flow;
     return success();
   }
-  /// Elementwise with numpy broadcasting over `operands`; `trailingAxis`:
-  /// the op also reduces over dims from that axis on (norms), or over that
-  /// one axis (softmax, `single`).
+  /// Elementwise with numpy broadcasting over `operands`. With
+  /// `reducedAxis`, the op also reduces over the dims from that axis on
+  /// (`trailing`: the norms) or over that one axis (softmax).
   LogicalResult visitElementwise(Operation *op, ValueRange operands,
                                  std::optional<int64_t> reducedAxis,
                                  bool trailing);
@@ -181,6 +178,17 @@ LogicalResult Prover::visit(Operation *op) {
   }
   if (!along)
     return setAll(op, length ? Flow{Flow::Length, -1} : Flow());
+
+  // An embedding: free data picked by indices that run along the sequence,
+  // which the result then runs along at the gather's axis.
+  if (auto gather = dyn_cast<tfm::GatherOp>(op)) {
+    Flow indices = flowOf(gather.getIndices());
+    if (flowOf(gather.getInput()).kind == Flow::Free &&
+        indices.kind == Flow::Along)
+      return setAll(op, Flow::along(normalized(gather.getAxis(),
+                                               rankOf(gather.getInput())) +
+                                    indices.dim));
+  }
 
   if (auto attention = dyn_cast<tfm::LinearAttentionOp>(op)) {
     for (Value operand : {attention.getQuery(), attention.getKey(),
@@ -299,8 +307,8 @@ LogicalResult Prover::visit(Operation *op) {
     return setAll(op, in);
   }
   if (auto gather = dyn_cast<tfm::GatherOp>(op)) {
-    // Data runs along the sequence; constant indices pick along another
-    // axis (the indices themselves running along it: an embedding, below).
+    // Data runs along the sequence; free indices pick along another axis
+    // (indices that run along it on free data: an embedding, above).
     int64_t axis = normalized(gather.getAxis(), inRank);
     if (axis == in.dim)
       return reject(op, "it picks positions of the sequence");
@@ -308,9 +316,8 @@ LogicalResult Prover::visit(Operation *op) {
     return setAll(op, Flow::along(in.dim < axis ? in.dim
                                                : in.dim + indicesRank - 1));
   }
-  if (auto reduce = dyn_cast<tfm::ReduceSumOp>(op);
-      reduce || isa<tfm::ReduceMeanOp, tfm::ReduceMaxOp, tfm::ReduceMinOp,
-                    tfm::ReduceProdOp>(op)) {
+  if (isa<tfm::ReduceSumOp, tfm::ReduceMeanOp, tfm::ReduceMaxOp,
+          tfm::ReduceMinOp, tfm::ReduceProdOp>(op)) {
     auto axes = op->getAttrOfType<DenseI64ArrayAttr>("axes");
     auto keep = op->getAttrOfType<BoolAttr>("keepdims");
     if (!axes || axes.empty())
@@ -333,21 +340,6 @@ LogicalResult Prover::visit(Operation *op) {
                       "into linear attention");
   return reject(op, "tfm-sequence-state does not know how this op treats "
                     "the sequence");
-}
-
-/// Gathers whose indices run along the sequence (token embeddings) are
-/// handled here: the data is free, so the result runs along the indices'
-/// sequence dim, placed at the gather's axis.
-bool visitEmbedding(Prover &prover, Operation *op) {
-  auto gather = dyn_cast<tfm::GatherOp>(op);
-  if (!gather || prover.flowOf(gather.getInput()).kind != Flow::Free)
-    return false;
-  Flow indices = prover.flowOf(gather.getIndices());
-  if (indices.kind != Flow::Along)
-    return false;
-  int64_t axis = normalized(gather.getAxis(), rankOf(gather.getInput()));
-  prover.flows[gather.getResult()] = Flow::along(axis + indices.dim);
-  return true;
 }
 
 bool isSequenceName(StringRef name) {
@@ -383,7 +375,7 @@ struct SequenceStatePass
 
   void runOnOperation() override {
     func::FuncOp graph = getOperation();
-    Prover prover(graph);
+    Prover prover;
     MLIRContext *context = &getContext();
     auto i64 = IntegerType::get(context, 64);
     bool anyInput = false;
@@ -404,12 +396,9 @@ struct SequenceStatePass
           << ")";
       return signalPassFailure();
     }
-    for (Operation &op : graph.getBody().front()) {
-      if (visitEmbedding(prover, &op))
-        continue;
+    for (Operation &op : graph.getBody().front())
       if (failed(prover.visit(&op)))
         return signalPassFailure();
-    }
     auto returnOp = cast<func::ReturnOp>(graph.getBody().front().getTerminator());
     for (auto [i, result] : llvm::enumerate(returnOp.getOperands())) {
       Flow flow = prover.flowOf(result);

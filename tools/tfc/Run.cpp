@@ -260,6 +260,10 @@ static HostTensor slicePositions(const HostTensor &tensor, int64_t dim,
 static bool placePositions(HostTensor &joined, const tfc_tensor &piece,
                            int64_t dim, int64_t at, int64_t total,
                            std::string &error) {
+  if (dim >= piece.rank) {
+    error = "an output's sequence dim is past its rank";
+    return false;
+  }
   size_t elementBytes = dtypeBytes(piece.dtype);
   if (joined.bytes.empty()) {
     joined.dtype = piece.dtype;
@@ -313,6 +317,12 @@ static bool runDecode(RuntimeApi &api, tfc_model *model,
     int32_t dim = api.input(model, i)->sequence_dim;
     if (dim < 0)
       continue;
+    if (dim >= (int32_t)inputs[i].dims.size()) {
+      llvm::errs() << "tfc: error: --decode: input '" << api.input(model, i)->name
+                   << "' has rank " << inputs[i].dims.size()
+                   << "; its sequence is dim " << dim << "\n";
+      return false;
+    }
     int64_t size = inputs[i].dims[dim];
     if (length >= 0 && size != length) {
       llvm::errs() << "tfc: error: --decode: the inputs' sequences differ in "

@@ -28,7 +28,7 @@ struct TensorSignature {
 struct ModelSignature {
   SmallVector<TensorSignature> inputs;
   SmallVector<TensorSignature> outputs;
-  /// --decoder: the sequence states the instance keeps (tfm-decoder-state).
+  /// --decoder: the sequence states the instance keeps (tfm-sequence-state).
   unsigned sequenceStates = 0;
 };
 
