@@ -1236,6 +1236,22 @@ LogicalResult LinearAttentionOp::inferReturnTypes(
     if (!(epsilon.getValueAsDouble() >= 0.0))
       return emitOptionalError(loc, "epsilon must be >= 0, got ",
                                epsilon.getValueAsDouble());
+  int64_t window = adaptor.getWindowAttr() ? adaptor.getWindowAttr().getInt() : 0;
+  int64_t windowDim =
+      adaptor.getWindowDimAttr() ? adaptor.getWindowDimAttr().getInt() : 0;
+  if (window < 0 || window > kMaxLinearAttentionWindow)
+    return emitOptionalError(loc, "window must be 0 to ",
+                             kMaxLinearAttentionWindow, ", got ", window);
+  if (window == 0 && windowDim != 0)
+    return emitOptionalError(loc, "window_dim without a window");
+  if (window > 0) {
+    if (windowDim < 1 || windowDim >= q.getDimSize(3))
+      return emitOptionalError(
+          loc, "window_dim must leave features of the head dim ",
+          q.getDimSize(3), ", got ", windowDim);
+    if (adaptor.getDecay())
+      return emitOptionalError(loc, "a window with decay");
+  }
   results.push_back(RankedTensorType::get(
       {*batch, q.getDimSize(1), heads, v.getDimSize(3)}, q.getElementType()));
   return success();

@@ -68,6 +68,10 @@ std::optional<ArrayRef<char>> getWeightBytes(DenseResourceElementsAttr weight);
 /// The bytes a `dense_resource` weight of `type` holds.
 int64_t getWeightByteSize(ShapedType type);
 
+/// tfm.linear_attention's largest sliding window of exact weights: the CPU
+/// kernel keeps the features of 2 windows and a chunk of keys per thread.
+constexpr int64_t kMaxLinearAttentionWindow = 1024;
+
 } // namespace mlir::tfm
 
 namespace mlir::func {

@@ -604,6 +604,15 @@ def Tfm_LinearAttentionOp : Tfm_Op<"linear_attention"> {
       every query sees every key.
     * `decay` (optional, causal only): `[N]`, each head's γ (RetNet, gated
       linear attention's fixed gates): key `j` is weighted by `γ^(i' - j)`.
+    * `window` (W > 0, with `window_dim` = E): a sliding window of exact
+      weights. The last E values of each q and k row are not features but
+      a row of their own (`qw_i`, `kw_j`), and the keys within W positions
+      of the query (`i' - W < j <= i'` causal, `|i' - j| < W` not) weigh
+      `exp(qw_i · kw_j)` instead: softmax's weight when `qw`, `kw` carry the
+      scaled q and k (and the normalizer's offset, which `--tfm-linearize`
+      folds in), so the hybrid is exact softmax near each query and the
+      feature map's approximation beyond. The features are the first
+      `dk - E` values; no decay with a window.
 
     The fusion pass `--tfm-fuse-linear-attention` forms this op from the
     prefix sums (CumSum) that exporters emit for causal linear attention.
@@ -621,7 +630,9 @@ def Tfm_LinearAttentionOp : Tfm_Op<"linear_attention"> {
                        DefaultValuedStrAttr<StrAttr, "none">:$feature_map,
                        DefaultValuedAttr<F32Attr, "1.0">:$scale,
                        DefaultValuedAttr<BoolAttr, "false">:$causal,
-                       OptionalAttr<F32Attr>:$epsilon);
+                       OptionalAttr<F32Attr>:$epsilon,
+                       DefaultValuedAttr<I64Attr, "0">:$window,
+                       DefaultValuedAttr<I64Attr, "0">:$window_dim);
   let results = (outs Tfm_Tensor:$result);
 }
 

@@ -234,6 +234,11 @@ typedef struct tfc_linear_attention_f32_problem {
   int feature_map; /* TFC_RT_LINEAR_ATTENTION_IDENTITY, ... */
   int causal, normalize;
   float scale, epsilon;
+  /* A sliding window of exact weights (tfm.linear_attention's window): the
+   * last window_dim values of each q and k row are its own rows, the first
+   * dk - window_dim the features; keys within `window` positions of a query
+   * weigh exp(qw · kw). 0: none. */
+  int64_t window, window_dim;
   /* A causal sequence continued across calls (tfc_model_prefill/step): per
    * task (b * heads + h) the state S then z, carry_floats each in the
    * kernel's own layout, written after the call's last key and, with
@@ -245,6 +250,9 @@ typedef struct tfc_linear_attention_f32_problem {
 
 /* The floats of scratch one thread's tasks need. */
 size_t tfc_kernel_linear_attention_f32_scratch_floats(
+    const tfc_linear_attention_f32_problem *p);
+/* Of those, the window's buffers (0 without a window). */
+size_t tfc_kernel_linear_attention_f32_window_floats(
     const tfc_linear_attention_f32_problem *p);
 /* The floats of one task's carried state (S and z). */
 size_t tfc_kernel_linear_attention_f32_carry_floats(

@@ -24,6 +24,14 @@
  * first (a prefill, then one call per decoded token, each costing O(d²)
  * whatever the context).
  *
+ * A sliding window (--linearize=hybrid): the keys within `window`
+ * positions of a query weigh exp(qw · kw), their exact softmax weight, in
+ * place of the features' estimate. The linear form above runs unchanged
+ * over every key; each query then adds Σ_j (e_j - l_j) v_j over its
+ * window's keys (and the same to its normalizer), with the keys' features
+ * from a ring of the last 2 window + chunk keys: O(window · (dk + dv))
+ * more per query, no more memory that grows with the sequence.
+ *
  * Rows of q, k and v are read through their strides (a packed qkv split
  * into parts is a strided view) into the thread's scratch, with the
  * feature map applied and dv padded to whole vectors of 16.
@@ -44,7 +52,18 @@ static int64_t padded(int64_t n) { return (n + 15) / 16 * 16; }
 /* tfc_kernel_linear_attention_f32_scratch_floats (plans.c) sizes the
  * scratch: the layout at the top of the tasks function. */
 
-/* φ over a row of n values into `to` (padded with zeros to whole vectors). */
+/* e^x = 2^(x log2 e); EXP2_16 takes x <= 0, so a positive x is 1 / e^-x
+ * (which overflows to inf past 88, as e^x does). */
+#define EXP16(x)                                                               \
+  ({                                                                           \
+    vf16 x16_ = (x);                                                           \
+    vi16 positive_ = x16_ > 0.0f;                                              \
+    vf16 e_ = EXP2_16(__builtin_elementwise_min(x16_, -x16_) *                 \
+                      1.44269504088896341f);                                   \
+    (vf16)(((vi16)(1.0f / e_) & positive_) | ((vi16)e_ & ~positive_));         \
+  })
+
+/* φ over a row of n values into `to` (n values; the caller pads). */
 static void feature_row(const tfc_linear_attention_f32_problem *p,
                         const float *from, int64_t stride, int64_t n,
                         float *to) {
@@ -64,12 +83,7 @@ static void feature_row(const tfc_linear_attention_f32_problem *p,
       vi16 positive = x > 0.0f;
       x = (vf16)(((vi16)(x + 1.0f) & positive) | ((vi16)e & ~positive));
     } else if (p->feature_map == TFC_RT_LINEAR_ATTENTION_EXP) {
-      /* e^x = 2^(x log2 e); EXP2_16 takes x <= 0, so a positive x is
-       * 1 / e^-x (which overflows to inf past 88, as e^x does). */
-      vi16 positive = x > 0.0f;
-      vf16 magnitude = __builtin_elementwise_min(x, -x);
-      vf16 e = EXP2_16(magnitude * 1.44269504088896341f);
-      x = (vf16)(((vi16)(1.0f / e) & positive) | ((vi16)e & ~positive));
+      x = EXP16(x);
     } else if (p->feature_map == TFC_RT_LINEAR_ATTENTION_RELU) {
       x = __builtin_elementwise_max(x, SPLAT16(0.0f));
     }
@@ -156,13 +170,17 @@ static void update_state(int64_t dk, int64_t dvp, int64_t n, float decay,
 /* Rows [a0, a0 + rows) of the chunk's queries (φq in qs, their weights
  * over the chunk's keys in `weights`, zero past each row's last visible
  * key, `visible` keys for the last row): their outputs, each its
- * within-chunk part plus carried[r] times its product with the state. */
+ * within-chunk part plus carried[r] times its product with the state,
+ * plus, with a window, its correction (extra [rows][dvp] and
+ * extra_den[16 r]: window_correction's). */
 static void emit_queries(const tfc_linear_attention_f32_problem *p,
                          const float *qs, const float *weights, int64_t a0,
                          int64_t rows, int64_t visible, const float *carried,
                          const float *vs, const float *state, const float *z,
+                         const float *extra, const float *extra_den,
                          float *const *out_rows) {
-  int64_t dk = p->dk, dv = p->dv, dkp = padded(dk), dvp = padded(dv);
+  int64_t dk = p->dk - p->window_dim, dv = p->dv, dkp = padded(dk),
+          dvp = padded(dv);
   float denominator[ROWS];
   for (int64_t r = 0; r < rows; ++r) {
     denominator[r] = 1.0f;
@@ -177,6 +195,8 @@ static void emit_queries(const tfc_linear_attention_f32_problem *p,
       for (int64_t d = 0; d < dk; ++d)
         dot += qrow[d] * z[d];
     denominator[r] = sum + carried[r] * dot + p->epsilon;
+    if (extra)
+      denominator[r] += extra_den[16 * r];
   }
   int any_carried = 0;
   for (int64_t r = 0; r < rows; ++r)
@@ -193,6 +213,8 @@ static void emit_queries(const tfc_linear_attention_f32_problem *p,
         vf16 o = inside[r][u];
         if (any_carried)
           o += carried[r] * from_state[r][u];
+        if (extra)
+          o += LOAD16(extra + r * dvp + e0 + 16 * u);
         STORE16(lanes, o / denominator[r]);
         int64_t base = e0 + 16 * u;
         int64_t width = dv - base < 16 ? dv - base : 16;
@@ -202,17 +224,120 @@ static void emit_queries(const tfc_linear_attention_f32_problem *p,
   }
 }
 
+/* A sliding window's buffers in the thread's scratch
+ * (tfc_kernel_linear_attention_f32_window_floats sizes them). */
+typedef struct window_buffers {
+  float *ring; /* [ring_rows][dkp]: φk of key t in row t % ring_rows */
+  int64_t ring_rows;
+  float *phi_q;     /* [dkp]: the query's features, zero-padded */
+  float *qw;        /* [window_dim]: its window row */
+  float *scores;    /* the window's keys: qw · kw, then exp of it */
+  float *linear;    /* the window's keys: their linear weights */
+  float *extra;     /* [ROWS][dvp]: each row's correction */
+  float *extra_den; /* [ROWS][16]: its normalizer's, in lane 0 */
+} window_buffers;
+
+static window_buffers window_layout(const tfc_linear_attention_f32_problem *p,
+                                    float *at) {
+  int64_t dkp = padded(p->dk - p->window_dim), dvp = padded(p->dv);
+  int64_t keys = padded(2 * p->window) + 16;
+  window_buffers w;
+  w.ring_rows = 2 * p->window + CHUNK;
+  w.ring = at;
+  w.phi_q = w.ring + w.ring_rows * dkp;
+  w.qw = w.phi_q + dkp;
+  w.scores = w.qw + padded(p->window_dim);
+  w.linear = w.scores + keys;
+  w.extra = w.linear + keys;
+  w.extra_den = w.extra + 4 * dvp;
+  return w;
+}
+
+/* Key t's features (dk of them in `phi`) into the ring, zero-padded. */
+static void ring_store(window_buffers *w, const float *phi, int64_t dk,
+                       int64_t t) {
+  float *row = w->ring + (t % w->ring_rows) * padded(dk);
+  for (int64_t d = 0; d < dk; ++d)
+    row[d] = phi[d];
+  for (int64_t d = dk; d < padded(dk); ++d)
+    row[d] = 0.0f;
+}
+
+/* The query at position `pos` (its q row `qrow`, its features `phi` with
+ * dk values): the keys j within the window get their exact weight
+ * e_j = exp(qw · kw_j) in place of their linear one l_j = scale φq · φk_j,
+ * which the state and the chunk's products counted: row r of `extra`
+ * gets Σ_j (e_j - l_j) v_j and lane 0 of its extra_den Σ_j (e_j - l_j).
+ * The keys' features are the ring's (the last 2 window + chunk keys). */
+static void window_correction(const tfc_linear_attention_f32_problem *p,
+                              window_buffers *w, const float *qrow,
+                              const float *phi, const float *k,
+                              const float *v, int64_t pos, int64_t r) {
+  int64_t dk = p->dk - p->window_dim, dkp = padded(dk), dw = p->window_dim,
+          dv = p->dv, dvp = padded(dv);
+  int64_t lo = pos - p->window + 1 < 0 ? 0 : pos - p->window + 1;
+  int64_t hi = p->causal ? pos : pos + p->window - 1;
+  if (hi > p->k_len - 1)
+    hi = p->k_len - 1;
+  int64_t count = hi - lo + 1;
+  float *num = w->extra + r * dvp;
+  for (int64_t e = 0; e < dvp; ++e)
+    num[e] = 0.0f;
+  w->extra_den[16 * r] = 0.0f;
+  if (count <= 0)
+    return;
+  for (int64_t d = 0; d < dk; ++d)
+    w->phi_q[d] = phi[d];
+  for (int64_t d = dk; d < dkp; ++d)
+    w->phi_q[d] = 0.0f;
+  for (int64_t d = 0; d < dw; ++d)
+    w->qw[d] = qrow[(dk + d) * p->q_stride[3]];
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t j = lo + i;
+    const float *kw = k + j * p->k_stride[1] + dk * p->k_stride[3];
+    float dot = 0.0f;
+    for (int64_t d = 0; d < dw; ++d)
+      dot += w->qw[d] * kw[d * p->k_stride[3]];
+    w->scores[i] = dot;
+    const float *phi_k = w->ring + (j % w->ring_rows) * dkp;
+    vf16 acc = SPLAT16(0.0f);
+    for (int64_t d0 = 0; d0 < dkp; d0 += 16)
+      acc += LOAD16(w->phi_q + d0) * LOAD16(phi_k + d0);
+    w->linear[i] = p->scale * SUM16(acc);
+  }
+  /* exp in vectors; past 88 it would be inf (a window weight e^88 times
+   * any other's: the row is that key's value either way). */
+  for (int64_t i = 0; i < count; i += 16)
+    STORE16(w->scores + i,
+            EXP16(__builtin_elementwise_min(LOAD16(w->scores + i),
+                                            SPLAT16(88.0f))));
+  float den = 0.0f;
+  for (int64_t i = 0; i < count; ++i) {
+    float c = w->scores[i] - w->linear[i];
+    den += c;
+    const float *vrow = v + (lo + i) * p->v_stride[1];
+    for (int64_t e = 0; e < dv; ++e)
+      num[e] += c * vrow[e * p->v_stride[3]];
+  }
+  w->extra_den[16 * r] = den;
+}
+
 void TFC_KERNEL_FN(tfc_kernel_linear_attention_f32_tasks)(
     const tfc_linear_attention_f32_problem *p, float *scratch, int64_t begin,
     int64_t end) {
-  int64_t dk = p->dk, dv = p->dv, dkp = padded(dk), dvp = padded(dv);
+  /* dk: the features (a window's rows follow them in q and k). */
+  int64_t dk = p->dk - p->window_dim, dv = p->dv, dkp = padded(dk),
+          dvp = padded(dv);
   float *qs = scratch;                    /* [CHUNK][dkp] */
   float *kt = qs + CHUNK * dkp;           /* [dk][CHUNK] */
   float *vs = kt + dk * CHUNK;            /* [CHUNK][dvp] */
   float *weights = vs + CHUNK * dvp;      /* [CHUNK][CHUNK] */
   float *state = weights + CHUNK * CHUNK; /* [dk][dvp] */
   float *z = state + dk * dvp;            /* [dkp] */
-  float *powers = z + dkp;                /* γ^m, m = 0..CHUNK */
+  int window = p->window > 0;
+  window_buffers w = window_layout(p, z + dkp);
+  float *powers = z + dkp + tfc_kernel_linear_attention_f32_window_floats(p);
+  /* powers: γ^m, m = 0..CHUNK */
   float krow[16 * 64] __attribute__((aligned(64)));
   for (int64_t task = begin; task < end; ++task) {
     int64_t b = task / p->heads, h = task % p->heads;
@@ -241,6 +366,8 @@ void TFC_KERNEL_FN(tfc_kernel_linear_attention_f32_tasks)(
           feature_row(p, k + t * p->k_stride[1], p->k_stride[3], dk, krow);
           for (int64_t d = 0; d < dk; ++d)
             kt[d * CHUNK + j] = krow[d];
+          if (window && p->causal)
+            ring_store(&w, krow, dk, t);
           float *vrow = vs + j * dvp;
           for (int64_t e = 0; e < dv; ++e)
             vrow[e] = v[t * p->v_stride[1] + e * p->v_stride[3]];
@@ -279,9 +406,12 @@ void TFC_KERNEL_FN(tfc_kernel_linear_attention_f32_tasks)(
             carried[r] =
                 t0 > 0 || continued ? p->scale * powers[a + 1] : 0.0f;
             out_rows[r] = out + (t0 + a - offset) * p->out_stride[1];
+            if (window)
+              window_correction(p, &w, q + (t0 + a - offset) * p->q_stride[1],
+                                qs + a * dkp, k, v, t0 + a, r);
           }
           emit_queries(p, qs, weights, a0, rows, visible, carried, vs, state,
-                       z, out_rows);
+                       z, window ? w.extra : NULL, w.extra_den, out_rows);
         }
       }
       update_state(dk, dvp, n, powers[n], kt, vs, powers, state, z);
@@ -291,18 +421,40 @@ void TFC_KERNEL_FN(tfc_kernel_linear_attention_f32_tasks)(
         carry[i] = state[i];
     if (p->causal)
       continue;
-    /* Not causal: every query against the whole state, ROWS at a time. */
+    /* Not causal: every query against the whole state, ROWS at a time.
+     * With a window, query i is position i + (Lk - Lq) and the ring gets
+     * the keys within the window of the tile's queries as they come. */
+    int64_t ring_next = 0;
     for (int64_t i0 = 0; i0 < p->q_len; i0 += ROWS) {
       int64_t rows = p->q_len - i0 < ROWS ? p->q_len - i0 : ROWS;
       float carried[ROWS];
       float *out_rows[ROWS];
+      if (window) {
+        int64_t shift = p->k_len - p->q_len;
+        int64_t need_lo = i0 + shift - p->window + 1;
+        int64_t need_hi = i0 + rows - 1 + shift + p->window - 1;
+        if (need_hi > p->k_len - 1)
+          need_hi = p->k_len - 1;
+        for (int64_t t = need_lo > ring_next ? need_lo : ring_next;
+             t <= need_hi; ++t) {
+          feature_row(p, k + t * p->k_stride[1], p->k_stride[3], dk, krow);
+          ring_store(&w, krow, dk, t);
+        }
+        if (need_hi + 1 > ring_next)
+          ring_next = need_hi + 1;
+      }
       for (int64_t r = 0; r < rows; ++r) {
         feature_row(p, q + (i0 + r) * p->q_stride[1], p->q_stride[3], dk,
                     qs + r * dkp);
         carried[r] = p->scale;
         out_rows[r] = out + (i0 + r) * p->out_stride[1];
+        if (window)
+          window_correction(p, &w, q + (i0 + r) * p->q_stride[1],
+                            qs + r * dkp, k, v,
+                            i0 + r + p->k_len - p->q_len, r);
       }
-      emit_queries(p, qs, weights, 0, rows, 0, carried, vs, state, z, out_rows);
+      emit_queries(p, qs, weights, 0, rows, 0, carried, vs, state, z,
+                   window ? w.extra : NULL, w.extra_den, out_rows);
     }
   }
 }

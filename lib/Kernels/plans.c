@@ -159,19 +159,36 @@ void tfc_kernel_linear_bf16_place(tfc_linear_bf16_problem *p, void *workspace) {
 size_t tfc_kernel_linear_attention_f32_scratch_floats(
     const tfc_linear_attention_f32_problem *p) {
   const size_t chunk = TFC_LINEAR_ATTENTION_CHUNK;
-  size_t dk = (size_t)p->dk, dkp = (dk + 15) / 16 * 16,
+  size_t dk = (size_t)(p->dk - p->window_dim), dkp = (dk + 15) / 16 * 16,
          dvp = ((size_t)p->dv + 15) / 16 * 16;
   /* φq rows [chunk][dkp], φk transposed [dk][chunk], v rows [chunk][dvp],
-   * the weights [chunk][chunk], S [dk][dvp], z [dkp], γ^m for m up to
-   * chunk. dk and dv are at most TFC_RT_LINEAR_ATTENTION_MAX_HEAD_DIM
-   * (checked by the caller), so this cannot overflow. */
+   * the weights [chunk][chunk], S [dk][dvp], z [dkp], then with a window
+   * (tfc_kernel_linear_attention_f32_window_floats) its buffers, then γ^m
+   * for m up to chunk. dk, dv and the window are at most
+   * TFC_RT_LINEAR_ATTENTION_MAX_HEAD_DIM and its window's largest (checked
+   * by the caller), so this cannot overflow. */
   return chunk * dkp + dk * chunk + chunk * dvp + chunk * chunk + dk * dvp +
-         dkp + chunk + 1;
+         dkp + tfc_kernel_linear_attention_f32_window_floats(p) + chunk + 1;
+}
+
+size_t tfc_kernel_linear_attention_f32_window_floats(
+    const tfc_linear_attention_f32_problem *p) {
+  if (p->window <= 0)
+    return 0;
+  size_t dkp = ((size_t)(p->dk - p->window_dim) + 15) / 16 * 16,
+         dvp = ((size_t)p->dv + 15) / 16 * 16,
+         dwp = ((size_t)p->window_dim + 15) / 16 * 16,
+         keys = (2 * (size_t)p->window + 15) / 16 * 16 + 16;
+  /* The ring of φk rows [2 window + chunk][dkp], the query's φq [dkp] and
+   * qw [dwp], the window's scores and linear weights [keys] each, and the
+   * corrections of a tile of rows (4 at most) [4][dvp] and [4][16]. */
+  return (2 * (size_t)p->window + TFC_LINEAR_ATTENTION_CHUNK) * dkp + dkp +
+         dwp + 2 * keys + 4 * dvp + 4 * 16;
 }
 
 size_t tfc_kernel_linear_attention_f32_carry_floats(
     const tfc_linear_attention_f32_problem *p) {
-  size_t dk = (size_t)p->dk, dkp = (dk + 15) / 16 * 16,
+  size_t dk = (size_t)(p->dk - p->window_dim), dkp = (dk + 15) / 16 * 16,
          dvp = ((size_t)p->dv + 15) / 16 * 16;
   /* S [dk][dvp] then z [dkp], as the tasks function keeps them. */
   return dk * dvp + dkp;

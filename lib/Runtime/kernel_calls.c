@@ -596,6 +596,7 @@ void tfc_rt_linear_attention(const tfc_rt_memref4 *q, const tfc_rt_memref4 *k,
                              const tfc_rt_memref1 *decay,
                              const tfc_rt_memref4 *out, float scale,
                              float epsilon, int64_t sequence_state,
+                             int64_t window, int64_t window_dim,
                              int64_t flags) {
   linear_attention_call call;
   memset(&call, 0, sizeof(call));
@@ -643,6 +644,17 @@ void tfc_rt_linear_attention(const tfc_rt_memref4 *q, const tfc_rt_memref4 *k,
     tfc_rt_check_failed("linear_attention: head dims past the kernel's 1024");
     return;
   }
+  if (window < 0 || window > TFC_RT_LINEAR_ATTENTION_MAX_WINDOW ||
+      (window > 0 && (window_dim < 1 || window_dim >= p->dk ||
+                      p->decay || sequence_state >= 0)) ||
+      (window == 0 && window_dim != 0)) {
+    tfc_rt_check_failed("linear_attention: a window the kernel cannot take "
+                        "(0 to 1024 keys, its rows within the head dim, "
+                        "no decay, no sequence state)");
+    return;
+  }
+  p->window = window;
+  p->window_dim = window_dim;
   if (!bind_sequence_state(p, sequence_state))
     return;
   if (p->batch == 0 || p->heads == 0 || p->q_len == 0 || p->dv == 0)

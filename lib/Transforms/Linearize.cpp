@@ -12,6 +12,13 @@
 // keep exp from overflowing. Costs time linear in the sequence instead of
 // quadratic, at the price of an approximation the driver measures.
 //
+// With a window (the hybrid, --linearize=hybrid:W): the keys within W
+// positions of each query keep their exact weights through the op's
+// window rows. Those weights must be on the features' scale, so there the
+// stabilizers and M do not cancel: the query's row carries log M - c_q -
+// c_k. Trained attention puts most of its weight near the query, where
+// the features' estimate is worst.
+//
 //===----------------------------------------------------------------------===//
 
 #include "tfc/Transforms/Passes.h"
@@ -48,17 +55,21 @@ Value createScalar(OpBuilder &b, Location loc, float value) {
                                    DenseElementsAttr::get(type, value));
 }
 
-/// log φ(x) for x [B, L, N * d]: [B, L, N, M], the exponents that
+/// log φ(x) for x [B, L, N * d]: `exponents` [B, L, N, M], what
 /// tfm.linear_attention's `exp` feature map raises (in the kernel, as it
-/// reads each row: no [B, L, N, M] tensor of features is written).
-/// `wScaled` is sqrt(scale) Wᵀ [d, M]; `halfScale` is scale / 2 (|x'|² / 2
-/// = |x|² scale / 2). The stabilizer is each row's maximum, and with
-/// `perHead` then the maximum of those over the sequence (two reductions,
-/// each over one axis, are far cheaper than one over two). The product and
-/// the squares run on [B, L * N, d] (rank 3: the linear kernel's).
-Value createExponents(OpBuilder &b, Location loc, Value x, Value wScaled,
-                      int64_t heads, int64_t dim, int64_t features,
-                      float halfScale, bool perHead) {
+/// reads each row: no [B, L, N, M] tensor of features is written), less
+/// `stabilizer`. `wScaled` is sqrt(scale) Wᵀ [d, M]; `halfScale` is
+/// scale / 2 (|x'|² / 2 = |x|² scale / 2). The stabilizer is each row's
+/// maximum ([B, L, N, 1]; `rowMaximum`), and with `perHead` then the
+/// maximum of those over the sequence ([B, 1, N, 1]: two reductions, each
+/// over one axis, are far cheaper than one over two). The product and the
+/// squares run on [B, L * N, d] (rank 3: the linear kernel's).
+struct Exponents {
+  Value exponents, stabilizer, rowMaximum;
+};
+Exponents createExponents(OpBuilder &b, Location loc, Value x, Value wScaled,
+                          int64_t heads, int64_t dim, int64_t features,
+                          float halfScale, bool perHead) {
   Value rows = b.create<tfm::ReshapeOp>(loc, x, createShape(b, loc, {0, -1, dim}));
   Value projected = b.create<tfm::LinearOp>(loc, rows, wScaled, Value(),
                                             Value(), b.getStringAttr("none"));
@@ -70,12 +81,14 @@ Value createExponents(OpBuilder &b, Location loc, Value x, Value wScaled,
       b.create<tfm::MulOp>(loc, squares, createScalar(b, loc, halfScale)));
   exponent = b.create<tfm::ReshapeOp>(
       loc, exponent, createShape(b, loc, {0, -1, heads, features}));
-  Value stabilizer = b.create<tfm::ReduceMaxOp>(
+  Value rowMaximum = b.create<tfm::ReduceMaxOp>(
       loc, exponent, b.getDenseI64ArrayAttr({3}), b.getBoolAttr(true));
+  Value stabilizer = rowMaximum;
   if (perHead)
     stabilizer = b.create<tfm::ReduceMaxOp>(
         loc, stabilizer, b.getDenseI64ArrayAttr({1}), b.getBoolAttr(true));
-  return b.create<tfm::SubOp>(loc, exponent, stabilizer);
+  return {b.create<tfm::SubOp>(loc, exponent, stabilizer), stabilizer,
+          rowMaximum};
 }
 
 struct LinearizePass : public tfc::impl::LinearizeBase<LinearizePass> {
@@ -85,6 +98,11 @@ struct LinearizePass : public tfc::impl::LinearizeBase<LinearizePass> {
     if (features < 1 || features > kMaxLinearizeFeatures) {
       getOperation().emitError()
           << "tfm-linearize: features must be 1 to " << kMaxLinearizeFeatures;
+      return signalPassFailure();
+    }
+    if (window < 0 || window > tfm::kMaxLinearAttentionWindow) {
+      getOperation().emitError() << "tfm-linearize: window must be 0 to "
+                                 << tfm::kMaxLinearAttentionWindow;
       return signalPassFailure();
     }
     SmallVector<tfm::AttentionOp> attentions;
@@ -146,26 +164,59 @@ struct LinearizePass : public tfc::impl::LinearizeBase<LinearizePass> {
         loc, op.getValue(), createShape(b, loc, {0, 0, heads, valueDim}));
     // Queries: each row's own maximum; keys: one per batch and head, over
     // the sequence and the features (a constant per head cancels).
-    Value queryExponents = createExponents(b, loc, op.getQuery(), wScaled,
-                                           heads, keyDim, count, scale / 2,
-                                           /*perHead=*/false);
-    Value keyExponents = createExponents(b, loc, op.getKey(), wScaled, heads,
-                                         keyDim, count, scale / 2,
-                                         /*perHead=*/true);
+    Exponents queries = createExponents(b, loc, op.getQuery(), wScaled, heads,
+                                        keyDim, count, scale / 2,
+                                        /*perHead=*/false);
+    Exponents keys = createExponents(b, loc, op.getKey(), wScaled, heads,
+                                     keyDim, count, scale / 2,
+                                     /*perHead=*/true);
+    Value queryOperand = queries.exponents, keyOperand = keys.exponents;
+    int64_t windowDim = 0;
+    if (window > 0) {
+      // The hybrid: each key within the window weighs exp(q' · k') on the
+      // features' scale. φ(q)·φ(k) sums M terms each about
+      // exp(q' · k' - c_q - c_k), so the window's weight is
+      // exp(q' · k' + log M - c_q - c_k) = exp([q', log M - c_q - c_k] ·
+      // [k', 1]): rows the op's window takes after the features.
+      auto scaled = [&](Value x) -> Value {
+        Value heads4 = b.create<tfm::ReshapeOp>(
+            loc, x, createShape(b, loc, {0, 0, heads, keyDim}));
+        return b.create<tfm::MulOp>(loc, heads4, createScalar(b, loc, root));
+      };
+      Value queryOffset = b.create<tfm::SubOp>(
+          loc,
+          b.create<tfm::SubOp>(
+              loc, createScalar(b, loc, std::log(static_cast<float>(count))),
+              queries.stabilizer),
+          keys.stabilizer);
+      // [B, Lk, N, 1] of ones (the keys' row maxima are finite).
+      Value ones = b.create<tfm::AddOp>(
+          loc, b.create<tfm::MulOp>(loc, keys.rowMaximum, createScalar(b, loc, 0)),
+          createScalar(b, loc, 1));
+      auto concat = [&](ValueRange parts) -> Value {
+        return b.create<tfm::ConcatOp>(loc, parts, b.getI64IntegerAttr(3));
+      };
+      queryOperand = concat({queryOperand, scaled(op.getQuery()), queryOffset});
+      keyOperand = concat({keyOperand, scaled(op.getKey()), ones});
+      windowDim = keyDim + 1;
+    }
     Value linear = b.create<tfm::LinearAttentionOp>(
-        loc, queryExponents, keyExponents, v, Value(), b.getStringAttr("exp"),
+        loc, queryOperand, keyOperand, v, Value(), b.getStringAttr("exp"),
         b.getF32FloatAttr(1.0f), b.getBoolAttr(causal),
-        b.getF32FloatAttr(static_cast<float>(kLinearizeEpsilon)));
+        b.getF32FloatAttr(static_cast<float>(kLinearizeEpsilon)),
+        b.getI64IntegerAttr(window), b.getI64IntegerAttr(windowDim));
     Value merged = b.create<tfm::ReshapeOp>(
         loc, op.getType(), linear,
         createShape(b, loc, {0, 0, heads * valueDim}));
     op.getResult().replaceAllUsesWith(merged);
     op.erase();
     ++numLinearized;
+    std::string exact =
+        window > 0 ? ", exact within " + std::to_string(window) + " keys" : "";
     remark(merged.getDefiningOp(),
            "linearized: " + name + ": " + Twine(heads) + " heads of " +
                Twine(keyDim) + ", " + Twine(count) + " random features" +
-               (causal ? ", causal" : ""));
+               exact + (causal ? ", causal" : ""));
   }
 };
 

@@ -114,7 +114,7 @@ std::string mlir::tfc::whyNotLinearizable(Operation *op) {
 
 std::optional<LinearizeErrorMeter>
 LinearizeErrorMeter::create(Operation *op, llvm::ArrayRef<int64_t> features,
-                            uint64_t seed, int64_t layer) {
+                            uint64_t seed, int64_t layer, int64_t window) {
   if (!whyNotLinearizable(op).empty() || features.empty())
     return std::nullopt;
   auto attention = cast<tfm::AttentionOp>(op);
@@ -128,6 +128,7 @@ LinearizeErrorMeter::create(Operation *op, llvm::ArrayRef<int64_t> features,
       meter.heads;
   meter.scale = attention.getScale().convertToDouble();
   meter.causal = attention.getCausal();
+  meter.window = window;
   meter.features.assign(features.begin(), features.end());
   for (int64_t count : features)
     meter.draws.push_back(drawPerformerFeatures(meter.keyDim, count, seed, layer));
@@ -158,7 +159,8 @@ void LinearizeErrorMeter::addSet(const float *q, const float *k,
         to[f] = dot - squares / 2;
       }
     };
-    std::vector<double> keyPhi(keys * m), queryPhi(m), state(m * dv), sums(m);
+    std::vector<double> keyPhi(keys * m), queryPhi(m), state(m * dv), sums(m),
+        numerator(dv);
     for (int64_t b = 0; b < batch; ++b)
       for (int64_t h = 0; h < heads; ++h) {
         // Keys: one stabilizer for the whole head (it cancels).
@@ -182,19 +184,42 @@ void LinearizeErrorMeter::addSet(const float *q, const float *k,
           }
         };
         auto emitQuery = [&](int64_t i) {
-          exponents(q + (b * queries + i) * width + h * dk, queryPhi.data());
+          const float *qi = q + (b * queries + i) * width + h * dk;
+          exponents(qi, queryPhi.data());
           double rowMax = *std::max_element(queryPhi.begin(), queryPhi.end());
           double denominator = kLinearizeEpsilon;
           for (int64_t f = 0; f < m; ++f) {
             queryPhi[f] = std::exp(queryPhi[f] - rowMax);
             denominator += queryPhi[f] * sums[f];
           }
+          for (int64_t e = 0; e < dv; ++e) {
+            numerator[e] = 0;
+            for (int64_t f = 0; f < m; ++f)
+              numerator[e] += queryPhi[f] * state[f * dv + e];
+          }
+          // The window's keys: their exact weight on the features' scale,
+          // exp(q'·k' + log M - rowMax - keyMax) (exponent capped at 88 as
+          // the kernel caps it), in place of the features' estimate.
+          int64_t position = i + keys - queries;
+          int64_t last = causal ? position : position + window - 1;
+          for (int64_t j = std::max<int64_t>(0, position - window + 1);
+               window > 0 && j <= std::min(last, keys - 1); ++j) {
+            const float *kj = k + (b * keys + j) * width + h * dk;
+            double dot = 0, linear = 0;
+            for (int64_t d = 0; d < dk; ++d)
+              dot += scale * static_cast<double>(qi[d]) * kj[d];
+            for (int64_t f = 0; f < m; ++f)
+              linear += queryPhi[f] * keyPhi[j * m + f];
+            double exact = std::exp(std::min(
+                88.0, dot + std::log(static_cast<double>(m)) - rowMax - keyMax));
+            const float *vj = v + (b * keys + j) * valueWidth + h * dv;
+            denominator += exact - linear;
+            for (int64_t e = 0; e < dv; ++e)
+              numerator[e] += (exact - linear) * vj[e];
+          }
           const float *reference = output + (b * queries + i) * valueWidth + h * dv;
           for (int64_t e = 0; e < dv; ++e) {
-            double numerator = 0;
-            for (int64_t f = 0; f < m; ++f)
-              numerator += queryPhi[f] * state[f * dv + e];
-            double error = numerator / denominator - reference[e];
+            double error = numerator[e] / denominator - reference[e];
             errorSquares[c] += error * error;
             if (c == 0)
               referenceSquares += static_cast<double>(reference[e]) * reference[e];

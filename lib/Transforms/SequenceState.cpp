@@ -204,6 +204,9 @@ LogicalResult Prover::visit(Operation *op) {
     if (!attention.getCausal())
       return reject(op, "it is not causal: every position sees keys that "
                         "come later");
+    if (attention.getWindow() > 0)
+      return reject(op, "its sliding window of exact weights needs the "
+                        "window's keys, which the state does not keep");
     op->setAttr(kSequenceStateAttr,
                 IntegerAttr::get(IntegerType::get(op->getContext(), 64),
                                  numStates++));

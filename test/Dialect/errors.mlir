@@ -833,3 +833,39 @@ func.func @linear_attention_decay_shape(%x: tensor<2x8x4x16xf32>, %g: tensor<3xf
   %r = tfm.linear_attention %x, %x, %x, %g {causal = true} : (tensor<2x8x4x16xf32>, tensor<2x8x4x16xf32>, tensor<2x8x4x16xf32>, tensor<3xf32>) -> tensor<2x8x4x16xf32>
   return
 }
+
+// -----
+
+func.func @linear_attention_window_dim(%x: tensor<2x8x4x16xf32>) {
+  // expected-error @+2 {{window_dim must leave features of the head dim 16, got 16}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.linear_attention %x, %x, %x {window = 4 : i64, window_dim = 16 : i64} : (tensor<2x8x4x16xf32>, tensor<2x8x4x16xf32>, tensor<2x8x4x16xf32>) -> tensor<2x8x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @linear_attention_window_dim_alone(%x: tensor<2x8x4x16xf32>) {
+  // expected-error @+2 {{window_dim without a window}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.linear_attention %x, %x, %x {window_dim = 3 : i64} : (tensor<2x8x4x16xf32>, tensor<2x8x4x16xf32>, tensor<2x8x4x16xf32>) -> tensor<2x8x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @linear_attention_window_size(%x: tensor<2x8x4x16xf32>) {
+  // expected-error @+2 {{window must be 0 to 1024, got 2048}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.linear_attention %x, %x, %x {window = 2048 : i64, window_dim = 3 : i64} : (tensor<2x8x4x16xf32>, tensor<2x8x4x16xf32>, tensor<2x8x4x16xf32>) -> tensor<2x8x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @linear_attention_window_decay(%x: tensor<2x8x4x16xf32>, %g: tensor<4xf32>) {
+  // expected-error @+2 {{a window with decay}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.linear_attention %x, %x, %x, %g {causal = true, window = 4 : i64, window_dim = 3 : i64} : (tensor<2x8x4x16xf32>, tensor<2x8x4x16xf32>, tensor<2x8x4x16xf32>, tensor<4xf32>) -> tensor<2x8x4x16xf32>
+  return
+}

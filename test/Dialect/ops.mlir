@@ -273,12 +273,14 @@ func.func @quantization(%x: tensor<?x8xf32>, %s: tensor<f32>, %z: tensor<ui8>, %
 }
 
 // CHECK-LABEL: func.func @linear_attention
-func.func @linear_attention(%x: tensor<?x?x4x16xf32>, %v: tensor<?x?x4x32xf32>, %g: tensor<4xf32>) -> (tensor<?x?x4x32xf32>, tensor<?x?x4x32xf32>, tensor<?x?x4x32xf32>) {
+func.func @linear_attention(%x: tensor<?x?x4x16xf32>, %v: tensor<?x?x4x32xf32>, %g: tensor<4xf32>) -> (tensor<?x?x4x32xf32>, tensor<?x?x4x32xf32>, tensor<?x?x4x32xf32>, tensor<?x?x4x32xf32>) {
   // CHECK: tfm.linear_attention %{{.*}}, %{{.*}}, %{{.*}} {causal = true, epsilon = 9.99999997E-7 : f32, feature_map = "elu_plus_one"} : (tensor<?x?x4x16xf32>, tensor<?x?x4x16xf32>, tensor<?x?x4x32xf32>) -> tensor<?x?x4x32xf32>
   %0 = tfm.linear_attention %x, %x, %v {causal = true, epsilon = 9.99999997E-7 : f32, feature_map = "elu_plus_one"} : (tensor<?x?x4x16xf32>, tensor<?x?x4x16xf32>, tensor<?x?x4x32xf32>) -> tensor<?x?x4x32xf32>
   // CHECK: tfm.linear_attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {causal = true, scale = 1.250000e-01 : f32}
   %1 = tfm.linear_attention %x, %x, %v, %g {causal = true, scale = 0.125 : f32} : (tensor<?x?x4x16xf32>, tensor<?x?x4x16xf32>, tensor<?x?x4x32xf32>, tensor<4xf32>) -> tensor<?x?x4x32xf32>
   // CHECK: tfm.linear_attention %{{.*}}, %{{.*}}, %{{.*}} {epsilon = 1.000000e-30 : f32, feature_map = "exp"}
   %2 = tfm.linear_attention %x, %x, %v {epsilon = 1.0e-30 : f32, feature_map = "exp"} : (tensor<?x?x4x16xf32>, tensor<?x?x4x16xf32>, tensor<?x?x4x32xf32>) -> tensor<?x?x4x32xf32>
-  return %0, %1, %2 : tensor<?x?x4x32xf32>, tensor<?x?x4x32xf32>, tensor<?x?x4x32xf32>
+  // CHECK: tfm.linear_attention %{{.*}}, %{{.*}}, %{{.*}} {causal = true, epsilon = 1.000000e-30 : f32, feature_map = "exp", window = 64 : i64, window_dim = 5 : i64}
+  %3 = tfm.linear_attention %x, %x, %v {causal = true, epsilon = 1.0e-30 : f32, feature_map = "exp", window = 64 : i64, window_dim = 5 : i64} : (tensor<?x?x4x16xf32>, tensor<?x?x4x16xf32>, tensor<?x?x4x32xf32>) -> tensor<?x?x4x32xf32>
+  return %0, %1, %2, %3 : tensor<?x?x4x32xf32>, tensor<?x?x4x32xf32>, tensor<?x?x4x32xf32>, tensor<?x?x4x32xf32>
 }

@@ -1,6 +1,9 @@
 // RUN: tfc-opt %s --tfm-linearize=features=8 --split-input-file | FileCheck %s
 // RUN: tfc-opt %s --tfm-linearize="features=8 emit-remarks" --split-input-file 2>&1 >/dev/null | FileCheck %s --check-prefix=REMARK
 // RUN: not tfc-opt %s --tfm-linearize=features=0 --split-input-file 2>&1 | FileCheck %s --check-prefix=FEATURES
+// RUN: tfc-opt %s --tfm-linearize="features=8 window=3" --split-input-file | FileCheck %s --check-prefix=HYBRID
+// RUN: tfc-opt %s --tfm-linearize="features=8 window=3 emit-remarks" --split-input-file 2>&1 >/dev/null | FileCheck %s --check-prefix=HYBRID-REMARK
+// RUN: not tfc-opt %s --tfm-linearize="features=8 window=2000" --split-input-file 2>&1 | FileCheck %s --check-prefix=WINDOW
 
 // COM: Causal attention, 2 heads of 4: q and k each become the exponents of
 // COM: φ(x) [B, L, 2, 8] (rows [B, L * 2, 4] by sqrt(scale) Wᵀ [4, 8], minus
@@ -31,6 +34,30 @@
 // CHECK-NOT: tfm.attention
 // CHECK: return %[[R]]
 // REMARK: remark: {{.*}}: linearized: /causal/Softmax: 2 heads of 4, 8 random features, causal
+
+// COM: The hybrid (window=3): after the features' exponents, q and k carry
+// COM: the window's rows, sqrt(scale) x per head and, for q, log M (log 8)
+// COM: less the query's and the keys' stabilizers, for k a 1: the op's
+// COM: window_dim is the head dim + 1.
+// HYBRID-LABEL: func.func @causal
+// HYBRID: %[[QE:.+]] = tfm.reshape %{{.+}} -> tensor<?x?x2x8xf32>
+// HYBRID: %[[QM:.+]] = tfm.reduce_max %[[QE]] {axes = array<i64: 3>}
+// HYBRID: %[[PQ:.+]] = tfm.sub %[[QE]], %[[QM]]
+// HYBRID: %[[KE:.+]] = tfm.reshape %{{.+}} -> tensor<?x?x2x8xf32>
+// HYBRID: %[[KR:.+]] = tfm.reduce_max %[[KE]] {axes = array<i64: 3>}
+// HYBRID: %[[KM:.+]] = tfm.reduce_max %[[KR]] {axes = array<i64: 1>}
+// HYBRID: %[[PK:.+]] = tfm.sub %[[KE]], %[[KM]]
+// HYBRID: %[[LOGM:.+]] = tfm.constant dense<2.07944{{[0-9]+}}> : tensor<f32>
+// HYBRID: %[[OQ:.+]] = tfm.sub %[[LOGM]], %[[QM]]
+// HYBRID: %[[OFFSET:.+]] = tfm.sub %[[OQ]], %[[KM]] : (tensor<?x?x2x1xf32>, tensor<?x1x2x1xf32>) -> tensor<?x?x2x1xf32>
+// HYBRID: %[[ONES:.+]] = tfm.add %{{.+}}, %{{.+}} : (tensor<?x?x2x1xf32>, tensor<f32>) -> tensor<?x?x2x1xf32>
+// HYBRID: %[[SQ:.+]] = tfm.mul %{{.+}}, %{{.+}} : (tensor<?x?x2x4xf32>, tensor<f32>) -> tensor<?x?x2x4xf32>
+// HYBRID: %[[WQ:.+]] = tfm.concat %[[PQ]], %[[SQ]], %[[OFFSET]] {axis = 3 : i64} : (tensor<?x?x2x8xf32>, tensor<?x?x2x4xf32>, tensor<?x?x2x1xf32>) -> tensor<?x?x2x13xf32>
+// HYBRID: %[[SK:.+]] = tfm.mul %{{.+}}, %{{.+}} : (tensor<?x?x2x4xf32>, tensor<f32>) -> tensor<?x?x2x4xf32>
+// HYBRID: %[[WK:.+]] = tfm.concat %[[PK]], %[[SK]], %[[ONES]] {axis = 3 : i64}
+// HYBRID: tfm.linear_attention %[[WQ]], %[[WK]], %{{.+}} {causal = true, epsilon = 1.000000e-30 : f32, feature_map = "exp", window = 3 : i64, window_dim = 5 : i64} : (tensor<?x?x2x13xf32>, tensor<?x?x2x13xf32>, tensor<?x?x2x4xf32>) -> tensor<?x?x2x4xf32>
+// HYBRID-REMARK: remark: {{.*}}: linearized: /causal/Softmax: 2 heads of 4, 8 random features, exact within 3 keys, causal
+// WINDOW: error: tfm-linearize: window must be 0 to 1024
 func.func @causal(%q: tensor<?x?x8xf32>, %k: tensor<?x?x8xf32>, %v: tensor<?x?x8xf32>) -> tensor<?x?x8xf32> {
   %o = tfm.attention %q, %k, %v {causal = true, num_heads = 2 : i64, scale = 5.000000e-01 : f32} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32> loc("/causal/Softmax")
   return %o : tensor<?x?x8xf32>

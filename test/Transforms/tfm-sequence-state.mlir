@@ -58,6 +58,16 @@ func.func @not_causal(%q: tensor<?x?x2x4xf32> {tfm.dim_params = ["batch", "seque
 
 // -----
 
+// COM: A sliding window of exact weights (--linearize=hybrid) needs the
+// COM: window's keys, which the state does not keep.
+func.func @window(%q: tensor<?x?x2x4xf32> {tfm.dim_params = ["batch", "sequence", "", ""]}) -> tensor<?x?x2x4xf32> {
+  // expected-error @+1 {{cannot run along the sequence: its sliding window of exact weights needs the window's keys}}
+  %a = tfm.linear_attention %q, %q, %q {causal = true, epsilon = 1.0e-6 : f32, feature_map = "relu", window = 8 : i64, window_dim = 1 : i64} : (tensor<?x?x2x4xf32>, tensor<?x?x2x4xf32>, tensor<?x?x2x4xf32>) -> tensor<?x?x2x4xf32>
+  return %a : tensor<?x?x2x4xf32>
+}
+
+// -----
+
 // COM: Softmax attention needs every earlier key (a KV cache).
 func.func @softmax(%q: tensor<?x?x8xf32> {tfm.dim_params = ["batch", "sequence", ""]}) -> tensor<?x?x8xf32> {
   // expected-error @+1 {{'tfm.attention' cannot run along the sequence: softmax attention needs every earlier key}}

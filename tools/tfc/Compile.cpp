@@ -166,12 +166,14 @@ static cl::opt<std::string> linearize(
     cl::desc("Convert softmax attention to linear attention after training, "
              "with Performer's positive random features (performer, or "
              "performer:M for M features per head; default 256): time linear "
-             "in the sequence instead of quadratic. Each layer's error is "
-             "measured on --calibration-data (required); a layer over the "
-             "budget (--max-error, default 0.05) takes 2x or 4x the features "
-             "or keeps its softmax. Attentions with a mask or head-major "
-             "inputs stay softmax"),
-    cl::value_desc("performer[:M]"), cl::sub(tfc::driver::compileCommand),
+             "in the sequence instead of quadratic. hybrid:W[:M] keeps the "
+             "exact softmax weights of the keys within W positions of each "
+             "query (a sliding window) and uses the features beyond it. Each "
+             "layer's error is measured on --calibration-data (required); a "
+             "layer over the budget (--max-error, default 0.05) takes 2x or "
+             "4x the features or keeps its softmax. Attentions with a mask "
+             "or head-major inputs stay softmax"),
+    cl::value_desc("performer[:M]|hybrid:W[:M]"), cl::sub(tfc::driver::compileCommand),
     cl::cat(tfc::driver::compileCategory));
 
 static cl::opt<std::string> calibrationData(
@@ -483,8 +485,8 @@ int tfc::driver::runCompile(MLIRContext &context) {
   LinearizationOptions linearization;
   if (linearized) {
     std::string error;
-    std::optional<int64_t> features = parseLinearizeSpec(linearize, error);
-    if (!features) {
+    std::optional<LinearizeSpec> spec = parseLinearizeSpec(linearize, error);
+    if (!spec) {
       llvm::errs() << "tfc: error: --linearize=" << linearize << ": " << error
                    << "\n";
       return 1;
@@ -494,7 +496,8 @@ int tfc::driver::runCompile(MLIRContext &context) {
                       "--calibration-data before converting it: give it\n";
       return 1;
     }
-    linearization.features = *features;
+    linearization.features = spec->features;
+    linearization.window = spec->window;
   }
   if (quantize.empty() && prune.empty() && !structured && !factored &&
       !linearized &&

@@ -25,6 +25,8 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <tuple>
+
 using namespace mlir;
 using namespace mlir::tfc;
 using namespace mlir::tfc::driver;
@@ -54,25 +56,37 @@ std::vector<int64_t> candidateFeatures(int64_t features) {
 
 } // namespace
 
-std::optional<int64_t> mlir::tfc::driver::parseLinearizeSpec(StringRef text,
-                                                            std::string &error) {
-  auto [method, count] = text.split(':');
-  if (method != "performer") {
+std::optional<LinearizeSpec>
+mlir::tfc::driver::parseLinearizeSpec(StringRef text, std::string &error) {
+  auto [method, rest] = text.split(':');
+  LinearizeSpec spec;
+  StringRef count = rest;
+  if (method == "hybrid") {
+    StringRef window;
+    std::tie(window, count) = rest.split(':');
+    if (window.getAsInteger(10, spec.window) || spec.window < 1 ||
+        spec.window > tfm::kMaxLinearAttentionWindow) {
+      error = "hybrid:W needs the window W, a whole number of keys from 1 to " +
+              std::to_string(tfm::kMaxLinearAttentionWindow) + ", not '" +
+              window.str() + "'";
+      return std::nullopt;
+    }
+  } else if (method != "performer") {
     error = "the method must be performer (Performer's FAVOR+ random "
-            "features), not '" + method.str() + "'";
+            "features) or hybrid:W (exact softmax within W keys, the "
+            "features beyond), not '" + method.str() + "'";
     return std::nullopt;
   }
   if (count.empty())
-    return kDefaultLinearizeFeatures;
-  int64_t features;
-  if (count.getAsInteger(10, features) || features < 1 ||
-      features > kMaxLinearizeFeatures) {
+    return spec;
+  if (count.getAsInteger(10, spec.features) || spec.features < 1 ||
+      spec.features > kMaxLinearizeFeatures) {
     error = "the feature count must be a whole number from 1 to " +
             std::to_string(kMaxLinearizeFeatures) + ", not '" + count.str() +
             "'";
     return std::nullopt;
   }
-  return features;
+  return spec;
 }
 
 LogicalResult
@@ -131,7 +145,7 @@ mlir::tfc::driver::linearizeModel(ModuleOp module, Target &target,
         continue;
       layer.meter = LinearizeErrorMeter::create(
           op, candidateFeatures(options.features), options.seed,
-          static_cast<int64_t>(index));
+          static_cast<int64_t>(index), options.window);
       layer.tapQuery = tapIndex(taps, op.getQuery());
       layer.tapKey = tapIndex(taps, op.getKey());
       layer.tapValue = tapIndex(taps, op.getValue());
@@ -191,6 +205,7 @@ mlir::tfc::driver::linearizeModel(ModuleOp module, Target &target,
   mlir::tfc::LinearizeOptions pass;
   pass.features = options.features;
   pass.seed = options.seed;
+  pass.window = options.window;
   pm.addNestedPass<func::FuncOp>(createLinearize(pass));
   if (failed(pm.run(module)))
     return failure();
@@ -204,10 +219,17 @@ mlir::tfc::driver::linearizeModel(ModuleOp module, Target &target,
     return success();
 
   llvm::raw_ostream &os = llvm::outs();
-  os << "reduction report for " << options.modelName
-     << ": --linearize=performer:" << options.features
-     << " (softmax attention as linear attention on Performer's positive "
-        "random features; a layer over the budget takes 2x or 4x the "
+  os << "reduction report for " << options.modelName << ": --linearize=";
+  if (options.window > 0)
+    os << "hybrid:" << options.window << ":" << options.features
+       << " (exact softmax within " << options.window
+       << " keys of each query, Performer's positive random features "
+          "beyond; ";
+  else
+    os << "performer:" << options.features
+       << " (softmax attention as linear attention on Performer's positive "
+          "random features; ";
+  os << "a layer over the budget takes 2x or 4x the "
         "features, or keeps its softmax), "
      << (options.maxError ? "--max-error=" : "default budget ")
      << llvm::format("%g", budget) << " (each layer's relative L2 error)\n";

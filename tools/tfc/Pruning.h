@@ -97,6 +97,7 @@ constexpr double kDefaultLinearizeMaxError = 0.05;
 
 struct LinearizationOptions {
   int64_t features = kDefaultLinearizeFeatures; // --linearize=performer:M
+  int64_t window = 0; // --linearize=hybrid:W[:M]; 0: performer
   uint64_t seed = 1;
   std::string calibrationData; // --calibration-data DIR (required)
   std::optional<double> maxError; // --max-error: each layer's own
@@ -105,10 +106,14 @@ struct LinearizationOptions {
   int threads = 0;
 };
 
-/// The feature count of --linearize's value ("performer" or
-/// "performer:M"), or nullopt with `error` set.
-std::optional<int64_t> parseLinearizeSpec(llvm::StringRef text,
-                                          std::string &error);
+/// What --linearize's value asks for: "performer[:M]" or "hybrid:W[:M]".
+struct LinearizeSpec {
+  int64_t features = kDefaultLinearizeFeatures;
+  int64_t window = 0; // exact softmax within W keys; 0: none
+};
+/// --linearize's value parsed, or nullopt with `error` set.
+std::optional<LinearizeSpec> parseLinearizeSpec(llvm::StringRef text,
+                                                std::string &error);
 
 /// Linearizes the optimized graph `module`'s softmax attentions (tfm-linearize)
 /// where the error measured on the calibration data allows, and reports

@@ -56,13 +56,15 @@ std::string whyNotLinearizable(Operation *op);
 /// The error that linearizing one attention with each of several feature
 /// counts causes, measured on q, k, v the driver captured from the whole
 /// model and the attention's own output there: the relative L2 distance
-/// between the softmax output and Performer's, over every set given.
+/// between the softmax output and Performer's, over every set given. With
+/// `window` > 0 the hybrid's (tfm-linearize's window): the keys within the
+/// window of each query keep their exact weights.
 class LinearizeErrorMeter {
 public:
   /// nullopt when `attention` is not linearizable or `features` is empty.
   static std::optional<LinearizeErrorMeter>
   create(Operation *attention, llvm::ArrayRef<int64_t> features, uint64_t seed,
-         int64_t layer);
+         int64_t layer, int64_t window = 0);
 
   /// One batch as the graph had it: q [batch, queries, heads * dk], k and v
   /// [batch, keys, heads * d], `output` [batch, queries, heads * dv].
@@ -75,7 +77,7 @@ public:
 
 private:
   LinearizeErrorMeter() = default;
-  int64_t heads = 0, keyDim = 0, valueDim = 0;
+  int64_t heads = 0, keyDim = 0, valueDim = 0, window = 0;
   double scale = 1;
   bool causal = false;
   std::vector<int64_t> features;

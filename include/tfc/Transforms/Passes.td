@@ -603,7 +603,11 @@ def Linearize : Pass<"tfm-linearize", "func::FuncOp"> {
     `φ(x) = exp(W x' - |x'|² / 2 - c)` with `x' = sqrt(scale) x`, W `[M, d]`
     drawn in orthogonal Gaussian blocks from `seed` and the layer's number,
     and c a stabilizer that cancels in the normalization. Causal attention
-    stays causal. A driver gives each layer its feature count as
+    stays causal. With `window` W > 0 the result is a hybrid: the keys
+    within W positions of each query (the last W, causal) keep their exact
+    softmax weights, `exp(x'_q · x'_k)` on the features' scale (the
+    linear_attention op's window, its rows `[q', log M - c_q - c_k]` and
+    `[k', 1]`), and only the keys beyond weigh by the features. A driver gives each layer its feature count as
     `tfc.linearize_features` (0 keeps the softmax); otherwise every
     qualifying layer takes `features`. Other attentions stay (remarks say
     why).
@@ -613,6 +617,9 @@ def Linearize : Pass<"tfm-linearize", "func::FuncOp"> {
            "Random features per head (M)">,
     Option<"seed", "seed", "uint64_t", /*default=*/"1",
            "Seed of the features' draw">,
+    Option<"window", "window", "int64_t", /*default=*/"0",
+           "Keys within this many positions of a query keep their exact "
+           "softmax weights (0: none)">,
     Option<"emitRemarks", "emit-remarks", "bool", /*default=*/"false",
            "Report each attention linearized or kept as a remark">
   ];

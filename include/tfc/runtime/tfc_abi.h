@@ -222,10 +222,16 @@ enum {
  * `decay` [N] under TFC_RT_LINEAR_ATTENTION_HAS_DECAY. `sequence_state`
  * (causal ops of a --decoder model; else -1): the index of the state that
  * a prefill writes and a step continues (tfc_model_prefill/step); a plain
- * run ignores it. Kernels: f32, dk and
- * dv up to TFC_RT_LINEAR_ATTENTION_MAX_HEAD_DIM. The generated code has
- * checked the shapes. */
-enum { TFC_RT_LINEAR_ATTENTION_MAX_HEAD_DIM = 1024 };
+ * run ignores it. `window` > 0: the last `window_dim` values of each q and
+ * k row are a sliding window's rows (tfm.linear_attention's window; not
+ * with a sequence state). Kernels: f32, dk and dv up to
+ * TFC_RT_LINEAR_ATTENTION_MAX_HEAD_DIM, windows up to
+ * TFC_RT_LINEAR_ATTENTION_MAX_WINDOW. The generated code has checked the
+ * shapes. */
+enum {
+  TFC_RT_LINEAR_ATTENTION_MAX_HEAD_DIM = 1024,
+  TFC_RT_LINEAR_ATTENTION_MAX_WINDOW = 1024
+};
 
 /* tfc_rt_matmul: out[b] = lhs[b] @ rhs[b] for [B, M, K] @ [B, K, N] ->
  * [B, M, N]; a batch dim of 1 in lhs or rhs broadcasts. Kernels: f32, the

@@ -91,9 +91,29 @@ struct LinearAttentionPattern : OpConversionPattern<tfm::LinearAttentionOp> {
                                         queryLength, keyLength),
                 op, "causal with more queries than keys");
 
+    // A window: the features are the first dk - window_dim values of q and
+    // k, the window's rows the rest.
+    int64_t window = op.getWindow(), windowDim = op.getWindowDim();
+    int64_t featureDim = queryType.getDimSize(3) - windowDim;
+    auto headSlice = [&](Value x, int64_t offset, int64_t size) -> Value {
+      SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(0),
+                                           b.getIndexAttr(0),
+                                           b.getIndexAttr(offset)};
+      SmallVector<OpFoldResult> sizes = {
+          b.create<tensor::DimOp>(loc, x, 0).getResult(),
+          b.create<tensor::DimOp>(loc, x, 1).getResult(),
+          b.getIndexAttr(heads), b.getIndexAttr(size)};
+      SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+      return b.create<tensor::ExtractSliceOp>(loc, x, offsets, sizes, strides);
+    };
+    Value featureQuery = query, featureKey = key;
+    if (window > 0) {
+      featureQuery = headSlice(query, 0, featureDim);
+      featureKey = headSlice(key, 0, featureDim);
+    }
     StringRef map = op.getFeatureMap();
-    Value fq = applyFeatureMap(b, loc, query, map, acc);
-    Value fk = applyFeatureMap(b, loc, key, map, acc);
+    Value fq = applyFeatureMap(b, loc, featureQuery, map, acc);
+    Value fk = applyFeatureMap(b, loc, featureKey, map, acc);
 
     // scores[b, h, i, j] = sum_d φq[b, i, h, d] φk[b, j, h, d], loops
     // b, h, i, j, d.
@@ -110,16 +130,26 @@ struct LinearAttentionPattern : OpConversionPattern<tfm::LinearAttentionOp> {
       nb.create<linalg::YieldOp>(
           l, ValueRange{nb.create<arith::AddFOp>(l, args[2], product)});
     };
-    Value scores =
-        b.create<linalg::GenericOp>(
-             loc, TypeRange{RankedTensorType::get(scoresShape, acc)},
-             ValueRange{fq, fk},
-             ValueRange{createFilled(b, loc, scoresShape, acc, scoresDims, 0.0)},
-             SmallVector<AffineMap>{getLoopsMap(b, 5, {0, 2, 1, 4}),
-                                    getLoopsMap(b, 5, {0, 3, 1, 4}),
-                                    getLoopsMap(b, 5, {0, 1, 2, 3})},
-             contraction, multiplyAdd)
-            .getResult(0);
+    auto contractHeads = [&](Value x, Value y) -> Value {
+      return b
+          .create<linalg::GenericOp>(
+              loc, TypeRange{RankedTensorType::get(scoresShape, acc)},
+              ValueRange{x, y},
+              ValueRange{
+                  createFilled(b, loc, scoresShape, acc, scoresDims, 0.0)},
+              SmallVector<AffineMap>{getLoopsMap(b, 5, {0, 2, 1, 4}),
+                                     getLoopsMap(b, 5, {0, 3, 1, 4}),
+                                     getLoopsMap(b, 5, {0, 1, 2, 3})},
+              contraction, multiplyAdd)
+          .getResult(0);
+    };
+    Value scores = contractHeads(fq, fk);
+    // The window's exponents, qw · kw.
+    Value windowScores;
+    if (window > 0)
+      windowScores =
+          contractHeads(headSlice(query, featureDim, windowDim),
+                        headSlice(key, featureDim, windowDim));
 
     // The weights: scaled, zero past the causal triangle, decayed by
     // γ^(i' - j) with i' = i + (Lk - Lq).
@@ -128,6 +158,10 @@ struct LinearAttentionPattern : OpConversionPattern<tfm::LinearAttentionOp> {
     if (decay) {
       weightInputs.push_back(decay);
       weightMaps.push_back(getLoopsMap(b, 4, {1}));
+    }
+    if (windowScores) {
+      weightInputs.push_back(windowScores);
+      weightMaps.push_back(b.getMultiDimIdentityMap(4));
     }
     weightMaps.push_back(b.getMultiDimIdentityMap(4));
     Value scale = createScalarConstant(
@@ -142,6 +176,28 @@ struct LinearAttentionPattern : OpConversionPattern<tfm::LinearAttentionOp> {
              weightMaps, parallel4,
              [&](OpBuilder &nb, Location l, ValueRange args) {
                Value w = nb.create<arith::MulFOp>(l, args[0], scale);
+               if (windowScores) {
+                 // Within the window (i' - W < j <= i', or |i' - j| < W not
+                 // causal): exp(qw · kw), its exponent capped at 88 as the
+                 // kernel caps it.
+                 Value i = nb.create<linalg::IndexOp>(l, 2);
+                 Value j = nb.create<linalg::IndexOp>(l, 3);
+                 Value position = nb.create<arith::AddIOp>(l, i, offset);
+                 Value width = nb.create<arith::ConstantIndexOp>(l, window);
+                 Value inside = nb.create<arith::CmpIOp>(
+                     l, arith::CmpIPredicate::slt,
+                     nb.create<arith::SubIOp>(l, position, j), width);
+                 inside = nb.create<arith::AndIOp>(
+                     l, inside,
+                     nb.create<arith::CmpIOp>(
+                         l, arith::CmpIPredicate::slt,
+                         nb.create<arith::SubIOp>(l, j, position), width));
+                 Value exponent = nb.create<arith::MinimumFOp>(
+                     l, args[weightInputs.size() - 1],
+                     createScalarConstant(nb, l, acc, 88.0));
+                 w = nb.create<arith::SelectOp>(
+                     l, inside, nb.create<math::ExpOp>(l, exponent), w);
+               }
                if (causal) {
                  Value i = nb.create<linalg::IndexOp>(l, 2);
                  Value j = nb.create<linalg::IndexOp>(l, 3);

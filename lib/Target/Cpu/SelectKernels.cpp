@@ -963,6 +963,9 @@ Refusal KernelSelector::selectLinearAttention(tfm::LinearAttentionOp op,
       resultType.getDimSize(3) > TFC_RT_LINEAR_ATTENTION_MAX_HEAD_DIM)
     return "head dims past the kernel's " +
            std::to_string(TFC_RT_LINEAR_ATTENTION_MAX_HEAD_DIM);
+  if (op.getWindow() > TFC_RT_LINEAR_ATTENTION_MAX_WINDOW)
+    return "a window past the kernel's " +
+           std::to_string(TFC_RT_LINEAR_ATTENTION_MAX_WINDOW);
   Location loc = op.getLoc();
   // The shapes the kernel trusts: the same checks as the generic lowering.
   Value query = op.getQuery(), key = op.getKey(), value = op.getValue();
@@ -997,6 +1000,8 @@ Refusal KernelSelector::selectLinearAttention(tfm::LinearAttentionOp op,
   auto state = op->getAttrOfType<IntegerAttr>(kSequenceStateAttr);
   args.push_back(
       b.create<arith::ConstantIntOp>(loc, state ? state.getInt() : -1, 64));
+  args.push_back(b.create<arith::ConstantIntOp>(loc, op.getWindow(), 64));
+  args.push_back(b.create<arith::ConstantIntOp>(loc, op.getWindowDim(), 64));
   StringRef map = op.getFeatureMap();
   int64_t flags = (map == "elu_plus_one" ? TFC_RT_LINEAR_ATTENTION_ELU_PLUS_ONE
                    : map == "relu"       ? TFC_RT_LINEAR_ATTENTION_RELU
@@ -1014,7 +1019,11 @@ Refusal KernelSelector::selectLinearAttention(tfm::LinearAttentionOp op,
       flags);
   op.getResult().replaceAllUsesWith(result.getResult());
   chosen = ("kernel linear_attention (f32, " + isa + ", " + map +
-            (op.getCausal() ? ", causal" : "") + ")")
+            (op.getCausal() ? ", causal" : "") +
+            (op.getWindow() > 0
+                 ? ", exact within " + std::to_string(op.getWindow()) + " keys"
+                 : "") +
+            ")")
                .str();
   return {};
 }

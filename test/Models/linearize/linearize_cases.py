@@ -6,13 +6,17 @@ against float64 numpy.
   write DIR
       DIR/model.mlir (the two tfm.attention ops), DIR/cal/set0 (calibration
       q, k, v) and DIR/test (other inputs of the same distribution).
-  check DIR OUT FEATURES
+  check DIR OUT FEATURES [WINDOW]
       OUT holds the linearized library's outputs on DIR/test. numpy draws
       Performer's features as tfc does (splitmix64, Box-Muller, orthogonal
       blocks: LinearizeUtils.cpp), computes FAVOR+ on the same inputs, and
       the library must match it (so the graph is Performer's), and both must
       be nearer the softmax than FEATURES/4 features would be on average
-      (so the approximation is the one asked for).
+      (so the approximation is the one asked for). With WINDOW, the hybrid
+      (--linearize=hybrid:WINDOW:FEATURES): the keys within WINDOW
+      positions keep their exact weights, on the features' scale; the
+      library must match numpy's hybrid and be nearer the softmax than
+      FAVOR+ alone with the same features.
 """
 import os
 import sys
@@ -93,15 +97,25 @@ def softmax_attention(q, k, v, causal):
     return np.einsum("bhlm,bmhd->blhd", weights, heads(v)).reshape(BATCH, LENGTH, -1)
 
 
-def performer(q, k, v, causal, w):
+def performer(q, k, v, causal, w, window=0):
     w = w.astype(np.float64) * np.sqrt(SCALE)
 
     def phi(x, axes):
         exponent = heads(x) @ w.T - (heads(x) ** 2).sum(-1, keepdims=True) * SCALE / 2
-        return np.exp(exponent - exponent.max(axis=axes, keepdims=True))
+        stabilizer = exponent.max(axis=axes, keepdims=True)
+        return np.exp(exponent - stabilizer), stabilizer
 
-    pq, pk = phi(q, (3,)), phi(k, (1, 3))
+    (pq, cq), (pk, ck) = phi(q, (3,)), phi(k, (1, 3))
     weights = np.einsum("blhf,bmhf->bhlm", pq, pk)
+    if window:
+        # Within the window: exp(q'·k') on the features' scale, M exp(q'·k'
+        # - c_q - c_k) (their sum's expectation).
+        exact = np.exp(np.einsum("blhd,bmhd->bhlm", heads(q), heads(k)) * SCALE
+                       + np.log(w.shape[0])
+                       - cq[..., 0].transpose(0, 2, 1)[..., None]
+                       - ck[..., 0].transpose(0, 2, 1)[..., None])
+        distance = np.arange(LENGTH)[:, None] - np.arange(LENGTH)[None, :]
+        weights = np.where(np.abs(distance) < window, exact, weights)
     if causal:
         weights = weights * np.tril(np.ones((LENGTH, LENGTH)))
     out = np.einsum("bhlm,bmhd->blhd", weights, heads(v)) / (
@@ -123,14 +137,23 @@ def write(folder):
             np.save(os.path.join(folder, sub, name + ".npy"), x)
 
 
-def check(folder, out, features):
+def check(folder, out, features, window=0):
     x = inputs(2)
     ok = True
     for layer, name in enumerate(("causal", "global")):
         causal = name == "causal"
         exact = softmax_attention(x["q"], x["k"], x["v"], causal)
         got = np.load(os.path.join(out, name + ".npy")).astype(np.float64)
-        ours = performer(x["q"], x["k"], x["v"], causal, draw(DIM, features, 1, layer))
+        ours = performer(x["q"], x["k"], x["v"], causal, draw(DIM, features, 1, layer),
+                         window)
+        if window:
+            alone = relative(performer(x["q"], x["k"], x["v"], causal,
+                                       draw(DIM, features, 1, layer)), exact)
+            match = relative(got, ours)
+            print(f"{name}: library vs numpy hybrid {match:.2e}, vs softmax "
+                  f"{relative(got, exact):.4f} (features alone: {alone:.4f})")
+            ok &= match < 1e-4 and relative(got, exact) < alone
+            continue
         # What a quarter of the features gives, over 4 draws: Monte Carlo
         # error falls as 1 / sqrt(features), so the requested count must do
         # better.
@@ -148,4 +171,5 @@ def check(folder, out, features):
 if __name__ == "__main__":
     if sys.argv[1] == "write":
         sys.exit(write(sys.argv[2]))
-    sys.exit(check(sys.argv[2], sys.argv[3], int(sys.argv[4])))
+    sys.exit(check(sys.argv[2], sys.argv[3], int(sys.argv[4]),
+                   int(sys.argv[5]) if len(sys.argv) > 5 else 0))

@@ -88,3 +88,45 @@ case("exp", 1, 100, 100, 2, 48, 16, "exp", True, epsilon=1e-30)
 case("stream", 2, 150, 150, 3, 32, 24, "elu_plus_one", True, epsilon=1e-6)
 case("stream_decay", 2, 150, 150, 4, 16, 80, "none", True, scale=0.25,
      decay=np.array([0.97, 0.9, 0.5, 0.0], dtype=np.float32))
+
+
+def window_case(name, b, lq, lk, heads, features, window_dim, dv, kind,
+                causal, window, epsilon):
+    """A sliding window of exact weights: the last window_dim values of q
+    and k are the window's rows (0.5 scaled normals), and keys within
+    `window` positions of query position i' = i + Lk - Lq (i' - W < j <= i'
+    causal, |i' - j| < W not) weigh exp(qw·kw) instead of φq·φk. The
+    kernel subtracts the window keys' linear weights from the row's sums, so
+    its rounding error is relative to the whole row's weight: the features
+    are 0.5 scaled normals too, so that no row's sum is hundreds of times
+    the window's (the elementwise tolerance is 1e-4)."""
+    dk = features + window_dim
+    q = (rng.standard_normal((b, lq, heads, dk)) * 0.5).astype(np.float32)
+    k = (rng.standard_normal((b, lk, heads, dk)) * 0.5).astype(np.float32)
+    v = rng.standard_normal((b, lk, heads, dv)).astype(np.float32)
+    save(f"input_{name}_q", q)
+    save(f"input_{name}_k", k)
+    save(f"input_{name}_v", v)
+    fq, fk = feature(q[..., :features], kind), feature(k[..., :features], kind)
+    w = np.einsum("bihd,bjhd->bhij", fq, fk)
+    exact = np.exp(np.minimum(88.0, np.einsum(
+        "bihd,bjhd->bhij", q[..., features:].astype(np.float64),
+        k[..., features:].astype(np.float64))))
+    i = np.arange(lq)[:, None] + (lk - lq)
+    j = np.arange(lk)[None, :]
+    inside = (i - j < window) & (j - i < window)
+    w = np.where(inside, exact, w)
+    if causal:
+        w = np.where(j <= i, w, 0.0)
+    out = np.einsum("bhij,bjhe->bihe", w, v.astype(np.float64))
+    out = out / (w.sum(-1).transpose(0, 2, 1)[..., None] + epsilon)
+    save(f"expected_{name}", out)
+
+
+# The window (--linearize=hybrid): causal over two chunks and a partial one
+# with the exp map; a decode-like call whose window (70) is longer than a
+# chunk; not causal with ReLU features, the window on both sides.
+window_case("window", 1, 150, 150, 2, 40, 9, 24, "exp", True, 20, 1e-30)
+window_case("window_decode", 1, 5, 140, 2, 24, 5, 16, "elu_plus_one", True,
+            70, 1e-6)
+window_case("window_global", 2, 90, 90, 2, 32, 8, 16, "relu", False, 16, 1e-3)
