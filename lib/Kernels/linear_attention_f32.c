@@ -29,8 +29,9 @@
  * place of the features' estimate. The linear form above runs unchanged
  * over every key; each query then adds Σ_j (e_j - l_j) v_j over its
  * window's keys (and the same to its normalizer), with the keys' features
- * from a ring of the last 2 window + chunk keys: O(window · (dk + dv))
- * more per query, no more memory that grows with the sequence.
+ * (with their window rows and values) from a ring of the last 2 window +
+ * chunk keys: O(window · (dk + dv)) more per query, in vectors, and no
+ * memory that grows with the sequence.
  *
  * Rows of q, k and v are read through their strides (a packed qkv split
  * into parts is a strided view) into the thread's scratch, with the
@@ -227,10 +228,11 @@ static void emit_queries(const tfc_linear_attention_f32_problem *p,
 /* A sliding window's buffers in the thread's scratch
  * (tfc_kernel_linear_attention_f32_window_floats sizes them). */
 typedef struct window_buffers {
-  float *ring; /* [ring_rows][dkp]: φk of key t in row t % ring_rows */
-  int64_t ring_rows;
-  float *phi_q;     /* [dkp]: the query's features, zero-padded */
-  float *qw;        /* [window_dim]: its window row */
+  /* [ring_rows][row]: key t in row t % ring_rows, its φk (dkp), its window
+   * row kw (dwp) and its value (dvp), each zero-padded to whole vectors. */
+  float *ring;
+  int64_t ring_rows, row;
+  float *query;     /* the query's φq (dkp) and qw (dwp), zero-padded */
   float *scores;    /* the window's keys: qw · kw, then exp of it */
   float *linear;    /* the window's keys: their linear weights */
   float *extra;     /* [ROWS][dvp]: each row's correction */
@@ -239,28 +241,42 @@ typedef struct window_buffers {
 
 static window_buffers window_layout(const tfc_linear_attention_f32_problem *p,
                                     float *at) {
-  int64_t dkp = padded(p->dk - p->window_dim), dvp = padded(p->dv);
+  int64_t dkp = padded(p->dk - p->window_dim), dvp = padded(p->dv),
+          dwp = padded(p->window_dim);
   int64_t keys = padded(2 * p->window) + 16;
   window_buffers w;
   w.ring_rows = 2 * p->window + CHUNK;
+  w.row = dkp + dwp + dvp;
   w.ring = at;
-  w.phi_q = w.ring + w.ring_rows * dkp;
-  w.qw = w.phi_q + dkp;
-  w.scores = w.qw + padded(p->window_dim);
+  w.query = w.ring + w.ring_rows * w.row;
+  w.scores = w.query + dkp + dwp;
   w.linear = w.scores + keys;
   w.extra = w.linear + keys;
   w.extra_den = w.extra + 4 * dvp;
   return w;
 }
 
-/* Key t's features (dk of them in `phi`) into the ring, zero-padded. */
-static void ring_store(window_buffers *w, const float *phi, int64_t dk,
-                       int64_t t) {
-  float *row = w->ring + (t % w->ring_rows) * padded(dk);
-  for (int64_t d = 0; d < dk; ++d)
-    row[d] = phi[d];
-  for (int64_t d = dk; d < padded(dk); ++d)
-    row[d] = 0.0f;
+/* n values `stride` apart into `to`, zeros after them up to `width`. */
+static void gather_row(float *to, const float *from, int64_t stride, int64_t n,
+                       int64_t width) {
+  for (int64_t i = 0; i < n; ++i)
+    to[i] = from[i * stride];
+  for (int64_t i = n; i < width; ++i)
+    to[i] = 0.0f;
+}
+
+/* Key t into the ring: its features (dk of them in `phi`), its window row
+ * (after the features in the k row `krow`) and its value row `vrow`. */
+static void ring_store(const tfc_linear_attention_f32_problem *p,
+                       window_buffers *w, const float *phi, const float *krow,
+                       const float *vrow, int64_t t) {
+  int64_t dk = p->dk - p->window_dim, dkp = padded(dk),
+          dwp = padded(p->window_dim);
+  float *row = w->ring + (t % w->ring_rows) * w->row;
+  gather_row(row, phi, 1, dk, dkp);
+  gather_row(row + dkp, krow + dk * p->k_stride[3], p->k_stride[3],
+             p->window_dim, dwp);
+  gather_row(row + dkp + dwp, vrow, p->v_stride[3], p->dv, padded(p->dv));
 }
 
 /* The query at position `pos` (its q row `qrow`, its features `phi` with
@@ -268,42 +284,35 @@ static void ring_store(window_buffers *w, const float *phi, int64_t dk,
  * e_j = exp(qw · kw_j) in place of their linear one l_j = scale φq · φk_j,
  * which the state and the chunk's products counted: row r of `extra`
  * gets Σ_j (e_j - l_j) v_j and lane 0 of its extra_den Σ_j (e_j - l_j).
- * The keys' features are the ring's (the last 2 window + chunk keys). */
+ * The keys are the ring's (the last 2 window + chunk keys). */
 static void window_correction(const tfc_linear_attention_f32_problem *p,
                               window_buffers *w, const float *qrow,
-                              const float *phi, const float *k,
-                              const float *v, int64_t pos, int64_t r) {
-  int64_t dk = p->dk - p->window_dim, dkp = padded(dk), dw = p->window_dim,
-          dv = p->dv, dvp = padded(dv);
+                              const float *phi, int64_t pos, int64_t r) {
+  int64_t dk = p->dk - p->window_dim, dkp = padded(dk),
+          dwp = padded(p->window_dim), dvp = padded(p->dv);
   int64_t lo = pos - p->window + 1 < 0 ? 0 : pos - p->window + 1;
   int64_t hi = p->causal ? pos : pos + p->window - 1;
   if (hi > p->k_len - 1)
     hi = p->k_len - 1;
   int64_t count = hi - lo + 1;
   float *num = w->extra + r * dvp;
-  for (int64_t e = 0; e < dvp; ++e)
-    num[e] = 0.0f;
+  for (int64_t e = 0; e < dvp; e += 16)
+    STORE16(num + e, SPLAT16(0.0f));
   w->extra_den[16 * r] = 0.0f;
   if (count <= 0)
     return;
-  for (int64_t d = 0; d < dk; ++d)
-    w->phi_q[d] = phi[d];
-  for (int64_t d = dk; d < dkp; ++d)
-    w->phi_q[d] = 0.0f;
-  for (int64_t d = 0; d < dw; ++d)
-    w->qw[d] = qrow[(dk + d) * p->q_stride[3]];
+  gather_row(w->query, phi, 1, dk, dkp);
+  gather_row(w->query + dkp, qrow + dk * p->q_stride[3], p->q_stride[3],
+             p->window_dim, dwp);
   for (int64_t i = 0; i < count; ++i) {
-    int64_t j = lo + i;
-    const float *kw = k + j * p->k_stride[1] + dk * p->k_stride[3];
-    float dot = 0.0f;
-    for (int64_t d = 0; d < dw; ++d)
-      dot += w->qw[d] * kw[d * p->k_stride[3]];
-    w->scores[i] = dot;
-    const float *phi_k = w->ring + (j % w->ring_rows) * dkp;
-    vf16 acc = SPLAT16(0.0f);
+    const float *key = w->ring + ((lo + i) % w->ring_rows) * w->row;
+    vf16 linear = SPLAT16(0.0f), exact = SPLAT16(0.0f);
     for (int64_t d0 = 0; d0 < dkp; d0 += 16)
-      acc += LOAD16(w->phi_q + d0) * LOAD16(phi_k + d0);
-    w->linear[i] = p->scale * SUM16(acc);
+      linear += LOAD16(w->query + d0) * LOAD16(key + d0);
+    for (int64_t d0 = dkp; d0 < dkp + dwp; d0 += 16)
+      exact += LOAD16(w->query + d0) * LOAD16(key + d0);
+    w->linear[i] = p->scale * SUM16(linear);
+    w->scores[i] = SUM16(exact);
   }
   /* exp in vectors; past 88 it would be inf (a window weight e^88 times
    * any other's: the row is that key's value either way). */
@@ -315,9 +324,9 @@ static void window_correction(const tfc_linear_attention_f32_problem *p,
   for (int64_t i = 0; i < count; ++i) {
     float c = w->scores[i] - w->linear[i];
     den += c;
-    const float *vrow = v + (lo + i) * p->v_stride[1];
-    for (int64_t e = 0; e < dv; ++e)
-      num[e] += c * vrow[e * p->v_stride[3]];
+    const float *value = w->ring + ((lo + i) % w->ring_rows) * w->row + dkp + dwp;
+    for (int64_t e = 0; e < dvp; e += 16)
+      STORE16(num + e, LOAD16(num + e) + c * LOAD16(value + e));
   }
   w->extra_den[16 * r] = den;
 }
@@ -367,7 +376,8 @@ void TFC_KERNEL_FN(tfc_kernel_linear_attention_f32_tasks)(
           for (int64_t d = 0; d < dk; ++d)
             kt[d * CHUNK + j] = krow[d];
           if (window && p->causal)
-            ring_store(&w, krow, dk, t);
+            ring_store(p, &w, krow, k + t * p->k_stride[1],
+                       v + t * p->v_stride[1], t);
           float *vrow = vs + j * dvp;
           for (int64_t e = 0; e < dv; ++e)
             vrow[e] = v[t * p->v_stride[1] + e * p->v_stride[3]];
@@ -408,7 +418,7 @@ void TFC_KERNEL_FN(tfc_kernel_linear_attention_f32_tasks)(
             out_rows[r] = out + (t0 + a - offset) * p->out_stride[1];
             if (window)
               window_correction(p, &w, q + (t0 + a - offset) * p->q_stride[1],
-                                qs + a * dkp, k, v, t0 + a, r);
+                                qs + a * dkp, t0 + a, r);
           }
           emit_queries(p, qs, weights, a0, rows, visible, carried, vs, state,
                        z, window ? w.extra : NULL, w.extra_den, out_rows);
@@ -438,7 +448,8 @@ void TFC_KERNEL_FN(tfc_kernel_linear_attention_f32_tasks)(
         for (int64_t t = need_lo > ring_next ? need_lo : ring_next;
              t <= need_hi; ++t) {
           feature_row(p, k + t * p->k_stride[1], p->k_stride[3], dk, krow);
-          ring_store(&w, krow, dk, t);
+          ring_store(p, &w, krow, k + t * p->k_stride[1],
+                     v + t * p->v_stride[1], t);
         }
         if (need_hi + 1 > ring_next)
           ring_next = need_hi + 1;
@@ -450,8 +461,7 @@ void TFC_KERNEL_FN(tfc_kernel_linear_attention_f32_tasks)(
         out_rows[r] = out + (i0 + r) * p->out_stride[1];
         if (window)
           window_correction(p, &w, q + (i0 + r) * p->q_stride[1],
-                            qs + r * dkp, k, v,
-                            i0 + r + p->k_len - p->q_len, r);
+                            qs + r * dkp, i0 + r + p->k_len - p->q_len, r);
       }
       emit_queries(p, qs, weights, 0, rows, 0, carried, vs, state, z,
                    window ? w.extra : NULL, w.extra_den, out_rows);
