@@ -18,6 +18,21 @@
 // the [B, L, N, dk, dv] prefix tensor, the largest in the model, by a
 // kernel that carries a dk x dv state.
 //
+// It also forms it from retention in RetNet's parallel form, which exports
+// as the products of a [N, L, L] decay mask built from the sequence length:
+//
+//   p    = cast(range(0, L, 1)) to f32             L: q's sequence length
+//   dist = unsqueeze(p, [1]) - unsqueeze(p, [0])   i - j
+//   E    = where(dist >= 0, exp(dist * c), 0)      c [N, 1, 1]: log γ per head
+//   D    = E / sqrt(reduce_sum(E, [-1], keepdims))   (or E: unnormalized)
+//   out  = matmul(matmul(qt, kt) * s * D, vt)      qt, vt: [B, N, L, d] views
+//                                                  of q, v [B, L, N, d], kt
+//                                                  [B, N, d, L] of k
+//
+// which is tfm.linear_attention with decay γ = e^c, scale s and no feature
+// map; the normalization divides row i of head h by sqrt(Σ_{m<=i} γ^m), a
+// prefix sum over [L, N] in place of the [N, L, L] mask's row sums.
+//
 //===----------------------------------------------------------------------===//
 
 #include "FusionUtils.h"
@@ -27,6 +42,8 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/RegionUtils.h"
 #include "tfm/TfmOps.h"
+
+#include <cmath>
 
 namespace mlir::tfc {
 #define GEN_PASS_DEF_FUSELINEARATTENTION
@@ -202,6 +219,243 @@ FailureOr<LinearAttentionMatch> matchLinearAttention(Value num, Value den,
   return match;
 }
 
+/// `value` less its multiplications by scalar constants (either side, any
+/// number of them), their product into `scale`.
+Value peelScalarFactors(Value value, double &scale) {
+  while (auto mul = value.getDefiningOp<tfm::MulOp>()) {
+    Value rest;
+    for (auto [x, c] : {std::pair{mul.getLhs(), mul.getRhs()},
+                        std::pair{mul.getRhs(), mul.getLhs()}})
+      if (std::optional<double> factor = getScalarConstant(c);
+          factor && x.getType() == mul.getType()) {
+        scale *= *factor;
+        rest = x;
+        break;
+      }
+    if (!rest)
+      break;
+    value = rest;
+  }
+  return value;
+}
+
+/// Whether `value` is a tensor of zeros: a splat constant or a
+/// constant_of_shape of 0.
+bool isZeros(Value value) {
+  if (auto fill = value.getDefiningOp<tfm::ConstantOfShapeOp>()) {
+    auto splat = dyn_cast<SplatElementsAttr>(fill.getValue());
+    return splat && isa<FloatType>(splat.getElementType()) &&
+           splat.getSplatValue<APFloat>().isZero();
+  }
+  return isScalarConstant(value, 0.0);
+}
+
+/// The input of `value` = unsqueeze(x, [axis]) for a rank-2 result.
+Value matchUnsqueeze2(Value value, int64_t axis) {
+  auto unsqueeze = value.getDefiningOp<tfm::UnsqueezeOp>();
+  if (!unsqueeze || unsqueeze.getAxes().size() != 1 ||
+      normalizeAxis(unsqueeze.getAxes()[0], 2) != axis)
+    return {};
+  return unsqueeze.getInput();
+}
+
+/// A retention's decay mask, proven.
+struct DecayMask {
+  SmallVector<float> logGamma; // c per head (one: every head's)
+  bool normalized = false;
+  Value positions; // p [L] (f32): 0, 1, .., L - 1
+};
+
+/// D (the mask the scores are multiplied by) as the header describes it,
+/// for queries of sequence length `length`.
+FailureOr<DecayMask> matchDecayMask(Value d, const SymbolicDim &length,
+                                    std::string &why) {
+  DecayMask mask;
+  Value e = d;
+  if (auto div = d.getDefiningOp<tfm::DivOp>()) {
+    auto sqrt = div.getRhs().getDefiningOp<tfm::SqrtOp>();
+    auto sum = sqrt ? sqrt.getInput().getDefiningOp<tfm::ReduceSumOp>() : nullptr;
+    int64_t rank = cast<RankedTensorType>(div.getLhs().getType()).getRank();
+    if (!sum || sum.getInput() != div.getLhs() || !sum.getKeepdims() ||
+        sum.getAxes().size() != 1 ||
+        normalizeAxis(sum.getAxes()[0], rank) != rank - 1) {
+      why = "the mask is divided by something other than the square root of "
+            "its row sums";
+      return failure();
+    }
+    mask.normalized = true;
+    e = div.getLhs();
+  }
+  auto where = e.getDefiningOp<tfm::WhereOp>();
+  auto exp = where ? where.getLhs().getDefiningOp<tfm::ExpOp>() : nullptr;
+  auto power = exp ? exp.getInput().getDefiningOp<tfm::MulOp>() : nullptr;
+  if (!where || !exp || !power || !isZeros(where.getRhs())) {
+    why = "the mask is not where(i - j >= 0, exp((i - j) * log γ), 0)";
+    return failure();
+  }
+  Value dist, logGamma;
+  for (auto [x, c] : {std::pair{power.getLhs(), power.getRhs()},
+                      std::pair{power.getRhs(), power.getLhs()}})
+    if (std::optional<SmallVector<float>> values = getConstantFloats(c)) {
+      dist = x;
+      logGamma = c;
+      mask.logGamma = *values;
+    }
+  auto keep = where.getCondition().getDefiningOp<tfm::GreaterOrEqualOp>();
+  if (!dist || !keep || keep.getLhs() != dist ||
+      !isScalarConstant(keep.getRhs(), 0.0)) {
+    why = "the mask is not where(i - j >= 0, exp((i - j) * log γ), 0) with "
+          "one i - j and a constant log γ";
+    return failure();
+  }
+  // c: [N, 1, 1] or one value; every γ in (0, 1].
+  auto cType = cast<RankedTensorType>(logGamma.getType());
+  for (int64_t dim = std::max<int64_t>(cType.getRank() - 2, 0);
+       dim < cType.getRank(); ++dim)
+    if (cType.getDimSize(dim) != 1) {
+      why = "log γ varies along the positions";
+      return failure();
+    }
+  for (float c : mask.logGamma)
+    if (!(c <= 0.0f) || std::isinf(c)) {
+      why = "a decay γ = e^c outside (0, 1]";
+      return failure();
+    }
+  auto sub = dist.getDefiningOp<tfm::SubOp>();
+  Value rows = sub ? matchUnsqueeze2(sub.getLhs(), 1) : Value();
+  Value cols = sub ? matchUnsqueeze2(sub.getRhs(), 0) : Value();
+  if (!rows || rows != cols) {
+    why = "i - j is not unsqueeze(p, [1]) - unsqueeze(p, [0]) of one p";
+    return failure();
+  }
+  auto toFloat = rows.getDefiningOp<tfm::CastOp>();
+  auto range = toFloat ? toFloat.getInput().getDefiningOp<tfm::RangeOp>()
+                       : rows.getDefiningOp<tfm::RangeOp>();
+  if (!range || !isScalarConstant(range.getStart(), 0.0) ||
+      !isScalarConstant(range.getDelta(), 1.0) ||
+      !cast<RankedTensorType>(rows.getType()).getElementType().isF32()) {
+    why = "the positions are not range(0, L, 1) as f32";
+    return failure();
+  }
+  std::optional<SymbolicDim> limit = getSymbolicElement(range.getLimit(), 0);
+  if (!limit || *limit != length) {
+    why = "the positions' count is not the queries' sequence length";
+    return failure();
+  }
+  mask.positions = rows;
+  return mask;
+}
+
+/// The [B, L, N, d] value that `value` = transpose(x, perm) views.
+Value matchHeadsView(Value value, ArrayRef<int64_t> perm) {
+  auto transpose = value.getDefiningOp<tfm::TransposeOp>();
+  if (!transpose || transpose.getPerm() != perm)
+    return {};
+  return transpose.getInput();
+}
+
+struct RetentionMatch {
+  Value query, key, value;
+  double scale = 1;
+  DecayMask mask;
+};
+
+/// matmul(scores * s * D, vt) with scores = matmul(qt, kt).
+FailureOr<RetentionMatch> matchRetention(tfm::MatMulOp product,
+                                         std::string &why) {
+  RetentionMatch match;
+  Value v = matchHeadsView(product.getRhs(), {0, 2, 1, 3});
+  double scale = 1;
+  auto weighted = peelScalarFactors(product.getLhs(), scale)
+                      .getDefiningOp<tfm::MulOp>();
+  if (!v || !weighted) {
+    why = "not a product of weighted scores with v's heads";
+    return failure();
+  }
+  for (auto [scoresSide, maskSide] :
+       {std::pair{weighted.getLhs(), weighted.getRhs()},
+        std::pair{weighted.getRhs(), weighted.getLhs()}}) {
+    double factor = scale;
+    auto scores = peelScalarFactors(scoresSide, factor)
+                      .getDefiningOp<tfm::MatMulOp>();
+    Value q = scores ? matchHeadsView(scores.getLhs(), {0, 2, 1, 3}) : Value();
+    Value k = scores ? matchHeadsView(scores.getRhs(), {0, 2, 3, 1}) : Value();
+    if (!q || !k)
+      continue;
+    for (Value x : {q, k, v}) {
+      auto type = cast<RankedTensorType>(x.getType());
+      if (type.getRank() != 4 || type.isDynamicDim(2) || type.isDynamicDim(3) ||
+          !type.getElementType().isF32()) {
+        why = "q, k and v are not f32 [B, L, N, d] with static N and d";
+        return failure();
+      }
+    }
+    if (!sameLeadingDims(q, k) || !sameLeadingDims(k, v)) {
+      why = "q, k and v differ in batch, sequence or heads";
+      return failure();
+    }
+    double maskScale = 1;
+    FailureOr<DecayMask> mask = matchDecayMask(
+        peelScalarFactors(maskSide, maskScale), getSymbolicDim(q, 1), why);
+    if (failed(mask))
+      return failure();
+    int64_t heads = cast<RankedTensorType>(q.getType()).getDimSize(2);
+    if (mask->logGamma.size() != 1 &&
+        static_cast<int64_t>(mask->logGamma.size()) != heads) {
+      why = "the mask's decays are not one per head";
+      return failure();
+    }
+    match.query = q;
+    match.key = k;
+    match.value = v;
+    match.scale = factor * maskScale;
+    match.mask = std::move(*mask);
+    return match;
+  }
+  why = "the weights are not matmul(q's heads, k's heads transposed) times a "
+        "mask";
+  return failure();
+}
+
+/// Replaces `product` (a matched retention) by tfm.linear_attention; the
+/// result in the product's [B, N, L, dv] layout.
+Value buildRetention(OpBuilder &b, tfm::MatMulOp product,
+                     const RetentionMatch &match) {
+  Location loc = product.getLoc();
+  int64_t heads = cast<RankedTensorType>(match.query.getType()).getDimSize(2);
+  SmallVector<float> logGamma(match.mask.logGamma);
+  if (logGamma.size() == 1)
+    logGamma.assign(heads, logGamma[0]);
+  SmallVector<float> gamma;
+  for (float c : logGamma)
+    gamma.push_back(std::exp(c));
+  auto headsType = RankedTensorType::get({heads}, b.getF32Type());
+  Value decay = b.create<tfm::ConstantOp>(
+      loc, headsType, DenseElementsAttr::get(headsType, ArrayRef(gamma)));
+  Value out = b.create<tfm::LinearAttentionOp>(
+      loc, match.query, match.key, match.value, decay, b.getStringAttr("none"),
+      b.getF32FloatAttr(static_cast<float>(match.scale)), b.getBoolAttr(true),
+      FloatAttr(), b.getI64IntegerAttr(0), b.getI64IntegerAttr(0));
+  if (match.mask.normalized) {
+    // Row i of head h over sqrt(Σ_{m<=i} γ_h^m): the prefix sums over the
+    // positions of exp(m c_h), [L, N], as [L, N, 1].
+    Value c = b.create<tfm::ConstantOp>(
+        loc, headsType, DenseElementsAttr::get(headsType, ArrayRef(logGamma)));
+    Value exponents = b.create<tfm::MulOp>(
+        loc,
+        b.create<tfm::UnsqueezeOp>(loc, match.mask.positions,
+                                   b.getDenseI64ArrayAttr({1})),
+        c);
+    Value sums = b.create<tfm::CumSumOp>(loc, b.create<tfm::ExpOp>(loc, exponents),
+                                         b.getI64IntegerAttr(0),
+                                         b.getBoolAttr(false), b.getBoolAttr(false));
+    Value norms = b.create<tfm::UnsqueezeOp>(
+        loc, b.create<tfm::SqrtOp>(loc, sums), b.getDenseI64ArrayAttr({2}));
+    out = b.create<tfm::DivOp>(loc, out, norms);
+  }
+  return b.create<tfm::TransposeOp>(loc, out, b.getDenseI64ArrayAttr({0, 2, 1, 3}));
+}
+
 struct FuseLinearAttentionPass
     : public tfc::impl::FuseLinearAttentionBase<FuseLinearAttentionPass> {
   using FuseLinearAttentionBase::FuseLinearAttentionBase;
@@ -259,9 +513,62 @@ struct FuseLinearAttentionPass
                                .str());
       ++numLinearAttention;
     }
+    fuseRetention(remarks);
     // The prefix sums and products left without users.
     IRRewriter rewriter(&getContext());
     (void)runRegionDCE(rewriter, getOperation()->getRegions());
+  }
+
+  /// Retention in the parallel form: anchored on the product of weighted
+  /// scores with v whose weights are multiplied by a tensor computed from a
+  /// range (a mask built from the sequence length).
+  void fuseRetention(const FusionRemarks &remarks) {
+    SmallVector<tfm::MatMulOp> anchors;
+    getOperation().walk([&](tfm::MatMulOp product) {
+      auto type = cast<RankedTensorType>(product.getType());
+      double scale = 1;
+      auto weighted = peelScalarFactors(product.getLhs(), scale)
+                          .getDefiningOp<tfm::MulOp>();
+      if (type.getRank() == 4 && weighted &&
+          (dependsOnRange(weighted.getLhs()) || dependsOnRange(weighted.getRhs())))
+        anchors.push_back(product);
+    });
+    OpBuilder b(&getContext());
+    for (tfm::MatMulOp product : anchors) {
+      std::string why;
+      FailureOr<RetentionMatch> match = matchRetention(product, why);
+      if (failed(match)) {
+        (void)remarks.reject(product, "retention: " + why);
+        continue;
+      }
+      b.setInsertionPointAfter(product);
+      Value fused = buildRetention(b, product, *match);
+      if (fused.getType() != product.getType()) {
+        fused.getDefiningOp()->erase();
+        (void)remarks.reject(product, "retention: the result's shape is not "
+                                      "the fused op's");
+        continue;
+      }
+      product.getResult().replaceAllUsesWith(fused);
+      remarks.fused(fused.getDefiningOp(),
+                    std::string("retention, decay") +
+                        (match->mask.normalized ? ", rows normalized" : ""));
+      ++numLinearAttention;
+    }
+  }
+
+  /// Whether `value` is computed from a tfm.range within a few elementwise
+  /// steps (the decay mask's shape of computation).
+  static bool dependsOnRange(Value value, int depth = 0) {
+    Operation *op = value.getDefiningOp();
+    if (!op || depth > 8)
+      return false;
+    if (isa<tfm::RangeOp>(op))
+      return true;
+    for (Value operand : op->getOperands())
+      if (dependsOnRange(operand, depth + 1))
+        return true;
+    return false;
   }
 };
 

@@ -196,3 +196,204 @@ func.func @mixed_maps(%qkv: tensor<?x?x3x4x8xf32>) -> tensor<?x?x4x8xf32> {
   %o = tfm.div %num, %den : (tensor<?x?x4x8xf32>, tensor<?x?x4x1xf32>) -> tensor<?x?x4x8xf32>
   return %o : tensor<?x?x4x8xf32>
 }
+
+// -----
+
+// COM: Retention in RetNet's parallel form (the families suite's retnet): a
+// COM: decay mask γ^(i - j) for j <= i built from range(0, L, 1) of the
+// COM: queries' sequence length, its rows normalized by the square roots of
+// COM: their sums, multiplied into the scaled scores. It becomes
+// COM: tfm.linear_attention with decay γ = e^c per head and the scale, the
+// COM: normalization a prefix sum over [L, N] of exp(m c), and the result
+// COM: goes back to the product's [B, N, L, dv].
+// CHECK-LABEL: func.func @retention
+// CHECK: %[[G:.+]] = tfm.constant dense<[0.951229453, 0.990049839]> : tensor<2xf32>
+// CHECK: %[[O:.+]] = tfm.linear_attention %arg0, %arg1, %arg2, %[[G]] {causal = true, scale = 5.000000e-01 : f32} : (tensor<?x?x2x4xf32>, tensor<?x?x2x4xf32>, tensor<?x?x2x4xf32>, tensor<2xf32>) -> tensor<?x?x2x4xf32>
+// CHECK: %[[C:.+]] = tfm.constant dense<[-5.000000e-02, -0.00999999977]> : tensor<2xf32>
+// CHECK: %[[P:.+]] = tfm.unsqueeze %{{.+}} {axes = array<i64: 1>} : (tensor<?xf32>) -> tensor<?x1xf32>
+// CHECK: %[[E:.+]] = tfm.mul %[[P]], %[[C]] : (tensor<?x1xf32>, tensor<2xf32>) -> tensor<?x2xf32>
+// CHECK: %[[X:.+]] = tfm.exp %[[E]]
+// CHECK: %[[S:.+]] = tfm.cumsum %[[X]] {axis = 0 : i64}
+// CHECK: %[[R:.+]] = tfm.sqrt %[[S]]
+// CHECK: %[[U:.+]] = tfm.unsqueeze %[[R]] {axes = array<i64: 2>} : (tensor<?x2xf32>) -> tensor<?x2x1xf32>
+// CHECK: %[[D:.+]] = tfm.div %[[O]], %[[U]] : (tensor<?x?x2x4xf32>, tensor<?x2x1xf32>) -> tensor<?x?x2x4xf32>
+// CHECK: %[[T:.+]] = tfm.transpose %[[D]] {perm = array<i64: 0, 2, 1, 3>}
+// CHECK-NOT: tfm.matmul
+// CHECK-NOT: tfm.where
+// CHECK: return %[[T]]
+func.func @retention(%q: tensor<?x?x2x4xf32> {tfm.dim_params = ["batch", "sequence", "", ""]}, %k: tensor<?x?x2x4xf32> {tfm.dim_params = ["batch", "sequence", "", ""]}, %v: tensor<?x?x2x4xf32> {tfm.dim_params = ["batch", "sequence", "", ""]}) -> tensor<?x2x?x4xf32> {
+  %c0 = tfm.constant dense<0> : tensor<i64>
+  %c1 = tfm.constant dense<1> : tensor<i64>
+  %zero = tfm.constant dense<0.0> : tensor<f32>
+  %scale = tfm.constant dense<0.5> : tensor<f32>
+  %loggamma = tfm.constant dense<[[[-0.05]], [[-0.01]]]> : tensor<2x1x1xf32>
+  %shape = tfm.shape %q {end = 4 : i64, start = 0 : i64} : (tensor<?x?x2x4xf32>) -> tensor<4xi64>
+  %l = tfm.gather %shape, %c1 {axis = 0 : i64} : (tensor<4xi64>, tensor<i64>) -> tensor<i64>
+  %range = tfm.range %c0, %l, %c1 : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
+  %p = tfm.cast %range {to = f32} : (tensor<?xi64>) -> tensor<?xf32>
+  %rows = tfm.unsqueeze %p {axes = array<i64: 1>} : (tensor<?xf32>) -> tensor<?x1xf32>
+  %cols = tfm.unsqueeze %p {axes = array<i64: 0>} : (tensor<?xf32>) -> tensor<1x?xf32>
+  %dist = tfm.sub %rows, %cols : (tensor<?x1xf32>, tensor<1x?xf32>) -> tensor<?x?xf32>
+  %power = tfm.mul %dist, %loggamma : (tensor<?x?xf32>, tensor<2x1x1xf32>) -> tensor<2x?x?xf32>
+  %decay = tfm.exp %power : (tensor<2x?x?xf32>) -> tensor<2x?x?xf32>
+  %keep = tfm.greater_or_equal %dist, %zero : (tensor<?x?xf32>, tensor<f32>) -> tensor<?x?xi1>
+  %masked = tfm.where %keep, %decay, %zero : (tensor<?x?xi1>, tensor<2x?x?xf32>, tensor<f32>) -> tensor<2x?x?xf32>
+  %rowsum = tfm.reduce_sum %masked {axes = array<i64: 2>} : (tensor<2x?x?xf32>) -> tensor<2x?x1xf32>
+  %root = tfm.sqrt %rowsum : (tensor<2x?x1xf32>) -> tensor<2x?x1xf32>
+  %mask = tfm.div %masked, %root : (tensor<2x?x?xf32>, tensor<2x?x1xf32>) -> tensor<2x?x?xf32>
+  %qt = tfm.transpose %q {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x?x2x4xf32>) -> tensor<?x2x?x4xf32>
+  %kt = tfm.transpose %k {perm = array<i64: 0, 2, 3, 1>} : (tensor<?x?x2x4xf32>) -> tensor<?x2x4x?xf32>
+  %vt = tfm.transpose %v {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x?x2x4xf32>) -> tensor<?x2x?x4xf32>
+  %scores = tfm.matmul %qt, %kt : (tensor<?x2x?x4xf32>, tensor<?x2x4x?xf32>) -> tensor<?x2x?x?xf32>
+  %scaled = tfm.mul %scores, %scale : (tensor<?x2x?x?xf32>, tensor<f32>) -> tensor<?x2x?x?xf32>
+  %weighted = tfm.mul %scaled, %mask : (tensor<?x2x?x?xf32>, tensor<2x?x?xf32>) -> tensor<?x2x?x?xf32>
+  // expected-remark @+1 {{fused linear_attention: retention, decay, rows normalized}}
+  %out = tfm.matmul %weighted, %vt : (tensor<?x2x?x?xf32>, tensor<?x2x?x4xf32>) -> tensor<?x2x?x4xf32>
+  return %out : tensor<?x2x?x4xf32>
+}
+
+// -----
+
+// COM: Unnormalized: the mask as it is; no prefix sum.
+// CHECK-LABEL: func.func @retention_unnormalized
+// CHECK: tfm.linear_attention %arg0, %arg1, %arg2, %{{.+}} {causal = true, scale = 5.000000e-01 : f32}
+// CHECK-NOT: tfm.cumsum
+// CHECK: tfm.transpose
+func.func @retention_unnormalized(%q: tensor<?x?x2x4xf32> {tfm.dim_params = ["batch", "sequence", "", ""]}, %k: tensor<?x?x2x4xf32> {tfm.dim_params = ["batch", "sequence", "", ""]}, %v: tensor<?x?x2x4xf32> {tfm.dim_params = ["batch", "sequence", "", ""]}) -> tensor<?x2x?x4xf32> {
+  %c0 = tfm.constant dense<0> : tensor<i64>
+  %c1 = tfm.constant dense<1> : tensor<i64>
+  %zero = tfm.constant dense<0.0> : tensor<f32>
+  %scale = tfm.constant dense<0.5> : tensor<f32>
+  %loggamma = tfm.constant dense<[[[-0.05]], [[-0.01]]]> : tensor<2x1x1xf32>
+  %shape = tfm.shape %q {end = 4 : i64, start = 0 : i64} : (tensor<?x?x2x4xf32>) -> tensor<4xi64>
+  %l = tfm.gather %shape, %c1 {axis = 0 : i64} : (tensor<4xi64>, tensor<i64>) -> tensor<i64>
+  %range = tfm.range %c0, %l, %c1 : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
+  %p = tfm.cast %range {to = f32} : (tensor<?xi64>) -> tensor<?xf32>
+  %rows = tfm.unsqueeze %p {axes = array<i64: 1>} : (tensor<?xf32>) -> tensor<?x1xf32>
+  %cols = tfm.unsqueeze %p {axes = array<i64: 0>} : (tensor<?xf32>) -> tensor<1x?xf32>
+  %dist = tfm.sub %rows, %cols : (tensor<?x1xf32>, tensor<1x?xf32>) -> tensor<?x?xf32>
+  %power = tfm.mul %dist, %loggamma : (tensor<?x?xf32>, tensor<2x1x1xf32>) -> tensor<2x?x?xf32>
+  %decay = tfm.exp %power : (tensor<2x?x?xf32>) -> tensor<2x?x?xf32>
+  %keep = tfm.greater_or_equal %dist, %zero : (tensor<?x?xf32>, tensor<f32>) -> tensor<?x?xi1>
+  %masked = tfm.where %keep, %decay, %zero : (tensor<?x?xi1>, tensor<2x?x?xf32>, tensor<f32>) -> tensor<2x?x?xf32>
+  %qt = tfm.transpose %q {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x?x2x4xf32>) -> tensor<?x2x?x4xf32>
+  %kt = tfm.transpose %k {perm = array<i64: 0, 2, 3, 1>} : (tensor<?x?x2x4xf32>) -> tensor<?x2x4x?xf32>
+  %vt = tfm.transpose %v {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x?x2x4xf32>) -> tensor<?x2x?x4xf32>
+  %scores = tfm.matmul %qt, %kt : (tensor<?x2x?x4xf32>, tensor<?x2x4x?xf32>) -> tensor<?x2x?x?xf32>
+  %scaled = tfm.mul %scores, %scale : (tensor<?x2x?x?xf32>, tensor<f32>) -> tensor<?x2x?x?xf32>
+  %weighted = tfm.mul %scaled, %masked : (tensor<?x2x?x?xf32>, tensor<2x?x?xf32>) -> tensor<?x2x?x?xf32>
+  // expected-remark @+1 {{fused linear_attention: retention, decay}}
+  %out = tfm.matmul %weighted, %vt : (tensor<?x2x?x?xf32>, tensor<?x2x?x4xf32>) -> tensor<?x2x?x4xf32>
+  return %out : tensor<?x2x?x4xf32>
+}
+
+// -----
+
+// COM: Must not fire: the mask keeps only j < i (i - j > 0), not the
+// COM: diagonal that linear attention's causal form includes.
+// CHECK-LABEL: func.func @retention_strict
+// CHECK-NOT: tfm.linear_attention
+func.func @retention_strict(%q: tensor<?x?x2x4xf32> {tfm.dim_params = ["batch", "sequence", "", ""]}, %k: tensor<?x?x2x4xf32> {tfm.dim_params = ["batch", "sequence", "", ""]}, %v: tensor<?x?x2x4xf32> {tfm.dim_params = ["batch", "sequence", "", ""]}) -> tensor<?x2x?x4xf32> {
+  %c0 = tfm.constant dense<0> : tensor<i64>
+  %c1 = tfm.constant dense<1> : tensor<i64>
+  %zero = tfm.constant dense<0.0> : tensor<f32>
+  %scale = tfm.constant dense<0.5> : tensor<f32>
+  %loggamma = tfm.constant dense<[[[-0.05]], [[-0.01]]]> : tensor<2x1x1xf32>
+  %shape = tfm.shape %q {end = 4 : i64, start = 0 : i64} : (tensor<?x?x2x4xf32>) -> tensor<4xi64>
+  %l = tfm.gather %shape, %c1 {axis = 0 : i64} : (tensor<4xi64>, tensor<i64>) -> tensor<i64>
+  %range = tfm.range %c0, %l, %c1 : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
+  %p = tfm.cast %range {to = f32} : (tensor<?xi64>) -> tensor<?xf32>
+  %rows = tfm.unsqueeze %p {axes = array<i64: 1>} : (tensor<?xf32>) -> tensor<?x1xf32>
+  %cols = tfm.unsqueeze %p {axes = array<i64: 0>} : (tensor<?xf32>) -> tensor<1x?xf32>
+  %dist = tfm.sub %rows, %cols : (tensor<?x1xf32>, tensor<1x?xf32>) -> tensor<?x?xf32>
+  %power = tfm.mul %dist, %loggamma : (tensor<?x?xf32>, tensor<2x1x1xf32>) -> tensor<2x?x?xf32>
+  %decay = tfm.exp %power : (tensor<2x?x?xf32>) -> tensor<2x?x?xf32>
+  %keep = tfm.greater %dist, %zero : (tensor<?x?xf32>, tensor<f32>) -> tensor<?x?xi1>
+  %masked = tfm.where %keep, %decay, %zero : (tensor<?x?xi1>, tensor<2x?x?xf32>, tensor<f32>) -> tensor<2x?x?xf32>
+  %rowsum = tfm.reduce_sum %masked {axes = array<i64: 2>} : (tensor<2x?x?xf32>) -> tensor<2x?x1xf32>
+  %root = tfm.sqrt %rowsum : (tensor<2x?x1xf32>) -> tensor<2x?x1xf32>
+  %mask = tfm.div %masked, %root : (tensor<2x?x?xf32>, tensor<2x?x1xf32>) -> tensor<2x?x?xf32>
+  %qt = tfm.transpose %q {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x?x2x4xf32>) -> tensor<?x2x?x4xf32>
+  %kt = tfm.transpose %k {perm = array<i64: 0, 2, 3, 1>} : (tensor<?x?x2x4xf32>) -> tensor<?x2x4x?xf32>
+  %vt = tfm.transpose %v {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x?x2x4xf32>) -> tensor<?x2x?x4xf32>
+  %scores = tfm.matmul %qt, %kt : (tensor<?x2x?x4xf32>, tensor<?x2x4x?xf32>) -> tensor<?x2x?x?xf32>
+  %scaled = tfm.mul %scores, %scale : (tensor<?x2x?x?xf32>, tensor<f32>) -> tensor<?x2x?x?xf32>
+  %weighted = tfm.mul %scaled, %mask : (tensor<?x2x?x?xf32>, tensor<2x?x?xf32>) -> tensor<?x2x?x?xf32>
+  // expected-remark @+1 {{not fused as linear_attention: retention: the mask is not where(i - j >= 0, exp((i - j) * log γ), 0) with one i - j and a constant log γ}}
+  %out = tfm.matmul %weighted, %vt : (tensor<?x2x?x?xf32>, tensor<?x2x?x4xf32>) -> tensor<?x2x?x4xf32>
+  return %out : tensor<?x2x?x4xf32>
+}
+
+// -----
+
+// COM: Must not fire: the positions count to a constant 16, which the
+// COM: queries' dynamic sequence length need not be.
+// CHECK-LABEL: func.func @retention_fixed_length
+// CHECK-NOT: tfm.linear_attention
+func.func @retention_fixed_length(%q: tensor<?x?x2x4xf32> {tfm.dim_params = ["batch", "sequence", "", ""]}, %k: tensor<?x?x2x4xf32> {tfm.dim_params = ["batch", "sequence", "", ""]}, %v: tensor<?x?x2x4xf32> {tfm.dim_params = ["batch", "sequence", "", ""]}) -> tensor<?x2x?x4xf32> {
+  %c0 = tfm.constant dense<0> : tensor<i64>
+  %c1 = tfm.constant dense<1> : tensor<i64>
+  %zero = tfm.constant dense<0.0> : tensor<f32>
+  %scale = tfm.constant dense<0.5> : tensor<f32>
+  %loggamma = tfm.constant dense<[[[-0.05]], [[-0.01]]]> : tensor<2x1x1xf32>
+  %c16 = tfm.constant dense<16> : tensor<i64>
+  %shape = tfm.shape %q {end = 4 : i64, start = 0 : i64} : (tensor<?x?x2x4xf32>) -> tensor<4xi64>
+  %l = tfm.gather %shape, %c1 {axis = 0 : i64} : (tensor<4xi64>, tensor<i64>) -> tensor<i64>
+  %range = tfm.range %c0, %c16, %c1 : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
+  %p = tfm.cast %range {to = f32} : (tensor<?xi64>) -> tensor<?xf32>
+  %rows = tfm.unsqueeze %p {axes = array<i64: 1>} : (tensor<?xf32>) -> tensor<?x1xf32>
+  %cols = tfm.unsqueeze %p {axes = array<i64: 0>} : (tensor<?xf32>) -> tensor<1x?xf32>
+  %dist = tfm.sub %rows, %cols : (tensor<?x1xf32>, tensor<1x?xf32>) -> tensor<?x?xf32>
+  %power = tfm.mul %dist, %loggamma : (tensor<?x?xf32>, tensor<2x1x1xf32>) -> tensor<2x?x?xf32>
+  %decay = tfm.exp %power : (tensor<2x?x?xf32>) -> tensor<2x?x?xf32>
+  %keep = tfm.greater_or_equal %dist, %zero : (tensor<?x?xf32>, tensor<f32>) -> tensor<?x?xi1>
+  %masked = tfm.where %keep, %decay, %zero : (tensor<?x?xi1>, tensor<2x?x?xf32>, tensor<f32>) -> tensor<2x?x?xf32>
+  %rowsum = tfm.reduce_sum %masked {axes = array<i64: 2>} : (tensor<2x?x?xf32>) -> tensor<2x?x1xf32>
+  %root = tfm.sqrt %rowsum : (tensor<2x?x1xf32>) -> tensor<2x?x1xf32>
+  %mask = tfm.div %masked, %root : (tensor<2x?x?xf32>, tensor<2x?x1xf32>) -> tensor<2x?x?xf32>
+  %qt = tfm.transpose %q {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x?x2x4xf32>) -> tensor<?x2x?x4xf32>
+  %kt = tfm.transpose %k {perm = array<i64: 0, 2, 3, 1>} : (tensor<?x?x2x4xf32>) -> tensor<?x2x4x?xf32>
+  %vt = tfm.transpose %v {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x?x2x4xf32>) -> tensor<?x2x?x4xf32>
+  %scores = tfm.matmul %qt, %kt : (tensor<?x2x?x4xf32>, tensor<?x2x4x?xf32>) -> tensor<?x2x?x?xf32>
+  %scaled = tfm.mul %scores, %scale : (tensor<?x2x?x?xf32>, tensor<f32>) -> tensor<?x2x?x?xf32>
+  %weighted = tfm.mul %scaled, %mask : (tensor<?x2x?x?xf32>, tensor<2x?x?xf32>) -> tensor<?x2x?x?xf32>
+  // expected-remark @+1 {{not fused as linear_attention: retention: the positions' count is not the queries' sequence length}}
+  %out = tfm.matmul %weighted, %vt : (tensor<?x2x?x?xf32>, tensor<?x2x?x4xf32>) -> tensor<?x2x?x4xf32>
+  return %out : tensor<?x2x?x4xf32>
+}
+
+// -----
+
+// COM: Must not fire: a growing "decay" (γ = e^0.1 > 1).
+// CHECK-LABEL: func.func @retention_growing
+// CHECK-NOT: tfm.linear_attention
+func.func @retention_growing(%q: tensor<?x?x2x4xf32> {tfm.dim_params = ["batch", "sequence", "", ""]}, %k: tensor<?x?x2x4xf32> {tfm.dim_params = ["batch", "sequence", "", ""]}, %v: tensor<?x?x2x4xf32> {tfm.dim_params = ["batch", "sequence", "", ""]}) -> tensor<?x2x?x4xf32> {
+  %c0 = tfm.constant dense<0> : tensor<i64>
+  %c1 = tfm.constant dense<1> : tensor<i64>
+  %zero = tfm.constant dense<0.0> : tensor<f32>
+  %scale = tfm.constant dense<0.5> : tensor<f32>
+  %loggamma = tfm.constant dense<[[[0.1]], [[-0.01]]]> : tensor<2x1x1xf32>
+  %shape = tfm.shape %q {end = 4 : i64, start = 0 : i64} : (tensor<?x?x2x4xf32>) -> tensor<4xi64>
+  %l = tfm.gather %shape, %c1 {axis = 0 : i64} : (tensor<4xi64>, tensor<i64>) -> tensor<i64>
+  %range = tfm.range %c0, %l, %c1 : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
+  %p = tfm.cast %range {to = f32} : (tensor<?xi64>) -> tensor<?xf32>
+  %rows = tfm.unsqueeze %p {axes = array<i64: 1>} : (tensor<?xf32>) -> tensor<?x1xf32>
+  %cols = tfm.unsqueeze %p {axes = array<i64: 0>} : (tensor<?xf32>) -> tensor<1x?xf32>
+  %dist = tfm.sub %rows, %cols : (tensor<?x1xf32>, tensor<1x?xf32>) -> tensor<?x?xf32>
+  %power = tfm.mul %dist, %loggamma : (tensor<?x?xf32>, tensor<2x1x1xf32>) -> tensor<2x?x?xf32>
+  %decay = tfm.exp %power : (tensor<2x?x?xf32>) -> tensor<2x?x?xf32>
+  %keep = tfm.greater_or_equal %dist, %zero : (tensor<?x?xf32>, tensor<f32>) -> tensor<?x?xi1>
+  %masked = tfm.where %keep, %decay, %zero : (tensor<?x?xi1>, tensor<2x?x?xf32>, tensor<f32>) -> tensor<2x?x?xf32>
+  %rowsum = tfm.reduce_sum %masked {axes = array<i64: 2>} : (tensor<2x?x?xf32>) -> tensor<2x?x1xf32>
+  %root = tfm.sqrt %rowsum : (tensor<2x?x1xf32>) -> tensor<2x?x1xf32>
+  %mask = tfm.div %masked, %root : (tensor<2x?x?xf32>, tensor<2x?x1xf32>) -> tensor<2x?x?xf32>
+  %qt = tfm.transpose %q {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x?x2x4xf32>) -> tensor<?x2x?x4xf32>
+  %kt = tfm.transpose %k {perm = array<i64: 0, 2, 3, 1>} : (tensor<?x?x2x4xf32>) -> tensor<?x2x4x?xf32>
+  %vt = tfm.transpose %v {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x?x2x4xf32>) -> tensor<?x2x?x4xf32>
+  %scores = tfm.matmul %qt, %kt : (tensor<?x2x?x4xf32>, tensor<?x2x4x?xf32>) -> tensor<?x2x?x?xf32>
+  %scaled = tfm.mul %scores, %scale : (tensor<?x2x?x?xf32>, tensor<f32>) -> tensor<?x2x?x?xf32>
+  %weighted = tfm.mul %scaled, %mask : (tensor<?x2x?x?xf32>, tensor<2x?x?xf32>) -> tensor<?x2x?x?xf32>
+  // expected-remark @+1 {{not fused as linear_attention: retention: a decay γ = e^c outside (0, 1]}}
+  %out = tfm.matmul %weighted, %vt : (tensor<?x2x?x?xf32>, tensor<?x2x?x4xf32>) -> tensor<?x2x?x4xf32>
+  return %out : tensor<?x2x?x4xf32>
+}

@@ -61,8 +61,11 @@ SHAPES = {
                  ("b3", lambda r: {"past_values": r.randn(3, 48, 3).astype(np.float32)})],
     "linear-attention": [("b2s7", lambda r: {"input_ids": token_ids(r, 2, 7)}),
                          ("b1s16", lambda r: {"input_ids": token_ids(r, 1, 16)})],
+    # b2s150: the fused retention's kernel over two chunks of 64 keys and a
+    # partial one.
     "retnet": [("b2s7", lambda r: {"input_ids": token_ids(r, 2, 7)}),
-               ("b1s16", lambda r: {"input_ids": token_ids(r, 1, 16)})],
+               ("b1s16", lambda r: {"input_ids": token_ids(r, 1, 16)}),
+               ("b2s150", lambda r: {"input_ids": token_ids(r, 2, 150)})],
     "gpt2-kv": [("decode-b2p9", lambda r: gpt2_kv(r, 2, 1, 9)),
                 ("prefill-b1s6p3", lambda r: gpt2_kv(r, 1, 6, 3))],
     "deit": [("b2", lambda r: {"pixel_values": r.randn(2, 3, 32, 32).astype(np.float32)}),
