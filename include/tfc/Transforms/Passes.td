@@ -322,7 +322,7 @@ def FuseAttention : Tfm_FusionPass<"tfm-fuse-attention"> {
 }
 
 def FuseLinearAttention : Tfm_FusionPass<"tfm-fuse-linear-attention"> {
-  let summary = "Forms tfm.linear_attention from causal linear attention written with prefix sums";
+  let summary = "Forms tfm.linear_attention from causal linear attention written with prefix sums, and from RetNet's retention";
   let description = [{
     Models trained with linear attention export it as prefix sums over the
     sequence (`CumSum`) of the outer products `φ(k) vᵀ` and of `φ(k)`,
@@ -348,6 +348,21 @@ def FuseLinearAttention : Tfm_FusionPass<"tfm-fuse-linear-attention"> {
     %o = tfm.linear_attention %q, %k, %v {causal = true, epsilon = 9.99999997E-7 : f32, feature_map = "elu_plus_one"}
         : (tensor<?x?x4x8xf32>, tensor<?x?x4x8xf32>, tensor<?x?x4x8xf32>) -> tensor<?x?x4x8xf32>
     ```
+
+    It also forms retention in RetNet's parallel form,
+    `MatMul(MatMul(q, kᵀ) * s * D, v)` on heads-first views of `[B, L, N, d]`
+    q, k, v, with the decay mask built from the sequence length:
+
+    ```
+    p = Cast(Range(0, L, 1));  dist = Unsqueeze(p, 1) - Unsqueeze(p, 0)
+    E = Where(dist >= 0, Exp(dist * log_gamma), 0)     log_gamma [N, 1, 1] <= 0
+    D = E / Sqrt(ReduceSum(E, [-1], keepdims))         (or E)
+    ```
+
+    proving that L is the queries' sequence length. The result is
+    `tfm.linear_attention` with decay `γ = e^log_gamma`, and for the
+    normalized mask a division by `sqrt(CumSum(Exp(p * log_gamma), 0))`
+    (`[L, N]` where the graph summed `[N, L, L]`).
   }];
   let statistics = [Statistic<"numLinearAttention", "linear-attention",
                               "Linear attention blocks fused">];
