@@ -26,12 +26,15 @@
  *
  * A sliding window (--linearize=hybrid): the keys within `window`
  * positions of a query weigh exp(qw · kw), their exact softmax weight, in
- * place of the features' estimate. The linear form above runs unchanged
- * over every key; each query then adds Σ_j (e_j - l_j) v_j over its
- * window's keys (and the same to its normalizer), with the keys' features
- * (with their window rows and values) from a ring of the last 2 window +
- * chunk keys: O(window · (dk + dv)) more per query, in vectors, and no
- * memory that grows with the sequence.
+ * place of the features' estimate. Causal, the linear form above runs
+ * `window` keys behind the queries (a query's linear keys end where its
+ * window begins) and each query adds Σ_j e_j v_j over its window (and
+ * Σ_j e_j to its normalizer), the keys' window rows and values from a
+ * ring of the last window + chunk keys. Not causal, the state holds every
+ * key and each window key's linear weight is taken out again (its
+ * features in the ring too). O(window · (E + dv)) more per query (not
+ * causal O(window · (dk + E + dv))), in vectors, and no memory that grows
+ * with the sequence.
  *
  * Rows of q, k and v are read through their strides (a packed qkv split
  * into parts is a strided view) into the thread's scratch, with the
@@ -173,7 +176,7 @@ static void update_state(int64_t dk, int64_t dvp, int64_t n, float decay,
  * key, `visible` keys for the last row): their outputs, each its
  * within-chunk part plus carried[r] times its product with the state,
  * plus, with a window, its correction (extra [rows][dvp] and
- * extra_den[16 r]: window_correction's). */
+ * extra_den[16 r]: window_part's). */
 static void emit_queries(const tfc_linear_attention_f32_problem *p,
                          const float *qs, const float *weights, int64_t a0,
                          int64_t rows, int64_t visible, const float *carried,
@@ -228,14 +231,16 @@ static void emit_queries(const tfc_linear_attention_f32_problem *p,
 /* A sliding window's buffers in the thread's scratch
  * (tfc_kernel_linear_attention_f32_window_floats sizes them). */
 typedef struct window_buffers {
-  /* [ring_rows][row]: key t in row t % ring_rows, its φk (dkp), its window
-   * row kw (dwp) and its value (dvp), each zero-padded to whole vectors. */
+  /* [ring_rows][row]: key t in row t % ring_rows, zero-padded to whole
+   * vectors: not causal its φk (dkp), then (both) its window row kw (dwp)
+   * and its value (dvp). */
   float *ring;
-  int64_t ring_rows, row;
-  float *query;     /* the query's φq (dkp) and qw (dwp), zero-padded */
+  int64_t ring_rows, row, features;
+  int64_t next;     /* the next key the ring takes */
+  float *query;     /* the query's φq (not causal) and qw, zero-padded */
   float *scores;    /* the window's keys: qw · kw, then exp of it */
   float *linear;    /* the window's keys: their linear weights */
-  float *extra;     /* [ROWS][dvp]: each row's correction */
+  float *extra;     /* [ROWS][dvp]: each row's window part */
   float *extra_den; /* [ROWS][16]: its normalizer's, in lane 0 */
 } window_buffers;
 
@@ -245,8 +250,12 @@ static window_buffers window_layout(const tfc_linear_attention_f32_problem *p,
           dwp = padded(p->window_dim);
   int64_t keys = padded(2 * p->window) + 16;
   window_buffers w;
-  w.ring_rows = 2 * p->window + CHUNK;
-  w.row = dkp + dwp + dvp;
+  /* Causal, the chunk's queries see keys up to `window` past the chunk's
+   * (below); not causal, a tile's queries see `window` on either side. */
+  w.ring_rows = p->causal ? p->window + CHUNK : 2 * p->window + CHUNK;
+  w.features = p->causal ? 0 : dkp;
+  w.row = w.features + dwp + dvp;
+  w.next = 0;
   w.ring = at;
   w.query = w.ring + w.ring_rows * w.row;
   w.scores = w.query + dkp + dwp;
@@ -265,30 +274,43 @@ static void gather_row(float *to, const float *from, int64_t stride, int64_t n,
     to[i] = 0.0f;
 }
 
-/* Key t into the ring: its features (dk of them in `phi`), its window row
- * (after the features in the k row `krow`) and its value row `vrow`. */
-static void ring_store(const tfc_linear_attention_f32_problem *p,
-                       window_buffers *w, const float *phi, const float *krow,
-                       const float *vrow, int64_t t) {
-  int64_t dk = p->dk - p->window_dim, dkp = padded(dk),
-          dwp = padded(p->window_dim);
-  float *row = w->ring + (t % w->ring_rows) * w->row;
-  gather_row(row, phi, 1, dk, dkp);
-  gather_row(row + dkp, krow + dk * p->k_stride[3], p->k_stride[3],
-             p->window_dim, dwp);
-  gather_row(row + dkp + dwp, vrow, p->v_stride[3], p->dv, padded(p->dv));
+/* Keys up to `last` (within the sequence) into the ring, from the first it
+ * does not have: their features (not causal, applied here; `phi` is a
+ * row's scratch), window rows and values. */
+static void ring_fill(const tfc_linear_attention_f32_problem *p,
+                      window_buffers *w, const float *k, const float *v,
+                      int64_t last, float *phi) {
+  int64_t dk = p->dk - p->window_dim, dwp = padded(p->window_dim);
+  if (last > p->k_len - 1)
+    last = p->k_len - 1;
+  for (; w->next <= last; ++w->next) {
+    int64_t t = w->next;
+    const float *krow = k + t * p->k_stride[1];
+    float *row = w->ring + (t % w->ring_rows) * w->row;
+    if (w->features) {
+      feature_row(p, krow, p->k_stride[3], dk, phi);
+      gather_row(row, phi, 1, dk, w->features);
+    }
+    gather_row(row + w->features, krow + dk * p->k_stride[3], p->k_stride[3],
+               p->window_dim, dwp);
+    gather_row(row + w->features + dwp, v + t * p->v_stride[1],
+               p->v_stride[3], p->dv, padded(p->dv));
+  }
 }
 
-/* The query at position `pos` (its q row `qrow`, its features `phi` with
- * dk values): the keys j within the window get their exact weight
- * e_j = exp(qw · kw_j) in place of their linear one l_j = scale φq · φk_j,
- * which the state and the chunk's products counted: row r of `extra`
- * gets Σ_j (e_j - l_j) v_j and lane 0 of its extra_den Σ_j (e_j - l_j).
- * The keys are the ring's (the last 2 window + chunk keys). */
-static void window_correction(const tfc_linear_attention_f32_problem *p,
-                              window_buffers *w, const float *qrow,
-                              const float *phi, int64_t pos, int64_t r) {
-  int64_t dk = p->dk - p->window_dim, dkp = padded(dk),
+/* The window of the query at position `pos` (its q row `qrow`; not causal
+ * its features `phi`, dk of them), from the ring: row r of `extra` gets
+ * Σ_j c_j v_j and lane 0 of its extra_den Σ_j c_j over the keys j in the
+ * window, with e_j = exp(qw · kw_j) their exact weight and
+ *   causal   c_j = e_j: the linear form saw only the keys before the
+ *            window (its keys run `window` behind the queries);
+ *   not      c_j = e_j - l_j: the state holds every key, so each window
+ *            key's linear weight l_j = scale φq · φk_j comes out again
+ *            (rounding relative to the row's whole weight). */
+static void window_part(const tfc_linear_attention_f32_problem *p,
+                        window_buffers *w, const float *qrow,
+                        const float *phi, int64_t pos, int64_t r) {
+  int64_t dk = p->dk - p->window_dim, dkp = w->features,
           dwp = padded(p->window_dim), dvp = padded(p->dv);
   int64_t lo = pos - p->window + 1 < 0 ? 0 : pos - p->window + 1;
   int64_t hi = p->causal ? pos : pos + p->window - 1;
@@ -301,31 +323,38 @@ static void window_correction(const tfc_linear_attention_f32_problem *p,
   w->extra_den[16 * r] = 0.0f;
   if (count <= 0)
     return;
-  gather_row(w->query, phi, 1, dk, dkp);
+  if (dkp)
+    gather_row(w->query, phi, 1, dk, dkp);
   gather_row(w->query + dkp, qrow + dk * p->q_stride[3], p->q_stride[3],
              p->window_dim, dwp);
-  /* Both products of each key in one pass over its row, in 4 chains (one
-   * chain was bound by the FMA latency). */
+  /* Both products of each key in one pass over its row, the features' in
+   * 4 chains (one was bound by the FMA latency). */
   const float *query = w->query;
   int64_t slot = lo % w->ring_rows;
   for (int64_t i = 0; i < count; ++i) {
     const float *key = w->ring + slot * w->row;
     slot = slot + 1 == w->ring_rows ? 0 : slot + 1;
-    vf16 acc[4] = {SPLAT16(0.0f), SPLAT16(0.0f), SPLAT16(0.0f), SPLAT16(0.0f)};
-    int64_t d0 = 0;
-    for (; d0 + 64 <= dkp; d0 += 64)
-      UNROLL for (int u = 0; u < 4; ++u)
-        acc[u] += LOAD16(query + d0 + 16 * u) * LOAD16(key + d0 + 16 * u);
-    for (; d0 < dkp; d0 += 16)
-      acc[0] += LOAD16(query + d0) * LOAD16(key + d0);
+    if (dkp) {
+      vf16 acc[4] = {SPLAT16(0.0f), SPLAT16(0.0f), SPLAT16(0.0f),
+                     SPLAT16(0.0f)};
+      int64_t d0 = 0;
+      for (; d0 + 64 <= dkp; d0 += 64)
+        UNROLL for (int u = 0; u < 4; ++u)
+          acc[u] += LOAD16(query + d0 + 16 * u) * LOAD16(key + d0 + 16 * u);
+      for (; d0 < dkp; d0 += 16)
+        acc[0] += LOAD16(query + d0) * LOAD16(key + d0);
+      w->linear[i] = p->scale * SUM16((acc[0] + acc[1]) + (acc[2] + acc[3]));
+    } else {
+      w->linear[i] = 0.0f;
+    }
     vf16 exact[2] = {SPLAT16(0.0f), SPLAT16(0.0f)};
-    for (d0 = dkp; d0 + 32 <= dkp + dwp; d0 += 32) {
+    int64_t d0 = dkp;
+    for (; d0 + 32 <= dkp + dwp; d0 += 32) {
       exact[0] += LOAD16(query + d0) * LOAD16(key + d0);
       exact[1] += LOAD16(query + d0 + 16) * LOAD16(key + d0 + 16);
     }
     for (; d0 < dkp + dwp; d0 += 16)
       exact[0] += LOAD16(query + d0) * LOAD16(key + d0);
-    w->linear[i] = p->scale * SUM16((acc[0] + acc[1]) + (acc[2] + acc[3]));
     w->scores[i] = SUM16(exact[0] + exact[1]);
   }
   /* exp in vectors; past 88 it would be inf (a window weight e^88 times
@@ -381,6 +410,31 @@ void TFC_KERNEL_FN(tfc_kernel_linear_attention_f32_tasks)(
     for (int64_t i = 0; i < carry_floats; ++i)
       state[i] = continued ? carry[i] : 0.0f;
     int64_t offset = p->causal ? p->k_len - p->q_len : 0;
+    /* Causal with a window, the linear form runs `window` keys behind the
+     * queries: query i (position i + offset) takes the keys up to
+     * i + behind through the features and the rest exactly (window_part).
+     * The first queries, whose windows hold every key before them, take
+     * the window alone. */
+    int64_t lag = window && p->causal ? p->window : 0;
+    int64_t behind = offset - lag;
+    int64_t last_linear = p->q_len - 1 + behind; /* the last query's */
+    w.next = 0;
+    if (lag) {
+      int64_t early = -behind < p->q_len ? -behind : p->q_len;
+      for (int64_t i0 = 0; i0 < early; i0 += ROWS) {
+        int64_t rows = early - i0 < ROWS ? early - i0 : ROWS;
+        float carried[ROWS] = {0};
+        float *out_rows[ROWS];
+        ring_fill(p, &w, k, v, i0 + rows - 1 + offset, krow);
+        for (int64_t r = 0; r < rows; ++r) {
+          out_rows[r] = out + (i0 + r) * p->out_stride[1];
+          window_part(p, &w, q + (i0 + r) * p->q_stride[1], NULL,
+                      i0 + r + offset, r);
+        }
+        emit_queries(p, qs, weights, 0, rows, 0, carried, vs, state, z,
+                     w.extra, w.extra_den, out_rows);
+      }
+    }
     /* The keys chunk by chunk: φk transposed and v padded into scratch,
      * then (causal) the chunk's queries, then the state. */
     for (int64_t t0 = 0; t0 < p->k_len; t0 += CHUNK) {
@@ -391,9 +445,6 @@ void TFC_KERNEL_FN(tfc_kernel_linear_attention_f32_tasks)(
           feature_row(p, k + t * p->k_stride[1], p->k_stride[3], dk, krow);
           for (int64_t d = 0; d < dk; ++d)
             kt[d * CHUNK + j] = krow[d];
-          if (window && p->causal)
-            ring_store(p, &w, krow, k + t * p->k_stride[1],
-                       v + t * p->v_stride[1], t);
           float *vrow = vs + j * dvp;
           for (int64_t e = 0; e < dv; ++e)
             vrow[e] = v[t * p->v_stride[1] + e * p->v_stride[3]];
@@ -404,16 +455,19 @@ void TFC_KERNEL_FN(tfc_kernel_linear_attention_f32_tasks)(
             kt[d * CHUNK + j] = 0.0f;
         }
       }
-      if (p->causal && t0 + n > offset) {
-        /* The chunk's queries: local positions a from `first` to n - 1,
-         * in tiles of ROWS. */
-        int64_t first = offset > t0 ? offset - t0 : 0;
-        for (int64_t a = first; a < n; ++a)
-          feature_row(p, q + (t0 + a - offset) * p->q_stride[1],
+      if (p->causal && t0 + n > behind && t0 <= last_linear) {
+        /* The chunk's queries: local positions a from `first` to end - 1
+         * (query t0 + a - behind), in tiles of ROWS. */
+        int64_t first = behind > t0 ? behind - t0 : 0;
+        int64_t end = last_linear - t0 + 1 < n ? last_linear - t0 + 1 : n;
+        for (int64_t a = first; a < end; ++a)
+          feature_row(p, q + (t0 + a - behind) * p->q_stride[1],
                       p->q_stride[3], dk, qs + a * dkp);
+        if (lag)
+          ring_fill(p, &w, k, v, t0 + end - 1 + lag, krow);
         vf16 acc[ROWS][4];
-        for (int64_t a0 = first; a0 < n; a0 += ROWS) {
-          int64_t rows = n - a0 < ROWS ? n - a0 : ROWS;
+        for (int64_t a0 = first; a0 < end; a0 += ROWS) {
+          int64_t rows = end - a0 < ROWS ? end - a0 : ROWS;
           int64_t visible = a0 + rows; /* the last row's keys */
           /* w_aj = scale φq_a·φk_j γ^(a-j) for j <= a, else 0. */
           int64_t jvectors = (visible + 15) / 16;
@@ -431,10 +485,10 @@ void TFC_KERNEL_FN(tfc_kernel_linear_attention_f32_tasks)(
               wrow[j] = 0.0f;
             carried[r] =
                 t0 > 0 || continued ? p->scale * powers[a + 1] : 0.0f;
-            out_rows[r] = out + (t0 + a - offset) * p->out_stride[1];
-            if (window)
-              window_correction(p, &w, q + (t0 + a - offset) * p->q_stride[1],
-                                qs + a * dkp, t0 + a, r);
+            out_rows[r] = out + (t0 + a - behind) * p->out_stride[1];
+            if (lag)
+              window_part(p, &w, q + (t0 + a - behind) * p->q_stride[1],
+                          NULL, t0 + a + lag, r);
           }
           emit_queries(p, qs, weights, a0, rows, visible, carried, vs, state,
                        z, window ? w.extra : NULL, w.extra_den, out_rows);
@@ -450,25 +504,16 @@ void TFC_KERNEL_FN(tfc_kernel_linear_attention_f32_tasks)(
     /* Not causal: every query against the whole state, ROWS at a time.
      * With a window, query i is position i + (Lk - Lq) and the ring gets
      * the keys within the window of the tile's queries as they come. */
-    int64_t ring_next = 0;
+    int64_t shift = p->k_len - p->q_len;
     for (int64_t i0 = 0; i0 < p->q_len; i0 += ROWS) {
       int64_t rows = p->q_len - i0 < ROWS ? p->q_len - i0 : ROWS;
       float carried[ROWS];
       float *out_rows[ROWS];
       if (window) {
-        int64_t shift = p->k_len - p->q_len;
         int64_t need_lo = i0 + shift - p->window + 1;
-        int64_t need_hi = i0 + rows - 1 + shift + p->window - 1;
-        if (need_hi > p->k_len - 1)
-          need_hi = p->k_len - 1;
-        for (int64_t t = need_lo > ring_next ? need_lo : ring_next;
-             t <= need_hi; ++t) {
-          feature_row(p, k + t * p->k_stride[1], p->k_stride[3], dk, krow);
-          ring_store(p, &w, krow, k + t * p->k_stride[1],
-                     v + t * p->v_stride[1], t);
-        }
-        if (need_hi + 1 > ring_next)
-          ring_next = need_hi + 1;
+        if (w.next < need_lo)
+          w.next = need_lo;
+        ring_fill(p, &w, k, v, i0 + rows - 1 + shift + p->window - 1, krow);
       }
       for (int64_t r = 0; r < rows; ++r) {
         feature_row(p, q + (i0 + r) * p->q_stride[1], p->q_stride[3], dk,
@@ -476,8 +521,8 @@ void TFC_KERNEL_FN(tfc_kernel_linear_attention_f32_tasks)(
         carried[r] = p->scale;
         out_rows[r] = out + (i0 + r) * p->out_stride[1];
         if (window)
-          window_correction(p, &w, q + (i0 + r) * p->q_stride[1],
-                            qs + r * dkp, i0 + r + p->k_len - p->q_len, r);
+          window_part(p, &w, q + (i0 + r) * p->q_stride[1], qs + r * dkp,
+                      i0 + r + shift, r);
       }
       emit_queries(p, qs, weights, 0, rows, 0, carried, vs, state, z,
                    window ? w.extra : NULL, w.extra_den, out_rows);

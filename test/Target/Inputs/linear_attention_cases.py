@@ -130,3 +130,7 @@ window_case("window", 1, 150, 150, 2, 40, 9, 24, "exp", True, 20, 1e-30)
 window_case("window_decode", 1, 5, 140, 2, 24, 5, 16, "elu_plus_one", True,
             70, 1e-6)
 window_case("window_global", 2, 90, 90, 2, 32, 8, 16, "relu", False, 16, 1e-3)
+# The last 30 of 40 positions with a window of 20: the first 10 queries'
+# windows hold every key before them (no linear part), the rest run the
+# linear form 20 keys behind.
+window_case("window_early", 2, 30, 40, 3, 16, 3, 8, "relu", True, 20, 1e-3)
