@@ -80,11 +80,12 @@ int64_t normalizeAxis(int64_t axis, int64_t rank) {
   return axis < 0 ? axis + rank : axis;
 }
 
-/// The input of `value` = unsqueeze(x, [axis]) (axis of the rank-5 result).
-Value matchUnsqueeze(Value value, int64_t axis) {
+/// The input of `value` = unsqueeze(x, [axis]) (axis of the result, of
+/// rank `rank`: the prefix sums' products are rank 5).
+Value matchUnsqueeze(Value value, int64_t axis, int64_t rank = 5) {
   auto unsqueeze = value.getDefiningOp<tfm::UnsqueezeOp>();
   if (!unsqueeze || unsqueeze.getAxes().size() != 1 ||
-      normalizeAxis(unsqueeze.getAxes()[0], 5) != axis)
+      normalizeAxis(unsqueeze.getAxes()[0], rank) != axis)
     return {};
   return unsqueeze.getInput();
 }
@@ -250,15 +251,6 @@ bool isZeros(Value value) {
   return isScalarConstant(value, 0.0);
 }
 
-/// The input of `value` = unsqueeze(x, [axis]) for a rank-2 result.
-Value matchUnsqueeze2(Value value, int64_t axis) {
-  auto unsqueeze = value.getDefiningOp<tfm::UnsqueezeOp>();
-  if (!unsqueeze || unsqueeze.getAxes().size() != 1 ||
-      normalizeAxis(unsqueeze.getAxes()[0], 2) != axis)
-    return {};
-  return unsqueeze.getInput();
-}
-
 /// A retention's decay mask, proven.
 struct DecayMask {
   SmallVector<float> logGamma; // c per head (one: every head's)
@@ -322,8 +314,8 @@ FailureOr<DecayMask> matchDecayMask(Value d, const SymbolicDim &length,
       return failure();
     }
   auto sub = dist.getDefiningOp<tfm::SubOp>();
-  Value rows = sub ? matchUnsqueeze2(sub.getLhs(), 1) : Value();
-  Value cols = sub ? matchUnsqueeze2(sub.getRhs(), 0) : Value();
+  Value rows = sub ? matchUnsqueeze(sub.getLhs(), 1, /*rank=*/2) : Value();
+  Value cols = sub ? matchUnsqueeze(sub.getRhs(), 0, /*rank=*/2) : Value();
   if (!rows || rows != cols) {
     why = "i - j is not unsqueeze(p, [1]) - unsqueeze(p, [0]) of one p";
     return failure();
