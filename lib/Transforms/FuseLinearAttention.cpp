@@ -33,6 +33,11 @@
 // map; the normalization divides row i of head h by sqrt(Σ_{m<=i} γ^m), a
 // prefix sum over [L, N] in place of the [N, L, L] mask's row sums.
 //
+// And the non-causal form, φ(q) (φ(k)ᵀ v) / (φ(q) Σ_j φ(k_j) + eps) as
+// matmuls on heads-first tensors (matchGlobalLinearAttention): the [dk, dv]
+// product is already small there, but the op takes one pass over the keys
+// and none of the transposes.
+//
 //===----------------------------------------------------------------------===//
 
 #include "FusionUtils.h"
@@ -448,6 +453,105 @@ Value buildRetention(OpBuilder &b, tfm::MatMulOp product,
   return b.create<tfm::TransposeOp>(loc, out, b.getDenseI64ArrayAttr({0, 2, 1, 3}));
 }
 
+/// Non-causal linear attention as matmuls of φ(k)ᵀ v, on heads-first
+/// [B, N, L, d] tensors:
+///   kv  = matmul(transpose(φk, [0, 1, 3, 2]), v)      [B, N, dk, dv]
+///   num = matmul(φq, kv)                               [B, N, Lq, dv]
+///   den = matmul(φq, sk) + eps, sk [B, N, dk, 1] the sum of φk over the
+///         keys: transpose(reduce_sum(φk, [2], keepdims), [0, 1, 3, 2]) or
+///         unsqueeze(reduce_sum(φk, [2]), [3])
+///   out = num / den (or num)
+struct GlobalMatch {
+  Value query, key, value; // heads-first, before φ
+  StringRef featureMap;
+  std::optional<double> epsilon;
+};
+
+/// sk = the sum of `phiK` [B, N, L, dk] over its keys as [B, N, dk, 1].
+bool isKeySum(Value sk, Value phiK) {
+  auto sumOf = [&](Value x, bool keepdims) {
+    auto sum = x.getDefiningOp<tfm::ReduceSumOp>();
+    return sum && sum.getInput() == phiK && sum.getKeepdims() == keepdims &&
+           sum.getAxes().size() == 1 &&
+           normalizeAxis(sum.getAxes()[0], 4) == 2;
+  };
+  if (Value summed = matchHeadsView(sk, {0, 1, 3, 2}))
+    return sumOf(summed, /*keepdims=*/true);
+  auto unsqueeze = sk.getDefiningOp<tfm::UnsqueezeOp>();
+  return unsqueeze && unsqueeze.getAxes().size() == 1 &&
+         normalizeAxis(unsqueeze.getAxes()[0], 4) == 3 &&
+         sumOf(unsqueeze.getInput(), /*keepdims=*/false);
+}
+
+FailureOr<GlobalMatch> matchGlobalLinearAttention(tfm::MatMulOp num, Value den,
+                                                  std::string &why) {
+  GlobalMatch match;
+  Value phiQ = num.getLhs();
+  auto kv = num.getRhs().getDefiningOp<tfm::MatMulOp>();
+  Value phiK = kv ? matchHeadsView(kv.getLhs(), {0, 1, 3, 2}) : Value();
+  if (!phiK) {
+    why = "not φq times φkᵀ v";
+    return failure();
+  }
+  if (den) {
+    auto add = den.getDefiningOp<tfm::AddOp>();
+    bool matched = false;
+    if (add)
+      for (auto [x, c] : {std::pair{add.getLhs(), add.getRhs()},
+                          std::pair{add.getRhs(), add.getLhs()}}) {
+        std::optional<double> eps = getScalarConstant(c);
+        auto product = x.getDefiningOp<tfm::MatMulOp>();
+        if (eps && *eps >= 0.0 && x.getType() == add.getType() && product &&
+            product.getLhs() == phiQ && isKeySum(product.getRhs(), phiK)) {
+          match.epsilon = *eps;
+          matched = true;
+        }
+      }
+    if (!matched) {
+      why = "the divisor is not φq times the sum of φk over the keys plus a "
+            "constant epsilon";
+      return failure();
+    }
+  }
+  FeatureMapped q = peelFeatureMap(phiQ), k = peelFeatureMap(phiK);
+  if (q.map != k.map) {
+    why = ("q's feature map (" + q.map + ") is not k's (" + k.map + ")").str();
+    return failure();
+  }
+  Value v = kv.getRhs();
+  for (Value x : {q.input, k.input, v}) {
+    auto type = cast<RankedTensorType>(x.getType());
+    if (type.getRank() != 4 || type.isDynamicDim(1) || type.isDynamicDim(3) ||
+        !type.getElementType().isF32()) {
+      why = "q, k and v are not f32 [B, N, L, d] with static N and d";
+      return failure();
+    }
+  }
+  auto same = [](Value a, Value b, int64_t dim) {
+    return getSymbolicDim(a, dim) == getSymbolicDim(b, dim);
+  };
+  if (!same(q.input, k.input, 0) || !same(k.input, v, 0) ||
+      !same(q.input, k.input, 1) || !same(k.input, v, 1) ||
+      !same(k.input, v, 2) || !same(q.input, k.input, 3)) {
+    why = "q, k and v differ in batch or heads, k and v in keys, or q and k "
+          "in dk (the products would broadcast)";
+    return failure();
+  }
+  match.query = q.input;
+  match.key = k.input;
+  match.value = v;
+  match.featureMap = q.map;
+  return match;
+}
+
+/// `x` [B, N, L, d] as [B, L, N, d]: the tensor it views when it is a
+/// transpose of one, else a transpose.
+Value tokenMajor(OpBuilder &b, Location loc, Value x) {
+  if (Value tokens = matchHeadsView(x, {0, 2, 1, 3}))
+    return tokens;
+  return b.create<tfm::TransposeOp>(loc, x, b.getDenseI64ArrayAttr({0, 2, 1, 3}));
+}
+
 struct FuseLinearAttentionPass
     : public tfc::impl::FuseLinearAttentionBase<FuseLinearAttentionPass> {
   using FuseLinearAttentionBase::FuseLinearAttentionBase;
@@ -506,6 +610,7 @@ struct FuseLinearAttentionPass
       ++numLinearAttention;
     }
     fuseRetention(remarks);
+    fuseGlobal(remarks);
     // The prefix sums and products left without users.
     IRRewriter rewriter(&getContext());
     (void)runRegionDCE(rewriter, getOperation()->getRegions());
@@ -545,6 +650,57 @@ struct FuseLinearAttentionPass
       remarks.fused(fused.getDefiningOp(),
                     std::string("retention, decay") +
                         (match->mask.normalized ? ", rows normalized" : ""));
+      ++numLinearAttention;
+    }
+  }
+
+  /// Non-causal linear attention: anchored on φq times a product whose
+  /// left side is a transpose of the last two dims (φkᵀ v).
+  void fuseGlobal(const FusionRemarks &remarks) {
+    SmallVector<tfm::MatMulOp> anchors;
+    getOperation().walk([&](tfm::MatMulOp num) {
+      auto kv = num.getRhs().getDefiningOp<tfm::MatMulOp>();
+      if (cast<RankedTensorType>(num.getType()).getRank() == 4 && kv &&
+          matchHeadsView(kv.getLhs(), {0, 1, 3, 2}))
+        anchors.push_back(num);
+    });
+    OpBuilder b(&getContext());
+    for (tfm::MatMulOp num : anchors) {
+      auto div = dyn_cast_or_null<tfm::DivOp>(getSingleUser(num.getResult()));
+      if (div && div.getLhs() != num.getResult())
+        div = nullptr;
+      std::string why;
+      FailureOr<GlobalMatch> match =
+          matchGlobalLinearAttention(num, div ? div.getRhs() : Value(), why);
+      if (failed(match)) {
+        (void)remarks.reject(num, "kᵀv: " + why);
+        continue;
+      }
+      Value replaced = div ? div.getResult() : num.getResult();
+      Location loc = replaced.getLoc();
+      b.setInsertionPointAfter(replaced.getDefiningOp());
+      SmallVector<NamedAttribute> attrs = {
+          b.getNamedAttr("feature_map", b.getStringAttr(match->featureMap))};
+      if (match->epsilon)
+        attrs.push_back(
+            b.getNamedAttr("epsilon", b.getF32FloatAttr(*match->epsilon)));
+      auto fused = b.create<tfm::LinearAttentionOp>(
+          loc,
+          ValueRange{tokenMajor(b, loc, match->query),
+                     tokenMajor(b, loc, match->key),
+                     tokenMajor(b, loc, match->value)},
+          attrs);
+      Value result = b.create<tfm::TransposeOp>(
+          loc, fused.getResult(), b.getDenseI64ArrayAttr({0, 2, 1, 3}));
+      if (result.getType() != replaced.getType()) {
+        (void)remarks.reject(num, "kᵀv: the result's shape is not the fused "
+                                  "op's");
+        continue; // the new ops have no users: the DCE below removes them
+      }
+      replaced.replaceAllUsesWith(result);
+      remarks.fused(fused, (match->featureMap + ", not causal" +
+                            (match->epsilon ? ", normalized" : ", unnormalized"))
+                               .str());
       ++numLinearAttention;
     }
   }

@@ -397,3 +397,73 @@ func.func @retention_growing(%q: tensor<?x?x2x4xf32> {tfm.dim_params = ["batch",
   %out = tfm.matmul %weighted, %vt : (tensor<?x2x?x?xf32>, tensor<?x2x?x4xf32>) -> tensor<?x2x?x4xf32>
   return %out : tensor<?x2x?x4xf32>
 }
+
+// -----
+
+// COM: Not causal, as matmuls on heads-first tensors: φq (φkᵀ v) over
+// COM: φq times the keys' sum (here unsqueeze(reduce_sum(φk, [2]), [3]))
+// COM: plus eps. The op takes the token-major tensors the transposes view,
+// COM: and its result goes back to heads first.
+// CHECK-LABEL: func.func @global_kv
+// CHECK: %[[O:.+]] = tfm.linear_attention %arg0, %arg1, %arg2 {epsilon = 9.99999997E-7 : f32, feature_map = "elu_plus_one"} : (tensor<?x?x2x4xf32>, tensor<?x?x2x4xf32>, tensor<?x?x2x4xf32>) -> tensor<?x?x2x4xf32>
+// CHECK: %[[T:.+]] = tfm.transpose %[[O]] {perm = array<i64: 0, 2, 1, 3>}
+// CHECK-NOT: tfm.matmul
+// CHECK: return %[[T]]
+func.func @global_kv(%q: tensor<?x?x2x4xf32> {tfm.dim_params = ["batch", "sequence", "", ""]}, %k: tensor<?x?x2x4xf32> {tfm.dim_params = ["batch", "sequence", "", ""]}, %v: tensor<?x?x2x4xf32> {tfm.dim_params = ["batch", "sequence", "", ""]}) -> tensor<?x2x?x4xf32> {
+  %one = tfm.constant dense<1.0> : tensor<f32>
+  %eps = tfm.constant dense<1.0e-6> : tensor<f32>
+  %qh = tfm.transpose %q {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x?x2x4xf32>) -> tensor<?x2x?x4xf32>
+  %kh = tfm.transpose %k {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x?x2x4xf32>) -> tensor<?x2x?x4xf32>
+  %vh = tfm.transpose %v {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x?x2x4xf32>) -> tensor<?x2x?x4xf32>
+  %eq = tfm.elu %qh : (tensor<?x2x?x4xf32>) -> tensor<?x2x?x4xf32>
+  %fq = tfm.add %eq, %one : (tensor<?x2x?x4xf32>, tensor<f32>) -> tensor<?x2x?x4xf32>
+  %ek = tfm.elu %kh : (tensor<?x2x?x4xf32>) -> tensor<?x2x?x4xf32>
+  %fk = tfm.add %ek, %one : (tensor<?x2x?x4xf32>, tensor<f32>) -> tensor<?x2x?x4xf32>
+  %kt = tfm.transpose %fk {perm = array<i64: 0, 1, 3, 2>} : (tensor<?x2x?x4xf32>) -> tensor<?x2x4x?xf32>
+  %kv = tfm.matmul %kt, %vh : (tensor<?x2x4x?xf32>, tensor<?x2x?x4xf32>) -> tensor<?x2x4x4xf32>
+  %num = tfm.matmul %fq, %kv : (tensor<?x2x?x4xf32>, tensor<?x2x4x4xf32>) -> tensor<?x2x?x4xf32>
+  %ks = tfm.reduce_sum %fk {axes = array<i64: 2>, keepdims = false} : (tensor<?x2x?x4xf32>) -> tensor<?x2x4xf32>
+  %ksu = tfm.unsqueeze %ks {axes = array<i64: 3>} : (tensor<?x2x4xf32>) -> tensor<?x2x4x1xf32>
+  %den0 = tfm.matmul %fq, %ksu : (tensor<?x2x?x4xf32>, tensor<?x2x4x1xf32>) -> tensor<?x2x?x1xf32>
+  %den = tfm.add %den0, %eps : (tensor<?x2x?x1xf32>, tensor<f32>) -> tensor<?x2x?x1xf32>
+  // expected-remark @+1 {{fused linear_attention: elu_plus_one, not causal, normalized}}
+  %o = tfm.div %num, %den : (tensor<?x2x?x4xf32>, tensor<?x2x?x1xf32>) -> tensor<?x2x?x4xf32>
+  return %o : tensor<?x2x?x4xf32>
+}
+
+// -----
+
+// COM: Must not fire: the divisor sums φk over its head dim, not over the
+// COM: keys.
+// CHECK-LABEL: func.func @global_kv_wrong_sum
+// CHECK-NOT: tfm.linear_attention
+func.func @global_kv_wrong_sum(%qh: tensor<?x2x?x4xf32>, %kh: tensor<?x2x?x4xf32>, %vh: tensor<?x2x?x4xf32>) -> tensor<?x2x?x4xf32> {
+  %eps = tfm.constant dense<1.0e-6> : tensor<f32>
+  %fq = tfm.relu %qh : (tensor<?x2x?x4xf32>) -> tensor<?x2x?x4xf32>
+  %fk = tfm.relu %kh : (tensor<?x2x?x4xf32>) -> tensor<?x2x?x4xf32>
+  %kt = tfm.transpose %fk {perm = array<i64: 0, 1, 3, 2>} : (tensor<?x2x?x4xf32>) -> tensor<?x2x4x?xf32>
+  %kv = tfm.matmul %kt, %vh : (tensor<?x2x4x?xf32>, tensor<?x2x?x4xf32>) -> tensor<?x2x4x4xf32>
+  // expected-remark @+1 {{not fused as linear_attention: kᵀv: the divisor is not φq times the sum of φk over the keys plus a constant epsilon}}
+  %num = tfm.matmul %fq, %kv : (tensor<?x2x?x4xf32>, tensor<?x2x4x4xf32>) -> tensor<?x2x?x4xf32>
+  %ks = tfm.reduce_sum %fk {axes = array<i64: 3>} : (tensor<?x2x?x4xf32>) -> tensor<?x2x?x1xf32>
+  %den = tfm.add %ks, %eps : (tensor<?x2x?x1xf32>, tensor<f32>) -> tensor<?x2x?x1xf32>
+  %o = tfm.div %num, %den : (tensor<?x2x?x4xf32>, tensor<?x2x?x1xf32>) -> tensor<?x2x?x4xf32>
+  return %o : tensor<?x2x?x4xf32>
+}
+
+// -----
+
+// COM: Must not fire: q under ReLU, k under elu + 1.
+// CHECK-LABEL: func.func @global_kv_mixed_maps
+// CHECK-NOT: tfm.linear_attention
+func.func @global_kv_mixed_maps(%qh: tensor<?x2x?x4xf32>, %kh: tensor<?x2x?x4xf32>, %vh: tensor<?x2x?x4xf32>) -> tensor<?x2x?x4xf32> {
+  %one = tfm.constant dense<1.0> : tensor<f32>
+  %fq = tfm.relu %qh : (tensor<?x2x?x4xf32>) -> tensor<?x2x?x4xf32>
+  %ek = tfm.elu %kh : (tensor<?x2x?x4xf32>) -> tensor<?x2x?x4xf32>
+  %fk = tfm.add %ek, %one : (tensor<?x2x?x4xf32>, tensor<f32>) -> tensor<?x2x?x4xf32>
+  %kt = tfm.transpose %fk {perm = array<i64: 0, 1, 3, 2>} : (tensor<?x2x?x4xf32>) -> tensor<?x2x4x?xf32>
+  %kv = tfm.matmul %kt, %vh : (tensor<?x2x4x?xf32>, tensor<?x2x?x4xf32>) -> tensor<?x2x4x4xf32>
+  // expected-remark @+1 {{not fused as linear_attention: kᵀv: q's feature map (relu) is not k's (elu_plus_one)}}
+  %num = tfm.matmul %fq, %kv : (tensor<?x2x?x4xf32>, tensor<?x2x4x4xf32>) -> tensor<?x2x?x4xf32>
+  return %num : tensor<?x2x?x4xf32>
+}

@@ -322,7 +322,7 @@ def FuseAttention : Tfm_FusionPass<"tfm-fuse-attention"> {
 }
 
 def FuseLinearAttention : Tfm_FusionPass<"tfm-fuse-linear-attention"> {
-  let summary = "Forms tfm.linear_attention from causal linear attention written with prefix sums, and from RetNet's retention";
+  let summary = "Forms tfm.linear_attention from linear attention written with prefix sums or as matmuls of K^T V, and from RetNet's retention";
   let description = [{
     Models trained with linear attention export it as prefix sums over the
     sequence (`CumSum`) of the outer products `φ(k) vᵀ` and of `φ(k)`,
@@ -363,6 +363,11 @@ def FuseLinearAttention : Tfm_FusionPass<"tfm-fuse-linear-attention"> {
     `tfm.linear_attention` with decay `γ = e^log_gamma`, and for the
     normalized mask a division by `sqrt(CumSum(Exp(p * log_gamma), 0))`
     (`[L, N]` where the graph summed `[N, L, L]`).
+
+    And the non-causal form on heads-first tensors,
+    `MatMul(φq, MatMul(Transpose(φk), v)) / (MatMul(φq, sum of φk over the
+    keys as [B, N, dk, 1]) + eps)` (or without the divisor), as
+    `tfm.linear_attention` without `causal`.
   }];
   let statistics = [Statistic<"numLinearAttention", "linear-attention",
                               "Linear attention blocks fused">];
