@@ -463,8 +463,14 @@ void TFC_KERNEL_FN(tfc_kernel_linear_attention_f32_tasks)(
         for (int64_t a = first; a < end; ++a)
           feature_row(p, q + (t0 + a - behind) * p->q_stride[1],
                       p->q_stride[3], dk, qs + a * dkp);
-        if (lag)
+        if (lag) {
+          /* The windows of queries first..end-1 hold keys t0 + first + 1 to
+           * t0 + end - 1 + lag; keys before them need no loading (a call
+           * whose queries start late skips its context's). */
+          if (w.next < t0 + first + 1)
+            w.next = t0 + first + 1;
           ring_fill(p, &w, k, v, t0 + end - 1 + lag, krow);
+        }
         vf16 acc[ROWS][4];
         for (int64_t a0 = first; a0 < end; a0 += ROWS) {
           int64_t rows = end - a0 < ROWS ? end - a0 : ROWS;
