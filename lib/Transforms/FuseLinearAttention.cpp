@@ -126,6 +126,41 @@ Value matchReduceOverDim3(Value value, bool keepdims) {
   return reduce.getInput();
 }
 
+/// `den` = x + eps with eps a scalar constant >= 0 and x of the sum's type
+/// (epsilon does not broadcast): x and eps.
+std::optional<std::pair<Value, double>> splitEpsilon(Value den) {
+  auto add = den.getDefiningOp<tfm::AddOp>();
+  if (!add)
+    return std::nullopt;
+  for (auto [x, c] : {std::pair{add.getLhs(), add.getRhs()},
+                      std::pair{add.getRhs(), add.getLhs()}})
+    if (std::optional<double> eps = getScalarConstant(c))
+      if (x.getType() == add.getType() && *eps >= 0.0)
+        return std::pair{x, *eps};
+  return std::nullopt;
+}
+
+/// φq and φk peeled of their feature map, which must be the same.
+FailureOr<std::pair<FeatureMapped, FeatureMapped>>
+peelSameFeatureMap(Value phiQ, Value phiK, std::string &why) {
+  FeatureMapped q = peelFeatureMap(phiQ), k = peelFeatureMap(phiK);
+  if (q.map != k.map) {
+    why = ("q's feature map (" + q.map + ") is not k's (" + k.map + ")").str();
+    return failure();
+  }
+  return std::pair{q, k};
+}
+
+/// Whether each of `values` is f32 of rank 4 with static heads (dim
+/// `headsDim`) and head dims (dim 3).
+bool areStaticF32Heads(ArrayRef<Value> values, int64_t headsDim) {
+  return llvm::all_of(values, [&](Value x) {
+    auto type = cast<RankedTensorType>(x.getType());
+    return type.getRank() == 4 && !type.isDynamicDim(headsDim) &&
+           !type.isDynamicDim(3) && type.getElementType().isF32();
+  });
+}
+
 /// The operands of the causal linear attention whose output is `value`.
 struct LinearAttentionMatch {
   Value query, key, value;
@@ -171,18 +206,10 @@ FailureOr<LinearAttentionMatch> matchLinearAttention(Value num, Value den,
     return failure();
   if (den) {
     // den = reduce_sum(φq * cumsum(φk, 1), [3], keepdims 1) + eps.
-    auto add = den.getDefiningOp<tfm::AddOp>();
-    Value sum;
-    if (add) {
-      for (auto [x, c] : {std::pair{add.getLhs(), add.getRhs()},
-                          std::pair{add.getRhs(), add.getLhs()}})
-        if (std::optional<double> eps = getScalarConstant(c)) {
-          if (x.getType() != add.getType() || *eps < 0.0)
-            continue;
-          match.epsilon = *eps;
-          sum = x;
-        }
-    }
+    std::optional<std::pair<Value, double>> split = splitEpsilon(den);
+    Value sum = split ? split->first : Value();
+    if (split)
+      match.epsilon = split->second;
     Value product = sum ? matchReduceOverDim3(sum, /*keepdims=*/true) : Value();
     auto mul = product ? product.getDefiningOp<tfm::MulOp>() : nullptr;
     bool matched = false;
@@ -197,19 +224,14 @@ FailureOr<LinearAttentionMatch> matchLinearAttention(Value num, Value den,
       return failure();
     }
   }
-  FeatureMapped q = peelFeatureMap(phiQ), k = peelFeatureMap(phiK);
-  if (q.map != k.map) {
-    why = ("q's feature map (" + q.map + ") is not k's (" + k.map + ")").str();
+  auto peeled = peelSameFeatureMap(phiQ, phiK, why);
+  if (failed(peeled))
     return failure();
-  }
+  auto [q, k] = *peeled;
   // Rank 4, static heads and head dims, and no broadcast in the products.
-  for (Value x : {q.input, k.input, v}) {
-    auto type = cast<RankedTensorType>(x.getType());
-    if (type.getRank() != 4 || type.isDynamicDim(2) || type.isDynamicDim(3) ||
-        !type.getElementType().isF32()) {
-      why = "q, k and v are not f32 [B, L, N, d] with static N and d";
-      return failure();
-    }
+  if (!areStaticF32Heads({q.input, k.input, v}, /*headsDim=*/2)) {
+    why = "q, k and v are not f32 [B, L, N, d] with static N and d";
+    return failure();
   }
   if (!sameLeadingDims(q.input, k.input) || !sameLeadingDims(k.input, v) ||
       cast<RankedTensorType>(q.input.getType()).getDimSize(3) !=
@@ -379,13 +401,9 @@ FailureOr<RetentionMatch> matchRetention(tfm::MatMulOp product,
     Value k = scores ? matchHeadsView(scores.getRhs(), {0, 2, 3, 1}) : Value();
     if (!q || !k)
       continue;
-    for (Value x : {q, k, v}) {
-      auto type = cast<RankedTensorType>(x.getType());
-      if (type.getRank() != 4 || type.isDynamicDim(2) || type.isDynamicDim(3) ||
-          !type.getElementType().isF32()) {
-        why = "q, k and v are not f32 [B, L, N, d] with static N and d";
-        return failure();
-      }
+    if (!areStaticF32Heads({q, k, v}, /*headsDim=*/2)) {
+      why = "q, k and v are not f32 [B, L, N, d] with static N and d";
+      return failure();
     }
     if (!sameLeadingDims(q, k) || !sameLeadingDims(k, v)) {
       why = "q, k and v differ in batch, sequence or heads";
@@ -494,38 +512,24 @@ FailureOr<GlobalMatch> matchGlobalLinearAttention(tfm::MatMulOp num, Value den,
     return failure();
   }
   if (den) {
-    auto add = den.getDefiningOp<tfm::AddOp>();
-    bool matched = false;
-    if (add)
-      for (auto [x, c] : {std::pair{add.getLhs(), add.getRhs()},
-                          std::pair{add.getRhs(), add.getLhs()}}) {
-        std::optional<double> eps = getScalarConstant(c);
-        auto product = x.getDefiningOp<tfm::MatMulOp>();
-        if (eps && *eps >= 0.0 && x.getType() == add.getType() && product &&
-            product.getLhs() == phiQ && isKeySum(product.getRhs(), phiK)) {
-          match.epsilon = *eps;
-          matched = true;
-        }
-      }
-    if (!matched) {
+    std::optional<std::pair<Value, double>> split = splitEpsilon(den);
+    auto product = split ? split->first.getDefiningOp<tfm::MatMulOp>() : nullptr;
+    if (!product || product.getLhs() != phiQ ||
+        !isKeySum(product.getRhs(), phiK)) {
       why = "the divisor is not φq times the sum of φk over the keys plus a "
             "constant epsilon";
       return failure();
     }
+    match.epsilon = split->second;
   }
-  FeatureMapped q = peelFeatureMap(phiQ), k = peelFeatureMap(phiK);
-  if (q.map != k.map) {
-    why = ("q's feature map (" + q.map + ") is not k's (" + k.map + ")").str();
+  auto peeled = peelSameFeatureMap(phiQ, phiK, why);
+  if (failed(peeled))
     return failure();
-  }
+  auto [q, k] = *peeled;
   Value v = kv.getRhs();
-  for (Value x : {q.input, k.input, v}) {
-    auto type = cast<RankedTensorType>(x.getType());
-    if (type.getRank() != 4 || type.isDynamicDim(1) || type.isDynamicDim(3) ||
-        !type.getElementType().isF32()) {
-      why = "q, k and v are not f32 [B, N, L, d] with static N and d";
-      return failure();
-    }
+  if (!areStaticF32Heads({q.input, k.input, v}, /*headsDim=*/1)) {
+    why = "q, k and v are not f32 [B, N, L, d] with static N and d";
+    return failure();
   }
   auto same = [](Value a, Value b, int64_t dim) {
     return getSymbolicDim(a, dim) == getSymbolicDim(b, dim);
