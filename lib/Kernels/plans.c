@@ -179,13 +179,15 @@ size_t tfc_kernel_linear_attention_f32_window_floats(
          dvp = ((size_t)p->dv + 15) / 16 * 16,
          dwp = ((size_t)p->window_dim + 15) / 16 * 16,
          keys = (2 * (size_t)p->window + 15) / 16 * 16 + 16;
-  /* The ring of keys [2 window + chunk][dkp + dwp + dvp] (φk, kw, v), the
-   * query's φq and qw [dkp + dwp], the window's scores and linear weights
-   * [keys] each, and the corrections of a tile of rows (4 at most) [4][dvp]
-   * and [4][16]. */
-  return (2 * (size_t)p->window + TFC_LINEAR_ATTENTION_CHUNK) *
-             (dkp + dwp + dvp) +
-         dkp + dwp + 2 * keys + 4 * dvp + 4 * 16;
+  /* The ring of keys (window_layout in linear_attention_f32.c): causal
+   * [window + chunk][dwp + dvp] (kw, v), not causal [2 window +
+   * chunk][dkp + dwp + dvp] (φk too); the query's φq and qw [dkp + dwp],
+   * the window's scores and linear weights [keys] each, and the
+   * corrections of a tile of rows (4 at most) [4][dvp] and [4][16]. */
+  size_t ring_rows = (p->causal ? 1 : 2) * (size_t)p->window +
+                     TFC_LINEAR_ATTENTION_CHUNK;
+  size_t ring_row = (p->causal ? 0 : dkp) + dwp + dvp;
+  return ring_rows * ring_row + dkp + dwp + 2 * keys + 4 * dvp + 4 * 16;
 }
 
 size_t tfc_kernel_linear_attention_f32_carry_floats(

@@ -161,6 +161,8 @@ void LinearizeErrorMeter::addSet(const float *q, const float *k,
     };
     std::vector<double> keyPhi(keys * m), queryPhi(m), state(m * dv), sums(m),
         numerator(dv);
+    // A window key's exact weight on the features' scale: log M of it.
+    const double windowOffset = std::log(static_cast<double>(m));
     for (int64_t b = 0; b < batch; ++b)
       for (int64_t h = 0; h < heads; ++h) {
         // Keys: one stabilizer for the whole head (it cancels).
@@ -210,8 +212,8 @@ void LinearizeErrorMeter::addSet(const float *q, const float *k,
               dot += scale * static_cast<double>(qi[d]) * kj[d];
             for (int64_t f = 0; f < m; ++f)
               linear += queryPhi[f] * keyPhi[j * m + f];
-            double exact = std::exp(std::min(
-                88.0, dot + std::log(static_cast<double>(m)) - rowMax - keyMax));
+            double exact =
+                std::exp(std::min(88.0, dot + windowOffset - rowMax - keyMax));
             const float *vj = v + (b * keys + j) * valueWidth + h * dv;
             denominator += exact - linear;
             for (int64_t e = 0; e < dv; ++e)
