@@ -63,13 +63,14 @@ Value createScalar(OpBuilder &b, Location loc, float value) {
 /// maximum ([B, L, N, 1]; `rowMaximum`), and with `perHead` then the
 /// maximum of those over the sequence ([B, 1, N, 1]: two reductions, each
 /// over one axis, are far cheaper than one over two). The product and the
-/// squares run on [B, L * N, d] (rank 3: the linear kernel's).
+/// squares run on [B, L * N, d] (rank 3: the linear kernel's). Fitted
+/// feature weights come as `logWeights` [N, M], added before the maximum.
 struct Exponents {
   Value exponents, stabilizer, rowMaximum;
 };
 Exponents createExponents(OpBuilder &b, Location loc, Value x, Value wScaled,
                           int64_t heads, int64_t dim, int64_t features,
-                          float halfScale, bool perHead) {
+                          float halfScale, bool perHead, Value logWeights) {
   Value rows = b.create<tfm::ReshapeOp>(loc, x, createShape(b, loc, {0, -1, dim}));
   Value projected = b.create<tfm::LinearOp>(loc, rows, wScaled, Value(),
                                             Value(), b.getStringAttr("none"));
@@ -81,6 +82,8 @@ Exponents createExponents(OpBuilder &b, Location loc, Value x, Value wScaled,
       b.create<tfm::MulOp>(loc, squares, createScalar(b, loc, halfScale)));
   exponent = b.create<tfm::ReshapeOp>(
       loc, exponent, createShape(b, loc, {0, -1, heads, features}));
+  if (logWeights)
+    exponent = b.create<tfm::AddOp>(loc, exponent, logWeights);
   Value rowMaximum = b.create<tfm::ReduceMaxOp>(
       loc, exponent, b.getDenseI64ArrayAttr({3}), b.getBoolAttr(true));
   Value stabilizer = rowMaximum;
@@ -144,6 +147,18 @@ struct LinearizePass : public tfc::impl::LinearizeBase<LinearizePass> {
         cast<RankedTensorType>(op.getValue().getType()).getDimSize(2) / heads;
     float scale = op.getScale().convertToFloat();
     bool causal = op.getCausal();
+    DenseFPElementsAttr weights;
+    if (Attribute given = op->getAttr(kLinearizeWeightsAttr)) {
+      weights = dyn_cast<DenseFPElementsAttr>(given);
+      if (!weights || !weights.getElementType().isF32() ||
+          weights.getNumElements() != heads * count) {
+        op.emitError() << "tfm-linearize: " << name << ": "
+                       << kLinearizeWeightsAttr << " must be f32 with "
+                       << heads << " x " << count
+                       << " elements (a log weight per head and feature)";
+        return signalPassFailure();
+      }
+    }
 
     // sqrt(scale) Wᵀ, [d, M]: the product with x [.., d] is W x'.
     std::vector<float> w = drawPerformerFeatures(keyDim, count, seed, layer);
@@ -164,12 +179,20 @@ struct LinearizePass : public tfc::impl::LinearizeBase<LinearizePass> {
         loc, op.getValue(), createShape(b, loc, {0, 0, heads, valueDim}));
     // Queries: each row's own maximum; keys: one per batch and head, over
     // the sequence and the features (a constant per head cancels).
+    // Fitted weights d on the features (the driver's, LinearizeFit.cpp):
+    // Σ_m d_m φ_m(q) φ_m(k) puts log d_m on the query's exponents.
+    Value logWeights;
+    if (weights) {
+      logWeights = b.create<tfm::ConstantOp>(
+          loc, RankedTensorType::get({heads, count}, b.getF32Type()),
+          weights.reshape(RankedTensorType::get({heads, count}, b.getF32Type())));
+    }
     Exponents queries = createExponents(b, loc, op.getQuery(), wScaled, heads,
                                         keyDim, count, scale / 2,
-                                        /*perHead=*/false);
+                                        /*perHead=*/false, logWeights);
     Exponents keys = createExponents(b, loc, op.getKey(), wScaled, heads,
                                      keyDim, count, scale / 2,
-                                     /*perHead=*/true);
+                                     /*perHead=*/true, Value());
     Value queryOperand = queries.exponents, keyOperand = keys.exponents;
     int64_t windowDim = 0;
     if (window > 0) {
@@ -215,7 +238,7 @@ struct LinearizePass : public tfc::impl::LinearizeBase<LinearizePass> {
         window > 0 ? ", exact within " + std::to_string(window) + " keys" : "";
     remark(merged.getDefiningOp(),
            "linearized: " + name + ": " + Twine(heads) + " heads of " +
-               Twine(keyDim) + ", " + Twine(count) + " random features" +
+               Twine(keyDim) + ", " + Twine(count) + (weights ? " fitted" : "") + " random features" +
                exact + (causal ? ", causal" : ""));
   }
 };

@@ -106,3 +106,25 @@ func.func @kept(%q: tensor<?x?x8xf32>, %k: tensor<?x?x8xf32>, %v: tensor<?x?x8xf
 }
 
 // FEATURES: error: tfm-linearize: features must be 1 to 1024
+
+// -----
+
+// COM: Fitted weights (the driver's tfc.linearize_log_weights, [heads, M]
+// COM: of log d): added to the queries' exponents before their row
+// COM: maximum; the keys' exponents take none. The attention given 4
+// COM: features has its own count (tfc.linearize_features) and weights.
+// CHECK-LABEL: func.func @fitted
+// CHECK: %[[LOGD:.+]] = tfm.constant dense<{{\[\[}}0.000000e+00, -1.000000e+00, 5.000000e-01, 0.000000e+00], [-2.000000e+00, 0.000000e+00, 0.000000e+00, 1.000000e+00]]> : tensor<2x4xf32>
+// CHECK: %[[QE:.+]] = tfm.reshape %{{.+}} -> tensor<?x?x2x4xf32>
+// CHECK: %[[QB:.+]] = tfm.add %[[QE]], %[[LOGD]] : (tensor<?x?x2x4xf32>, tensor<2x4xf32>) -> tensor<?x?x2x4xf32>
+// CHECK: %[[QM:.+]] = tfm.reduce_max %[[QB]] {axes = array<i64: 3>}
+// CHECK: tfm.sub %[[QB]], %[[QM]]
+// CHECK: %[[KE:.+]] = tfm.reshape %{{.+}} -> tensor<?x?x2x4xf32>
+// CHECK-NEXT: tfm.reduce_max %[[KE]]
+// CHECK: tfm.linear_attention
+// CHECK-NOT: tfc.linearize
+// REMARK: remark: {{.*}}: linearized: /fitted/Softmax: 2 heads of 4, 4 fitted random features, causal
+func.func @fitted(%q: tensor<?x?x8xf32>, %k: tensor<?x?x8xf32>, %v: tensor<?x?x8xf32>) -> tensor<?x?x8xf32> {
+  %o = tfm.attention %q, %k, %v {causal = true, num_heads = 2 : i64, scale = 5.000000e-01 : f32, tfc.linearize_features = 4 : i64, tfc.linearize_log_weights = dense<[[0.0, -1.0, 0.5, 0.0], [-2.0, 0.0, 0.0, 1.0]]> : tensor<2x4xf32>} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32> loc("/fitted/Softmax")
+  return %o : tensor<?x?x8xf32>
+}

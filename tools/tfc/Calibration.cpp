@@ -117,11 +117,14 @@ void mlir::tfc::driver::addTaps(func::FuncOp graph, ArrayRef<Value> values) {
   graph.setAllResultAttrs(attrs);
 }
 
-LogicalResult mlir::tfc::driver::runOnSets(
-    ModuleOp variant, Target &target, StringRef dir, StringRef name,
-    int threads, ArrayRef<std::vector<HostTensor>> sets,
-    ArrayRef<std::string> setNames,
-    function_ref<void(size_t, std::vector<HostTensor> &)> consume) {
+/// runOnSets, `rounds` times over the sets with one compile.
+static LogicalResult
+runRoundsOnSets(ModuleOp variant, Target &target, StringRef dir,
+                StringRef name, int threads,
+                ArrayRef<std::vector<HostTensor>> sets,
+                ArrayRef<std::string> setNames, unsigned rounds,
+                function_ref<void(unsigned, size_t, std::vector<HostTensor> &)>
+                    consume) {
   FailureOr<std::string> library = compileVariant(variant, target, dir, name);
   if (failed(library))
     return failure();
@@ -131,16 +134,37 @@ LogicalResult mlir::tfc::driver::runOnSets(
     llvm::errs() << "tfc: error: calibration: " << error << "\n";
     return failure();
   }
-  for (auto [setIndex, inputs] : llvm::enumerate(sets)) {
-    std::vector<HostTensor> outputs;
-    if (!session.run(inputs, outputs, error)) {
-      llvm::errs() << "tfc: error: calibration set '" << setNames[setIndex]
-                   << "': " << error << "\n";
-      return failure();
+  for (unsigned round = 0; round < rounds; ++round)
+    for (auto [setIndex, inputs] : llvm::enumerate(sets)) {
+      std::vector<HostTensor> outputs;
+      if (!session.run(inputs, outputs, error)) {
+        llvm::errs() << "tfc: error: calibration set '" << setNames[setIndex]
+                     << "': " << error << "\n";
+        return failure();
+      }
+      consume(round, setIndex, outputs);
     }
-    consume(setIndex, outputs);
-  }
   return success();
+}
+
+LogicalResult mlir::tfc::driver::runOnSets(
+    ModuleOp variant, Target &target, StringRef dir, StringRef name,
+    int threads, ArrayRef<std::vector<HostTensor>> sets,
+    ArrayRef<std::string> setNames,
+    function_ref<void(size_t, std::vector<HostTensor> &)> consume) {
+  return runRoundsOnSets(
+      variant, target, dir, name, threads, sets, setNames, 1,
+      [&](unsigned, size_t set, std::vector<HostTensor> &outputs) {
+        consume(set, outputs);
+      });
+}
+
+LogicalResult CalibrationData::runRounds(
+    ModuleOp variant, Target &target, StringRef name, int threads,
+    unsigned rounds,
+    function_ref<void(unsigned, size_t, std::vector<HostTensor> &)> consume) {
+  return runRoundsOnSets(variant, target, workDir, name, threads, sets, names,
+                         rounds, consume);
 }
 
 func::FuncOp mlir::tfc::driver::graphOf(ModuleOp module) {

@@ -93,6 +93,15 @@ struct CalibrationData {
     return runOnSets(variant, target, workDir, name, threads, sets, names,
                      consume);
   }
+  /// Compiles `variant` once and runs it on every set `rounds` times over,
+  /// in the same order each round, handing `consume` the round, the set
+  /// and its outputs: for a measurement whose later rounds need what the
+  /// earlier ones gathered.
+  LogicalResult
+  runRounds(ModuleOp variant, Target &target, StringRef name, int threads,
+            unsigned rounds,
+            function_ref<void(unsigned, size_t, std::vector<HostTensor> &)>
+                consume);
   /// Runs `variant` (a reduced model; compiling lowers it, so a copy when
   /// the caller still needs it) on these sets and adds its outputs' errors
   /// against `reference` (the unreduced model's outputs, per set) to

@@ -176,6 +176,17 @@ static cl::opt<std::string> linearize(
     cl::value_desc("performer[:M]|hybrid:W[:M]"), cl::sub(tfc::driver::compileCommand),
     cl::cat(tfc::driver::compileCategory));
 
+static cl::opt<bool> linearizeFit(
+    "linearize-fit",
+    cl::desc("With --linearize, also fit a weight on each head's random "
+             "features on --calibration-data (least squares against the "
+             "exact softmax weights, in closed form, up to 256 features) "
+             "and take the fitted weights where they measure lower (the "
+             "report's weights column; default true; false: the drawn "
+             "features only)"),
+    cl::init(true), cl::sub(tfc::driver::compileCommand),
+    cl::cat(tfc::driver::compileCategory));
+
 static cl::opt<std::string> calibrationData(
     "calibration-data",
     cl::desc("Inputs to measure a reduction on: DIR holds one folder per "
@@ -498,6 +509,12 @@ int tfc::driver::runCompile(MLIRContext &context) {
     }
     linearization.features = spec->features;
     linearization.window = spec->window;
+    linearization.fit = linearizeFit;
+  }
+  if (!linearized && linearizeFit.getNumOccurrences()) {
+    llvm::errs() << "tfc: error: --linearize-fit says how --linearize "
+                    "chooses its features: give --linearize too\n";
+    return 1;
   }
   if (quantize.empty() && prune.empty() && !structured && !factored &&
       !linearized &&

@@ -4,10 +4,14 @@
 // model runs on the calibration data with each attention's q, k, v and
 // output tapped; each layer's meter (Linearize.h) measures the error of
 // Performer's features at the feature count asked for and at 2x and 4x
-// it; a layer takes the smallest count within the per-layer budget
-// (--max-error, or kDefaultLinearizeMaxError) or keeps its softmax. The
-// tfm-linearize pass then converts the chosen layers, and the converted
-// model runs against the softmax one for the outputs' error.
+// it, drawn and (unless --linearize-fit=false) with weights on the
+// features fitted on the calibration data (LinearizeFit.cpp; the model
+// then runs twice over the sets: once to fit, once to measure each
+// sequence with the weights fitted on the other half). A layer takes the
+// smallest count within the per-layer budget (--max-error, or
+// kDefaultLinearizeMaxError), fitted where that measured lower, or keeps
+// its softmax. The tfm-linearize pass then converts the chosen layers, and
+// the converted model runs against the softmax one for the outputs' error.
 //
 //===----------------------------------------------------------------------===//
 
@@ -39,6 +43,7 @@ struct LinearizedLayer {
   int64_t heads = 0, headDim = 0;
   bool causal = false;
   int64_t features = 0; // chosen; 0: kept softmax
+  bool fitted = false;   // the chosen features' weights fitted
   std::optional<double> error;
   std::optional<LinearizeErrorMeter> meter;
   int64_t tapQuery = -1, tapKey = -1, tapValue = -1, tapOutput = -1;
@@ -145,7 +150,7 @@ mlir::tfc::driver::linearizeModel(ModuleOp module, Target &target,
         continue;
       layer.meter = LinearizeErrorMeter::create(
           op, candidateFeatures(options.features), options.seed,
-          static_cast<int64_t>(index), options.window);
+          static_cast<int64_t>(index), options.window, options.fit);
       layer.tapQuery = tapIndex(taps, op.getQuery());
       layer.tapKey = tapIndex(taps, op.getKey());
       layer.tapValue = tapIndex(taps, op.getValue());
@@ -153,9 +158,12 @@ mlir::tfc::driver::linearizeModel(ModuleOp module, Target &target,
     }
     addTaps(tappedGraph, taps);
     const size_t numOutputs = signature->outputs.size();
-    if (failed(calibration.run(
-            *tapped, target, "softmax", options.threads,
-            [&](size_t, std::vector<HostTensor> &outputs) {
+    // Fitting: a first round over the sets fills the fits' normal
+    // equations, solved before the round that measures.
+    const unsigned fitRounds = options.fit ? 1 : 0;
+    if (failed(calibration.runRounds(
+            *tapped, target, "softmax", options.threads, fitRounds + 1,
+            [&](unsigned round, size_t set, std::vector<HostTensor> &outputs) {
               for (LinearizedLayer &layer : layers) {
                 if (!layer.meter)
                   continue;
@@ -165,26 +173,42 @@ mlir::tfc::driver::linearizeModel(ModuleOp module, Target &target,
                 };
                 const HostTensor &query = outputs[numOutputs + layer.tapQuery];
                 const HostTensor &key = outputs[numOutputs + layer.tapKey];
+                if (round < fitRounds) {
+                  layer.meter->addFitSet(data(layer.tapQuery),
+                                         data(layer.tapKey), query.dims[0],
+                                         query.dims[1], key.dims[1]);
+                  if (set + 1 == calibration.sets.size())
+                    layer.meter->fit();
+                  continue;
+                }
                 layer.meter->addSet(data(layer.tapQuery), data(layer.tapKey),
                                     data(layer.tapValue), data(layer.tapOutput),
                                     query.dims[0], query.dims[1], key.dims[1]);
               }
+              if (round < fitRounds)
+                return;
               outputs.resize(numOutputs);
               referenceOutputs.push_back(std::move(outputs));
             })))
       return failure();
   }
-  // Each layer's features: the smallest count within the budget, or none.
+  // Each layer's features: the smallest count within the budget, drawn or
+  // fitted, whichever measured lower; or none.
   MLIRContext *context = module->getContext();
   for (LinearizedLayer &layer : layers) {
     if (!layer.meter)
       continue;
-    ArrayRef<int64_t> counts = layer.meter->getFeatures();
+    const LinearizeErrorMeter &meter = *layer.meter;
+    ArrayRef<int64_t> counts = meter.getFeatures();
+    auto lowest = [&](size_t candidate) {
+      return std::min(meter.relativeError(candidate),
+                      meter.relativeError(candidate, /*fitted=*/true));
+    };
     size_t chosen = 0;
-    while (chosen < counts.size() && layer.meter->relativeError(chosen) > budget)
+    while (chosen < counts.size() && lowest(chosen) > budget)
       ++chosen;
     if (chosen == counts.size()) {
-      layer.error = layer.meter->relativeError(counts.size() - 1);
+      layer.error = lowest(counts.size() - 1);
       layer.note = llvm::formatv("kept softmax: error {0:e2} with {1} features "
                                  "is over the budget",
                                  *layer.error, counts.back())
@@ -192,15 +216,30 @@ mlir::tfc::driver::linearizeModel(ModuleOp module, Target &target,
       continue;
     }
     layer.features = counts[chosen];
-    layer.error = layer.meter->relativeError(chosen);
+    layer.error = lowest(chosen);
+    layer.fitted = meter.relativeError(chosen, true) < meter.relativeError(chosen);
     if (chosen > 0)
       layer.note = llvm::formatv("budget: error {0:e2} with {1} features",
-                                 layer.meter->relativeError(0), counts[0])
+                                 lowest(0), counts[0])
                        .str();
+    if (layer.fitted)
+      layer.note += llvm::formatv("{0}drawn: {1:e2}", layer.note.empty() ? "" : "; ",
+                                  meter.relativeError(chosen))
+                        .str();
   }
-  for (auto [layer, op] : llvm::zip(layers, attentionsOf(graph)))
+  for (auto [layer, op] : llvm::zip(layers, attentionsOf(graph))) {
     op->setAttr(kLinearizeAttr, IntegerAttr::get(IntegerType::get(context, 64),
                                                  layer.features));
+    if (!layer.fitted)
+      continue;
+    size_t chosen = llvm::find(layer.meter->getFeatures(), layer.features) -
+                    layer.meter->getFeatures().begin();
+    std::vector<float> logWeights = layer.meter->logWeights(chosen);
+    auto type = RankedTensorType::get({layer.heads, layer.features},
+                                      Float32Type::get(context));
+    op->setAttr(kLinearizeWeightsAttr,
+                DenseElementsAttr::get(type, ArrayRef<float>(logWeights)));
+  }
   PassManager pm(context);
   mlir::tfc::LinearizeOptions pass;
   pass.features = options.features;
@@ -209,7 +248,10 @@ mlir::tfc::driver::linearizeModel(ModuleOp module, Target &target,
   pm.addNestedPass<func::FuncOp>(createLinearize(pass));
   if (failed(pm.run(module)))
     return failure();
-  graph.walk([](Operation *op) { op->removeAttr(kLinearizeAttr); });
+  graph.walk([](Operation *op) {
+    op->removeAttr(kLinearizeAttr);
+    op->removeAttr(kLinearizeWeightsAttr);
+  });
   OwningOpRef<ModuleOp> converted = module.clone();
   if (failed(calibration.compare(*converted, target, "linearized",
                                  options.threads, referenceOutputs,
@@ -229,6 +271,10 @@ mlir::tfc::driver::linearizeModel(ModuleOp module, Target &target,
     os << "performer:" << options.features
        << " (softmax attention as linear attention on Performer's positive "
           "random features; ";
+  if (options.fit)
+    os << "weights on each head's features fitted on the calibration data "
+          "where that measures lower (each sequence measured with the "
+          "weights fitted on the other half); ";
   os << "a layer over the budget takes 2x or 4x the "
         "features, or keeps its softmax), "
      << (options.maxError ? "--max-error=" : "default budget ")
@@ -236,19 +282,22 @@ mlir::tfc::driver::linearizeModel(ModuleOp module, Target &target,
   size_t width = 5;
   for (const LinearizedLayer &layer : layers)
     width = std::max(width, layer.name.size());
-  os << llvm::formatv("  {0} {1,7} {2,6} {3,8} {4,-9} {5}\n",
+  os << llvm::formatv("  {0} {1,7} {2,6} {3,8} {4,-7} {5,-9} {6}\n",
                       llvm::fmt_align("layer", llvm::AlignStyle::Left, width),
-                      "heads", "causal", "features", "error", "note");
+                      "heads", "causal", "features", "weights", "error", "note");
   int64_t linearized = 0;
   for (const LinearizedLayer &layer : layers) {
     linearized += layer.features > 0;
     os << llvm::formatv(
-        "  {0} {1,7} {2,6} {3,8} {4,-9} {5}\n",
+        "  {0} {1,7} {2,6} {3,8} {4,-7} {5,-9} {6}\n",
         llvm::fmt_align(layer.name, llvm::AlignStyle::Left, width),
         std::to_string(layer.heads) + "x" +
             (layer.headDim < 0 ? std::string("?") : std::to_string(layer.headDim)),
         layer.causal ? "yes" : "no",
         layer.features > 0 ? std::to_string(layer.features) : std::string("-"),
+        layer.features == 0 ? "-"
+        : layer.fitted      ? "fitted"
+                            : "drawn",
         layer.error ? llvm::formatv("{0:e2}", *layer.error).str()
                     : std::string("-"),
         layer.note);

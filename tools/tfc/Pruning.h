@@ -98,6 +98,7 @@ constexpr double kDefaultLinearizeMaxError = 0.05;
 struct LinearizationOptions {
   int64_t features = kDefaultLinearizeFeatures; // --linearize=performer:M
   int64_t window = 0; // --linearize=hybrid:W[:M]; 0: performer
+  bool fit = true; // --linearize-fit: also fit weights on the features
   uint64_t seed = 1;
   std::string calibrationData; // --calibration-data DIR (required)
   std::optional<double> maxError; // --max-error: each layer's own

@@ -629,8 +629,11 @@ def Linearize : Pass<"tfm-linearize", "func::FuncOp"> {
     linear_attention op's window, its rows `[q', log M - c_q - c_k]` and
     `[k', 1]`), and only the keys beyond weigh by the features. A driver gives each layer its feature count as
     `tfc.linearize_features` (0 keeps the softmax); otherwise every
-    qualifying layer takes `features`. Other attentions stay (remarks say
-    why).
+    qualifying layer takes `features`. A driver may also give a layer
+    fitted weights d on its features, `tfc.linearize_log_weights` (f32,
+    log d per head and feature: `Σ_m d_m φ_m(q) φ_m(k)` weighs a pair; the
+    logs are added to the queries' exponents). Other attentions stay
+    (remarks say why).
   }];
   let options = [
     Option<"features", "features", "int64_t", /*default=*/"256",

@@ -17,6 +17,11 @@ against float64 numpy.
       positions keep their exact weights, on the features' scale; the
       library must match numpy's hybrid and be nearer the softmax than
       FAVOR+ alone with the same features.
+  fitted DIR OUT FEATURES
+      OUT holds the outputs of a library whose features' weights were
+      fitted on DIR/cal (--linearize-fit): on DIR/test, drawn from the same
+      distribution but not fitted on, it must be nearer the softmax than
+      0.8 times FAVOR+ with the same draw unweighted.
 """
 import os
 import sys
@@ -168,8 +173,26 @@ def check(folder, out, features, window=0):
     return 0 if ok else 1
 
 
+def fitted(folder, out, features):
+    x = inputs(2)
+    ok = True
+    for layer, name in enumerate(("causal", "global")):
+        causal = name == "causal"
+        exact = softmax_attention(x["q"], x["k"], x["v"], causal)
+        got = np.load(os.path.join(out, name + ".npy")).astype(np.float64)
+        drawn = relative(performer(x["q"], x["k"], x["v"], causal,
+                                   draw(DIM, features, 1, layer)), exact)
+        print(f"{name}: fitted library vs softmax {relative(got, exact):.4f} "
+              f"(the same features unweighted: {drawn:.4f})")
+        ok &= relative(got, exact) < 0.8 * drawn
+    print("fitted check: ok" if ok else "fitted check: FAILED")
+    return 0 if ok else 1
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "write":
         sys.exit(write(sys.argv[2]))
+    if sys.argv[1] == "fitted":
+        sys.exit(fitted(sys.argv[2], sys.argv[3], int(sys.argv[4])))
     sys.exit(check(sys.argv[2], sys.argv[3], int(sys.argv[4]),
                    int(sys.argv[5]) if len(sys.argv) > 5 else 0))
