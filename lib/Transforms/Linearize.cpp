@@ -6,11 +6,12 @@
 //   φ(x) = exp(W x' - |x'|² / 2 - c),  x' = sqrt(scale) x,
 //
 // then tfm.linear_attention on φ(q), φ(k) and v (its `exp` feature map on
-// the exponents), normalized, causal when the attention was. The stabilizer c is each query row's own maximum and,
-// for the keys, one maximum per head over the whole sequence: both cancel
-// in the normalization (as does Performer's 1 / sqrt(M), left out), and
-// keep exp from overflowing. Costs time linear in the sequence instead of
-// quadratic, at the price of an approximation the driver measures.
+// the exponents), normalized, causal when the attention was. The stabilizer c
+// is each query row's own maximum and, for the keys, one maximum per head over
+// the whole sequence: both cancel in the normalization (as does Performer's 1 /
+// sqrt(M), left out), and keep exp from overflowing. Costs time linear in the
+// sequence instead of quadratic, at the price of an approximation the driver
+// measures.
 //
 // With a window (the hybrid, --linearize=hybrid:W): the keys within W
 // positions of each query keep their exact weights through the op's
@@ -24,10 +25,10 @@
 #include "tfc/Transforms/Passes.h"
 
 #include "FusionUtils.h"
-#include "tfc/Transforms/Linearize.h"
-#include "tfc/Transforms/Quantization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
+#include "tfc/Transforms/Linearize.h"
+#include "tfc/Transforms/Quantization.h"
 #include "tfm/TfmOps.h"
 
 #include <cmath>
@@ -71,7 +72,8 @@ struct Exponents {
 Exponents createExponents(OpBuilder &b, Location loc, Value x, Value wScaled,
                           int64_t heads, int64_t dim, int64_t features,
                           float halfScale, bool perHead, Value logWeights) {
-  Value rows = b.create<tfm::ReshapeOp>(loc, x, createShape(b, loc, {0, -1, dim}));
+  Value rows =
+      b.create<tfm::ReshapeOp>(loc, x, createShape(b, loc, {0, -1, dim}));
   Value projected = b.create<tfm::LinearOp>(loc, rows, wScaled, Value(),
                                             Value(), b.getStringAttr("none"));
   Value squares = b.create<tfm::ReduceSumOp>(
@@ -153,8 +155,8 @@ struct LinearizePass : public tfc::impl::LinearizeBase<LinearizePass> {
       if (!weights || !weights.getElementType().isF32() ||
           weights.getNumElements() != heads * count) {
         op.emitError() << "tfm-linearize: " << name << ": "
-                       << kLinearizeWeightsAttr << " must be f32 with "
-                       << heads << " x " << count
+                       << kLinearizeWeightsAttr << " must be f32 with " << heads
+                       << " x " << count
                        << " elements (a log weight per head and feature)";
         return signalPassFailure();
       }
@@ -185,7 +187,8 @@ struct LinearizePass : public tfc::impl::LinearizeBase<LinearizePass> {
     if (weights) {
       logWeights = b.create<tfm::ConstantOp>(
           loc, RankedTensorType::get({heads, count}, b.getF32Type()),
-          weights.reshape(RankedTensorType::get({heads, count}, b.getF32Type())));
+          weights.reshape(
+              RankedTensorType::get({heads, count}, b.getF32Type())));
     }
     Exponents queries = createExponents(b, loc, op.getQuery(), wScaled, heads,
                                         keyDim, count, scale / 2,
@@ -214,7 +217,8 @@ struct LinearizePass : public tfc::impl::LinearizeBase<LinearizePass> {
           keys.stabilizer);
       // [B, Lk, N, 1] of ones (the keys' row maxima are finite).
       Value ones = b.create<tfm::AddOp>(
-          loc, b.create<tfm::MulOp>(loc, keys.rowMaximum, createScalar(b, loc, 0)),
+          loc,
+          b.create<tfm::MulOp>(loc, keys.rowMaximum, createScalar(b, loc, 0)),
           createScalar(b, loc, 1));
       auto concat = [&](ValueRange parts) -> Value {
         return b.create<tfm::ConcatOp>(loc, parts, b.getI64IntegerAttr(3));
@@ -228,9 +232,9 @@ struct LinearizePass : public tfc::impl::LinearizeBase<LinearizePass> {
         b.getF32FloatAttr(1.0f), b.getBoolAttr(causal),
         b.getF32FloatAttr(static_cast<float>(kLinearizeEpsilon)),
         b.getI64IntegerAttr(window), b.getI64IntegerAttr(windowDim));
-    Value merged = b.create<tfm::ReshapeOp>(
-        loc, op.getType(), linear,
-        createShape(b, loc, {0, 0, heads * valueDim}));
+    Value merged =
+        b.create<tfm::ReshapeOp>(loc, op.getType(), linear,
+                                 createShape(b, loc, {0, 0, heads * valueDim}));
     op.getResult().replaceAllUsesWith(merged);
     op.erase();
     ++numLinearized;
@@ -238,8 +242,9 @@ struct LinearizePass : public tfc::impl::LinearizeBase<LinearizePass> {
         window > 0 ? ", exact within " + std::to_string(window) + " keys" : "";
     remark(merged.getDefiningOp(),
            "linearized: " + name + ": " + Twine(heads) + " heads of " +
-               Twine(keyDim) + ", " + Twine(count) + (weights ? " fitted" : "") + " random features" +
-               exact + (causal ? ", causal" : ""));
+               Twine(keyDim) + ", " + Twine(count) +
+               (weights ? " fitted" : "") + " random features" + exact +
+               (causal ? ", causal" : ""));
   }
 };
 

@@ -18,9 +18,9 @@ using namespace mlir::tfc;
 
 namespace {
 
-/// splitmix64: small, and the same sequence everywhere (std::normal_distribution
-/// is not specified bit for bit), so a model linearized on one machine is
-/// the model linearized on another.
+/// splitmix64: small, and the same sequence everywhere
+/// (std::normal_distribution is not specified bit for bit), so a model
+/// linearized on one machine is the model linearized on another.
 struct FeatureRandom {
   uint64_t state;
   explicit FeatureRandom(uint64_t seed) : state(seed) {}
@@ -31,7 +31,9 @@ struct FeatureRandom {
     return z ^ (z >> 31);
   }
   /// Uniform in (0, 1).
-  double uniform() { return (static_cast<double>(next() >> 11) + 0.5) / 9007199254740992.0; }
+  double uniform() {
+    return (static_cast<double>(next() >> 11) + 0.5) / 9007199254740992.0;
+  }
   /// Standard normal (Box-Muller; the radius's draw first: the two calls
   /// are sequenced, so every compiler draws the same).
   double normal() {
@@ -80,7 +82,8 @@ std::vector<float> mlir::tfc::drawPerformerFeatures(int64_t dim,
       }
       length = std::sqrt(length);
       for (int64_t i = 0; i < dim; ++i)
-        w[(start + r) * dim + i] = static_cast<float>(block[r * dim + i] * length);
+        w[(start + r) * dim + i] =
+            static_cast<float>(block[r * dim + i] * length);
     }
   }
   return w;
@@ -91,12 +94,13 @@ std::string mlir::tfc::whyNotLinearizable(Operation *op) {
   if (!attention)
     return "not a tfm.attention";
   if (attention.getMask())
-    return "it has a mask (padding masks are not carried into linear attention)";
+    return "it has a mask (padding masks are not carried into linear "
+           "attention)";
   if (attention.getPrecision() != "f32")
     return "its products are " + attention.getPrecision().str();
   int64_t heads = static_cast<int64_t>(attention.getNumHeads());
-  for (Value operand : {attention.getQuery(), attention.getKey(),
-                        attention.getValue()}) {
+  for (Value operand :
+       {attention.getQuery(), attention.getKey(), attention.getValue()}) {
     auto type = dyn_cast<RankedTensorType>(operand.getType());
     if (!type || !type.getElementType().isF32())
       return "q, k and v are not f32";
@@ -121,7 +125,9 @@ struct HeadRows {
   const float *query(int64_t i) const {
     return q + ((b * queries + i) * heads + h) * dk;
   }
-  const float *key(int64_t j) const { return k + ((b * keys + j) * heads + h) * dk; }
+  const float *key(int64_t j) const {
+    return k + ((b * keys + j) * heads + h) * dk;
+  }
   const float *value(int64_t j) const {
     return v + ((b * keys + j) * heads + h) * dv;
   }
@@ -147,8 +153,8 @@ void featureExponents(const float *x, const std::vector<float> &w, int64_t m,
 
 /// φ(k) of every key of a head, [keys, m], stabilized by one maximum for
 /// the head (it cancels, as in the pass); returns that maximum.
-double keyFeatures(const HeadRows &rows, const std::vector<float> &w,
-                   int64_t m, double root, std::vector<double> &phi) {
+double keyFeatures(const HeadRows &rows, const std::vector<float> &w, int64_t m,
+                   double root, std::vector<double> &phi) {
   phi.resize(rows.keys * m);
   double keyMax = -INFINITY;
   for (int64_t j = 0; j < rows.keys; ++j) {
@@ -205,7 +211,8 @@ LinearizeErrorMeter::create(Operation *op, llvm::ArrayRef<int64_t> features,
   meter.window = window;
   meter.features.assign(features.begin(), features.end());
   for (int64_t count : features)
-    meter.draws.push_back(drawPerformerFeatures(meter.keyDim, count, seed, layer));
+    meter.draws.push_back(
+        drawPerformerFeatures(meter.keyDim, count, seed, layer));
   meter.errorSquares.assign(features.size(), 0.0);
   meter.fittedErrorSquares.assign(features.size(), 0.0);
   if (fit) {
@@ -231,7 +238,8 @@ void LinearizeErrorMeter::addFitSet(const float *q, const float *k,
         gram(m * m), before(m * m), within(m * m), total(m * m);
     for (int64_t b = 0; b < batch; ++b)
       for (int64_t h = 0; h < heads; ++h) {
-        HeadRows rows{q, k, nullptr, keyDim, valueDim, heads, queries, keys, b, h};
+        HeadRows rows{q,     k,       nullptr, keyDim, valueDim,
+                      heads, queries, keys,    b,      h};
         FeatureWeightFit &fit = fitted[c][h];
         const int fold = static_cast<int>((fitSequences + b) % 2);
         const double keyMax = keyFeatures(rows, w, m, root, keyPhi);
@@ -254,7 +262,8 @@ void LinearizeErrorMeter::addFitSet(const float *q, const float *k,
             addOuter(before, &keyPhi[addedBefore * m], m, 1.0);
           const std::vector<double> *linearGram = &before;
           if (!causal && window > 0) {
-            const int64_t lastWithin = std::min(keys - 1, position + window - 1);
+            const int64_t lastWithin =
+                std::min(keys - 1, position + window - 1);
             for (; addedWithin <= lastWithin; ++addedWithin)
               addOuter(within, &keyPhi[addedWithin * m], m, 1.0);
             for (int64_t e = 0; e < m * m; ++e)
@@ -266,7 +275,8 @@ void LinearizeErrorMeter::addFitSet(const float *q, const float *k,
           auto isLinear = [&](int64_t j) {
             if (window == 0)
               return true;
-            return j <= position - window || (!causal && j >= position + window);
+            return j <= position - window ||
+                   (!causal && j >= position + window);
           };
           // The exact weights of the query's keys on the features' scale
           // (as the window's: exp(q' · k' + log M - c_q - c_k)), each
@@ -274,7 +284,8 @@ void LinearizeErrorMeter::addFitSet(const float *q, const float *k,
           const float *qi = rows.query(i);
           const double rowMax =
               queryFeatures(qi, w, m, keyDim, root, nullptr, queryPhi.data());
-          const int64_t lastKey = causal ? std::min(keys - 1, position) : keys - 1;
+          const int64_t lastKey =
+              causal ? std::min(keys - 1, position) : keys - 1;
           double logSum = -INFINITY;
           for (int64_t j = 0; j <= lastKey; ++j) {
             const float *kj = rows.key(j);
@@ -331,10 +342,12 @@ std::vector<float> LinearizeErrorMeter::logWeights(size_t candidate) const {
   return weights;
 }
 
-void LinearizeErrorMeter::measureSequence(
-    size_t c, const double *const *logWeights, const float *q, const float *k,
-    const float *v, const float *output, int64_t b, int64_t queries,
-    int64_t keys, double &errors) {
+void LinearizeErrorMeter::measureSequence(size_t c,
+                                          const double *const *logWeights,
+                                          const float *q, const float *k,
+                                          const float *v, const float *output,
+                                          int64_t b, int64_t queries,
+                                          int64_t keys, double &errors) {
   const int64_t m = features[c];
   const std::vector<float> &w = draws[c];
   const double root = std::sqrt(scale);
@@ -390,7 +403,8 @@ void LinearizeErrorMeter::measureSequence(
         for (int64_t e = 0; e < valueDim; ++e)
           numerator[e] += (exact - linear) * vj[e];
       }
-      const float *expected = output + ((b * queries + i) * heads + h) * valueDim;
+      const float *expected =
+          output + ((b * queries + i) * heads + h) * valueDim;
       for (int64_t e = 0; e < valueDim; ++e) {
         double error = numerator[e] / denominator - expected[e];
         errors += error * error;
@@ -414,10 +428,9 @@ void LinearizeErrorMeter::measureSequence(
   }
 }
 
-void LinearizeErrorMeter::addSet(const float *q, const float *k,
-                                 const float *v, const float *output,
-                                 int64_t batch, int64_t queries,
-                                 int64_t keys) {
+void LinearizeErrorMeter::addSet(const float *q, const float *k, const float *v,
+                                 const float *output, int64_t batch,
+                                 int64_t queries, int64_t keys) {
   std::vector<const double *> weights(heads);
   for (int64_t b = 0; b < batch; ++b) {
     for (size_t c = 0; c < features.size(); ++c) {
@@ -440,7 +453,8 @@ void LinearizeErrorMeter::addSet(const float *q, const float *k,
 double LinearizeErrorMeter::relativeError(size_t candidate, bool fitted) const {
   if (fitted && (this->fitted.empty() || this->fitted[candidate].empty()))
     return INFINITY;
-  double errors = fitted ? fittedErrorSquares[candidate] : errorSquares[candidate];
+  double errors =
+      fitted ? fittedErrorSquares[candidate] : errorSquares[candidate];
   if (referenceSquares <= 0)
     return errors > 0 ? INFINITY : 0.0;
   return std::sqrt(errors / referenceSquares);

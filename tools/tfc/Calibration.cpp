@@ -8,8 +8,8 @@
 
 #include "ModelRunner.h"
 
-#include "tfc/Pipeline/Compiler.h"
 #include "mlir/IR/Diagnostics.h"
+#include "tfc/Pipeline/Compiler.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
@@ -118,13 +118,11 @@ void mlir::tfc::driver::addTaps(func::FuncOp graph, ArrayRef<Value> values) {
 }
 
 /// runOnSets, `rounds` times over the sets with one compile.
-static LogicalResult
-runRoundsOnSets(ModuleOp variant, Target &target, StringRef dir,
-                StringRef name, int threads,
-                ArrayRef<std::vector<HostTensor>> sets,
-                ArrayRef<std::string> setNames, unsigned rounds,
-                function_ref<void(unsigned, size_t, std::vector<HostTensor> &)>
-                    consume) {
+static LogicalResult runRoundsOnSets(
+    ModuleOp variant, Target &target, StringRef dir, StringRef name,
+    int threads, ArrayRef<std::vector<HostTensor>> sets,
+    ArrayRef<std::string> setNames, unsigned rounds,
+    function_ref<void(unsigned, size_t, std::vector<HostTensor> &)> consume) {
   FailureOr<std::string> library = compileVariant(variant, target, dir, name);
   if (failed(library))
     return failure();
@@ -260,8 +258,8 @@ int64_t mlir::tfc::driver::tapIndex(SmallVectorImpl<Value> &taps, Value value) {
 }
 
 void mlir::tfc::driver::writeOutputErrorsJson(llvm::json::OStream &json,
-                                             ArrayRef<OutputError> errors,
-                                             bool measured) {
+                                              ArrayRef<OutputError> errors,
+                                              bool measured) {
   json.attributeArray("outputs", [&] {
     if (!measured)
       return;
@@ -276,10 +274,11 @@ void mlir::tfc::driver::writeOutputErrorsJson(llvm::json::OStream &json,
   });
 }
 
-LogicalResult CalibrationData::compare(ModuleOp variant, Target &target,
-                                       StringRef name, int threads,
-                                       ArrayRef<std::vector<HostTensor>> reference,
-                                       std::vector<OutputError> &errors) {
+LogicalResult
+CalibrationData::compare(ModuleOp variant, Target &target, StringRef name,
+                         int threads,
+                         ArrayRef<std::vector<HostTensor>> reference,
+                         std::vector<OutputError> &errors) {
   return run(variant, target, name, threads,
              [&](size_t setIndex, std::vector<HostTensor> &outputs) {
                compareOutputs(reference[setIndex], outputs, errors);

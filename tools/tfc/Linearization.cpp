@@ -43,7 +43,7 @@ struct LinearizedLayer {
   int64_t heads = 0, headDim = 0;
   bool causal = false;
   int64_t features = 0; // chosen; 0: kept softmax
-  bool fitted = false;   // the chosen features' weights fitted
+  bool fitted = false;  // the chosen features' weights fitted
   std::optional<double> error;
   std::optional<LinearizeErrorMeter> meter;
   int64_t tapQuery = -1, tapKey = -1, tapValue = -1, tapOutput = -1;
@@ -79,7 +79,8 @@ mlir::tfc::driver::parseLinearizeSpec(StringRef text, std::string &error) {
   } else if (method != "performer") {
     error = "the method must be performer (Performer's FAVOR+ random "
             "features) or hybrid:W (exact softmax within W keys, the "
-            "features beyond), not '" + method.str() + "'";
+            "features beyond), not '" +
+            method.str() + "'";
     return std::nullopt;
   }
   if (count.empty())
@@ -208,24 +209,34 @@ mlir::tfc::driver::linearizeModel(ModuleOp module, Target &target,
     while (chosen < counts.size() && lowest(chosen) > budget)
       ++chosen;
     if (chosen == counts.size()) {
-      layer.error = lowest(counts.size() - 1);
-      layer.note = llvm::formatv("kept softmax: error {0:e2} with {1} features "
-                                 "is over the budget",
-                                 *layer.error, counts.back())
-                       .str();
+      // The nearest any candidate came, drawn or fitted.
+      size_t nearest = 0;
+      for (size_t candidate = 1; candidate < counts.size(); ++candidate)
+        if (lowest(candidate) < lowest(nearest))
+          nearest = candidate;
+      bool fitted =
+          meter.relativeError(nearest, true) < meter.relativeError(nearest);
+      layer.error = lowest(nearest);
+      layer.note =
+          llvm::formatv("kept softmax: error {0:e2} with {1}{2} "
+                        "features is over the budget",
+                        *layer.error, counts[nearest], fitted ? " fitted" : "")
+              .str();
       continue;
     }
     layer.features = counts[chosen];
     layer.error = lowest(chosen);
-    layer.fitted = meter.relativeError(chosen, true) < meter.relativeError(chosen);
+    layer.fitted =
+        meter.relativeError(chosen, true) < meter.relativeError(chosen);
     if (chosen > 0)
       layer.note = llvm::formatv("budget: error {0:e2} with {1} features",
                                  lowest(0), counts[0])
                        .str();
     if (layer.fitted)
-      layer.note += llvm::formatv("{0}drawn: {1:e2}", layer.note.empty() ? "" : "; ",
-                                  meter.relativeError(chosen))
-                        .str();
+      layer.note +=
+          llvm::formatv("{0}drawn: {1:e2}", layer.note.empty() ? "" : "; ",
+                        meter.relativeError(chosen))
+              .str();
   }
   for (auto [layer, op] : llvm::zip(layers, attentionsOf(graph))) {
     op->setAttr(kLinearizeAttr, IntegerAttr::get(IntegerType::get(context, 64),
@@ -284,7 +295,8 @@ mlir::tfc::driver::linearizeModel(ModuleOp module, Target &target,
     width = std::max(width, layer.name.size());
   os << llvm::formatv("  {0} {1,7} {2,6} {3,8} {4,-7} {5,-9} {6}\n",
                       llvm::fmt_align("layer", llvm::AlignStyle::Left, width),
-                      "heads", "causal", "features", "weights", "error", "note");
+                      "heads", "causal", "features", "weights", "error",
+                      "note");
   int64_t linearized = 0;
   for (const LinearizedLayer &layer : layers) {
     linearized += layer.features > 0;
@@ -292,7 +304,8 @@ mlir::tfc::driver::linearizeModel(ModuleOp module, Target &target,
         "  {0} {1,7} {2,6} {3,8} {4,-7} {5,-9} {6}\n",
         llvm::fmt_align(layer.name, llvm::AlignStyle::Left, width),
         std::to_string(layer.heads) + "x" +
-            (layer.headDim < 0 ? std::string("?") : std::to_string(layer.headDim)),
+            (layer.headDim < 0 ? std::string("?")
+                               : std::to_string(layer.headDim)),
         layer.causal ? "yes" : "no",
         layer.features > 0 ? std::to_string(layer.features) : std::string("-"),
         layer.features == 0 ? "-"

@@ -1,4 +1,5 @@
-//===- Linearize.h - softmax attention as linear attention -------*- C++ -*-===//
+//===- Linearize.h - softmax attention as linear attention -------*- C++
+//-*-===//
 //
 // Performer's FAVOR+ (Choromanski et al.): exp(q·k) is the expectation of
 // φ(q)·φ(k) for the positive random features
@@ -110,8 +111,8 @@ public:
   bool fits() const { return !fitted.empty(); }
   /// One batch as the graph had it, q [batch, queries, heads * dk] and k
   /// [batch, keys, heads * dk], into the fits' normal equations.
-  void addFitSet(const float *q, const float *k, int64_t batch,
-                 int64_t queries, int64_t keys);
+  void addFitSet(const float *q, const float *k, int64_t batch, int64_t queries,
+                 int64_t keys);
   void fit();
 
   /// One batch as the graph had it: q [batch, queries, heads * dk], k and v
