@@ -807,12 +807,41 @@ LogicalResult QuantizedLinearOp::inferReturnTypes(MLIRContext *ctx,
                                type);
     return success();
   };
-  if (failed(perChannel(adaptor.getWeightScale(), Float32Type::get(ctx),
-                        "weight_scale")))
-    return failure();
-  if (Value zero = adaptor.getWeightZeroPoint())
-    if (failed(perChannel(zero, weight.getElementType(), "weight_zero_point")))
+  // Group-wise ones: [K / G, N], G a whole number of rows.
+  RankedTensorType scaleType = tensorOf(adaptor.getWeightScale());
+  const bool groupWise = scaleType.getRank() == 2;
+  StringRef mode = adaptor.getInputQuantization();
+  if (groupWise) {
+    int64_t groups = scaleType.getDimSize(0), depth = weight.getDimSize(0);
+    if (!scaleType.getElementType().isF32() ||
+        scaleType.getDimSize(1) != weight.getDimSize(1) ||
+        ShapedType::isDynamic(groups) || ShapedType::isDynamic(depth) ||
+        groups < 1 || depth % groups != 0)
+      return emitOptionalError(loc, "group-wise weight_scale must be f32 "
+                               "[K / G, N] with G dividing K = ",
+                               depth, ", got ", scaleType);
+    if (mode != "none")
+      return emitOptionalError(loc, "group-wise weight scales need "
+                               "input_quantization \"none\"");
+    if (Value zero = adaptor.getWeightZeroPoint()) {
+      RankedTensorType zeroType = tensorOf(zero);
+      if (zeroType.getElementType() != weight.getElementType() ||
+          zeroType.getShape() != scaleType.getShape())
+        return emitOptionalError(loc, "weight_zero_point must be ",
+                                 weight.getElementType(), " of weight_scale's "
+                                 "shape, got ", zeroType);
+    }
+  } else {
+    if (failed(perChannel(adaptor.getWeightScale(), Float32Type::get(ctx),
+                          "weight_scale")))
       return failure();
+    if (Value zero = adaptor.getWeightZeroPoint())
+      if (failed(perChannel(zero, weight.getElementType(), "weight_zero_point")))
+        return failure();
+  }
+  int64_t bits = adaptor.getWeightBits();
+  if (bits != 4 && bits != 8)
+    return emitOptionalError(loc, "weight_bits must be 4 or 8, got ", bits);
   if (Value bias = adaptor.getBias())
     if (failed(perChannel(bias, element, "bias")) ||
         tensorOf(bias).getDimSize(0) != shape.back())
@@ -824,10 +853,9 @@ LogicalResult QuantizedLinearOp::inferReturnTypes(MLIRContext *ctx,
                                " does not broadcast to the result ",
                                shapeText(shape));
   }
-  StringRef mode = adaptor.getInputQuantization();
-  if (!llvm::is_contained({"row", "tensor", "static"}, mode))
+  if (!llvm::is_contained({"row", "tensor", "static", "none"}, mode))
     return emitOptionalError(loc, "unknown input_quantization \"", mode,
-                             "\" (row, tensor, static)");
+                             "\" (row, tensor, static, none)");
   Value inputScale = adaptor.getInputScale(), inputZero = adaptor.getInputZeroPoint();
   if ((mode == "static") != bool(inputScale))
     return emitOptionalError(loc, "input_scale is given exactly when "

@@ -461,13 +461,22 @@ def Tfm_DynamicQuantizeLinearOp : Tfm_Op<"dynamic_quantize_linear"> {
 }
 
 def Tfm_QuantizedLinearOp : Tfm_Op<"quantized_linear", [AttrSizedOperandSegments]> {
-  let summary = "Linear with 8-bit weights and activations quantized as it runs";
+  let summary = "Linear with 8- or 4-bit weights, activations quantized as it runs or not";
   let description = [{
     `activation(dequant(quant(x) qweight) + bias) + residual`: `x` is a float
     `[..., K]`, `weight` an `i8` or `ui8` `[K, N]` constant with
     `weight_scale` (`f32`, `[N]` per output channel or `[1]`) and the
     optional `weight_zero_point` (the weight's type, `[N]` or `[1]`; zero
     when absent): the weight's value is `(weight - zero_point) * scale`.
+
+    Group-wise weights (int4: `tfc compile --quantize=int4`, ONNX Runtime's
+    MatMulNBits) have a scale per group of G rows of each column:
+    `weight_scale` `[K / G, N]` and `weight_zero_point` the same shape, row
+    k of the weight scaled by row `k / G` of both. `weight_bits` says how
+    many bits the values take (8, or 4: -8 to 7 in `i8`, 0 to 15 in `ui8`,
+    stored a byte each; the target packs them). Group-wise scales need
+    `input_quantization = "none"`.
+
     The input is quantized to 8 bits as the op runs, by
     `input_quantization`:
 
@@ -478,10 +487,12 @@ def Tfm_QuantizedLinearOp : Tfm_Op<"quantized_linear", [AttrSizedOperandSegments
       writes);
     - `static`: by the given `input_scale` (`f32`, 0-D) and
       `input_zero_point` (0-D `i8` or `ui8`, its type the quantized type;
-      `ui8` 0 when absent): calibrated or QDQ models.
+      `ui8` 0 when absent): calibrated or QDQ models;
+    - `none`: not at all (weight-only quantization): the weight is
+      dequantized and multiplies the f32 input in f32.
 
-    The products are summed exactly in 32 bits, then scaled by the input's
-    and the weight's scales. `bias`, `activation` and `residual` are
+    Quantized inputs' products are summed exactly in 32 bits, then scaled
+    by the input's and the weight's scales. `bias`, `activation` and `residual` are
     `tfm.linear`'s epilogue, in f32. `--tfm-quantize` forms the op from
     `tfm.linear`; the importer from ONNX's quantized forms.
 
@@ -498,7 +509,8 @@ def Tfm_QuantizedLinearOp : Tfm_Op<"quantized_linear", [AttrSizedOperandSegments
                        Optional<Tfm_Tensor>:$input_scale,
                        Optional<Tfm_Tensor>:$input_zero_point,
                        DefaultValuedStrAttr<StrAttr, "none">:$activation,
-                       DefaultValuedStrAttr<StrAttr, "row">:$input_quantization);
+                       DefaultValuedStrAttr<StrAttr, "row">:$input_quantization,
+                       DefaultValuedAttr<I64Attr, "8">:$weight_bits);
   let results = (outs Tfm_Tensor:$result);
 }
 

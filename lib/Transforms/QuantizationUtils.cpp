@@ -166,6 +166,16 @@ void roundPerChannel(ArrayRef<float> values, int64_t depth, int64_t cols,
     }
 }
 
+/// The name of a new constant made from `weight`'s: its blob's, or
+/// "quantized_weight".
+std::string blobNameOf(Value weight) {
+  Attribute attr;
+  if (matchPattern(weight, m_Constant(&attr)))
+    if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr))
+      return resource.getRawHandle().getKey().str();
+  return "quantized_weight";
+}
+
 /// The bf16 value nearest `x`, as a float.
 float toBf16Value(float x) { return bf16ToFloat(roundToBf16(x)); }
 
@@ -218,11 +228,7 @@ mlir::tfc::quantizeWeightPerChannel(OpBuilder &b, Location loc, Value weight,
   roundPerChannel(*values, depth, cols, scales, rounded, rowScale);
   ArrayRef<char> quantized(reinterpret_cast<const char *>(rounded.data()),
                            rounded.size());
-  std::string name = "quantized_weight";
-  Attribute attr;
-  if (matchPattern(weight, m_Constant(&attr)))
-    if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr))
-      name = resource.getRawHandle().getKey().str();
+  std::string name = blobNameOf(weight);
   QuantizedWeight result;
   result.values = createWeightConstant(
       b, loc, RankedTensorType::get({depth, cols}, b.getIntegerType(8)),
@@ -232,6 +238,93 @@ mlir::tfc::quantizeWeightPerChannel(OpBuilder &b, Location loc, Value weight,
       ArrayRef<char>(reinterpret_cast<const char *>(scales.data()),
                      scales.size() * sizeof(float)),
       name + ".scale");
+  return result;
+}
+
+void mlir::tfc::roundInt4Groupwise(ArrayRef<float> values, int64_t depth,
+                                   int64_t cols, int64_t group,
+                                   bool zeroPoints, std::vector<float> &scales,
+                                   std::vector<uint8_t> &zeros,
+                                   std::vector<int8_t> &rounded) {
+  const int64_t groups = depth / group;
+  scales.assign(groups * cols, 1.0f);
+  zeros.assign(zeroPoints ? groups * cols : 0, 0);
+  rounded.assign(depth * cols, 0);
+  for (int64_t g = 0; g < groups; ++g)
+    for (int64_t j = 0; j < cols; ++j) {
+      auto element = [&](int64_t r) { return values[(g * group + r) * cols + j]; };
+      float low = 0.0f, high = 0.0f, extreme = 0.0f;
+      for (int64_t r = 0; r < group; ++r) {
+        float x = element(r);
+        if (!std::isfinite(x))
+          continue;
+        low = std::min(low, x);
+        high = std::max(high, x);
+        if (std::fabs(x) > std::fabs(extreme))
+          extreme = x;
+      }
+      float &scale = scales[g * cols + j];
+      int32_t zero = 0, least = -8, most = 7;
+      if (zeroPoints) {
+        // [low, high] (0 included, so 0 is exact) onto 0..15.
+        scale = high > low ? (high - low) / 15.0f : 1.0f;
+        zero = static_cast<int32_t>(
+            std::clamp(std::nearbyint(-low / scale), 0.0f, 15.0f));
+        zeros[g * cols + j] = static_cast<uint8_t>(zero);
+        least = 0;
+        most = 15;
+      } else {
+        // The largest magnitude lands on -8 (negative) or 7: all 16 levels.
+        float magnitude = std::fabs(extreme);
+        scale = magnitude > 0.0f ? magnitude / (extreme < 0 ? 8.0f : 7.0f) : 1.0f;
+      }
+      for (int64_t r = 0; r < group; ++r) {
+        float q = std::nearbyint(element(r) / scale) + static_cast<float>(zero);
+        if (!std::isfinite(q))
+          q = static_cast<float>(zero);
+        rounded[(g * group + r) * cols + j] = static_cast<int8_t>(
+            std::clamp(q, static_cast<float>(least), static_cast<float>(most)));
+      }
+    }
+}
+
+FailureOr<QuantizedWeight> mlir::tfc::quantizeWeightInt4(OpBuilder &b,
+                                                         Location loc,
+                                                         Value weight,
+                                                         int64_t group,
+                                                         bool zeroPoints) {
+  auto type = cast<RankedTensorType>(weight.getType());
+  std::optional<SmallVector<float>> values = getConstantFloats(weight);
+  int64_t depth = type.getDimSize(0), cols = type.getDimSize(1);
+  if (!values || group < 1 || depth % group != 0)
+    return failure();
+  std::vector<float> scales;
+  std::vector<uint8_t> zeros;
+  std::vector<int8_t> rounded;
+  roundInt4Groupwise(*values, depth, cols, group, zeroPoints, scales, zeros,
+                     rounded);
+  std::string name = blobNameOf(weight);
+  // Stored a byte per value (the target packs two per byte).
+  Type byte = zeroPoints ? b.getIntegerType(8, /*isSigned=*/false)
+                         : b.getIntegerType(8);
+  QuantizedWeight result;
+  result.values = createWeightConstant(
+      b, loc, RankedTensorType::get({depth, cols}, byte),
+      ArrayRef<char>(reinterpret_cast<const char *>(rounded.data()),
+                     rounded.size()),
+      name + ".int4");
+  auto groupShape = RankedTensorType::get({depth / group, cols}, b.getF32Type());
+  result.scales = createWeightConstant(
+      b, loc, groupShape,
+      ArrayRef<char>(reinterpret_cast<const char *>(scales.data()),
+                     scales.size() * sizeof(float)),
+      name + ".int4_scale");
+  if (zeroPoints)
+    result.zeroPoints = createWeightConstant(
+        b, loc, RankedTensorType::get({depth / group, cols}, byte),
+        ArrayRef<char>(reinterpret_cast<const char *>(zeros.data()),
+                       zeros.size()),
+        name + ".int4_zero");
   return result;
 }
 

@@ -2,7 +2,8 @@
 //
 // mode=int8 rewrites linears by constant f32 weights into
 // tfm.quantized_linear with int8 weights, one symmetric scale per output
-// channel; mode=bf16 rounds their weights to bf16 (a tfm.linear of an f32
+// channel; mode=int4 into weight-only ones with int4 weights, a scale per
+// group of rows of each column; mode=bf16 rounds their weights to bf16 (a tfm.linear of an f32
 // input by a bf16 weight) and marks attention to multiply in bf16. The
 // rounding happens here, at compile time, so the model ships the rounded
 // weights only (a quarter or half of the f32 bytes); the target packs them
@@ -36,10 +37,12 @@ struct QuantizePass : public tfc::impl::QuantizeBase<QuantizePass> {
   using QuantizeBase::QuantizeBase;
 
   void runOnOperation() override {
+    if (mode == "int4")
+      return quantizeAllInt4();
     std::optional<QuantizedPrecision> parsed = parseQuantizedPrecision(mode);
     if (!parsed) {
       getOperation().emitError() << "tfm-quantize: unknown mode '" << mode
-                                 << "' (int8, int8-static, bf16)";
+                                 << "' (int8, int8-static, bf16, int4)";
       return signalPassFailure();
     }
     precision = *parsed;
@@ -86,6 +89,71 @@ struct QuantizePass : public tfc::impl::QuantizeBase<QuantizePass> {
         remark(attention, "quantized: " + getLayerName(attention) +
                               ": attention products in bf16");
       });
+  }
+
+  /// mode=int4: every quantizable linear whose K is a multiple of the
+  /// group, weight-only.
+  void quantizeAllInt4() {
+    if (!llvm::is_contained(kInt4Groups, group.getValue())) {
+      getOperation().emitError()
+          << "tfm-quantize: int4 groups are 32, 64 or 128 rows, not "
+          << group.getValue();
+      return signalPassFailure();
+    }
+    llvm::StringSet<> kept;
+    for (const std::string &name : keep)
+      kept.insert(name);
+    llvm::DenseMap<Value, QuantizedWeight> int4Weights;
+    for (Operation *op : getLinears(getOperation())) {
+      std::string name = getLayerName(op);
+      if (kept.contains(name)) {
+        remark(op, "kept f32: " + name + ": kept by the error budget");
+        continue;
+      }
+      // As bf16's, int4's sums are f32: no limit on K (int8's).
+      if (std::string reason = whyNotQuantizable(op, QuantizedPrecision::Bf16);
+          !reason.empty()) {
+        remark(op, "kept f32: " + name + ": " + reason);
+        continue;
+      }
+      LinearParts parts = *getLinearParts(op);
+      int64_t depth =
+          cast<RankedTensorType>(parts.weight.getType()).getDimSize(0);
+      if (depth % group != 0) {
+        remark(op, "kept f32: " + name + ": K = " + Twine(depth) +
+                       " is not a multiple of the group, " + Twine(group));
+        continue;
+      }
+      // A weight several linears share is rounded once, next to its
+      // constant.
+      auto [cached, isNew] = int4Weights.try_emplace(parts.weight);
+      if (isNew) {
+        OpBuilder atWeight(parts.weight.getDefiningOp());
+        FailureOr<QuantizedWeight> created = quantizeWeightInt4(
+            atWeight, parts.weight.getLoc(), parts.weight, group, zeroPoints);
+        if (failed(created)) {
+          int4Weights.erase(cached);
+          continue; // whyNotQuantizable read the same constant
+        }
+        cached->second = *created;
+      }
+      const QuantizedWeight &weight = cached->second;
+      OpBuilder b(op);
+      auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
+      auto quantized = b.create<tfm::QuantizedLinearOp>(
+          op->getLoc(), resultType, parts.input, weight.values, weight.scales,
+          weight.zeroPoints, parts.bias, parts.residual, /*input_scale=*/Value(),
+          /*input_zero_point=*/Value(), b.getStringAttr(parts.activation),
+          b.getStringAttr("none"), b.getI64IntegerAttr(4));
+      replace(op, quantized, parts.weight, "int4 weights ",
+              " in groups of " + std::to_string(group) + " rows" +
+                  (zeroPoints ? " with zero points" : ", symmetric") +
+                  ", activations f32");
+    }
+    getOperation().walk([](Operation *op) {
+      op->removeAttr(kInputRangeAttr);
+      op->removeAttr(kSmoothingAttr);
+    });
   }
 
   QuantizedPrecision precision = QuantizedPrecision::Int8;

@@ -742,9 +742,41 @@ func.func @quantized_linear_static_without_scale(%x: tensor<4x8xf32>, %w: tensor
 // -----
 
 func.func @quantized_linear_mode(%x: tensor<4x8xf32>, %w: tensor<8x16xi8>, %s: tensor<16xf32>) {
-  // expected-error @+2 {{unknown input_quantization "channel" (row, tensor, static)}}
+  // expected-error @+2 {{unknown input_quantization "channel" (row, tensor, static, none)}}
   // expected-error @+1 {{failed to infer returned types}}
   %r = tfm.quantized_linear %x, %w, %s {input_quantization = "channel", operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 0>} : (tensor<4x8xf32>, tensor<8x16xi8>, tensor<16xf32>) -> tensor<4x16xf32>
+  return
+}
+// -----
+
+func.func @quantized_linear_group_mode(%x: tensor<4x64xf32>, %w: tensor<64x16xi8>, %s: tensor<2x16xf32>) {
+  // expected-error @+2 {{group-wise weight scales need input_quantization "none"}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.quantized_linear %x, %w, %s {weight_bits = 4 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 0>} : (tensor<4x64xf32>, tensor<64x16xi8>, tensor<2x16xf32>) -> tensor<4x16xf32>
+  return
+}
+// -----
+
+func.func @quantized_linear_group_size(%x: tensor<4x64xf32>, %w: tensor<64x16xi8>, %s: tensor<3x16xf32>) {
+  // expected-error @+2 {{group-wise weight_scale must be f32 [K / G, N] with G dividing K = 64, got 'tensor<3x16xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.quantized_linear %x, %w, %s {input_quantization = "none", weight_bits = 4 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 0>} : (tensor<4x64xf32>, tensor<64x16xi8>, tensor<3x16xf32>) -> tensor<4x16xf32>
+  return
+}
+// -----
+
+func.func @quantized_linear_group_zero(%x: tensor<4x64xf32>, %w: tensor<64x16xui8>, %s: tensor<2x16xf32>, %z: tensor<16xui8>) {
+  // expected-error @+2 {{weight_zero_point must be 'ui8' of weight_scale's shape, got 'tensor<16xui8>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.quantized_linear %x, %w, %s, %z {input_quantization = "none", weight_bits = 4 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 0, 0>} : (tensor<4x64xf32>, tensor<64x16xui8>, tensor<2x16xf32>, tensor<16xui8>) -> tensor<4x16xf32>
+  return
+}
+// -----
+
+func.func @quantized_linear_bits(%x: tensor<4x8xf32>, %w: tensor<8x16xi8>, %s: tensor<16xf32>) {
+  // expected-error @+2 {{weight_bits must be 4 or 8, got 3}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.quantized_linear %x, %w, %s {weight_bits = 3 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 0>} : (tensor<4x8xf32>, tensor<8x16xi8>, tensor<16xf32>) -> tensor<4x16xf32>
   return
 }
 // -----

@@ -245,6 +245,13 @@ func.func @linear_dtypes(%h: tensor<4x64xf16>, %wh: tensor<64x32xf16>, %b: tenso
   return %0, %1, %2, %3 : tensor<4x32xf16>, tensor<4x32xbf16>, tensor<4x32xi32>, tensor<4x32xi32>
 }
 
+// CHECK-LABEL: func.func @quantized_linear_int4
+func.func @quantized_linear_int4(%x: tensor<?x?x64xf32>, %w: tensor<64x32xui8>, %s: tensor<2x32xf32>, %z: tensor<2x32xui8>) -> tensor<?x?x32xf32> {
+  // CHECK: tfm.quantized_linear %{{.+}} {input_quantization = "none", operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 0, 0>, weight_bits = 4 : i64} : (tensor<?x?x64xf32>, tensor<64x32xui8>, tensor<2x32xf32>, tensor<2x32xui8>) -> tensor<?x?x32xf32>
+  %y = tfm.quantized_linear %x, %w, %s, %z {input_quantization = "none", weight_bits = 4 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 0, 0>} : (tensor<?x?x64xf32>, tensor<64x32xui8>, tensor<2x32xf32>, tensor<2x32xui8>) -> tensor<?x?x32xf32>
+  return %y : tensor<?x?x32xf32>
+}
+
 // CHECK-LABEL: func.func @quantized_linear
 func.func @quantized_linear(%x: tensor<?x?x64xf32>, %w: tensor<64x32xi8>, %u: tensor<64x32xui8>, %s: tensor<32xf32>, %zu: tensor<1xui8>,
                             %b: tensor<32xf32>, %r: tensor<?x?x32xf32>, %is: tensor<f32>, %iz: tensor<i8>)

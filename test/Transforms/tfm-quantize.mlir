@@ -6,6 +6,10 @@
 // RUN: tfc-opt %s --tfm-quantize="mode=bf16 emit-remarks" --split-input-file 2>&1 >/dev/null | FileCheck %s --check-prefix=BF16-REMARK
 // RUN: tfc-opt %s --tfm-quantize="mode=int8-static emit-remarks" --split-input-file 2>%t.remarks | FileCheck %s --check-prefix=STATIC
 // RUN: FileCheck %s --check-prefix=STATIC-REMARK < %t.remarks
+// RUN: tfc-opt %s --tfm-quantize="mode=int4 group=32 emit-remarks" --split-input-file 2>%t.int4 | FileCheck %s --check-prefix=INT4
+// RUN: FileCheck %s --check-prefix=INT4-REMARK < %t.int4
+// RUN: tfc-opt %s --tfm-quantize="mode=int4 group=32 zero-points" --split-input-file | FileCheck %s --check-prefix=INT4-ZERO
+// RUN: not tfc-opt %s --tfm-quantize="mode=int4 group=48" --split-input-file 2>&1 | FileCheck %s --check-prefix=GROUP
 
 // COM: A linear by a constant weight: int8 weights per output column,
 // COM: symmetric, rounded half to even (0.5 * 127 = 63.5 -> 64, -2 / (4 /
@@ -147,4 +151,39 @@ func.func @smoothed(%x: tensor<?x2xf32>) -> tensor<?x2xf32> {
   return %a : tensor<?x2xf32>
 }
 
-// MODE: tfm-quantize: unknown mode 'int3' (int8, int8-static, bf16)
+// MODE: tfm-quantize: unknown mode 'int3' (int8, int8-static, bf16, int4)
+
+// -----
+
+// COM: mode=int4 (group 32): w = (k - 12) / 4 for k = 0..31, one group.
+// COM: Symmetric: its largest magnitude, 4.75, lands on 7 (scale 4.75 / 7),
+// COM: -3 on -4; the op is weight-only (input_quantization "none",
+// COM: weight_bits 4) with the scale [1, 1]. With zero points: [-3, 4.75]
+// COM: onto 0..15 (scale 7.75 / 15, zero point 6). A linear whose K (2) is
+// COM: not a multiple of the group stays f32.
+// INT4-LABEL: func.func @int4
+// INT4-DAG: %[[W:.+]] = tfm.constant dense_resource<[[WNAME:.+]]> : tensor<32x1xi8>
+// INT4-DAG: %[[S:.+]] = tfm.constant dense_resource<[[SNAME:.+]]> : tensor<1x1xf32>
+// INT4: tfm.quantized_linear %arg0, %[[W]], %[[S]], %{{.+}} {activation = "relu", input_quantization = "none", operandSegmentSizes = array<i32: 1, 1, 1, 0, 1, 0, 0, 0>, weight_bits = 4 : i64} : (tensor<?x32xf32>, tensor<32x1xi8>, tensor<1x1xf32>, tensor<1xf32>) -> tensor<?x1xf32>
+// INT4: tfm.linear %arg1
+// INT4: [[WNAME]]: "0x04000000FCFCFCFDFDFDFEFEFFFFFF000000010101020203030304040405050606060707"
+// INT4: [[SNAME]]: "0x04000000DBB62D3F"
+// INT4-REMARK: remark: {{.*}}: quantized: /int4/MatMul: int4 weights 32x1 in groups of 32 rows, symmetric, activations f32
+// INT4-REMARK: remark: {{.*}}: kept f32: /narrow/MatMul: K = 2 is not a multiple of the group, 32
+// INT4-ZERO-LABEL: func.func @int4
+// INT4-ZERO-DAG: %[[W:.+]] = tfm.constant dense_resource<[[WNAME:.+]]> : tensor<32x1xui8>
+// INT4-ZERO-DAG: %[[S:.+]] = tfm.constant dense_resource<[[SNAME:.+]]> : tensor<1x1xf32>
+// INT4-ZERO-DAG: %[[Z:.+]] = tfm.constant dense_resource<[[ZNAME:.+]]> : tensor<1x1xui8>
+// INT4-ZERO: tfm.quantized_linear %arg0, %[[W]], %[[S]], %[[Z]], %{{.+}} {activation = "relu", input_quantization = "none", operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 0, 0>, weight_bits = 4 : i64}
+// INT4-ZERO: [[WNAME]]: "0x0400000000010102020303040405050606060707080809090A0A0B0B0C0C0D0D0E0E0F0F"
+// INT4-ZERO: [[SNAME]]: "0x040000004444043F"
+// INT4-ZERO: [[ZNAME]]: "0x0400000006"
+// GROUP: error: tfm-quantize: int4 groups are 32, 64 or 128 rows, not 48
+func.func @int4(%x: tensor<?x32xf32>, %y: tensor<?x2xf32>) -> (tensor<?x1xf32>, tensor<?x2xf32>) {
+  %w = tfm.constant dense<[[-3.0], [-2.75], [-2.5], [-2.25], [-2.0], [-1.75], [-1.5], [-1.25], [-1.0], [-0.75], [-0.5], [-0.25], [0.0], [0.25], [0.5], [0.75], [1.0], [1.25], [1.5], [1.75], [2.0], [2.25], [2.5], [2.75], [3.0], [3.25], [3.5], [3.75], [4.0], [4.25], [4.5], [4.75]]> : tensor<32x1xf32>
+  %b = tfm.constant dense<[0.5]> : tensor<1xf32>
+  %a = tfm.linear %x, %w, %b {activation = "relu", operandSegmentSizes = array<i32: 1, 1, 1, 0>} : (tensor<?x32xf32>, tensor<32x1xf32>, tensor<1xf32>) -> tensor<?x1xf32> loc("/int4/MatMul")
+  %v = tfm.constant dense<[[1.0, -2.0], [0.5, 4.0]]> : tensor<2x2xf32>
+  %c = tfm.linear %y, %v {operandSegmentSizes = array<i32: 1, 1, 0, 0>} : (tensor<?x2xf32>, tensor<2x2xf32>) -> tensor<?x2xf32> loc("/narrow/MatMul")
+  return %a, %c : tensor<?x1xf32>, tensor<?x2xf32>
+}

@@ -446,7 +446,7 @@ def FuseQuantizedLinear : Tfm_FusionPass<"tfm-fuse-quantized-linear"> {
 }
 
 def Quantize : Pass<"tfm-quantize", "func::FuncOp"> {
-  let summary = "Quantizes linears to int8 or bf16 (tfc compile --quantize)";
+  let summary = "Quantizes linears to int8, int4 or bf16 (tfc compile --quantize)";
   let description = [{
     Each `tfm.linear` (and `tfm.matmul` by a matrix) whose weight is a
     constant f32 `[K, N]` becomes a `tfm.quantized_linear` whose weights are
@@ -461,6 +461,13 @@ def Quantize : Pass<"tfm-quantize", "func::FuncOp"> {
     constants (uint8, `input_quantization = "static"`), from the calibrated
     `[min, max]` a driver put on each linear as `tfc.input_range` (tfc
     compile --calibration-data does); a linear without it stays f32.
+
+    With `mode=int4` the weights are int4 in groups of `group` rows of each
+    column (32, 64 or 128; K must be a multiple of it), rounded to nearest:
+    symmetric, each group's scale putting its largest magnitude at -8 or 7,
+    or with `zero-points` its range onto 0..15 with a zero point. The op is
+    weight-only (`input_quantization = "none"`, `weight_bits = 4`): the
+    activations stay f32.
 
     With `mode=bf16` each such linear stays a `tfm.linear` whose weight is
     rounded to bf16 (nearest, ties to even): its input is rounded to bf16
@@ -490,7 +497,14 @@ def Quantize : Pass<"tfm-quantize", "func::FuncOp"> {
     Option<"mode", "mode", "std::string", /*default=*/"\"int8\"",
            "int8: int8 weights per channel, activations per row at run time; "
            "int8-static: activations per tensor from each linear's "
-           "tfc.input_range; bf16: bf16 weights and products, attention in bf16">,
+           "tfc.input_range; bf16: bf16 weights and products, attention in "
+           "bf16; int4: int4 weights in groups of `group` rows, f32 "
+           "activations (weight-only)">,
+    Option<"group", "group", "int64_t", /*default=*/"128",
+           "int4: rows of K per scale (32, 64 or 128)">,
+    Option<"zeroPoints", "zero-points", "bool", /*default=*/"false",
+           "int4: a zero point per group (values 0..15) instead of "
+           "symmetric (-8..7)">,
     ListOption<"keep", "keep", "std::string",
                "Layers (ONNX node names) to leave in f32">,
     Option<"emitRemarks", "emit-remarks", "bool", /*default=*/"false",

@@ -92,11 +92,32 @@ double applyLinearActivation(double x, StringRef activation);
 /// op came from (a fused linear's is its MatMul's), or "(unnamed <op>)".
 std::string getLayerName(Operation *op);
 
-/// A weight rounded to int8.
+/// A weight rounded to int8 (or int4, group-wise).
 struct QuantizedWeight {
-  Value values; // i8 [K, N]
-  Value scales; // f32 [N]
+  Value values;     // i8 [K, N] (int4: i8 -8..7, or ui8 0..15 with zero points)
+  Value scales;     // f32 [N] (int4: [K / G, N])
+  Value zeroPoints; // int4 with zero points: ui8 [K / G, N]; else null
 };
+
+/// The group sizes (rows of K per scale) --quantize=int4 takes.
+constexpr int64_t kInt4Groups[] = {32, 64, 128};
+
+/// The int4 rounding of a [K, N] weight in groups of `group` rows of each
+/// column (K a multiple of it), to nearest: symmetric, each group's scale
+/// puts its largest magnitude at -8 or 7 (values -8..7, zeros empty); with
+/// `zeroPoints`, its minimum and maximum span 0..15 with the zero point
+/// where 0 rounds to. `scales` (and `zeros`) are [K / group, N].
+void roundInt4Groupwise(ArrayRef<float> values, int64_t depth, int64_t cols,
+                        int64_t group, bool zeroPoints,
+                        std::vector<float> &scales, std::vector<uint8_t> &zeros,
+                        std::vector<int8_t> &rounded);
+
+/// `weight` (a constant f32 [K, N]) rounded to int4 by roundInt4Groupwise;
+/// new constants named after the weight's blob. Fails when `weight` is not
+/// such a constant or K is not a multiple of `group`.
+FailureOr<QuantizedWeight> quantizeWeightInt4(OpBuilder &b, Location loc,
+                                              Value weight, int64_t group,
+                                              bool zeroPoints);
 
 /// `weight` (a constant f32 [K, N]) as symmetric int8 with one scale per
 /// column (max |w| / 127, 1 for an all-zero column), rounded to nearest

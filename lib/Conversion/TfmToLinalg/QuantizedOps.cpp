@@ -287,6 +287,56 @@ struct DynamicQuantizeLinearPattern
   }
 };
 
+/// The f32 value [K, N] of a quantized linear's weight: (w - zero point) *
+/// scale, the parameters per channel ([N] or [1]) or per group of rows
+/// ([K / G, N], row k reading row k / G).
+Value dequantizeWeight(OpBuilder &b, Location loc, tfm::QuantizedLinearOp op,
+                       Value weight, Value scale, Value zero) {
+  MLIRContext *ctx = b.getContext();
+  auto weightType = cast<RankedTensorType>(weight.getType());
+  // The op's own type: the converted weight's integers are signless.
+  bool isUnsigned = isUnsignedInt(elementTypeOf(op.getWeight()));
+  auto d = [&](int64_t i) { return b.getAffineDimExpr(i); };
+  auto parameterMap = [&](Value parameter) {
+    auto type = cast<RankedTensorType>(parameter.getType());
+    if (type.getRank() == 2) {
+      int64_t group = weightType.getDimSize(0) / type.getDimSize(0);
+      return AffineMap::get(2, 0, {d(0).floorDiv(group), d(1)}, ctx);
+    }
+    return AffineMap::get(2, 0,
+                          type.getDimSize(0) == 1 ? b.getAffineConstantExpr(0)
+                                                  : d(1),
+                          ctx);
+  };
+  SmallVector<Value> inputs = {weight, scale};
+  SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(2), parameterMap(scale)};
+  if (zero) {
+    inputs.push_back(zero);
+    maps.push_back(parameterMap(zero));
+  }
+  maps.push_back(b.getMultiDimIdentityMap(2));
+  auto resultType = RankedTensorType::get(weightType.getShape(), b.getF32Type());
+  SmallVector<OpFoldResult> dims = getDims(b, loc, weight);
+  return b
+      .create<linalg::GenericOp>(
+          loc, TypeRange{resultType}, inputs,
+          ValueRange{createEmpty(b, loc, resultType, dims)}, maps,
+          SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            Value w = convertScalar(nb, l, args[0], nb.getI32Type(), isUnsigned,
+                                    false);
+            if (zero)
+              w = nb.create<arith::SubIOp>(
+                  l, w,
+                  convertScalar(nb, l, args[2], nb.getI32Type(), isUnsigned,
+                                false));
+            Value value = nb.create<arith::SIToFPOp>(l, nb.getF32Type(), w);
+            nb.create<linalg::YieldOp>(
+                l, nb.create<arith::MulFOp>(l, value, args[1]).getResult());
+          })
+      .getResult(0);
+}
+
 struct QuantizedLinearPattern : OpConversionPattern<tfm::QuantizedLinearOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -300,6 +350,17 @@ struct QuantizedLinearPattern : OpConversionPattern<tfm::QuantizedLinearOp> {
     auto resultType = cast<RankedTensorType>(op.getType());
     if (!inputType.getElementType().isF32())
       return rewriter.notifyMatchFailure(op, "only f32 activations");
+    if (op.getInputQuantization() == "none") {
+      // Weight-only: the dequantized weight multiplies the f32 input as
+      // tfm.linear does, its epilogue included (lowered in turn).
+      Value dequantized =
+          dequantizeWeight(b, loc, op, weight, adaptor.getWeightScale(),
+                           adaptor.getWeightZeroPoint());
+      rewriter.replaceOpWithNewOp<tfm::LinearOp>(
+          op, resultType, input, dequantized, adaptor.getBias(),
+          adaptor.getResidual(), op.getActivationAttr());
+      return success();
+    }
     int64_t rank = inputType.getRank();
     MLIRContext *ctx = getContext();
     auto d = [&](int64_t i) { return b.getAffineDimExpr(i); };

@@ -753,6 +753,11 @@ Refusal KernelSelector::selectQuantizedLinear(tfm::QuantizedLinearOp op,
   if (Refusal refusal = checkLinearShapes(op, input, bias, residual);
       !refusal.empty())
     return refusal;
+  // Weight-only (int4 group-wise) linears have no kernel yet: the generic
+  // lowering dequantizes their weight and multiplies in f32.
+  if (op.getInputQuantization() == "none")
+    return "no kernel for weight-only quantized linears yet (" +
+           std::to_string(op.getWeightBits()) + "-bit weights)";
   auto weightType = cast<RankedTensorType>(op.getWeight().getType());
   int64_t depth = weightType.getDimSize(0);
   if (ShapedType::isDynamic(depth) || depth > TFC_RT_Q8_MAX_DEPTH)
