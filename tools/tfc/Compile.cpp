@@ -105,6 +105,19 @@ static cl::opt<double> sparseThreshold(
     cl::init(-1.0), cl::value_desc("fraction"),
     cl::sub(tfc::driver::compileCommand), cl::cat(tfc::driver::compileCategory));
 
+static cl::opt<int64_t> int4Group(
+    "int4-group",
+    cl::desc("With --quantize=int4: rows of K per scale, 32, 64 or 128 "
+             "(default 128)"),
+    cl::init(128), cl::value_desc("rows"), cl::sub(tfc::driver::compileCommand),
+    cl::cat(tfc::driver::compileCategory));
+
+static cl::opt<bool> int4ZeroPoints(
+    "int4-zero-points",
+    cl::desc("With --quantize=int4: a zero point per group (its range onto "
+             "0..15) instead of symmetric (-8..7)"),
+    cl::sub(tfc::driver::compileCommand), cl::cat(tfc::driver::compileCategory));
+
 static cl::opt<std::string> quantize(
     "quantize",
     cl::desc("Quantize the model's linears: int8 (weights int8 per output "
@@ -115,7 +128,10 @@ static cl::opt<std::string> quantize(
              "--calibration-data) or bf16 "
              "(weights bf16, activations rounded to bf16, f32 sums; attention's "
              "products in bf16 too; vdpbf16ps where the CPU has AVX512-BF16, "
-             "and AMX tile products for the linears where it has AMX). "
+             "and AMX tile products for the linears where it has AMX), or "
+             "int4 (weight-only: int4 weights in groups of --int4-group rows, "
+             "rounded to nearest, f32 activations; no int4 kernel yet, so "
+             "not faster than f32). "
              "Layer norms, softmax and the residual stream stay f32"),
     cl::value_desc("mode"), cl::sub(tfc::driver::compileCommand),
     cl::cat(tfc::driver::compileCategory));
@@ -473,9 +489,27 @@ int tfc::driver::runCompile(MLIRContext &context) {
   }
   compile.fusionReport = fusionReport;
   compile.kernelReport = kernelReport;
-  if (!quantize.empty() && !parseQuantizedPrecision(quantize)) {
+  const bool int4 = quantize == "int4";
+  if (!quantize.empty() && !int4 && !parseQuantizedPrecision(quantize)) {
     llvm::errs() << "tfc: error: --quantize: unknown mode '" << quantize
-                 << "' (int8, int8-static, bf16)\n";
+                 << "' (int8, int8-static, bf16, int4)\n";
+    return 1;
+  }
+  if (!int4 && (int4Group.getNumOccurrences() || int4ZeroPoints)) {
+    llvm::errs() << "tfc: error: --int4-group and --int4-zero-points say how "
+                    "--quantize=int4 rounds: give --quantize=int4\n";
+    return 1;
+  }
+  if (int4 && !llvm::is_contained(kInt4Groups, int4Group.getValue())) {
+    llvm::errs() << "tfc: error: --int4-group takes 32, 64 or 128 rows, not "
+                 << int4Group << "\n";
+    return 1;
+  }
+  if (int4 && (calibrationData.getNumOccurrences() ||
+               reductionReport.getNumOccurrences() ||
+               maxError.getNumOccurrences())) {
+    llvm::errs() << "tfc: error: --quantize=int4 is not measured yet: it takes "
+                    "no --calibration-data, --reduction-report or --max-error\n";
     return 1;
   }
   bool structured = pruneHeads.getNumOccurrences() || pruneFfn.getNumOccurrences();
@@ -596,6 +630,8 @@ int tfc::driver::runCompile(MLIRContext &context) {
   }
   ReductionOptions reduction;
   reduction.quantize = quantize;
+  reduction.int4Group = int4Group;
+  reduction.int4ZeroPoints = int4ZeroPoints;
   reduction.calibrationData = calibrationData;
   reduction.printReport = reductionReport.getNumOccurrences() > 0;
   reduction.reportJson = reductionReport;

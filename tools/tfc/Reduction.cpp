@@ -221,6 +221,17 @@ LogicalResult mlir::tfc::driver::reduceModel(ModuleOp module, Target &target,
   if (failed(signature))
     return failure();
 
+  if (options.quantize == "int4") {
+    // Weight-only int4 (issue 23): rounded to nearest, not measured yet
+    // (the driver refuses --calibration-data and the report with it).
+    PassManager pm(module->getContext());
+    mlir::tfc::QuantizeOptions pass;
+    pass.mode = "int4";
+    pass.group = options.int4Group;
+    pass.zeroPoints = options.int4ZeroPoints;
+    pm.addNestedPass<func::FuncOp>(createQuantize(pass));
+    return pm.run(module);
+  }
   QuantizedPrecision precision = *parseQuantizedPrecision(options.quantize);
   // The layers, and which can be quantized at all.
   std::vector<Layer> layers;
