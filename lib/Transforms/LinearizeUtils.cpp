@@ -178,11 +178,10 @@ double queryFeatures(const float *q, const std::vector<float> &w, int64_t m,
   return rowMax;
 }
 
-/// Adds x xᵀ's upper triangle, times `sign`, to `gram` [m, m].
-void addOuter(std::vector<double> &gram, const double *x, int64_t m,
-              double sign) {
+/// Adds x xᵀ's upper triangle to `gram` [m, m].
+void addOuter(std::vector<double> &gram, const double *x, int64_t m) {
   for (int64_t r = 0; r < m; ++r) {
-    double xr = sign * x[r];
+    double xr = x[r];
     double *row = &gram[r * m];
     for (int64_t c = r; c < m; ++c)
       row[c] += xr * x[c];
@@ -252,20 +251,20 @@ void LinearizeErrorMeter::addFitSet(const float *q, const float *k,
         std::fill(total.begin(), total.end(), 0.0);
         if (!causal)
           for (int64_t j = 0; j < keys; ++j)
-            addOuter(total, &keyPhi[j * m], m, 1.0);
+            addOuter(total, &keyPhi[j * m], m);
         int64_t addedBefore = 0, addedWithin = 0;
         for (int64_t i = 0; i < queries; ++i) {
           const int64_t position = rows.position(i);
           const int64_t lastBefore = std::min(keys - 1, position - window);
           for (; (causal || window > 0) && addedBefore <= lastBefore;
                ++addedBefore)
-            addOuter(before, &keyPhi[addedBefore * m], m, 1.0);
+            addOuter(before, &keyPhi[addedBefore * m], m);
           const std::vector<double> *linearGram = &before;
           if (!causal && window > 0) {
             const int64_t lastWithin =
                 std::min(keys - 1, position + window - 1);
             for (; addedWithin <= lastWithin; ++addedWithin)
-              addOuter(within, &keyPhi[addedWithin * m], m, 1.0);
+              addOuter(within, &keyPhi[addedWithin * m], m);
             for (int64_t e = 0; e < m * m; ++e)
               gram[e] = before[e] + total[e] - within[e];
             linearGram = &gram;
@@ -342,12 +341,10 @@ std::vector<float> LinearizeErrorMeter::logWeights(size_t candidate) const {
   return weights;
 }
 
-void LinearizeErrorMeter::measureSequence(size_t c,
-                                          const double *const *logWeights,
-                                          const float *q, const float *k,
-                                          const float *v, const float *output,
-                                          int64_t b, int64_t queries,
-                                          int64_t keys, double &errors) {
+void LinearizeErrorMeter::measureSequence(size_t c, int fold, const float *q,
+                                          const float *k, const float *v,
+                                          const float *output, int64_t b,
+                                          int64_t queries, int64_t keys) {
   const int64_t m = features[c];
   const std::vector<float> &w = draws[c];
   const double root = std::sqrt(scale);
@@ -355,7 +352,9 @@ void LinearizeErrorMeter::measureSequence(size_t c,
       numerator(valueDim);
   // A window key's exact weight on the features' scale: log M of it.
   const double windowOffset = std::log(static_cast<double>(m));
-  const bool reference = logWeights == nullptr && c == 0;
+  // The keys' features and the state are the same for the drawn and the
+  // fitted weights (those weigh the queries): one pass serves both.
+  const bool isFitted = !fitted.empty() && !fitted[c].empty();
   for (int64_t h = 0; h < heads; ++h) {
     HeadRows rows{q, k, v, keyDim, valueDim, heads, queries, keys, b, h};
     const double keyMax = keyFeatures(rows, w, m, root, keyPhi);
@@ -370,11 +369,11 @@ void LinearizeErrorMeter::measureSequence(size_t c,
           state[f * valueDim + e] += phi * vj[e];
       }
     };
-    auto emitQuery = [&](int64_t i) {
+    auto emitQuery = [&](int64_t i, const double *logWeights, double &errors,
+                         bool reference) {
       const float *qi = rows.query(i);
       const double rowMax =
-          queryFeatures(qi, w, m, keyDim, root,
-                        logWeights ? logWeights[h] : nullptr, queryPhi.data());
+          queryFeatures(qi, w, m, keyDim, root, logWeights, queryPhi.data());
       double denominator = kLinearizeEpsilon;
       for (int64_t f = 0; f < m; ++f)
         denominator += queryPhi[f] * sums[f];
@@ -412,18 +411,26 @@ void LinearizeErrorMeter::measureSequence(size_t c,
           referenceSquares += static_cast<double>(expected[e]) * expected[e];
       }
     };
+    // Out of sample: the fitted weights of the fold this sequence is not in.
+    const double *fittedWeights =
+        isFitted ? fitted[c][h].logWeightsWithout[fold].data() : nullptr;
+    auto emitQueryBoth = [&](int64_t i) {
+      emitQuery(i, nullptr, errorSquares[c], /*reference=*/c == 0);
+      if (fittedWeights)
+        emitQuery(i, fittedWeights, fittedErrorSquares[c], false);
+    };
     if (causal) {
       // Queries are the last `queries` of the `keys` positions.
       for (int64_t j = 0; j < keys; ++j) {
         addKey(j);
         if (j >= keys - queries)
-          emitQuery(j - (keys - queries));
+          emitQueryBoth(j - (keys - queries));
       }
     } else {
       for (int64_t j = 0; j < keys; ++j)
         addKey(j);
       for (int64_t i = 0; i < queries; ++i)
-        emitQuery(i);
+        emitQueryBoth(i);
     }
   }
 }
@@ -431,21 +438,12 @@ void LinearizeErrorMeter::measureSequence(size_t c,
 void LinearizeErrorMeter::addSet(const float *q, const float *k, const float *v,
                                  const float *output, int64_t batch,
                                  int64_t queries, int64_t keys) {
-  std::vector<const double *> weights(heads);
   for (int64_t b = 0; b < batch; ++b) {
-    for (size_t c = 0; c < features.size(); ++c) {
-      measureSequence(c, nullptr, q, k, v, output, b, queries, keys,
-                      errorSquares[c]);
-      if (fitted.empty() || fitted[c].empty())
-        continue;
-      // Out of sample: this sequence's fold is measured with the weights
-      // fitted on the other (on both when there was one sequence).
-      const int fold = static_cast<int>((measuredSequences + b) % 2);
-      for (int64_t h = 0; h < heads; ++h)
-        weights[h] = fitted[c][h].logWeightsWithout[fold].data();
-      measureSequence(c, weights.data(), q, k, v, output, b, queries, keys,
-                      fittedErrorSquares[c]);
-    }
+    // The sequence's fold: its fitted weights are those fitted on the other
+    // (on both when there was one sequence).
+    const int fold = static_cast<int>((measuredSequences + b) % 2);
+    for (size_t c = 0; c < features.size(); ++c)
+      measureSequence(c, fold, q, k, v, output, b, queries, keys);
   }
   measuredSequences += batch;
 }

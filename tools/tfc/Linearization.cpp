@@ -205,6 +205,10 @@ mlir::tfc::driver::linearizeModel(ModuleOp module, Target &target,
       return std::min(meter.relativeError(candidate),
                       meter.relativeError(candidate, /*fitted=*/true));
     };
+    auto fittedIsLower = [&](size_t candidate) {
+      return meter.relativeError(candidate, /*fitted=*/true) <
+             meter.relativeError(candidate);
+    };
     size_t chosen = 0;
     while (chosen < counts.size() && lowest(chosen) > budget)
       ++chosen;
@@ -214,8 +218,7 @@ mlir::tfc::driver::linearizeModel(ModuleOp module, Target &target,
       for (size_t candidate = 1; candidate < counts.size(); ++candidate)
         if (lowest(candidate) < lowest(nearest))
           nearest = candidate;
-      bool fitted =
-          meter.relativeError(nearest, true) < meter.relativeError(nearest);
+      bool fitted = fittedIsLower(nearest);
       layer.error = lowest(nearest);
       layer.note =
           llvm::formatv("kept softmax: error {0:e2} with {1}{2} "
@@ -226,8 +229,7 @@ mlir::tfc::driver::linearizeModel(ModuleOp module, Target &target,
     }
     layer.features = counts[chosen];
     layer.error = lowest(chosen);
-    layer.fitted =
-        meter.relativeError(chosen, true) < meter.relativeError(chosen);
+    layer.fitted = fittedIsLower(chosen);
     if (chosen > 0)
       layer.note = llvm::formatv("budget: error {0:e2} with {1} features",
                                  lowest(0), counts[0])

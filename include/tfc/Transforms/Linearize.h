@@ -131,12 +131,11 @@ public:
 
 private:
   LinearizeErrorMeter() = default;
-  /// Adds one sequence's errors with the candidate's features weighted by
-  /// `logWeights` ([heads, M]; null: unweighted) to `errors`.
-  void measureSequence(size_t candidate, const double *const *logWeights,
-                       const float *q, const float *k, const float *v,
-                       const float *output, int64_t b, int64_t queries,
-                       int64_t keys, double &errors);
+  /// Adds sequence b's errors with the candidate's features as drawn and,
+  /// when it was fitted, weighted by the weights fitted without `fold`.
+  void measureSequence(size_t candidate, int fold, const float *q,
+                       const float *k, const float *v, const float *output,
+                       int64_t b, int64_t queries, int64_t keys);
   int64_t heads = 0, keyDim = 0, valueDim = 0, window = 0;
   double scale = 1;
   bool causal = false;

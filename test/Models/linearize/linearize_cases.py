@@ -142,13 +142,21 @@ def write(folder):
             np.save(os.path.join(folder, sub, name + ".npy"), x)
 
 
-def check(folder, out, features, window=0):
+def layers(out):
+    """Each layer of the test inputs: (the test inputs, its number, name,
+    whether causal, the float64 softmax output, the library's output in
+    OUT)."""
     x = inputs(2)
-    ok = True
     for layer, name in enumerate(("causal", "global")):
         causal = name == "causal"
         exact = softmax_attention(x["q"], x["k"], x["v"], causal)
         got = np.load(os.path.join(out, name + ".npy")).astype(np.float64)
+        yield x, layer, name, causal, exact, got
+
+
+def check(folder, out, features, window=0):
+    ok = True
+    for x, layer, name, causal, exact, got in layers(out):
         ours = performer(x["q"], x["k"], x["v"], causal, draw(DIM, features, 1, layer),
                          window)
         if window:
@@ -174,12 +182,8 @@ def check(folder, out, features, window=0):
 
 
 def fitted(folder, out, features):
-    x = inputs(2)
     ok = True
-    for layer, name in enumerate(("causal", "global")):
-        causal = name == "causal"
-        exact = softmax_attention(x["q"], x["k"], x["v"], causal)
-        got = np.load(os.path.join(out, name + ".npy")).astype(np.float64)
+    for x, layer, name, causal, exact, got in layers(out):
         drawn = relative(performer(x["q"], x["k"], x["v"], causal,
                                    draw(DIM, features, 1, layer)), exact)
         print(f"{name}: fitted library vs softmax {relative(got, exact):.4f} "
