@@ -9,7 +9,10 @@
  *   without VNNI) and vpmaddwd on s16 (the path of tfc's int8 kernel
  *   there, which cannot saturate);
  *   bf16 dot products (vdpbf16ps) with AVX512-BF16, and AMX's int8 and
- *   bf16 tile products (tdpbusd, tdpbf16ps), where present.
+ *   bf16 tile products (tdpbusd, tdpbf16ps), where present;
+ *   and memory: the rate at which one thread and all threads read a buffer
+ *   far larger than the caches (what a decode step, which reads every
+ *   weight once, is bound by).
  * Each loop keeps many independent accumulators, enough to cover the FMA
  * latency on every FMA port, and touches no memory. Each figure is the best
  * of several timed repetitions (the machines are shared; the best is the
@@ -17,7 +20,8 @@
  *
  * Usage: tfc-peak [--threads N] [--machine]
  *   --machine prints one line of key=value pairs for scripts instead of the
- *   table (fp32 GFLOP/s per core and for N threads, int8 GOP/s likewise).
+ *   table (fp32 GFLOP/s per core and for N threads, int8 GOP/s likewise,
+ *   read_gbs_1 and read_gbs_N the memory read rates in GB/s).
  *
  *===----------------------------------------------------------------------===*/
 
@@ -349,6 +353,78 @@ static double measure(const measurement *m, int threads) {
   return best;
 }
 
+/* Memory read rate: each thread sums its own slice of a buffer of
+ * READ_BYTES (far past any last-level cache), 32 bytes a step with four
+ * independent sums so that the loads, not the adds, set the pace. The
+ * buffer is written before the timing so that no page fault is timed. */
+enum { READ_BYTES = 1 << 30, READ_PASSES = 2 };
+typedef uint64_t read_vector __attribute__((vector_size(32), aligned(32)));
+
+typedef struct {
+  const read_vector *begin;
+  size_t count;
+  pthread_barrier_t *start;
+  double seconds;
+  uint64_t result;
+} reader;
+
+static void *run_reader(void *arg) {
+  reader *r = arg;
+  pthread_barrier_wait(r->start);
+  double begin = now_seconds();
+  read_vector sums[4] = {{0}, {0}, {0}, {0}};
+  for (int pass = 0; pass < READ_PASSES; ++pass)
+    for (size_t i = 0; i + 4 <= r->count; i += 4)
+      for (int j = 0; j < 4; ++j)
+        sums[j] += r->begin[i + j];
+  r->seconds = now_seconds() - begin;
+  read_vector total = sums[0] + sums[1] + sums[2] + sums[3];
+  r->result = total[0] + total[1] + total[2] + total[3];
+  return NULL;
+}
+
+/* Bytes per second `threads` threads read at once: the best of
+ * REPETITIONS, each timed by its slowest thread; 0 without the memory. */
+static double read_bandwidth(int threads) {
+  read_vector *buffer = aligned_alloc(64, READ_BYTES);
+  if (!buffer)
+    return 0;
+  memset(buffer, 1, READ_BYTES);
+  const size_t vectors = READ_BYTES / sizeof(read_vector);
+  double best = 0;
+  uint64_t sink = 0;
+  for (int rep = 0; rep < REPETITIONS; ++rep) {
+    pthread_barrier_t start;
+    pthread_barrier_init(&start, NULL, (unsigned)threads);
+    pthread_t ids[256];
+    reader readers[256];
+    for (int t = 0; t < threads; ++t) {
+      size_t first = vectors * (size_t)t / (size_t)threads;
+      size_t end = vectors * (size_t)(t + 1) / (size_t)threads;
+      readers[t] = (reader){.begin = buffer + first, .count = end - first, .start = &start};
+      if (t > 0)
+        pthread_create(&ids[t], NULL, run_reader, &readers[t]);
+    }
+    run_reader(&readers[0]);
+    double slowest = readers[0].seconds;
+    for (int t = 1; t < threads; ++t) {
+      pthread_join(ids[t], NULL);
+      if (readers[t].seconds > slowest)
+        slowest = readers[t].seconds;
+    }
+    for (int t = 0; t < threads; ++t)
+      sink += readers[t].result;
+    pthread_barrier_destroy(&start);
+    double rate = (double)READ_BYTES * READ_PASSES / slowest;
+    if (rate > best)
+      best = rate;
+  }
+  free(buffer);
+  if (sink == 12345)
+    printf("%c", ' ');
+  return best;
+}
+
 int main(int argc, char **argv) {
   int threads = (int)sysconf(_SC_NPROCESSORS_ONLN), machine = 0;
   for (int i = 1; i < argc; ++i) {
@@ -406,6 +482,12 @@ int main(int argc, char **argv) {
       printf("%-24s %10.1f %11.1f (%3d) %9s\n", m->name, one, many, threads,
              m->unit);
   }
+  double read_one = read_bandwidth(1) / 1e9, read_many = read_bandwidth(threads) / 1e9;
+  if (machine)
+    printf(" read_gbs_1=%.1f read_gbs_%d=%.1f", read_one, threads, read_many);
+  else
+    printf("%-24s %10.1f %11.1f (%3d) %9s\n", "memory read", read_one,
+           read_many, threads, "GB/s");
   printf(machine ? " threads=%d\n" : "(%d threads; the best of %d runs each)\n",
          threads, REPETITIONS);
   return 0;

@@ -330,6 +330,10 @@ private:
   LogicalResult screenModel();
   LogicalResult reportUnsupportedNodes();
   int64_t importedOpset(llvm::StringRef domain) const;
+  /// describeNode at the opset the model imports for the node's domain.
+  std::string describe(const onnx::NodeProto &node) const {
+    return describeNode(node, importedOpset(node.domain()));
+  }
   LogicalResult applyInputShapes();
   FailureOr<RankedTensorType>
   convertValueType(const onnx::ValueInfoProto &info, llvm::StringRef role,
@@ -403,6 +407,15 @@ LogicalResult ModelImporter::screenModel() {
   // A node's definition at the model's opset and its attributes and input
   // counts against it; the empty string when they are fine.
   auto checkDefinition = [&](const onnx::NodeProto &node) -> std::string {
+    // Another domain's op (com.microsoft's) at that domain's opset.
+    if (!isDefaultDomain(node.domain())) {
+      int64_t domainOpset = importedOpset(node.domain());
+      if (std::string error = checkNodeSignature(
+              node, converters.at(getConverterKey(node)), domainOpset);
+          !error.empty())
+        return describeNode(node, domainOpset) + ": " + error;
+      return {};
+    }
     if (opset < kMinSupportedOpset) {
       // An older opset is fine for an op whose definition did not change
       // between it and the oldest opset tfc implements (ONNX's node tests
@@ -411,7 +424,7 @@ LogicalResult ModelImporter::screenModel() {
       int current =
           onnx_loader::opDefinitionSince(node.op_type(), kMinSupportedOpset);
       if (since != current)
-        return describeNode(node, opset) + ": the model's opset " +
+        return describe(node) + ": the model's opset " +
                std::to_string(opset) + " defines " + node.op_type() +
                " as of opset " + std::to_string(since) +
                ", and tfc implements the definitions of opsets " +
@@ -423,7 +436,7 @@ LogicalResult ModelImporter::screenModel() {
     if (std::string error =
             checkNodeSignature(node, converters.at(node.op_type()), opset);
         !error.empty())
-      return describeNode(node, opset) + ": " + error;
+      return describe(node) + ": " + error;
     return {};
   };
   // The nodes of loop bodies: their definitions now, their inputs (which
@@ -441,13 +454,13 @@ LogicalResult ModelImporter::screenModel() {
     for (const std::string &input : node.input())
       if (!input.empty() && !defined.contains(input))
         return emitError(fileLoc)
-               << describeNode(node, opset) << ": input '" << input
+               << describe(node) << ": input '" << input
                << "' is not a graph input, an initializer or an output of an "
                   "earlier node (a missing initializer?)";
     for (const std::string &output : node.output())
       if (!output.empty() && !defined.insert(output).second)
         return emitError(fileLoc)
-               << describeNode(node, opset) << ": output '" << output
+               << describe(node) << ": output '" << output
                << "' is already defined (by a graph input, an initializer or "
                   "an earlier node)";
   }
@@ -483,7 +496,7 @@ LogicalResult ModelImporter::reportUnsupportedNodes() {
   llvm::StringSet<> keys;
   size_t count = 0;
   auto screen = [&](const onnx::NodeProto &node) {
-    if (isDefaultDomain(node.domain()) && converters.count(node.op_type()))
+    if (converters.count(getConverterKey(node)))
       return;
     std::string domain = isDefaultDomain(node.domain()) ? "ai.onnx" : node.domain();
     llvm::StringRef key = keys.insert(domain + " " + node.op_type()).first->getKey();
@@ -496,9 +509,13 @@ LogicalResult ModelImporter::reportUnsupportedNodes() {
   if (count == 0)
     return success();
   auto reason = [](const onnx::NodeProto &node) -> std::string {
+    if (node.domain() == "com.microsoft")
+      return "unsupported operator '" + node.op_type() +
+             "' of domain 'com.microsoft' (tfc reads its MatMulNBits only)";
     if (!isDefaultDomain(node.domain()))
       return "domain '" + node.domain() +
-             "' is not supported; tfc reads only the default ONNX domain";
+             "' is not supported; tfc reads the default ONNX domain and "
+             "com.microsoft's MatMulNBits";
     return "unsupported operator '" + node.op_type() +
            "' (run `tfc import --list-ops` for the supported ones)";
   };
@@ -512,7 +529,8 @@ LogicalResult ModelImporter::reportUnsupportedNodes() {
   diagnostic << count << " nodes use " << byOperator.size()
              << (byOperator.size() == 1 ? " operator" : " operators")
              << " tfc does not support (`tfc import --list-ops` lists the "
-                "supported ones; tfc reads only the default ONNX domain):";
+                "supported ones; tfc reads the default ONNX domain and "
+                "com.microsoft's MatMulNBits):";
   for (const auto &[key, nodes] : byOperator) {
     auto [domain, opType] = key.split(' ');
     diagnostic << "\n  " << opType << " (domain " << domain << ", opset "
@@ -657,28 +675,29 @@ LogicalResult ModelImporter::importNode(const onnx::NodeProto &node,
     auto sequence = input.empty() ? sequences.end() : sequences.find(input);
     bool isSequence = sequence != sequences.end();
     if (isSequence && !acceptsSequenceInputs(node.op_type()))
-      return emitError(loc) << describeNode(node, opset) << ": input " << i
+      return emitError(loc) << describe(node) << ": input " << i
                             << " ('" << input << "') is a sequence; "
                             << node.op_type() << " takes tensors";
     Value value = input.empty() || isSequence ? Value() : values.lookup(input);
     // Screening checked the main graph's inputs; a loop body's come from it
     // and from the body, and are checked here.
     if (!input.empty() && !isSequence && !value)
-      return emitError(loc) << describeNode(node, opset) << ": input '" << input
+      return emitError(loc) << describe(node) << ": input '" << input
                             << "' is not defined before the node";
     inputs.push_back(value);
     sequenceInputs.push_back(isSequence ? &sequence->second : nullptr);
   }
 
-  const OpConverterInfo &converter = getOpConverters().at(node.op_type());
+  const OpConverterInfo &converter = getOpConverters().at(getConverterKey(node));
   for (unsigned i = 0; i < converter.requiredInputs; ++i)
     if (i >= inputs.size() || (!inputs[i] && !sequenceInputs[i]))
-      return emitError(loc) << describeNode(node, opset) << ": input " << i
+      return emitError(loc) << describe(node) << ": input " << i
                             << " is required but missing";
   if (node.op_type() == "Loop")
     return importLoop(node, loc);
 
-  NodeImporter importer(node, opset, builder, loc, inputs, storage, sequenceInputs);
+  NodeImporter importer(node, importedOpset(node.domain()), builder, loc,
+                        inputs, storage, sequenceInputs);
   LogicalResult converted = success();
   {
     // Diagnostics from inference and verification become part of the
@@ -691,7 +710,7 @@ LogicalResult ModelImporter::importNode(const onnx::NodeProto &node,
     converted = converter.convert(importer);
   }
   if (failed(converted) || !importer.getError().empty())
-    return emitError(loc) << describeNode(node, opset) << ": "
+    return emitError(loc) << describe(node) << ": "
                           << (importer.getError().empty()
                                   ? std::string("cannot be imported")
                                   : importer.getError());
@@ -706,7 +725,7 @@ LogicalResult ModelImporter::importNode(const onnx::NodeProto &node,
       continue;
     }
     if (i >= results.size())
-      return emitError(loc) << describeNode(node, opset) << ": output " << i
+      return emitError(loc) << describe(node) << ": output " << i
                             << " ('" << output
                             << "') is not supported by tfc";
     refineWithValueInfo(results[i], output);
@@ -733,7 +752,7 @@ void ModelImporter::bind(llvm::StringRef name, Value value,
 /// outputs are stacked along a new first dim.
 LogicalResult ModelImporter::importLoop(const onnx::NodeProto &node, Location loc) {
   auto fail = [&](const llvm::Twine &message) {
-    return emitError(loc) << describeNode(node, opset) << ": " << message;
+    return emitError(loc) << describe(node) << ": " << message;
   };
   const onnx::GraphProto *body = nullptr;
   for (const auto &attribute : node.attribute())

@@ -225,6 +225,9 @@ struct OpConverterInfo {
 LogicalResult convertEinsum(NodeImporter &node);
 /// Resize with its scales and sizes both made explicit (ResizeConverter.cpp).
 LogicalResult convertResize(NodeImporter &node);
+/// com.microsoft MatMulNBits as a weight-only int4 tfm.quantized_linear
+/// (MatMulNBitsConverter.cpp).
+LogicalResult convertMatMulNBits(NodeImporter &node);
 
 /// True for the ops that take sequences as inputs (the importer refuses a
 /// sequence anywhere else, naming the input).
@@ -240,8 +243,11 @@ LogicalResult convertSequenceLength(NodeImporter &node);
 LogicalResult convertSplitToSequence(NodeImporter &node);
 LogicalResult convertConcatFromSequence(NodeImporter &node);
 
-/// The converters of the default domain, by op type.
+/// The converters, by getConverterKey: the default domain's by op type,
+/// other domains' (com.microsoft's MatMulNBits) as "domain.OpType".
 const llvm::StringMap<OpConverterInfo> &getOpConverters();
+/// The key of `node`'s converter in getOpConverters().
+std::string getConverterKey(const onnx::NodeProto &node);
 
 } // namespace mlir::tfc::onnx_import
 

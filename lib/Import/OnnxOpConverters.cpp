@@ -1631,6 +1631,12 @@ constexpr char kAdd[] = "tfm.add", kSub[] = "tfm.sub", kMul[] = "tfm.mul",
 
 } // namespace
 
+std::string mlir::tfc::onnx_import::getConverterKey(const onnx::NodeProto &node) {
+  if (node.domain().empty() || node.domain() == "ai.onnx")
+    return node.op_type();
+  return node.domain() + "." + node.op_type();
+}
+
 const llvm::StringMap<OpConverterInfo> &
 mlir::tfc::onnx_import::getOpConverters() {
   // Each entry: the converter, the inputs it requires and allows, the
@@ -1780,6 +1786,10 @@ mlir::tfc::onnx_import::getOpConverters() {
     add("DynamicQuantizeLinear", convertDynamicQuantizeLinear, 1, 1, 3);
     add("MatMulInteger", convertMatMulInteger, 2, 4, 1);
     add("QLinearMatMul", convertQLinearMatMul, 8, 8, 1);
+    // ONNX Runtime's int4 weights (its contrib domain).
+    add("com.microsoft.MatMulNBits", convertMatMulNBits, 3, 6, 1,
+        {{"K", A::INT, true}, {"N", A::INT, true}, {"bits", A::INT},
+         {"block_size", A::INT, true}, {"accuracy_level", A::INT}});
     add("TopK", convertTopK, 2, 2, 2,
         {{"axis", A::INT}, {"largest", A::INT, false, 11},
          {"sorted", A::INT, false, 11}});

@@ -141,6 +141,28 @@ size_t tfc_kernel_linear_bf16_plan(tfc_linear_bf16_problem *p, int threads);
 /* Points the converted rows and block states into `workspace`. */
 void tfc_kernel_linear_bf16_place(tfc_linear_bf16_problem *p, void *workspace);
 
+/* linear_q4: out = act(input @ W + bias) + residual with W 4-bit in groups
+ * of `group` rows (see tfc_abi.h's tfc_rt_linear_q4), dequantized in
+ * registers (linear_q4.c). Tasks as the f32 linear's. */
+typedef struct tfc_linear_q4_problem {
+  const float *input, *bias, *residual;
+  const uint8_t *packed; /* [panels][depth][PANEL / 2]: two columns a byte */
+  const float *scales;   /* [panels][groups][PANEL] */
+  const uint8_t *zeros;  /* [panels][groups][PANEL], or NULL: all 8 */
+  float *out;
+  int64_t input_batch, residual_batch, out_batch;
+  int64_t input_row, residual_row, out_row;
+  int64_t batches, rows, cols, depth, panels;
+  int64_t group, groups; /* depth == group * groups */
+  int activation;
+  int64_t row_tiles, row_blocks, panel_groups;
+  int64_t tasks;
+  atomic_int_fast64_t next_task;
+} tfc_linear_q4_problem;
+
+/* Splits `p` (its operands set) into tasks for `threads` threads. */
+void tfc_kernel_linear_q4_plan(tfc_linear_q4_problem *p, int threads);
+
 /* attention (f32): softmax(q k^T * scale + mask) v per head. A task is a
  * block of TFC_ATTENTION_BLOCK_Q queries of one head, which walks the keys in
  * blocks of TFC_ATTENTION_BLOCK_K. */
@@ -329,6 +351,9 @@ typedef struct tfc_linear_sparse_q8_problem {
   /* linear_bf16: runs task `task` and returns the next one claimed. */   \
   int64_t tfc_kernel_linear_bf16_task_##isa(tfc_linear_bf16_problem *p,       \
                                             int64_t task);                     \
+  /* linear_q4: runs task `task` and returns the next one claimed. */     \
+  int64_t tfc_kernel_linear_q4_task_##isa(tfc_linear_q4_problem *p,           \
+                                          int64_t task);                       \
   /* Rows [begin, end) of all batches. */                                      \
   void tfc_kernel_layer_norm_f32_rows_##isa(                                   \
       const tfc_layer_norm_f32_problem *p, int64_t begin, int64_t end);        \

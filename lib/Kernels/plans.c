@@ -49,6 +49,12 @@ void tfc_kernel_linear_f32_plan(tfc_linear_f32_problem *p, int threads) {
   (void)row_groups; /* == row_blocks */
 }
 
+void tfc_kernel_linear_q4_plan(tfc_linear_q4_problem *p, int threads) {
+  int64_t span = 1, row_groups = 0;
+  SPLIT_LINEAR_TASKS(p, threads, span, row_groups);
+  (void)row_groups; /* == row_blocks */
+}
+
 void tfc_kernel_attention_f32_plan(tfc_attention_f32_problem *p) {
   p->q_blocks = (p->q_len + TFC_ATTENTION_BLOCK_Q - 1) / TFC_ATTENTION_BLOCK_Q;
 }

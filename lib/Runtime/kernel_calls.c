@@ -36,6 +36,7 @@ typedef struct kernel_variants {
   void (*q8_range)(const tfc_linear_q8_problem *, int64_t, int64_t, float *);
   int64_t (*q8_task)(tfc_linear_q8_problem *, int64_t);
   int64_t (*bf16_task)(tfc_linear_bf16_problem *, int64_t);
+  int64_t (*q4_task)(tfc_linear_q4_problem *, int64_t);
   void (*sparse_tasks)(const tfc_linear_sparse_f32_problem *, int64_t, int64_t);
   void (*linear_attention_tasks)(const tfc_linear_attention_f32_problem *,
                                  float *, int64_t, int64_t);
@@ -63,6 +64,7 @@ enum {
       tfc_kernel_linear_q8_range_##isa,                                        \
       tfc_kernel_linear_q8_task_##isa,                                         \
       tfc_kernel_linear_bf16_task_##isa,                                       \
+      tfc_kernel_linear_q4_task_##isa,                                         \
       tfc_kernel_linear_sparse_f32_tasks_##isa,                                \
       tfc_kernel_linear_attention_f32_tasks_##isa,                             \
       tfc_kernel_linear_q8_quantize_##isa,                                     \
@@ -1084,4 +1086,84 @@ void tfc_rt_linear_bf16(const tfc_rt_memref3 *input, const tfc_rt_memref3 *packe
   tfc_kernel_linear_bf16_place(p, workspace);
   tfc_parallel_for_chunked(linear_bf16_tasks, &call, threads, 1);
   tfc_rt_free(workspace);
+}
+
+/* linear_q4: the f32 linear's tasks on the pool, the weights dequantized in
+ * registers; no workspace. */
+typedef struct linear_q4_call {
+  tfc_linear_q4_problem problem;
+  int64_t (*task)(tfc_linear_q4_problem *, int64_t);
+} linear_q4_call;
+
+static void linear_q4_tasks(void *context, int64_t begin, int64_t end) {
+  (void)begin;
+  (void)end;
+  linear_q4_call *call = context;
+  tfc_linear_q4_problem *p = &call->problem;
+  int64_t task = atomic_fetch_add(&p->next_task, 1);
+  while (task < p->tasks)
+    task = call->task(p, task);
+}
+
+void tfc_rt_linear_q4(const tfc_rt_memref3 *input, const tfc_rt_memref3 *packed,
+                      const tfc_rt_memref3 *weight_scale,
+                      const tfc_rt_memref3 *weight_zero,
+                      const tfc_rt_memref1 *bias, const tfc_rt_memref3 *residual,
+                      const tfc_rt_memref3 *out, int64_t flags) {
+  const kernel_variants *variants =
+      variants_for(flags, TFC_RT_DTYPE_S4F32, "linear_q4");
+  if (!variants)
+    return;
+  linear_q4_call call;
+  memset(&call, 0, sizeof(call));
+  call.task = variants->q4_task;
+  tfc_linear_q4_problem *p = &call.problem;
+  const int64_t panel = variants->linear_panel;
+  p->input = (const float *)input->aligned + input->offset;
+  p->input_batch = input->strides[0];
+  p->input_row = input->strides[1];
+  p->packed = (const uint8_t *)packed->aligned + packed->offset;
+  p->scales = (const float *)weight_scale->aligned + weight_scale->offset;
+  p->out = (float *)out->aligned + out->offset;
+  p->out_batch = out->strides[0];
+  p->out_row = out->strides[1];
+  p->batches = out->sizes[0];
+  p->rows = out->sizes[1];
+  p->cols = out->sizes[2];
+  p->depth = input->sizes[2];
+  p->panels = packed->sizes[0];
+  p->groups = weight_scale->sizes[1];
+  p->group = p->groups > 0 ? p->depth / p->groups : 0;
+  /* The packing is the compiler's; a mismatch is a model and a runtime from
+   * different versions, or a layout this kernel does not read. */
+  int consistent =
+      packed->sizes[1] == p->depth && packed->sizes[2] == panel / 2 &&
+      p->groups > 0 && p->group * p->groups == p->depth &&
+      weight_scale->sizes[0] == p->panels && weight_scale->sizes[2] == panel &&
+      p->panels * panel >= p->cols && input->strides[2] == 1 &&
+      out->strides[2] == 1;
+  if (flags & TFC_RT_Q4_HAS_WEIGHT_ZERO) {
+    p->zeros = (const uint8_t *)weight_zero->aligned + weight_zero->offset;
+    consistent = consistent && weight_zero->sizes[0] == p->panels &&
+                 weight_zero->sizes[1] == p->groups &&
+                 weight_zero->sizes[2] == panel;
+  }
+  if (!consistent) {
+    tfc_rt_check_failed("linear_q4: the packed weights do not match this "
+                        "instruction set's kernel or the input's depth");
+    return;
+  }
+  if (flags & TFC_RT_LINEAR_HAS_BIAS)
+    p->bias = (const float *)bias->aligned + bias->offset;
+  if (flags & TFC_RT_LINEAR_HAS_RESIDUAL) {
+    p->residual = (const float *)residual->aligned + residual->offset;
+    p->residual_batch = residual->strides[0];
+    p->residual_row = residual->strides[1];
+  }
+  p->activation = (int)(flags >> TFC_RT_LINEAR_ACTIVATION_SHIFT) & 3;
+  if (p->batches == 0 || p->rows == 0 || p->cols == 0)
+    return;
+  int threads = pool_threads();
+  tfc_kernel_linear_q4_plan(p, threads);
+  tfc_parallel_for_chunked(linear_q4_tasks, &call, threads, 1);
 }

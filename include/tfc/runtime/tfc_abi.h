@@ -156,6 +156,7 @@ enum {
   TFC_RT_DTYPE_S8S8S32 = 3,
   TFC_RT_DTYPE_U8S8S32 = 4,  /* vpdpbusd: u8 activations, s8 weights */
   TFC_RT_DTYPE_S16S16S32 = 5, /* vpmaddwd: both widened to s16 */
+  TFC_RT_DTYPE_S4F32 = 6,     /* 4-bit weights, f32 inputs and sums */
 };
 /* Bits 16-23: the instruction set the compiler chose for the model (the
  * code around the call is compiled for it too); the runtime runs that
@@ -310,6 +311,20 @@ enum {
   TFC_RT_Q8_INPUT_SIGNED = 128,
   TFC_RT_Q8_MAX_DEPTH = 32768,
 };
+
+/* tfc_rt_linear_q4: out = act(input @ W + bias) + residual (tfm.
+ * quantized_linear with weight_bits 4, input_quantization "none"), W[k][n]
+ * = (q[k][n] - zero[k / G][n]) * scale[k / G][n] with q in 0..15 (a signed
+ * int4 weight plus 8, its zero point 8) and G the group: the input's depth
+ * over weight_scale's second dim. `packed` is [panels, K, PANEL / 2] u8
+ * (TFC_RT_LINEAR_PANEL_*): per k of a panel, byte j holds column j in its
+ * low nibble and column PANEL / 2 + j in its high one, 0 past N.
+ * weight_scale is [panels, K / G, PANEL] f32 (0 past N); weight_zero, when
+ * TFC_RT_Q4_HAS_WEIGHT_ZERO is set, [panels, K / G, PANEL] u8, else every
+ * zero point is 8. The dtype is TFC_RT_DTYPE_S4F32: products and sums in
+ * f32. bias, residual and the flags' bits 0-3 as for tfc_rt_linear. The
+ * generated code has checked the shapes. */
+enum { TFC_RT_Q4_HAS_WEIGHT_ZERO = 64 };
 
 /* Flags of tfc_rt_layer_norm, bits 0-7. */
 enum { TFC_RT_LAYER_NORM_HAS_BIAS = 1, TFC_RT_LAYER_NORM_HAS_SKIP = 2 };

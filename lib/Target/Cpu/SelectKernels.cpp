@@ -288,6 +288,16 @@ Value createBlobConstant(OpBuilder &b, Location loc, RankedTensorType type,
       loc, DenseResourceElementsAttr::get(type, name, std::move(blob)));
 }
 
+/// The name of `weight`'s blob (a packed copy's name starts with it), or
+/// `fallback` for an inline constant.
+std::string blobName(Value weight, StringRef fallback) {
+  Attribute attr;
+  if (matchPattern(weight, m_Constant(&attr)))
+    if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr))
+      return resource.getRawHandle().getKey().str();
+  return fallback.str();
+}
+
 /// `weight` ([K, N] bf16, constant) packed as the bf16 linear kernel reads
 /// it (tfc_abi.h's tfc_rt_linear_bf16): [panels, K / 2 rounded up,
 /// 2 * panel] bf16, each pair of k of a column adjacent (k even first), 0
@@ -306,16 +316,108 @@ Value packBf16Weight(OpBuilder &b, Location loc, Value weight, int64_t panel) {
       for (int64_t jj = 0; jj < panel && p * panel + jj < cols; ++jj)
         packed[((p * pairs + k / 2) * panel + jj) * 2 + k % 2] =
             (*values)[k * cols + p * panel + jj];
-  std::string name = "bf16_weight";
-  Attribute attr;
-  if (matchPattern(weight, m_Constant(&attr)))
-    if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr))
-      name = resource.getRawHandle().getKey().str();
+  std::string name = blobName(weight, "bf16_weight");
   return createBlobConstant(
       b, loc, RankedTensorType::get({panels, pairs, panel * 2}, b.getBF16Type()),
       ArrayRef<char>(reinterpret_cast<const char *>(packed.data()),
                      packed.size() * sizeof(uint16_t)),
       name + ".packed_bf16");
+}
+
+/// A 4-bit weight (tfm.quantized_linear with weight_bits 4) as the int4
+/// kernel reads it (tfc_abi.h's tfc_rt_linear_q4): each value as its code
+/// 0..15 (a signed value plus 8), two columns a byte, in panels; the
+/// groups' scales and zero points in panels too. `zeros` is null where
+/// every zero point is 8 (symmetric weights).
+struct PackedInt4Weight {
+  Value packed, scales, zeros;
+  int64_t groups = 0;
+};
+
+/// Packs `op`'s constant weight for the int4 kernel, or says why not.
+std::optional<PackedInt4Weight> packInt4Weight(OpBuilder &b, Location loc,
+                                               tfm::QuantizedLinearOp op,
+                                               int64_t panel, Refusal &why) {
+  auto weightType = cast<RankedTensorType>(op.getWeight().getType());
+  auto scaleType = cast<RankedTensorType>(op.getWeightScale().getType());
+  if (weightType.getRank() != 2 || !weightType.hasStaticShape() ||
+      !scaleType.hasStaticShape()) {
+    why = "the weight or its scales have no static shape";
+    return std::nullopt;
+  }
+  int64_t depth = weightType.getDimSize(0), cols = weightType.getDimSize(1);
+  // [K / G, N] group-wise, else one group of K rows ([N] or [1]).
+  int64_t groups = scaleType.getRank() == 2 ? scaleType.getDimSize(0) : 1;
+  if (groups <= 0 || depth % groups != 0) {
+    why = "the weight's rows are not whole groups";
+    return std::nullopt;
+  }
+  bool isSigned = !weightType.getElementType().isUnsignedInteger(8);
+  std::optional<SmallVector<int8_t>> values =
+      readConstant<int8_t>(op.getWeight(), depth * cols);
+  std::optional<SmallVector<float>> scales =
+      readConstant<float>(op.getWeightScale(), groups * cols);
+  std::optional<SmallVector<int8_t>> zeros;
+  if (Value zero = op.getWeightZeroPoint())
+    zeros = readConstant<int8_t>(zero, groups * cols);
+  if (!values || !scales || (op.getWeightZeroPoint() && !zeros)) {
+    why = "the weight, its scales or zero points are not constants";
+    return std::nullopt;
+  }
+  // A stored byte as the code the kernel subtracts: 0..15 for 4-bit values.
+  const int offset = isSigned ? 8 : 0;
+  auto code = [&](int8_t stored) {
+    return (isSigned ? static_cast<int>(stored)
+                     : static_cast<int>(static_cast<uint8_t>(stored))) +
+           offset;
+  };
+  const int64_t panels = (cols + panel - 1) / panel, half = panel / 2;
+  SmallVector<uint8_t> packed(panels * depth * half, 0);
+  SmallVector<float> packedScales(panels * groups * panel, 0.0f);
+  SmallVector<uint8_t> packedZeros(panels * groups * panel, 8);
+  bool symmetric = true;
+  for (int64_t k = 0; k < depth; ++k)
+    for (int64_t n = 0; n < cols; ++n) {
+      int value = code((*values)[k * cols + n]);
+      if (value < 0 || value > 15) {
+        why = "weight values outside 4 bits";
+        return std::nullopt;
+      }
+      int64_t p = n / panel, j = n % panel;
+      uint8_t &byte = packed[(p * depth + k) * half + j % half];
+      byte |= static_cast<uint8_t>(value << (j < half ? 0 : 4));
+    }
+  for (int64_t g = 0; g < groups; ++g)
+    for (int64_t n = 0; n < cols; ++n) {
+      int64_t at = ((n / panel) * groups + g) * panel + n % panel;
+      packedScales[at] = (*scales)[g * cols + n];
+      int zero = zeros ? code((*zeros)[g * cols + n]) : offset;
+      if (zero < 0 || zero > 15) {
+        why = "zero points outside 4 bits";
+        return std::nullopt;
+      }
+      packedZeros[at] = static_cast<uint8_t>(zero);
+      symmetric = symmetric && zero == 8;
+    }
+  std::string name = blobName(op.getWeight(), "int4_weight");
+  auto bytesOf = [](auto &vector) {
+    return ArrayRef<char>(reinterpret_cast<const char *>(vector.data()),
+                          vector.size() * sizeof(vector[0]));
+  };
+  Type byte = b.getIntegerType(8);
+  PackedInt4Weight result;
+  result.groups = groups;
+  result.packed = createBlobConstant(
+      b, loc, RankedTensorType::get({panels, depth, half}, byte),
+      bytesOf(packed), name + ".packed_q4");
+  result.scales = createBlobConstant(
+      b, loc, RankedTensorType::get({panels, groups, panel}, b.getF32Type()),
+      bytesOf(packedScales), name + ".scales_q4");
+  if (!symmetric)
+    result.zeros = createBlobConstant(
+        b, loc, RankedTensorType::get({panels, groups, panel}, byte),
+        bytesOf(packedZeros), name + ".zeros_q4");
+  return result;
 }
 
 /// An int8 weight as the quantized linear kernels read it (tfc_abi.h's
@@ -562,6 +664,7 @@ public:
                        Value residual, StringRef activationName,
                        std::string &chosen);
   Refusal selectQuantizedLinear(tfm::QuantizedLinearOp op, std::string &chosen);
+  Refusal selectInt4Linear(tfm::QuantizedLinearOp op, std::string &chosen);
   Refusal selectAttention(tfm::AttentionOp op, std::string &chosen);
   Refusal selectLinearAttention(tfm::LinearAttentionOp op, std::string &chosen);
   Refusal selectBatchedMatMul(tfm::MatMulOp op, std::string &chosen);
@@ -753,11 +856,14 @@ Refusal KernelSelector::selectQuantizedLinear(tfm::QuantizedLinearOp op,
   if (Refusal refusal = checkLinearShapes(op, input, bias, residual);
       !refusal.empty())
     return refusal;
-  // Weight-only (int4 group-wise) linears have no kernel yet: the generic
-  // lowering dequantizes their weight and multiplies in f32.
-  if (op.getInputQuantization() == "none")
-    return "no kernel for weight-only quantized linears yet (" +
-           std::to_string(op.getWeightBits()) + "-bit weights)";
+  // Weight-only: 4-bit weights have the int4 kernel; 8-bit ones none (the
+  // generic lowering dequantizes the weight and multiplies in f32).
+  if (op.getInputQuantization() == "none") {
+    if (op.getWeightBits() != 4)
+      return "no kernel for weight-only quantized linears of " +
+             std::to_string(op.getWeightBits()) + "-bit weights (only 4)";
+    return selectInt4Linear(op, chosen);
+  }
   auto weightType = cast<RankedTensorType>(op.getWeight().getType());
   int64_t depth = weightType.getDimSize(0);
   if (ShapedType::isDynamic(depth) || depth > TFC_RT_Q8_MAX_DEPTH)
@@ -873,6 +979,66 @@ Refusal KernelSelector::selectQuantizedLinear(tfm::QuantizedLinearOp op,
     chosen += ", " + found + " (the sparse kernel takes " +
               std::to_string(static_cast<int64_t>(100 * quantizedSparseThreshold + 0.5)) +
               "% or more)";
+  return {};
+}
+
+Refusal KernelSelector::selectInt4Linear(tfm::QuantizedLinearOp op,
+                                         std::string &chosen) {
+  auto resultType = cast<RankedTensorType>(op.getType());
+  Value input = op.getInput(), bias = op.getBias(), residual = op.getResidual();
+  int64_t rank = resultType.getRank();
+  Location loc = op.getLoc();
+  const int64_t panelWidth = getLinearPanelWidth(isa);
+  Refusal why;
+  std::optional<PackedInt4Weight> weight =
+      packInt4Weight(b, loc, op, panelWidth, why);
+  if (!weight)
+    return why;
+  auto weightType = cast<RankedTensorType>(op.getWeight().getType());
+  int64_t depth = weightType.getDimSize(0), cols = resultType.getDimSize(rank - 1);
+  SmallVector<OpFoldResult> resultDims =
+      emitLinearChecks(b, loc, op, input, residual, depth, cols);
+  int64_t flags = encodeActivation(op.getActivation());
+  SmallVector<Value> args = {toRank3(b, loc, input), weight->packed,
+                             weight->scales};
+  // The optional arguments' places in the kernel's declaration.
+  SmallVector<int64_t> absent;
+  if (weight->zeros) {
+    args.push_back(weight->zeros);
+    flags |= TFC_RT_Q4_HAS_WEIGHT_ZERO;
+  } else {
+    absent.push_back(3);
+  }
+  if (bias) {
+    args.push_back(bias);
+    flags |= TFC_RT_LINEAR_HAS_BIAS;
+  } else {
+    absent.push_back(4);
+  }
+  if (residual) {
+    args.push_back(toRank3(b, loc, residual));
+    flags |= TFC_RT_LINEAR_HAS_RESIDUAL;
+  } else {
+    absent.push_back(5);
+  }
+  SmallVector<int64_t> shape3(resultType.getShape());
+  SmallVector<OpFoldResult> dims3(resultDims);
+  if (rank == 2) {
+    shape3.insert(shape3.begin(), 1);
+    dims3.insert(dims3.begin(), b.getIndexAttr(1));
+  }
+  auto result = b.create<UKernelOp>(
+      loc, RankedTensorType::get(shape3, b.getF32Type()), "linear_q4", args,
+      dynamicSizes(b, loc, shape3, dims3), absent, "s4f32", isa, flags);
+  op.getResult().replaceAllUsesWith(fromRank3(b, loc, result, rank));
+  chosen = ("kernel linear_q4 (s4f32, " + isa + "): weight " + Twine(depth) +
+            "x" + Twine(cols) + " packed into " +
+            Twine((cols + panelWidth - 1) / panelWidth) + " panels of " +
+            Twine(panelWidth) + " columns, " + Twine(weight->groups) +
+            (weight->groups == 1 ? " group of " : " groups of ") +
+            Twine(depth / weight->groups) + " rows" +
+            (weight->zeros ? ", zero points" : ", symmetric"))
+               .str();
   return {};
 }
 

@@ -79,6 +79,11 @@ cases = {
     "zero64": ((9, 128), 33, 64, True, "relu", True, False),
     "sym128": ((1, 3, 256), 17, 128, False, "none", False, True),
     "zero32": ((5, 96), 8, 32, True, "none", False, False),
+    # A decode step's one row and two rows (the kernel's split accumulators),
+    # and rows past two tiles with a last partial one, over several panels.
+    "step": ((1, 1, 256), 80, 64, True, "gelu", True, True),
+    "pair": ((2, 128), 40, 128, False, "none", True, False),
+    "tall": ((2, 29, 128), 70, 32, False, "relu", True, True),
 }
 
 modules = {"int4": ([], [], []), "f32": ([], [], [])}

@@ -57,7 +57,7 @@ struct KernelIsa {
 std::optional<KernelIsa> parseKernelIsa(StringRef isa);
 
 /// The flags-word encodings (TFC_RT_DTYPE_*, TFC_RT_ISA_*) of an element
-/// type combination (f32, bf16, s8s8s32, u8s8s32, s16s16s32) and an
+/// type combination (f32, bf16, s8s8s32, u8s8s32, s16s16s32, s4f32) and an
 /// instruction set (avx2, avx512, neon, with extensions: the
 /// TFC_RT_FEATURE_* bits in bits 8-15 of the result); nullopt for names the
 /// runtime does not know.
