@@ -5,7 +5,8 @@
                                      prints the case list bench/run reads
   bench_cases.py report RESULTS.tsv PEAK PEAK_LINE THREADS CPU OUT.md OUT.png
                      KERNELS BUILT_FOR ORT_NOTE
-                                     prints the tables (fp32, int8, bf16),
+                                     prints the tables (fp32, int8, bf16,
+                                     decode: fp32 and int4 steps),
                                      writes RESULTS.md's body and the BERT
                                      latency plot (PEAK_LINE: bench/peak
                                      --machine's output)
@@ -34,6 +35,10 @@ MATMUL_ROWS = [128, 512]
 BERT_PLOT_SEQUENCES = [32, 64, 128, 256, 384, 512]
 # The block sparsities the sparse rows prune to (percent of 1x16 blocks).
 SPARSITIES = (50, 80, 90)
+# Decode-step matmuls (one row: memory-bound), fp32 and int4.
+DECODE_MATMUL_SHAPES = [(768, 3072), (3072, 768)]
+# The int4 rows' block of K (bench/matmul_nbits.py --block).
+INT4_BLOCK = 128
 
 
 def encoder_gflop(tokens, sequence, batch, hidden, layers, ff):
@@ -161,6 +166,16 @@ def make_inputs(directory):
     for case, model, feeds in family_inputs(rng):
         paths = [f"{name}={save(f'{case}_{name}.npy', array)}" for name, array in feeds.items()]
         lines.append(f"{case} {model} 0 yes {' '.join(paths)}")
+        # int4 (issue 23): the model with MatMulNBits weights
+        # (bench/matmul_nbits.py), the same file for tfc and ONNX Runtime.
+        if "decode" in case:
+            lines.append(f"{case}-int4 {model}-int4 0 yes {' '.join(paths)}")
+    for k, n in DECODE_MATMUL_SHAPES:
+        name = f"matmul_1x{k}x{n}"
+        write_matmul_model(os.path.join(directory, name + ".onnx"), 1, k, n)
+        x = save(name + "_x.npy", rng.standard_normal((1, 1, k)).astype(np.float32))
+        for suffix in ("", "-int4"):
+            lines.append(f"matmul-1x{k}x{n}{suffix} {name}{suffix} {2 * k * n / 1e9:.6f} yes x={x}")
     for m in MATMUL_ROWS:
         for k, n in MATMUL_SHAPES:
             name = f"matmul_{m}x{k}x{n}"
@@ -194,6 +209,26 @@ def goal_ratio(case):
     return 0.6 if "decode" in case else 1.0
 
 
+def step_bytes(case):
+    """The bytes a decode-step case must move at least (weights read once,
+    the past keys and values read and the present ones written), or None:
+    fp32 4 bytes a weight, int4 half a byte plus a 4-byte scale per block
+    of INT4_BLOCK."""
+    int4 = case.endswith("-int4")
+    per_weight = 0.5 + 4 / INT4_BLOCK if int4 else 4
+    base = case[:-len("-int4")] if int4 else case
+    if base.startswith("matmul-1x"):
+        k, n = map(int, base[len("matmul-1x"):].split("x"))
+        return k * n * per_weight + 4 * (k + 2 * n)  # weight, x, bias, y
+    if base == "gpt2-kv-decode-past512":
+        f = FAMILY
+        h, layers = f["hidden"], f["layers"]
+        weights = layers * 12 * h * h + f["vocab"] * h  # the blocks, the tied head
+        kv = 2 * layers * h * 4 * (f["past"] + (f["past"] + 1))  # past in, present out
+        return weights * per_weight + kv
+    return None
+
+
 def report(results_path, peak, peak_line, threads, cpu, markdown_path, plot_path,
            kernels, built_for, ort_note):
     """peak_line: bench/peak --machine's line (key_threads=value pairs)."""
@@ -211,7 +246,8 @@ def report(results_path, peak, peak_line, threads, cpu, markdown_path, plot_path
     header = (f"{'case':<24} {'tfc ms':>9} {'ORT ms':>9} {'tfc/ORT':>8} {'goal':>7} "
               f"{'tfc GFLOP/s':>12} {'% peak':>7} {'ORT GFLOP/s':>12} {'% peak':>7}")
     table = [header, "-" * len(header)]
-    int8_rows, bf16_rows, sparse_rows, structured_rows = [], [], [], []
+    int8_rows, bf16_rows, sparse_rows, structured_rows, int4_rows = [], [], [], [], []
+    read_gbs = float(peaks.get(f"read_gbs_{threads}", "nan"))
     native_bf16 = "AVX512-BF16" in built_for
     fp32_ort = {case: ort_ms for case, _, ort_ms, _, _ in rows}
     fp32_tfc = {case: tfc_ms for case, tfc_ms, _, _, _ in rows}
@@ -225,6 +261,9 @@ def report(results_path, peak, peak_line, threads, cpu, markdown_path, plot_path
         if case.endswith("-bf16"):
             bf16_rows.append((case, tfc_ms, ort_ms, gflop))
             continue
+        if case.endswith("-int4"):
+            int4_rows.append((case, tfc_ms, ort_ms))
+            continue
         if "-sparse" in case:
             sparse_rows.append((case, tfc_ms, ort_ms, gflop))
             continue
@@ -232,7 +271,10 @@ def report(results_path, peak, peak_line, threads, cpu, markdown_path, plot_path
             structured_rows.append((case, tfc_ms, ort_ms))
             continue
         tfc_rate, ort_rate = gflop / (tfc_ms / 1e3), gflop / (ort_ms / 1e3)
-        if case.startswith("matmul"):
+        if case.startswith("matmul-1x"):
+            # One row: memory-bound, judged by the read rate (decode table).
+            met = step_bytes(case) / (tfc_ms / 1e3) / 1e9 >= 0.70 * read_gbs
+        elif case.startswith("matmul"):
             met = tfc_rate / peak >= 0.75
         else:
             met = tfc_ms / ort_ms <= goal_ratio(case)
@@ -284,6 +326,26 @@ def report(results_path, peak, peak_line, threads, cpu, markdown_path, plot_path
                 f"{case:<24} {tfc_ms:9.2f} {fp32_tfc.get(base, float('nan')):9.2f} "
                 f"{speedup:9.2f}x {goal:>7} {ort_ms:9.2f} {ort_ms / tfc_ms:8.2f}x "
                 f"{rate:8.1f} {100 * rate / bf16_peak:6.1f}%")
+    if int4_rows:
+        # Decode goals (issue 23): an fp32 step's bytes at >= 70% of the
+        # measured read rate; int4 at most 0.3x tfc fp32's step and 0.7x
+        # ONNX Runtime's on the same MatMulNBits file.
+        header4 = (f"{'decode case':<28} {'tfc int4':>9} {'ORT int4':>9} {'ratio':>6} "
+                   f"{'goal':>7} {'tfc fp32':>9} {'int4/fp32':>10} {'goal':>7} "
+                   f"{'fp32 GB/s':>10} {'% read':>7} {'goal':>7} {'int4 GB/s':>10} {'% read':>7}")
+        table += ["", header4, "-" * len(header4)]
+        for case, tfc_ms, ort_ms in int4_rows:
+            base = case[:-len("-int4")]
+            fp32_ms = fp32_tfc.get(base, float("nan"))
+            fp32_rate = step_bytes(base) / (fp32_ms / 1e3) / 1e9
+            int4_rate = step_bytes(case) / (tfc_ms / 1e3) / 1e9
+            table.append(
+                f"{case:<28} {tfc_ms:9.3f} {ort_ms:9.3f} {tfc_ms / ort_ms:6.2f} "
+                f"{'met' if tfc_ms / ort_ms <= 0.7 else 'MISSED':>7} {fp32_ms:9.3f} "
+                f"{tfc_ms / fp32_ms:9.2f}x {'met' if tfc_ms / fp32_ms <= 0.3 else 'MISSED':>7} "
+                f"{fp32_rate:10.1f} {100 * fp32_rate / read_gbs:6.1f}% "
+                f"{'met' if fp32_rate >= 0.7 * read_gbs else 'MISSED':>7} "
+                f"{int4_rate:10.1f} {100 * int4_rate / read_gbs:6.1f}%")
     if sparse_rows:
         # Sparse goals (issue 21): matmuls at least 5x (90%), 3x (80%) and
         # 1x (50%) tfc's dense kernel; BERT-base at 80% 3x ONNX Runtime.
@@ -318,7 +380,8 @@ def report(results_path, peak, peak_line, threads, cpu, markdown_path, plot_path
     notes = [
         f"tfc/ORT: tfc's median latency over ONNX Runtime's, same inputs, {threads} threads "
         "(goal <= 0.90 for BERT, GPT-2 and ViT; <= 1.0 for the families, <= 0.6 for a "
-        "decode step; matmul rows: >= 75% of peak).",
+        "decode step; matmul rows: >= 75% of peak, one-row matmuls >= 70% of the memory "
+        "read rate).",
         "Family rows (test/Models/families, hidden 512, 4 layers): their work is not "
         "counted, so no GFLOP/s.",
         f"% peak: of {peak:.0f} GFLOP/s, the fp32 FMA peak bench/peak measured with "
@@ -335,6 +398,17 @@ def report(results_path, peak, peak_line, threads, cpu, markdown_path, plot_path
             f"{'with VNNI or AMX' if vnni else 'without VNNI'}; matmul rows: >= 70% of the int8 "
             f"peak). % int8: of {int8_peak:.0f} GOP/s, bench/peak's {int8_key} "
             f"for {threads} threads.")
+    if int4_rows:
+        notes.append(
+            f"decode rows (one token: every weight read once): int4 is the model with its "
+            f"MatMul weights as ONNX Runtime's MatMulNBits (bench/matmul_nbits.py, blocks of "
+            f"{INT4_BLOCK}, symmetric, the tied head too), the same file for both, outputs "
+            f"compared; tfc imports it into its int4 kernel. Goals: ratio <= 0.7 of ONNX "
+            f"Runtime's step, int4/fp32 <= 0.3 of tfc fp32's (the row without -int4). GB/s: "
+            f"the bytes the step must move (weights at 4 or 0.5 bytes plus a scale per block; "
+            f"the past keys and values read and the present ones written) over its time; % "
+            f"read: of {read_gbs:.1f} GB/s, bench/peak's memory read rate on {threads} threads "
+            f"(fp32 goal >= 70%).")
     if bf16_rows:
         notes.append(
             "bf16 rows: tfc --quantize=bf16 (bf16 weights, activations rounded to bf16, "

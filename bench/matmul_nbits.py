@@ -7,9 +7,10 @@ import the same weights:
 
   matmul_nbits.py model.onnx model-int4.onnx [--block 32|64|128] [--zero-points]
 
-Every MatMul by a constant [K, N] float weight whose K is a multiple of the
-block becomes MatMulNBits(A, B, scales[, zero_points]) with K, N, bits = 4
-and block_size; the rest stays fp32. The weight is rounded to nearest as
+Every MatMul by a constant [K, N] float weight (an initializer, or the
+Transpose of one: a language model's head tied to its embedding) whose K is
+a multiple of the block becomes MatMulNBits(A, B, scales[, zero_points])
+with K, N, bits = 4 and block_size; the rest stays fp32. The weight is rounded to nearest as
 tfc's --quantize=int4 rounds it: symmetric, each block's largest magnitude
 on -8 or 7 (stored as code = value + 8, ONNX Runtime's default zero point
 8, so no zero_points input), or with --zero-points each block's range (0
@@ -68,10 +69,19 @@ def pack(codes, scales, zeros, block):
 def convert(model, block, zero_points):
     graph = model.graph
     weights = {t.name: t for t in graph.initializer}
+    # Transposes of initializers: a tied head reads its embedding so.
+    transposed = {n.output[0]: n.input[0] for n in graph.node
+                  if n.op_type == "Transpose" and n.input[0] in weights
+                  and list(next((a.ints for a in n.attribute if a.name == "perm"), [1, 0])) == [1, 0]}
     nodes, replaced, converted = [], set(), 0
     for node in graph.node:
-        w = weights.get(node.input[1]) if node.op_type == "MatMul" and len(node.input) == 2 else None
-        array = numpy_helper.to_array(w) if w is not None else None
+        array = None
+        if node.op_type == "MatMul" and len(node.input) == 2:
+            if node.input[1] in weights:
+                array = numpy_helper.to_array(weights[node.input[1]])
+            elif node.input[1] in transposed:
+                array = numpy_helper.to_array(weights[transposed[node.input[1]]])
+                array = array.T if array.ndim == 2 else None
         if (array is None or array.dtype != np.float32 or array.ndim != 2
                 or array.shape[0] % block != 0):
             nodes.append(node)
@@ -93,7 +103,14 @@ def convert(model, block, zero_points):
         converted += 1
     del graph.node[:]
     graph.node.extend(nodes)
-    # The fp32 weights go unless another node still reads them.
+    # The fp32 weights (and Transposes of them) go unless another node
+    # still reads them.
+    still_read = {name for n in graph.node for name in n.input}
+    remaining = [n for n in graph.node
+                 if n.op_type != "Transpose" or n.output[0] not in transposed
+                 or n.output[0] in still_read]
+    del graph.node[:]
+    graph.node.extend(remaining)
     still_read = {name for n in graph.node for name in n.input}
     kept = [t for t in graph.initializer if t.name not in replaced or t.name in still_read]
     del graph.initializer[:]
