@@ -287,6 +287,46 @@ bool leadsToScores(Value value, int depth = 0) {
   return false;
 }
 
+/// Whether `table`, sliced to `cond` (rows [rowStart, rowEnd), columns
+/// [columnStart, columnEnd), an end unset where that dim is not sliced), is
+/// the causal triangle built at run time: Trilu (lower, k 0) of an all-true
+/// [L, L] (`torch.ones(L, L, dtype=bool).tril()`, GPT-2-style code with a
+/// past), with L the keys' length, its rows [Lk - Lq, Lk) and all its
+/// columns taken; or, unsliced, the queries' length equal to the keys'.
+/// Row i of the slice is row i + Lk - Lq of the table, where j <= i + Lk -
+/// Lq: the causal flag.
+bool isRuntimeCausalTable(Value table, Value cond, bool negated,
+                          const SymbolicDim &queries, const SymbolicDim &keys,
+                          const SymbolicDim &rowStart, const SymbolicDim &columnStart,
+                          const std::optional<SymbolicDim> &rowEnd,
+                          const std::optional<SymbolicDim> &columnEnd) {
+  auto trilu = table.getDefiningOp<tfm::TriluOp>();
+  if (negated || !trilu || trilu.getUpper() ||
+      cast<RankedTensorType>(trilu.getType()).getRank() != 2)
+    return false;
+  if (Value k = trilu.getK()) {
+    FailureOr<SmallVector<int64_t>> kValue = tfm::getConstantIntValues(k);
+    if (failed(kValue) || kValue->size() != 1 || kValue->front() != 0)
+      return false;
+  }
+  auto filled = trilu.getInput().getDefiningOp<tfm::ConstantOfShapeOp>();
+  if (!filled)
+    return false;
+  auto value = dyn_cast<DenseElementsAttr>(filled.getValue());
+  if (!value || !value.isSplat() || !value.getElementType().isInteger(1) ||
+      !value.getSplatValue<bool>())
+    return false;
+  if (getSymbolicDim(filled.getResult(), 0) != keys ||
+      getSymbolicDim(filled.getResult(), 1) != keys)
+    return false;
+  if (table == cond)
+    return queries == keys;
+  // Rows [Lk - Lq, Lk) (an end past Lk clamps to it), every column.
+  return rowStart == keys - queries && (!rowEnd || *rowEnd == keys) &&
+         columnStart == SymbolicDim::ofConstant(0) &&
+         (!columnEnd || *columnEnd == keys);
+}
+
 /// Whether boolean `cond` (or its negation, with `negated`) is the causal
 /// triangle over the trailing [Lq, Lk] dims of `scores`: a key j is visible
 /// to query i iff j <= i + (Lk - Lq).
@@ -303,6 +343,7 @@ bool isCausalCondition(Value cond, Value scores, bool negated) {
   // [Lk - Lq, Lk) and columns [0, Lk) of a lower-triangular table.
   SymbolicDim rowStart = SymbolicDim::ofConstant(0);
   SymbolicDim columnStart = SymbolicDim::ofConstant(0);
+  std::optional<SymbolicDim> rowEnd, columnEnd; // not sliced: the table's
   Value table = cond;
   while (auto slice = dyn_cast_or_null<tfm::SliceOp>(table.getDefiningOp())) {
     FailureOr<SmallVector<int64_t>> axes = tfm::getConstantIntValues(slice.getAxes());
@@ -316,18 +357,23 @@ bool isCausalCondition(Value cond, Value scores, bool negated) {
       std::optional<SymbolicDim> start = getSymbolicElement(slice.getStarts(), i);
       if ((*steps)[i] != 1 || !start || (start->isConstant() && start->constant < 0))
         return false;
-      if (axis == rank - 2)
+      std::optional<SymbolicDim> end = getSymbolicElement(slice.getEnds(), i);
+      if (axis == rank - 2) {
         rowStart = *start;
-      else if (axis == rank - 1)
+        rowEnd = end;
+      } else if (axis == rank - 1) {
         columnStart = *start;
-      else if (!(start->isConstant() && start->constant == 0))
+        columnEnd = end;
+      } else if (!(start->isConstant() && start->constant == 0)) {
         return false;
+      }
     }
     table = slice.getInput();
   }
   std::optional<SmallVector<bool>> bits = getConstantBools(table);
   if (!bits)
-    return false;
+    return isRuntimeCausalTable(table, cond, negated, queries, keys, rowStart,
+                                columnStart, rowEnd, columnEnd);
   auto tableType = cast<RankedTensorType>(table.getType());
   int64_t rank = tableType.getRank();
   if (rank < 2)

@@ -12,6 +12,10 @@
 // Last, an Add whose only user is a layer norm becomes tfm.add_layer_norm
 // (the sum is formed as the norm reads it).
 //
+// A tfm.quantized_linear the importer made (ONNX Runtime's MatMulNBits)
+// takes the same chain after it, one op at a time, where it has no
+// epilogue of its own yet.
+//
 // Some exporters (GPT-2's Conv1D, torch's MultiheadAttention) flatten the
 // rows first: Reshape [B, L, K] -> [B * L, K], Gemm, Reshape back to
 // [B, L, N]. The pass first rewrites such a dense layer as a MatMul on the
@@ -144,6 +148,11 @@ struct FuseEpiloguesPass
       if (succeeded(fuseLateResidual(linear, remarks)))
         ++numEpilogues;
     }
+    SmallVector<tfm::QuantizedLinearOp> quantized;
+    getOperation().walk([&](tfm::QuantizedLinearOp op) { quantized.push_back(op); });
+    for (tfm::QuantizedLinearOp op : quantized)
+      while (succeeded(fuseIntoQuantized(op, remarks)))
+        ++numEpilogues;
     // Then the residual adds that feed a layer norm (those a matmul did not
     // take as its residual).
     SmallVector<tfm::LayerNormOp> norms;
@@ -204,6 +213,60 @@ struct FuseEpiloguesPass
     next->erase();
     linear.erase();
     return fused;
+  }
+
+  /// The next op of `op`'s epilogue chain, when `op` is its only user: an
+  /// Add of a [N] bias (no bias, activation or residual yet), then a GELU
+  /// or ReLU (none yet), then an Add of a result-shaped residual. `op` is
+  /// replaced by the op that takes it.
+  LogicalResult fuseIntoQuantized(tfm::QuantizedLinearOp &op,
+                                  const FusionRemarks &remarks) {
+    if (op.getResidual())
+      return failure();
+    Value product = op.getResult();
+    Operation *next = getSingleUser(product);
+    if (!next || next->getResult(0).getType() != op.getType())
+      return failure();
+    Value bias = op.getBias(), residual;
+    StringRef activation = op.getActivation(), part;
+    auto resultType = cast<RankedTensorType>(op.getType());
+    if (auto add = dyn_cast<tfm::AddOp>(next)) {
+      Value other = getOtherOperand(add, product);
+      auto otherType = cast<RankedTensorType>(other.getType());
+      if (other == product)
+        return failure();
+      if (!bias && activation == "none" && otherType.getRank() == 1 &&
+          otherType.getDimSize(0) == resultType.getDimSize(resultType.getRank() - 1)) {
+        bias = other;
+        part = "bias";
+      } else if (otherType == resultType) {
+        residual = other;
+        part = "residual";
+      } else {
+        return failure();
+      }
+    } else if (auto gelu = dyn_cast<tfm::GeluOp>(next); gelu && activation == "none") {
+      activation = gelu.getApproximation() == "tanh" ? "gelu_tanh" : "gelu";
+      part = activation;
+    } else if (isa<tfm::ReluOp>(next) && activation == "none") {
+      activation = "relu";
+      part = activation;
+    } else {
+      return failure();
+    }
+    // Where the next op was: its other operand is available there.
+    OpBuilder b(next);
+    auto fused = b.create<tfm::QuantizedLinearOp>(
+        b.getFusedLoc({op.getLoc(), next->getLoc()}), op.getType(), op.getInput(),
+        op.getWeight(), op.getWeightScale(), op.getWeightZeroPoint(), bias, residual,
+        op.getInputScale(), op.getInputZeroPoint(), activation,
+        op.getInputQuantization(), op.getWeightBits());
+    remarks.fused(op, part);
+    next->getResult(0).replaceAllUsesWith(fused.getResult());
+    next->erase();
+    op.erase();
+    op = fused;
+    return success();
   }
 
   /// linear(...) + r, r of the linear's shape, the linear without a

@@ -115,6 +115,81 @@ func.func @gpt2_causal(%x: tensor<1x?x48xf32>) -> tensor<1x?x16xf32> {
 
 // -----
 
+// COM: GPT-2 with a past, as torch code writes its mask at run time:
+// COM: ones(Lk, Lk, bool).tril(), rows [Lk - Lq, Lk) and columns [0, Lk),
+// COM: Lk the keys' length (past and new; the keys are the values here). The Where becomes the causal
+// COM: flag. Not with the diagonal moved (Trilu k = 1: each query would see
+// COM: one key ahead): that stays a mask.
+// CHECK-LABEL: func.func @runtime_causal_table
+// CHECK: tfm.attention %arg0, %arg1, %arg1 {causal = true, num_heads = 1 : i64, scale = 1.000000e+00 : f32}
+// CHECK-NOT: tfm.trilu
+// CHECK-LABEL: func.func @runtime_table_shifted
+// CHECK: tfm.trilu
+// CHECK: tfm.attention %arg0, %arg1, %arg1, %{{.+}} {num_heads = 1 : i64, scale = 1.000000e+00 : f32}
+func.func @runtime_causal_table(%q: tensor<1x1x?x8xf32>, %k: tensor<1x1x?x8xf32>) -> tensor<1x?x8xf32> {
+  %merge = tfm.constant dense<[1, -1, 8]> : tensor<3xi64>
+  %minus2 = tfm.constant dense<-2> : tensor<1xi64>
+  %minus1 = tfm.constant dense<-1> : tensor<1xi64>
+  %zero = tfm.constant dense<0> : tensor<1xi64>
+  %one = tfm.constant dense<1> : tensor<1xi64>
+  %axis0 = tfm.constant dense<0> : tensor<1xi64>
+  %axis1 = tfm.constant dense<1> : tensor<1xi64>
+  %diagonal = tfm.constant dense<0> : tensor<i64>
+  %fill = tfm.constant dense<-3.40282347E+38> : tensor<f32>
+  %kt = tfm.transpose %k {perm = array<i64: 0, 1, 3, 2>} : (tensor<1x1x?x8xf32>) -> tensor<1x1x8x?xf32>
+  %s = tfm.matmul %q, %kt : (tensor<1x1x?x8xf32>, tensor<1x1x8x?xf32>) -> tensor<1x1x?x?xf32>
+  %shq = tfm.shape %q {end = 4 : i64, start = 0 : i64} : (tensor<1x1x?x8xf32>) -> tensor<4xi64>
+  %lq = tfm.slice %shq, %minus2, %minus1, %axis0, %one : (tensor<4xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1xi64>
+  %shk = tfm.shape %k {end = 4 : i64, start = 0 : i64} : (tensor<1x1x?x8xf32>) -> tensor<4xi64>
+  %lk = tfm.slice %shk, %minus2, %minus1, %axis0, %one : (tensor<4xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1xi64>
+  %square = tfm.concat %lk, %lk {axis = 0 : i64} : (tensor<1xi64>, tensor<1xi64>) -> tensor<2xi64>
+  %ones = tfm.constant_of_shape %square {value = dense<true> : tensor<1xi1>} : (tensor<2xi64>) -> tensor<?x?xi1>
+  %table = tfm.trilu %ones, %diagonal {upper = false} : (tensor<?x?xi1>, tensor<i64>) -> tensor<?x?xi1>
+  %start = tfm.sub %lk, %lq : (tensor<1xi64>, tensor<1xi64>) -> tensor<1xi64>
+  %rows = tfm.slice %table, %start, %lk, %axis0, %one : (tensor<?x?xi1>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x?xi1>
+  %cond = tfm.slice %rows, %zero, %lk, %axis1, %one : (tensor<?x?xi1>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x?xi1>
+  %masked = tfm.where %cond, %s, %fill : (tensor<?x?xi1>, tensor<1x1x?x?xf32>, tensor<f32>) -> tensor<1x1x?x?xf32>
+  // expected-remark @+1 {{fused attention: 1 heads of 8, scale 1.000000e+00, head-major q, k, v, causal}}
+  %p = tfm.softmax %masked {axis = 3 : i64} : (tensor<1x1x?x?xf32>) -> tensor<1x1x?x?xf32>
+  %o = tfm.matmul %p, %k : (tensor<1x1x?x?xf32>, tensor<1x1x?x8xf32>) -> tensor<1x1x?x8xf32>
+  %ot = tfm.transpose %o {perm = array<i64: 0, 2, 1, 3>} : (tensor<1x1x?x8xf32>) -> tensor<1x?x1x8xf32>
+  %r = tfm.reshape %ot, %merge : (tensor<1x?x1x8xf32>, tensor<3xi64>) -> tensor<1x?x8xf32>
+  return %r : tensor<1x?x8xf32>
+}
+
+func.func @runtime_table_shifted(%q: tensor<1x1x?x8xf32>, %k: tensor<1x1x?x8xf32>) -> tensor<1x?x8xf32> {
+  %merge = tfm.constant dense<[1, -1, 8]> : tensor<3xi64>
+  %minus2 = tfm.constant dense<-2> : tensor<1xi64>
+  %minus1 = tfm.constant dense<-1> : tensor<1xi64>
+  %zero = tfm.constant dense<0> : tensor<1xi64>
+  %one = tfm.constant dense<1> : tensor<1xi64>
+  %axis0 = tfm.constant dense<0> : tensor<1xi64>
+  %axis1 = tfm.constant dense<1> : tensor<1xi64>
+  %diagonal = tfm.constant dense<1> : tensor<i64>
+  %fill = tfm.constant dense<-3.40282347E+38> : tensor<f32>
+  %kt = tfm.transpose %k {perm = array<i64: 0, 1, 3, 2>} : (tensor<1x1x?x8xf32>) -> tensor<1x1x8x?xf32>
+  %s = tfm.matmul %q, %kt : (tensor<1x1x?x8xf32>, tensor<1x1x8x?xf32>) -> tensor<1x1x?x?xf32>
+  %shq = tfm.shape %q {end = 4 : i64, start = 0 : i64} : (tensor<1x1x?x8xf32>) -> tensor<4xi64>
+  %lq = tfm.slice %shq, %minus2, %minus1, %axis0, %one : (tensor<4xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1xi64>
+  %shk = tfm.shape %k {end = 4 : i64, start = 0 : i64} : (tensor<1x1x?x8xf32>) -> tensor<4xi64>
+  %lk = tfm.slice %shk, %minus2, %minus1, %axis0, %one : (tensor<4xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1xi64>
+  %square = tfm.concat %lk, %lk {axis = 0 : i64} : (tensor<1xi64>, tensor<1xi64>) -> tensor<2xi64>
+  %ones = tfm.constant_of_shape %square {value = dense<true> : tensor<1xi1>} : (tensor<2xi64>) -> tensor<?x?xi1>
+  %table = tfm.trilu %ones, %diagonal {upper = false} : (tensor<?x?xi1>, tensor<i64>) -> tensor<?x?xi1>
+  %start = tfm.sub %lk, %lq : (tensor<1xi64>, tensor<1xi64>) -> tensor<1xi64>
+  %rows = tfm.slice %table, %start, %lk, %axis0, %one : (tensor<?x?xi1>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x?xi1>
+  %cond = tfm.slice %rows, %zero, %lk, %axis1, %one : (tensor<?x?xi1>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x?xi1>
+  %masked = tfm.where %cond, %s, %fill : (tensor<?x?xi1>, tensor<1x1x?x?xf32>, tensor<f32>) -> tensor<1x1x?x?xf32>
+  // expected-remark @+1 {{fused attention: 1 heads of 8, scale 1.000000e+00, head-major q, k, v, masked}}
+  %p = tfm.softmax %masked {axis = 3 : i64} : (tensor<1x1x?x?xf32>) -> tensor<1x1x?x?xf32>
+  %o = tfm.matmul %p, %k : (tensor<1x1x?x?xf32>, tensor<1x1x?x8xf32>) -> tensor<1x1x?x8xf32>
+  %ot = tfm.transpose %o {perm = array<i64: 0, 2, 1, 3>} : (tensor<1x1x?x8xf32>) -> tensor<1x?x1x8xf32>
+  %r = tfm.reshape %ot, %merge : (tensor<1x?x1x8xf32>, tensor<3xi64>) -> tensor<1x?x8xf32>
+  return %r : tensor<1x?x8xf32>
+}
+
+// -----
+
 // COM: scaled_dot_product_attention style: q and k each scaled by a
 // COM: constant (the scales multiply: 0.353553385^2 rounds to 0.124999993),
 // COM: and a boolean mask from the caller

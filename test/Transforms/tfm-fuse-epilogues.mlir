@@ -176,3 +176,38 @@ func.func @plain_gemm(%x: tensor<?x3xf32>, %b: tensor<2xf32>, %act: tensor<2x3xf
   %y3 = tfm.gemm %x, %w, %b {alpha = 2.0 : f32, trans_b = true} : (tensor<?x3xf32>, tensor<2x3xf32>, tensor<2xf32>) -> tensor<?x2xf32>
   return %y, %y2, %y3 : tensor<?x2xf32>, tensor<?x2xf32>, tensor<?x2xf32>
 }
+
+// -----
+
+// COM: A weight-only int4 quantized_linear as the importer makes it
+// COM: (ONNX Runtime's MatMulNBits, bias added after) takes the chain one op
+// COM: at a time: bias, GELU, residual. Not an op used twice, a second
+// COM: activation, or a bias after the activation.
+// CHECK-LABEL: func.func @int4_chain
+// CHECK-NEXT: %[[Y:.+]] = tfm.quantized_linear %arg0, %arg1, %arg2, %arg3, %arg0 {activation = "gelu", input_quantization = "none", operandSegmentSizes = array<i32: 1, 1, 1, 0, 1, 1, 0, 0>, weight_bits = 4 : i64}
+// CHECK-NEXT: %[[S:.+]] = tfm.quantized_linear %arg0, %arg1, %arg2 {input_quantization = "none", operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 0>, weight_bits = 4 : i64}
+// CHECK-NEXT: tfm.gelu %[[S]]
+// CHECK-NEXT: %[[R:.+]] = tfm.quantized_linear %arg0, %arg1, %arg2 {activation = "relu", input_quantization = "none", operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 0>, weight_bits = 4 : i64}
+// CHECK-NEXT: tfm.relu %[[R]]
+// CHECK-NEXT: %[[A:.+]] = tfm.quantized_linear %arg0, %arg1, %arg2 {activation = "relu", input_quantization = "none", operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 0>, weight_bits = 4 : i64}
+// CHECK-NEXT: tfm.add %[[A]], %arg3
+func.func @int4_chain(%x: tensor<?x?x8xf32>, %w: tensor<8x8xi8>, %s: tensor<1x8xf32>, %b: tensor<8xf32>) -> (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) {
+  // expected-remark @+3 {{fused epilogue: bias}}
+  // expected-remark @+2 {{fused epilogue: gelu}}
+  // expected-remark @+1 {{fused epilogue: residual}}
+  %q = tfm.quantized_linear %x, %w, %s {input_quantization = "none", weight_bits = 4 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 0>} : (tensor<?x?x8xf32>, tensor<8x8xi8>, tensor<1x8xf32>) -> tensor<?x?x8xf32>
+  %qb = tfm.add %q, %b : (tensor<?x?x8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
+  %g = tfm.gelu %qb : (tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
+  %y = tfm.add %x, %g : (tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
+  %shared = tfm.quantized_linear %x, %w, %s {input_quantization = "none", weight_bits = 4 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 0>} : (tensor<?x?x8xf32>, tensor<8x8xi8>, tensor<1x8xf32>) -> tensor<?x?x8xf32>
+  %g2 = tfm.gelu %shared : (tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
+  // expected-remark @+1 {{fused epilogue: relu}}
+  %r = tfm.quantized_linear %x, %w, %s {input_quantization = "none", weight_bits = 4 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 0>} : (tensor<?x?x8xf32>, tensor<8x8xi8>, tensor<1x8xf32>) -> tensor<?x?x8xf32>
+  %r1 = tfm.relu %r : (tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
+  %r2 = tfm.relu %r1 : (tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
+  // expected-remark @+1 {{fused epilogue: relu}}
+  %a = tfm.quantized_linear %x, %w, %s {input_quantization = "none", weight_bits = 4 : i64, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 0>} : (tensor<?x?x8xf32>, tensor<8x8xi8>, tensor<1x8xf32>) -> tensor<?x?x8xf32>
+  %a1 = tfm.relu %a : (tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
+  %a2 = tfm.add %a1, %b : (tensor<?x?x8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
+  return %y, %g2, %shared, %r2, %a2 : tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>
+}
