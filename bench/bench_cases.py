@@ -271,9 +271,11 @@ def report(results_path, peak, peak_line, threads, cpu, markdown_path, plot_path
             structured_rows.append((case, tfc_ms, ort_ms))
             continue
         tfc_rate, ort_rate = gflop / (tfc_ms / 1e3), gflop / (ort_ms / 1e3)
+        met = None
         if case.startswith("matmul-1x"):
-            # One row: memory-bound, judged by the read rate (decode table).
-            met = step_bytes(case) / (tfc_ms / 1e3) / 1e9 >= 0.70 * read_gbs
+            # One row: its weights (9 MB fp32) fit a last-level cache of
+            # tens of MB, so no memory goal; the decode table shows its GB/s.
+            pass
         elif case.startswith("matmul"):
             met = tfc_rate / peak >= 0.75
         else:
@@ -284,7 +286,7 @@ def report(results_path, peak, peak_line, threads, cpu, markdown_path, plot_path
         else:  # a family row: its work is not counted
             rates = f"{'-':>12} {'-':>7} {'-':>12} {'-':>7}"
         table.append(f"{case:<24} {tfc_ms:9.2f} {ort_ms:9.2f} {tfc_ms / ort_ms:8.2f} "
-                     f"{'met' if met else 'MISSED':>7} {rates}")
+                     f"{'-' if met is None else 'met' if met else 'MISSED':>7} {rates}")
     if int8_rows:
         # int8 goals (issue 19): at most 0.75x ONNX Runtime int8's time; at
         # least 3x faster than ONNX Runtime fp32 with VNNI (2x without);
@@ -339,12 +341,15 @@ def report(results_path, peak, peak_line, threads, cpu, markdown_path, plot_path
             fp32_ms = fp32_tfc.get(base, float("nan"))
             fp32_rate = step_bytes(base) / (fp32_ms / 1e3) / 1e9
             int4_rate = step_bytes(case) / (tfc_ms / 1e3) / 1e9
+            # A one-row matmul's weights fit in cache: its GB/s is no
+            # memory figure (no goal).
+            read_goal = "-" if base.startswith("matmul") else (
+                "met" if fp32_rate >= 0.7 * read_gbs else "MISSED")
             table.append(
                 f"{case:<28} {tfc_ms:9.3f} {ort_ms:9.3f} {tfc_ms / ort_ms:6.2f} "
                 f"{'met' if tfc_ms / ort_ms <= 0.7 else 'MISSED':>7} {fp32_ms:9.3f} "
                 f"{tfc_ms / fp32_ms:9.2f}x {'met' if tfc_ms / fp32_ms <= 0.3 else 'MISSED':>7} "
-                f"{fp32_rate:10.1f} {100 * fp32_rate / read_gbs:6.1f}% "
-                f"{'met' if fp32_rate >= 0.7 * read_gbs else 'MISSED':>7} "
+                f"{fp32_rate:10.1f} {100 * fp32_rate / read_gbs:6.1f}% {read_goal:>7} "
                 f"{int4_rate:10.1f} {100 * int4_rate / read_gbs:6.1f}%")
     if sparse_rows:
         # Sparse goals (issue 21): matmuls at least 5x (90%), 3x (80%) and
@@ -380,8 +385,8 @@ def report(results_path, peak, peak_line, threads, cpu, markdown_path, plot_path
     notes = [
         f"tfc/ORT: tfc's median latency over ONNX Runtime's, same inputs, {threads} threads "
         "(goal <= 0.90 for BERT, GPT-2 and ViT; <= 1.0 for the families, <= 0.6 for a "
-        "decode step; matmul rows: >= 75% of peak, one-row matmuls >= 70% of the memory "
-        "read rate).",
+        "decode step; matmul rows: >= 75% of peak; one-row matmuls, whose 9 MB of weights "
+        "fit in cache, none).",
         "Family rows (test/Models/families, hidden 512, 4 layers): their work is not "
         "counted, so no GFLOP/s.",
         f"% peak: of {peak:.0f} GFLOP/s, the fp32 FMA peak bench/peak measured with "
@@ -408,7 +413,8 @@ def report(results_path, peak, peak_line, threads, cpu, markdown_path, plot_path
             f"the bytes the step must move (weights at 4 or 0.5 bytes plus a scale per block; "
             f"the past keys and values read and the present ones written) over its time; % "
             f"read: of {read_gbs:.1f} GB/s, bench/peak's memory read rate on {threads} threads "
-            f"(fp32 goal >= 70%).")
+            f"(fp32 goal >= 70% for a model's step; a one-row matmul's weights fit in cache, "
+            f"so its GB/s can pass the memory's).")
     if bf16_rows:
         notes.append(
             "bf16 rows: tfc --quantize=bf16 (bf16 weights, activations rounded to bf16, "
