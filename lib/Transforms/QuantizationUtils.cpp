@@ -288,11 +288,148 @@ void mlir::tfc::roundInt4Groupwise(ArrayRef<float> values, int64_t depth,
     }
 }
 
+namespace {
+
+/// The lower Cholesky factor of the symmetric n x n `a` in place (the upper
+/// triangle left as it was); false when `a` is not positive definite.
+bool choleskyInPlace(std::vector<double> &a, int64_t n) {
+  for (int64_t j = 0; j < n; ++j) {
+    double diagonal = a[j * n + j];
+    for (int64_t k = 0; k < j; ++k)
+      diagonal -= a[j * n + k] * a[j * n + k];
+    if (!(diagonal > 0.0))
+      return false;
+    diagonal = std::sqrt(diagonal);
+    a[j * n + j] = diagonal;
+    for (int64_t i = j + 1; i < n; ++i) {
+      double sum = a[i * n + j];
+      for (int64_t k = 0; k < j; ++k)
+        sum -= a[i * n + k] * a[j * n + k];
+      a[i * n + j] = sum / diagonal;
+    }
+  }
+  return true;
+}
+
+/// GPTQ's factor: the upper triangular U with U^T U = (H + damping)^-1,
+/// from H ([n, n], float); false when H is singular even so.
+bool inverseCholeskyUpper(ArrayRef<float> hessian, int64_t n, double dampingShare,
+                          std::vector<double> &upper) {
+  double meanDiagonal = 0;
+  for (int64_t i = 0; i < n; ++i)
+    meanDiagonal += hessian[i * n + i];
+  meanDiagonal = n ? meanDiagonal / n : 0;
+  std::vector<double> a(hessian.begin(), hessian.end());
+  for (int64_t i = 0; i < n; ++i) {
+    // An input that was always 0 carries no information: unit weight.
+    if (a[i * n + i] == 0.0)
+      a[i * n + i] = 1.0;
+    a[i * n + i] += dampingShare * (meanDiagonal > 0 ? meanDiagonal : 1.0);
+  }
+  if (!choleskyInPlace(a, n))
+    return false;
+  // L^-1 (lower) by forward substitution, column by column.
+  std::vector<double> inverse(n * n, 0.0);
+  for (int64_t j = 0; j < n; ++j) {
+    inverse[j * n + j] = 1.0 / a[j * n + j];
+    for (int64_t i = j + 1; i < n; ++i) {
+      double sum = 0;
+      for (int64_t k = j; k < i; ++k)
+        sum += a[i * n + k] * inverse[k * n + j];
+      inverse[i * n + j] = -sum / a[i * n + i];
+    }
+  }
+  // H^-1 = L^-T L^-1, then its lower Cholesky factor M: U = M^T.
+  std::vector<double> &hinv = a;
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j <= i; ++j) {
+      double sum = 0;
+      for (int64_t m = i; m < n; ++m)
+        sum += inverse[m * n + i] * inverse[m * n + j];
+      hinv[i * n + j] = hinv[j * n + i] = sum;
+    }
+  if (!choleskyInPlace(hinv, n))
+    return false;
+  upper.assign(n * n, 0.0);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j <= i; ++j)
+      upper[j * n + i] = hinv[i * n + j];
+  return true;
+}
+
+} // namespace
+
+bool mlir::tfc::gptqInt4Groupwise(ArrayRef<float> values, int64_t depth,
+                                  int64_t cols, int64_t group, bool zeroPoints,
+                                  ArrayRef<float> hessian,
+                                  std::vector<float> &scales,
+                                  std::vector<uint8_t> &zeros,
+                                  std::vector<int8_t> &rounded) {
+  if (group < 1 || depth % group != 0 ||
+      hessian.size() != static_cast<size_t>(depth * depth))
+    return false;
+  std::vector<double> upper;
+  bool factored = false;
+  for (double damping = 0.01; damping <= 1.0 && !factored; damping *= 10)
+    factored = inverseCholeskyUpper(hessian, depth, damping, upper);
+  if (!factored)
+    return false;
+  // The rows as compensated so far, in double.
+  std::vector<double> w(values.begin(), values.end());
+  scales.assign((depth / group) * cols, 1.0f);
+  zeros.assign(zeroPoints ? (depth / group) * cols : 0, 0);
+  rounded.assign(depth * cols, 0);
+  std::vector<float> groupRows(group * cols);
+  std::vector<float> groupScales;
+  std::vector<uint8_t> groupZeros;
+  std::vector<int8_t> unused;
+  std::vector<double> error(cols);
+  const int32_t least = zeroPoints ? 0 : -8, most = zeroPoints ? 15 : 7;
+  for (int64_t k = 0; k < depth; ++k) {
+    const int64_t g = k / group;
+    if (k % group == 0) {
+      // The group's scales and zero points from its rows as they are now,
+      // by the same rule as rounding to nearest.
+      for (int64_t i = 0; i < group * cols; ++i)
+        groupRows[i] = static_cast<float>(w[k * cols + i]);
+      roundInt4Groupwise(groupRows, group, cols, group, zeroPoints, groupScales,
+                         groupZeros, unused);
+      std::copy(groupScales.begin(), groupScales.end(), scales.begin() + g * cols);
+      if (zeroPoints)
+        std::copy(groupZeros.begin(), groupZeros.end(), zeros.begin() + g * cols);
+    }
+    const double pivot = upper[k * depth + k];
+    for (int64_t j = 0; j < cols; ++j) {
+      float scale = scales[g * cols + j];
+      int32_t zero = zeroPoints ? zeros[g * cols + j] : 0;
+      float x = static_cast<float>(w[k * cols + j]);
+      float q = std::nearbyint(x / scale) + static_cast<float>(zero);
+      if (!std::isfinite(q))
+        q = static_cast<float>(zero);
+      q = std::clamp(q, static_cast<float>(least), static_cast<float>(most));
+      rounded[k * cols + j] = static_cast<int8_t>(q);
+      double dequantized = (static_cast<double>(q) - zero) * scale;
+      error[j] = (w[k * cols + j] - dequantized) / pivot;
+    }
+    // The error spread over the rows not rounded yet.
+    for (int64_t i = k + 1; i < depth; ++i) {
+      double factor = upper[k * depth + i];
+      if (factor == 0.0)
+        continue;
+      double *row = w.data() + i * cols;
+      for (int64_t j = 0; j < cols; ++j)
+        row[j] -= error[j] * factor;
+    }
+  }
+  return true;
+}
+
 FailureOr<QuantizedWeight> mlir::tfc::quantizeWeightInt4(OpBuilder &b,
                                                          Location loc,
                                                          Value weight,
                                                          int64_t group,
-                                                         bool zeroPoints) {
+                                                         bool zeroPoints,
+                                                         ArrayRef<float> hessian) {
   auto type = cast<RankedTensorType>(weight.getType());
   std::optional<SmallVector<float>> values = getConstantFloats(weight);
   int64_t depth = type.getDimSize(0), cols = type.getDimSize(1);
@@ -301,8 +438,10 @@ FailureOr<QuantizedWeight> mlir::tfc::quantizeWeightInt4(OpBuilder &b,
   std::vector<float> scales;
   std::vector<uint8_t> zeros;
   std::vector<int8_t> rounded;
-  roundInt4Groupwise(*values, depth, cols, group, zeroPoints, scales, zeros,
-                     rounded);
+  if (hessian.empty() || !gptqInt4Groupwise(*values, depth, cols, group, zeroPoints,
+                                            hessian, scales, zeros, rounded))
+    roundInt4Groupwise(*values, depth, cols, group, zeroPoints, scales, zeros,
+                       rounded);
   std::string name = blobNameOf(weight);
   // Stored a byte per value (the target packs two per byte).
   Type byte = zeroPoints ? b.getIntegerType(8, /*isSigned=*/false)

@@ -23,6 +23,8 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringSet.h"
 
+#include <cstring>
+
 namespace mlir::tfc {
 #define GEN_PASS_DEF_QUANTIZE
 #include "tfc/Transforms/Passes.h.inc"
@@ -125,12 +127,15 @@ struct QuantizePass : public tfc::impl::QuantizeBase<QuantizePass> {
         continue;
       }
       // A weight several linears share is rounded once, next to its
-      // constant.
+      // constant (by the first one's calibration inputs, with GPTQ).
       auto [cached, isNew] = int4Weights.try_emplace(parts.weight);
+      std::vector<float> hessian = getInt4Hessian(op, depth);
+      bool gptq = !hessian.empty();
       if (isNew) {
         OpBuilder atWeight(parts.weight.getDefiningOp());
-        FailureOr<QuantizedWeight> created = quantizeWeightInt4(
-            atWeight, parts.weight.getLoc(), parts.weight, group, zeroPoints);
+        FailureOr<QuantizedWeight> created =
+            quantizeWeightInt4(atWeight, parts.weight.getLoc(), parts.weight,
+                               group, zeroPoints, hessian);
         if (failed(created)) {
           int4Weights.erase(cached);
           continue; // whyNotQuantizable read the same constant
@@ -148,12 +153,34 @@ struct QuantizePass : public tfc::impl::QuantizeBase<QuantizePass> {
       replace(op, quantized, parts.weight, "int4 weights ",
               " in groups of " + std::to_string(group) + " rows" +
                   (zeroPoints ? " with zero points" : ", symmetric") +
-                  ", activations f32");
+                  (gptq ? ", GPTQ-rounded" : "") + ", activations f32");
     }
     getOperation().walk([](Operation *op) {
       op->removeAttr(kInputRangeAttr);
       op->removeAttr(kSmoothingAttr);
+      op->removeAttr(kInt4HessianAttr);
     });
+  }
+
+  /// The calibration inputs' second moments a driver gave `op` for GPTQ
+  /// ([K, K] floats), or empty: none, or not of that shape.
+  static std::vector<float> getInt4Hessian(Operation *op, int64_t depth) {
+    auto type = RankedTensorType::get({depth, depth}, Float32Type::get(op->getContext()));
+    // (A dense attribute, a splat too: what a test writes.)
+    if (auto dense = op->getAttrOfType<DenseElementsAttr>(kInt4HessianAttr);
+        dense && dense.getType() == type) {
+      auto values = dense.getValues<float>();
+      return std::vector<float>(values.begin(), values.end());
+    }
+    auto attr = op->getAttrOfType<DenseResourceElementsAttr>(kInt4HessianAttr);
+    if (!attr || attr.getType() != type)
+      return {};
+    std::optional<ArrayRef<char>> bytes = tfm::getWeightBytes(attr);
+    if (!bytes || bytes->size() != static_cast<size_t>(depth * depth) * sizeof(float))
+      return {};
+    std::vector<float> values(depth * depth);
+    std::memcpy(values.data(), bytes->data(), bytes->size());
+    return values;
   }
 
   QuantizedPrecision precision = QuantizedPrecision::Int8;

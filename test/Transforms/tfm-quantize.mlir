@@ -187,3 +187,28 @@ func.func @int4(%x: tensor<?x32xf32>, %y: tensor<?x2xf32>) -> (tensor<?x1xf32>, 
   %c = tfm.linear %y, %v {operandSegmentSizes = array<i32: 1, 1, 0, 0>} : (tensor<?x2xf32>, tensor<2x2xf32>) -> tensor<?x2xf32> loc("/narrow/MatMul")
   return %a, %c : tensor<?x1xf32>, tensor<?x2xf32>
 }
+
+// -----
+
+// COM: GPTQ-style rounding: a driver gives the linear its inputs' second
+// COM: moments (tfc.int4_hessian, [K, K]). All ones (every input equal):
+// COM: the rows' errors are compensated in the rows after them, so the
+// COM: codes differ from rounding to nearest (compare @int4's); checked
+// COM: against numpy's GPTQ in float64 (1% of the mean diagonal added).
+// COM: A moment matrix of another shape is ignored: rounded to nearest.
+// INT4-LABEL: func.func @int4_gptq
+// INT4-DAG: %[[G:.+]] = tfm.constant dense_resource<[[GNAME:.+]]> : tensor<32x1xi8>
+// INT4-DAG: %[[R:.+]] = tfm.constant dense_resource<[[RNAME:.+]]> : tensor<32x1xi8>
+// INT4: tfm.quantized_linear %arg0, %[[G]],
+// INT4: tfm.quantized_linear %arg0, %[[R]],
+// INT4-DAG: [[GNAME]]: "0x04000000FCFCFCFDFDFDFEFEFFFFFF000000010101020203030304040405050606060607"
+// INT4-DAG: [[RNAME]]: "0x04000000FCFCFCFDFDFDFEFEFFFFFF000000010101020203030304040405050606060707"
+// INT4-REMARK: remark: {{.*}}: quantized: /gptq/MatMul: int4 weights 32x1 in groups of 32 rows, symmetric, GPTQ-rounded, activations f32
+// INT4-REMARK: remark: {{.*}}: quantized: /shape/MatMul: int4 weights 32x1 in groups of 32 rows, symmetric, activations f32
+func.func @int4_gptq(%x: tensor<?x32xf32>) -> (tensor<?x1xf32>, tensor<?x1xf32>) {
+  %w = tfm.constant dense<[[-3.0], [-2.75], [-2.5], [-2.25], [-2.0], [-1.75], [-1.5], [-1.25], [-1.0], [-0.75], [-0.5], [-0.25], [0.0], [0.25], [0.5], [0.75], [1.0], [1.25], [1.5], [1.75], [2.0], [2.25], [2.5], [2.75], [3.0], [3.25], [3.5], [3.75], [4.0], [4.25], [4.5], [4.75]]> : tensor<32x1xf32>
+  %w2 = tfm.constant dense<[[-3.0], [-2.75], [-2.5], [-2.25], [-2.0], [-1.75], [-1.5], [-1.25], [-1.0], [-0.75], [-0.5], [-0.25], [0.0], [0.25], [0.5], [0.75], [1.0], [1.25], [1.5], [1.75], [2.0], [2.25], [2.5], [2.75], [3.0], [3.25], [3.5], [3.75], [4.0], [4.25], [4.5], [4.75]]> : tensor<32x1xf32>
+  %a = tfm.linear %x, %w {operandSegmentSizes = array<i32: 1, 1, 0, 0>, tfc.int4_hessian = dense<1.0> : tensor<32x32xf32>} : (tensor<?x32xf32>, tensor<32x1xf32>) -> tensor<?x1xf32> loc("/gptq/MatMul")
+  %b = tfm.linear %x, %w2 {operandSegmentSizes = array<i32: 1, 1, 0, 0>, tfc.int4_hessian = dense<1.0> : tensor<16x16xf32>} : (tensor<?x32xf32>, tensor<32x1xf32>) -> tensor<?x1xf32> loc("/shape/MatMul")
+  return %a, %b : tensor<?x1xf32>, tensor<?x1xf32>
+}

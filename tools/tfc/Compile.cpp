@@ -118,6 +118,16 @@ static cl::opt<bool> int4ZeroPoints(
              "0..15) instead of symmetric (-8..7)"),
     cl::sub(tfc::driver::compileCommand), cl::cat(tfc::driver::compileCategory));
 
+static cl::opt<std::string> int4Rounding(
+    "int4-rounding",
+    cl::desc("With --quantize=int4: nearest (default: each value to its "
+             "nearest level), or gptq (GPTQ-style: the rows of K rounded in "
+             "order, each one's error compensated in the rows after it by "
+             "the inverse of the layer's input second moments on "
+             "--calibration-data, which it needs)"),
+    cl::init("nearest"), cl::value_desc("method"),
+    cl::sub(tfc::driver::compileCommand), cl::cat(tfc::driver::compileCategory));
+
 static cl::opt<std::string> quantize(
     "quantize",
     cl::desc("Quantize the model's linears: int8 (weights int8 per output "
@@ -130,8 +140,8 @@ static cl::opt<std::string> quantize(
              "products in bf16 too; vdpbf16ps where the CPU has AVX512-BF16, "
              "and AMX tile products for the linears where it has AMX), or "
              "int4 (weight-only: int4 weights in groups of --int4-group rows, "
-             "rounded to nearest, f32 activations; no int4 kernel yet, so "
-             "not faster than f32). "
+             "rounded as --int4-rounding says, f32 activations; the int4 "
+             "kernel dequantizes them in registers). "
              "Layer norms, softmax and the residual stream stay f32"),
     cl::value_desc("mode"), cl::sub(tfc::driver::compileCommand),
     cl::cat(tfc::driver::compileCategory));
@@ -495,9 +505,22 @@ int tfc::driver::runCompile(MLIRContext &context) {
                  << "' (int8, int8-static, bf16, int4)\n";
     return 1;
   }
-  if (!int4 && (int4Group.getNumOccurrences() || int4ZeroPoints)) {
-    llvm::errs() << "tfc: error: --int4-group and --int4-zero-points say how "
-                    "--quantize=int4 rounds: give --quantize=int4\n";
+  if (!int4 && (int4Group.getNumOccurrences() || int4ZeroPoints ||
+                int4Rounding.getNumOccurrences())) {
+    llvm::errs() << "tfc: error: --int4-group, --int4-zero-points and "
+                    "--int4-rounding say how --quantize=int4 rounds: give "
+                    "--quantize=int4\n";
+    return 1;
+  }
+  if (int4Rounding != "nearest" && int4Rounding != "gptq") {
+    llvm::errs() << "tfc: error: --int4-rounding takes nearest or gptq, not '"
+                 << int4Rounding << "'\n";
+    return 1;
+  }
+  const bool gptq = int4 && int4Rounding == "gptq";
+  if (gptq && calibrationData.empty()) {
+    llvm::errs() << "tfc: error: --int4-rounding=gptq compensates each "
+                    "layer's rounding on its inputs: give --calibration-data\n";
     return 1;
   }
   if (int4 && !llvm::is_contained(kInt4Groups, int4Group.getValue())) {
@@ -505,11 +528,12 @@ int tfc::driver::runCompile(MLIRContext &context) {
                  << int4Group << "\n";
     return 1;
   }
-  if (int4 && (calibrationData.getNumOccurrences() ||
+  if (int4 && ((calibrationData.getNumOccurrences() && !gptq) ||
                reductionReport.getNumOccurrences() ||
                maxError.getNumOccurrences())) {
     llvm::errs() << "tfc: error: --quantize=int4 is not measured yet: it takes "
-                    "no --calibration-data, --reduction-report or --max-error\n";
+                    "no --reduction-report or --max-error, and "
+                    "--calibration-data only for --int4-rounding=gptq\n";
     return 1;
   }
   bool structured = pruneHeads.getNumOccurrences() || pruneFfn.getNumOccurrences();
@@ -632,6 +656,7 @@ int tfc::driver::runCompile(MLIRContext &context) {
   reduction.quantize = quantize;
   reduction.int4Group = int4Group;
   reduction.int4ZeroPoints = int4ZeroPoints;
+  reduction.int4Gptq = gptq;
   reduction.calibrationData = calibrationData;
   reduction.printReport = reductionReport.getNumOccurrences() > 0;
   reduction.reportJson = reductionReport;

@@ -26,6 +26,7 @@
 #include "ModelRunner.h"
 #include "Npy.h"
 
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/Pass/PassManager.h"
 #include "tfc/Target/ModelSignature.h"
 #include "tfc/Transforms/Passes.h"
@@ -212,6 +213,89 @@ LogicalResult writeJson(StringRef path, const ReductionOptions &options,
   return success();
 }
 
+/// For --int4-rounding=gptq: runs the graph on the calibration sets with a
+/// tap on each int4 candidate's input (a linear of constant weight whose K
+/// is a multiple of the group) and gives each such linear the sum of x x^T
+/// over its input rows (kInt4HessianAttr), which the quantize pass's GPTQ
+/// rounding reads.
+LogicalResult attachInt4Hessians(ModuleOp module, Target &target,
+                                 const ReductionOptions &options,
+                                 const ModelSignature &signature) {
+  CalibrationData calibration;
+  if (failed(calibration.open(options.calibrationData, signature)))
+    return failure();
+  func::FuncOp graph = graphOf(module);
+  SmallVector<Operation *> linears = getLinears(graph);
+  OwningOpRef<ModuleOp> tapped = module.clone();
+  SmallVector<Operation *> tappedLinears = getLinears(graphOf(*tapped));
+  SmallVector<Value> taps;
+  std::vector<int64_t> tapOf(linears.size(), -1), depthOf(linears.size(), 0);
+  for (auto [i, op] : llvm::enumerate(tappedLinears)) {
+    if (!whyNotQuantizable(op, QuantizedPrecision::Bf16).empty())
+      continue;
+    LinearParts parts = *getLinearParts(op);
+    int64_t depth = cast<RankedTensorType>(parts.weight.getType()).getDimSize(0);
+    if (depth % options.int4Group != 0)
+      continue;
+    depthOf[i] = depth;
+    tapOf[i] = tapIndex(taps, parts.input);
+  }
+  addTaps(graphOf(*tapped), taps);
+  // One sum per tap (layers reading the same input share it), in double.
+  std::vector<std::vector<double>> sums(taps.size());
+  std::vector<int64_t> tapDepth(taps.size(), 0);
+  for (size_t i = 0; i < linears.size(); ++i)
+    if (tapOf[i] >= 0)
+      tapDepth[tapOf[i]] = depthOf[i];
+  const size_t numOutputs = signature.outputs.size();
+  auto accumulate = [&](size_t, std::vector<HostTensor> &outputs) {
+    for (size_t t = 0; t < taps.size(); ++t) {
+      const int64_t depth = tapDepth[t];
+      const HostTensor &input = outputs[numOutputs + t];
+      const float *x = reinterpret_cast<const float *>(input.bytes.data());
+      int64_t rows = depth ? input.numElements() / depth : 0;
+      std::vector<double> &sum = sums[t];
+      sum.resize(depth * depth, 0.0);
+      for (int64_t r = 0; r < rows; ++r) {
+        const float *row = x + r * depth;
+        for (int64_t a = 0; a < depth; ++a) {
+          double xa = row[a];
+          if (xa == 0.0)
+            continue;
+          double *line = sum.data() + a * depth;
+          for (int64_t c = 0; c <= a; ++c)
+            line[c] += xa * row[c];
+        }
+      }
+    }
+  };
+  if (failed(calibration.run(*tapped, target, "int4-gptq", options.threads,
+                             accumulate)))
+    return failure();
+  MLIRContext *context = module->getContext();
+  for (auto [i, op] : llvm::enumerate(linears)) {
+    if (tapOf[i] < 0)
+      continue;
+    const int64_t depth = depthOf[i];
+    const std::vector<double> &sum = sums[tapOf[i]];
+    if (sum.size() != static_cast<size_t>(depth * depth))
+      continue;
+    std::vector<float> hessian(depth * depth);
+    for (int64_t a = 0; a < depth; ++a)
+      for (int64_t c = 0; c <= a; ++c)
+        hessian[a * depth + c] = hessian[c * depth + a] =
+            static_cast<float>(sum[a * depth + c]);
+    auto type = RankedTensorType::get({depth, depth}, Float32Type::get(context));
+    AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
+        ArrayRef<char>(reinterpret_cast<const char *>(hessian.data()),
+                       hessian.size() * sizeof(float)),
+        /*align=*/64, /*dataIsMutable=*/false);
+    op->setAttr(kInt4HessianAttr,
+                DenseResourceElementsAttr::get(type, "int4_hessian", std::move(blob)));
+  }
+  return success();
+}
+
 } // namespace
 
 LogicalResult mlir::tfc::driver::reduceModel(ModuleOp module, Target &target,
@@ -222,8 +306,12 @@ LogicalResult mlir::tfc::driver::reduceModel(ModuleOp module, Target &target,
     return failure();
 
   if (options.quantize == "int4") {
-    // Weight-only int4 (issue 23): rounded to nearest, not measured yet
-    // (the driver refuses --calibration-data and the report with it).
+    // Weight-only int4 (issue 23), not measured yet (the driver refuses the
+    // report with it); GPTQ-style rounding gets each layer's input second
+    // moments from the calibration data.
+    if (options.int4Gptq &&
+        failed(attachInt4Hessians(module, target, options, *signature)))
+      return failure();
     PassManager pm(module->getContext());
     mlir::tfc::QuantizeOptions pass;
     pass.mode = "int4";

@@ -22,6 +22,7 @@ struct ReductionOptions {
   std::string quantize;        // --quantize: int8, int8-static, bf16, int4
   int64_t int4Group = 128;     // --int4-group
   bool int4ZeroPoints = false; // --int4-zero-points
+  bool int4Gptq = false;       // --int4-rounding=gptq (with calibration data)
   std::string calibrationData; // --calibration-data DIR, "" for none
   bool printReport = false;    // --reduction-report
   std::string reportJson;      // --reduction-report=FILE.json

@@ -50,6 +50,11 @@ constexpr StringLiteral kInputRangeAttr = "tfc.input_range";
 /// divided by it and the weight's row k multiplied, as a dense f32 array.
 constexpr StringLiteral kSmoothingAttr = "tfc.smoothing";
 
+/// The attribute by which a driver gives a linear its input's second
+/// moments for int4's GPTQ-style rounding: sum over calibration rows x of
+/// x x^T, [K, K] f32 (a dense_resource).
+constexpr StringLiteral kInt4HessianAttr = "tfc.int4_hessian";
+
 /// SmoothQuant's factors for `linear` (a quantizable linear), from its
 /// input's absolute maximum per channel on calibration data:
 /// s[k] = absmax_x[k]^alpha / absmax_w[k]^(1 - alpha), with w's row k; 1
@@ -112,12 +117,27 @@ void roundInt4Groupwise(ArrayRef<float> values, int64_t depth, int64_t cols,
                         std::vector<float> &scales, std::vector<uint8_t> &zeros,
                         std::vector<int8_t> &rounded);
 
-/// `weight` (a constant f32 [K, N]) rounded to int4 by roundInt4Groupwise;
-/// new constants named after the weight's blob. Fails when `weight` is not
-/// such a constant or K is not a multiple of `group`.
+/// roundInt4Groupwise with GPTQ's compensation (Frantar et al., 2022): the
+/// rows of K are rounded in order, each row's rounding error spread over
+/// the rows not yet rounded by the inverse of H = sum x x^T (`hessian`,
+/// [K, K], from calibration inputs; 1% of its mean diagonal added), so
+/// that the product with those inputs moves least; a group's scales come
+/// from its rows as compensated when the group is reached. Returns false
+/// (outputs unset) when H stays singular with 100x that damping.
+bool gptqInt4Groupwise(ArrayRef<float> values, int64_t depth, int64_t cols,
+                       int64_t group, bool zeroPoints, ArrayRef<float> hessian,
+                       std::vector<float> &scales, std::vector<uint8_t> &zeros,
+                       std::vector<int8_t> &rounded);
+
+/// `weight` (a constant f32 [K, N]) rounded to int4 by roundInt4Groupwise,
+/// or by gptqInt4Groupwise when `hessian` is given ([K, K]; rounded to
+/// nearest where it is singular); new constants named after the weight's
+/// blob. Fails when `weight` is not such a constant or K is not a multiple
+/// of `group`.
 FailureOr<QuantizedWeight> quantizeWeightInt4(OpBuilder &b, Location loc,
                                               Value weight, int64_t group,
-                                              bool zeroPoints);
+                                              bool zeroPoints,
+                                              ArrayRef<float> hessian = {});
 
 /// `weight` (a constant f32 [K, N]) as symmetric int8 with one scale per
 /// column (max |w| / 127, 1 for an all-zero column), rounded to nearest
