@@ -81,4 +81,8 @@ async function main() {
   }
 }
 
-main().catch((error) => { console.error(`run_ort.js: ${error.message}`); process.exit(1); });
+module.exports = { readNpy, writeNpy };
+
+if (require.main === module) {
+  main().catch((error) => { console.error(`run_ort.js: ${error.message}`); process.exit(1); });
+}

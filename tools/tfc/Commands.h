@@ -16,12 +16,15 @@
 
 namespace mlir::tfc::driver {
 
-extern llvm::cl::SubCommand importCommand, compileCommand, runCommand;
-extern llvm::cl::OptionCategory importCategory, compileCategory, runCategory;
+extern llvm::cl::SubCommand importCommand, compileCommand, runCommand,
+    generateCommand;
+extern llvm::cl::OptionCategory importCategory, compileCategory, runCategory,
+    generateCategory;
 
 int runImport(MLIRContext &context);
 int runCompile(MLIRContext &context);
 int runRun(MLIRContext &context);
+int runGenerate(MLIRContext &context);
 
 /// Reads `--input-shape name=DIMS` specs into `options`; prints an error and
 /// fails on a malformed one.

@@ -37,6 +37,20 @@ const tfc_tensor_info *ModelSession::output(size_t i) const {
 
 bool ModelSession::run(const std::vector<HostTensor> &inputs,
                        std::vector<HostTensor> &outputs, std::string &error) {
+  return call(api.run, inputs, outputs, error);
+}
+
+bool ModelSession::decode(bool first, const std::vector<HostTensor> &inputs,
+                          std::vector<HostTensor> &outputs, std::string &error) {
+  if (!canDecode()) {
+    error = "the library has no tfc_model_prefill and tfc_model_step";
+    return false;
+  }
+  return call(first ? api.prefill : api.step, inputs, outputs, error);
+}
+
+bool ModelSession::call(EntryPoint entry, const std::vector<HostTensor> &inputs,
+                        std::vector<HostTensor> &outputs, std::string &error) {
   size_t count = numInputs(), results = numOutputs();
   if (inputs.size() != count) {
     error = "the model takes " + std::to_string(count) + " inputs, given " +
@@ -60,7 +74,7 @@ bool ModelSession::run(const std::vector<HostTensor> &inputs,
   }
   for (tfc_tensor &t : out)
     std::memset(&t, 0, sizeof(t));
-  if (api.run(model, in.data(), count, out.data(), results) != TFC_OK) {
+  if (entry(model, in.data(), count, out.data(), results) != TFC_OK) {
     error = api.lastError();
     return false;
   }

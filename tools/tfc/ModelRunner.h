@@ -103,8 +103,19 @@ public:
   /// Runs the model on `inputs` (in the model's order) and sets `outputs`.
   bool run(const std::vector<HostTensor> &inputs,
            std::vector<HostTensor> &outputs, std::string &error);
+  /// Whether the library has the decoding entry points (a model compiled
+  /// with --decoder uses them; others refuse the calls).
+  bool canDecode() const { return api.prefill && api.step; }
+  /// As run, through tfc_model_prefill (`first`) or tfc_model_step.
+  bool decode(bool first, const std::vector<HostTensor> &inputs,
+              std::vector<HostTensor> &outputs, std::string &error);
 
 private:
+  using EntryPoint = tfc_status (*)(tfc_model *, const tfc_tensor *, size_t,
+                                    tfc_tensor *, size_t);
+  bool call(EntryPoint entry, const std::vector<HostTensor> &inputs,
+            std::vector<HostTensor> &outputs, std::string &error);
+
   RuntimeApi api;
   tfc_model *model = nullptr;
 };

@@ -4,6 +4,7 @@
 //   import   ONNX model -> tfm IR (text), or a summary of it
 //   compile  ONNX model -> object, static or shared library + C header
 //   run      run a model (.onnx, compiled on the fly, or a built .so)
+//   generate greedy-decode tokens with a decoder model library
 //
 //===----------------------------------------------------------------------===//
 
@@ -118,14 +119,16 @@ int main(int argc, char **argv) {
   tfc::driver::executablePath = argv[0];
   cl::HideUnrelatedOptions({&tfc::driver::importCategory,
                             &tfc::driver::compileCategory,
-                            &tfc::driver::runCategory});
+                            &tfc::driver::runCategory,
+                            &tfc::driver::generateCategory});
   cl::ParseCommandLineOptions(
       argc, argv,
       "tfc: an ahead-of-time compiler for transformer models\n\n"
       "Commands (run `tfc <command> --help` for each):\n"
       "  import    ONNX model -> tfm IR, or a summary of it (--summary)\n"
       "  compile   ONNX model -> shared/static library or object + C header\n"
-      "  run       run a model on .npy inputs (or generated ones); --bench N\n");
+      "  run       run a model on .npy inputs (or generated ones); --bench N\n"
+      "  generate  greedy-decode token ids with a decoder model library\n");
 
   DialectRegistry registry;
   tfc::registerCpuCodegenDialects(registry);
@@ -138,6 +141,8 @@ int main(int argc, char **argv) {
     return tfc::driver::runCompile(context);
   if (tfc::driver::runCommand)
     return tfc::driver::runRun(context);
+  if (tfc::driver::generateCommand)
+    return tfc::driver::runGenerate(context);
   llvm::errs() << "tfc: error: no command given; run `tfc --help`\n";
   return 1;
 }
