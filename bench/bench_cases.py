@@ -494,7 +494,9 @@ def bf16_peak_name(kernels, built_for):
     return f"fp32_{kernels}"
 
 
-SECTION_TITLES = {"avx512": "AVX-512 kernels", "avx2": "AVX2 kernels"}
+SECTION_TITLES = {"avx512": "AVX-512 kernels", "avx2": "AVX2 kernels",
+                  "decode-avx512": "Decoding, AVX-512 kernels (bench/decode/run)",
+                  "decode-avx2": "Decoding, AVX2 kernels (bench/decode/run)"}
 
 
 def merge(results_md, kernels, section_path):
@@ -508,7 +510,9 @@ def merge(results_md, kernels, section_path):
              "One table per instruction set of tfc's kernels, each written by a full "
              "`bench/run --isa SET`. AVX2 kernels can be measured on an AVX-512 machine: "
              "tfc compiles for x86-64-v3, and ONNX Runtime runs as on an AVX2 CPU "
-             "(bench/ort_avx2.py hides AVX-512 from a copy of it).\n\n")
+             "(bench/ort_avx2.py hides AVX-512 from a copy of it). The decoding "
+             "sections (GPT-2 small's decode step and tokens per second, fp32 and int4) are "
+             "bench/decode/run's.\n\n")
     try:
         with open(results_md) as f:
             text = f.read()

@@ -596,7 +596,19 @@ class Bart(nn.Module):
 # --------------------------------------------------------------------------
 def families(size):
     """Per family: the model, its example inputs, input and output names and
-    their dynamic axes."""
+    their dynamic axes. Size gpt2-small: GPT-2 small's dims (hidden 768, 12
+    layers and heads, vocabulary 50257), for the decode-step benchmark; only
+    its gpt2-kv is meant to be exported so."""
+    if size == "gpt2-small":
+        vocab, hidden, layers, heads, past = 50257, 768, 12, 12, 512
+        kv_shape = (layers, 1, heads, past, hidden // heads)
+        yield "gpt2-kv", (lambda: Gpt2Kv(vocab, hidden, layers, heads, 1024)), \
+            (torch.randint(2, vocab, (1, 1)), torch.randn(kv_shape), torch.randn(kv_shape)), \
+            ["input_ids", "past_keys", "past_values"], ["logits", "present_keys", "present_values"], \
+            {"input_ids": {0: "batch", 1: "sequence"}, "past_keys": {1: "batch", 3: "past"},
+             "past_values": {1: "batch", 3: "past"}, "logits": {0: "batch", 1: "sequence"},
+             "present_keys": {1: "batch", 3: "total"}, "present_values": {1: "batch", 3: "total"}}
+        return
     tiny = size == "tiny"
     hidden = 32 if tiny else 512
     heads = 4 if tiny else 8
@@ -670,7 +682,7 @@ def families(size):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size", choices=("tiny", "bench"), default="tiny")
+    parser.add_argument("--size", choices=("tiny", "bench", "gpt2-small"), default="tiny")
     parser.add_argument("--out", help="output directory (default: tiny/ here, or build/bench-models)")
     parser.add_argument("families", nargs="*", help="families to export (default: all)")
     options = parser.parse_args()
