@@ -51,4 +51,37 @@
    : (activation) == TFC_RT_LINEAR_GELU_TANH ? GELU_TANH16(x)                  \
                                              : (x))
 
+/* The epilogue of one row of a panel's float sums (`panel` columns, a
+ * multiple of 16, at most 32): bias (panel-wide, or NULL), activation,
+ * then the residual row (NULL: none); the first `cols` columns go to
+ * `out`. A whole panel goes straight to the output, the last, narrower
+ * one through a line on the stack. The bf16 and int4 kernels' tiles. */
+static inline void finish_panel_row(const float *sums, int panel,
+                                    const float *bias, int activation,
+                                    const float *residual, float *out,
+                                    int64_t cols) {
+  const int whole = cols == panel;
+  float line[32] __attribute__((aligned(64)));
+  for (int x = 0; x < panel / 16; ++x) {
+    vf16 v = LOAD16(sums + 16 * x);
+    if (bias)
+      v += LOAD16(bias + 16 * x);
+    v = ACTIVATE16(v, activation);
+    if (whole) {
+      if (residual)
+        v += LOAD16(residual + 16 * x);
+      STORE16(out + 16 * x, v);
+    } else {
+      STORE16(line + 16 * x, v);
+    }
+  }
+  if (!whole) {
+    if (residual)
+      for (int64_t j = 0; j < cols; ++j)
+        line[j] += residual[j];
+    for (int64_t j = 0; j < cols; ++j)
+      out[j] = line[j];
+  }
+}
+
 #endif

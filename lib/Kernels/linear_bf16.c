@@ -210,33 +210,13 @@ TILE_ROWS_DISPATCH(tile_rows_widened, , tile_widened)
 static void tile_epilogue(const bf16_problem *p, const float *sums,
                           int64_t rows, int64_t batch, int64_t in_batch,
                           int64_t col0, int64_t cols, const float *bias) {
-  for (int64_t r = 0; r < rows; ++r) {
-    float *out = p->out + batch * p->out_batch + (in_batch + r) * p->out_row + col0;
-    const float *res = p->residual ? p->residual + batch * p->residual_batch +
-                                         (in_batch + r) * p->residual_row + col0
-                                   : NULL;
-    const int whole = cols == PANEL;
-    float line[PANEL] __attribute__((aligned(64)));
-    for (int x = 0; x < PANEL / 16; ++x) {
-      vf16 v = LOAD16(sums + r * PANEL + 16 * x);
-      if (bias)
-        v += LOAD16(bias + 16 * x);
-      v = ACTIVATE16(v, p->activation);
-      if (whole) {
-        if (res)
-          v += LOAD16(res + 16 * x);
-        STORE16(out + 16 * x, v);
-      } else {
-        STORE16(line + 16 * x, v);
-      }
-    }
-    if (!whole) {
-      if (res)
-        for (int64_t j = 0; j < cols; ++j)
-          line[j] += res[j];
-      memcpy(out, line, sizeof(float) * (size_t)cols);
-    }
-  }
+  for (int64_t r = 0; r < rows; ++r)
+    finish_panel_row(
+        sums + r * PANEL, PANEL, bias, p->activation,
+        p->residual ? p->residual + batch * p->residual_batch +
+                          (in_batch + r) * p->residual_row + col0
+                    : NULL,
+        p->out + batch * p->out_batch + (in_batch + r) * p->out_row + col0, cols);
 }
 
 /* Task `task`'s batch, block of rows and group of panels: consecutive tasks
