@@ -120,6 +120,39 @@ getResourceIntValues(DenseResourceElementsAttr resource) {
   return values;
 }
 
+std::optional<SmallVector<char>> mlir::tfm::getConstantBytes(Value value) {
+  auto constant = value ? value.getDefiningOp<tfm::ConstantOp>() : nullptr;
+  Attribute attr = constant ? constant.getValue() : Attribute();
+  auto type = dyn_cast_or_null<ShapedType>(
+      attr ? cast<TypedAttr>(attr).getType() : Type());
+  if (!type || !type.hasStaticShape() ||
+      !type.getElementType().isIntOrFloat() ||
+      type.getElementTypeBitWidth() % 8 != 0)
+    return std::nullopt;
+  size_t elementBytes = type.getElementTypeBitWidth() / 8;
+  size_t size = type.getNumElements() * elementBytes;
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
+    ArrayRef<char> raw = dense.getRawData();
+    if (dense.isSplat()) {
+      if (raw.size() != elementBytes)
+        return std::nullopt;
+      SmallVector<char> bytes;
+      bytes.reserve(size);
+      for (int64_t i = 0; i < type.getNumElements(); ++i)
+        bytes.append(raw.begin(), raw.end());
+      return bytes;
+    }
+    if (raw.size() != size)
+      return std::nullopt;
+    return SmallVector<char>(raw.begin(), raw.end());
+  }
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr))
+    if (std::optional<ArrayRef<char>> bytes = getWeightBytes(resource))
+      if (bytes->size() == size)
+        return SmallVector<char>(bytes->begin(), bytes->end());
+  return std::nullopt;
+}
+
 FailureOr<SmallVector<int64_t>> mlir::tfm::getConstantIntValues(Value value) {
   Attribute constant;
   if (!value || !matchPattern(value, m_Constant(&constant)))

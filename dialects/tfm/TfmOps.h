@@ -65,6 +65,11 @@ FailureOr<SmallVector<double>> getConstantFloatValues(Value value);
 /// has the graph's structure but no values to fold, pack or compile.
 std::optional<ArrayRef<char>> getWeightBytes(DenseResourceElementsAttr weight);
 
+/// The elements of a tfm.constant of static shape and a whole-byte int or
+/// float type, row-major (a splat repeated), copied; nullopt for anything
+/// else, or a weight without data.
+std::optional<SmallVector<char>> getConstantBytes(Value value);
+
 /// The bytes a `dense_resource` weight of `type` holds.
 int64_t getWeightByteSize(ShapedType type);
 

@@ -25,7 +25,6 @@
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
-#include "mlir/IR/Matchers.h"
 #include "mlir/IR/Verifier.h"
 #include "tfm/TfmOps.h"
 
@@ -35,34 +34,6 @@ using namespace mlir;
 using namespace mlir::tfc::onnx_import;
 
 namespace {
-
-/// The bytes of a constant input holding `count` elements of `elementBytes`
-/// each (a splat repeated), or nullopt when it is not a constant.
-std::optional<std::vector<char>> constantBytes(Value value, size_t count,
-                                               size_t elementBytes) {
-  Attribute attr;
-  if (!value || !matchPattern(value, m_Constant(&attr)))
-    return std::nullopt;
-  ArrayRef<char> raw;
-  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
-    std::optional<ArrayRef<char>> bytes = tfm::getWeightBytes(resource);
-    if (!bytes)
-      return std::nullopt;
-    raw = *bytes;
-  } else if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
-    raw = dense.getRawData();
-  } else {
-    return std::nullopt;
-  }
-  if (raw.size() == count * elementBytes)
-    return std::vector<char>(raw.begin(), raw.end());
-  if (raw.size() != elementBytes) // a splat: one element
-    return std::nullopt;
-  std::vector<char> bytes(count * elementBytes);
-  for (size_t i = 0; i < count; ++i)
-    std::memcpy(bytes.data() + i * elementBytes, raw.data(), elementBytes);
-  return bytes;
-}
 
 /// A new constant of `type` holding `bytes`, a blob named `name`.
 Value blobConstant(NodeImporter &node, RankedTensorType type,
@@ -107,18 +78,16 @@ LogicalResult mlir::tfc::onnx_import::convertMatMulNBits(NodeImporter &node) {
     return node.fail("B has " + Twine(packedType.getNumElements()) +
                      " bytes; [N, K / block_size, block_size / 2] is " +
                      Twine(n * blocks * blobBytes));
-  std::optional<std::vector<char>> packed =
-      constantBytes(node.getInput(1), n * blocks * blobBytes, 1);
+  std::optional<SmallVector<char>> packed = tfm::getConstantBytes(node.getInput(1));
   auto scaleType = node.getInputType(2);
   if (!scaleType.getElementType().isF32() ||
       scaleType.getNumElements() != n * blocks)
     return node.fail("scales must be float with N * K / block_size = " +
                      Twine(n * blocks) + " elements");
-  std::optional<std::vector<char>> scaleBytes =
-      constantBytes(node.getInput(2), n * blocks, sizeof(float));
+  std::optional<SmallVector<char>> scaleBytes = tfm::getConstantBytes(node.getInput(2));
   Value zeroInput = node.getInput(3);
   const int64_t zeroRow = (blocks + 1) / 2;
-  std::optional<std::vector<char>> zeroBytes;
+  std::optional<SmallVector<char>> zeroBytes;
   if (zeroInput) {
     auto zeroType = node.getInputType(3);
     if (!zeroType.getElementType().isUnsignedInteger(8) ||
@@ -126,7 +95,7 @@ LogicalResult mlir::tfc::onnx_import::convertMatMulNBits(NodeImporter &node) {
       return node.fail("zero_points must be uint8 packed two to a byte, " +
                        Twine(n * zeroRow) + " of them (float zero points are "
                                             "not supported)");
-    zeroBytes = constantBytes(zeroInput, n * zeroRow, 1);
+    zeroBytes = tfm::getConstantBytes(zeroInput);
   }
   if (!packed || !scaleBytes || (zeroInput && !zeroBytes))
     return node.fail("B, scales and zero_points must be constants");

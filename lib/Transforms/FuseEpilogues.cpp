@@ -12,9 +12,9 @@
 // Last, an Add whose only user is a layer norm becomes tfm.add_layer_norm
 // (the sum is formed as the norm reads it).
 //
-// A tfm.quantized_linear the importer made (ONNX Runtime's MatMulNBits)
-// takes the same chain after it, one op at a time, where it has no
-// epilogue of its own yet.
+// A weight-only tfm.quantized_linear the importer made (ONNX Runtime's
+// MatMulNBits) takes the same chain after it, one op at a time, where it
+// has no epilogue of its own yet.
 //
 // Some exporters (GPT-2's Conv1D, torch's MultiheadAttention) flatten the
 // rows first: Reshape [B, L, K] -> [B * L, K], Gemm, Reshape back to
@@ -221,7 +221,10 @@ struct FuseEpiloguesPass
   /// replaced by the op that takes it.
   LogicalResult fuseIntoQuantized(tfm::QuantizedLinearOp &op,
                                   const FusionRemarks &remarks) {
-    if (op.getResidual())
+    // Weight-only ones (int4): an int8 one from a pre-quantized graph keeps
+    // what follows it, as the graph computes it (its outputs match ONNX
+    // Runtime's exactly; the kernels' GELU is an approximation).
+    if (op.getResidual() || op.getInputQuantization() != "none")
       return failure();
     Value product = op.getResult();
     Operation *next = getSingleUser(product);

@@ -80,35 +80,7 @@ std::optional<SmallVector<float>> mlir::tfc::getConstantFloats(Value value) {
 }
 
 std::optional<SmallVector<char>> mlir::tfc::getConstantBytes(Value value) {
-  Attribute attr = getConstantAttr(value);
-  auto type = dyn_cast_or_null<ShapedType>(
-      attr ? cast<TypedAttr>(attr).getType() : Type());
-  if (!type || !type.hasStaticShape() ||
-      !type.getElementType().isIntOrFloat() ||
-      type.getElementTypeBitWidth() % 8 != 0)
-    return std::nullopt;
-  size_t elementBytes = type.getElementTypeBitWidth() / 8;
-  size_t size = type.getNumElements() * elementBytes;
-  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
-    ArrayRef<char> raw = dense.getRawData();
-    if (dense.isSplat()) {
-      if (raw.size() != elementBytes)
-        return std::nullopt;
-      SmallVector<char> bytes;
-      bytes.reserve(size);
-      for (int64_t i = 0; i < type.getNumElements(); ++i)
-        bytes.append(raw.begin(), raw.end());
-      return bytes;
-    }
-    if (raw.size() != size)
-      return std::nullopt;
-    return SmallVector<char>(raw.begin(), raw.end());
-  }
-  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr))
-    if (std::optional<ArrayRef<char>> bytes = tfm::getWeightBytes(resource))
-      if (bytes->size() == size)
-        return SmallVector<char>(bytes->begin(), bytes->end());
-  return std::nullopt;
+  return tfm::getConstantBytes(value);
 }
 
 Value mlir::tfc::createWeightConstant(OpBuilder &b, Location loc,

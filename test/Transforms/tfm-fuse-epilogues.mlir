@@ -211,3 +211,16 @@ func.func @int4_chain(%x: tensor<?x?x8xf32>, %w: tensor<8x8xi8>, %s: tensor<1x8x
   %a2 = tfm.add %a1, %b : (tensor<?x?x8xf32>, tensor<8xf32>) -> tensor<?x?x8xf32>
   return %y, %g2, %shared, %r2, %a2 : tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>
 }
+
+// -----
+
+// COM: An int8 quantized_linear (a pre-quantized graph's) keeps the GELU
+// COM: after it: the graph's own arithmetic, which matches ONNX Runtime's.
+// CHECK-LABEL: func.func @int8_kept
+// CHECK-NEXT: %[[Q:.+]] = tfm.quantized_linear
+// CHECK-NEXT: tfm.gelu %[[Q]]
+func.func @int8_kept(%x: tensor<?x8xf32>, %w: tensor<8x8xi8>, %s: tensor<8xf32>) -> tensor<?x8xf32> {
+  %q = tfm.quantized_linear %x, %w, %s {operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 0>} : (tensor<?x8xf32>, tensor<8x8xi8>, tensor<8xf32>) -> tensor<?x8xf32>
+  %g = tfm.gelu %q : (tensor<?x8xf32>) -> tensor<?x8xf32>
+  return %g : tensor<?x8xf32>
+}

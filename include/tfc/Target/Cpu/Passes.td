@@ -35,6 +35,15 @@ def CpuSelectKernels : Pass<"tfc-cpu-select-kernels", "ModuleOp"> {
       against AMX tiles, 40% with VNNI, 20% for `avx512` and 10% for
       `avx2` without), packed as each 16-column panel's nonzero blocks
       (`<name>.sparse_u8s8` or `.sparse_s16`, with `_ks` and `_first`).
+    - `linear_q4`: a weight-only `tfm.quantized_linear` by a constant 4-bit
+      weight (`weight_bits = 4`, `input_quantization = "none"`: `tfc compile
+      --quantize=int4`, imported MatMulNBits), scales per group of rows or
+      per column. The values are packed two to a byte, as codes 0..15 (a
+      signed value plus 8), per k of each panel of P columns column j in the
+      low nibble and column P / 2 + j in the high one (`<name>.packed_q4`,
+      `[N / P, K, P / 2]`), the groups' scales and zero points in panels too
+      (`.scales_q4`, `.zeros_q4`; no zero points where all are 8). 8-bit
+      weight-only linears keep the generic lowering.
     - `attention`: `tfm.attention`.
     - `layer_norm`: `tfm.layer_norm` and `tfm.add_layer_norm` over the last
       dim of a rank-2 or rank-3 tensor, with `[D]` scale and bias and a skip
