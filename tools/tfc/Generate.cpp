@@ -26,9 +26,6 @@
 
 #include "tfc/Target/ModelSignature.h"
 
-#include "llvm/ADT/ScopeExit.h"
-#include "llvm/ADT/StringExtras.h"
-#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
@@ -324,7 +321,7 @@ int tfc::driver::runGenerate(MLIRContext &) {
     return true;
   };
 
-  std::vector<int64_t> generated; // [batch, N], sequence-major at the end
+  std::vector<int64_t> generated; // [batch, N], row by row as printed
   std::vector<std::vector<int64_t>> steps;
   std::vector<int64_t> tokens;
   Clock::time_point start = Clock::now();
