@@ -53,9 +53,12 @@ LogicalResult mlir::tfc::onnx_import::convertMatMulNBits(NodeImporter &node) {
   if (block < 16 || (block & (block - 1)) != 0)
     return node.fail("block_size " + Twine(block) +
                      " is not a power of two of at least 16");
-  if (k <= 0 || n <= 0)
-    return node.fail("K and N must be positive, got " + Twine(k) + " and " +
-                     Twine(n));
+  // Each below 2^31, so that K * N (the unpacked values) and every
+  // product of the sizes below fit int64.
+  constexpr int64_t kMaxDim = int64_t(1) << 31;
+  if (k <= 0 || n <= 0 || k >= kMaxDim || n >= kMaxDim)
+    return node.fail("K and N must be positive and below 2^31, got " + Twine(k) +
+                     " and " + Twine(n));
   if (k % block != 0)
     return node.fail("K = " + Twine(k) + " is not a multiple of block_size " +
                      Twine(block) + " (a padded last block is not supported)");
