@@ -2162,6 +2162,13 @@ LogicalResult ShapeOp::inferReturnTypes(MLIRContext *ctx,
   return success();
 }
 
+LogicalResult SequenceOffsetOp::inferReturnTypes(
+    MLIRContext *ctx, std::optional<Location>, Adaptor,
+    SmallVectorImpl<Type> &results) {
+  results.push_back(RankedTensorType::get({1}, IntegerType::get(ctx, 64)));
+  return success();
+}
+
 LogicalResult ConstantOfShapeOp::inferReturnTypes(
     MLIRContext *ctx, std::optional<Location> loc, Adaptor adaptor,
     SmallVectorImpl<Type> &results) {

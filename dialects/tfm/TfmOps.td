@@ -1134,6 +1134,24 @@ def Tfm_ShapeOp : Tfm_Op<"shape"> {
   let hasFolder = 1;
 }
 
+def Tfm_SequenceOffsetOp : Tfm_Op<"sequence_offset"> {
+  let summary = "The positions a --decoder sequence held before this call";
+  let description = [{
+    In a model compiled with `tfc compile --decoder`, the number of
+    positions the instance's sequence held before the current call: 0 in a
+    prefill (and a plain run), the sequence's length in a step. It stands
+    for the past length that a model with past keys and values reads from
+    their shape (`--tfm-sequence-state` puts it there when it moves the KV
+    cache into the instance), so that positions count on from the prefill.
+
+    ```mlir
+    %past = tfm.sequence_offset : tensor<1xi64>
+    ```
+  }];
+  let results = (outs RankedTensorOf<[I64]>:$result);
+  let assemblyFormat = "attr-dict `:` type($result)";
+}
+
 def Tfm_ConstantOfShapeOp : Tfm_Op<"constant_of_shape"> {
   let summary = "A tensor of a shape given as a tensor, filled with one value";
   let description = [{

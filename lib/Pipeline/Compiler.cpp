@@ -81,15 +81,22 @@ private:
 
 /// --decoder: proves the graph runs along its sequence (tfm-sequence-state)
 /// and records in `signature` the states and the sequence dims it found.
+/// The signature is read again: a model with past keys and values loses
+/// them and its presents to the instance's KV cache.
 static LogicalResult markSequenceStates(ModuleOp module, func::FuncOp graph,
-                                        StringRef sequenceDimName,
+                                        const CompileOptions &options,
                                         ModelSignature &signature) {
   PassManager pm(module->getContext());
   SequenceStateOptions passOptions;
-  passOptions.sequenceDimName = sequenceDimName.str();
+  passOptions.sequenceDimName = options.sequenceDimName;
+  passOptions.maxContext = options.maxContext;
   pm.addNestedPass<func::FuncOp>(createSequenceState(passOptions));
   if (failed(pm.run(module)))
     return failure();
+  FailureOr<ModelSignature> kept = getModelSignature(graph);
+  if (failed(kept))
+    return failure();
+  signature = std::move(*kept);
   auto dimOf = [](DictionaryAttr attrs) -> int {
     auto dim = attrs ? attrs.getAs<IntegerAttr>(kSequenceDimAttr) : IntegerAttr();
     return dim ? static_cast<int>(dim.getInt()) : -1;
@@ -165,11 +172,10 @@ LogicalResult mlir::tfc::compileModel(ModuleOp module, Target &target,
   if (options.decoder) {
     if (target.getName() != "cpu") {
       llvm::errs() << "tfc: error: --decoder is for the CPU target: only its "
-                      "linear_attention kernel keeps a state between calls\n";
+                      "attention kernels keep a state between calls\n";
       return failure();
     }
-    if (failed(markSequenceStates(module, graph, options.sequenceDimName,
-                                  *signature)))
+    if (failed(markSequenceStates(module, graph, options, *signature)))
       return failure();
   }
   if (options.profile) {

@@ -429,10 +429,160 @@ static void attention_operand(const tfc_rt_memref4 *view, int head_major,
   *heads = view->sizes[head];
 }
 
+/* Rows [0, rows) of one (batch, head) of a q, k or v view, at `from` with
+ * row stride `row_stride` and element stride `element_stride`, to `to`'s
+ * contiguous rows of `width`. */
+static void copy_rows(float *to, const float *from, int64_t rows,
+                      int64_t width, int64_t row_stride,
+                      int64_t element_stride) {
+  for (int64_t r = 0; r < rows; ++r, to += width, from += row_stride) {
+    if (element_stride == 1) {
+      memcpy(to, from, (size_t)width * sizeof(float));
+      continue;
+    }
+    for (int64_t e = 0; e < width; ++e)
+      to[e] = from[e * element_stride];
+  }
+}
+
+/* A --decoder model's prefill or step: stores this call's keys and values
+ * in the instance's KV cache `index` (a prefill from position 0, a step
+ * after the positions it holds), growing it as needed, then points the
+ * kernel at the cache's rows so that the queries attend to every key of
+ * the sequence so far. Returns 0 after a failed check. */
+static int bind_kv_cache(tfc_attention_f32_problem *p, int64_t index,
+                         int64_t max_context) {
+  tfc_run *run = tfc_current_run();
+  if (index < 0 || !run || run->sequence == TFC_SEQUENCE_NONE)
+    return 1;
+  tfc_model *model = run->model;
+  if ((uint64_t)index >= model->def->num_sequence_states || !p->causal ||
+      p->has_mask || p->bf16) {
+    tfc_rt_check_failed("attention: the model's KV cache index is out of "
+                        "range, or the attention is not causal f32 without a "
+                        "mask (a compiler bug)");
+    return 0;
+  }
+  tfc_sequence_state *state = &model->sequence_states[index];
+  int same_shape = state->keys && state->batch == p->batch &&
+                   state->heads == p->kv_heads && state->dk == p->dk &&
+                   state->dv == p->dv;
+  int64_t past = 0;
+  if (run->sequence == TFC_SEQUENCE_CONTINUE) {
+    if (!same_shape) {
+      tfc_rt_check_failed_values(
+          "attention: a step's batch differs from the prefill's", p->batch,
+          state->batch);
+      return 0;
+    }
+    past = state->length;
+  }
+  int64_t needed;
+  if (__builtin_add_overflow(past, p->k_len, &needed)) {
+    tfc_rt_check_failed("attention: the sequence's length overflows");
+    return 0;
+  }
+  if (max_context > 0 && needed > max_context) {
+    tfc_rt_check_failed_values("attention: the sequence would pass the "
+                               "model's --max-context",
+                               needed, max_context);
+    return 0;
+  }
+  if (!same_shape || needed > state->capacity) {
+    /* Preallocated to --max-context, else doubled: a step copies the cache
+     * to a new place once per doubling, not once per token. */
+    int64_t capacity = max_context > 0 ? max_context : 64;
+    if (max_context <= 0) {
+      while (capacity < needed && capacity <= INT64_MAX / 2)
+        capacity *= 2;
+      if (same_shape && capacity < 2 * state->capacity &&
+          state->capacity <= INT64_MAX / 2)
+        capacity = 2 * state->capacity;
+    }
+    size_t rows, key_floats, value_floats, key_bytes, value_bytes;
+    if (capacity < needed ||
+        __builtin_mul_overflow((uint64_t)p->batch, (uint64_t)p->kv_heads, &rows) ||
+        __builtin_mul_overflow(rows, (uint64_t)capacity, &rows) ||
+        __builtin_mul_overflow(rows, (uint64_t)p->dk, &key_floats) ||
+        __builtin_mul_overflow(rows, (uint64_t)p->dv, &value_floats) ||
+        __builtin_mul_overflow(key_floats, sizeof(float), &key_bytes) ||
+        __builtin_mul_overflow(value_floats, sizeof(float), &value_bytes)) {
+      tfc_rt_check_failed("attention: the KV cache's size overflows");
+      return 0;
+    }
+    /* The instance's, not the run's: outside the run's allocator. */
+    void *keys = NULL, *values = NULL;
+    if (posix_memalign(&keys, 64, key_bytes ? key_bytes : 64) != 0)
+      keys = NULL;
+    if (posix_memalign(&values, 64, value_bytes ? value_bytes : 64) != 0)
+      values = NULL;
+    if (!keys || !values) {
+      free(keys);
+      free(values);
+      tfc_rt_check_failed("attention: out of memory for the KV cache");
+      return 0;
+    }
+    if (past > 0)
+      for (int64_t head = 0; head < p->batch * p->kv_heads; ++head) {
+        memcpy((float *)keys + head * capacity * p->dk,
+               state->keys + head * state->capacity * p->dk,
+               (size_t)(past * p->dk) * sizeof(float));
+        memcpy((float *)values + head * capacity * p->dv,
+               state->values + head * state->capacity * p->dv,
+               (size_t)(past * p->dv) * sizeof(float));
+      }
+    free(state->keys);
+    free(state->values);
+    state->keys = keys;
+    state->values = values;
+    state->capacity = capacity;
+    state->batch = p->batch;
+    state->heads = p->kv_heads;
+    state->dk = p->dk;
+    state->dv = p->dv;
+  }
+  /* Until the rows are in, the cache holds no sequence. */
+  state->length = 0;
+  for (int64_t b = 0; b < p->batch; ++b)
+    for (int64_t h = 0; h < p->kv_heads; ++h) {
+      int64_t head = b * p->kv_heads + h;
+      copy_rows(state->keys + (head * state->capacity + past) * p->dk,
+                p->k + b * p->k_stride[0] + h * p->k_head_stride, p->k_len,
+                p->dk, p->k_stride[1], p->k_stride[2]);
+      copy_rows(state->values + (head * state->capacity + past) * p->dv,
+                p->v + b * p->v_stride[0] + h * p->v_head_stride, p->k_len,
+                p->dv, p->v_stride[1], p->v_stride[2]);
+    }
+  state->length = needed;
+  p->k = state->keys;
+  p->v = state->values;
+  p->k_len = needed;
+  p->k_stride[0] = p->kv_heads * state->capacity * p->dk;
+  p->k_stride[1] = p->dk;
+  p->k_stride[2] = 1;
+  p->k_head_stride = state->capacity * p->dk;
+  p->v_stride[0] = p->kv_heads * state->capacity * p->dv;
+  p->v_stride[1] = p->dv;
+  p->v_stride[2] = 1;
+  p->v_head_stride = state->capacity * p->dv;
+  return 1;
+}
+
+void tfc_rt_sequence_offset(const tfc_rt_memref1 *out, int64_t flags) {
+  (void)flags;
+  if (out->sizes[0] < 1) {
+    tfc_rt_check_failed("sequence_offset: the output has no element");
+    return;
+  }
+  tfc_run *run = tfc_current_run();
+  ((int64_t *)out->aligned)[out->offset] = run ? run->sequence_offset : 0;
+}
+
 void tfc_rt_attention(const tfc_rt_memref4 *q, const tfc_rt_memref4 *k,
                       const tfc_rt_memref4 *v, const tfc_rt_memref4 *mask,
                       const tfc_rt_memref3 *out, int64_t num_heads,
-                      float scale, int64_t flags) {
+                      float scale, int64_t sequence_state,
+                      int64_t max_context, int64_t flags) {
   attention_call call;
   memset(&call, 0, sizeof(call));
   /* f32, or bf16 products (vdpbf16ps with the AVX-512 kernels and the
@@ -485,6 +635,8 @@ void tfc_rt_attention(const tfc_rt_memref4 *q, const tfc_rt_memref4 *k,
       p->mask_stride[i] = mask->sizes[i] == 1 ? 0 : mask->strides[i];
     p->key_padding = mask->sizes[1] == 1 && mask->sizes[2] == 1;
   }
+  if (!bind_kv_cache(p, sequence_state, max_context))
+    return;
   if (p->batch == 0 || p->q_len == 0 || p->dv == 0)
     return;
   tfc_kernel_attention_f32_plan(p);

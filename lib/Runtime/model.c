@@ -231,8 +231,11 @@ static const char *tfc_missing_isa(uint32_t isa_and_features) {
 
 static void free_sequence_states(tfc_model *model) {
   for (uint32_t i = 0; model->sequence_states && i < model->def->num_sequence_states;
-       ++i)
+       ++i) {
     free(model->sequence_states[i].carry);
+    free(model->sequence_states[i].keys);
+    free(model->sequence_states[i].values);
+  }
   free(model->sequence_states);
   model->sequence_states = NULL;
 }
@@ -618,6 +621,8 @@ static tfc_status run_model(tfc_model *model, tfc_sequence_use sequence,
   tfc_run run;
   run.model = model;
   run.sequence = sequence;
+  run.sequence_offset =
+      sequence == TFC_SEQUENCE_CONTINUE ? continued_from : 0;
   run.status = TFC_ERROR_MODEL_CHECK;
   run.message[0] = '\0';
   if (model->gpu) {

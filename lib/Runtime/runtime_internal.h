@@ -109,6 +109,9 @@ typedef enum tfc_sequence_use {
 typedef struct tfc_run {
   tfc_model *model;
   tfc_sequence_use sequence;
+  /* The positions the sequence held before this call: its length for a
+   * step, 0 otherwise (tfc_rt_sequence_offset). */
+  int64_t sequence_offset;
   jmp_buf on_check_failed;
   /* Why the run ended early: TFC_ERROR_MODEL_CHECK for a failed check, or
    * what the GPU code met (TFC_ERROR_DEVICE, ...). */
@@ -128,12 +131,17 @@ typedef struct tfc_profile {
 /* A GPU model's device state (cuda_model.c). */
 typedef struct tfc_gpu_instance tfc_gpu_instance;
 
-/* One causal linear attention's state in a --decoder instance: the kernel's
- * carried S and z per (batch, head), for the shape the prefill had. */
+/* One state of a --decoder instance, for the shape the prefill had:
+ * a causal linear attention's carried S and z per (batch, head) in `carry`,
+ * or a softmax attention's KV cache: per (batch, KV head), `capacity` rows
+ * of keys ([capacity][dk]) and of values ([capacity][dv]), the first
+ * `length` of them written. */
 typedef struct tfc_sequence_state {
   float *carry;
   size_t floats;
   int64_t batch, heads, dk, dv;
+  float *keys, *values;
+  int64_t capacity, length;
 } tfc_sequence_state;
 
 struct tfc_model {

@@ -19,6 +19,18 @@
 //                 the arithmetic on it), which a step does not see: allowed
 //                 only as a reshape's target, where the reshape provably
 //                 keeps the dims up to the sequence's.
+//   offset, end   the position the call starts at (tfm.sequence_offset:
+//                 the past length of a model with past keys and values)
+//                 and that plus the call's length: allowed only as a
+//                 Range's bounds, which then counts the call's positions.
+//
+// Causal softmax attention without a mask keeps a KV cache in the instance
+// (the kernel appends each call's keys and values and attends to all of
+// them). A model exported with past keys and values gets one too: where
+// the attention's keys and values are concat(past, new) along their length
+// and the past comes from graph inputs, the attention takes the new ones,
+// the past inputs' length becomes tfm.sequence_offset, and the inputs and
+// the outputs computed from them (the presents) leave the signature.
 //
 // Anything it cannot prove (softmax attention, prefix sums or reductions
 // over the sequence, positions computed from the length, a non-causal
@@ -33,7 +45,11 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "tfm/TfmOps.h"
 
+#include "mlir/IR/Matchers.h"
+#include "llvm/ADT/BitVector.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/SetVector.h"
 
 namespace mlir::tfc {
 #define GEN_PASS_DEF_SEQUENCESTATE
@@ -47,7 +63,7 @@ namespace {
 
 /// How a value relates to the sequence (see the file comment).
 struct Flow {
-  enum Kind { Free, Length, Along } kind = Free;
+  enum Kind { Free, Length, Along, Offset, End } kind = Free;
   int64_t dim = -1; // Along: the sequence's dim
   static Flow along(int64_t dim) { return {Along, dim}; }
 };
@@ -97,7 +113,64 @@ private:
                                  bool trailing);
   LogicalResult visitLinear(Operation *op, Value input,
                             ValueRange others);
+  /// An op on the call's start position (offset or end flows).
+  LogicalResult visitPositions(Operation *op);
+  /// Range(0, length, 1), the positions of a whole-sequence run, made to
+  /// count from the call's start: Range(offset, offset + length, 1). Fails,
+  /// changing nothing, on any other range.
+  LogicalResult countFromCallStart(tfm::RangeOp range);
 };
+
+LogicalResult Prover::countFromCallStart(tfm::RangeOp range) {
+  APInt start, delta;
+  if (!matchPattern(range.getStart(), m_ConstantInt(&start)) || !start.isZero() ||
+      !matchPattern(range.getDelta(), m_ConstantInt(&delta)) || delta != 1 ||
+      flowOf(range.getLimit()).kind != Flow::Length)
+    return failure();
+  OpBuilder b(range);
+  Location loc = range.getLoc();
+  Value offset = b.create<tfm::SequenceOffsetOp>(loc);
+  offset = b.create<tfm::SqueezeOp>(loc, offset, b.getDenseI64ArrayAttr({0}));
+  Type element = cast<RankedTensorType>(range.getStart().getType()).getElementType();
+  if (!element.isInteger(64))
+    offset = b.create<tfm::CastOp>(loc, offset, TypeAttr::get(element));
+  Value end = b.create<tfm::AddOp>(loc, offset, range.getLimit());
+  flows[offset] = Flow{Flow::Offset, -1};
+  flows[end] = Flow{Flow::End, -1};
+  range.getStartMutable().assign(offset);
+  range.getLimitMutable().assign(end);
+  return setAll(range, Flow::along(0));
+}
+
+LogicalResult Prover::visitPositions(Operation *op) {
+  auto kindOf = [&](Value value) { return flowOf(value).kind; };
+  if (auto range = dyn_cast<tfm::RangeOp>(op)) {
+    // Range(offset, offset + length, 1): the call's own positions.
+    APInt delta;
+    if (kindOf(range.getStart()) == Flow::Offset &&
+        kindOf(range.getLimit()) == Flow::End &&
+        matchPattern(range.getDelta(), m_ConstantInt(&delta)) && delta == 1)
+      return setAll(op, Flow::along(0));
+    return reject(op, "it is not Range(start, start + length, 1) on the "
+                      "call's start position");
+  }
+  if (isa<tfm::AddOp>(op)) {
+    Flow::Kind lhs = kindOf(op->getOperand(0)), rhs = kindOf(op->getOperand(1));
+    if ((lhs == Flow::Offset && rhs == Flow::Length) ||
+        (lhs == Flow::Length && rhs == Flow::Offset))
+      return setAll(op, Flow{Flow::End, -1});
+  }
+  // Casts and reshapes of the one number.
+  if (isa<tfm::CastOp, tfm::SqueezeOp, tfm::UnsqueezeOp, tfm::ReshapeOp>(op)) {
+    bool othersFree = llvm::all_of(op->getOperands().drop_front(), [&](Value v) {
+      return kindOf(v) == Flow::Free;
+    });
+    if (othersFree)
+      return setAll(op, flowOf(op->getOperand(0)));
+  }
+  return reject(op, "it uses the position the call starts at (the past "
+                    "length) other than as a Range's bounds");
+}
 
 LogicalResult Prover::visitElementwise(Operation *op, ValueRange operands,
                                        std::optional<int64_t> reducedAxis,
@@ -106,10 +179,11 @@ LogicalResult Prover::visitElementwise(Operation *op, ValueRange operands,
   int64_t dim = -1;
   for (Value operand : operands) {
     Flow flow = flowOf(operand);
-    if (flow.kind == Flow::Length)
+    if (flow.kind == Flow::Length || flow.kind == Flow::Offset ||
+        flow.kind == Flow::End)
       return reject(op, "it combines the data with a value computed from the "
-                        "sequence's length (positions from Range or Shape), "
-                        "which a step does not see");
+                        "sequence's length or start (positions from Range or "
+                        "Shape), which a step does not see");
     if (flow.kind != Flow::Along)
       continue;
     int64_t aligned = flow.dim + (rank - rankOf(operand));
@@ -146,7 +220,7 @@ LogicalResult Prover::visitLinear(Operation *op, Value input,
   int64_t dim = flow.dim + (rankOf(op->getResult(0)) - rankOf(input));
   for (Value other : others) {
     Flow otherFlow = flowOf(other);
-    if (otherFlow.kind == Flow::Length)
+    if (otherFlow.kind != Flow::Free && otherFlow.kind != Flow::Along)
       return reject(op, "an operand is computed from the sequence's length");
     // A residual runs along the sequence like the result; weights and
     // biases are free.
@@ -161,12 +235,20 @@ LogicalResult Prover::visitLinear(Operation *op, Value input,
 LogicalResult Prover::visit(Operation *op) {
   if (op->hasTrait<OpTrait::IsTerminator>() || op->getNumResults() == 0)
     return success();
-  bool along = false, length = false;
+  if (isa<tfm::SequenceOffsetOp>(op))
+    return setAll(op, Flow{Flow::Offset, -1});
+  bool along = false, length = false, position = false;
   for (Value operand : op->getOperands()) {
     Flow flow = flowOf(operand);
     along |= flow.kind == Flow::Along;
     length |= flow.kind == Flow::Length;
+    position |= flow.kind == Flow::Offset || flow.kind == Flow::End;
   }
+  if (position)
+    return visitPositions(op);
+  if (auto range = dyn_cast<tfm::RangeOp>(op))
+    if (succeeded(countFromCallStart(range)))
+      return success();
   if (auto shape = dyn_cast<tfm::ShapeOp>(op)) {
     Flow input = flowOf(shape.getInput());
     int64_t rank = rankOf(shape.getInput());
@@ -212,10 +294,27 @@ LogicalResult Prover::visit(Operation *op) {
                                  numStates++));
     return setAll(op, Flow::along(1));
   }
-  if (isa<tfm::AttentionOp>(op))
-    return reject(op, "softmax attention needs every earlier key: a KV "
-                      "cache, which --decoder does not keep yet (linear "
-                      "attention keeps a state instead)");
+  if (auto attention = dyn_cast<tfm::AttentionOp>(op)) {
+    // Token-major [B, L, N * d] operands run along dim 1, head-major
+    // [B, N, L, d] ones along dim 2.
+    for (Value operand : {attention.getQuery(), attention.getKey(),
+                          attention.getValue()}) {
+      Flow flow = flowOf(operand);
+      if (flow.kind != Flow::Along || flow.dim != (rankOf(operand) == 4 ? 2 : 1))
+        return reject(op, "q, k and v must each run along the sequence in "
+                          "their length dim");
+    }
+    if (!attention.getCausal())
+      return reject(op, "it is not causal: every position sees keys that "
+                        "come later");
+    if (attention.getMask())
+      return reject(op, "it adds a mask over the keys, which a KV cache "
+                        "does not keep yet");
+    op->setAttr(kSequenceStateAttr,
+                IntegerAttr::get(IntegerType::get(op->getContext(), 64),
+                                 numStates++));
+    return setAll(op, Flow::along(1));
+  }
   if (auto norm = dyn_cast<tfm::LayerNormOp>(op))
     return visitElementwise(op, op->getOperands(), norm.getAxis(), true);
   if (auto norm = dyn_cast<tfm::AddLayerNormOp>(op))
@@ -345,6 +444,167 @@ LogicalResult Prover::visit(Operation *op) {
                     "the sequence");
 }
 
+/// Where past keys or values come from: a graph input, and its dim that
+/// holds the past positions.
+struct PastSource {
+  BlockArgument input;
+  int64_t dim;
+};
+
+/// `value`'s dim `dim` traced back to a graph input through the views that
+/// pick one layer of stacked past keys (Gather by a constant, Squeeze).
+std::optional<PastSource> traceToInput(Value value, int64_t dim) {
+  while (true) {
+    if (auto input = dyn_cast<BlockArgument>(value))
+      return PastSource{input, dim};
+    Operation *op = value.getDefiningOp();
+    if (auto gather = dyn_cast_or_null<tfm::GatherOp>(op)) {
+      if (!matchPattern(gather.getIndices(), m_Constant()))
+        return std::nullopt;
+      int64_t axis = normalized(gather.getAxis(), rankOf(gather.getInput()));
+      int64_t indicesRank = rankOf(gather.getIndices());
+      if (dim >= axis && dim < axis + indicesRank)
+        return std::nullopt;
+      dim = dim < axis ? dim : dim - indicesRank + 1;
+      value = gather.getInput();
+      continue;
+    }
+    if (auto squeeze = dyn_cast_or_null<tfm::SqueezeOp>(op)) {
+      int64_t inRank = rankOf(squeeze.getInput());
+      SmallVector<bool> removed(inRank, false);
+      for (int64_t axis : squeeze.getAxes())
+        removed[normalized(axis, inRank)] = true;
+      int64_t inDim = 0;
+      for (int64_t kept = -1; inDim < inRank; ++inDim)
+        if (!removed[inDim] && ++kept == dim)
+          break;
+      dim = inDim;
+      value = squeeze.getInput();
+      continue;
+    }
+    return std::nullopt;
+  }
+}
+
+/// The attention's keys (or values) as concat(past, new) along their
+/// length, the past from a graph input: its source and the new ones.
+std::optional<std::pair<PastSource, Value>> splitPast(Value keys) {
+  auto concat = keys.getDefiningOp<tfm::ConcatOp>();
+  int64_t lengthDim = rankOf(keys) == 4 ? 2 : 1;
+  if (!concat || concat.getInputs().size() != 2 ||
+      normalized(concat.getAxis(), rankOf(keys)) != lengthDim)
+    return std::nullopt;
+  std::optional<PastSource> past = traceToInput(concat.getInputs()[0], lengthDim);
+  if (!past)
+    return std::nullopt;
+  return std::make_pair(*past, concat.getInputs()[1]);
+}
+
+/// Moves the KV cache of a model with past keys and values into the
+/// instance (see the file comment).
+LogicalResult movePastIntoInstance(func::FuncOp graph) {
+  llvm::MapVector<BlockArgument, int64_t> pastInputs;
+  SmallVector<tfm::AttentionOp> attentions;
+  graph.walk([&](tfm::AttentionOp op) { attentions.push_back(op); });
+  for (tfm::AttentionOp attention : attentions) {
+    auto keys = splitPast(attention.getKey());
+    auto values = splitPast(attention.getValue());
+    if (!keys || !values)
+      continue;
+    for (const PastSource &past : {keys->first, values->first}) {
+      auto [it, inserted] = pastInputs.insert({past.input, past.dim});
+      if (!inserted && it->second != past.dim)
+        return attention.emitError()
+               << "--decoder: past input " << past.input.getArgNumber()
+               << " holds past positions in two different dims";
+    }
+    attention.getKeyMutable().assign(keys->second);
+    attention.getValueMutable().assign(values->second);
+  }
+  if (pastInputs.empty())
+    return success();
+
+  // The past's length is the position the call starts at.
+  OpBuilder b(graph.getContext());
+  for (auto [input, dim] : pastInputs) {
+    SmallVector<tfm::ShapeOp> shapes;
+    for (Operation *user : input.getUsers())
+      if (auto shape = dyn_cast<tfm::ShapeOp>(user))
+        shapes.push_back(shape);
+    for (tfm::ShapeOp shape : shapes) {
+      int64_t start = shape.getStart(), end = shape.getEnd();
+      if (dim < start || dim >= end)
+        continue;
+      b.setInsertionPoint(shape);
+      if (end - start == 1) {
+        shape.replaceAllUsesWith(
+            b.create<tfm::SequenceOffsetOp>(shape.getLoc()).getResult());
+        continue;
+      }
+      // Shape(past)[dim]: a Gather by a constant index.
+      for (Operation *user : llvm::make_early_inc_range(shape->getUsers())) {
+        auto gather = dyn_cast<tfm::GatherOp>(user);
+        DenseIntElementsAttr index;
+        if (!gather || gather.getAxis() != 0 ||
+            !matchPattern(gather.getIndices(), m_Constant(&index)) ||
+            index.getNumElements() != 1 ||
+            start + (*index.value_begin<APInt>()).getSExtValue() != dim)
+          continue;
+        b.setInsertionPoint(gather);
+        Value offset = b.create<tfm::SequenceOffsetOp>(gather.getLoc());
+        if (rankOf(gather.getResult()) == 0)
+          offset = b.create<tfm::SqueezeOp>(gather.getLoc(), offset,
+                                            b.getDenseI64ArrayAttr({0}));
+        gather.replaceAllUsesWith(offset);
+      }
+    }
+  }
+
+  // What still depends on the past (the presents, and the views and
+  // shapes that fed them) leaves; every output that does must go, and
+  // one at least must stay.
+  llvm::SetVector<Value> fromPast;
+  for (auto [input, dim] : pastInputs)
+    fromPast.insert(input);
+  for (Operation &op : graph.getBody().front())
+    if (llvm::any_of(op.getOperands(),
+                     [&](Value v) { return fromPast.contains(v); }))
+      fromPast.insert(op.getResults().begin(), op.getResults().end());
+  auto returnOp = cast<func::ReturnOp>(graph.getBody().front().getTerminator());
+  llvm::BitVector removedOutputs(returnOp.getNumOperands());
+  for (auto [i, result] : llvm::enumerate(returnOp.getOperands()))
+    if (fromPast.contains(result))
+      removedOutputs.set(i);
+  if (removedOutputs.all())
+    return graph.emitError() << "--decoder: every output depends on the past "
+                                "keys and values other than through the "
+                                "attention's cache";
+  returnOp->eraseOperands(removedOutputs);
+  (void)graph.eraseResults(removedOutputs);
+  // The ops only the presents used (tfm ops have no side effects), users
+  // before what they use.
+  SmallVector<Operation *> ops;
+  for (Operation &op : graph.getBody().front().without_terminator())
+    ops.push_back(&op);
+  for (Operation *op : llvm::reverse(ops))
+    if (op->use_empty())
+      op->erase();
+  llvm::BitVector removedInputs(graph.getNumArguments());
+  for (auto [input, dim] : pastInputs) {
+    if (!input.use_empty()) {
+      Operation *user = *input.getUsers().begin();
+      return user->emitError()
+             << "--decoder: '" << user->getName()
+             << "' reads the past keys or values other than as the "
+                "attention's cache or their length, which a model keeping "
+                "its KV cache in the instance cannot give it";
+    }
+    removedInputs.set(input.getArgNumber());
+  }
+  (void)graph.eraseArguments(removedInputs);
+  return success();
+}
+
 bool isSequenceName(StringRef name) {
   return name == "sequence" || name == "seq" || name == "seq_len" ||
          name == "sequence_length" || name == "seq_length";
@@ -378,6 +638,8 @@ struct SequenceStatePass
 
   void runOnOperation() override {
     func::FuncOp graph = getOperation();
+    if (failed(movePastIntoInstance(graph)))
+      return signalPassFailure();
     Prover prover;
     MLIRContext *context = &getContext();
     auto i64 = IntegerType::get(context, 64);
@@ -414,11 +676,15 @@ struct SequenceStatePass
         graph.setResultAttr(i, kSequenceDimAttr, IntegerAttr::get(i64, flow.dim));
     }
     if (prover.numStates == 0) {
-      graph.emitError() << "--decoder: the model has no causal linear "
-                           "attention to keep a state for (softmax attention "
-                           "needs a KV cache, not kept yet)";
+      graph.emitError() << "--decoder: the model has no causal attention to "
+                           "keep a state or a KV cache for";
       return signalPassFailure();
     }
+    if (maxContext > 0)
+      graph.walk([&](tfm::AttentionOp op) {
+        if (op->hasAttr(kSequenceStateAttr))
+          op->setAttr(kMaxContextAttr, IntegerAttr::get(i64, maxContext));
+      });
     graph->setAttr(kSequenceStatesAttr, IntegerAttr::get(i64, prover.numStates));
   }
 };

@@ -68,17 +68,107 @@ func.func @window(%q: tensor<?x?x2x4xf32> {tfm.dim_params = ["batch", "sequence"
 
 // -----
 
-// COM: Softmax attention needs every earlier key (a KV cache).
+// COM: Causal softmax attention without a mask keeps a KV cache in the
+// COM: instance: a state like linear attention's.
+// CHECK-LABEL: func.func @softmax
+// CHECK: tfm.attention {{.*}}tfm.sequence_state = 0 : i64
 func.func @softmax(%q: tensor<?x?x8xf32> {tfm.dim_params = ["batch", "sequence", ""]}) -> tensor<?x?x8xf32> {
-  // expected-error @+1 {{'tfm.attention' cannot run along the sequence: softmax attention needs every earlier key}}
   %a = tfm.attention %q, %q, %q {causal = true, num_heads = 2 : i64, scale = 0.5 : f32} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
   return %a : tensor<?x?x8xf32>
 }
 
 // -----
 
-// COM: Positions computed from the sequence's length (Range over Shape),
-// COM: which a step of one token would restart at 0.
+// COM: Non-causal attention: every position sees later keys.
+func.func @softmax_not_causal(%q: tensor<?x?x8xf32> {tfm.dim_params = ["batch", "sequence", ""]}) -> tensor<?x?x8xf32> {
+  // expected-error @+1 {{'tfm.attention' cannot run along the sequence: it is not causal}}
+  %a = tfm.attention %q, %q, %q {num_heads = 2 : i64, scale = 0.5 : f32} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
+  return %a : tensor<?x?x8xf32>
+}
+
+// -----
+
+// COM: A mask over the keys is not kept with the cache.
+func.func @softmax_masked(%q: tensor<?x?x8xf32> {tfm.dim_params = ["batch", "sequence", ""]}, %mask: tensor<?x1x1x?xf32>) -> tensor<?x?x8xf32> {
+  // expected-error @+1 {{'tfm.attention' cannot run along the sequence: it adds a mask over the keys}}
+  %a = tfm.attention %q, %q, %q, %mask {causal = true, num_heads = 2 : i64, scale = 0.5 : f32} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x1x1x?xf32>) -> tensor<?x?x8xf32>
+  return %a : tensor<?x?x8xf32>
+}
+
+// -----
+
+// COM: A model with past keys and values, stacked per layer ([layers,
+// COM: batch, heads, past, dim], one layer picked by a Gather): the
+// COM: attention takes the new keys and values with a KV cache, the past's
+// COM: length (Shape, Gather 3) becomes the call's start position, which
+// COM: counts the positions with Range(start, start + length, 1); the past
+// COM: inputs and the present output leave the signature.
+// CHECK-LABEL: func.func @past_keys
+// CHECK-SAME: (%[[X:.+]]: tensor<?x?x8xf32> {tfm.dim_params = ["batch", "sequence", ""], tfm.sequence_dim = 1 : i64})
+// CHECK-SAME: -> (tensor<?x?x8xf32> {tfm.sequence_dim = 1 : i64})
+// CHECK-SAME: attributes {tfm.sequence_states = 1 : i64}
+// CHECK: %[[START:.+]] = tfm.sequence_offset : tensor<1xi64>
+// CHECK: %[[PAST:.+]] = tfm.squeeze %[[START]]
+// CHECK: tfm.range %[[PAST]]
+// CHECK: %[[H:.+]] = tfm.transpose
+// CHECK-NOT: tfm.concat
+// CHECK: tfm.attention %[[H]], %[[H]], %[[H]] {causal = true, num_heads = 2 : i64, scale = 5.000000e-01 : f32, tfm.sequence_state = 0 : i64}
+// CHECK-NOT: tfm.concat
+func.func @past_keys(%x: tensor<?x?x8xf32> {tfm.dim_params = ["batch", "sequence", ""]},
+                     %pk: tensor<2x?x2x?x4xf32> {tfm.dim_params = ["", "batch", "", "past", ""]},
+                     %pv: tensor<2x?x2x?x4xf32> {tfm.dim_params = ["", "batch", "", "past", ""]})
+    -> (tensor<?x?x8xf32>, tensor<?x2x?x4xf32>) {
+  %table = tfm.constant dense<0.5> : tensor<64x8xf32>
+  %c0 = tfm.constant dense<0> : tensor<i64>
+  %c1 = tfm.constant dense<1> : tensor<i64>
+  %c3 = tfm.constant dense<3> : tensor<i64>
+  %heads = tfm.constant dense<[0, 0, 2, 4]> : tensor<4xi64>
+  %shape = tfm.shape %pk {end = 5 : i64, start = 0 : i64} : (tensor<2x?x2x?x4xf32>) -> tensor<5xi64>
+  %past = tfm.gather %shape, %c3 {axis = 0 : i64} : (tensor<5xi64>, tensor<i64>) -> tensor<i64>
+  %s = tfm.shape %x {end = 2 : i64, start = 1 : i64} : (tensor<?x?x8xf32>) -> tensor<1xi64>
+  %l = tfm.squeeze %s {axes = array<i64: 0>} : (tensor<1xi64>) -> tensor<i64>
+  %end = tfm.add %past, %l : (tensor<i64>, tensor<i64>) -> tensor<i64>
+  %positions = tfm.range %past, %end, %c1 : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
+  %p = tfm.gather %table, %positions {axis = 0 : i64} : (tensor<64x8xf32>, tensor<?xi64>) -> tensor<?x8xf32>
+  %y = tfm.add %x, %p : (tensor<?x?x8xf32>, tensor<?x8xf32>) -> tensor<?x?x8xf32>
+  %r = tfm.reshape %y, %heads : (tensor<?x?x8xf32>, tensor<4xi64>) -> tensor<?x?x2x4xf32>
+  %h = tfm.transpose %r {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x?x2x4xf32>) -> tensor<?x2x?x4xf32>
+  %k0 = tfm.gather %pk, %c0 {axis = 0 : i64} : (tensor<2x?x2x?x4xf32>, tensor<i64>) -> tensor<?x2x?x4xf32>
+  %v0 = tfm.gather %pv, %c0 {axis = 0 : i64} : (tensor<2x?x2x?x4xf32>, tensor<i64>) -> tensor<?x2x?x4xf32>
+  %k = tfm.concat %k0, %h {axis = 2 : i64} : (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>) -> tensor<?x2x?x4xf32>
+  %v = tfm.concat %v0, %h {axis = 2 : i64} : (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>) -> tensor<?x2x?x4xf32>
+  %a = tfm.attention %h, %k, %v {causal = true, num_heads = 2 : i64, scale = 0.5 : f32} : (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>) -> tensor<?x?x8xf32>
+  return %a, %k : tensor<?x?x8xf32>, tensor<?x2x?x4xf32>
+}
+
+// -----
+
+// COM: The past's length used other than as positions' start.
+func.func @past_length_as_data(%x: tensor<?x?x8xf32> {tfm.dim_params = ["batch", "sequence", ""]},
+                               %pk: tensor<?x2x?x4xf32>) -> tensor<?x?x8xf32> {
+  %heads = tfm.constant dense<[0, 0, 2, 4]> : tensor<4xi64>
+  %shape = tfm.shape %pk {end = 3 : i64, start = 2 : i64} : (tensor<?x2x?x4xf32>) -> tensor<1xi64>
+  %f = tfm.cast %shape {to = f32} : (tensor<1xi64>) -> tensor<1xf32>
+  // expected-error @+1 {{'tfm.mul' cannot run along the sequence: it uses the position the call starts at (the past length) other than as a Range's bounds}}
+  %y = tfm.mul %x, %f : (tensor<?x?x8xf32>, tensor<1xf32>) -> tensor<?x?x8xf32>
+  %r = tfm.reshape %y, %heads : (tensor<?x?x8xf32>, tensor<4xi64>) -> tensor<?x?x2x4xf32>
+  %h = tfm.transpose %r {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x?x2x4xf32>) -> tensor<?x2x?x4xf32>
+  %k = tfm.concat %pk, %h {axis = 2 : i64} : (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>) -> tensor<?x2x?x4xf32>
+  %a = tfm.attention %h, %k, %k {causal = true, num_heads = 2 : i64, scale = 0.5 : f32} : (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>) -> tensor<?x?x8xf32>
+  return %a : tensor<?x?x8xf32>
+}
+
+// -----
+
+// COM: Positions counted from 0 to the sequence's length (Range over
+// COM: Shape) count from the call's start instead: Range(offset, offset +
+// COM: length, 1), which is the same in a whole-sequence run.
+// CHECK-LABEL: func.func @positions_from_length
+// CHECK: %[[L:.+]] = tfm.squeeze
+// CHECK: %[[START:.+]] = tfm.sequence_offset : tensor<1xi64>
+// CHECK: %[[OFFSET:.+]] = tfm.squeeze %[[START]] {axes = array<i64: 0>}
+// CHECK: %[[END:.+]] = tfm.add %[[OFFSET]], %[[L]]
+// CHECK: tfm.range %[[OFFSET]], %[[END]], %{{.+}} :
 func.func @positions_from_length(%x: tensor<?x?x8xf32> {tfm.dim_params = ["batch", "sequence", ""]}) -> tensor<?x?x8xf32> {
   %table = tfm.constant dense<0.5> : tensor<64x8xf32>
   %c0 = tfm.constant dense<0> : tensor<i64>
@@ -87,9 +177,20 @@ func.func @positions_from_length(%x: tensor<?x?x8xf32> {tfm.dim_params = ["batch
   %l = tfm.squeeze %s {axes = array<i64: 0>} : (tensor<1xi64>) -> tensor<i64>
   %positions = tfm.range %c0, %l, %c1 : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
   %p = tfm.gather %table, %positions {axis = 0 : i64} : (tensor<64x8xf32>, tensor<?xi64>) -> tensor<?x8xf32>
-  // expected-error @+1 {{'tfm.add' cannot run along the sequence: it combines the data with a value computed from the sequence's length}}
   %y = tfm.add %x, %p : (tensor<?x?x8xf32>, tensor<?x8xf32>) -> tensor<?x?x8xf32>
-  %a = tfm.reshape %y, %s : (tensor<?x?x8xf32>, tensor<1xi64>) -> tensor<?xf32>
+  %a = tfm.attention %y, %y, %y {causal = true, num_heads = 2 : i64, scale = 0.5 : f32} : (tensor<?x?x8xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
+  return %a : tensor<?x?x8xf32>
+}
+
+// -----
+
+// COM: The sequence's length used as data (a position table as long as the
+// COM: sequence): a step of one token would see a different table.
+func.func @length_as_data(%x: tensor<?x?x8xf32> {tfm.dim_params = ["batch", "sequence", ""]}) -> tensor<?x?x8xf32> {
+  %s = tfm.shape %x {end = 2 : i64, start = 1 : i64} : (tensor<?x?x8xf32>) -> tensor<1xi64>
+  %f = tfm.cast %s {to = f32} : (tensor<1xi64>) -> tensor<1xf32>
+  // expected-error @+1 {{'tfm.mul' cannot run along the sequence: it combines the data with a value computed from the sequence's length or start}}
+  %y = tfm.mul %x, %f : (tensor<?x?x8xf32>, tensor<1xf32>) -> tensor<?x?x8xf32>
   return %y : tensor<?x?x8xf32>
 }
 

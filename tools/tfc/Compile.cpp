@@ -274,12 +274,22 @@ static cl::opt<bool> profile(
 static cl::opt<bool> decoder(
     "decoder",
     cl::desc("Compile for decoding along the sequence: tfc_model_prefill runs "
-             "the first tokens and keeps each causal linear attention's state "
-             "(a dk x dv matrix per head) in the instance, tfc_model_step "
-             "continues with the next tokens at a cost that does not grow "
-             "with the context (`tfc run --decode N` tries it). Every other "
-             "op must compute each position from that position alone; the "
-             "compiler proves it or names the op that does not"),
+             "the first tokens and keeps in the instance each causal "
+             "attention's KV cache (and each causal linear attention's "
+             "dk x dv state per head), tfc_model_step continues with the next "
+             "tokens (`tfc generate` decodes with them, `tfc run --decode N` "
+             "tries them). A model exported with past keys and values loses "
+             "those inputs and its presents: the cache replaces them. Every "
+             "other op must compute each position from that position alone; "
+             "the compiler proves it or names the op that does not"),
+    cl::sub(tfc::driver::compileCommand), cl::cat(tfc::driver::compileCategory));
+
+static cl::opt<int64_t> maxContext(
+    "max-context",
+    cl::desc("With --decoder: allocate each KV cache for this many positions "
+             "at the prefill, and refuse a step past them (default 0: the "
+             "caches grow, doubling, as the sequence does)"),
+    cl::value_desc("positions"), cl::init(0),
     cl::sub(tfc::driver::compileCommand), cl::cat(tfc::driver::compileCategory));
 
 static cl::opt<std::string> sequenceDim(
@@ -492,9 +502,16 @@ int tfc::driver::runCompile(MLIRContext &context) {
   compile.profile = profile;
   compile.decoder = decoder;
   compile.sequenceDimName = sequenceDim;
+  compile.maxContext = maxContext;
   if (!sequenceDim.empty() && !decoder) {
     llvm::errs() << "tfc: error: --sequence-dim names the sequence for "
                     "--decoder; add --decoder\n";
+    return 1;
+  }
+  if (maxContext.getNumOccurrences() && (!decoder || maxContext <= 0)) {
+    llvm::errs() << "tfc: error: --max-context is the positions a --decoder "
+                    "model's KV caches hold: a positive count, with "
+                    "--decoder\n";
     return 1;
   }
   compile.fusionReport = fusionReport;

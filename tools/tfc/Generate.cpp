@@ -12,9 +12,10 @@
 //     empty past (its length dim 0), each step with the last presents; an
 //     attention_mask input gets ones over the past and the new tokens, a
 //     position_ids input their positions;
-//   - compiled with --decoder (causal linear attention, its state kept in
-//     the instance): tfc_model_prefill on the prompt, tfc_model_step on
-//     each token.
+//   - compiled with --decoder (each causal attention's KV cache, or causal
+//     linear attention's state, kept in the instance; a past-key-values
+//     model so compiled has lost its past inputs and presents):
+//     tfc_model_prefill on the prompt, tfc_model_step on each token.
 //
 // The prompt is [batch, length] int64, every sequence the same length.
 //

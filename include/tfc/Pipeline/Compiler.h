@@ -36,10 +36,13 @@ struct CompileOptions {
   /// (tfc compile --quantize), which may compile and run variants of it.
   std::function<LogicalResult(ModuleOp)> reduce;
   /// --decoder: prefill and step entry points with each causal linear
-  /// attention's state kept in the instance (tfm-sequence-state), the
-  /// inputs' sequence dim named `sequenceDimName` (empty: the usual names).
+  /// attention's state and each causal attention's KV cache kept in the
+  /// instance (tfm-sequence-state), the inputs' sequence dim named
+  /// `sequenceDimName` (empty: the usual names); the caches allocated for
+  /// `maxContext` positions (0: they grow).
   bool decoder = false;
   std::string sequenceDimName;
+  int64_t maxContext = 0;
 };
 
 /// Compiles an imported model (one graph function of tfm ops) for `target`;

@@ -16,10 +16,13 @@ namespace mlir::tfc {
 #include "tfc/Transforms/Passes.h.inc"
 
 /// tfm-sequence-state's marks (tfc compile --decoder): on each causal
-/// tfm.linear_attention, the index of the state the instance keeps for it;
-/// on the graph's arguments and results, the dim that runs along the
-/// sequence; on the graph function, the number of states.
+/// tfm.linear_attention and each tfm.attention with a KV cache, the index
+/// of the state the instance keeps for it (and on the latter, with
+/// --max-context, the positions its cache is allocated for); on the graph's
+/// arguments and results, the dim that runs along the sequence; on the
+/// graph function, the number of states.
 inline constexpr llvm::StringLiteral kSequenceStateAttr = "tfm.sequence_state";
+inline constexpr llvm::StringLiteral kMaxContextAttr = "tfm.max_context";
 inline constexpr llvm::StringLiteral kSequenceDimAttr = "tfm.sequence_dim";
 inline constexpr llvm::StringLiteral kSequenceStatesAttr = "tfm.sequence_states";
 

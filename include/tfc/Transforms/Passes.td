@@ -672,20 +672,32 @@ def SequenceState : Pass<"tfm-sequence-state", "func::FuncOp"> {
     each step's outputs equal to the last rows of a run on the whole
     sequence so far. That holds when every op computes each position from
     that position alone, except causal `tfm.linear_attention`, which
-    carries a state per head from call to call.
+    carries a state per head from call to call, and causal `tfm.attention`
+    without a mask, which keeps a KV cache in the instance (the kernel
+    appends each call's keys and values and attends to all of them).
+
+    A model exported with past keys and values (its attention's keys and
+    values are `concat(past, new)` along their length, the past read from
+    graph inputs, one layer picked by a Gather) is rewritten first: the
+    attention takes the new keys and values, the past inputs' length
+    (a Shape read) becomes `tfm.sequence_offset`, the position the call
+    starts at, and the past inputs and the outputs computed from them (the
+    presents) leave the signature.
 
     The pass follows each value from the inputs' sequence dims (the dynamic
     dim named `sequence-dim-name`; by default one named sequence, seq,
     seq_len, sequence_length or seq_length, else a dynamic dim 1): through
     elementwise ops and norms over other dims, linears, reshapes that keep
     the dims up to the sequence's (their target may be read from the
-    shape), transposes, splits, gathers of embeddings. It numbers each
-    causal linear attention's state (`tfm.sequence_state`), marks the
+    shape), transposes, splits, gathers of embeddings, and positions
+    counted by `Range(offset, offset + length, 1)` from the call's start.
+    It numbers each state and KV cache (`tfm.sequence_state`; with
+    `max-context`, `tfm.max_context` on the attention), marks the
     arguments' and results' sequence dims (`tfm.sequence_dim`) and the
     count (`tfm.sequence_states` on the function). What it cannot prove is
-    an error naming the op: softmax attention (a KV cache, not kept yet),
-    non-causal linear attention, prefix sums or reductions over the
-    sequence, positions computed from its length.
+    an error naming the op: attention that is not causal or adds a mask,
+    prefix sums or reductions over the sequence, positions computed from
+    its length alone (`Range(0, length)`).
 
     ```mlir
     // The first linear attention keeps state 0:
@@ -697,7 +709,10 @@ def SequenceState : Pass<"tfm-sequence-state", "func::FuncOp"> {
     Option<"sequenceDimName", "sequence-dim-name", "std::string",
            /*default=*/"\"\"",
            "The inputs' sequence dim, by its ONNX name (default: sequence, "
-           "seq, seq_len, sequence_length, seq_length, else a dynamic dim 1)">
+           "seq, seq_len, sequence_length, seq_length, else a dynamic dim 1)">,
+    Option<"maxContext", "max-context", "int64_t", /*default=*/"0",
+           "The positions each KV cache is allocated for at the prefill; "
+           "a step past them fails (0: the caches grow)">
   ];
   let dependentDialects = ["::mlir::tfm::TfmDialect"];
 }

@@ -157,6 +157,7 @@ enum {
   TFC_RT_DTYPE_U8S8S32 = 4,  /* vpdpbusd: u8 activations, s8 weights */
   TFC_RT_DTYPE_S16S16S32 = 5, /* vpmaddwd: both widened to s16 */
   TFC_RT_DTYPE_S4F32 = 6,     /* 4-bit weights, f32 inputs and sums */
+  TFC_RT_DTYPE_I64 = 7,       /* integers: sequence_offset */
 };
 /* Bits 16-23: the instruction set the compiler chose for the model (the
  * code around the call is compiled for it too); the runtime runs that
@@ -202,7 +203,13 @@ enum {
  * a divisor of num_heads (grouped-query attention). out is
  * [B, Lq, num_heads * dv]. `mask`, when TFC_RT_ATTENTION_HAS_MASK is set, is
  * [B', N', Lq', Lk'] with each dim 1 or the full size. Kernels: f32. The
- * generated code has checked the shapes. */
+ * generated code has checked the shapes.
+ * `sequence_state` (causal ops of a --decoder model without a mask; else
+ * -1): the index of the instance's KV cache. A prefill stores k and v in
+ * it, a step appends them, and both attend to every key the cache holds
+ * (the queries being its last Lq positions); a plain run ignores it.
+ * `max_context` > 0 allocates the cache for that many positions at the
+ * prefill and refuses a step past them; 0 grows it as the sequence does. */
 
 /* Flags of tfc_rt_linear_attention, bits 0-7: the feature map in bits 0-1,
  * then causal, normalized (divided by the weights' sums plus `epsilon`),

@@ -21,7 +21,7 @@
 extern "C" {
 #endif
 
-#define TFC_ABI_VERSION 14
+#define TFC_ABI_VERSION 15
 /* The largest rank a model input or output may have. */
 #define TFC_MAX_RANK 8
 

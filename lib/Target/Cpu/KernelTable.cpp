@@ -59,6 +59,7 @@ std::optional<int64_t> mlir::tfc::cpu::encodeDtypes(StringRef dtypes) {
                      .Case("u8s8s32", TFC_RT_DTYPE_U8S8S32)
                      .Case("s16s16s32", TFC_RT_DTYPE_S16S16S32)
                      .Case("s4f32", TFC_RT_DTYPE_S4F32)
+                     .Case("i64", TFC_RT_DTYPE_I64)
                      .Default(0);
   if (!code)
     return std::nullopt;

@@ -667,6 +667,7 @@ public:
   Refusal selectInt4Linear(tfm::QuantizedLinearOp op, std::string &chosen);
   Refusal selectAttention(tfm::AttentionOp op, std::string &chosen);
   Refusal selectLinearAttention(tfm::LinearAttentionOp op, std::string &chosen);
+  Refusal selectSequenceOffset(tfm::SequenceOffsetOp op, std::string &chosen);
   Refusal selectBatchedMatMul(tfm::MatMulOp op, std::string &chosen);
   Refusal selectLayerNorm(Operation *op, Value input, Value skip, Value scale,
                           Value bias, uint64_t axis, float epsilon,
@@ -1048,6 +1049,9 @@ Refusal KernelSelector::selectAttention(tfm::AttentionOp op,
   if (!resultType.getElementType().isF32())
     return "no attention kernel for " +
            typeName(resultType.getElementType()) + " (only f32)";
+  if (op->hasAttr(kSequenceStateAttr) && op.getPrecision() != "f32")
+    return "the KV cache is kept for f32 products only, not " +
+           op.getPrecision().str();
   Location loc = op.getLoc();
   Value query = op.getQuery(), key = op.getKey(), value = op.getValue(),
         mask = op.getMask();
@@ -1106,6 +1110,14 @@ Refusal KernelSelector::selectAttention(tfm::AttentionOp op,
   }
   args.push_back(b.create<arith::ConstantIntOp>(loc, heads, 64));
   args.push_back(b.create<arith::ConstantOp>(loc, op.getScaleAttr()));
+  // --decoder: the instance's KV cache this op reads and appends to
+  // (tfm-sequence-state), and the positions it is allocated for.
+  auto state = op->getAttrOfType<IntegerAttr>(kSequenceStateAttr);
+  auto maxContext = op->getAttrOfType<IntegerAttr>(kMaxContextAttr);
+  args.push_back(
+      b.create<arith::ConstantIntOp>(loc, state ? state.getInt() : -1, 64));
+  args.push_back(b.create<arith::ConstantIntOp>(
+      loc, maxContext ? maxContext.getInt() : 0, 64));
   int64_t flags = (mask ? TFC_RT_ATTENTION_HAS_MASK : 0) |
                   (op.getCausal() ? TFC_RT_ATTENTION_CAUSAL : 0) |
                   (split.queryHeadMajor ? TFC_RT_ATTENTION_Q_HEAD_MAJOR : 0) |
@@ -1119,7 +1131,20 @@ Refusal KernelSelector::selectAttention(tfm::AttentionOp op,
       dynamicSizes(b, loc, resultType.getShape(), dims), absent, dtypes, isa,
       flags);
   op.getResult().replaceAllUsesWith(result.getResult());
-  chosen = ("kernel attention (" + dtypes + ", " + isa + ")").str();
+  chosen = ("kernel attention (" + dtypes + ", " + isa +
+            (state ? ", KV cache in the instance" : "") + ")")
+               .str();
+  return {};
+}
+
+Refusal KernelSelector::selectSequenceOffset(tfm::SequenceOffsetOp op,
+                                             std::string &chosen) {
+  auto result = b.create<UKernelOp>(op.getLoc(), op.getType(),
+                                    "sequence_offset", ValueRange(),
+                                    ValueRange(), ArrayRef<int64_t>(), "i64",
+                                    isa, 0);
+  op.getResult().replaceAllUsesWith(result.getResult());
+  chosen = "kernel sequence_offset";
   return {};
 }
 
@@ -1393,7 +1418,7 @@ struct CpuSelectKernelsPass
     getOperation().walk([&](Operation *op) {
       if (::mlir::isa<tfm::LinearOp, tfm::QuantizedLinearOp, tfm::MatMulOp,
               tfm::AttentionOp, tfm::LinearAttentionOp, tfm::LayerNormOp,
-              tfm::AddLayerNormOp>(op))
+              tfm::AddLayerNormOp, tfm::SequenceOffsetOp>(op))
         candidates.push_back(op);
     });
     OpBuilder b(&getContext());
@@ -1407,10 +1432,11 @@ struct CpuSelectKernelsPass
       b.setInsertionPoint(op);
       std::string chosen;
       Refusal refusal = select(selector, op, chosen);
-      // Only the kernel carries a decoder's state between calls.
-      if (!refusal.empty() && op->hasAttr(kSequenceStateAttr)) {
-        op->emitError("--decoder needs the linear_attention kernel to keep "
-                      "this op's state, and there is none here: ")
+      // Only the kernels carry a decoder's state between calls.
+      if (!refusal.empty() && (op->hasAttr(kSequenceStateAttr) ||
+                               ::mlir::isa<tfm::SequenceOffsetOp>(op))) {
+        op->emitError("--decoder needs a kernel to keep this op's state "
+                      "in the instance, and there is none here: ")
             << refusal;
         return signalPassFailure();
       }
@@ -1449,6 +1475,8 @@ private:
       return selector.selectQuantizedLinear(quantized, chosen);
     if (auto attention = dyn_cast<tfm::AttentionOp>(op))
       return selector.selectAttention(attention, chosen);
+    if (auto offset = dyn_cast<tfm::SequenceOffsetOp>(op))
+      return selector.selectSequenceOffset(offset, chosen);
     if (auto linear = dyn_cast<tfm::LinearAttentionOp>(op))
       return selector.selectLinearAttention(linear, chosen);
     if (auto norm = dyn_cast<tfm::LayerNormOp>(op))
