@@ -119,7 +119,49 @@ private:
   /// count from the call's start: Range(offset, offset + length, 1). Fails,
   /// changing nothing, on any other range.
   LogicalResult countFromCallStart(tfm::RangeOp range);
+  /// table[0 : length] along one axis of a free table (a learned position
+  /// table cut to the sequence's length), made to start at the call's
+  /// start: table[offset : offset + length]. Fails, changing nothing, on
+  /// any other slice.
+  LogicalResult sliceFromCallStart(tfm::SliceOp slice);
+  /// The call's start as a tensor of `type` (i64, 0-D or of one element).
+  Value callStart(OpBuilder &b, Location loc, Type type);
 };
+
+Value Prover::callStart(OpBuilder &b, Location loc, Type type) {
+  Value offset = b.create<tfm::SequenceOffsetOp>(loc);
+  auto tensorType = cast<RankedTensorType>(type);
+  if (tensorType.getRank() == 0)
+    offset = b.create<tfm::SqueezeOp>(loc, offset, b.getDenseI64ArrayAttr({0}));
+  if (!tensorType.getElementType().isInteger(64))
+    offset = b.create<tfm::CastOp>(loc, offset,
+                                   TypeAttr::get(tensorType.getElementType()));
+  flows[offset] = Flow{Flow::Offset, -1};
+  return offset;
+}
+
+LogicalResult Prover::sliceFromCallStart(tfm::SliceOp slice) {
+  DenseIntElementsAttr starts, axes, steps;
+  if (flowOf(slice.getInput()).kind != Flow::Free ||
+      flowOf(slice.getEnds()).kind != Flow::Length ||
+      !matchPattern(slice.getStarts(), m_Constant(&starts)) ||
+      !matchPattern(slice.getAxes(), m_Constant(&axes)) ||
+      !matchPattern(slice.getSteps(), m_Constant(&steps)) ||
+      starts.getNumElements() != 1 || axes.getNumElements() != 1 ||
+      steps.getNumElements() != 1 || !(*starts.value_begin<APInt>()).isZero() ||
+      *steps.value_begin<APInt>() != 1 ||
+      cast<RankedTensorType>(slice.getEnds().getType()).getRank() != 1)
+    return failure();
+  OpBuilder b(slice);
+  Location loc = slice.getLoc();
+  Value offset = callStart(b, loc, slice.getStarts().getType());
+  Value end = b.create<tfm::AddOp>(loc, offset, slice.getEnds());
+  flows[end] = Flow{Flow::End, -1};
+  slice.getStartsMutable().assign(offset);
+  slice.getEndsMutable().assign(end);
+  int64_t axis = (*axes.value_begin<APInt>()).getSExtValue();
+  return setAll(slice, Flow::along(normalized(axis, rankOf(slice.getInput()))));
+}
 
 LogicalResult Prover::countFromCallStart(tfm::RangeOp range) {
   APInt start, delta;
@@ -129,13 +171,8 @@ LogicalResult Prover::countFromCallStart(tfm::RangeOp range) {
     return failure();
   OpBuilder b(range);
   Location loc = range.getLoc();
-  Value offset = b.create<tfm::SequenceOffsetOp>(loc);
-  offset = b.create<tfm::SqueezeOp>(loc, offset, b.getDenseI64ArrayAttr({0}));
-  Type element = cast<RankedTensorType>(range.getStart().getType()).getElementType();
-  if (!element.isInteger(64))
-    offset = b.create<tfm::CastOp>(loc, offset, TypeAttr::get(element));
+  Value offset = callStart(b, loc, range.getStart().getType());
   Value end = b.create<tfm::AddOp>(loc, offset, range.getLimit());
-  flows[offset] = Flow{Flow::Offset, -1};
   flows[end] = Flow{Flow::End, -1};
   range.getStartMutable().assign(offset);
   range.getLimitMutable().assign(end);
@@ -248,6 +285,9 @@ LogicalResult Prover::visit(Operation *op) {
     return visitPositions(op);
   if (auto range = dyn_cast<tfm::RangeOp>(op))
     if (succeeded(countFromCallStart(range)))
+      return success();
+  if (auto slice = dyn_cast<tfm::SliceOp>(op))
+    if (succeeded(sliceFromCallStart(slice)))
       return success();
   if (auto shape = dyn_cast<tfm::ShapeOp>(op)) {
     Flow input = flowOf(shape.getInput());

@@ -27,10 +27,10 @@ func.func @linear(%x: tensor<1x?x8xf32>, %rows: index, %p: tensor<2x8x32xf32>, %
 // CHECK-LABEL: func.func @attention
 // CHECK: %[[OUT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<1x8x16xf32>
 // CHECK: %[[OV:.+]] = memref.cast %[[OUT]]
-// CHECK: tfc_cpu.ukernel_call "attention"(%{{.+}}, %{{.+}}, %{{.+}}, %[[OV]], %arg1, %arg2) {absent = array<i64: 3>, dtypes = "f32", isa = "avx2"}
-func.func @attention(%q: tensor<1x8x2x8xf32>, %heads: i64, %scale: f32) -> tensor<1x8x16xf32> {
-  %y = tfc_cpu.ukernel "attention"(%q, %q, %q, %heads, %scale) {absent = array<i64: 3>, dtypes = "f32", isa = "avx2"}
-      : (tensor<1x8x2x8xf32>, tensor<1x8x2x8xf32>, tensor<1x8x2x8xf32>, i64, f32) -> tensor<1x8x16xf32>
+// CHECK: tfc_cpu.ukernel_call "attention"(%{{.+}}, %{{.+}}, %{{.+}}, %[[OV]], %arg1, %arg2, %arg3, %arg3) {absent = array<i64: 3>, dtypes = "f32", isa = "avx2"}
+func.func @attention(%q: tensor<1x8x2x8xf32>, %heads: i64, %scale: f32, %state: i64) -> tensor<1x8x16xf32> {
+  %y = tfc_cpu.ukernel "attention"(%q, %q, %q, %heads, %scale, %state, %state) {absent = array<i64: 3>, dtypes = "f32", isa = "avx2"}
+      : (tensor<1x8x2x8xf32>, tensor<1x8x2x8xf32>, tensor<1x8x2x8xf32>, i64, f32, i64, i64) -> tensor<1x8x16xf32>
   return %y : tensor<1x8x16xf32>
 }
 

@@ -5,6 +5,8 @@
 // RUN: tfc-opt %s --tfc-cpu-select-kernels="isa=neon" --split-input-file | FileCheck %s --check-prefix=NEON
 // RUN: tfc-opt %s --tfc-cpu-select-kernels="isa=avx512+vnni" --split-input-file | FileCheck %s --check-prefix=VNNI
 // RUN: tfc-opt %s --tfc-cpu-select-kernels="isa=avx512+sve" --split-input-file | FileCheck %s --check-prefix=NONE
+// RUN: tfc-opt %S/Inputs/select-kernels-decoder.mlir --tfc-cpu-select-kernels="isa=avx512 emit-remarks" --split-input-file --verify-diagnostics | FileCheck %S/Inputs/select-kernels-decoder.mlir
+// RUN: not tfc-opt %S/Inputs/select-kernels-decoder.mlir --tfc-cpu-select-kernels="isa=x86-64" --split-input-file 2>&1 | FileCheck %S/Inputs/select-kernels-decoder.mlir --check-prefix=NONE
 
 // COM: Kernel selection fires where the CPU target has a kernel for the op,
 // COM: its element types and the instruction set, and leaves everything
@@ -175,7 +177,9 @@ func.func @batched_matmul_refused(%a: tensor<2x1x4x8xf32>, %b: tensor<1x3x8x4xf3
 // CHECK: %[[MASK4:.+]] = tensor.expand_shape %arg2 {{\[}}[0, 1, 2], [3]] output_shape [1, 1, %{{.+}}, %{{.+}}]
 // CHECK-DAG: %[[HEADS:.+]] = arith.constant 4 : i64
 // CHECK-DAG: %[[SCALE:.+]] = arith.constant 2.500000e-01 : f32
-// CHECK: tfc_cpu.ukernel "attention"(%[[Q4]], %[[K4]], %{{.+}}, %[[MASK4]], %[[HEADS]], %[[SCALE]]) dims(%{{.+}}, %{{.+}}) {dtypes = "f32", flags = 3 : i64, isa = "avx512"} : (tensor<?x?x4x16xf32>, tensor<?x?x4x16xf32>, tensor<?x?x4x16xf32>, tensor<1x1x?x?xf32>, i64, f32) -> tensor<?x?x64xf32>
+// CHECK-DAG: %[[NO_STATE:.+]] = arith.constant -1 : i64
+// CHECK-DAG: %[[NO_LIMIT:.+]] = arith.constant 0 : i64
+// CHECK: tfc_cpu.ukernel "attention"(%[[Q4]], %[[K4]], %{{.+}}, %[[MASK4]], %[[HEADS]], %[[SCALE]], %[[NO_STATE]], %[[NO_LIMIT]]) dims(%{{.+}}, %{{.+}}) {dtypes = "f32", flags = 3 : i64, isa = "avx512"} : (tensor<?x?x4x16xf32>, tensor<?x?x4x16xf32>, tensor<?x?x4x16xf32>, tensor<1x1x?x?xf32>, i64, f32, i64, i64) -> tensor<?x?x64xf32>
 // AVX2-LABEL: func.func @attention
 // AVX2: tfc_cpu.ukernel "attention"({{.*}}isa = "avx2"
 func.func @attention(%q: tensor<?x?x64xf32>, %k: tensor<?x?x64xf32>, %m: tensor<?x?xf32>) -> tensor<?x?x64xf32> {
@@ -190,7 +194,7 @@ func.func @attention(%q: tensor<?x?x64xf32>, %k: tensor<?x?x64xf32>, %m: tensor<
 // COM: to the kernel as they are, flagged (q 4, k 8, v 16); a k and v of 2
 // COM: heads serve q's 4 (grouped-query attention).
 // CHECK-LABEL: func.func @attention_head_major
-// CHECK: tfc_cpu.ukernel "attention"(%arg0, %arg1, %arg1, %{{.+}}, %{{.+}}) dims(%{{.+}}, %{{.+}}) {absent = array<i64: 3>, dtypes = "f32", flags = 28 : i64, isa = "avx512"} : (tensor<?x4x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, i64, f32) -> tensor<?x?x64xf32>
+// CHECK: tfc_cpu.ukernel "attention"(%arg0, %arg1, %arg1, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}) dims(%{{.+}}, %{{.+}}) {absent = array<i64: 3>, dtypes = "f32", flags = 28 : i64, isa = "avx512"} : (tensor<?x4x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>, i64, f32, i64, i64) -> tensor<?x?x64xf32>
 func.func @attention_head_major(%q: tensor<?x4x?x16xf32>, %k: tensor<?x2x?x16xf32>) -> tensor<?x?x64xf32> {
   // expected-remark @+1 {{kernel attention (f32, avx512)}}
   %r = tfm.attention %q, %k, %k {num_heads = 4 : i64, scale = 0.25 : f32} : (tensor<?x4x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>) -> tensor<?x?x64xf32>
