@@ -393,12 +393,142 @@ static int64_t visible_keys(const attention_problem *p, int64_t b) {
   return p->k_len;
 }
 
+/* Head h's K and V rows (f32; those of its group's KV head): in place when
+ * their elements are at unit stride, else the packing phase's copies. */
+static void head_rows(const attention_problem *p, int64_t b, int64_t h,
+                      const float **k, int64_t *k_row, const float **v,
+                      int64_t *v_row) {
+  const int64_t kv_head = h / (p->heads / p->kv_heads);
+  if (p->packed) {
+    *k = p->packed +
+         (size_t)(b * p->kv_heads + kv_head) * p->k_len * (p->dk + p->dv);
+    *v = *k + p->k_len * p->dk;
+    *k_row = p->dk;
+    *v_row = p->dv;
+    return;
+  }
+  *k = p->k + b * p->k_stride[0] + kv_head * p->k_head_stride;
+  *v = p->v + b * p->v_stride[0] + kv_head * p->v_head_stride;
+  *k_row = p->k_stride[1];
+  *v_row = p->v_stride[1];
+}
+
+/* Blocks of at most this many queries go query by query (attention_query):
+ * a decode step's one query would fill one lane of each register of the
+ * block's score tiles. */
+enum { FEW_QUERIES = 4 };
+
+/* Query i of head h against its visible keys (f32, K and V rows at unit
+ * stride): each score a dot product along the head dim, the softmax over
+ * the scores in chunks of the scratch's BLOCK_K x BLOCK_Q floats (a running
+ * maximum and sum across chunks, as the block path's), the output the
+ * probabilities' sum of V's rows. Reads each visible K and V row once:
+ * a decode step over a KV cache is bound by that. */
+static void attention_query(const attention_problem *p, attention_scratch *w,
+                            int64_t b, int64_t h, int64_t i, const float *k,
+                            int64_t k_row, const float *v, int64_t v_row) {
+  const int64_t dk = p->dk, dv = p->dv;
+  const float scale = p->scale * kLog2e;
+  const float *q = p->q + b * p->q_stride[0] + h * p->q_head_stride +
+                   i * p->q_stride[1];
+  float *qs = w->qt;
+  for (int64_t c = 0; c < dk; ++c)
+    qs[c] = q[c * p->q_stride[2]] * scale;
+  int64_t key_end = p->key_padding ? visible_keys(p, b) : p->k_len;
+  if (p->causal) {
+    int64_t last = i + p->k_len - p->q_len + 1;
+    if (last < key_end)
+      key_end = last < 0 ? 0 : last;
+  }
+  const float *mask =
+      p->has_mask ? p->mask + b * p->mask_stride[0] + h * p->mask_stride[1] +
+                        i * p->mask_stride[2]
+                  : NULL;
+  float *o = w->o, *st = w->st;
+  memset(o, 0, sizeof(float) * dv);
+  float m = -INFINITY, l = 0.0f;
+  const int64_t chunk = BLOCK_K * BLOCK_Q;
+  for (int64_t k0 = 0; k0 < key_end; k0 += chunk) {
+    int64_t keys = key_end - k0 < chunk ? key_end - k0 : chunk;
+    float chunk_max = -INFINITY;
+    for (int64_t j = 0; j < keys; ++j) {
+      const float *key = k + (k0 + j) * k_row;
+      vf16 acc = SPLAT16(0.0f);
+      int64_t c = 0;
+      for (; c + 16 <= dk; c += 16)
+        acc += LOAD16(qs + c) * LOAD16(key + c);
+      float score = SUM16(acc);
+      for (; c < dk; ++c)
+        score += qs[c] * key[c];
+      if (mask)
+        score += mask[(k0 + j) * p->mask_stride[3]] * kLog2e;
+      st[j] = score;
+      chunk_max = score > chunk_max ? score : chunk_max;
+    }
+    if (chunk_max == -INFINITY)
+      continue; /* every key of the chunk hidden */
+    float new_max = m > chunk_max ? m : chunk_max;
+    /* Rescale what the earlier chunks summed (none: m is -inf, alpha 0). */
+    float alpha = m == -INFINITY ? 0.0f : exp2f(m - new_max);
+    if (alpha != 1.0f) {
+      l *= alpha;
+      for (int64_t c = 0; c < dv; ++c)
+        o[c] *= alpha;
+    }
+    /* Probabilities 16 at a time (the scratch holds whole vectors: pad the
+     * last with hidden scores). */
+    int64_t padded = (keys + 15) & ~(int64_t)15;
+    for (int64_t j = keys; j < padded; ++j)
+      st[j] = -INFINITY;
+    vf16 sums = SPLAT16(0.0f);
+    for (int64_t j = 0; j < padded; j += 16) {
+      vf16 probability = EXP2_16(LOAD16(st + j) - new_max);
+      STORE16(st + j, probability);
+      sums += probability;
+    }
+    l += SUM16(sums);
+    m = new_max;
+    int64_t c = 0;
+    for (; c + TFC_VLEN <= dv; c += TFC_VLEN) {
+      vfn acc0 = LOADV(o + c), acc1 = SPLATV(0.0f);
+      int64_t j = 0;
+      for (; j + 2 <= keys; j += 2) {
+        acc0 += LOADV(v + (k0 + j) * v_row + c) * st[j];
+        acc1 += LOADV(v + (k0 + j + 1) * v_row + c) * st[j + 1];
+      }
+      if (j < keys)
+        acc0 += LOADV(v + (k0 + j) * v_row + c) * st[j];
+      STOREV(o + c, acc0 + acc1);
+    }
+    for (; c < dv; ++c) {
+      float sum = o[c];
+      for (int64_t j = 0; j < keys; ++j)
+        sum += st[j] * v[(k0 + j) * v_row + c];
+      o[c] = sum;
+    }
+  }
+  /* A query that saw no key (causal with Lq > Lk) gets zeros. */
+  float inv = l > 0.0f ? 1.0f / l : 0.0f;
+  float *row = p->out + b * p->out_stride[0] + h * p->out_head_stride +
+               i * p->out_stride[1];
+  for (int64_t c = 0; c < dv; ++c)
+    row[c * p->out_stride[2]] = o[c] * inv;
+}
+
 static void attention_block(const attention_problem *p, attention_scratch *w,
                             int64_t b, int64_t h, int64_t q_block) {
   const int64_t dk = p->dk, dv = p->dv;
   const int64_t q0 = q_block * BLOCK_Q;
   const int64_t rows = p->q_len - q0 < BLOCK_Q ? p->q_len - q0 : BLOCK_Q;
   const int64_t qv = (rows + 15) / 16; /* vectors of 16 queries */
+  if (!p->bf16 && rows <= FEW_QUERIES) {
+    const float *k, *v;
+    int64_t k_row, v_row;
+    head_rows(p, b, h, &k, &k_row, &v, &v_row);
+    for (int64_t i = q0; i < q0 + rows; ++i)
+      attention_query(p, w, b, h, i, k, k_row, v, v_row);
+    return;
+  }
 
   /* The queries, scaled and transposed; columns past `rows` are zero. */
   const float *q = p->q + b * p->q_stride[0] + h * p->q_head_stride;
@@ -447,16 +577,8 @@ static void attention_block(const attention_problem *p, attention_scratch *w,
     kp = p->pairs + (size_t)(b * p->kv_heads + kv_head) *
                         (p->k_len * k_pairs + v_pairs * dv);
     vp = kp + p->k_len * k_pairs;
-  } else if (p->packed) {
-    k = p->packed + (size_t)(b * p->kv_heads + kv_head) * p->k_len * (dk + dv);
-    v = k + p->k_len * dk;
-    k_row = dk;
-    v_row = dv;
   } else {
-    k = p->k + b * p->k_stride[0] + kv_head * p->k_head_stride;
-    v = p->v + b * p->v_stride[0] + kv_head * p->v_head_stride;
-    k_row = p->k_stride[1];
-    v_row = p->v_stride[1];
+    head_rows(p, b, h, &k, &k_row, &v, &v_row);
   }
   /* (No offset from a null mask: that is undefined behaviour in C.) */
   const float *mask =

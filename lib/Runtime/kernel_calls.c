@@ -490,10 +490,11 @@ static int bind_kv_cache(tfc_attention_f32_problem *p, int64_t index,
   }
   if (!same_shape || needed > state->capacity) {
     /* Preallocated to --max-context, else doubled: a step copies the cache
-     * to a new place once per doubling, not once per token. */
+     * to a new place once per doubling, not once per token; and a prefill
+     * leaves room for steps (a power of two above its length). */
     int64_t capacity = max_context > 0 ? max_context : 64;
     if (max_context <= 0) {
-      while (capacity < needed && capacity <= INT64_MAX / 2)
+      while (capacity <= needed && capacity <= INT64_MAX / 2)
         capacity *= 2;
       if (same_shape && capacity < 2 * state->capacity &&
           state->capacity <= INT64_MAX / 2)

@@ -540,10 +540,18 @@ std::optional<std::pair<PastSource, Value>> splitPast(Value keys) {
   return std::make_pair(*past, concat.getInputs()[1]);
 }
 
+/// How errors name graph input `input`: its ONNX name, else its number.
+std::string inputName(func::FuncOp graph, BlockArgument input) {
+  auto name = graph.getArgAttrOfType<StringAttr>(input.getArgNumber(), "tfm.name");
+  return name ? "'" + name.str() + "'"
+              : "number " + std::to_string(input.getArgNumber());
+}
+
 /// Moves the KV cache of a model with past keys and values into the
 /// instance (see the file comment).
 LogicalResult movePastIntoInstance(func::FuncOp graph) {
   llvm::MapVector<BlockArgument, int64_t> pastInputs;
+  llvm::SetVector<Value> presents; // the concatenated keys and values
   SmallVector<tfm::AttentionOp> attentions;
   graph.walk([&](tfm::AttentionOp op) { attentions.push_back(op); });
   for (tfm::AttentionOp attention : attentions) {
@@ -555,9 +563,11 @@ LogicalResult movePastIntoInstance(func::FuncOp graph) {
       auto [it, inserted] = pastInputs.insert({past.input, past.dim});
       if (!inserted && it->second != past.dim)
         return attention.emitError()
-               << "--decoder: past input " << past.input.getArgNumber()
+               << "--decoder: past input " << inputName(graph, past.input)
                << " holds past positions in two different dims";
     }
+    presents.insert(attention.getKey());
+    presents.insert(attention.getValue());
     attention.getKeyMutable().assign(keys->second);
     attention.getValueMutable().assign(values->second);
   }
@@ -600,25 +610,22 @@ LogicalResult movePastIntoInstance(func::FuncOp graph) {
     }
   }
 
-  // What still depends on the past (the presents, and the views and
-  // shapes that fed them) leaves; every output that does must go, and
-  // one at least must stay.
-  llvm::SetVector<Value> fromPast;
-  for (auto [input, dim] : pastInputs)
-    fromPast.insert(input);
+  // The outputs computed from the concatenated keys and values (the
+  // presents) leave; whatever else still reads the past inputs then is an
+  // error below, so no output is dropped for a use not understood here.
   for (Operation &op : graph.getBody().front())
     if (llvm::any_of(op.getOperands(),
-                     [&](Value v) { return fromPast.contains(v); }))
-      fromPast.insert(op.getResults().begin(), op.getResults().end());
+                     [&](Value v) { return presents.contains(v); }))
+      presents.insert(op.getResults().begin(), op.getResults().end());
   auto returnOp = cast<func::ReturnOp>(graph.getBody().front().getTerminator());
   llvm::BitVector removedOutputs(returnOp.getNumOperands());
   for (auto [i, result] : llvm::enumerate(returnOp.getOperands()))
-    if (fromPast.contains(result))
+    if (presents.contains(result))
       removedOutputs.set(i);
   if (removedOutputs.all())
-    return graph.emitError() << "--decoder: every output depends on the past "
-                                "keys and values other than through the "
-                                "attention's cache";
+    return graph.emitError() << "--decoder: every output is computed from "
+                                "the past and new keys and values joined: "
+                                "nothing would be left to return";
   returnOp->eraseOperands(removedOutputs);
   (void)graph.eraseResults(removedOutputs);
   // The ops only the presents used (tfm ops have no side effects), users
@@ -634,10 +641,10 @@ LogicalResult movePastIntoInstance(func::FuncOp graph) {
     if (!input.use_empty()) {
       Operation *user = *input.getUsers().begin();
       return user->emitError()
-             << "--decoder: '" << user->getName()
-             << "' reads the past keys or values other than as the "
-                "attention's cache or their length, which a model keeping "
-                "its KV cache in the instance cannot give it";
+             << "--decoder: '" << user->getName() << "' reads past input "
+             << inputName(graph, input)
+             << " other than as the attention's cache or its length, which "
+                "a model keeping its KV cache in the instance cannot give it";
     }
     removedInputs.set(input.getArgNumber());
   }

@@ -143,6 +143,22 @@ func.func @past_keys(%x: tensor<?x?x8xf32> {tfm.dim_params = ["batch", "sequence
 
 // -----
 
+// COM: The past read other than through the attention's cache or its
+// COM: length (here, an output of its own): refused, not dropped.
+func.func @past_read_otherwise(%x: tensor<?x?x8xf32> {tfm.dim_params = ["batch", "sequence", ""]},
+                               %pk: tensor<?x2x?x4xf32> {tfm.name = "past_keys"}) -> (tensor<?x?x8xf32>, tensor<?x2x?x4xf32>) {
+  %heads = tfm.constant dense<[0, 0, 2, 4]> : tensor<4xi64>
+  %r = tfm.reshape %x, %heads : (tensor<?x?x8xf32>, tensor<4xi64>) -> tensor<?x?x2x4xf32>
+  %h = tfm.transpose %r {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x?x2x4xf32>) -> tensor<?x2x?x4xf32>
+  %k = tfm.concat %pk, %h {axis = 2 : i64} : (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>) -> tensor<?x2x?x4xf32>
+  %a = tfm.attention %h, %k, %k {causal = true, num_heads = 2 : i64, scale = 0.5 : f32} : (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>) -> tensor<?x?x8xf32>
+  // expected-error @+1 {{--decoder: 'tfm.mul' reads past input 'past_keys' other than as the attention's cache or its length}}
+  %doubled = tfm.mul %pk, %pk : (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>) -> tensor<?x2x?x4xf32>
+  return %a, %doubled : tensor<?x?x8xf32>, tensor<?x2x?x4xf32>
+}
+
+// -----
+
 // COM: The past's length used other than as positions' start.
 func.func @past_length_as_data(%x: tensor<?x?x8xf32> {tfm.dim_params = ["batch", "sequence", ""]},
                                %pk: tensor<?x2x?x4xf32>) -> tensor<?x?x8xf32> {

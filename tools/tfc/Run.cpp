@@ -126,7 +126,8 @@ static cl::opt<std::string> librarySymbolName(
 static cl::opt<bool> profileOps(
     "profile",
     cl::desc("Print the time per graph op (kernel): over the --bench runs, "
-             "else over the one run. An ONNX model is compiled with "
+             "over the --decode steps, else over the one run. An ONNX model "
+             "is compiled with "
              "profiling; a library must come from tfc compile --profile"),
     cl::sub(tfc::driver::runCommand), cl::cat(tfc::driver::runCategory));
 
@@ -302,10 +303,13 @@ static bool placePositions(HostTensor &joined, const tfc_tensor &piece,
 /// --decode: a prefill on all but the last `steps` positions of `inputs`,
 /// then one step per position; `outputs` gets the calls' outputs joined
 /// along the sequence (the last call's where an output has no sequence
-/// dim). Prints the times. False after printing an error.
+/// dim). Prints the times; `stepsMs` gets the steps' total. With
+/// `profileSteps`, the profile is cleared after the prefill, so that it
+/// holds the steps' ops. False after printing an error.
 static bool runDecode(RuntimeApi &api, tfc_model *model,
                       const std::vector<HostTensor> &inputs, unsigned steps,
-                      std::vector<HostTensor> &outputs) {
+                      bool profileSteps, std::vector<HostTensor> &outputs,
+                      double &stepsMs) {
   size_t numInputs = api.numInputs(model), numOutputs = api.numOutputs(model);
   if (!api.prefill || !api.step) {
     llvm::errs() << "tfc: error: --decode: the library's runtime has no "
@@ -376,6 +380,8 @@ static bool runDecode(RuntimeApi &api, tfc_model *model,
       return false;
     }
     (call == 0 ? prefillMs : stepMs.emplace_back()) = ms;
+    if (call == 0 && profileSteps && api.clearProfile)
+      api.clearProfile(model);
     std::string error;
     bool ok = true;
     for (size_t i = 0; i < numOutputs; ++i) {
@@ -399,6 +405,9 @@ static bool runDecode(RuntimeApi &api, tfc_model *model,
   }
   std::vector<double> sorted = stepMs;
   std::sort(sorted.begin(), sorted.end());
+  stepsMs = 0;
+  for (double ms : stepMs)
+    stepsMs += ms;
   llvm::outs() << "decode: prefill of " << length - steps << " positions "
                << llvm::format("%.3f", prefillMs) << " ms; " << steps
                << " steps of one position: median "
@@ -655,12 +664,14 @@ int tfc::driver::runRun(MLIRContext &context) {
   std::vector<tfc_profile_entry> firstRunProfile;
   std::vector<HostTensor> outputs(numOutputs);
   if (decodeSteps > 0) {
-    if (benchRuns > 0 || profileOps) {
+    if (benchRuns > 0) {
       llvm::errs() << "tfc: error: --decode times its own calls; drop --bench "
-                      "and --profile\n";
+                      "(--profile gives the steps' ops)\n";
       return 1;
     }
-    if (!runDecode(api, model, inputs, decodeSteps, outputs))
+    // --profile: the steps' ops, per step.
+    if (!runDecode(api, model, inputs, decodeSteps, profileOps, outputs,
+                   firstRunMs))
       return 1;
   } else {
     auto start = std::chrono::steady_clock::now();
@@ -699,9 +710,11 @@ int tfc::driver::runRun(MLIRContext &context) {
                  << dtypeName(outputs[i].dtype) << " "
                  << shapeText(outputs[i].dims) << "\n";
 
-  if (profileOps && benchRuns == 0)
-    printProfile(firstRunProfile.data(), firstRunProfile.size(), 1, firstRunMs,
-                 llvm::outs());
+  if (profileOps && benchRuns == 0) {
+    unsigned runs = decodeSteps > 0 ? decodeSteps : 1;
+    printProfile(firstRunProfile.data(), firstRunProfile.size(), runs,
+                 firstRunMs / runs, llvm::outs());
+  }
 
   int status = 0;
   if (!outputDirectory.empty()) {
