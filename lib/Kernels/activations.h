@@ -55,7 +55,8 @@
  * multiple of 16, at most 32): bias (panel-wide, or NULL), activation,
  * then the residual row (NULL: none); the first `cols` columns go to
  * `out`. A whole panel goes straight to the output, the last, narrower
- * one through a line on the stack. The bf16 and int4 kernels' tiles. */
+ * one through a line on the stack. The bf16, int4 and int8 kernels'
+ * tiles. */
 static inline void finish_panel_row(const float *sums, int panel,
                                     const float *bias, int activation,
                                     const float *residual, float *out,
@@ -82,6 +83,20 @@ static inline void finish_panel_row(const float *sums, int panel,
     for (int64_t j = 0; j < cols; ++j)
       out[j] = line[j];
   }
+}
+
+/* finish_panel_row for `rows` rows of a tile: their sums `panel` floats
+ * apart; `residual` (NULL: none) and `out` at the tile's first row, rows
+ * `residual_row` and `out_row` floats apart. */
+static inline void finish_panel_rows(const float *sums, int panel,
+                                     int64_t rows, const float *bias,
+                                     int activation, const float *residual,
+                                     int64_t residual_row, float *out,
+                                     int64_t out_row, int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r)
+    finish_panel_row(sums + r * panel, panel, bias, activation,
+                     residual ? residual + r * residual_row : NULL,
+                     out + r * out_row, cols);
 }
 
 #endif

@@ -210,13 +210,14 @@ TILE_ROWS_DISPATCH(tile_rows_widened, , tile_widened)
 static void tile_epilogue(const bf16_problem *p, const float *sums,
                           int64_t rows, int64_t batch, int64_t in_batch,
                           int64_t col0, int64_t cols, const float *bias) {
-  for (int64_t r = 0; r < rows; ++r)
-    finish_panel_row(
-        sums + r * PANEL, PANEL, bias, p->activation,
-        p->residual ? p->residual + batch * p->residual_batch +
-                          (in_batch + r) * p->residual_row + col0
-                    : NULL,
-        p->out + batch * p->out_batch + (in_batch + r) * p->out_row + col0, cols);
+  finish_panel_rows(
+      sums, PANEL, rows, bias, p->activation,
+      p->residual ? p->residual + batch * p->residual_batch +
+                        in_batch * p->residual_row + col0
+                  : NULL,
+      p->residual_row,
+      p->out + batch * p->out_batch + in_batch * p->out_row + col0, p->out_row,
+      cols);
 }
 
 /* Task `task`'s batch, block of rows and group of panels: consecutive tasks

@@ -225,13 +225,14 @@ static void tile_rows(const q4_problem *p, const float *a, int64_t a_row,
 static void tile_epilogue(const q4_problem *p, const float *sums, int64_t rows,
                           int64_t batch, int64_t row, int64_t col0,
                           int64_t cols, const float *bias) {
-  for (int64_t r = 0; r < rows; ++r)
-    finish_panel_row(
-        sums + r * PANEL, PANEL, bias, p->activation,
-        p->residual ? p->residual + batch * p->residual_batch +
-                          (row + r) * p->residual_row + col0
-                    : NULL,
-        p->out + batch * p->out_batch + (row + r) * p->out_row + col0, cols);
+  finish_panel_rows(
+      sums, PANEL, rows, bias, p->activation,
+      p->residual ? p->residual + batch * p->residual_batch +
+                        row * p->residual_row + col0
+                  : NULL,
+      p->residual_row,
+      p->out + batch * p->out_batch + row * p->out_row + col0, p->out_row,
+      cols);
 }
 
 static const uint8_t *panel_bytes(const q4_problem *p, int64_t panel) {

@@ -103,10 +103,8 @@ static inline void q8_tile_epilogue(const tfc_linear_q8_problem *p,
     const float *res = p->residual ? p->residual + batch * p->residual_batch +
                                          (in_batch + r) * p->residual_row + col0
                                    : NULL;
-    /* A whole panel goes straight to the output; the last, narrower one
-     * through a line on the stack. */
-    const int whole = cols == panel;
-    float line[32] __attribute__((aligned(64)));
+    /* The row's sums as floats, then the float kernels' epilogue. */
+    float dequantized[32] __attribute__((aligned(64)));
     for (int x = 0; x < panel / 16; ++x) {
       vi16 s = *(const vi16 *)(sums + r * panel + 16 * x);
       if (u8s8) {
@@ -114,24 +112,10 @@ static inline void q8_tile_epilogue(const tfc_linear_q8_problem *p,
         if (wzero)
           s -= *(const vi16 *)(wzero + 16 * x) * rowsum;
       }
-      vf16 v = __builtin_convertvector(s, vf16) * (LOAD16(scale + 16 * x) * sa);
-      if (bias)
-        v += LOAD16(bias + 16 * x);
-      v = ACTIVATE16(v, p->activation);
-      if (whole) {
-        if (res)
-          v += LOAD16(res + 16 * x);
-        STORE16(out + 16 * x, v);
-      } else {
-        STORE16(line + 16 * x, v);
-      }
+      STORE16(dequantized + 16 * x,
+              __builtin_convertvector(s, vf16) * (LOAD16(scale + 16 * x) * sa));
     }
-    if (!whole) {
-      if (res)
-        for (int64_t j = 0; j < cols; ++j)
-          line[j] += res[j];
-      memcpy(out, line, sizeof(float) * (size_t)cols);
-    }
+    finish_panel_row(dequantized, panel, bias, p->activation, res, out, cols);
   }
 }
 
