@@ -79,10 +79,6 @@ std::optional<SmallVector<float>> mlir::tfc::getConstantFloats(Value value) {
   return std::nullopt;
 }
 
-std::optional<SmallVector<char>> mlir::tfc::getConstantBytes(Value value) {
-  return tfm::getConstantBytes(value);
-}
-
 Value mlir::tfc::createWeightConstant(OpBuilder &b, Location loc,
                                       RankedTensorType type,
                                       ArrayRef<char> bytes, StringRef name) {

@@ -19,6 +19,7 @@
 #include "mlir/IR/Operation.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/Value.h"
+#include "tfm/TfmOps.h"
 
 #include <optional>
 #include <vector>
@@ -52,10 +53,8 @@ bool readConstantFloats(Value value, int64_t count, ArrayRef<float> &inPlace,
 /// repeated. False when it is not a constant of 1 or `cols` elements.
 bool readLinearBias(Value bias, int64_t cols, std::vector<float> &values);
 
-/// The elements of a constant tensor of any element type a whole number of
-/// bytes wide (every float and integer type but i1), inline or a blob,
-/// row-major, as bytes (a copy, a splat expanded), or nullopt.
-std::optional<SmallVector<char>> getConstantBytes(Value value);
+/// The passes read constants' bytes with the dialect's reader (TfmOps.h).
+using tfm::getConstantBytes;
 
 /// A new tfm.constant holding `bytes` (the elements of `type`, row-major)
 /// as a weights blob named `name` (the blob owns a copy).

@@ -124,11 +124,15 @@ private:
   /// start: table[offset : offset + length]. Fails, changing nothing, on
   /// any other slice.
   LogicalResult sliceFromCallStart(tfm::SliceOp slice);
-  /// The call's start as a tensor of `type` (i64, 0-D or of one element).
-  Value callStart(OpBuilder &b, Location loc, Type type);
+  /// The call's positions as bounds for a Range or Slice that counted
+  /// from 0 to `length`: the call's start as a tensor of `type` (i64, 0-D
+  /// or of one element) and that plus `length`, their flows recorded.
+  std::pair<Value, Value> callBounds(OpBuilder &b, Location loc, Type type,
+                                     Value length);
 };
 
-Value Prover::callStart(OpBuilder &b, Location loc, Type type) {
+std::pair<Value, Value> Prover::callBounds(OpBuilder &b, Location loc,
+                                           Type type, Value length) {
   Value offset = b.create<tfm::SequenceOffsetOp>(loc);
   auto tensorType = cast<RankedTensorType>(type);
   if (tensorType.getRank() == 0)
@@ -136,8 +140,10 @@ Value Prover::callStart(OpBuilder &b, Location loc, Type type) {
   if (!tensorType.getElementType().isInteger(64))
     offset = b.create<tfm::CastOp>(loc, offset,
                                    TypeAttr::get(tensorType.getElementType()));
+  Value end = b.create<tfm::AddOp>(loc, offset, length);
   flows[offset] = Flow{Flow::Offset, -1};
-  return offset;
+  flows[end] = Flow{Flow::End, -1};
+  return {offset, end};
 }
 
 LogicalResult Prover::sliceFromCallStart(tfm::SliceOp slice) {
@@ -153,10 +159,8 @@ LogicalResult Prover::sliceFromCallStart(tfm::SliceOp slice) {
       cast<RankedTensorType>(slice.getEnds().getType()).getRank() != 1)
     return failure();
   OpBuilder b(slice);
-  Location loc = slice.getLoc();
-  Value offset = callStart(b, loc, slice.getStarts().getType());
-  Value end = b.create<tfm::AddOp>(loc, offset, slice.getEnds());
-  flows[end] = Flow{Flow::End, -1};
+  auto [offset, end] = callBounds(b, slice.getLoc(), slice.getStarts().getType(),
+                                  slice.getEnds());
   slice.getStartsMutable().assign(offset);
   slice.getEndsMutable().assign(end);
   int64_t axis = (*axes.value_begin<APInt>()).getSExtValue();
@@ -170,10 +174,8 @@ LogicalResult Prover::countFromCallStart(tfm::RangeOp range) {
       flowOf(range.getLimit()).kind != Flow::Length)
     return failure();
   OpBuilder b(range);
-  Location loc = range.getLoc();
-  Value offset = callStart(b, loc, range.getStart().getType());
-  Value end = b.create<tfm::AddOp>(loc, offset, range.getLimit());
-  flows[end] = Flow{Flow::End, -1};
+  auto [offset, end] = callBounds(b, range.getLoc(), range.getStart().getType(),
+                                  range.getLimit());
   range.getStartMutable().assign(offset);
   range.getLimitMutable().assign(end);
   return setAll(range, Flow::along(0));
