@@ -397,6 +397,15 @@ func.func @trilu_rank(%x: tensor<3xf32>, %k: tensor<i64>) {
 }
 // -----
 
+func.func @sequence_offset_type() {
+  // COM: The call's start is one i64, known only at run time.
+  // expected-error @+2 {{'tfm.sequence_offset' op inferred type(s) 'tensor<1xi64>' are incompatible with return type(s) of operation 'tensor<2xi64>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %start = tfm.sequence_offset : tensor<2xi64>
+  return
+}
+// -----
+
 func.func @shape_window(%x: tensor<3x4xf32>) {
   // expected-error @+2 {{window [0, 3) is not within the rank 2}}
   // expected-error @+1 {{failed to infer returned types}}

@@ -76,6 +76,23 @@ func.func @shape_pieces(%x: tensor<?x128x768xf32>) -> (tensor<2xi64>, tensor<1xi
 
 // -----
 
+// COM: The call's start position is a run-time value: a range counted
+// COM: from it does not fold.
+// CHECK-LABEL: func.func @sequence_offset_stays
+// CHECK: %[[START:.+]] = tfm.sequence_offset : tensor<1xi64>
+// CHECK: tfm.range
+func.func @sequence_offset_stays() -> tensor<?xi64> {
+  %start = tfm.sequence_offset : tensor<1xi64>
+  %first = tfm.squeeze %start {axes = array<i64: 0>} : (tensor<1xi64>) -> tensor<i64>
+  %c1 = tfm.constant dense<1> : tensor<i64>
+  %c4 = tfm.constant dense<4> : tensor<i64>
+  %end = tfm.add %first, %c4 : (tensor<i64>, tensor<i64>) -> tensor<i64>
+  %r = tfm.range %first, %end, %c1 : (tensor<i64>, tensor<i64>, tensor<i64>) -> tensor<?xi64>
+  return %r : tensor<?xi64>
+}
+
+// -----
+
 // COM: A gather that picks the symbolic batch does not fold.
 // CHECK-LABEL: func.func @symbolic_pick
 // CHECK: tfm.gather

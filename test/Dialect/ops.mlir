@@ -193,6 +193,13 @@ func.func @shapes(%x: tensor<?x128x768xf32>, %n: tensor<i64>) -> (tensor<2xi64>,
   return %s, %z, %r : tensor<2xi64>, tensor<?x?xf32>, tensor<?xi64>
 }
 
+// CHECK-LABEL: func.func @sequence_offset
+func.func @sequence_offset() -> tensor<1xi64> {
+  // CHECK: tfm.sequence_offset : tensor<1xi64>
+  %start = tfm.sequence_offset : tensor<1xi64>
+  return %start : tensor<1xi64>
+}
+
 // CHECK-LABEL: func.func @refined_result
 // COM: A stored result type may know more than inference (here the batch).
 func.func @refined_result(%x: tensor<?x768xf32>, %b: tensor<768xf32>) -> tensor<4x768xf32> {
