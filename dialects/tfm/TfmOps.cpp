@@ -720,16 +720,42 @@ LogicalResult LinearOp::inferReturnTypes(MLIRContext *ctx,
 }
 
 /// The scale and zero point of a (de)quantization of `input` along `axis`:
-/// 0-D, or 1-D with the size of that dim; the zero point of `zeroType`.
+/// 0-D, or 1-D with the size of that dim, or with `blockSize` > 0 the
+/// input's shape with ceil(D / blockSize) along `axis`; the zero point of
+/// `zeroType`.
 static LogicalResult verifyQuantizationParameters(std::optional<Location> loc,
                                                   RankedTensorType input,
                                                   Value scale, Value zero,
-                                                  int64_t axis, Type zeroType) {
+                                                  int64_t axis, Type zeroType,
+                                                  int64_t blockSize = 0) {
   RankedTensorType scaleType = tensorOf(scale);
-  if (!scaleType.getElementType().isF32() || scaleType.getRank() > 1)
+  if (blockSize < 0)
+    return emitOptionalError(loc, "block_size must not be negative, got ",
+                             blockSize);
+  if (blockSize > 0) {
+    int64_t rank = input.getRank();
+    if (axis < -rank || axis >= rank)
+      return emitOptionalError(loc, "axis ", axis, " is out of range for rank ",
+                               rank);
+    int64_t blockedAxis = axis < 0 ? axis + rank : axis;
+    if (!scaleType.getElementType().isF32() || scaleType.getRank() != rank)
+      return emitOptionalError(loc, "a blocked scale must be an f32 tensor of "
+                               "the input's rank ", rank, ", got ", scaleType);
+    for (int64_t d = 0; d < rank; ++d) {
+      int64_t size = input.getDimSize(d);
+      // ceil(size / blockSize) without overflow.
+      if (d == blockedAxis && !ShapedType::isDynamic(size))
+        size = size / blockSize + (size % blockSize != 0);
+      if (failed(mergeDims(loc, scaleType.getDimSize(d), size,
+                           d == blockedAxis ? "the blocked scale and the input's blocks"
+                                            : "the blocked scale and the input")))
+        return failure();
+    }
+  } else if (!scaleType.getElementType().isF32() || scaleType.getRank() > 1) {
     return emitOptionalError(loc, "scale must be a 0-D or 1-D f32 tensor, got ",
                              scaleType);
-  if (scaleType.getRank() == 1) {
+  }
+  if (blockSize == 0 && scaleType.getRank() == 1) {
     int64_t rank = input.getRank();
     if (axis < -rank || axis >= rank)
       return emitOptionalError(loc, "axis ", axis, " is out of range for rank ",
@@ -791,7 +817,12 @@ LogicalResult DequantizeLinearOp::inferReturnTypes(
   if (failed(verifyQuantizationParameters(loc, input, adaptor.getScale(),
                                           adaptor.getZeroPoint(),
                                           adaptor.getAxis(),
-                                          input.getElementType())))
+                                          input.getElementType(),
+                                          // (Absent when built from an
+                                          // attribute dictionary without it.)
+                                          adaptor.getBlockSizeAttr()
+                                              ? adaptor.getBlockSize()
+                                              : 0)))
     return failure();
   results.push_back(input.clone(Float32Type::get(ctx)));
   return success();

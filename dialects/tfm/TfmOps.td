@@ -433,12 +433,21 @@ def Tfm_DequantizeLinearOp : Tfm_Op<"dequantize_linear"> {
     (f32) and the optional `zero_point` (the input's type; 0 when absent)
     are 0-D (per tensor) or 1-D along `axis` (per axis).
 
+    With `block_size` B > 0 (opset 21's blocked form) they have the input's
+    rank instead: the input's shape with `ceil(D / B)` along `axis` (D the
+    input's size there), element `i` along `axis` taking parameter `i / B`.
+    ONNX's `INT4` and `UINT4` tensors import a value to a byte (`i8`, `ui8`),
+    so 4-bit weights dequantize in this form:
+
     ```mlir
     %w = tfm.dequantize_linear %wq, %s {axis = 1 : i64} : (tensor<768x768xi8>, tensor<768xf32>) -> tensor<768x768xf32>
+    %w4 = tfm.dequantize_linear %w4q, %s4, %z4 {axis = 0 : i64, block_size = 32 : i64}
+        : (tensor<768x768xi8>, tensor<24x768xf32>, tensor<24x768xi8>) -> tensor<768x768xf32>
     ```
   }];
   let arguments = (ins Tfm_Tensor:$input, Tfm_Tensor:$scale,
-                       Optional<Tfm_Tensor>:$zero_point, I64Attr:$axis);
+                       Optional<Tfm_Tensor>:$zero_point, I64Attr:$axis,
+                       DefaultValuedAttr<I64Attr, "0">:$block_size);
   let results = (outs Tfm_Tensor:$result);
 }
 

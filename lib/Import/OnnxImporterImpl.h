@@ -14,6 +14,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 
 #include "onnx/onnx_pb.h"
 
@@ -49,7 +50,16 @@ struct WeightStorage {
   std::shared_ptr<const onnx::ModelProto> model;
   std::string modelDir;
   llvm::StringMap<std::shared_ptr<MappedFile>> mappedFiles;
+  /// The tensors (initializers, Constant outputs) read from ONNX's INT4 and
+  /// UINT4 types, which import a value to a byte: what must not be taken
+  /// for 8-bit (QuantizeLinear's zero point, which sets its range).
+  llvm::StringSet<> fourBitTensors;
 };
+
+/// ONNX's 4-bit types (onnx 1.16's TensorProto::UINT4 and INT4; Debian's
+/// onnx headers predate them).
+constexpr int32_t kOnnxUint4 = 21;
+constexpr int32_t kOnnxInt4 = 22;
 
 /// Tensors with at most this many elements become `dense` attributes (their
 /// values are visible in the IR and to folders); larger ones are
@@ -108,6 +118,12 @@ public:
                                                         llvm::StringRef what);
   RankedTensorType getInputType(unsigned index) const {
     return llvm::cast<RankedTensorType>(getInput(index).getType());
+  }
+  /// Whether input `index` is a tensor of ONNX's INT4 or UINT4 type (which
+  /// imports as i8 or ui8, a value to a byte).
+  bool isFourBitInput(unsigned index) const {
+    return index < static_cast<unsigned>(node.input_size()) &&
+           storage.fourBitTensors.contains(node.input(index));
   }
   /// Input `index` as a sequence, failing with a diagnostic naming `what`
   /// when it is a tensor or omitted.

@@ -248,14 +248,18 @@ LogicalResult convertGatherElements(NodeImporter &node) {
 /// TopK: k is an input (a 1-element tensor), largest and sorted attributes
 /// since opset 11.
 /// QuantizeLinear and DequantizeLinear: the scale and zero point 0-D (per
-/// tensor; a 1-element 1-D one is taken as such) or 1-D along `axis`.
-/// Opset 21's blocked form is refused.
-FailureOr<SmallVector<Value>> quantizationOperands(NodeImporter &node) {
-  if (node.getInt("block_size", 0) != 0) {
-    (void)node.fail("blocked quantization (block_size) is not supported");
-    return failure();
-  }
+/// tensor; a 1-element 1-D one is taken as such) or 1-D along `axis`, or
+/// (DequantizeLinear only, `blocked`) opset 21's blocked form, of the
+/// input's rank; the op verifies their shapes.
+FailureOr<SmallVector<Value>> quantizationOperands(NodeImporter &node,
+                                                   bool blocked = false) {
   SmallVector<Value> operands = {node.getInput(0)};
+  if (blocked) {
+    for (unsigned index : {1u, 2u})
+      if (Value value = node.getInput(index))
+        operands.push_back(value);
+    return operands;
+  }
   for (unsigned index : {1u, 2u}) {
     Value value = node.getInput(index);
     if (!value)
@@ -290,6 +294,14 @@ FailureOr<SmallVector<Value>> quantizationOperands(NodeImporter &node) {
 }
 
 LogicalResult convertQuantizeLinear(NodeImporter &node) {
+  if (node.getInt("block_size", 0) != 0)
+    return node.fail("blocked quantization (block_size) is not supported");
+  // INT4 and UINT4 tensors import as bytes: a 4-bit zero point would
+  // saturate to 8 bits.
+  int64_t outputType = node.getInt("output_dtype", 0);
+  if (outputType == kOnnxInt4 || outputType == kOnnxUint4 ||
+      node.isFourBitInput(2))
+    return node.fail("quantizing to 4 bits (INT4 or UINT4) is not supported");
   FailureOr<SmallVector<Value>> operands = quantizationOperands(node);
   if (failed(operands))
     return failure();
@@ -309,11 +321,18 @@ LogicalResult convertQuantizeLinear(NodeImporter &node) {
 }
 
 LogicalResult convertDequantizeLinear(NodeImporter &node) {
-  FailureOr<SmallVector<Value>> operands = quantizationOperands(node);
+  int64_t blockSize = node.getInt("block_size", 0);
+  if (blockSize < 0)
+    return node.fail("block_size must not be negative, got " + Twine(blockSize));
+  FailureOr<SmallVector<Value>> operands =
+      quantizationOperands(node, /*blocked=*/blockSize > 0);
   if (failed(operands))
     return failure();
-  return setOne(node, node.createOne("tfm.dequantize_linear", *operands,
-                                     {node.namedI64("axis", node.getInt("axis", 1))}));
+  SmallVector<NamedAttribute> attributes = {
+      node.namedI64("axis", node.getInt("axis", 1))};
+  if (blockSize > 0)
+    attributes.push_back(node.namedI64("block_size", blockSize));
+  return setOne(node, node.createOne("tfm.dequantize_linear", *operands, attributes));
 }
 
 LogicalResult convertDynamicQuantizeLinear(NodeImporter &node) {

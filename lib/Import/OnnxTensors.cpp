@@ -94,6 +94,12 @@ Type mlir::tfc::onnx_import::convertElementType(int32_t onnxType,
 }
 
 std::string mlir::tfc::onnx_import::onnxTypeName(int32_t onnxType) {
+  // Types newer than Debian's onnx headers (onnx 1.14 to 1.17).
+  static const char *const kNewerTypes[] = {
+      "FLOAT8E4M3FN", "FLOAT8E4M3FNUZ", "FLOAT8E5M2", "FLOAT8E5M2FNUZ",
+      "UINT4",        "INT4",           "FLOAT4E2M1"};
+  if (!TensorProto::DataType_IsValid(onnxType) && onnxType >= 17 && onnxType <= 23)
+    return kNewerTypes[onnxType - 17];
   if (TensorProto::DataType_IsValid(onnxType))
     return TensorProto::DataType_Name(
         static_cast<TensorProto::DataType>(onnxType));
@@ -273,7 +279,17 @@ static std::string sanitizeBlobName(llvm::StringRef name) {
 ElementsAttr mlir::tfc::onnx_import::convertTensor(
     const TensorProto &tensor, llvm::StringRef blobName,
     WeightStorage &storage, MLIRContext *context, std::string &error) {
-  Type elementType = convertElementType(tensor.data_type(), context);
+  // 4-bit values (two to a byte in ONNX, the first in the low nibble)
+  // become a byte each, INT4's sign-extended: the 4-bit kernels pack them
+  // again, and every other op reads them as the 8-bit integers they equal.
+  const bool fourBit =
+      tensor.data_type() == kOnnxUint4 || tensor.data_type() == kOnnxInt4;
+  Type elementType =
+      fourBit ? Type(IntegerType::get(context, 8,
+                                      tensor.data_type() == kOnnxUint4
+                                          ? IntegerType::Unsigned
+                                          : IntegerType::Signless))
+              : convertElementType(tensor.data_type(), context);
   if (!elementType) {
     error = "has data type " + onnxTypeName(tensor.data_type()) +
             ", which tfc does not support";
@@ -290,7 +306,8 @@ ElementsAttr mlir::tfc::onnx_import::convertTensor(
     return {};
   }
   // Bytes fit too: the bound leaves room for 8-byte elements.
-  size_t byteSize = *count * rawElementSize(elementType);
+  const int64_t storedCount = fourBit ? *count / 2 + *count % 2 : *count;
+  size_t byteSize = storedCount * rawElementSize(elementType);
   auto type = RankedTensorType::get(shape, elementType);
 
   // Find the bytes: aliased where they already are, packed where not.
@@ -311,9 +328,22 @@ ElementsAttr mlir::tfc::onnx_import::convertTensor(
     }
     bytes = {tensor.raw_data().data(), tensor.raw_data().size()};
   } else {
-    if (!packTypedFields(tensor, elementType, *count, packed, error))
+    // (int32_data holds 4-bit values packed a byte to each entry.)
+    if (!packTypedFields(tensor, elementType, storedCount, packed, error))
       return {};
     bytes = packed;
+  }
+  if (fourBit) {
+    std::vector<char> unpacked(*count);
+    const bool isSigned = tensor.data_type() == kOnnxInt4;
+    for (int64_t i = 0; i < *count; ++i) {
+      int value = (static_cast<uint8_t>(bytes[i / 2]) >> (i % 2 ? 4 : 0)) & 15;
+      unpacked[i] = static_cast<char>(isSigned && value > 7 ? value - 16 : value);
+    }
+    packed = std::move(unpacked);
+    bytes = packed;
+    file.reset();
+    storage.fourBitTensors.insert(blobName);
   }
 
   if (*count <= kMaxInlineElements)

@@ -22,10 +22,17 @@
 //   is quantize_linear(x) with the same parameters, else A dequantized
 //   (which the static quantization turns back into A exactly).
 //
-// Either way an Add of a constant [N] bias that is the product's only user
-// joins as the bias. W must be a constant i8 or ui8 [K, N]; its scale and
-// zero point constants per tensor or per column (N); the activation's
-// parameters 0-D constants (the static form).
+//   4-bit weights in QDQ (ONNX Runtime's int4 quantizer, QDQ format):
+//     y = matmul(x, dequantize_linear(W, w_scale, w_zero))
+//   with x f32 and W's values and zero points within 4 bits becomes the
+//   weight-only quantized_linear(x, W, w_scale, w_zero) with weight_bits 4,
+//   the int4 kernel's op; a scale blocked along K ([K / B, N]) stays as it
+//   is, group-wise.
+//
+// An Add of a constant [N] bias that is the product's only user joins as
+// the bias. W must be a constant i8 or ui8 [K, N]; its scale and zero point
+// constants per tensor or per column (N), or blocked along K (4-bit); the
+// activation's parameters 0-D constants (the static form).
 //
 //===----------------------------------------------------------------------===//
 
@@ -137,13 +144,28 @@ Value asScalar(OpBuilder &b, Location loc, Value value, Type element,
                               name);
 }
 
+/// Whether every value of the constant i8 or ui8 `value` fits 4 bits of
+/// its signedness (-8 to 7, 0 to 15).
+bool fitsFourBits(Value value) {
+  std::optional<SmallVector<char>> bytes = getConstantBytes(value);
+  if (!bytes)
+    return false;
+  bool isUnsigned = tensorType(value).getElementType().isUnsignedInteger();
+  return llvm::all_of(*bytes, [&](char byte) {
+    int v = isUnsigned ? static_cast<uint8_t>(byte) : static_cast<int8_t>(byte);
+    return isUnsigned ? v <= 15 : v >= -8 && v <= 7;
+  });
+}
+
 /// What the pattern found, before the rewrite.
 struct Match {
   Value input;                    // f32
   Value weight;                   // constant i8/ui8 [K, N]
   Value weightScale, weightZero;  // constants (zero optional), any shape
   Value inputScale, inputZero;    // static form only
-  StringRef mode;                 // "tensor" or "static"
+  StringRef mode;                 // "tensor", "static" or "none"
+  int64_t weightBits = 8;         // 4: the weight-only form
+  bool groupWise = false;         // the scale is [K / B, N], kept as it is
   Operation *last = nullptr;      // the op the fused one replaces
 };
 
@@ -250,12 +272,18 @@ struct FuseQuantizedLinearPass
         dyn_cast_or_null<tfm::DequantizeLinearOp>(op.getRhs().getDefiningOp());
     auto inputDq =
         dyn_cast_or_null<tfm::DequantizeLinearOp>(op.getLhs().getDefiningOp());
-    if (!weightDq || !inputDq)
+    if (!weightDq)
       return std::nullopt; // not quantized
+    if (!inputDq)
+      return matchFourBitWeight(op, weightDq, reason);
     Match match;
     match.weight = weightDq.getInput();
     if (!isInt8Matrix(match.weight)) {
       reason = "the weight is not a constant i8 or ui8 matrix";
+      return std::nullopt;
+    }
+    if (weightDq.getBlockSize() != 0) {
+      reason = "blocked weight scales need an f32 input (weight-only)";
       return std::nullopt;
     }
     int64_t cols = tensorType(match.weight).getDimSize(1);
@@ -297,17 +325,75 @@ struct FuseQuantizedLinearPass
     return match;
   }
 
+  /// The weight-only 4-bit form: an f32 input times a dequantized constant
+  /// weight of 4-bit values, blocked along K, per column or per tensor.
+  std::optional<Match> matchFourBitWeight(tfm::MatMulOp op,
+                                          tfm::DequantizeLinearOp weightDq,
+                                          std::string &reason) {
+    Match match;
+    match.input = op.getLhs();
+    match.weight = weightDq.getInput();
+    if (!tensorType(match.input).getElementType().isF32())
+      return std::nullopt;
+    if (!isInt8Matrix(match.weight)) {
+      reason = "the weight is not a constant i8 or ui8 matrix";
+      return std::nullopt;
+    }
+    if (!fitsFourBits(match.weight) ||
+        (weightDq.getZeroPoint() &&
+         (!matchPattern(weightDq.getZeroPoint(), m_Constant()) ||
+          !fitsFourBits(weightDq.getZeroPoint())))) {
+      reason = "a dequantized weight of an f32 input fuses only with 4-bit "
+               "values and zero points (weight-only int4)";
+      return std::nullopt;
+    }
+    int64_t depth = tensorType(match.weight).getDimSize(0);
+    int64_t cols = tensorType(match.weight).getDimSize(1);
+    Value scale = weightDq.getScale(), zero = weightDq.getZeroPoint();
+    if (int64_t block = weightDq.getBlockSize()) {
+      // Blocked along K (axis 0 of [K, N]) in whole groups of rows.
+      int64_t axis = weightDq.getAxis();
+      if ((axis != 0 && axis != -2) || depth % block != 0 ||
+          !matchPattern(scale, m_Constant())) {
+        reason = "the weight's blocks are not whole groups of rows along K "
+                 "with a constant scale";
+        return std::nullopt;
+      }
+      match.groupWise = true;
+    } else {
+      bool perTensor = tensorType(scale).getRank() == 0;
+      if ((!perTensor && weightDq.getAxis() != 1 && weightDq.getAxis() != -1) ||
+          !isPerTensorOrColumn(scale, cols) ||
+          (zero && !isPerTensorOrColumn(zero, cols))) {
+        reason = "the weight's scale or zero point is not a constant per "
+                 "tensor, per column or blocked along K";
+        return std::nullopt;
+      }
+    }
+    match.weightScale = scale;
+    match.weightZero = zero;
+    match.mode = "none";
+    match.weightBits = 4;
+    match.last = op;
+    return match;
+  }
+
   void rewrite(tfm::MatMulOp op, Match &match) {
     int64_t cols = tensorType(match.weight).getDimSize(1);
     Value bias = takeBias(match.last->getResult(0), cols, match);
     OpBuilder b(match.last);
     Location loc = match.last->getLoc();
     Type weightElement = tensorType(match.weight).getElementType();
-    Value scales = asVector(b, loc, match.weightScale, b.getF32Type(),
-                            "fused_weight_scale");
+    // Group-wise parameters are already the op's [K / B, N] constants.
+    Value scales = match.groupWise
+                       ? match.weightScale
+                       : asVector(b, loc, match.weightScale, b.getF32Type(),
+                                  "fused_weight_scale");
     Value zeros;
     if (match.weightZero)
-      zeros = asVector(b, loc, match.weightZero, weightElement, "fused_weight_zero");
+      zeros = match.groupWise ? match.weightZero
+                              : asVector(b, loc, match.weightZero, weightElement,
+                                         "fused_weight_zero");
     Value inputScale, inputZero;
     if (match.mode == "static") {
       inputScale = asScalar(b, loc, match.inputScale, b.getF32Type(),
@@ -331,7 +417,7 @@ struct FuseQuantizedLinearPass
     auto fused = b.create<tfm::QuantizedLinearOp>(
         loc, resultType, match.input, match.weight, scales, zeros, bias,
         /*residual=*/Value(), inputScale, inputZero, b.getStringAttr("none"),
-        b.getStringAttr(match.mode));
+        b.getStringAttr(match.mode), b.getI64IntegerAttr(match.weightBits));
     match.last->getResult(0).replaceAllUsesWith(fused.getResult());
     // The chain, from its end: each op whose result nothing reads now.
     SmallVector<Operation *> worklist = {match.last};
@@ -352,9 +438,17 @@ struct FuseQuantizedLinearPass
     if (emitRemarks)
       fused->emitRemark("fused quantized_linear: ")
           << (match.mode == "tensor" ? "dynamic (DynamicQuantizeLinear + MatMulInteger)"
+              : match.mode == "none" ? "QDQ 4-bit weight-only (dequantized weight)"
                                      : "QDQ (dequantized input and weight)")
           << ", weight " << tensorType(match.weight).getDimSize(0) << "x" << cols
-          << " " << weightElement << (bias ? ", bias" : "");
+          << " " << weightElement
+          << (match.groupWise ? ", groups of " +
+                                    std::to_string(
+                                        tensorType(match.weight).getDimSize(0) /
+                                        tensorType(match.weightScale).getDimSize(0)) +
+                                    " rows"
+                              : std::string())
+          << (bias ? ", bias" : "");
   }
 };
 

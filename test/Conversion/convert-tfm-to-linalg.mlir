@@ -681,3 +681,21 @@ func.func @quantized_linear(%x: tensor<?x8xf32>, %w: tensor<8x32xi8>, %s: tensor
   %y = tfm.quantized_linear %x, %w, %s, %b {activation = "relu", operandSegmentSizes = array<i32: 1, 1, 1, 0, 1, 0, 0, 0>} : (tensor<?x8xf32>, tensor<8x32xi8>, tensor<32xf32>, tensor<32xf32>) -> tensor<?x32xf32>
   return %y : tensor<?x32xf32>
 }
+
+// -----
+
+// COM: A blocked tfm.dequantize_linear (opset 21's block_size, here 16
+// COM: along axis 0): row i reads its scale's and zero point's row i / 16,
+// COM: the difference taken in i64.
+// CHECK-DAG: #[[DATA:.+]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[BLOCK:.+]] = affine_map<(d0, d1) -> (d0 floordiv 16, d1)>
+// CHECK-LABEL: func.func @dequantize_blocked
+// CHECK: linalg.generic {indexing_maps = [#[[DATA]], #[[BLOCK]], #[[BLOCK]], #[[DATA]]]
+// CHECK: arith.extsi {{.*}} : i8 to i64
+// CHECK: arith.subi
+// CHECK: arith.sitofp
+// CHECK: arith.mulf
+func.func @dequantize_blocked(%w: tensor<40x3xi8>, %s: tensor<3x3xf32>, %z: tensor<3x3xi8>) -> tensor<40x3xf32> {
+  %d = tfm.dequantize_linear %w, %s, %z {axis = 0 : i64, block_size = 16 : i64} : (tensor<40x3xi8>, tensor<3x3xf32>, tensor<3x3xi8>) -> tensor<40x3xf32>
+  return %d : tensor<40x3xf32>
+}

@@ -820,6 +820,38 @@ func.func @dequantize_linear_zero_type(%x: tensor<4x8xi8>, %s: tensor<f32>, %z: 
   %r = tfm.dequantize_linear %x, %s, %z {axis = 1 : i64} : (tensor<4x8xi8>, tensor<f32>, tensor<ui8>) -> tensor<4x8xf32>
   return
 }
+// -----
+
+func.func @dequantize_linear_blocked_rank(%x: tensor<4x8xi8>, %s: tensor<4xf32>) {
+  // expected-error @+2 {{a blocked scale must be an f32 tensor of the input's rank 2, got 'tensor<4xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.dequantize_linear %x, %s {axis = 1 : i64, block_size = 2 : i64} : (tensor<4x8xi8>, tensor<4xf32>) -> tensor<4x8xf32>
+  return
+}
+// -----
+
+func.func @dequantize_linear_blocked_count(%x: tensor<4x9xi8>, %s: tensor<4x4xf32>) {
+  // expected-error @+2 {{the blocked scale and the input's blocks}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.dequantize_linear %x, %s {axis = 1 : i64, block_size = 2 : i64} : (tensor<4x9xi8>, tensor<4x4xf32>) -> tensor<4x9xf32>
+  return
+}
+// -----
+
+func.func @dequantize_linear_blocked_other_dim(%x: tensor<4x8xi8>, %s: tensor<2x4xf32>) {
+  // expected-error @+2 {{the blocked scale and the input}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.dequantize_linear %x, %s {axis = 1 : i64, block_size = 2 : i64} : (tensor<4x8xi8>, tensor<2x4xf32>) -> tensor<4x8xf32>
+  return
+}
+// -----
+
+func.func @dequantize_linear_blocked_negative(%x: tensor<4x8xi8>, %s: tensor<f32>) {
+  // expected-error @+2 {{block_size must not be negative, got -2}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %r = tfm.dequantize_linear %x, %s {axis = 1 : i64, block_size = -2 : i64} : (tensor<4x8xi8>, tensor<f32>) -> tensor<4x8xf32>
+  return
+}
 
 // -----
 

@@ -281,6 +281,9 @@ func.func @quantization(%x: tensor<?x8xf32>, %s: tensor<f32>, %z: tensor<ui8>, %
   %d = tfm.dequantize_linear %q, %s, %z {axis = 1 : i64} : (tensor<?x8xui8>, tensor<f32>, tensor<ui8>) -> tensor<?x8xf32>
   // CHECK: tfm.dequantize_linear {{.*}} : (tensor<8x4xi8>, tensor<4xf32>) -> tensor<8x4xf32>
   %wd = tfm.dequantize_linear %w, %ws {axis = 1 : i64} : (tensor<8x4xi8>, tensor<4xf32>) -> tensor<8x4xf32>
+  // CHECK: tfm.dequantize_linear {{.*}} {axis = 0 : i64, block_size = 3 : i64} : (tensor<8x4xi8>, tensor<3x4xf32>) -> tensor<8x4xf32>
+  %wbs = tfm.constant dense<0.5> : tensor<3x4xf32>
+  %wbd = tfm.dequantize_linear %w, %wbs {axis = 0 : i64, block_size = 3 : i64} : (tensor<8x4xi8>, tensor<3x4xf32>) -> tensor<8x4xf32>
   // CHECK: tfm.dynamic_quantize_linear {{.*}} -> (tensor<?x8xui8>, tensor<f32>, tensor<ui8>)
   %y, %ys, %yz = tfm.dynamic_quantize_linear %x : (tensor<?x8xf32>) -> (tensor<?x8xui8>, tensor<f32>, tensor<ui8>)
   return %d, %wd, %y : tensor<?x8xf32>, tensor<8x4xf32>, tensor<?x8xui8>

@@ -120,3 +120,78 @@ func.func @not_fused(%x: tensor<?x4xf32>, %wa: tensor<4x3xi8>, %xs: tensor<f32>,
   %4 = tfm.matmul %x, %y : (tensor<?x4xf32>, tensor<4x3xf32>) -> tensor<?x3xf32>
   return %0, %1, %2, %3, %4 : tensor<?x3xf32>, tensor<?x3xf32>, tensor<?x3xf32>, tensor<?x3xf32>, tensor<?x3xf32>
 }
+
+// -----
+
+// COM: 4-bit weights in QDQ (ONNX's INT4 and UINT4, imported a value to a
+// COM: byte): an f32 input times a dequantized weight whose values and zero
+// COM: points fit 4 bits is weight-only int4. Blocked along K (axis 0,
+// COM: blocks of 2 rows) the [K / 2, N] scale and zero point stay as they
+// COM: are, group-wise; per column they become [N] constants; the bias add
+// COM: joins.
+// CHECK-LABEL: func.func @four_bit
+// CHECK-DAG: %[[W:.+]] = tfm.constant dense<{{.+}}> : tensor<4x3xi8>
+// CHECK-DAG: %[[S:.+]] = tfm.constant dense<{{.+}}> : tensor<2x3xf32>
+// CHECK-DAG: %[[Z:.+]] = tfm.constant dense<{{.+}}> : tensor<2x3xi8>
+// CHECK-DAG: %[[B:.+]] = tfm.constant dense<{{.+}}> : tensor<3xf32>
+// CHECK: %[[Y0:.+]] = tfm.quantized_linear %arg0, %[[W]], %[[S]], %[[Z]], %[[B]] {input_quantization = "none", operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 0, 0>, weight_bits = 4 : i64} : (tensor<?x4xf32>, tensor<4x3xi8>, tensor<2x3xf32>, tensor<2x3xi8>, tensor<3xf32>) -> tensor<?x3xf32>
+// CHECK: %[[Y1:.+]] = tfm.quantized_linear %arg0, %{{.+}}, %{{.+}} {input_quantization = "none", operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 0, 0, 0>, weight_bits = 4 : i64} : (tensor<?x4xf32>, tensor<4x3xui8>, tensor<3xf32>) -> tensor<?x3xf32>
+// CHECK-NOT: dequantize_linear
+// CHECK-NOT: tfm.matmul
+// CHECK: return %[[Y0]], %[[Y1]]
+// REMARK: remark: fused quantized_linear: QDQ 4-bit weight-only (dequantized weight), weight 4x3 'i8', groups of 2 rows, bias
+// REMARK: remark: fused quantized_linear: QDQ 4-bit weight-only (dequantized weight), weight 4x3 'ui8'
+func.func @four_bit(%x: tensor<?x4xf32>) -> (tensor<?x3xf32>, tensor<?x3xf32>) {
+  %w = tfm.constant dense<[[-8, 7, 0], [1, -2, 3], [4, 5, -6], [7, -8, 2]]> : tensor<4x3xi8>
+  %s = tfm.constant dense<[[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]> : tensor<2x3xf32>
+  %z = tfm.constant dense<[[1, -1, 0], [7, -8, 2]]> : tensor<2x3xi8>
+  %b = tfm.constant dense<[1.0, 2.0, 3.0]> : tensor<3xf32>
+  %wd = tfm.dequantize_linear %w, %s, %z {axis = 0 : i64, block_size = 2 : i64} : (tensor<4x3xi8>, tensor<2x3xf32>, tensor<2x3xi8>) -> tensor<4x3xf32>
+  %p = tfm.matmul %x, %wd : (tensor<?x4xf32>, tensor<4x3xf32>) -> tensor<?x3xf32>
+  %y0 = tfm.add %p, %b : (tensor<?x3xf32>, tensor<3xf32>) -> tensor<?x3xf32>
+  %u = tfm.constant dense<[[0, 15, 3], [9, 1, 2], [4, 5, 6], [7, 8, 14]]> : tensor<4x3xui8>
+  %us = tfm.constant dense<[0.1, 0.2, 0.3]> : tensor<3xf32>
+  %ud = tfm.dequantize_linear %u, %us {axis = 1 : i64} : (tensor<4x3xui8>, tensor<3xf32>) -> tensor<4x3xf32>
+  %y1 = tfm.matmul %x, %ud : (tensor<?x4xf32>, tensor<4x3xf32>) -> tensor<?x3xf32>
+  return %y0, %y1 : tensor<?x3xf32>, tensor<?x3xf32>
+}
+
+// -----
+
+// COM: Must not fire for an f32 input: weight values beyond 4 bits (8-bit
+// COM: weight-only has no kernel), a zero point beyond 4 bits, blocks along
+// COM: N (axis 1), blocks that do not divide K (a short last one), and a
+// COM: blocked weight of a dequantized (8-bit) input.
+// CHECK-LABEL: func.func @four_bit_not_fused
+// CHECK-NOT: tfm.quantized_linear
+// CHECK: return
+// REMARK: remark: not fused as quantized_linear: a dequantized weight of an f32 input fuses only with 4-bit values and zero points (weight-only int4)
+// REMARK: remark: not fused as quantized_linear: a dequantized weight of an f32 input fuses only with 4-bit values and zero points (weight-only int4)
+// REMARK: remark: not fused as quantized_linear: the weight's blocks are not whole groups of rows along K with a constant scale
+// REMARK: remark: not fused as quantized_linear: the weight's blocks are not whole groups of rows along K with a constant scale
+// REMARK: remark: not fused as quantized_linear: blocked weight scales need an f32 input (weight-only)
+// REMARK-NOT: not fused
+func.func @four_bit_not_fused(%x: tensor<?x4xf32>, %x6: tensor<?x6xf32>) -> (tensor<?x3xf32>, tensor<?x3xf32>, tensor<?x3xf32>, tensor<?x3xf32>, tensor<?x3xf32>) {
+  %wide = tfm.constant dense<[[-9, 7, 0], [1, -2, 3], [4, 5, -6], [7, -8, 2]]> : tensor<4x3xi8>
+  %w = tfm.constant dense<[[-8, 7, 0], [1, -2, 3], [4, 5, -6], [7, -8, 2]]> : tensor<4x3xi8>
+  %s = tfm.constant dense<0.1> : tensor<3xf32>
+  %s2 = tfm.constant dense<0.1> : tensor<2x3xf32>
+  %zwide = tfm.constant dense<[8, 0, 0]> : tensor<3xi8>
+  %d0 = tfm.dequantize_linear %wide, %s {axis = 1 : i64} : (tensor<4x3xi8>, tensor<3xf32>) -> tensor<4x3xf32>
+  %0 = tfm.matmul %x, %d0 : (tensor<?x4xf32>, tensor<4x3xf32>) -> tensor<?x3xf32>
+  %d1 = tfm.dequantize_linear %w, %s, %zwide {axis = 1 : i64} : (tensor<4x3xi8>, tensor<3xf32>, tensor<3xi8>) -> tensor<4x3xf32>
+  %1 = tfm.matmul %x, %d1 : (tensor<?x4xf32>, tensor<4x3xf32>) -> tensor<?x3xf32>
+  %sn = tfm.constant dense<0.1> : tensor<4x2xf32>
+  %d2 = tfm.dequantize_linear %w, %sn {axis = 1 : i64, block_size = 2 : i64} : (tensor<4x3xi8>, tensor<4x2xf32>) -> tensor<4x3xf32>
+  %2 = tfm.matmul %x, %d2 : (tensor<?x4xf32>, tensor<4x3xf32>) -> tensor<?x3xf32>
+  %w6 = tfm.constant dense<1> : tensor<6x3xi8>
+  %d3 = tfm.dequantize_linear %w6, %s2 {axis = 0 : i64, block_size = 4 : i64} : (tensor<6x3xi8>, tensor<2x3xf32>) -> tensor<6x3xf32>
+  %3 = tfm.matmul %x6, %d3 : (tensor<?x6xf32>, tensor<6x3xf32>) -> tensor<?x3xf32>
+  %xs = tfm.constant dense<0.05> : tensor<f32>
+  %xz = tfm.constant dense<0> : tensor<i8>
+  %xq = tfm.quantize_linear %x, %xs, %xz {axis = 1 : i64, to = i8} : (tensor<?x4xf32>, tensor<f32>, tensor<i8>) -> tensor<?x4xi8>
+  %xd = tfm.dequantize_linear %xq, %xs, %xz {axis = 1 : i64} : (tensor<?x4xi8>, tensor<f32>, tensor<i8>) -> tensor<?x4xf32>
+  %d4 = tfm.dequantize_linear %w, %s2 {axis = 0 : i64, block_size = 2 : i64} : (tensor<4x3xi8>, tensor<2x3xf32>) -> tensor<4x3xf32>
+  %4 = tfm.matmul %xd, %d4 : (tensor<?x4xf32>, tensor<4x3xf32>) -> tensor<?x3xf32>
+  return %0, %1, %2, %3, %4 : tensor<?x3xf32>, tensor<?x3xf32>, tensor<?x3xf32>, tensor<?x3xf32>, tensor<?x3xf32>
+}

@@ -418,6 +418,14 @@ def FuseQuantizedLinear : Tfm_FusionPass<"tfm-fuse-quantized-linear"> {
       tensor or per column: `input_quantization = "static"` with the input's
       parameters. When the 8-bit input is `QuantizeLinear` of an f32 tensor
       by the same parameters, that tensor is the fused op's input.
+    * 4-bit weights in QDQ (what ONNX Runtime's int4 quantizer writes in
+      its QDQ format): a `MatMul` of an f32 input and `DequantizeLinear` of
+      a constant weight whose values and zero points fit 4 bits (ONNX's
+      INT4 and UINT4 import a value to a byte), blocked along K (opset 21's
+      `block_size` on axis 0, B dividing K), per column or per tensor:
+      weight-only (`input_quantization = "none"`, `weight_bits = 4`), the
+      blocked scale and zero point `[K / B, N]` group-wise. It runs in the
+      int4 kernel that `--quantize=int4` and `MatMulNBits` use.
 
     An `Add` of a constant `[N]` bias that is the only user of the result
     joins it. The weight is kept as it is (the target packs it); its scale

@@ -129,12 +129,22 @@ std::pair<Value, Value> tensorQuantization(OpBuilder &b, Location loc,
 }
 
 /// The indexing map of a quantization parameter of `rank`-D data: 0-D, or
-/// 1-D along `axis`.
+/// 1-D along `axis`, or with `blockSize` > 0 the data's rank, index i along
+/// `axis` reading parameter i / blockSize.
 AffineMap parameterMap(OpBuilder &b, Value parameter, int64_t rank,
-                       int64_t axis) {
+                       int64_t axis, int64_t blockSize) {
+  if (axis < 0)
+    axis += rank;
+  if (blockSize > 0) {
+    SmallVector<AffineExpr> results;
+    for (int64_t d = 0; d < rank; ++d)
+      results.push_back(d == axis ? b.getAffineDimExpr(d).floorDiv(blockSize)
+                                  : b.getAffineDimExpr(d));
+    return AffineMap::get(rank, 0, results, b.getContext());
+  }
   if (cast<RankedTensorType>(parameter.getType()).getRank() == 0)
     return AffineMap::get(rank, 0, {}, b.getContext());
-  return AffineMap::get(rank, 0, b.getAffineDimExpr(axis < 0 ? axis + rank : axis));
+  return AffineMap::get(rank, 0, b.getAffineDimExpr(axis));
 }
 
 /// The inputs and indexing maps of an elementwise (de)quantization of
@@ -142,12 +152,13 @@ AffineMap parameterMap(OpBuilder &b, Value parameter, int64_t rank,
 /// result's map.
 void quantizationOperands(OpBuilder &b, Value data, Value scale, Value zero,
                           int64_t rank, int64_t axis, SmallVector<Value> &inputs,
-                          SmallVector<AffineMap> &maps) {
+                          SmallVector<AffineMap> &maps, int64_t blockSize = 0) {
   inputs = {data, scale};
-  maps = {b.getMultiDimIdentityMap(rank), parameterMap(b, scale, rank, axis)};
+  maps = {b.getMultiDimIdentityMap(rank),
+          parameterMap(b, scale, rank, axis, blockSize)};
   if (zero) {
     inputs.push_back(zero);
-    maps.push_back(parameterMap(b, zero, rank, axis));
+    maps.push_back(parameterMap(b, zero, rank, axis, blockSize));
   }
   maps.push_back(b.getMultiDimIdentityMap(rank));
 }
@@ -224,7 +235,7 @@ struct DequantizeLinearPattern : OpConversionPattern<tfm::DequantizeLinearOp> {
     SmallVector<Value> inputs;
     SmallVector<AffineMap> maps;
     quantizationOperands(b, input, adaptor.getScale(), zeroPoint, rank,
-                         op.getAxis(), inputs, maps);
+                         op.getAxis(), inputs, maps, op.getBlockSize());
     Value result =
         b.create<linalg::GenericOp>(
              loc, TypeRange{resultType}, inputs,
