@@ -26,11 +26,15 @@ mlir::tfc::parseQuantizedPrecision(StringRef mode) {
     return QuantizedPrecision::Int8Static;
   if (mode == "bf16")
     return QuantizedPrecision::Bf16;
+  if (mode == "int4")
+    return QuantizedPrecision::Int4;
   return std::nullopt;
 }
 
 StringRef mlir::tfc::getPrecisionName(QuantizedPrecision precision) {
-  return isInt8(precision) ? "int8" : "bf16";
+  return isInt8(precision) ? "int8"
+         : precision == QuantizedPrecision::Int4 ? "int4"
+                                                 : "bf16";
 }
 
 std::vector<float> mlir::tfc::getSmoothingFactors(Operation *linear,
@@ -467,11 +471,33 @@ FailureOr<QuantizedWeight> mlir::tfc::quantizeWeightInt4(OpBuilder &b,
   return result;
 }
 
+std::vector<float> mlir::tfc::getInt4Hessian(Operation *linear, int64_t depth) {
+  auto type = RankedTensorType::get({depth, depth},
+                                    Float32Type::get(linear->getContext()));
+  // (A dense attribute, a splat too: what a test writes.)
+  if (auto dense = linear->getAttrOfType<DenseElementsAttr>(kInt4HessianAttr);
+      dense && dense.getType() == type) {
+    auto values = dense.getValues<float>();
+    return std::vector<float>(values.begin(), values.end());
+  }
+  auto attr = linear->getAttrOfType<DenseResourceElementsAttr>(kInt4HessianAttr);
+  if (!attr || attr.getType() != type)
+    return {};
+  std::optional<ArrayRef<char>> bytes = tfm::getWeightBytes(attr);
+  if (!bytes || bytes->size() != static_cast<size_t>(depth * depth) * sizeof(float))
+    return {};
+  std::vector<float> values(depth * depth);
+  std::memcpy(values.data(), bytes->data(), bytes->size());
+  return values;
+}
+
 std::optional<LinearErrorMeter>
 LinearErrorMeter::create(Operation *linear, QuantizedPrecision precision,
                          std::optional<StaticInputQuantization> input,
                          ArrayRef<float> smoothing) {
-  if (!whyNotQuantizable(linear, precision).empty() ||
+  // (int4 needs its group: createInt4.)
+  if (precision == QuantizedPrecision::Int4 ||
+      !whyNotQuantizable(linear, precision).empty() ||
       (precision == QuantizedPrecision::Int8Static && !input))
     return std::nullopt;
   LinearParts parts = *getLinearParts(linear);
@@ -494,9 +520,39 @@ LinearErrorMeter::create(Operation *linear, QuantizedPrecision precision,
   return meter;
 }
 
+std::optional<LinearErrorMeter>
+LinearErrorMeter::createInt4(Operation *linear, int64_t group, bool zeroPoints) {
+  if (!whyNotQuantizable(linear, QuantizedPrecision::Int4).empty())
+    return std::nullopt;
+  LinearParts parts = *getLinearParts(linear);
+  auto type = cast<RankedTensorType>(parts.weight.getType());
+  LinearErrorMeter meter;
+  meter.precision = QuantizedPrecision::Int4;
+  meter.depthK = type.getDimSize(0);
+  meter.cols = type.getDimSize(1);
+  if (group < 1 || meter.depthK % group != 0 ||
+      !readConstantFloats(parts.weight, meter.depthK * meter.cols,
+                          meter.weightInPlace, meter.weightCopy) ||
+      !readLinearBias(parts.bias, meter.cols, meter.bias))
+    return std::nullopt;
+  meter.int4Group = group;
+  std::vector<float> hessian = getInt4Hessian(linear, meter.depthK);
+  if (hessian.empty() ||
+      !gptqInt4Groupwise(meter.weight(), meter.depthK, meter.cols, group,
+                         zeroPoints, hessian, meter.weightScale, meter.int4Zeros,
+                         meter.quantizedWeight))
+    roundInt4Groupwise(meter.weight(), meter.depthK, meter.cols, group,
+                       zeroPoints, meter.weightScale, meter.int4Zeros,
+                       meter.quantizedWeight);
+  meter.activation = parts.activation.str();
+  return meter;
+}
+
 void LinearErrorMeter::addRows(const float *input, int64_t rows) {
   if (isInt8(precision))
     addRowsInt8(input, rows);
+  else if (precision == QuantizedPrecision::Int4)
+    addRowsInt4(input, rows);
   else
     addRowsBf16(input, rows);
 }
@@ -586,6 +642,34 @@ void LinearErrorMeter::addRowsBf16(const float *input, int64_t rows) {
       for (int64_t j = 0; j < cols; ++j) {
         reference[j] += xk * w[j];
         sums[j] += xr * toBf16Value(w[j]);
+      }
+    }
+    quantized.assign(sums.begin(), sums.end());
+    addOutputs(reference, quantized);
+  }
+}
+
+void LinearErrorMeter::addRowsInt4(const float *input, int64_t rows) {
+  ArrayRef<float> weights = weight();
+  std::vector<float> reference(cols), sums(cols), dequantized(cols);
+  std::vector<double> quantized(cols);
+  for (int64_t r = 0; r < rows; ++r) {
+    const float *x = input + r * depthK;
+    std::fill(reference.begin(), reference.end(), 0.0f);
+    std::fill(sums.begin(), sums.end(), 0.0f);
+    for (int64_t k = 0; k < depthK; ++k) {
+      const float *w = weights.data() + k * cols;
+      const int8_t *q = quantizedWeight.data() + k * cols;
+      const int64_t at = (k / int4Group) * cols;
+      // As the kernel: the weight dequantized, the product in f32.
+      for (int64_t j = 0; j < cols; ++j)
+        dequantized[j] =
+            static_cast<float>(q[j] - (int4Zeros.empty() ? 0 : int4Zeros[at + j])) *
+            weightScale[at + j];
+      float xk = x[k];
+      for (int64_t j = 0; j < cols; ++j) {
+        reference[j] += xk * w[j];
+        sums[j] += xk * dequantized[j];
       }
     }
     quantized.assign(sums.begin(), sums.end());

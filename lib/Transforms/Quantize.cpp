@@ -162,27 +162,6 @@ struct QuantizePass : public tfc::impl::QuantizeBase<QuantizePass> {
     });
   }
 
-  /// The calibration inputs' second moments a driver gave `op` for GPTQ
-  /// ([K, K] floats), or empty: none, or not of that shape.
-  static std::vector<float> getInt4Hessian(Operation *op, int64_t depth) {
-    auto type = RankedTensorType::get({depth, depth}, Float32Type::get(op->getContext()));
-    // (A dense attribute, a splat too: what a test writes.)
-    if (auto dense = op->getAttrOfType<DenseElementsAttr>(kInt4HessianAttr);
-        dense && dense.getType() == type) {
-      auto values = dense.getValues<float>();
-      return std::vector<float>(values.begin(), values.end());
-    }
-    auto attr = op->getAttrOfType<DenseResourceElementsAttr>(kInt4HessianAttr);
-    if (!attr || attr.getType() != type)
-      return {};
-    std::optional<ArrayRef<char>> bytes = tfm::getWeightBytes(attr);
-    if (!bytes || bytes->size() != static_cast<size_t>(depth * depth) * sizeof(float))
-      return {};
-    std::vector<float> values(depth * depth);
-    std::memcpy(values.data(), bytes->data(), bytes->size());
-    return values;
-  }
-
   QuantizedPrecision precision = QuantizedPrecision::Int8;
   /// Each f32 weight's rounded constants, made at its first linear.
   llvm::DenseMap<Value, Value> bf16Weights;

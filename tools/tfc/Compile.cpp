@@ -545,14 +545,6 @@ int tfc::driver::runCompile(MLIRContext &context) {
                  << int4Group << "\n";
     return 1;
   }
-  if (int4 && ((calibrationData.getNumOccurrences() && !gptq) ||
-               reductionReport.getNumOccurrences() ||
-               maxError.getNumOccurrences())) {
-    llvm::errs() << "tfc: error: --quantize=int4 is not measured yet: it takes "
-                    "no --reduction-report or --max-error, and "
-                    "--calibration-data only for --int4-rounding=gptq\n";
-    return 1;
-  }
   bool structured = pruneHeads.getNumOccurrences() || pruneFfn.getNumOccurrences();
   for (cl::opt<double> *fraction : {&pruneHeads, &pruneFfn})
     if (fraction->getNumOccurrences() &&

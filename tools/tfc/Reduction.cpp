@@ -82,7 +82,14 @@ double reducedSpeedup(QuantizedPrecision precision, StringRef kernelIsa) {
 }
 
 /// What a mode does to weights and to activations, in words.
-StringRef describeWeights(QuantizedPrecision precision) {
+std::string describeWeights(const ReductionOptions &options,
+                            QuantizedPrecision precision) {
+  if (precision == QuantizedPrecision::Int4)
+    return "int4 in groups of " + std::to_string(options.int4Group) +
+           " rows of K, " +
+           (options.int4ZeroPoints ? "with zero points" : "symmetric") + ", " +
+           (options.int4Gptq ? "GPTQ-rounded on the calibration data"
+                             : "rounded to nearest");
   return isInt8(precision) ? "int8, symmetric, per output channel"
                            : "bf16, rounded to nearest even";
 }
@@ -92,6 +99,8 @@ StringRef describeActivations(QuantizedPrecision precision) {
     return "int8, symmetric, per row, at run time";
   case QuantizedPrecision::Int8Static:
     return "uint8, per tensor, scale and zero point from the calibrated range";
+  case QuantizedPrecision::Int4:
+    return "f32 (weight-only), f32 sums";
   case QuantizedPrecision::Bf16:
     break;
   }
@@ -110,13 +119,17 @@ void printReport(llvm::raw_ostream &os, const ReductionOptions &options,
                  double quantizedShare, double predictedSpeedup) {
   QuantizedPrecision precision = *parseQuantizedPrecision(options.quantize);
   os << "reduction report for " << options.modelName << ": --quantize="
-     << options.quantize
-     << (precision == QuantizedPrecision::Int8
-             ? " (int8 weights per output channel, activations per row)"
-         : precision == QuantizedPrecision::Int8Static
-             ? " (int8 weights per output channel, activations per tensor "
-               "from the calibrated ranges)"
-             : " (bf16 weights and activations, f32 sums; attention in bf16)");
+     << options.quantize;
+  if (precision == QuantizedPrecision::Int4)
+    os << " (weights " << describeWeights(options, precision)
+       << "; activations f32)";
+  else
+    os << (precision == QuantizedPrecision::Int8
+               ? " (int8 weights per output channel, activations per row)"
+           : precision == QuantizedPrecision::Int8Static
+               ? " (int8 weights per output channel, activations per tensor "
+                 "from the calibrated ranges)"
+               : " (bf16 weights and activations, f32 sums; attention in bf16)");
   if (options.smoothAlpha)
     os << ", --smooth-alpha=" << llvm::format("%g", *options.smoothAlpha);
   if (options.maxError)
@@ -144,6 +157,17 @@ void printReport(llvm::raw_ostream &os, const ReductionOptions &options,
   if (numSets) {
     printOutputErrors(os, outputs, numSets, "fp32");
   }
+  if (precision == QuantizedPrecision::Int4) {
+    // Weight-only: the products stay f32, so what int4 saves is the bytes
+    // a memory-bound step (decoding a token) reads.
+    os << llvm::formatv("  linear weights: {0:f2} MB f32 -> {1:f2} MB ({2:f2}x "
+                        "fewer bytes for a decode step to read); {3:f1}% of "
+                        "the linears' weights in int4; products stay f32\n",
+                        f32Bytes / 1e6, reducedBytes / 1e6,
+                        reducedBytes ? double(f32Bytes) / reducedBytes : 1.0,
+                        quantizedShare * 100);
+    return;
+  }
   os << llvm::formatv("  linear weights: {0:f2} MB f32 -> {1:f2} MB; {2:f1}% of "
                       "the linears' multiply-adds per token in {5}; predicted "
                       "linear speedup {3:f2}x ({4} kernels)\n",
@@ -169,7 +193,7 @@ LogicalResult writeJson(StringRef path, const ReductionOptions &options,
   json.object([&] {
     json.attribute("model", options.modelName);
     json.attribute("reduction", options.quantize);
-    json.attribute("weights", describeWeights(precision));
+    json.attribute("weights", describeWeights(options, precision));
     json.attribute("activations", describeActivations(precision));
     if (options.maxError)
       json.attribute("max_error", *options.maxError);
@@ -206,7 +230,9 @@ LogicalResult writeJson(StringRef path, const ReductionOptions &options,
       json.attribute("linear_weight_bytes_f32", f32Bytes);
       json.attribute("linear_weight_bytes_reduced", reducedBytes);
       json.attribute("reduced_share_of_linear_macs", quantizedShare);
-      json.attribute("predicted_linear_speedup", predictedSpeedup);
+      // (int4 is weight-only: f32 products, no compute speedup to predict.)
+      if (precision != QuantizedPrecision::Int4)
+        json.attribute("predicted_linear_speedup", predictedSpeedup);
     });
   });
   file << "\n";
@@ -305,22 +331,13 @@ LogicalResult mlir::tfc::driver::reduceModel(ModuleOp module, Target &target,
   if (failed(signature))
     return failure();
 
-  if (options.quantize == "int4") {
-    // Weight-only int4 (issue 23), not measured yet (the driver refuses the
-    // report with it); GPTQ-style rounding gets each layer's input second
-    // moments from the calibration data.
-    if (options.int4Gptq &&
-        failed(attachInt4Hessians(module, target, options, *signature)))
-      return failure();
-    PassManager pm(module->getContext());
-    mlir::tfc::QuantizeOptions pass;
-    pass.mode = "int4";
-    pass.group = options.int4Group;
-    pass.zeroPoints = options.int4ZeroPoints;
-    pm.addNestedPass<func::FuncOp>(createQuantize(pass));
-    return pm.run(module);
-  }
   QuantizedPrecision precision = *parseQuantizedPrecision(options.quantize);
+  const bool int4 = precision == QuantizedPrecision::Int4;
+  // GPTQ-style int4 rounding gets each layer's input second moments from
+  // the calibration data first (the meters below round as the pass will).
+  if (int4 && options.int4Gptq &&
+      failed(attachInt4Hessians(module, target, options, *signature)))
+    return failure();
   // The layers, and which can be quantized at all.
   std::vector<Layer> layers;
   SmallVector<Operation *> linears = getLinears(graph);
@@ -331,6 +348,10 @@ LogicalResult mlir::tfc::driver::reduceModel(ModuleOp module, Target &target,
     layer.depth = weightType.getDimSize(0);
     layer.cols = weightType.getDimSize(1);
     layer.note = whyNotQuantizable(op, precision);
+    if (int4 && layer.note.empty() && layer.depth % options.int4Group != 0)
+      layer.note = "K = " + std::to_string(layer.depth) +
+                   " is not a multiple of the group, " +
+                   std::to_string(options.int4Group);
     layers.push_back(std::move(layer));
   }
 
@@ -354,7 +375,9 @@ LogicalResult mlir::tfc::driver::reduceModel(ModuleOp module, Target &target,
         continue;
       // (int8-static's meters are made once the ranges are known, below.)
       if (!isStatic) {
-        layer.meter = LinearErrorMeter::create(op, precision);
+        layer.meter = int4 ? LinearErrorMeter::createInt4(op, options.int4Group,
+                                                          options.int4ZeroPoints)
+                           : LinearErrorMeter::create(op, precision);
         if (!layer.meter) {
           layer.note = "the error cannot be measured (a bias computed at run time)";
           continue;
@@ -363,6 +386,9 @@ LogicalResult mlir::tfc::driver::reduceModel(ModuleOp module, Target &target,
       layer.tap = tapIndex(taps, getLinearParts(op)->input);
     }
     addTaps(tappedGraph, taps);
+    // (The meters have rounded with the second moments: the fp32 run does
+    // not carry them.)
+    tappedGraph.walk([](Operation *op) { op->removeAttr(kInt4HessianAttr); });
     size_t numOutputs = signature->outputs.size();
     // Each run: the layers' inputs, sampled rows to each meter.
     auto feedMeters = [&](Layer &layer, const float *data, int64_t rows) {
@@ -493,6 +519,8 @@ LogicalResult mlir::tfc::driver::reduceModel(ModuleOp module, Target &target,
   QuantizeOptions quantize;
   quantize.mode = options.quantize;
   quantize.keep = kept;
+  quantize.group = options.int4Group;
+  quantize.zeroPoints = options.int4ZeroPoints;
   PassManager pm(module->getContext());
   pm.addNestedPass<func::FuncOp>(createQuantize(quantize));
   if (failed(pm.run(module)))
@@ -516,10 +544,14 @@ LogicalResult mlir::tfc::driver::reduceModel(ModuleOp module, Target &target,
   for (const Layer &layer : layers) {
     int64_t weights = layer.depth * layer.cols;
     f32Bytes += weights * 4;
-    // int8: a byte per weight and an f32 scale per column; bf16: 2 bytes.
-    int64_t reduced = isInt8(precision)
-                          ? weights + layer.cols * 4
-                          : weights * 2;
+    // int8: a byte per weight and an f32 scale per column; bf16: 2 bytes;
+    // int4: half a byte, an f32 scale (and half a byte of zero point) per
+    // group of a column.
+    int64_t groups = int4 ? layer.depth / options.int4Group * layer.cols : 0;
+    int64_t reduced = isInt8(precision) ? weights + layer.cols * 4
+                      : int4 ? (weights + 1) / 2 + groups * 4 +
+                                   (options.int4ZeroPoints ? (groups + 1) / 2 : 0)
+                             : weights * 2;
     reducedBytes += layer.quantized ? reduced : weights * 4;
     macs += weights;
     if (layer.quantized)

@@ -31,14 +31,18 @@ enum class QuantizedPrecision {
   Int8Static, // int8 weights per output channel, activations per tensor
               // with a scale and zero point from calibration
   Bf16,       // bf16 weights and activations, f32 sums
+  Int4,       // int4 weights in groups of rows of K (weight-only: f32
+              // activations and sums)
 };
-/// The precision of a mode name ("int8", "int8-static", "bf16"), or
-/// nullopt.
+/// The precision of a mode name ("int8", "int8-static", "bf16", "int4"),
+/// or nullopt.
 std::optional<QuantizedPrecision> parseQuantizedPrecision(StringRef mode);
-/// The layers' precision in reports: "int8" (both int8 modes) or "bf16".
+/// The layers' precision in reports: "int8" (both int8 modes), "bf16" or
+/// "int4".
 StringRef getPrecisionName(QuantizedPrecision precision);
 inline bool isInt8(QuantizedPrecision precision) {
-  return precision != QuantizedPrecision::Bf16;
+  return precision == QuantizedPrecision::Int8 ||
+         precision == QuantizedPrecision::Int8Static;
 }
 
 /// The attribute by which a driver gives a linear its input's calibrated
@@ -54,6 +58,10 @@ constexpr StringLiteral kSmoothingAttr = "tfc.smoothing";
 /// moments for int4's GPTQ-style rounding: sum over calibration rows x of
 /// x x^T, [K, K] f32 (a dense_resource).
 constexpr StringLiteral kInt4HessianAttr = "tfc.int4_hessian";
+
+/// The second moments a driver gave `linear` for GPTQ ([K, K] floats, K =
+/// `depth`), or empty: none, or not of that shape.
+std::vector<float> getInt4Hessian(Operation *linear, int64_t depth);
 
 /// SmoothQuant's factors for `linear` (a quantizable linear), from its
 /// input's absolute maximum per channel on calibration data:
@@ -174,6 +182,13 @@ public:
   create(Operation *linear, QuantizedPrecision precision = QuantizedPrecision::Int8,
          std::optional<StaticInputQuantization> input = std::nullopt,
          ArrayRef<float> smoothing = {});
+  /// int4: the weight rounded as `--tfm-quantize=mode=int4` rounds it, in
+  /// groups of `group` rows (K a multiple of it), with or without zero
+  /// points, GPTQ-style where the linear carries its inputs' second
+  /// moments (kInt4HessianAttr), else to nearest; products in f32.
+  static std::optional<LinearErrorMeter> createInt4(Operation *linear,
+                                                    int64_t group,
+                                                    bool zeroPoints);
 
   /// Adds `rows` rows of the linear's input ([rows, K], row-major).
   void addRows(const float *input, int64_t rows);
@@ -195,10 +210,16 @@ private:
   QuantizedPrecision precision = QuantizedPrecision::Int8;
   std::optional<StaticInputQuantization> staticInput;
   std::vector<float> smoothing;
-  std::vector<int8_t> quantizedWeight; // int8 only (bf16 rounds as it goes)
+  // int8: the values, weightScale one per column; int4: the values (codes
+  // less nothing: -8..7, or 0..15 less int4Zeros), weightScale and int4Zeros
+  // [K / int4Group, N]. (bf16 rounds as it goes.)
+  std::vector<int8_t> quantizedWeight;
+  std::vector<uint8_t> int4Zeros;
+  int64_t int4Group = 0;
   std::string activation;
   void addRowsInt8(const float *input, int64_t rows);
   void addRowsBf16(const float *input, int64_t rows);
+  void addRowsInt4(const float *input, int64_t rows);
   void addOutputs(const std::vector<float> &reference,
                   const std::vector<double> &quantized);
   double errorSquares = 0, referenceSquares = 0;
