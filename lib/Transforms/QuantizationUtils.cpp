@@ -627,9 +627,12 @@ void LinearErrorMeter::addRowsInt8(const float *input, int64_t rows) {
   }
 }
 
-void LinearErrorMeter::addRowsBf16(const float *input, int64_t rows) {
+template <typename RoundInput, typename ReducedRow>
+void LinearErrorMeter::addRowsWithF32Sums(const float *input, int64_t rows,
+                                          RoundInput roundInput,
+                                          ReducedRow reducedRow) {
   ArrayRef<float> weights = weight();
-  std::vector<float> reference(cols), sums(cols);
+  std::vector<float> reference(cols), sums(cols), reduced(cols);
   std::vector<double> quantized(cols);
   for (int64_t r = 0; r < rows; ++r) {
     const float *x = input + r * depthK;
@@ -637,11 +640,13 @@ void LinearErrorMeter::addRowsBf16(const float *input, int64_t rows) {
     std::fill(sums.begin(), sums.end(), 0.0f);
     for (int64_t k = 0; k < depthK; ++k) {
       const float *w = weights.data() + k * cols;
-      float xk = x[k], xr = toBf16Value(x[k]);
-      // Weights rounded as they are read: no bf16 copy of the model.
+      // Each row of the weight reduced as it is read: no reduced copy of
+      // the model.
+      reducedRow(k, w, reduced.data());
+      float xk = x[k], xr = roundInput(x[k]);
       for (int64_t j = 0; j < cols; ++j) {
         reference[j] += xk * w[j];
-        sums[j] += xr * toBf16Value(w[j]);
+        sums[j] += xr * reduced[j];
       }
     }
     quantized.assign(sums.begin(), sums.end());
@@ -649,32 +654,27 @@ void LinearErrorMeter::addRowsBf16(const float *input, int64_t rows) {
   }
 }
 
+void LinearErrorMeter::addRowsBf16(const float *input, int64_t rows) {
+  addRowsWithF32Sums(
+      input, rows, [](float x) { return toBf16Value(x); },
+      [&](int64_t, const float *w, float *out) {
+        for (int64_t j = 0; j < cols; ++j)
+          out[j] = toBf16Value(w[j]);
+      });
+}
+
 void LinearErrorMeter::addRowsInt4(const float *input, int64_t rows) {
-  ArrayRef<float> weights = weight();
-  std::vector<float> reference(cols), sums(cols), dequantized(cols);
-  std::vector<double> quantized(cols);
-  for (int64_t r = 0; r < rows; ++r) {
-    const float *x = input + r * depthK;
-    std::fill(reference.begin(), reference.end(), 0.0f);
-    std::fill(sums.begin(), sums.end(), 0.0f);
-    for (int64_t k = 0; k < depthK; ++k) {
-      const float *w = weights.data() + k * cols;
-      const int8_t *q = quantizedWeight.data() + k * cols;
-      const int64_t at = (k / int4Group) * cols;
-      // As the kernel: the weight dequantized, the product in f32.
-      for (int64_t j = 0; j < cols; ++j)
-        dequantized[j] =
-            static_cast<float>(q[j] - (int4Zeros.empty() ? 0 : int4Zeros[at + j])) *
-            weightScale[at + j];
-      float xk = x[k];
-      for (int64_t j = 0; j < cols; ++j) {
-        reference[j] += xk * w[j];
-        sums[j] += xk * dequantized[j];
-      }
-    }
-    quantized.assign(sums.begin(), sums.end());
-    addOutputs(reference, quantized);
-  }
+  // As the kernel: the weight dequantized, the input f32.
+  addRowsWithF32Sums(
+      input, rows, [](float x) { return x; },
+      [&](int64_t k, const float *, float *out) {
+        const int8_t *q = quantizedWeight.data() + k * cols;
+        const int64_t at = (k / int4Group) * cols;
+        for (int64_t j = 0; j < cols; ++j)
+          out[j] = static_cast<float>(
+                       q[j] - (int4Zeros.empty() ? 0 : int4Zeros[at + j])) *
+                   weightScale[at + j];
+      });
 }
 
 double LinearErrorMeter::relativeError() const {

@@ -220,6 +220,11 @@ private:
   void addRowsInt8(const float *input, int64_t rows);
   void addRowsBf16(const float *input, int64_t rows);
   void addRowsInt4(const float *input, int64_t rows);
+  /// bf16's and int4's rows: f32 sums of each input value as `roundInput`
+  /// gives it times weight row k as `reducedRow(k, row, out)` writes it.
+  template <typename RoundInput, typename ReducedRow>
+  void addRowsWithF32Sums(const float *input, int64_t rows,
+                          RoundInput roundInput, ReducedRow reducedRow);
   void addOutputs(const std::vector<float> &reference,
                   const std::vector<double> &quantized);
   double errorSquares = 0, referenceSquares = 0;
