@@ -147,7 +147,16 @@ Value asScalar(OpBuilder &b, Location loc, Value value, Type element,
 /// Whether every value of the constant i8 or ui8 `value` fits 4 bits of
 /// its signedness (-8 to 7, 0 to 15).
 bool fitsFourBits(Value value) {
-  std::optional<SmallVector<char>> bytes = getConstantBytes(value);
+  // A weight's blob is read where it lies; small dense constants are
+  // copied.
+  std::optional<ArrayRef<char>> bytes;
+  std::optional<SmallVector<char>> copied;
+  auto constant = value.getDefiningOp<tfm::ConstantOp>();
+  if (auto blob = constant ? dyn_cast<DenseResourceElementsAttr>(constant.getValue())
+                           : DenseResourceElementsAttr())
+    bytes = tfm::getWeightBytes(blob);
+  else if ((copied = getConstantBytes(value)))
+    bytes = ArrayRef<char>(*copied);
   if (!bytes)
     return false;
   bool isUnsigned = tensorType(value).getElementType().isUnsignedInteger();
