@@ -329,8 +329,12 @@ ElementsAttr mlir::tfc::onnx_import::convertTensor(
     bytes = {tensor.raw_data().data(), tensor.raw_data().size()};
   } else {
     // (int32_data holds 4-bit values packed a byte to each entry.)
-    if (!packTypedFields(tensor, elementType, storedCount, packed, error))
+    if (!packTypedFields(tensor, elementType, storedCount, packed, error)) {
+      if (fourBit)
+        error += " (entries of two 4-bit values each, for " +
+                 std::to_string(*count) + " values)";
       return {};
+    }
     bytes = packed;
   }
   if (fourBit) {

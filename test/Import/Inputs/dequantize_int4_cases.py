@@ -15,10 +15,10 @@ int32_data.
 Writes into the directory given as the first argument:
   int4.onnx                    the cases below, one model;
   input_<name>.npy, expected_<name>.npy;
-  quantize4.onnx, blocked_quantize.onnx, input4.onnx
+  quantize4.onnx, blocked_quantize.onnx, input4.onnx, short4.onnx
                                what tfc refuses: QuantizeLinear to INT4,
                                QuantizeLinear with block_size, a graph input
-                               of type INT4.
+                               of type INT4, a UINT4 tensor short of entries.
 """
 import os
 import sys
@@ -141,4 +141,12 @@ save(helper.make_graph(
     [helper.make_node("DequantizeLinear", ["x4", "s"], ["y"], name="/in/DequantizeLinear")],
     "input4", [four_bit_input], [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4, 8])],
     [scale]), "input4.onnx")
+# A UINT4 [4, 2] weight with 3 entries of int32_data where it needs 4.
+short = four_bit_tensor(np.arange(8).reshape(4, 2), "w4", signed=False, typed_field=True)
+del short.int32_data[3:]
+save(helper.make_graph(
+    [helper.make_node("DequantizeLinear", ["w4", "bs"], ["y"], name="/short/DequantizeLinear",
+                      axis=0, block_size=2)],
+    "short", [], [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4, 2])],
+    [short, numpy_helper.from_array(np.full((2, 2), 0.5, np.float32), "bs")]), "short4.onnx")
 print(" ".join(cases))
