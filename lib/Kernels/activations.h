@@ -99,4 +99,19 @@ static inline void finish_panel_rows(const float *sums, int panel,
                      out + r * out_row, cols);
 }
 
+/* finish_panel_rows for a tile of the problem `p`, whose rows start at row
+ * `row` of batch `batch` and whose columns at `col0`; `p` has the linear
+ * kernels' output fields (activation, residual, residual_batch,
+ * residual_row, out, out_batch, out_row). A macro because the bf16 and
+ * int4 problems are different structs with these same fields. */
+#define FINISH_PROBLEM_TILE(p, sums, panel, rows, batch, row, col0, cols, bias) \
+  finish_panel_rows(                                                           \
+      (sums), (panel), (rows), (bias), (p)->activation,                        \
+      (p)->residual ? (p)->residual + (batch) * (p)->residual_batch +          \
+                          (row) * (p)->residual_row + (col0)                   \
+                    : NULL,                                                    \
+      (p)->residual_row,                                                       \
+      (p)->out + (batch) * (p)->out_batch + (row) * (p)->out_row + (col0),     \
+      (p)->out_row, (cols))
+
 #endif

@@ -204,22 +204,6 @@ TILE_ROWS_DISPATCH(tile_rows_native, NATIVE_TARGET, tile_native)
 TILE_ROWS_DISPATCH(tile_rows_widened, , tile_widened)
 #undef TILE_ROWS_DISPATCH
 
-/* The epilogue of a tile's `rows` rows (row `in_batch` of batch `batch`
- * on): bias, activation, residual; the first `cols` columns go to the
- * output. */
-static void tile_epilogue(const bf16_problem *p, const float *sums,
-                          int64_t rows, int64_t batch, int64_t in_batch,
-                          int64_t col0, int64_t cols, const float *bias) {
-  finish_panel_rows(
-      sums, PANEL, rows, bias, p->activation,
-      p->residual ? p->residual + batch * p->residual_batch +
-                        in_batch * p->residual_row + col0
-                  : NULL,
-      p->residual_row,
-      p->out + batch * p->out_batch + in_batch * p->out_row + col0, p->out_row,
-      cols);
-}
-
 /* Task `task`'s batch, block of rows and group of panels: consecutive tasks
  * take the blocks of a group first, so that the threads start on different
  * blocks and each converts its own. */
@@ -274,7 +258,7 @@ int64_t TFC_KERNEL_FN(tfc_kernel_linear_bf16_task)(bf16_problem *p,
                                                       : AMX_BLOCK_ROWS / 2;
       const uint32_t *a = p->converted + (batch * p->rows + row) * p->row_pairs;
       amx_rows(a, p->row_pairs, w, p->pairs, sums, rows, row == row0 ? next : NULL);
-      tile_epilogue(p, sums, rows, batch, row, col0, cols, p->bias ? bias : NULL);
+      FINISH_PROBLEM_TILE(p, sums, PANEL, rows, batch, row, col0, cols, p->bias ? bias : NULL);
       row += rows;
     }
 #endif
@@ -288,7 +272,7 @@ int64_t TFC_KERNEL_FN(tfc_kernel_linear_bf16_task)(bf16_problem *p,
       else
 #endif
         tile_rows_widened(a, p->row_pairs, w, p->pairs, sums, rows, prefetch);
-      tile_epilogue(p, sums, rows, batch, row, col0, cols,
+      FINISH_PROBLEM_TILE(p, sums, PANEL, rows, batch, row, col0, cols,
                     p->bias ? bias : NULL);
     }
   }

@@ -220,21 +220,6 @@ static void tile_rows(const q4_problem *p, const float *a, int64_t a_row,
   }
 }
 
-/* The epilogue of a tile's `rows` rows (row `row` of batch `batch` on):
- * bias, activation, residual; the first `cols` columns go to the output. */
-static void tile_epilogue(const q4_problem *p, const float *sums, int64_t rows,
-                          int64_t batch, int64_t row, int64_t col0,
-                          int64_t cols, const float *bias) {
-  finish_panel_rows(
-      sums, PANEL, rows, bias, p->activation,
-      p->residual ? p->residual + batch * p->residual_batch +
-                        row * p->residual_row + col0
-                  : NULL,
-      p->residual_row,
-      p->out + batch * p->out_batch + row * p->out_row + col0, p->out_row,
-      cols);
-}
-
 static const uint8_t *panel_bytes(const q4_problem *p, int64_t panel) {
   return p->packed + panel * p->depth * HALF;
 }
@@ -285,7 +270,7 @@ int64_t TFC_KERNEL_FN(tfc_kernel_linear_q4_task)(q4_problem *p, int64_t task) {
       const float *a = p->input + batch * p->input_batch + row * p->input_row;
       tile_rows(p, a, p->input_row, w, scales, zeros, sums, rows,
                 row == row0 ? next : NULL);
-      tile_epilogue(p, sums, rows, batch, row, col0, cols, p->bias ? bias : NULL);
+      FINISH_PROBLEM_TILE(p, sums, PANEL, rows, batch, row, col0, cols, p->bias ? bias : NULL);
     }
   }
   return claimed;
